@@ -1,0 +1,128 @@
+# aerowire — plain Makefile. `make help` lists the targets.
+
+PREFIX ?= /usr/local
+CC ?= cc
+CLANG ?= clang
+BUILD ?= build
+
+PKGS := libevent openssl zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -levent -lssl -lcrypto -lz)
+TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null || echo -lcmocka -ljansson)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+OPT ?= -O2 -g
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Isrc $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm $(LDLIBS)
+
+LIB_SRC := $(sort $(wildcard src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
+SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_DIRS := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
+TOOL_BIN := $(TOOL_DIRS:%=$(BUILD)/bin/%)
+EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
+EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+HEADERS := $(wildcard include/aerowire/*.h include/aerowire/*/*.h)
+
+SONAME := libaerowire.so.0
+
+.PHONY: all lib tools tests examples test check fuzz fuzz-run install uninstall clean help
+.SECONDARY:
+
+all: lib tools tests examples
+
+lib: $(BUILD)/libaerowire.a $(BUILD)/libaerowire.so $(BUILD)/aerowire.pc
+tools: $(TOOL_BIN)
+tests: $(TEST_BIN)
+examples: $(EXAMPLE_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/libaerowire.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libaerowire.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LDFLAGS) $(LDLIBS_ALL)
+
+$(BUILD)/aerowire.pc: aerowire.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/.*AEROWIRE_VERSION "\(.*\)"/\1/p' include/aerowire/aerowire.h)|g' $< > $@
+
+$(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(BUILD)/libaerowire.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests -MMD -MP $< $(SUPPORT_OBJ) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TEST_LIBS) $(LDLIBS_ALL)
+
+.SECONDEXPANSION:
+$(BUILD)/bin/%: $$(wildcard tools/%/*.c) $(BUILD)/libaerowire.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itools/$* $(filter %.c,$^) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(LDLIBS_ALL)
+
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libaerowire.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $< $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(LDLIBS_ALL)
+
+# The whole suite. Each test binary is a cmocka group; tests find the real
+# captures through AW_TESTDATA and the built tools through AW_BIN.
+test: all
+	@AW_TESTDATA=$(CURDIR)/tests/data AW_BIN=$(CURDIR)/$(BUILD)/bin AW_EXAMPLES=$(CURDIR)/$(BUILD)/examples \
+	  tests/run-all.sh $(TEST_BIN)
+
+# The suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
+check:
+	$(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" test
+
+# libFuzzer targets: clang, with the library compiled into each target.
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(PKG_CFLAGS)
+fuzz: $(FUZZ_BIN)
+$(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) $< $(LIB_SRC) -o $@ $(PKG_LIBS) -lpthread -lm
+
+# Runs every fuzz target for FUZZ_SECONDS on its seed corpus (fuzz/corpus/<name>).
+FUZZ_SECONDS ?= 25
+fuzz-run: fuzz
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+	  mkdir -p $(BUILD)/fuzz-work/$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 $(BUILD)/fuzz-work/$$n fuzz/corpus/$$n 2>&1 | tail -n 3; \
+	done
+
+install: lib tools
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/aerowire $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(BUILD)/libaerowire.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libaerowire.so $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libaerowire.so
+	cd include && find aerowire -name '*.h' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/include/{} \;
+	install -m 644 $(BUILD)/aerowire.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	$(if $(TOOL_BIN),install -m 755 $(TOOL_BIN) $(DESTDIR)$(PREFIX)/bin/)
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/include/aerowire
+	rm -f $(DESTDIR)$(PREFIX)/lib/libaerowire.a $(DESTDIR)$(PREFIX)/lib/libaerowire.so $(DESTDIR)$(PREFIX)/lib/$(SONAME) \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/aerowire.pc $(TOOL_DIRS:%=$(DESTDIR)$(PREFIX)/bin/%)
+
+clean:
+	rm -rf build
+
+help:
+	@echo "make            library, tools, tests, examples"
+	@echo "make test       the whole suite"
+	@echo "make check      the suite under ASan+UBSan (build/asan)"
+	@echo "make fuzz       libFuzzer targets (clang); make fuzz-run runs each FUZZ_SECONDS"
+	@echo "make install PREFIX=/usr/local    lib, headers, aerowire.pc, tools"
+	@echo "WERROR=1        treat warnings as errors (CI)"
+
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)

@@ -1,0 +1,17 @@
+/*
+ * aerowire/aerowire.h — everything public, in one include.
+ */
+#ifndef AEROWIRE_AEROWIRE_H
+#define AEROWIRE_AEROWIRE_H
+
+#include "alloc.h"
+#include "error.h"
+#include "key.h"
+#include "ops.h"
+#include "policy.h"
+#include "record.h"
+#include "value.h"
+
+#define AEROWIRE_VERSION "0.1.0"
+
+#endif

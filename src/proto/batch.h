@@ -1,0 +1,102 @@
+/*
+ * Batch-index requests (field 41) and the batch reply stream.
+ */
+#ifndef AW_PROTO_BATCH_H
+#define AW_PROTO_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aerowire/error.h"
+#include "aerowire/key.h"
+#include "aerowire/ops.h"
+#include "buf.h"
+#include "msg.h"
+#include "request.h"
+
+/* Parent flags byte of the batch field. */
+#define AW_BATCH_ALLOW_INLINE 0x01
+#define AW_BATCH_ALLOW_INLINE_SSD 0x02
+#define AW_BATCH_RESPOND_ALL_KEYS 0x04
+#define AW_BATCH_REPORT_ERROR_RECORD 0x08
+#define AW_BATCH_FLAGS_DEFAULT 0x0d /* what the official client sends */
+
+/* Row type byte. */
+#define AW_BATCH_ROW_REPEAT 0x01
+#define AW_BATCH_ROW_INFO 0x02
+#define AW_BATCH_ROW_GEN 0x04
+#define AW_BATCH_ROW_TTL 0x08
+#define AW_BATCH_ROW_INFO4 0x10
+
+typedef enum aw_batch_kind {
+    AW_BATCH_READ = 0,    /* all bins (bins NULL) or named bins */
+    AW_BATCH_EXISTS,      /* header only */
+    AW_BATCH_OPERATE,     /* ops (reads and/or writes) */
+    AW_BATCH_DELETE,
+} aw_batch_kind;
+
+typedef struct aw_batch_row {
+    uint32_t index;             /* the caller's position; replies carry it back */
+    const aw_key *key;
+    uint8_t kind;               /* aw_batch_kind */
+    const char *const *bins;    /* READ: named bins, or NULL for all */
+    uint32_t n_bins;
+    const aw_op *ops;           /* OPERATE */
+    uint32_t n_ops;
+    const aw_req_opts *opts;    /* per-row policy; NULL = defaults */
+} aw_batch_row;
+
+typedef struct aw_batch_opts {
+    uint32_t timeout_ms;        /* header transaction_ttl */
+    uint8_t flags;              /* parent flags; 0 means AW_BATCH_FLAGS_DEFAULT */
+    bool no_repeat;             /* never emit REPEAT rows */
+    bool compress_response;
+} aw_batch_opts;
+
+/* Streaming encoder: begin, add rows, end. Memory stays bounded by what the
+ * caller adds; end patches the row count and every size. */
+typedef struct aw_batch_writer {
+    aw_buf *out;
+    size_t frame_at;            /* offset of the proto header in out */
+    size_t count_at;            /* offset of the row count */
+    uint32_t n_rows;
+    const aw_batch_row *prev;   /* last full (non-repeat) row, for REPEAT */
+    aw_batch_row prev_copy;
+    bool prev_sent_key;
+    bool no_repeat;
+} aw_batch_writer;
+
+int aw_batch_begin(aw_batch_writer *w, aw_buf *out, const aw_batch_opts *o, aw_error *err);
+/* Appends one row (REPEAT when it matches the previous full row). */
+int aw_batch_add(aw_batch_writer *w, const aw_batch_row *row, aw_error *err);
+/* Finishes the frame; AW_ERR_PARAM when no row was added. */
+int aw_batch_end(aw_batch_writer *w, aw_error *err);
+/* Convenience: the whole request in one call. */
+int aw_req_batch(aw_buf *out, const aw_batch_row *rows, size_t n, const aw_batch_opts *o,
+                 aw_error *err);
+
+/* Reply stream reader. Feed it each type-3 frame body (after inflating type
+ * 4 frames); it calls on_row for every row message (validated: index <
+ * n_rows) and stops at the LAST message. */
+typedef int (*aw_batch_row_fn)(void *ctx, uint32_t index, const aw_msg_view *row);
+
+typedef struct aw_batch_reader {
+    uint32_t n_rows;      /* rows requested; an index >= n_rows is a protocol error */
+    uint32_t rows_seen;
+    bool done;            /* the LAST message arrived */
+    int last_result;      /* result code carried by LAST */
+} aw_batch_reader;
+
+static inline void aw_batch_reader_init(aw_batch_reader *r, uint32_t n_rows) {
+    r->n_rows = n_rows;
+    r->rows_seen = 0;
+    r->done = false;
+    r->last_result = 0;
+}
+/* Returns AW_OK, AW_ERR_PROTO (malformed message, index out of range, bytes
+ * after LAST), or the non-zero value on_row returned (which stops the feed). */
+int aw_batch_reader_feed(aw_batch_reader *r, const uint8_t *body, size_t len, aw_batch_row_fn on_row,
+                         void *ctx, aw_error *err);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * Keys and their RIPEMD-160 digests.
+ *
+ * The digest implementation is fetched from OpenSSL once per process and each
+ * thread keeps one EVP_MD_CTX, so a digest costs Init + 3 Updates + Final and
+ * no lookup or allocation. (The thread's context is freed at thread exit.)
+ */
+#include "aerowire/key.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "buf.h"
+#include "particle.h"
+
+static EVP_MD *ripemd160;
+static pthread_once_t ripemd160_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ctx_key;
+
+static void free_thread_ctx(void *ctx) { EVP_MD_CTX_free(ctx); }
+
+static void fetch_ripemd160(void) {
+    /* OpenSSL 3 moved RIPEMD-160 back into the default provider in 3.0.7;
+     * older 3.0.x builds keep it in "legacy" only. */
+    ripemd160 = EVP_MD_fetch(NULL, "RIPEMD160", NULL);
+    if (!ripemd160)
+        ripemd160 = EVP_MD_fetch(NULL, "RIPEMD160", "provider=legacy");
+    if (pthread_key_create(&ctx_key, free_thread_ctx) != 0) {
+        EVP_MD_free(ripemd160);
+        ripemd160 = NULL;
+    }
+}
+
+static EVP_MD_CTX *thread_ctx(void) {
+    pthread_once(&ripemd160_once, fetch_ripemd160);
+    if (!ripemd160)
+        return NULL;
+    EVP_MD_CTX *ctx = pthread_getspecific(ctx_key);
+    if (!ctx) {
+        ctx = EVP_MD_CTX_new();
+        if (ctx && pthread_setspecific(ctx_key, ctx) != 0) {
+            EVP_MD_CTX_free(ctx);
+            ctx = NULL;
+        }
+    }
+    return ctx;
+}
+
+int aw_digest_compute(const char *set, size_t set_len, const aw_value *user_key,
+                      uint8_t out[AW_DIGEST_SIZE], aw_error *err) {
+    if (!user_key || !out)
+        return aw_error_set(err, AW_ERR_PARAM, "digest: NULL key value or output");
+    uint8_t ptype;
+    uint8_t int_bytes[8];
+    const void *bytes;
+    size_t len;
+    switch (user_key->type) {
+    case AW_INT:
+        ptype = AW_PT_INTEGER;
+        aw_store_u64be(int_bytes, (uint64_t)user_key->u.i);
+        bytes = int_bytes;
+        len = 8;
+        break;
+    case AW_STR:
+        ptype = AW_PT_STRING;
+        bytes = user_key->u.str;
+        len = user_key->len;
+        break;
+    case AW_BLOB:
+        ptype = user_key->subtype ? user_key->subtype : AW_PT_BLOB;
+        bytes = user_key->u.bytes;
+        len = user_key->len;
+        break;
+    default:
+        return aw_error_set(err, AW_ERR_PARAM,
+                            "user key must be an integer, string or blob (got type %u)",
+                            user_key->type);
+    }
+    if (len && !bytes)
+        return aw_error_set(err, AW_ERR_PARAM, "user key has a length but no bytes");
+    EVP_MD_CTX *ctx = thread_ctx();
+    unsigned int out_len = 0;
+    if (!ctx || !EVP_DigestInit_ex2(ctx, ripemd160, NULL) ||
+        (set_len && !EVP_DigestUpdate(ctx, set, set_len)) || !EVP_DigestUpdate(ctx, &ptype, 1) ||
+        (len && !EVP_DigestUpdate(ctx, bytes, len)) || !EVP_DigestFinal_ex(ctx, out, &out_len) ||
+        out_len != AW_DIGEST_SIZE)
+        return aw_error_set(err, AW_ERR_CLIENT, "RIPEMD-160 unavailable from OpenSSL");
+    return AW_OK;
+}
+
+/* Copies ns and set into the key after checking their limits. */
+static int key_names(aw_key *key, const char *ns, const char *set, aw_error *err) {
+    if (!key || !ns)
+        return aw_error_set(err, AW_ERR_PARAM, "key: NULL %s", key ? "namespace" : "key");
+    size_t ns_len = strlen(ns);
+    if (ns_len == 0)
+        return aw_error_set(err, AW_ERR_BAD_NAME, "namespace is empty");
+    if (ns_len > AW_NAMESPACE_MAX)
+        return aw_error_set(err, AW_ERR_BAD_NAME, "namespace '%.40s%s' is %zu bytes; the limit is %d",
+                            ns, ns_len > 40 ? "..." : "", ns_len, AW_NAMESPACE_MAX);
+    size_t set_len = set ? strlen(set) : 0;
+    if (set_len > AW_SET_MAX)
+        return aw_error_set(err, AW_ERR_BAD_NAME, "set '%.40s...' is %zu bytes; the limit is %d", set,
+                            set_len, AW_SET_MAX);
+    memcpy(key->ns, ns, ns_len + 1);
+    memcpy(key->set, set ? set : "", set_len + 1);
+    return AW_OK;
+}
+
+int aw_key_init_value(aw_key *key, const char *ns, const char *set, const aw_value *value,
+                      aw_error *err) {
+    if (!value)
+        return aw_error_set(err, AW_ERR_PARAM, "key: NULL user key");
+    if (value->type != AW_INT && value->type != AW_STR && value->type != AW_BLOB)
+        return aw_error_set(err, AW_ERR_PARAM,
+                            "user key must be an integer, string or blob (got type %u)",
+                            value->type);
+    int rc = key_names(key, ns, set, err);
+    if (rc != AW_OK)
+        return rc;
+    key->user_key = *value;
+    key->user_key.owned = 0; /* the key borrows; it never frees */
+    return aw_digest_compute(key->set, strlen(key->set), &key->user_key, key->digest, err);
+}
+
+int aw_key_init_int(aw_key *key, const char *ns, const char *set, int64_t value, aw_error *err) {
+    aw_value v = aw_value_int(value);
+    return aw_key_init_value(key, ns, set, &v, err);
+}
+
+int aw_key_init_strn(aw_key *key, const char *ns, const char *set, const char *value, size_t len,
+                     aw_error *err) {
+    if (!value)
+        return aw_error_set(err, AW_ERR_PARAM, "key: NULL string");
+    if (len > AW_VALUE_MAX_LEN)
+        return aw_error_set(err, AW_ERR_PARAM, "key: string of %zu bytes is too long", len);
+    aw_value v = aw_value_strn(value, len);
+    return aw_key_init_value(key, ns, set, &v, err);
+}
+
+int aw_key_init_str(aw_key *key, const char *ns, const char *set, const char *value, aw_error *err) {
+    if (!value)
+        return aw_error_set(err, AW_ERR_PARAM, "key: NULL string");
+    return aw_key_init_strn(key, ns, set, value, strlen(value), err);
+}
+
+int aw_key_init_blob(aw_key *key, const char *ns, const char *set, const void *value, size_t len,
+                     aw_error *err) {
+    if (!value && len)
+        return aw_error_set(err, AW_ERR_PARAM, "key: NULL blob");
+    if (len > AW_VALUE_MAX_LEN)
+        return aw_error_set(err, AW_ERR_PARAM, "key: blob of %zu bytes is too long", len);
+    aw_value v = aw_value_blob(value, len);
+    return aw_key_init_value(key, ns, set, &v, err);
+}
+
+int aw_key_init_digest(aw_key *key, const char *ns, const char *set,
+                       const uint8_t digest[AW_DIGEST_SIZE], aw_error *err) {
+    if (!digest)
+        return aw_error_set(err, AW_ERR_PARAM, "key: NULL digest");
+    int rc = key_names(key, ns, set, err);
+    if (rc != AW_OK)
+        return rc;
+    key->user_key = aw_value_nil();
+    memcpy(key->digest, digest, AW_DIGEST_SIZE);
+    return AW_OK;
+}

@@ -1,0 +1,36 @@
+/*
+ * Shared test helpers: hex, the real captures (tests/data, or $AW_TESTDATA),
+ * and a failing allocator.
+ *
+ * Test programs include <cmocka.h> after the standard headers it needs.
+ */
+#ifndef AW_TESTUTIL_H
+#define AW_TESTUTIL_H
+
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+/* Decodes hex (whitespace ignored) into a malloc'd buffer; *len set.
+ * Aborts the test process on bad hex. */
+uint8_t *tu_hex_decode(const char *hex, size_t *len);
+/* Lowercase hex of bytes, malloc'd. */
+char *tu_hex_encode(const uint8_t *p, size_t len);
+
+/* Path of a file in the capture directory (static buffer). */
+const char *tu_testdata_path(const char *file);
+/* Loads and caches a capture file as JSON ("official-c-client-vs-asd.json",
+ * "real-3-node-cluster.json"). Never NULL: aborts when missing. */
+json_t *tu_capture(const char *file);
+/* The entry of `commands` in official-c-client-vs-asd.json with this label. */
+json_t *tu_command(const char *label);
+
+/* Failing allocator: the Nth allocation from now (1-based) and every later
+ * one fail until tu_failalloc_off(). Counts allocations while on. */
+void tu_failalloc_on(long fail_at);
+long tu_failalloc_count(void);
+void tu_failalloc_off(void);
+
+#endif
