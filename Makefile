@@ -24,7 +24,12 @@ TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
-TOOL_DIRS := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
+# tools/testd is the test server's core (a library linked into the tools and
+# tests: aw and aw-bench embed it); every other tools/<name>/ is a program.
+TESTD_SRC := $(sort $(wildcard tools/testd/*.c))
+TESTD_OBJ := $(TESTD_SRC:%.c=$(BUILD)/obj/%.o)
+TESTD_LIB := $(BUILD)/libawtestd.a
+TOOL_DIRS := $(filter-out testd,$(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c)))))
 TOOL_BIN := $(TOOL_DIRS:%=$(BUILD)/bin/%)
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
@@ -60,14 +65,19 @@ $(BUILD)/aerowire.pc: aerowire.pc.in Makefile
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/.*AEROWIRE_VERSION "\(.*\)"/\1/p' include/aerowire/aerowire.h)|g' $< > $@
 
-$(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(BUILD)/libaerowire.a
+$(TESTD_LIB): $(TESTD_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests -MMD -MP $< $(SUPPORT_OBJ) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TEST_LIBS) $(LDLIBS_ALL)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Itests -Itools/testd -MMD -MP $< $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TEST_LIBS) $(LDLIBS_ALL)
 
 .SECONDEXPANSION:
-$(BUILD)/bin/%: $$(wildcard tools/%/*.c) $(BUILD)/libaerowire.a
+$(BUILD)/bin/%: $$(wildcard tools/%/*.c) $(TESTD_LIB) $(BUILD)/libaerowire.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itools/$* $(filter %.c,$^) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Itools/$* -Itools/testd $(filter %.c,$^) $(TESTD_LIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(LDLIBS_ALL)
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libaerowire.a
 	@mkdir -p $(dir $@)

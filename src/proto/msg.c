@@ -67,8 +67,18 @@ int aw_msg_parse(const uint8_t *p, size_t len, aw_msg_view *m, size_t *consumed,
     h->n_fields = aw_load_u16be(p + 18);
     h->n_ops = aw_load_u16be(p + 20);
 
-    size_t off = AW_MSG_HEADER_SIZE;
-    m->fields = p + off;
+    size_t items = 0;
+    int rc = aw_msg_parse_items(p + AW_MSG_HEADER_SIZE, len - AW_MSG_HEADER_SIZE, m, &items, err);
+    if (rc == AW_OK && consumed)
+        *consumed = AW_MSG_HEADER_SIZE + items;
+    return rc;
+}
+
+int aw_msg_parse_items(const uint8_t *p, size_t len, aw_msg_view *m, size_t *consumed,
+                       aw_error *err) {
+    const aw_msg_header *h = &m->h;
+    size_t off = 0;
+    m->fields = p;
     for (uint32_t i = 0; i < h->n_fields; i++) {
         if (len - off < 5)
             return aw_error_set(err, AW_ERR_PROTO, "field %u of %u truncated", i, h->n_fields);

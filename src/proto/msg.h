@@ -113,6 +113,11 @@ typedef struct aw_msg_view {
  * bytes. Returns AW_OK or AW_ERR_PROTO. */
 int aw_msg_parse(const uint8_t *p, size_t len, aw_msg_view *m, size_t *consumed, aw_error *err);
 
+/* The fields-then-ops part alone, with counts taken from m->h (batch rows
+ * carry their own header): validates sizes and sets m->fields/ops/end. */
+int aw_msg_parse_items(const uint8_t *p, size_t len, aw_msg_view *m, size_t *consumed,
+                       aw_error *err);
+
 /* Iteration over a parsed message (cannot fail: sizes were checked). */
 typedef struct aw_msg_iter {
     const uint8_t *p;

@@ -1,0 +1,19 @@
+/* aw-testd: the list and map (CDT) operations it serves. */
+#ifndef TD_CDT_H
+#define TD_CDT_H
+
+#include <stdbool.h>
+
+#include "aerowire/value.h"
+#include "proto/arena.h"
+#include "proto/msg.h"
+#include "store.h"
+
+/* Applies a CDT op (value = msgpack [code, args...]) to its bin in w.
+ * *result is what the op returns (AW_NIL when nothing), allocated in arena.
+ * Returns AW_OK or a server result code (12 wrong bin type, 4 bad op,
+ * 26 index out of range, ...). */
+int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *result,
+                 aw_arena *arena);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * Executing one record command (a single request or one batch row) against
+ * the store, appending the reply message (22-byte header + ops, no proto
+ * header) to an output buffer.
+ */
+#ifndef TD_EXEC_H
+#define TD_EXEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto/buf.h"
+#include "proto/msg.h"
+#include "store.h"
+
+typedef struct td_exec_ctx {
+    td_store *store;
+    bool in_batch;       /* batch rows reply with transaction_ttl = index */
+    uint64_t *counters;  /* optional statistics slots (td_stat) */
+} td_exec_ctx;
+
+enum td_stat { TD_STAT_READS, TD_STAT_WRITES, TD_STAT_DELETES, TD_STAT_ERRORS, TD_STAT_COUNT };
+
+/* The request `m` names its own record through its fields; `digest` is the
+ * row digest for batch rows (NULL: take field 4). Returns the result code
+ * it put in the reply. Never fails to append unless out runs out of memory. */
+int td_exec(td_exec_ctx *cx, const aw_msg_view *m, const uint8_t *digest, aw_buf *out);
+
+/* Appends a reply carrying only a result code (and an index for batch rows). */
+void td_reply_code(aw_buf *out, int code, uint32_t index);
+
+#endif

@@ -1,0 +1,516 @@
+/*
+ * aw-testd: listeners, connections, framing, fault injection, batches.
+ *
+ * A connection reads whatever has arrived, answers every complete frame in
+ * order (pipelined requests get their replies in request order, as the real
+ * server's one-at-a-time service does), and writes the replies back in as
+ * few writes as it can.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "proto/batch.h"
+#include "proto/batch_parse.h"
+#include "proto/frame.h"
+
+#define READ_CHUNK 65536
+#define BATCH_FRAME_TARGET (128 * 1024)
+
+typedef struct delay_mark {
+    uint64_t due_ms;
+    size_t end;       /* out may be written up to here once due */
+} delay_mark;
+
+struct td_conn {
+    td_node *node;
+    evutil_socket_t fd;
+    struct event *rd;
+    struct event *wr;
+    struct event *timer;
+    aw_buf in;
+    size_t in_off;
+    aw_buf out;
+    size_t out_off;
+    uint64_t reply_bytes;     /* for drop_after */
+    bool close_after_flush;
+    delay_mark *marks;
+    size_t n_marks, cap_marks;
+    td_conn *prev, *next;
+};
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void conn_free(td_conn *c) {
+    td_node *n = c->node;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        n->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    event_free(c->rd);
+    event_free(c->wr);
+    event_free(c->timer);
+    evutil_closesocket(c->fd);
+    aw_buf_free(&c->in);
+    aw_buf_free(&c->out);
+    free(c->marks);
+    n->conns_closed++;
+    free(c);
+}
+
+void td_node_close_conns(td_node *node) {
+    while (node->conns)
+        conn_free(node->conns);
+}
+
+/* How far out may be written now (delayed replies wait for their time). */
+static size_t writable_end(td_conn *c) {
+    if (c->n_marks == 0)
+        return c->out.len;
+    uint64_t now = now_ms();
+    size_t end = c->out_off, i = 0;
+    while (i < c->n_marks && c->marks[i].due_ms <= now)
+        end = c->marks[i++].end;
+    memmove(c->marks, c->marks + i, (c->n_marks - i) * sizeof *c->marks);
+    c->n_marks -= i;
+    if (c->n_marks) {
+        uint64_t wait = c->marks[0].due_ms - now;
+        struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
+        evtimer_add(c->timer, &tv);
+    }
+    return end;
+}
+
+/* Writes what may be written; returns false when the connection is gone. */
+static bool conn_flush(td_conn *c) {
+    size_t end = writable_end(c);
+    while (c->out_off < end) {
+        ssize_t w = send(c->fd, c->out.data + c->out_off, end - c->out_off, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            if (errno == EINTR)
+                continue;
+            conn_free(c);
+            return false;
+        }
+        c->out_off += (size_t)w;
+    }
+    if (c->out_off == c->out.len) {
+        aw_buf_reset(&c->out);
+        c->out_off = 0;
+        for (size_t i = 0; i < c->n_marks; i++)
+            c->marks[i].end = 0;
+        if (c->close_after_flush) {
+            conn_free(c);
+            return false;
+        }
+        event_del(c->wr);
+    } else if (c->out_off < end) {
+        event_add(c->wr, NULL);
+    }
+    return true;
+}
+
+/* Applies the node's faults to one reply frame at out[start..). */
+static void apply_reply_faults(td_conn *c, size_t start) {
+    const td_fault *f = &c->node->fault;
+    aw_buf *out = &c->out;
+    size_t len = out->len - start;
+    if (f->blackhole) {
+        out->len = start;
+        return;
+    }
+    if (f->garbage) {
+        for (size_t i = 0; i < len; i++)
+            out->data[start + i] = (uint8_t)(0xA5 ^ (i * 31));
+    } else if (f->oversize && len >= 8) {
+        out->data[start + 2] = 0x80; /* 48-bit size of 2^47 */
+        memset(out->data + start + 3, 0, 5);
+    } else if (f->truncate && len > 8) {
+        /* A well-framed reply whose message is cut short. */
+        uint64_t body = (len - 8) / 2;
+        aw_proto_header_write(out->data + start, out->data[start + 1], body);
+        out->len = start + 8 + (size_t)body;
+        len = out->len - start;
+    }
+    if (f->drop_after >= 0) {
+        uint64_t limit = (uint64_t)f->drop_after;
+        if (c->reply_bytes + len >= limit) {
+            out->len = start + (size_t)(limit > c->reply_bytes ? limit - c->reply_bytes : 0);
+            c->close_after_flush = true;
+        }
+    }
+    c->reply_bytes += out->len - start;
+    if (f->delay_ms) {
+        if (c->n_marks == c->cap_marks) {
+            size_t cap = c->cap_marks ? c->cap_marks * 2 : 8;
+            delay_mark *m = realloc(c->marks, cap * sizeof *m);
+            if (!m)
+                return; /* cannot delay: send now */
+            c->marks = m;
+            c->cap_marks = cap;
+        }
+        c->marks[c->n_marks++] = (delay_mark){now_ms() + f->delay_ms, out->len};
+    }
+}
+
+static void reply_last(aw_buf *out, int code) {
+    size_t at = aw_proto_header_begin(out);
+    aw_msg_header h = {0};
+    h.info3 = AW_INFO3_LAST;
+    h.result_code = (uint8_t)code;
+    aw_buf_msg_header(out, &h);
+    aw_proto_header_patch(out, at, AW_PROTO_MSG);
+}
+
+static void handle_batch(td_conn *c, const aw_msg_view *m) {
+    td_server *s = c->node->srv;
+    aw_buf *out = &c->out;
+    aw_field_view f;
+    if (!aw_msg_find_field(m, AW_FIELD_BATCH_INDEX, &f) &&
+        !aw_msg_find_field(m, AW_FIELD_BATCH_INDEX_WITH_SET, &f)) {
+        reply_last(out, AW_ERR_REQUEST_INVALID);
+        return;
+    }
+    aw_batch_req_iter it;
+    if (aw_batch_req_open(&it, f.data, f.len, NULL) != AW_OK) {
+        reply_last(out, AW_ERR_REQUEST_INVALID);
+        return;
+    }
+    s->batches++;
+    td_exec_ctx cx = {&s->store, true, s->stats};
+    size_t frame = aw_proto_header_begin(out);
+    int last_code = AW_OK;
+    const uint8_t *digest;
+    aw_msg_view row;
+    int more;
+    while ((more = aw_batch_req_next(&it, &digest, &row, NULL)) == 1) {
+        int rc = td_exec(&cx, &row, digest, out);
+        if (!(it.flags & AW_BATCH_RESPOND_ALL_KEYS) && rc != AW_OK &&
+            rc != AW_ERR_RECORD_NOT_FOUND && rc != AW_FILTERED_OUT) {
+            last_code = rc;
+            break;
+        }
+        if (out->len - frame > BATCH_FRAME_TARGET) {
+            aw_proto_header_patch(out, frame, AW_PROTO_MSG);
+            frame = aw_proto_header_begin(out);
+        }
+    }
+    if (more < 0)
+        last_code = AW_ERR_REQUEST_INVALID;
+    if (out->len - frame > AW_PROTO_HEADER_SIZE)
+        aw_proto_header_patch(out, frame, AW_PROTO_MSG);
+    else
+        out->len = frame;
+    reply_last(out, last_code);
+}
+
+/* Handles one complete frame; false when the connection must close. */
+static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t len) {
+    td_server *s = c->node->srv;
+    aw_buf *out = &c->out;
+    size_t start = out->len;
+    switch (type) {
+    case AW_PROTO_INFO:
+        td_handle_info(c->node, body, len, out);
+        break;
+    case AW_PROTO_ADMIN: {
+        /* Community edition: every security message gets "not supported". */
+        size_t at = aw_proto_header_begin(out);
+        uint8_t *p = aw_buf_grow(out, 16);
+        if (p) {
+            memset(p, 0, 16);
+            p[1] = AW_SECURITY_NOT_SUPPORTED;
+        }
+        aw_proto_header_patch(out, at, AW_PROTO_ADMIN);
+        break;
+    }
+    case AW_PROTO_COMPRESSED: {
+        size_t at = aw_proto_header_begin(out);
+        td_reply_code(out, AW_ERR_ENTERPRISE_ONLY, 0);
+        aw_proto_header_patch(out, at, AW_PROTO_MSG);
+        break;
+    }
+    case AW_PROTO_MSG: {
+        aw_msg_view m;
+        size_t used;
+        if (aw_msg_parse(body, len, &m, &used, NULL) != AW_OK || used != len)
+            return false; /* the real server closes on a malformed message */
+        if (m.h.info1 & AW_INFO1_BATCH) {
+            handle_batch(c, &m);
+        } else {
+            size_t at = aw_proto_header_begin(out);
+            td_exec_ctx cx = {&s->store, false, s->stats};
+            td_exec(&cx, &m, NULL, out);
+            aw_proto_header_patch(out, at, AW_PROTO_MSG);
+        }
+        break;
+    }
+    default:
+        return false;
+    }
+    if (!aw_buf_ok(out))
+        return false;
+    apply_reply_faults(c, start);
+    return true;
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg);
+
+static void on_write(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    conn_flush(arg);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    conn_flush(arg);
+}
+
+static void on_read(evutil_socket_t fd, short what, void *arg) {
+    (void)what;
+    td_conn *c = arg;
+    for (;;) {
+        if (!aw_buf_reserve(&c->in, READ_CHUNK)) {
+            conn_free(c);
+            return;
+        }
+        size_t room = c->in.cap - c->in.len;
+        ssize_t r = recv(fd, c->in.data + c->in.len, room, 0);
+        if (r > 0) {
+            c->in.len += (size_t)r;
+            if ((size_t)r < room)
+                break; /* a short read: the socket is drained for now */
+            continue;
+        }
+        if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            conn_free(c);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        break;
+    }
+    if (c->node->fault.blackhole) {
+        aw_buf_reset(&c->in);
+        c->in_off = 0;
+        return;
+    }
+    while (c->in.len - c->in_off >= AW_PROTO_HEADER_SIZE) {
+        aw_proto_header h;
+        if (aw_proto_header_read(c->in.data + c->in_off, c->in.len - c->in_off, 0, &h, NULL) !=
+            AW_OK) {
+            conn_free(c); /* bad version, type or size: the server hangs up */
+            return;
+        }
+        if (c->in.len - c->in_off - AW_PROTO_HEADER_SIZE < h.size)
+            break;
+        const uint8_t *body = c->in.data + c->in_off + AW_PROTO_HEADER_SIZE;
+        c->in_off += AW_PROTO_HEADER_SIZE + (size_t)h.size;
+        if (!handle_frame(c, h.type, body, (size_t)h.size)) {
+            conn_free(c);
+            return;
+        }
+    }
+    if (c->in_off == c->in.len) {
+        aw_buf_reset(&c->in);
+        c->in_off = 0;
+    } else if (c->in_off > 0) {
+        memmove(c->in.data, c->in.data + c->in_off, c->in.len - c->in_off);
+        c->in.len -= c->in_off;
+        c->in_off = 0;
+    }
+    conn_flush(c);
+}
+
+static void on_accept(evutil_socket_t lfd, short what, void *arg) {
+    (void)what;
+    td_node *n = arg;
+    for (;;) {
+        evutil_socket_t fd = accept(lfd, NULL, NULL);
+        if (fd < 0)
+            return;
+        if (n->fault.refuse) {
+            evutil_closesocket(fd);
+            continue;
+        }
+        evutil_make_socket_nonblocking(fd);
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        td_conn *c = calloc(1, sizeof *c);
+        if (!c) {
+            evutil_closesocket(fd);
+            continue;
+        }
+        c->node = n;
+        c->fd = fd;
+        aw_buf_init(&c->in);
+        aw_buf_init(&c->out);
+        c->rd = event_new(n->srv->base, fd, EV_READ | EV_PERSIST, on_read, c);
+        c->wr = event_new(n->srv->base, fd, EV_WRITE | EV_PERSIST, on_write, c);
+        c->timer = evtimer_new(n->srv->base, on_timer, c);
+        c->next = n->conns;
+        if (n->conns)
+            n->conns->prev = c;
+        n->conns = c;
+        n->conns_opened++;
+        if (!c->rd || !c->wr || !c->timer) {
+            conn_free(c);
+            continue;
+        }
+        event_add(c->rd, NULL);
+    }
+}
+
+static int node_listen(td_node *n, char *errbuf, size_t errlen) {
+    td_server *s = n->srv;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(n->port);
+    if (inet_pton(AF_INET, s->bind_addr, &sa.sin_addr) != 1) {
+        snprintf(errbuf, errlen, "bad bind address %s", s->bind_addr);
+        return -1;
+    }
+    evutil_socket_t fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        snprintf(errbuf, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    evutil_make_listen_socket_reuseable(fd);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 512) != 0) {
+        snprintf(errbuf, errlen, "cannot listen on %s:%u: %s", s->bind_addr, n->port,
+                 strerror(errno));
+        evutil_closesocket(fd);
+        return -1;
+    }
+    socklen_t sl = sizeof sa;
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    n->port = ntohs(sa.sin_port);
+    evutil_make_socket_nonblocking(fd);
+    n->listen_fd = fd;
+    n->listen_ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_accept, n);
+    if (!n->listen_ev) {
+        evutil_closesocket(fd);
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    event_add(n->listen_ev, NULL);
+    n->alive = true;
+    return 0;
+}
+
+static void node_unlisten(td_node *n) {
+    if (n->listen_ev) {
+        event_free(n->listen_ev);
+        n->listen_ev = NULL;
+        evutil_closesocket(n->listen_fd);
+    }
+    td_node_close_conns(n);
+    n->alive = false;
+}
+
+td_server *td_server_start(struct event_base *base, const td_config *cfg, char *errbuf,
+                           size_t errlen) {
+    if (cfg->nodes < 1 || cfg->nodes > TD_MAX_NODES) {
+        snprintf(errbuf, errlen, "--nodes must be 1..%d", TD_MAX_NODES);
+        return NULL;
+    }
+    td_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    s->base = base;
+    s->cfg = *cfg;
+    snprintf(s->namespaces, sizeof s->namespaces, "%s", cfg->namespaces ? cfg->namespaces : "test,bar");
+    snprintf(s->cluster_name, sizeof s->cluster_name, "%s",
+             cfg->cluster_name ? cfg->cluster_name : "aw-testd");
+    snprintf(s->bind_addr, sizeof s->bind_addr, "%s", cfg->bind_addr ? cfg->bind_addr : "127.0.0.1");
+    s->started = time(NULL);
+    if (td_store_init(&s->store, s->namespaces, cfg->default_ttl,
+                      cfg->max_record_size ? cfg->max_record_size : 1024 * 1024) != 0) {
+        snprintf(errbuf, errlen, "bad namespace list '%s' (names of 1..31 bytes, comma-separated)",
+                 s->namespaces);
+        free(s);
+        return NULL;
+    }
+    s->n_nodes = cfg->nodes;
+    s->replication = cfg->nodes > 1 ? 2 : 1;
+    memset(s->pinned, 0xff, sizeof s->pinned);
+    for (int i = 0; i < s->n_nodes; i++) {
+        td_node *n = &s->nodes[i];
+        n->srv = s;
+        n->index = i;
+        n->fault.drop_after = -1;
+        n->port = cfg->port ? (uint16_t)(cfg->port + i) : 0;
+        if (node_listen(n, errbuf, errlen) != 0) {
+            td_server_free(s);
+            return NULL;
+        }
+        /* Node ids: upper-case hex, as the server prints them. */
+        snprintf(n->id, sizeof n->id, "BB9%04X%02X0001", (unsigned)(n->port & 0xffffu), (unsigned)(i & 0xff));
+    }
+    td_rebalance(s);
+    for (int i = 0; i < s->n_nodes; i++)
+        s->nodes[i].partition_gen = 0;
+    s->peers_gen = s->n_nodes > 1 ? (uint32_t)s->n_nodes + 1 : 0;
+    return s;
+}
+
+void td_server_free(td_server *s) {
+    if (!s)
+        return;
+    for (int i = 0; i < s->n_nodes; i++)
+        node_unlisten(&s->nodes[i]);
+    td_store_free(&s->store);
+    free(s);
+}
+
+int td_server_nodes(const td_server *s) { return s->n_nodes; }
+uint16_t td_server_port(const td_server *s, int node) { return s->nodes[node].port; }
+const char *td_server_node_id(const td_server *s, int node) { return s->nodes[node].id; }
+
+int td_node_kill(td_server *s, int node) {
+    if (node < 0 || node >= s->n_nodes || !s->nodes[node].alive)
+        return -1;
+    node_unlisten(&s->nodes[node]);
+    s->peers_gen++;
+    td_rebalance(s);
+    return 0;
+}
+
+int td_node_revive(td_server *s, int node) {
+    if (node < 0 || node >= s->n_nodes || s->nodes[node].alive)
+        return -1;
+    char err[128];
+    if (node_listen(&s->nodes[node], err, sizeof err) != 0)
+        return -1;
+    s->peers_gen++;
+    td_rebalance(s);
+    return 0;
+}
+
+int td_node_set_fault(td_server *s, int node, const td_fault *f) {
+    if (node < 0 || node >= s->n_nodes)
+        return -1;
+    s->nodes[node].fault = *f;
+    return 0;
+}

@@ -1,0 +1,82 @@
+/*
+ * aw-testd's record store: namespaces of records addressed by digest.
+ *
+ * Bins are kept as raw particle bytes (type + bytes), exactly as they came in
+ * a write, so a read answers with the bytes a real server would send and the
+ * store never re-encodes what it did not have to touch.
+ */
+#ifndef TD_STORE_H
+#define TD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aerowire/key.h"
+
+typedef struct td_bin {
+    char name[AW_BIN_NAME_MAX + 1];
+    uint8_t name_len;
+    uint8_t ptype;
+    uint32_t len;
+    uint8_t *data; /* owned */
+} td_bin;
+
+typedef struct td_record {
+    struct td_record *next; /* hash chain */
+    uint8_t digest[AW_DIGEST_SIZE];
+    char set[AW_SET_MAX + 1];
+    uint8_t key_ptype;      /* 0 = no stored key */
+    uint32_t key_len;
+    uint8_t *key;           /* owned stored user key (send-key) */
+    uint16_t gen;
+    uint32_t void_time;     /* seconds since 2010-01-01; 0 = never */
+    uint32_t n_bins;
+    uint32_t cap_bins;
+    td_bin *bins;
+} td_record;
+
+typedef struct td_namespace {
+    char name[AW_NAMESPACE_MAX + 1];
+    uint32_t default_ttl;   /* seconds; 0 = never expire */
+    uint64_t n_records;
+    size_t n_buckets;       /* power of two */
+    td_record **buckets;
+} td_namespace;
+
+typedef struct td_store {
+    td_namespace *ns;
+    size_t n_ns;
+    uint32_t max_record_size; /* RECORD_TOO_BIG beyond it */
+} td_store;
+
+/* Namespaces from a comma-separated list; returns 0 or -1 (bad list / OOM). */
+int td_store_init(td_store *s, const char *ns_list, uint32_t default_ttl, uint32_t max_record_size);
+void td_store_free(td_store *s);
+td_namespace *td_store_ns(td_store *s, const char *name, size_t len);
+
+/* Current time in the server's epoch (seconds since 2010-01-01). */
+uint32_t td_now(void);
+
+/* The live record for digest, or NULL (an expired record is removed here). */
+td_record *td_record_get(td_namespace *ns, const uint8_t *digest);
+/* A new empty record, linked in (gen 0, no bins). NULL on OOM. */
+td_record *td_record_create(td_namespace *ns, const uint8_t *digest);
+void td_record_remove(td_namespace *ns, const uint8_t *digest);
+
+/* Bin helpers. */
+td_bin *td_bin_find(td_record *r, const char *name, size_t len);
+/* Sets (creates or replaces) a bin's value; 0 or -1 on OOM. */
+int td_bin_set(td_record *r, const char *name, size_t len, uint8_t ptype, const uint8_t *data,
+               uint32_t data_len);
+void td_bin_delete(td_record *r, const char *name, size_t len);
+void td_record_clear_bins(td_record *r);
+/* Bytes the record takes, as the write-block check counts them. */
+size_t td_record_size(const td_record *r);
+
+/* Deep copy of a record's bins and key into dst (for all-or-nothing ops). */
+int td_record_copy(td_record *dst, const td_record *src);
+/* Frees what a record owns (bins, key) but not the struct. */
+void td_record_release(td_record *r);
+
+#endif

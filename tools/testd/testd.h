@@ -1,0 +1,62 @@
+/*
+ * aw-testd: an in-memory server speaking the Aerospike wire protocol on
+ * libevent, for tests, for the tools' embedded default, and for fault
+ * injection. One process runs N nodes on consecutive loopback ports that
+ * share one store (so a node that does not own a partition answers exactly
+ * as the owner would, the way a real node proxies).
+ *
+ * Everything runs on the caller's event_base thread.
+ */
+#ifndef TD_TESTD_H
+#define TD_TESTD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct event_base;
+
+typedef struct td_config {
+    uint16_t port;              /* first node's port; 0 = any free port per node */
+    int nodes;                  /* 1.. TD_MAX_NODES */
+    const char *namespaces;     /* comma-separated; default "test,bar" */
+    uint32_t default_ttl;       /* seconds; 0 = never expire */
+    uint32_t max_record_size;   /* default 1 MiB */
+    const char *cluster_name;   /* default "aw-testd" */
+    const char *bind_addr;      /* default "127.0.0.1" */
+} td_config;
+
+#define TD_MAX_NODES 16
+
+typedef struct td_fault {
+    uint32_t delay_ms;          /* delay every reply */
+    int64_t drop_after;         /* close after this many reply bytes; -1 = off */
+    bool truncate;              /* replies whose frame cuts the message short */
+    bool garbage;               /* replies replaced by bytes that are not a frame */
+    bool oversize;              /* replies whose header claims 2^47 bytes */
+    bool refuse;                /* accept, then close at once */
+    bool blackhole;             /* accept, read, never answer */
+} td_fault;
+
+typedef struct td_server td_server;
+
+/* Starts listening (nodes on port, port+1, ... or free ports when port is 0).
+ * Returns NULL with a message in errbuf on failure. */
+td_server *td_server_start(struct event_base *base, const td_config *cfg, char *errbuf,
+                           size_t errlen);
+/* Closes every listener and connection and frees everything. */
+void td_server_free(td_server *s);
+
+int td_server_nodes(const td_server *s);
+uint16_t td_server_port(const td_server *s, int node);
+const char *td_server_node_id(const td_server *s, int node);
+
+/* Control (also reachable through the `testd-*` info commands). */
+int td_node_kill(td_server *s, int node);     /* close listener and connections */
+int td_node_revive(td_server *s, int node);   /* listen again on the same port */
+int td_node_set_fault(td_server *s, int node, const td_fault *f);
+/* Moves a partition's master (and replica, -1 = leave) to the given nodes. */
+int td_partition_move(td_server *s, uint32_t pid, int master, int replica);
+
+#endif
