@@ -1,0 +1,296 @@
+/*
+ * aw-testd on its own: bad requests get the real server's answer (an error
+ * or a closed connection) and never bring it down; the fault injectors do
+ * what they say.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "proto/msg.h"
+#include "support/testd_proc.h"
+#include "support/testutil.h"
+
+static tu_testd server;
+
+/* Two nodes: node 0 takes the faults, node 1 carries the control commands
+ * (a node that refuses connections cannot be told to stop). */
+static int start_two(void **state) {
+    (void)state;
+    const char *args[] = {"--nodes", "2", NULL};
+    return tu_testd_start(&server, args);
+}
+
+static int stop_server(void **state) {
+    (void)state;
+    return tu_testd_stop(&server) == 0 ? 0 : -1;
+}
+
+static uint8_t *captured(const char *label, size_t *len) {
+    return tu_hex_decode(json_string_value(json_object_get(tu_command(label), "request_hex")), len);
+}
+
+/* True when the server closed the connection (EOF) within a second. */
+static bool closed_by_server(int fd) {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll(&p, 1, 1000) <= 0)
+        return false;
+    char b;
+    return recv(fd, &b, 1, 0) == 0;
+}
+
+/* A get of k1 answers on a fresh connection: the server is still up. */
+static void assert_alive(void) {
+    size_t len, rl;
+    uint8_t *req = captured("get_missing", &len);
+    int fd = tu_connect(server.ports[0]);
+    assert_true(fd >= 0);
+    assert_int_equal(tu_send(fd, req, len), 0);
+    uint8_t *r = tu_recv_frame(fd, &rl, 2000);
+    assert_non_null(r);
+    assert_int_equal(r[13], 2); /* not found */
+    free(r);
+    free(req);
+    close(fd);
+}
+
+static void send_raw_expect_close(const uint8_t *p, size_t n) {
+    int fd = tu_connect(server.ports[0]);
+    assert_true(fd >= 0);
+    assert_int_equal(tu_send(fd, p, n), 0);
+    assert_true(closed_by_server(fd));
+    close(fd);
+    assert_alive();
+}
+
+static void test_bad_frames_close(void **state) {
+    (void)state;
+    const uint8_t bad_version[] = {3, 3, 0, 0, 0, 0, 0, 0};
+    const uint8_t bad_type[] = {2, 9, 0, 0, 0, 0, 0, 0};
+    const uint8_t type0[] = {2, 0, 0, 0, 0, 0, 0, 0};
+    const uint8_t oversize[] = {2, 3, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff};
+    send_raw_expect_close(bad_version, sizeof bad_version);
+    send_raw_expect_close(bad_type, sizeof bad_type);
+    send_raw_expect_close(type0, sizeof type0);
+    send_raw_expect_close(oversize, sizeof oversize);
+
+    /* A message whose field size runs past the frame. */
+    size_t len;
+    uint8_t *req = captured("get_all", &len);
+    req[8 + 22 + 3] = 0xff; /* namespace field size */
+    send_raw_expect_close(req, len);
+    free(req);
+    /* A header size byte other than 22. */
+    req = captured("get_all", &len);
+    req[8] = 0;
+    send_raw_expect_close(req, len);
+    free(req);
+}
+
+static int roundtrip_code(const uint8_t *req, size_t len) {
+    int fd = tu_connect(server.ports[0]);
+    assert_int_equal(tu_send(fd, req, len), 0);
+    size_t rl;
+    uint8_t *r = tu_recv_frame(fd, &rl, 2000);
+    assert_non_null(r);
+    int code = rl >= 14 ? r[13] : -1;
+    free(r);
+    close(fd);
+    return code;
+}
+
+static void test_bad_requests_answered(void **state) {
+    (void)state;
+    size_t len;
+    /* Unknown namespace → 20. */
+    uint8_t *req = captured("get_all", &len);
+    memcpy(req + 8 + 22 + 5, "nope", 4);
+    assert_int_equal(roundtrip_code(req, len), 20);
+    free(req);
+    /* An unknown field type is skipped: the get still succeeds (k1 absent → 2). */
+    req = captured("get_missing", &len);
+    req[8 + 22 + 9 + 4] = 0x63; /* the set field becomes type 99 */
+    assert_int_equal(roundtrip_code(req, len), 2);
+    free(req);
+    /* A digest of the wrong length → 4. */
+    static const uint8_t short_digest[] = {
+        2, 3, 0, 0, 0, 0, 0, 0x2e, 22, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0,
+        0, 0, 0, 5, 0, 't', 'e', 's', 't', 0, 0, 0, 4, 4, 1, 2, 3};
+    uint8_t *sd = malloc(sizeof short_digest);
+    memcpy(sd, short_digest, sizeof short_digest);
+    sd[7] = (uint8_t)(sizeof short_digest - 8);
+    assert_int_equal(roundtrip_code(sd, sizeof short_digest), 4);
+    free(sd);
+    /* A bin name of 16 bytes in a write → 21 (BIN_NAME): put_blob_key's
+     * last op is "n" = -1; rebuild it with a 16-byte name. */
+    req = captured("put_blob_key", &len);
+    size_t op_at = len - 17; /* size(4) op particle flags namelen "n" value(8) */
+    uint8_t *big = malloc(len + 15);
+    memcpy(big, req, op_at);
+    const uint8_t op[] = {0, 0, 0, 0x1c, 2, 1, 0, 16};
+    memcpy(big + op_at, op, sizeof op);
+    memset(big + op_at + 8, 'b', 16);
+    memset(big + op_at + 24, 0xff, 8);
+    big[7] = (uint8_t)(len + 15 - 8);
+    assert_int_equal(roundtrip_code(big, len + 15), 21);
+    free(big);
+    free(req);
+    /* Compressed requests: community edition answers 25. */
+    const uint8_t compressed[] = {2, 4, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 8};
+    assert_int_equal(roundtrip_code(compressed, sizeof compressed), 25);
+    /* Security messages: 51, security not supported. */
+    uint8_t admin[8 + 16] = {2, 2, 0, 0, 0, 0, 0, 16};
+    int fd = tu_connect(server.ports[0]);
+    assert_int_equal(tu_send(fd, admin, sizeof admin), 0);
+    size_t rl;
+    uint8_t *r = tu_recv_frame(fd, &rl, 2000);
+    assert_non_null(r);
+    assert_int_equal(rl, 24);
+    assert_int_equal(r[9], 51);
+    free(r);
+    close(fd);
+    assert_alive();
+}
+
+static char *control(const char *cmd) {
+    char req[256];
+    snprintf(req, sizeof req, "%s\n", cmd);
+    return tu_info(server.ports[1], req);
+}
+
+static void set_fault(const char *spec) {
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "testd-fault:node=0%s%s", spec[0] ? ";" : "", spec);
+    char *r = control(cmd);
+    assert_non_null(r);
+    assert_non_null(strstr(r, "\tok"));
+    free(r);
+}
+
+static long elapsed_ms(struct timespec a) {
+    struct timespec b;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+}
+
+static void test_fault_delay(void **state) {
+    (void)state;
+    set_fault("delay=300");
+    size_t len, rl;
+    uint8_t *req = captured("get_missing", &len);
+    int fd = tu_connect(server.ports[0]);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* Two pipelined requests: both delayed, both answered, in order. */
+    assert_int_equal(tu_send(fd, req, len), 0);
+    assert_int_equal(tu_send(fd, req, len), 0);
+    uint8_t *r1 = tu_recv_frame(fd, &rl, 3000);
+    uint8_t *r2 = tu_recv_frame(fd, &rl, 3000);
+    long ms = elapsed_ms(t0);
+    assert_non_null(r1);
+    assert_non_null(r2);
+    assert_in_range(ms, 290, 2000);
+    free(r1);
+    free(r2);
+    close(fd);
+    free(req);
+    set_fault("");
+}
+
+static void test_fault_drop_truncate_garbage_oversize(void **state) {
+    (void)state;
+    size_t len, rl;
+    uint8_t *req = captured("get_missing", &len);
+
+    set_fault("drop-after=10");
+    int fd = tu_connect(server.ports[0]);
+    assert_int_equal(tu_send(fd, req, len), 0);
+    uint8_t part[64];
+    ssize_t got = 0, r;
+    while ((r = recv(fd, part + got, sizeof part - (size_t)got, 0)) > 0)
+        got += r;
+    assert_int_equal(got, 10); /* exactly 10 reply bytes, then EOF */
+    close(fd);
+
+    set_fault("truncate=1");
+    fd = tu_connect(server.ports[0]);
+    assert_int_equal(tu_send(fd, req, len), 0);
+    uint8_t *f = tu_recv_frame(fd, &rl, 2000);
+    assert_non_null(f);
+    aw_msg_view m;
+    assert_int_equal(aw_msg_parse(f + 8, rl - 8, &m, NULL, NULL), AW_ERR_PROTO);
+    free(f);
+    close(fd);
+
+    set_fault("garbage=1");
+    fd = tu_connect(server.ports[0]);
+    assert_int_equal(tu_send(fd, req, len), 0);
+    uint8_t g[30];
+    got = 0;
+    while (got < 30 && (r = recv(fd, g + got, 30 - (size_t)got, 0)) > 0)
+        got += r;
+    assert_int_equal(got, 30);
+    assert_int_not_equal(g[0], 2); /* not a protocol version */
+    close(fd);
+
+    set_fault("oversize=1");
+    fd = tu_connect(server.ports[0]);
+    assert_int_equal(tu_send(fd, req, len), 0);
+    uint8_t h[8];
+    got = 0;
+    while (got < 8 && (r = recv(fd, h + got, 8 - (size_t)got, 0)) > 0)
+        got += r;
+    assert_int_equal(got, 8);
+    uint64_t size = 0;
+    for (int i = 2; i < 8; i++)
+        size = size << 8 | h[i];
+    assert_true(size > (128u << 20));
+    close(fd);
+
+    set_fault("");
+    free(req);
+    assert_alive();
+}
+
+static void test_fault_refuse_and_blackhole(void **state) {
+    (void)state;
+    size_t len;
+    uint8_t *req = captured("get_missing", &len);
+
+    set_fault("refuse=1");
+    int fd = tu_connect(server.ports[0]);
+    assert_true(fd >= 0); /* accepted by the kernel, then closed */
+    assert_true(closed_by_server(fd));
+    close(fd);
+
+    set_fault("blackhole=1");
+    fd = tu_connect(server.ports[0]);
+    assert_int_equal(tu_send(fd, req, len), 0);
+    size_t rl;
+    assert_null(tu_recv_frame(fd, &rl, 300));
+    /* Control commands still get through. */
+    set_fault("");
+    close(fd);
+    free(req);
+    assert_alive();
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_frames_close),
+        cmocka_unit_test(test_bad_requests_answered),
+        cmocka_unit_test(test_fault_delay),
+        cmocka_unit_test(test_fault_drop_truncate_garbage_oversize),
+        cmocka_unit_test(test_fault_refuse_and_blackhole),
+    };
+    return cmocka_run_group_tests_name("testd_faults", tests, start_two, stop_server);
+}
