@@ -61,10 +61,13 @@ typedef struct aw_batch_writer {
     size_t frame_at;            /* offset of the proto header in out */
     size_t count_at;            /* offset of the row count */
     uint32_t n_rows;
-    const aw_batch_row *prev;   /* last full (non-repeat) row, for REPEAT */
-    aw_batch_row prev_copy;
     bool prev_sent_key;
     bool no_repeat;
+    /* REPEAT is decided on bytes, not on the caller's pointers (which may be
+     * reused between rows): the previous full row's encoding after its
+     * index and digest is out->data[prev_at .. prev_at + prev_len). */
+    size_t prev_at;
+    size_t prev_len;
 } aw_batch_writer;
 
 int aw_batch_begin(aw_batch_writer *w, aw_buf *out, const aw_batch_opts *o, aw_error *err);

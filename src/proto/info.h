@@ -15,8 +15,10 @@
 #include "buf.h"
 
 /* Appends a type-1 frame asking for the names (each gets a '\n'). n = 0
- * sends an empty body (the server's default summary). Names containing '\n'
- * or '\t' are AW_ERR_PARAM. */
+ * sends an empty body (the server's default summary). Returns AW_OK;
+ * AW_ERR_PARAM for a NULL/empty name, one containing '\n' or '\t', or a body
+ * over AW_PROTO_SIZE_MAX (out is then untouched); AW_ERR_NOMEM when out
+ * cannot grow (out is then in its sticky OOM state). */
 int aw_info_request(aw_buf *out, const char *const *names, size_t n, aw_error *err);
 
 /* One `name\tvalue` line of a reply; both point into the reply body. A line
@@ -28,23 +30,35 @@ typedef struct aw_info_pair {
     size_t value_len;
 } aw_info_pair;
 
-/* Iterates lines: pos starts at 0; returns false at the end. */
+/* Iterates lines: pos starts at 0; returns false at the end. Blank lines are
+ * skipped and the final '\n' may be missing. The value is everything after
+ * the first tab (it may hold ':' ';' '=' ',' or more tabs). */
 bool aw_info_next(const char *body, size_t len, size_t *pos, aw_info_pair *pair);
-/* Finds the value for `name` (exact match); false if absent. */
+/* Finds the value for `name` (exact match, first occurrence); false if absent.
+ * A name echoed without a tab counts as an empty value: true, *value_len 0
+ * and *value non-NULL. The value points into body. */
 bool aw_info_find(const char *body, size_t len, const char *name, const char **value,
                   size_t *value_len);
 /* Recognises error values: `ERROR:<code>:<msg>`, `ERROR::<msg>` (code 1),
- * `FAIL:...`, `error=...`. Returns true and fills code/msg when it is one. */
+ * `FAIL:<code>:<msg>` (same rules), `error=<msg>` (AW_ERR_UDF, the server's UDF
+ * error form). A code that is empty, 0 or over 255 gives AW_ERR_SERVER (1);
+ * when the text before the first ':' is not 0..3 digits (or there is no
+ * ':'), the code is AW_ERR_SERVER and the whole rest is the message.
+ * Returns true and fills code/msg (each may be NULL) when it is one; msg
+ * points into value. */
 bool aw_info_value_error(const char *value, size_t len, int *code, const char **msg,
                          size_t *msg_len);
 
-/* `node`: an id of 1..19 hex chars; copied NUL-terminated. */
+/* `node`: an id of 1..19 hex chars (either case, copied as sent),
+ * NUL-terminated into out. AW_OK, AW_ERR_PROTO or AW_ERR_PARAM. */
 #define AW_NODE_NAME_MAX 19
 int aw_info_parse_node(const char *v, size_t len, char out[AW_NODE_NAME_MAX + 1], aw_error *err);
-/* `partition-generation` (signed; -1 = not ready) and `peers-generation`. */
+/* `partition-generation` (signed; -1 = not ready) and `peers-generation`:
+ * optional '-', then digits only; out of int64 range is AW_ERR_PROTO. */
 int aw_info_parse_int(const char *v, size_t len, int64_t *out, aw_error *err);
 
-/* `features`: ';'-separated names. */
+/* `features`: ';'-separated names. Unknown names are ignored; has_feature
+ * matches a whole token exactly (so "cdt" does not match "cdt-list"). */
 #define AW_FEATURE_PIPELINING 0x0001u
 #define AW_FEATURE_BATCH_ANY 0x0002u
 #define AW_FEATURE_BATCH_INDEX 0x0004u
@@ -76,8 +90,13 @@ typedef struct aw_replicas_ns {
 } aw_replicas_ns;
 
 /* Parses up to max_ns namespaces into out (caller's array; *n_ns set).
- * Refuses bad base64, bitmaps that do not decode to 512 bytes, n_repl of 0,
- * names over 31 bytes and more namespaces than max_ns, with AW_ERR_PROTO. */
+ * Refuses bad base64, bitmaps that do not decode to 512 bytes (684 chars,
+ * zero padding bits), n_repl of 0 or over 255, more or fewer columns than
+ * n_repl, a regime over 32 bits, empty names or names over 31 bytes, a
+ * namespace listed twice and more namespaces than max_ns, with AW_ERR_PROTO
+ * naming the namespace, column and offset. Columns past AW_MAX_REPLICAS are
+ * validated, then dropped. The empty value and one trailing ';' are fine.
+ * On any error *n_ns is 0 and out's contents are unspecified. */
 int aw_info_parse_replicas(const char *v, size_t len, aw_replicas_ns *out, size_t max_ns,
                            size_t *n_ns, aw_error *err);
 static inline bool aw_replicas_owns(const aw_replicas_ns *r, unsigned replica, uint32_t pid) {
@@ -110,10 +129,16 @@ typedef struct aw_peers {
 
 /* Parses into p (p->peers/p->cap set by the caller). More peers than cap, or
  * hosts than AW_PEER_MAX_HOSTS, is AW_ERR_PROTO. A host without a port gets
- * default_port (3000 when the reply omits it). */
+ * default_port (3000 when the reply leaves the field empty: `gen,,[...]`).
+ * The alumni form `[id,,]` (from `:generation=N` requests) gives a peer with
+ * n_hosts 0. Node ids must be 1..19 hex chars, names at most 255 bytes,
+ * ports 1..65535; brackets must match and nothing may follow the list.
+ * On any error p->n_peers is 0 and the peers array is unspecified. */
 int aw_info_parse_peers(const char *v, size_t len, aw_peers *p, aw_error *err);
 
-/* `service-clear-std`: addr:port;addr:port */
+/* `service-clear-std`: addr:port;addr:port (IPv6 as [addr]:port); a host
+ * without a port gets default_port. The empty value is 0 hosts; one trailing
+ * ';' is fine. More than cap hosts is AW_ERR_PROTO; on error *n is 0. */
 int aw_info_parse_hosts(const char *v, size_t len, uint16_t default_port, aw_host *out, size_t cap,
                         size_t *n, aw_error *err);
 

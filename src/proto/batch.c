@@ -1,0 +1,287 @@
+/*
+ * Batch-index request writer (wire-protocol.md §8.1): one frame with field 41
+ * holding the row count, the parent flags and the rows, streamed row by row.
+ *
+ * REPEAT rows are chosen by comparing encodings: each row is written in full,
+ * and if everything after its index and digest equals the previous full row,
+ * it is cut back to the 1-byte REPEAT marker. That is exactly "same
+ * namespace, set, kind, bins/ops and policy", and it holds no pointer into
+ * the caller's rows, which may be reused between calls.
+ */
+#include "batch.h"
+
+#include <string.h>
+
+#include "frame.h"
+#include "msg.h"
+#include "particle.h"
+
+static const aw_req_opts DEFAULT_OPTS;
+
+#define ROW_PREFIX (4 + AW_DIGEST_SIZE) /* index + digest */
+#define MAX_OPS 0xFFFFu
+
+/* Same limits as single-record requests (see request.c). */
+static int check_row_key(const aw_key *key, bool send_key, uint32_t index, aw_error *err) {
+    if (!key)
+        return aw_error_set(err, AW_ERR_PARAM, "batch row %u: key is NULL", index);
+    size_t ns_len = strnlen(key->ns, sizeof key->ns);
+    if (ns_len == 0)
+        return aw_error_set(err, AW_ERR_BAD_NAME, "batch row %u: namespace is empty", index);
+    if (ns_len > AW_NAMESPACE_MAX)
+        return aw_error_set(err, AW_ERR_BAD_NAME, "batch row %u: namespace '%.*s' is over %d bytes",
+                            index, (int)ns_len, key->ns, AW_NAMESPACE_MAX);
+    if (strnlen(key->set, sizeof key->set) > AW_SET_MAX)
+        return aw_error_set(err, AW_ERR_BAD_NAME, "batch row %u: set '%.40s...' is over %d bytes",
+                            index, key->set, AW_SET_MAX);
+    if (send_key && key->user_key.type == AW_NIL)
+        return aw_error_set(err, AW_ERR_PARAM,
+                            "batch row %u: send_key needs a user key; this key has only a digest",
+                            index);
+    return AW_OK;
+}
+
+/* The header part of a row: type byte, info bytes, [gen], ttl, counts. */
+typedef struct row_head {
+    uint8_t type;
+    uint8_t info1, info2, info3;
+    uint16_t gen;
+    uint32_t ttl;
+    uint16_t n_ops;
+} row_head;
+
+static int plan_row(const aw_batch_row *row, const aw_req_opts *o, row_head *rh, aw_error *err) {
+    memset(rh, 0, sizeof *rh);
+    uint8_t ap = o->read_mode_ap_all ? AW_INFO1_READ_MODE_AP_ALL : 0;
+    bool gen_check = o->gen_policy == AW_GEN_EQ || o->gen_policy == AW_GEN_GT;
+    if (gen_check && o->generation > 0xFFFF)
+        return aw_error_set(err, AW_ERR_PARAM,
+                            "batch row %u: generation %u does not fit the row's 16 bits",
+                            row->index, o->generation);
+    uint16_t gen = gen_check ? (uint16_t)o->generation : 0;
+
+    switch (row->kind) {
+    case AW_BATCH_READ: {
+        bool named = row->bins && row->n_bins;
+        if (row->n_bins > MAX_OPS)
+            return aw_error_set(err, AW_ERR_PARAM, "batch row %u: %u bins (at most %u)",
+                                row->index, row->n_bins, MAX_OPS);
+        if (row->n_bins && !row->bins)
+            return aw_error_set(err, AW_ERR_PARAM, "batch row %u: %u bins but no names",
+                                row->index, row->n_bins);
+        for (uint32_t i = 0; named && i < row->n_bins; i++) {
+            int rc = aw_check_bin_name(row->bins[i], err);
+            if (rc != AW_OK)
+                return rc;
+        }
+        rh->type = AW_BATCH_ROW_INFO | AW_BATCH_ROW_TTL;
+        rh->info1 = AW_INFO1_READ | (named ? 0 : AW_INFO1_GET_ALL) | ap;
+        rh->ttl = o->ttl; /* read-touch-TTL percent */
+        rh->n_ops = named ? (uint16_t)row->n_bins : 0;
+        return AW_OK;
+    }
+    case AW_BATCH_EXISTS:
+        rh->type = AW_BATCH_ROW_INFO | AW_BATCH_ROW_TTL;
+        rh->info1 = AW_INFO1_READ | AW_INFO1_GET_NOBINDATA | ap;
+        rh->ttl = o->ttl;
+        return AW_OK;
+    case AW_BATCH_OPERATE: {
+        if (!row->ops || row->n_ops == 0)
+            return aw_error_set(err, AW_ERR_PARAM, "batch row %u: operate without ops",
+                                row->index);
+        if (row->n_ops > MAX_OPS)
+            return aw_error_set(err, AW_ERR_PARAM, "batch row %u: %u ops (at most %u)",
+                                row->index, row->n_ops, MAX_OPS);
+        uint8_t i1 = 0, i2 = 0;
+        bool writes;
+        aw_ops_info(row->ops, row->n_ops, &i1, &i2, &writes);
+        rh->n_ops = (uint16_t)row->n_ops;
+        rh->ttl = o->ttl;
+        if (!writes) {
+            /* A read row: C7.5 sends info2 = 0 here, RESPOND_ALL_OPS or not. */
+            rh->type = AW_BATCH_ROW_INFO | AW_BATCH_ROW_TTL;
+            rh->info1 = i1 | ap;
+            return AW_OK;
+        }
+        /* Write rows always want one result per op, except with GET_ALL. */
+        rh->type = AW_BATCH_ROW_INFO | AW_BATCH_ROW_GEN | AW_BATCH_ROW_TTL;
+        rh->info1 = i1;
+        rh->info2 = AW_INFO2_WRITE;
+        if (!(i1 & AW_INFO1_GET_ALL))
+            rh->info2 |= AW_INFO2_RESPOND_ALL_OPS;
+        aw_write_info(o, &rh->info2, &rh->info3);
+        rh->gen = gen;
+        return AW_OK;
+    }
+    case AW_BATCH_DELETE: {
+        aw_req_opts d = *o;
+        d.exists = AW_EXISTS_UPDATE; /* no existence policy on a delete */
+        rh->type = AW_BATCH_ROW_INFO | AW_BATCH_ROW_GEN | AW_BATCH_ROW_TTL;
+        rh->info2 = AW_INFO2_WRITE | AW_INFO2_DELETE | AW_INFO2_RESPOND_ALL_OPS;
+        aw_write_info(&d, &rh->info2, &rh->info3);
+        rh->gen = gen;
+        rh->ttl = 0;
+        return AW_OK;
+    }
+    default:
+        return aw_error_set(err, AW_ERR_PARAM, "batch row %u: unknown kind %u", row->index,
+                            row->kind);
+    }
+}
+
+/* Everything after the index and digest of a full row. */
+static int put_row_body(aw_buf *b, const aw_batch_row *row, const aw_req_opts *o,
+                        const row_head *rh, aw_error *err) {
+    const aw_key *key = row->key;
+    aw_buf_u8(b, rh->type);
+    aw_buf_u8(b, rh->info1);
+    aw_buf_u8(b, rh->info2);
+    aw_buf_u8(b, rh->info3);
+    if (rh->type & AW_BATCH_ROW_GEN)
+        aw_buf_u16be(b, rh->gen);
+    aw_buf_u32be(b, rh->ttl);
+    aw_buf_u16be(b, o->send_key ? 3 : 2);
+    aw_buf_u16be(b, rh->n_ops);
+    /* The namespace must come first: the server assumes it. */
+    aw_buf_field(b, AW_FIELD_NAMESPACE, key->ns, (uint32_t)strlen(key->ns));
+    aw_buf_field(b, AW_FIELD_SET, key->set, (uint32_t)strnlen(key->set, sizeof key->set));
+    if (o->send_key) {
+        int rc = aw_buf_key_field(b, key, err);
+        if (rc != AW_OK)
+            return rc;
+    }
+    if (row->kind == AW_BATCH_READ) {
+        for (uint32_t i = 0; i < rh->n_ops; i++)
+            aw_buf_op_header(b, AW_OP_READ, AW_PT_NULL, row->bins[i],
+                             (uint8_t)strlen(row->bins[i]), 0);
+    } else if (row->kind == AW_BATCH_OPERATE) {
+        for (uint32_t i = 0; i < row->n_ops; i++) {
+            int rc = aw_buf_op(b, &row->ops[i], err);
+            if (rc != AW_OK)
+                return rc;
+        }
+    }
+    return aw_buf_ok(b) ? AW_OK : aw_error_set(err, AW_ERR_NOMEM, "out of memory in batch row");
+}
+
+int aw_batch_begin(aw_batch_writer *w, aw_buf *out, const aw_batch_opts *o, aw_error *err) {
+    if (!w || !out)
+        return aw_error_set(err, AW_ERR_PARAM, "batch: NULL writer or buffer");
+    if (!aw_buf_ok(out))
+        return aw_error_set(err, AW_ERR_NOMEM, "batch: output buffer is out of memory");
+    static const aw_batch_opts defaults;
+    if (!o)
+        o = &defaults;
+    memset(w, 0, sizeof *w);
+    w->out = out;
+    w->no_repeat = o->no_repeat;
+    w->frame_at = aw_proto_header_begin(out);
+
+    aw_msg_header h = {0};
+    h.info1 = AW_INFO1_BATCH | (o->compress_response ? AW_INFO1_COMPRESS_RESPONSE : 0);
+    h.transaction_ttl = o->timeout_ms;
+    h.n_fields = 1;
+    aw_buf_msg_header(out, &h);
+    /* Field 41 header; its size and the row count are patched by end. */
+    aw_buf_u32be(out, 0);
+    aw_buf_u8(out, AW_FIELD_BATCH_INDEX);
+    w->count_at = out->len;
+    aw_buf_u32be(out, 0);
+    aw_buf_u8(out, o->flags ? o->flags : AW_BATCH_FLAGS_DEFAULT);
+    if (!aw_buf_ok(out)) {
+        out->len = w->frame_at;
+        out->oom = false;
+        return aw_error_set(err, AW_ERR_NOMEM, "batch: out of memory");
+    }
+    return AW_OK;
+}
+
+int aw_batch_add(aw_batch_writer *w, const aw_batch_row *row, aw_error *err) {
+    if (!w || !w->out || !row)
+        return aw_error_set(err, AW_ERR_PARAM, "batch: NULL writer or row");
+    aw_buf *b = w->out;
+    if (!aw_buf_ok(b))
+        return aw_error_set(err, AW_ERR_NOMEM, "batch: output buffer is out of memory");
+    if (w->n_rows == UINT32_MAX)
+        return aw_error_set(err, AW_ERR_PARAM, "batch: too many rows");
+    const aw_req_opts *o = row->opts ? row->opts : &DEFAULT_OPTS;
+    int rc = check_row_key(row->key, o->send_key, row->index, err);
+    if (rc != AW_OK)
+        return rc;
+    row_head rh;
+    if ((rc = plan_row(row, o, &rh, err)) != AW_OK)
+        return rc;
+
+    size_t row_at = b->len;
+    aw_buf_u32be(b, row->index);
+    aw_buf_put(b, row->key->digest, AW_DIGEST_SIZE);
+    size_t body_at = b->len;
+    rc = aw_buf_ok(b) ? put_row_body(b, row, o, &rh, err)
+                      : aw_error_set(err, AW_ERR_NOMEM, "out of memory in batch row");
+    if (rc != AW_OK) {
+        b->len = row_at;
+        b->oom = false;
+        return rc;
+    }
+
+    size_t body_len = b->len - body_at;
+    /* A row carrying a key must never be repeated (nor repeat another). */
+    if (!w->no_repeat && w->prev_len && !w->prev_sent_key && !o->send_key &&
+        body_len == w->prev_len && memcmp(b->data + body_at, b->data + w->prev_at, body_len) == 0) {
+        b->data[body_at] = AW_BATCH_ROW_REPEAT;
+        b->len = body_at + 1;
+    } else {
+        w->prev_at = body_at;
+        w->prev_len = body_len;
+        w->prev_sent_key = o->send_key;
+    }
+    w->n_rows++;
+    return AW_OK;
+}
+
+int aw_batch_end(aw_batch_writer *w, aw_error *err) {
+    if (!w || !w->out)
+        return aw_error_set(err, AW_ERR_PARAM, "batch: NULL writer");
+    aw_buf *b = w->out;
+    /* A failed end drops the whole frame: a batch without rows means nothing. */
+    if (w->n_rows == 0) {
+        b->len = w->frame_at;
+        b->oom = false;
+        return aw_error_set(err, AW_ERR_PARAM, "batch: no rows");
+    }
+    if (!aw_buf_ok(b)) {
+        b->len = w->frame_at;
+        b->oom = false;
+        return aw_error_set(err, AW_ERR_NOMEM, "batch: out of memory");
+    }
+    size_t body = b->len - w->frame_at - AW_PROTO_HEADER_SIZE;
+    if (body > AW_PROTO_SIZE_MAX) {
+        b->len = w->frame_at;
+        return aw_error_set(err, AW_ERR_PARAM,
+                            "batch request of %zu bytes exceeds the %u-byte frame limit", body,
+                            AW_PROTO_SIZE_MAX);
+    }
+    aw_store_u32be(b->data + w->count_at, w->n_rows);
+    aw_store_u32be(b->data + w->count_at - 5, (uint32_t)(b->len - w->count_at + 1));
+    aw_proto_header_patch(b, w->frame_at, AW_PROTO_MSG);
+    return AW_OK;
+}
+
+int aw_req_batch(aw_buf *out, const aw_batch_row *rows, size_t n, const aw_batch_opts *o,
+                 aw_error *err) {
+    if (!out || (n && !rows))
+        return aw_error_set(err, AW_ERR_PARAM, "batch: NULL buffer or rows");
+    if (n > UINT32_MAX)
+        return aw_error_set(err, AW_ERR_PARAM, "batch: %zu rows is too many", n);
+    aw_batch_writer w;
+    int rc = aw_batch_begin(&w, out, o, err);
+    if (rc != AW_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = aw_batch_add(&w, &rows[i], err)) != AW_OK) {
+            out->len = w.frame_at;
+            return rc;
+        }
+    }
+    return aw_batch_end(&w, err);
+}
