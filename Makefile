@@ -97,9 +97,11 @@ check:
 # libFuzzer targets: clang, with the library compiled into each target.
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(PKG_CFLAGS)
 fuzz: $(FUZZ_BIN)
-$(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRC)
+# The test server's request path is fuzzed too (without its socket layer).
+FUZZ_TESTD_SRC := $(filter-out tools/testd/server.c tools/testd/info.c tools/testd/cluster.c,$(TESTD_SRC))
+$(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRC) $(FUZZ_TESTD_SRC)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) $< $(LIB_SRC) -o $@ $(PKG_LIBS) -lpthread -lm
+	$(CLANG) $(FUZZ_FLAGS) -Itools/testd $< $(LIB_SRC) $(FUZZ_TESTD_SRC) -o $@ $(PKG_LIBS) -lpthread -lm
 
 # Runs every fuzz target for FUZZ_SECONDS on its seed corpus (fuzz/corpus/<name>).
 FUZZ_SECONDS ?= 25

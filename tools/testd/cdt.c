@@ -33,13 +33,22 @@ static aw_value *items_alloc(aw_arena *a, size_t n) {
     return aw_arena_alloc(a, (n ? n : 1) * sizeof(aw_value));
 }
 
+/* memcpy of n items, where src may be NULL when n is 0. */
+static void copy_items(aw_value *dst, const aw_value *src, size_t n) {
+    if (n)
+        memcpy(dst, src, n * sizeof *dst);
+}
+
+/* Inserting far past the end would pad with millions of nils: refuse. */
+#define MAX_PAD 100000
+
 /* Gives the list its own copy of its items before changing them in place
  * (decoded items may be shared with a result already handed out). */
 static bool own_items(aw_value *list, aw_arena *a) {
     aw_value *items = items_alloc(a, list->len);
     if (!items)
         return false;
-    memcpy(items, list->u.items, list->len * sizeof *items);
+    copy_items(items, list->u.items, list->len);
     list->u.items = items;
     return true;
 }
@@ -59,7 +68,7 @@ static int list_insert(aw_value *list, int64_t index, const aw_value *vals, uint
     uint32_t n = list->len;
     if (index < 0)
         index += n;
-    if (index < 0)
+    if (index < 0 || index > (int64_t)n + MAX_PAD)
         return AW_ERR_OP_NOT_APPLICABLE;
     uint32_t at = (uint32_t)index;
     uint32_t pad = at > n ? at - n : 0; /* inserting past the end pads with nil */
@@ -67,11 +76,12 @@ static int list_insert(aw_value *list, int64_t index, const aw_value *vals, uint
     if (!items)
         return AW_ERR_SERVER_FULL;
     uint32_t head = at < n ? at : n;
-    memcpy(items, list->u.items, head * sizeof *items);
+    copy_items(items, list->u.items, head);
     for (uint32_t i = 0; i < pad; i++)
         items[head + i] = aw_value_nil();
-    memcpy(items + head + pad, vals, n_vals * sizeof *items);
-    memcpy(items + head + pad + n_vals, list->u.items + head, (n - head) * sizeof *items);
+    copy_items(items + head + pad, vals, n_vals);
+    if (n > head)
+        copy_items(items + head + pad + n_vals, list->u.items + head, n - head);
     list->u.items = items;
     list->len = n + pad + n_vals;
     return AW_OK;
@@ -120,7 +130,7 @@ static int list_op(aw_value *list, const cdt_call *c, bool *changed, aw_value *r
     case AW_LIST_SET:
         if (int_arg(c, 0, &index) || c->n_args < 2)
             return AW_ERR_REQUEST_INVALID;
-        if (index >= (int64_t)list->len || (index < 0 && -index > (int64_t)list->len)) {
+        if (index >= (int64_t)list->len || index < -(int64_t)list->len) {
             if (index < 0)
                 return AW_ERR_OP_NOT_APPLICABLE;
             int rc = list_insert(list, index, &c->args[1], 1, a);
@@ -168,8 +178,12 @@ static int list_op(aw_value *list, const cdt_call *c, bool *changed, aw_value *r
             index += list->len;
         if (index < 0)
             index = 0;
+        if (index > (int64_t)list->len)
+            index = list->len;
         if (count < 0)
             count = 0;
+        if (count > (int64_t)list->len)
+            count = list->len;
         int64_t end = index + count;
         if (end > (int64_t)list->len)
             end = list->len;
@@ -234,7 +248,7 @@ static int map_put(aw_value *map, const aw_value *key, const aw_value *val, aw_a
     aw_value *items = items_alloc(a, 2 * ((size_t)map->len + (i < 0)));
     if (!items)
         return AW_ERR_SERVER_FULL;
-    memcpy(items, map->u.items, 2 * map->len * sizeof *items);
+    copy_items(items, map->u.items, 2 * (size_t)map->len);
     if (i < 0) {
         items[2 * map->len] = *key;
         items[2 * map->len + 1] = *val;
@@ -313,8 +327,8 @@ static int map_op(aw_value *map, const cdt_call *c, bool *changed, aw_value *res
         aw_value *items = items_alloc(a, 2 * (size_t)map->len);
         if (!items)
             return AW_ERR_SERVER_FULL;
-        memcpy(items, map->u.items, 2 * (size_t)i * sizeof *items);
-        memcpy(items + 2 * i, map->u.items + 2 * i + 2, 2 * (map->len - i - 1) * sizeof *items);
+        copy_items(items, map->u.items, 2 * (size_t)i);
+        copy_items(items + 2 * i, map->u.items + 2 * i + 2, 2 * (size_t)(map->len - i - 1));
         map->u.items = items;
         map->len--;
         *changed = true;
