@@ -20,22 +20,28 @@ enum {
     AW_PT_HLL = 18, AW_PT_MAP = 19, AW_PT_LIST = 20, AW_PT_GEOJSON = 23,
 };
 
-/* The particle type a value travels as. */
+/* The particle type a value travels as: the type tag, or a blob's subtype. */
 uint8_t aw_particle_type(const aw_value *v);
 
 /* Appends the value's particle bytes (8-byte BE int/double, raw string or blob
- * bytes, 1-byte bool, msgpack for lists/maps, flags+ncells+json for GeoJSON).
- * Returns AW_OK, AW_ERR_PARAM or AW_ERR_NOMEM. */
+ * bytes, 1-byte bool, msgpack for lists/maps, flags+ncells+json for GeoJSON,
+ * nothing for nil). Returns AW_OK, AW_ERR_PARAM (unknown type; a blob whose
+ * subtype is another type's particle number: 0-3, 17, 19, 20, 23; a wildcard or
+ * infinity nil; what aw_msgpack_write refuses) or AW_ERR_NOMEM. */
 int aw_particle_write(aw_buf *b, const aw_value *v, aw_error *err);
 
-/* Exact byte size aw_particle_write will append for scalars; for lists/maps
- * it encodes into scratch to measure. Returns (size_t)-1 on error. */
+/* Exact byte size aw_particle_write will append; lists/maps are measured with
+ * aw_msgpack_size (no allocation). Returns (size_t)-1 where write would fail
+ * with AW_ERR_PARAM. */
 size_t aw_particle_size(const aw_value *v);
 
 /* Decodes particle bytes of type ptype into out; storage from the arena
- * (text NUL-terminated). Unknown particle types decode as AW_BLOB with
- * subtype = ptype. Returns AW_OK, AW_ERR_PROTO (wrong length for the type,
- * bad msgpack) or AW_ERR_NOMEM. */
+ * (text NUL-terminated, blobs too). Unknown particle types decode as AW_BLOB
+ * with subtype = ptype. Returns AW_OK, AW_ERR_PROTO (INTEGER/FLOAT not 8
+ * bytes, BOOL not 1, NULL with bytes, GeoJSON cells beyond the bytes, bad or
+ * trailing msgpack, a LIST particle that is not a msgpack array or a MAP one
+ * that is not a map, the arena's limit reached) or AW_ERR_NOMEM. On error
+ * *out is nil. */
 int aw_particle_read(uint8_t ptype, const uint8_t *p, size_t len, aw_value *out, aw_arena *a,
                      aw_error *err);
 
