@@ -125,11 +125,14 @@ static inline aw_value aw_value_map(aw_value *kv, size_t n_entries) {
 }
 
 /* Owned list of n nil items (fill them by index; items may be owned values,
- * which the list then owns). Returns 0 or AW_ERR_NOMEM. */
+ * which the list then owns). Returns 0, AW_ERR_NOMEM, or AW_ERR_PARAM when n
+ * exceeds AW_VALUE_MAX_LEN. */
 int aw_value_list_alloc(aw_value *out, size_t n);
 /* Owned map of n entries, all nil (items[2*i] key, items[2*i+1] value). */
 int aw_value_map_alloc(aw_value *out, size_t n_entries);
-/* Owned copies. Return 0 or AW_ERR_NOMEM. */
+/* Owned copies. Return 0, AW_ERR_NOMEM, or AW_ERR_PARAM (length over
+ * AW_VALUE_MAX_LEN, NULL bytes with a non-zero length, nesting deeper than 64
+ * containers, an unknown type). */
 int aw_value_str_dup(aw_value *out, const char *s, size_t n);
 int aw_value_blob_dup(aw_value *out, const void *p, size_t n);
 /* Deep, owned copy of any value. */
@@ -139,7 +142,10 @@ int aw_value_dup(aw_value *out, const aw_value *src);
 void aw_value_free(aw_value *v);
 
 /* Deep equality. Floats compare by bit pattern (so NaN equals the same NaN
- * and -0.0 differs from 0.0): equality here means "decodes to the same bytes". */
+ * and -0.0 differs from 0.0): equality here means "decodes to the same bytes".
+ * Maps compare entry by entry in order, not as sets; nil subtypes (the CDT
+ * wildcard and infinity markers) are compared; nesting deeper than 64
+ * containers compares unequal. */
 bool aw_value_equal(const aw_value *a, const aw_value *b);
 
 /* Map helpers for decoded or built maps (linear scan). */
