@@ -118,7 +118,8 @@ install: lib tools
 	install -m 755 $(BUILD)/libaerowire.so $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libaerowire.so
 	cd include && find aerowire -name '*.h' -exec install -D -m 644 {} $(DESTDIR)$(PREFIX)/include/{} \;
-	install -m 644 $(BUILD)/aerowire.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	# The .pc file is written for this PREFIX (the built one may name another).
+	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' $(BUILD)/aerowire.pc > $(DESTDIR)$(PREFIX)/lib/pkgconfig/aerowire.pc
 	$(if $(TOOL_BIN),install -m 755 $(TOOL_BIN) $(DESTDIR)$(PREFIX)/bin/)
 
 uninstall:
