@@ -168,13 +168,17 @@ static int check_out(aw_buf *out, aw_error *err) {
     return AW_OK;
 }
 
+/* What every builder checks first; fills in the default options. */
+static int prologue(aw_buf *out, const aw_key *key, const aw_req_opts **o, aw_error *err) {
+    if (!*o)
+        *o = &DEFAULT_OPTS;
+    int rc = check_out(out, err);
+    return rc == AW_OK ? check_key(key, (*o)->send_key, err) : rc;
+}
+
 int aw_req_read(aw_buf *out, const aw_key *key, const char *const *bins, size_t n_bins,
                 const aw_req_opts *o, aw_error *err) {
-    if (!o)
-        o = &DEFAULT_OPTS;
-    int rc = check_out(out, err);
-    if (rc == AW_OK)
-        rc = check_key(key, o->send_key, err);
+    int rc = prologue(out, key, &o, err);
     if (rc != AW_OK)
         return rc;
     if (n_bins && !bins)
@@ -197,11 +201,7 @@ int aw_req_read(aw_buf *out, const aw_key *key, const char *const *bins, size_t 
 }
 
 int aw_req_read_header(aw_buf *out, const aw_key *key, const aw_req_opts *o, aw_error *err) {
-    if (!o)
-        o = &DEFAULT_OPTS;
-    int rc = check_out(out, err);
-    if (rc == AW_OK)
-        rc = check_key(key, o->send_key, err);
+    int rc = prologue(out, key, &o, err);
     if (rc != AW_OK)
         return rc;
     aw_msg_header h = {0};
@@ -215,11 +215,7 @@ int aw_req_read_header(aw_buf *out, const aw_key *key, const aw_req_opts *o, aw_
 
 int aw_req_write(aw_buf *out, const aw_key *key, const aw_bin *bins, size_t n_bins,
                  const aw_req_opts *o, aw_error *err) {
-    if (!o)
-        o = &DEFAULT_OPTS;
-    int rc = check_out(out, err);
-    if (rc == AW_OK)
-        rc = check_key(key, o->send_key, err);
+    int rc = prologue(out, key, &o, err);
     if (rc != AW_OK)
         return rc;
     if (n_bins == 0 || !bins)
@@ -244,11 +240,7 @@ int aw_req_write(aw_buf *out, const aw_key *key, const aw_bin *bins, size_t n_bi
 }
 
 int aw_req_delete(aw_buf *out, const aw_key *key, const aw_req_opts *o, aw_error *err) {
-    if (!o)
-        o = &DEFAULT_OPTS;
-    int rc = check_out(out, err);
-    if (rc == AW_OK)
-        rc = check_key(key, o->send_key, err);
+    int rc = prologue(out, key, &o, err);
     if (rc != AW_OK)
         return rc;
     /* A delete has no existence policy; generation, durability and commit
@@ -265,11 +257,7 @@ int aw_req_delete(aw_buf *out, const aw_key *key, const aw_req_opts *o, aw_error
 }
 
 int aw_req_touch(aw_buf *out, const aw_key *key, const aw_req_opts *o, aw_error *err) {
-    if (!o)
-        o = &DEFAULT_OPTS;
-    int rc = check_out(out, err);
-    if (rc == AW_OK)
-        rc = check_key(key, o->send_key, err);
+    int rc = prologue(out, key, &o, err);
     if (rc != AW_OK)
         return rc;
     aw_msg_header h = {0};
@@ -286,11 +274,7 @@ int aw_req_touch(aw_buf *out, const aw_key *key, const aw_req_opts *o, aw_error 
 
 int aw_req_operate(aw_buf *out, const aw_key *key, const aw_op *ops, size_t n_ops,
                    const aw_req_opts *o, aw_error *err) {
-    if (!o)
-        o = &DEFAULT_OPTS;
-    int rc = check_out(out, err);
-    if (rc == AW_OK)
-        rc = check_key(key, o->send_key, err);
+    int rc = prologue(out, key, &o, err);
     if (rc != AW_OK)
         return rc;
     if (n_ops == 0 || !ops)
