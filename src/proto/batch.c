@@ -21,24 +21,13 @@ static const aw_req_opts DEFAULT_OPTS;
 #define ROW_PREFIX (4 + AW_DIGEST_SIZE) /* index + digest */
 #define MAX_OPS 0xFFFFu
 
-/* Same limits as single-record requests (see request.c). */
+/* The single-record checks, with the row named in the message. */
 static int check_row_key(const aw_key *key, bool send_key, uint32_t index, aw_error *err) {
-    if (!key)
-        return aw_error_set(err, AW_ERR_PARAM, "batch row %u: key is NULL", index);
-    size_t ns_len = strnlen(key->ns, sizeof key->ns);
-    if (ns_len == 0)
-        return aw_error_set(err, AW_ERR_BAD_NAME, "batch row %u: namespace is empty", index);
-    if (ns_len > AW_NAMESPACE_MAX)
-        return aw_error_set(err, AW_ERR_BAD_NAME, "batch row %u: namespace '%.*s' is over %d bytes",
-                            index, (int)ns_len, key->ns, AW_NAMESPACE_MAX);
-    if (strnlen(key->set, sizeof key->set) > AW_SET_MAX)
-        return aw_error_set(err, AW_ERR_BAD_NAME, "batch row %u: set '%.40s...' is over %d bytes",
-                            index, key->set, AW_SET_MAX);
-    if (send_key && key->user_key.type == AW_NIL)
-        return aw_error_set(err, AW_ERR_PARAM,
-                            "batch row %u: send_key needs a user key; this key has only a digest",
-                            index);
-    return AW_OK;
+    aw_error e;
+    int rc = aw_check_key(key, send_key, &e);
+    if (rc != AW_OK)
+        aw_error_set(err, rc, "batch row %u: %s", index, e.message);
+    return rc;
 }
 
 /* The header part of a row: type byte, info bytes, [gen], ttl, counts. */

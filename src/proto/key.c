@@ -47,6 +47,36 @@ static EVP_MD_CTX *thread_ctx(void) {
     return ctx;
 }
 
+int aw_user_key_particle(const aw_value *v, uint8_t *ptype, const void **bytes, uint32_t *len,
+                         uint8_t int_buf[8], aw_error *err) {
+    switch (v->type) {
+    case AW_INT:
+        *ptype = AW_PT_INTEGER;
+        aw_store_u64be(int_buf, (uint64_t)v->u.i);
+        *bytes = int_buf;
+        *len = 8;
+        break;
+    case AW_STR:
+        *ptype = AW_PT_STRING;
+        *bytes = v->u.str;
+        *len = v->len;
+        break;
+    case AW_BLOB:
+        *ptype = v->subtype ? v->subtype : AW_PT_BLOB;
+        *bytes = v->u.bytes;
+        *len = v->len;
+        break;
+    default:
+        return aw_error_set(err, AW_ERR_PARAM,
+                            "user key must be an integer, string or blob (got type %u)", v->type);
+    }
+    if (*len && !*bytes)
+        return aw_error_set(err, AW_ERR_PARAM, "user key has a length but no bytes");
+    if (*len > AW_VALUE_MAX_LEN)
+        return aw_error_set(err, AW_ERR_PARAM, "user key of %u bytes is too long", *len);
+    return AW_OK;
+}
+
 int aw_digest_compute(const char *set, size_t set_len, const aw_value *user_key,
                       uint8_t out[AW_DIGEST_SIZE], aw_error *err) {
     if (!user_key || !out)
@@ -54,31 +84,10 @@ int aw_digest_compute(const char *set, size_t set_len, const aw_value *user_key,
     uint8_t ptype;
     uint8_t int_bytes[8];
     const void *bytes;
-    size_t len;
-    switch (user_key->type) {
-    case AW_INT:
-        ptype = AW_PT_INTEGER;
-        aw_store_u64be(int_bytes, (uint64_t)user_key->u.i);
-        bytes = int_bytes;
-        len = 8;
-        break;
-    case AW_STR:
-        ptype = AW_PT_STRING;
-        bytes = user_key->u.str;
-        len = user_key->len;
-        break;
-    case AW_BLOB:
-        ptype = user_key->subtype ? user_key->subtype : AW_PT_BLOB;
-        bytes = user_key->u.bytes;
-        len = user_key->len;
-        break;
-    default:
-        return aw_error_set(err, AW_ERR_PARAM,
-                            "user key must be an integer, string or blob (got type %u)",
-                            user_key->type);
-    }
-    if (len && !bytes)
-        return aw_error_set(err, AW_ERR_PARAM, "user key has a length but no bytes");
+    uint32_t len;
+    int rc = aw_user_key_particle(user_key, &ptype, &bytes, &len, int_bytes, err);
+    if (rc != AW_OK)
+        return rc;
     EVP_MD_CTX *ctx = thread_ctx();
     unsigned int out_len = 0;
     if (!ctx || !EVP_DigestInit_ex2(ctx, ripemd160, NULL) ||

@@ -20,6 +20,12 @@ enum {
     AW_PT_HLL = 18, AW_PT_MAP = 19, AW_PT_LIST = 20, AW_PT_GEOJSON = 23,
 };
 
+/* A user key (AW_INT, AW_STR or AW_BLOB) as the particle type and bytes the
+ * digest hashes and the KEY field carries; integers are written big-endian
+ * into int_buf. AW_ERR_PARAM for any other type or a bad length. */
+int aw_user_key_particle(const aw_value *v, uint8_t *ptype, const void **bytes, uint32_t *len,
+                         uint8_t int_buf[8], aw_error *err);
+
 /* The particle type a value travels as: the type tag, or a blob's subtype. */
 uint8_t aw_particle_type(const aw_value *v);
 

@@ -18,7 +18,7 @@ static const aw_req_opts DEFAULT_OPTS;
 
 /* Namespace and set live in fixed arrays: a name that fills its array has
  * no NUL and is over the limit. */
-static int check_key(const aw_key *key, bool send_key, aw_error *err) {
+int aw_check_key(const aw_key *key, bool send_key, aw_error *err) {
     if (!key)
         return aw_error_set(err, AW_ERR_PARAM, "key is NULL");
     size_t ns_len = strnlen(key->ns, sizeof key->ns);
@@ -39,38 +39,16 @@ static int check_key(const aw_key *key, bool send_key, aw_error *err) {
 }
 
 int aw_buf_key_field(aw_buf *b, const aw_key *key, aw_error *err) {
-    const aw_value *v = &key->user_key;
+    if (key->user_key.type == AW_NIL)
+        return aw_error_set(err, AW_ERR_PARAM,
+                            "send_key needs a user key; this key has only a digest");
     uint8_t ptype;
     const void *bytes;
     uint32_t len;
     uint8_t ibuf[8];
-    switch (v->type) {
-    case AW_INT:
-        ptype = AW_PT_INTEGER;
-        aw_store_u64be(ibuf, (uint64_t)v->u.i);
-        bytes = ibuf;
-        len = 8;
-        break;
-    case AW_STR:
-        ptype = AW_PT_STRING;
-        bytes = v->u.str;
-        len = v->len;
-        break;
-    case AW_BLOB:
-        ptype = v->subtype ? v->subtype : AW_PT_BLOB;
-        bytes = v->u.bytes;
-        len = v->len;
-        break;
-    case AW_NIL:
-        return aw_error_set(err, AW_ERR_PARAM,
-                            "send_key needs a user key; this key has only a digest");
-    default:
-        return aw_error_set(err, AW_ERR_PARAM, "user key of type %u cannot be sent", v->type);
-    }
-    if (len && !bytes)
-        return aw_error_set(err, AW_ERR_PARAM, "user key has a length but no bytes");
-    if (len > AW_VALUE_MAX_LEN)
-        return aw_error_set(err, AW_ERR_PARAM, "user key of %u bytes is too long", len);
+    int rc = aw_user_key_particle(&key->user_key, &ptype, &bytes, &len, ibuf, err);
+    if (rc != AW_OK)
+        return rc;
     uint8_t *p = aw_buf_grow(b, 6 + (size_t)len);
     if (!p)
         return aw_error_set(err, AW_ERR_NOMEM, "out of memory for the key field");
@@ -173,7 +151,7 @@ static int prologue(aw_buf *out, const aw_key *key, const aw_req_opts **o, aw_er
     if (!*o)
         *o = &DEFAULT_OPTS;
     int rc = check_out(out, err);
-    return rc == AW_OK ? check_key(key, (*o)->send_key, err) : rc;
+    return rc == AW_OK ? aw_check_key(key, (*o)->send_key, err) : rc;
 }
 
 int aw_req_read(aw_buf *out, const aw_key *key, const char *const *bins, size_t n_bins,

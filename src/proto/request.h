@@ -54,6 +54,10 @@ int aw_req_operate(aw_buf *out, const aw_key *key, const aw_op *ops, size_t n_op
                    const aw_req_opts *o, aw_error *err);
 
 /* Building blocks shared with the batch encoder. */
+/* Checks a key before encoding: not NULL, namespace 1..31 bytes, set at most
+ * 63, and a user key present when send_key asks for one. AW_ERR_PARAM or
+ * AW_ERR_BAD_NAME with a message naming the culprit. */
+int aw_check_key(const aw_key *key, bool send_key, aw_error *err);
 /* Checks ns/set/bin-name limits; AW_ERR_BAD_NAME naming the culprit. */
 int aw_check_bin_name(const char *name, aw_error *err);
 /* Appends the op for one aw_op (CDT ops encoded as msgpack). */
