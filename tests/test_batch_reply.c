@@ -26,26 +26,6 @@ static size_t n_frames(const char *label) {
     return json_array_size(json_object_get(tu_command(label), "reply_hex"));
 }
 
-/* Body of reply frame i, in a buffer of exactly its size; the 8-byte header
- * is checked by hand (version 2, type 3, size = what follows). */
-static uint8_t *reply_body(const char *label, size_t i, size_t *len) {
-    json_t *frames = json_object_get(tu_command(label), "reply_hex");
-    assert_true(i < json_array_size(frames));
-    size_t n;
-    uint8_t *frame = tu_hex_decode(json_string_value(json_array_get(frames, i)), &n);
-    assert_true(n >= 8);
-    assert_int_equal(frame[0], 2);
-    assert_int_equal(frame[1], 3);
-    uint64_t size = 0;
-    for (int k = 2; k < 8; k++)
-        size = size << 8 | frame[k];
-    assert_int_equal(size, n - 8);
-    *len = n - 8;
-    uint8_t *body = malloc(*len ? *len : 1);
-    memcpy(body, frame + 8, *len);
-    free(frame);
-    return body;
-}
 
 /* Length of the well-formed message at p, walked here independently of the
  * parser under test: 22-byte header, then n_fields + n_ops sized items. */
@@ -159,7 +139,7 @@ static void feed_capture(const char *label, aw_batch_reader *r, sink *s) {
     for (size_t f = 0; f < frames; f++) {
         assert_false(r->done);
         size_t len;
-        uint8_t *body = reply_body(label, f, &len);
+        uint8_t *body = tu_reply_body(label, f, &len);
         aw_error err;
         int rc = aw_batch_reader_feed(r, body, len, sink_row, s, &err);
         if (rc != AW_OK)
@@ -325,8 +305,8 @@ static size_t split(const uint8_t *body, size_t len, size_t *starts, size_t max)
 static void test_any_order_any_framing(void **state) {
     (void)state;
     size_t len, last_len;
-    uint8_t *body = reply_body("batch_get_all_bins", 0, &len);
-    uint8_t *last = reply_body("batch_get_all_bins", 1, &last_len);
+    uint8_t *body = tu_reply_body("batch_get_all_bins", 0, &len);
+    uint8_t *last = tu_reply_body("batch_get_all_bins", 1, &last_len);
     size_t starts[64];
     size_t n = split(body, len, starts, 63);
     assert_int_equal(n, 10);
@@ -391,7 +371,7 @@ static void test_zero_length_body(void **state) {
 static void test_index_out_of_range(void **state) {
     (void)state;
     size_t len;
-    uint8_t *body = reply_body("batch_get_all_bins", 0, &len);
+    uint8_t *body = tu_reply_body("batch_get_all_bins", 0, &len);
     aw_batch_reader r;
     aw_batch_reader_init(&r, 9); /* the reply carries indexes 0..9 */
     sink s;
@@ -418,8 +398,8 @@ static void test_index_out_of_range(void **state) {
 static void test_bytes_after_last(void **state) {
     (void)state;
     size_t len, last_len;
-    uint8_t *row = reply_body("batch_get_all_bins", 0, &len);
-    uint8_t *last = reply_body("batch_get_all_bins", 1, &last_len);
+    uint8_t *row = tu_reply_body("batch_get_all_bins", 0, &len);
+    uint8_t *last = tu_reply_body("batch_get_all_bins", 1, &last_len);
     size_t row_len = message_len(row);
     aw_error err;
     aw_batch_reader r;
@@ -476,7 +456,7 @@ static void test_last_with_error(void **state) {
  * delivered and the feed succeeds; anywhere else it is a protocol error. */
 static void cut_everywhere(const char *label, uint32_t n_rows, size_t stride) {
     size_t len;
-    uint8_t *body = reply_body(label, 0, &len);
+    uint8_t *body = tu_reply_body(label, 0, &len);
     size_t starts[256];
     size_t n = split(body, len, starts, 255);
     size_t boundary = 0;
@@ -520,7 +500,7 @@ static void test_truncated_messages(void **state) {
 static void test_on_row_abort(void **state) {
     (void)state;
     size_t len;
-    uint8_t *body = reply_body("batch_get_all_bins", 0, &len);
+    uint8_t *body = tu_reply_body("batch_get_all_bins", 0, &len);
     aw_batch_reader r;
     aw_batch_reader_init(&r, 10);
     sink s;
@@ -538,7 +518,7 @@ static void test_on_row_abort(void **state) {
 static void test_row_over_cap(void **state) {
     (void)state;
     size_t len;
-    uint8_t *body = reply_body("batch_get_all_bins", 0, &len);
+    uint8_t *body = tu_reply_body("batch_get_all_bins", 0, &len);
     aw_batch_reader r;
     aw_batch_reader_init(&r, 10);
     sink s;
@@ -557,7 +537,7 @@ static void test_row_over_cap(void **state) {
 static void test_failing_allocator(void **state) {
     (void)state;
     size_t len;
-    uint8_t *body = reply_body("batch_get_all_bins", 0, &len);
+    uint8_t *body = tu_reply_body("batch_get_all_bins", 0, &len);
     long n;
     for (n = 1; n < 100; n++) {
         aw_batch_reader r;

@@ -26,27 +26,6 @@ static int status_of(const char *label) {
     return (int)json_integer_value(json_object_get(tu_command(label), "client_status"));
 }
 
-/* Body of reply frame i of a captured command, in a buffer of exactly its
- * size (so ASan sees any read past the end). The 8-byte header is checked
- * here by hand: version 2, type 3, size = what follows. */
-static uint8_t *reply_body(const char *label, size_t i, size_t *len) {
-    json_t *frames = json_object_get(tu_command(label), "reply_hex");
-    assert_true(i < json_array_size(frames));
-    size_t n;
-    uint8_t *frame = tu_hex_decode(json_string_value(json_array_get(frames, i)), &n);
-    assert_true(n >= 8);
-    assert_int_equal(frame[0], 2);
-    assert_int_equal(frame[1], 3);
-    uint64_t size = 0;
-    for (int k = 2; k < 8; k++)
-        size = size << 8 | frame[k];
-    assert_int_equal(size, n - 8);
-    *len = n - 8;
-    uint8_t *body = malloc(*len ? *len : 1);
-    memcpy(body, frame + 8, *len);
-    free(frame);
-    return body;
-}
 
 static const aw_bin *find_bin(const aw_record *rec, const char *name) {
     for (uint32_t i = 0; i < rec->n_bins; i++)
@@ -137,7 +116,7 @@ static void expect_json(const aw_value *v, json_t *j) {
 /* Decodes a captured single-record reply; asserts it is well-formed. */
 static int decode(const char *label, aw_record *rec) {
     size_t len;
-    uint8_t *body = reply_body(label, 0, &len);
+    uint8_t *body = tu_reply_body(label, 0, &len);
     int result = -12345;
     aw_error err;
     int rc = aw_reply_parse_record(body, len, NULL, &result, rec, &err);
@@ -404,7 +383,7 @@ static void test_void_time_to_ttl(void **state) {
 static void test_null_record_and_result(void **state) {
     (void)state;
     size_t len;
-    uint8_t *body = reply_body("get_all", 0, &len);
+    uint8_t *body = tu_reply_body("get_all", 0, &len);
     int result = -1;
     assert_int_equal(aw_reply_parse_record(body, len, NULL, &result, NULL, NULL), AW_OK);
     assert_int_equal(result, 0);
@@ -425,7 +404,7 @@ static void test_every_truncation(void **state) {
                             "operate_list_append_size_range", "operate_map_put_get"};
     for (size_t l = 0; l < sizeof labels / sizeof labels[0]; l++) {
         size_t len;
-        uint8_t *body = reply_body(labels[l], 0, &len);
+        uint8_t *body = tu_reply_body(labels[l], 0, &len);
         for (size_t cut = 0; cut < len; cut++) {
             uint8_t *p = malloc(cut ? cut : 1);
             memcpy(p, body, cut);
@@ -447,7 +426,7 @@ static void test_every_truncation(void **state) {
 static void test_trailing_bytes(void **state) {
     (void)state;
     size_t len;
-    uint8_t *body = reply_body("get_all", 0, &len);
+    uint8_t *body = tu_reply_body("get_all", 0, &len);
     uint8_t *p = malloc(2 * len);
     memcpy(p, body, len);
     memcpy(p + len, body, len);
@@ -466,7 +445,7 @@ static void test_trailing_bytes(void **state) {
 static void test_huge_sizes(void **state) {
     (void)state;
     size_t len;
-    uint8_t *body = reply_body("get_all", 0, &len);
+    uint8_t *body = tu_reply_body("get_all", 0, &len);
     aw_record rec;
     int result;
     aw_error err;
@@ -622,7 +601,7 @@ static void test_bad_particles(void **state) {
 static void test_record_cap(void **state) {
     (void)state;
     size_t len;
-    uint8_t *body = reply_body("get_blob_200k", 0, &len);
+    uint8_t *body = tu_reply_body("get_blob_200k", 0, &len);
     aw_record rec;
     int result;
     aw_error err;
@@ -644,7 +623,7 @@ static void test_record_cap(void **state) {
 
     /* Lists and maps: every cap below what the record needs fails cleanly,
      * and some cap above it succeeds. */
-    body = reply_body("get_int_key", 0, &len);
+    body = tu_reply_body("get_int_key", 0, &len);
     size_t cap;
     for (cap = 1; cap < 64 * 1024; cap++) {
         lim.max_record_bytes = cap;
@@ -668,7 +647,7 @@ static void test_failing_allocator(void **state) {
     const char *labels[] = {"get_int_key", "get_blob_200k", "get_all"};
     for (size_t l = 0; l < 3; l++) {
         size_t len;
-        uint8_t *body = reply_body(labels[l], 0, &len);
+        uint8_t *body = tu_reply_body(labels[l], 0, &len);
         long n;
         for (n = 1; n < 1000; n++) {
             aw_record rec;

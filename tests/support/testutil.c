@@ -99,6 +99,28 @@ json_t *tu_command(const char *label) {
     abort();
 }
 
+uint8_t *tu_reply_body(const char *label, size_t i, size_t *len) {
+    json_t *frames = json_object_get(tu_command(label), "reply_hex");
+    if (i >= json_array_size(frames)) {
+        fprintf(stderr, "%s has no reply frame %zu\n", label, i);
+        abort();
+    }
+    size_t n;
+    uint8_t *frame = tu_hex_decode(json_string_value(json_array_get(frames, i)), &n);
+    uint64_t size = 0;
+    for (int k = 2; k < 8 && n >= 8; k++)
+        size = size << 8 | frame[k];
+    if (n < 8 || frame[0] != 2 || frame[1] != 3 || size != n - 8) {
+        fprintf(stderr, "%s reply frame %zu: bad proto header\n", label, i);
+        abort();
+    }
+    *len = n - 8;
+    uint8_t *body = malloc(*len ? *len : 1);
+    memcpy(body, frame + 8, *len);
+    free(frame);
+    return body;
+}
+
 static long fail_at_n = -1;
 static long alloc_count;
 

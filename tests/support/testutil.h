@@ -27,6 +27,12 @@ json_t *tu_capture(const char *file);
 /* The entry of `commands` in official-c-client-vs-asd.json with this label. */
 json_t *tu_command(const char *label);
 
+/* Body of reply frame i of a captured command, in a malloc'd buffer of
+ * exactly its size (so ASan sees any read past the end). The 8-byte header is
+ * checked by hand, independently of the codec: version 2, type 3, size = what
+ * follows; the process aborts when it is not. */
+uint8_t *tu_reply_body(const char *label, size_t i, size_t *len);
+
 /* Failing allocator: the Nth allocation from now (1-based) and every later
  * one fail until tu_failalloc_off(). Counts allocations while on. */
 void tu_failalloc_on(long fail_at);
