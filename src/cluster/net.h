@@ -1,0 +1,65 @@
+/*
+ * Sockets for the tend thread, the sync API and the async connect: name
+ * resolution, non-blocking connect, and blocking send/receive bounded by an
+ * absolute deadline. Nothing here knows about nodes or commands.
+ */
+#ifndef AW_CLUSTER_NET_H
+#define AW_CLUSTER_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "aerowire/error.h"
+#include "proto/buf.h"
+
+/* Monotonic clock in milliseconds / microseconds. */
+uint64_t aw_now_ms(void);
+uint64_t aw_now_us(void);
+
+typedef struct aw_sockaddr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+} aw_sockaddr;
+
+/* Resolves host (name, IPv4, or IPv6 without brackets) and port into up to
+ * cap addresses; *n set. AW_ERR_INVALID_HOST with the resolver's message. */
+int aw_net_resolve(const char *host, uint16_t port, aw_sockaddr *out, size_t cap, size_t *n,
+                   aw_error *err);
+
+/* "1.2.3.4:3000" / "[::1]:3000" into out (at least 64 bytes). */
+void aw_net_addr_str(const aw_sockaddr *a, char *out, size_t cap);
+
+/* Starts a non-blocking connect (TCP_NODELAY, CLOEXEC). *fd is set when the
+ * connect is under way or done; the caller waits for writability and then
+ * calls aw_net_connect_finish. AW_ERR_CONNECTION on immediate failure. */
+int aw_net_connect_start(const aw_sockaddr *a, int *fd, aw_error *err);
+/* After writability: AW_OK or AW_ERR_CONNECTION (from SO_ERROR). */
+int aw_net_connect_finish(int fd, aw_error *err);
+
+/* Blocking connect bounded by deadline_ms (aw_now_ms clock). The socket stays
+ * non-blocking; use the *_deadline calls on it. */
+int aw_net_connect(const aw_sockaddr *a, uint64_t deadline_ms, int *fd, aw_error *err);
+
+/* Sends all n bytes, polling as needed, until deadline_ms (0 = none).
+ * AW_ERR_TIMEOUT or AW_ERR_CONNECTION. */
+int aw_net_send_all(int fd, const void *p, size_t n, uint64_t deadline_ms, aw_error *err);
+/* Receives exactly n bytes. AW_ERR_TIMEOUT, AW_ERR_CONNECTION, or
+ * AW_ERR_NO_RESPONSE when the peer closes first. */
+int aw_net_recv_all(int fd, void *p, size_t n, uint64_t deadline_ms, aw_error *err);
+
+/* Reads one whole proto frame: the 8-byte header, then the body (inflated
+ * when it is a type-4 compressed frame) into body (reset first). Checks the
+ * version, the expected type (1 info, 3 message) and max_body.
+ * AW_ERR_PROTO for a bad header, plus the errors of aw_net_recv_all. */
+int aw_net_recv_frame(int fd, uint8_t expect_type, size_t max_body, aw_buf *body,
+                      uint64_t deadline_ms, aw_error *err);
+
+/* True when a pooled idle socket is still open and has nothing unread
+ * (a peek that would block). */
+bool aw_net_idle_ok(int fd);
+
+void aw_net_close(int fd);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * A server node as the client sees it. Nodes are reference counted: the
+ * cluster holds one reference while the node is a member, every published
+ * view holds one per node it lists, and users (sync commands, event loops)
+ * take their own while they use it. `active` turns false, once, when the
+ * tend thread removes the node; holders then stop sending to it and let go.
+ */
+#ifndef AW_CLUSTER_NODE_H
+#define AW_CLUSTER_NODE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "aerowire/error.h"
+#include "proto/info.h"
+#include "net.h"
+
+typedef struct aw_node {
+    atomic_int refs;
+    char name[AW_NODE_NAME_MAX + 1]; /* node id as `node` answers it */
+    aw_host host;                    /* the address we reached it by */
+    aw_sockaddr addr;
+    char addr_str[64];               /* "127.0.0.1:3000", for messages */
+    uint32_t features;               /* AW_FEATURE_* */
+    /* Small integer, unique among nodes alive at the same time, so event
+     * loops can keep per-node state in an array indexed by it. Reused only
+     * after the node is freed. */
+    uint32_t slot;
+    atomic_bool active;
+
+    /* Error-rate back-off: commands add to errors; the tend thread resets it
+     * every error_rate_window tends and sets backoff when it went over. */
+    atomic_uint errors;
+    atomic_bool backoff;
+
+    /* Sync connection pool (thread-safe). */
+    pthread_mutex_t pool_lock;
+    pthread_cond_t pool_cond;     /* signalled when a connection is returned */
+    int *pool_fds;                /* idle sockets, a stack (most recent on top) */
+    uint64_t *pool_idle_since;    /* aw_now_ms when each was returned */
+    uint32_t pool_n_idle;
+    uint32_t pool_n_open;         /* idle + lent out */
+    uint32_t pool_max;
+
+    /* Tend-thread-only state. */
+    int tend_fd;                  /* its info connection, -1 when closed */
+    int64_t partition_gen;        /* last seen; -2 = never */
+    int64_t peers_gen;            /* last fully applied; -2 = never */
+    uint32_t tend_failures;       /* consecutive */
+    bool in_peers;                /* named by some peer list this round */
+    struct aw_cluster *cluster;   /* back pointer (not a reference) */
+} aw_node;
+
+void aw_node_retain(aw_node *n);
+/* Drops a reference; the last one closes pooled sockets and frees the node. */
+void aw_node_release(aw_node *n);
+
+static inline bool aw_node_is_active(const aw_node *n) {
+    return atomic_load_explicit(&n->active, memory_order_acquire);
+}
+
+/* Sync pool. Hands out an idle socket (checked with aw_net_idle_ok) or opens
+ * a new one (connect timeout from the cluster config, bounded by deadline_ms).
+ * At the pool's maximum: waits until deadline_ms when wait is true, else
+ * AW_ERR_NO_MORE_CONNECTIONS at once. AW_ERR_INVALID_NODE when the node is
+ * no longer active. */
+int aw_node_conn_get(aw_node *n, uint64_t deadline_ms, bool wait, int *fd, aw_error *err);
+/* Returns a socket; reusable = false closes it (after an error or a timeout,
+ * when its stream may hold a stale reply). */
+void aw_node_conn_put(aw_node *n, int fd, bool reusable);
+/* Counts a connection error or timeout against the node's error rate. */
+static inline void aw_node_add_error(aw_node *n) {
+    atomic_fetch_add_explicit(&n->errors, 1, memory_order_relaxed);
+}
+static inline bool aw_node_backed_off(const aw_node *n) {
+    return atomic_load_explicit(&n->backoff, memory_order_relaxed);
+}
+
+#endif
