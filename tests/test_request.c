@@ -19,283 +19,34 @@
 #include "proto/buf.h"
 #include "proto/msg.h"
 #include "proto/request.h"
+#include "support/capture_inputs.h"
 #include "support/testutil.h"
-
-#define CAPTURE_TIMEOUT_MS 1000
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static void assert_hex_equal(const char *label, const uint8_t *got, size_t got_len,
-                             const char *want_hex) {
-    size_t want_len;
-    uint8_t *want = tu_hex_decode(want_hex, &want_len);
-    if (got_len != want_len || memcmp(got, want, want_len) != 0) {
-        char *g = tu_hex_encode(got, got_len);
-        size_t at = 0;
-        while (at < got_len && at < want_len && got[at] == want[at])
-            at++;
-        fprintf(stderr, "%s: mismatch at byte %zu (got %zu bytes, want %zu)\n got  %.400s\n want %.400s\n",
-                label, at, got_len, want_len, g, want_hex);
-        free(g);
-        free(want);
-        fail_msg("%s: encoded request differs from the capture", label);
-    }
-    free(want);
-}
-
-static aw_value json_to_value(json_t *j);
-
-/* "blob <hex>" in the captures' inputs means a blob of those bytes. */
-static aw_value json_string_value_of(const char *s) {
-    aw_value v;
-    if (strncmp(s, "blob ", 5) == 0) {
-        size_t n;
-        uint8_t *bytes = tu_hex_decode(s + 5, &n);
-        assert_int_equal(aw_value_blob_dup(&v, bytes, n), AW_OK);
-        free(bytes);
-    } else {
-        assert_int_equal(aw_value_str_dup(&v, s, strlen(s)), AW_OK);
-    }
-    return v;
-}
-
-/* Owned aw_value from JSON (free with aw_value_free). */
-static aw_value json_to_value(json_t *j) {
-    aw_value v = aw_value_nil();
-    if (json_is_integer(j))
-        return aw_value_int(json_integer_value(j));
-    if (json_is_real(j))
-        return aw_value_float(json_real_value(j));
-    if (json_is_boolean(j))
-        return aw_value_bool(json_is_true(j));
-    if (json_is_string(j))
-        return json_string_value_of(json_string_value(j));
-    if (json_is_array(j)) {
-        assert_int_equal(aw_value_list_alloc(&v, json_array_size(j)), AW_OK);
-        for (size_t i = 0; i < json_array_size(j); i++)
-            v.u.items[i] = json_to_value(json_array_get(j, i));
-        return v;
-    }
-    if (json_is_object(j)) {
-        assert_int_equal(aw_value_map_alloc(&v, json_object_size(j)), AW_OK);
-        const char *k;
-        json_t *x;
-        size_t i = 0;
-        json_object_foreach(j, k, x) {
-            assert_int_equal(aw_value_str_dup(&v.u.items[2 * i], k, strlen(k)), AW_OK);
-            v.u.items[2 * i + 1] = json_to_value(x);
-            i++;
-        }
-        return v;
-    }
-    return v;
-}
-
-/* The key of a capture's inputs. Namespace "test" and set "demo" are not in
- * most inputs: the request hex shows they are the defaults. */
-static void key_from_inputs(json_t *in, aw_key *key) {
-    const char *ns = json_string_value(json_object_get(in, "ns"));
-    const char *set = json_string_value(json_object_get(in, "set"));
-    if (!ns)
-        ns = "test";
-    if (!set)
-        set = "demo";
-    json_t *k = json_object_get(in, "key");
-    json_t *kb = json_object_get(in, "key_blob");
-    static uint8_t blob[64];
-    if (kb) {
-        size_t n;
-        uint8_t *b = tu_hex_decode(json_string_value(kb), &n);
-        assert_true(n <= sizeof blob);
-        memcpy(blob, b, n);
-        free(b);
-        assert_int_equal(aw_key_init_blob(key, ns, set, blob, n, NULL), AW_OK);
-    } else if (json_is_integer(k)) {
-        assert_int_equal(aw_key_init_int(key, ns, set, json_integer_value(k), NULL), AW_OK);
-    } else {
-        assert_non_null(json_string_value(k));
-        assert_int_equal(aw_key_init_str(key, ns, set, json_string_value(k), NULL), AW_OK);
-    }
-}
-
-/* Policies named in the inputs. */
-static aw_req_opts opts_from_inputs(json_t *in) {
+static void encode_capture(const capture_case *c, aw_buf *out) {
+    capture_inputs in;
+    capture_inputs_load(c->label, c->kind, &in);
     aw_req_opts o = aw_req_opts_default();
     o.timeout_ms = CAPTURE_TIMEOUT_MS;
-    o.send_key = json_is_true(json_object_get(in, "send_key"));
-    const char *ex = json_string_value(json_object_get(in, "exists"));
-    if (ex && strcmp(ex, "create_only") == 0)
-        o.exists = AW_EXISTS_CREATE_ONLY;
-    else if (ex && strcmp(ex, "update_only") == 0)
-        o.exists = AW_EXISTS_UPDATE_ONLY;
-    else
-        assert_null(ex);
-    const char *gen = json_string_value(json_object_get(in, "gen"));
-    if (gen) {
-        assert_string_equal(gen, "eq");
-        o.gen_policy = AW_GEN_EQ;
-        o.generation = (uint32_t)json_integer_value(json_object_get(in, "expected_gen"));
-    }
-    if (json_object_get(in, "ttl"))
-        o.ttl = (uint32_t)json_integer_value(json_object_get(in, "ttl"));
-    return o;
-}
-
-typedef enum { K_GET, K_EXISTS, K_PUT, K_TOUCH, K_DELETE, K_OPERATE } cmd_kind;
-
-typedef struct capture_case {
-    const char *label;
-    cmd_kind kind;
-} capture_case;
-
-static const capture_case CASES[] = {
-    {"put_scalars", K_PUT},
-    {"get_all", K_GET},
-    {"get_bins", K_GET},
-    {"exists_header", K_EXISTS},
-    {"exists_missing", K_EXISTS},
-    {"get_missing", K_GET},
-    {"put_sendkey_int_complex", K_PUT},
-    {"get_int_key", K_GET},
-    {"put_blob_key", K_PUT},
-    {"put_create_only_exists", K_PUT},
-    {"put_update_only_missing", K_PUT},
-    {"put_gen_eq_wrong", K_PUT},
-    {"put_ttl_3600", K_PUT},
-    {"touch_ttl_100", K_TOUCH},
-    {"operate_incr_append_read", K_OPERATE},
-    {"operate_list_append_size_range", K_OPERATE},
-    {"operate_map_put_get", K_OPERATE},
-    {"put_blob_200k", K_PUT},
-    {"get_blob_200k", K_GET},
-    {"delete_k1", K_DELETE},
-    {"get_deleted", K_GET},
-};
-
-#define MAX_BINS 8
-
-/* Bins of a put. Where the inputs list none, the request hex shows what the
- * capture script wrote: bin "ttlbin" = 1 for put_ttl_3600, bin "i" = 1 for
- * the policy checks (create-only, update-only, generation). */
-static size_t bins_from_inputs(const char *label, json_t *in, aw_bin *bins, aw_value *vals) {
-    json_t *jb = json_object_get(in, "bins");
-    size_t n = 0;
-    if (!jb) {
-        bins[0].name = strcmp(label, "put_ttl_3600") == 0 ? "ttlbin" : "i";
-        vals[0] = aw_value_int(1);
-        bins[0].value = vals[0];
-        return 1;
-    }
-    const char *name;
-    json_t *x;
-    json_object_foreach(jb, name, x) {
-        assert_true(n < MAX_BINS);
-        bins[n].name = name;
-        if (strcmp(label, "put_blob_200k") == 0) {
-            /* inputs describe it in words: 200 KiB, byte i = (i*31) & 0xff */
-            size_t len = 200 * 1024;
-            uint8_t *big = malloc(len);
-            for (size_t i = 0; i < len; i++)
-                big[i] = (uint8_t)((i * 31) & 0xff);
-            assert_int_equal(aw_value_blob_dup(&vals[n], big, len), AW_OK);
-            free(big);
-        } else if (strcmp(label, "put_sendkey_int_complex") == 0 && strcmp(name, "b") == 0) {
-            /* inputs give bin "b" as bare hex; the capture sends it as a blob
-             * (particle 4) of those 16 bytes */
-            size_t len;
-            uint8_t *bytes = tu_hex_decode(json_string_value(x), &len);
-            assert_int_equal(aw_value_blob_dup(&vals[n], bytes, len), AW_OK);
-            free(bytes);
-        } else {
-            vals[n] = json_to_value(x);
-        }
-        bins[n].value = vals[n];
-        n++;
-    }
-    return n;
-}
-
-static const char *str_at(json_t *a, size_t i) { return json_string_value(json_array_get(a, i)); }
-
-/* Ops of an operate, from ["name", bin, args...] arrays. */
-static size_t ops_from_inputs(json_t *in, aw_op *ops, aw_value *vals) {
-    json_t *jops = json_object_get(in, "ops");
-    size_t n = 0;
-    size_t i;
-    json_t *o;
-    json_array_foreach(jops, i, o) {
-        const char *what = str_at(o, 0);
-        const char *bin = str_at(o, 1);
-        json_t *a2 = json_array_get(o, 2), *a3 = json_array_get(o, 3);
-        if (strcmp(what, "incr") == 0) {
-            ops[n++] = aw_op_incr(bin, aw_value_int(json_integer_value(a2)));
-        } else if (strcmp(what, "append") == 0) {
-            vals[n] = json_to_value(a2);
-            ops[n] = aw_op_append(bin, vals[n]);
-            n++;
-        } else if (strcmp(what, "read") == 0) {
-            ops[n++] = aw_op_read(bin);
-        } else if (strcmp(what, "list_append") == 0) {
-            ops[n++] = aw_op_list_append(bin, aw_value_int(json_integer_value(a2)));
-        } else if (strcmp(what, "list_size") == 0) {
-            ops[n++] = aw_op_list_size(bin);
-        } else if (strcmp(what, "list_get_range") == 0) {
-            ops[n++] = aw_op_list_get_range(bin, json_integer_value(a2), json_integer_value(a3));
-        } else if (strcmp(what, "map_put") == 0) {
-            vals[n] = json_to_value(a2);
-            ops[n] = aw_op_map_put(bin, vals[n], aw_value_int(json_integer_value(a3)));
-            n++;
-        } else if (strcmp(what, "map_get_by_key") == 0) {
-            assert_string_equal(json_string_value(a3), "value");
-            vals[n] = json_to_value(a2);
-            ops[n] = aw_op_map_get_by_key(bin, vals[n], AW_RETURN_VALUE);
-            n++;
-        } else {
-            fail_msg("unknown op %s in the capture", what);
-        }
-    }
-    return n;
-}
-
-static void encode_capture(const capture_case *c, aw_buf *out) {
-    json_t *cmd = tu_command(c->label);
-    json_t *in = json_object_get(cmd, "inputs");
-    aw_key key;
-    key_from_inputs(in, &key);
-    aw_req_opts o = opts_from_inputs(in);
+    o.send_key = in.send_key;
+    o.exists = (uint8_t)in.exists;
+    o.gen_policy = (uint8_t)in.gen;
+    o.generation = in.generation;
+    o.ttl = in.ttl;
     aw_error err;
     int rc = AW_OK;
-    aw_value vals[MAX_BINS];
-    for (size_t i = 0; i < MAX_BINS; i++)
-        vals[i] = aw_value_nil();
     switch (c->kind) {
-    case K_GET: {
-        json_t *jb = json_object_get(in, "bins");
-        const char *names[MAX_BINS];
-        size_t n = json_array_size(jb);
-        for (size_t i = 0; i < n; i++)
-            names[i] = str_at(jb, i);
-        rc = aw_req_read(out, &key, n ? names : NULL, n, &o, &err);
+    case K_GET:
+        rc = aw_req_read(out, &in.key, in.n_names ? in.names : NULL, in.n_names, &o, &err);
         break;
+    case K_EXISTS: rc = aw_req_read_header(out, &in.key, &o, &err); break;
+    case K_PUT: rc = aw_req_write(out, &in.key, in.bins, in.n_bins, &o, &err); break;
+    case K_TOUCH: rc = aw_req_touch(out, &in.key, &o, &err); break;
+    case K_DELETE: rc = aw_req_delete(out, &in.key, &o, &err); break;
+    case K_OPERATE: rc = aw_req_operate(out, &in.key, in.ops, in.n_ops, &o, &err); break;
     }
-    case K_EXISTS: rc = aw_req_read_header(out, &key, &o, &err); break;
-    case K_PUT: {
-        aw_bin bins[MAX_BINS];
-        size_t n = bins_from_inputs(c->label, in, bins, vals);
-        rc = aw_req_write(out, &key, bins, n, &o, &err);
-        break;
-    }
-    case K_TOUCH: rc = aw_req_touch(out, &key, &o, &err); break;
-    case K_DELETE: rc = aw_req_delete(out, &key, &o, &err); break;
-    case K_OPERATE: {
-        aw_op ops[MAX_BINS];
-        size_t n = ops_from_inputs(in, ops, vals);
-        rc = aw_req_operate(out, &key, ops, n, &o, &err);
-        break;
-    }
-    }
-    for (size_t i = 0; i < MAX_BINS; i++)
-        aw_value_free(&vals[i]);
+    capture_inputs_free(&in);
     if (rc != AW_OK)
         fail_msg("%s: encoder failed: %d %s", c->label, rc, err.message);
 }
@@ -306,11 +57,11 @@ static void test_captured_single_record_requests(void **state) {
     (void)state;
     aw_buf out;
     aw_buf_init(&out);
-    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+    for (size_t i = 0; i < CAPTURE_N_CASES; i++) {
         aw_buf_reset(&out);
-        encode_capture(&CASES[i], &out);
-        json_t *cmd = tu_command(CASES[i].label);
-        assert_hex_equal(CASES[i].label, out.data, out.len,
+        encode_capture(&CAPTURE_CASES[i], &out);
+        json_t *cmd = tu_command(CAPTURE_CASES[i].label);
+        assert_hex_equal(CAPTURE_CASES[i].label, out.data, out.len,
                          json_string_value(json_object_get(cmd, "request_hex")));
     }
     aw_buf_free(&out);
@@ -345,13 +96,13 @@ static void test_every_capture_is_covered(void **state) {
     json_array_foreach(cmds, i, c) {
         const char *label = json_string_value(json_object_get(c, "label"));
         bool known = strncmp(label, "batch_", 6) == 0 || strncmp(label, "put_sensor_row_", 15) == 0;
-        for (size_t k = 0; !known && k < sizeof CASES / sizeof CASES[0]; k++)
-            known = strcmp(CASES[k].label, label) == 0;
+        for (size_t k = 0; !known && k < CAPTURE_N_CASES; k++)
+            known = strcmp(CAPTURE_CASES[k].label, label) == 0;
         if (!known)
             fail_msg("captured command %s has no encoder test", label);
         covered++;
     }
-    assert_true(covered >= sizeof CASES / sizeof CASES[0] + 100);
+    assert_true(covered >= CAPTURE_N_CASES + 100);
 }
 
 /* ---- single ops (wire-protocol.md §5, §6.2) ---------------------------- */
