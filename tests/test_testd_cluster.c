@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -25,9 +26,17 @@ static int start_three(void **state) {
     return tu_testd_start(&server, args);
 }
 
+/* cmocka reports a failed group teardown but does not count it: main does. */
+static int stop_failed;
+
 static int stop_server(void **state) {
     (void)state;
-    return tu_testd_stop(&server) == 0 ? 0 : -1;
+    int status = tu_testd_stop(&server);
+    if (status != 0) {
+        fprintf(stderr, "aw-testd did not exit cleanly (status %d)\n", status);
+        stop_failed = 1;
+    }
+    return status == 0 ? 0 : -1;
 }
 
 static char *info_value(int node, const char *name) {
@@ -197,6 +206,40 @@ static void test_kill_and_revive(void **state) {
     free(peers_gen_after);
 }
 
+/* A node told to kill itself answers the command on the connection that
+ * carried it, then closes it (the command's own connection is one of the
+ * node's); the other nodes revive it. */
+static void test_kill_self(void **state) {
+    (void)state;
+    int fd = tu_connect(server.ports[1]);
+    assert_true(fd >= 0);
+    const char cmd[] = "testd-kill:node=1\n";
+    uint8_t h[8] = {2, 1, 0, 0, 0, 0, 0, (uint8_t)(sizeof cmd - 1)};
+    assert_int_equal(tu_send(fd, h, 8), 0);
+    assert_int_equal(tu_send(fd, cmd, sizeof cmd - 1), 0);
+    size_t len;
+    uint8_t *r = tu_recv_frame(fd, &len, 2000);
+    assert_non_null(r);
+    assert_non_null(strstr((char *)r + 8, "testd-kill:node=1\tok"));
+    free(r);
+    char b;
+    assert_int_equal(recv(fd, &b, 1, 0), 0); /* then EOF */
+    close(fd);
+    assert_true(tu_connect(server.ports[1]) < 0);
+    char *nodes = info_value(0, "testd-nodes");
+    assert_non_null(strstr(nodes, ":dead"));
+    free(nodes);
+    char *ok = info_value(2, "testd-revive:node=1");
+    assert_string_equal(ok, "ok");
+    free(ok);
+    int masters[4096], replicas[4096], master_of[4096];
+    ownership(7, masters, replicas, master_of);
+    for (int p = 0; p < 4096; p++) {
+        assert_int_equal(masters[p], 1);
+        assert_int_equal(replicas[p], 1);
+    }
+}
+
 static void test_move_partition(void **state) {
     (void)state;
     int masters[4096], replicas[4096], master_of[4096];
@@ -228,7 +271,9 @@ int main(void) {
         cmocka_unit_test(test_peers),
         cmocka_unit_test(test_same_get_to_each_node),
         cmocka_unit_test(test_kill_and_revive),
+        cmocka_unit_test(test_kill_self),
         cmocka_unit_test(test_move_partition),
     };
-    return cmocka_run_group_tests_name("testd_cluster", tests, start_three, stop_server);
+    int failed = cmocka_run_group_tests_name("testd_cluster", tests, start_three, stop_server);
+    return failed || stop_failed;
 }

@@ -30,9 +30,17 @@ static int start_two(void **state) {
     return tu_testd_start(&server, args);
 }
 
+/* cmocka reports a failed group teardown but does not count it: main does. */
+static int stop_failed;
+
 static int stop_server(void **state) {
     (void)state;
-    return tu_testd_stop(&server) == 0 ? 0 : -1;
+    int status = tu_testd_stop(&server);
+    if (status != 0) {
+        fprintf(stderr, "aw-testd did not exit cleanly (status %d)\n", status);
+        stop_failed = 1;
+    }
+    return status == 0 ? 0 : -1;
 }
 
 static uint8_t *captured(const char *label, size_t *len) {
@@ -206,6 +214,33 @@ static void test_fault_delay(void **state) {
     set_fault("");
 }
 
+/* Replies queued behind a delayed one go out with it once the delay is
+ * switched off (they were not delayed themselves), not at the next request. */
+static void test_fault_delay_then_clear(void **state) {
+    (void)state;
+    size_t len, rl;
+    uint8_t *req = captured("get_missing", &len);
+    set_fault("delay=300");
+    int fd = tu_connect(server.ports[0]);
+    assert_true(fd >= 0);
+    assert_int_equal(tu_send(fd, req, len), 0);
+    /* The first reply is held; switch the fault off, then pipeline a second. */
+    uint8_t *none = tu_recv_frame(fd, &rl, 100);
+    assert_null(none);
+    set_fault("");
+    assert_int_equal(tu_send(fd, req, len), 0);
+    uint8_t *r1 = tu_recv_frame(fd, &rl, 2000);
+    assert_non_null(r1);
+    assert_int_equal(r1[13], 2);
+    uint8_t *r2 = tu_recv_frame(fd, &rl, 1000);
+    assert_non_null(r2);
+    assert_int_equal(r2[13], 2);
+    free(r1);
+    free(r2);
+    free(req);
+    close(fd);
+}
+
 static void test_fault_drop_truncate_garbage_oversize(void **state) {
     (void)state;
     size_t len, rl;
@@ -289,8 +324,10 @@ int main(void) {
         cmocka_unit_test(test_bad_frames_close),
         cmocka_unit_test(test_bad_requests_answered),
         cmocka_unit_test(test_fault_delay),
+        cmocka_unit_test(test_fault_delay_then_clear),
         cmocka_unit_test(test_fault_drop_truncate_garbage_oversize),
         cmocka_unit_test(test_fault_refuse_and_blackhole),
     };
-    return cmocka_run_group_tests_name("testd_faults", tests, start_two, stop_server);
+    int failed = cmocka_run_group_tests_name("testd_faults", tests, start_two, stop_server);
+    return failed || stop_failed;
 }

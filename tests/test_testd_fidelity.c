@@ -28,9 +28,17 @@ static int start_one(void **state) {
     return tu_testd_start(&server, NULL);
 }
 
+/* cmocka reports a failed group teardown but does not count it: main does. */
+static int stop_failed;
+
 static int stop_server(void **state) {
     (void)state;
-    return tu_testd_stop(&server) == 0 ? 0 : -1;
+    int status = tu_testd_stop(&server);
+    if (status != 0) {
+        fprintf(stderr, "aw-testd did not exit cleanly (status %d)\n", status);
+        stop_failed = 1;
+    }
+    return status == 0 ? 0 : -1;
 }
 
 /* Compares two reply frames message by message. */
@@ -201,5 +209,6 @@ int main(void) {
         cmocka_unit_test(test_info_direct),
         cmocka_unit_test(test_namespace_info),
     };
-    return cmocka_run_group_tests_name("testd_fidelity", tests, start_one, stop_server);
+    int failed = cmocka_run_group_tests_name("testd_fidelity", tests, start_one, stop_server);
+    return failed || stop_failed;
 }

@@ -169,3 +169,18 @@ char *tu_info(uint16_t port, const char *names) {
     close(fd);
     return out;
 }
+
+uint32_t tu_testd_clock(uint16_t port, const char *args) {
+    char req[128];
+    snprintf(req, sizeof req, "testd-clock%s%s\n", args[0] ? ":" : "", args);
+    char *body = tu_info(port, req);
+    if (!body)
+        return 0;
+    const char *tab = strchr(body, '\t');
+    char *end = NULL;
+    unsigned long v = tab ? strtoul(tab + 1, &end, 10) : 0;
+    if (!tab || end == tab + 1 || *end != '\n')
+        v = 0;
+    free(body);
+    return (uint32_t)v;
+}

@@ -31,5 +31,9 @@ uint8_t *tu_recv_frame(int fd, size_t *len, int timeout_ms);
 /* Sends an info request for `names` ("a\nb\n") and returns the reply body
  * as a malloc'd NUL-terminated string (NULL on failure). */
 char *tu_info(uint16_t port, const char *names);
+/* Sends testd-clock with args ("advance=S", "freeze=1", "freeze=0", "" or
+ * several joined by ';') and returns the server's clock after it (seconds
+ * since 2010-01-01, the epoch of void times); 0 on failure. */
+uint32_t tu_testd_clock(uint16_t port, const char *args);
 
 #endif

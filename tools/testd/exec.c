@@ -4,6 +4,13 @@
  * Writes run on a scratch copy of the record and replace it only when every
  * op succeeded, so a failing operate leaves the record as it was — as the
  * real server's all-or-nothing record update does.
+ *
+ * The checks run in the order the server makes them (as/src/transaction/
+ * write.c write_master, read.c read_local, delete_ce.c delete_master), so
+ * a request that breaks two rules gets the code the server would give, and
+ * the generation and void time an error reply carries are the ones the server
+ * had at that point: 0 before the record was looked up, the record's after.
+ * docs/testd.md lists the result codes checked against the server source.
  */
 #include "exec.h"
 
@@ -141,46 +148,103 @@ static bool is_read_op(uint8_t op) {
            op == AW_OP_BIT_READ || op == AW_OP_HLL_READ;
 }
 
-/* Numeric particles must be exactly 8 bytes. */
-static bool valid_number(uint8_t ptype, uint32_t len) {
-    return (ptype == AW_PT_INTEGER || ptype == AW_PT_FLOAT) && len == 8;
+/* The particle types the server takes from a client (particle.c
+ * safe_particle_type); NULL and unknown types are "bad": PARAMETER. */
+static bool valid_particle_type(uint8_t t) {
+    switch (t) {
+    case AW_PT_INTEGER: case AW_PT_FLOAT: case AW_PT_STRING: case AW_PT_BLOB:
+    case AW_PT_JAVA_BLOB: case AW_PT_CSHARP_BLOB: case AW_PT_PYTHON_BLOB: case AW_PT_RUBY_BLOB:
+    case AW_PT_PHP_BLOB: case AW_PT_ERLANG_BLOB: case AW_PT_VECTOR: case AW_PT_BOOL:
+    case AW_PT_HLL: case AW_PT_MAP: case AW_PT_LIST: case AW_PT_GEOJSON:
+        return true;
+    default:
+        return false;
+    }
 }
 
+/* Blob-like particles can be appended to and prepended to (same type only). */
+static bool concat_type(uint8_t t) {
+    return t == AW_PT_STRING || t == AW_PT_BLOB || (t >= AW_PT_JAVA_BLOB && t <= AW_PT_ERLANG_BLOB);
+}
+
+/* An integer the client sent in 1, 2, 4 or 8 bytes (integer_from_wire takes
+ * each, zero-extended); false for other sizes. */
+static bool load_int(const uint8_t *p, uint32_t len, uint64_t *v) {
+    switch (len) {
+    case 8: *v = aw_load_u64be(p); return true;
+    case 4: *v = aw_load_u32be(p); return true;
+    case 2: *v = aw_load_u16be(p); return true;
+    case 1: *v = p[0]; return true;
+    default: return false;
+    }
+}
+
+/* Sets a bin from a client's value the way as_bin_particle_from_client does:
+ * bad types and badly sized numbers are PARAMETER; integers are kept as 8
+ * bytes whatever size they came in. */
+static int bin_from_client(td_record *w, const aw_op_view *op) {
+    if (!valid_particle_type(op->particle))
+        return AW_ERR_REQUEST_INVALID;
+    const uint8_t *value = op->value;
+    uint32_t len = op->value_len;
+    uint8_t wide[8];
+    if (op->particle == AW_PT_INTEGER) {
+        uint64_t v;
+        if (!load_int(value, len, &v))
+            return AW_ERR_REQUEST_INVALID;
+        aw_store_u64be(wide, v);
+        value = wide;
+        len = 8;
+    } else if (op->particle == AW_PT_FLOAT && len != 8) {
+        return AW_ERR_REQUEST_INVALID;
+    } else if (op->particle == AW_PT_BOOL && (len != 1 || value[0] > 1)) {
+        return AW_ERR_REQUEST_INVALID;
+    }
+    return td_bin_set(w, op->name, op->name_len, op->particle, value, len) ? AW_ERR_SERVER_FULL
+                                                                          : AW_OK;
+}
+
+/* particle.c as_bin_particle_modify_from_client: a missing bin is created
+ * from the op's value (whatever its type); an existing integer adds an
+ * integer, a float a float (anything else: INCOMPATIBLE_TYPE); no other type
+ * can be incremented. */
 static int op_incr(td_record *w, const aw_op_view *op) {
-    if (!valid_number(op->particle, op->value_len))
+    if (!valid_particle_type(op->particle))
         return AW_ERR_REQUEST_INVALID;
     td_bin *b = td_bin_find(w, op->name, op->name_len);
     if (!b)
-        return td_bin_set(w, op->name, op->name_len, op->particle, op->value, 8) ? AW_ERR_SERVER_FULL
-                                                                                 : AW_OK;
-    if (b->ptype != op->particle || b->len != 8)
+        return bin_from_client(w, op);
+    if ((b->ptype != AW_PT_INTEGER && b->ptype != AW_PT_FLOAT) || b->ptype != op->particle)
         return AW_ERR_BIN_INCOMPATIBLE_TYPE;
-    uint8_t sum[8];
+    uint64_t a = aw_load_u64be(b->data), c;
     if (op->particle == AW_PT_INTEGER) {
-        uint64_t v = aw_load_u64be(b->data) + aw_load_u64be(op->value); /* wraps, like the server */
-        aw_store_u64be(sum, v);
+        if (!load_int(op->value, op->value_len, &c))
+            return AW_ERR_REQUEST_INVALID;
+        a += c; /* wraps, like the server */
     } else {
-        uint64_t a = aw_load_u64be(b->data), c = aw_load_u64be(op->value);
+        if (op->value_len != 8)
+            return AW_ERR_REQUEST_INVALID;
+        c = aw_load_u64be(op->value);
         double x, y;
         memcpy(&x, &a, 8);
         memcpy(&y, &c, 8);
         x += y;
         memcpy(&a, &x, 8);
-        aw_store_u64be(sum, a);
     }
-    memcpy(b->data, sum, 8);
+    aw_store_u64be(b->data, a);
     return AW_OK;
 }
 
+/* Append and prepend: a missing bin is created from the value; an existing
+ * string or blob takes a value of its own type; anything else is
+ * INCOMPATIBLE_TYPE (blob_concat_size_from_wire, integer_/list_/map_...). */
 static int op_concat(td_record *w, const aw_op_view *op, bool prepend) {
-    if (op->particle != AW_PT_STRING && op->particle != AW_PT_BLOB)
-        return AW_ERR_BIN_INCOMPATIBLE_TYPE;
+    if (!valid_particle_type(op->particle))
+        return AW_ERR_REQUEST_INVALID;
     td_bin *b = td_bin_find(w, op->name, op->name_len);
     if (!b)
-        return td_bin_set(w, op->name, op->name_len, op->particle, op->value, op->value_len)
-                   ? AW_ERR_SERVER_FULL
-                   : AW_OK;
-    if (b->ptype != op->particle)
+        return bin_from_client(w, op);
+    if (!concat_type(b->ptype) || b->ptype != op->particle)
         return AW_ERR_BIN_INCOMPATIBLE_TYPE;
     uint8_t *joined = malloc((size_t)b->len + op->value_len + 1);
     if (!joined)
@@ -200,19 +264,23 @@ static int op_concat(td_record *w, const aw_op_view *op, bool prepend) {
 
 typedef struct op_state {
     bool respond_all;
-    bool touched;
-    bool deleted;
-    bool wrote;
+    bool get_all;   /* info1 GET_ALL: a nameless read op reads every bin */
 } op_state;
 
-/* Applies one op to the working record, appending its result (if any). */
-static int apply_op(td_record *w, const aw_op_view *op, op_state *st, reply *r) {
-    if (op->name_len > AW_BIN_NAME_MAX)
-        return AW_ERR_BIN_NAME;
+/* datamodel.h as_bin_name_check: under 16 bytes, no NUL inside (empty is a
+ * valid name). */
+static bool bin_name_ok(const aw_op_view *op) {
+    return op->name_len <= AW_BIN_NAME_MAX && memchr(op->name, '\0', op->name_len) == NULL;
+}
+
+/* Applies one op to the working record, appending its result (if any), as
+ * write.c write_master_bin_ops_loop and rw_utils.c process_bin_read_op do.
+ * Bin names were checked before (write_policies, or do_read). */
+static int apply_op(td_record *w, const aw_op_view *op, const op_state *st, reply *r) {
     int rc = AW_OK;
     switch (op->op) {
     case AW_OP_READ:
-        if (op->name_len == 0) {
+        if (op->name_len == 0 && st->get_all) {
             reply_all_bins(r, w);
         } else {
             td_bin *b = td_bin_find(w, op->name, op->name_len);
@@ -223,17 +291,10 @@ static int apply_op(td_record *w, const aw_op_view *op, op_state *st, reply *r) 
         }
         return AW_OK;
     case AW_OP_WRITE:
-        if (op->name_len == 0)
-            return AW_ERR_BIN_NAME;
         if (op->particle == AW_PT_NULL)
             td_bin_delete(w, op->name, op->name_len);
-        else if ((op->particle == AW_PT_INTEGER || op->particle == AW_PT_FLOAT) &&
-                 op->value_len != 8)
-            return AW_ERR_REQUEST_INVALID;
-        else if (op->particle == AW_PT_BOOL && op->value_len != 1)
-            return AW_ERR_REQUEST_INVALID;
-        else if (td_bin_set(w, op->name, op->name_len, op->particle, op->value, op->value_len))
-            return AW_ERR_SERVER_FULL;
+        else
+            rc = bin_from_client(w, op);
         break;
     case AW_OP_INCR:
         rc = op_incr(w, op);
@@ -243,11 +304,9 @@ static int apply_op(td_record *w, const aw_op_view *op, op_state *st, reply *r) 
         rc = op_concat(w, op, op->op == AW_OP_PREPEND);
         break;
     case AW_OP_TOUCH:
-        st->touched = true;
-        break;
+        return AW_OK; /* the write itself bumps generation and TTL; no response entry */
     case AW_OP_DELETE:
         td_record_clear_bins(w);
-        st->deleted = true;
         break;
     case AW_OP_CDT_READ:
     case AW_OP_CDT_MODIFY: {
@@ -258,19 +317,85 @@ static int apply_op(td_record *w, const aw_op_view *op, op_state *st, reply *r) 
         if (rc == AW_OK && (result.type != AW_NIL || st->respond_all))
             reply_value(r, op->op, op->name, op->name_len, &result);
         aw_arena_free(&arena);
-        if (rc == AW_OK && op->op == AW_OP_CDT_MODIFY)
-            st->wrote = true;
         return rc;
     }
     default:
         return AW_ERR_REQUEST_INVALID; /* expression, bit and HLL ops are not served here */
     }
-    if (rc == AW_OK) {
-        st->wrote = true;
-        if (st->respond_all)
-            reply_raw(r, op->op, op->name, op->name_len, AW_PT_NULL, NULL, 0);
-    }
+    if (rc == AW_OK && st->respond_all)
+        reply_raw(r, op->op, op->name, op->name_len, AW_PT_NULL, NULL, 0);
     return rc;
+}
+
+/* write.c write_master_policies: the checks on the ops made before the
+ * record is looked up (so their errors carry generation 0). Sets whether the
+ * write must find the record (update-only, replace-only, any touch op) and
+ * whether it replaces the bins. */
+static int write_policies(const aw_msg_view *m, bool *must_not_create, bool *is_replace) {
+    const aw_msg_header *h = &m->h;
+    if (h->n_ops == 0)
+        return AW_ERR_REQUEST_INVALID;
+    bool get_all = (h->info1 & AW_INFO1_GET_ALL) != 0;
+    bool respond_all = (h->info2 & AW_INFO2_RESPOND_ALL_OPS) != 0;
+    *must_not_create = (h->info3 & (AW_INFO3_UPDATE_ONLY | AW_INFO3_REPLACE_ONLY)) != 0;
+    *is_replace = (h->info3 & (AW_INFO3_CREATE_OR_REPLACE | AW_INFO3_REPLACE_ONLY)) != 0;
+    bool has_read = false, has_read_all = false, response_bin = false;
+    aw_op_view op;
+    aw_msg_iter it = aw_msg_ops(m);
+    while (aw_msg_next_op(&it, &op)) {
+        if (op.op == AW_OP_TOUCH) {
+            if (*is_replace)
+                return AW_ERR_REQUEST_INVALID;
+            *must_not_create = true;
+            continue;
+        }
+        if (!bin_name_ok(&op))
+            return AW_ERR_BIN_NAME;
+        switch (op.op) {
+        case AW_OP_WRITE:
+            if (op.particle == AW_PT_NULL && *is_replace)
+                return AW_ERR_REQUEST_INVALID; /* a bin delete can't replace */
+            break;
+        case AW_OP_INCR:
+        case AW_OP_APPEND:
+        case AW_OP_PREPEND:
+        case AW_OP_DELETE:
+        case AW_OP_BIT_MODIFY:
+            if (*is_replace)
+                return AW_ERR_REQUEST_INVALID;
+            break;
+        case AW_OP_HLL_MODIFY:
+        case AW_OP_CDT_MODIFY:
+            if (*is_replace)
+                return AW_ERR_REQUEST_INVALID;
+            response_bin = true;
+            break;
+        case AW_OP_READ:
+            if (op.name_len == 0 && get_all) {
+                if (respond_all || has_read_all)
+                    return AW_ERR_REQUEST_INVALID;
+                has_read = has_read_all = true;
+            } else {
+                has_read = response_bin = true;
+            }
+            break;
+        case AW_OP_CDT_READ:
+        case AW_OP_BIT_READ:
+        case AW_OP_HLL_READ:
+        case AW_OP_EXP_READ:
+            has_read = response_bin = true;
+            break;
+        default:
+            break; /* unknown ops fail later, once the record is found */
+        }
+    }
+    if (has_read && !(h->info1 & AW_INFO1_READ))
+        return AW_ERR_REQUEST_INVALID;
+    if (has_read_all && response_bin)
+        return AW_ERR_REQUEST_INVALID;
+    if (get_all && !has_read_all)
+        return AW_ERR_REQUEST_INVALID;
+    return AW_OK;
 }
 
 static bool gen_ok(const aw_msg_header *h, uint16_t gen) {
@@ -288,33 +413,52 @@ static bool key_matches(const td_record *rec, const target *t) {
            memcmp(rec->key, t->key.data + 1, rec->key_len) == 0;
 }
 
-static uint32_t void_time_for(const td_namespace *ns, uint32_t ttl, uint32_t old_void_time,
-                              bool existed) {
-    if (ttl == AW_TTL_NEVER_EXPIRE)
-        return 0;
-    if (ttl == AW_TTL_DONT_UPDATE && existed)
-        return old_void_time;
-    if (ttl == 0 || ttl == AW_TTL_DONT_UPDATE)
-        ttl = ns->default_ttl;
-    return ttl ? td_now() + ttl : 0;
+/* rw_utils.c set_name_check (reads, deletes): a set name in the request,
+ * when not empty, must be the record's. */
+static bool set_matches(const td_record *rec, const target *t) {
+    return t->set_len == 0 ||
+           (strlen(rec->set) == t->set_len && memcmp(rec->set, t->set, t->set_len) == 0);
 }
 
-static int do_read(const aw_msg_view *m, target *t, reply *r, uint32_t *gen, uint32_t *vt) {
-    td_record *rec = td_record_get(t->ns, t->digest);
+/* record.c as_record_advance_void_time (the TTL was validated before; -2 on
+ * a record being created was turned into 0 before). */
+static uint32_t void_time_for(const td_namespace *ns, uint32_t ttl, uint32_t old_void_time,
+                              uint32_t now) {
+    if (ttl == AW_TTL_NEVER_EXPIRE)
+        return 0;
+    if (ttl == AW_TTL_DONT_UPDATE)
+        return old_void_time;
+    if (ttl == 0)
+        ttl = ns->default_ttl;
+    return ttl ? now + ttl : 0;
+}
+
+/* read.c read_local. */
+static int do_read(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, uint32_t *gen,
+                   uint32_t *vt) {
+    td_record *rec = td_record_get(t->ns, t->digest, td_store_now(cx->store));
     if (!rec)
         return AW_ERR_RECORD_NOT_FOUND;
     *gen = rec->gen;
     *vt = rec->void_time;
+    if (!set_matches(rec, t))
+        return AW_ERR_REQUEST_INVALID;
+    if (!key_matches(rec, t))
+        return AW_ERR_RECORD_KEY_MISMATCH;
     if (m->h.info1 & AW_INFO1_GET_NOBINDATA)
         return AW_OK;
     if (m->h.info1 & AW_INFO1_GET_ALL) {
         reply_all_bins(r, rec);
         return AW_OK;
     }
+    if (m->h.n_ops == 0)
+        return AW_ERR_REQUEST_INVALID;
     op_state st = {.respond_all = (m->h.info2 & AW_INFO2_RESPOND_ALL_OPS) != 0};
     aw_op_view op;
     aw_msg_iter it = aw_msg_ops(m);
     while (aw_msg_next_op(&it, &op)) {
+        if (!bin_name_ok(&op))
+            return AW_ERR_BIN_NAME;
         if (!is_read_op(op.op))
             return AW_ERR_REQUEST_INVALID;
         /* Read ops never change the record: apply them to it directly. */
@@ -325,41 +469,55 @@ static int do_read(const aw_msg_view *m, target *t, reply *r, uint32_t *gen, uin
     return AW_OK;
 }
 
-static int do_delete(const aw_msg_view *m, target *t, uint32_t *gen, uint32_t *vt) {
-    td_record *rec = td_record_get(t->ns, t->digest);
+/* delete_ce.c delete_master + delete.c drop_master. Delete replies carry no
+ * generation or void time, whatever the result (send_delete_response). */
+static int do_delete(td_exec_ctx *cx, const aw_msg_view *m, target *t) {
+    td_record *rec = td_record_get(t->ns, t->digest, td_store_now(cx->store));
     if (!rec)
         return AW_ERR_RECORD_NOT_FOUND;
-    if (!gen_ok(&m->h, rec->gen) || !key_matches(rec, t)) {
-        *gen = rec->gen;
-        *vt = rec->void_time;
-        return !gen_ok(&m->h, rec->gen) ? AW_ERR_RECORD_GENERATION : AW_ERR_RECORD_KEY_MISMATCH;
-    }
+    if (!set_matches(rec, t))
+        return AW_ERR_REQUEST_INVALID;
+    if (!gen_ok(&m->h, rec->gen))
+        return AW_ERR_RECORD_GENERATION;
+    if (!key_matches(rec, t))
+        return AW_ERR_RECORD_KEY_MISMATCH;
     td_record_remove(t->ns, t->digest);
     return AW_OK;
 }
 
+/* write.c write_master. */
 static int do_write(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, uint32_t *gen,
                     uint32_t *vt) {
     const aw_msg_header *h = &m->h;
-    td_record *rec = td_record_get(t->ns, t->digest);
+    bool must_not_create, is_replace;
+    int rc = write_policies(m, &must_not_create, &is_replace);
+    if (rc != AW_OK)
+        return rc;
+    uint32_t now = td_store_now(cx->store);
+    td_record *rec = td_record_get(t->ns, t->digest, now);
     bool exists = rec != NULL;
+    if (must_not_create && !exists)
+        return AW_ERR_RECORD_NOT_FOUND;
     if (exists) {
         *gen = rec->gen;
         *vt = rec->void_time;
     }
     if ((h->info2 & AW_INFO2_CREATE_ONLY) && exists)
         return AW_ERR_RECORD_EXISTS;
-    if ((h->info3 & (AW_INFO3_UPDATE_ONLY | AW_INFO3_REPLACE_ONLY)) && !exists)
-        return AW_ERR_RECORD_NOT_FOUND;
     if (!gen_ok(h, exists ? rec->gen : 0))
         return AW_ERR_RECORD_GENERATION;
+    /* set_name_check_on_update: an update names the record's set, or no set
+     * when the record has none. */
+    if (exists && (strlen(rec->set) != t->set_len ||
+                   (t->set_len && memcmp(rec->set, t->set, t->set_len) != 0)))
+        return AW_ERR_REQUEST_INVALID;
     if (exists && !key_matches(rec, t))
         return AW_ERR_RECORD_KEY_MISMATCH;
-    if (exists && t->set_len &&
-        (strlen(rec->set) != t->set_len || memcmp(rec->set, t->set, t->set_len) != 0))
-        return AW_ERR_REQUEST_INVALID;
-    if (h->record_ttl > MAX_TTL && h->record_ttl < AW_TTL_DONT_UPDATE)
-        return AW_ERR_REQUEST_INVALID;
+    uint32_t ttl = h->record_ttl;
+    if (ttl == AW_TTL_DONT_UPDATE && !exists)
+        ttl = 0; /* "leave unchanged" on a create means the default */
+    if (ttl > MAX_TTL && ttl != AW_TTL_NEVER_EXPIRE && ttl != AW_TTL_DONT_UPDATE)
+        return AW_ERR_REQUEST_INVALID; /* is_valid_ttl */
 
     td_record w;
     if (exists) {
@@ -368,43 +526,63 @@ static int do_write(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, 
     } else {
         memset(&w, 0, sizeof w);
     }
-    if (h->info3 & (AW_INFO3_CREATE_OR_REPLACE | AW_INFO3_REPLACE_ONLY))
+    if (is_replace)
         td_record_clear_bins(&w);
 
-    op_state st = {.respond_all = (h->info2 & AW_INFO2_RESPOND_ALL_OPS) != 0};
-    int rc = AW_OK;
+    op_state st = {.respond_all = (h->info2 & AW_INFO2_RESPOND_ALL_OPS) != 0,
+                   .get_all = (h->info1 & AW_INFO1_GET_ALL) != 0};
     aw_op_view op;
     aw_msg_iter it = aw_msg_ops(m);
     while (rc == AW_OK && aw_msg_next_op(&it, &op))
         rc = apply_op(&w, &op, &st, r);
-    if (rc == AW_OK && st.touched && !exists)
-        rc = AW_ERR_RECORD_NOT_FOUND;
-    if (rc == AW_OK && td_record_size(&w) > cx->store->max_record_size)
-        rc = AW_ERR_RECORD_TOO_BIG;
     if (rc != AW_OK) {
         td_record_release(&w);
         return rc;
     }
 
     if (w.n_bins == 0) {
-        /* A record left without bins no longer exists. */
+        /* A write that leaves no bins deletes the record; one that never had
+         * any finds nothing to delete (write_master_apply: NOT_FOUND). The
+         * reply of a delete carries no generation or void time. */
         td_record_release(&w);
-        if (exists)
-            td_record_remove(t->ns, t->digest);
+        if (!exists)
+            return AW_ERR_RECORD_NOT_FOUND;
+        td_record_remove(t->ns, t->digest);
         *gen = 0;
         *vt = 0;
         return AW_OK;
     }
+    /* The size the record will have on storage, with its new metadata. */
+    if (!exists && t->set_len) {
+        memcpy(w.set, t->set, t->set_len);
+        w.set[t->set_len] = '\0';
+    }
+    if (t->has_key && w.key_ptype == 0) {
+        w.key = malloc(t->key.len);
+        if (!w.key) {
+            td_record_release(&w);
+            return AW_ERR_SERVER_FULL;
+        }
+        memcpy(w.key, t->key.data + 1, t->key.len - 1);
+        w.key_len = t->key.len - 1;
+        w.key_ptype = t->key.data[0];
+    }
+    uint32_t void_time = void_time_for(t->ns, ttl, exists ? rec->void_time : 0, now);
+    w.void_time = void_time;
+    if (td_record_size(&w) > cx->store->max_record_size) {
+        td_record_release(&w);
+        return AW_ERR_RECORD_TOO_BIG;
+    }
+
     if (!exists) {
         rec = td_record_create(t->ns, t->digest);
         if (!rec) {
             td_record_release(&w);
             return AW_ERR_SERVER_FULL;
         }
-        memcpy(rec->set, t->set ? t->set : "", t->set_len);
-        rec->set[t->set_len] = '\0';
+        memcpy(rec->set, w.set, sizeof rec->set);
     }
-    /* Swap the new bins in. */
+    /* Swap the new bins and key in. */
     td_record_clear_bins(rec);
     free(rec->bins);
     rec->bins = w.bins;
@@ -412,17 +590,15 @@ static int do_write(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, 
     rec->cap_bins = w.cap_bins;
     w.bins = NULL;
     w.n_bins = w.cap_bins = 0;
-    td_record_release(&w);
-    if (t->has_key && rec->key_ptype == 0) {
-        rec->key = malloc(t->key.len);
-        if (rec->key) {
-            memcpy(rec->key, t->key.data + 1, t->key.len - 1);
-            rec->key_len = t->key.len - 1;
-            rec->key_ptype = t->key.data[0];
-        }
+    if (rec->key_ptype == 0 && w.key_ptype != 0) {
+        rec->key = w.key;
+        rec->key_len = w.key_len;
+        rec->key_ptype = w.key_ptype;
+        w.key = NULL;
     }
+    td_record_release(&w);
     rec->gen = rec->gen == 0xFFFF ? 1 : (uint16_t)(rec->gen + 1);
-    rec->void_time = void_time_for(t->ns, h->record_ttl, rec->void_time, exists);
+    rec->void_time = void_time;
     *gen = rec->gen;
     *vt = rec->void_time;
     return AW_OK;
@@ -437,13 +613,13 @@ int td_exec(td_exec_ctx *cx, const aw_msg_view *m, const uint8_t *digest, aw_buf
     if (rc == AW_OK) {
         if (m->h.info2 & AW_INFO2_WRITE) {
             if (m->h.info2 & AW_INFO2_DELETE)
-                rc = do_delete(m, &t, &gen, &vt);
+                rc = do_delete(cx, m, &t);
             else
                 rc = do_write(cx, m, &t, &r, &gen, &vt);
             if (cx->counters)
                 cx->counters[(m->h.info2 & AW_INFO2_DELETE) ? TD_STAT_DELETES : TD_STAT_WRITES]++;
         } else if (m->h.info1 & AW_INFO1_READ) {
-            rc = do_read(m, &t, &r, &gen, &vt);
+            rc = do_read(cx, m, &t, &r, &gen, &vt);
             if (cx->counters)
                 cx->counters[TD_STAT_READS]++;
         } else {

@@ -174,6 +174,20 @@ static void control(td_node *n, aw_buf *b, const char *cmd, size_t len, const ch
         rc = td_partition_move(s, (uint32_t)param(cmd, len, "partition", -1),
                                (int)param(cmd, len, "master", -1),
                                (int)param(cmd, len, "replica", -1));
+    } else if (strcmp(name, "testd-clock") == 0) {
+        /* testd-clock:advance=S;freeze=1|0 moves the server's clock S
+         * seconds on (TTLs and expiry follow it) and stops it or lets it run;
+         * the answer is the server's time, in seconds since 2010-01-01 (the
+         * epoch of void times). */
+        long advance = param(cmd, len, "advance", 0);
+        long freeze = param(cmd, len, "freeze", -1);
+        if (advance < 0 || advance > 0x7fffffffL || freeze < -1 || freeze > 1) {
+            put_str(b, "ERROR:4:bad node or argument");
+            return;
+        }
+        td_store_clock(&s->store, (uint32_t)advance, (int)freeze);
+        put_fmt(b, "%u", td_store_now(&s->store));
+        return;
     } else if (strcmp(name, "testd-nodes") == 0) {
         for (int i = 0; i < s->n_nodes; i++)
             put_fmt(b, "%s%d:%s:%u:%s", i ? ";" : "", i, s->nodes[i].id, s->nodes[i].port,

@@ -42,6 +42,7 @@ struct td_conn {
     size_t out_off;
     uint64_t reply_bytes;     /* for drop_after */
     bool close_after_flush;
+    bool busy;                /* on_read is handling its frames: free it later */
     delay_mark *marks;
     size_t n_marks, cap_marks;
     td_conn *prev, *next;
@@ -73,8 +74,20 @@ static void conn_free(td_conn *c) {
 }
 
 void td_node_close_conns(td_node *node) {
-    while (node->conns)
-        conn_free(node->conns);
+    /* A connection whose frame is being handled (a node told to kill itself)
+     * cannot be freed under its own handler: it sends what it has (the
+     * control reply), reads nothing more and closes once flushed. */
+    td_conn *c = node->conns;
+    while (c) {
+        td_conn *next = c->next;
+        if (c->busy) {
+            c->close_after_flush = true;
+            event_del(c->rd);
+        } else {
+            conn_free(c);
+        }
+        c = next;
+    }
 }
 
 /* How far out may be written now (delayed replies wait for their time). */
@@ -87,11 +100,11 @@ static size_t writable_end(td_conn *c) {
         end = c->marks[i++].end;
     memmove(c->marks, c->marks + i, (c->n_marks - i) * sizeof *c->marks);
     c->n_marks -= i;
-    if (c->n_marks) {
-        uint64_t wait = c->marks[0].due_ms - now;
-        struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
-        evtimer_add(c->timer, &tv);
-    }
+    if (c->n_marks == 0)
+        return c->out.len; /* what follows the last delayed reply was not delayed */
+    uint64_t wait = c->marks[0].due_ms - now;
+    struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
+    evtimer_add(c->timer, &tv);
     return end;
 }
 
@@ -122,6 +135,8 @@ static bool conn_flush(td_conn *c) {
         event_del(c->wr);
     } else if (c->out_off < end) {
         event_add(c->wr, NULL);
+    } else {
+        event_del(c->wr); /* the rest is delayed: the timer flushes it */
     }
     return true;
 }
@@ -323,10 +338,15 @@ static void on_read(evutil_socket_t fd, short what, void *arg) {
             break;
         const uint8_t *body = c->in.data + c->in_off + AW_PROTO_HEADER_SIZE;
         c->in_off += AW_PROTO_HEADER_SIZE + (size_t)h.size;
-        if (!handle_frame(c, h.type, body, (size_t)h.size)) {
+        c->busy = true;
+        bool ok = handle_frame(c, h.type, body, (size_t)h.size);
+        c->busy = false;
+        if (!ok) {
             conn_free(c);
             return;
         }
+        if (c->close_after_flush)
+            break; /* its node was killed, or drop-after hit: no more requests */
     }
     if (c->in_off == c->in.len) {
         aw_buf_reset(&c->in);

@@ -6,9 +6,27 @@
 #include <time.h>
 
 #include "aerowire/record.h"
+#include "proto/buf.h"
+#include "proto/particle.h"
 
-uint32_t td_now(void) {
-    return (uint32_t)((uint64_t)time(NULL) - AW_CITRUSLEAF_EPOCH);
+static uint32_t wall_now(void) {
+    return (uint32_t)((int64_t)time(NULL) - (int64_t)AW_CITRUSLEAF_EPOCH);
+}
+
+uint32_t td_store_now(const td_store *s) {
+    return (uint32_t)((s->clock_frozen ? s->clock_frozen_at : wall_now()) + s->clock_offset);
+}
+
+void td_store_clock(td_store *s, uint32_t advance, int freeze) {
+    s->clock_offset += advance;
+    if (freeze > 0 && !s->clock_frozen) {
+        s->clock_frozen = true;
+        s->clock_frozen_at = wall_now();
+    } else if (freeze == 0 && s->clock_frozen) {
+        /* Run on from the time it stood at. */
+        s->clock_offset += (int64_t)s->clock_frozen_at - (int64_t)wall_now();
+        s->clock_frozen = false;
+    }
 }
 
 static int ns_init(td_namespace *ns, const char *name, size_t len, uint32_t default_ttl) {
@@ -110,11 +128,11 @@ static void grow(td_namespace *ns) {
     ns->n_buckets = n;
 }
 
-td_record *td_record_get(td_namespace *ns, const uint8_t *digest) {
+td_record *td_record_get(td_namespace *ns, const uint8_t *digest, uint32_t now) {
     td_record *r = ns->buckets[bucket_of(ns, digest)];
     while (r && memcmp(r->digest, digest, AW_DIGEST_SIZE) != 0)
         r = r->next;
-    if (r && r->void_time && r->void_time <= td_now()) {
+    if (r && r->void_time && r->void_time < now) {
         td_record_remove(ns, digest);
         return NULL;
     }
@@ -206,11 +224,45 @@ void td_record_clear_bins(td_record *r) {
     r->n_bins = 0;
 }
 
+/* Bytes of a "uintvar" (the server's cf/include/bits.h uintvar_size). */
+static size_t uintvar_size(uint32_t v) {
+    return v < (1u << 7) ? 1 : v < (1u << 14) ? 2 : v < (1u << 21) ? 3 : v < (1u << 28) ? 4 : 5;
+}
+
+/* A particle's flat size: type byte, then for integers a size byte and the
+ * value in 1, 2, 4 or 8 bytes (by magnitude); floats 8 bytes; bools 1 byte;
+ * everything else (strings, blobs, lists, maps, ...) a u32 size and the bytes. */
+static size_t particle_flat_size(const td_bin *b) {
+    switch (b->ptype) {
+    case AW_PT_INTEGER: {
+        uint64_t v = b->len == 8 ? aw_load_u64be(b->data) : 0;
+        return 2 + (v > 0xFFFFFFFFu ? 8 : v > 0xFFFFu ? 4 : v > 0xFFu ? 2 : 1);
+    }
+    case AW_PT_FLOAT:
+        return 1 + 8;
+    case AW_PT_BOOL:
+        return 1 + 1;
+    default:
+        return 1 + 4 + (size_t)b->len;
+    }
+}
+
 size_t td_record_size(const td_record *r) {
-    size_t n = 64 + r->key_len; /* a fixed header, as the server's flat record has */
+    size_t n = 35; /* sizeof(as_flat_record) */
+    if (r->void_time)
+        n += 4;
+    size_t set_len = strlen(r->set);
+    if (set_len)
+        n += 1 + set_len;
+    if (r->key_ptype) {
+        size_t key_size = 1 + (size_t)r->key_len; /* the KEY field: type byte + value */
+        n += uintvar_size((uint32_t)key_size) + key_size;
+    }
+    if (r->n_bins)
+        n += uintvar_size(r->n_bins);
     for (uint32_t i = 0; i < r->n_bins; i++)
-        n += 4 + r->bins[i].name_len + r->bins[i].len;
-    return n;
+        n += 1 + r->bins[i].name_len + particle_flat_size(&r->bins[i]);
+    return n + 4; /* END_MARK_SZ */
 }
 
 int td_record_copy(td_record *dst, const td_record *src) {

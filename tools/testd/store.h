@@ -48,6 +48,9 @@ typedef struct td_store {
     td_namespace *ns;
     size_t n_ns;
     uint32_t max_record_size; /* RECORD_TOO_BIG beyond it */
+    int64_t clock_offset;     /* seconds added to the wall clock (testd-clock) */
+    bool clock_frozen;        /* testd-clock:freeze=1: the clock stands at clock_frozen_at */
+    uint32_t clock_frozen_at;
 } td_store;
 
 /* Namespaces from a comma-separated list; returns 0 or -1 (bad list / OOM). */
@@ -55,11 +58,16 @@ int td_store_init(td_store *s, const char *ns_list, uint32_t default_ttl, uint32
 void td_store_free(td_store *s);
 td_namespace *td_store_ns(td_store *s, const char *name, size_t len);
 
-/* Current time in the server's epoch (seconds since 2010-01-01). */
-uint32_t td_now(void);
+/* The server's current time in its epoch (seconds since 2010-01-01): the
+ * wall clock (or the time it was frozen at) plus clock_offset. */
+uint32_t td_store_now(const td_store *s);
+/* testd-clock: moves the clock `advance` seconds on; freeze > 0 stops it,
+ * freeze == 0 lets it run again from where it stood, freeze < 0 leaves it. */
+void td_store_clock(td_store *s, uint32_t advance, int freeze);
 
-/* The live record for digest, or NULL (an expired record is removed here). */
-td_record *td_record_get(td_namespace *ns, const uint8_t *digest);
+/* The live record for digest, or NULL. A record whose void time is before
+ * `now` has expired (as the server's as_record_is_expired) and is removed here. */
+td_record *td_record_get(td_namespace *ns, const uint8_t *digest, uint32_t now);
 /* A new empty record, linked in (gen 0, no bins). NULL on OOM. */
 td_record *td_record_create(td_namespace *ns, const uint8_t *digest);
 void td_record_remove(td_namespace *ns, const uint8_t *digest);
@@ -71,7 +79,9 @@ int td_bin_set(td_record *r, const char *name, size_t len, uint8_t ptype, const 
                uint32_t data_len);
 void td_bin_delete(td_record *r, const char *name, size_t len);
 void td_record_clear_bins(td_record *r);
-/* Bytes the record takes, as the write-block check counts them. */
+/* Bytes the record takes on the server's storage (as_flat_record_size: the
+ * 35-byte flat header, void time, set name, stored key, bin count, and per bin
+ * its name and flat particle), plus the 4-byte end mark the size limit counts. */
 size_t td_record_size(const td_record *r);
 
 /* Deep copy of a record's bins and key into dst (for all-or-nothing ops). */
