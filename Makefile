@@ -39,7 +39,7 @@ HEADERS := $(wildcard include/aerowire/*.h include/aerowire/*/*.h)
 
 SONAME := libaerowire.so.0
 
-.PHONY: all lib tools tests examples test check fuzz fuzz-run install uninstall clean help
+.PHONY: all lib tools tests examples test check valgrind-testd fuzz fuzz-run install uninstall clean help
 .SECONDARY:
 
 all: lib tools tests examples
@@ -85,14 +85,23 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libaerowire.a
 
 # The whole suite. Each test binary is a cmocka group; tests find the real
 # captures through AW_TESTDATA and the built tools through AW_BIN.
+# Programs that take their server from AEROSPIKE_HOSTS (test_real_server and
+# the examples) then run against a fresh aw-testd of 1 and of 3 nodes.
+UNIT_TEST_BIN := $(filter-out %/test_real_server,$(TEST_BIN))
+TEST_ENV := AW_TESTDATA=$(CURDIR)/tests/data AW_BIN=$(abspath $(BUILD))/bin AW_EXAMPLES=$(abspath $(BUILD))/examples
 test: all
-	@AW_TESTDATA=$(CURDIR)/tests/data AW_BIN=$(CURDIR)/$(BUILD)/bin AW_EXAMPLES=$(CURDIR)/$(BUILD)/examples \
-	  tests/run-all.sh $(TEST_BIN)
+	@$(TEST_ENV) tests/run-all.sh $(UNIT_TEST_BIN)
+	@$(TEST_ENV) tests/run-against-testd.sh 1 $(BUILD)/tests/test_real_server $(EXAMPLE_BIN)
+	@$(TEST_ENV) tests/run-against-testd.sh 3 $(BUILD)/tests/test_real_server
 
 # The suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
 check:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
+
+# The test server under valgrind: its suites and a scripted session, no leaks.
+valgrind-testd:
+	scripts/valgrind-testd $(BUILD)/valgrind
 
 # libFuzzer targets: clang, with the library compiled into each target.
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(PKG_CFLAGS)
@@ -134,6 +143,7 @@ help:
 	@echo "make            library, tools, tests, examples"
 	@echo "make test       the whole suite"
 	@echo "make check      the suite under ASan+UBSan (build/asan)"
+	@echo "make valgrind-testd   the test server under valgrind"
 	@echo "make fuzz       libFuzzer targets (clang); make fuzz-run runs each FUZZ_SECONDS"
 	@echo "make install PREFIX=/usr/local    lib, headers, aerowire.pc, tools"
 	@echo "WERROR=1        treat warnings as errors (CI)"
