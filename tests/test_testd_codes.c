@@ -305,6 +305,35 @@ static void test_delete_generation_mismatch(void **state) {
     tu_reply_free(&r);
 }
 
+/* Durable deletes are Enterprise-only: CE refuses a durable delete before
+ * looking the record up (delete.c as_delete_start), and a durable write that
+ * would delete the record once it found one (write.c; both through
+ * rw_utils_ce.c validate_delete_durability). A durable write that keeps bins
+ * is an ordinary write. Seen on CE 8.1.2.0 too. */
+static void test_durable_delete_is_enterprise_only(void **state) {
+    (void)state;
+    tu_reply r;
+    aw_key k = key_of("durable");
+    aw_key missing = key_of("durable-missing");
+    aw_req_opts o = aw_req_opts_default();
+    o.durable_delete = true;
+    assert_int_equal(del(&missing, &o, &r), AW_ERR_ENTERPRISE_ONLY);
+    tu_reply_free(&r);
+    make_record(&k);
+    assert_int_equal(del(&k, &o, &r), AW_ERR_ENTERPRISE_ONLY);
+    tu_reply_free(&r);
+    assert_int_equal(exists_code(&k), 0);
+    aw_bin keep = {"i", aw_value_int(2)};
+    assert_int_equal(put(&k, &keep, 1, &o, &r), 0);
+    tu_reply_free(&r);
+    aw_bin drop[] = {{"i", aw_value_nil()}, {"s", aw_value_nil()}};
+    assert_int_equal(put(&k, drop, 2, &o, &r), AW_ERR_ENTERPRISE_ONLY);
+    tu_reply_free(&r);
+    assert_int_equal(exists_code(&k), 0);
+    assert_int_equal(put(&missing, drop, 2, &o, &r), AW_ERR_RECORD_NOT_FOUND);
+    tu_reply_free(&r);
+}
+
 /* Reading named bins the record does not have: OK, no bins, the record's
  * generation (process_bin_read_op skips them). */
 static void test_read_missing_bins(void **state) {
@@ -564,6 +593,7 @@ int main(void) {
         cmocka_unit_test(test_touch_missing),
         cmocka_unit_test(test_exists_policies),
         cmocka_unit_test(test_delete_generation_mismatch),
+        cmocka_unit_test(test_durable_delete_is_enterprise_only),
         cmocka_unit_test(test_read_missing_bins),
         cmocka_unit_test(test_incompatible_types),
         cmocka_unit_test(test_client_values),

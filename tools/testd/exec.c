@@ -472,6 +472,10 @@ static int do_read(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, u
 /* delete_ce.c delete_master + delete.c drop_master. Delete replies carry no
  * generation or void time, whatever the result (send_delete_response). */
 static int do_delete(td_exec_ctx *cx, const aw_msg_view *m, target *t) {
+    /* delete.c as_delete_start: CE refuses durable deletes before looking
+     * the record up (rw_utils_ce.c validate_delete_durability). */
+    if (m->h.info2 & AW_INFO2_DURABLE_DELETE)
+        return AW_ERR_ENTERPRISE_ONLY;
     td_record *rec = td_record_get(t->ns, t->digest, td_store_now(cx->store));
     if (!rec)
         return AW_ERR_RECORD_NOT_FOUND;
@@ -547,6 +551,8 @@ static int do_write(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, 
         td_record_release(&w);
         if (!exists)
             return AW_ERR_RECORD_NOT_FOUND;
+        if (h->info2 & AW_INFO2_DURABLE_DELETE)
+            return AW_ERR_ENTERPRISE_ONLY; /* write.c: validate_delete_durability */
         td_record_remove(t->ns, t->digest);
         *gen = 0;
         *vt = 0;
