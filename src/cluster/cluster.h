@@ -76,7 +76,9 @@ const aw_partition_table *aw_view_table(const aw_cluster_view *v, const char *ns
 aw_node *aw_view_find_node(const aw_cluster_view *v, const char *name_or_addr);
 
 /* Runs one info exchange with a node on a fresh or pooled sync connection;
- * *reply is the NUL-terminated body, allocated (aw_free). Thread-safe. */
+ * *reply is the NUL-terminated body, allocated (aw_free). request holds one
+ * or more names separated by '\n'. deadline_ms 0 = connect_timeout_ms from
+ * now. Thread-safe. */
 int aw_cluster_info(aw_cluster *c, aw_node *n, const char *request, uint64_t deadline_ms,
                     char **reply, aw_error *err);
 

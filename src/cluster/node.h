@@ -50,7 +50,8 @@ typedef struct aw_node {
     int64_t peers_gen;            /* last fully applied; -2 = never */
     uint32_t tend_failures;       /* consecutive */
     bool in_peers;                /* named by some peer list this round */
-    struct aw_cluster *cluster;   /* back pointer (not a reference) */
+    struct aw_cluster *cluster;   /* back pointer: keeps the cluster's memory (counters,
+                                   * config, slots) alive, not the cluster itself */
 } aw_node;
 
 void aw_node_retain(aw_node *n);
@@ -63,7 +64,8 @@ static inline bool aw_node_is_active(const aw_node *n) {
 
 /* Sync pool. Hands out an idle socket (checked with aw_net_idle_ok) or opens
  * a new one (connect timeout from the cluster config, bounded by deadline_ms).
- * At the pool's maximum: waits until deadline_ms when wait is true, else
+ * At the pool's maximum: waits until deadline_ms when wait is true (then
+ * AW_ERR_TIMEOUT; deadline_ms 0 waits without limit), else
  * AW_ERR_NO_MORE_CONNECTIONS at once. AW_ERR_INVALID_NODE when the node is
  * no longer active. */
 int aw_node_conn_get(aw_node *n, uint64_t deadline_ms, bool wait, int *fd, aw_error *err);

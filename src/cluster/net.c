@@ -1,0 +1,276 @@
+/*
+ * Sockets: resolution, non-blocking connect, and blocking-style send/receive
+ * on non-blocking sockets, each bounded by an absolute deadline via poll().
+ */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto/frame.h"
+
+uint64_t aw_now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t aw_now_ms(void) { return aw_now_us() / 1000u; }
+
+/* strerror's text with a lower-case first letter, to sit inside a sentence. */
+static void errno_text(int e, char *out, size_t cap) {
+    snprintf(out, cap, "%s", strerror(e));
+    if (out[0] >= 'A' && out[0] <= 'Z')
+        out[0] = (char)(out[0] - 'A' + 'a');
+}
+
+int aw_net_resolve(const char *host, uint16_t port, aw_sockaddr *out, size_t cap, size_t *n,
+                   aw_error *err) {
+    *n = 0;
+    if (!host || !host[0] || cap == 0)
+        return aw_error_set(err, AW_ERR_INVALID_HOST, "empty host name");
+    char service[8];
+    snprintf(service, sizeof service, "%u", port);
+    struct addrinfo hints = {0};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    hints.ai_flags = AI_NUMERICSERV;
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host, service, &hints, &res);
+    if (rc != 0)
+        return aw_error_set(err, AW_ERR_INVALID_HOST, "cannot resolve %s: %s", host,
+                            rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+    for (struct addrinfo *ai = res; ai && *n < cap; ai = ai->ai_next) {
+        if (ai->ai_addrlen > sizeof out[0].ss)
+            continue;
+        bool dup = false;
+        for (size_t i = 0; i < *n && !dup; i++)
+            dup = out[i].len == ai->ai_addrlen &&
+                  memcmp(&out[i].ss, ai->ai_addr, ai->ai_addrlen) == 0;
+        if (dup)
+            continue;
+        memset(&out[*n], 0, sizeof out[*n]);
+        memcpy(&out[*n].ss, ai->ai_addr, ai->ai_addrlen);
+        out[*n].len = (socklen_t)ai->ai_addrlen;
+        (*n)++;
+    }
+    freeaddrinfo(res);
+    if (*n == 0)
+        return aw_error_set(err, AW_ERR_INVALID_HOST, "%s has no usable address", host);
+    return AW_OK;
+}
+
+void aw_net_addr_str(const aw_sockaddr *a, char *out, size_t cap) {
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (a->ss.ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)&a->ss;
+        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
+        snprintf(out, cap, "%s:%u", ip, ntohs(s4->sin_port));
+    } else if (a->ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->ss;
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
+        snprintf(out, cap, "[%s]:%u", ip, ntohs(s6->sin6_port));
+    } else {
+        snprintf(out, cap, "(family %d)", (int)a->ss.ss_family);
+    }
+}
+
+int aw_net_connect_start(const aw_sockaddr *a, int *fd, aw_error *err) {
+    char where[64], why[96];
+    *fd = -1;
+    int s = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (s < 0) {
+        errno_text(errno, why, sizeof why);
+        return aw_error_set(err, AW_ERR_CONNECTION, "socket: %s", why);
+    }
+    int one = 1;
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(s, (const struct sockaddr *)&a->ss, a->len) != 0 && errno != EINPROGRESS) {
+        int e = errno;
+        close(s);
+        aw_net_addr_str(a, where, sizeof where);
+        errno_text(e, why, sizeof why);
+        return aw_error_set(err, AW_ERR_CONNECTION, "%s: %s", where, why);
+    }
+    *fd = s;
+    return AW_OK;
+}
+
+int aw_net_connect_finish(int fd, aw_error *err) {
+    int so_error = 0;
+    socklen_t len = sizeof so_error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0)
+        so_error = errno;
+    if (so_error == 0)
+        return AW_OK;
+    char why[96];
+    errno_text(so_error, why, sizeof why);
+    return aw_error_set(err, AW_ERR_CONNECTION, "connect: %s", why);
+}
+
+/* Milliseconds poll() may wait before deadline_ms: -1 = forever (no
+ * deadline), 0 when it has passed (the caller then reports the timeout). */
+static int poll_wait_ms(uint64_t deadline_ms, bool *expired) {
+    *expired = false;
+    if (deadline_ms == 0)
+        return -1;
+    uint64_t now = aw_now_ms();
+    if (now >= deadline_ms) {
+        *expired = true;
+        return 0;
+    }
+    uint64_t left = deadline_ms - now;
+    return left > 1000000 ? 1000000 : (int)left;
+}
+
+/* Waits for `events` on fd. AW_OK, AW_ERR_TIMEOUT or AW_ERR_CONNECTION. */
+static int wait_fd(int fd, short events, uint64_t deadline_ms, const char *what, aw_error *err) {
+    for (;;) {
+        bool expired;
+        int ms = poll_wait_ms(deadline_ms, &expired);
+        if (expired)
+            return aw_error_set(err, AW_ERR_TIMEOUT, "timed out %s", what);
+        struct pollfd p = {fd, events, 0};
+        int r = poll(&p, 1, ms);
+        if (r > 0)
+            return AW_OK; /* ready, or an error/hang-up the next call reports */
+        if (r < 0 && errno != EINTR) {
+            char why[96];
+            errno_text(errno, why, sizeof why);
+            return aw_error_set(err, AW_ERR_CONNECTION, "poll: %s", why);
+        }
+    }
+}
+
+int aw_net_connect(const aw_sockaddr *a, uint64_t deadline_ms, int *fd, aw_error *err) {
+    int rc = aw_net_connect_start(a, fd, err);
+    if (rc != AW_OK)
+        return rc;
+    char where[64];
+    aw_net_addr_str(a, where, sizeof where);
+    rc = wait_fd(*fd, POLLOUT, deadline_ms, "connecting", err);
+    if (rc == AW_OK)
+        rc = aw_net_connect_finish(*fd, err);
+    if (rc != AW_OK) {
+        /* Name the address: the caller's message is all the user sees. */
+        if (err) {
+            char why[AW_ERROR_MSG_SIZE];
+            const char *m = err->message;
+            if (strncmp(m, "connect: ", 9) == 0)
+                m += 9;
+            snprintf(why, sizeof why, "%s", m);
+            aw_error_set(err, rc, "%s: %s", where, why);
+        }
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
+int aw_net_send_all(int fd, const void *p, size_t n, uint64_t deadline_ms, aw_error *err) {
+    const uint8_t *b = p;
+    while (n > 0) {
+        ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+        if (w > 0) {
+            b += w;
+            n -= (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int rc = wait_fd(fd, POLLOUT, deadline_ms, "sending", err);
+            if (rc != AW_OK)
+                return rc;
+            continue;
+        }
+        char why[96];
+        errno_text(w < 0 ? errno : EPIPE, why, sizeof why);
+        return aw_error_set(err, AW_ERR_CONNECTION, "send: %s", why);
+    }
+    return AW_OK;
+}
+
+int aw_net_recv_all(int fd, void *p, size_t n, uint64_t deadline_ms, aw_error *err) {
+    uint8_t *b = p;
+    while (n > 0) {
+        ssize_t r = recv(fd, b, n, 0);
+        if (r > 0) {
+            b += r;
+            n -= (size_t)r;
+            continue;
+        }
+        if (r == 0)
+            return aw_error_set(err, AW_ERR_NO_RESPONSE, "connection closed by the server");
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            int rc = wait_fd(fd, POLLIN, deadline_ms, "waiting for the reply", err);
+            if (rc != AW_OK)
+                return rc;
+            continue;
+        }
+        char why[96];
+        errno_text(errno, why, sizeof why);
+        return aw_error_set(err, AW_ERR_CONNECTION, "recv: %s", why);
+    }
+    return AW_OK;
+}
+
+int aw_net_recv_frame(int fd, uint8_t expect_type, size_t max_body, aw_buf *body,
+                      uint64_t deadline_ms, aw_error *err) {
+    uint8_t hdr[AW_PROTO_HEADER_SIZE];
+    int rc = aw_net_recv_all(fd, hdr, sizeof hdr, deadline_ms, err);
+    if (rc != AW_OK)
+        return rc;
+    aw_proto_header h;
+    rc = aw_proto_header_read(hdr, sizeof hdr, max_body, &h, err);
+    if (rc != AW_OK)
+        return rc;
+    bool compressed = h.type == AW_PROTO_COMPRESSED && expect_type == AW_PROTO_MSG;
+    if (h.type != expect_type && !compressed)
+        return aw_error_set(err, AW_ERR_PROTO, "expected a type-%u frame, got type %u",
+                            expect_type, h.type);
+    aw_buf_reset(body);
+    uint8_t *p = aw_buf_grow(body, (size_t)h.size);
+    if (!p)
+        return aw_error_set(err, AW_ERR_NOMEM, "no memory for a %llu-byte reply",
+                            (unsigned long long)h.size);
+    rc = aw_net_recv_all(fd, p, (size_t)h.size, deadline_ms, err);
+    if (rc != AW_OK || !compressed)
+        return rc;
+
+    /* Type 4: inflate, then keep only the inner frame's body. */
+    aw_buf inner;
+    aw_buf_init(&inner);
+    rc = aw_frame_decompress(body->data, body->len, max_body, &inner, err);
+    if (rc == AW_OK) {
+        aw_buf_reset(body);
+        aw_buf_put(body, inner.data + AW_PROTO_HEADER_SIZE, inner.len - AW_PROTO_HEADER_SIZE);
+        if (!aw_buf_ok(body))
+            rc = aw_error_set(err, AW_ERR_NOMEM, "no memory for an inflated reply");
+    }
+    aw_buf_free(&inner);
+    return rc;
+}
+
+bool aw_net_idle_ok(int fd) {
+    char c;
+    ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+void aw_net_close(int fd) {
+    if (fd >= 0)
+        close(fd);
+}

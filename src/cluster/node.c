@@ -1,0 +1,220 @@
+/*
+ * Node lifetime (reference counted, slot numbered) and the per-node sync
+ * connection pool: a LIFO stack of idle sockets under a mutex, with waiters
+ * on a condition variable that runs on the monotonic clock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cluster_internal.h"
+#include "proto/mem.h"
+
+void aw_node_count_open(aw_node *n) {
+    atomic_fetch_add_explicit(&n->cluster->counters.conns_opened, 1, memory_order_relaxed);
+}
+
+void aw_node_close_fd(aw_node *n, int fd) {
+    if (fd < 0)
+        return;
+    aw_net_close(fd);
+    atomic_fetch_add_explicit(&n->cluster->counters.conns_closed, 1, memory_order_relaxed);
+}
+
+aw_node *aw_node_new(aw_cluster *c, const char *name, const aw_host *host, const aw_sockaddr *addr,
+                     uint32_t features, int tend_fd, aw_error *err) {
+    aw_node *n = aw_calloc(1, sizeof *n);
+    uint32_t max = c->cfg.max_conns_per_node; /* defaults filled in by aw_cluster_new */
+    if (n) {
+        n->pool_fds = aw_calloc(max, sizeof *n->pool_fds);
+        n->pool_idle_since = aw_calloc(max, sizeof *n->pool_idle_since);
+    }
+    if (!n || !n->pool_fds || !n->pool_idle_since || !aw_cluster_slot_take(c, &n->slot)) {
+        if (n) {
+            aw_free(n->pool_fds);
+            aw_free(n->pool_idle_since);
+            aw_free(n);
+        }
+        aw_error_set(err, AW_ERR_NOMEM, "no memory for node %s", name);
+        return NULL;
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&n->pool_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&n->pool_lock, NULL);
+
+    atomic_init(&n->refs, 1);
+    snprintf(n->name, sizeof n->name, "%s", name);
+    n->host = *host;
+    n->addr = *addr;
+    aw_net_addr_str(addr, n->addr_str, sizeof n->addr_str);
+    n->features = features;
+    atomic_init(&n->active, true);
+    atomic_init(&n->errors, 0);
+    atomic_init(&n->backoff, false);
+    n->pool_max = max;
+    n->tend_fd = tend_fd;
+    n->partition_gen = -2;
+    n->peers_gen = -2;
+    n->cluster = c;
+    aw_cluster_mem_retain(c);
+    return n;
+}
+
+void aw_node_retain(aw_node *n) { atomic_fetch_add_explicit(&n->refs, 1, memory_order_relaxed); }
+
+void aw_node_release(aw_node *n) {
+    if (!n || atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    aw_cluster *c = n->cluster;
+    for (uint32_t i = 0; i < n->pool_n_idle; i++)
+        aw_node_close_fd(n, n->pool_fds[i]);
+    aw_node_close_fd(n, n->tend_fd);
+    pthread_mutex_destroy(&n->pool_lock);
+    pthread_cond_destroy(&n->pool_cond);
+    aw_free(n->pool_fds);
+    aw_free(n->pool_idle_since);
+    uint32_t slot = n->slot;
+    aw_free(n);
+    /* The slot is free for a new node only now that this one is gone. */
+    aw_cluster_slot_give(c, slot);
+    aw_cluster_mem_release(c);
+}
+
+void aw_node_deactivate(aw_node *n) {
+    int fds[64];
+    atomic_store_explicit(&n->active, false, memory_order_release);
+    pthread_mutex_lock(&n->pool_lock);
+    pthread_cond_broadcast(&n->pool_cond);
+    for (;;) {
+        uint32_t k = 0;
+        while (n->pool_n_idle > 0 && k < 64) {
+            fds[k++] = n->pool_fds[--n->pool_n_idle];
+            n->pool_n_open--;
+        }
+        pthread_mutex_unlock(&n->pool_lock);
+        for (uint32_t i = 0; i < k; i++)
+            aw_node_close_fd(n, fds[i]);
+        if (k < 64)
+            return;
+        pthread_mutex_lock(&n->pool_lock);
+    }
+}
+
+void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms) {
+    int fds[64];
+    uint32_t k = 0;
+    pthread_mutex_lock(&n->pool_lock);
+    /* The stack's bottom holds the longest idle; keep the rest in order. */
+    uint32_t old = 0;
+    while (old < n->pool_n_idle && old < 64 && n->pool_idle_since[old] + idle_ms < now_ms)
+        fds[k++] = n->pool_fds[old++];
+    if (old > 0) {
+        n->pool_n_idle -= old;
+        n->pool_n_open -= old;
+        memmove(n->pool_fds, n->pool_fds + old, n->pool_n_idle * sizeof *n->pool_fds);
+        memmove(n->pool_idle_since, n->pool_idle_since + old,
+                n->pool_n_idle * sizeof *n->pool_idle_since);
+        pthread_cond_broadcast(&n->pool_cond); /* room to open fresh ones */
+    }
+    pthread_mutex_unlock(&n->pool_lock);
+    for (uint32_t i = 0; i < k; i++)
+        aw_node_close_fd(n, fds[i]);
+}
+
+static int inactive_error(const aw_node *n, aw_error *err) {
+    return aw_error_set(err, AW_ERR_INVALID_NODE, "node %s (%s) has left the cluster", n->name,
+                        n->addr_str);
+}
+
+/* Opens a new pooled socket; the caller has already counted it in pool_n_open. */
+static int open_conn(aw_node *n, uint64_t deadline_ms, int *fd, aw_error *err) {
+    uint64_t dl = aw_now_ms() + n->cluster->cfg.connect_timeout_ms;
+    if (deadline_ms && deadline_ms < dl)
+        dl = deadline_ms;
+    int rc = aw_net_connect(&n->addr, dl, fd, err);
+    if (rc == AW_OK)
+        aw_node_count_open(n);
+    return rc;
+}
+
+/* Waits on pool_cond (held) until deadline_ms; false when it passed. */
+static bool pool_wait(aw_node *n, uint64_t deadline_ms) {
+    if (deadline_ms == 0) {
+        pthread_cond_wait(&n->pool_cond, &n->pool_lock);
+        return true;
+    }
+    if (aw_now_ms() >= deadline_ms)
+        return false;
+    struct timespec ts = {(time_t)(deadline_ms / 1000), (long)(deadline_ms % 1000) * 1000000L};
+    return pthread_cond_timedwait(&n->pool_cond, &n->pool_lock, &ts) != ETIMEDOUT ||
+           aw_now_ms() < deadline_ms;
+}
+
+int aw_node_conn_get(aw_node *n, uint64_t deadline_ms, bool wait, int *fd, aw_error *err) {
+    *fd = -1;
+    pthread_mutex_lock(&n->pool_lock);
+    for (;;) {
+        if (!aw_node_is_active(n)) {
+            pthread_mutex_unlock(&n->pool_lock);
+            return inactive_error(n, err);
+        }
+        if (n->pool_n_idle > 0) {
+            int s = n->pool_fds[--n->pool_n_idle];
+            pthread_mutex_unlock(&n->pool_lock);
+            if (aw_net_idle_ok(s)) {
+                *fd = s;
+                return AW_OK;
+            }
+            /* Closed by the server (or holding stray bytes) while idle. */
+            aw_node_close_fd(n, s);
+            pthread_mutex_lock(&n->pool_lock);
+            n->pool_n_open--;
+            continue;
+        }
+        if (n->pool_n_open < n->pool_max) {
+            n->pool_n_open++;
+            pthread_mutex_unlock(&n->pool_lock);
+            int rc = open_conn(n, deadline_ms, fd, err);
+            if (rc != AW_OK) {
+                pthread_mutex_lock(&n->pool_lock);
+                n->pool_n_open--;
+                pthread_cond_signal(&n->pool_cond); /* a waiter may try instead */
+                pthread_mutex_unlock(&n->pool_lock);
+            }
+            return rc;
+        }
+        if (!wait) {
+            pthread_mutex_unlock(&n->pool_lock);
+            return aw_error_set(err, AW_ERR_NO_MORE_CONNECTIONS,
+                                "all %u connections to node %s (%s) are in use", n->pool_max,
+                                n->name, n->addr_str);
+        }
+        if (!pool_wait(n, deadline_ms)) {
+            pthread_mutex_unlock(&n->pool_lock);
+            return aw_error_set(err, AW_ERR_TIMEOUT,
+                                "timed out waiting for a free connection to node %s (%s), "
+                                "all %u in use",
+                                n->name, n->addr_str, n->pool_max);
+        }
+    }
+}
+
+void aw_node_conn_put(aw_node *n, int fd, bool reusable) {
+    if (fd < 0)
+        return;
+    pthread_mutex_lock(&n->pool_lock);
+    if (reusable && aw_node_is_active(n) && n->pool_n_idle < n->pool_max) {
+        n->pool_idle_since[n->pool_n_idle] = aw_now_ms();
+        n->pool_fds[n->pool_n_idle++] = fd;
+        fd = -1;
+    } else {
+        n->pool_n_open--;
+    }
+    pthread_cond_signal(&n->pool_cond);
+    pthread_mutex_unlock(&n->pool_lock);
+    aw_node_close_fd(n, fd);
+}
