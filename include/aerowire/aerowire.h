@@ -5,6 +5,8 @@
 #define AEROWIRE_AEROWIRE_H
 
 #include "alloc.h"
+#include "async.h"
+#include "client.h"
 #include "error.h"
 #include "key.h"
 #include "ops.h"

@@ -70,7 +70,11 @@ typedef struct aw_loop_hooks {
     void (*detach)(void *ctx);
 } aw_loop_hooks;
 
-/* Attaches a loop to the client (hooks are copied). *out on success. */
+/* Attaches a loop to the client (hooks are copied). *out on success. On
+ * failure no hook is kept and detach is not called (the caller still owns
+ * ctx). The loop keeps a housekeeping timer pending on the application's
+ * loop until it is closed. AW_ERR_PARAM (a hook other than detach missing),
+ * AW_ERR_NOMEM, AW_ERR_CLIENT_CLOSING. */
 int aw_loop_new(aw_client *client, const aw_loop_hooks *hooks, aw_loop **out, aw_error *err);
 
 /* Completes this loop's in-flight commands with AW_ERR_CLIENT_CLOSING, closes
@@ -84,8 +88,10 @@ void aw_loop_close(aw_loop *loop);
 size_t aw_loop_pending(const aw_loop *loop);
 
 /* --- Callbacks ---------------------------------------------------------------
- * `err` is NULL on success. `err` and `rec` are valid only during the call;
- * to keep the record, aw_record_move it out. */
+ * `err` is NULL on success; on failure `rec` is NULL (and `exists` false).
+ * `err` and `rec` are valid only during the call; to keep the record,
+ * aw_record_move it out. Callbacks never run inside the aw_*_async call that
+ * submitted their command. */
 typedef void (*aw_status_cb)(const aw_error *err, void *udata);
 typedef void (*aw_record_cb)(const aw_error *err, aw_record *rec, void *udata);
 typedef void (*aw_exists_cb)(const aw_error *err, bool exists, void *udata);

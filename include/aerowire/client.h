@@ -15,7 +15,11 @@
  *
  * Errors: every function returns AW_OK (0) or an aw_status code, and fills
  * `err` (which may be NULL) with the code, a message and, for writes, the
- * in-doubt flag (the write may have been applied although it failed).
+ * in-doubt flag (the write may have been applied although it failed). A
+ * write is in doubt when its request went out more than once, or once and
+ * it then timed out (either side) or failed on the client's side
+ * (connection lost, garbage reply); any other server answer to a write
+ * sent once is final and not in doubt.
  */
 #ifndef AEROWIRE_CLIENT_H
 #define AEROWIRE_CLIENT_H
@@ -57,8 +61,13 @@ typedef enum aw_pool_policy {
 typedef struct aw_policy {
     /* Time */
     uint32_t total_timeout_ms;      /* the whole command, retries included; 0 = no limit */
-    uint32_t socket_timeout_ms;     /* one attempt with no reply progress; 0 = none */
+    /* One attempt with no reply progress; 0 = none. Sync commands bound
+     * the whole attempt by it (pool wait, connect, send, whole reply). A
+     * socket timeout is retried; the total timeout is final. */
+    uint32_t socket_timeout_ms;
     uint32_t max_retries;           /* attempts after the first */
+    /* Pause before each retry; skipped when it would end past the total
+     * deadline (the retry then gets what time is left). */
     uint32_t sleep_between_retries_ms;
     /* Routing */
     aw_replica_policy replica;
@@ -81,10 +90,14 @@ typedef struct aw_policy {
 aw_policy aw_policy_read(void);
 aw_policy aw_policy_write(void);
 
-/* Client configuration. Initialise with aw_config_init, then set `hosts`. */
+/* Client configuration. Initialise with aw_config_init, then set `hosts`.
+ * A zero in connect_timeout_ms, tend_interval_ms, max_conns_per_node,
+ * async_max_conns_per_node, pipeline_depth, idle_timeout_ms or
+ * error_rate_window means that field's default (so a zeroed config works). */
 typedef struct aw_config {
-    /* Seeds: "host[:port][,host[:port]...]", IPv6 as "[addr]:port";
-     * port 3000 when left out. Copied by aw_client_new. */
+    /* Seeds: "host[:port][,host[:port]...]", IPv6 as "[addr]:port" (a bare
+     * IPv6 address, with no brackets, is taken whole); port 3000 when left
+     * out; spaces around entries are ignored. Copied by aw_client_new. */
     const char *hosts;
     /* When set, nodes answering another `cluster-name` are refused. Copied. */
     const char *cluster_name;
@@ -114,7 +127,11 @@ void aw_config_init(aw_config *cfg);
 /* Creates a client and starts tending. With fail_if_not_connected it returns
  * only once a seed has answered and the partition maps are known, or fails
  * (AW_ERR_CONNECTION / AW_ERR_INVALID_HOST / AW_ERR_CLUSTER naming the seeds
- * it tried). *out is set only on success. */
+ * it tried). Without it, commands fail with AW_ERR_INVALID_NODE until a node
+ * is found. AW_ERR_PARAM for a NULL out, cfg or cfg->hosts, or a policy
+ * enum out of range; AW_ERR_INVALID_HOST naming the entry for a seed list
+ * that does not parse (empty, empty entry, port not 1..65535, unclosed
+ * bracket). *out is set only on success. */
 int aw_client_new(aw_client **out, const aw_config *cfg, aw_error *err);
 
 /* Closes the client: every command still in flight on an attached event loop
@@ -128,7 +145,10 @@ void aw_client_close(aw_client *client);
 
 /* --- Sync single-record commands ------------------------------------------
  * `policy` NULL means the client's default read or write policy. Keys and
- * bins are read during the call only. */
+ * bins are read during the call only. Caller errors are refused before
+ * anything is sent: AW_ERR_PARAM (NULL client, key or result pointer, a
+ * policy enum out of range), AW_ERR_BAD_NAME (a bin name over 15 bytes).
+ * AW_ERR_NAMESPACE_NOT_FOUND when no node serves the key's namespace. */
 
 /* Writes bins (an AW_NIL value removes that bin). */
 int aw_put(aw_client *client, const aw_policy *policy, const aw_key *key, const aw_bin *bins,
@@ -166,12 +186,16 @@ int aw_operate(aw_client *client, const aw_policy *policy, const aw_key *key, co
  * the aerowire allocator; release it with aw_free. */
 
 /* Asks one node: by node id (as `node` answers it), or by "host:port" of a
- * node in the cluster, or any node when `node` is NULL. */
+ * node in the cluster, or any node when `node` is NULL. timeout_ms 0 = the
+ * config's connect_timeout_ms. *reply is NULL on failure;
+ * AW_ERR_INVALID_NODE when no such node is in the cluster. */
 int aw_info(aw_client *client, const char *node, const char *request, uint32_t timeout_ms,
             char **reply, aw_error *err);
 
 /* Asks every node; calls `each` once per node with its id and reply (valid
- * during the call). Returns the first error, after asking all nodes. */
+ * during the call; for a node that failed, `status` is the code and `reply`
+ * the error message). Returns the first error, after asking all nodes;
+ * AW_ERR_INVALID_NODE when the cluster has no node. */
 typedef void (*aw_info_each_cb)(const char *node, int status, const char *reply, void *udata);
 int aw_info_all(aw_client *client, const char *request, uint32_t timeout_ms, aw_info_each_cb each,
                 void *udata, aw_error *err);

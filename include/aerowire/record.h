@@ -43,7 +43,9 @@ typedef struct aw_record {
     struct aw_arena_block *priv_mem; /* internal: the arena holding everything above */
 } aw_record;
 
-/* The bin named `name`, or NULL. */
+/* The bin named `name`, or NULL. When several results share the name (an
+ * operate answered once per op: write ops give nil entries, CDT ops their
+ * own results), the last one, i.e. the last op's. */
 const aw_value *aw_record_get(const aw_record *rec, const char *name);
 
 /* Releases everything the record holds and zeroes it. NULL is harmless;

@@ -8,7 +8,9 @@
 const aw_value *aw_record_get(const aw_record *rec, const char *name) {
     if (!rec || !name || !rec->bins)
         return NULL;
-    for (uint32_t i = 0; i < rec->n_bins; i++)
+    /* From the end: when operate answers once per op, several results share
+     * a name and the last op's result is the bin's final state. */
+    for (uint32_t i = rec->n_bins; i-- > 0;)
         if (rec->bins[i].name && strcmp(rec->bins[i].name, name) == 0)
             return &rec->bins[i].value;
     return NULL;

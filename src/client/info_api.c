@@ -1,0 +1,87 @@
+/* aw_info / aw_info_all: info requests to one node or every node. */
+#include <string.h>
+
+#include "client_impl.h"
+
+/* timeout_ms 0 falls back to the client's connect timeout (the bound the
+ * tend thread uses for its own info exchanges). */
+static uint64_t info_deadline(const aw_client *c, uint32_t timeout_ms) {
+    return aw_now_ms() + (timeout_ms ? timeout_ms : c->cfg.connect_timeout_ms);
+}
+
+/* Errors from the info exchange get the node's address in front. */
+static int on_node(aw_error *e, const aw_node *n, int rc) {
+    if (e && rc != AW_OK && !strstr(e->message, n->addr_str)) {
+        char tmp[AW_ERROR_MSG_SIZE];
+        memcpy(tmp, e->message, sizeof tmp);
+        aw_error_set(e, rc, "node %s: %s", n->addr_str, tmp);
+    }
+    return rc;
+}
+
+/* The first active node of the view, or NULL. */
+static aw_node *any_node(const aw_cluster_view *v) {
+    for (size_t i = 0; i < v->n_nodes; i++)
+        if (aw_node_is_active(v->nodes[i]))
+            return v->nodes[i];
+    return NULL;
+}
+
+int aw_info(aw_client *client, const char *node, const char *request, uint32_t timeout_ms,
+            char **reply, aw_error *err) {
+    if (reply)
+        *reply = NULL;
+    if (!client || !request || !reply)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_info: %s is NULL",
+                            !client ? "client" : !request ? "request" : "reply");
+    uint64_t deadline = info_deadline(client, timeout_ms);
+    aw_cluster_view *v = aw_cluster_view_acquire(client->cluster);
+    aw_node *n = node ? aw_view_find_node(v, node) : any_node(v);
+    int rc;
+    if (!n && node)
+        rc = aw_error_set(err, AW_ERR_INVALID_NODE, "node '%s' is not in the cluster", node);
+    else if (!n)
+        rc = aw_error_set(err, AW_ERR_INVALID_NODE, "the cluster has no node to ask");
+    else
+        rc = on_node(err, n, aw_cluster_info(client->cluster, n, request, deadline, reply, err));
+    aw_cluster_view_release(v);
+    return rc;
+}
+
+int aw_info_all(aw_client *client, const char *request, uint32_t timeout_ms, aw_info_each_cb each,
+                void *udata, aw_error *err) {
+    if (!client || !request || !each)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_info_all: %s is NULL",
+                            !client ? "client" : !request ? "request" : "each");
+    uint64_t deadline = info_deadline(client, timeout_ms);
+    aw_cluster_view *v = aw_cluster_view_acquire(client->cluster);
+    int first = AW_OK;
+    aw_error first_err, e;
+    aw_error_reset(&first_err);
+    size_t asked = 0;
+    for (size_t i = 0; i < v->n_nodes; i++) {
+        aw_node *n = v->nodes[i];
+        if (!aw_node_is_active(n))
+            continue;
+        asked++;
+        char *reply = NULL;
+        int rc = on_node(&e, n, aw_cluster_info(client->cluster, n, request, deadline, &reply, &e));
+        /* On failure the callback gets the error's message as the reply. */
+        each(n->name, rc, rc == AW_OK ? reply : e.message, udata);
+        aw_free(reply);
+        if (rc != AW_OK && first == AW_OK) {
+            first = rc;
+            first_err = e;
+        }
+    }
+    aw_cluster_view_release(v);
+    if (asked == 0)
+        return aw_error_set(err, AW_ERR_INVALID_NODE, "the cluster has no node to ask");
+    if (first != AW_OK) {
+        if (err)
+            *err = first_err;
+        return first;
+    }
+    aw_error_reset(err);
+    return AW_OK;
+}

@@ -1,0 +1,331 @@
+/*
+ * The client against whatever server AEROSPIKE_HOSTS names (a real Aerospike
+ * server, or aw-testd): the everyday commands, sync and async, with the
+ * answers a real server gives. Skipped when AEROSPIKE_HOSTS is unset; the
+ * suite runs it once against aw-testd so it cannot rot.
+ *
+ * Records go to namespace AEROSPIKE_NS (default "test"), set "aw_it", under
+ * keys unique to this run, and are deleted at the end.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aerowire/adapters/libevent.h"
+#include "aerowire/aerowire.h"
+#include "aerowire/async.h"
+#include "aerowire/client.h"
+
+static aw_client *client;
+static const char *ns = "test";
+static char run_id[64];
+
+static void key_for(aw_key *k, const char *name) {
+    char s[128];
+    snprintf(s, sizeof s, "%s-%s", run_id, name);
+    aw_error err;
+    if (aw_key_init_str(k, ns, "aw_it", s, &err) != AW_OK)
+        fail_msg("key: %s", err.message);
+}
+
+static void expect_ok(int rc, const aw_error *err, const char *what) {
+    if (rc != AW_OK)
+        fail_msg("%s: %d %s", what, rc, err->message);
+}
+
+static void cleanup(const char *name) {
+    aw_key k;
+    key_for(&k, name);
+    int rc = aw_delete(client, NULL, &k, NULL);
+    assert_true(rc == AW_OK || rc == AW_ERR_RECORD_NOT_FOUND);
+}
+
+static void test_put_get_every_type(void **state) {
+    (void)state;
+    aw_key k;
+    key_for(&k, "types");
+    aw_value items[3] = {aw_value_int(1), aw_value_str("a"), aw_value_float(2.5)};
+    aw_value kv[4] = {aw_value_str("x"), aw_value_int(1), aw_value_str("y"), aw_value_bool(true)};
+    uint8_t blob[4] = {0, 1, 2, 0xff};
+    aw_bin bins[] = {
+        {"i", aw_value_int(-42)},         {"f", aw_value_float(3.25)},
+        {"s", aw_value_str("héllo")},     {"b", aw_value_blob(blob, sizeof blob)},
+        {"l", aw_value_list(items, 3)},   {"m", aw_value_map(kv, 2)},
+        {"big", aw_value_int(INT64_MAX)},
+    };
+    aw_error err;
+    expect_ok(aw_put(client, NULL, &k, bins, sizeof bins / sizeof bins[0], &err), &err, "put");
+    aw_record rec = {0};
+    expect_ok(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get");
+    assert_int_equal(rec.n_bins, 7);
+    assert_int_equal(rec.gen, 1);
+    assert_int_equal(aw_record_get(&rec, "i")->u.i, -42);
+    assert_true(aw_record_get(&rec, "f")->u.f == 3.25);
+    const aw_value *s = aw_record_get(&rec, "s");
+    assert_int_equal(s->type, AW_STR);
+    assert_memory_equal(s->u.str, "héllo", strlen("héllo"));
+    const aw_value *b = aw_record_get(&rec, "b");
+    assert_int_equal(b->type, AW_BLOB);
+    assert_memory_equal(b->u.bytes, blob, sizeof blob);
+    const aw_value *l = aw_record_get(&rec, "l");
+    assert_int_equal(l->type, AW_LIST);
+    assert_int_equal(l->len, 3);
+    assert_true(aw_value_equal(l, &bins[4].value));
+    const aw_value *m = aw_record_get(&rec, "m");
+    assert_int_equal(m->type, AW_MAP);
+    assert_int_equal(m->len, 2);
+    assert_int_equal(aw_record_get(&rec, "big")->u.i, INT64_MAX);
+    aw_record_free(&rec);
+
+    /* named bins, and a nil value removing a bin */
+    const char *names[] = {"i", "nosuchbin"};
+    expect_ok(aw_get(client, NULL, &k, names, 2, &rec, &err), &err, "get named");
+    assert_int_equal(rec.n_bins, 1);
+    assert_string_equal(rec.bins[0].name, "i");
+    aw_record_free(&rec);
+    aw_bin rm = {"f", aw_value_nil()};
+    expect_ok(aw_put(client, NULL, &k, &rm, 1, &err), &err, "remove bin");
+    expect_ok(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get after remove");
+    assert_int_equal(rec.n_bins, 6);
+    assert_null(aw_record_get(&rec, "f"));
+    assert_int_equal(rec.gen, 2);
+    aw_record_free(&rec);
+    cleanup("types");
+}
+
+static void test_missing_records(void **state) {
+    (void)state;
+    aw_key k;
+    key_for(&k, "missing");
+    aw_error err;
+    aw_record rec = {0};
+    assert_int_equal(aw_get(client, NULL, &k, NULL, 0, &rec, &err), AW_ERR_RECORD_NOT_FOUND);
+    assert_int_equal(err.code, AW_ERR_RECORD_NOT_FOUND);
+    assert_false(err.in_doubt);
+    bool exists = true;
+    expect_ok(aw_exists(client, NULL, &k, &exists, &err), &err, "exists");
+    assert_false(exists);
+    assert_int_equal(aw_delete(client, NULL, &k, &err), AW_ERR_RECORD_NOT_FOUND);
+    assert_int_equal(aw_touch(client, NULL, &k, &err), AW_ERR_RECORD_NOT_FOUND);
+    aw_policy p = aw_policy_write();
+    p.exists = AW_EXISTS_UPDATE_ONLY;
+    aw_bin bin = {"a", aw_value_int(1)};
+    assert_int_equal(aw_put(client, &p, &k, &bin, 1, &err), AW_ERR_RECORD_NOT_FOUND);
+    p.exists = AW_EXISTS_REPLACE_ONLY;
+    assert_int_equal(aw_put(client, &p, &k, &bin, 1, &err), AW_ERR_RECORD_NOT_FOUND);
+}
+
+static void test_write_policies(void **state) {
+    (void)state;
+    aw_key k;
+    key_for(&k, "policies");
+    aw_error err;
+    aw_bin a = {"a", aw_value_int(1)}, b = {"b", aw_value_int(2)};
+    aw_policy p = aw_policy_write();
+    p.exists = AW_EXISTS_CREATE_ONLY;
+    expect_ok(aw_put(client, &p, &k, &a, 1, &err), &err, "create");
+    assert_int_equal(aw_put(client, &p, &k, &a, 1, &err), AW_ERR_RECORD_EXISTS);
+    assert_false(err.in_doubt);
+
+    p = aw_policy_write();
+    p.gen = AW_GEN_EQ;
+    p.generation = 7;
+    assert_int_equal(aw_put(client, &p, &k, &b, 1, &err), AW_ERR_RECORD_GENERATION);
+    p.generation = 1;
+    expect_ok(aw_put(client, &p, &k, &b, 1, &err), &err, "gen eq");
+
+    p = aw_policy_write();
+    p.exists = AW_EXISTS_REPLACE;
+    expect_ok(aw_put(client, &p, &k, &b, 1, &err), &err, "replace");
+    aw_record rec = {0};
+    expect_ok(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get");
+    assert_int_equal(rec.n_bins, 1);
+    assert_string_equal(rec.bins[0].name, "b");
+    assert_int_equal(rec.gen, 3);
+    aw_record_free(&rec);
+
+    /* TTL: written, read back as seconds left */
+    p = aw_policy_write();
+    p.ttl = 1000;
+    expect_ok(aw_put(client, &p, &k, &a, 1, &err), &err, "put ttl");
+    expect_ok(aw_get_header(client, NULL, &k, &rec, &err), &err, "header");
+    assert_int_equal(rec.n_bins, 0);
+    assert_true(rec.ttl > 990 && rec.ttl <= 1000);
+    aw_record_free(&rec);
+    p.ttl = 2000;
+    expect_ok(aw_touch(client, &p, &k, &err), &err, "touch");
+    expect_ok(aw_get_header(client, NULL, &k, &rec, &err), &err, "header 2");
+    assert_true(rec.ttl > 1990 && rec.ttl <= 2000);
+    assert_int_equal(rec.gen, 5);
+    aw_record_free(&rec);
+
+    /* a bin name over 15 bytes never reaches the server */
+    aw_bin bad = {"abcdefghijklmnop", aw_value_int(1)};
+    assert_int_equal(aw_put(client, NULL, &k, &bad, 1, &err), AW_ERR_BAD_NAME);
+    cleanup("policies");
+}
+
+static void test_operate(void **state) {
+    (void)state;
+    aw_key k;
+    key_for(&k, "operate");
+    aw_error err;
+    aw_bin init[] = {{"n", aw_value_int(10)}, {"s", aw_value_str("ab")}};
+    expect_ok(aw_put(client, NULL, &k, init, 2, &err), &err, "put");
+    aw_op ops[] = {
+        aw_op_incr("n", aw_value_int(5)),    aw_op_append("s", aw_value_str("cd")),
+        aw_op_prepend("s", aw_value_str(">")), aw_op_list_append("l", aw_value_int(7)),
+        aw_op_list_append("l", aw_value_int(8)), aw_op_list_size("l"),
+        aw_op_map_put("m", aw_value_str("k"), aw_value_int(9)), aw_op_read("n"), aw_op_read("s"),
+    };
+    aw_record rec = {0};
+    expect_ok(aw_operate(client, NULL, &k, ops, sizeof ops / sizeof ops[0], &rec, &err), &err,
+              "operate");
+    assert_int_equal(aw_record_get(&rec, "n")->u.i, 15);
+    const aw_value *s = aw_record_get(&rec, "s");
+    assert_int_equal(s->len, 5);
+    assert_memory_equal(s->u.str, ">abcd", 5);
+    /* list_size was the last op on "l"; the two appends answered first */
+    assert_int_equal(aw_record_get(&rec, "l")->u.i, 2);
+    /* with map ops present the server answers every op, writes with nil */
+    assert_int_equal(rec.n_bins, 9);
+    assert_int_equal(rec.bins[0].value.type, AW_NIL);
+    aw_record_free(&rec);
+
+    /* incr on a string bin: the server's BIN_TYPE error, nothing applied */
+    aw_op bad = aw_op_incr("s", aw_value_int(1));
+    assert_int_equal(aw_operate(client, NULL, &k, &bad, 1, &rec, &err),
+                     AW_ERR_BIN_INCOMPATIBLE_TYPE);
+    cleanup("operate");
+}
+
+static void info_each(const char *node, int status, const char *reply, void *udata) {
+    int *n = udata;
+    assert_int_equal(status, AW_OK);
+    assert_non_null(strstr(reply, "build\t"));
+    assert_true(strlen(node) > 0);
+    (*n)++;
+}
+
+static void test_info(void **state) {
+    (void)state;
+    char *reply = NULL;
+    aw_error err;
+    expect_ok(aw_info(client, NULL, "namespaces\nbuild", 1000, &reply, &err), &err, "info");
+    assert_non_null(strstr(reply, "namespaces\t"));
+    assert_non_null(strstr(reply, ns));
+    aw_free(reply);
+    int n = 0;
+    expect_ok(aw_info_all(client, "build", 1000, info_each, &n, &err), &err, "info all");
+    char ids[16][20];
+    assert_int_equal((size_t)n, aw_client_nodes(client, ids, 16));
+}
+
+/* ---- async on libevent ---------------------------------------------------- */
+
+typedef struct async_run {
+    struct event_base *base;
+    aw_loop *loop;
+    int pending;
+    int gets_ok;
+    int errors;
+} async_run;
+
+static void on_get(const aw_error *err, aw_record *rec, void *udata) {
+    async_run *r = udata;
+    if (err)
+        r->errors++;
+    else if (rec->n_bins == 1 && aw_record_get(rec, "v")->u.i >= 0)
+        r->gets_ok++;
+    if (--r->pending == 0)
+        event_base_loopbreak(r->base);
+}
+
+static void on_put(const aw_error *err, void *udata) {
+    async_run *r = (async_run *)((void **)udata)[0];
+    const aw_key *k = (const aw_key *)((void **)udata)[1];
+    if (err) {
+        r->errors++;
+    } else {
+        aw_error e2;
+        r->pending++;
+        if (aw_get_async(r->loop, NULL, k, NULL, 0, on_get, r, &e2) != AW_OK) {
+            r->pending--;
+            r->errors++;
+        }
+    }
+    if (--r->pending == 0)
+        event_base_loopbreak(r->base);
+}
+
+static void test_async_put_then_get(void **state) {
+    (void)state;
+    enum { N = 200 };
+    async_run r = {0};
+    r.base = event_base_new();
+    aw_error err;
+    expect_ok(aw_libevent_attach(client, r.base, &r.loop, &err), &err, "attach");
+    static aw_key keys[N];
+    static void *ctx[N][2];
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "async-%d", i);
+        key_for(&keys[i], name);
+        aw_bin v = {"v", aw_value_int(i)};
+        ctx[i][0] = &r;
+        ctx[i][1] = &keys[i];
+        r.pending++;
+        expect_ok(aw_put_async(r.loop, NULL, &keys[i], &v, 1, on_put, ctx[i], &err), &err,
+                  "put async");
+    }
+    event_base_dispatch(r.base);
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(r.gets_ok, N);
+    assert_int_equal(aw_loop_pending(r.loop), 0);
+    aw_loop_close(r.loop);
+    event_base_free(r.base);
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "async-%d", i);
+        cleanup(name);
+    }
+}
+
+int main(void) {
+    const char *hosts = getenv("AEROSPIKE_HOSTS");
+    if (!hosts || !*hosts) {
+        printf("test_real_server: AEROSPIKE_HOSTS is not set; skipped\n");
+        return 0;
+    }
+    if (getenv("AEROSPIKE_NS"))
+        ns = getenv("AEROSPIKE_NS");
+    snprintf(run_id, sizeof run_id, "%ld-%ld", (long)getpid(), (long)time(NULL));
+    aw_config cfg;
+    aw_config_init(&cfg);
+    cfg.hosts = hosts;
+    aw_error err;
+    if (aw_client_new(&client, &cfg, &err) != AW_OK) {
+        fprintf(stderr, "cannot connect to %s: %s\n", hosts, err.message);
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_put_get_every_type),
+        cmocka_unit_test(test_missing_records),
+        cmocka_unit_test(test_write_policies),
+        cmocka_unit_test(test_operate),
+        cmocka_unit_test(test_info),
+        cmocka_unit_test(test_async_put_then_get),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    aw_client_close(client);
+    return failed;
+}
