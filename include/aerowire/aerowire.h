@@ -5,10 +5,12 @@
 #define AEROWIRE_AEROWIRE_H
 
 #include "alloc.h"
+#include "batch.h"
 #include "async.h"
 #include "client.h"
 #include "error.h"
 #include "key.h"
+#include "numpy.h"
 #include "ops.h"
 #include "policy.h"
 #include "record.h"

@@ -13,6 +13,7 @@ typedef struct status_info {
 
 /* Sorted by code, so lookups can bisect. */
 static const status_info STATUS[] = {
+    {AW_ERR_FIELD_TYPE, "FIELD_TYPE", "a bin could not be converted to its field; the field was zeroed"},
     {AW_ERR_CLIENT_CLOSING, "CLIENT_CLOSING", "client closed with the command in flight"},
     {AW_ERR_NOMEM, "NOMEM", "out of memory"},
     {AW_ERR_PROTO, "PROTO", "malformed data from the peer"},

@@ -1,0 +1,168 @@
+/*
+ * aerowire/numpy.h — records as rows of a numpy-style structured dtype.
+ *
+ * A dtype describes one row: named fields at byte offsets, each a number
+ * (i1..i8, u1..u8, f2/f4/f8), fixed bytes (S<n>, V<n>) or a sub-array of
+ * numbers with a shape. Offsets and itemsize are exactly numpy's (packed,
+ * or numpy's align=True layout). Rows are plain memory the caller owns: a
+ * numpy array's buffer, a C struct array, an mmap.
+ *
+ * Batch reads decode each record straight from the network buffer into its
+ * row (rows + index * itemsize): no record objects, no per-value allocation.
+ * Batch writes build requests straight from the rows.
+ *
+ * Field <-> bin rules (batch reads):
+ *  - int bin -> integer field: two's-complement truncation to the width
+ *    (numpy's astype); unsigned fields take the same bits.
+ *  - float bin -> float field: rounded to the field's precision (f2 =
+ *    IEEE half, round to nearest even, overflow to inf).
+ *  - int bin -> float field: converted as (double)v then to the width.
+ *  - float bin -> integer field: truncated toward zero and saturated to the
+ *    field's range; NaN gives 0.
+ *  - bool bin -> numeric field: 0 or 1.
+ *  - string or blob bin -> S/V field: copied, truncated or zero-padded.
+ *  - blob bin -> numeric sub-array: the bytes copied raw (little-endian
+ *    fields); a size mismatch copies what fits and zeroes the rest.
+ *  - anything else (a map into f8, a string into i4, a list...): the field
+ *    is zeroed and the row's code is AW_ERR_FIELD_TYPE (error.h; the other fields
+ *    are still filled).
+ *  - a missing bin zeroes its field; a missing record zeroes the whole
+ *    row, its meta, and sets code 2 (AW_ERR_RECORD_NOT_FOUND).
+ * Fields whose names start with '_' are never read from bins.
+ */
+#ifndef AEROWIRE_NUMPY_H
+#define AEROWIRE_NUMPY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* --- Dtypes ------------------------------------------------------------------- */
+
+typedef struct aw_dtype aw_dtype;
+
+#define AW_DTYPE_MAX_NDIM 8
+
+/* What one field is. kind: 'i' signed, 'u' unsigned, 'f' float, 'S' bytes,
+ * 'V' void (raw bytes), 'b' bool. */
+typedef struct aw_dtype_field {
+    const char *name;       /* valid while the dtype lives */
+    char kind;
+    uint32_t width;         /* bytes of one element (S/V: the whole length) */
+    bool big_endian;        /* as declared ('>'); rows are always read and
+                             * written in the declared order */
+    uint32_t ndim;          /* 0 for a scalar */
+    uint32_t shape[AW_DTYPE_MAX_NDIM];
+    size_t count;           /* elements: product of shape (1 for a scalar) */
+    size_t offset;          /* byte offset in the row */
+    size_t size;            /* bytes: width * count */
+} aw_dtype_field;
+
+/* Parses numpy's notations:
+ *  - a descr list: "[('_key','<i4'),('temperature','<f8'),('name','|S32'),
+ *    ('emb','<f4',(128,))]" (also with double quotes, and numpy's
+ *    ('', '|V4') padding entries);
+ *  - the comma form: "i4,f8,S8" (fields named f0, f1, ... as numpy does);
+ *  - a single type: "<f8" (one field named f0).
+ * Type codes: b1 ? i1 i2 i4 i8 u1 u2 u4 u8 f2 f4 f8 e f d b B h H i I l L q Q
+ * S<n> a<n> V<n>, with optional < > = | byte order. Unicode (U), objects (O),
+ * datetimes and nested structs are refused with AW_ERR_UNSUPPORTED naming
+ * the field. align = numpy's align=True (each field at a multiple of its
+ * alignment, itemsize padded to the largest). */
+int aw_dtype_parse(const char *spec, bool align, aw_dtype **out, aw_error *err);
+
+/* Builder: start empty, add fields in order, then use it. type is a type
+ * code as above ("<f4", "S32"); shape NULL/ndim 0 for a scalar. Refuses
+ * duplicate names, empty names, names over 15 bytes when they would be bins
+ * (names starting with '_' may be longer), and unsupported types. */
+int aw_dtype_new(aw_dtype **out, bool align, aw_error *err);
+int aw_dtype_add(aw_dtype *dt, const char *name, const char *type, const uint32_t *shape,
+                 uint32_t ndim, aw_error *err);
+
+size_t aw_dtype_itemsize(const aw_dtype *dt);
+size_t aw_dtype_n_fields(const aw_dtype *dt);
+/* Field i (0-based), or NULL past the end. */
+const aw_dtype_field *aw_dtype_field_at(const aw_dtype *dt, size_t i);
+/* The field named `name`, or NULL. */
+const aw_dtype_field *aw_dtype_find(const aw_dtype *dt, const char *name);
+/* numpy's descr for this dtype (what .npy headers and dtype.descr show),
+ * e.g. "[('a', '<i4'), ('b', '<f8')]"; allocated, aw_free it. */
+char *aw_dtype_descr(const aw_dtype *dt);
+void aw_dtype_free(aw_dtype *dt);
+
+/* --- Batch read into rows -------------------------------------------------------- */
+
+typedef struct aw_row_meta {
+    uint32_t gen;
+    uint32_t ttl;           /* seconds; AW_TTL_NEVER_EXPIRE when it never expires */
+} aw_row_meta;
+
+/* Reads keys[0..n) into rows[0..n) of dtype dt. Only the bins named by the
+ * dtype's fields (not starting with '_') travel, unless bins/n_bins names
+ * them explicitly (fields absent from it stay zero). rows_size is the
+ * buffer's length in bytes and must hold n * itemsize. meta (n entries) and
+ * codes (n entries) may be NULL. Row i is written only by key i's answer;
+ * nothing outside rows[0..n*itemsize) is touched. */
+int aw_batch_read_into(aw_client *client, const aw_batch_policy *policy, const aw_key *keys,
+                       size_t n, const char *const *bins, size_t n_bins, const aw_dtype *dt,
+                       void *rows, size_t rows_size, aw_row_meta *meta, int32_t *codes,
+                       aw_error *err);
+int aw_batch_read_into_async(aw_loop *loop, const aw_batch_policy *policy, const aw_key *keys,
+                             size_t n, const char *const *bins, size_t n_bins,
+                             const aw_dtype *dt, void *rows, size_t rows_size, aw_row_meta *meta,
+                             int32_t *codes, aw_batch_cb cb, void *udata, aw_error *err);
+
+/* --- Batch write from rows ------------------------------------------------------ */
+
+/* Writes each row as one record of ns/set. The key is the field named
+ * key_field (NULL = "_key"): integer fields give integer keys, S fields
+ * string keys (up to the first NUL), V fields blob keys. Every field whose
+ * name does not start with '_' is written as a bin (so the key is a bin
+ * too only when its name has no '_'). A field named "_ttl" (integer) gives
+ * the row's TTL; otherwise policy->base.ttl. Per-row outcomes go to codes,
+ * in_doubt and gens (n entries each; each may be NULL; gens gets the
+ * record's generation after the write, 0 when it failed). */
+int aw_batch_write_from(aw_client *client, const aw_batch_policy *policy, const void *rows,
+                        size_t rows_size, size_t n, const aw_dtype *dt, const char *ns,
+                        const char *set, const char *key_field, int32_t *codes, bool *in_doubt,
+                        uint32_t *gens, aw_error *err);
+int aw_batch_write_from_async(aw_loop *loop, const aw_batch_policy *policy, const void *rows,
+                              size_t rows_size, size_t n, const aw_dtype *dt, const char *ns,
+                              const char *set, const char *key_field, int32_t *codes,
+                              bool *in_doubt, uint32_t *gens, aw_batch_cb cb, void *udata,
+                              aw_error *err);
+
+/* --- Finding a key's row --------------------------------------------------------- */
+
+/* A lookup from key (by digest, so int, string and blob keys and digests all
+ * work) to its position in the keys array, like aerospike-py's
+ * NumpyBatchRecords.get(key). With duplicate keys, the first position. */
+typedef struct aw_key_index aw_key_index;
+int aw_key_index_new(const aw_key *keys, size_t n, aw_key_index **out, aw_error *err);
+/* The row of key, or -1 when it is not in the batch. */
+int64_t aw_key_index_find(const aw_key_index *idx, const aw_key *key);
+void aw_key_index_free(aw_key_index *idx);
+
+/* --- .npy files -------------------------------------------------------------------- */
+
+/* Writes a 1-d array of n rows (format 1.0, or 2.0 when the header needs
+ * more than 65535 bytes) that numpy.load reads back as the same dtype. */
+int aw_npy_write(const char *path, const aw_dtype *dt, const void *rows, size_t n,
+                 aw_error *err);
+/* Reads a .npy file of a structured or plain dtype: *dt, *rows (allocated,
+ * aw_free) and *n. Refuses bad magic, unknown versions, malformed headers,
+ * Fortran order, object or unicode dtypes, more than one dimension, and a
+ * data size that does not match, each with AW_ERR_PARAM or
+ * AW_ERR_UNSUPPORTED and a message saying which. */
+int aw_npy_read(const char *path, aw_dtype **dt, void **rows, size_t *n, aw_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
