@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cmocka.h>
 
 #include <event2/event.h>
@@ -22,6 +21,7 @@
 #include "aerowire/aerowire.h"
 #include "aerowire/async.h"
 #include "client/client_impl.h"
+#include "support/client_fixture.h"
 #include "support/testd_proc.h"
 
 static tu_testd srv;
@@ -32,84 +32,18 @@ static int outstanding; /* callbacks still due on the main thread's loop */
 
 /* --- helpers ------------------------------------------------------------------- */
 
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
+static aw_key key_of(const char *name) { return tu_key("test", "async", name); }
 
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void ctl(int via, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ctl(int via, const char *fmt, ...) {
-    char cmd[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strcat(cmd, "\n");
-    char *r = tu_info(srv.ports[via], cmd);
-    if (!r || !strstr(r, "\tok"))
-        fail_msg("%s -> %s", cmd, r ? r : "(no reply)");
-    free(r);
-}
-
-static aw_key key_of(const char *name) {
-    aw_key k;
-    assert_int_equal(aw_key_init_str(&k, "test", "async", name, NULL), AW_OK);
-    return k;
-}
-
-/* The i-th key whose partition's master is node `node` of n (testd: p mod n). */
+/* The i-th key whose partition's master is node `node` of n. */
 static aw_key key_on(int node, int n, int i, const char *tag) {
-    char name[64];
-    for (int j = 0;; j++) {
-        snprintf(name, sizeof name, "%s-%d", tag, j);
-        aw_key k = key_of(name);
-        if ((int)(aw_partition_id(k.digest) % (uint32_t)n) == node && i-- == 0)
-            return k;
-    }
+    return tu_key_on("test", "async", node, n, i, tag);
 }
 
-static aw_client_stats stats_of(aw_client *c) {
-    aw_client_stats st;
-    aw_client_get_stats(c, &st);
-    return st;
-}
+/* The suite's config: tends every 100 ms. */
+static aw_config test_config(void) { return tu_client_config(&srv, 100); }
 
-static aw_config test_config(void) {
-    static char hosts[256];
-    size_t n = 0;
-    for (int i = 0; i < srv.n_nodes; i++)
-        n += (size_t)snprintf(hosts + n, sizeof hosts - n, "%s127.0.0.1:%u", i ? "," : "",
-                              srv.ports[i]);
-    aw_config cfg;
-    aw_config_init(&cfg);
-    cfg.hosts = hosts;
-    cfg.tend_interval_ms = 100;
-    return cfg;
-}
-
-static aw_client *new_client(const aw_config *cfg) {
-    aw_client *c = NULL;
-    aw_error err;
-    if (aw_client_new(&c, cfg, &err) != AW_OK)
-        fail_msg("aw_client_new: %s", err.message);
-    return c;
-}
-
-/* Runs the main base until every due callback came, or fails after ms. */
-static void run_for(struct event_base *b, int *count, int ms) {
-    uint64_t end = now_ms() + (uint64_t)ms;
-    while (*count > 0 && now_ms() < end)
-        event_base_loop(b, EVLOOP_ONCE);
-    if (*count > 0)
-        fail_msg("%d callbacks still due after %d ms", *count, ms);
-}
-static void run(void) { run_for(base, &outstanding, 5000); }
+/* Runs the main base until every due callback came, or fails after 5 s. */
+static void run(void) { tu_run_until(base, &outstanding, 5000); }
 
 /* What a callback saw. */
 typedef struct res {
@@ -228,52 +162,32 @@ static int operate_(const aw_policy *p, const aw_key *k, const aw_op *ops, size_
     return r->code;
 }
 
-#define OK(expr, r)                                                                              \
-    do {                                                                                         \
-        int rc_ = (expr);                                                                        \
-        if (rc_ != AW_OK)                                                                        \
-            fail_msg("%s: %s (%d): %s", #expr, aw_status_name(rc_), rc_, (r)->msg);              \
-    } while (0)
+/* Fails unless expr (a command run into res r) gave AW_OK. */
+#define OK(expr, r) tu_check_msg((expr), (r)->msg, #expr)
 
 /* --- setup -------------------------------------------------------------------------- */
 
 static int start(int nodes) {
-    char n[8];
-    snprintf(n, sizeof n, "%d", nodes);
-    const char *args[] = {"--nodes", n, "--max-record-size", "8388608", NULL};
-    if (tu_testd_start(&srv, args) != 0)
+    const char *args[] = {"--max-record-size", "8388608", NULL};
+    if (tu_testd_start_nodes(&srv, nodes, args) != 0)
         return -1;
     aw_config cfg = test_config();
-    aw_error err;
-    if (aw_client_new(&client, &cfg, &err) != AW_OK) {
-        fprintf(stderr, "aw_client_new: %s\n", err.message);
+    if (tu_client_setup(&client, &cfg) != 0)
         return -1;
-    }
-    base = event_base_new();
-    if (!base || aw_libevent_attach(client, base, &loop, &err) != AW_OK)
+    if (tu_libevent_open(client, &base, &loop) != 0)
         return -1;
-    for (int i = 0; i < 300 && aw_client_nodes(client, NULL, 0) != (size_t)nodes; i++)
-        sleep_ms(10);
-    return aw_client_nodes(client, NULL, 0) == (size_t)nodes ? 0 : -1;
+    return tu_wait_nodes(client, (size_t)nodes, 3000) == (size_t)nodes ? 0 : -1;
 }
 static int start_one(void **state) { return start(1); }
 static int start_three(void **state) { return start(3); }
 static int stop(void **state) {
     aw_loop_close(loop);
-    aw_client_close(client);
-    event_base_free(base);
-    client = NULL;
-    loop = NULL;
-    base = NULL;
+    tu_libevent_close(&client, &base, &loop);
     return tu_testd_stop(&srv) == 0 ? 0 : -1;
 }
 
 static int clear_faults(void **state) {
-    for (int n = 0; n < srv.n_nodes; n++) {
-        char cmd[64];
-        snprintf(cmd, sizeof cmd, "testd-fault:node=%d\n", n);
-        free(tu_info(srv.ports[n == 0 && srv.n_nodes > 1 ? 1 : 0], cmd));
-    }
+    tu_testd_clear_faults(&srv);
     return 0;
 }
 
@@ -289,7 +203,7 @@ static void test_submit_errors(void **state) {
     aw_error err;
     res r;
     res_init(&r);
-    uint64_t before = stats_of(client).commands;
+    uint64_t before = tu_stats(client).commands;
     assert_int_equal(aw_put_async(NULL, NULL, &k, &bin, 1, cb_status, &r, &err), AW_ERR_PARAM);
     assert_int_equal(aw_put_async(loop, NULL, NULL, &bin, 1, cb_status, &r, &err), AW_ERR_PARAM);
     assert_int_equal(aw_put_async(loop, NULL, &k, &bin, 1, NULL, &r, &err), AW_ERR_PARAM);
@@ -314,7 +228,7 @@ static void test_submit_errors(void **state) {
     /* Nothing ran, now or later. */
     event_base_loop(base, EVLOOP_NONBLOCK);
     assert_int_equal(r.calls, 0);
-    assert_int_equal(stats_of(client).commands, before);
+    assert_int_equal(tu_stats(client).commands, before);
     assert_int_equal(aw_loop_pending(NULL), 0);
     aw_loop_close(NULL); /* harmless */
 }
@@ -560,14 +474,14 @@ static void test_pipelining(void **state) {
     aw_config cfg = test_config();
     cfg.async_max_conns_per_node = 4;
     cfg.pipeline_depth = 64;
-    aw_client *c = new_client(&cfg);
+    aw_client *c = tu_client_new(&cfg);
     struct event_base *b = event_base_new();
     aw_loop *l;
     aw_error err;
     assert_int_equal(aw_libevent_attach(c, b, &l, &err), AW_OK);
     char before[32], after[32];
     stat_of(srv.ports[0], "client_connections_opened", before, sizeof before);
-    aw_client_stats st0 = stats_of(c);
+    aw_client_stats st0 = tu_stats(c);
     int due = 0;
     for (int i = 0; i < N; i++) {
         res_init(&rs[i]);
@@ -577,14 +491,14 @@ static void test_pipelining(void **state) {
         due++;
     }
     assert_int_equal(aw_loop_pending(l), N);
-    run_for(b, &due, 5000);
+    tu_run_until(b, &due, 5000);
     for (int i = 0; i < N; i++) {
         assert_int_equal(rs[i].calls, 1);
         assert_int_equal(rs[i].code, AW_OK);
         assert_int_equal(aw_record_get(&rs[i].rec, "v")->u.i, i % 20);
         res_free(&rs[i]);
     }
-    aw_client_stats st1 = stats_of(c);
+    aw_client_stats st1 = tu_stats(c);
     /* Tending keeps its own connection; the loop opened at most 4. */
     assert_true(st1.conns_opened - st0.conns_opened <= 4);
     stat_of(srv.ports[0], "client_connections_opened", after, sizeof after);
@@ -622,7 +536,7 @@ static void test_big_records(void **state) {
                          AW_OK);
         due++;
     }
-    run_for(base, &due, 10000);
+    tu_run_until(base, &due, 10000);
     for (int i = 0; i < N; i++) {
         assert_int_equal(rs[i].code, AW_OK);
         if (i % 2) {
@@ -650,7 +564,7 @@ static void test_big_records(void **state) {
 static void test_idle_reaping(void **state) {
     aw_config cfg = test_config();
     cfg.idle_timeout_ms = 150;
-    aw_client *c = new_client(&cfg);
+    aw_client *c = tu_client_new(&cfg);
     struct event_base *b = event_base_new();
     aw_loop *l;
     aw_error err;
@@ -661,21 +575,21 @@ static void test_idle_reaping(void **state) {
     int due = 1;
     r.counter = &due;
     assert_int_equal(aw_exists_async(l, NULL, &k, cb_exists, &r, &err), AW_OK);
-    run_for(b, &due, 3000);
-    aw_client_stats st0 = stats_of(c);
-    uint64_t end = now_ms() + 500;
-    while (now_ms() < end)
+    tu_run_until(b, &due, 3000);
+    aw_client_stats st0 = tu_stats(c);
+    uint64_t end = tu_now_ms() + 500;
+    while (tu_now_ms() < end)
         event_base_loop(b, EVLOOP_ONCE);
-    aw_client_stats st1 = stats_of(c);
+    aw_client_stats st1 = tu_stats(c);
     assert_true(st1.conns_closed > st0.conns_closed);
     /* and a new one is opened when needed */
     res_init(&r);
     due = 1;
     r.counter = &due;
     assert_int_equal(aw_exists_async(l, NULL, &k, cb_exists, &r, &err), AW_OK);
-    run_for(b, &due, 3000);
+    tu_run_until(b, &due, 3000);
     assert_int_equal(r.code, AW_OK);
-    assert_true(stats_of(c).conns_opened > st1.conns_opened);
+    assert_true(tu_stats(c).conns_opened > st1.conns_opened);
     aw_client_close(c);
     event_base_free(b);
 }
@@ -736,7 +650,7 @@ static void test_loop_close_in_flight(void **state) {
     int due = 0;
     aw_error err;
     aw_bin bin = {"b", aw_value_int(1)};
-    uint64_t before = stats_of(client).commands;
+    uint64_t before = tu_stats(client).commands;
 
     /* Queued, nothing sent yet: each callback once, from aw_loop_close. */
     struct event_base *b;
@@ -755,12 +669,12 @@ static void test_loop_close_in_flight(void **state) {
         assert_int_equal(rs[i].code, AW_ERR_CLIENT_CLOSING);
         assert_false(rs[i].in_doubt); /* never sent */
     }
-    assert_int_equal(stats_of(client).commands - before, N);
+    assert_int_equal(tu_stats(client).commands - before, N);
     event_base_loop(b, EVLOOP_NONBLOCK); /* nothing of the loop is left on the base */
     event_base_free(b);
 
     /* Sent and waiting for (delayed) replies: writes are then in doubt. */
-    ctl(0, "testd-fault:node=0;delay=2000");
+    tu_testd_fault(&srv, 0, "delay=2000");
     l = side_loop(&b);
     for (int i = 0; i < N; i++) {
         res_init(&rs[i]);
@@ -772,12 +686,12 @@ static void test_loop_close_in_flight(void **state) {
             assert_int_equal(aw_get_async(l, NULL, &k, NULL, 0, cb_record, &rs[i], &err), AW_OK);
         due++;
     }
-    uint64_t end = now_ms() + 100;
-    while (now_ms() < end)
+    uint64_t end = tu_now_ms() + 100;
+    while (tu_now_ms() < end)
         event_base_loop(b, EVLOOP_NONBLOCK);
     assert_int_equal(due, N); /* nothing answered */
     aw_loop_close(l);
-    ctl(0, "testd-fault:node=0");
+    tu_testd_clear_fault(&srv, 0);
     for (int i = 0; i < N; i++) {
         assert_int_equal(rs[i].calls, 1);
         assert_int_equal(rs[i].code, AW_ERR_CLIENT_CLOSING);
@@ -824,8 +738,8 @@ static void test_loop_close_in_callback(void **state) {
      * on other connections or still queued. */
     for (int i = 0; i < 50; i++)
         assert_int_equal(aw_get_async(l, NULL, &k, NULL, 0, closer_cb, &c, &err), AW_OK);
-    uint64_t end = now_ms() + 3000;
-    while (c.calls < 50 && now_ms() < end)
+    uint64_t end = tu_now_ms() + 3000;
+    while (c.calls < 50 && tu_now_ms() < end)
         event_base_loop(b, EVLOOP_ONCE);
     assert_int_equal(c.calls, 50);
     assert_int_equal(c.ok + c.closing, 50);
@@ -865,7 +779,7 @@ static void test_client_close(void **state) {
 
     /* Two loops, commands queued on both, then aw_client_close. */
     cc_state s = {0};
-    s.client = new_client(&cfg);
+    s.client = tu_client_new(&cfg);
     struct event_base *b1 = event_base_new(), *b2 = event_base_new();
     aw_loop *l1, *l2;
     assert_int_equal(aw_libevent_attach(s.client, b1, &l1, &err), AW_OK);
@@ -875,12 +789,12 @@ static void test_client_close(void **state) {
         assert_int_equal(aw_get_async(l2, NULL, &k, NULL, 0, cc_cb, &s, &err), AW_OK);
     }
     /* Let l1's go out on the wire. */
-    ctl(0, "testd-fault:node=0;delay=1000");
-    uint64_t end = now_ms() + 100;
-    while (now_ms() < end)
+    tu_testd_fault(&srv, 0, "delay=1000");
+    uint64_t end = tu_now_ms() + 100;
+    while (tu_now_ms() < end)
         event_base_loop(b1, EVLOOP_NONBLOCK);
     aw_client_close(s.client);
-    ctl(0, "testd-fault:node=0");
+    tu_testd_clear_fault(&srv, 0);
     assert_int_equal(s.calls, 40);
     assert_int_equal(s.closing, 40);
     assert_int_equal(event_base_dispatch(b1), 1);
@@ -890,14 +804,14 @@ static void test_client_close(void **state) {
 
     /* From inside a callback: the close happens when it returns. */
     cc_state t = {0};
-    t.client = new_client(&cfg);
+    t.client = tu_client_new(&cfg);
     t.close_in_cb = true;
     b1 = event_base_new();
     assert_int_equal(aw_libevent_attach(t.client, b1, &l1, &err), AW_OK);
     for (int i = 0; i < 30; i++)
         assert_int_equal(aw_get_async(l1, NULL, &k, NULL, 0, cc_cb, &t, &err), AW_OK);
-    end = now_ms() + 3000;
-    while (t.calls < 30 && now_ms() < end)
+    end = tu_now_ms() + 3000;
+    while (t.calls < 30 && tu_now_ms() < end)
         event_base_loop(b1, EVLOOP_ONCE);
     assert_int_equal(t.calls, 30);
     assert_true(t.ok + t.other >= 1);
@@ -939,8 +853,8 @@ static void *worker_main(void *arg) {
         if (aw_get_async(w->loop, NULL, &w->keys[i % 8], NULL, 0, worker_cb, w, &err) == AW_OK)
             w->due++;
     }
-    uint64_t end = now_ms() + 10000;
-    while (w->due > 0 && now_ms() < end)
+    uint64_t end = tu_now_ms() + 10000;
+    while (w->due > 0 && tu_now_ms() < end)
         event_base_loop(b, EVLOOP_ONCE);
     aw_loop_close(w->loop);
     event_base_free(b);
@@ -979,7 +893,7 @@ static void test_pool_policies(void **state) {
     aw_config cfg = test_config();
     cfg.async_max_conns_per_node = 1;
     cfg.pipeline_depth = 1;
-    aw_client *c = new_client(&cfg);
+    aw_client *c = tu_client_new(&cfg);
     struct event_base *b = event_base_new();
     aw_loop *l;
     aw_error err;
@@ -996,7 +910,7 @@ static void test_pool_policies(void **state) {
         assert_int_equal(aw_exists_async(l, &p, &k, cb_exists, &rs[i], &err), AW_OK);
         due++;
     }
-    run_for(b, &due, 3000);
+    tu_run_until(b, &due, 3000);
     int ok = 0, busy = 0;
     for (int i = 0; i < 10; i++) {
         assert_int_equal(rs[i].calls, 1);
@@ -1013,10 +927,10 @@ static void test_pool_policies(void **state) {
         assert_int_equal(aw_exists_async(l, &p, &k, cb_exists, &rs[i], &err), AW_OK);
         due++;
     }
-    run_for(b, &due, 3000);
+    tu_run_until(b, &due, 3000);
     for (int i = 0; i < 20; i++)
         assert_int_equal(rs[i].code, AW_OK);
-    assert_true(stats_of(c).conns_opened <= 2); /* tend's + this loop's one */
+    assert_true(tu_stats(c).conns_opened <= 2); /* tend's + this loop's one */
     aw_client_close(c); /* closes the loop too */
     event_base_free(b);
 }
@@ -1095,7 +1009,7 @@ static void test_custom_hooks(void **state) {
         assert_int_equal(aw_exists_async(l, NULL, &k, cb_exists, &rs[i], &err), AW_OK);
         due++;
     }
-    run_for(base, &due, 3000);
+    tu_run_until(base, &due, 3000);
     assert_true(hc.io_new >= 1);
     aw_loop_close(l);
     assert_int_equal(hc.detach, 1);
@@ -1123,7 +1037,7 @@ static void test_routes_to_master(void **state) {
     p.replica = AW_REPLICA_MASTER;
     p.max_retries = 0;
     for (int bad = 0; bad < 3; bad++) {
-        ctl((bad + 1) % 3, "testd-fault:node=%d;garbage=1", bad);
+        tu_testd_fault(&srv, bad, "garbage=1");
         for (int n = 0; n < 3; n++)
             for (int i = 0; i < 5; i++) {
                 int rc = get_(&p, &keys[n][i], NULL, 0, &r);
@@ -1133,16 +1047,16 @@ static void test_routes_to_master(void **state) {
                 else
                     assert_int_equal(rc, AW_OK);
             }
-        ctl((bad + 1) % 3, "testd-fault:node=%d", bad);
+        tu_testd_clear_fault(&srv, bad);
     }
     /* SEQUENCE reads retry on the replica and succeed. */
-    ctl(1, "testd-fault:node=0;garbage=1");
+    tu_testd_fault(&srv, 0, "garbage=1");
     p = aw_policy_read();
     for (int i = 0; i < 5; i++) {
         OK(get_(&p, &keys[0][i], NULL, 0, &r), &r);
         res_free(&r);
     }
-    ctl(1, "testd-fault:node=0");
+    tu_testd_clear_fault(&srv, 0);
 }
 
 int main(void) {

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cmocka.h>
 
 #include <event2/event.h>
@@ -25,6 +24,7 @@
 #include "aerowire/aerowire.h"
 #include "aerowire/async.h"
 #include "client/client_impl.h"
+#include "support/client_fixture.h"
 #include "support/testd_proc.h"
 
 static tu_testd srv;
@@ -35,73 +35,15 @@ static int outstanding;
 
 /* --- helpers ------------------------------------------------------------------- */
 
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
+static aw_key key_of(const char *name) { return tu_key("test", "faults", name); }
 
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* A testd-* control command, sent through a node other than `avoid`
- * (a refusing node cannot be told anything). */
-static void ctl_avoiding(int avoid, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ctl_avoiding(int avoid, const char *fmt, ...) {
-    char cmd[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strcat(cmd, "\n");
-    int via = (avoid + 1) % srv.n_nodes;
-    char *r = tu_info(srv.ports[via], cmd);
-    if (!r || !strstr(r, "\tok"))
-        fail_msg("%s -> %s", cmd, r ? r : "(no reply)");
-    free(r);
-}
-static void fault(int node, const char *what) {
-    ctl_avoiding(node, "testd-fault:node=%d;%s", node, what);
-}
-static void clear_fault(int node) { ctl_avoiding(node, "testd-fault:node=%d", node); }
-
-static aw_key key_of(const char *name) {
-    aw_key k;
-    assert_int_equal(aw_key_init_str(&k, "test", "faults", name, NULL), AW_OK);
-    return k;
-}
-
+/* The i-th key whose partition's master is node `node` of n. */
 static aw_key key_on(int node, int n, int i, const char *tag) {
-    char name[64];
-    for (int j = 0;; j++) {
-        snprintf(name, sizeof name, "%s-%d", tag, j);
-        aw_key k = key_of(name);
-        if ((int)(aw_partition_id(k.digest) % (uint32_t)n) == node && i-- == 0)
-            return k;
-    }
+    return tu_key_on("test", "faults", node, n, i, tag);
 }
 
-static aw_client_stats stats(void) {
-    aw_client_stats st;
-    aw_client_get_stats(client, &st);
-    return st;
-}
-
-static aw_client_stats stats_of_client(aw_client *c) {
-    aw_client_stats st;
-    aw_client_get_stats(c, &st);
-    return st;
-}
-
-static void run_until(int *count, int ms) {
-    uint64_t end = now_ms() + (uint64_t)ms;
-    while (*count > 0 && now_ms() < end)
-        event_base_loop(base, EVLOOP_ONCE);
-    if (*count > 0)
-        fail_msg("%d callbacks still due after %d ms", *count, ms);
-}
+/* Runs the main base until *count callbacks came, or fails after ms. */
+static void run_until(int *count, int ms) { tu_run_until(base, count, ms); }
 
 typedef struct res {
     int calls, code;
@@ -113,7 +55,7 @@ typedef struct res {
 static void saw(res *r, const aw_error *err) {
     r->calls++;
     outstanding--;
-    r->at = now_ms();
+    r->at = tu_now_ms();
     r->code = err ? err->code : AW_OK;
     r->in_doubt = err ? err->in_doubt : false;
     snprintf(r->msg, sizeof r->msg, "%s", err ? err->message : "");
@@ -145,12 +87,35 @@ static int put_(const aw_policy *p, const aw_key *k, res *r) {
     return r->code;
 }
 
-#define OK(expr, r)                                                                              \
-    do {                                                                                         \
-        int rc_ = (expr);                                                                        \
-        if (rc_ != AW_OK)                                                                        \
-            fail_msg("%s: %s (%d): %s", #expr, aw_status_name(rc_), rc_, (r)->msg);              \
-    } while (0)
+/* n gets of k with p submitted at once on the main loop, each into its rs[i];
+ * runs the loop until every callback came (fails after ms). */
+static void get_many(const aw_policy *p, const aw_key *k, res *rs, int n, int ms) {
+    aw_error err;
+    memset(rs, 0, sizeof *rs * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(aw_get_async(loop, p, k, NULL, 0, cb_record, &rs[i], &err), AW_OK);
+        outstanding++;
+    }
+    run_until(&outstanding, ms);
+}
+
+/* A second client on the main base, whose loop stands in for the main
+ * client's (saved in *saved) until side_client_close. */
+static aw_client *side_client(const aw_config *cfg, aw_loop **saved) {
+    aw_client *c = tu_client_new(cfg);
+    aw_error err;
+    *saved = loop;
+    assert_int_equal(aw_libevent_attach(c, base, &loop, &err), AW_OK);
+    return c;
+}
+
+static void side_client_close(aw_client *c, aw_loop *saved) {
+    aw_client_close(c);
+    loop = saved;
+}
+
+/* Fails unless expr (a command run into res r) gave AW_OK. */
+#define OK(expr, r) tu_check_msg((expr), (r)->msg, #expr)
 
 /* Reads that go to node 0 and stay there. */
 static aw_policy on_master(uint32_t socket_ms, uint32_t total_ms, uint32_t retries) {
@@ -165,49 +130,24 @@ static aw_policy on_master(uint32_t socket_ms, uint32_t total_ms, uint32_t retri
 /* --- setup --------------------------------------------------------------------------- */
 
 static int start(int nodes) {
-    char n[8];
-    snprintf(n, sizeof n, "%d", nodes);
-    const char *args[] = {"--nodes", n, NULL};
-    if (tu_testd_start(&srv, args) != 0)
+    if (tu_testd_start_nodes(&srv, nodes, NULL) != 0)
         return -1;
-    static char hosts[256];
-    size_t len = 0;
-    for (int i = 0; i < srv.n_nodes; i++)
-        len += (size_t)snprintf(hosts + len, sizeof hosts - len, "%s127.0.0.1:%u", i ? "," : "",
-                                srv.ports[i]);
-    aw_config cfg;
-    aw_config_init(&cfg);
-    cfg.hosts = hosts;
-    cfg.tend_interval_ms = 100;
+    aw_config cfg = tu_client_config(&srv, 100);
     cfg.max_error_rate = 0; /* these tests count on every attempt going out */
-    aw_error err;
-    if (aw_client_new(&client, &cfg, &err) != AW_OK) {
-        fprintf(stderr, "aw_client_new: %s\n", err.message);
+    if (tu_client_setup(&client, &cfg) != 0)
         return -1;
-    }
-    base = event_base_new();
-    if (!base || aw_libevent_attach(client, base, &loop, &err) != AW_OK)
+    if (tu_libevent_open(client, &base, &loop) != 0)
         return -1;
-    for (int i = 0; i < 300 && aw_client_nodes(client, NULL, 0) != (size_t)nodes; i++)
-        sleep_ms(10);
-    return aw_client_nodes(client, NULL, 0) == (size_t)nodes ? 0 : -1;
+    return tu_wait_nodes(client, (size_t)nodes, 3000) == (size_t)nodes ? 0 : -1;
 }
 static int start_two(void **state) { return start(2); }
 static int start_three(void **state) { return start(3); }
 static int stop(void **state) {
-    aw_client_close(client); /* closes the loop too */
-    event_base_free(base);
-    client = NULL;
-    loop = NULL;
-    base = NULL;
+    tu_libevent_close(&client, &base, &loop); /* closes the loop too */
     return tu_testd_stop(&srv) == 0 ? 0 : -1;
 }
 static int clear_faults(void **state) {
-    for (int n = 0; n < srv.n_nodes; n++) {
-        char cmd[64];
-        snprintf(cmd, sizeof cmd, "testd-fault:node=%d\n", n);
-        free(tu_info(srv.ports[(n + 1) % srv.n_nodes], cmd));
-    }
+    tu_testd_clear_faults(&srv);
     return 0;
 }
 
@@ -219,20 +159,20 @@ static void test_socket_timeout(void **state) {
     aw_key k = key_on(0, 2, 0, "sock");
     res r;
     OK(put_(NULL, &k, &r), &r);
-    fault(0, "delay=400");
-    aw_client_stats st0 = stats();
+    tu_testd_fault(&srv, 0, "delay=400");
+    aw_client_stats st0 = tu_stats(client);
     aw_policy p = on_master(50, 2000, 2);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = tu_now_ms();
     assert_int_equal(get_(&p, &k, &r), AW_ERR_TIMEOUT);
     uint64_t took = r.at - t0;
     if (took < 140 || took > 900)
         fail_msg("socket timeout after %llu ms (want ~150): %s", (unsigned long long)took, r.msg);
     assert_non_null(strstr(r.msg, "no reply"));
-    aw_client_stats st1 = stats();
+    aw_client_stats st1 = tu_stats(client);
     assert_int_equal(st1.retries - st0.retries, 2);
     assert_int_equal(st1.timeouts - st0.timeouts, 1);
     assert_int_equal(st1.commands - st0.commands, 1);
-    clear_fault(0);
+    tu_testd_clear_fault(&srv, 0);
     OK(get_(&p, &k, &r), &r);
 }
 
@@ -242,23 +182,17 @@ static void test_socket_timeout_per_command(void **state) {
     aw_key k = key_on(0, 2, 5, "sockmix");
     res r;
     OK(put_(NULL, &k, &r), &r);
-    static char hosts[128];
-    snprintf(hosts, sizeof hosts, "127.0.0.1:%u,127.0.0.1:%u", srv.ports[0], srv.ports[1]);
-    aw_config cfg;
-    aw_config_init(&cfg);
-    cfg.hosts = hosts;
+    aw_config cfg = tu_client_config(&srv, 0);
     cfg.async_max_conns_per_node = 1;
-    aw_client *c;
-    aw_error err;
-    assert_int_equal(aw_client_new(&c, &cfg, &err), AW_OK);
-    aw_loop *old = loop;
-    assert_int_equal(aw_libevent_attach(c, base, &loop, &err), AW_OK);
-    fault(0, "delay=250");
-    uint64_t opened = stats_of_client(c).conns_opened;
+    aw_loop *old;
+    aw_client *c = side_client(&cfg, &old);
+    tu_testd_fault(&srv, 0, "delay=250");
+    uint64_t opened = tu_stats(c).conns_opened;
     aw_policy quick = on_master(50, 1000, 0), patient = on_master(0, 1000, 0);
     static res rs[4];
     memset(rs, 0, sizeof rs);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = tu_now_ms();
+    aw_error err;
     for (int i = 0; i < 4; i++) {
         assert_int_equal(aw_get_async(loop, i % 2 ? &quick : &patient, &k, NULL, 0, cb_record,
                                       &rs[i], &err),
@@ -278,10 +212,9 @@ static void test_socket_timeout_per_command(void **state) {
             assert_true(took >= 240);
         }
     }
-    assert_int_equal(stats_of_client(c).conns_opened - opened, 1); /* one pipeline */
-    clear_fault(0);
-    aw_client_close(c);
-    loop = old;
+    assert_int_equal(tu_stats(c).conns_opened - opened, 1); /* one pipeline */
+    tu_testd_clear_fault(&srv, 0);
+    side_client_close(c, old);
 }
 
 /* No socket timeout: the total timeout ends it, once, with no retries; a
@@ -290,51 +223,51 @@ static void test_total_timeout(void **state) {
     aw_key k = key_on(0, 2, 0, "total");
     res r;
     OK(put_(NULL, &k, &r), &r);
-    fault(0, "delay=500");
-    aw_client_stats st0 = stats();
+    tu_testd_fault(&srv, 0, "delay=500");
+    aw_client_stats st0 = tu_stats(client);
     aw_policy p = on_master(0, 120, 2);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = tu_now_ms();
     assert_int_equal(get_(&p, &k, &r), AW_ERR_TIMEOUT);
     uint64_t took = r.at - t0;
     if (took < 115 || took > 700)
         fail_msg("total timeout after %llu ms (want ~120): %s", (unsigned long long)took, r.msg);
     assert_false(r.in_doubt);
-    aw_client_stats st1 = stats();
+    aw_client_stats st1 = tu_stats(client);
     assert_int_equal(st1.retries - st0.retries, 0);
     assert_int_equal(st1.timeouts - st0.timeouts, 1);
 
     aw_policy w = aw_policy_write();
     w.total_timeout_ms = 100;
     w.socket_timeout_ms = 0;
-    t0 = now_ms();
+    t0 = tu_now_ms();
     assert_int_equal(put_(&w, &k, &r), AW_ERR_TIMEOUT);
     assert_true(r.in_doubt);
     assert_true(r.at - t0 >= 95);
-    clear_fault(0);
+    tu_testd_clear_fault(&srv, 0);
     OK(get_(&p, &k, &r), &r);
 }
 
 /* Retries sleep between attempts: two retries of 60 ms each. */
 static void test_sleep_between_retries(void **state) {
     aw_key k = key_on(0, 2, 0, "sleep");
-    fault(0, "garbage=1");
-    aw_client_stats st0 = stats();
+    tu_testd_fault(&srv, 0, "garbage=1");
+    aw_client_stats st0 = tu_stats(client);
     aw_policy p = on_master(0, 2000, 2);
     p.sleep_between_retries_ms = 60;
-    uint64_t t0 = now_ms();
+    uint64_t t0 = tu_now_ms();
     res r;
     assert_int_equal(get_(&p, &k, &r), AW_ERR_PROTO);
     uint64_t took = r.at - t0;
     if (took < 115 || took > 800)
         fail_msg("two 60 ms pauses took %llu ms", (unsigned long long)took);
-    assert_int_equal(stats().retries - st0.retries, 2);
+    assert_int_equal(tu_stats(client).retries - st0.retries, 2);
     /* The deadline cuts a sleep short. */
     p.total_timeout_ms = 100;
     p.sleep_between_retries_ms = 1000;
-    t0 = now_ms();
+    t0 = tu_now_ms();
     assert_int_equal(get_(&p, &k, &r), AW_ERR_TIMEOUT);
     assert_true(r.at - t0 < 600);
-    clear_fault(0);
+    tu_testd_clear_fault(&srv, 0);
 }
 
 /* --- bad replies ----------------------------------------------------------------------- */
@@ -343,7 +276,7 @@ static void bad_reply_case(const char *what, bool pipelined) {
     aw_key k = key_on(0, 2, 1, "bad");
     res r;
     OK(put_(NULL, &k, &r), &r);
-    ctl_avoiding(0, "testd-fault:node=0;%s", what);
+    tu_testd_fault(&srv, 0, what);
     aw_policy p = on_master(0, 1000, 0);
     if (!pipelined) {
         int rc = get_(&p, &k, &r);
@@ -358,13 +291,7 @@ static void bad_reply_case(const char *what, bool pipelined) {
     } else {
         /* Many in flight on the same connections: each fails exactly once. */
         static res rs[64];
-        aw_error err;
-        memset(rs, 0, sizeof rs);
-        for (int i = 0; i < 64; i++) {
-            assert_int_equal(aw_get_async(loop, &p, &k, NULL, 0, cb_record, &rs[i], &err), AW_OK);
-            outstanding++;
-        }
-        run_until(&outstanding, 5000);
+        get_many(&p, &k, rs, 64, 5000);
         /* (Replies that got out before a drop-after cut are fine.) */
         int failed = 0;
         for (int i = 0; i < 64; i++) {
@@ -380,7 +307,7 @@ static void bad_reply_case(const char *what, bool pipelined) {
         }
         assert_true(failed > 0);
     }
-    clear_fault(0);
+    tu_testd_clear_fault(&srv, 0);
     /* The next commands succeed (on a new connection where the old one
      * could not be trusted). */
     for (int i = 0; i < 3; i++)
@@ -389,10 +316,10 @@ static void bad_reply_case(const char *what, bool pipelined) {
 }
 
 static void test_garbage(void **state) {
-    uint64_t before = stats().conns_opened;
+    uint64_t before = tu_stats(client).conns_opened;
     bad_reply_case("garbage=1", false);
     bad_reply_case("garbage=1", true);
-    assert_true(stats().conns_opened > before);
+    assert_true(tu_stats(client).conns_opened > before);
 }
 static void test_truncated(void **state) {
     bad_reply_case("truncate=1", false);
@@ -417,12 +344,12 @@ static void test_refuse(void **state) {
     aw_loop *old = loop;
     aw_error err;
     assert_int_equal(aw_libevent_attach(client, base, &loop, &err), AW_OK);
-    fault(0, "refuse=1");
+    tu_testd_fault(&srv, 0, "refuse=1");
     aw_policy p = on_master(0, 1000, 1);
     int rc = get_(&p, &k, &r);
     if (rc != AW_ERR_CONNECTION && rc != AW_ERR_NO_RESPONSE)
         fail_msg("refused: %s: %s", aw_status_name(rc), r.msg);
-    clear_fault(0);
+    tu_testd_clear_fault(&srv, 0);
     OK(get_(&p, &k, &r), &r);
     aw_loop_close(loop);
     loop = old;
@@ -434,24 +361,18 @@ static void test_blackhole(void **state) {
     aw_key k = key_on(0, 2, 3, "hole");
     res r;
     OK(put_(NULL, &k, &r), &r);
-    fault(0, "blackhole=1");
+    tu_testd_fault(&srv, 0, "blackhole=1");
     aw_policy p = on_master(0, 150, 0);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = tu_now_ms();
     assert_int_equal(get_(&p, &k, &r), AW_ERR_TIMEOUT);
     assert_true(r.at - t0 >= 145);
     static res rs[40];
-    aw_error err;
-    memset(rs, 0, sizeof rs);
-    for (int i = 0; i < 40; i++) {
-        assert_int_equal(aw_get_async(loop, &p, &k, NULL, 0, cb_record, &rs[i], &err), AW_OK);
-        outstanding++;
-    }
-    run_until(&outstanding, 3000);
+    get_many(&p, &k, rs, 40, 3000);
     for (int i = 0; i < 40; i++) {
         assert_int_equal(rs[i].calls, 1);
         assert_int_equal(rs[i].code, AW_ERR_TIMEOUT);
     }
-    clear_fault(0);
+    tu_testd_clear_fault(&srv, 0);
     p.total_timeout_ms = 1000;
     for (int i = 0; i < 5; i++)
         OK(get_(&p, &k, &r), &r);
@@ -463,51 +384,37 @@ static void test_error_rate_backoff(void **state) {
     aw_key k = key_on(0, 2, 4, "backoff");
     res r;
     OK(put_(NULL, &k, &r), &r);
-    static char hosts[128];
-    snprintf(hosts, sizeof hosts, "127.0.0.1:%u,127.0.0.1:%u", srv.ports[0], srv.ports[1]);
-    aw_config cfg;
-    aw_config_init(&cfg);
-    cfg.hosts = hosts;
-    cfg.tend_interval_ms = 50;
+    aw_config cfg = tu_client_config(&srv, 50);
     cfg.max_error_rate = 10;
     cfg.error_rate_window = 1;
-    aw_client *c;
-    aw_error err;
-    assert_int_equal(aw_client_new(&c, &cfg, &err), AW_OK);
-    aw_loop *old = loop;
-    assert_int_equal(aw_libevent_attach(c, base, &loop, &err), AW_OK);
-    fault(0, "truncate=1"); /* one error per reply */
+    aw_loop *old;
+    aw_client *c = side_client(&cfg, &old);
+    tu_testd_fault(&srv, 0, "truncate=1"); /* one error per reply */
     aw_policy p = on_master(0, 1000, 0);
     static res rs[30];
     bool backed_off = false;
-    uint64_t end = now_ms() + 3000;
-    while (!backed_off && now_ms() < end) {
-        memset(rs, 0, sizeof rs);
-        for (int i = 0; i < 30; i++) {
-            assert_int_equal(aw_get_async(loop, &p, &k, NULL, 0, cb_record, &rs[i], &err), AW_OK);
-            outstanding++;
-        }
-        run_until(&outstanding, 3000);
+    uint64_t end = tu_now_ms() + 3000;
+    while (!backed_off && tu_now_ms() < end) {
+        get_many(&p, &k, rs, 30, 3000);
         for (int i = 0; i < 30; i++) {
             if (rs[i].code == AW_ERR_MAX_ERROR_RATE)
                 backed_off = true;
             else
                 assert_int_equal(rs[i].code, AW_ERR_PROTO);
         }
-        sleep_ms(10);
+        tu_sleep_ms(10);
     }
     assert_true(backed_off);
-    clear_fault(0);
+    tu_testd_clear_fault(&srv, 0);
     /* Once a window passes quietly, the node is used again. */
     int rc = AW_ERR_MAX_ERROR_RATE;
-    end = now_ms() + 3000;
-    while (rc == AW_ERR_MAX_ERROR_RATE && now_ms() < end) {
-        sleep_ms(20);
+    end = tu_now_ms() + 3000;
+    while (rc == AW_ERR_MAX_ERROR_RATE && tu_now_ms() < end) {
+        tu_sleep_ms(20);
         rc = get_(&p, &k, &r);
     }
     assert_int_equal(rc, AW_OK);
-    aw_client_close(c);
-    loop = old;
+    side_client_close(c, old);
 }
 
 /* --- three nodes ------------------------------------------------------------------------- */
@@ -589,23 +496,23 @@ static void test_node_killed_under_load(void **state) {
     ld.wp0 = ld.wp;
     ld.wp0.max_retries = 0; /* fails when its node dies under it */
     ld.limit = 1 << 30;
-    aw_client_stats st0 = stats();
+    aw_client_stats st0 = tu_stats(client);
     for (int i = 0; i < 64; i++)
         load_next(&ld);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = tu_now_ms();
     bool killed = false, revived = false;
     int at_kill = 0;
-    while (now_ms() - t0 < 2500) {
+    while (tu_now_ms() - t0 < 2500) {
         event_base_loop(base, EVLOOP_ONCE);
-        uint64_t t = now_ms() - t0;
+        uint64_t t = tu_now_ms() - t0;
         if (!killed && t >= 300) {
-            ctl_avoiding(1, "testd-kill:node=1");
+            tu_testd_ctl(&srv, 2, "testd-kill:node=1");
             killed = true;
             at_kill = ld.submitted;
         }
         if (killed && !revived && t >= 1300) {
             assert_int_equal(aw_client_nodes(client, NULL, 0), 2);
-            ctl_avoiding(1, "testd-revive:node=1");
+            tu_testd_ctl(&srv, 2, "testd-revive:node=1");
             revived = true;
         }
     }
@@ -618,16 +525,13 @@ static void test_node_killed_under_load(void **state) {
     assert_true(ld.submitted > at_kill + 1000); /* the load kept flowing */
     print_message("    %d reads ok, %d writes ok, %d in doubt, %d refused; %llu retries\n",
                   ld.reads_ok, ld.writes_ok, ld.writes_in_doubt, ld.writes_unsent,
-                  (unsigned long long)(stats().retries - st0.retries));
-    for (int i = 0; i < 300 && aw_client_nodes(client, NULL, 0) != 3; i++)
-        sleep_ms(10);
-    assert_int_equal(aw_client_nodes(client, NULL, 0), 3);
-    aw_client_stats st1 = stats();
+                  (unsigned long long)(tu_stats(client).retries - st0.retries));
+    assert_int_equal(tu_wait_nodes(client, 3, 3000), 3);
+    aw_client_stats st1 = tu_stats(client);
     assert_true(st1.nodes_removed > st0.nodes_removed);
     assert_true(st1.nodes_added > st0.nodes_added);
     /* Node 1 is the master of its keys again, and serves them. */
-    for (int i = 0; i < 100 && stats().map_updates == st1.map_updates; i++)
-        sleep_ms(10);
+    tu_wait_map_update(client, st1.map_updates, 1000);
     aw_policy p = aw_policy_read();
     p.replica = AW_REPLICA_MASTER;
     p.max_retries = 0;
@@ -642,22 +546,20 @@ static void test_partition_moved(void **state) {
     res r;
     OK(put_(NULL, &k, &r), &r);
     uint32_t pid = aw_partition_id(k.digest);
-    aw_client_stats st0 = stats();
-    ctl_avoiding(0, "testd-move:partition=%u;master=2;replica=1", pid);
-    for (int i = 0; i < 300 && stats().map_updates == st0.map_updates; i++)
-        sleep_ms(10);
-    assert_true(stats().map_updates > st0.map_updates);
-    sleep_ms(50); /* every node's map re-read */
+    aw_client_stats st0 = tu_stats(client);
+    tu_testd_ctl(&srv, 1, "testd-move:partition=%u;master=2;replica=1", pid);
+    assert_true(tu_wait_map_update(client, st0.map_updates, 3000));
+    tu_sleep_ms(50); /* every node's map re-read */
     aw_policy p = aw_policy_read();
     p.replica = AW_REPLICA_MASTER;
     p.max_retries = 0;
-    fault(0, "garbage=1"); /* the old master: not asked any more */
+    tu_testd_fault(&srv, 0, "garbage=1"); /* the old master: not asked any more */
     OK(get_(&p, &k, &r), &r);
-    clear_fault(0);
-    fault(2, "garbage=1"); /* the new one */
+    tu_testd_clear_fault(&srv, 0);
+    tu_testd_fault(&srv, 2, "garbage=1"); /* the new one */
     assert_int_equal(get_(&p, &k, &r), AW_ERR_PROTO);
-    clear_fault(2);
-    ctl_avoiding(0, "testd-move:partition=%u;master=0;replica=1", pid);
+    tu_testd_clear_fault(&srv, 2);
+    tu_testd_ctl(&srv, 1, "testd-move:partition=%u;master=0;replica=1", pid);
 }
 
 /* --- 100,000 commands under random faults ------------------------------------------------- */
@@ -706,7 +608,7 @@ static void st_exists(const aw_error *err, bool ex, void *ud) { stress_done(err,
 
 static void stress_next(void) {
     if (S->closed || S->next >= STRESS_N || S->due >= STRESS_INFLIGHT ||
-        (uint64_t)S->next > (now_ms() - S->t0 + 1) * STRESS_PER_MS)
+        (uint64_t)S->next > (tu_now_ms() - S->t0 + 1) * STRESS_PER_MS)
         return;
     uintptr_t id = (uintptr_t)S->next++;
     unsigned rnd = (unsigned)rand_r(&S->seed);
@@ -753,30 +655,24 @@ static void *fault_thread(void *arg) {
     };
     int on = -1;
     while (!atomic_load(&S->done)) {
-        char cmd[128];
         if (on >= 0) {
-            snprintf(cmd, sizeof cmd, "testd-fault:node=%d\n", on);
-            free(tu_info(srv.ports[(on + 1) % 3], cmd));
+            free(tu_testd_send(&srv, (on + 1) % 3, "testd-fault:node=%d", on));
             on = -1;
         }
         unsigned r = (unsigned)rand_r(&seed);
         if (r % 2) {
             on = (int)(r / 2 % 3);
-            snprintf(cmd, sizeof cmd, "testd-fault:node=%d;%s\n", on,
-                     faults[r / 8 % (sizeof faults / sizeof *faults)]);
-            char *rep = tu_info(srv.ports[(on + 1) % 3], cmd);
+            const char *what = faults[r / 8 % (sizeof faults / sizeof *faults)];
+            char *rep = tu_testd_send(&srv, (on + 1) % 3, "testd-fault:node=%d;%s", on, what);
             if (getenv("STRESS_DEBUG"))
-                fprintf(stderr, "%s -> %s", cmd, rep ? rep : "(null)\n");
+                fprintf(stderr, "testd-fault:node=%d;%s -> %s", on, what, rep ? rep : "(null)\n");
             free(rep);
         }
-        sleep_ms(3 + (int)(r % 12));
+        tu_sleep_ms(3 + (int)(r % 12));
         atomic_fetch_add(&S->toggles, 1);
     }
-    if (on >= 0) {
-        char cmd[64];
-        snprintf(cmd, sizeof cmd, "testd-fault:node=%d\n", on);
-        free(tu_info(srv.ports[(on + 1) % 3], cmd));
-    }
+    if (on >= 0)
+        free(tu_testd_send(&srv, (on + 1) % 3, "testd-fault:node=%d", on));
     return NULL;
 }
 
@@ -800,20 +696,20 @@ static void test_stress_exactly_once(void **state) {
         S->pol[i].pool = i == 2 ? AW_POOL_FAIL : AW_POOL_WAIT;
         S->pol[i].replica = i == 1 ? AW_REPLICA_ANY : AW_REPLICA_SEQUENCE;
     }
-    aw_client_stats st0 = stats();
-    uint64_t t0 = now_ms();
+    aw_client_stats st0 = tu_stats(client);
+    uint64_t t0 = tu_now_ms();
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, fault_thread, NULL), 0);
     /* Paced over a few seconds, so that faults come and go many times
      * under it; the last couple of hundred are still in flight when the
      * loop is closed. */
-    S->t0 = now_ms();
+    S->t0 = tu_now_ms();
     S->close_at = 200;
     struct event *tick = event_new(base, -1, EV_PERSIST, stress_tick, NULL);
     struct timeval tv = {0, 1000};
     event_add(tick, &tv);
-    uint64_t end = now_ms() + 60000;
-    while (now_ms() < end && !(S->next >= STRESS_N && S->due <= S->close_at))
+    uint64_t end = tu_now_ms() + 60000;
+    while (tu_now_ms() < end && !(S->next >= STRESS_N && S->due <= S->close_at))
         event_base_loop(base, EVLOOP_ONCE);
     event_free(tick);
     int in_flight = S->due;
@@ -827,12 +723,12 @@ static void test_stress_exactly_once(void **state) {
     for (int i = 0; i < STRESS_N; i++)
         if (S->calls[i] != 1)
             fail_msg("command %d: %u callbacks", i, S->calls[i]);
-    aw_client_stats st1 = stats();
+    aw_client_stats st1 = tu_stats(client);
     assert_int_equal(st1.commands - st0.commands, STRESS_N);
     assert_true(S->by_code[4] >= in_flight); /* closing */
     print_message("    %llu ms, %d fault switches; ok %d, timeout %d, proto %d, net %d, "
                   "closing %d, server %d, other %d; retries %llu, conns %llu\n",
-                  (unsigned long long)(now_ms() - t0), atomic_load(&S->toggles), S->by_code[0], S->by_code[1], S->by_code[2], S->by_code[3], S->by_code[4],
+                  (unsigned long long)(tu_now_ms() - t0), atomic_load(&S->toggles), S->by_code[0], S->by_code[1], S->by_code[2], S->by_code[3], S->by_code[4],
                   S->by_code[5], S->by_code[6], (unsigned long long)(st1.retries - st0.retries),
                   (unsigned long long)(st1.conns_opened - st0.conns_opened));
     assert_true(S->by_code[0] > STRESS_N / 4); /* most of the time things work */

@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "aerowire/aerowire.h"
 #include "client/client_impl.h"
 #include "client/hosts.h"
+#include "support/client_fixture.h"
 #include "support/testd_proc.h"
 #include "support/testutil.h"
 
@@ -35,12 +35,7 @@ static int stop_testd(void **state) {
     return rc == 0 ? 0 : -1;
 }
 
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* A config for a testd: short timers so the suite stays fast. */
+/* A config for these seeds: short timers so the suite stays fast. */
 static aw_config test_config(const char *hosts) {
     aw_config cfg;
     aw_config_init(&cfg);
@@ -48,25 +43,6 @@ static aw_config test_config(const char *hosts) {
     cfg.tend_interval_ms = 50;
     cfg.connect_timeout_ms = 500;
     return cfg;
-}
-
-static void hosts_of(const tu_testd *srv, char *out, size_t cap) {
-    size_t n = 0;
-    out[0] = '\0';
-    for (int i = 0; i < srv->n_nodes; i++)
-        n += (size_t)snprintf(out + n, cap - n, "%s127.0.0.1:%u", i ? "," : "", srv->ports[i]);
-}
-
-/* Waits until the client sees `want` nodes (tends run every 50 ms). */
-static size_t wait_nodes(aw_client *c, size_t want, int ms) {
-    size_t n = 0;
-    for (int i = 0; i < ms / 10; i++) {
-        n = aw_client_nodes(c, NULL, 0);
-        if (n == want)
-            break;
-        sleep_ms(10);
-    }
-    return n;
 }
 
 /* A loopback port nothing listens on (bound, then closed). */
@@ -216,10 +192,8 @@ static void test_not_connected_allowed(void **state) {
     snprintf(hosts, sizeof hosts, "127.0.0.1:%u", dead_port());
     aw_config cfg = test_config(hosts);
     cfg.fail_if_not_connected = false;
-    aw_client *c = NULL;
+    aw_client *c = tu_client_new(&cfg);
     aw_error err;
-    if (aw_client_new(&c, &cfg, &err) != AW_OK)
-        fail_msg("%s", err.message);
     assert_int_equal(aw_client_nodes(c, NULL, 0), 0);
     aw_key key;
     aw_key_init_str(&key, "test", "s", "k", NULL);
@@ -243,13 +217,9 @@ static void test_not_connected_allowed(void **state) {
 static void test_one_node(void **state) {
     (void)state;
     assert_int_equal(tu_testd_start(&t, NULL), 0);
-    char hosts[64];
-    hosts_of(&t, hosts, sizeof hosts);
-    aw_config cfg = test_config(hosts);
-    aw_client *c = NULL;
+    aw_config cfg = test_config(tu_testd_hosts(&t));
+    aw_client *c = tu_client_new(&cfg);
     aw_error err;
-    if (aw_client_new(&c, &cfg, &err) != AW_OK)
-        fail_msg("%s", err.message);
     char ids[4][20];
     assert_int_equal(aw_client_nodes(c, ids, 4), 1);
     assert_true(strlen(ids[0]) > 0);
@@ -286,7 +256,7 @@ static void test_one_node(void **state) {
         assert_int_equal(aw_put(c, NULL, &key, &bin, 1, &err), AW_OK);
     bool ex;
     assert_int_equal(aw_exists(c, NULL, &key, &ex, &err), AW_OK);
-    sleep_ms(120);
+    tu_sleep_ms(120);
     aw_client_stats st;
     aw_client_get_stats(c, &st);
     assert_int_equal(st.commands, 6);
@@ -325,15 +295,13 @@ static void test_three_nodes(void **state) {
     char hosts[64];
     snprintf(hosts, sizeof hosts, "127.0.0.1:%u", t.ports[1]);
     aw_config cfg = test_config(hosts);
-    aw_client *c = NULL;
-    aw_error err;
-    if (aw_client_new(&c, &cfg, &err) != AW_OK)
-        fail_msg("%s", err.message);
-    assert_int_equal(wait_nodes(c, 3, 2000), 3);
+    aw_client *c = tu_client_new(&cfg);
+    assert_int_equal(tu_wait_nodes(c, 3, 2000), 3);
     char ids[3][20];
     assert_int_equal(aw_client_nodes(c, ids, 2), 3); /* the count, even past cap */
 
     info_seen seen = {0};
+    aw_error err;
     if (aw_info_all(c, "node", 1000, on_info, &seen, &err) != AW_OK)
         fail_msg("%s", err.message);
     assert_int_equal(seen.calls, 3);
@@ -352,9 +320,7 @@ static void test_cluster_name(void **state) {
     (void)state;
     const char *args[] = {"--cluster-name", "alpha", NULL};
     assert_int_equal(tu_testd_start(&t, args), 0);
-    char hosts[64];
-    hosts_of(&t, hosts, sizeof hosts);
-    aw_config cfg = test_config(hosts);
+    aw_config cfg = test_config(tu_testd_hosts(&t));
     aw_client *c = NULL;
     aw_error err;
     cfg.cluster_name = "beta";
@@ -362,8 +328,7 @@ static void test_cluster_name(void **state) {
     assert_null(c);
     assert_non_null(strstr(err.message, "beta"));
     cfg.cluster_name = "alpha";
-    if (aw_client_new(&c, &cfg, &err) != AW_OK)
-        fail_msg("%s", err.message);
+    c = tu_client_new(&cfg);
     assert_int_equal(aw_client_nodes(c, NULL, 0), 1);
     aw_client_close(c);
 }
@@ -372,17 +337,13 @@ static void test_cluster_name(void **state) {
 static void test_zero_config_defaults(void **state) {
     (void)state;
     assert_int_equal(tu_testd_start(&t, NULL), 0);
-    char hosts[64];
-    hosts_of(&t, hosts, sizeof hosts);
+    const char *hosts = tu_testd_hosts(&t);
     aw_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.hosts = hosts;
     cfg.read_policy = aw_policy_read();
     cfg.write_policy = aw_policy_write();
-    aw_client *c = NULL;
-    aw_error err;
-    if (aw_client_new(&c, &cfg, &err) != AW_OK)
-        fail_msg("%s", err.message);
+    aw_client *c = tu_client_new(&cfg);
     assert_int_equal(c->cfg.connect_timeout_ms, 1000);
     assert_int_equal(c->cfg.tend_interval_ms, 1000);
     assert_int_equal(c->cfg.max_conns_per_node, 100);
@@ -400,9 +361,7 @@ static void test_zero_config_defaults(void **state) {
 static void test_new_out_of_memory(void **state) {
     (void)state;
     assert_int_equal(tu_testd_start(&t, NULL), 0);
-    char hosts[64];
-    hosts_of(&t, hosts, sizeof hosts);
-    aw_config cfg = test_config(hosts);
+    aw_config cfg = test_config(tu_testd_hosts(&t));
     long n;
     int unexplained = 0;
     for (n = 1; n < 1000; n++) {

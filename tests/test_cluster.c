@@ -21,6 +21,7 @@
 #include "cluster/partition_map.h"
 #include "proto/info.h"
 #include "proto/mem.h"
+#include "support/client_fixture.h"
 #include "support/testd_proc.h"
 #include "support/testutil.h"
 
@@ -93,12 +94,6 @@ static char *server_value(uint16_t port, const char *name) {
     return out;
 }
 
-static void control(const tu_testd *t, int via, const char *cmd) {
-    char *ok = server_value(t->ports[via], cmd);
-    assert_string_equal(ok, "ok");
-    free(ok);
-}
-
 /* A loopback port nothing listens on (bound, read, released). */
 static uint16_t free_port(void) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -152,6 +147,51 @@ static void node_names(const tu_testd *t, char names[][AW_NODE_NAME_MAX + 1]) {
         snprintf(names[i], AW_NODE_NAME_MAX + 1, "%s", id);
         free(id);
     }
+}
+
+/* Starts aw-testd with args (see start_testd), fills names with its nodes'
+ * names when names is not NULL, and returns quick_config for its first node. */
+static aw_cluster_config start_config(tu_testd *t, const char *const *args,
+                                      char names[][AW_NODE_NAME_MAX + 1]) {
+    start_testd(t, args);
+    if (names)
+        node_names(t, names);
+    return quick_config(t->ports[0]);
+}
+
+/* Frees the cluster, then stops its server, which must exit cleanly. */
+static void free_cluster_and_stop(aw_cluster *c, tu_testd *t) {
+    aw_cluster_free(c);
+    assert_int_equal(stop_testd(t), 0);
+}
+
+/* Waits until n more tend rounds than now have run; wakes the tender
+ * first (aw_cluster_tend_now) when wake is set. */
+static void wait_tends(aw_cluster *c, uint64_t n, bool wake) {
+    aw_cluster_counters *cnt = aw_cluster_counters_of(c);
+    uint64_t tends = atomic_load(&cnt->tends);
+    if (wake)
+        aw_cluster_tend_now(c);
+    while (atomic_load(&cnt->tends) < tends + n)
+        usleep(2000);
+}
+
+/* A connection from n's pool (or a new one), within 500 ms and without
+ * waiting for a free place; fails the test when there is none. */
+static int lend(aw_node *n) {
+    int fd;
+    aw_error err;
+    tu_check(aw_node_conn_get(n, aw_now_ms() + 500, false, &fd, &err), &err, "aw_node_conn_get");
+    return fd;
+}
+
+/* The node of v at 127.0.0.1:port (asserted present). */
+static aw_node *node_at(aw_cluster_view *v, uint16_t port) {
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", port);
+    aw_node *n = aw_view_find_node(v, addr);
+    assert_non_null(n);
+    return n;
 }
 
 /* --- partition tables on their own ------------------------------------------------ */
@@ -227,8 +267,7 @@ static void test_pmap_parse_rejects_garbage(void **state) {
 static void test_single_node(void **state) {
     (void)state;
     tu_testd t;
-    start_testd(&t, NULL);
-    aw_cluster_config cfg = quick_config(t.ports[0]);
+    aw_cluster_config cfg = start_config(&t, NULL, NULL);
     aw_cluster *c = new_cluster(&cfg);
 
     aw_cluster_view *v = aw_cluster_view_acquire(c);
@@ -272,8 +311,7 @@ static void test_single_node(void **state) {
     assert_int_equal(atomic_load(&cnt->map_updates), 1);
     assert_int_equal(aw_cluster_config_of(c)->tend_interval_ms, 50);
 
-    aw_cluster_free(c);
-    assert_int_equal(stop_testd(&t), 0);
+    free_cluster_and_stop(c, &t);
 }
 
 /* --- three nodes --------------------------------------------------------------------- */
@@ -283,10 +321,8 @@ static const char *const THREE[] = {"--nodes", "3", NULL};
 static void test_three_nodes_discovered(void **state) {
     (void)state;
     tu_testd t;
-    start_testd(&t, THREE);
     char names[3][AW_NODE_NAME_MAX + 1];
-    node_names(&t, names);
-    aw_cluster_config cfg = quick_config(t.ports[0]); /* only the first node as seed */
+    aw_cluster_config cfg = start_config(&t, THREE, names); /* only the first node as seed */
     aw_cluster *c = new_cluster(&cfg);
 
     /* All three are known when aw_cluster_new returns. */
@@ -320,8 +356,7 @@ static void test_three_nodes_discovered(void **state) {
                          tab->owners[0][p] == aw_view_find_node(v, names[1]));
     aw_cluster_view_release(v);
 
-    aw_cluster_free(c);
-    assert_int_equal(stop_testd(&t), 0);
+    free_cluster_and_stop(c, &t);
 }
 
 typedef struct removal {
@@ -359,10 +394,8 @@ static bool back_to_three(const aw_cluster_view *v, void *arg) {
 static void test_kill_and_revive(void **state) {
     (void)state;
     tu_testd t;
-    start_testd(&t, THREE);
     char names[3][AW_NODE_NAME_MAX + 1];
-    node_names(&t, names);
-    aw_cluster_config cfg = quick_config(t.ports[0]);
+    aw_cluster_config cfg = start_config(&t, THREE, names);
     aw_cluster *c = new_cluster(&cfg);
 
     aw_cluster_view *before = aw_cluster_view_acquire(c);
@@ -374,7 +407,7 @@ static void test_kill_and_revive(void **state) {
     aw_free(reply); /* leaves a pooled connection the kill will close */
 
     uint64_t killed_at = aw_now_ms();
-    control(&t, 0, "testd-kill:node=1");
+    tu_testd_ctl(&t, 0, "testd-kill:node=1");
     removal r = {names[1], names};
     assert_true(wait_for_view(c, removed_and_remapped, &r, 2000));
     /* Removed in the round that first saw it fail, not after 5 failures. */
@@ -392,7 +425,7 @@ static void test_kill_and_revive(void **state) {
                      AW_ERR_INVALID_NODE);
     aw_cluster_view_release(before); /* the last hold on the removed node */
 
-    control(&t, 0, "testd-revive:node=1");
+    tu_testd_ctl(&t, 0, "testd-revive:node=1");
     assert_true(wait_for_view(c, back_to_three, &r, 2000));
     aw_cluster_view *after = aw_cluster_view_acquire(c);
     assert_testd_layout(aw_view_table(after, "test"), names, 3);
@@ -400,21 +433,18 @@ static void test_kill_and_revive(void **state) {
     aw_cluster_view_release(after);
     assert_int_equal(atomic_load(&aw_cluster_counters_of(c)->nodes_added), 4);
 
-    aw_cluster_free(c);
-    assert_int_equal(stop_testd(&t), 0);
+    free_cluster_and_stop(c, &t);
 }
 
 /* With a long interval, only aw_cluster_tend_now makes the removal quick. */
 static void test_tend_now_wakes_the_tender(void **state) {
     (void)state;
     tu_testd t;
-    start_testd(&t, THREE);
     char names[3][AW_NODE_NAME_MAX + 1];
-    node_names(&t, names);
-    aw_cluster_config cfg = quick_config(t.ports[0]);
+    aw_cluster_config cfg = start_config(&t, THREE, names);
     cfg.tend_interval_ms = 60000;
     aw_cluster *c = new_cluster(&cfg);
-    control(&t, 0, "testd-kill:node=2");
+    tu_testd_ctl(&t, 0, "testd-kill:node=2");
     removal r = {names[2], names};
     assert_false(wait_for_view(c, removed_and_remapped, &r, 150));
     aw_cluster_tend_now(c);
@@ -441,10 +471,8 @@ static bool partition_moved(const aw_cluster_view *v, void *arg) {
 static void test_move_partition(void **state) {
     (void)state;
     tu_testd t;
-    start_testd(&t, THREE);
     char names[3][AW_NODE_NAME_MAX + 1];
-    node_names(&t, names);
-    aw_cluster_config cfg = quick_config(t.ports[0]);
+    aw_cluster_config cfg = start_config(&t, THREE, names);
     aw_cluster *c = new_cluster(&cfg);
     /* Partition 7 starts on 7 % 3 = 1 (replica 2). */
     moved m = {7, names[1], names[2]};
@@ -453,7 +481,7 @@ static void test_move_partition(void **state) {
     uint64_t version = v->version;
     aw_cluster_view_release(v);
 
-    control(&t, 2, "testd-move:partition=7;master=0;replica=1");
+    tu_testd_ctl(&t, 2, "testd-move:partition=7;master=0;replica=1");
     m = (moved){7, names[0], names[1]};
     assert_true(wait_for_view(c, partition_moved, &m, 2000));
     assert_true(aw_cluster_view_version(c) > version);
@@ -463,8 +491,7 @@ static void test_move_partition(void **state) {
     assert_string_equal(tab->owners[0][8]->name, names[2]); /* neighbours untouched */
     aw_cluster_view_release(v);
 
-    aw_cluster_free(c);
-    assert_int_equal(stop_testd(&t), 0);
+    free_cluster_and_stop(c, &t);
 }
 
 /* A node sending garbage or stalling during tending is survived, and comes
@@ -472,32 +499,25 @@ static void test_move_partition(void **state) {
 static void test_misbehaving_node(void **state) {
     (void)state;
     tu_testd t;
-    start_testd(&t, THREE);
     char names[3][AW_NODE_NAME_MAX + 1];
-    node_names(&t, names);
-    aw_cluster_config cfg = quick_config(t.ports[0]);
+    aw_cluster_config cfg = start_config(&t, THREE, names);
     cfg.connect_timeout_ms = 100;
     aw_cluster *c = new_cluster(&cfg);
-    aw_cluster_counters *cnt = aw_cluster_counters_of(c);
-    const char *faults[] = {"testd-fault:node=1;garbage=1", "testd-fault:node=1;truncate=1",
-                            "testd-fault:node=1;oversize=1", "testd-fault:node=1;blackhole=1",
-                            "testd-fault:node=1;drop-after=10"};
+    const char *faults[] = {"garbage=1", "truncate=1", "oversize=1", "blackhole=1",
+                            "drop-after=10"};
     for (size_t i = 0; i < sizeof faults / sizeof *faults; i++) {
-        control(&t, 0, faults[i]);
-        uint64_t tends = atomic_load(&cnt->tends);
-        while (atomic_load(&cnt->tends) < tends + 4)
-            usleep(10000);
+        tu_testd_ctl(&t, 0, "testd-fault:node=1;%s", faults[i]);
+        wait_tends(c, 4, false);
         /* Still listed by its peers: kept, as the official client does. */
         size_t three = 3;
         assert_true(wait_for_view(c, has_n_nodes, &three, 10));
     }
-    control(&t, 0, "testd-fault:node=1");
+    tu_testd_ctl(&t, 0, "testd-fault:node=1");
     /* Force a map change so the healed node must answer `replicas` again. */
-    control(&t, 0, "testd-move:partition=9;master=1;replica=2");
+    tu_testd_ctl(&t, 0, "testd-move:partition=9;master=1;replica=2");
     moved m = {9, names[1], names[2]};
     assert_true(wait_for_view(c, partition_moved, &m, 2000));
-    aw_cluster_free(c);
-    assert_int_equal(stop_testd(&t), 0);
+    free_cluster_and_stop(c, &t);
 }
 
 /* Every allocation from the Nth on fails: aw_cluster_new either succeeds
@@ -506,8 +526,7 @@ static void test_misbehaving_node(void **state) {
 static void test_new_out_of_memory(void **state) {
     (void)state;
     tu_testd t;
-    start_testd(&t, THREE);
-    aw_cluster_config cfg = quick_config(t.ports[0]);
+    aw_cluster_config cfg = start_config(&t, THREE, NULL);
     cfg.tend_interval_ms = 60000; /* the tend thread must not allocate meanwhile */
     long n;
     int failures = 0;
@@ -577,8 +596,7 @@ static void test_cluster_name(void **state) {
     (void)state;
     tu_testd t;
     const char *args[] = {"--cluster-name", "blue", NULL};
-    start_testd(&t, args);
-    aw_cluster_config cfg = quick_config(t.ports[0]);
+    aw_cluster_config cfg = start_config(&t, args, NULL);
     cfg.cluster_name = "green";
     aw_cluster *c = NULL;
     aw_error err;
@@ -592,8 +610,7 @@ static void test_cluster_name(void **state) {
     aw_cluster_view *v = aw_cluster_view_acquire(c);
     assert_int_equal(v->n_nodes, 1);
     aw_cluster_view_release(v);
-    aw_cluster_free(c);
-    assert_int_equal(stop_testd(&t), 0);
+    free_cluster_and_stop(c, &t);
 }
 
 static void test_late_server_found(void **state) {
@@ -627,8 +644,7 @@ static void test_late_server_found(void **state) {
     assert_true(wait_for_view(c, has_n_nodes, &none, 2000));
     start_testd(&t, args);
     assert_true(wait_for_view(c, has_n_nodes, &one, 2000));
-    aw_cluster_free(c);
-    assert_int_equal(stop_testd(&t), 0);
+    free_cluster_and_stop(c, &t);
 }
 
 /* --- the sync pool ---------------------------------------------------------------------- */
@@ -656,11 +672,7 @@ static int pool_teardown(void **state) {
 
 static aw_node *pool_node(aw_cluster_view **v) {
     *v = aw_cluster_view_acquire(pool_cluster);
-    char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%u", pool_server.ports[0]);
-    aw_node *n = aw_view_find_node(*v, addr);
-    assert_non_null(n);
-    return n;
+    return node_at(*v, pool_server.ports[0]);
 }
 
 /* Asks `node` on fd directly: the socket really talks to the server. */
@@ -682,16 +694,15 @@ static void test_pool_reuse_and_limits(void **state) {
     (void)state;
     aw_cluster_view *v;
     aw_node *n = pool_node(&v);
-    aw_error err;
-    int a, b, x;
-    assert_int_equal(aw_node_conn_get(n, aw_now_ms() + 500, false, &a, &err), AW_OK);
+    int a = lend(n);
     assert_fd_works(a, n);
     aw_node_conn_put(n, a, true);
-    assert_int_equal(aw_node_conn_get(n, aw_now_ms() + 500, false, &x, &err), AW_OK);
+    int x = lend(n);
     assert_int_equal(x, a); /* the idle one back, not a new one */
-    assert_int_equal(aw_node_conn_get(n, aw_now_ms() + 500, false, &b, &err), AW_OK);
+    int b = lend(n);
     assert_int_not_equal(a, b);
 
+    aw_error err;
     /* At the maximum: fail fast, or wait until the deadline. */
     assert_int_equal(aw_node_conn_get(n, aw_now_ms() + 500, false, &x, &err),
                      AW_ERR_NO_MORE_CONNECTIONS);
@@ -707,7 +718,7 @@ static void test_pool_reuse_and_limits(void **state) {
     uint64_t closed = atomic_load(&cnt->conns_closed);
     aw_node_conn_put(n, b, false);
     assert_int_equal(atomic_load(&cnt->conns_closed), closed + 1);
-    assert_int_equal(aw_node_conn_get(n, aw_now_ms() + 500, false, &b, &err), AW_OK);
+    b = lend(n);
     assert_fd_works(b, n);
     aw_node_conn_put(n, a, true);
     aw_node_conn_put(n, b, true);
@@ -730,14 +741,14 @@ static void test_pool_wait_gets_returned_socket(void **state) {
     (void)state;
     aw_cluster_view *v;
     aw_node *n = pool_node(&v);
-    aw_error err;
-    int a, b, x;
-    assert_int_equal(aw_node_conn_get(n, aw_now_ms() + 500, false, &a, &err), AW_OK);
-    assert_int_equal(aw_node_conn_get(n, aw_now_ms() + 500, false, &b, &err), AW_OK);
+    int a = lend(n);
+    int b = lend(n);
     giver g = {n, a};
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, give_back_later, &g), 0);
     uint64_t t0 = aw_now_ms();
+    int x;
+    aw_error err;
     assert_int_equal(aw_node_conn_get(n, t0 + 2000, true, &x, &err), AW_OK);
     assert_true(aw_now_ms() - t0 >= 40);
     assert_true(aw_now_ms() - t0 < 1000);
@@ -754,18 +765,16 @@ static void test_pool_replaces_closed_idle_socket(void **state) {
     (void)state;
     aw_cluster_view *v;
     aw_node *n = pool_node(&v);
-    aw_error err;
-    int a, b, x;
-    assert_int_equal(aw_node_conn_get(n, aw_now_ms() + 500, false, &a, &err), AW_OK);
-    assert_int_equal(aw_node_conn_get(n, aw_now_ms() + 500, false, &b, &err), AW_OK);
+    int a = lend(n);
+    int b = lend(n);
     aw_node_conn_put(n, b, true);
     aw_node_conn_put(n, a, true);
-    control(&pool_server, 1, "testd-kill:node=0");
-    control(&pool_server, 1, "testd-revive:node=0");
+    tu_testd_ctl(&pool_server, 1, "testd-kill:node=0");
+    tu_testd_ctl(&pool_server, 1, "testd-revive:node=0");
     usleep(20000); /* the FINs arrive */
     aw_cluster_counters *cnt = aw_cluster_counters_of(pool_cluster);
     uint64_t opened = atomic_load(&cnt->conns_opened), closed = atomic_load(&cnt->conns_closed);
-    assert_int_equal(aw_node_conn_get(n, aw_now_ms() + 500, false, &x, &err), AW_OK);
+    int x = lend(n);
     assert_fd_works(x, n);
     /* Both idle sockets were dead: both closed, one new one opened. */
     assert_int_equal(atomic_load(&cnt->conns_closed), closed + 2);
@@ -796,11 +805,8 @@ static void test_info_round_trip(void **state) {
 static void test_info_to_killed_node(void **state) {
     (void)state;
     aw_cluster_view *v = aw_cluster_view_acquire(pool_cluster);
-    char addr[64];
-    snprintf(addr, sizeof addr, "127.0.0.1:%u", pool_server.ports[1]);
-    aw_node *n = aw_view_find_node(v, addr);
-    assert_non_null(n);
-    control(&pool_server, 0, "testd-kill:node=1");
+    aw_node *n = node_at(v, pool_server.ports[1]);
+    tu_testd_ctl(&pool_server, 0, "testd-kill:node=1");
     char *reply = NULL;
     aw_error err;
     int rc = aw_cluster_info(pool_cluster, n, "node", aw_now_ms() + 300, &reply, &err);
@@ -808,7 +814,7 @@ static void test_info_to_killed_node(void **state) {
     assert_null(reply);
     assert_non_null(strstr(err.message, n->name));
     assert_non_null(strstr(err.message, "refused"));
-    control(&pool_server, 0, "testd-revive:node=1");
+    tu_testd_ctl(&pool_server, 0, "testd-revive:node=1");
     aw_cluster_view_release(v);
 }
 
@@ -817,15 +823,12 @@ static void test_info_to_killed_node(void **state) {
 static void test_view_outlives_cluster(void **state) {
     (void)state;
     tu_testd t;
-    start_testd(&t, THREE);
-    aw_cluster_config cfg = quick_config(t.ports[0]);
+    aw_cluster_config cfg = start_config(&t, THREE, NULL);
     aw_cluster *c = new_cluster(&cfg);
     aw_cluster_view *v = aw_cluster_view_acquire(c);
     aw_node *held = v->nodes[1];
     aw_node_retain(held);
-    int fd;
-    aw_error err;
-    assert_int_equal(aw_node_conn_get(held, aw_now_ms() + 500, false, &fd, &err), AW_OK);
+    int fd = lend(held);
     aw_cluster_free(c);
 
     assert_int_equal(v->n_nodes, 3);
@@ -835,6 +838,7 @@ static void test_view_outlives_cluster(void **state) {
     }
     assert_non_null(aw_view_table(v, "test")->owners[0][100]);
     aw_node_conn_put(held, fd, true); /* closed, not pooled: the node is gone */
+    aw_error err;
     assert_int_equal(aw_node_conn_get(held, aw_now_ms() + 100, true, &fd, &err),
                      AW_ERR_INVALID_NODE);
     aw_cluster_view_release(v);
@@ -846,18 +850,15 @@ static void test_view_outlives_cluster(void **state) {
 static void test_idle_sockets_reaped(void **state) {
     (void)state;
     tu_testd t;
-    start_testd(&t, NULL);
-    aw_cluster_config cfg = quick_config(t.ports[0]);
+    aw_cluster_config cfg = start_config(&t, NULL, NULL);
     cfg.idle_timeout_ms = 100;
     cfg.tend_interval_ms = 20;
     aw_cluster *c = new_cluster(&cfg);
     aw_cluster_view *v = aw_cluster_view_acquire(c);
     aw_node *n = v->nodes[0];
     aw_cluster_counters *cnt = aw_cluster_counters_of(c);
-    aw_error err;
-    int a, b;
-    assert_int_equal(aw_node_conn_get(n, aw_now_ms() + 500, false, &a, &err), AW_OK);
-    assert_int_equal(aw_node_conn_get(n, aw_now_ms() + 500, false, &b, &err), AW_OK);
+    int a = lend(n);
+    int b = lend(n);
     uint64_t closed = atomic_load(&cnt->conns_closed);
     aw_node_conn_put(n, a, true);
     usleep(150000);
@@ -875,8 +876,7 @@ static void test_idle_sockets_reaped(void **state) {
         usleep(5000);
     assert_int_equal(atomic_load(&cnt->conns_closed), closed + 2);
     aw_cluster_view_release(v);
-    aw_cluster_free(c);
-    assert_int_equal(stop_testd(&t), 0);
+    free_cluster_and_stop(c, &t);
 }
 
 /* Readers route while the tender keeps swapping views in (run under TSan). */
@@ -909,8 +909,7 @@ static void *read_views(void *arg) {
 static void test_readers_race_the_tender(void **state) {
     (void)state;
     tu_testd t;
-    start_testd(&t, THREE);
-    aw_cluster_config cfg = quick_config(t.ports[0]);
+    aw_cluster_config cfg = start_config(&t, THREE, NULL);
     cfg.tend_interval_ms = 5;
     aw_cluster *c = new_cluster(&cfg);
     atomic_bool stop = false;
@@ -922,14 +921,12 @@ static void test_readers_race_the_tender(void **state) {
     }
     uint64_t version = aw_cluster_view_version(c);
     for (int i = 0; i < 10; i++) {
-        char cmd[64];
-        snprintf(cmd, sizeof cmd, "testd-move:partition=%d;master=%d;replica=%d", i * 11, i % 3,
-                 (i + 1) % 3);
-        control(&t, 0, cmd);
+        tu_testd_ctl(&t, 0, "testd-move:partition=%d;master=%d;replica=%d", i * 11, i % 3,
+                     (i + 1) % 3);
         if (i == 4)
-            control(&t, 0, "testd-kill:node=2");
+            tu_testd_ctl(&t, 0, "testd-kill:node=2");
         if (i == 7)
-            control(&t, 0, "testd-revive:node=2");
+            tu_testd_ctl(&t, 0, "testd-revive:node=2");
         usleep(20000);
     }
     atomic_store(&stop, true);
@@ -938,8 +935,7 @@ static void test_readers_race_the_tender(void **state) {
         assert_true(r[i].views > 0);
     }
     assert_true(aw_cluster_view_version(c) >= version + 5);
-    aw_cluster_free(c);
-    assert_int_equal(stop_testd(&t), 0);
+    free_cluster_and_stop(c, &t);
 }
 
 /* --- error-rate back-off -------------------------------------------------------------------- */
@@ -947,29 +943,21 @@ static void test_readers_race_the_tender(void **state) {
 static void test_error_rate_backoff(void **state) {
     (void)state;
     tu_testd t;
-    start_testd(&t, NULL);
-    aw_cluster_config cfg = quick_config(t.ports[0]);
+    aw_cluster_config cfg = start_config(&t, NULL, NULL);
     cfg.max_error_rate = 3;
     cfg.error_rate_window = 1;
     cfg.tend_interval_ms = 60000;
     aw_cluster *c = new_cluster(&cfg);
     aw_cluster_view *v = aw_cluster_view_acquire(c);
     aw_node *n = v->nodes[0];
-    aw_cluster_counters *cnt = aw_cluster_counters_of(c);
     for (int i = 0; i < 4; i++)
         aw_node_add_error(n);
-    uint64_t tends = atomic_load(&cnt->tends);
-    aw_cluster_tend_now(c);
-    while (atomic_load(&cnt->tends) < tends + 1)
-        usleep(2000);
+    wait_tends(c, 1, true);
     assert_true(aw_node_backed_off(n));
-    aw_cluster_tend_now(c);
-    while (atomic_load(&cnt->tends) < tends + 2)
-        usleep(2000);
+    wait_tends(c, 1, true);
     assert_false(aw_node_backed_off(n));
     aw_cluster_view_release(v);
-    aw_cluster_free(c);
-    assert_int_equal(stop_testd(&t), 0);
+    free_cluster_and_stop(c, &t);
 }
 
 int main(void) {

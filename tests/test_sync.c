@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cmocka.h>
 
 #include "aerowire/aerowire.h"
 #include "client/client_impl.h"
+#include "support/client_fixture.h"
 #include "support/testd_proc.h"
 
 static tu_testd srv;
@@ -25,107 +25,31 @@ static aw_client *client;
 
 /* --- helpers ---------------------------------------------------------------- */
 
-static void sleep_ms(int ms) {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
+static aw_key key_of(const char *name) { return tu_key("test", "sync", name); }
 
-/* A testd-* control command sent to a live node; asserts "ok". */
-static void ctl(int via, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ctl(int via, const char *fmt, ...) {
-    char cmd[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strcat(cmd, "\n");
-    char *r = tu_info(srv.ports[via], cmd);
-    if (!r || !strstr(r, "\tok"))
-        fail_msg("%s -> %s", cmd, r ? r : "(no reply)");
-    free(r);
-}
-
-static void fault(int node, const char *what) { ctl(0, "testd-fault:node=%d;%s", node, what); }
-static void clear_fault(int node) { ctl(0, "testd-fault:node=%d", node); }
-
-static aw_key key_of(const char *name) {
-    aw_key k;
-    assert_int_equal(aw_key_init_str(&k, "test", "sync", name, NULL), AW_OK);
-    return k;
-}
-
-/* The i-th key whose partition prefers node `node` of n (testd: p mod n). */
+/* The i-th key whose partition prefers node `node` of n. */
 static aw_key key_on(int node, int n, int i, const char *tag) {
-    char name[64];
-    for (int j = 0;; j++) {
-        snprintf(name, sizeof name, "%s-%d", tag, j);
-        aw_key k = key_of(name);
-        if ((int)(aw_partition_id(k.digest) % (uint32_t)n) == node && i-- == 0)
-            return k;
-    }
+    return tu_key_on("test", "sync", node, n, i, tag);
 }
 
-static void check(int rc, const aw_error *err, const char *what) {
-    if (rc != AW_OK)
-        fail_msg("%s: %s (%d): %s", what, aw_status_name(rc), rc, err->message);
-}
-
-static aw_client_stats stats(void) {
-    aw_client_stats st;
-    aw_client_get_stats(client, &st);
-    return st;
-}
-
+/* The suite's config: tends every 100 ms, connects within 1 s. */
 static aw_config test_config(void) {
-    static char hosts[256];
-    size_t n = 0;
-    for (int i = 0; i < srv.n_nodes; i++)
-        n += (size_t)snprintf(hosts + n, sizeof hosts - n, "%s127.0.0.1:%u", i ? "," : "",
-                              srv.ports[i]);
-    aw_config cfg;
-    aw_config_init(&cfg);
-    cfg.hosts = hosts;
-    cfg.tend_interval_ms = 100;
+    aw_config cfg = tu_client_config(&srv, 100);
     cfg.connect_timeout_ms = 1000;
     return cfg;
 }
 
-static size_t wait_nodes(size_t want, int ms) {
-    size_t n = 0;
-    for (int i = 0; i < ms / 10; i++) {
-        if ((n = aw_client_nodes(client, NULL, 0)) == want)
-            break;
-        sleep_ms(10);
-    }
-    return n;
-}
-
-/* Waits for the client to rebuild its maps after a change in the server. */
-static void wait_map_update(uint64_t before) {
-    for (int i = 0; i < 300 && stats().map_updates == before; i++)
-        sleep_ms(10);
-    assert_true(stats().map_updates > before);
-}
-
 static int start(int nodes) {
-    char n[8];
-    snprintf(n, sizeof n, "%d", nodes);
-    const char *args[] = {"--nodes", n, NULL};
-    if (tu_testd_start(&srv, args) != 0)
+    if (tu_testd_start_nodes(&srv, nodes, NULL) != 0)
         return -1;
     aw_config cfg = test_config();
-    aw_error err;
-    if (aw_client_new(&client, &cfg, &err) != AW_OK) {
-        fprintf(stderr, "aw_client_new: %s\n", err.message);
-        return -1;
-    }
-    return 0;
+    return tu_client_setup(&client, &cfg);
 }
 static int start_one(void **state) { return start(1); }
 static int start_three(void **state) {
     if (start(3) != 0)
         return -1;
-    return wait_nodes(3, 3000) == 3 ? 0 : -1;
+    return tu_wait_nodes(client, 3, 3000) == 3 ? 0 : -1;
 }
 static int stop(void **state) {
     aw_client_close(client);
@@ -137,20 +61,16 @@ static int stop(void **state) {
  * has seen the node answer again (faults apply to its info replies too,
  * and a node failing several tends in a row is dropped). */
 static void settle(int node) {
-    clear_fault(node);
-    uint64_t tends = stats().tends;
-    for (int i = 0; i < 300 && stats().tends < tends + 2; i++)
-        sleep_ms(10);
-    assert_int_equal(wait_nodes((size_t)srv.n_nodes, 3000), srv.n_nodes);
+    tu_testd_clear_fault(&srv, node);
+    uint64_t tends = tu_stats(client).tends;
+    for (int i = 0; i < 300 && tu_stats(client).tends < tends + 2; i++)
+        tu_sleep_ms(10);
+    assert_int_equal(tu_wait_nodes(client, (size_t)srv.n_nodes, 3000), srv.n_nodes);
 }
 
 /* After a fault test, whatever happened: no node keeps a fault. */
 static int clear_faults(void **state) {
-    for (int n = 0; n < srv.n_nodes; n++) {
-        char cmd[64];
-        snprintf(cmd, sizeof cmd, "testd-fault:node=%d\n", n);
-        free(tu_info(srv.ports[0], cmd));
-    }
+    tu_testd_clear_faults(&srv);
     return 0;
 }
 
@@ -197,7 +117,7 @@ static void test_null_args(void **state) {
 static void test_bad_bin_name(void **state) {
     aw_key k = key_of("bad-name");
     aw_error err;
-    uint64_t before = stats().commands;
+    uint64_t before = tu_stats(client).commands;
     aw_bin bin = {"sixteen-bytes-xx", aw_value_int(1)};
     assert_int_equal(aw_put(client, NULL, &k, &bin, 1, &err), AW_ERR_BAD_NAME);
     assert_non_null(strstr(err.message, "sixteen-bytes-xx"));
@@ -207,9 +127,9 @@ static void test_bad_bin_name(void **state) {
     aw_record_free(&rec);
     aw_op op = aw_op_incr("sixteen-bytes-xx", aw_value_int(1));
     assert_int_equal(aw_operate(client, NULL, &k, &op, 1, NULL, &err), AW_ERR_BAD_NAME);
-    assert_int_equal(stats().commands, before);
+    assert_int_equal(tu_stats(client).commands, before);
     bool ex = true;
-    check(aw_exists(client, NULL, &k, &ex, &err), &err, "exists");
+    tu_check(aw_exists(client, NULL, &k, &ex, &err), &err, "exists");
     assert_false(ex);
 }
 
@@ -244,9 +164,9 @@ static void test_put_get_all_types(void **state) {
         {"big", aw_value_int(INT64_MAX)},
     };
     size_t n = sizeof bins / sizeof *bins;
-    check(aw_put(client, NULL, &k, bins, n, &err), &err, "put");
+    tu_check(aw_put(client, NULL, &k, bins, n, &err), &err, "put");
     aw_record rec;
-    check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get");
+    tu_check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get");
     assert_int_equal(rec.n_bins, n);
     assert_int_equal(rec.gen, 1);
     for (size_t i = 0; i < n; i++) {
@@ -258,8 +178,8 @@ static void test_put_get_all_types(void **state) {
 
     /* A nil value removes its bin; the others stay. */
     aw_bin rm[] = {{"s", aw_value_nil()}, {"i", aw_value_int(7)}};
-    check(aw_put(client, NULL, &k, rm, 2, &err), &err, "put nil");
-    check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get");
+    tu_check(aw_put(client, NULL, &k, rm, 2, &err), &err, "put nil");
+    tu_check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get");
     assert_int_equal(rec.n_bins, n - 1);
     assert_null(aw_record_get(&rec, "s"));
     assert_int_equal(aw_record_get(&rec, "i")->u.i, 7);
@@ -273,17 +193,17 @@ static void test_named_bins_and_header(void **state) {
     aw_bin bins[] = {{"a", aw_value_int(1)}, {"b", aw_value_int(2)}, {"c", aw_value_int(3)}};
     aw_policy wp = aw_policy_write();
     wp.ttl = 1000;
-    check(aw_put(client, &wp, &k, bins, 3, &err), &err, "put");
+    tu_check(aw_put(client, &wp, &k, bins, 3, &err), &err, "put");
     aw_record rec;
     const char *names[] = {"c", "a", "zz"};
-    check(aw_get(client, NULL, &k, names, 3, &rec, &err), &err, "get named");
+    tu_check(aw_get(client, NULL, &k, names, 3, &rec, &err), &err, "get named");
     assert_int_equal(rec.n_bins, 2);
     assert_int_equal(aw_record_get(&rec, "a")->u.i, 1);
     assert_int_equal(aw_record_get(&rec, "c")->u.i, 3);
     assert_null(aw_record_get(&rec, "b"));
     aw_record_free(&rec);
 
-    check(aw_get_header(client, NULL, &k, &rec, &err), &err, "header");
+    tu_check(aw_get_header(client, NULL, &k, &rec, &err), &err, "header");
     assert_int_equal(rec.n_bins, 0);
     assert_int_equal(rec.gen, 1);
     assert_true(rec.ttl >= 998 && rec.ttl <= 1000);
@@ -303,26 +223,26 @@ static void test_exists_delete(void **state) {
     aw_key k = key_of("exists");
     aw_error err;
     bool ex = true;
-    check(aw_exists(client, NULL, &k, &ex, &err), &err, "exists");
+    tu_check(aw_exists(client, NULL, &k, &ex, &err), &err, "exists");
     assert_false(ex);
     aw_bin bin = {"b", aw_value_int(1)};
-    check(aw_put(client, NULL, &k, &bin, 1, &err), &err, "put");
-    check(aw_exists(client, NULL, &k, &ex, &err), &err, "exists");
+    tu_check(aw_put(client, NULL, &k, &bin, 1, &err), &err, "put");
+    tu_check(aw_exists(client, NULL, &k, &ex, &err), &err, "exists");
     assert_true(ex);
-    check(aw_delete(client, NULL, &k, &err), &err, "delete");
-    check(aw_exists(client, NULL, &k, &ex, &err), &err, "exists");
+    tu_check(aw_delete(client, NULL, &k, &err), &err, "delete");
+    tu_check(aw_exists(client, NULL, &k, &ex, &err), &err, "exists");
     assert_false(ex);
     assert_int_equal(aw_delete(client, NULL, &k, &err), AW_ERR_RECORD_NOT_FOUND);
     assert_false(err.in_doubt); /* the server's answer is final, not in doubt */
 
     /* Durable deletes are Enterprise-only: a community server (aw-testd
      * follows CE 8.1) refuses them and keeps the record. */
-    check(aw_put(client, NULL, &k, &bin, 1, &err), &err, "put");
+    tu_check(aw_put(client, NULL, &k, &bin, 1, &err), &err, "put");
     aw_policy p = aw_policy_write();
     p.durable_delete = true;
     assert_int_equal(aw_delete(client, &p, &k, &err), AW_ERR_ENTERPRISE_ONLY);
     assert_false(err.in_doubt);
-    check(aw_exists(client, NULL, &k, &ex, &err), &err, "exists");
+    tu_check(aw_exists(client, NULL, &k, &ex, &err), &err, "exists");
     assert_true(ex);
 }
 
@@ -332,11 +252,11 @@ static void test_touch(void **state) {
     aw_policy p = aw_policy_write();
     p.ttl = 100;
     aw_bin bin = {"b", aw_value_int(1)};
-    check(aw_put(client, &p, &k, &bin, 1, &err), &err, "put");
+    tu_check(aw_put(client, &p, &k, &bin, 1, &err), &err, "put");
     p.ttl = 5000;
-    check(aw_touch(client, &p, &k, &err), &err, "touch");
+    tu_check(aw_touch(client, &p, &k, &err), &err, "touch");
     aw_record rec;
-    check(aw_get_header(client, NULL, &k, &rec, &err), &err, "header");
+    tu_check(aw_get_header(client, NULL, &k, &rec, &err), &err, "header");
     assert_int_equal(rec.gen, 2);
     assert_true(rec.ttl > 4990 && rec.ttl <= 5000);
     aw_record_free(&rec);
@@ -352,27 +272,27 @@ static void test_exists_policies(void **state) {
     aw_bin one[] = {{"c", aw_value_int(3)}};
     aw_policy p = aw_policy_write();
     p.exists = AW_EXISTS_CREATE_ONLY;
-    check(aw_put(client, &p, &k, two, 2, &err), &err, "create");
+    tu_check(aw_put(client, &p, &k, two, 2, &err), &err, "create");
     assert_int_equal(aw_put(client, &p, &k, two, 2, &err), AW_ERR_RECORD_EXISTS);
     assert_false(err.in_doubt);
     p.exists = AW_EXISTS_UPDATE_ONLY;
     assert_int_equal(aw_put(client, &p, &missing, one, 1, &err), AW_ERR_RECORD_NOT_FOUND);
-    check(aw_put(client, &p, &k, one, 1, &err), &err, "update only");
+    tu_check(aw_put(client, &p, &k, one, 1, &err), &err, "update only");
     p.exists = AW_EXISTS_REPLACE_ONLY;
     assert_int_equal(aw_put(client, &p, &missing, one, 1, &err), AW_ERR_RECORD_NOT_FOUND);
     aw_record rec;
-    check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get");
+    tu_check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get");
     assert_int_equal(rec.n_bins, 3); /* update merged */
     aw_record_free(&rec);
     p.exists = AW_EXISTS_REPLACE;
-    check(aw_put(client, &p, &k, one, 1, &err), &err, "replace");
-    check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get");
+    tu_check(aw_put(client, &p, &k, one, 1, &err), &err, "replace");
+    tu_check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get");
     assert_int_equal(rec.n_bins, 1); /* replace dropped a and b */
     assert_non_null(aw_record_get(&rec, "c"));
     aw_record_free(&rec);
     p.exists = AW_EXISTS_REPLACE_ONLY;
-    check(aw_put(client, &p, &k, two, 2, &err), &err, "replace only");
-    check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get");
+    tu_check(aw_put(client, &p, &k, two, 2, &err), &err, "replace only");
+    tu_check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get");
     assert_int_equal(rec.n_bins, 2);
     assert_null(aw_record_get(&rec, "c"));
     aw_record_free(&rec);
@@ -382,8 +302,8 @@ static void test_generation(void **state) {
     aw_key k = key_of("gen");
     aw_error err;
     aw_bin bin = {"b", aw_value_int(1)};
-    check(aw_put(client, NULL, &k, &bin, 1, &err), &err, "put");
-    check(aw_put(client, NULL, &k, &bin, 1, &err), &err, "put"); /* gen 2 */
+    tu_check(aw_put(client, NULL, &k, &bin, 1, &err), &err, "put");
+    tu_check(aw_put(client, NULL, &k, &bin, 1, &err), &err, "put"); /* gen 2 */
     aw_policy p = aw_policy_write();
     p.gen = AW_GEN_EQ;
     p.generation = 1;
@@ -391,14 +311,14 @@ static void test_generation(void **state) {
     assert_false(err.in_doubt);
     assert_int_equal(aw_delete(client, &p, &k, &err), AW_ERR_RECORD_GENERATION);
     p.generation = 2;
-    check(aw_put(client, &p, &k, &bin, 1, &err), &err, "gen eq"); /* gen 3 */
+    tu_check(aw_put(client, &p, &k, &bin, 1, &err), &err, "gen eq"); /* gen 3 */
     p.gen = AW_GEN_GT;
     p.generation = 3;
     assert_int_equal(aw_put(client, &p, &k, &bin, 1, &err), AW_ERR_RECORD_GENERATION);
     p.generation = 4;
-    check(aw_put(client, &p, &k, &bin, 1, &err), &err, "gen gt");
+    tu_check(aw_put(client, &p, &k, &bin, 1, &err), &err, "gen gt");
     aw_record rec;
-    check(aw_get_header(client, NULL, &k, &rec, &err), &err, "header");
+    tu_check(aw_get_header(client, NULL, &k, &rec, &err), &err, "header");
     assert_int_equal(rec.gen, 4);
     aw_record_free(&rec);
 }
@@ -411,11 +331,11 @@ static void test_send_key(void **state) {
     aw_policy p = aw_policy_write();
     p.send_key = true;
     aw_bin bin = {"b", aw_value_int(1)};
-    check(aw_put(client, &p, &k, &bin, 1, &err), &err, "put with key");
+    tu_check(aw_put(client, &p, &k, &bin, 1, &err), &err, "put with key");
     aw_key other = k;
     other.user_key = aw_value_str("not-the-same");
     assert_int_equal(aw_put(client, &p, &other, &bin, 1, &err), AW_ERR_RECORD_KEY_MISMATCH);
-    check(aw_put(client, &p, &k, &bin, 1, &err), &err, "same key again");
+    tu_check(aw_put(client, &p, &k, &bin, 1, &err), &err, "same key again");
 }
 
 /* --- operate ----------------------------------------------------------------------- */
@@ -424,7 +344,7 @@ static void test_operate_scalars(void **state) {
     aw_key k = key_of("op-scalar");
     aw_error err;
     aw_bin bins[] = {{"i", aw_value_int(5)}, {"f", aw_value_float(1.5)}, {"s", aw_value_str("mid")}};
-    check(aw_put(client, NULL, &k, bins, 3, &err), &err, "put");
+    tu_check(aw_put(client, NULL, &k, bins, 3, &err), &err, "put");
     aw_op ops[] = {
         aw_op_incr("i", aw_value_int(3)),       aw_op_incr("f", aw_value_float(0.25)),
         aw_op_append("s", aw_value_str(">")),   aw_op_prepend("s", aw_value_str("<")),
@@ -432,7 +352,7 @@ static void test_operate_scalars(void **state) {
         aw_op_read("s"),
     };
     aw_record rec;
-    check(aw_operate(client, NULL, &k, ops, 7, &rec, &err), &err, "operate");
+    tu_check(aw_operate(client, NULL, &k, ops, 7, &rec, &err), &err, "operate");
     assert_int_equal(aw_record_get(&rec, "i")->u.i, 8);
     assert_true(aw_record_get(&rec, "f")->u.f == 1.75);
     assert_string_equal(aw_record_get(&rec, "s")->u.str, "<mid>");
@@ -441,7 +361,7 @@ static void test_operate_scalars(void **state) {
 
     /* Reads only: uses the read policy and writes nothing. */
     aw_op rd = aw_op_read(NULL);
-    check(aw_operate(client, NULL, &k, &rd, 1, &rec, &err), &err, "read all");
+    tu_check(aw_operate(client, NULL, &k, &rd, 1, &rec, &err), &err, "read all");
     assert_int_equal(rec.n_bins, 3);
     assert_int_equal(rec.gen, 2);
     aw_record_free(&rec);
@@ -450,8 +370,8 @@ static void test_operate_scalars(void **state) {
     aw_policy p = aw_policy_write();
     p.ttl = 777;
     aw_op touch = aw_op_touch();
-    check(aw_operate(client, &p, &k, &touch, 1, NULL, &err), &err, "touch op");
-    check(aw_get_header(client, NULL, &k, &rec, &err), &err, "header");
+    tu_check(aw_operate(client, &p, &k, &touch, 1, NULL, &err), &err, "touch op");
+    tu_check(aw_get_header(client, NULL, &k, &rec, &err), &err, "header");
     assert_true(rec.ttl > 770 && rec.ttl <= 777);
     assert_int_equal(rec.gen, 3);
     aw_record_free(&rec);
@@ -462,9 +382,9 @@ static void test_operate_scalars(void **state) {
                      AW_ERR_BIN_INCOMPATIBLE_TYPE);
 
     aw_op del = aw_op_delete();
-    check(aw_operate(client, NULL, &k, &del, 1, NULL, &err), &err, "delete op");
+    tu_check(aw_operate(client, NULL, &k, &del, 1, NULL, &err), &err, "delete op");
     bool ex = true;
-    check(aw_exists(client, NULL, &k, &ex, &err), &err, "exists");
+    tu_check(aw_exists(client, NULL, &k, &ex, &err), &err, "exists");
     assert_false(ex);
 }
 
@@ -478,7 +398,7 @@ static void test_operate_cdt(void **state) {
         aw_op_map_put("m", aw_value_str("x"), aw_value_int(1)),
         aw_op_map_put("m", aw_value_str("y"), aw_value_int(2)),
     };
-    check(aw_operate(client, NULL, &k, ops, 5, NULL, &err), &err, "build");
+    tu_check(aw_operate(client, NULL, &k, ops, 5, NULL, &err), &err, "build");
     aw_op reads[] = {
         aw_op_list_get("l", 1),
         aw_op_list_size("l"),
@@ -489,7 +409,7 @@ static void test_operate_cdt(void **state) {
     aw_policy p = aw_policy_read();
     p.respond_all_ops = true;
     aw_record rec;
-    check(aw_operate(client, &p, &k, reads, 5, &rec, &err), &err, "reads");
+    tu_check(aw_operate(client, &p, &k, reads, 5, &rec, &err), &err, "reads");
     /* One result per op, in op order; several share a bin name. */
     assert_int_equal(rec.n_bins, 5);
     assert_int_equal(rec.bins[0].value.u.i, 20);
@@ -506,7 +426,7 @@ static void test_operate_cdt(void **state) {
     aw_op mixed[] = {aw_op_list_append("l", aw_value_int(40)), aw_op_list_size("l")};
     aw_policy wp = aw_policy_write();
     wp.respond_all_ops = true;
-    check(aw_operate(client, &wp, &k, mixed, 2, &rec, &err), &err, "mixed");
+    tu_check(aw_operate(client, &wp, &k, mixed, 2, &rec, &err), &err, "mixed");
     assert_int_equal(rec.n_bins, 2);
     assert_int_equal(rec.bins[0].value.u.i, 4);
     assert_int_equal(rec.bins[1].value.u.i, 4);
@@ -521,19 +441,19 @@ static void test_ttl_expiry(void **state) {
     aw_policy p = aw_policy_write();
     p.ttl = 10;
     aw_bin bin = {"b", aw_value_int(1)};
-    check(aw_put(client, &p, &k, &bin, 1, &err), &err, "put");
+    tu_check(aw_put(client, &p, &k, &bin, 1, &err), &err, "put");
     p.ttl = AW_TTL_NEVER_EXPIRE;
     aw_key forever = key_of("expiry-never");
-    check(aw_put(client, &p, &forever, &bin, 1, &err), &err, "put");
+    tu_check(aw_put(client, &p, &forever, &bin, 1, &err), &err, "put");
     aw_record rec;
-    check(aw_get_header(client, NULL, &forever, &rec, &err), &err, "header");
+    tu_check(aw_get_header(client, NULL, &forever, &rec, &err), &err, "header");
     assert_int_equal(rec.ttl, AW_TTL_NEVER_EXPIRE);
     assert_int_equal(rec.void_time, 0);
     aw_record_free(&rec);
     assert_true(tu_testd_clock(srv.ports[0], "advance=11") != 0);
     assert_int_equal(aw_get(client, NULL, &k, NULL, 0, &rec, &err), AW_ERR_RECORD_NOT_FOUND);
     aw_record_free(&rec);
-    check(aw_get(client, NULL, &forever, NULL, 0, &rec, &err), &err, "never expires");
+    tu_check(aw_get(client, NULL, &forever, NULL, 0, &rec, &err), &err, "never expires");
     aw_record_free(&rec);
 }
 
@@ -543,9 +463,9 @@ static void test_timeouts(void **state) {
     aw_key k = key_of("timeout");
     aw_error err;
     aw_bin bin = {"b", aw_value_int(1)};
-    check(aw_put(client, NULL, &k, &bin, 1, &err), &err, "put");
-    aw_client_stats st0 = stats();
-    fault(0, "delay=400");
+    tu_check(aw_put(client, NULL, &k, &bin, 1, &err), &err, "put");
+    aw_client_stats st0 = tu_stats(client);
+    tu_testd_fault(&srv, 0, "delay=400");
     aw_record rec;
 
     /* Total timeout, no socket timeout. */
@@ -586,10 +506,10 @@ static void test_timeouts(void **state) {
     assert_true(err.in_doubt);
     settle(0);
 
-    aw_client_stats st = stats();
+    aw_client_stats st = tu_stats(client);
     assert_int_equal(st.timeouts - st0.timeouts, 4);
     assert_true(st.retries - st0.retries >= 3 + 2);
-    check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get after");
+    tu_check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, "get after");
     aw_record_free(&rec);
 }
 
@@ -598,7 +518,7 @@ static void test_bad_replies(void **state) {
     aw_key k = key_of("bad-replies");
     aw_error err;
     aw_bin bin = {"b", aw_value_int(1)};
-    check(aw_put(client, NULL, &k, &bin, 1, &err), &err, "put");
+    tu_check(aw_put(client, NULL, &k, &bin, 1, &err), &err, "put");
     struct {
         const char *fault;
         int want;
@@ -617,7 +537,7 @@ static void test_bad_replies(void **state) {
     aw_policy wp = aw_policy_write();
     wp.total_timeout_ms = 300;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        fault(0, cases[i].fault);
+        tu_testd_fault(&srv, 0, cases[i].fault);
         aw_record rec;
         uint64_t t0 = aw_now_ms();
         int rc = aw_get(client, &p, &k, NULL, 0, &rec, &err);
@@ -632,7 +552,7 @@ static void test_bad_replies(void **state) {
         assert_int_equal(rc, cases[i].want);
         assert_true(err.in_doubt);
         settle(0);
-        check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, cases[i].fault);
+        tu_check(aw_get(client, NULL, &k, NULL, 0, &rec, &err), &err, cases[i].fault);
         assert_int_equal(aw_record_get(&rec, "b")->u.i, 1);
         aw_record_free(&rec);
     }
@@ -647,7 +567,7 @@ typedef struct holder {
 
 static void *give_back_later(void *arg) {
     holder *h = arg;
-    sleep_ms(h->hold_ms);
+    tu_sleep_ms(h->hold_ms);
     aw_node_conn_put(h->node, h->fd, true);
     return NULL;
 }
@@ -657,11 +577,11 @@ static void test_pool_limit(void **state) {
     cfg.max_conns_per_node = 1;
     aw_client *c;
     aw_error err;
-    check(aw_client_new(&c, &cfg, &err), &err, "client");
+    tu_check(aw_client_new(&c, &cfg, &err), &err, "client");
     aw_cluster_view *v = aw_cluster_view_acquire(c->cluster);
     assert_int_equal(v->n_nodes, 1);
     holder h = {v->nodes[0], -1, 150};
-    check(aw_node_conn_get(h.node, aw_now_ms() + 1000, false, &h.fd, &err), &err, "hold");
+    tu_check(aw_node_conn_get(h.node, aw_now_ms() + 1000, false, &h.fd, &err), &err, "hold");
 
     aw_key k = key_of("pool");
     aw_policy p = aw_policy_read();
@@ -679,7 +599,7 @@ static void test_pool_limit(void **state) {
     pthread_t th;
     pthread_create(&th, NULL, give_back_later, &h);
     p.total_timeout_ms = 2000;
-    check(aw_exists(c, &p, &k, &ex, &err), &err, "waited for the connection");
+    tu_check(aw_exists(c, &p, &k, &ex, &err), &err, "waited for the connection");
     pthread_join(th, NULL);
     aw_cluster_view_release(v);
     aw_client_close(c);
@@ -723,7 +643,7 @@ static void *work(void *arg) {
 }
 
 static void test_many_threads(void **state) {
-    aw_client_stats st0 = stats();
+    aw_client_stats st0 = tu_stats(client);
     pthread_t th[THREADS];
     worker w[THREADS];
     for (int i = 0; i < THREADS; i++) {
@@ -735,7 +655,7 @@ static void test_many_threads(void **state) {
     for (int i = 0; i < THREADS; i++)
         if (w[i].failures)
             fail_msg("thread %d: %d failures, first %s", i, w[i].failures, w[i].first_failure);
-    aw_client_stats st = stats();
+    aw_client_stats st = tu_stats(client);
     assert_int_equal(st.commands - st0.commands, THREADS * ROUNDS * 2);
     assert_int_equal(st.retries - st0.retries, 0);
 }
@@ -754,7 +674,7 @@ static void test_routes_to_master(void **state) {
     for (int good = 0; good < 3; good++) {
         for (int n = 0; n < 3; n++)
             if (n != good)
-                fault(n, "garbage=1");
+                tu_testd_fault(&srv, n, "garbage=1");
         for (int i = 0; i < 60; i++) {
             int master = i % 3;
             aw_key k = key_on(master, 3, i / 3, "route");
@@ -779,13 +699,13 @@ static void test_read_retries_to_replica(void **state) {
     aw_key keys[10];
     for (int i = 0; i < 10; i++) {
         keys[i] = key_on(1, 3, i, "replica");
-        check(aw_put(client, NULL, &keys[i], &bin, 1, &err), &err, "put");
+        tu_check(aw_put(client, NULL, &keys[i], &bin, 1, &err), &err, "put");
     }
-    uint64_t retries = stats().retries;
-    fault(1, "garbage=1");
+    uint64_t retries = tu_stats(client).retries;
+    tu_testd_fault(&srv, 1, "garbage=1");
     for (int i = 0; i < 10; i++) {
         aw_record rec;
-        check(aw_get(client, NULL, &keys[i], NULL, 0, &rec, &err), &err, "get via the replica");
+        tu_check(aw_get(client, NULL, &keys[i], NULL, 0, &rec, &err), &err, "get via the replica");
         assert_int_equal(aw_record_get(&rec, "b")->u.i, 5);
         aw_record_free(&rec);
     }
@@ -795,19 +715,19 @@ static void test_read_retries_to_replica(void **state) {
     bool ex;
     assert_int_equal(aw_exists(client, &p, &keys[0], &ex, &err), AW_ERR_PROTO);
     settle(1);
-    assert_int_equal(stats().retries - retries, 10 + 2);
+    assert_int_equal(tu_stats(client).retries - retries, 10 + 2);
 }
 
 static void test_moved_partition(void **state) {
     aw_error err;
     aw_key k = key_on(0, 3, 0, "moved");
     uint32_t pid = aw_partition_id(k.digest);
-    uint64_t maps = stats().map_updates;
-    ctl(0, "testd-move:partition=%u;master=2;replica=1", pid);
-    wait_map_update(maps);
-    sleep_ms(150); /* every node's new generation seen */
-    fault(0, "garbage=1");
-    fault(1, "garbage=1");
+    uint64_t maps = tu_stats(client).map_updates;
+    tu_testd_ctl(&srv, 0, "testd-move:partition=%u;master=2;replica=1", pid);
+    assert_true(tu_wait_map_update(client, maps, 3000));
+    tu_sleep_ms(150); /* every node's new generation seen */
+    tu_testd_fault(&srv, 0, "garbage=1");
+    tu_testd_fault(&srv, 1, "garbage=1");
     aw_policy p = aw_policy_read();
     p.replica = AW_REPLICA_MASTER;
     p.max_retries = 0;
@@ -815,7 +735,7 @@ static void test_moved_partition(void **state) {
     int rc = aw_exists(client, &p, &k, &ex, &err);
     settle(0);
     settle(1);
-    check(rc, &err, "exists on the new master");
+    tu_check(rc, &err, "exists on the new master");
 }
 
 typedef struct writer {
@@ -852,14 +772,14 @@ static void test_node_killed_and_revived(void **state) {
     aw_key keys[20];
     for (int i = 0; i < 20; i++) {
         keys[i] = key_on(1, 3, i, "kill");
-        check(aw_put(client, NULL, &keys[i], &bin, 1, &err), &err, "put");
+        tu_check(aw_put(client, NULL, &keys[i], &bin, 1, &err), &err, "put");
     }
-    aw_client_stats st0 = stats();
+    aw_client_stats st0 = tu_stats(client);
     writer w = {0};
     pthread_t th;
     pthread_create(&th, NULL, write_loop, &w);
-    sleep_ms(30);
-    ctl(0, "testd-kill:node=1");
+    tu_sleep_ms(30);
+    tu_testd_ctl(&srv, 0, "testd-kill:node=1");
     /* Reads fail over to the replica at once. */
     int read_failures = 0;
     for (int i = 0; i < 20; i++) {
@@ -868,8 +788,8 @@ static void test_node_killed_and_revived(void **state) {
             fprintf(stderr, "read after kill: %s\n", err.message);
         aw_record_free(&rec);
     }
-    size_t nodes = wait_nodes(2, 3000);
-    sleep_ms(50);
+    size_t nodes = tu_wait_nodes(client, 2, 3000);
+    tu_sleep_ms(50);
     atomic_store(&w.stop, true);
     pthread_join(th, NULL); /* before any assert: the thread uses the client */
     assert_int_equal(read_failures, 0);
@@ -880,20 +800,20 @@ static void test_node_killed_and_revived(void **state) {
 
     /* With the node gone, writes go to the new master. */
     for (int i = 0; i < 20; i++)
-        check(aw_put(client, NULL, &keys[i], &bin, 1, &err), &err, "write after drop");
-    aw_client_stats st = stats();
+        tu_check(aw_put(client, NULL, &keys[i], &bin, 1, &err), &err, "write after drop");
+    aw_client_stats st = tu_stats(client);
     assert_true(st.nodes_removed - st0.nodes_removed >= 1);
 
-    ctl(0, "testd-revive:node=1");
-    assert_int_equal(wait_nodes(3, 3000), 3);
-    assert_true(stats().nodes_added - st0.nodes_added >= 1);
-    sleep_ms(250); /* the maps follow the revived node */
+    tu_testd_ctl(&srv, 0, "testd-revive:node=1");
+    assert_int_equal(tu_wait_nodes(client, 3, 3000), 3);
+    assert_true(tu_stats(client).nodes_added - st0.nodes_added >= 1);
+    tu_sleep_ms(250); /* the maps follow the revived node */
     aw_policy p = aw_policy_read();
     p.replica = AW_REPLICA_MASTER;
     p.max_retries = 0;
     for (int i = 0; i < 20; i++) {
         bool ex;
-        check(aw_exists(client, &p, &keys[i], &ex, &err), &err, "read after revive");
+        tu_check(aw_exists(client, &p, &keys[i], &ex, &err), &err, "read after revive");
         assert_true(ex);
     }
 }
