@@ -92,7 +92,10 @@ const aw_dtype_field *aw_dtype_field_at(const aw_dtype *dt, size_t i);
 /* The field named `name`, or NULL. */
 const aw_dtype_field *aw_dtype_find(const aw_dtype *dt, const char *name);
 /* numpy's descr for this dtype (what .npy headers and dtype.descr show),
- * e.g. "[('a', '<i4'), ('b', '<f8')]"; allocated, aw_free it. */
+ * e.g. "[('a', '<i4'), ('b', '<f8')]", gaps as ('', '|Vn'); a single
+ * unnamed scalar type gives its quoted typestr, "'<f8'", as a .npy header
+ * holds it. aw_dtype_parse reads it back. Allocated, aw_free it; NULL on
+ * OOM. */
 char *aw_dtype_descr(const aw_dtype *dt);
 void aw_dtype_free(aw_dtype *dt);
 
@@ -145,6 +148,8 @@ int aw_batch_write_from_async(aw_loop *loop, const aw_batch_policy *policy, cons
  * NumpyBatchRecords.get(key). With duplicate keys, the first position. */
 typedef struct aw_key_index aw_key_index;
 int aw_key_index_new(const aw_key *keys, size_t n, aw_key_index **out, aw_error *err);
+/* Keys match when their digests and namespaces do. The index copies what
+ * it needs: keys may go after aw_key_index_new. */
 /* The row of key, or -1 when it is not in the batch. */
 int64_t aw_key_index_find(const aw_key_index *idx, const aw_key *key);
 void aw_key_index_free(aw_key_index *idx);
@@ -152,14 +157,21 @@ void aw_key_index_free(aw_key_index *idx);
 /* --- .npy files -------------------------------------------------------------------- */
 
 /* Writes a 1-d array of n rows (format 1.0, or 2.0 when the header needs
- * more than 65535 bytes) that numpy.load reads back as the same dtype. */
+ * more than 65535 bytes, 3.0 when a name is not latin-1: byte for byte
+ * what numpy.save writes) that numpy.load reads back as the same dtype.
+ * Atomic: written to a temporary file beside path, synced, renamed.
+ * I/O errors are AW_ERR_CLIENT with the path and the system's reason. On
+ * success err->message is empty, or a warning (code still AW_OK) when the
+ * header exceeds numpy.load's default max_header_size (10000). */
 int aw_npy_write(const char *path, const aw_dtype *dt, const void *rows, size_t n,
                  aw_error *err);
 /* Reads a .npy file of a structured or plain dtype: *dt, *rows (allocated,
  * aw_free) and *n. Refuses bad magic, unknown versions, malformed headers,
  * Fortran order, object or unicode dtypes, more than one dimension, and a
  * data size that does not match, each with AW_ERR_PARAM or
- * AW_ERR_UNSUPPORTED and a message saying which. */
+ * AW_ERR_UNSUPPORTED and a message saying which (field names as for
+ * aw_dtype_add; I/O errors AW_ERR_CLIENT). A 0-d array (shape ()) is one
+ * row. */
 int aw_npy_read(const char *path, aw_dtype **dt, void **rows, size_t *n, aw_error *err);
 
 #ifdef __cplusplus
