@@ -27,11 +27,25 @@ void aw_acmd_complete(aw_acmd *cmd, int rc, aw_error *err, aw_record *rec, bool 
     l->pending--;
 
     aw_client *c = l->client;
-    atomic_fetch_add_explicit(&c->commands, 1, memory_order_relaxed);
-    if (rc == AW_ERR_TIMEOUT)
-        atomic_fetch_add_explicit(&c->timeouts, 1, memory_order_relaxed);
+    if (!cmd->hooks || cmd->node) { /* a step is not a command */
+        atomic_fetch_add_explicit(&c->commands, 1, memory_order_relaxed);
+        if (rc == AW_ERR_TIMEOUT)
+            atomic_fetch_add_explicit(&c->timeouts, 1, memory_order_relaxed);
+    }
 
     aw_error local;
+    if (cmd->hooks) {
+        if (rc != AW_OK && !err) {
+            err = &local;
+            aw_error_set(err, rc, NULL);
+        }
+        aw_cb_frame f;
+        aw_cb_frame_push(&f, c);
+        cmd->hooks->complete(cmd, rc, rc ? err : NULL);
+        aw_cb_frame_pop(&f);
+        aw_acmd_release(cmd);
+        return;
+    }
     if (rc != AW_OK) {
         if (!err) {
             err = &local;
@@ -120,7 +134,15 @@ void aw_acmd_on_deadline(aw_acmd *cmd, uint64_t now) {
         else
             aw_error_set(&e, AW_ERR_TIMEOUT, "total timeout of %u ms reached",
                          cmd->pol.total_timeout_ms);
+        aw_conn *c = cmd->state == AW_ACMD_SENT ? cmd->conn : NULL;
         aw_acmd_complete(cmd, AW_ERR_TIMEOUT, &e, NULL, false);
+        /* Its connection may now hold only abandoned requests whose replies
+         * may never come (a stream's end cannot be found at all): have it
+         * checked now, not at its stall time, so that no new command joins
+         * it meanwhile and waits behind them. The callback above cannot
+         * have freed it (closes wait for the loop's exit). */
+        if (c && c->state == AW_CONN_READY)
+            aw_heap_set(l, &c->hn, now);
         return;
     }
     if (cmd->state == AW_ACMD_SLEEP && now >= cmd->wake) {
@@ -142,15 +164,73 @@ void aw_acmd_on_deadline(aw_acmd *cmd, uint64_t now) {
 static aw_conn *least_loaded(aw_loop_node *ln) {
     aw_conn *best = NULL;
     for (aw_conn *c = ln->conns; c; c = c->next)
-        if (c->fifo_count < ln->depth && (!best || c->fifo_count < best->fifo_count))
+        if (aw_conn_has_room(c) && (!best || c->fifo_count < best->fifo_count))
             best = c;
     return best;
+}
+
+/* A command with hooks: to its fixed node, on a connection of its own. */
+static void dispatch_stream(aw_acmd *cmd) {
+    aw_loop *l = cmd->loop;
+    aw_node *n = cmd->node;
+    aw_error e;
+    if (!n) {
+        aw_acmd_complete(cmd, AW_OK, NULL, NULL, false);
+        return;
+    }
+    if (!aw_node_is_active(n)) {
+        aw_error_set(&e, AW_ERR_INVALID_NODE, "node %s (%s) has left the cluster", n->name,
+                     n->addr_str);
+        aw_acmd_attempt_failed(cmd, e.code, &e);
+        return;
+    }
+    if (aw_node_backed_off(n)) {
+        aw_error_set(&e, AW_ERR_MAX_ERROR_RATE, "node %s (%s) is backed off after too many errors",
+                     n->name, n->addr_str);
+        aw_acmd_attempt_failed(cmd, e.code, &e);
+        return;
+    }
+    aw_loop_node *ln = aw_loop_node_get(l, n, &e);
+    if (!ln) {
+        aw_acmd_attempt_failed(cmd, e.code, &e);
+        return;
+    }
+    aw_conn *c = ln->idle;
+    if (!c && ln->n_conns < l->max_conns) {
+        c = aw_conn_open(ln, &e);
+        if (!c) {
+            aw_node_add_error(n);
+            aw_loop_kick_tend(l);
+            aw_acmd_attempt_failed(cmd, e.code, &e);
+            return;
+        }
+    }
+    if (!c) {
+        if (cmd->pol.pool == AW_POOL_FAIL) {
+            aw_error_set(&e, AW_ERR_NO_MORE_CONNECTIONS, "all %u connections to %s are busy",
+                         l->max_conns, n->addr_str);
+            aw_acmd_attempt_failed(cmd, e.code, &e);
+            return;
+        }
+        cmd->state = AW_ACMD_WAIT;
+        cmd->ln = ln;
+        aw_list_push(&ln->waitq, cmd);
+        return;
+    }
+    if (aw_conn_push(c, cmd) != AW_OK) {
+        aw_error_set(&e, AW_ERR_NOMEM, "no memory to queue the request");
+        aw_acmd_complete(cmd, AW_ERR_NOMEM, &e, NULL, false);
+    }
 }
 
 void aw_acmd_dispatch(aw_acmd *cmd) {
     aw_loop *l = cmd->loop;
     aw_error e;
     aw_node *n = NULL;
+    if (cmd->hooks) {
+        dispatch_stream(cmd);
+        return;
+    }
     if (!l->view || l->view->n_nodes == 0)
         /* Retryable, unlike the NAMESPACE_NOT_FOUND an empty map would give. */
         aw_error_set(&e, AW_ERR_INVALID_NODE, "no node of the cluster is reachable (seeds %s)",

@@ -32,6 +32,28 @@ typedef union aw_acmd_cb {
     aw_exists_cb exists;
 } aw_acmd_cb;
 
+struct aw_acmd;
+
+/* Commands run on behalf of another engine (the batch engine) instead of a
+ * user callback: their reply may be a stream of frames, they go to a fixed
+ * node, and they complete into `complete`. Such a command takes a
+ * connection with nothing else in flight and keeps it to itself until its
+ * stream ends (no pipelining behind a stream of unknown length). One with
+ * no node is a step, not a request: it completes with AW_OK at its first
+ * dispatch (a deferred call with the loop's close semantics). */
+#define AW_FRAME_MORE 0 /* frame(): wait for the next frame */
+#define AW_FRAME_DONE 1 /* frame(): that was the last one */
+typedef struct aw_acmd_hooks {
+    /* One reply frame body (inflated) while the command is still in its
+     * connection's FIFO: AW_FRAME_MORE, AW_FRAME_DONE, or a negative code
+     * with err when the stream is unusable (the connection is closed and
+     * the attempt fails with that code). */
+    int (*frame)(struct aw_acmd *cmd, const uint8_t *body, size_t len, aw_error *err);
+    /* Called exactly once, by aw_acmd_complete, in place of the user
+     * callback (err NULL when rc is AW_OK). */
+    void (*complete)(struct aw_acmd *cmd, int rc, const aw_error *err);
+} aw_acmd_hooks;
+
 typedef struct aw_acmd {
     aw_heap_node hn;              /* FIRST: total deadline or retry wake-up */
     aw_loop *loop;
@@ -59,6 +81,8 @@ typedef struct aw_acmd {
 
     aw_acmd_cb cb;
     void *udata;
+    const aw_acmd_hooks *hooks;   /* NULL for single-record commands */
+    aw_node *node;                /* hooks: the target node (kept alive by the owner) */
 } aw_acmd;
 
 /* Routes a READY command and queues it on a connection (or the node's wait

@@ -36,7 +36,11 @@ typedef struct aw_batch_source {
  * batch: with the server's result and its message (ops) when the server
  * answered, or with msg NULL and a client code (timeout, connection lost,
  * no node, encoding error...) when it did not. msg and what it points to
- * are valid only during the call (they point into the read buffer). */
+ * are valid only during the call (they point into the read buffer).
+ * Also with msg NULL (and err): rows the server left unanswered when it
+ * ended their request with an error in its LAST message (a whole-batch
+ * error such as 152 BATCH_QUEUES_FULL) get that server code. Result 0
+ * always comes with msg. */
 typedef struct aw_batch_sink {
     void (*row)(void *ctx, size_t i, int result, bool in_doubt, const aw_msg_view *msg,
                 const aw_error *err);

@@ -233,6 +233,8 @@ int aw_conn_push(aw_conn *c, aw_acmd *cmd) {
     c->queued += len;
     cmd->state = AW_ACMD_SENT;
     cmd->queued_at = l->now;
+    if (cmd->hooks)
+        c->stream = true;
     idle_remove(c);
     if (c->state == AW_CONN_READY) {
         stall_arm(c, stall_due(c, cmd));
@@ -408,6 +410,8 @@ static void conn_settle(aw_conn *c) {
     aw_loop_node *ln = c->ln;
     aw_loop *l = ln->loop;
     while (ln->waitq.n && !ln->retired && !l->closing && aw_conn_has_room(c)) {
+        if (ln->waitq.head->hooks && c->fifo_count)
+            break; /* a stream needs a connection of its own: the next idle one */
         aw_acmd *cmd = aw_list_pop(&ln->waitq);
         cmd->ln = NULL;
         if (aw_conn_push(c, cmd) != AW_OK) {
@@ -451,6 +455,36 @@ static bool deliver(aw_conn *c, aw_acmd *cmd, const uint8_t *body, size_t len) {
     }
     aw_acmd_complete(cmd, rc, rc ? &e : NULL, wants ? &rec : NULL, exists);
     return true;
+}
+
+/* One frame of the stream command at the FIFO's head (the only one on c);
+ * false when c was freed. */
+static bool stream_frame(aw_conn *c, const uint8_t *body, size_t len) {
+    aw_acmd *cmd = c->fifo[c->fifo_head];
+    if (!cmd) {
+        /* Its command completed early (total timeout, close): where the rest
+         * of its reply ends cannot be told, so the connection goes. */
+        aw_conn_fail(c, AW_ERR_CLIENT, "reply to an abandoned request from %s",
+                     c->ln->node->addr_str);
+        return false;
+    }
+    aw_error e;
+    aw_error_reset(&e);
+    int r = cmd->hooks->frame(cmd, body, len, &e);
+    if (r == AW_FRAME_MORE)
+        return true;
+    if (r == AW_FRAME_DONE) {
+        fifo_pop(c);
+        c->stream = false;
+        aw_acmd_complete(cmd, AW_OK, NULL, NULL, false);
+        return true;
+    }
+    if (r != AW_ERR_NOMEM)
+        aw_node_add_error(c->ln->node);
+    if (e.code != r)
+        aw_error_set(&e, r, NULL);
+    conn_fail_err(c, r, &e);
+    return false;
 }
 
 /* Parses every complete frame in c->in; false when c was freed. */
@@ -505,6 +539,11 @@ static bool conn_parse(aw_conn *c) {
             }
             body = l->zbuf.data + AW_PROTO_HEADER_SIZE;
             blen = l->zbuf.len - AW_PROTO_HEADER_SIZE;
+        }
+        if (c->stream) {
+            if (!stream_frame(c, body, blen))
+                return false;
+            continue;
         }
         aw_acmd *cmd = fifo_pop(c);
         if (cmd && !deliver(c, cmd, body, blen))

@@ -9,6 +9,11 @@
  * order (the server answers a connection's requests in order). A FIFO slot
  * whose command completed early (total timeout, loop close) is NULL: its
  * reply is read and dropped when it comes, the others are not disturbed.
+ *
+ * A stream command (one with hooks, async_cmd.h: a batch request) gets a
+ * connection with nothing in flight and keeps it to itself: every frame
+ * goes to it until it says its reply ended; abandoned early, it takes the
+ * connection with it (its reply's end cannot be found).
  */
 #ifndef AW_CLIENT_CONN_H
 #define AW_CLIENT_CONN_H
@@ -24,6 +29,7 @@ typedef struct aw_conn {
     struct aw_conn *inext, *iprev; /* ln->idle */
     struct aw_conn *dnext, *dprev; /* loop->dirty */
     bool in_idle, in_dirty;
+    bool stream;                /* a stream command (hooks) owns it until its reply ends */
     uint8_t state;
     int fd;
     void *io;
@@ -47,7 +53,9 @@ typedef struct aw_conn {
 /* Opens a connection to ln's node (connect under way); NULL and err on failure. */
 aw_conn *aw_conn_open(aw_loop_node *ln, aw_error *err);
 /* Whether another request fits in its pipeline. */
-static inline bool aw_conn_has_room(const aw_conn *c) { return c->fifo_count < c->ln->depth; }
+static inline bool aw_conn_has_room(const aw_conn *c) {
+    return !c->stream && c->fifo_count < c->ln->depth;
+}
 /* Queues cmd's request on c (c must have room): cmd becomes SENT.
  * AW_ERR_NOMEM when the bytes could not be buffered (cmd untouched). */
 int aw_conn_push(aw_conn *c, struct aw_acmd *cmd);

@@ -425,6 +425,8 @@ aw_acmd *aw_acmd_alloc(aw_loop *l) {
     cmd->list = NULL;
     cmd->conn = NULL;
     cmd->ln = NULL;
+    cmd->hooks = NULL;
+    cmd->node = NULL;
     return cmd;
 }
 
