@@ -22,7 +22,11 @@
  *  - bool bin -> numeric field: 0 or 1.
  *  - string or blob bin -> S/V field: copied, truncated or zero-padded.
  *  - blob bin -> numeric sub-array: the bytes copied raw (little-endian
- *    fields); a size mismatch copies what fits and zeroes the rest.
+ *    fields); a size mismatch copies what fits and zeroes the rest. The
+ *    blob's elements are little-endian: a big-endian sub-array gets each
+ *    element byte-swapped.
+ *  - any bin -> bool field (b1): numpy's astype(bool): 1 when not zero
+ *    (NaN too).
  *  - anything else (a map into f8, a string into i4, a list...): the field
  *    is zeroed and the row's code is AW_ERR_FIELD_TYPE (error.h; the other fields
  *    are still filled).
@@ -111,7 +115,10 @@ typedef struct aw_row_meta {
  * them explicitly (fields absent from it stay zero). rows_size is the
  * buffer's length in bytes and must hold n * itemsize. meta (n entries) and
  * codes (n entries) may be NULL. Row i is written only by key i's answer;
- * nothing outside rows[0..n*itemsize) is touched. */
+ * nothing outside rows[0..n*itemsize) is touched. The same key at several
+ * positions is read once per position, each into its own row. n == 0 is
+ * AW_OK with nothing touched. dt may be freed once the call returns (the
+ * async one too); keys, rows, meta and codes must live until it ends. */
 int aw_batch_read_into(aw_client *client, const aw_batch_policy *policy, const aw_key *keys,
                        size_t n, const char *const *bins, size_t n_bins, const aw_dtype *dt,
                        void *rows, size_t rows_size, aw_row_meta *meta, int32_t *codes,
@@ -130,7 +137,14 @@ int aw_batch_read_into_async(aw_loop *loop, const aw_batch_policy *policy, const
  * too only when its name has no '_'). A field named "_ttl" (integer) gives
  * the row's TTL; otherwise policy->base.ttl. Per-row outcomes go to codes,
  * in_doubt and gens (n entries each; each may be NULL; gens gets the
- * record's generation after the write, 0 when it failed). */
+ * record's generation after the write, 0 when it failed).
+ * Bins: integer fields as integers (a u8 above INT64_MAX as its two's
+ * complement, read back as the same bits), floats as doubles, b1 as bools,
+ * S fields as strings up to the first NUL, V fields and sub-arrays as
+ * blobs of their raw bytes (sub-array elements little-endian). _ttl is
+ * taken as the server does: 0 the namespace's TTL, -1 never expire, -2
+ * keep the record's. The same key in several rows: each row is written,
+ * in an order the server chooses, and has its own outcome. */
 int aw_batch_write_from(aw_client *client, const aw_batch_policy *policy, const void *rows,
                         size_t rows_size, size_t n, const aw_dtype *dt, const char *ns,
                         const char *set, const char *key_field, int32_t *codes, bool *in_doubt,

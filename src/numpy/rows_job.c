@@ -1,0 +1,31 @@
+/* Running a rows job on the batch engine, sync or on a loop. */
+#include "rows_job.h"
+
+int aw_rows_job_run(aw_client *client, const aw_batch_policy *policy, aw_rows_job *job,
+                    aw_error *err) {
+    int rc = AW_OK;
+    if (job->src.n > 0)
+        rc = aw_batch_exec(client, policy, &job->src, &job->sink, err);
+    aw_rows_job_free(job);
+    return rc;
+}
+
+static void job_done(void *ctx, const aw_error *err) {
+    aw_rows_job *job = ctx;
+    aw_batch_cb cb = job->cb;
+    void *udata = job->udata;
+    aw_rows_job_free(job); /* before the callback: it may free what the job points at */
+    cb(err, udata);
+}
+
+int aw_rows_job_start(aw_loop *loop, const aw_batch_policy *policy, aw_rows_job *job,
+                      aw_batch_cb cb, void *udata, aw_error *err) {
+    job->cb = cb;
+    job->udata = udata;
+    /* n == 0 goes through the engine too: the callback still runs once, on
+     * the loop, never inside this call. */
+    int rc = aw_batch_exec_async(loop, policy, &job->src, &job->sink, job_done, job, err);
+    if (rc != AW_OK)
+        aw_rows_job_free(job);
+    return rc;
+}

@@ -1,0 +1,138 @@
+/*
+ * aw_batch_read_into / _async: a batch source of READ rows naming the
+ * plan's bins (only they travel), and the plan's decoder as the sink.
+ *
+ * Duplicate keys: each position is a row of its own in the request, so
+ * each gets its own answer, decoded into its own row (the same record
+ * twice, read twice).
+ */
+#include <string.h>
+#include <time.h>
+
+#include "proto/mem.h"
+#include "proto/request.h"
+#include "row_plan.h"
+#include "rows_job.h"
+
+typedef struct read_job {
+    aw_rows_job job;        /* first: the job handed out */
+    aw_row_plan *plan;
+    const aw_key *keys;
+    aw_req_opts opts;
+    aw_rows_sink_ctx out;
+} read_job;
+
+static int read_row(void *ctx, size_t i, aw_batch_row *row, aw_error *err) {
+    (void)err;
+    read_job *c = ctx;
+    row->key = &c->keys[i];
+    row->kind = AW_BATCH_READ;
+    row->bins = c->plan->bin_names;
+    row->n_bins = c->plan->n;
+    row->ops = NULL;
+    row->n_ops = 0;
+    row->opts = &c->opts;
+    return AW_OK;
+}
+
+static const aw_key *read_key(void *ctx, size_t i) { return &((read_job *)ctx)->keys[i]; }
+
+static bool read_writes(void *ctx, size_t i) {
+    (void)ctx;
+    (void)i;
+    return false;
+}
+
+static void read_job_free(aw_rows_job *job) {
+    read_job *c = (read_job *)job;
+    aw_row_plan_free(c->plan);
+    aw_free(c);
+}
+
+static uint64_t unix_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec;
+}
+
+int aw_rows_read_job_new(const aw_batch_policy *policy, const aw_key *keys, size_t n,
+                         const char *const *bins, size_t n_bins, const aw_dtype *dt, void *rows,
+                         size_t rows_size, aw_row_meta *meta, int32_t *codes, aw_rows_job **out,
+                         aw_error *err) {
+    *out = NULL;
+    if (!dt)
+        return aw_error_set(err, AW_ERR_PARAM, "batch_read_into: NULL dtype");
+    size_t itemsize = aw_dtype_itemsize(dt);
+    if (n > 0) {
+        if (!keys)
+            return aw_error_set(err, AW_ERR_PARAM, "batch_read_into: NULL keys");
+        if (!rows)
+            return aw_error_set(err, AW_ERR_PARAM, "batch_read_into: NULL rows");
+        if (itemsize && n > SIZE_MAX / itemsize)
+            return aw_error_set(err, AW_ERR_PARAM,
+                                "batch_read_into: %zu rows of %zu bytes overflow a size_t", n,
+                                itemsize);
+        if (rows_size < n * itemsize)
+            return aw_error_set(err, AW_ERR_PARAM,
+                                "batch_read_into: rows holds %zu bytes, %zu rows of %zu bytes "
+                                "need %zu",
+                                rows_size, n, itemsize, n * itemsize);
+    }
+    read_job *c = aw_calloc(1, sizeof *c);
+    if (!c)
+        return aw_error_set(err, AW_ERR_NOMEM, "batch_read_into: out of memory");
+    int rc = aw_row_plan_new(dt, bins, n_bins, &c->plan, err);
+    if (rc != AW_OK) {
+        aw_free(c);
+        return rc;
+    }
+    c->keys = keys;
+    c->opts = aw_req_opts_default();
+    if (policy)
+        c->opts.read_mode_ap_all = policy->base.read_mode_ap_all;
+    c->out.plan = c->plan;
+    c->out.rows = rows;
+    c->out.meta = meta;
+    c->out.codes = codes;
+    c->out.now = unix_now(); /* one clock read per batch */
+    c->job.src.n = n;
+    c->job.src.row = read_row;
+    c->job.src.key = read_key;
+    c->job.src.writes = read_writes;
+    c->job.src.ctx = c;
+    c->job.sink.row = aw_rows_sink_row;
+    c->job.sink.ctx = &c->out;
+    c->job.free_fn = read_job_free;
+    *out = &c->job;
+    return AW_OK;
+}
+
+int aw_batch_read_into(aw_client *client, const aw_batch_policy *policy, const aw_key *keys,
+                       size_t n, const char *const *bins, size_t n_bins, const aw_dtype *dt,
+                       void *rows, size_t rows_size, aw_row_meta *meta, int32_t *codes,
+                       aw_error *err) {
+    aw_error_reset(err);
+    if (!client)
+        return aw_error_set(err, AW_ERR_PARAM, "batch_read_into: NULL client");
+    aw_rows_job *job;
+    int rc = aw_rows_read_job_new(policy, keys, n, bins, n_bins, dt, rows, rows_size, meta, codes,
+                                  &job, err);
+    if (rc != AW_OK)
+        return rc;
+    return aw_rows_job_run(client, policy, job, err);
+}
+
+int aw_batch_read_into_async(aw_loop *loop, const aw_batch_policy *policy, const aw_key *keys,
+                             size_t n, const char *const *bins, size_t n_bins,
+                             const aw_dtype *dt, void *rows, size_t rows_size, aw_row_meta *meta,
+                             int32_t *codes, aw_batch_cb cb, void *udata, aw_error *err) {
+    aw_error_reset(err);
+    if (!loop || !cb)
+        return aw_error_set(err, AW_ERR_PARAM, "batch_read_into_async: NULL loop or callback");
+    aw_rows_job *job;
+    int rc = aw_rows_read_job_new(policy, keys, n, bins, n_bins, dt, rows, rows_size, meta, codes,
+                                  &job, err);
+    if (rc != AW_OK)
+        return rc;
+    return aw_rows_job_start(loop, policy, job, cb, udata, err);
+}
