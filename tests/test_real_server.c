@@ -300,6 +300,63 @@ static void test_async_put_then_get(void **state) {
     }
 }
 
+/* ---- batches and rows ------------------------------------------------------- */
+
+static void test_batch_get_and_rows(void **state) {
+    (void)state;
+    enum { N = 50 };
+    aw_key keys[N];
+    aw_error err;
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "batch-%d", i);
+        key_for(&keys[i], name);
+        if (i % 5 == 4)
+            continue; /* every fifth key stays missing */
+        aw_bin bins[] = {{"x", aw_value_int(i)}, {"y", aw_value_float(i / 4.0)}};
+        expect_ok(aw_put(client, NULL, &keys[i], bins, 2, &err), &err, "put");
+    }
+    static aw_batch_result res[N];
+    expect_ok(aw_batch_get(client, NULL, keys, N, NULL, 0, false, res, &err), &err, "batch get");
+    for (int i = 0; i < N; i++) {
+        if (i % 5 == 4) {
+            assert_int_equal(res[i].code, AW_ERR_RECORD_NOT_FOUND);
+            continue;
+        }
+        assert_int_equal(res[i].code, AW_OK);
+        assert_int_equal(aw_record_get(&res[i].rec, "x")->u.i, i);
+    }
+    aw_batch_results_free(res, N);
+
+    /* the same records straight into rows: x as i2, y as f4 */
+    aw_dtype *dt;
+    expect_ok(aw_dtype_parse("[('x','<i2'),('y','<f4')]", false, &dt, &err), &err, "dtype");
+    struct __attribute__((packed)) row { int16_t x; float y; } rows[N];
+    aw_row_meta meta[N];
+    int32_t codes[N];
+    memset(rows, 0xAB, sizeof rows);
+    expect_ok(aw_batch_read_into(client, NULL, keys, N, NULL, 0, dt, rows, sizeof rows, meta,
+                                 codes, &err),
+              &err, "read into");
+    for (int i = 0; i < N; i++) {
+        if (i % 5 == 4) {
+            assert_int_equal(codes[i], AW_ERR_RECORD_NOT_FOUND);
+            assert_int_equal(rows[i].x, 0);
+            continue;
+        }
+        assert_int_equal(codes[i], AW_OK);
+        assert_int_equal(rows[i].x, i);
+        assert_true(rows[i].y == (float)(i / 4.0));
+        assert_int_equal(meta[i].gen, 1);
+    }
+    aw_dtype_free(dt);
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "batch-%d", i);
+        cleanup(name);
+    }
+}
+
 int main(void) {
     const char *hosts = getenv("AEROSPIKE_HOSTS");
     if (!hosts || !*hosts) {
@@ -324,6 +381,7 @@ int main(void) {
         cmocka_unit_test(test_operate),
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_async_put_then_get),
+        cmocka_unit_test(test_batch_get_and_rows),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     aw_client_close(client);
