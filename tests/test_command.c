@@ -105,6 +105,31 @@ static void test_server_timeout_on_the_wire(void **state) {
     assert_int_equal(wire_timeout(700, 700), 700);
 }
 
+/* A policy's TTL goes only on writes: on a read the same header field is
+ * the read-touch percent, so a write policy reused for a get must not
+ * touch the record. */
+static void test_ttl_only_on_writes(void **state) {
+    (void)state;
+    aw_key key;
+    assert_int_equal(aw_key_init_str(&key, "test", "demo", "k", NULL), AW_OK);
+    aw_policy p = aw_policy_write();
+    p.ttl = 3600;
+    aw_buf out;
+    aw_buf_init(&out);
+    aw_cmd_args get = {.kind = AW_CMD_GET, .key = &key};
+    assert_int_equal(aw_cmd_encode(&out, &get, &p, NULL), AW_OK);
+    assert_int_equal(aw_load_u32be(out.data + 8 + 10), 0);
+    aw_buf_reset(&out);
+    aw_cmd_args touch = {.kind = AW_CMD_TOUCH, .key = &key};
+    assert_int_equal(aw_cmd_encode(&out, &touch, &p, NULL), AW_OK);
+    assert_int_equal(aw_load_u32be(out.data + 8 + 10), 3600);
+    aw_buf_free(&out);
+    aw_req_opts r = aw_cmd_row_opts(&p, true), w = aw_cmd_row_opts(&p, false);
+    assert_int_equal(r.ttl, 0);
+    assert_int_equal(w.ttl, 3600);
+    assert_int_equal(w.timeout_ms, 0); /* batch rows: the batch header carries it */
+}
+
 static void test_is_write(void **state) {
     (void)state;
     aw_key key;
@@ -351,6 +376,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_captured_requests_from_default_policies),
         cmocka_unit_test(test_server_timeout_on_the_wire),
+        cmocka_unit_test(test_ttl_only_on_writes),
         cmocka_unit_test(test_is_write),
         cmocka_unit_test(test_encode_refuses_bad_input),
         cmocka_unit_test(test_replies_become_results),

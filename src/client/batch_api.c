@@ -43,20 +43,8 @@ static uint64_t unix_now(void) {
     return (uint64_t)ts.tv_sec;
 }
 
-/* A row's wire options from a policy (reads carry no TTL: theirs would be
- * the read-touch percent). */
 static void row_opts(const aw_policy *p, bool read, aw_req_opts *o) {
-    *o = aw_req_opts_default();
-    o->read_mode_ap_all = p->read_mode_ap_all;
-    if (read)
-        return;
-    o->ttl = p->ttl;
-    o->generation = p->generation;
-    o->exists = (uint8_t)p->exists;
-    o->gen_policy = (uint8_t)p->gen;
-    o->commit_level = (uint8_t)p->commit_level;
-    o->send_key = p->send_key;
-    o->durable_delete = p->durable_delete;
+    *o = aw_cmd_row_opts(p, read);
 }
 
 /* One row's answer into an aw_batch_result. With bins false only the

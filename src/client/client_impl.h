@@ -12,6 +12,7 @@
 #include "aerowire/async.h"
 #include "aerowire/client.h"
 #include "cluster/cluster.h"
+#include "proto/request.h"
 
 struct aw_client {
     aw_cluster *cluster;
@@ -64,6 +65,10 @@ typedef struct aw_cmd_args {
 
 /* Whether the command writes (operate: when any op writes). */
 bool aw_cmd_is_write(const aw_cmd_args *a);
+
+/* The wire options of a policy for one batch row (no timeout: the batch
+ * header carries it). Reads keep only read_mode_ap_all. */
+aw_req_opts aw_cmd_row_opts(const aw_policy *p, bool read);
 
 /* Checks the inputs and appends one request frame to out (out is restored
  * on error). The server-side timeout on the wire comes from the policy:

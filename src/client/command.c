@@ -10,11 +10,11 @@
 #include "proto/reply.h"
 #include "proto/request.h"
 
-static aw_req_opts req_opts_from(const aw_policy *p) {
+aw_req_opts aw_cmd_row_opts(const aw_policy *p, bool read) {
     aw_req_opts o = aw_req_opts_default();
-    uint32_t total = p->total_timeout_ms, sock = p->socket_timeout_ms;
-    /* The server gives up at the same moment the client would. */
-    o.timeout_ms = (sock > 0 && (total == 0 || sock < total)) ? sock : total;
+    o.read_mode_ap_all = p->read_mode_ap_all;
+    if (read)
+        return o; /* a read's record_ttl would be the read-touch percent */
     o.ttl = p->ttl;
     o.generation = p->generation;
     o.exists = (uint8_t)p->exists;
@@ -22,8 +22,15 @@ static aw_req_opts req_opts_from(const aw_policy *p) {
     o.commit_level = (uint8_t)p->commit_level;
     o.send_key = p->send_key;
     o.durable_delete = p->durable_delete;
+    return o;
+}
+
+static aw_req_opts req_opts_from(const aw_policy *p, bool read) {
+    aw_req_opts o = aw_cmd_row_opts(p, read);
+    uint32_t total = p->total_timeout_ms, sock = p->socket_timeout_ms;
+    /* The server gives up at the same moment the client would. */
+    o.timeout_ms = (sock > 0 && (total == 0 || sock < total)) ? sock : total;
     o.respond_all_ops = p->respond_all_ops;
-    o.read_mode_ap_all = p->read_mode_ap_all;
     return o;
 }
 
@@ -47,7 +54,7 @@ bool aw_cmd_is_write(const aw_cmd_args *a) {
 int aw_cmd_encode(aw_buf *out, const aw_cmd_args *a, const aw_policy *p, aw_error *err) {
     if (!a || !p)
         return aw_error_set(err, AW_ERR_PARAM, "NULL command or policy");
-    aw_req_opts o = req_opts_from(p);
+    aw_req_opts o = req_opts_from(p, !aw_cmd_is_write(a));
     switch (a->kind) {
     case AW_CMD_PUT:
         return aw_req_write(out, a->key, a->bins, a->n, &o, err);

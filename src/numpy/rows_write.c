@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "client/client_impl.h"
 #include "half.h"
 #include "proto/mem.h"
 #include "proto/request.h"
@@ -212,18 +213,6 @@ static void write_job_free(aw_rows_job *job) {
     aw_free(c);
 }
 
-static aw_req_opts opts_from(const aw_policy *p) {
-    aw_req_opts o = aw_req_opts_default();
-    o.ttl = p->ttl;
-    o.generation = p->generation;
-    o.exists = (uint8_t)p->exists;
-    o.gen_policy = (uint8_t)p->gen;
-    o.commit_level = (uint8_t)p->commit_level;
-    o.send_key = p->send_key;
-    o.durable_delete = p->durable_delete;
-    return o;
-}
-
 static bool is_int_scalar(const aw_dtype_field *f) {
     return (f->kind == 'i' || f->kind == 'u') && f->ndim == 0;
 }
@@ -288,7 +277,7 @@ int aw_rows_write_job_new(const aw_batch_policy *policy, const void *rows, size_
     /* No policy: the defaults' write fields, all zero (update, no
      * generation check, the namespace's TTL, no key stored). */
     static const aw_policy zero_policy;
-    c->opts = opts_from(policy ? &policy->base : &zero_policy);
+    c->opts = aw_cmd_row_opts(policy ? &policy->base : &zero_policy, false);
 
     uint32_t nf = c->plan->n;
     c->ops = aw_calloc(nf, sizeof *c->ops);
