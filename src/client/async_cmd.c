@@ -169,21 +169,12 @@ static aw_conn *least_loaded(aw_loop_node *ln) {
     return best;
 }
 
-/* A command with hooks: to its fixed node, on a connection of its own. */
-static void dispatch_stream(aw_acmd *cmd) {
+/* Puts cmd on a connection to n: an idle one; else a new one while under
+ * the loop's limit; else (when it may pipeline) the least loaded one with
+ * room; else the node's wait queue, or a failure under AW_POOL_FAIL. */
+static void dispatch_to(aw_acmd *cmd, aw_node *n, bool may_pipeline) {
     aw_loop *l = cmd->loop;
-    aw_node *n = cmd->node;
     aw_error e;
-    if (!n) {
-        aw_acmd_complete(cmd, AW_OK, NULL, NULL, false);
-        return;
-    }
-    if (!aw_node_is_active(n)) {
-        aw_error_set(&e, AW_ERR_INVALID_NODE, "node %s (%s) has left the cluster", n->name,
-                     n->addr_str);
-        aw_acmd_attempt_failed(cmd, e.code, &e);
-        return;
-    }
     if (aw_node_backed_off(n)) {
         aw_error_set(&e, AW_ERR_MAX_ERROR_RATE, "node %s (%s) is backed off after too many errors",
                      n->name, n->addr_str);
@@ -196,13 +187,17 @@ static void dispatch_stream(aw_acmd *cmd) {
         return;
     }
     aw_conn *c = ln->idle;
-    if (!c && ln->n_conns < l->max_conns) {
-        c = aw_conn_open(ln, &e);
-        if (!c) {
-            aw_node_add_error(n);
-            aw_loop_kick_tend(l);
-            aw_acmd_attempt_failed(cmd, e.code, &e);
-            return;
+    if (!c) {
+        if (ln->n_conns < l->max_conns) {
+            c = aw_conn_open(ln, &e);
+            if (!c) {
+                aw_node_add_error(n);
+                aw_loop_kick_tend(l);
+                aw_acmd_attempt_failed(cmd, e.code, &e);
+                return;
+            }
+        } else if (may_pipeline) {
+            c = least_loaded(ln);
         }
     }
     if (!c) {
@@ -220,7 +215,26 @@ static void dispatch_stream(aw_acmd *cmd) {
     if (aw_conn_push(c, cmd) != AW_OK) {
         aw_error_set(&e, AW_ERR_NOMEM, "no memory to queue the request");
         aw_acmd_complete(cmd, AW_ERR_NOMEM, &e, NULL, false);
+        /* A connection opened for it alone and left empty closes when idle
+         * reaping finds it. */
     }
+}
+
+/* A command with hooks: to its fixed node, on a connection of its own. */
+static void dispatch_stream(aw_acmd *cmd) {
+    aw_node *n = cmd->node;
+    if (!n) {
+        aw_acmd_complete(cmd, AW_OK, NULL, NULL, false);
+        return;
+    }
+    if (!aw_node_is_active(n)) {
+        aw_error e;
+        aw_error_set(&e, AW_ERR_INVALID_NODE, "node %s (%s) has left the cluster", n->name,
+                     n->addr_str);
+        aw_acmd_attempt_failed(cmd, e.code, &e);
+        return;
+    }
+    dispatch_to(cmd, n, false);
 }
 
 void aw_acmd_dispatch(aw_acmd *cmd) {
@@ -241,50 +255,7 @@ void aw_acmd_dispatch(aw_acmd *cmd) {
         aw_acmd_attempt_failed(cmd, e.code, &e);
         return;
     }
-    if (aw_node_backed_off(n)) {
-        aw_error_set(&e, AW_ERR_MAX_ERROR_RATE, "node %s (%s) is backed off after too many errors",
-                     n->name, n->addr_str);
-        aw_acmd_attempt_failed(cmd, e.code, &e);
-        return;
-    }
-    aw_loop_node *ln = aw_loop_node_get(l, n, &e);
-    if (!ln) {
-        aw_acmd_attempt_failed(cmd, e.code, &e);
-        return;
-    }
-    /* An idle connection; else a new one; else room in a pipeline. */
-    aw_conn *c = ln->idle;
-    if (!c) {
-        if (ln->n_conns < l->max_conns) {
-            c = aw_conn_open(ln, &e);
-            if (!c) {
-                aw_node_add_error(n);
-                aw_loop_kick_tend(l);
-                aw_acmd_attempt_failed(cmd, e.code, &e);
-                return;
-            }
-        } else {
-            c = least_loaded(ln);
-        }
-    }
-    if (!c) {
-        if (cmd->pol.pool == AW_POOL_FAIL) {
-            aw_error_set(&e, AW_ERR_NO_MORE_CONNECTIONS,
-                         "all %u connections to %s are busy", l->max_conns, n->addr_str);
-            aw_acmd_attempt_failed(cmd, e.code, &e);
-            return;
-        }
-        cmd->state = AW_ACMD_WAIT;
-        cmd->ln = ln;
-        aw_list_push(&ln->waitq, cmd);
-        return;
-    }
-    if (aw_conn_push(c, cmd) != AW_OK) {
-        aw_error_set(&e, AW_ERR_NOMEM, "no memory to queue the request");
-        aw_acmd_complete(cmd, AW_ERR_NOMEM, &e, NULL, false);
-        /* A connection opened for it alone and left empty closes when idle
-         * reaping finds it. */
-    }
+    dispatch_to(cmd, n, true);
 }
 
 /* --- Submission ---------------------------------------------------------------- */
