@@ -107,7 +107,7 @@ valgrind-testd:
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(PKG_CFLAGS)
 fuzz: $(FUZZ_BIN)
 # The test server's request path is fuzzed too (without its socket layer).
-FUZZ_TESTD_SRC := $(filter-out tools/testd/server.c tools/testd/info.c tools/testd/cluster.c,$(TESTD_SRC))
+FUZZ_TESTD_SRC := $(filter-out tools/testd/server.c tools/testd/info.c tools/testd/cluster.c tools/testd/spawn.c,$(TESTD_SRC))
 $(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRC) $(FUZZ_TESTD_SRC)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -Itools/testd $< $(LIB_SRC) $(FUZZ_TESTD_SRC) -o $@ $(PKG_LIBS) -lpthread -lm

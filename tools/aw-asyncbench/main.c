@@ -14,19 +14,14 @@
 #include <errno.h>
 #include <stddef.h>
 #include <event2/event.h>
-#include <limits.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "spawn.h"
 #include "aerowire/adapters/libevent.h"
 #include "aerowire/aerowire.h"
 #include "aerowire/async.h"
@@ -63,19 +58,6 @@ static void *count_realloc(void *p, size_t n, void *ctx) {
 static void count_free(void *p, void *ctx) {
     (void)ctx;
     free(p);
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static void submit_one(bench *b);
@@ -140,53 +122,6 @@ static void on_stop(evutil_socket_t fd, short what, void *arg) {
         aw_loop_close(b->loop);
 }
 
-/* Starts aw-testd from this program's directory, pinned to `cpu`; fills
- * host with its address. */
-static pid_t start_testd(int cpu, char *host, size_t cap) {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        return -1;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (!slash)
-        return -1;
-    snprintf(slash + 1, sizeof self - (size_t)(slash + 1 - self), "aw-testd");
-    int pfd[2];
-    if (pipe(pfd) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        sched_setaffinity(0, sizeof set, &set);
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        close(pfd[1]);
-        execl(self, self, "--port", "0", (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    char line[256];
-    size_t len = 0;
-    struct pollfd p = {pfd[0], POLLIN, 0};
-    while (len < sizeof line - 1 && poll(&p, 1, 5000) > 0) {
-        if (read(pfd[0], line + len, 1) != 1 || line[len] == '\n')
-            break;
-        len++;
-    }
-    line[len] = '\0';
-    close(pfd[0]);
-    const char *r = strstr(line, "ready ");
-    if (!r) {
-        kill(pid, SIGTERM);
-        return -1;
-    }
-    snprintf(host, cap, "%s", r + 6);
-    return pid;
-}
-
 int main(int argc, char **argv) {
     const char *host = NULL;
     int inflight = 64, n_keys = 10000, bin_bytes = 100, conns = 0, depth = -1;
@@ -215,18 +150,14 @@ int main(int argc, char **argv) {
 
     char spawned[256];
     pid_t testd = 0;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (!host) {
-        testd = start_testd(ncpu > 1 ? (int)ncpu - 1 : 0, spawned, sizeof spawned);
+        testd = td_spawn(spawned, sizeof spawned);
         if (testd <= 0) {
             fprintf(stderr, "cannot start aw-testd\n");
             return 1;
         }
         host = spawned;
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(0, &set);
-        sched_setaffinity(0, sizeof set, &set);
+        td_pin_to_cpu0();
     }
 
     aw_allocator counting = {count_malloc, count_realloc, count_free, NULL};
@@ -244,8 +175,7 @@ int main(int argc, char **argv) {
     aw_error err;
     if (aw_client_new(&client, &cfg, &err) != AW_OK) {
         fprintf(stderr, "connect %s: %s\n", host, err.message);
-        if (testd > 0)
-            kill(testd, SIGTERM);
+        td_spawn_stop(testd);
         return 1;
     }
 
@@ -290,11 +220,11 @@ int main(int argc, char **argv) {
     struct timeval tv = {(time_t)seconds,
                          (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6)};
     evtimer_add(stop, &tv);
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = td_now_s(), c0 = td_cpu_s();
     unsigned long a0 = atomic_load(&n_allocs);
     event_base_dispatch(base);
     unsigned long a1 = atomic_load(&n_allocs);
-    double t1 = now_s(), c1 = cpu_s();
+    double t1 = td_now_s(), c1 = td_cpu_s();
     event_free(stop);
     aw_client_stats st1;
     aw_client_get_stats(client, &st1);
@@ -320,9 +250,6 @@ int main(int argc, char **argv) {
     event_base_free(base);
     free(b.keys);
     free(b.payload);
-    if (testd > 0) {
-        kill(testd, SIGTERM);
-        waitpid(testd, NULL, 0);
-    }
+    td_spawn_stop(testd);
     return b.errors ? 1 : 0;
 }

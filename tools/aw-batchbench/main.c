@@ -17,36 +17,18 @@
  * getrusage, whole process incl. the tend thread) per record.
  */
 #include <event2/event.h>
-#include <limits.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "spawn.h"
 #include "aerowire/adapters/libevent.h"
 #include "aerowire/aerowire.h"
 #include "aerowire/async.h"
 #include "aerowire/batch.h"
 #include "client/batch_exec.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 /* --- the benchmark's state -------------------------------------------------------- */
 
@@ -121,9 +103,9 @@ static void c_sink(void *ctx, size_t i, int result, bool in_doubt, const aw_msg_
 
 static void run_sync(bench *b, double seconds) {
     slot *s = &b->slots[0];
-    double end = now_s() + seconds;
+    double end = td_now_s() + seconds;
     aw_error err;
-    while (now_s() < end) {
+    while (td_now_s() < end) {
         s->keys = window(b);
         int rc;
         if (b->count_only) {
@@ -260,51 +242,6 @@ static void load(bench *b) {
 
 /* --- aw-testd --------------------------------------------------------------------- */
 
-static pid_t start_testd(int cpu, char *host, size_t cap) {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        return -1;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (!slash)
-        return -1;
-    snprintf(slash + 1, sizeof self - (size_t)(slash + 1 - self), "aw-testd");
-    int pfd[2];
-    if (pipe(pfd) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        sched_setaffinity(0, sizeof set, &set);
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        close(pfd[1]);
-        execl(self, self, "--port", "0", (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    char line[256];
-    size_t len = 0;
-    struct pollfd p = {pfd[0], POLLIN, 0};
-    while (len < sizeof line - 1 && poll(&p, 1, 5000) > 0) {
-        if (read(pfd[0], line + len, 1) != 1 || line[len] == '\n')
-            break;
-        len++;
-    }
-    line[len] = '\0';
-    close(pfd[0]);
-    const char *r = strstr(line, "ready ");
-    if (!r) {
-        kill(pid, SIGTERM);
-        return -1;
-    }
-    snprintf(host, cap, "%s", r + 6);
-    return pid;
-}
-
 static void report(const char *what, bench *b, double wall, double cpu) {
     printf("  %-6s %8.0f records/s  %6.0f batches/s  client cpu %.3f us/record (%.0f%% of a "
            "core)  errors %llu%s%s\n",
@@ -339,18 +276,14 @@ int main(int argc, char **argv) {
 
     char spawned[256];
     pid_t testd = 0;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (!host) {
-        testd = start_testd(ncpu > 1 ? (int)ncpu - 1 : 0, spawned, sizeof spawned);
+        testd = td_spawn(spawned, sizeof spawned);
         if (testd <= 0) {
             fprintf(stderr, "cannot start aw-testd\n");
             return 1;
         }
         host = spawned;
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(0, &set);
-        sched_setaffinity(0, sizeof set, &set);
+        td_pin_to_cpu0();
     }
 
     aw_config cfg;
@@ -361,8 +294,7 @@ int main(int argc, char **argv) {
     aw_error err;
     if (aw_client_new(&b.client, &cfg, &err) != AW_OK) {
         fprintf(stderr, "connect %s: %s\n", host, err.message);
-        if (testd > 0)
-            kill(testd, SIGTERM);
+        td_spawn_stop(testd);
         return 1;
     }
     b.n_keys = (uint32_t)n_keys;
@@ -389,19 +321,19 @@ int main(int argc, char **argv) {
     bool ok = true;
     if (strcmp(mode, "async") != 0) {
         b.records = b.errors = b.batches = 0;
-        double t0 = now_s(), c0 = cpu_s();
+        double t0 = td_now_s(), c0 = td_cpu_s();
         run_sync(&b, seconds);
-        report("sync", &b, now_s() - t0, cpu_s() - c0);
+        report("sync", &b, td_now_s() - t0, td_cpu_s() - c0);
         ok = ok && !b.errors;
     }
     if (strcmp(mode, "sync") != 0) {
         struct event_base *base = event_base_new();
         b.records = b.errors = b.batches = 0;
-        double t0 = now_s(), c0 = cpu_s();
+        double t0 = td_now_s(), c0 = td_cpu_s();
         run_async(&b, base, inflight, seconds);
         char what[32];
         snprintf(what, sizeof what, "async");
-        report(what, &b, now_s() - t0, cpu_s() - c0);
+        report(what, &b, td_now_s() - t0, td_cpu_s() - c0);
         printf("         (%d batches in flight)\n", inflight);
         ok = ok && !b.errors;
         event_base_free(base);
@@ -412,9 +344,6 @@ int main(int argc, char **argv) {
         free(b.slots[i].res);
     free(b.slots);
     free(b.keys);
-    if (testd > 0) {
-        kill(testd, SIGTERM);
-        waitpid(testd, NULL, 0);
-    }
+    td_spawn_stop(testd);
     return ok ? 0 : 1;
 }

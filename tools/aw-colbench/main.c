@@ -25,19 +25,14 @@
  * (1 = zero the row first, 0 = zero only what was not written). -m c or
  * -m r times only the columnar or only the record path (for profiling).
  */
-#include <limits.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "spawn.h"
 #include "aerowire/aerowire.h"
 #include "aerowire/batch.h"
 #include "aerowire/numpy.h"
@@ -132,19 +127,6 @@ static const workload WORKLOADS[] = {
 };
 
 /* ---- clocks ------------------------------------------------------------------ */
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static double minflt(void) {
     struct rusage ru;
@@ -276,7 +258,7 @@ static void decode_only(const workload *w, double seconds, int zero_mode) {
     figure col = {0}, rec = {0}, cpy = {0};
     for (int pass = 0; pass < 3; pass++) {
         figure *fg = pass == 0 ? &col : pass == 1 ? &rec : &cpy;
-        double t0 = now_s(), c0 = cpu_s(), f0 = minflt();
+        double t0 = td_now_s(), c0 = td_cpu_s(), f0 = minflt();
         do {
             for (int rep = 0; rep < 20; rep++) {
                 if (pass == 0) {
@@ -293,9 +275,9 @@ static void decode_only(const workload *w, double seconds, int zero_mode) {
                 }
                 fg->rows += (double)w->n_keys;
             }
-            fg->wall = now_s() - t0;
+            fg->wall = td_now_s() - t0;
         } while (fg->wall < seconds);
-        fg->cpu = cpu_s() - c0;
+        fg->cpu = td_cpu_s() - c0;
         fg->faults = minflt() - f0;
     }
     if (memcmp(rows, rc.rows, w->n_keys * w->row_size) != 0) {
@@ -322,51 +304,6 @@ static void decode_only(const workload *w, double seconds, int zero_mode) {
 }
 
 /* ---- against a server ------------------------------------------------------------ */
-
-static pid_t start_testd(int cpu, char *host, size_t cap) {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        return -1;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (!slash)
-        return -1;
-    snprintf(slash + 1, sizeof self - (size_t)(slash + 1 - self), "aw-testd");
-    int pfd[2];
-    if (pipe(pfd) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        sched_setaffinity(0, sizeof set, &set);
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        close(pfd[1]);
-        execl(self, self, "--port", "0", (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    char line[256];
-    size_t len = 0;
-    struct pollfd p = {pfd[0], POLLIN, 0};
-    while (len < sizeof line - 1 && poll(&p, 1, 5000) > 0) {
-        if (read(pfd[0], line + len, 1) != 1 || line[len] == '\n')
-            break;
-        len++;
-    }
-    line[len] = '\0';
-    close(pfd[0]);
-    const char *r = strstr(line, "ready ");
-    if (!r) {
-        kill(pid, SIGTERM);
-        return -1;
-    }
-    snprintf(host, cap, "%s", r + 6);
-    return pid;
-}
 
 static void check_codes(const char *what, const int32_t *codes, const aw_batch_result *res,
                         size_t n) {
@@ -441,7 +378,7 @@ static void against_server(aw_client *client, const workload *w, double seconds,
             }
             continue;
         }
-        double t0 = now_s(), c0 = cpu_s(), f0 = minflt();
+        double t0 = td_now_s(), c0 = td_cpu_s(), f0 = minflt();
         do {
             for (size_t at = 0; at < n; at += batch) {
                 size_t m = n - at < batch ? n - at : batch;
@@ -467,9 +404,9 @@ static void against_server(aw_client *client, const workload *w, double seconds,
                 }
             }
             fg->rows += (double)n;
-            fg->wall = now_s() - t0;
+            fg->wall = td_now_s() - t0;
         } while (fg->wall < seconds);
-        fg->cpu = cpu_s() - c0;
+        fg->cpu = td_cpu_s() - c0;
         fg->faults = minflt() - f0;
         check_codes(pass == 0 ? "read_into" : "batch_get", codes, NULL, n);
         if (pass == 1)
@@ -521,11 +458,8 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(0, &set);
     if (decode) {
-        sched_setaffinity(0, sizeof set, &set);
+        td_pin_to_cpu0();
         for (size_t k = 0; k < 2; k++)
             if (strchr(which, 'a' + (int)k))
                 decode_only(&WORKLOADS[k], seconds, zero_mode);
@@ -534,15 +468,14 @@ int main(int argc, char **argv) {
 
     char spawned[256];
     pid_t testd = 0;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (!host) {
-        testd = start_testd(ncpu > 1 ? (int)ncpu - 1 : 0, spawned, sizeof spawned);
+        testd = td_spawn(spawned, sizeof spawned);
         if (testd <= 0) {
             fprintf(stderr, "cannot start aw-testd\n");
             return 1;
         }
         host = spawned;
-        sched_setaffinity(0, sizeof set, &set);
+        td_pin_to_cpu0();
     }
     aw_config cfg;
     aw_config_init(&cfg);
@@ -551,8 +484,7 @@ int main(int argc, char **argv) {
     aw_error err;
     if (aw_client_new(&client, &cfg, &err) != AW_OK) {
         fprintf(stderr, "connect %s: %s\n", host, err.message);
-        if (testd > 0)
-            kill(testd, SIGTERM);
+        td_spawn_stop(testd);
         return 1;
     }
     printf("aw-colbench: host %s%s, %.1f s per figure\n", host, testd > 0 ? " (aw-testd)" : "",
@@ -561,9 +493,6 @@ int main(int argc, char **argv) {
         if (strchr(which, 'a' + (int)k))
             against_server(client, &WORKLOADS[k], seconds, batch);
     aw_client_close(client);
-    if (testd > 0) {
-        kill(testd, SIGTERM);
-        waitpid(testd, NULL, 0);
-    }
+    td_spawn_stop(testd);
     return 0;
 }

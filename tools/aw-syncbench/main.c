@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "spawn.h"
 #include "aerowire/aerowire.h"
 #include "aerowire/client.h"
 
@@ -38,19 +38,6 @@ typedef struct worker {
     char first_error[200];
     pthread_t th;
 } worker;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static void make_key(aw_key *k, int i) {
     char name[32];
@@ -133,12 +120,12 @@ int main(int argc, char **argv) {
     }
     struct timespec ws = {(time_t)warmup, (long)((warmup - (double)(time_t)warmup) * 1e9)};
     nanosleep(&ws, NULL);
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = td_now_s(), c0 = td_cpu_s();
     atomic_store(&b.counting, true);
     struct timespec rs = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
     nanosleep(&rs, NULL);
     atomic_store(&b.counting, false);
-    double t1 = now_s(), c1 = cpu_s();
+    double t1 = td_now_s(), c1 = td_cpu_s();
     atomic_store(&b.stop, true);
     uint64_t gets = 0, errors = 0;
     for (int i = 0; i < threads; i++) {
