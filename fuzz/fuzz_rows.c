@@ -1,9 +1,8 @@
 /* libFuzzer target: the batch reply stream decoded into dtype rows (the
  * columnar sink of aw_batch_read_into).
  *
- * Input layout: as fuzz_batch_reply (u16 BE n_rows, u8 cut count k in the
- * low 3 bits, k x u16 BE body lengths, the stream), and bit 3 of the cut
- * byte picks the plan's zeroing mode. The rows live in one exact-size
+ * Input layout: batch_stream.h, and bit 3 of the cut byte picks the
+ * plan's zeroing mode. The rows live in one exact-size
  * buffer, so a write outside them is caught; each row's code must be one a
  * row can have, and every byte no field covers must stay zero.
  */
@@ -11,6 +10,7 @@
 #include <string.h>
 
 #include "aerowire/numpy.h"
+#include "batch_stream.h"
 #include "numpy/row_plan.h"
 #include "proto/batch.h"
 
@@ -56,22 +56,15 @@ static int on_row(void *ctx, uint32_t index, const aw_msg_view *m) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (size < 3)
+    fuzz_stream in;
+    if (!fuzz_stream_parse(data, size, &in))
         return 0;
-    uint32_t n_rows = (uint32_t)(data[0] << 8 | data[1]);
-    size_t k = data[2] & 7;
-    size_t off = 3;
-    if (size - off < 2 * k)
-        return 0;
-    size_t cuts[8];
-    for (size_t i = 0; i < k; i++)
-        cuts[i] = (size_t)(data[off + 2 * i] << 8 | data[off + 2 * i + 1]);
-    off += 2 * k;
+    uint32_t n_rows = in.n_rows;
 
     aw_row_plan *plan;
     if (aw_row_plan_new(dtype(), NULL, 0, &plan, NULL) != AW_OK)
         abort();
-    plan->zero_first = (data[2] & 8) != 0;
+    plan->zero_first = (in.flags & 8) != 0;
     size_t n = n_rows ? n_rows : 1;
     uint8_t *rows = malloc(n * plan->itemsize);
     aw_row_meta *meta = malloc(n * sizeof *meta);
@@ -81,24 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memset(rows, 0xA5, n * plan->itemsize);
     sink s = {{plan, rows, meta, codes, 1700000000}, n_rows, 0};
 
-    aw_batch_reader r;
-    aw_batch_reader_init(&r, n_rows);
-    for (size_t i = 0; i <= k; i++) {
-        size_t left = size - off;
-        size_t len = (i < k && cuts[i] < left) ? cuts[i] : left;
-        uint8_t *body = malloc(len ? len : 1);
-        if (!body)
-            abort();
-        memcpy(body, data + off, len);
-        aw_error err;
-        int rc = aw_batch_reader_feed(&r, body, len, on_row, &s, &err);
-        free(body);
-        off += len;
-        if (rc != AW_OK)
-            break;
-        if (r.rows_seen != s.rows)
-            abort();
-    }
+    fuzz_stream_feed(&in, on_row, &s, &s.rows);
     free(rows);
     free(meta);
     free(codes);
