@@ -31,6 +31,9 @@ TESTD_OBJ := $(TESTD_SRC:%.c=$(BUILD)/obj/%.o)
 TESTD_LIB := $(BUILD)/libawtestd.a
 TOOL_DIRS := $(filter-out testd,$(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c)))))
 TOOL_BIN := $(TOOL_DIRS:%=$(BUILD)/bin/%)
+# Extra libraries of one tool: TOOL_LIBS_<name>. The aw CLI reads and
+# prints JSON values with jansson.
+TOOL_LIBS_aw := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
@@ -77,7 +80,7 @@ $(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a
 .SECONDEXPANSION:
 $(BUILD)/bin/%: $$(wildcard tools/%/*.c) $(TESTD_LIB) $(BUILD)/libaerowire.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itools/$* -Itools/testd $(filter %.c,$^) $(TESTD_LIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Itools/$* -Itools/testd $(filter %.c,$^) $(TESTD_LIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TOOL_LIBS_$*) $(LDLIBS_ALL)
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libaerowire.a
 	@mkdir -p $(dir $@)
