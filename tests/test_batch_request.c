@@ -484,6 +484,23 @@ static void test_repeat_rules(void **state) {
     rows[3].opts = &ttl;
     v = encode_and_parse(&b, rows, 4, NULL);
     assert_false(v->rows[3].repeat);
+
+    /* operate rows repeat when their ops encode the same, values included */
+    aw_op ops_a[] = {aw_op_incr("n", aw_value_int(1)), aw_op_read("n")};
+    aw_op ops_b[] = {aw_op_incr("n", aw_value_int(1)), aw_op_read("n")};
+    aw_op ops_c[] = {aw_op_incr("n", aw_value_int(2)), aw_op_read("n")};
+    read_rows(k, rows, "s", 1, 4, AW_BATCH_OPERATE, NULL, 0);
+    const aw_op *per_row[] = {ops_a, ops_b, ops_c, ops_c};
+    for (int i = 0; i < 4; i++) {
+        rows[i].ops = per_row[i];
+        rows[i].n_ops = 2;
+    }
+    v = encode_and_parse(&b, rows, 4, NULL);
+    assert_false(v->rows[0].repeat);
+    assert_true(v->rows[1].repeat);
+    assert_false(v->rows[2].repeat);
+    assert_true(v->rows[3].repeat);
+    assert_int_equal(v->rows[3].n_ops, 2);
     aw_buf_free(&b);
 }
 
@@ -519,6 +536,119 @@ static void test_repeat_with_reused_structs(void **state) {
         assert_int_equal(aw_load_u32be(set_field), 2);
         assert_int_equal(set_field[5], sets[i][0]);
     }
+    aw_buf_free(&b);
+}
+
+/* Rows without ops are compared against the previous body in place; the
+ * decision must be exactly "would the full encodings be the same bytes".
+ * Every pair of row variants below is encoded both ways: with REPEAT
+ * allowed, and with no_repeat (so both rows are written in full). */
+typedef struct variant {
+    const char *set;
+    uint8_t kind;
+    const char *const *bins;
+    uint32_t n_bins;
+    uint32_t ttl;
+    bool send_key;
+    uint8_t gen_policy;
+} variant;
+
+static void encode_pair(aw_buf *b, const variant *x, const variant *y, bool no_repeat,
+                        batch_view *v) {
+    aw_key k[2];
+    aw_req_opts o[2];
+    aw_batch_row rows[2];
+    const variant *vs[2] = {x, y};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(aw_key_init_int(&k[i], "test", vs[i]->set, i, NULL), AW_OK);
+        o[i] = aw_req_opts_default();
+        o[i].ttl = vs[i]->ttl;
+        o[i].send_key = vs[i]->send_key;
+        o[i].gen_policy = vs[i]->gen_policy;
+        o[i].generation = 7;
+        memset(&rows[i], 0, sizeof rows[i]);
+        rows[i].index = (uint32_t)i;
+        rows[i].key = &k[i];
+        rows[i].kind = vs[i]->kind;
+        rows[i].bins = vs[i]->bins;
+        rows[i].n_bins = vs[i]->n_bins;
+        rows[i].opts = &o[i];
+    }
+    aw_batch_opts bo = {.no_repeat = no_repeat};
+    aw_buf_reset(b);
+    assert_int_equal(aw_req_batch(b, rows, 2, &bo, NULL), AW_OK);
+    parse_batch(b->data, b->len, v);
+}
+
+static void test_repeat_fast_path_matches_bytes(void **state) {
+    (void)state;
+    /* Equal names from different arrays, prefixes, reordering, a 15-byte name. */
+    static const char *const ab[] = {"a", "b"}, *const ab2[] = {"a", "b"},
+                             *const abc[] = {"a", "bc"}, *const ba[] = {"b", "a"},
+                             *const a[] = {"a"}, *const long15[] = {"a", "fifteen-bytes.."};
+    static const variant vs[] = {
+        {"s", AW_BATCH_READ, NULL, 0, 0, false, 0},
+        {"s", AW_BATCH_READ, ab, 2, 0, false, 0},
+        {"s", AW_BATCH_READ, ab2, 2, 0, false, 0},
+        {"s", AW_BATCH_READ, abc, 2, 0, false, 0},
+        {"s", AW_BATCH_READ, ba, 2, 0, false, 0},
+        {"s", AW_BATCH_READ, a, 1, 0, false, 0},
+        {"s", AW_BATCH_READ, long15, 2, 0, false, 0},
+        {"s", AW_BATCH_READ, ab, 2, 50, false, 0},
+        {"", AW_BATCH_READ, ab, 2, 0, false, 0},
+        {"ss", AW_BATCH_READ, ab, 2, 0, false, 0},
+        {"s", AW_BATCH_READ, ab, 2, 0, true, 0},
+        {"s", AW_BATCH_EXISTS, NULL, 0, 0, false, 0},
+        {"s", AW_BATCH_EXISTS, NULL, 0, 9, false, 0},
+        {"s", AW_BATCH_DELETE, NULL, 0, 0, false, 0},
+        {"s", AW_BATCH_DELETE, NULL, 0, 0, false, AW_GEN_EQ},
+        {"t", AW_BATCH_DELETE, NULL, 0, 0, false, 0},
+    };
+    size_t nv = sizeof vs / sizeof vs[0];
+    aw_buf b;
+    aw_buf_init(&b);
+    static batch_view fast, full;
+    size_t repeats = 0;
+    for (size_t i = 0; i < nv; i++) {
+        for (size_t j = 0; j < nv; j++) {
+            encode_pair(&b, &vs[i], &vs[j], false, &fast);
+            encode_pair(&b, &vs[i], &vs[j], true, &full);
+            const row_view *x = &full.rows[0], *y = &full.rows[1];
+            bool same_bytes = !vs[i].send_key && !vs[j].send_key && x->type == y->type &&
+                              x->info1 == y->info1 && x->info2 == y->info2 &&
+                              x->info3 == y->info3 && x->gen == y->gen && x->ttl == y->ttl &&
+                              x->n_fields == y->n_fields && x->n_ops == y->n_ops &&
+                              x->rest_len == y->rest_len &&
+                              memcmp(x->rest, y->rest, x->rest_len) == 0;
+            if (fast.rows[1].repeat != same_bytes)
+                fail_msg("variants %zu then %zu: REPEAT %d, but the full rows are %s", i, j,
+                         fast.rows[1].repeat, same_bytes ? "equal" : "different");
+            repeats += same_bytes;
+        }
+    }
+    /* the diagonal without keys, and the two equal name arrays both ways */
+    assert_int_equal(repeats, nv - 1 + 2);
+    aw_buf_free(&b);
+}
+
+/* A row that would repeat but for a bad name is refused, not repeated. */
+static void test_repeat_fast_path_checks_names(void **state) {
+    (void)state;
+    static const char *const good[] = {"a", "b"};
+    const char *bad[] = {"a", "sixteen-bytes..."};
+    aw_key k[2];
+    aw_batch_row rows[2];
+    read_rows(k, rows, "s", 1, 2, AW_BATCH_READ, good, 2);
+    rows[1].bins = bad;
+    aw_buf b;
+    aw_buf_init(&b);
+    aw_error err;
+    assert_int_equal(aw_req_batch(&b, rows, 2, NULL, &err), AW_ERR_BAD_NAME);
+    assert_non_null(strstr(err.message, "sixteen-bytes"));
+    assert_int_equal(b.len, 0);
+    bad[1] = NULL;
+    assert_int_not_equal(aw_req_batch(&b, rows, 2, NULL, &err), AW_OK);
+    assert_int_equal(b.len, 0);
     aw_buf_free(&b);
 }
 
@@ -660,6 +790,8 @@ int main(void) {
         cmocka_unit_test(test_row_shapes),
         cmocka_unit_test(test_repeat_rules),
         cmocka_unit_test(test_repeat_with_reused_structs),
+        cmocka_unit_test(test_repeat_fast_path_matches_bytes),
+        cmocka_unit_test(test_repeat_fast_path_checks_names),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_failing_allocator),
     };

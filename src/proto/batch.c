@@ -2,11 +2,14 @@
  * Batch-index request writer (wire-protocol.md §8.1): one frame with field 41
  * holding the row count, the parent flags and the rows, streamed row by row.
  *
- * REPEAT rows are chosen by comparing encodings: each row is written in full,
- * and if everything after its index and digest equals the previous full row,
- * it is cut back to the 1-byte REPEAT marker. That is exactly "same
- * namespace, set, kind, bins/ops and policy", and it holds no pointer into
- * the caller's rows, which may be reused between calls.
+ * REPEAT rows are chosen by comparing encodings: a row repeats the previous
+ * full row when everything after its index and digest would be the same
+ * bytes. That is exactly "same namespace, set, kind, bins/ops and policy",
+ * and it holds no pointer into the caller's rows, which may be reused
+ * between calls. Rows without ops (reads, exists, deletes: the bulk of big
+ * batches) are compared against the previous body in place, without being
+ * written out; operate rows are written in full and cut back to the
+ * 1-byte marker when they match.
  */
 #include "batch.h"
 
@@ -118,19 +121,31 @@ static int plan_row(const aw_batch_row *row, const aw_req_opts *o, row_head *rh,
     }
 }
 
+#define HEAD_MAX 16
+
+/* The fixed part of a row body: type, info bytes, [gen], ttl, counts. */
+static size_t head_bytes(const row_head *rh, bool send_key, uint8_t out[HEAD_MAX]) {
+    size_t n = 0;
+    out[n++] = rh->type;
+    out[n++] = rh->info1;
+    out[n++] = rh->info2;
+    out[n++] = rh->info3;
+    if (rh->type & AW_BATCH_ROW_GEN) {
+        aw_store_u16be(out + n, rh->gen);
+        n += 2;
+    }
+    aw_store_u32be(out + n, rh->ttl);
+    aw_store_u16be(out + n + 4, send_key ? 3 : 2);
+    aw_store_u16be(out + n + 6, rh->n_ops);
+    return n + 8;
+}
+
 /* Everything after the index and digest of a full row. */
 static int put_row_body(aw_buf *b, const aw_batch_row *row, const aw_req_opts *o,
                         const row_head *rh, aw_error *err) {
     const aw_key *key = row->key;
-    aw_buf_u8(b, rh->type);
-    aw_buf_u8(b, rh->info1);
-    aw_buf_u8(b, rh->info2);
-    aw_buf_u8(b, rh->info3);
-    if (rh->type & AW_BATCH_ROW_GEN)
-        aw_buf_u16be(b, rh->gen);
-    aw_buf_u32be(b, rh->ttl);
-    aw_buf_u16be(b, o->send_key ? 3 : 2);
-    aw_buf_u16be(b, rh->n_ops);
+    uint8_t head[HEAD_MAX];
+    aw_buf_put(b, head, head_bytes(rh, o->send_key, head));
     /* The namespace must come first: the server assumes it. */
     aw_buf_field(b, AW_FIELD_NAMESPACE, key->ns, (uint32_t)strlen(key->ns));
     aw_buf_field(b, AW_FIELD_SET, key->set, (uint32_t)strnlen(key->set, sizeof key->set));
@@ -151,6 +166,65 @@ static int put_row_body(aw_buf *b, const aw_batch_row *row, const aw_req_opts *o
         }
     }
     return aw_buf_ok(b) ? AW_OK : aw_error_set(err, AW_ERR_NOMEM, "out of memory in batch row");
+}
+
+/* Whether the field at *p is (type, s[0..len)); moves *p past it. */
+static bool match_field(const uint8_t **p, const uint8_t *end, uint8_t type, const char *s,
+                        size_t len) {
+    const uint8_t *f = *p;
+    if ((size_t)(end - f) < 5 + len || aw_load_u32be(f) != len + 1 || f[4] != type ||
+        memcmp(f + 5, s, len) != 0)
+        return false;
+    *p = f + 5 + len;
+    return true;
+}
+
+/* The fast path: whether a row without ops or key would encode to exactly
+ * the previous full row's body, read in place. A match also proves the
+ * row's names valid (the previous row's were checked), so it needs no
+ * checks of its own beyond plan_row's. */
+static bool repeats_prev(const aw_batch_writer *w, const aw_batch_row *row,
+                         const aw_req_opts *o) {
+    if (w->no_repeat || !w->prev_len || w->prev_sent_key || o->send_key || !row->key ||
+        row->kind == AW_BATCH_OPERATE)
+        return false;
+    row_head rh;
+    if (row->kind == AW_BATCH_READ && row->n_bins && !row->bins)
+        return false; /* the full path reports it */
+    /* Names are compared below instead of checked. A row plan_row refuses
+     * takes the full path, which reports it. */
+    aw_batch_row unnamed = *row;
+    unnamed.bins = NULL;
+    unnamed.n_bins = 0;
+    if (plan_row(&unnamed, o, &rh, NULL) != AW_OK)
+        return false;
+    bool named = row->kind == AW_BATCH_READ && row->bins && row->n_bins;
+    if (named) {
+        if (row->n_bins > MAX_OPS)
+            return false;
+        rh.info1 &= (uint8_t)~AW_INFO1_GET_ALL;
+        rh.n_ops = (uint16_t)row->n_bins;
+    }
+    const uint8_t *p = w->out->data + w->prev_at, *end = p + w->prev_len;
+    uint8_t head[HEAD_MAX];
+    size_t head_len = head_bytes(&rh, false, head);
+    if ((size_t)(end - p) < head_len || memcmp(p, head, head_len) != 0)
+        return false;
+    p += head_len;
+    const aw_key *key = row->key;
+    if (!match_field(&p, end, AW_FIELD_NAMESPACE, key->ns, strnlen(key->ns, sizeof key->ns)) ||
+        !match_field(&p, end, AW_FIELD_SET, key->set, strnlen(key->set, sizeof key->set)))
+        return false;
+    for (uint32_t i = 0; named && i < row->n_bins; i++) {
+        const char *name = row->bins[i];
+        size_t len = name ? strnlen(name, AW_BIN_NAME_MAX + 1) : AW_BIN_NAME_MAX + 1;
+        if (len > AW_BIN_NAME_MAX || (size_t)(end - p) < 8 + len ||
+            aw_load_u32be(p) != 4 + len || p[4] != AW_OP_READ || p[5] != AW_PT_NULL ||
+            p[6] != 0 || p[7] != len || memcmp(p + 8, name, len) != 0)
+            return false;
+        p += 8 + len;
+    }
+    return p == end;
 }
 
 int aw_batch_begin(aw_batch_writer *w, aw_buf *out, const aw_batch_opts *o, aw_error *err) {
@@ -194,6 +268,19 @@ int aw_batch_add(aw_batch_writer *w, const aw_batch_row *row, aw_error *err) {
     if (w->n_rows == UINT32_MAX)
         return aw_error_set(err, AW_ERR_PARAM, "batch: too many rows");
     const aw_req_opts *o = row->opts ? row->opts : &DEFAULT_OPTS;
+    if (repeats_prev(w, row, o)) {
+        size_t row_at = b->len;
+        aw_buf_u32be(b, row->index);
+        aw_buf_put(b, row->key->digest, AW_DIGEST_SIZE);
+        aw_buf_u8(b, AW_BATCH_ROW_REPEAT);
+        if (!aw_buf_ok(b)) {
+            b->len = row_at;
+            b->oom = false;
+            return aw_error_set(err, AW_ERR_NOMEM, "out of memory in batch row");
+        }
+        w->n_rows++;
+        return AW_OK;
+    }
     int rc = check_row_key(row->key, o->send_key, row->index, err);
     if (rc != AW_OK)
         return rc;
