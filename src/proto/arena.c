@@ -15,6 +15,10 @@ struct aw_arena_block {
 
 #define ARENA_MIN_BLOCK 4000
 
+void aw_arena_size_hint(aw_arena *a, size_t bytes) {
+    a->first = bytes < ARENA_MIN_BLOCK ? bytes : 0;
+}
+
 void *aw_arena_alloc(aw_arena *a, size_t size) {
     size = (size + 7) & ~(size_t)7;
     if (size == 0)
@@ -23,7 +27,8 @@ void *aw_arena_alloc(aw_arena *a, size_t size) {
         return NULL;
     struct aw_arena_block *b = a->head;
     if (!b || b->size - b->used < size) {
-        size_t want = size > ARENA_MIN_BLOCK ? size : ARENA_MIN_BLOCK;
+        size_t min_block = !b && a->first ? a->first : ARENA_MIN_BLOCK;
+        size_t want = size > min_block ? size : min_block;
         /* Grow blocks with the arena so big records take few allocations. */
         if (b && b->size * 2 > want && b->size < (1u << 20))
             want = b->size * 2;

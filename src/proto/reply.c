@@ -51,6 +51,9 @@ int aw_record_from_msg(const aw_msg_view *m, const aw_decode_limits *lim, aw_rec
 
     aw_arena a;
     aw_arena_init(&a, cap);
+    /* Bins, then each name and scalar value at most its wire size plus a NUL
+     * and alignment; lists and maps may ask for more blocks later. */
+    aw_arena_size_hint(&a, (size_t)n * (sizeof(aw_bin) + 16) + (size_t)(m->end - m->ops));
     int rc = AW_OK;
     /* n is bounded by the message's bytes: aw_msg_parse saw 8+ bytes per op. */
     size_t bins_size = (size_t)n * sizeof(aw_bin);
