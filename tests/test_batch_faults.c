@@ -390,6 +390,27 @@ static void test_bad_replies_async(void **state) { check_bad_replies(true); }
 
 /* --- a moved partition -------------------------------------------------------------------- */
 
+/* Waits until the client's map sends key's writes to node `node` (-1: to
+ * no node). One counted map update can come from the new owner while the
+ * old one's claim stays in the map until the next tend. */
+static bool wait_master(const aw_key *key, int node, int ms) {
+    char want[32] = "";
+    if (node >= 0)
+        snprintf(want, sizeof want, "127.0.0.1:%u", srv.ports[node]);
+    uint64_t end = tu_now_ms() + (uint64_t)ms;
+    do {
+        aw_cluster_view *v = aw_cluster_view_acquire(client->cluster);
+        aw_policy pol = aw_policy_write();
+        aw_node *n = aw_cmd_route(v, key, &pol, true, 0, NULL);
+        bool there = n ? strcmp(n->addr_str, want) == 0 : node < 0;
+        aw_cluster_view_release(v);
+        if (there)
+            return true;
+        tu_sleep_ms(10);
+    } while (tu_now_ms() < end);
+    return false;
+}
+
 static void check_moved(bool async) {
     rows r;
     rows_make(&r, 300, async ? "mv-a" : "mv-s", false);
@@ -401,7 +422,7 @@ static void check_moved(bool async) {
     aw_client_stats st0 = tu_stats(client);
     tu_testd_ctl(&srv, 1, "testd-move:partition=%u;master=2;replica=1", pid);
     assert_true(tu_wait_map_update(client, st0.map_updates, 3000));
-    tu_sleep_ms(50);
+    assert_true(wait_master(&r.keys[first], 2, 3000));
     /* The old master answers garbage: only the rows it still owns fail. */
     tu_testd_fault(&srv, 0, "garbage=1");
     aw_batch_policy p = policy(AW_REPLICA_MASTER, 500, 2000, 0);
@@ -419,6 +440,72 @@ static void check_moved(bool async) {
 }
 static void test_moved(void **state) { check_moved(false); }
 static void test_moved_async(void **state) { check_moved(true); }
+
+/* --- a partition no node holds ------------------------------------------------------------ */
+
+typedef struct heir {
+    pthread_t t;
+    int delay_ms;
+    uint32_t pid;
+} heir;
+
+/* Gives the partition back to the nodes that hold it by default (master p
+ * mod 3, replica the next), where the other tests expect it. */
+static void *give_heir_later(void *arg) {
+    heir *h = arg;
+    tu_sleep_ms(h->delay_ms);
+    free(tu_testd_send(&srv, 0, "testd-move:partition=%u;master=%u;replica=%u", h->pid,
+                       h->pid % NODES, (h->pid + 1) % NODES));
+    return NULL;
+}
+
+/* The rows of a partition no node claims wait for the map: they succeed
+ * once a node takes it within the total timeout (the others at once), and
+ * fail with INVALID_NODE at the deadline when none does. */
+static void check_orphan(bool async, bool heir_comes) {
+    rows r;
+    rows_make(&r, 300, async ? "or-a" : "or-s", false);
+    populate(&r);
+    uint32_t pid = aw_partition_id(r.keys[7].digest);
+    aw_client_stats st0 = tu_stats(client);
+    tu_testd_ctl(&srv, 0, "testd-move:partition=%u;orphan=1", pid);
+    assert_true(tu_wait_map_update(client, st0.map_updates, 3000));
+    assert_true(wait_master(&r.keys[7], -1, 3000));
+    aw_error err;
+    bool exists;
+    assert_int_equal(aw_exists(client, NULL, &r.keys[7], &exists, &err), AW_ERR_INVALID_NODE);
+
+    heir h = {.delay_ms = 300, .pid = pid};
+    if (heir_comes)
+        assert_int_equal(pthread_create(&h.t, NULL, give_heir_later, &h), 0);
+    aw_batch_policy p = policy(AW_REPLICA_SEQUENCE, 0, 1500, 0);
+    uint64_t t0 = tu_now_ms();
+    run_rows(async, &r, &p, 5000);
+    uint64_t took = tu_now_ms() - t0;
+    if (heir_comes)
+        pthread_join(h.t, NULL);
+    size_t orphans = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        bool orphan = aw_partition_id(r.keys[i].digest) == pid;
+        orphans += orphan;
+        int want = orphan && !heir_comes ? AW_ERR_INVALID_NODE : AW_OK;
+        if (r.codes[i] != want)
+            fail_msg("row %zu (orphan %d): %s", i, orphan, aw_status_name(r.codes[i]));
+    }
+    assert_true(orphans >= 1);
+    /* They waited for the heir (tend every 100 ms), or for the deadline. */
+    if (heir_comes)
+        assert_true(took >= 300 && took < 1500);
+    else
+        assert_true(took >= 1500 && took < 2500);
+    if (!heir_comes)
+        give_heir_later(&(heir){.delay_ms = 0, .pid = pid});
+    rows_free(&r);
+}
+static void test_orphan_partition(void **state) { check_orphan(false, true); }
+static void test_orphan_partition_async(void **state) { check_orphan(true, true); }
+static void test_orphan_partition_deadline(void **state) { check_orphan(false, false); }
+static void test_orphan_partition_deadline_async(void **state) { check_orphan(true, false); }
 
 /* --- closing mid-batch -------------------------------------------------------------------- */
 
@@ -519,6 +606,10 @@ int main(void) {
         cmocka_unit_test_teardown(test_bad_replies_async, heal),
         cmocka_unit_test_teardown(test_moved, heal),
         cmocka_unit_test_teardown(test_moved_async, heal),
+        cmocka_unit_test_teardown(test_orphan_partition, heal),
+        cmocka_unit_test_teardown(test_orphan_partition_async, heal),
+        cmocka_unit_test_teardown(test_orphan_partition_deadline, heal),
+        cmocka_unit_test_teardown(test_orphan_partition_deadline_async, heal),
         cmocka_unit_test_teardown(test_close_loop, heal),
         cmocka_unit_test_teardown(test_kill_reads, heal),
         cmocka_unit_test_teardown(test_kill_reads_async, heal),

@@ -16,7 +16,7 @@ void *aw_bplan_trace_ctx;
 
 #define BUF_KEEP (1u << 20) /* request and read buffers above this are freed when released */
 
-enum { PLACED, BLOCKED, REPORTED };
+enum { PLACED, BLOCKED, REPORTED, WAITING };
 
 /* --- Reporting ------------------------------------------------------------------- */
 
@@ -226,7 +226,39 @@ static bool req_full(const aw_bplan *p, const aw_breq *r) {
 
 /* --- Placing rows -------------------------------------------------------------------- */
 
-static int place(aw_bplan *p, size_t i, uint32_t attempt) {
+/* Row i has no node in this map: it waits for a newer one while the
+ * deadline allows (see the top of batch_plan.h). */
+static int wait_for_map(aw_bplan *p, size_t i, uint32_t attempt, aw_error *e, uint64_t now) {
+    if (e->code != AW_ERR_INVALID_NODE || p->closing || !p->deadline || now >= p->deadline) {
+        report_err(p, i, e->code, e);
+        return REPORTED;
+    }
+    p->st[i] = (uint8_t)(AW_BST_RETRY + attempt);
+    if (p->n_wait == 0 || i < p->wlo)
+        p->wlo = i;
+    if (p->n_wait == 0 || i > p->whi)
+        p->whi = i;
+    p->n_wait++;
+    return WAITING;
+}
+
+/* After a fill: the rows that went to wait join the retry range, placed
+ * again after a short pause. */
+static void join_waiting(aw_bplan *p, uint64_t now) {
+    if (p->n_wait == 0)
+        return;
+    if (p->n_retry == 0 || p->wlo < p->rlo)
+        p->rlo = p->wlo;
+    if (p->n_retry == 0 || p->whi > p->rhi)
+        p->rhi = p->whi;
+    p->n_retry += p->n_wait;
+    p->n_wait = 0;
+    uint64_t wake = now + AW_BATCH_MAP_WAIT_MS;
+    if (p->retry_wake < wake)
+        p->retry_wake = wake;
+}
+
+static int place(aw_bplan *p, size_t i, uint32_t attempt, uint64_t now) {
     const aw_batch_source *src = p->src;
     aw_error e;
     aw_error_reset(&e);
@@ -247,10 +279,8 @@ static int place(aw_bplan *p, size_t i, uint32_t attempt) {
     bool w = src->writes(src->ctx, i);
     uint32_t seq = w ? attempt : p->base_seq + attempt;
     aw_node *node = aw_cmd_route(p->view, key, &p->pol.base, w, seq, &e);
-    if (!node) {
-        report_err(p, i, e.code, &e);
-        return REPORTED;
-    }
+    if (!node)
+        return wait_for_map(p, i, attempt, &e, now);
     aw_bnode *bn = bnode_get(p, node, &e);
     if (!bn) {
         report_err(p, i, e.code, &e);
@@ -301,16 +331,13 @@ static void refresh_view(aw_bplan *p) {
     p->view = v;
 }
 
-void aw_bplan_fill(aw_bplan *p, uint64_t now) {
-    if (!aw_bplan_has_unplaced(p))
-        return;
-    refresh_view(p);
+static void fill(aw_bplan *p, uint64_t now) {
     /* Retries first: they are the oldest rows. */
     if (p->n_retry && (p->retry_wake == 0 || now >= p->retry_wake)) {
         while (p->n_retry && p->rlo <= p->rhi) {
             uint8_t s = p->st[p->rlo];
-            if (s > AW_BST_RETRY && s != AW_BST_DONE) {
-                if (place(p, p->rlo, s - AW_BST_RETRY) == BLOCKED)
+            if (s >= AW_BST_RETRY && s != AW_BST_DONE) {
+                if (place(p, p->rlo, s - AW_BST_RETRY, now) == BLOCKED)
                     return;
                 p->n_retry--;
             }
@@ -319,10 +346,18 @@ void aw_bplan_fill(aw_bplan *p, uint64_t now) {
         p->retry_wake = 0;
     }
     while (p->cursor < p->n) {
-        if (place(p, p->cursor, 0) == BLOCKED)
+        if (place(p, p->cursor, 0, now) == BLOCKED)
             return;
         p->cursor++;
     }
+}
+
+void aw_bplan_fill(aw_bplan *p, uint64_t now) {
+    if (!aw_bplan_has_unplaced(p))
+        return;
+    refresh_view(p);
+    fill(p, now);
+    join_waiting(p, now);
 }
 
 /* --- Sending ------------------------------------------------------------------------- */
@@ -458,6 +493,21 @@ void aw_bplan_failed(aw_bplan *p, aw_breq *r, int rc, const aw_error *err, uint6
     req_release(p, r);
 }
 
+/* Whether a waiting row still has no node in the current map (then e says
+ * so): such a row ends with that, not with the timeout that ended it. */
+static bool still_no_node(aw_bplan *p, size_t i, uint32_t attempt, aw_error *e) {
+    const aw_key *key = p->src->key(p->src->ctx, i);
+    bool w = p->src->writes(p->src->ctx, i);
+    uint32_t seq = w ? attempt : p->base_seq + attempt;
+    aw_error_reset(e);
+    if (!key || aw_cmd_route(p->view, key, &p->pol.base, w, seq, e) || e->code != AW_ERR_INVALID_NODE)
+        return false;
+    char tmp[AW_ERROR_MSG_SIZE];
+    snprintf(tmp, sizeof tmp, "%s", e->message);
+    aw_error_set(e, AW_ERR_INVALID_NODE, "batch row %zu: %s (still, when the batch ended)", i, tmp);
+    return true;
+}
+
 void aw_bplan_expire(aw_bplan *p, int rc, const char *msg) {
     bool busy[AW_BST_SLOT_MAX + 1];
     memset(busy, 0, sizeof busy);
@@ -466,10 +516,16 @@ void aw_bplan_expire(aw_bplan *p, int rc, const char *msg) {
             busy[bn->inflight->slot] = true;
     aw_error e;
     aw_error_set(&e, rc, "%s", msg);
+    refresh_view(p);
     for (size_t i = 0; i < p->n && p->n_done < p->n; i++) {
         uint8_t s = p->st[i];
         if (s == AW_BST_DONE || (s >= 1 && s <= AW_BST_SLOT_MAX && busy[s]))
             continue;
+        aw_error no_node;
+        if (s >= AW_BST_RETRY && still_no_node(p, i, s - AW_BST_RETRY, &no_node)) {
+            report(p, i, no_node.code, false, NULL, &no_node);
+            continue;
+        }
         e.in_doubt = false;
         report(p, i, rc, false, NULL, &e);
     }

@@ -13,7 +13,8 @@
  *   row state      meaning
  *   0              fresh: not routed yet (only rows at or after `cursor`)
  *   1..191         in request slot s (being filled, or in flight)
- *   0xC0 + a       waiting for retry attempt a (1..62)
+ *   0xC0 + a       waiting for retry attempt a (1..62), or (a = 0 or any
+ *                  a) for a node to hold the row's partition
  *   0xFF           done: the sink has had it
  *
  * Rows are routed once when they are placed in a request: the fresh ones in
@@ -29,9 +30,17 @@
  * status is not retryable, or the row writes and its request may have
  * reached the server (then it is reported, in doubt). Reads move to the
  * next replica on each attempt (SEQUENCE), writes go where aw_cmd_route
- * sends them for that attempt. Rows that cannot be routed (no node holds
- * the partition, unknown namespace) or encoded (the source's row() fails,
- * a bin name is too long...) are reported at once and never sent.
+ * sends them for that attempt.
+ *
+ * Rows whose partition no node holds in the current map (a node just left
+ * and the tend has not yet learnt its heir) wait for the map: they join
+ * the retry range without spending an attempt and are routed again every
+ * AW_BATCH_MAP_WAIT_MS until a node holds them or the total deadline
+ * passes (then they end with INVALID_NODE, not with the timeout). Without
+ * a total timeout they fail at once, as do rows that
+ * cannot be routed at all (unknown namespace) or encoded (the source's
+ * row() fails, a bin name is too long...): those are reported and never
+ * sent.
  */
 #ifndef AW_CLIENT_BATCH_PLAN_H
 #define AW_CLIENT_BATCH_PLAN_H
@@ -48,6 +57,7 @@
 #define AW_BST_RETRY 0xC0u
 #define AW_BST_DONE 0xFFu
 #define AW_BATCH_MAX_ATTEMPT 62u /* retries beyond this many are not made */
+#define AW_BATCH_MAP_WAIT_MS 10u /* how often rows without a node are routed again */
 
 /* A request stops taking rows once its encoding passes this many bytes. */
 #define AW_BREQ_BYTES_CAP (4u << 20)
@@ -96,6 +106,7 @@ typedef struct aw_bplan {
     size_t rlo, rhi;            /* rows waiting for a retry lie in [rlo, rhi] */
     size_t n_retry;
     uint64_t retry_wake;        /* retries are placed from this time on (0 = at once) */
+    size_t wlo, whi, n_wait;    /* rows sent to wait for the map during one fill */
     uint64_t deadline;          /* total deadline (aw_now_ms); 0 = none */
     uint32_t max_attempt;
     uint32_t base_seq;          /* replica rotor start for reads (ANY) */

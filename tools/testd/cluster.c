@@ -4,7 +4,8 @@
  * Each partition prefers nodes in the order p, p+1, ... (mod N): the first
  * live one is master, the next live one replica. Killing a node moves only
  * the partitions it held, to the next node in line, as a real cluster's
- * rebalance would; testd-move pins a partition where a test wants it.
+ * rebalance would; testd-move pins a partition where a test wants it, or
+ * (orphan=1) leaves it to no node at all.
  */
 #include <string.h>
 
@@ -21,6 +22,10 @@ static int next_live(const td_server *s, uint32_t pid, int skip) {
 
 void td_rebalance(td_server *s) {
     for (uint32_t p = 0; p < 4096; p++) {
+        if (s->pinned[p][0] == TD_ORPHAN) {
+            s->owner[p][0] = s->owner[p][1] = -1;
+            continue;
+        }
         int m = s->pinned[p][0] >= 0 && s->nodes[s->pinned[p][0]].alive ? s->pinned[p][0]
                                                                            : next_live(s, p, -1);
         int r = -1;
@@ -46,6 +51,15 @@ int td_partition_move(td_server *s, uint32_t pid, int master, int replica) {
     s->pinned[pid][0] = (int16_t)master;
     if (replica >= 0)
         s->pinned[pid][1] = (int16_t)replica;
+    td_rebalance(s);
+    return 0;
+}
+
+int td_partition_orphan(td_server *s, uint32_t pid) {
+    if (pid >= 4096)
+        return -1;
+    s->pinned[pid][0] = TD_ORPHAN;
+    s->pinned[pid][1] = -1;
     td_rebalance(s);
     return 0;
 }

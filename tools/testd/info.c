@@ -171,9 +171,11 @@ static void control(td_node *n, aw_buf *b, const char *cmd, size_t len, const ch
         f.blackhole = param(cmd, len, "blackhole", 0) != 0;
         rc = td_node_set_fault(s, node, &f);
     } else if (strcmp(name, "testd-move") == 0) {
-        rc = td_partition_move(s, (uint32_t)param(cmd, len, "partition", -1),
-                               (int)param(cmd, len, "master", -1),
-                               (int)param(cmd, len, "replica", -1));
+        uint32_t pid = (uint32_t)param(cmd, len, "partition", -1);
+        rc = param(cmd, len, "orphan", 0) == 1
+                 ? td_partition_orphan(s, pid)
+                 : td_partition_move(s, pid, (int)param(cmd, len, "master", -1),
+                                     (int)param(cmd, len, "replica", -1));
     } else if (strcmp(name, "testd-clock") == 0) {
         /* testd-clock:advance=S;freeze=1|0 moves the server's clock S
          * seconds on (TTLs and expiry follow it) and stops it or lets it run;

@@ -2,6 +2,8 @@
 #ifndef TD_INTERNAL_H
 #define TD_INTERNAL_H
 
+#define TD_ORPHAN (-2) /* pinned[p][0]: no node claims partition p */
+
 #include <event2/event.h>
 #include <event2/util.h>
 #include <stdbool.h>
@@ -38,7 +40,7 @@ struct td_server {
     int n_nodes;
     int replication;           /* configured replication factor: min(2, nodes) */
     int16_t owner[4096][2];    /* node index of master and replica, -1 none */
-    int16_t pinned[4096][2];   /* explicit placement from testd-move, -1 none */
+    int16_t pinned[4096][2];   /* explicit placement from testd-move, -1 none, TD_ORPHAN */
     uint32_t peers_gen;
     uint64_t stats[TD_STAT_COUNT];
     uint64_t batches;

@@ -58,5 +58,8 @@ int td_node_revive(td_server *s, int node);   /* listen again on the same port *
 int td_node_set_fault(td_server *s, int node, const td_fault *f);
 /* Moves a partition's master (and replica, -1 = leave) to the given nodes. */
 int td_partition_move(td_server *s, uint32_t pid, int master, int replica);
+/* No node claims partition pid until the next td_partition_move of it: what
+ * a client's map looks like between losing a node and learning its heir. */
+int td_partition_orphan(td_server *s, uint32_t pid);
 
 #endif
