@@ -25,7 +25,10 @@ typedef struct aw_batch_source {
      * points to must stay valid until the next call of row(). A non-zero
      * return fails that row only, with that code and err's message. */
     int (*row)(void *ctx, size_t i, aw_batch_row *row, aw_error *err);
-    /* The key of row i, for routing (must not need row() first). */
+    /* The key of row i, for routing (must not need row() first). It may
+     * point to storage the source reuses (rows_write builds each key into
+     * one struct): the engine uses it only until its next call of key() or
+     * row(). */
     const aw_key *(*key)(void *ctx, size_t i);
     /* Whether row i writes (routing to the master, retry safety). */
     bool (*writes)(void *ctx, size_t i);
