@@ -78,7 +78,7 @@ $(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a
 	$(CC) $(CFLAGS_ALL) -Itests -Itools/testd -MMD -MP $< $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TEST_LIBS) $(LDLIBS_ALL)
 
 .SECONDEXPANSION:
-$(BUILD)/bin/%: $$(wildcard tools/%/*.c) $(TESTD_LIB) $(BUILD)/libaerowire.a
+$(BUILD)/bin/%: $$(wildcard tools/%/*.c tools/%/*.h) $(TESTD_LIB) $(BUILD)/libaerowire.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itools/$* -Itools/testd $(filter %.c,$^) $(TESTD_LIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TOOL_LIBS_$*) $(LDLIBS_ALL)
 
