@@ -28,10 +28,10 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "support/pyrun.h"
 #include "support/client_fixture.h"
 #include "support/testd_proc.h"
 
-#define PYTHON "/usr/bin/python3"
 /* A child that has not finished by then has hung. */
 #define RUN_TIMEOUT_MS 60000
 
@@ -209,36 +209,8 @@ static void write_file(const char *path, const char *text) {
     fclose(f);
 }
 
-/* Runs a Python script with numpy in the work directory; its stdout
- * (malloc'd). Fails clearly when numpy is missing or the script fails. */
-static char *py_run(const char *script) {
-    static int have_numpy = -1;
-    if (have_numpy < 0)
-        have_numpy = access(PYTHON, X_OK) == 0 &&
-                     system(PYTHON " -c 'import numpy' >/dev/null 2>&1") == 0;
-    if (!have_numpy)
-        fail_msg("these tests need " PYTHON " with numpy (Debian: python3 python3-numpy; "
-                 "scripts/install-deps installs them)");
-    write_file(tpath("script.py"), script);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "cd '%s' && " PYTHON " -W ignore script.py 2>&1", g_dir);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, len = 0, n;
-    char *out = malloc(cap);
-    while ((n = fread(out + len, 1, cap - len - 1, p)) > 0) {
-        len += n;
-        if (cap - len < 2) {
-            cap *= 2;
-            out = realloc(out, cap);
-        }
-    }
-    out[len] = '\0';
-    int st = pclose(p);
-    if (st != 0)
-        fail_msg("python failed (status %d) on:\n%s\noutput:\n%s", st, script, out);
-    return out;
-}
+/* A Python script run in this suite's directory; its stdout. */
+static char *py_run(const char *script) { return tu_python(g_dir, script); }
 
 /* --- processes --------------------------------------------------------------------- */
 

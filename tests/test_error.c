@@ -17,7 +17,7 @@ static const int SERVER_CODES[] = {
     124, 125, 126, 127, 150, 151, 152, 160, 200, 201, 202, 203, 204, 205, 206, 210, 211, 212, 213,
 };
 static const int CLIENT_CODES[] = {-1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -14, -15, -16,
-                                   -17, -18, -19, -20, -21, -22};
+                                   -17, -18, -19, -20, -21, -22, -23};
 
 static void check_codes(const int *codes, size_t n) {
     for (size_t i = 0; i < n; i++) {

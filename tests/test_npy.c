@@ -18,9 +18,9 @@
 #include "aerowire/numpy.h"
 #include "numpy/npy_internal.h"
 #include "proto/mem.h"
+#include "support/pyrun.h"
 #include "support/testutil.h"
 
-#define PYTHON "/usr/bin/python3"
 
 static char g_dir[64];
 
@@ -45,40 +45,8 @@ static const char *tpath(const char *name) {
     return buf[k];
 }
 
-/* Runs a Python script (stdout returned, malloc'd); fails the test clearly
- * when python3 or numpy is missing or the script fails. */
-static char *py_run(const char *script) {
-    static int have_numpy = -1;
-    if (have_numpy < 0)
-        have_numpy = access(PYTHON, X_OK) == 0 &&
-                     system(PYTHON " -c 'import numpy' >/dev/null 2>&1") == 0;
-    if (!have_numpy)
-        fail_msg("these tests need " PYTHON " with numpy (Debian: python3 python3-numpy; "
-                 "scripts/install-deps installs them)");
-    const char *path = tpath("script.py");
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(script, f);
-    fclose(f);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "PYTHONIOENCODING=utf-8 " PYTHON " -W ignore %s", path);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t cap = 1 << 16, len = 0, n;
-    char *out = malloc(cap);
-    while ((n = fread(out + len, 1, cap - len - 1, p)) > 0) {
-        len += n;
-        if (cap - len < 2) {
-            cap *= 2;
-            out = realloc(out, cap);
-        }
-    }
-    out[len] = '\0';
-    int st = pclose(p);
-    if (st != 0)
-        fail_msg("python failed (status %d) on:\n%s\noutput:\n%s", st, script, out);
-    return out;
-}
+/* A Python script run in this suite's directory; its stdout. */
+static char *py_run(const char *script) { return tu_python(g_dir, script); }
 
 static void fill_random(uint8_t *p, size_t n, uint64_t seed) {
     uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;

@@ -5,6 +5,7 @@
 #define AEROWIRE_AEROWIRE_H
 
 #include "alloc.h"
+#include "array.h"
 #include "batch.h"
 #include "async.h"
 #include "client.h"

@@ -18,6 +18,7 @@ extern "C" {
 
 typedef enum aw_status {
     /* Client-side codes (never on the wire). */
+    AW_ERR_ARRAY_CORRUPT = -23,  /* a stored array is damaged: chunk missing or failing its CRC */
     AW_ERR_FIELD_TYPE = -22,     /* a bin could not be converted to its dtype field */
     AW_ERR_CLIENT_CLOSING = -21, /* the client was closed with the command in flight */
     AW_ERR_NOMEM = -20,          /* an allocation failed */

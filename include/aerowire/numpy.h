@@ -54,7 +54,8 @@ typedef struct aw_dtype aw_dtype;
 #define AW_DTYPE_MAX_NDIM 8
 
 /* What one field is. kind: 'i' signed, 'u' unsigned, 'f' float, 'S' bytes,
- * 'V' void (raw bytes), 'b' bool. */
+ * 'V' void (raw bytes), 'b' bool, 'c' complex (width 8 or 16: two floats;
+ * only in AW_DTYPE_ARRAY dtypes). */
 typedef struct aw_dtype_field {
     const char *name;       /* valid while the dtype lives */
     char kind;
@@ -81,11 +82,28 @@ typedef struct aw_dtype_field {
  * alignment, itemsize padded to the largest). */
 int aw_dtype_parse(const char *spec, bool align, aw_dtype **out, aw_error *err);
 
+/* Flags of aw_dtype_parse_flags and aw_dtype_new_flags. */
+#define AW_DTYPE_ALIGN 0x1u /* numpy's align=True (the `align` argument above) */
+/* The dtype of a whole array stored with aerowire/array.h, whose fields
+ * never become bins: complex types are accepted (c8 c16 F D complex64
+ * complex128 complex csingle cdouble; kind 'c', aligned like their float
+ * parts, as numpy does) and field names may be longer than 15 bytes. The
+ * row layer (aw_batch_read_into, aw_batch_write_from) refuses such a
+ * dtype's complex fields (AW_ERR_UNSUPPORTED) and long names
+ * (AW_ERR_BAD_NAME), naming the field: a complex number has no bin type. */
+#define AW_DTYPE_ARRAY 0x2u
+/* aw_dtype_parse with flags (AW_ERR_PARAM for unknown bits). Without
+ * AW_DTYPE_ARRAY, complex types are AW_ERR_UNSUPPORTED as above. */
+int aw_dtype_parse_flags(const char *spec, unsigned flags, aw_dtype **out, aw_error *err);
+
 /* Builder: start empty, add fields in order, then use it. type is a type
  * code as above ("<f4", "S32"); shape NULL/ndim 0 for a scalar. Refuses
  * duplicate names, empty names, names over 15 bytes when they would be bins
  * (names starting with '_' may be longer), and unsupported types. */
 int aw_dtype_new(aw_dtype **out, bool align, aw_error *err);
+int aw_dtype_new_flags(aw_dtype **out, unsigned flags, aw_error *err);
+/* The flags the dtype was made with (AW_DTYPE_ALIGN, AW_DTYPE_ARRAY). */
+unsigned aw_dtype_flags(const aw_dtype *dt);
 int aw_dtype_add(aw_dtype *dt, const char *name, const char *type, const uint32_t *shape,
                  uint32_t ndim, aw_error *err);
 
@@ -187,6 +205,37 @@ int aw_npy_write(const char *path, const aw_dtype *dt, const void *rows, size_t 
  * aw_dtype_add; I/O errors AW_ERR_CLIENT). A 0-d array (shape ()) is one
  * row. */
 int aw_npy_read(const char *path, aw_dtype **dt, void **rows, size_t *n, aw_error *err);
+
+/* --- .npy files of any shape (the whole arrays of aerowire/array.h) ------------- */
+
+#define AW_NPY_MAX_NDIM 32 /* numpy 1.x's NPY_MAXDIMS */
+
+/* What a .npy header says about an N-d, C-order array. */
+typedef struct aw_npy_header {
+    aw_dtype *dtype;        /* owned (aw_npy_header_clear); parsed with AW_DTYPE_ARRAY */
+    uint32_t ndim;          /* 0 for a 0-d array (one element) */
+    uint64_t shape[AW_NPY_MAX_NDIM];
+    uint64_t count;         /* elements: the product of shape */
+    uint64_t nbytes;        /* data bytes: count * itemsize */
+    uint64_t data_offset;   /* where the data starts in the file */
+} aw_npy_header;
+
+/* Reads a .npy file's header (any shape up to AW_NPY_MAX_NDIM dimensions,
+ * any dtype AW_DTYPE_ARRAY takes: complex too) and checks that a regular
+ * file holds exactly nbytes of data after it. Refusals as aw_npy_read's
+ * (Fortran order, objects, unicode, bad sizes), I/O errors AW_ERR_CLIENT.
+ * *h is zeroed on failure. */
+int aw_npy_read_header(const char *path, aw_npy_header *h, aw_error *err);
+/* The same, and the data: *data is allocated (aw_free; never NULL on
+ * success, even for 0 bytes). */
+int aw_npy_read_array(const char *path, aw_npy_header *h, void **data, aw_error *err);
+/* Frees h->dtype and zeroes h. NULL is harmless. */
+void aw_npy_header_clear(aw_npy_header *h);
+/* Writes an N-d C-order array (shape[0..ndim), data of prod(shape) *
+ * itemsize bytes) as numpy.save would, atomically like aw_npy_write (and
+ * with its header warning). */
+int aw_npy_write_array(const char *path, const aw_dtype *dt, const uint64_t *shape,
+                       uint32_t ndim, const void *data, aw_error *err);
 
 #ifdef __cplusplus
 }

@@ -71,17 +71,30 @@ static bool names_reserve(aw_dtype_full *d) {
 
 /* --- The object ------------------------------------------------------------------------ */
 
-int aw_dtype_new(aw_dtype **out, bool align, aw_error *err) {
+int aw_dtype_new_flags(aw_dtype **out, unsigned flags, aw_error *err) {
     if (!out)
         return aw_error_set(err, AW_ERR_PARAM, "aw_dtype_new: out is NULL");
     *out = NULL;
+    if (flags & ~(AW_DTYPE_ALIGN | AW_DTYPE_ARRAY))
+        return aw_error_set(err, AW_ERR_PARAM, "dtype: unknown flags 0x%x", flags);
     aw_dtype_full *d = aw_calloc(1, sizeof *d);
     if (!d)
         return aw_error_set(err, AW_ERR_NOMEM, "dtype: out of memory");
-    d->dt.align = align;
+    d->dt.align = (flags & AW_DTYPE_ALIGN) != 0;
+    d->dt.array = (flags & AW_DTYPE_ARRAY) != 0;
     d->dt.max_align = 1;
     *out = &d->dt;
     return AW_OK;
+}
+
+int aw_dtype_new(aw_dtype **out, bool align, aw_error *err) {
+    return aw_dtype_new_flags(out, align ? AW_DTYPE_ALIGN : 0, err);
+}
+
+unsigned aw_dtype_flags(const aw_dtype *dt) {
+    if (!dt)
+        return 0;
+    return (dt->align ? AW_DTYPE_ALIGN : 0) | (dt->array ? AW_DTYPE_ARRAY : 0);
 }
 
 void aw_dtype_free(aw_dtype *dt) {
@@ -133,7 +146,7 @@ static int check_name(const aw_dtype_full *d, const char *name, aw_error *err) {
                                 d->dt.n_fields);
         i += k;
     }
-    if (name[0] != '_' && len > AW_DTYPE_BIN_NAME_MAX)
+    if (!d->dt.array && name[0] != '_' && len > AW_DTYPE_BIN_NAME_MAX)
         return aw_error_set(err, AW_ERR_BAD_NAME,
                             "dtype: field '%s' is %zu bytes, bin names have at most %d "
                             "(start it with '_' if it is not a bin)",
@@ -171,6 +184,8 @@ int aw_dtype_add_typed(aw_dtype *dt, const char *name, const aw_dtype_type *t,
         return aw_error_set(err, AW_ERR_PARAM, "dtype: field '%s' is too large", name);
     size_t size = (size_t)t->width * count;
     size_t align = (t->kind == 'S' || t->kind == 'V' || t->width == 0) ? 1 : t->width;
+    if (t->kind == 'c')
+        align = t->width / 2; /* numpy aligns a complex like its parts */
     size_t offset = dt->align ? round_up(dt->end, align) : dt->end;
     size_t max_align = align > dt->max_align ? align : dt->max_align;
     if (offset > AW_DTYPE_MAX_SIZE || size > AW_DTYPE_MAX_SIZE - offset ||
@@ -232,7 +247,7 @@ int aw_dtype_add(aw_dtype *dt, const char *name, const char *type, const uint32_
     if (!type)
         return aw_error_set(err, AW_ERR_PARAM, "aw_dtype_add: type of field '%s' is NULL", name);
     aw_dtype_type t;
-    int rc = aw_dtype_type_parse(type, strlen(type), name, &t, err);
+    int rc = aw_dtype_type_parse(type, strlen(type), name, dt->array, &t, err);
     if (rc != AW_OK)
         return rc;
     return aw_dtype_add_typed(dt, name, &t, shape, ndim, err);

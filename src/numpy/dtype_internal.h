@@ -5,10 +5,10 @@
  * Layout rules (numpy's): fields are placed in order; packed, each field
  * starts where the previous one ended; aligned (align=True), each field
  * starts at a multiple of its element's alignment (its width for numbers,
- * 1 for S and V, a sub-array aligning like its element) and the itemsize is
- * rounded up to the largest alignment. Padding entries of a descr
- * (('', '|Vn')) take bytes but are not fields. Fields are kept in offset
- * order; gaps between them are padding.
+ * half of it for complex, 1 for S and V, a sub-array aligning like its
+ * element) and the itemsize is rounded up to the largest alignment.
+ * Padding entries of a descr (('', '|Vn')) take bytes but are not fields.
+ * Fields are kept in offset order; gaps between them are padding.
  */
 #ifndef AW_NUMPY_DTYPE_INTERNAL_H
 #define AW_NUMPY_DTYPE_INTERNAL_H
@@ -28,6 +28,7 @@
 
 struct aw_dtype {
     bool align;            /* numpy's align=True layout */
+    bool array;            /* AW_DTYPE_ARRAY: complex allowed, names not bins */
     bool plain;            /* one unnamed scalar ("<f8"): descr is the bare typestr */
     size_t end;            /* bytes used by fields and padding so far */
     size_t max_align;      /* largest field alignment (1 when none) */
@@ -39,7 +40,7 @@ struct aw_dtype {
 
 /* One parsed type code. */
 typedef struct aw_dtype_type {
-    char kind;             /* i u f b S V */
+    char kind;             /* i u f b c S V */
     uint32_t width;
     bool big_endian;
 } aw_dtype_type;
@@ -47,9 +48,9 @@ typedef struct aw_dtype_type {
 /* Parses one type code (s[0..len)), e.g. "<f8", "|S32", "i", "float64".
  * field names the field in error messages. AW_ERR_PARAM for what numpy
  * would not understand either, AW_ERR_UNSUPPORTED for U, O, datetimes,
- * complex and long double. */
-int aw_dtype_type_parse(const char *s, size_t len, const char *field, aw_dtype_type *t,
-                        aw_error *err);
+ * long double, and complex unless complex_ok (then c8 and c16, kind 'c'). */
+int aw_dtype_type_parse(const char *s, size_t len, const char *field, bool complex_ok,
+                        aw_dtype_type *t, aw_error *err);
 
 /* Appends a field (name already validated or about to be: this validates
  * it too). On failure dt is unchanged. */
@@ -59,9 +60,9 @@ int aw_dtype_add_typed(aw_dtype *dt, const char *name, const aw_dtype_type *t,
 int aw_dtype_add_pad(aw_dtype *dt, size_t n, aw_error *err);
 
 /* Builds a dtype from a parsed descr: a string (a type or the comma form)
- * or a list of (name, type[, shape]) tuples. what names the text for
- * messages. */
-int aw_dtype_from_lit(const aw_pylit *descr, bool align, const char *what, aw_dtype **out,
+ * or a list of (name, type[, shape]) tuples. flags as aw_dtype_parse_flags's;
+ * what names the text for messages. */
+int aw_dtype_from_lit(const aw_pylit *descr, unsigned flags, const char *what, aw_dtype **out,
                       aw_error *err);
 
 /* numpy's typestr of a field's element ("<f8", "|i1", "|S32"); returns

@@ -42,14 +42,36 @@ static bool all_digits(const char *s, size_t len) {
     return true;
 }
 
+/* Complex numbers have no bin type; whole arrays take them. */
+#define COMPLEX_HINT " (whole arrays take it: AW_DTYPE_ARRAY)"
+
 static int unsupported(const char *field, const char *what, const char *s, size_t len,
                        const char *hint, aw_error *err) {
     return aw_error_set(err, AW_ERR_UNSUPPORTED, "dtype: field '%s': %s type '%.*s' is not supported%s",
                         field, what, (int)(len > 40 ? 40 : len), s, hint);
 }
 
-int aw_dtype_type_parse(const char *s, size_t len, const char *field, aw_dtype_type *t,
-                        aw_error *err) {
+/* Complex type names, taken only by array dtypes. */
+static const type_name COMPLEX_NAMES[] = {
+    {"complex64", 'c', 8}, {"complex128", 'c', 16}, {"complex", 'c', 16},
+    {"csingle", 'c', 8},   {"cdouble", 'c', 16},
+};
+
+static bool lookup_name(const type_name *names, size_t n, const char *s, size_t len,
+                        aw_dtype_type *t) {
+    for (size_t k = 0; k < n; k++) {
+        if (strlen(names[k].name) == len && memcmp(names[k].name, s, len) == 0) {
+            t->kind = names[k].kind;
+            t->width = names[k].width;
+            t->big_endian = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+int aw_dtype_type_parse(const char *s, size_t len, const char *field, bool complex_ok,
+                        aw_dtype_type *t, aw_error *err) {
     const char *full = s;
     size_t full_len = len;
     int shown = (int)(len > 40 ? 40 : len);
@@ -67,19 +89,21 @@ int aw_dtype_type_parse(const char *s, size_t len, const char *field, aw_dtype_t
         return aw_error_set(err, AW_ERR_PARAM, "dtype: field '%s': empty type '%.*s'", field, shown,
                             full);
     if (!order) {
-        for (size_t k = 0; k < sizeof TYPE_NAMES / sizeof TYPE_NAMES[0]; k++) {
-            if (strlen(TYPE_NAMES[k].name) == len && memcmp(TYPE_NAMES[k].name, s, len) == 0) {
-                t->kind = TYPE_NAMES[k].kind;
-                t->width = TYPE_NAMES[k].width;
-                t->big_endian = false;
-                return AW_OK;
-            }
-        }
+        if (lookup_name(TYPE_NAMES, sizeof TYPE_NAMES / sizeof TYPE_NAMES[0], s, len, t))
+            return AW_OK;
+        if (complex_ok &&
+            lookup_name(COMPLEX_NAMES, sizeof COMPLEX_NAMES / sizeof COMPLEX_NAMES[0], s, len, t))
+            return AW_OK;
+        if (len == 10 && memcmp(s, "complex256", 10) == 0)
+            return unsupported(field, "long double", full, full_len, "", err);
         for (size_t k = 0; k < sizeof UNSUPPORTED_NAMES / sizeof UNSUPPORTED_NAMES[0]; k++) {
             size_t pl = strlen(UNSUPPORTED_NAMES[k].prefix);
             if (len >= pl && memcmp(UNSUPPORTED_NAMES[k].prefix, s, pl) == 0 &&
                 (len == pl || s[pl] == '[' || all_digits(s + pl, len - pl)))
-                return unsupported(field, UNSUPPORTED_NAMES[k].what, full, full_len, "", err);
+                return unsupported(field, UNSUPPORTED_NAMES[k].what, full, full_len,
+                                   strcmp(UNSUPPORTED_NAMES[k].what, "complex") == 0 ? COMPLEX_HINT
+                                                                                     : "",
+                                   err);
         }
     }
     char code = s[0];
@@ -109,9 +133,13 @@ int aw_dtype_type_parse(const char *s, size_t len, const char *field, aw_dtype_t
     case 'F':
     case 'D':
     case 'G':
-        if (nd == 0)
-            return unsupported(field, "complex", full, full_len, "", err);
-        return UNKNOWN();
+        if (nd != 0)
+            return UNKNOWN();
+        if (code == 'G')
+            return unsupported(field, "long double", full, full_len, "", err);
+        if (!complex_ok)
+            return unsupported(field, "complex", full, full_len, COMPLEX_HINT, err);
+        break;
     case 'g':
         if (nd == 0)
             return unsupported(field, "long double", full, full_len, "", err);
@@ -190,11 +218,19 @@ int aw_dtype_type_parse(const char *s, size_t len, const char *field, aw_dtype_t
         if (!has)
             kind = 'f', width = 8;
         break;
+    case 'F':
+    case 'D':
+        kind = 'c', width = code == 'F' ? 8 : 16;
+        break;
     case 'c':
         if (!has)
             kind = 'S', width = 1;
-        else if (num == 8 || num == 16 || num == 32)
-            return unsupported(field, "complex", full, full_len, "", err);
+        else if (num == 32)
+            return unsupported(field, "long double", full, full_len, "", err);
+        else if ((num == 8 || num == 16) && !complex_ok)
+            return unsupported(field, "complex", full, full_len, COMPLEX_HINT, err);
+        else if (num == 8 || num == 16)
+            kind = 'c', width = (uint32_t)num;
         break;
     case 'S':
     case 'a':
@@ -255,12 +291,12 @@ static int shape_from_lit(const aw_pylit *v, const char *field, const char *what
 /* --- The comma form ---------------------------------------------------------------------- */
 
 /* "i4, (2,3)f8, S8": fields f0, f1... A single scalar item is a plain dtype. */
-static int parse_comma(const char *s, size_t len, bool align, const char *what, aw_dtype **out,
-                       aw_error *err) {
+static int parse_comma(const char *s, size_t len, unsigned flags, const char *what,
+                       aw_dtype **out, aw_error *err) {
     aw_dtype *dt = NULL;
     aw_arena arena;
     aw_arena_init(&arena, 0);
-    int rc = aw_dtype_new(&dt, align, err);
+    int rc = aw_dtype_new_flags(&dt, flags, err);
     if (rc != AW_OK)
         return rc;
     size_t pos = 0, index = 0;
@@ -355,7 +391,7 @@ static int parse_comma(const char *s, size_t len, bool align, const char *what, 
         cl += e - p;
         code[cl] = '\0';
         aw_dtype_type t;
-        rc = aw_dtype_type_parse(code, cl, name, &t, err);
+        rc = aw_dtype_type_parse(code, cl, name, dt->array, &t, err);
         if (rc != AW_OK)
             goto fail;
         rc = aw_dtype_add_typed(dt, name, &t, shape, ndim, err);
@@ -380,10 +416,10 @@ fail:
 
 /* --- descr lists --------------------------------------------------------------------------- */
 
-static int parse_list(const aw_pylit *list, bool align, const char *what, aw_dtype **out,
+static int parse_list(const aw_pylit *list, unsigned flags, const char *what, aw_dtype **out,
                       aw_error *err) {
     aw_dtype *dt = NULL;
-    int rc = aw_dtype_new(&dt, align, err);
+    int rc = aw_dtype_new_flags(&dt, flags, err);
     if (rc != AW_OK)
         return rc;
     size_t index = 0;
@@ -438,7 +474,7 @@ static int parse_list(const aw_pylit *list, bool align, const char *what, aw_dty
             goto fail;
         }
         aw_dtype_type t;
-        rc = aw_dtype_type_parse(tv->s, tv->len, name, &t, err);
+        rc = aw_dtype_type_parse(tv->s, tv->len, name, dt->array, &t, err);
         if (rc != AW_OK)
             goto fail;
         uint32_t shape[AW_DTYPE_MAX_NDIM];
@@ -473,15 +509,15 @@ fail:
     return rc;
 }
 
-int aw_dtype_from_lit(const aw_pylit *descr, bool align, const char *what, aw_dtype **out,
+int aw_dtype_from_lit(const aw_pylit *descr, unsigned flags, const char *what, aw_dtype **out,
                       aw_error *err) {
     if (descr->type == AW_PY_STR) {
         if (strlen(descr->s) != descr->len)
             return aw_error_set(err, AW_ERR_PARAM, "%s: the type string has a NUL", what);
-        return parse_comma(descr->s, descr->len, align, what, out, err);
+        return parse_comma(descr->s, descr->len, flags, what, out, err);
     }
     if (descr->type == AW_PY_LIST)
-        return parse_list(descr, align, what, out, err);
+        return parse_list(descr, flags, what, out, err);
     if (descr->type == AW_PY_DICT)
         return aw_error_set(err, AW_ERR_UNSUPPORTED,
                             "%s: the dict form of a dtype is not supported; use a descr list",
@@ -492,11 +528,17 @@ int aw_dtype_from_lit(const aw_pylit *descr, bool align, const char *what, aw_dt
 }
 
 int aw_dtype_parse(const char *spec, bool align, aw_dtype **out, aw_error *err) {
+    return aw_dtype_parse_flags(spec, align ? AW_DTYPE_ALIGN : 0, out, err);
+}
+
+int aw_dtype_parse_flags(const char *spec, unsigned flags, aw_dtype **out, aw_error *err) {
     if (!out)
         return aw_error_set(err, AW_ERR_PARAM, "aw_dtype_parse: out is NULL");
     *out = NULL;
     if (!spec)
         return aw_error_set(err, AW_ERR_PARAM, "aw_dtype_parse: spec is NULL");
+    if (flags & ~(AW_DTYPE_ALIGN | AW_DTYPE_ARRAY))
+        return aw_error_set(err, AW_ERR_PARAM, "aw_dtype_parse: unknown flags 0x%x", flags);
     size_t len = strlen(spec), pos = 0;
     while (pos < len && strchr(" \t\n\r", spec[pos]))
         pos++;
@@ -504,7 +546,7 @@ int aw_dtype_parse(const char *spec, bool align, aw_dtype **out, aw_error *err) 
         return aw_error_set(err, AW_ERR_PARAM, "dtype: empty spec");
     char c = spec[pos];
     if (c != '[' && c != '\'' && c != '"' && c != '{')
-        return parse_comma(spec, len, align, "dtype", out, err);
+        return parse_comma(spec, len, flags, "dtype", out, err);
     aw_arena arena;
     aw_arena_init(&arena, 0);
     aw_pylit *v;
@@ -513,7 +555,7 @@ int aw_dtype_parse(const char *spec, bool align, aw_dtype **out, aw_error *err) 
         rc = aw_error_set(err, AW_ERR_PARAM, "dtype: unexpected text after the dtype at offset %zu",
                           pos);
     if (rc == AW_OK)
-        rc = aw_dtype_from_lit(v, align, "dtype", out, err);
+        rc = aw_dtype_from_lit(v, flags, "dtype", out, err);
     aw_arena_free(&arena);
     return rc;
 }

@@ -1,5 +1,7 @@
 /*
- * .npy files (numpy's lib/format, NEP 1): 1-d arrays of a dtype.
+ * .npy files (numpy's lib/format, NEP 1): 1-d arrays of a dtype (the rows
+ * of aw_npy_read / aw_npy_write), and C-order arrays of any shape for the
+ * array layer (aw_npy_read_header / _read_array / _write_array).
  *
  * Writing: byte for byte what numpy.save writes for the same array: the
  * oldest version that fits (1.0; 2.0 when the header needs more than 65535
@@ -60,20 +62,44 @@ static void put_le(aw_buf *b, uint32_t v, size_t n) {
     }
 }
 
+/* Python's repr of the shape tuple: "()", "(5,)", "(2, 3)". */
+static void put_shape(aw_buf *b, const uint64_t *shape, uint32_t ndim) {
+    char tmp[32];
+    aw_buf_put(b, "(", 1);
+    for (uint32_t k = 0; k < ndim; k++) {
+        int l = snprintf(tmp, sizeof tmp, "%s%llu", k ? ", " : "", (unsigned long long)shape[k]);
+        aw_buf_put(b, tmp, (size_t)l);
+    }
+    if (ndim == 1)
+        aw_buf_put(b, ",", 1);
+    aw_buf_put(b, ")", 1);
+}
+
 int aw_npy_write_header(aw_buf *b, const aw_dtype *dt, size_t n, aw_error *err) {
+    uint64_t shape[1] = {n};
+    return aw_npy_write_header_shape(b, dt, shape, 1, err);
+}
+
+int aw_npy_write_header_shape(aw_buf *b, const aw_dtype *dt, const uint64_t *shape, uint32_t ndim,
+                              aw_error *err) {
     char *descr = aw_dtype_descr(dt);
     if (!descr)
         return aw_error_set(err, AW_ERR_NOMEM, ".npy: out of memory");
-    char tail[96];
-    int digits = snprintf(tail, sizeof tail, "%zu", n);
-    snprintf(tail, sizeof tail, ", 'fortran_order': False, 'shape': (%zu,), }%*s", n,
-             NPY_GROWTH_AXIS_MAX_DIGITS - digits, "");
     aw_buf text;
     aw_buf_init(&text);
     aw_buf_put(&text, "{'descr': ", 10);
     aw_buf_put(&text, descr, strlen(descr));
-    aw_buf_put(&text, tail, strlen(tail));
     aw_free(descr);
+    aw_buf_put(&text, ", 'fortran_order': False, 'shape': ", 35);
+    put_shape(&text, shape, ndim);
+    aw_buf_put(&text, ", }", 3);
+    if (ndim > 0) {
+        /* numpy's spare room to grow the first axis in place. */
+        char digits[24];
+        int d = snprintf(digits, sizeof digits, "%llu", (unsigned long long)shape[0]);
+        for (int k = d; k < NPY_GROWTH_AXIS_MAX_DIGITS; k++)
+            aw_buf_put(&text, " ", 1);
+    }
     aw_buf latin;
     aw_buf_init(&latin);
     int major = 3;
@@ -131,7 +157,7 @@ static const aw_pylit *dict_get(const aw_pylit *d, const char *key, const aw_pyl
     return found;
 }
 
-static int check_header(const aw_pylit *d, aw_dtype **dt, size_t *n, aw_error *err) {
+static int check_header(const aw_pylit *d, unsigned mode, aw_npy_header *h, aw_error *err) {
     const char *what = ".npy header";
     if (d->type != AW_PY_DICT)
         return aw_error_set(err, AW_ERR_PARAM, "%s: not a dict", what);
@@ -175,24 +201,43 @@ static int check_header(const aw_pylit *d, aw_dtype **dt, size_t *n, aw_error *e
                                 "%s: shape holds something other than a non-negative integer "
                                 "(offset %zu)",
                                 what, s->pos);
-    if (shape->n > 1)
+    if (!(mode & AW_NPY_ND) && shape->n > 1)
         return aw_error_set(err, AW_ERR_UNSUPPORTED,
                             "%s: the array has %zu dimensions; only 1-d arrays (rows) are read",
                             what, shape->n);
-    uint64_t rows = shape->n == 0 ? 1 : (uint64_t)shape->first->i;
-    if (rows > SIZE_MAX)
-        return aw_error_set(err, AW_ERR_PARAM, "%s: too many rows", what);
-    int rc = aw_dtype_from_lit(descr, false, what, dt, err);
+    if (shape->n > AW_NPY_MAX_NDIM)
+        return aw_error_set(err, AW_ERR_UNSUPPORTED,
+                            "%s: the array has %zu dimensions; at most %d are supported", what,
+                            shape->n, AW_NPY_MAX_NDIM);
+    /* Elements, saturating: a 0 anywhere makes it 0, overflow is caught below. */
+    uint64_t count = 1;
+    bool over = false;
+    h->ndim = 0;
+    for (const aw_pylit *s = shape->first; s; s = s->next) {
+        uint64_t dim = (uint64_t)s->i;
+        h->shape[h->ndim++] = dim;
+        if (dim == 0)
+            count = 0, over = false;
+        else if (count != 0 && count > UINT64_MAX / dim)
+            over = true;
+        else if (count != 0)
+            count *= dim;
+    }
+    if (over || count > SIZE_MAX)
+        return aw_error_set(err, AW_ERR_PARAM, "%s: too many elements", what);
+    int rc = aw_dtype_from_lit(descr, (mode & AW_NPY_ND) ? AW_DTYPE_ARRAY : 0, what, &h->dtype,
+                               err);
     if (rc != AW_OK)
         return rc;
-    size_t itemsize = aw_dtype_itemsize(*dt);
-    if (itemsize && rows > SIZE_MAX / itemsize) {
-        aw_dtype_free(*dt);
-        *dt = NULL;
-        return aw_error_set(err, AW_ERR_PARAM, "%s: %llu rows of %zu bytes overflow", what,
-                            (unsigned long long)rows, itemsize);
+    size_t itemsize = aw_dtype_itemsize(h->dtype);
+    if (itemsize && count > SIZE_MAX / itemsize) {
+        aw_dtype_free(h->dtype);
+        h->dtype = NULL;
+        return aw_error_set(err, AW_ERR_PARAM, "%s: %llu elements of %zu bytes overflow", what,
+                            (unsigned long long)count, itemsize);
     }
-    *n = (size_t)rows;
+    h->count = count;
+    h->nbytes = count * itemsize;
     return AW_OK;
 }
 
@@ -221,8 +266,8 @@ static int parse_prefix(const uint8_t *p, size_t len, size_t *hstart, size_t *hl
     return AW_OK;
 }
 
-static int parse_header_text(const uint8_t *h, size_t hlen, bool latin1, aw_dtype **dt, size_t *n,
-                             aw_error *err) {
+static int parse_header_text(const uint8_t *h, size_t hlen, bool latin1, unsigned mode,
+                             aw_npy_header *out, aw_error *err) {
     aw_arena arena;
     aw_arena_init(&arena, 0);
     aw_pylit *d;
@@ -232,14 +277,17 @@ static int parse_header_text(const uint8_t *h, size_t hlen, bool latin1, aw_dtyp
         rc = aw_error_set(err, AW_ERR_PARAM, ".npy header: unexpected text after the dict at offset %zu",
                           pos);
     if (rc == AW_OK)
-        rc = check_header(d, dt, n, err);
+        rc = check_header(d, mode, out, err);
     aw_arena_free(&arena);
     return rc;
 }
 
-int aw_npy_parse_header(const uint8_t *data, size_t len, aw_dtype **dt, size_t *n,
-                        size_t *data_offset, aw_error *err) {
-    *dt = NULL;
+/* A 1-d (or 0-d) header's row count. */
+static size_t header_rows(const aw_npy_header *h) { return h->ndim == 0 ? 1 : (size_t)h->shape[0]; }
+
+int aw_npy_parse_header_mode(const uint8_t *data, size_t len, unsigned mode, aw_npy_header *h,
+                             aw_error *err) {
+    memset(h, 0, sizeof *h);
     size_t hstart, hlen;
     bool latin1;
     int rc = parse_prefix(data, len, &hstart, &hlen, &latin1, err);
@@ -248,22 +296,35 @@ int aw_npy_parse_header(const uint8_t *data, size_t len, aw_dtype **dt, size_t *
     if (hlen > len - hstart)
         return aw_error_set(err, AW_ERR_PARAM, ".npy: truncated header (%zu of %zu bytes)",
                             len - hstart, hlen);
-    rc = parse_header_text(data + hstart, hlen, latin1, dt, n, err);
+    rc = parse_header_text(data + hstart, hlen, latin1, mode, h, err);
     if (rc == AW_OK)
-        *data_offset = hstart + hlen;
+        h->data_offset = hstart + hlen;
     return rc;
 }
 
-static int size_mismatch(size_t have, size_t want, size_t n, size_t itemsize, aw_error *err) {
+int aw_npy_parse_header(const uint8_t *data, size_t len, aw_dtype **dt, size_t *n,
+                        size_t *data_offset, aw_error *err) {
+    aw_npy_header h;
+    int rc = aw_npy_parse_header_mode(data, len, 0, &h, err);
+    *dt = h.dtype;
+    if (rc == AW_OK) {
+        *n = header_rows(&h);
+        *data_offset = (size_t)h.data_offset;
+    }
+    return rc;
+}
+
+static int size_mismatch(size_t have, size_t want, size_t n, size_t itemsize, const char *noun,
+                         aw_error *err) {
     if (have < want)
         return aw_error_set(err, AW_ERR_PARAM,
-                            ".npy: truncated data: %zu bytes, the header says %zu rows of %zu "
+                            ".npy: truncated data: %zu bytes, the header says %zu %s of %zu "
                             "bytes (%zu)",
-                            have, n, itemsize, want);
+                            have, n, noun, itemsize, want);
     return aw_error_set(err, AW_ERR_PARAM,
-                        ".npy: %zu bytes after the data (%zu rows of %zu bytes); refusing "
+                        ".npy: %zu bytes after the data (%zu %s of %zu bytes); refusing "
                         "trailing bytes",
-                        have - want, n, itemsize);
+                        have - want, n, noun, itemsize);
 }
 
 int aw_npy_read_mem(const void *data, size_t len, aw_dtype **dt, void **rows, size_t *n,
@@ -280,7 +341,7 @@ int aw_npy_read_mem(const void *data, size_t len, aw_dtype **dt, void **rows, si
     size_t want = count * itemsize;
     if (len - off != want) {
         aw_dtype_free(d);
-        return size_mismatch(len - off, want, count, itemsize, err);
+        return size_mismatch(len - off, want, count, itemsize, "rows", err);
     }
     void *r = aw_malloc(want);
     if (!r) {
@@ -297,7 +358,7 @@ int aw_npy_read_mem(const void *data, size_t len, aw_dtype **dt, void **rows, si
 
 /* --- Files ----------------------------------------------------------------------------- */
 
-static int io_error(aw_error *err, const char *op, const char *path, int e) {
+int aw_npy_io_error(aw_error *err, const char *op, const char *path, int e) {
     char buf[128];
     const char *msg = strerror_r(e, buf, sizeof buf);
     return aw_error_set(err, AW_ERR_CLIENT, "%s '%s': %s", op, path, msg);
@@ -313,7 +374,7 @@ static int read_full(int fd, void *buf, size_t want, size_t *got, const char *pa
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            return io_error(err, "read", path, errno);
+            return aw_npy_io_error(err, "read", path, errno);
         }
         if (r == 0)
             break;
@@ -357,11 +418,14 @@ static int read_grow(int fd, size_t want, uint8_t **out, size_t *got, const char
     return AW_OK;
 }
 
-static int read_fd(int fd, const char *path, aw_dtype **dt, void **rows, size_t *n,
-                   aw_error *err) {
-    uint8_t prefix[12];
+/* Reads the prefix and the header from fd into h; *pre data bytes were
+ * read with the prefix (only for a header under 2 bytes) and sit at
+ * prefix + h->data_offset. */
+static int read_header_fd(int fd, const char *path, unsigned mode, aw_npy_header *h,
+                          uint8_t prefix[12], size_t *pre, aw_error *err) {
+    memset(h, 0, sizeof *h);
     size_t got;
-    int rc = read_full(fd, prefix, sizeof prefix, &got, path, err);
+    int rc = read_full(fd, prefix, 12, &got, path, err);
     if (rc != AW_OK)
         return rc;
     size_t hstart, hlen;
@@ -396,54 +460,69 @@ static int read_fd(int fd, const char *path, aw_dtype **dt, void **rows, size_t 
     if (hlen > from_prefix)
         memcpy(text + from_prefix, hdr, hlen - from_prefix);
     aw_free(hdr);
-    aw_dtype *d = NULL;
-    size_t count;
-    rc = parse_header_text(text, hlen, latin1, &d, &count, err);
+    rc = parse_header_text(text, hlen, latin1, mode, h, err);
     aw_free(text);
     if (rc != AW_OK)
         return rc;
-    size_t itemsize = aw_dtype_itemsize(d);
-    size_t want = count * itemsize;
-    /* Data bytes already read with the prefix (only for a header under 2 bytes). */
-    size_t pre = extra > hlen ? extra - hlen : 0;
+    h->data_offset = hstart + hlen;
+    *pre = extra > hlen ? extra - hlen : 0;
+    return AW_OK;
+}
+
+/* Checks that a regular file holds exactly the data the header says. */
+static int check_file_size(int fd, const aw_npy_header *h, const char *noun, aw_error *err) {
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        size_t data_start = hstart + hlen;
-        size_t have = (uint64_t)st.st_size > data_start ? (size_t)st.st_size - data_start : 0;
-        if (have != want) {
-            aw_dtype_free(d);
-            return size_mismatch(have, want, count, itemsize, err);
-        }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return AW_OK; /* a pipe: checked as it is read */
+    uint64_t have = (uint64_t)st.st_size > h->data_offset ? (uint64_t)st.st_size - h->data_offset
+                                                          : 0;
+    if (have != h->nbytes)
+        return size_mismatch((size_t)have, (size_t)h->nbytes, (size_t)h->count,
+                             aw_dtype_itemsize(h->dtype), noun, err);
+    return AW_OK;
+}
+
+static int read_fd(int fd, const char *path, unsigned mode, aw_npy_header *h, void **data,
+                   aw_error *err) {
+    const char *noun = (mode & AW_NPY_ND) ? "elements" : "rows";
+    uint8_t prefix[12];
+    size_t pre;
+    int rc = read_header_fd(fd, path, mode, h, prefix, &pre, err);
+    if (rc == AW_OK)
+        rc = check_file_size(fd, h, noun, err);
+    if (rc != AW_OK) {
+        aw_npy_header_clear(h);
+        return rc;
     }
-    uint8_t *r = aw_malloc(want);
+    size_t itemsize = aw_dtype_itemsize(h->dtype);
+    size_t count = (size_t)h->count, want = (size_t)h->nbytes;
+    uint8_t *r = aw_malloc(want ? want : 1);
     if (!r) {
-        aw_dtype_free(d);
-        return aw_error_set(err, AW_ERR_NOMEM, ".npy: out of memory for %zu bytes of rows", want);
+        aw_npy_header_clear(h);
+        return aw_error_set(err, AW_ERR_NOMEM, ".npy: out of memory for %zu bytes of data", want);
     }
     size_t take = pre < want ? pre : want;
-    memcpy(r, prefix + hstart + hlen, take);
+    memcpy(r, prefix + h->data_offset, take);
     size_t dgot = 0;
     rc = want > take ? read_full(fd, r + take, want - take, &dgot, path, err) : AW_OK;
     if (rc == AW_OK && take + dgot < want)
-        rc = size_mismatch(take + dgot, want, count, itemsize, err);
+        rc = size_mismatch(take + dgot, want, count, itemsize, noun, err);
     if (rc == AW_OK) {
         /* Nothing may follow the data (a regular file was checked above). */
         uint8_t one[64];
         rc = pre > take ? AW_OK : read_full(fd, one, sizeof one, &dgot, path, err);
         if (rc == AW_OK && (pre > take || dgot > 0))
             rc = aw_error_set(err, AW_ERR_PARAM,
-                              ".npy: bytes after the data (%zu rows of %zu bytes); refusing "
+                              ".npy: bytes after the data (%zu %s of %zu bytes); refusing "
                               "trailing bytes",
-                              count, itemsize);
+                              count, noun, itemsize);
     }
     if (rc != AW_OK) {
         aw_free(r);
-        aw_dtype_free(d);
+        aw_npy_header_clear(h);
         return rc;
     }
-    *dt = d;
-    *rows = r;
-    *n = count;
+    *data = r;
     return AW_OK;
 }
 
@@ -457,12 +536,62 @@ int aw_npy_read(const char *path, aw_dtype **dt, void **rows, size_t *n, aw_erro
         return aw_error_set(err, AW_ERR_PARAM, "aw_npy_read: path is NULL");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return io_error(err, "open", path, errno);
-    int rc = read_fd(fd, path, dt, rows, n, err);
+        return aw_npy_io_error(err, "open", path, errno);
+    aw_npy_header h;
+    int rc = read_fd(fd, path, 0, &h, rows, err);
+    close(fd);
+    if (rc == AW_OK) {
+        *dt = h.dtype;
+        *n = header_rows(&h);
+        aw_error_reset(err);
+    }
+    return rc;
+}
+
+int aw_npy_read_array(const char *path, aw_npy_header *h, void **data, aw_error *err) {
+    if (!h || !data)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_npy_read_array: h and data must not be NULL");
+    memset(h, 0, sizeof *h);
+    *data = NULL;
+    if (!path)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_npy_read_array: path is NULL");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return aw_npy_io_error(err, "open", path, errno);
+    int rc = read_fd(fd, path, AW_NPY_ND, h, data, err);
     close(fd);
     if (rc == AW_OK)
         aw_error_reset(err);
     return rc;
+}
+
+int aw_npy_read_header(const char *path, aw_npy_header *h, aw_error *err) {
+    if (!h)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_npy_read_header: h is NULL");
+    memset(h, 0, sizeof *h);
+    if (!path)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_npy_read_header: path is NULL");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return aw_npy_io_error(err, "open", path, errno);
+    uint8_t prefix[12];
+    size_t pre;
+    int rc = read_header_fd(fd, path, AW_NPY_ND, h, prefix, &pre, err);
+    if (rc == AW_OK)
+        rc = check_file_size(fd, h, "elements", err);
+    close(fd);
+    if (rc != AW_OK)
+        aw_npy_header_clear(h);
+    else
+        aw_error_reset(err);
+    return rc;
+}
+
+void aw_npy_header_clear(aw_npy_header *h) {
+    if (!h)
+        return;
+    aw_dtype_free(h->dtype);
+    memset(h, 0, sizeof *h);
 }
 
 static int write_all(int fd, const uint8_t *p, size_t len) {
@@ -480,6 +609,106 @@ static int write_all(int fd, const uint8_t *p, size_t len) {
     return 0;
 }
 
+/* --- Writing a file atomically: a temporary beside it, synced, renamed ---------- */
+
+int aw_npy_file_create(aw_npy_file *f, const char *path, aw_error *err) {
+    f->fd = -1;
+    f->path = path;
+    size_t tlen = strlen(path) + 48;
+    f->tmp = aw_malloc(tlen);
+    if (!f->tmp)
+        return aw_error_set(err, AW_ERR_NOMEM, ".npy: out of memory");
+    static unsigned long counter;
+    int e = 0;
+    for (int attempt = 0; attempt < 100 && f->fd < 0; attempt++) {
+        unsigned long c = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+        snprintf(f->tmp, tlen, "%s.tmp-%ld-%lu", path, (long)getpid(), c);
+        f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        e = errno;
+        if (f->fd < 0 && e != EEXIST)
+            break;
+    }
+    if (f->fd < 0) {
+        int rc = aw_npy_io_error(err, "create", f->tmp, e);
+        aw_free(f->tmp);
+        f->tmp = NULL;
+        return rc;
+    }
+    return AW_OK;
+}
+
+int aw_npy_file_write(aw_npy_file *f, const void *p, size_t len, aw_error *err) {
+    int e = write_all(f->fd, p, len);
+    return e ? aw_npy_io_error(err, "write", f->tmp, e) : AW_OK;
+}
+
+int aw_npy_file_truncate(aw_npy_file *f, uint64_t at, aw_error *err) {
+    if (ftruncate(f->fd, (off_t)at) != 0 || lseek(f->fd, (off_t)at, SEEK_SET) < 0)
+        return aw_npy_io_error(err, "truncate", f->tmp, errno);
+    return AW_OK;
+}
+
+void aw_npy_file_abort(aw_npy_file *f) {
+    if (f->fd >= 0) {
+        close(f->fd);
+        unlink(f->tmp);
+    }
+    f->fd = -1;
+    aw_free(f->tmp);
+    f->tmp = NULL;
+}
+
+int aw_npy_file_commit(aw_npy_file *f, aw_error *err) {
+    const char *op = NULL;
+    int e = 0;
+    if (fsync(f->fd) != 0)
+        op = "sync", e = errno;
+    if (close(f->fd) != 0 && !e)
+        op = "close", e = errno;
+    f->fd = -1;
+    if (!e && rename(f->tmp, f->path) != 0)
+        op = "rename onto", e = errno;
+    if (e)
+        unlink(f->tmp);
+    aw_free(f->tmp);
+    f->tmp = NULL;
+    return e ? aw_npy_io_error(err, op, f->path, e) : AW_OK;
+}
+
+void aw_npy_header_warn(const aw_buf *head, aw_error *err) {
+    size_t hlen = head->len - (head->data[6] == 1 ? 10 : 12);
+    if (head->data[6] == 3) /* numpy counts characters */
+        for (size_t k = 12; k < head->len; k++)
+            hlen -= (head->data[k] & 0xc0) == 0x80;
+    if (hlen > AW_NPY_NUMPY_MAX_HEADER && err)
+        snprintf(err->message, sizeof err->message,
+                 "warning: header of %zu bytes; numpy.load needs max_header_size=%zu "
+                 "(or allow_pickle=True) to read it",
+                 hlen, hlen);
+}
+
+/* The whole file: header, then data. */
+static int write_file(const char *path, const aw_buf *head, const void *data, size_t len,
+                      aw_error *err) {
+    aw_npy_file f;
+    int rc = aw_npy_file_create(&f, path, err);
+    if (rc != AW_OK)
+        return rc;
+    rc = aw_npy_file_write(&f, head->data, head->len, err);
+    if (rc == AW_OK)
+        rc = aw_npy_file_write(&f, data, len, err);
+    if (rc != AW_OK) {
+        aw_npy_file_abort(&f);
+        return rc;
+    }
+    rc = aw_npy_file_commit(&f, err);
+    if (rc == AW_OK) {
+        aw_error_reset(err);
+        aw_npy_header_warn(head, err);
+    }
+    return rc;
+}
+
 int aw_npy_write(const char *path, const aw_dtype *dt, const void *rows, size_t n,
                  aw_error *err) {
     if (!path || !dt)
@@ -494,59 +723,39 @@ int aw_npy_write(const char *path, const aw_dtype *dt, const void *rows, size_t 
     aw_buf head;
     aw_buf_init(&head);
     int rc = aw_npy_write_header(&head, dt, n, err);
-    if (rc != AW_OK) {
-        aw_buf_free(&head);
-        return rc;
+    if (rc == AW_OK)
+        rc = write_file(path, &head, rows, data_len, err);
+    aw_buf_free(&head);
+    return rc;
+}
+
+int aw_npy_write_array(const char *path, const aw_dtype *dt, const uint64_t *shape,
+                       uint32_t ndim, const void *data, aw_error *err) {
+    if (!path || !dt)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_npy_write_array: %s is NULL",
+                            path ? "dtype" : "path");
+    if (ndim > AW_NPY_MAX_NDIM)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_npy_write_array: %u dimensions, at most %d",
+                            ndim, AW_NPY_MAX_NDIM);
+    if (ndim && !shape)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_npy_write_array: shape is NULL");
+    uint64_t count = 1;
+    for (uint32_t k = 0; k < ndim; k++) {
+        if (shape[k] && count > SIZE_MAX / shape[k])
+            return aw_error_set(err, AW_ERR_PARAM, "aw_npy_write_array: the shape overflows");
+        count *= shape[k];
     }
-    size_t tlen = strlen(path) + 48;
-    char *tmp = aw_malloc(tlen);
-    if (!tmp) {
-        aw_buf_free(&head);
-        return aw_error_set(err, AW_ERR_NOMEM, ".npy: out of memory");
-    }
-    static unsigned long counter;
-    int fd = -1, e = 0;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        unsigned long c = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
-        snprintf(tmp, tlen, "%s.tmp-%ld-%lu", path, (long)getpid(), c);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        e = errno;
-        if (fd < 0 && e != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        rc = io_error(err, "create", tmp, e);
-        aw_free(tmp);
-        aw_buf_free(&head);
-        return rc;
-    }
-    const char *op = "write";
-    e = write_all(fd, head.data, head.len);
-    if (!e)
-        e = write_all(fd, rows, data_len);
-    if (!e && fsync(fd) != 0)
-        op = "sync", e = errno;
-    if (close(fd) != 0 && !e)
-        op = "close", e = errno;
-    if (!e && rename(tmp, path) != 0)
-        op = "rename onto", e = errno;
-    if (e) {
-        unlink(tmp);
-        rc = io_error(err, op, path, e);
-    } else {
-        rc = AW_OK;
-        aw_error_reset(err);
-        size_t hlen = head.len - (head.data[6] == 1 ? 10 : 12);
-        if (head.data[6] == 3) /* numpy counts characters */
-            for (size_t k = 12; k < head.len; k++)
-                hlen -= (head.data[k] & 0xc0) == 0x80;
-        if (hlen > AW_NPY_NUMPY_MAX_HEADER && err)
-            snprintf(err->message, sizeof err->message,
-                     "warning: header of %zu bytes; numpy.load needs max_header_size=%zu "
-                     "(or allow_pickle=True) to read it",
-                     hlen, hlen);
-    }
-    aw_free(tmp);
+    size_t itemsize = aw_dtype_itemsize(dt);
+    if (itemsize && count > SIZE_MAX / itemsize)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_npy_write_array: the data size overflows");
+    size_t data_len = (size_t)count * itemsize;
+    if (!data && data_len)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_npy_write_array: data is NULL");
+    aw_buf head;
+    aw_buf_init(&head);
+    int rc = aw_npy_write_header_shape(&head, dt, shape, ndim, err);
+    if (rc == AW_OK)
+        rc = write_file(path, &head, data, data_len, err);
     aw_buf_free(&head);
     return rc;
 }

@@ -13,6 +13,7 @@ typedef struct status_info {
 
 /* Sorted by code, so lookups can bisect. */
 static const status_info STATUS[] = {
+    {AW_ERR_ARRAY_CORRUPT, "ARRAY_CORRUPT", "stored array damaged: a chunk is missing or fails its checksum"},
     {AW_ERR_FIELD_TYPE, "FIELD_TYPE", "a bin could not be converted to its field; the field was zeroed"},
     {AW_ERR_CLIENT_CLOSING, "CLIENT_CLOSING", "client closed with the command in flight"},
     {AW_ERR_NOMEM, "NOMEM", "out of memory"},
