@@ -106,14 +106,25 @@ check:
 valgrind-testd:
 	scripts/valgrind-testd $(BUILD)/valgrind
 
-# libFuzzer targets: clang, with the library compiled into each target.
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc $(PKG_CFLAGS)
+# libFuzzer targets: clang. The library (and the test server's request
+# path, without its socket layer) is compiled once with coverage and the
+# sanitizers into one archive that every target links.
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -Itools/testd $(PKG_CFLAGS)
+FUZZ_SAN := address,undefined
 fuzz: $(FUZZ_BIN)
-# The test server's request path is fuzzed too (without its socket layer).
 FUZZ_TESTD_SRC := $(filter-out tools/testd/server.c tools/testd/info.c tools/testd/cluster.c tools/testd/spawn.c,$(TESTD_SRC))
-$(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRC) $(FUZZ_TESTD_SRC)
+FUZZ_OBJ := $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(LIB_SRC) $(FUZZ_TESTD_SRC))
+FUZZ_LIB := $(BUILD)/fuzz/libfuzzdeps.a
+$(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -Itools/testd $< $(LIB_SRC) $(FUZZ_TESTD_SRC) -o $@ $(PKG_LIBS) -lpthread -lm
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -MMD -MP -c $< -o $@
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+$(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $< $(FUZZ_LIB) -o $@ $(PKG_LIBS) -lpthread -lm
 
 # Runs every fuzz target for FUZZ_SECONDS on its seed corpus (fuzz/corpus/<name>).
 FUZZ_SECONDS ?= 25
@@ -151,4 +162,4 @@ help:
 	@echo "make install PREFIX=/usr/local    lib, headers, aerowire.pc, tools"
 	@echo "WERROR=1        treat warnings as errors (CI)"
 
--include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)
