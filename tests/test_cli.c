@@ -11,11 +11,8 @@
 #include <setjmp.h>
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,172 +20,21 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "support/awrun.h"
 #include "support/pyrun.h"
 #include "support/client_fixture.h"
 #include "support/testd_proc.h"
-
-/* A child that has not finished by then has hung. */
-#define RUN_TIMEOUT_MS 60000
 
 static tu_testd srv;
 static char g_host[64];
 static char g_dir[64];
 
-/* --- running aw ------------------------------------------------------------------ */
-
-typedef struct run {
-    int status; /* exit code, or 128 + signal */
-    char *out;
-    char *err;
-} run;
-
-static void run_free(run *r) {
-    free(r->out);
-    free(r->err);
-}
-
-static const char *aw_path(void) {
-    static char path[4096];
-    const char *bin = getenv("AW_BIN");
-    snprintf(path, sizeof path, "%s/aw", bin && bin[0] ? bin : "build/bin");
-    return path;
-}
-
-typedef struct sink {
-    char *buf;
-    size_t len, cap;
-} sink;
-
-static void sink_read(sink *s, int fd, bool *open) {
-    if (s->cap - s->len < 4096) {
-        s->cap = s->cap ? 2 * s->cap : 8192;
-        s->buf = realloc(s->buf, s->cap);
-        assert_non_null(s->buf);
-    }
-    ssize_t n = read(fd, s->buf + s->len, s->cap - s->len - 1);
-    if (n > 0)
-        s->len += (size_t)n;
-    else if (n == 0 || errno != EINTR)
-        *open = false;
-    s->buf[s->len] = '\0';
-}
-
-/* Runs prog with args (NULL-terminated) and stdin from `input` (NULL:
- * empty), collecting stdout, stderr and the exit status. */
-static run run_prog(const char *prog, const char *input, const char *const *args) {
-    const char *argv[64] = {prog};
-    int argc = 1;
-    for (int i = 0; args[i]; i++) {
-        assert_true(argc < 63);
-        argv[argc++] = args[i];
-    }
-    argv[argc] = NULL;
-    int out[2], err[2], in[2];
-    assert_int_equal(pipe(out), 0);
-    assert_int_equal(pipe(err), 0);
-    assert_int_equal(pipe(in), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        dup2(err[1], 2);
-        close(in[0]), close(in[1]), close(out[0]), close(out[1]), close(err[0]), close(err[1]);
-        execv(argv[0], (char *const *)argv);
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    close(err[1]);
-    if (input) {
-        size_t left = strlen(input);
-        while (left) {
-            ssize_t w = write(in[1], input, left);
-            assert_true(w > 0);
-            input += w;
-            left -= (size_t)w;
-        }
-    }
-    close(in[1]);
-    sink so = {0}, se = {0};
-    bool out_open = true, err_open = true;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    while (out_open || err_open) {
-        struct pollfd p[2] = {{out_open ? out[0] : -1, POLLIN, 0}, {err_open ? err[0] : -1, POLLIN, 0}};
-        int r = poll(p, 2, 1000);
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) * 1000 > RUN_TIMEOUT_MS) {
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, 0);
-            fail_msg("aw %s did not finish within %d ms", args[0] ? args[0] : "", RUN_TIMEOUT_MS);
-        }
-        if (r <= 0)
-            continue;
-        if (p[0].revents)
-            sink_read(&so, out[0], &out_open);
-        if (p[1].revents)
-            sink_read(&se, err[0], &err_open);
-    }
-    close(out[0]);
-    close(err[0]);
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    run r = {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), so.buf, se.buf};
-    if (!r.out)
-        r.out = calloc(1, 1);
-    if (!r.err)
-        r.err = calloc(1, 1);
-    return r;
-}
-
-static run run_aw_in(const char *input, const char *const *args) {
-    return run_prog(aw_path(), input, args);
-}
-
-#define AW(...) run_aw_in(NULL, (const char *const[]){__VA_ARGS__, NULL})
-#define AW_IN(input, ...) run_aw_in((input), (const char *const[]){__VA_ARGS__, NULL})
 /* aw against the suite's server. */
 #define AWS(...) AW("-h", g_host, __VA_ARGS__)
-
-/* cmocka's fail_msg with the caller's place. */
-#define fail_at(file, line, ...)                                                              \
-    do {                                                                                           \
-        print_error(__VA_ARGS__);                                                                  \
-        _fail(file, line);                                                                         \
-    } while (0)
-
-/* Fails with both outputs when the status is not `want`. */
-#define expect_status(r, want) expect_status_at(__FILE__, __LINE__, &(r), (want))
-static void expect_status_at(const char *file, int line, const run *r, int want) {
-    if (r->status != want)
-        fail_at(file, line, "exit %d, expected %d\nstdout: %s\nstderr: %s", r->status, want,
-                     r->out, r->err);
-}
-
-#define expect_contains(text, needle) expect_contains_at(__FILE__, __LINE__, (text), (needle))
-static void expect_contains_at(const char *file, int line, const char *text, const char *needle) {
-    if (!strstr(text, needle))
-        fail_at(file, line, "expected to find \"%s\" in:\n%s", needle, text);
-}
-
-/* stdout parsed as JSON (one value, then a newline). */
-#define out_json(r) out_json_at(__FILE__, __LINE__, &(r))
-static json_t *out_json_at(const char *file, int line, const run *r) {
-    json_error_t e;
-    json_t *j = json_loads(r->out, 0, &e);
-    if (!j)
-        fail_at(file, line, "stdout is not JSON (%s):\n%s\nstderr: %s", e.text, r->out,
-                     r->err);
-    return j;
-}
 
 static const char *EMBEDDED_NOTICE = "aw: no -h given; started aw-testd on ";
 
@@ -270,7 +116,7 @@ static bool port_accepts(uint16_t port) {
 }
 
 /* The port in the embedded notice of r's stderr; fails when the notice is not there exactly once. */
-static uint16_t embedded_port(const run *r) {
+static uint16_t embedded_port(const tu_run *r) {
     const char *p = strstr(r->err, EMBEDDED_NOTICE);
     if (!p)
         fail_msg("no embedded-server notice in stderr:\n%s", r->err);
@@ -295,8 +141,8 @@ static int setup(void **state) {
     snprintf(g_dir, sizeof g_dir, "/tmp/aw-test-cli-XXXXXX");
     if (!mkdtemp(g_dir))
         return -1;
-    if (access(aw_path(), X_OK) != 0) {
-        fprintf(stderr, "cannot run %s (set AW_BIN to the built tools)\n", aw_path());
+    if (access(tu_aw_path(), X_OK) != 0) {
+        fprintf(stderr, "cannot run %s (set AW_BIN to the built tools)\n", tu_aw_path());
         return -1;
     }
     if (tu_testd_start(&srv, NULL) != 0)
@@ -316,7 +162,7 @@ static int teardown(void **state) {
 /* --- help, version, usage errors --------------------------------------------------- */
 
 static void test_help_and_version(void **state) {
-    run r = AW("--help");
+    tu_run r = AW("--help");
     expect_status(r, 0);
     const char *words[] = {"info", "put", "get", "delete", "batch-get", "batch-put", "-h, --host",
                            "--timeout", "--json", "Exit codes", "3  record not found",
@@ -324,12 +170,12 @@ static void test_help_and_version(void **state) {
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         expect_contains(r.out, words[i]);
     assert_string_equal(r.err, "");
-    run_free(&r);
+    tu_run_free(&r);
 
     r = AW("--version");
     expect_status(r, 0);
     expect_contains(r.out, "aw (aerowire) ");
-    run_free(&r);
+    tu_run_free(&r);
 
     /* Every subcommand has its own help, on stdout, starting with its usage. */
     const char *cmds[] = {"info", "put", "get", "delete", "batch-get", "batch-put"};
@@ -340,7 +186,7 @@ static void test_help_and_version(void **state) {
         snprintf(usage, sizeof usage, "usage: aw [options] %s", cmds[i]);
         expect_contains(r.out, usage);
         assert_null(strstr(r.err, EMBEDDED_NOTICE)); /* help starts no server */
-        run_free(&r);
+        tu_run_free(&r);
     }
     /* put's help documents the value syntax. */
     r = AW("put", "--help");
@@ -348,7 +194,7 @@ static void test_help_and_version(void **state) {
                             "15 bytes"};
     for (size_t i = 0; i < sizeof syntax / sizeof syntax[0]; i++)
         expect_contains(r.out, syntax[i]);
-    run_free(&r);
+    tu_run_free(&r);
 }
 
 typedef struct usage_case {
@@ -424,27 +270,27 @@ static void test_usage_errors(void **state) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         /* No -h: a case that got as far as connecting would start a server and say so. */
-        run r = run_aw_in(NULL, cases[i].args);
+        tu_run r = tu_run_aw(NULL, cases[i].args);
         if (r.status != 2 || !strstr(r.err, cases[i].says) || strstr(r.err, EMBEDDED_NOTICE) ||
             r.out[0])
             fail_msg("case %zu (%s %s ...): exit %d, stdout '%s', stderr:\n%s\nexpected exit 2 "
                      "and \"%s\"",
                      i, cases[i].args[0] ? cases[i].args[0] : "", cases[i].args[1] ? cases[i].args[1] : "",
                      r.status, r.out, r.err, cases[i].says);
-        run_free(&r);
+        tu_run_free(&r);
     }
     /* A usage error of a subcommand repeats its usage line. */
-    run r = AW("get", "test");
+    tu_run r = AW("get", "test");
     expect_contains(r.err, "usage: aw [options] get NS SET KEY [BIN...]");
     expect_contains(r.err, "aw get --help");
-    run_free(&r);
+    tu_run_free(&r);
     /* With --json, stdout still gets one JSON value: the error. */
     r = AW("--json", "frobnicate");
     expect_status(r, 2);
     json_t *j = out_json(r);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "error"), "exit")), 2);
     json_decref(j);
-    run_free(&r);
+    tu_run_free(&r);
 }
 
 /* --- put / get / delete ---------------------------------------------------------- */
@@ -456,13 +302,13 @@ static json_t *bins_of(json_t *rec) {
 }
 
 static void test_put_get_types(void **state) {
-    run r = AWS("put", "test", "cli", "types", "n=42", "neg=-7", "f=1.5", "e=-2.5e-3", "s=hello",
+    tu_run r = AWS("put", "test", "cli", "types", "n=42", "neg=-7", "f=1.5", "e=-2.5e-3", "s=hello",
                 "q=str:42", "empty=", "b=hex:00ff10", "b6=b64:AAEC/w==", "l=[1,\"a\",2.5,[true]]",
                 "m={\"a\":1,\"b\":{\"c\":null}}", "t=bool:true", "jn=json:17", "js=json:\"x y\"",
                 "fi=float:7", "url=http://x:1/y");
     expect_status(r, 0);
     expect_contains(r.out, "wrote 16 bins to test/cli \"types\"");
-    run_free(&r);
+    tu_run_free(&r);
 
     r = AWS("--json", "get", "test", "cli", "types");
     expect_status(r, 0);
@@ -502,25 +348,25 @@ static void test_put_get_types(void **state) {
     json_decref(want_l);
     json_decref(want_m);
     json_decref(rec);
-    run_free(&r);
+    tu_run_free(&r);
 
     /* json:null removes a bin; a second put bumps the generation. */
     r = AWS("put", "test", "cli", "types", "n=json:null");
     expect_status(r, 0);
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("--json", "get", "test", "cli", "types");
     rec = out_json(r);
     assert_null(json_object_get(bins_of(rec), "n"));
     assert_int_equal(json_integer_value(json_object_get(rec, "gen")), 2);
     json_decref(rec);
-    run_free(&r);
+    tu_run_free(&r);
 }
 
 static void test_get_human_and_named_bins(void **state) {
-    run r = AWS("put", "test", "cli", "human", "count=3", "name=Ann Lee", "raw=hex:cafe",
+    tu_run r = AWS("put", "test", "cli", "human", "count=3", "name=Ann Lee", "raw=hex:cafe",
                 "tags=[\"x\",2]", "ratio=0.1");
     expect_status(r, 0);
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("get", "test", "cli", "human");
     expect_status(r, 0);
     expect_contains(r.out, "test/cli \"human\"  digest ");
@@ -531,7 +377,7 @@ static void test_get_human_and_named_bins(void **state) {
     expect_contains(r.out, "  raw    bytes[2]  hex:cafe\n");
     expect_contains(r.out, "  tags   list[2]   [\"x\", 2]\n");
     expect_contains(r.out, "  ratio  float     0.1\n");
-    run_free(&r);
+    tu_run_free(&r);
 
     r = AWS("--json", "get", "test", "cli", "human", "count", "raw", "nosuch");
     expect_status(r, 0);
@@ -541,7 +387,7 @@ static void test_get_human_and_named_bins(void **state) {
     assert_int_equal(json_integer_value(json_object_get(b, "count")), 3);
     assert_non_null(json_object_get(b, "raw"));
     json_decref(rec);
-    run_free(&r);
+    tu_run_free(&r);
 
     /* --json after the subcommand works too. */
     r = AWS("get", "test", "cli", "human", "name", "--json");
@@ -549,70 +395,70 @@ static void test_get_human_and_named_bins(void **state) {
     rec = out_json(r);
     assert_string_equal(json_string_value(json_object_get(bins_of(rec), "name")), "Ann Lee");
     json_decref(rec);
-    run_free(&r);
+    tu_run_free(&r);
 }
 
 /* The digest aw reports for a key. */
 static char *digest_of(const char *key) {
-    run r = AWS("--json", "get", "test", "cli", key);
+    tu_run r = AWS("--json", "get", "test", "cli", key);
     expect_status(r, 0);
     json_t *rec = out_json(r);
     char *d = strdup(json_string_value(json_object_get(rec, "digest")));
     json_decref(rec);
-    run_free(&r);
+    tu_run_free(&r);
     return d;
 }
 
 static void test_key_kinds(void **state) {
     /* 5 is an integer key; str:5 is another record. */
-    run r = AWS("put", "test", "cli", "5", "v=int");
+    tu_run r = AWS("put", "test", "cli", "5", "v=int");
     expect_status(r, 0);
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("put", "test", "cli", "str:5", "v=str");
     expect_status(r, 0);
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("--json", "get", "test", "cli", "int:5");
     expect_status(r, 0);
     json_t *rec = out_json(r);
     assert_true(json_is_integer(json_object_get(rec, "key")));
     assert_string_equal(json_string_value(json_object_get(bins_of(rec), "v")), "int");
     json_decref(rec);
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("--json", "get", "test", "cli", "str:5");
     rec = out_json(r);
     assert_string_equal(json_string_value(json_object_get(rec, "key")), "5");
     assert_string_equal(json_string_value(json_object_get(bins_of(rec), "v")), "str");
     json_decref(rec);
-    run_free(&r);
+    tu_run_free(&r);
 
     /* Negative integer keys are keys, not options. */
     r = AWS("put", "test", "cli", "-12", "v=-3");
     expect_status(r, 0);
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("get", "test", "cli", "-12");
     expect_status(r, 0);
     expect_contains(r.out, "test/cli -12  digest");
     expect_contains(r.out, "  v  int  -3\n");
-    run_free(&r);
+    tu_run_free(&r);
 
     /* '' is no set. */
     r = AWS("put", "test", "", "noset", "v=1");
     expect_status(r, 0);
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("--json", "get", "test", "", "noset");
     expect_status(r, 0);
     rec = out_json(r);
     assert_string_equal(json_string_value(json_object_get(rec, "set")), "");
     json_decref(rec);
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("get", "test", "cli", "noset");
     expect_status(r, 3);
-    run_free(&r);
+    tu_run_free(&r);
 
     /* A bytes key, and the same record by its digest. */
     r = AWS("put", "test", "cli", "hex:0a0b", "v=blob");
     expect_status(r, 0);
-    run_free(&r);
+    tu_run_free(&r);
     char *d = digest_of("hex:0a0b");
     char by_digest[64];
     snprintf(by_digest, sizeof by_digest, "digest:%s", d);
@@ -623,41 +469,41 @@ static void test_key_kinds(void **state) {
     assert_true(json_is_null(json_object_get(rec, "key"))); /* only the digest travelled */
     assert_string_equal(json_string_value(json_object_get(rec, "digest")), d);
     json_decref(rec);
-    run_free(&r);
+    tu_run_free(&r);
     free(d);
 }
 
 static void test_put_options(void **state) {
-    run r = AWS("put", "--create-only", "test", "cli", "once", "a=1");
+    tu_run r = AWS("put", "--create-only", "test", "cli", "once", "a=1");
     expect_status(r, 0);
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("put", "--create-only", "test", "cli", "once", "a=2");
     expect_status(r, 4);
     expect_contains(r.err, "put test/cli once: ");
     expect_contains(r.err, "RECORD_EXISTS");
-    run_free(&r);
+    tu_run_free(&r);
 
     r = AWS("put", "test", "cli", "repl", "a=1", "b=2");
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("put", "--replace", "test", "cli", "repl", "c=3");
     expect_status(r, 0);
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("--json", "get", "test", "cli", "repl");
     json_t *rec = out_json(r);
     assert_int_equal(json_object_size(bins_of(rec)), 1);
     assert_int_equal(json_integer_value(json_object_get(bins_of(rec), "c")), 3);
     json_decref(rec);
-    run_free(&r);
+    tu_run_free(&r);
 
     r = AWS("put", "test", "cli", "ttl", "a=1", "--ttl", "1000");
     expect_status(r, 0);
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("--json", "get", "test", "cli", "ttl");
     rec = out_json(r);
     json_int_t ttl = json_integer_value(json_object_get(rec, "ttl"));
     assert_true(ttl > 990 && ttl <= 1000);
     json_decref(rec);
-    run_free(&r);
+    tu_run_free(&r);
 
     r = AWS("--json", "put", "test", "cli", "ttl", "b=2");
     expect_status(r, 0);
@@ -665,26 +511,26 @@ static void test_put_options(void **state) {
     assert_int_equal(json_integer_value(json_object_get(rec, "bins_written")), 1);
     assert_string_equal(json_string_value(json_object_get(rec, "key")), "ttl");
     json_decref(rec);
-    run_free(&r);
+    tu_run_free(&r);
 }
 
 static void test_delete_and_not_found(void **state) {
-    run r = AWS("put", "test", "cli", "gone", "a=1");
-    run_free(&r);
+    tu_run r = AWS("put", "test", "cli", "gone", "a=1");
+    tu_run_free(&r);
     r = AWS("delete", "test", "cli", "gone");
     expect_status(r, 0);
     expect_contains(r.out, "deleted test/cli \"gone\"");
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("delete", "test", "cli", "gone");
     expect_status(r, 3);
     expect_contains(r.err, "delete test/cli gone: ");
     expect_contains(r.err, "RECORD_NOT_FOUND");
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("get", "test", "cli", "gone");
     expect_status(r, 3);
     expect_contains(r.err, "aw: get test/cli gone: ");
     assert_string_equal(r.out, "");
-    run_free(&r);
+    tu_run_free(&r);
     /* --json: the error as JSON on stdout, the message on stderr too. */
     r = AWS("--json", "get", "test", "cli", "gone");
     expect_status(r, 3);
@@ -695,38 +541,38 @@ static void test_delete_and_not_found(void **state) {
     assert_int_equal(json_integer_value(json_object_get(e, "exit")), 3);
     json_decref(j);
     expect_contains(r.err, "RECORD_NOT_FOUND");
-    run_free(&r);
+    tu_run_free(&r);
 
     r = AWS("put", "test", "cli", "del2", "a=1");
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("--json", "delete", "test", "cli", "del2");
     expect_status(r, 0);
     j = out_json(r);
     assert_true(json_is_true(json_object_get(j, "deleted")));
     json_decref(j);
-    run_free(&r);
+    tu_run_free(&r);
 }
 
 static void test_server_errors(void **state) {
     /* A namespace the server does not have: the server's side of things. */
-    run r = AWS("put", "nosuchns", "cli", "k", "a=1");
+    tu_run r = AWS("put", "nosuchns", "cli", "k", "a=1");
     expect_status(r, 4);
     expect_contains(r.err, "nosuchns");
-    run_free(&r);
+    tu_run_free(&r);
 }
 
 static void test_info(void **state) {
-    run r = AWS("info");
+    tu_run r = AWS("info");
     expect_status(r, 0);
     expect_contains(r.out, "node ");
     expect_contains(r.out, "  build          ");
     expect_contains(r.out, "  namespaces     test;bar\n");
-    run_free(&r);
+    tu_run_free(&r);
 
     r = AWS("info", "-l", "namespaces");
     expect_status(r, 0);
     expect_contains(r.out, "  namespaces\n    test\n    bar\n");
-    run_free(&r);
+    tu_run_free(&r);
 
     r = AWS("--json", "info", "namespaces", "cluster-name", "nosuchname");
     expect_status(r, 0);
@@ -740,7 +586,7 @@ static void test_info(void **state) {
     assert_string_equal(json_string_value(json_object_get(v, "cluster-name")), "aw-testd");
     expect_contains(json_string_value(json_object_get(v, "nosuchname")), "ERROR");
     json_decref(j);
-    run_free(&r);
+    tu_run_free(&r);
 }
 
 static void test_no_server(void **state) {
@@ -748,17 +594,17 @@ static void test_no_server(void **state) {
     char host[32], port_text[8];
     snprintf(host, sizeof host, "127.0.0.1:%u", port);
     snprintf(port_text, sizeof port_text, "%u", port);
-    run r = AW("-h", host, "get", "test", "cli", "k");
+    tu_run r = AW("-h", host, "get", "test", "cli", "k");
     expect_status(r, 5);
     expect_contains(r.err, host);
     expect_contains(r.err, "refused");
     assert_null(strstr(r.err, EMBEDDED_NOTICE));
-    run_free(&r);
+    tu_run_free(&r);
     /* -p alone means this machine. */
     r = AW("-p", port_text, "info");
     expect_status(r, 5);
     expect_contains(r.err, host);
-    run_free(&r);
+    tu_run_free(&r);
     /* Several seeds: each one tried is named. */
     r = AW("-h", host, "-h", "127.0.0.1", "-p", port_text, "--json", "put", "test", "c", "k", "a=1");
     expect_status(r, 5);
@@ -768,32 +614,32 @@ static void test_no_server(void **state) {
     assert_int_equal(json_integer_value(json_object_get(e, "exit")), 5);
     assert_string_equal(json_string_value(json_object_get(e, "status")), "CONNECTION");
     json_decref(j);
-    run_free(&r);
+    tu_run_free(&r);
 }
 
 static void test_timeout(void **state) {
     /* Replies held back longer than --timeout: a network failure, said as such. */
     tu_testd_fault(&srv, 0, "delay=1500");
     uint64_t t0 = tu_now_ms();
-    run r = AWS("--timeout", "300", "get", "test", "cli", "k");
+    tu_run r = AWS("--timeout", "300", "get", "test", "cli", "k");
     uint64_t took = tu_now_ms() - t0;
     tu_testd_clear_fault(&srv, 0);
     expect_status(r, 5);
     expect_contains(r.err, "timed out");
     expect_contains(r.err, g_host);
     assert_true(took < 1400);
-    run_free(&r);
+    tu_run_free(&r);
     /* The same server answers once the fault is gone. */
     r = AWS("info", "namespaces");
     expect_status(r, 0);
-    run_free(&r);
+    tu_run_free(&r);
 }
 
 /* --- the embedded server ----------------------------------------------------------- */
 
 static void test_embedded_server(void **state) {
     assert_int_equal(stray_children(), 0);
-    run r = AW("put", "test", "cli", "k", "a=1", "b=hex:01");
+    tu_run r = AW("put", "test", "cli", "k", "a=1", "b=hex:01");
     expect_status(r, 0);
     expect_contains(r.out, "wrote 2 bins to test/cli \"k\"");
     uint16_t port = embedded_port(&r);
@@ -802,7 +648,7 @@ static void test_embedded_server(void **state) {
     /* aw stopped (and reaped) it before exiting. */
     assert_false(port_accepts(port));
     assert_int_equal(stray_children(), 0);
-    run_free(&r);
+    tu_run_free(&r);
 
     /* An error exit stops it too; the server answered, so not-found is exit 3. */
     r = AW("--json", "get", "test", "cli", "k");
@@ -813,18 +659,18 @@ static void test_embedded_server(void **state) {
     json_t *j = out_json(r);
     assert_non_null(json_object_get(j, "error"));
     json_decref(j);
-    run_free(&r);
+    tu_run_free(&r);
 
     /* An aw with no aw-testd beside it says where it looked. */
     char lonely[300], cmd[4096 + 700];
     snprintf(lonely, sizeof lonely, "%s/lonely/aw", g_dir);
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s/lonely' && cp '%s' '%s'", g_dir, aw_path(), lonely);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/lonely' && cp '%s' '%s'", g_dir, tu_aw_path(), lonely);
     assert_int_equal(system(cmd), 0);
-    r = run_prog(lonely, NULL, (const char *const[]){"put", "test", "cli", "k", "a=1", NULL});
+    r = tu_run_prog(lonely, NULL, (const char *const[]){"put", "test", "cli", "k", "a=1", NULL});
     expect_status(r, 1);
     expect_contains(r.err, "no -h given, and the embedded server cannot start: ");
     expect_contains(r.err, "/lonely/aw-testd: No such file or directory");
-    run_free(&r);
+    tu_run_free(&r);
 
     r = AW("--json", "info", "namespaces");
     expect_status(r, 0);
@@ -835,7 +681,7 @@ static void test_embedded_server(void **state) {
     json_decref(j);
     embedded_port(&r);
     assert_int_equal(stray_children(), 0);
-    run_free(&r);
+    tu_run_free(&r);
 }
 
 /* --- batches ------------------------------------------------------------------------- */
@@ -865,10 +711,10 @@ static void test_batch_roundtrip_numpy(void **state) {
     assert_non_null(strstr(out, ROWS_DESCR));
     free(out);
 
-    run r = AWS("batch-put", "test", "rt", "--from", tpath("rows.npy"), "--key-field", "_key");
+    tu_run r = AWS("batch-put", "test", "rt", "--from", tpath("rows.npy"), "--key-field", "_key");
     expect_status(r, 0);
     expect_contains(r.out, "batch-put test/rt: 300 rows, 300 written, 0 failed");
-    run_free(&r);
+    tu_run_free(&r);
 
     /* Back by an @file of keys (in reverse order) and by a range. */
     char keys_arg[300];
@@ -883,7 +729,7 @@ static void test_batch_roundtrip_numpy(void **state) {
     assert_int_equal(json_integer_value(json_object_get(j, "failed")), 0);
     assert_int_equal(json_integer_value(json_object_get(j, "itemsize")), 46);
     json_decref(j);
-    run_free(&r);
+    tu_run_free(&r);
 
     out = py_run("import numpy as np\n"
                  "a = np.load('rows.npy'); b = np.load('back.npy')[::-1]\n"
@@ -902,18 +748,18 @@ static void test_batch_get_report(void **state) {
         char key[8], bins[32];
         snprintf(key, sizeof key, "%d", i);
         snprintf(bins, sizeof bins, "v=%d.5", i);
-        run r = AWS("put", "test", "rep", key, bins, "s=text", "--ttl", i == 10 ? "-1" : "5000");
+        tu_run r = AWS("put", "test", "rep", key, bins, "s=text", "--ttl", i == 10 ? "-1" : "5000");
         expect_status(r, 0);
-        run_free(&r);
+        tu_run_free(&r);
     }
     const char *dt = "[('_key','<u2'),('v','<f8'),('_gen','<i4'),('_ttl','<i8')]";
-    run r = AWS("batch-get", "test", "rep", "--dtype", dt, "--keys", "10..16", "--out",
+    tu_run r = AWS("batch-get", "test", "rep", "--dtype", dt, "--keys", "10..16", "--out",
                 tpath("rep.npy"));
     expect_status(r, 0);
     expect_contains(r.out, "batch-get test/rep: 7 keys, 5 found, 2 missing -> ");
     expect_contains(r.out, "(7 rows of 22 bytes)");
     expect_contains(r.out, "  missing: 15, 16\n");
-    run_free(&r);
+    tu_run_free(&r);
     char *out = py_run("import numpy as np\n"
                        "b = np.load('rep.npy')\n"
                        "print(b['_key'].tolist(), b['v'].tolist(), b['_gen'].tolist())\n"
@@ -925,7 +771,7 @@ static void test_batch_get_report(void **state) {
     /* String keys from stdin into an S key field; a bin that does not convert
      * (a string into f8) is reported, zeroed, and exits 1. */
     r = AWS("put", "test", "rep", "alpha", "v=1.25", "s=x");
-    run_free(&r);
+    tu_run_free(&r);
     r = AW_IN("alpha\r\n\nstr:beta\n", "-h", g_host, "--json", "batch-get", "test", "rep",
               "--dtype", "[('_key','S8'),('v','<f8'),('s','<f8')]", "--keys", "@-", "--out",
               tpath("str.npy"));
@@ -941,7 +787,7 @@ static void test_batch_get_report(void **state) {
     assert_int_equal(json_integer_value(json_object_get(f, "row")), 0);
     assert_string_equal(json_string_value(json_object_get(f, "status")), "FIELD_TYPE");
     json_decref(j);
-    run_free(&r);
+    tu_run_free(&r);
     out = py_run("import numpy as np\n"
                  "b = np.load('str.npy')\n"
                  "print(b['_key'].tolist(), b['v'].tolist(), b['s'].tolist())\n");
@@ -953,7 +799,7 @@ static void test_batch_get_report(void **state) {
             "--out", tpath("x.npy"));
     expect_status(r, 1);
     expect_contains(r.err, "/nonexistent/keys.txt");
-    run_free(&r);
+    tu_run_free(&r);
     /* A bad key in the file: the line is named. */
     write_file(tpath("badkeys.txt"), "1\n2\nint:x\n");
     char arg[300];
@@ -961,13 +807,13 @@ static void test_batch_get_report(void **state) {
     r = AWS("batch-get", "test", "rep", "--dtype", "i8", "--keys", arg, "--out", tpath("x.npy"));
     expect_status(r, 2);
     expect_contains(r.err, "line 3: key 'int:x'");
-    run_free(&r);
+    tu_run_free(&r);
     /* An output path that cannot be written. */
     r = AWS("batch-get", "test", "rep", "--dtype", "i8", "--keys", "1..2", "--out",
             "/nonexistent/dir/x.npy");
     expect_status(r, 1);
     expect_contains(r.err, "/nonexistent/dir/x.npy");
-    run_free(&r);
+    tu_run_free(&r);
 }
 
 static void test_batch_put_failures(void **state) {
@@ -983,13 +829,13 @@ static void test_batch_put_failures(void **state) {
                        "a['blob'] = [b'x', b'y' * 1500, b'z', b'w' * 1500, b'v']\n"
                        "np.save('big.npy', a)\n");
     free(out);
-    run r = AW("-h", host, "batch-put", "test", "bp", "--from", tpath("big.npy"), "--key-field",
+    tu_run r = AW("-h", host, "batch-put", "test", "bp", "--from", tpath("big.npy"), "--key-field",
                "id");
     expect_status(r, 4);
     expect_contains(r.out, "batch-put test/bp: 5 rows, 3 written, 2 failed\n"
                            "  row 1 key \"b\": RECORD_TOO_BIG (13)");
     expect_contains(r.out, "  row 3 key \"d\": RECORD_TOO_BIG (13)");
-    run_free(&r);
+    tu_run_free(&r);
     r = AW("-h", host, "--json", "batch-put", "test", "bp", "--from", tpath("big.npy"),
            "--key-field", "id");
     expect_status(r, 4);
@@ -1003,31 +849,31 @@ static void test_batch_put_failures(void **state) {
     assert_int_equal(json_integer_value(json_object_get(json_array_get(fl, 1), "code")), 13);
     assert_true(json_is_false(json_object_get(json_array_get(fl, 1), "in_doubt")));
     json_decref(j);
-    run_free(&r);
+    tu_run_free(&r);
     /* The rows that were written are there. */
     r = AW("-h", host, "--json", "get", "test", "bp", "c");
     expect_status(r, 0);
     j = out_json(r);
     assert_string_equal(json_string_value(json_object_get(bins_of(j), "blob")), "z");
     json_decref(j);
-    run_free(&r);
+    tu_run_free(&r);
     assert_int_equal(tu_testd_stop(&small), 0);
 
     /* The default key field _key is not in this file. */
     r = AWS("batch-put", "test", "bp", "--from", tpath("big.npy"));
     expect_status(r, 2);
     expect_contains(r.err, "has no key field '_key'");
-    run_free(&r);
+    tu_run_free(&r);
     /* Not a .npy file: exit 1, the path named. */
     write_file(tpath("not.npy"), "hello");
     r = AWS("batch-put", "test", "bp", "--from", tpath("not.npy"));
     expect_status(r, 1);
     expect_contains(r.err, "not.npy");
-    run_free(&r);
+    tu_run_free(&r);
     r = AWS("batch-put", "test", "bp", "--from", tpath("missing.npy"));
     expect_status(r, 1);
     expect_contains(r.err, "missing.npy");
-    run_free(&r);
+    tu_run_free(&r);
 }
 
 int main(void) {

@@ -25,6 +25,8 @@ static const cli_cmd commands[] = {
      cmd_batch_get},
     {"batch-put", "write every row of a .npy file as a record", cmd_batch_put_help,
      cmd_batch_put},
+    {"array", "whole N-d arrays under one key: put, info, get (to .npy), delete",
+     cmd_array_help, cmd_array},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
