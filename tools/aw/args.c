@@ -174,48 +174,47 @@ static bool parse_json_value(const char *text, const char *name, aw_value *out,
     json_error_t jerr;
     json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
     if (!j)
-        return fail(why, "bin '%s': bad JSON at column %d: %s (str:... stores the text as a string)",
+        return fail(why, "%s: bad JSON at column %d: %s (str:... stores the text as a string)",
                     name, jerr.column, jerr.text);
     char jwhy[120];
     bool ok = cli_value_from_json(j, out, jwhy, sizeof jwhy);
     json_decref(j);
-    return ok ? true : fail(why, "bin '%s': %s", name, jwhy);
+    return ok ? true : fail(why, "%s: %s", name, jwhy);
 }
 
 static bool owned_blob(const char *p, size_t n, aw_value *out) {
     return aw_value_blob_dup(out, p, n) == AW_OK;
 }
 
-/* The value text of one bin (after the '='). */
-static bool parse_value(char *t, const char *name, aw_value *out, char why[CLI_WHY_SIZE]) {
+bool cli_value_parse(char *t, const char *name, aw_value *out, char why[CLI_WHY_SIZE]) {
     char *rest;
     int64_t i;
     double d;
     size_t n;
     if ((rest = after(t, "int:"))) {
         if (!cli_parse_i64(rest, &i))
-            return fail(why, "bin '%s': '%.40s' is not a 64-bit decimal integer", name, rest);
+            return fail(why, "%s: '%.40s' is not a 64-bit decimal integer", name, rest);
         *out = aw_value_int(i);
     } else if ((rest = after(t, "float:"))) {
         if (!parse_float(rest, &d))
-            return fail(why, "bin '%s': '%.40s' is not a float", name, rest);
+            return fail(why, "%s: '%.40s' is not a float", name, rest);
         *out = aw_value_float(d);
     } else if ((rest = after(t, "str:"))) {
         *out = aw_value_str(rest);
     } else if ((rest = after(t, "bool:"))) {
         if (strcmp(rest, "true") && strcmp(rest, "false") && strcmp(rest, "1") && strcmp(rest, "0"))
-            return fail(why, "bin '%s': a bool is true, false, 1 or 0, not '%.40s'", name, rest);
+            return fail(why, "%s: a bool is true, false, 1 or 0, not '%.40s'", name, rest);
         *out = aw_value_bool(rest[0] == 't' || rest[0] == '1');
     } else if ((rest = after(t, "hex:"))) {
         if (!cli_hex_decode(rest, &n))
-            return fail(why, "bin '%s': hex: needs an even number of hex digits", name);
+            return fail(why, "%s: hex: needs an even number of hex digits", name);
         if (!owned_blob(rest, n, out))
-            return fail(why, "bin '%s': out of memory", name);
+            return fail(why, "%s: out of memory", name);
     } else if ((rest = after(t, "b64:"))) {
         if (!cli_b64_decode(rest, &n))
-            return fail(why, "bin '%s': b64: needs standard base64 (A-Z a-z 0-9 + /)", name);
+            return fail(why, "%s: b64: needs standard base64 (A-Z a-z 0-9 + /)", name);
         if (!owned_blob(rest, n, out))
-            return fail(why, "bin '%s': out of memory", name);
+            return fail(why, "%s: out of memory", name);
     } else if ((rest = after(t, "json:"))) {
         return parse_json_value(rest, name, out, why);
     } else if ((rest = after(t, "geo:"))) {
@@ -223,18 +222,18 @@ static bool parse_value(char *t, const char *name, aw_value *out, char why[CLI_W
         json_error_t jerr;
         json_t *j = json_loads(rest, 0, &jerr);
         if (!j)
-            return fail(why, "bin '%s': geo: needs a GeoJSON object: %s", name, jerr.text);
+            return fail(why, "%s: geo: needs a GeoJSON object: %s", name, jerr.text);
         json_decref(j);
         *out = aw_value_geojson(rest);
     } else if (integer_text(t)) {
         /* Refused rather than stored as a string by surprise. */
         if (!cli_parse_i64(t, &i))
-            return fail(why, "bin '%s': %.40s is out of the 64-bit integer range (str:%.40s stores "
+            return fail(why, "%s: %.40s is out of the 64-bit integer range (str:%.40s stores "
                         "it as a string)", name, t, t);
         *out = aw_value_int(i);
     } else if (looks_float(t)) {
         if (!parse_float(t, &d))
-            return fail(why, "bin '%s': '%.40s' is out of a double's range", name, t);
+            return fail(why, "%s: '%.40s' is out of a double's range", name, t);
         *out = aw_value_float(d);
     } else if (t[0] == '[' || t[0] == '{') {
         return parse_json_value(t, name, out, why);
@@ -257,5 +256,7 @@ bool cli_bin_parse(char *arg, cli_bin *out, char why[CLI_WHY_SIZE]) {
                     arg, name_len, AW_BIN_NAME_MAX);
     memcpy(out->name, arg, name_len);
     out->name[name_len] = '\0';
-    return parse_value(eq + 1, out->name, &out->value, why);
+    char label[AW_BIN_NAME_MAX + 8];
+    snprintf(label, sizeof label, "bin '%s'", out->name);
+    return cli_value_parse(eq + 1, label, &out->value, why);
 }

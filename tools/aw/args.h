@@ -30,6 +30,10 @@ typedef struct cli_bin {
     aw_value value;
 } cli_bin;
 bool cli_bin_parse(char *arg, cli_bin *out, char why[CLI_WHY_SIZE]);
+/* One value in that syntax (the text after '='), for bins and anything
+ * else typed the same way (array attributes); what names it in messages
+ * is `what` ("bin 'x'", "--attr units"). */
+bool cli_value_parse(char *text, const char *what, aw_value *out, char why[CLI_WHY_SIZE]);
 
 /* Decodes hex (even length) or base64 (padding optional) in place; the
  * decoded length goes to *len. False on a bad digit or length. */

@@ -214,25 +214,16 @@ static double mib_per_s(uint64_t bytes, double seconds) {
 
 /* --- put ------------------------------------------------------------------------------- */
 
-/* The --attr values, typed by args.c as put's bin values. Attribute names
- * are not bin names (any length), so each value is parsed as the value of a
- * stand-in bin "a" in a copy ("a=VALUE") that its strings point into. */
-#define STAND_IN "a"
+/* The --attr values, typed as put's bin values (args.c). */
 typedef struct attr_list {
     aw_array_attr *attrs;
-    cli_bin *parsed;
-    char **texts;
     size_t n;
 } attr_list;
 
 static void attrs_free(attr_list *l) {
-    for (size_t i = 0; i < l->n; i++) {
-        aw_value_free(&l->parsed[i].value);
-        free(l->texts[i]);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        aw_value_free(&l->attrs[i].value);
     free(l->attrs);
-    free(l->parsed);
-    free(l->texts);
 }
 
 /* Parses args[0..n) ("NAME=VALUE", rewritten in place: the '=' ends NAME);
@@ -240,9 +231,7 @@ static void attrs_free(attr_list *l) {
 static int attrs_parse(cli *c, const cli_cmd *self, char **args, size_t n, attr_list *l) {
     memset(l, 0, sizeof *l);
     l->attrs = calloc(n ? n : 1, sizeof *l->attrs);
-    l->parsed = calloc(n ? n : 1, sizeof *l->parsed);
-    l->texts = calloc(n ? n : 1, sizeof *l->texts);
-    if (!l->attrs || !l->parsed || !l->texts)
+    if (!l->attrs)
         return cli_fail_code(c, CLI_EXIT_OTHER, "out of memory for %zu attributes", n);
     for (; l->n < n; l->n++) {
         char *name = args[l->n], *eq = strchr(name, '=');
@@ -254,24 +243,14 @@ static int attrs_parse(cli *c, const cli_cmd *self, char **args, size_t n, attr_
         for (size_t j = 0; j < l->n; j++)
             if (strcmp(l->attrs[j].name, name) == 0)
                 return cli_usage(c, self, "--attr %.60s is given twice", name);
-        char *text = malloc(strlen(eq + 1) + sizeof STAND_IN "=");
-        if (!text)
-            return cli_fail_code(c, CLI_EXIT_OTHER, "out of memory for --attr %.60s", name);
-        sprintf(text, STAND_IN "=%s", eq + 1);
-        char why[CLI_WHY_SIZE];
-        if (!cli_bin_parse(text, &l->parsed[l->n], why)) {
-            free(text);
-            /* The message speaks of the stand-in bin: name the attribute instead. */
-            const char *prefix = "bin '" STAND_IN "': ";
-            size_t plen = strlen(prefix);
-            const char *rest = strncmp(why, prefix, plen) == 0 ? why + plen : why;
-            return cli_usage(c, self, "--attr %.60s: %s", name, rest);
-        }
-        l->texts[l->n] = text;
-        l->attrs[l->n] = (aw_array_attr){name, l->parsed[l->n].value};
-        if (l->parsed[l->n].value.type == AW_NIL) {
+        char what[80], why[CLI_WHY_SIZE];
+        snprintf(what, sizeof what, "--attr %.60s", name);
+        l->attrs[l->n].name = name;
+        if (!cli_value_parse(eq + 1, what, &l->attrs[l->n].value, why))
+            return cli_usage(c, self, "%s", why);
+        if (l->attrs[l->n].value.type == AW_NIL) {
             l->n++;
-            return cli_usage(c, self, "--attr %.60s: an attribute cannot be null", name);
+            return cli_usage(c, self, "%s: an attribute cannot be null", what);
         }
     }
     return -1;
