@@ -1,0 +1,71 @@
+/*
+ * aw-bench's key space and random numbers. Keys are integers start ..
+ * start + count - 1 in one namespace and set, as asbench's. Their digests are
+ * computed once up front (so the figures measure commands, not RIPEMD-160)
+ * when the table fits in KS_TABLE_MAX keys; past that each key is hashed
+ * when it is used.
+ */
+#ifndef AW_BENCH_KEYS_H
+#define AW_BENCH_KEYS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "aerowire/key.h"
+
+#define KS_TABLE_MAX (16u << 20) /* 16 Mi keys: 320 MiB of digests */
+
+typedef struct keyspace {
+    uint64_t start, count;
+    aw_key tmpl;                   /* namespace and set filled in */
+    uint8_t (*digests)[AW_DIGEST_SIZE]; /* NULL when count > KS_TABLE_MAX */
+} keyspace;
+
+/* Checks the names (AW_ERR_BAD_NAME with a message) and fills the digest
+ * table. */
+int ks_init(keyspace *ks, const char *ns, const char *set, uint64_t start, uint64_t count,
+            aw_error *err);
+void ks_free(keyspace *ks);
+
+/* Makes *key the key of index i (0-based) of the space: user key
+ * start + i, exactly as aw_key_init_int would (so send-key works). */
+static inline void ks_key(const keyspace *ks, uint64_t i, aw_key *key) {
+    if (ks->digests) {
+        /* ns and set come from the template once (ks_key_prepare). */
+        key->user_key = aw_value_int((int64_t)(ks->start + i));
+        memcpy(key->digest, ks->digests[i], AW_DIGEST_SIZE);
+    } else {
+        aw_key_init_int(key, ks->tmpl.ns, ks->tmpl.set, (int64_t)(ks->start + i), NULL);
+    }
+}
+/* Starts loading key i's digest into the cache: a random key's digest is
+ * a cache miss, worth hiding behind the command before it. */
+static inline void ks_prefetch(const keyspace *ks, uint64_t i) {
+    if (ks->digests)
+        __builtin_prefetch(ks->digests[i]);
+}
+/* Gives a key the space's namespace and set, once, before ks_key. */
+static inline void ks_key_prepare(const keyspace *ks, aw_key *key) { *key = ks->tmpl; }
+
+/* Random number generator state; one per thread. */
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static inline void rng_seed(rng *r, uint64_t seed) { r->s = seed * 0x9E3779B97F4A7C15ull + 1; }
+/* splitmix64: fast, and good enough to pick keys and ops. */
+static inline uint64_t rng_next(rng *r) {
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+/* Uniform in [0, n) without a division. */
+static inline uint64_t rng_below(rng *r, uint64_t n) {
+    return (uint64_t)(((unsigned __int128)rng_next(r) * n) >> 64);
+}
+/* Uniform in [0, 1). */
+static inline double rng_unit(rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
+
+#endif
