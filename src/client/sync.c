@@ -7,7 +7,7 @@
  * count, the pool's lock and the client's counters.
  *
  * The view is acquired per attempt rather than cached per thread: measured
- * with aw-syncbench, acquire + release do not show in a profile (user space
+ * with aw-bench -z (sync threads), acquire + release do not show in a profile (user space
  * is ~3% of a get's CPU on loopback; the kernel is the rest), and a cached
  * view would keep removed nodes and their sockets alive in idle threads.
  */
