@@ -41,6 +41,12 @@ int aw_rows_write_job_new(const aw_batch_policy *policy, const void *rows, size_
                           const char *key_field, int32_t *codes, bool *in_doubt, uint32_t *gens,
                           aw_rows_job **out, aw_error *err);
 
+/* The caller's row buffer: n rows of itemsize bytes need rows (when n > 0)
+ * and rows_size >= n * itemsize, without overflow. `fn` names the public
+ * call in the message. */
+int aw_rows_check_buffer(const char *fn, const void *rows, size_t rows_size, size_t n,
+                         size_t itemsize, aw_error *err);
+
 static inline void aw_rows_job_free(aw_rows_job *job) {
     if (job)
         job->free_fn(job);

@@ -63,25 +63,15 @@ int aw_rows_read_job_new(const aw_batch_policy *policy, const aw_key *keys, size
     if (!dt)
         return aw_error_set(err, AW_ERR_PARAM, "batch_read_into: NULL dtype");
     size_t itemsize = aw_dtype_itemsize(dt);
-    if (n > 0) {
-        if (!keys)
-            return aw_error_set(err, AW_ERR_PARAM, "batch_read_into: NULL keys");
-        if (!rows)
-            return aw_error_set(err, AW_ERR_PARAM, "batch_read_into: NULL rows");
-        if (itemsize && n > SIZE_MAX / itemsize)
-            return aw_error_set(err, AW_ERR_PARAM,
-                                "batch_read_into: %zu rows of %zu bytes overflow a size_t", n,
-                                itemsize);
-        if (rows_size < n * itemsize)
-            return aw_error_set(err, AW_ERR_PARAM,
-                                "batch_read_into: rows holds %zu bytes, %zu rows of %zu bytes "
-                                "need %zu",
-                                rows_size, n, itemsize, n * itemsize);
-    }
+    if (n > 0 && !keys)
+        return aw_error_set(err, AW_ERR_PARAM, "batch_read_into: NULL keys");
+    int rc = aw_rows_check_buffer("batch_read_into", rows, rows_size, n, itemsize, err);
+    if (rc != AW_OK)
+        return rc;
     read_job *c = aw_calloc(1, sizeof *c);
     if (!c)
         return aw_error_set(err, AW_ERR_NOMEM, "batch_read_into: out of memory");
-    int rc = aw_row_plan_new(dt, bins, n_bins, &c->plan, err);
+    rc = aw_row_plan_new(dt, bins, n_bins, &c->plan, err);
     if (rc != AW_OK) {
         aw_free(c);
         return rc;

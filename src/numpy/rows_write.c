@@ -225,19 +225,9 @@ int aw_rows_write_job_new(const aw_batch_policy *policy, const void *rows, size_
     if (!dt || !ns)
         return aw_error_set(err, AW_ERR_PARAM, "batch_write_from: NULL dtype or namespace");
     size_t itemsize = aw_dtype_itemsize(dt);
-    if (n > 0) {
-        if (!rows)
-            return aw_error_set(err, AW_ERR_PARAM, "batch_write_from: NULL rows");
-        if (itemsize && n > SIZE_MAX / itemsize)
-            return aw_error_set(err, AW_ERR_PARAM,
-                                "batch_write_from: %zu rows of %zu bytes overflow a size_t", n,
-                                itemsize);
-        if (rows_size < n * itemsize)
-            return aw_error_set(err, AW_ERR_PARAM,
-                                "batch_write_from: rows holds %zu bytes, %zu rows of %zu bytes "
-                                "need %zu",
-                                rows_size, n, itemsize, n * itemsize);
-    }
+    int rc = aw_rows_check_buffer("batch_write_from", rows, rows_size, n, itemsize, err);
+    if (rc != AW_OK)
+        return rc;
     if (!key_field)
         key_field = "_key";
     const aw_dtype_field *kf = aw_dtype_find(dt, key_field);
@@ -259,7 +249,7 @@ int aw_rows_write_job_new(const aw_batch_policy *policy, const void *rows, size_
     if (!c)
         return aw_error_set(err, AW_ERR_NOMEM, "batch_write_from: out of memory");
     c->job.free_fn = write_job_free;
-    int rc = aw_row_plan_new(dt, NULL, 0, &c->plan, err);
+    rc = aw_row_plan_new(dt, NULL, 0, &c->plan, err);
     if (rc != AW_OK) {
         write_job_free(&c->job);
         return rc;
