@@ -59,13 +59,8 @@ int aw_array_delete(aw_client *client, const aw_policy *policy, const aw_key *ke
         return rc;
     if (!s.exists)
         return aw_error_set(err, AW_ERR_RECORD_NOT_FOUND, "array_delete: no array at this key");
-    /* Every version whose chunks may exist. */
     aw_arr_pend garbage[AW_ARR_MAX_PEND + 1];
-    size_t n = 0;
-    for (size_t k = 0; k < s.n_pend; k++)
-        garbage[n++] = s.pend[k];
-    if (s.has_version && s.n_chunks > 0)
-        garbage[n++] = (aw_arr_pend){s.version, s.n_chunks};
+    size_t n = aw_arr_state_versions(&s, garbage);
 
     aw_policy p = wp;
     p.gen = AW_GEN_EQ;

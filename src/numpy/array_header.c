@@ -223,6 +223,15 @@ int aw_arr_state_decode(const aw_record *rec, aw_arr_state *s, aw_error *err) {
     return AW_OK;
 }
 
+size_t aw_arr_state_versions(const aw_arr_state *s, aw_arr_pend out[AW_ARR_MAX_PEND + 1]) {
+    size_t n = 0;
+    for (size_t k = 0; k < s->n_pend; k++)
+        out[n++] = s->pend[k];
+    if (s->has_version && s->n_chunks > 0)
+        out[n++] = (aw_arr_pend){s->version, s->n_chunks};
+    return n;
+}
+
 int aw_arr_state_read(aw_client *client, const aw_policy *policy, const aw_key *key,
                       aw_arr_state *s, aw_error *err) {
     static const char *const bins[] = {AW_ARR_FMT, AW_ARR_VER, AW_ARR_NCHUNKS, AW_ARR_PEND};

@@ -121,6 +121,9 @@ typedef struct aw_arr_state {
 int aw_arr_state_decode(const aw_record *rec, aw_arr_state *s, aw_error *err);
 int aw_arr_state_read(aw_client *client, const aw_policy *policy, const aw_key *key,
                       aw_arr_state *s, aw_error *err);
+/* Every version whose chunks may exist at this state: the pending ones and
+ * the current one (when chunked), into out; their count. */
+size_t aw_arr_state_versions(const aw_arr_state *s, aw_arr_pend out[AW_ARR_MAX_PEND + 1]);
 
 /* The ops writing a whole header (aw_arr_hdr_ops_build): what a put
  * switches the header to. Values borrow from the caller's arguments and

@@ -239,11 +239,7 @@ static int put_run(aw_client *client, const aw_policy *policy, const put_args *a
     /* Step 4: what is left to remove is every pending version and the
      * replaced one. */
     aw_arr_pend garbage[AW_ARR_MAX_PEND + 1];
-    size_t n_garbage = 0;
-    for (size_t k = 0; k < s.n_pend; k++)
-        garbage[n_garbage++] = s.pend[k];
-    if (s.has_version && s.n_chunks > 0)
-        garbage[n_garbage++] = (aw_arr_pend){s.version, s.n_chunks};
+    size_t n_garbage = aw_arr_state_versions(&s, garbage);
     aw_arr_hdr_out out = {
         .descr = descr,
         .shape = a->shape,
