@@ -184,3 +184,14 @@ uint32_t tu_testd_clock(uint16_t port, const char *args) {
     free(body);
     return (uint32_t)v;
 }
+
+int tu_testd_stop_failed;
+
+int tu_testd_stop_group(tu_testd *t) {
+    int status = tu_testd_stop(t);
+    if (status != 0) {
+        fprintf(stderr, "aw-testd did not exit cleanly (status %d)\n", status);
+        tu_testd_stop_failed = 1;
+    }
+    return status == 0 ? 0 : -1;
+}

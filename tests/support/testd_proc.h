@@ -20,6 +20,12 @@ typedef struct tu_testd {
 int tu_testd_start(tu_testd *t, const char *const *extra_args);
 /* SIGTERM, then waits; returns the exit status (0 = clean shutdown). */
 int tu_testd_stop(tu_testd *t);
+/* tu_testd_stop for a cmocka group teardown: an unclean exit is printed and
+ * remembered in tu_testd_stop_failed, because cmocka reports a failed group
+ * teardown but does not count it (so main returns failed ||
+ * tu_testd_stop_failed). 0 or -1. */
+extern int tu_testd_stop_failed;
+int tu_testd_stop_group(tu_testd *t);
 
 /* A blocking loopback connection; -1 on failure. */
 int tu_connect(uint16_t port);

@@ -224,7 +224,6 @@ int array_scan_plain(cli *c, const cli_cmd *self, int argc, char **argv, array_k
     return array_parse_key(c, self, s.n_pos, argv, k);
 }
 
-
 /* --- delete ---------------------------------------------------------------------------- */
 
 int array_delete(cli *c, const cli_cmd *self, int argc, char **argv) {
