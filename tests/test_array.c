@@ -20,6 +20,7 @@
 #include "aerowire/aerowire.h"
 #include "numpy/array_internal.h"
 #include "support/pyrun.h"
+#include "support/testutil.h"
 #include "support/client_fixture.h"
 #include "support/testd_proc.h"
 
@@ -50,16 +51,10 @@ static int stop(void **state) {
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
     if (system(cmd) != 0)
         return -1;
-    return tu_testd_stop(&srv) == 0 ? 0 : -1;
+    return tu_testd_stop_group(&srv);
 }
 
-static const char *tpath(const char *name) {
-    static char buf[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
+static const char *tpath(const char *name) { return tu_path(g_dir, name); }
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -1220,5 +1215,5 @@ int main(void) {
     };
     int failed = cmocka_run_group_tests_name("arrays, one node", one, start_one, stop);
     failed += cmocka_run_group_tests_name("arrays, three nodes", three, start_three, stop);
-    return failed;
+    return failed || tu_testd_stop_failed;
 }

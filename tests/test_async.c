@@ -183,7 +183,7 @@ static int start_three(void **state) { return start(3); }
 static int stop(void **state) {
     aw_loop_close(loop);
     tu_libevent_close(&client, &base, &loop);
-    return tu_testd_stop(&srv) == 0 ? 0 : -1;
+    return tu_testd_stop_group(&srv);
 }
 
 static int clear_faults(void **state) {
@@ -1084,5 +1084,5 @@ int main(void) {
     };
     int failed = cmocka_run_group_tests_name("async, one node", one, start_one, stop);
     failed += cmocka_run_group_tests_name("async, three nodes", three, start_three, stop);
-    return failed;
+    return failed || tu_testd_stop_failed;
 }

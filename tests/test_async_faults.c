@@ -144,7 +144,7 @@ static int start_two(void **state) { return start(2); }
 static int start_three(void **state) { return start(3); }
 static int stop(void **state) {
     tu_libevent_close(&client, &base, &loop); /* closes the loop too */
-    return tu_testd_stop(&srv) == 0 ? 0 : -1;
+    return tu_testd_stop_group(&srv);
 }
 static int clear_faults(void **state) {
     tu_testd_clear_faults(&srv);
@@ -764,5 +764,5 @@ int main(void) {
     };
     int failed = cmocka_run_group_tests_name("async faults, two nodes", two, start_two, stop);
     failed += cmocka_run_group_tests_name("async faults, three nodes", three, start_three, stop);
-    return failed;
+    return failed || tu_testd_stop_failed;
 }

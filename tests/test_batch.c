@@ -152,7 +152,7 @@ static int start_one(void **state) { return start(1); }
 static int start_three(void **state) { return start(3); }
 static int stop(void **state) {
     tu_libevent_close(&client, &base, &loop);
-    return tu_testd_stop(&srv) == 0 ? 0 : -1;
+    return tu_testd_stop_group(&srv);
 }
 
 /* --- batch get ------------------------------------------------------------------------ */
@@ -826,5 +826,5 @@ int main(void) {
     };
     int rc = cmocka_run_group_tests_name("batch, one node", one, start_one, stop);
     rc |= cmocka_run_group_tests_name("batch, three nodes", three, start_three, stop);
-    return rc;
+    return rc || tu_testd_stop_failed;
 }

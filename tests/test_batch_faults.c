@@ -198,7 +198,7 @@ static int start(void **state) {
 }
 static int stop(void **state) {
     tu_libevent_close(&client, &base, &loop);
-    return tu_testd_stop(&srv) == 0 ? 0 : -1;
+    return tu_testd_stop_group(&srv);
 }
 /* After each test: no faults, every node up and known. */
 static int heal(void **state) {
@@ -616,5 +616,6 @@ int main(void) {
         cmocka_unit_test_teardown(test_kill_writes, heal),
         cmocka_unit_test_teardown(test_kill_writes_async, heal),
     };
-    return cmocka_run_group_tests_name("batch faults, three nodes", tests, start, stop);
+    int failed = cmocka_run_group_tests_name("batch faults, three nodes", tests, start, stop);
+    return failed || tu_testd_stop_failed;
 }

@@ -367,7 +367,7 @@ static int start_server(void **state) {
 
 static int stop_server(void **state) {
     (void)state;
-    return tu_testd_stop(&srv) == 0 ? 0 : -1;
+    return tu_testd_stop_group(&srv);
 }
 
 static void test_async_ru(void **state) {
@@ -662,5 +662,5 @@ int main(void) {
     int failed = cmocka_run_group_tests_name("bench_hist", hist, NULL, NULL);
     failed += cmocka_run_group_tests_name("bench_runs", runs, start_server, stop_server);
     failed += cmocka_run_group_tests_name("bench_cli", alone, NULL, NULL);
-    return failed ? 1 : 0;
+    return failed || tu_testd_stop_failed;
 }

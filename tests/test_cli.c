@@ -26,6 +26,7 @@
 
 #include "support/awrun.h"
 #include "support/pyrun.h"
+#include "support/testutil.h"
 #include "support/client_fixture.h"
 #include "support/testd_proc.h"
 
@@ -40,13 +41,7 @@ static const char *EMBEDDED_NOTICE = "aw: no -h given; started aw-testd on ";
 
 /* --- files and python ----------------------------------------------------------- */
 
-static const char *tpath(const char *name) {
-    static char buf[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
+static const char *tpath(const char *name) { return tu_path(g_dir, name); }
 
 static void write_file(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
@@ -156,7 +151,7 @@ static int teardown(void **state) {
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
     int rc = system(cmd);
-    return tu_testd_stop(&srv) == 0 && rc == 0 ? 0 : -1;
+    return tu_testd_stop_group(&srv) == 0 && rc == 0 ? 0 : -1;
 }
 
 /* --- help, version, usage errors --------------------------------------------------- */
@@ -894,5 +889,6 @@ int main(void) {
         cmocka_unit_test(test_batch_get_report),
         cmocka_unit_test(test_batch_put_failures),
     };
-    return cmocka_run_group_tests_name("cli", tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("cli", tests, setup, teardown);
+    return failed || tu_testd_stop_failed;
 }

@@ -37,13 +37,7 @@ static char g_dir[64];
 
 static const char *EMBEDDED_NOTICE = "aw: no -h given; started aw-testd on ";
 
-static const char *tpath(const char *name) {
-    static char buf[8][256];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
+static const char *tpath(const char *name) { return tu_path(g_dir, name); }
 
 static char *py_run(const char *script) { return tu_python(g_dir, script); }
 
@@ -104,7 +98,7 @@ static int teardown(void **state) {
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
     int rc = system(cmd);
-    return tu_testd_stop(&srv) == 0 && rc == 0 ? 0 : -1;
+    return tu_testd_stop_group(&srv) == 0 && rc == 0 ? 0 : -1;
 }
 
 /* The files are made once, by the first test that needs them. */
@@ -659,5 +653,6 @@ int main(void) {
         cmocka_unit_test(test_missing_chunk),
         cmocka_unit_test(test_embedded_server),
     };
-    return cmocka_run_group_tests_name("cli_array", tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("cli_array", tests, setup, teardown);
+    return failed || tu_testd_stop_failed;
 }

@@ -667,7 +667,7 @@ static int pool_setup(void **state) {
 static int pool_teardown(void **state) {
     (void)state;
     aw_cluster_free(pool_cluster);
-    return tu_testd_stop(&pool_server) == 0 ? 0 : -1;
+    return tu_testd_stop_group(&pool_server);
 }
 
 static aw_node *pool_node(aw_cluster_view **v) {
@@ -991,5 +991,5 @@ int main(void) {
     int failed = cmocka_run_group_tests_name("partition tables", pure, NULL, NULL);
     failed += cmocka_run_group_tests_name("cluster", live, NULL, stop_leftovers);
     failed += cmocka_run_group_tests_name("sync pool and info", pool, pool_setup, pool_teardown);
-    return failed ? 1 : 0;
+    return failed || tu_testd_stop_failed;
 }

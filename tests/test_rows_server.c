@@ -44,7 +44,7 @@ static int start_three(void **state) { return start(3); }
 static int stop(void **state) {
     aw_client_close(client);
     client = NULL;
-    return tu_testd_stop(&srv) == 0 ? 0 : -1;
+    return tu_testd_stop_group(&srv);
 }
 
 /* ---- a sensor-like dtype with every kind of field ------------------------------ */
@@ -763,5 +763,5 @@ int main(void) {
     };
     int failed = cmocka_run_group_tests_name("rows, one node", one, start_one, stop);
     failed += cmocka_run_group_tests_name("rows, three nodes", three, start_three, stop);
-    return failed;
+    return failed || tu_testd_stop_failed;
 }

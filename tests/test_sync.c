@@ -54,7 +54,7 @@ static int start_three(void **state) {
 static int stop(void **state) {
     aw_client_close(client);
     client = NULL;
-    return tu_testd_stop(&srv) == 0 ? 0 : -1;
+    return tu_testd_stop_group(&srv);
 }
 
 /* Clears a node's fault and waits for two tend rounds, so the tend thread
@@ -846,5 +846,5 @@ int main(void) {
     };
     int failed = cmocka_run_group_tests_name("sync_one_node", one, start_one, stop);
     failed += cmocka_run_group_tests_name("sync_three_nodes", three, start_three, stop);
-    return failed;
+    return failed || tu_testd_stop_failed;
 }

@@ -154,3 +154,11 @@ void tu_failalloc_off(void) {
     aw_set_allocator(NULL);
     fail_at_n = -1;
 }
+
+const char *tu_path(const char *dir, const char *name) {
+    static char buf[8][256];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}

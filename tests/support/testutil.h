@@ -18,6 +18,9 @@
 uint8_t *tu_hex_decode(const char *hex, size_t *len);
 /* Lowercase hex of bytes, malloc'd. */
 char *tu_hex_encode(const uint8_t *p, size_t len);
+/* dir/name in one of 8 rotating static buffers: up to 8 paths may be in
+ * use at once (a test's scratch files in its own directory). */
+const char *tu_path(const char *dir, const char *name);
 
 /* Path of a file in the capture directory (static buffer). */
 const char *tu_testdata_path(const char *file);
