@@ -1,7 +1,6 @@
 /* Connecting: seeds from -h/-p, or the embedded aw-testd; see cli.h and server.h. */
 #include "server.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -102,34 +101,13 @@ static void on_fatal_signal(int sig) {
     raise(sig);
 }
 
-/* Where td_spawn looks: aw-testd beside this program. */
-static bool testd_path(char *path, size_t cap) {
-    ssize_t n = readlink("/proc/self/exe", path, cap - 1);
-    if (n <= 0)
-        return false;
-    path[n] = '\0';
-    char *slash = strrchr(path, '/');
-    if (!slash || (size_t)(slash + 1 - path) + sizeof "aw-testd" > cap)
-        return false;
-    strcpy(slash + 1, "aw-testd");
-    return true;
-}
-
 /* Starts aw-testd and puts its address in host; an exit code. */
 static int start_embedded(cli *c, char *host, size_t cap) {
-    char path[PATH_MAX];
-    if (!testd_path(path, sizeof path))
-        return cli_fail_code(c, CLI_EXIT_OTHER,
-                             "no -h given, and this program's directory is unknown, so the "
-                             "embedded aw-testd cannot be found");
-    if (access(path, X_OK) != 0)
-        return cli_fail_code(c, CLI_EXIT_OTHER,
-                             "no -h given, and the embedded server cannot start: %s: %s", path,
-                             strerror(errno));
-    pid_t pid = td_spawn(host, cap);
+    char why[PATH_MAX + 128];
+    pid_t pid = td_spawn_ex(host, cap, why, sizeof why);
     if (pid <= 0)
         return cli_fail_code(c, CLI_EXIT_OTHER,
-                             "no -h given, and %s did not report ready within 5 s", path);
+                             "no -h given, and the embedded server cannot start: %s", why);
     c->testd = pid;
     g_testd = pid;
     const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
