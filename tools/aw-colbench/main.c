@@ -469,9 +469,10 @@ int main(int argc, char **argv) {
     char spawned[256];
     pid_t testd = 0;
     if (!host) {
-        testd = td_spawn(spawned, sizeof spawned);
+        char why[512];
+        testd = td_spawn_ex(spawned, sizeof spawned, why, sizeof why);
         if (testd <= 0) {
-            fprintf(stderr, "cannot start aw-testd\n");
+            fprintf(stderr, "cannot start aw-testd: %s\n", why);
             return 1;
         }
         host = spawned;
