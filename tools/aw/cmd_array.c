@@ -141,10 +141,7 @@ int array_parse_key(cli *c, const cli_cmd *self, int n_pos, char **pos, array_ke
     if (n_pos > 3)
         return cli_usage(c, self, "unexpected argument '%s'", pos[3]);
     char why[CLI_WHY_SIZE];
-    k->ns = pos[0];
-    k->set = pos[1];
-    snprintf(k->text, sizeof k->text, "%s", pos[2]);
-    if (!cli_key_parse(pos[2], pos[0], pos[1], &k->key, why))
+    if (!cli_rec_key_parse(pos, k, why))
         return cli_usage(c, self, "%s", why);
     return -1;
 }
@@ -202,26 +199,10 @@ double array_mib_per_s(uint64_t bytes, double seconds) {
     return seconds > 0 ? (double)bytes / (1024.0 * 1024.0) / seconds : 0;
 }
 
-enum { G_HELP, G_JSON };
-static const cli_opt plain_opts[] = {
-    [G_HELP] = {"help", 0, false},
-    [G_JSON] = {"json", 0, false},
-    {NULL, 0, false},
-};
-
-/* --help, --json and NS SET KEY: all info and delete take; -1 to go on. */
 int array_scan_plain(cli *c, const cli_cmd *self, int argc, char **argv, array_key *k) {
     cli_optscan s;
-    cli_opt_init(&s, argc, argv, false);
-    int o;
-    while ((o = cli_opt_next(&s, plain_opts)) != CLI_OPT_END) {
-        if (o == G_HELP)
-            return cli_print_help(self);
-        if (o != G_JSON)
-            return cli_usage(c, self, "%s", cli_opt_error(&s, o));
-        c->json = true;
-    }
-    return array_parse_key(c, self, s.n_pos, argv, k);
+    int rc = cli_scan_plain(c, self, &s, argc, argv);
+    return rc >= 0 ? rc : array_parse_key(c, self, s.n_pos, argv, k);
 }
 
 /* --- delete ---------------------------------------------------------------------------- */

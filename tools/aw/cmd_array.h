@@ -8,13 +8,10 @@
 
 #include "aerowire/aerowire.h"
 #include "cli.h"
+#include "keyargs.h"
 
-/* The key, and its text as typed for messages (parsing rewrites hex keys in place). */
-typedef struct array_key {
-    aw_key key;
-    const char *ns, *set;
-    char text[80];
-} array_key;
+/* The key of an array. */
+typedef cli_rec_key array_key;
 
 /* NS SET KEY from exactly three positionals; -1 to go on, or the exit code. */
 int array_parse_key(cli *c, const cli_cmd *self, int n_pos, char **pos, array_key *k);

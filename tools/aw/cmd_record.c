@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "cli.h"
+#include "keyargs.h"
 #include "opts.h"
 #include "print.h"
 
@@ -65,20 +66,9 @@ const char cmd_delete_help[] =
     "Options:\n"
     "  --json   print {\"ns\", \"set\", \"key\", \"digest\", \"deleted\": true}\n";
 
-/* The key as typed, for messages (parsing rewrites hex keys in place). */
-typedef struct typed_key {
-    aw_key key;
-    char text[80];
-} typed_key;
-
-static bool parse_key(char **pos, typed_key *k, char why[CLI_WHY_SIZE]) {
-    snprintf(k->text, sizeof k->text, "%s", pos[2]);
-    return cli_key_parse(pos[2], pos[0], pos[1], &k->key, why);
-}
-
 /* The short answer of put and delete: "<said> <key>", or with --json the
  * key object with one more field (value's reference is taken). */
-static int report(const cli *c, const typed_key *k, const char *said, const char *field,
+static int report(const cli *c, const cli_rec_key *k, const char *said, const char *field,
                   json_t *value) {
     if (!c->json) {
         json_decref(value);
@@ -112,8 +102,8 @@ static int put_run(cli *c, const cli_cmd *self, int n_pos, char **pos, aw_policy
     if (n_pos < 4)
         return cli_usage(c, self, n_pos < 3 ? "NS, SET and KEY are required"
                                             : "no BIN=VALUE given");
-    typed_key k;
-    if (!parse_key(pos, &k, why))
+    cli_rec_key k;
+    if (!cli_rec_key_parse(pos, &k, why))
         return cli_usage(c, self, "%s", why);
     size_t n = (size_t)n_pos - 3;
     cli_bin *bins = calloc(n, sizeof *bins);
@@ -137,7 +127,7 @@ static int put_run(cli *c, const cli_cmd *self, int n_pos, char **pos, aw_policy
     if (client) {
         aw_error err;
         if (aw_put(client, pol, &k.key, wire, n, &err) != AW_OK) {
-            rc = cli_fail(c, &err, "put %s/%s %s", pos[0], pos[1], k.text);
+            rc = cli_fail(c, &err, "put %s/%s %s", k.ns, k.set, k.text);
         } else {
             char said[64];
             snprintf(said, sizeof said, "wrote %zu bin%s to", n, n == 1 ? "" : "s");
@@ -194,37 +184,16 @@ int cmd_put(cli *c, const cli_cmd *self, int argc, char **argv) {
     return put_run(c, self, s.n_pos, argv, &pol);
 }
 
-enum { G_HELP, G_JSON };
-static const cli_opt plain_opts[] = {
-    [G_HELP] = {"help", 0, false},
-    [G_JSON] = {"json", 0, false},
-    {NULL, 0, false},
-};
-
-/* Scans --help and --json, the only options of get and delete; -1 to go on. */
-static int scan_plain(cli *c, const cli_cmd *self, cli_optscan *s, int argc, char **argv) {
-    cli_opt_init(s, argc, argv, false);
-    int o;
-    while ((o = cli_opt_next(s, plain_opts)) != CLI_OPT_END) {
-        if (o == G_HELP)
-            return cli_print_help(self);
-        if (o != G_JSON)
-            return cli_usage(c, self, "%s", cli_opt_error(s, o));
-        c->json = true;
-    }
-    return -1;
-}
-
 int cmd_get(cli *c, const cli_cmd *self, int argc, char **argv) {
     cli_optscan s;
-    int rc = scan_plain(c, self, &s, argc, argv);
+    int rc = cli_scan_plain(c, self, &s, argc, argv);
     if (rc >= 0)
         return rc;
     if (s.n_pos < 3)
         return cli_usage(c, self, "NS, SET and KEY are required");
     char why[CLI_WHY_SIZE];
-    typed_key k;
-    if (!parse_key(argv, &k, why))
+    cli_rec_key k;
+    if (!cli_rec_key_parse(argv, &k, why))
         return cli_usage(c, self, "%s", why);
     for (int i = 3; i < s.n_pos; i++)
         if (!argv[i][0] || strlen(argv[i]) > AW_BIN_NAME_MAX)
@@ -237,7 +206,7 @@ int cmd_get(cli *c, const cli_cmd *self, int argc, char **argv) {
     aw_error err;
     if (aw_get(client, NULL, &k.key, (const char *const *)argv + 3, (size_t)s.n_pos - 3, &rec,
                &err) != AW_OK) {
-        rc = cli_fail(c, &err, "get %s/%s %s", argv[0], argv[1], k.text);
+        rc = cli_fail(c, &err, "get %s/%s %s", k.ns, k.set, k.text);
     } else if (c->json) {
         rc = cli_emit_json(cli_record_json(&k.key, &rec)) ? CLI_OK : CLI_EXIT_OTHER;
     } else {
@@ -250,7 +219,7 @@ int cmd_get(cli *c, const cli_cmd *self, int argc, char **argv) {
 
 int cmd_delete(cli *c, const cli_cmd *self, int argc, char **argv) {
     cli_optscan s;
-    int rc = scan_plain(c, self, &s, argc, argv);
+    int rc = cli_scan_plain(c, self, &s, argc, argv);
     if (rc >= 0)
         return rc;
     if (s.n_pos < 3)
@@ -258,14 +227,14 @@ int cmd_delete(cli *c, const cli_cmd *self, int argc, char **argv) {
     if (s.n_pos > 3)
         return cli_usage(c, self, "unexpected argument '%s'", argv[3]);
     char why[CLI_WHY_SIZE];
-    typed_key k;
-    if (!parse_key(argv, &k, why))
+    cli_rec_key k;
+    if (!cli_rec_key_parse(argv, &k, why))
         return cli_usage(c, self, "%s", why);
     aw_client *client = cli_client(c, &rc);
     if (!client)
         return rc;
     aw_error err;
     if (aw_delete(client, NULL, &k.key, &err) != AW_OK)
-        return cli_fail(c, &err, "delete %s/%s %s", argv[0], argv[1], k.text);
+        return cli_fail(c, &err, "delete %s/%s %s", k.ns, k.set, k.text);
     return report(c, &k, "deleted", "deleted", json_true());
 }
