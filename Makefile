@@ -29,7 +29,11 @@ SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/obj/%.o)
 TESTD_SRC := $(sort $(wildcard tools/testd/*.c))
 TESTD_OBJ := $(TESTD_SRC:%.c=$(BUILD)/obj/%.o)
 TESTD_LIB := $(BUILD)/libawtestd.a
-TOOL_DIRS := $(filter-out testd,$(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c)))))
+# tools/benchlib is the benchmarks' clocks and CPU pinning (libawbench.a).
+BENCHLIB_SRC := $(sort $(wildcard tools/benchlib/*.c))
+BENCHLIB_OBJ := $(BENCHLIB_SRC:%.c=$(BUILD)/obj/%.o)
+BENCHLIB := $(BUILD)/libawbench.a
+TOOL_DIRS := $(filter-out testd benchlib,$(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c)))))
 TOOL_BIN := $(TOOL_DIRS:%=$(BUILD)/bin/%)
 # Extra libraries of one tool: TOOL_LIBS_<name>. The aw CLI reads and
 # prints JSON values with jansson.
@@ -73,14 +77,19 @@ $(TESTD_LIB): $(TESTD_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
+$(BENCHLIB): $(BENCHLIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests -Itools/testd -MMD -MP $< $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TEST_LIBS) $(LDLIBS_ALL)
 
 .SECONDEXPANSION:
-$(BUILD)/bin/%: $$(wildcard tools/%/*.c tools/%/*.h) $(TESTD_LIB) $(BUILD)/libaerowire.a
+$(BUILD)/bin/%: $$(wildcard tools/%/*.c tools/%/*.h) $(TESTD_LIB) $(BENCHLIB) $(BUILD)/libaerowire.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itools/$* -Itools/testd $(filter %.c,$^) $(TESTD_LIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TOOL_LIBS_$*) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Itools/$* -Itools/testd -Itools/benchlib $(filter %.c,$^) $(TESTD_LIB) $(BENCHLIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TOOL_LIBS_$*) $(LDLIBS_ALL)
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libaerowire.a
 	@mkdir -p $(dir $@)

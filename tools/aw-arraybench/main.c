@@ -30,9 +30,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "pin.h"
 #include "spawn.h"
 #include "aerowire/aerowire.h"
 
@@ -46,11 +47,6 @@ typedef struct figure {
     double wall, cpu, faults; /* seconds, seconds, minor page faults */
 } figure;
 
-static double minflt(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_minflt;
-}
 
 /* The figures of one repeat, by operation. */
 enum { OP_PUT, OP_OPEN, OP_READ, OP_ROWS, OP_NPY, N_OPS };
@@ -141,44 +137,44 @@ static bool checked(bool ok, int rc, const aw_error *err, const char *what, cons
 static bool one_repeat(bench *b, figure f[N_OPS]) {
     aw_error err;
     uint64_t shape[2] = {b->rows, COLS};
-    double t = td_now_s(), c = td_cpu_s(), pf = minflt();
+    double t = bl_now_s(), c = bl_cpu_s(), pf = bl_minflt();
     if (aw_array_put(b->client, &b->put_pol, &b->key, b->data, b->nbytes, b->dt, shape, 2, NULL, 0,
                      &b->opts, &err) != AW_OK) {
         die("aw_array_put", &err);
         return false;
     }
-    f[OP_PUT] = (figure){td_now_s() - t, td_cpu_s() - c, minflt() - pf};
+    f[OP_PUT] = (figure){bl_now_s() - t, bl_cpu_s() - c, bl_minflt() - pf};
 
     double walls[OPENS], cpus[OPENS], faults[OPENS];
     aw_array_ref *ref = NULL;
     for (int i = 0; i < OPENS; i++) {
         aw_array_ref_free(ref);
-        t = td_now_s(), c = td_cpu_s(), pf = minflt();
+        t = bl_now_s(), c = bl_cpu_s(), pf = bl_minflt();
         if (aw_array_open(b->client, &b->read_pol, &b->key, &ref, &err) != AW_OK) {
             die("aw_array_open", &err);
             return false;
         }
-        walls[i] = td_now_s() - t;
-        cpus[i] = td_cpu_s() - c;
-        faults[i] = minflt() - pf;
+        walls[i] = bl_now_s() - t;
+        cpus[i] = bl_cpu_s() - c;
+        faults[i] = bl_minflt() - pf;
     }
     f[OP_OPEN] = (figure){median(walls, OPENS), median(cpus, OPENS), median(faults, OPENS)};
     bool ok = aw_array_nbytes(ref) == b->nbytes;
 
-    t = td_now_s(), c = td_cpu_s(), pf = minflt();
+    t = bl_now_s(), c = bl_cpu_s(), pf = bl_minflt();
     int rc = aw_array_read(b->client, ref, b->buf, b->nbytes, &err);
-    f[OP_READ] = (figure){td_now_s() - t, td_cpu_s() - c, minflt() - pf};
+    f[OP_READ] = (figure){bl_now_s() - t, bl_cpu_s() - c, bl_minflt() - pf};
     ok = checked(ok, rc, &err, "aw_array_read", b->buf, b->data, b->nbytes);
 
     uint64_t off = b->slice_i * b->row_bytes, len = (b->slice_j - b->slice_i) * b->row_bytes;
-    t = td_now_s(), c = td_cpu_s(), pf = minflt();
+    t = bl_now_s(), c = bl_cpu_s(), pf = bl_minflt();
     rc = aw_array_read_rows(b->client, ref, b->slice_i, b->slice_j, b->buf, len, &err);
-    f[OP_ROWS] = (figure){td_now_s() - t, td_cpu_s() - c, minflt() - pf};
+    f[OP_ROWS] = (figure){bl_now_s() - t, bl_cpu_s() - c, bl_minflt() - pf};
     ok = checked(ok, rc, &err, "aw_array_read_rows", b->buf, (const uint8_t *)b->data + off, len);
 
-    t = td_now_s(), c = td_cpu_s(), pf = minflt();
+    t = bl_now_s(), c = bl_cpu_s(), pf = bl_minflt();
     rc = aw_array_read_npy(b->client, ref, b->npy_path, &err);
-    f[OP_NPY] = (figure){td_now_s() - t, td_cpu_s() - c, minflt() - pf};
+    f[OP_NPY] = (figure){bl_now_s() - t, bl_cpu_s() - c, bl_minflt() - pf};
     if (rc != AW_OK)
         die("aw_array_read_npy", &err);
     ok = ok && rc == AW_OK && npy_matches(b);
@@ -241,12 +237,12 @@ static int run(bench *b, int repeat) {
     printf("median of %d\n", repeat);
     print_figures(b, med);
     aw_error err;
-    double t = td_now_s();
+    double t = bl_now_s();
     if (aw_array_delete(b->client, &b->put_pol, &b->key, &err) != AW_OK) {
         die("aw_array_delete", &err);
         return 1;
     }
-    printf("delete: %.3f s\n", td_now_s() - t);
+    printf("delete: %.3f s\n", bl_now_s() - t);
     return 0;
 }
 
@@ -300,13 +296,13 @@ int main(int argc, char **argv) {
     pid_t testd = 0;
     if (!host) {
         char why[512];
-        testd = td_spawn_ex(spawned, sizeof spawned, why, sizeof why);
+        testd = td_spawn_on(bl_server_cpu(), spawned, sizeof spawned, why, sizeof why);
         if (testd <= 0) {
             fprintf(stderr, "aw-arraybench: cannot start aw-testd: %s\n", why);
             return 1;
         }
         host = spawned;
-        td_pin_to_cpu0();
+        bl_pin_to_cpu0();
     }
     aw_config cfg;
     aw_config_init(&cfg);

@@ -9,10 +9,10 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "aerowire/aerowire.h"
 #include "args.h"
+#include "clock.h"
 #include "keys.h"
 #include "stats.h"
 
@@ -41,12 +41,6 @@ typedef struct bench {
     op_type first_type;
     char first_msg[AW_ERROR_MSG_SIZE];
 } bench;
-
-static inline uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Fills b from the flags: key space, dtype, policies, op types. AW_OK or
  * an error in err. */

@@ -65,7 +65,7 @@ worker *worker_new(bench *b, size_t idx, size_t n, size_t n_cmds) {
         return NULL;
     w->b = b;
     w->idx = idx;
-    rng_seed(&w->r, (uint64_t)idx * 7919u + (uint64_t)now_ns());
+    rng_seed(&w->r, (uint64_t)idx * 7919u + (uint64_t)bl_now_ns());
     w->st = stats_new();
     w->cmds = calloc(n_cmds, sizeof *w->cmds);
     if (!w->st || !w->cmds) {
@@ -167,7 +167,7 @@ bool cmd_next(cmd *c) {
         if (t == OP_BATCH_WRITE && columnar(b))
             fill_rows(c);
     }
-    c->t0 = now_ns();
+    c->t0 = bl_now_ns();
     return true;
 }
 
@@ -210,7 +210,7 @@ void cmd_done(cmd *c, int rc, const aw_error *err) {
     const char *msg = err && err->message[0] ? err->message : aw_strerror(rc);
     if (c->type == OP_READ || c->type == OP_WRITE || c->type == OP_DELETE) {
         if (rc == AW_OK || rc == AW_ERR_RECORD_NOT_FOUND) {
-            bh_record(&s->lat, now_ns() - c->t0);
+            bh_record(&s->lat, bl_now_ns() - c->t0);
             st_add(&s->ops, 1);
             if (rc != AW_OK)
                 st_add(&s->misses, 1);
@@ -225,7 +225,7 @@ void cmd_done(cmd *c, int rc, const aw_error *err) {
         st_add(rc == AW_ERR_TIMEOUT ? &s->timeouts : &s->errors, c->n);
         bench_note_error(b, c->type, rc, msg);
     } else {
-        bh_record(&s->lat, now_ns() - c->t0);
+        bh_record(&s->lat, bl_now_ns() - c->t0);
         uint64_t answered = 0, misses = 0, errors = 0, timeouts = 0;
         for (uint32_t i = 0; i < c->n; i++) {
             int code = rows_mode ? c->codes[i] : c->res[i].code;

@@ -6,7 +6,6 @@
 
 #include "objspec.h"
 #include "progress.h"
-#include "spawn.h"
 
 #define CHUNK 5000u
 
@@ -28,7 +27,7 @@ int load_keys(bench *b, const sigset_t *sigs) {
     progress pg;
     pg_init(&pg, "loading", a->keys);
     pg.last_step = 10; /* no percentages when not on a terminal: one line at the end */
-    double t0 = td_now_s();
+    double t0 = bl_now_s();
     for (uint64_t at = 0; at < a->keys; at += CHUNK) {
         uint32_t n = a->keys - at < CHUNK ? (uint32_t)(a->keys - at) : CHUNK;
         for (uint32_t i = 0; i < n; i++)
@@ -62,7 +61,7 @@ int load_keys(bench *b, const sigset_t *sigs) {
     pg_end(&pg);
     fprintf(stderr, "aw-bench: loaded keys %llu..%llu into the embedded server in %.2f s\n",
             (unsigned long long)a->start_key, (unsigned long long)(a->start_key + a->keys - 1),
-            td_now_s() - t0);
+            bl_now_s() - t0);
     ret = 0;
 out:
     os_values_free(&v);

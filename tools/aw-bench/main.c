@@ -14,6 +14,7 @@
 #include "args.h"
 #include "bench.h"
 #include "load.h"
+#include "pin.h"
 #include "report.h"
 #include "run.h"
 #include "spawn.h"
@@ -80,13 +81,13 @@ int main(int argc, char **argv) {
     pid_t server = 0;
     if (!a.hosts_arg && !a.port_given) {
         char why[512];
-        server = td_spawn_ex(spawned, sizeof spawned, why, sizeof why);
+        r.server_cpu = bl_server_cpu();
+        server = td_spawn_on(r.server_cpu, spawned, sizeof spawned, why, sizeof why);
         if (server <= 0) {
             fprintf(stderr, "aw-bench: no -h given and aw-testd could not be started: %s\n", why);
             return 1;
         }
-        r.server_cpu = td_spawn_cpu();
-        int left = td_pin_away_from(r.server_cpu);
+        int left = bl_pin_away_from(r.server_cpu);
         fprintf(stderr,
                 "aw-bench: no -h given; started aw-testd on %s (pinned to cpu %d, %s; "
                 "stopped at exit)\n",

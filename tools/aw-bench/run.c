@@ -8,7 +8,6 @@
 #include "cmd.h"
 #include "progress.h"
 #include "runners.h"
-#include "spawn.h"
 
 #define SEC 1000000000ull
 
@@ -20,7 +19,7 @@ static uint64_t inserted(const worker_stats *s) {
 }
 
 void worker_finished(worker *w) {
-    w->t_end = now_ns();
+    w->t_end = bl_now_ns();
     if (atomic_fetch_sub(&w->b->running, 1) == 1)
         kill(getpid(), SIGUSR1);
 }
@@ -95,15 +94,15 @@ int run_workload(bench *b, FILE *human, const sigset_t *sigs, run_result *r,
     if (insert)
         pg_init(&pg, "insert", b->insert_keys);
 
-    uint64_t t0 = now_ns();
-    double c0 = td_cpu_s();
+    uint64_t t0 = bl_now_ns();
+    double c0 = bl_cpu_s();
     if (start_workers(b) != 0)
         goto out;
     uint64_t stop_at = a->duration > 0 ? t0 + (uint64_t)(a->duration * 1e9) : UINT64_MAX;
     uint64_t next_tick = t0 + SEC, last_tick = t0, stopped_at = 0, grace = grace_ns(a);
     uint64_t next_bar = t0;
     for (;;) {
-        uint64_t now = now_ns();
+        uint64_t now = bl_now_ns();
         bool done = atomic_load(&b->running) == 0;
         if (!done && !stopped_at && now >= stop_at) {
             atomic_store(&b->stop, true);
@@ -153,7 +152,7 @@ int run_workload(bench *b, FILE *human, const sigset_t *sigs, run_result *r,
         if (sig == SIGINT || sig == SIGTERM) {
             if (!stopped_at) {
                 atomic_store(&b->stop, true);
-                stopped_at = now_ns();
+                stopped_at = bl_now_ns();
                 r->interrupted = true;
             } else {
                 fprintf(stderr, "aw-bench: second signal; reporting without the commands "
@@ -163,8 +162,8 @@ int run_workload(bench *b, FILE *human, const sigset_t *sigs, run_result *r,
             }
         }
     }
-    r->cpu_s = td_cpu_s() - c0;
-    uint64_t t1 = now_ns();
+    r->cpu_s = bl_cpu_s() - c0;
+    uint64_t t1 = bl_now_ns();
     if (!r->abandoned) {
         /* The run ends with the last answer, not when the reporter woke. */
         t1 = t0;

@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "pin.h"
 #include "spawn.h"
 #include "aerowire/aerowire.h"
 #include "aerowire/batch.h"
@@ -128,11 +130,6 @@ static const workload WORKLOADS[] = {
 
 /* ---- clocks ------------------------------------------------------------------ */
 
-static double minflt(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_minflt;
-}
 
 typedef struct figure {
     double rows, wall, cpu, faults;
@@ -258,7 +255,7 @@ static void decode_only(const workload *w, double seconds, int zero_mode) {
     figure col = {0}, rec = {0}, cpy = {0};
     for (int pass = 0; pass < 3; pass++) {
         figure *fg = pass == 0 ? &col : pass == 1 ? &rec : &cpy;
-        double t0 = td_now_s(), c0 = td_cpu_s(), f0 = minflt();
+        double t0 = bl_now_s(), c0 = bl_cpu_s(), f0 = bl_minflt();
         do {
             for (int rep = 0; rep < 20; rep++) {
                 if (pass == 0) {
@@ -275,10 +272,10 @@ static void decode_only(const workload *w, double seconds, int zero_mode) {
                 }
                 fg->rows += (double)w->n_keys;
             }
-            fg->wall = td_now_s() - t0;
+            fg->wall = bl_now_s() - t0;
         } while (fg->wall < seconds);
-        fg->cpu = td_cpu_s() - c0;
-        fg->faults = minflt() - f0;
+        fg->cpu = bl_cpu_s() - c0;
+        fg->faults = bl_minflt() - f0;
     }
     if (memcmp(rows, rc.rows, w->n_keys * w->row_size) != 0) {
         fprintf(stderr, "%s: columnar rows differ from records + fill\n", w->name);
@@ -378,7 +375,7 @@ static void against_server(aw_client *client, const workload *w, double seconds,
             }
             continue;
         }
-        double t0 = td_now_s(), c0 = td_cpu_s(), f0 = minflt();
+        double t0 = bl_now_s(), c0 = bl_cpu_s(), f0 = bl_minflt();
         do {
             for (size_t at = 0; at < n; at += batch) {
                 size_t m = n - at < batch ? n - at : batch;
@@ -404,10 +401,10 @@ static void against_server(aw_client *client, const workload *w, double seconds,
                 }
             }
             fg->rows += (double)n;
-            fg->wall = td_now_s() - t0;
+            fg->wall = bl_now_s() - t0;
         } while (fg->wall < seconds);
-        fg->cpu = td_cpu_s() - c0;
-        fg->faults = minflt() - f0;
+        fg->cpu = bl_cpu_s() - c0;
+        fg->faults = bl_minflt() - f0;
         check_codes(pass == 0 ? "read_into" : "batch_get", codes, NULL, n);
         if (pass == 1)
             for (size_t i = 0; i < n; i++)
@@ -459,7 +456,7 @@ int main(int argc, char **argv) {
         }
     }
     if (decode) {
-        td_pin_to_cpu0();
+        bl_pin_to_cpu0();
         for (size_t k = 0; k < 2; k++)
             if (strchr(which, 'a' + (int)k))
                 decode_only(&WORKLOADS[k], seconds, zero_mode);
@@ -470,13 +467,13 @@ int main(int argc, char **argv) {
     pid_t testd = 0;
     if (!host) {
         char why[512];
-        testd = td_spawn_ex(spawned, sizeof spawned, why, sizeof why);
+        testd = td_spawn_on(bl_server_cpu(), spawned, sizeof spawned, why, sizeof why);
         if (testd <= 0) {
             fprintf(stderr, "cannot start aw-testd: %s\n", why);
             return 1;
         }
         host = spawned;
-        td_pin_to_cpu0();
+        bl_pin_to_cpu0();
     }
     aw_config cfg;
     aw_config_init(&cfg);

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "aerowire/key.h"
+#include "clock.h"
 #include "aerowire/record.h"
 #include "proto/arena.h"
 #include "proto/buf.h"
@@ -29,12 +29,6 @@ typedef int (*bench_fn)(void *ctx, long iters);
 
 /* Results feed this so the compiler cannot drop the work. */
 static volatile uint64_t g_sink;
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- the cases ----------------------------------------------------------- */
 
@@ -160,10 +154,10 @@ static int run_case(bench_case *bc) {
     long n = 1;
     double t;
     for (;;) {
-        double t0 = now_seconds();
+        double t0 = bl_now_s();
         if (bc->fn(bc->ctx, n))
             return 1;
-        t = now_seconds() - t0;
+        t = bl_now_s() - t0;
         if (t >= 0.05 || n > (1L << 40))
             break;
         n *= 2;
@@ -171,10 +165,10 @@ static int run_case(bench_case *bc) {
     long iters = (long)((double)n * TARGET_SECONDS / (t > 0 ? t : 1e-9));
     if (iters < 1)
         iters = 1;
-    double t0 = now_seconds();
+    double t0 = bl_now_s();
     if (bc->fn(bc->ctx, iters))
         return 1;
-    t = now_seconds() - t0;
+    t = bl_now_s() - t0;
     bc->iters = iters;
     bc->ns_per_op = t * 1e9 / (double)iters;
     return 0;

@@ -15,17 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "aerowire/aerowire.h"
+#include "clock.h"
 #include "proto/request.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int dial(int port) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -93,8 +87,8 @@ int main(int argc, char **argv) {
         pending[c] = (size_t)reply_len * (size_t)depth;
     }
     uint64_t replies = 0, bytes = 0;
-    double t0 = now_s(), end = t0 + seconds;
-    while (now_s() < end) {
+    double t0 = bl_now_s(), end = t0 + seconds;
+    while (bl_now_s() < end) {
         if (poll(pf, (nfds_t)nconn, 1000) <= 0)
             continue;
         for (int c = 0; c < nconn; c++) {
@@ -116,7 +110,7 @@ int main(int argc, char **argv) {
             }
         }
     }
-    double el = now_s() - t0;
+    double el = bl_now_s() - t0;
     printf("%.0f reads/s (%d conns x depth %d, %.1f s, %zd-byte replies)\n", (double)replies / el,
            nconn, depth, el, reply_len);
     aw_buf_free(&put);

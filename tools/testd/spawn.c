@@ -1,4 +1,4 @@
-/* Starting aw-testd next to the benchmark tools; see spawn.h. */
+/* Starting aw-testd next to a tool; see spawn.h. */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -25,19 +25,7 @@ static pid_t fail(char *why, size_t cap, const char *fmt, ...) {
     return -1;
 }
 
-int td_spawn_cpu(void) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) != 0)
-        return 0;
-    for (int cpu = CPU_SETSIZE - 1; cpu > 0; cpu--)
-        if (CPU_ISSET(cpu, &set))
-            return cpu;
-    return 0;
-}
-
-pid_t td_spawn_ex(char *host, size_t cap, char *why, size_t why_cap) {
-    int cpu = td_spawn_cpu();
+pid_t td_spawn_on(int cpu, char *host, size_t cap, char *why, size_t why_cap) {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0)
@@ -68,10 +56,12 @@ pid_t td_spawn_ex(char *host, size_t cap, char *why, size_t why_cap) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent)
             _exit(1); /* the tool died before prctl */
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        sched_setaffinity(0, sizeof set, &set);
+        if (cpu >= 0) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(cpu, &set);
+            sched_setaffinity(0, sizeof set, &set);
+        }
         dup2(pfd[1], 1);
         close(pfd[0]);
         close(pfd[1]);
@@ -98,26 +88,11 @@ pid_t td_spawn_ex(char *host, size_t cap, char *why, size_t why_cap) {
     return pid;
 }
 
+pid_t td_spawn_ex(char *host, size_t cap, char *why, size_t why_cap) {
+    return td_spawn_on(-1, host, cap, why, why_cap);
+}
+
 pid_t td_spawn(char *host, size_t cap) { return td_spawn_ex(host, cap, NULL, 0); }
-
-void td_pin_to_cpu0(void) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(0, &set);
-    sched_setaffinity(0, sizeof set, &set);
-}
-
-int td_pin_away_from(int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) != 0)
-        return 0;
-    CPU_CLR(cpu, &set);
-    int left = CPU_COUNT(&set);
-    if (left > 0)
-        sched_setaffinity(0, sizeof set, &set);
-    return left;
-}
 
 void td_spawn_stop(pid_t pid) {
     if (pid <= 0)
