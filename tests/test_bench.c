@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -215,6 +216,7 @@ static char host[64];
 typedef struct child_out {
     int status;       /* exit code, or 128 + signal */
     char *out, *err;  /* everything it wrote, NUL-terminated */
+    long maxrss_kib;  /* its peak resident memory */
 } child_out;
 
 static void child_out_free(child_out *c) {
@@ -264,7 +266,7 @@ static child_out run_bench_sig(const char *const *args, int sigint_after_ms) {
     }
     close(po[1]);
     close(pe[1]);
-    child_out c = {0, calloc(1, 1), calloc(1, 1)};
+    child_out c = {0, calloc(1, 1), calloc(1, 1), 0};
     size_t lo = 0, le = 0;
     bool open_o = true, open_e = true, sent = false;
     uint64_t t0 = tu_now_ms();
@@ -288,7 +290,9 @@ static child_out run_bench_sig(const char *const *args, int sigint_after_ms) {
     close(po[0]);
     close(pe[0]);
     int st = 0;
-    waitpid(pid, &st, 0);
+    struct rusage ru = {0};
+    wait4(pid, &st, 0, &ru);
+    c.maxrss_kib = ru.ru_maxrss;
     c.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     return c;
 }
@@ -527,6 +531,54 @@ static void test_batch_writes(void **state) {
     aw_client_close(client);
 }
 
+/* By default every command makes its keys from the integer (digest and
+ * all); only --precomputed-digests builds a table first, and the output
+ * says which. Over 2,000,000 keys the table is 40 MB: the flagged run's
+ * peak memory shows it, the default run's must not. */
+static void test_digests(void **state) {
+    (void)state;
+    const char *keys = "2000000";
+    const double table_kib = 2000000.0 * AW_DIGEST_SIZE / 1024;
+    child_out runs[2];
+    for (int flagged = 0; flagged < 2; flagged++) {
+        const char *args[] = {"-h", host, "-s", "ru", "-k", keys, "-z", "1", "-w", "RU,100",
+                              "--count", "200", "-t", "0", "--json",
+                              flagged ? "--precomputed-digests" : NULL, NULL};
+        runs[flagged] = run_bench(args);
+        child_out *c = &runs[flagged];
+        expect_ok(c);
+        json_t *j = bench_json(c);
+        assert_true(num(j, "ops") == 200);
+        assert_true(json_is_boolean(json_object_get(j, "precomputed_digests")));
+        assert_true(json_is_true(json_object_get(j, "precomputed_digests")) == (flagged == 1));
+        assert_non_null(strstr(c->err, flagged ? "aw-bench: digests precomputed (--precomputed-digests)\n"
+                                               : "aw-bench: key digests computed per command\n"));
+        json_decref(j);
+    }
+    double grew = (double)(runs[1].maxrss_kib - runs[0].maxrss_kib);
+    if (grew < 0.9 * table_kib)
+        fail_msg("peak memory %ld KiB by default, %ld KiB with --precomputed-digests: the default "
+                 "run holds a digest table too",
+                 runs[0].maxrss_kib, runs[1].maxrss_kib);
+    child_out_free(&runs[0]);
+    child_out_free(&runs[1]);
+
+    /* The per-command keys are the right ones: every inserted key is found. */
+    const char *args[] = {"-h", host, "-s", "ru", "-k", "1000", "-z", "1", "-w", "RU,100",
+                          "--count", "2000", "-t", "0", "--batch-read-size", "10", NULL};
+    child_out c = run_bench(args);
+    expect_ok(&c);
+    assert_non_null(strstr(c.out, "misses 0,"));
+    assert_non_null(strstr(c.out, " us per record; key digests computed per command\n"));
+    child_out_free(&c);
+    /* A table past its limit is a bad flag. */
+    const char *big[] = {"-h", host, "-k", "20000000", "--precomputed-digests", NULL};
+    c = run_bench(big);
+    assert_int_equal(c.status, 2);
+    assert_non_null(strstr(c.err, "--precomputed-digests holds at most 16777216 keys"));
+    child_out_free(&c);
+}
+
 static void test_count(void **state) {
     (void)state;
     const char *args[] = {"-h", host, "-s", "ru", "-k", "1000", "-a", "-W", "2", "-c", "10",
@@ -653,6 +705,7 @@ int main(void) {
         cmocka_unit_test(test_insert),         cmocka_unit_test(test_batch_columnar),
         cmocka_unit_test(test_batch_records),  cmocka_unit_test(test_batch_writes),
         cmocka_unit_test(test_count),          cmocka_unit_test(test_sigint),
+        cmocka_unit_test(test_digests),
     };
     const struct CMUnitTest alone[] = {
         cmocka_unit_test(test_embedded),

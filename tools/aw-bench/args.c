@@ -4,12 +4,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aerowire/aerowire.h"
+#include "keys.h"
 
 /* Long options without a short letter. */
 enum {
@@ -37,6 +39,7 @@ enum {
     O_ASYNC_MAX_CONNS_PER_NODE,
     O_PIPELINE_DEPTH,
     O_ALLOCS,
+    O_PRECOMPUTED_DIGESTS,
     O_UNSUPPORTED, /* asbench's, refused with a message naming them */
 };
 
@@ -90,6 +93,7 @@ static const struct option long_opts[] = {
     {"json", no_argument, 0, O_JSON},
     {"pipeline-depth", required_argument, 0, O_PIPELINE_DEPTH},
     {"allocs", no_argument, 0, O_ALLOCS},
+    {"precomputed-digests", no_argument, 0, O_PRECOMPUTED_DIGESTS},
     /* asbench's, not (yet) in aw-bench */
     {"user", required_argument, 0, 'U'},
     {"password", optional_argument, 0, 'P'},
@@ -188,6 +192,8 @@ static void usage(FILE *f) {
 "                              go to stderr\n"
 "  -d, --debug                 print every failed command's error on stderr\n"
 "      --allocs                count aerowire's allocations per command (aerowire)\n"
+"      --precomputed-digests   key digests computed before the run, not per command:\n"
+"                              the CPU figure then leaves them out (aerowire)\n"
 "  -L, --latency               accepted; latencies are always shown\n"
 "  -V, --version               --help\n");
 }
@@ -414,6 +420,9 @@ int args_parse(bench_args *a, int argc, char **argv) {
         case O_ALLOCS:
             a->count_allocs = true;
             break;
+        case O_PRECOMPUTED_DIGESTS:
+            a->precomputed_digests = true;
+            break;
         case 'T':
             if (!parse_u32(optarg, 0, UINT32_MAX, &a->read_timeout_ms))
                 return bad("%s: expected milliseconds, not \"%s\"", flag, optarg);
@@ -564,6 +573,9 @@ int args_parse(bench_args *a, int argc, char **argv) {
         return bad("-s: set \"%s\" is over 63 bytes", a->set);
     if (a->async && a->event_loops > a->async_max_commands)
         return bad("-W: more event loops than commands in flight (-c)");
+    if (a->precomputed_digests && a->keys > KS_TABLE_MAX)
+        return bad("--precomputed-digests holds at most %u keys, not %" PRIu64 " (-k)",
+                   KS_TABLE_MAX, a->keys);
     if (a->wl.kind == WL_INSERT && a->batch_read_size)
         return bad("--batch-read-size does not apply to an insert workload");
     return build_hosts(a);

@@ -54,6 +54,7 @@ typedef struct bench_args {
     /* Output. */
     bool json, debug;
     bool count_allocs;        /* --allocs: aerowire's allocations per command */
+    bool precomputed_digests; /* key digests from a table made before the run */
 } bench_args;
 
 /* Parses argv. Returns 0 to run, 1 when --help or --version was printed

@@ -24,7 +24,8 @@ int bench_init(bench *b, const bench_args *a, aw_client *client, aw_error *err) 
     b->a = a;
     b->client = client;
     pthread_mutex_init(&b->err_lock, NULL);
-    int rc = ks_init(&b->ks, a->ns, a->set, a->start_key, a->keys, err);
+    int rc = ks_init(&b->ks, a->ns, a->set, a->start_key, a->keys,
+                     a->precomputed_digests, err);
     if (rc != AW_OK)
         return rc;
     rc = os_dtype(&a->spec, &b->dt, err);

@@ -117,6 +117,17 @@ static void fill_rows(cmd *c) {
     c->rows_stale = c->rows_stale && c->n < b->a->batch_write_size;
 }
 
+/* Row i of a batch gets key index k. A columnar write's row holds only the
+ * integer (aw_batch_write_from hashes it, as it would for an application);
+ * every other batch takes whole keys. */
+static void batch_key(cmd *c, op_type t, uint32_t i, uint64_t k) {
+    const bench *b = c->w->b;
+    if (t == OP_BATCH_WRITE && columnar(b))
+        c->keys[i].user_key = aw_value_int(ks_user_key(&b->ks, k));
+    else
+        ks_key(&b->ks, k, &c->keys[i]);
+}
+
 bool cmd_next(cmd *c) {
     worker *w = c->w;
     bench *b = w->b;
@@ -131,7 +142,7 @@ bool cmd_next(cmd *c) {
             uint64_t left = w->end - w->next;
             c->n = left < a->batch_write_size ? (uint32_t)left : a->batch_write_size;
             for (uint32_t i = 0; i < c->n; i++)
-                ks_key(&b->ks, w->next + i, &c->keys[i]);
+                batch_key(c, OP_BATCH_WRITE, i, w->next + i);
             t = OP_BATCH_WRITE;
         } else {
             c->n = 1;
@@ -148,7 +159,7 @@ bool cmd_next(cmd *c) {
             t = t == OP_READ ? OP_BATCH_READ : OP_BATCH_WRITE;
             c->n = n;
             for (uint32_t i = 0; i < n; i++)
-                ks_key(&b->ks, rng_below(&w->r, b->ks.count), &c->keys[i]);
+                batch_key(c, t, i, rng_below(&w->r, b->ks.count));
         } else {
             c->n = 1;
             ks_key(&b->ks, w->next_key, &c->key);

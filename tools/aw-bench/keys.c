@@ -5,15 +5,15 @@
 #include <string.h>
 
 int ks_init(keyspace *ks, const char *ns, const char *set, uint64_t start, uint64_t count,
-            aw_error *err) {
+            bool precompute, aw_error *err) {
     memset(ks, 0, sizeof *ks);
     ks->start = start;
     ks->count = count;
     int rc = aw_key_init_int(&ks->tmpl, ns, set, (int64_t)start, err);
     if (rc != AW_OK)
         return rc;
-    if (count > KS_TABLE_MAX)
-        return AW_OK;
+    if (!precompute)
+        return AW_OK; /* each command hashes its keys (ks_key) */
     ks->digests = malloc((size_t)count * AW_DIGEST_SIZE);
     if (!ks->digests)
         return aw_error_set(err, AW_ERR_NOMEM, "no memory for %llu key digests",

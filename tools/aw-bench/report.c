@@ -51,6 +51,13 @@ static const char *mode_text(const bench *b, char *buf, size_t cap) {
     return buf;
 }
 
+/* Where the key digests come from: they are part of the CPU per command
+ * unless --precomputed-digests took them out. */
+static const char *digests_text(const bench *b) {
+    return b->a->precomputed_digests ? "digests precomputed (--precomputed-digests)"
+                                     : "key digests computed per command";
+}
+
 void rp_header(FILE *f, const bench *b, const run_result *r) {
     const bench_args *a = b->a;
     char mode[96];
@@ -65,6 +72,7 @@ void rp_header(FILE *f, const bench *b, const run_result *r) {
         fprintf(f, ", batch writes of %u (%s)", a->batch_write_size,
                 a->batch_mode == BM_COLUMNAR ? "columnar" : "records");
     fprintf(f, ", host %s%s\n", r->host, r->embedded ? " (embedded aw-testd)" : "");
+    fprintf(f, "aw-bench: %s\n", digests_text(b));
 }
 
 void rp_line(FILE *f, const bench *b, double t, double dt, const worker_stats *d) {
@@ -102,7 +110,7 @@ void rp_summary(FILE *f, const bench *b, const worker_stats *total, const run_re
             ops ? r->cpu_s * 1e6 / (double)ops : 0.0);
     if (batches)
         fprintf(f, ", %.3f us per record", recs ? r->cpu_s * 1e6 / (double)recs : 0.0);
-    fprintf(f, "\n");
+    fprintf(f, "; %s\n", digests_text(b));
     if (r->allocs_counted)
         fprintf(f, "  allocations  %.3f per command (aerowire's allocator, all threads)\n",
                 ops ? (double)r->allocs / (double)ops : 0.0);
@@ -186,11 +194,11 @@ void rp_json(FILE *f, const bench *b, const worker_stats *total, const run_resul
             ", \"keys\": %" PRIu64 ", \"start_key\": %" PRIu64 ", \"mode\": \"%s\", "
             "\"event_loops\": %u, \"async_max_commands\": %u, \"threads\": %u, "
             "\"batch_read_size\": %u, \"batch_write_size\": %u, \"batch_mode\": \"%s\", "
-            "\"interrupted\": %s,\n",
+            "\"precomputed_digests\": %s, \"interrupted\": %s,\n",
             a->keys, a->start_key, a->async ? "async" : "sync", a->async ? a->event_loops : 0,
             a->async ? a->async_max_commands : 0, a->async ? 0 : a->threads, a->batch_read_size,
             a->batch_write_size, a->batch_mode == BM_COLUMNAR ? "columnar" : "records",
-            r->interrupted ? "true" : "false");
+            a->precomputed_digests ? "true" : "false", r->interrupted ? "true" : "false");
     fprintf(f,
             " \"seconds\": %.3f, \"ops\": %" PRIu64 ", \"tps\": %.1f, \"records\": %" PRIu64
             ", \"records_per_s\": %.1f, \"errors\": %" PRIu64 ", \"timeouts\": %" PRIu64
