@@ -1,29 +1,37 @@
 /*
- * aw-colbench — the columnar batch read against the record path.
+ * aw-colbench — the columnar batch read against a record baseline.
  *
- *   aw-colbench [-h HOST:PORT] [-t SECONDS=3] [-B BATCH] [-w a|b|ab] [-m c|r|cr] [-D] [-z 0|1]
+ *   aw-colbench [-h HOST:PORT] [-t SECONDS=3] [-r ROUNDS=5] [-B BATCH] [-w a|b|ab] [-m c|r|cr]
+ *               [-v] [-D]
  *
  * Two workloads, each timed both ways in the same run:
  *   a: 10,000 keys x 5 numeric bins (f8, i4, f4, i2, i8 fields, aligned);
  *   b: 1,000 keys x one 128-float embedding blob (an f4 (128,) field).
- * "columnar" is aw_batch_read_into straight into the rows; "records" is
- * aw_batch_get into aw_batch_result records, then the same rows filled by
- * hand from the records (aw_record_get per field, as an application
- * would), then the records freed. Both read all keys per call (or BATCH
- * keys per call with -B). Figures: records/s over the wall clock, and the
- * client's CPU time per record (getrusage, user + sys, whole process incl.
- * the tend thread), over the timed loop only, with the minor page faults
- * per record (a path that gives memory back to the system and takes it
- * again pays them).
+ * "columnar" is aw_batch_read_into straight into the rows. The baseline,
+ * "records + fill", is aerowire's own record path, not the official
+ * client: aw_batch_get into aw_batch_result records, then the same rows
+ * filled by hand from the records (aw_record_get per field, as an
+ * application would), then the records freed. Both read all keys per call
+ * (or BATCH keys per call with -B).
+ *
+ * The paths take turns: ROUNDS rounds, each timing every path once for
+ * SECONDS / ROUNDS, the first path alternating from round to round; each
+ * path's figures are min / median / max over the rounds. Before each pass
+ * its rows are scribbled over, and after it they must equal what was
+ * written (else exit 1, naming the path and the row). Figures: records/s
+ * over the wall clock, the client's CPU time per record (getrusage, user +
+ * sys, whole process incl. the tend thread) and the minor page faults per
+ * record (a path that gives memory back to the system and takes it again
+ * pays them). -m c or -m r times (and checks, and prints) only that path;
+ * -v prints every pass as it ends, in the order they ran.
  *
  * Without -h it starts aw-testd (next to this program) on free ports,
  * pinned to the last CPU, and pins itself to CPU 0. -D skips the server
  * altogether and times the decode alone: the same replies built in memory
  * (frames of ~128 KiB, as aw-testd sends), fed through the batch reader
  * into the columnar sink, into records + fill, and a memcpy of the same
- * bytes as the ceiling. -z forces the row plan's zeroing mode there
- * (1 = zero the row first, 0 = zero only what was not written). -m c or
- * -m r times only the columnar or only the record path (for profiling).
+ * bytes as the ceiling (library internals: src/numpy/row_plan.h's sink and
+ * src/proto's reader, used through their documented entry points).
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -32,8 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
 #include "pin.h"
+#include "rounds.h"
 #include "spawn.h"
 #include "aerowire/aerowire.h"
 #include "aerowire/batch.h"
@@ -128,23 +136,51 @@ static const workload WORKLOADS[] = {
     {"b: 1000 keys x 128-float embedding", EMB_DTYPE, 1000, sizeof(emb_row), emb_fill, emb_bins},
 };
 
-/* ---- clocks ------------------------------------------------------------------ */
+/* ---- the rows every path must produce --------------------------------------- */
 
+/* The rows as written: record i's bins filled in by hand, key field 0
+ * (neither path reads the key back). */
+static uint8_t *expected_rows(const workload *w) {
+    uint8_t *rows = calloc(w->n_keys, w->row_size);
+    float scratch[EMB_DIM];
+    for (size_t i = 0; i < w->n_keys; i++) {
+        aw_bin bins[8];
+        size_t nb;
+        w->bins(i, bins, &nb, scratch);
+        aw_record rec = {0};
+        rec.bins = bins;
+        rec.n_bins = (uint32_t)nb;
+        w->fill(rows + i * w->row_size, &rec);
+        memset(rows + i * w->row_size, 0, sizeof(int64_t));
+    }
+    return rows;
+}
 
-typedef struct figure {
-    double rows, wall, cpu, faults;
-} figure;
+/* A path's output and what it must hold after every pass. */
+typedef struct output {
+    const workload *w;
+    const uint8_t *want;
+    uint8_t *got;
+} output;
 
-static void print_pair(const char *what, const figure *col, const figure *rec) {
-    double col_rate = col->rows / col->wall, rec_rate = rec->rows / rec->wall;
-    double col_cpu = col->cpu * 1e6 / col->rows, rec_cpu = rec->cpu * 1e6 / rec->rows;
-    printf("%s\n", what);
-    printf("  columnar        %12.0f records/s  %7.3f us cpu/record  %6.3f page faults/record\n",
-           col_rate, col_cpu, col->faults / col->rows);
-    printf("  records + fill  %12.0f records/s  %7.3f us cpu/record  %6.3f page faults/record\n",
-           rec_rate, rec_cpu, rec->faults / rec->rows);
-    printf("  columnar / records: %.2fx records/s, %.2fx less cpu/record\n", col_rate / rec_rate,
-           rec_cpu / col_cpu);
+static void output_scribble(output *o) { memset(o->got, 0xA5, o->w->n_keys * o->w->row_size); }
+
+static bool output_check(const output *o, char *why, size_t cap) {
+    for (size_t i = 0; i < o->w->n_keys; i++)
+        if (memcmp(o->got + i * o->w->row_size, o->want + i * o->w->row_size, o->w->row_size)) {
+            snprintf(why, cap, "row %zu does not match what was written", i);
+            return false;
+        }
+    return true;
+}
+
+/* The figure lines, then the two paths' ratio when both ran. */
+static void print_paths(const char *what, const path *p, size_t n, int rounds) {
+    rounds_print(what, p, n, rounds);
+    if (p[0].run && p[1].run)
+        printf("  columnar / records (medians): %.2fx records/s, %.2fx less cpu/record\n",
+               rounds_median_rate(&p[0], rounds) / rounds_median_rate(&p[1], rounds),
+               rounds_median_cpu(&p[1], rounds) / rounds_median_cpu(&p[0], rounds));
 }
 
 /* ---- the decode alone (-D) ------------------------------------------------------- */
@@ -225,7 +261,52 @@ static void feed_all(const frames *f, uint32_t n_rows, aw_batch_row_fn fn, void 
             abort();
 }
 
-static void decode_only(const workload *w, double seconds, int zero_mode) {
+/* What a timed path works on: its output first (output_scribble and
+ * output_check take the context as an output). */
+typedef struct decode_ctx {
+    output out;
+    const frames *f;
+    aw_rows_sink_ctx sink; /* columnar */
+    rec_ctx rc;            /* records + fill: rc.rows is out.got */
+} decode_ctx;
+
+static void path_scribble(void *ctx) { output_scribble(ctx); }
+static bool path_check(void *ctx, char *why, size_t cap) { return output_check(ctx, why, cap); }
+
+static double decode_columnar(void *ctx) {
+    decode_ctx *c = ctx;
+    feed_all(c->f, (uint32_t)c->out.w->n_keys, rows_on_row, &c->sink);
+    return (double)c->out.w->n_keys;
+}
+
+static double decode_records(void *ctx) {
+    decode_ctx *c = ctx;
+    feed_all(c->f, (uint32_t)c->out.w->n_keys, recs_on_row, &c->rc);
+    return (double)c->out.w->n_keys;
+}
+
+/* The ceiling: copying the reply bytes once. */
+typedef struct copy_ctx {
+    const frames *f;
+    uint8_t *to;
+    size_t n_keys;
+} copy_ctx;
+
+static double copy_reply(void *ctx) {
+    copy_ctx *c = ctx;
+    size_t at = 0;
+    for (size_t k = 0; k < c->f->n; k++) {
+        memcpy(c->to + at, c->f->body[k].data, c->f->body[k].len);
+        at += c->f->body[k].len;
+    }
+    __asm__ volatile("" : : "r"(c->to) : "memory");
+    return (double)c->n_keys;
+}
+
+static const char *g_paths = "cr"; /* -m: which paths to time */
+static bool g_verbose;             /* -v: every pass's figures */
+
+static void decode_only(const workload *w, double seconds, int rounds) {
     aw_dtype *dt;
     aw_error err;
     if (aw_dtype_parse(w->dtype, true, &dt, &err) != AW_OK) {
@@ -240,60 +321,39 @@ static void decode_only(const workload *w, double seconds, int zero_mode) {
     size_t bytes = 0;
     for (size_t k = 0; k < f.n; k++)
         bytes += f.body[k].len;
-    uint8_t *rows = calloc(w->n_keys, w->row_size);
-    uint8_t *copy = malloc(bytes);
+    uint8_t *want = expected_rows(w);
     aw_row_plan *plan;
-    if (aw_row_plan_new(dt, NULL, 0, &plan, &err) != AW_OK)
+    if (aw_row_plan_new(dt, NULL, 0, &plan, &err) != AW_OK) {
+        fprintf(stderr, "row plan: %s\n", err.message);
         exit(1);
-    if (zero_mode >= 0)
-        plan->zero_first = zero_mode;
+    }
     aw_row_meta *meta = calloc(w->n_keys, sizeof *meta);
     int32_t *codes = calloc(w->n_keys, sizeof *codes);
-    aw_rows_sink_ctx sink = {plan, rows, meta, codes, (uint64_t)time(NULL)};
-    rec_ctx rc = {w, calloc(w->n_keys, w->row_size), {0}};
-
-    figure col = {0}, rec = {0}, cpy = {0};
-    for (int pass = 0; pass < 3; pass++) {
-        figure *fg = pass == 0 ? &col : pass == 1 ? &rec : &cpy;
-        double t0 = bl_now_s(), c0 = bl_cpu_s(), f0 = bl_minflt();
-        do {
-            for (int rep = 0; rep < 20; rep++) {
-                if (pass == 0) {
-                    feed_all(&f, (uint32_t)w->n_keys, rows_on_row, &sink);
-                } else if (pass == 1) {
-                    feed_all(&f, (uint32_t)w->n_keys, recs_on_row, &rc);
-                } else {
-                    size_t at = 0;
-                    for (size_t k = 0; k < f.n; k++) {
-                        memcpy(copy + at, f.body[k].data, f.body[k].len);
-                        at += f.body[k].len;
-                    }
-                    __asm__ volatile("" : : "r"(copy) : "memory");
-                }
-                fg->rows += (double)w->n_keys;
-            }
-            fg->wall = bl_now_s() - t0;
-        } while (fg->wall < seconds);
-        fg->cpu = bl_cpu_s() - c0;
-        fg->faults = bl_minflt() - f0;
-    }
-    if (memcmp(rows, rc.rows, w->n_keys * w->row_size) != 0) {
-        fprintf(stderr, "%s: columnar rows differ from records + fill\n", w->name);
-        exit(1);
-    }
-    char what[160];
-    snprintf(what, sizeof what, "%s — decode only, %zu reply bytes (%.1f per record), zero %s",
-             w->name, bytes, (double)bytes / (double)w->n_keys,
-             plan->zero_first ? "first" : "unwritten");
-    print_pair(what, &col, &rec);
-    printf("  memcpy of the reply bytes: %.3f us/record (the ceiling)\n",
-           cpy.cpu * 1e6 / cpy.rows);
+    decode_ctx col = {{w, want, calloc(w->n_keys, w->row_size)}, &f, {0}, {0}};
+    col.sink = (aw_rows_sink_ctx){plan, col.out.got, meta, codes, (uint64_t)time(NULL)};
+    decode_ctx rec = {{w, want, calloc(w->n_keys, w->row_size)}, &f, {0}, {w, NULL, {0}}};
+    rec.rc.rows = rec.out.got;
+    copy_ctx cpy = {&f, malloc(bytes), w->n_keys};
+    path paths[] = {
+        {.name = "columnar", .once = decode_columnar, .reset = path_scribble,
+         .check = path_check, .ctx = &col, .run = strchr(g_paths, 'c') != NULL},
+        {.name = "records + fill", .once = decode_records, .reset = path_scribble,
+         .check = path_check, .ctx = &rec, .run = strchr(g_paths, 'r') != NULL},
+        {.name = "memcpy (ceiling)", .once = copy_reply, .ctx = &cpy, .run = true},
+    };
+    rounds_time(paths, 3, rounds, seconds / rounds, g_verbose);
+    char what[200];
+    snprintf(what, sizeof what,
+             "%s — decode only, %zu reply bytes (%.1f per record), %d rounds, order rotating",
+             w->name, bytes, (double)bytes / (double)w->n_keys, rounds);
+    print_paths(what, paths, 3, rounds);
     for (size_t k = 0; k < f.n; k++)
         aw_buf_free(&f.body[k]);
     free(f.body);
-    free(rows);
-    free(rc.rows);
-    free(copy);
+    free(want);
+    free(col.out.got);
+    free(rec.out.got);
+    free(cpy.to);
     free(meta);
     free(codes);
     aw_row_plan_free(plan);
@@ -302,20 +362,69 @@ static void decode_only(const workload *w, double seconds, int zero_mode) {
 
 /* ---- against a server ------------------------------------------------------------ */
 
-static void check_codes(const char *what, const int32_t *codes, const aw_batch_result *res,
-                        size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        int c = codes ? codes[i] : res[i].code;
-        if (c != 0) {
-            fprintf(stderr, "%s: row %zu: %s (%d)\n", what, i, aw_status_name(c), c);
-            exit(1);
-        }
-    }
+typedef struct server_ctx {
+    output out;
+    aw_client *client;
+    const aw_batch_policy *pol;
+    const aw_dtype *dt;
+    const aw_key *keys;
+    size_t batch;          /* keys per call */
+    int32_t *codes;        /* per key, from the last pass */
+    aw_row_meta *meta;     /* columnar */
+    aw_batch_result *res;  /* records: batch of them */
+} server_ctx;
+
+static void fail_call(const char *what, const aw_error *err) {
+    fprintf(stderr, "aw-colbench: %s: %s\n", what, err->message);
+    exit(1);
 }
 
-static const char *g_paths = "cr"; /* -m: which paths to time */
+static double server_columnar(void *ctx) {
+    server_ctx *c = ctx;
+    size_t n = c->out.w->n_keys, rs = c->out.w->row_size;
+    aw_error err;
+    for (size_t at = 0; at < n; at += c->batch) {
+        size_t m = n - at < c->batch ? n - at : c->batch;
+        if (aw_batch_read_into(c->client, c->pol, c->keys + at, m, NULL, 0, c->dt,
+                               c->out.got + at * rs, m * rs, c->meta + at, c->codes + at,
+                               &err) != AW_OK)
+            fail_call("aw_batch_read_into", &err);
+    }
+    return (double)n;
+}
 
-static void against_server(aw_client *client, const workload *w, double seconds, size_t batch) {
+static double server_records(void *ctx) {
+    server_ctx *c = ctx;
+    size_t n = c->out.w->n_keys, rs = c->out.w->row_size;
+    aw_error err;
+    for (size_t at = 0; at < n; at += c->batch) {
+        size_t m = n - at < c->batch ? n - at : c->batch;
+        if (aw_batch_get(c->client, c->pol, c->keys + at, m, NULL, 0, false, c->res, &err) !=
+            AW_OK)
+            fail_call("aw_batch_get", &err);
+        for (size_t i = 0; i < m; i++) {
+            if (c->res[i].code == 0)
+                c->out.w->fill(c->out.got + (at + i) * rs, &c->res[i].rec);
+            c->codes[at + i] = c->res[i].code;
+        }
+        aw_batch_results_free(c->res, m);
+    }
+    return (double)n;
+}
+
+/* Every row answered, then every row as written. */
+static bool server_check(void *ctx, char *why, size_t cap) {
+    server_ctx *c = ctx;
+    for (size_t i = 0; i < c->out.w->n_keys; i++)
+        if (c->codes[i] != 0) {
+            snprintf(why, cap, "row %zu: %s (%d)", i, aw_status_name(c->codes[i]), c->codes[i]);
+            return false;
+        }
+    return output_check(&c->out, why, cap);
+}
+
+static void against_server(aw_client *client, const workload *w, double seconds, int rounds,
+                           size_t batch) {
     aw_dtype *dt;
     aw_error err;
     if (aw_dtype_parse(w->dtype, true, &dt, &err) != AW_OK || aw_dtype_itemsize(dt) != w->row_size) {
@@ -330,136 +439,90 @@ static void against_server(aw_client *client, const workload *w, double seconds,
     pol.base.socket_timeout_ms = 10000;
 
     /* Load: the rows written with aw_batch_write_from (key field _key). */
-    uint8_t *rows = calloc(n, w->row_size);
-    float scratch[EMB_DIM];
+    uint8_t *want = expected_rows(w);
+    uint8_t *load = malloc(n * w->row_size);
+    memcpy(load, want, n * w->row_size);
     for (size_t i = 0; i < n; i++) {
-        aw_bin bins[8];
-        size_t nb;
-        w->bins(i, bins, &nb, scratch);
-        aw_record rec = {0};
-        rec.bins = bins;
-        rec.n_bins = (uint32_t)nb;
         int64_t key = (int64_t)i;
-        w->fill(rows + i * w->row_size, &rec);
-        memcpy(rows + i * w->row_size, &key, 8);
+        memcpy(load + i * w->row_size, &key, sizeof key);
     }
     int32_t *codes = calloc(n, sizeof *codes);
-    if (aw_batch_write_from(client, &pol, rows, n * w->row_size, n, dt, "test", "colbench",
-                            "_key", codes, NULL, NULL, &err) != AW_OK) {
-        fprintf(stderr, "load: %s\n", err.message);
-        exit(1);
-    }
-    check_codes("load", codes, NULL, n);
+    if (aw_batch_write_from(client, &pol, load, n * w->row_size, n, dt, "test", "colbench",
+                            "_key", codes, NULL, NULL, &err) != AW_OK)
+        fail_call("load", &err);
+    for (size_t i = 0; i < n; i++)
+        if (codes[i] != 0) {
+            fprintf(stderr, "aw-colbench: load: row %zu: %s (%d)\n", i, aw_status_name(codes[i]),
+                    codes[i]);
+            exit(1);
+        }
+    free(load);
 
     aw_key *keys = calloc(n, sizeof *keys);
     for (size_t i = 0; i < n; i++)
         aw_key_init_int(&keys[i], "test", "colbench", (int64_t)i, NULL);
-    uint8_t *got = calloc(n, w->row_size);
-    uint8_t *got2 = calloc(n, w->row_size);
-    aw_row_meta *meta = calloc(n, sizeof *meta);
-    aw_batch_result *res = calloc(batch, sizeof *res);
-
-    figure col = {0}, rec = {0};
-    for (int pass = 0; pass < 2; pass++) {
-        figure *fg = pass == 0 ? &col : &rec;
-        if (!strchr(g_paths, pass == 0 ? 'c' : 'r')) {
-            /* Not timed: one untimed pass so the rows can still be checked. */
-            *fg = (figure){1, 1, 1, 0};
-            if (pass == 0)
-                memcpy(got, rows, n * w->row_size);
-            else
-                memcpy(got2, rows, n * w->row_size);
-            for (size_t i = 0; i < n; i++) {
-                memset(got + i * w->row_size, 0, 8);
-                memset(got2 + i * w->row_size, 0, 8);
-            }
-            continue;
-        }
-        double t0 = bl_now_s(), c0 = bl_cpu_s(), f0 = bl_minflt();
-        do {
-            for (size_t at = 0; at < n; at += batch) {
-                size_t m = n - at < batch ? n - at : batch;
-                if (pass == 0) {
-                    if (aw_batch_read_into(client, &pol, keys + at, m, NULL, 0, dt,
-                                           got + at * w->row_size, m * w->row_size, meta + at,
-                                           codes + at, &err) != AW_OK) {
-                        fprintf(stderr, "read_into: %s\n", err.message);
-                        exit(1);
-                    }
-                } else {
-                    if (aw_batch_get(client, &pol, keys + at, m, NULL, 0, false, res, &err) !=
-                        AW_OK) {
-                        fprintf(stderr, "batch_get: %s\n", err.message);
-                        exit(1);
-                    }
-                    for (size_t i = 0; i < m; i++) {
-                        if (res[i].code == 0)
-                            w->fill(got2 + (at + i) * w->row_size, &res[i].rec);
-                        codes[at + i] = res[i].code;
-                    }
-                    aw_batch_results_free(res, m);
-                }
-            }
-            fg->rows += (double)n;
-            fg->wall = bl_now_s() - t0;
-        } while (fg->wall < seconds);
-        fg->cpu = bl_cpu_s() - c0;
-        fg->faults = bl_minflt() - f0;
-        check_codes(pass == 0 ? "read_into" : "batch_get", codes, NULL, n);
-        if (pass == 1)
-            for (size_t i = 0; i < n; i++)
-                memset(got2 + i * w->row_size, 0, 8); /* the key field: not read */
-    }
-    /* Both paths must have produced the rows that were written (the key
-     * field is not read back). */
-    for (size_t i = 0; i < n; i++) {
-        memset(rows + i * w->row_size, 0, 8);
-        if (memcmp(got + i * w->row_size, rows + i * w->row_size, w->row_size) ||
-            memcmp(got2 + i * w->row_size, rows + i * w->row_size, w->row_size)) {
-            fprintf(stderr, "%s: row %zu does not match what was written\n", w->name, i);
-            exit(1);
-        }
-    }
-    char what[160];
-    snprintf(what, sizeof what, "%s — %zu keys per call", w->name, batch);
-    print_pair(what, &col, &rec);
-    free(rows);
+    server_ctx col = {{w, want, calloc(n, w->row_size)}, client, &pol, dt, keys, batch,
+                      codes, calloc(n, sizeof(aw_row_meta)), NULL};
+    server_ctx rec = {{w, want, calloc(n, w->row_size)}, client, &pol, dt, keys, batch,
+                      codes, NULL, calloc(batch, sizeof(aw_batch_result))};
+    path paths[] = {
+        {.name = "columnar", .once = server_columnar, .reset = path_scribble,
+         .check = server_check, .ctx = &col, .run = strchr(g_paths, 'c') != NULL},
+        {.name = "records + fill", .once = server_records, .reset = path_scribble,
+         .check = server_check, .ctx = &rec, .run = strchr(g_paths, 'r') != NULL},
+    };
+    rounds_time(paths, 2, rounds, seconds / rounds, g_verbose);
+    char what[200];
+    snprintf(what, sizeof what, "%s — %zu keys per call, %d rounds, order alternating", w->name,
+             batch, rounds);
+    print_paths(what, paths, 2, rounds);
+    free(want);
     free(codes);
     free(keys);
-    free(got);
-    free(got2);
-    free(meta);
-    free(res);
+    free(col.out.got);
+    free(col.meta);
+    free(rec.out.got);
+    free(rec.res);
     aw_dtype_free(dt);
+}
+
+static int usage(void) {
+    fprintf(stderr, "usage: aw-colbench [-h HOST:PORT] [-t SECONDS] [-r ROUNDS] [-B BATCH] "
+                    "[-w a|b|ab] [-m c|r|cr] [-v] [-D]\n");
+    return 2;
 }
 
 int main(int argc, char **argv) {
     const char *host = NULL, *which = "ab";
     double seconds = 3;
+    int rounds = 5;
     size_t batch = 0;
     bool decode = false;
-    int zero_mode = -1;
     int opt;
-    while ((opt = getopt(argc, argv, "h:t:B:w:Dz:m:")) != -1) {
+    while ((opt = getopt(argc, argv, "h:t:r:B:w:Dm:v")) != -1) {
         switch (opt) {
         case 'h': host = optarg; break;
         case 't': seconds = atof(optarg); break;
+        case 'r': rounds = atoi(optarg); break;
         case 'B': batch = (size_t)atol(optarg); break;
         case 'w': which = optarg; break;
         case 'D': decode = true; break;
-        case 'z': zero_mode = atoi(optarg); break;
         case 'm': g_paths = optarg; break;
-        default:
-            fprintf(stderr, "usage: aw-colbench [-h HOST:PORT] [-t SECONDS] [-B BATCH] "
-                            "[-w a|b|ab] [-m c|r|cr] [-D] [-z 0|1]\n");
-            return 2;
+        case 'v': g_verbose = true; break;
+        default: return usage();
         }
+    }
+    if (optind < argc || rounds < 1 || rounds > MAX_ROUNDS || !(seconds >= 0) ||
+        strspn(g_paths, "cr") != strlen(g_paths) || !g_paths[0]) {
+        fprintf(stderr, "aw-colbench: -r takes 1..%d rounds, -m one or both of c and r\n",
+                MAX_ROUNDS);
+        return usage();
     }
     if (decode) {
         bl_pin_to_cpu0();
         for (size_t k = 0; k < 2; k++)
             if (strchr(which, 'a' + (int)k))
-                decode_only(&WORKLOADS[k], seconds, zero_mode);
+                decode_only(&WORKLOADS[k], seconds, rounds);
         return 0;
     }
 
@@ -485,11 +548,11 @@ int main(int argc, char **argv) {
         td_spawn_stop(testd);
         return 1;
     }
-    printf("aw-colbench: host %s%s, %.1f s per figure\n", host, testd > 0 ? " (aw-testd)" : "",
-           seconds);
+    printf("aw-colbench: host %s%s, %.1f s per path over %d rounds\n", host,
+           testd > 0 ? " (aw-testd)" : "", seconds, rounds);
     for (size_t k = 0; k < 2; k++)
         if (strchr(which, 'a' + (int)k))
-            against_server(client, &WORKLOADS[k], seconds, batch);
+            against_server(client, &WORKLOADS[k], seconds, rounds, batch);
     aw_client_close(client);
     td_spawn_stop(testd);
     return 0;
