@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -140,18 +142,18 @@ typedef struct aw_error {
 
 /* Short constant name of a code, e.g. "RECORD_NOT_FOUND"; "UNKNOWN" for
  * codes not in the table. The pointer is static. */
-const char *aw_status_name(int code);
+AW_API const char *aw_status_name(int code);
 
 /* One-line English description of a code; static, never NULL. */
-const char *aw_strerror(int code);
+AW_API const char *aw_strerror(int code);
 
 /* Resets err (code 0, empty message, not in doubt). NULL is harmless. */
-void aw_error_reset(aw_error *err);
+AW_API void aw_error_reset(aw_error *err);
 
 /* Fills err (if not NULL) with code and a printf-style message and returns
  * code, so callers can write `return aw_error_set(err, AW_ERR_PARAM, ...)`.
  * A NULL or empty fmt uses aw_strerror(code). */
-int aw_error_set(aw_error *err, int code, const char *fmt, ...)
+AW_API int aw_error_set(aw_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #ifdef __cplusplus
