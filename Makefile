@@ -79,7 +79,15 @@ $(TESTD_LIB): $(TESTD_OBJ)
 
 $(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests -Itools/testd -MMD -MP $< $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TEST_LIBS) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Itests -Itools/testd -MMD -MP $< $(filter $(BUILD)/testhooks/%,$^) $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TEST_LIBS) $(LDLIBS_ALL)
+
+# Test hooks are not in the library: test_batch links its own copy of
+# batch_plan.o built with AW_TEST_HOOKS (the request-frame trace) ahead of
+# the archive, whose copy then stays out of that program.
+$(BUILD)/testhooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DAW_TEST_HOOKS -MMD -MP -c $< -o $@
+$(BUILD)/tests/test_batch: $(BUILD)/testhooks/src/client/batch_plan.o
 
 .SECONDEXPANSION:
 $(BUILD)/bin/%: $$(wildcard tools/%/*.c tools/%/*.h) $(TESTD_LIB) $(BUILD)/libaerowire.a
@@ -170,4 +178,4 @@ help:
 	@echo "make install PREFIX=/usr/local    lib, headers, aerowire.pc, tools"
 	@echo "WERROR=1        treat warnings as errors (CI)"
 
--include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/testhooks $(BUILD)/tests $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)
