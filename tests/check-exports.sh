@@ -5,6 +5,8 @@
 # the compiler (GCC's -aux-info), not by pattern, so a declaration that
 # forgot AW_API shows up as "declared but not exported" and an internal
 # function that leaked (or a test hook) as "exported but not public".
+# It also fails when the library calls a libc function that is not
+# thread-safe (strerror and the like).
 set -eu
 so=${1:?usage: check-exports.sh LIB.so}
 cc=${CC:-cc}
@@ -43,6 +45,14 @@ fi
 undef=$(nm -D --undefined-only "$so" | awk '$2 ~ /^aw_/ { print $2 }')
 if [ -n "$undef" ]; then
     echo "check-exports: $so leaves aerowire symbols undefined: $undef"
+    status=1
+fi
+# Nor call what is not thread-safe (the library runs on many threads):
+# strerror shares a buffer; errno texts come from aw_errno_text.
+unsafe=$(nm -D --undefined-only "$so" | awk '{ sub(/@.*/, "", $2); print $2 }' |
+    grep -xE 'strerror|strtok|gmtime|localtime|asctime|ctime|readdir' || true)
+if [ -n "$unsafe" ]; then
+    echo "check-exports: $so calls libc functions that are not thread-safe:" $unsafe
     status=1
 fi
 [ $status -eq 0 ] && echo "check-exports: $(wc -l <"$tmp/exported") exported symbols, all of the public API"

@@ -6,7 +6,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <stdio.h>
+
 #include "aerowire/error.h"
+#include "proto/errno_text.h"
 
 /* The server codes of wire-protocol.md §11.1 and the client codes of §11.2
  * (ours keep the official client's numbers where they share a meaning). */
@@ -76,11 +80,23 @@ static void test_error_set(void **state) {
     aw_error_reset(NULL);
 }
 
+/* errno texts for messages, without strerror's shared buffer. */
+static void test_errno_text(void **state) {
+    (void)state;
+    char buf[AW_ERRNO_TEXT_SIZE];
+    assert_string_equal(aw_errno_text(ECONNREFUSED, buf, sizeof buf), "Connection refused");
+    char msg[64];
+    snprintf(msg, sizeof msg, "recv: %s / %s", aw_errno_str(EPIPE), aw_errno_str(ENOENT));
+    assert_string_equal(msg, "recv: Broken pipe / No such file or directory");
+    assert_string_equal(aw_errno_str(4242), "Unknown error 4242");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_code_named),
         cmocka_unit_test(test_known_names),
         cmocka_unit_test(test_error_set),
+        cmocka_unit_test(test_errno_text),
     };
     return cmocka_run_group_tests_name("error", tests, NULL, NULL);
 }
