@@ -19,7 +19,9 @@ extern "C" {
 #endif
 
 typedef enum aw_status {
-    /* Client-side codes (never on the wire). */
+    /* Client-side codes (never on the wire). Each is produced by the client
+     * today; the numbers left out (-3, -5, -6, -9, -11, -12, -16) are kept
+     * for codes that come with their feature (TLS, scans and queries). */
     AW_ERR_ARRAY_CORRUPT = -23,  /* a stored array is damaged: chunk missing or failing its CRC */
     AW_ERR_FIELD_TYPE = -22,     /* a bin could not be converted to its dtype field */
     AW_ERR_CLIENT_CLOSING = -21, /* the client was closed with the command in flight */
@@ -27,19 +29,12 @@ typedef enum aw_status {
     AW_ERR_PROTO = -19,          /* malformed or hostile bytes from the peer */
     AW_ERR_BAD_NAME = -18,       /* namespace, set or bin name too long or empty */
     AW_ERR_UNSUPPORTED = -17,    /* a value, dtype or feature this client cannot handle */
-    AW_ERR_BATCH_FAILED = -16,   /* one or more batch rows failed; see per-row codes */
     AW_ERR_NO_RESPONSE = -15,    /* the connection closed before a reply arrived */
     AW_ERR_MAX_ERROR_RATE = -14, /* node backed off after too many errors */
-    AW_ERR_MAX_RETRIES = -12,    /* retries exhausted */
-    AW_ERR_QUEUE_FULL = -11,     /* command queue full */
     AW_ERR_CONNECTION = -10,     /* socket error (connect, read, write) */
-    AW_ERR_TLS = -9,
     AW_ERR_INVALID_NODE = -8,    /* no node owns the partition */
     AW_ERR_NO_MORE_CONNECTIONS = -7,
-    AW_ERR_ASYNC_CONNECTION = -6,
-    AW_ERR_CLIENT_ABORT = -5,
     AW_ERR_INVALID_HOST = -4,
-    AW_ERR_NO_MORE_RECORDS = -3,
     AW_ERR_PARAM = -2,           /* invalid argument from the caller */
     AW_ERR_CLIENT = -1,          /* generic client error */
 
