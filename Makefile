@@ -20,6 +20,9 @@ LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# Only what include/aerowire declares with AW_API leaves the shared library;
+# the static archive's objects still link one another (and the tests) freely.
+$(LIB_OBJ): CFLAGS_ALL += -fvisibility=hidden
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
@@ -66,7 +69,8 @@ $(BUILD)/libaerowire.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/libaerowire.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $^ $(LDFLAGS) $(LDLIBS_ALL)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -o $@ $^ $(LDFLAGS) $(LDLIBS_ALL)
+	ln -sf libaerowire.so $(BUILD)/$(SONAME)
 
 $(BUILD)/aerowire.pc: aerowire.pc.in Makefile
 	@mkdir -p $(dir $@)
@@ -84,24 +88,38 @@ $(BENCHLIB): $(BENCHLIB_OBJ)
 
 $(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests -Itools/testd -MMD -MP $< $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TEST_LIBS) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Itests -Itools/testd -MMD -MP $< $(filter $(BUILD)/testhooks/%,$^) $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TEST_LIBS) $(LDLIBS_ALL)
+
+# Test hooks are not in the library: test_batch links its own copy of
+# batch_plan.o built with AW_TEST_HOOKS (the request-frame trace) ahead of
+# the archive, whose copy then stays out of that program.
+$(BUILD)/testhooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DAW_TEST_HOOKS -MMD -MP -c $< -o $@
+$(BUILD)/tests/test_batch: $(BUILD)/testhooks/src/client/batch_plan.o
 
 .SECONDEXPANSION:
 $(BUILD)/bin/%: $$(wildcard tools/%/*.c tools/%/*.h) $(TESTD_LIB) $(BENCHLIB) $(BUILD)/libaerowire.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itools/$* -Itools/testd -Itools/benchlib $(filter %.c,$^) $(TESTD_LIB) $(BENCHLIB) $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(TOOL_LIBS_$*) $(LDLIBS_ALL)
 
-$(BUILD)/examples/%: examples/%.c $(BUILD)/libaerowire.a
+# The examples are what an application is: the public headers only, linked
+# against the shared library (so they fail to link if it hides what they use).
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libaerowire.so
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $< $(BUILD)/libaerowire.a -o $@ $(LDFLAGS) $(LDLIBS_ALL)
+	$(CC) $(filter-out -Isrc,$(CFLAGS_ALL)) $< -o $@ -L$(BUILD) -laerowire -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS) $(LDLIBS_ALL)
 
 # The whole suite. Each test binary is a cmocka group; tests find the real
 # captures through AW_TESTDATA and the built tools through AW_BIN.
+# The shared library must export exactly the public API (check-exports.sh),
+# and every client error code must be one the library produces.
 # Programs that take their server from AEROSPIKE_HOSTS (test_real_server and
 # the examples) then run against a fresh aw-testd of 1 and of 3 nodes.
 UNIT_TEST_BIN := $(filter-out %/test_real_server,$(TEST_BIN))
 TEST_ENV := AW_TESTDATA=$(CURDIR)/tests/data AW_BIN=$(abspath $(BUILD))/bin AW_EXAMPLES=$(abspath $(BUILD))/examples
 test: all
+	@CC="$(CC)" tests/check-exports.sh $(BUILD)/libaerowire.so
+	@tests/check-error-codes.sh
 	@$(TEST_ENV) tests/run-all.sh $(UNIT_TEST_BIN)
 	@$(TEST_ENV) tests/run-against-testd.sh 1 $(BUILD)/tests/test_real_server $(EXAMPLE_BIN)
 	@$(TEST_ENV) tests/run-against-testd.sh 3 $(BUILD)/tests/test_real_server
@@ -171,4 +189,4 @@ help:
 	@echo "make install PREFIX=/usr/local    lib, headers, aerowire.pc, tools"
 	@echo "WERROR=1        treat warnings as errors (CI)"
 
--include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/testhooks $(BUILD)/tests $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)

@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "batch_parse.h"
 #include "exec.h"
-#include "proto/batch_parse.h"
 #include "proto/msg.h"
 #include "store.h"
 
@@ -32,12 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             break;
         aw_field_view f;
         if ((m.h.info1 & AW_INFO1_BATCH) && aw_msg_find_field(&m, AW_FIELD_BATCH_INDEX, &f)) {
-            aw_batch_req_iter it;
-            if (aw_batch_req_open(&it, f.data, f.len, NULL) == AW_OK) {
+            td_batch_req_iter it;
+            if (td_batch_req_open(&it, f.data, f.len, NULL) == AW_OK) {
                 const uint8_t *digest;
                 aw_msg_view row;
                 cx.in_batch = true;
-                while (aw_batch_req_next(&it, &digest, &row, NULL) == 1)
+                while (td_batch_req_next(&it, &digest, &row, NULL) == 1)
                     td_exec(&cx, &row, digest, &out);
                 cx.in_batch = false;
             }

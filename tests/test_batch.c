@@ -10,6 +10,9 @@
  * the submit call), and the request bytes the engine puts on the wire
  * against the official client's capture.
  */
+/* aw_bplan_trace: this program links a batch_plan.o built with the hook
+ * (see the Makefile); the library has none. */
+#define AW_TEST_HOOKS
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

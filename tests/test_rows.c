@@ -16,11 +16,11 @@
 #include "aerowire/alloc.h"
 #include "aerowire/numpy.h"
 #include "aerowire/record.h"
+#include "batch_parse.h"
 #include "numpy/half.h"
 #include "numpy/row_plan.h"
 #include "numpy/rows_job.h"
 #include "proto/batch.h"
-#include "proto/batch_parse.h"
 #include "proto/buf.h"
 #include "proto/msg.h"
 #include "proto/particle.h"
@@ -1090,14 +1090,14 @@ static void test_write_source_round_trip(void **state) {
     assert_int_equal(aw_msg_parse(b.data + 8, b.len - 8, &req, &used, &err), AW_OK);
     aw_field_view f41;
     assert_true(aw_msg_find_field(&req, AW_FIELD_BATCH_INDEX, &f41));
-    aw_batch_req_iter it;
-    assert_int_equal(aw_batch_req_open(&it, f41.data, f41.len, &err), AW_OK);
+    td_batch_req_iter it;
+    assert_int_equal(td_batch_req_open(&it, f41.data, f41.len, &err), AW_OK);
     aw_row_plan *p = plan_of(dt);
     uint8_t *back = calloc(1, isz);
     int seen = 0;
     const uint8_t *digest;
     aw_msg_view m;
-    while (aw_batch_req_next(&it, &digest, &m, &err) == 1) {
+    while (td_batch_req_next(&it, &digest, &m, &err) == 1) {
         uint32_t i = m.h.transaction_ttl;
         assert_true(i < N);
         seen++;
@@ -1321,12 +1321,12 @@ static void test_read_source_and_bad_input(void **state) {
     assert_int_equal(aw_msg_parse(b.data + 8, b.len - 8, &req, &used, &err), AW_OK);
     aw_field_view f41;
     assert_true(aw_msg_find_field(&req, AW_FIELD_BATCH_INDEX, &f41));
-    aw_batch_req_iter it;
-    assert_int_equal(aw_batch_req_open(&it, f41.data, f41.len, &err), AW_OK);
+    td_batch_req_iter it;
+    assert_int_equal(td_batch_req_open(&it, f41.data, f41.len, &err), AW_OK);
     const uint8_t *digest;
     aw_msg_view m;
     int n = 0;
-    while (aw_batch_req_next(&it, &digest, &m, &err) == 1) {
+    while (td_batch_req_next(&it, &digest, &m, &err) == 1) {
         assert_memory_equal(digest, keys[n].digest, 20);
         assert_int_equal(m.h.n_ops, 3);
         aw_msg_iter oi = aw_msg_ops(&m);

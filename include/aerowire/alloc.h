@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,7 +23,7 @@ typedef struct aw_allocator {
 } aw_allocator;
 
 /* Installs a (copied) allocator; NULL restores the C library's. */
-void aw_set_allocator(const aw_allocator *allocator);
+AW_API void aw_set_allocator(const aw_allocator *allocator);
 
 #ifdef __cplusplus
 }

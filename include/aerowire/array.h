@@ -57,6 +57,7 @@
 #include <stdint.h>
 
 #include "client.h"
+#include "export.h"
 #include "numpy.h"
 
 #ifdef __cplusplus
@@ -116,16 +117,16 @@ typedef struct aw_array_opts {
  * On AW_OK err->message may hold a warning (code 0): the previous
  * version's chunks could not all be removed; the next put or delete of the
  * key removes them. Thread-safe; data is only read. */
-int aw_array_put(aw_client *client, const aw_policy *policy, const aw_key *key, const void *data,
-                 size_t nbytes, const aw_dtype *dtype, const uint64_t *shape, uint32_t ndim,
-                 const aw_array_attr *attrs, size_t n_attrs, const aw_array_opts *opts,
-                 aw_error *err);
+AW_API int aw_array_put(aw_client *client, const aw_policy *policy, const aw_key *key,
+                        const void *data, size_t nbytes, const aw_dtype *dtype,
+                        const uint64_t *shape, uint32_t ndim, const aw_array_attr *attrs,
+                        size_t n_attrs, const aw_array_opts *opts, aw_error *err);
 
 /* aw_array_put of a .npy file (any shape, C order; the file is mapped, not
  * copied). .npy errors as aw_npy_read_header's. */
-int aw_array_put_npy(aw_client *client, const aw_policy *policy, const aw_key *key,
-                     const char *path, const aw_array_attr *attrs, size_t n_attrs,
-                     const aw_array_opts *opts, aw_error *err);
+AW_API int aw_array_put_npy(aw_client *client, const aw_policy *policy, const aw_key *key,
+                            const char *path, const aw_array_attr *attrs, size_t n_attrs,
+                            const aw_array_opts *opts, aw_error *err);
 
 /* --- Opening: the metadata, from the header record alone ----------------------- */
 
@@ -139,35 +140,35 @@ typedef struct aw_array_ref aw_array_ref;
  * for a header that does not hold together (naming the bin);
  * AW_ERR_UNSUPPORTED for a newer format. A ref never changes once open:
  * any number of threads may read through one ref at once. */
-int aw_array_open(aw_client *client, const aw_policy *policy, const aw_key *key,
-                  aw_array_ref **out, aw_error *err);
+AW_API int aw_array_open(aw_client *client, const aw_policy *policy, const aw_key *key,
+                         aw_array_ref **out, aw_error *err);
 /* NULL is harmless. Pointers the accessors returned die with the ref. */
-void aw_array_ref_free(aw_array_ref *ref);
+AW_API void aw_array_ref_free(aw_array_ref *ref);
 
-uint32_t aw_array_ndim(const aw_array_ref *ref);
+AW_API uint32_t aw_array_ndim(const aw_array_ref *ref);
 /* ndim dimensions (a valid pointer even for ndim 0). */
-const uint64_t *aw_array_shape(const aw_array_ref *ref);
-const aw_dtype *aw_array_dtype(const aw_array_ref *ref);
+AW_API const uint64_t *aw_array_shape(const aw_array_ref *ref);
+AW_API const aw_dtype *aw_array_dtype(const aw_array_ref *ref);
 /* The dtype's .npy descr, as stored: "'<f4'", "[('a', '<i4'), ...]". */
-const char *aw_array_descr(const aw_array_ref *ref);
-uint64_t aw_array_size(const aw_array_ref *ref);        /* elements */
-uint64_t aw_array_nbytes(const aw_array_ref *ref);      /* data bytes */
+AW_API const char *aw_array_descr(const aw_array_ref *ref);
+AW_API uint64_t aw_array_size(const aw_array_ref *ref);   /* elements */
+AW_API uint64_t aw_array_nbytes(const aw_array_ref *ref); /* data bytes */
 /* Bytes of one row of the first axis: itemsize * prod(shape[1..]) (the
  * itemsize for a 0-d array). */
-uint64_t aw_array_row_bytes(const aw_array_ref *ref);
-uint32_t aw_array_chunk_bytes(const aw_array_ref *ref);
-uint32_t aw_array_n_chunks(const aw_array_ref *ref);    /* 0: inline in the header */
-bool aw_array_compressed(const aw_array_ref *ref);
-uint64_t aw_array_version(const aw_array_ref *ref);
-uint32_t aw_array_format(const aw_array_ref *ref);
+AW_API uint64_t aw_array_row_bytes(const aw_array_ref *ref);
+AW_API uint32_t aw_array_chunk_bytes(const aw_array_ref *ref);
+AW_API uint32_t aw_array_n_chunks(const aw_array_ref *ref); /* 0: inline in the header */
+AW_API bool aw_array_compressed(const aw_array_ref *ref);
+AW_API uint64_t aw_array_version(const aw_array_ref *ref);
+AW_API uint32_t aw_array_format(const aw_array_ref *ref);
 /* The header's generation when it was read. */
-uint32_t aw_array_generation(const aw_array_ref *ref);
-size_t aw_array_n_attrs(const aw_array_ref *ref);
+AW_API uint32_t aw_array_generation(const aw_array_ref *ref);
+AW_API size_t aw_array_n_attrs(const aw_array_ref *ref);
 /* Attribute i (stored order), or NULL past the end. */
-const char *aw_array_attr_name(const aw_array_ref *ref, size_t i);
-const aw_value *aw_array_attr_value(const aw_array_ref *ref, size_t i);
+AW_API const char *aw_array_attr_name(const aw_array_ref *ref, size_t i);
+AW_API const aw_value *aw_array_attr_value(const aw_array_ref *ref, size_t i);
 /* The attribute named name, or NULL. */
-const aw_value *aw_array_attr_find(const aw_array_ref *ref, const char *name);
+AW_API const aw_value *aw_array_attr_find(const aw_array_ref *ref, const char *name);
 
 /* --- Loading --------------------------------------------------------------------- */
 
@@ -179,29 +180,29 @@ const aw_value *aw_array_attr_find(const aw_array_ref *ref, const char *name);
  * dtype are the ref's; otherwise AW_ERR_RECORD_GENERATION ("changed shape
  * or dtype: open it again") or AW_ERR_RECORD_NOT_FOUND (deleted). On any
  * error the first nbytes of buf are zeroed: never partial or damaged data. */
-int aw_array_read(aw_client *client, const aw_array_ref *ref, void *buf, size_t buf_size,
-                  aw_error *err);
+AW_API int aw_array_read(aw_client *client, const aw_array_ref *ref, void *buf, size_t buf_size,
+                         aw_error *err);
 /* Rows [i, j) of the first axis (j - i rows of aw_array_row_bytes each)
  * into buf, fetching only the chunks that hold them, in one batch
  * command per AW_ARRAY_BATCH_BYTES of chunk data. i == j is AW_OK with
  * nothing read; j beyond the first axis, i > j, or a 0-d array (no rows)
  * are AW_ERR_PARAM. Checks, retries and errors as aw_array_read's (the
  * buffer's first (j - i) * row_bytes bytes zeroed on error). */
-int aw_array_read_rows(aw_client *client, const aw_array_ref *ref, uint64_t i, uint64_t j,
-                       void *buf, size_t buf_size, aw_error *err);
+AW_API int aw_array_read_rows(aw_client *client, const aw_array_ref *ref, uint64_t i, uint64_t j,
+                              void *buf, size_t buf_size, aw_error *err);
 /* The whole array into a .npy file numpy.load reads (mmap_mode='r' too):
  * the array's own shape and dtype, data streamed through a buffer of at
  * most AW_ARRAY_BATCH_BYTES. Atomic like aw_npy_write: on any error the
  * file at path is left as it was. */
-int aw_array_read_npy(aw_client *client, const aw_array_ref *ref, const char *path,
-                      aw_error *err);
+AW_API int aw_array_read_npy(aw_client *client, const aw_array_ref *ref, const char *path,
+                             aw_error *err);
 /* Rows [i, j) into a .npy file of shape (j - i, shape[1], ...). */
-int aw_array_read_rows_npy(aw_client *client, const aw_array_ref *ref, uint64_t i, uint64_t j,
-                           const char *path, aw_error *err);
+AW_API int aw_array_read_rows_npy(aw_client *client, const aw_array_ref *ref, uint64_t i,
+                                  uint64_t j, const char *path, aw_error *err);
 /* Open and read in one call: *ref and *data (aw_free; never NULL on
  * success) are the caller's; both NULL on failure. */
-int aw_array_get(aw_client *client, const aw_policy *policy, const aw_key *key,
-                 aw_array_ref **ref, void **data, aw_error *err);
+AW_API int aw_array_get(aw_client *client, const aw_policy *policy, const aw_key *key,
+                        aw_array_ref **ref, void **data, aw_error *err);
 
 /* --- Deleting -------------------------------------------------------------------- */
 
@@ -210,8 +211,8 @@ int aw_array_get(aw_client *client, const aw_policy *policy, const aw_key *key,
  * when nothing is at key; AW_ERR_PARAM when the record there is not an
  * array (left alone); AW_ERR_RECORD_GENERATION when a put changed it at
  * the same moment. On AW_OK err->message may hold a warning, as for put. */
-int aw_array_delete(aw_client *client, const aw_policy *policy, const aw_key *key,
-                    aw_error *err);
+AW_API int aw_array_delete(aw_client *client, const aw_policy *policy, const aw_key *key,
+                           aw_error *err);
 
 /* --- The layout, for tools ---------------------------------------------------------- */
 
@@ -220,8 +221,8 @@ int aw_array_delete(aw_client *client, const aw_policy *policy, const aw_key *ke
  * digest(20) || version (u64 big-endian) || index (u32 big-endian),
  * written into blob, which *out borrows (keep it alive while *out is
  * used). */
-int aw_array_chunk_key(const aw_key *array_key, uint64_t version, uint32_t index,
-                       uint8_t blob[AW_ARRAY_CHUNK_KEY_SIZE], aw_key *out, aw_error *err);
+AW_API int aw_array_chunk_key(const aw_key *array_key, uint64_t version, uint32_t index,
+                              uint8_t blob[AW_ARRAY_CHUNK_KEY_SIZE], aw_key *out, aw_error *err);
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "client.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,17 +76,17 @@ typedef struct aw_loop_hooks {
  * ctx). The loop keeps a housekeeping timer pending on the application's
  * loop until it is closed. AW_ERR_PARAM (a hook other than detach missing),
  * AW_ERR_NOMEM, AW_ERR_CLIENT_CLOSING. */
-int aw_loop_new(aw_client *client, const aw_loop_hooks *hooks, aw_loop **out, aw_error *err);
+AW_API int aw_loop_new(aw_client *client, const aw_loop_hooks *hooks, aw_loop **out, aw_error *err);
 
 /* Completes this loop's in-flight commands with AW_ERR_CLIENT_CLOSING, closes
  * its connections, removes its events and detaches it. Call it on the loop's
  * thread (or while the loop is not running). NULL is harmless. Inside one of
  * this loop's callbacks it takes effect once the callback returns. Loops
  * still attached when the client closes are closed by aw_client_close. */
-void aw_loop_close(aw_loop *loop);
+AW_API void aw_loop_close(aw_loop *loop);
 
 /* Commands submitted to this loop and not yet completed. */
-size_t aw_loop_pending(const aw_loop *loop);
+AW_API size_t aw_loop_pending(const aw_loop *loop);
 
 /* --- Callbacks ---------------------------------------------------------------
  * `err` is NULL on success; on failure `rec` is NULL (and `exists` false).
@@ -98,24 +99,26 @@ typedef void (*aw_exists_cb)(const aw_error *err, bool exists, void *udata);
 
 /* Moves the record's contents to dst (which must not hold a record) and
  * leaves src empty; dst is then the caller's to aw_record_free. */
-void aw_record_move(aw_record *dst, aw_record *src);
+AW_API void aw_record_move(aw_record *dst, aw_record *src);
 
 /* --- Commands (same meaning and policy rules as the sync ones) --------------- */
-int aw_put_async(aw_loop *loop, const aw_policy *policy, const aw_key *key, const aw_bin *bins,
-                 size_t n_bins, aw_status_cb cb, void *udata, aw_error *err);
-int aw_get_async(aw_loop *loop, const aw_policy *policy, const aw_key *key,
-                 const char *const *bins, size_t n_bins, aw_record_cb cb, void *udata,
-                 aw_error *err);
-int aw_get_header_async(aw_loop *loop, const aw_policy *policy, const aw_key *key,
-                        aw_record_cb cb, void *udata, aw_error *err);
-int aw_exists_async(aw_loop *loop, const aw_policy *policy, const aw_key *key, aw_exists_cb cb,
-                    void *udata, aw_error *err);
-int aw_delete_async(aw_loop *loop, const aw_policy *policy, const aw_key *key, aw_status_cb cb,
-                    void *udata, aw_error *err);
-int aw_touch_async(aw_loop *loop, const aw_policy *policy, const aw_key *key, aw_status_cb cb,
-                   void *udata, aw_error *err);
-int aw_operate_async(aw_loop *loop, const aw_policy *policy, const aw_key *key, const aw_op *ops,
-                     size_t n_ops, aw_record_cb cb, void *udata, aw_error *err);
+AW_API int aw_put_async(aw_loop *loop, const aw_policy *policy, const aw_key *key,
+                        const aw_bin *bins, size_t n_bins, aw_status_cb cb, void *udata,
+                        aw_error *err);
+AW_API int aw_get_async(aw_loop *loop, const aw_policy *policy, const aw_key *key,
+                        const char *const *bins, size_t n_bins, aw_record_cb cb, void *udata,
+                        aw_error *err);
+AW_API int aw_get_header_async(aw_loop *loop, const aw_policy *policy, const aw_key *key,
+                               aw_record_cb cb, void *udata, aw_error *err);
+AW_API int aw_exists_async(aw_loop *loop, const aw_policy *policy, const aw_key *key,
+                           aw_exists_cb cb, void *udata, aw_error *err);
+AW_API int aw_delete_async(aw_loop *loop, const aw_policy *policy, const aw_key *key,
+                           aw_status_cb cb, void *udata, aw_error *err);
+AW_API int aw_touch_async(aw_loop *loop, const aw_policy *policy, const aw_key *key,
+                          aw_status_cb cb, void *udata, aw_error *err);
+AW_API int aw_operate_async(aw_loop *loop, const aw_policy *policy, const aw_key *key,
+                            const aw_op *ops, size_t n_ops, aw_record_cb cb, void *udata,
+                            aw_error *err);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,7 @@
 
 #include "async.h"
 #include "client.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,7 +41,7 @@ typedef struct aw_batch_policy {
 /* Defaults: total 1000 ms, socket 30000 ms, 2 retries (rows that write are
  * retried only when their request never reached the server), SEQUENCE
  * replica, 5000 rows per request, allow_inline. */
-aw_batch_policy aw_batch_policy_default(void);
+AW_API aw_batch_policy aw_batch_policy_default(void);
 
 /* One row's outcome. `rec` is filled for reads and operates that return
  * bins; release the whole array with aw_batch_results_free. */
@@ -51,18 +52,18 @@ typedef struct aw_batch_result {
 } aw_batch_result;
 
 /* Releases every row's record (results itself is the caller's). */
-void aw_batch_results_free(aw_batch_result *results, size_t n);
+AW_API void aw_batch_results_free(aw_batch_result *results, size_t n);
 
 /* Reads n records: all bins (bins NULL), named bins, or headers only when
  * header_only is set. results[n] is the caller's. */
-int aw_batch_get(aw_client *client, const aw_batch_policy *policy, const aw_key *keys, size_t n,
-                 const char *const *bins, size_t n_bins, bool header_only,
-                 aw_batch_result *results, aw_error *err);
+AW_API int aw_batch_get(aw_client *client, const aw_batch_policy *policy, const aw_key *keys,
+                        size_t n, const char *const *bins, size_t n_bins, bool header_only,
+                        aw_batch_result *results, aw_error *err);
 
 /* exists[i] is set for each key; codes (may be NULL) gets each row's code
  * (a missing record is 0 with exists false). */
-int aw_batch_exists(aw_client *client, const aw_batch_policy *policy, const aw_key *keys,
-                    size_t n, bool *exists, int32_t *codes, aw_error *err);
+AW_API int aw_batch_exists(aw_client *client, const aw_batch_policy *policy, const aw_key *keys,
+                           size_t n, bool *exists, int32_t *codes, aw_error *err);
 
 typedef enum aw_batch_op_kind {
     AW_BATCH_OP_READ = 0,   /* bins / n_bins as in aw_batch_get (NULL = all) */
@@ -83,8 +84,9 @@ typedef struct aw_batch_op {
     const aw_policy *policy;    /* this row's write fields; NULL = the batch's */
 } aw_batch_op;
 
-int aw_batch_operate(aw_client *client, const aw_batch_policy *policy, const aw_batch_op *ops,
-                     size_t n, aw_batch_result *results, aw_error *err);
+AW_API int aw_batch_operate(aw_client *client, const aw_batch_policy *policy,
+                            const aw_batch_op *ops, size_t n, aw_batch_result *results,
+                            aw_error *err);
 
 /* --- Async: the same, on an event loop. The caller's arrays (keys, ops,
  * bins, results, exists, codes) must stay valid until the callback, which
@@ -92,15 +94,15 @@ int aw_batch_operate(aw_client *client, const aw_batch_policy *policy, const aw_
  * `err` in the callback is NULL unless the batch as a whole failed. */
 typedef void (*aw_batch_cb)(const aw_error *err, void *udata);
 
-int aw_batch_get_async(aw_loop *loop, const aw_batch_policy *policy, const aw_key *keys, size_t n,
-                       const char *const *bins, size_t n_bins, bool header_only,
-                       aw_batch_result *results, aw_batch_cb cb, void *udata, aw_error *err);
-int aw_batch_exists_async(aw_loop *loop, const aw_batch_policy *policy, const aw_key *keys,
-                          size_t n, bool *exists, int32_t *codes, aw_batch_cb cb, void *udata,
-                          aw_error *err);
-int aw_batch_operate_async(aw_loop *loop, const aw_batch_policy *policy, const aw_batch_op *ops,
-                           size_t n, aw_batch_result *results, aw_batch_cb cb, void *udata,
-                           aw_error *err);
+AW_API int aw_batch_get_async(aw_loop *loop, const aw_batch_policy *policy, const aw_key *keys,
+                              size_t n, const char *const *bins, size_t n_bins, bool header_only,
+                              aw_batch_result *results, aw_batch_cb cb, void *udata, aw_error *err);
+AW_API int aw_batch_exists_async(aw_loop *loop, const aw_batch_policy *policy, const aw_key *keys,
+                                 size_t n, bool *exists, int32_t *codes, aw_batch_cb cb,
+                                 void *udata, aw_error *err);
+AW_API int aw_batch_operate_async(aw_loop *loop, const aw_batch_policy *policy,
+                                  const aw_batch_op *ops, size_t n, aw_batch_result *results,
+                                  aw_batch_cb cb, void *udata, aw_error *err);
 
 #ifdef __cplusplus
 }

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "export.h"
 #include "key.h"
 #include "ops.h"
 #include "policy.h"
@@ -87,8 +88,8 @@ typedef struct aw_policy {
 
 /* Defaults: total 1000 ms, socket 30000 ms, reads retried twice (writes
  * never), SEQUENCE replica, wait for a connection, no checks, namespace TTL. */
-aw_policy aw_policy_read(void);
-aw_policy aw_policy_write(void);
+AW_API aw_policy aw_policy_read(void);
+AW_API aw_policy aw_policy_write(void);
 
 /* Client configuration. Initialise with aw_config_init, then set `hosts`.
  * A zero in connect_timeout_ms, tend_interval_ms, max_conns_per_node,
@@ -122,7 +123,7 @@ typedef struct aw_config {
     aw_policy write_policy;
 } aw_config;
 
-void aw_config_init(aw_config *cfg);
+AW_API void aw_config_init(aw_config *cfg);
 
 /* Creates a client and starts tending. With fail_if_not_connected it returns
  * only once a seed has answered and the partition maps are known, or fails
@@ -132,7 +133,7 @@ void aw_config_init(aw_config *cfg);
  * enum out of range; AW_ERR_INVALID_HOST naming the entry for a seed list
  * that does not parse (empty, empty entry, port not 1..65535, unclosed
  * bracket). *out is set only on success. */
-int aw_client_new(aw_client **out, const aw_config *cfg, aw_error *err);
+AW_API int aw_client_new(aw_client **out, const aw_config *cfg, aw_error *err);
 
 /* Closes the client: every command still in flight on an attached event loop
  * completes once with AW_ERR_CLIENT_CLOSING, the tend thread stops, and all
@@ -141,7 +142,7 @@ int aw_client_new(aw_client **out, const aw_config *cfg, aw_error *err);
  * no event loop attached to it is running on another thread (close those
  * loops first with aw_loop_close on their own threads). Called from inside
  * a completion callback, the close happens once that callback returns. */
-void aw_client_close(aw_client *client);
+AW_API void aw_client_close(aw_client *client);
 
 /* --- Sync single-record commands ------------------------------------------
  * `policy` NULL means the client's default read or write policy. Keys and
@@ -151,34 +152,34 @@ void aw_client_close(aw_client *client);
  * AW_ERR_NAMESPACE_NOT_FOUND when no node serves the key's namespace. */
 
 /* Writes bins (an AW_NIL value removes that bin). */
-int aw_put(aw_client *client, const aw_policy *policy, const aw_key *key, const aw_bin *bins,
-           size_t n_bins, aw_error *err);
+AW_API int aw_put(aw_client *client, const aw_policy *policy, const aw_key *key, const aw_bin *bins,
+                  size_t n_bins, aw_error *err);
 
 /* Reads all bins (bins NULL, n_bins 0) or the named ones into *rec, which
  * the caller releases with aw_record_free (also after a failure: it is then
  * empty). AW_ERR_RECORD_NOT_FOUND when there is no such record. */
-int aw_get(aw_client *client, const aw_policy *policy, const aw_key *key,
-           const char *const *bins, size_t n_bins, aw_record *rec, aw_error *err);
+AW_API int aw_get(aw_client *client, const aw_policy *policy, const aw_key *key,
+                  const char *const *bins, size_t n_bins, aw_record *rec, aw_error *err);
 
 /* Generation and TTL only, no bins. */
-int aw_get_header(aw_client *client, const aw_policy *policy, const aw_key *key, aw_record *rec,
-                  aw_error *err);
+AW_API int aw_get_header(aw_client *client, const aw_policy *policy, const aw_key *key,
+                         aw_record *rec, aw_error *err);
 
 /* *exists is set to whether the record exists; a missing record is AW_OK. */
-int aw_exists(aw_client *client, const aw_policy *policy, const aw_key *key, bool *exists,
-              aw_error *err);
+AW_API int aw_exists(aw_client *client, const aw_policy *policy, const aw_key *key, bool *exists,
+                     aw_error *err);
 
 /* AW_ERR_RECORD_NOT_FOUND when there was nothing to delete. */
-int aw_delete(aw_client *client, const aw_policy *policy, const aw_key *key, aw_error *err);
+AW_API int aw_delete(aw_client *client, const aw_policy *policy, const aw_key *key, aw_error *err);
 
 /* Resets the TTL (policy->ttl) and bumps the generation. */
-int aw_touch(aw_client *client, const aw_policy *policy, const aw_key *key, aw_error *err);
+AW_API int aw_touch(aw_client *client, const aw_policy *policy, const aw_key *key, aw_error *err);
 
 /* Applies ops in order, atomically. Read ops' results land in *rec (NULL
  * allowed when there are none to keep). Uses the write policy when any op
  * writes and `policy` is NULL. */
-int aw_operate(aw_client *client, const aw_policy *policy, const aw_key *key, const aw_op *ops,
-               size_t n_ops, aw_record *rec, aw_error *err);
+AW_API int aw_operate(aw_client *client, const aw_policy *policy, const aw_key *key,
+                      const aw_op *ops, size_t n_ops, aw_record *rec, aw_error *err);
 
 /* --- Info ------------------------------------------------------------------
  * `request` holds one or more names separated by '\n'. The reply is the
@@ -189,25 +190,25 @@ int aw_operate(aw_client *client, const aw_policy *policy, const aw_key *key, co
  * node in the cluster, or any node when `node` is NULL. timeout_ms 0 = the
  * config's connect_timeout_ms. *reply is NULL on failure;
  * AW_ERR_INVALID_NODE when no such node is in the cluster. */
-int aw_info(aw_client *client, const char *node, const char *request, uint32_t timeout_ms,
-            char **reply, aw_error *err);
+AW_API int aw_info(aw_client *client, const char *node, const char *request, uint32_t timeout_ms,
+                   char **reply, aw_error *err);
 
 /* Asks every node; calls `each` once per node with its id and reply (valid
  * during the call; for a node that failed, `status` is the code and `reply`
  * the error message). Returns the first error, after asking all nodes;
  * AW_ERR_INVALID_NODE when the cluster has no node. */
 typedef void (*aw_info_each_cb)(const char *node, int status, const char *reply, void *udata);
-int aw_info_all(aw_client *client, const char *request, uint32_t timeout_ms, aw_info_each_cb each,
-                void *udata, aw_error *err);
+AW_API int aw_info_all(aw_client *client, const char *request, uint32_t timeout_ms,
+                       aw_info_each_cb each, void *udata, aw_error *err);
 
 /* Releases memory aerowire handed out (info replies). NULL is harmless. */
-void aw_free(void *p);
+AW_API void aw_free(void *p);
 
 /* --- Introspection ---------------------------------------------------------- */
 
 /* Node ids currently in the cluster, copied into ids (up to cap); returns the
  * number of nodes (which may exceed cap). */
-size_t aw_client_nodes(aw_client *client, char (*ids)[20], size_t cap);
+AW_API size_t aw_client_nodes(aw_client *client, char (*ids)[20], size_t cap);
 
 /* Counters since aw_client_new, for tests and benchmarks. */
 typedef struct aw_client_stats {
@@ -221,7 +222,7 @@ typedef struct aw_client_stats {
     uint64_t nodes_added;
     uint64_t nodes_removed;
 } aw_client_stats;
-void aw_client_get_stats(aw_client *client, aw_client_stats *out);
+AW_API void aw_client_get_stats(aw_client *client, aw_client_stats *out);
 
 #ifdef __cplusplus
 }

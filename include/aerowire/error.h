@@ -12,12 +12,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 typedef enum aw_status {
-    /* Client-side codes (never on the wire). */
+    /* Client-side codes (never on the wire). Each is produced by the client
+     * today; the numbers left out (-3, -5, -6, -9, -11, -12, -16) are kept
+     * for codes that come with their feature (TLS, scans and queries). */
     AW_ERR_ARRAY_CORRUPT = -23,  /* a stored array is damaged: chunk missing or failing its CRC */
     AW_ERR_FIELD_TYPE = -22,     /* a bin could not be converted to its dtype field */
     AW_ERR_CLIENT_CLOSING = -21, /* the client was closed with the command in flight */
@@ -25,19 +29,12 @@ typedef enum aw_status {
     AW_ERR_PROTO = -19,          /* malformed or hostile bytes from the peer */
     AW_ERR_BAD_NAME = -18,       /* namespace, set or bin name too long or empty */
     AW_ERR_UNSUPPORTED = -17,    /* a value, dtype or feature this client cannot handle */
-    AW_ERR_BATCH_FAILED = -16,   /* one or more batch rows failed; see per-row codes */
     AW_ERR_NO_RESPONSE = -15,    /* the connection closed before a reply arrived */
     AW_ERR_MAX_ERROR_RATE = -14, /* node backed off after too many errors */
-    AW_ERR_MAX_RETRIES = -12,    /* retries exhausted */
-    AW_ERR_QUEUE_FULL = -11,     /* command queue full */
     AW_ERR_CONNECTION = -10,     /* socket error (connect, read, write) */
-    AW_ERR_TLS = -9,
     AW_ERR_INVALID_NODE = -8,    /* no node owns the partition */
     AW_ERR_NO_MORE_CONNECTIONS = -7,
-    AW_ERR_ASYNC_CONNECTION = -6,
-    AW_ERR_CLIENT_ABORT = -5,
     AW_ERR_INVALID_HOST = -4,
-    AW_ERR_NO_MORE_RECORDS = -3,
     AW_ERR_PARAM = -2,           /* invalid argument from the caller */
     AW_ERR_CLIENT = -1,          /* generic client error */
 
@@ -140,18 +137,18 @@ typedef struct aw_error {
 
 /* Short constant name of a code, e.g. "RECORD_NOT_FOUND"; "UNKNOWN" for
  * codes not in the table. The pointer is static. */
-const char *aw_status_name(int code);
+AW_API const char *aw_status_name(int code);
 
 /* One-line English description of a code; static, never NULL. */
-const char *aw_strerror(int code);
+AW_API const char *aw_strerror(int code);
 
 /* Resets err (code 0, empty message, not in doubt). NULL is harmless. */
-void aw_error_reset(aw_error *err);
+AW_API void aw_error_reset(aw_error *err);
 
 /* Fills err (if not NULL) with code and a printf-style message and returns
  * code, so callers can write `return aw_error_set(err, AW_ERR_PARAM, ...)`.
  * A NULL or empty fmt uses aw_strerror(code). */
-int aw_error_set(aw_error *err, int code, const char *fmt, ...)
+AW_API int aw_error_set(aw_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #ifdef __cplusplus

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "export.h"
 #include "value.h"
 
 #ifdef __cplusplus
@@ -36,23 +37,25 @@ typedef struct aw_key {
 /* Each returns AW_OK, or AW_ERR_PARAM (NULL key/ns/value) or AW_ERR_BAD_NAME
  * (empty namespace, namespace over 31 bytes, set over 63 bytes), with a
  * message naming the offending name. set may be NULL for "no set". */
-int aw_key_init_int(aw_key *key, const char *ns, const char *set, int64_t value, aw_error *err);
-int aw_key_init_str(aw_key *key, const char *ns, const char *set, const char *value, aw_error *err);
-int aw_key_init_strn(aw_key *key, const char *ns, const char *set, const char *value, size_t len,
-                     aw_error *err);
-int aw_key_init_blob(aw_key *key, const char *ns, const char *set, const void *value, size_t len,
-                     aw_error *err);
+AW_API int aw_key_init_int(aw_key *key, const char *ns, const char *set, int64_t value,
+                           aw_error *err);
+AW_API int aw_key_init_str(aw_key *key, const char *ns, const char *set, const char *value,
+                           aw_error *err);
+AW_API int aw_key_init_strn(aw_key *key, const char *ns, const char *set, const char *value,
+                            size_t len, aw_error *err);
+AW_API int aw_key_init_blob(aw_key *key, const char *ns, const char *set, const void *value,
+                            size_t len, aw_error *err);
 /* A key from a digest only: such a key cannot be sent with send-key. */
-int aw_key_init_digest(aw_key *key, const char *ns, const char *set,
-                       const uint8_t digest[AW_DIGEST_SIZE], aw_error *err);
+AW_API int aw_key_init_digest(aw_key *key, const char *ns, const char *set,
+                              const uint8_t digest[AW_DIGEST_SIZE], aw_error *err);
 /* Any user-key value (AW_INT, AW_STR or AW_BLOB); other types are AW_ERR_PARAM. */
-int aw_key_init_value(aw_key *key, const char *ns, const char *set, const aw_value *value,
-                      aw_error *err);
+AW_API int aw_key_init_value(aw_key *key, const char *ns, const char *set, const aw_value *value,
+                             aw_error *err);
 
 /* The digest of (set, user key) without building a key. set may be NULL.
  * Returns AW_OK or AW_ERR_PARAM (unsupported key type) / AW_ERR_CLIENT (OpenSSL failure). */
-int aw_digest_compute(const char *set, size_t set_len, const aw_value *user_key,
-                      uint8_t out[AW_DIGEST_SIZE], aw_error *err);
+AW_API int aw_digest_compute(const char *set, size_t set_len, const aw_value *user_key,
+                             uint8_t out[AW_DIGEST_SIZE], aw_error *err);
 
 /* Partition id (0..4095): the low 12 bits of the digest's first two bytes, little-endian. */
 static inline uint32_t aw_partition_id(const uint8_t digest[AW_DIGEST_SIZE]) {

@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "batch.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -80,7 +81,7 @@ typedef struct aw_dtype_field {
  * datetimes and nested structs are refused with AW_ERR_UNSUPPORTED naming
  * the field. align = numpy's align=True (each field at a multiple of its
  * alignment, itemsize padded to the largest). */
-int aw_dtype_parse(const char *spec, bool align, aw_dtype **out, aw_error *err);
+AW_API int aw_dtype_parse(const char *spec, bool align, aw_dtype **out, aw_error *err);
 
 /* Flags of aw_dtype_parse_flags and aw_dtype_new_flags. */
 #define AW_DTYPE_ALIGN 0x1u /* numpy's align=True (the `align` argument above) */
@@ -94,32 +95,32 @@ int aw_dtype_parse(const char *spec, bool align, aw_dtype **out, aw_error *err);
 #define AW_DTYPE_ARRAY 0x2u
 /* aw_dtype_parse with flags (AW_ERR_PARAM for unknown bits). Without
  * AW_DTYPE_ARRAY, complex types are AW_ERR_UNSUPPORTED as above. */
-int aw_dtype_parse_flags(const char *spec, unsigned flags, aw_dtype **out, aw_error *err);
+AW_API int aw_dtype_parse_flags(const char *spec, unsigned flags, aw_dtype **out, aw_error *err);
 
 /* Builder: start empty, add fields in order, then use it. type is a type
  * code as above ("<f4", "S32"); shape NULL/ndim 0 for a scalar. Refuses
  * duplicate names, empty names, names over 15 bytes when they would be bins
  * (names starting with '_' may be longer), and unsupported types. */
-int aw_dtype_new(aw_dtype **out, bool align, aw_error *err);
-int aw_dtype_new_flags(aw_dtype **out, unsigned flags, aw_error *err);
+AW_API int aw_dtype_new(aw_dtype **out, bool align, aw_error *err);
+AW_API int aw_dtype_new_flags(aw_dtype **out, unsigned flags, aw_error *err);
 /* The flags the dtype was made with (AW_DTYPE_ALIGN, AW_DTYPE_ARRAY). */
-unsigned aw_dtype_flags(const aw_dtype *dt);
-int aw_dtype_add(aw_dtype *dt, const char *name, const char *type, const uint32_t *shape,
-                 uint32_t ndim, aw_error *err);
+AW_API unsigned aw_dtype_flags(const aw_dtype *dt);
+AW_API int aw_dtype_add(aw_dtype *dt, const char *name, const char *type, const uint32_t *shape,
+                        uint32_t ndim, aw_error *err);
 
-size_t aw_dtype_itemsize(const aw_dtype *dt);
-size_t aw_dtype_n_fields(const aw_dtype *dt);
+AW_API size_t aw_dtype_itemsize(const aw_dtype *dt);
+AW_API size_t aw_dtype_n_fields(const aw_dtype *dt);
 /* Field i (0-based), or NULL past the end. */
-const aw_dtype_field *aw_dtype_field_at(const aw_dtype *dt, size_t i);
+AW_API const aw_dtype_field *aw_dtype_field_at(const aw_dtype *dt, size_t i);
 /* The field named `name`, or NULL. */
-const aw_dtype_field *aw_dtype_find(const aw_dtype *dt, const char *name);
+AW_API const aw_dtype_field *aw_dtype_find(const aw_dtype *dt, const char *name);
 /* numpy's descr for this dtype (what .npy headers and dtype.descr show),
  * e.g. "[('a', '<i4'), ('b', '<f8')]", gaps as ('', '|Vn'); a single
  * unnamed scalar type gives its quoted typestr, "'<f8'", as a .npy header
  * holds it. aw_dtype_parse reads it back. Allocated, aw_free it; NULL on
  * OOM. */
-char *aw_dtype_descr(const aw_dtype *dt);
-void aw_dtype_free(aw_dtype *dt);
+AW_API char *aw_dtype_descr(const aw_dtype *dt);
+AW_API void aw_dtype_free(aw_dtype *dt);
 
 /* --- Batch read into rows -------------------------------------------------------- */
 
@@ -137,14 +138,15 @@ typedef struct aw_row_meta {
  * positions is read once per position, each into its own row. n == 0 is
  * AW_OK with nothing touched. dt may be freed once the call returns (the
  * async one too); keys, rows, meta and codes must live until it ends. */
-int aw_batch_read_into(aw_client *client, const aw_batch_policy *policy, const aw_key *keys,
-                       size_t n, const char *const *bins, size_t n_bins, const aw_dtype *dt,
-                       void *rows, size_t rows_size, aw_row_meta *meta, int32_t *codes,
-                       aw_error *err);
-int aw_batch_read_into_async(aw_loop *loop, const aw_batch_policy *policy, const aw_key *keys,
-                             size_t n, const char *const *bins, size_t n_bins,
-                             const aw_dtype *dt, void *rows, size_t rows_size, aw_row_meta *meta,
-                             int32_t *codes, aw_batch_cb cb, void *udata, aw_error *err);
+AW_API int aw_batch_read_into(aw_client *client, const aw_batch_policy *policy, const aw_key *keys,
+                              size_t n, const char *const *bins, size_t n_bins, const aw_dtype *dt,
+                              void *rows, size_t rows_size, aw_row_meta *meta, int32_t *codes,
+                              aw_error *err);
+AW_API int aw_batch_read_into_async(aw_loop *loop, const aw_batch_policy *policy,
+                                    const aw_key *keys, size_t n, const char *const *bins,
+                                    size_t n_bins, const aw_dtype *dt, void *rows, size_t rows_size,
+                                    aw_row_meta *meta, int32_t *codes, aw_batch_cb cb, void *udata,
+                                    aw_error *err);
 
 /* --- Batch write from rows ------------------------------------------------------ */
 
@@ -163,15 +165,15 @@ int aw_batch_read_into_async(aw_loop *loop, const aw_batch_policy *policy, const
  * taken as the server does: 0 the namespace's TTL, -1 never expire, -2
  * keep the record's. The same key in several rows: each row is written,
  * in an order the server chooses, and has its own outcome. */
-int aw_batch_write_from(aw_client *client, const aw_batch_policy *policy, const void *rows,
-                        size_t rows_size, size_t n, const aw_dtype *dt, const char *ns,
-                        const char *set, const char *key_field, int32_t *codes, bool *in_doubt,
-                        uint32_t *gens, aw_error *err);
-int aw_batch_write_from_async(aw_loop *loop, const aw_batch_policy *policy, const void *rows,
-                              size_t rows_size, size_t n, const aw_dtype *dt, const char *ns,
-                              const char *set, const char *key_field, int32_t *codes,
-                              bool *in_doubt, uint32_t *gens, aw_batch_cb cb, void *udata,
-                              aw_error *err);
+AW_API int aw_batch_write_from(aw_client *client, const aw_batch_policy *policy, const void *rows,
+                               size_t rows_size, size_t n, const aw_dtype *dt, const char *ns,
+                               const char *set, const char *key_field, int32_t *codes,
+                               bool *in_doubt, uint32_t *gens, aw_error *err);
+AW_API int aw_batch_write_from_async(aw_loop *loop, const aw_batch_policy *policy, const void *rows,
+                                     size_t rows_size, size_t n, const aw_dtype *dt, const char *ns,
+                                     const char *set, const char *key_field, int32_t *codes,
+                                     bool *in_doubt, uint32_t *gens, aw_batch_cb cb, void *udata,
+                                     aw_error *err);
 
 /* --- Finding a key's row --------------------------------------------------------- */
 
@@ -179,12 +181,12 @@ int aw_batch_write_from_async(aw_loop *loop, const aw_batch_policy *policy, cons
  * work) to its position in the keys array, like aerospike-py's
  * NumpyBatchRecords.get(key). With duplicate keys, the first position. */
 typedef struct aw_key_index aw_key_index;
-int aw_key_index_new(const aw_key *keys, size_t n, aw_key_index **out, aw_error *err);
+AW_API int aw_key_index_new(const aw_key *keys, size_t n, aw_key_index **out, aw_error *err);
 /* Keys match when their digests and namespaces do. The index copies what
  * it needs: keys may go after aw_key_index_new. */
 /* The row of key, or -1 when it is not in the batch. */
-int64_t aw_key_index_find(const aw_key_index *idx, const aw_key *key);
-void aw_key_index_free(aw_key_index *idx);
+AW_API int64_t aw_key_index_find(const aw_key_index *idx, const aw_key *key);
+AW_API void aw_key_index_free(aw_key_index *idx);
 
 /* --- .npy files -------------------------------------------------------------------- */
 
@@ -195,8 +197,8 @@ void aw_key_index_free(aw_key_index *idx);
  * I/O errors are AW_ERR_CLIENT with the path and the system's reason. On
  * success err->message is empty, or a warning (code still AW_OK) when the
  * header exceeds numpy.load's default max_header_size (10000). */
-int aw_npy_write(const char *path, const aw_dtype *dt, const void *rows, size_t n,
-                 aw_error *err);
+AW_API int aw_npy_write(const char *path, const aw_dtype *dt, const void *rows, size_t n,
+                        aw_error *err);
 /* Reads a .npy file of a structured or plain dtype: *dt, *rows (allocated,
  * aw_free) and *n. Refuses bad magic, unknown versions, malformed headers,
  * Fortran order, object or unicode dtypes, more than one dimension, and a
@@ -204,7 +206,7 @@ int aw_npy_write(const char *path, const aw_dtype *dt, const void *rows, size_t 
  * AW_ERR_UNSUPPORTED and a message saying which (field names as for
  * aw_dtype_add; I/O errors AW_ERR_CLIENT). A 0-d array (shape ()) is one
  * row. */
-int aw_npy_read(const char *path, aw_dtype **dt, void **rows, size_t *n, aw_error *err);
+AW_API int aw_npy_read(const char *path, aw_dtype **dt, void **rows, size_t *n, aw_error *err);
 
 /* --- .npy files of any shape (the whole arrays of aerowire/array.h) ------------- */
 
@@ -225,17 +227,17 @@ typedef struct aw_npy_header {
  * file holds exactly nbytes of data after it. Refusals as aw_npy_read's
  * (Fortran order, objects, unicode, bad sizes), I/O errors AW_ERR_CLIENT.
  * *h is zeroed on failure. */
-int aw_npy_read_header(const char *path, aw_npy_header *h, aw_error *err);
+AW_API int aw_npy_read_header(const char *path, aw_npy_header *h, aw_error *err);
 /* The same, and the data: *data is allocated (aw_free; never NULL on
  * success, even for 0 bytes). */
-int aw_npy_read_array(const char *path, aw_npy_header *h, void **data, aw_error *err);
+AW_API int aw_npy_read_array(const char *path, aw_npy_header *h, void **data, aw_error *err);
 /* Frees h->dtype and zeroes h. NULL is harmless. */
-void aw_npy_header_clear(aw_npy_header *h);
+AW_API void aw_npy_header_clear(aw_npy_header *h);
 /* Writes an N-d C-order array (shape[0..ndim), data of prod(shape) *
  * itemsize bytes) as numpy.save would, atomically like aw_npy_write (and
  * with its header warning). */
-int aw_npy_write_array(const char *path, const aw_dtype *dt, const uint64_t *shape,
-                       uint32_t ndim, const void *data, aw_error *err);
+AW_API int aw_npy_write_array(const char *path, const aw_dtype *dt, const uint64_t *shape,
+                              uint32_t ndim, const void *data, aw_error *err);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "export.h"
 #include "value.h"
 
 #ifdef __cplusplus
@@ -74,41 +75,42 @@ typedef struct aw_op {
 } aw_op;
 
 /* Plain ops. `bin` NULL in aw_op_read reads all bins. */
-aw_op aw_op_read(const char *bin);
-aw_op aw_op_write(const char *bin, aw_value value);   /* AW_NIL value deletes the bin */
-aw_op aw_op_incr(const char *bin, aw_value by);        /* AW_INT or AW_FLOAT */
-aw_op aw_op_append(const char *bin, aw_value value);  /* AW_STR or AW_BLOB */
-aw_op aw_op_prepend(const char *bin, aw_value value);
-aw_op aw_op_touch(void);
-aw_op aw_op_delete(void);
+AW_API aw_op aw_op_read(const char *bin);
+AW_API aw_op aw_op_write(const char *bin, aw_value value);  /* AW_NIL value deletes the bin */
+AW_API aw_op aw_op_incr(const char *bin, aw_value by);      /* AW_INT or AW_FLOAT */
+AW_API aw_op aw_op_append(const char *bin, aw_value value); /* AW_STR or AW_BLOB */
+AW_API aw_op aw_op_prepend(const char *bin, aw_value value);
+AW_API aw_op aw_op_touch(void);
+AW_API aw_op aw_op_delete(void);
 
 /* List CDT ops (no policy: the server defaults apply). */
-aw_op aw_op_list_append(const char *bin, aw_value value);
-aw_op aw_op_list_append_items(const char *bin, aw_value list);
-aw_op aw_op_list_insert(const char *bin, int64_t index, aw_value value);
-aw_op aw_op_list_set(const char *bin, int64_t index, aw_value value);
-aw_op aw_op_list_pop(const char *bin, int64_t index);
-aw_op aw_op_list_remove(const char *bin, int64_t index);
-aw_op aw_op_list_clear(const char *bin);
-aw_op aw_op_list_size(const char *bin);
-aw_op aw_op_list_get(const char *bin, int64_t index);
-aw_op aw_op_list_get_range(const char *bin, int64_t index, int64_t count);
-aw_op aw_op_list_get_range_from(const char *bin, int64_t index); /* to the end */
+AW_API aw_op aw_op_list_append(const char *bin, aw_value value);
+AW_API aw_op aw_op_list_append_items(const char *bin, aw_value list);
+AW_API aw_op aw_op_list_insert(const char *bin, int64_t index, aw_value value);
+AW_API aw_op aw_op_list_set(const char *bin, int64_t index, aw_value value);
+AW_API aw_op aw_op_list_pop(const char *bin, int64_t index);
+AW_API aw_op aw_op_list_remove(const char *bin, int64_t index);
+AW_API aw_op aw_op_list_clear(const char *bin);
+AW_API aw_op aw_op_list_size(const char *bin);
+AW_API aw_op aw_op_list_get(const char *bin, int64_t index);
+AW_API aw_op aw_op_list_get_range(const char *bin, int64_t index, int64_t count);
+AW_API aw_op aw_op_list_get_range_from(const char *bin, int64_t index); /* to the end */
 
 /* Map CDT ops (unordered map, default write flags). */
-aw_op aw_op_map_put(const char *bin, aw_value key, aw_value value);
-aw_op aw_op_map_put_items(const char *bin, aw_value map);
-aw_op aw_op_map_increment(const char *bin, aw_value key, aw_value by);
-aw_op aw_op_map_remove_by_key(const char *bin, aw_value key, aw_cdt_return rtype);
-aw_op aw_op_map_clear(const char *bin);
-aw_op aw_op_map_size(const char *bin);
-aw_op aw_op_map_get_by_key(const char *bin, aw_value key, aw_cdt_return rtype);
-aw_op aw_op_map_get_by_index(const char *bin, int64_t index, aw_cdt_return rtype);
+AW_API aw_op aw_op_map_put(const char *bin, aw_value key, aw_value value);
+AW_API aw_op aw_op_map_put_items(const char *bin, aw_value map);
+AW_API aw_op aw_op_map_increment(const char *bin, aw_value key, aw_value by);
+AW_API aw_op aw_op_map_remove_by_key(const char *bin, aw_value key, aw_cdt_return rtype);
+AW_API aw_op aw_op_map_clear(const char *bin);
+AW_API aw_op aw_op_map_size(const char *bin);
+AW_API aw_op aw_op_map_get_by_key(const char *bin, aw_value key, aw_cdt_return rtype);
+AW_API aw_op aw_op_map_get_by_index(const char *bin, int64_t index, aw_cdt_return rtype);
 
 /* Any CDT op: type AW_OP_CDT_READ or AW_OP_CDT_MODIFY, args encoded after the
  * code as msgpack. At most AW_OP_MAX_ARGS arguments (more are ignored; the
  * encoder reports n > AW_OP_MAX_ARGS as AW_ERR_PARAM). */
-aw_op aw_op_cdt(aw_op_type type, const char *bin, uint16_t code, const aw_value *args, uint8_t n);
+AW_API aw_op aw_op_cdt(aw_op_type type, const char *bin, uint16_t code, const aw_value *args,
+                       uint8_t n);
 
 #ifdef __cplusplus
 }

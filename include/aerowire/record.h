@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "export.h"
 #include "value.h"
 
 #ifdef __cplusplus
@@ -46,15 +47,15 @@ typedef struct aw_record {
 /* The bin named `name`, or NULL. When several results share the name (an
  * operate answered once per op: write ops give nil entries, CDT ops their
  * own results), the last one, i.e. the last op's. */
-const aw_value *aw_record_get(const aw_record *rec, const char *name);
+AW_API const aw_value *aw_record_get(const aw_record *rec, const char *name);
 
 /* Releases everything the record holds and zeroes it. NULL is harmless;
  * freeing twice is harmless. */
-void aw_record_free(aw_record *rec);
+AW_API void aw_record_free(aw_record *rec);
 
 /* TTL in seconds from a void time, given the current Unix time:
  * 0 -> AW_TTL_NEVER_EXPIRE; otherwise max(void_time - (now - epoch), 1). */
-uint32_t aw_void_time_to_ttl(uint32_t void_time, uint64_t unix_now);
+AW_API uint32_t aw_void_time_to_ttl(uint32_t void_time, uint64_t unix_now);
 
 #ifdef __cplusplus
 }

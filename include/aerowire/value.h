@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -95,9 +97,9 @@ static inline aw_value aw_value_strn(const char *s, size_t n) {
     return v;
 }
 /* Borrowed NUL-terminated string. */
-aw_value aw_value_str(const char *s);
+AW_API aw_value aw_value_str(const char *s);
 /* Borrowed GeoJSON text. */
-aw_value aw_value_geojson(const char *json);
+AW_API aw_value aw_value_geojson(const char *json);
 /* Borrowed blob of n bytes (particle type 4). */
 static inline aw_value aw_value_blob(const void *p, size_t n) {
     aw_value v = {0};
@@ -127,29 +129,29 @@ static inline aw_value aw_value_map(aw_value *kv, size_t n_entries) {
 /* Owned list of n nil items (fill them by index; items may be owned values,
  * which the list then owns). Returns 0, AW_ERR_NOMEM, or AW_ERR_PARAM when n
  * exceeds AW_VALUE_MAX_LEN. */
-int aw_value_list_alloc(aw_value *out, size_t n);
+AW_API int aw_value_list_alloc(aw_value *out, size_t n);
 /* Owned map of n entries, all nil (items[2*i] key, items[2*i+1] value). */
-int aw_value_map_alloc(aw_value *out, size_t n_entries);
+AW_API int aw_value_map_alloc(aw_value *out, size_t n_entries);
 /* Owned copies. Return 0, AW_ERR_NOMEM, or AW_ERR_PARAM (length over
  * AW_VALUE_MAX_LEN, NULL bytes with a non-zero length, nesting deeper than 64
  * containers, an unknown type). */
-int aw_value_str_dup(aw_value *out, const char *s, size_t n);
-int aw_value_blob_dup(aw_value *out, const void *p, size_t n);
+AW_API int aw_value_str_dup(aw_value *out, const char *s, size_t n);
+AW_API int aw_value_blob_dup(aw_value *out, const void *p, size_t n);
 /* Deep, owned copy of any value. */
-int aw_value_dup(aw_value *out, const aw_value *src);
+AW_API int aw_value_dup(aw_value *out, const aw_value *src);
 
 /* Frees what v owns (see the rules above) and leaves v as nil. NULL is harmless. */
-void aw_value_free(aw_value *v);
+AW_API void aw_value_free(aw_value *v);
 
 /* Deep equality. Floats compare by bit pattern (so NaN equals the same NaN
  * and -0.0 differs from 0.0): equality here means "decodes to the same bytes".
  * Maps compare entry by entry in order, not as sets; nil subtypes (the CDT
  * wildcard and infinity markers) are compared; nesting deeper than 64
  * containers compares unequal. */
-bool aw_value_equal(const aw_value *a, const aw_value *b);
+AW_API bool aw_value_equal(const aw_value *a, const aw_value *b);
 
 /* Map helpers for decoded or built maps (linear scan). */
-const aw_value *aw_map_get_str(const aw_value *map, const char *key);
+AW_API const aw_value *aw_map_get_str(const aw_value *map, const char *key);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "batch_plan.h"
+#include "proto/errno_text.h"
 #include "proto/frame.h"
 #include "proto/mem.h"
 
@@ -88,7 +89,7 @@ static bool req_write(sync_run *s, aw_breq *r, uint64_t now) {
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return true;
         aw_error e;
-        aw_error_set(&e, AW_ERR_CONNECTION, "send: %s", strerror(w < 0 ? errno : EPIPE));
+        aw_error_set(&e, AW_ERR_CONNECTION, "send: %s", aw_errno_str(w < 0 ? errno : EPIPE));
         req_fail(s, r, AW_ERR_CONNECTION, &e, now);
         return false;
     }
@@ -185,7 +186,7 @@ static bool req_read(sync_run *s, aw_breq *r, uint64_t now) {
         if (n == 0)
             aw_error_set(&e, rc, "connection closed by the server during the batch reply");
         else
-            aw_error_set(&e, rc, "recv: %s", strerror(errno));
+            aw_error_set(&e, rc, "recv: %s", aw_errno_str(errno));
         req_fail(s, r, rc, &e, now);
         return false;
     }
@@ -340,7 +341,7 @@ static void run(sync_run *s) {
         int nr = poll(s->pfd, (nfds_t)k, wait);
         if (nr < 0 && errno != EINTR) {
             aw_error e;
-            aw_error_set(&e, AW_ERR_CONNECTION, "poll: %s", strerror(errno));
+            aw_error_set(&e, AW_ERR_CONNECTION, "poll: %s", aw_errno_str(errno));
             for (size_t i = 0; i < k; i++)
                 req_fail(s, s->preq[i], AW_ERR_CONNECTION, &e, aw_now_ms());
             continue;

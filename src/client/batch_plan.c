@@ -11,8 +11,10 @@
 #include "policy_check.h"
 #include "proto/mem.h"
 
+#ifdef AW_TEST_HOOKS
 void (*aw_bplan_trace)(void *ctx, const uint8_t *frame, size_t len);
 void *aw_bplan_trace_ctx;
+#endif
 
 #define BUF_KEEP (1u << 20) /* request and read buffers above this are freed when released */
 
@@ -390,8 +392,10 @@ aw_breq *aw_bplan_next(aw_bplan *p) {
         }
         r->closed = true;
         bn->inflight = r;
+#ifdef AW_TEST_HOOKS
         if (aw_bplan_trace)
             aw_bplan_trace(aw_bplan_trace_ctx, r->buf.data, r->buf.len);
+#endif
         return r;
     }
     return NULL;

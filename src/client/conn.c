@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "conn.h"
+#include "proto/errno_text.h"
 #include "proto/frame.h"
 #include "proto/mem.h"
 
@@ -272,7 +273,8 @@ static bool conn_flush(aw_conn *c) {
         }
         int e = n < 0 ? errno : EPIPE;
         aw_node_add_error(c->ln->node);
-        aw_conn_fail(c, AW_ERR_CONNECTION, "send to %s: %s", c->ln->node->addr_str, strerror(e));
+        aw_conn_fail(c, AW_ERR_CONNECTION, "send to %s: %s", c->ln->node->addr_str,
+                     aw_errno_str(e));
         return false;
     }
     aw_buf_reset(&c->out);
@@ -599,7 +601,8 @@ static bool conn_read(aw_conn *c) {
         if (r == 0)
             aw_conn_fail(c, AW_ERR_NO_RESPONSE, "%s closed the connection", n->addr_str);
         else
-            aw_conn_fail(c, AW_ERR_CONNECTION, "recv from %s: %s", n->addr_str, strerror(errno));
+            aw_conn_fail(c, AW_ERR_CONNECTION, "recv from %s: %s", n->addr_str,
+                         aw_errno_str(errno));
         return false;
     }
     return true;

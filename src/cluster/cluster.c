@@ -10,6 +10,7 @@
 
 #include "cluster_internal.h"
 #include "partition_map.h"
+#include "proto/errno_text.h"
 #include "proto/frame.h"
 #include "proto/mem.h"
 
@@ -265,10 +266,11 @@ int aw_cluster_new(aw_cluster **out, const aw_cluster_config *cfg, aw_error *err
         return rc;
     }
 
-    if (pthread_create(&c->thread, NULL, tend_main, c) != 0) {
+    int prc = pthread_create(&c->thread, NULL, tend_main, c);
+    if (prc != 0) { /* pthread_create answers its error; errno is not set */
         aw_cluster_free(c);
         return aw_error_set(err, AW_ERR_CLIENT, "cannot start the tend thread: %s",
-                            strerror(errno));
+                            aw_errno_str(prc));
     }
     c->thread_started = true;
     *out = c;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/errno_text.h"
 #include "proto/frame.h"
 
 uint64_t aw_now_us(void) {
@@ -26,9 +27,11 @@ uint64_t aw_now_us(void) {
 
 uint64_t aw_now_ms(void) { return aw_now_us() / 1000u; }
 
-/* strerror's text with a lower-case first letter, to sit inside a sentence. */
+/* An errno's text with a lower-case first letter, to sit inside a sentence. */
 static void errno_text(int e, char *out, size_t cap) {
-    snprintf(out, cap, "%s", strerror(e));
+    const char *text = aw_errno_text(e, out, cap);
+    if (text != out)
+        snprintf(out, cap, "%s", text);
     if (out[0] >= 'A' && out[0] <= 'Z')
         out[0] = (char)(out[0] - 'A' + 'a');
 }
@@ -49,7 +52,7 @@ int aw_net_resolve(const char *host, uint16_t port, aw_sockaddr *out, size_t cap
     int rc = getaddrinfo(host, service, &hints, &res);
     if (rc != 0)
         return aw_error_set(err, AW_ERR_INVALID_HOST, "cannot resolve %s: %s", host,
-                            rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+                            rc == EAI_SYSTEM ? aw_errno_str(errno) : gai_strerror(rc));
     for (struct addrinfo *ai = res; ai && *n < cap; ai = ai->ai_next) {
         if (ai->ai_addrlen > sizeof out[0].ss)
             continue;

@@ -30,6 +30,7 @@
 #include "numpy/npy_internal.h"
 #include "numpy/pylit.h"
 #include "proto/arena.h"
+#include "proto/errno_text.h"
 #include "proto/mem.h"
 
 #define NPY_MAGIC "\x93NUMPY"
@@ -359,9 +360,7 @@ int aw_npy_read_mem(const void *data, size_t len, aw_dtype **dt, void **rows, si
 /* --- Files ----------------------------------------------------------------------------- */
 
 int aw_npy_io_error(aw_error *err, const char *op, const char *path, int e) {
-    char buf[128];
-    const char *msg = strerror_r(e, buf, sizeof buf);
-    return aw_error_set(err, AW_ERR_CLIENT, "%s '%s': %s", op, path, msg);
+    return aw_error_set(err, AW_ERR_CLIENT, "%s '%s': %s", op, path, aw_errno_str(e));
 }
 
 /* Reads up to want bytes; *got tells how many (fewer only at end of file). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "aerowire/alloc.h"
+#include "aerowire/client.h" /* aw_free is public: exported from there */
 #include "mem.h"
 
 static void *libc_malloc(size_t size, void *ctx) {

@@ -20,9 +20,6 @@ int cli_exit_code(int status) {
     case AW_ERR_NO_RESPONSE:
     case AW_ERR_NO_MORE_CONNECTIONS:
     case AW_ERR_MAX_ERROR_RATE:
-    case AW_ERR_MAX_RETRIES:
-    case AW_ERR_ASYNC_CONNECTION:
-    case AW_ERR_TLS:
     case AW_ERR_PROTO:
     case AW_ERR_CLUSTER:
         return CLI_EXIT_NETWORK;

@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch_parse.h"
 #include "internal.h"
 #include "proto/batch.h"
-#include "proto/batch_parse.h"
 #include "proto/frame.h"
 
 #define READ_CHUNK 65536
@@ -202,8 +202,8 @@ static void handle_batch(td_conn *c, const aw_msg_view *m) {
         reply_last(out, AW_ERR_REQUEST_INVALID);
         return;
     }
-    aw_batch_req_iter it;
-    if (aw_batch_req_open(&it, f.data, f.len, NULL) != AW_OK) {
+    td_batch_req_iter it;
+    if (td_batch_req_open(&it, f.data, f.len, NULL) != AW_OK) {
         reply_last(out, AW_ERR_REQUEST_INVALID);
         return;
     }
@@ -214,7 +214,7 @@ static void handle_batch(td_conn *c, const aw_msg_view *m) {
     const uint8_t *digest;
     aw_msg_view row;
     int more;
-    while ((more = aw_batch_req_next(&it, &digest, &row, NULL)) == 1) {
+    while ((more = td_batch_req_next(&it, &digest, &row, NULL)) == 1) {
         int rc = td_exec(&cx, &row, digest, out);
         if (!(it.flags & AW_BATCH_RESPOND_ALL_KEYS) && rc != AW_OK &&
             rc != AW_ERR_RECORD_NOT_FOUND && rc != AW_FILTERED_OUT) {

@@ -3,11 +3,11 @@
 
 #include <string.h>
 
-#include "batch.h"
+#include "proto/batch.h"
 
 #define ROW_MIN 25 /* index + digest + type byte */
 
-int aw_batch_req_open(aw_batch_req_iter *it, const uint8_t *data, size_t len, aw_error *err) {
+int td_batch_req_open(td_batch_req_iter *it, const uint8_t *data, size_t len, aw_error *err) {
     memset(it, 0, sizeof *it);
     if (len < 5)
         return aw_error_set(err, AW_ERR_PROTO, "batch field of %zu bytes has no row count", len);
@@ -23,7 +23,7 @@ int aw_batch_req_open(aw_batch_req_iter *it, const uint8_t *data, size_t len, aw
     return AW_OK;
 }
 
-static bool take(aw_batch_req_iter *it, size_t n, const uint8_t **at) {
+static bool take(td_batch_req_iter *it, size_t n, const uint8_t **at) {
     if ((size_t)(it->end - it->p) < n)
         return false;
     *at = it->p;
@@ -31,7 +31,7 @@ static bool take(aw_batch_req_iter *it, size_t n, const uint8_t **at) {
     return true;
 }
 
-int aw_batch_req_next(aw_batch_req_iter *it, const uint8_t **digest, aw_msg_view *row,
+int td_batch_req_next(td_batch_req_iter *it, const uint8_t **digest, aw_msg_view *row,
                       aw_error *err) {
     if (it->next_row == it->n_rows)
         return 0;
