@@ -280,13 +280,15 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
     case AW_LIST_GET_RANGE: {
         if (int_arg(c, 0, &index))
             return AW_ERR_REQUEST_INVALID;
-        count = (int64_t)list->len;
+        count = UINT32_MAX; /* absent: to the end */
         if (c->n_args >= 2 && int_arg(c, 1, &count))
             return AW_ERR_REQUEST_INVALID;
         if (index < 0)
             index += list->len;
-        if (index < 0)
+        if (index < 0) { /* cdt.c calc_index_count: only the part that overlaps */
+            count += index;
             index = 0;
+        }
         if (index > (int64_t)list->len)
             index = list->len;
         if (count < 0)

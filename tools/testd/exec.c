@@ -101,13 +101,20 @@ static void reply_value(reply *r, uint8_t op, const char *name, uint8_t name_len
     r->n_ops++;
 }
 
-/* The fields a single-record command may carry that aw-testd serves. Any
- * other (filter expression, UDF call, transaction id, record version, scan
- * and query fields, ...) changes what the real server would do, so it is
- * refused. */
-static bool field_served(uint8_t type) {
-    return type == AW_FIELD_NAMESPACE || type == AW_FIELD_SET || type == AW_FIELD_KEY ||
-           type == AW_FIELD_DIGEST;
+/* Field types the server acts on (proto.h AS_MSG_FIELD_TYPE_*) beyond the
+ * namespace, set, key and digest aw-testd serves: a filter expression, a UDF
+ * call, a transaction id or deadline, a record version, XDR's last-update
+ * time, scan/query and batch fields. Each changes what the real server would
+ * do, so it is refused. Types the server does not know it skips, and so does
+ * aw-testd. */
+static bool field_refused(uint8_t type) {
+    switch (type) {
+    case AW_FIELD_NAMESPACE: case AW_FIELD_SET: case AW_FIELD_KEY: case AW_FIELD_DIGEST:
+        return false;
+    default:
+        return type <= 15 || (type >= 21 && type <= 26) || (type >= 30 && type <= 33) ||
+               (type >= 40 && type <= 43);
+    }
 }
 
 /* Ops the real server knows but aw-testd does not implement. Unknown op
@@ -134,7 +141,7 @@ static int refusal(const aw_msg_view *m) {
     aw_field_view f;
     aw_msg_iter it = aw_msg_fields(m);
     while (aw_msg_next_field(&it, &f))
-        if (!field_served(f.type))
+        if (field_refused(f.type))
             return AW_ERR_UNSUPPORTED_FEATURE;
     aw_op_view op;
     aw_msg_iter oi = aw_msg_ops(m);
@@ -148,7 +155,8 @@ int td_batch_refusal(const aw_msg_view *m) {
     aw_field_view f;
     aw_msg_iter it = aw_msg_fields(m);
     while (aw_msg_next_field(&it, &f))
-        if (f.type != AW_FIELD_BATCH_INDEX && f.type != AW_FIELD_BATCH_INDEX_WITH_SET)
+        if (f.type != AW_FIELD_BATCH_INDEX && f.type != AW_FIELD_BATCH_INDEX_WITH_SET &&
+            field_refused(f.type))
             return AW_ERR_UNSUPPORTED_FEATURE; /* e.g. a filter expression for every row */
     return AW_OK;
 }
