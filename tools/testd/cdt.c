@@ -2,9 +2,14 @@
  * aw-testd: list and map operations on bins stored as msgpack.
  *
  * The bin is decoded into values (in a per-op arena), changed, and encoded
- * back. Enough of the real server's list/map semantics for clients to test
- * against: appends, inserts, sets, pops, removes, sizes, gets and ranges for
- * lists; puts, increments, removes, sizes and gets by key/index for maps.
+ * back. The ops served follow the real server (as/src/base/particle_list.c,
+ * particle_map.c, cdt.c): appends, inserts, sets with their write flags,
+ * pops, removes, sizes, gets and ranges for lists; puts (with write flags and
+ * the legacy add/replace codes), increments, removes, sizes and gets by
+ * key/index for maps. Everything else the server knows (other op codes,
+ * contexts, ordered containers, rank return types) is refused with
+ * UNSUPPORTED_FEATURE rather than answered wrongly; codes the server does not
+ * know are PARAMETER, as it answers them. docs/testd.md lists both.
  */
 #include "cdt.h"
 
@@ -87,61 +92,165 @@ static int list_insert(aw_value *list, int64_t index, const aw_value *vals, uint
     return AW_OK;
 }
 
+/* List write flags (proto.h as_cdt_list_modify_flags). */
+#define LIST_ADD_UNIQUE 0x01
+#define LIST_INSERT_BOUNDED 0x02
+#define LIST_NO_FAIL 0x04
+#define LIST_PARTIAL 0x08 /* only counts together with NO_FAIL */
+#define LIST_FLAGS_KNOWN 0x0f
+
+static bool no_fail(int64_t flags) { return (flags & LIST_NO_FAIL) != 0; }
+static bool do_partial(int64_t flags) {
+    return (flags & (LIST_NO_FAIL | LIST_PARTIAL)) == (LIST_NO_FAIL | LIST_PARTIAL);
+}
+
+/* A refused write: with NO_FAIL a successful no-op, else `code`. */
+static int refused(int64_t flags, int code) { return no_fail(flags) ? AW_OK : code; }
+
+static uint32_t count_equal(const aw_value *list, const aw_value *v, int64_t skip_at) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < list->len; i++)
+        if ((int64_t)i != skip_at && aw_value_equal(&list->u.items[i], v))
+            n++;
+    return n;
+}
+
+/* particle_list.c packed_list_insert: insert or append vals at index under
+ * the write flags. The bounds check comes first, then ADD_UNIQUE: a value
+ * already in the list is ELEMENT_EXISTS, one repeated inside the items is
+ * OP_NOT_APPLICABLE; NO_FAIL makes either a no-op and NO_FAIL|PARTIAL skips
+ * just the refused items. *res = the size afterwards. */
+static int list_add(aw_value *list, int64_t index, const aw_value *vals, uint32_t n_vals,
+                    int64_t flags, aw_value *res, bool *changed, aw_arena *a) {
+    uint32_t n = list->len;
+    *res = aw_value_int(n);
+    int64_t at = index < 0 ? index + n : index;
+    if (index > INT32_MAX || at < 0)
+        return AW_ERR_OP_NOT_APPLICABLE;
+    if ((flags & LIST_INSERT_BOUNDED) && at > (int64_t)n)
+        return refused(flags, AW_ERR_OP_NOT_APPLICABLE);
+    const aw_value *add = vals;
+    uint32_t n_add = n_vals;
+    if ((flags & LIST_ADD_UNIQUE) && n_vals > 0) {
+        aw_value *kept = items_alloc(a, n_vals);
+        if (!kept)
+            return AW_ERR_SERVER_FULL;
+        n_add = 0;
+        for (uint32_t i = 0; i < n_vals; i++) {
+            if (count_equal(list, &vals[i], -1) > 0) {
+                if (do_partial(flags))
+                    continue;
+                return refused(flags, AW_ERR_FAIL_ELEMENT_EXISTS);
+            }
+            bool repeated = false;
+            for (uint32_t j = 0; j < i && !repeated; j++)
+                repeated = aw_value_equal(&vals[j], &vals[i]);
+            if (repeated) {
+                if (!no_fail(flags))
+                    return AW_ERR_OP_NOT_APPLICABLE;
+                if (!do_partial(flags))
+                    return AW_OK;
+                continue;
+            }
+            kept[n_add++] = vals[i];
+        }
+        if (n_add == 0)
+            return refused(flags, AW_ERR_FAIL_ELEMENT_EXISTS);
+        add = kept;
+    }
+    int rc = list_insert(list, at, add, n_add, a);
+    if (rc != AW_OK)
+        return rc;
+    *changed = true;
+    *res = aw_value_int(list->len);
+    return AW_OK;
+}
+
+/* particle_list.c list_set: past the end it inserts (with padding); inside
+ * the list ADD_UNIQUE refuses a value found at another index. No result. */
+static int list_set(aw_value *list, int64_t index, const aw_value *v, int64_t flags,
+                    bool *changed, aw_arena *a) {
+    aw_value ignored;
+    if (index >= (int64_t)list->len)
+        return list_add(list, index, v, 1, flags, &ignored, changed, a);
+    uint32_t at;
+    if (!resolve_index(index, list->len, &at))
+        return AW_ERR_OP_NOT_APPLICABLE;
+    if ((flags & LIST_ADD_UNIQUE) && count_equal(list, v, at) > 0)
+        return refused(flags, AW_ERR_FAIL_ELEMENT_EXISTS);
+    if (!own_items(list, a))
+        return AW_ERR_SERVER_FULL;
+    list->u.items[at] = *v;
+    *changed = true;
+    return AW_OK;
+}
+
 static void list_remove_at(aw_value *list, uint32_t at) {
     memmove(list->u.items + at, list->u.items + at + 1,
             (list->len - at - 1) * sizeof(aw_value));
     list->len--;
 }
 
-static int list_op(aw_value *list, const cdt_call *c, bool *changed, aw_value *res, aw_arena *a) {
-    int64_t index = 0, count = 0;
+/* The optional int argument i (absent: dflt); false when it is not an int. */
+static bool opt_int_arg(const cdt_call *c, uint32_t i, int64_t dflt, int64_t *out) {
+    *out = dflt;
+    return i >= c->n_args || int_arg(c, i, out) == AW_OK;
+}
+
+/* A value the op would store must not hold a wildcard or infinity
+ * (cdt.c cdt_process_state_get_params: PARAMETER). */
+static bool storable(const aw_value *v) {
+    if (v->type == AW_NIL)
+        return v->subtype == 0;
+    if (v->type == AW_LIST || v->type == AW_MAP) {
+        uint32_t n = v->type == AW_MAP ? 2 * v->len : v->len;
+        for (uint32_t i = 0; i < n; i++)
+            if (!storable(&v->u.items[i]))
+                return false;
+    }
+    return true;
+}
+
+/* `created`: the op is about to create the bin (its order policy then
+ * matters). */
+static int list_op(aw_value *list, const cdt_call *c, bool created, bool *changed, aw_value *res,
+                   aw_arena *a) {
+    int64_t index = 0, count = 0, order = 0, flags = 0;
     uint32_t at;
     switch (c->code) {
     case AW_LIST_APPEND:
     case AW_LIST_APPEND_ITEMS: {
-        if (c->n_args < 1)
+        if (c->n_args < 1 || !opt_int_arg(c, 1, 0, &order) || !opt_int_arg(c, 2, 0, &flags))
             return AW_ERR_REQUEST_INVALID;
         const aw_value *v = &c->args[0];
-        if (c->code == AW_LIST_APPEND_ITEMS && v->type != AW_LIST)
+        if ((c->code == AW_LIST_APPEND_ITEMS && v->type != AW_LIST) || !storable(v))
             return AW_ERR_REQUEST_INVALID;
-        int rc = c->code == AW_LIST_APPEND ? list_insert(list, list->len, v, 1, a)
-                                           : list_insert(list, list->len, v->u.items, v->len, a);
-        if (rc != AW_OK)
-            return rc;
-        *changed = true;
-        *res = aw_value_int(list->len);
-        return AW_OK;
+        if ((created && order != 0) || (flags & ~LIST_FLAGS_KNOWN))
+            return AW_ERR_UNSUPPORTED_FEATURE; /* ordered lists are not served */
+        if (c->code == AW_LIST_APPEND)
+            return list_add(list, list->len, v, 1, flags, res, changed, a);
+        return list_add(list, list->len, v->u.items, v->len, flags, res, changed, a);
     }
     case AW_LIST_INSERT:
     case AW_LIST_INSERT_ITEMS: {
-        if (int_arg(c, 0, &index) || c->n_args < 2)
+        if (int_arg(c, 0, &index) || c->n_args < 2 || !opt_int_arg(c, 2, 0, &flags))
             return AW_ERR_REQUEST_INVALID;
         const aw_value *v = &c->args[1];
-        if (c->code == AW_LIST_INSERT_ITEMS && v->type != AW_LIST)
+        if ((c->code == AW_LIST_INSERT_ITEMS && v->type != AW_LIST) || !storable(v))
             return AW_ERR_REQUEST_INVALID;
-        int rc = c->code == AW_LIST_INSERT ? list_insert(list, index, v, 1, a)
-                                           : list_insert(list, index, v->u.items, v->len, a);
-        if (rc != AW_OK)
-            return rc;
-        *changed = true;
-        *res = aw_value_int(list->len);
-        return AW_OK;
+        if (flags & ~LIST_FLAGS_KNOWN)
+            return AW_ERR_UNSUPPORTED_FEATURE;
+        if (c->code == AW_LIST_INSERT)
+            return list_add(list, index, v, 1, flags, res, changed, a);
+        return list_add(list, index, v->u.items, v->len, flags, res, changed, a);
     }
     case AW_LIST_SET:
-        if (int_arg(c, 0, &index) || c->n_args < 2)
+        if (int_arg(c, 0, &index) || c->n_args < 2 || !opt_int_arg(c, 2, 0, &flags) ||
+            !storable(&c->args[1]))
             return AW_ERR_REQUEST_INVALID;
-        if (index >= (int64_t)list->len || index < -(int64_t)list->len) {
-            if (index < 0)
-                return AW_ERR_OP_NOT_APPLICABLE;
-            int rc = list_insert(list, index, &c->args[1], 1, a);
-            *changed = rc == AW_OK;
-            return rc;
-        }
-        if (!resolve_index(index, list->len, &at) || !own_items(list, a))
-            return AW_ERR_SERVER_FULL;
-        list->u.items[at] = c->args[1];
-        *changed = true;
-        return AW_OK;
+        if (flags & ~LIST_FLAGS_KNOWN)
+            return AW_ERR_UNSUPPORTED_FEATURE;
+        return list_set(list, index, &c->args[1], flags, changed, a);
     case AW_LIST_POP:
     case AW_LIST_REMOVE:
         if (int_arg(c, 0, &index))
@@ -171,13 +280,15 @@ static int list_op(aw_value *list, const cdt_call *c, bool *changed, aw_value *r
     case AW_LIST_GET_RANGE: {
         if (int_arg(c, 0, &index))
             return AW_ERR_REQUEST_INVALID;
-        count = (int64_t)list->len;
+        count = UINT32_MAX; /* absent: to the end */
         if (c->n_args >= 2 && int_arg(c, 1, &count))
             return AW_ERR_REQUEST_INVALID;
         if (index < 0)
             index += list->len;
-        if (index < 0)
+        if (index < 0) { /* cdt.c calc_index_count: only the part that overlaps */
+            count += index;
             index = 0;
+        }
         if (index > (int64_t)list->len)
             index = list->len;
         if (count < 0)
@@ -196,51 +307,132 @@ static int list_op(aw_value *list, const cdt_call *c, bool *changed, aw_value *r
     }
 }
 
+/* Map keys compare by type (integer < string < blob), then by value; the
+ * bytes of strings and blobs by memcmp, the shorter first on a tie
+ * (msgpack_in.c msgpack_cmp). Only those types can be keys. */
+static int key_rank(const aw_value *k) { return k->type == AW_INT ? 0 : k->type == AW_STR ? 1 : 2; }
+
+static int key_cmp(const aw_value *x, const aw_value *y) {
+    int rx = key_rank(x), ry = key_rank(y);
+    if (rx != ry)
+        return rx < ry ? -1 : 1;
+    if (x->type == AW_INT)
+        return x->u.i < y->u.i ? -1 : x->u.i > y->u.i;
+    const void *px = x->type == AW_STR ? (const void *)x->u.str : x->u.bytes;
+    const void *py = y->type == AW_STR ? (const void *)y->u.str : y->u.bytes;
+    uint32_t n = x->len < y->len ? x->len : y->len;
+    int c = n ? memcmp(px, py, n) : 0;
+    if (c)
+        return c < 0 ? -1 : 1;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* particle_map.c map_is_key: integer, string or plain blob (a double, list,
+ * map, bool or nil key is PARAMETER). */
+static bool map_key_ok(const aw_value *k) {
+    return k->type == AW_INT || k->type == AW_STR ||
+           (k->type == AW_BLOB && k->subtype == AW_PARTICLE_BLOB);
+}
+
+/* The position of entry i in key order: a map's index is its key order,
+ * whatever order its entries are stored in. */
+static uint32_t key_index(const aw_value *map, uint32_t i) {
+    uint32_t smaller = 0;
+    for (uint32_t j = 0; j < map->len; j++)
+        if (key_cmp(&map->u.items[2 * j], &map->u.items[2 * i]) < 0)
+            smaller++;
+    return smaller;
+}
+
+/* The stored entry whose key has index `at` in key order. */
+static uint32_t entry_at_key_index(const aw_value *map, uint32_t at) {
+    for (uint32_t i = 0; i < map->len; i++)
+        if (key_index(map, i) == at)
+            return i;
+    return 0; /* keys are unique: not reached */
+}
+
+/* Return types (proto.h result_type_t) and the INVERTED flag. */
+#define RT_INVERTED 0x10000
+enum {
+    RT_NONE = 0, RT_INDEX = 1, RT_REVERSE_INDEX = 2, RT_RANK = 3, RT_REVERSE_RANK = 4,
+    RT_COUNT = 5, RT_KEY = 6, RT_VALUE = 7, RT_KEY_VALUE = 8, RT_RANK_RANGE_LAST = 12,
+    RT_EXISTS = 13, RT_UNORDERED_MAP = 16, RT_ORDERED_MAP = 17,
+};
+/* Map ext flags of result maps (cdt-bit-hll.md 2.1). */
+#define MAP_KEY_ORDERED 0x01
+#define MAP_PRESERVE_ORDER 0x08
+
+/* A one-entry (or empty) result map carrying the order flags. */
+static int entry_map(const aw_value *map, int64_t found, uint8_t order, aw_value *res,
+                     aw_arena *a) {
+    aw_value *kv = items_alloc(a, 2);
+    if (!kv)
+        return AW_ERR_SERVER_FULL;
+    uint32_t n = 0;
+    if (found >= 0) {
+        kv[0] = map->u.items[2 * found];
+        kv[1] = map->u.items[2 * found + 1];
+        n = 1;
+    }
+    *res = aw_value_map(kv, n);
+    res->subtype = order;
+    return AW_OK;
+}
+
+/* What a single-entry map op (get/remove by key or index) returns for the
+ * stored entry `found` (-1: none) under a return type, as particle_map.c
+ * and cdt.c result_data_set_* build it. INVERTED and the types the server
+ * has no single-entry result for are OP_NOT_APPLICABLE; rank types, which
+ * need the server's value ordering, are not served. */
+static int map_result(const aw_value *map, int64_t found, int64_t rtype, aw_value *res,
+                      aw_arena *a) {
+    if (rtype & RT_INVERTED)
+        return AW_ERR_OP_NOT_APPLICABLE;
+    if (rtype < 0 || rtype > 0xffff)
+        return AW_ERR_UNSUPPORTED_FEATURE;
+    int64_t index = found < 0 ? -1 : (int64_t)key_index(map, (uint32_t)found);
+    switch (rtype) {
+    case RT_NONE:
+        *res = aw_value_nil();
+        return AW_OK;
+    case RT_INDEX:
+        *res = aw_value_int(index);
+        return AW_OK;
+    case RT_REVERSE_INDEX:
+        *res = aw_value_int(found < 0 ? -1 : (int64_t)map->len - 1 - index);
+        return AW_OK;
+    case RT_COUNT:
+        *res = aw_value_int(found < 0 ? 0 : 1);
+        return AW_OK;
+    case RT_KEY:
+        *res = found < 0 ? aw_value_nil() : map->u.items[2 * found];
+        return AW_OK;
+    case RT_VALUE:
+        *res = found < 0 ? aw_value_nil() : map->u.items[2 * found + 1];
+        return AW_OK;
+    case RT_EXISTS:
+        *res = aw_value_bool(found >= 0);
+        return AW_OK;
+    case RT_KEY_VALUE:
+        return entry_map(map, found, MAP_PRESERVE_ORDER, res, a);
+    case RT_UNORDERED_MAP:
+        return entry_map(map, found, 0, res, a);
+    case RT_ORDERED_MAP:
+        return entry_map(map, found, MAP_KEY_ORDERED, res, a);
+    default:
+        if (rtype >= RT_RANK && rtype <= RT_RANK_RANGE_LAST && rtype != RT_COUNT &&
+            rtype != RT_KEY && rtype != RT_VALUE && rtype != RT_KEY_VALUE)
+            return AW_ERR_UNSUPPORTED_FEATURE; /* rank and range types */
+        return AW_ERR_OP_NOT_APPLICABLE;
+    }
+}
+
 static int64_t map_find(const aw_value *map, const aw_value *key) {
     for (uint32_t i = 0; i < map->len; i++)
         if (aw_value_equal(&map->u.items[2 * i], key))
             return i;
     return -1;
-}
-
-/* What a map read returns for one entry under a return type. */
-static int map_result(const aw_value *map, int64_t found, int64_t rtype, aw_value *res,
-                      aw_arena *a) {
-    switch (rtype & 0xffff) {
-    case AW_RETURN_NONE:
-        *res = aw_value_nil();
-        return AW_OK;
-    case AW_RETURN_VALUE:
-        *res = found < 0 ? aw_value_nil() : map->u.items[2 * found + 1];
-        return AW_OK;
-    case AW_RETURN_KEY:
-        *res = found < 0 ? aw_value_nil() : map->u.items[2 * found];
-        return AW_OK;
-    case AW_RETURN_COUNT:
-        *res = aw_value_int(found < 0 ? 0 : 1);
-        return AW_OK;
-    case AW_RETURN_EXISTS:
-        *res = aw_value_bool(found >= 0);
-        return AW_OK;
-    case AW_RETURN_INDEX:
-        *res = found < 0 ? aw_value_nil() : aw_value_int(found);
-        return AW_OK;
-    case AW_RETURN_KEY_VALUE: {
-        aw_value *kv = items_alloc(a, 2);
-        if (!kv)
-            return AW_ERR_SERVER_FULL;
-        if (found < 0) {
-            *res = aw_value_map(kv, 0);
-        } else {
-            kv[0] = map->u.items[2 * found];
-            kv[1] = map->u.items[2 * found + 1];
-            *res = aw_value_map(kv, 1);
-        }
-        return AW_OK;
-    }
-    default:
-        return AW_ERR_REQUEST_INVALID;
-    }
 }
 
 static int map_put(aw_value *map, const aw_value *key, const aw_value *val, aw_arena *a) {
@@ -260,53 +452,174 @@ static int map_put(aw_value *map, const aw_value *key, const aw_value *val, aw_a
     return AW_OK;
 }
 
-static bool map_key_ok(const aw_value *k) {
-    return k->type == AW_INT || k->type == AW_STR || k->type == AW_BLOB || k->type == AW_FLOAT;
+/* Map write flags (proto.h as_cdt_map_modify_flags) and what they allow
+ * (particle_map.c map_add_control). */
+#define MAP_CREATE_ONLY 0x01 /* NO_OVERWRITE */
+#define MAP_UPDATE_ONLY 0x02 /* NO_CREATE */
+#define MAP_NO_FAIL 0x04
+#define MAP_PARTIAL 0x08
+#define MAP_FLAGS_KNOWN 0x0f
+/* Map order attributes: only unordered maps are served; persist-index (0x10)
+ * on an unordered map changes nothing a client sees. */
+#define MAP_ATTR_PERSIST 0x10
+
+typedef struct put_control {
+    bool overwrite, create, no_fail, partial;
+} put_control;
+
+static put_control put_control_of(int64_t flags) {
+    return (put_control){.overwrite = !(flags & MAP_CREATE_ONLY),
+                         .create = !(flags & MAP_UPDATE_ONLY),
+                         .no_fail = (flags & MAP_NO_FAIL) != 0,
+                         .partial = (flags & MAP_PARTIAL) != 0};
 }
 
-static int map_op(aw_value *map, const cdt_call *c, bool *changed, aw_value *res, aw_arena *a) {
-    int64_t rtype = 0, index = 0;
-    switch (c->code) {
-    case AW_MAP_PUT:
-        if (c->n_args < 2 || !map_key_ok(&c->args[0]))
+/* ELEMENT_EXISTS / ELEMENT_NOT_FOUND when the control refuses putting key,
+ * else AW_OK. */
+static int put_refusal(const aw_value *map, const aw_value *key, const put_control *ctl) {
+    bool exists = map_find(map, key) >= 0;
+    if (exists && !ctl->overwrite)
+        return AW_ERR_FAIL_ELEMENT_EXISTS;
+    if (!exists && !ctl->create)
+        return AW_ERR_FAIL_ELEMENT_NOT_FOUND;
+    return AW_OK;
+}
+
+/* particle_map.c map_add: one key under the control; a refused key is
+ * an error, or with NO_FAIL a no-op. *res = the size afterwards. */
+static int map_put_one(aw_value *map, const aw_value *key, const aw_value *val,
+                       const put_control *ctl, bool *changed, aw_value *res, aw_arena *a) {
+    if (!map_key_ok(key) || !storable(val))
+        return AW_ERR_REQUEST_INVALID;
+    *res = aw_value_int(map->len);
+    int rc = put_refusal(map, key, ctl);
+    if (rc != AW_OK)
+        return ctl->no_fail ? AW_OK : rc;
+    if (map_put(map, key, val, a) != AW_OK)
+        return AW_ERR_SERVER_FULL;
+    *changed = true;
+    *res = aw_value_int(map->len);
+    return AW_OK;
+}
+
+/* particle_map.c map_add_items / map_add_items_ordered: the items are
+ * checked in key order; the first refused one fails the op (NO_FAIL: the
+ * whole op is a no-op; NO_FAIL|PARTIAL: just that item is skipped). An
+ * empty map takes every item unchecked unless the control forbids creating,
+ * as the server's shortcut for an empty map does. */
+static int map_put_items(aw_value *map, const aw_value *items, const put_control *ctl,
+                         bool *changed, aw_value *res, aw_arena *a) {
+    if (items->type != AW_MAP)
+        return AW_ERR_REQUEST_INVALID;
+    *res = aw_value_int(map->len);
+    for (uint32_t i = 0; i < items->len; i++)
+        if (!map_key_ok(&items->u.items[2 * i]) || !storable(&items->u.items[2 * i + 1]))
             return AW_ERR_REQUEST_INVALID;
-        if (map_put(map, &c->args[0], &c->args[1], a) != AW_OK)
+    if (items->len == 0)
+        return AW_OK;
+    bool empty_shortcut = map->len == 0;
+    if (empty_shortcut && !ctl->create) {
+        if (!ctl->no_fail)
+            return AW_ERR_FAIL_ELEMENT_NOT_FOUND;
+        if (!ctl->partial)
+            return AW_OK;
+    }
+    aw_value *skip = items_alloc(a, items->len); /* .type 1 = skip item i */
+    if (!skip)
+        return AW_ERR_SERVER_FULL;
+    memset(skip, 0, items->len * sizeof *skip);
+    /* Visit the items in key order: repeatedly the smallest not yet seen. */
+    for (uint32_t visited = 0; visited < items->len && !empty_shortcut; visited++) {
+        int64_t next = -1;
+        for (uint32_t i = 0; i < items->len; i++) {
+            if (skip[i].subtype)
+                continue;
+            if (next < 0 || key_cmp(&items->u.items[2 * i], &items->u.items[2 * next]) < 0)
+                next = i;
+        }
+        skip[next].subtype = 1; /* seen */
+        int rc = put_refusal(map, &items->u.items[2 * next], ctl);
+        if (rc == AW_OK)
+            continue;
+        if (!ctl->no_fail)
+            return rc;
+        if (!ctl->partial)
+            return AW_OK;
+        skip[next].type = 1;
+    }
+    for (uint32_t i = 0; i < items->len; i++) {
+        if (skip[i].type)
+            continue;
+        if (map_put(map, &items->u.items[2 * i], &items->u.items[2 * i + 1], a) != AW_OK)
             return AW_ERR_SERVER_FULL;
         *changed = true;
-        *res = aw_value_int(map->len);
-        return AW_OK;
+    }
+    *res = aw_value_int(map->len);
+    return AW_OK;
+}
+
+/* `created`: the op is about to create the bin (its order attributes then
+ * matter). `exists`: the bin was there. */
+static int map_op(aw_value *map, const cdt_call *c, bool created, bool *changed, aw_value *res,
+                  aw_arena *a) {
+    int64_t rtype = 0, index = 0, attr = 0, flags = 0;
+    uint32_t i_attr;
+    switch (c->code) {
+    case AW_MAP_ADD: case AW_MAP_ADD_ITEMS: case AW_MAP_PUT: case AW_MAP_PUT_ITEMS:
+    case AW_MAP_INCREMENT:
+        i_attr = c->code == AW_MAP_ADD_ITEMS || c->code == AW_MAP_PUT_ITEMS ? 1 : 2;
+        if (!opt_int_arg(c, i_attr, 0, &attr) ||
+            ((c->code == AW_MAP_PUT || c->code == AW_MAP_PUT_ITEMS) &&
+             !opt_int_arg(c, i_attr + 1, 0, &flags)))
+            return AW_ERR_REQUEST_INVALID;
+        if ((created && (attr & ~MAP_ATTR_PERSIST)) || (flags & ~MAP_FLAGS_KNOWN))
+            return AW_ERR_UNSUPPORTED_FEATURE; /* ordered maps are not served */
+        break;
+    default:
+        break;
+    }
+    put_control ctl = put_control_of(flags);
+    switch (c->code) {
+    case AW_MAP_ADD:
+    case AW_MAP_REPLACE:
+    case AW_MAP_PUT:
+        if (c->n_args < 2)
+            return AW_ERR_REQUEST_INVALID;
+        if (c->code != AW_MAP_PUT)
+            ctl = put_control_of(c->code == AW_MAP_ADD ? MAP_CREATE_ONLY : MAP_UPDATE_ONLY);
+        return map_put_one(map, &c->args[0], &c->args[1], &ctl, changed, res, a);
+    case AW_MAP_ADD_ITEMS:
+    case AW_MAP_REPLACE_ITEMS:
     case AW_MAP_PUT_ITEMS:
-        if (c->n_args < 1 || c->args[0].type != AW_MAP)
+        if (c->n_args < 1)
             return AW_ERR_REQUEST_INVALID;
-        for (uint32_t i = 0; i < c->args[0].len; i++) {
-            const aw_value *kv = &c->args[0].u.items[2 * i];
-            if (!map_key_ok(kv))
-                return AW_ERR_REQUEST_INVALID;
-            if (map_put(map, kv, kv + 1, a) != AW_OK)
-                return AW_ERR_SERVER_FULL;
-        }
-        *changed = true;
-        *res = aw_value_int(map->len);
-        return AW_OK;
+        if (c->code == AW_MAP_REPLACE_ITEMS && created)
+            return AW_ERR_FAIL_ELEMENT_NOT_FOUND; /* replace-items never creates the bin */
+        if (c->code != AW_MAP_PUT_ITEMS)
+            ctl = put_control_of(c->code == AW_MAP_ADD_ITEMS ? MAP_CREATE_ONLY : MAP_UPDATE_ONLY);
+        return map_put_items(map, &c->args[0], &ctl, changed, res, a);
     case AW_MAP_INCREMENT: {
-        if (c->n_args < 2 || !map_key_ok(&c->args[0]))
+        if (c->n_args < 1 || !map_key_ok(&c->args[0]))
             return AW_ERR_REQUEST_INVALID;
-        const aw_value *by = &c->args[1];
+        aw_value one = aw_value_int(1);
+        const aw_value *by = c->n_args >= 2 && c->args[1].type != AW_NIL ? &c->args[1] : &one;
+        if (by->type != AW_INT && by->type != AW_FLOAT)
+            return AW_ERR_REQUEST_INVALID;
         int64_t i = map_find(map, &c->args[0]);
-        aw_value sum;
-        if (i < 0) {
-            sum = *by;
-        } else {
+        aw_value sum = *by;
+        if (i >= 0) {
             const aw_value *cur = &map->u.items[2 * i + 1];
-            if (cur->type == AW_INT && by->type == AW_INT)
-                sum = aw_value_int((int64_t)((uint64_t)cur->u.i + (uint64_t)by->u.i));
-            else if (cur->type == AW_FLOAT && by->type == AW_FLOAT)
-                sum = aw_value_float(cur->u.f + by->u.f);
+            /* cdt.c cdt_calc_delta_add: the stored type wins, a double delta
+             * on an integer is truncated. */
+            if (cur->type == AW_INT)
+                sum = aw_value_int((int64_t)((uint64_t)cur->u.i +
+                                             (uint64_t)(by->type == AW_INT ? by->u.i
+                                                                           : (int64_t)by->u.f)));
+            else if (cur->type == AW_FLOAT)
+                sum = aw_value_float(cur->u.f + (by->type == AW_INT ? (double)by->u.i : by->u.f));
             else
-                return AW_ERR_BIN_INCOMPATIBLE_TYPE;
+                return AW_ERR_REQUEST_INVALID;
         }
-        if (sum.type != AW_INT && sum.type != AW_FLOAT)
-            return AW_ERR_REQUEST_INVALID;
         if (map_put(map, &c->args[0], &sum, a) != AW_OK)
             return AW_ERR_SERVER_FULL;
         *changed = true;
@@ -346,12 +659,34 @@ static int map_op(aw_value *map, const cdt_call *c, bool *changed, aw_value *res
             return AW_ERR_REQUEST_INVALID;
         uint32_t at;
         if (!resolve_index(index, map->len, &at))
-            return map_result(map, -1, rtype, res, a);
-        return map_result(map, at, rtype, res, a);
+            return AW_ERR_OP_NOT_APPLICABLE; /* single selector out of range */
+        return map_result(map, entry_at_key_index(map, at), rtype, res, a);
     }
     default:
         return AW_ERR_REQUEST_INVALID;
     }
+}
+
+/* The op codes the server knows (cdt.c cdt_op_table) but aw-testd does not
+ * serve; a code the server does not know at all is PARAMETER. */
+static bool code_served(int64_t code) {
+    switch (code) {
+    case AW_LIST_APPEND: case AW_LIST_APPEND_ITEMS: case AW_LIST_INSERT:
+    case AW_LIST_INSERT_ITEMS: case AW_LIST_POP: case AW_LIST_REMOVE: case AW_LIST_SET:
+    case AW_LIST_CLEAR: case AW_LIST_SIZE: case AW_LIST_GET: case AW_LIST_GET_RANGE:
+    case AW_MAP_ADD: case AW_MAP_ADD_ITEMS: case AW_MAP_PUT: case AW_MAP_PUT_ITEMS:
+    case AW_MAP_REPLACE: case AW_MAP_REPLACE_ITEMS: case AW_MAP_INCREMENT: case AW_MAP_CLEAR:
+    case AW_MAP_REMOVE_BY_KEY: case AW_MAP_SIZE: case AW_MAP_GET_BY_KEY: case AW_MAP_GET_BY_INDEX:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool code_known(int64_t code) {
+    return (code >= 0 && code <= 13) || (code >= 16 && code <= 27) || (code >= 32 && code <= 40) ||
+           (code >= 64 && code <= 70) || (code >= 73 && code <= 79) || (code >= 81 && code <= 89) ||
+           (code >= 96 && code <= 100) || (code >= 102 && code <= 110);
 }
 
 static int decode_call(const aw_op_view *op, cdt_call *c, aw_arena *a) {
@@ -366,10 +701,22 @@ static int decode_call(const aw_op_view *op, cdt_call *c, aw_arena *a) {
     c->code = v.u.items[0].u.i;
     c->args = v.u.items + 1;
     c->n_args = v.len - 1;
+    if (!code_known(c->code))
+        return AW_ERR_REQUEST_INVALID;
+    if (!code_served(c->code))
+        return AW_ERR_UNSUPPORTED_FEATURE;
     return AW_OK;
 }
 
 static bool is_list_code(int64_t code) { return code >= 0 && code < 64; }
+
+/* Modify ops that only take away: on a missing bin they are no-ops with no
+ * result (particle_list.c / particle_map.c: "no-op" when the bin is not in
+ * use), so a command of nothing else finds no record to change. */
+static bool removes_only(int64_t code) {
+    return code == AW_LIST_POP || code == AW_LIST_REMOVE || code == AW_LIST_CLEAR ||
+           code == AW_MAP_CLEAR || code == AW_MAP_REMOVE_BY_KEY;
+}
 
 int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *result,
                  aw_arena *arena) {
@@ -391,13 +738,16 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
         if (aw_msgpack_read(b->data, b->len, &coll, arena, &used, NULL) != AW_OK ||
             coll.type != (list ? AW_LIST : AW_MAP))
             return AW_ERR_SERVER;
+        if (coll.subtype & ~MAP_ATTR_PERSIST)
+            return AW_ERR_UNSUPPORTED_FEATURE; /* ordered lists and maps are not served */
     } else {
-        if (!modify)
+        if (!modify || removes_only(c.code))
             return AW_OK; /* reading a missing bin returns nothing */
         coll = list ? aw_value_list(NULL, 0) : aw_value_map(NULL, 0);
     }
     bool changed = false;
-    rc = list ? list_op(&coll, &c, &changed, result, arena) : map_op(&coll, &c, &changed, result, arena);
+    rc = list ? list_op(&coll, &c, b == NULL, &changed, result, arena)
+              : map_op(&coll, &c, b == NULL, &changed, result, arena);
     if (rc != AW_OK)
         return rc;
     if (changed && !modify)

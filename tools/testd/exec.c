@@ -11,6 +11,10 @@
  * the generation and void time an error reply carries are the ones the server
  * had at that point: 0 before the record was looked up, the record's after.
  * docs/testd.md lists the result codes checked against the server source.
+ *
+ * Whatever aw-testd does not implement (fields, header bits, ops) is refused
+ * with UNSUPPORTED_FEATURE before anything else is looked at, never ignored:
+ * a client must not get success for a request it was not served.
  */
 #include "exec.h"
 
@@ -95,6 +99,66 @@ static void reply_value(reply *r, uint8_t op, const char *name, uint8_t name_len
     }
     aw_store_u32be(r->out->data + start, (uint32_t)(4 + name_len + (r->out->len - value_at)));
     r->n_ops++;
+}
+
+/* Field types the server acts on (proto.h AS_MSG_FIELD_TYPE_*) beyond the
+ * namespace, set, key and digest aw-testd serves: a filter expression, a UDF
+ * call, a transaction id or deadline, a record version, XDR's last-update
+ * time, scan/query and batch fields. Each changes what the real server would
+ * do, so it is refused. Types the server does not know it skips, and so does
+ * aw-testd. */
+static bool field_refused(uint8_t type) {
+    switch (type) {
+    case AW_FIELD_NAMESPACE: case AW_FIELD_SET: case AW_FIELD_KEY: case AW_FIELD_DIGEST:
+        return false;
+    default:
+        return type <= 15 || (type >= 21 && type <= 26) || (type >= 30 && type <= 33) ||
+               (type >= 40 && type <= 43);
+    }
+}
+
+/* Ops the real server knows but aw-testd does not implement. Unknown op
+ * types are not listed: the server answers them PARAMETER, and so does
+ * aw-testd (apply_op). */
+static bool op_unserved(uint8_t op) {
+    switch (op) {
+    case AW_OP_EXP_READ: case AW_OP_EXP_MODIFY: case AW_OP_BIT_READ: case AW_OP_BIT_MODIFY:
+    case AW_OP_HLL_READ: case AW_OP_HLL_MODIFY:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* AW_ERR_UNSUPPORTED_FEATURE when the command asks for anything aw-testd
+ * does not implement, else AW_OK. Header bits the server itself ignores on
+ * a single-record command of a community-edition AP namespace (short query,
+ * relax-AP-long-query, partition-done, read mode AP all, commit master, the
+ * SC read modes, compress-response, which CE never honours) are accepted. */
+static int refusal(const aw_msg_view *m) {
+    if ((m->h.info1 & AW_INFO1_XDR) || m->h.info4 != 0)
+        return AW_ERR_UNSUPPORTED_FEATURE; /* XDR writes, transactions (MRT) */
+    aw_field_view f;
+    aw_msg_iter it = aw_msg_fields(m);
+    while (aw_msg_next_field(&it, &f))
+        if (field_refused(f.type))
+            return AW_ERR_UNSUPPORTED_FEATURE;
+    aw_op_view op;
+    aw_msg_iter oi = aw_msg_ops(m);
+    while (aw_msg_next_op(&oi, &op))
+        if (op_unserved(op.op))
+            return AW_ERR_UNSUPPORTED_FEATURE;
+    return AW_OK;
+}
+
+int td_batch_refusal(const aw_msg_view *m) {
+    aw_field_view f;
+    aw_msg_iter it = aw_msg_fields(m);
+    while (aw_msg_next_field(&it, &f))
+        if (f.type != AW_FIELD_BATCH_INDEX && f.type != AW_FIELD_BATCH_INDEX_WITH_SET &&
+            field_refused(f.type))
+            return AW_ERR_UNSUPPORTED_FEATURE; /* e.g. a filter expression for every row */
+    return AW_OK;
 }
 
 static int find_target(td_exec_ctx *cx, const aw_msg_view *m, const uint8_t *digest, target *t) {
@@ -320,7 +384,7 @@ static int apply_op(td_record *w, const aw_op_view *op, const op_state *st, repl
         return rc;
     }
     default:
-        return AW_ERR_REQUEST_INVALID; /* expression, bit and HLL ops are not served here */
+        return AW_ERR_REQUEST_INVALID; /* an op type the server does not know (write.c) */
     }
     if (rc == AW_OK && st->respond_all)
         reply_raw(r, op->op, op->name, op->name_len, AW_PT_NULL, NULL, 0);
@@ -433,16 +497,45 @@ static uint32_t void_time_for(const td_namespace *ns, uint32_t ttl, uint32_t old
     return ttl ? now + ttl : 0;
 }
 
+/* Read-touch (read_touch.c as_read_touch_check): the read's TTL field is a
+ * percentage. 0 leaves it to the namespace (whose default, 0, never
+ * touches), 0xFFFFFFFF never touches, over 100 is PARAMETER. A record that
+ * expires is touched once less than pct% of the TTL it was written with is
+ * left: its void time moves to now + that TTL, without a new generation.
+ * The server touches after answering, so the reply shows the old void time;
+ * a record that never expires is never checked. */
+#define READ_TOUCH_NEVER 0xFFFFFFFFu
+
+static int read_touch(td_record *rec, uint32_t pct, uint32_t now) {
+    if (rec->void_time == 0 || pct == 0 || pct == READ_TOUCH_NEVER)
+        return AW_OK;
+    if (pct > 100)
+        return AW_ERR_REQUEST_INVALID;
+    uint32_t write_ttl = rec->void_time - rec->last_update;
+    uint32_t threshold = (uint32_t)((uint64_t)write_ttl * pct / 100);
+    if (now < rec->void_time - threshold)
+        return AW_OK;
+    if (now + write_ttl > rec->void_time) { /* read_touch_master: only ever extends */
+        rec->void_time = now + write_ttl;
+        rec->last_update = now;
+    }
+    return AW_OK;
+}
+
 /* read.c read_local. */
 static int do_read(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, uint32_t *gen,
                    uint32_t *vt) {
-    td_record *rec = td_record_get(t->ns, t->digest, td_store_now(cx->store));
+    uint32_t now = td_store_now(cx->store);
+    td_record *rec = td_record_get(t->ns, t->digest, now);
     if (!rec)
         return AW_ERR_RECORD_NOT_FOUND;
     *gen = rec->gen;
     *vt = rec->void_time;
     if (!set_matches(rec, t))
         return AW_ERR_REQUEST_INVALID;
+    int touch = read_touch(rec, m->h.record_ttl, now);
+    if (touch != AW_OK)
+        return touch;
     if (!key_matches(rec, t))
         return AW_ERR_RECORD_KEY_MISMATCH;
     if (m->h.info1 & AW_INFO1_GET_NOBINDATA)
@@ -605,6 +698,7 @@ static int do_write(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, 
     td_record_release(&w);
     rec->gen = rec->gen == 0xFFFF ? 1 : (uint16_t)(rec->gen + 1);
     rec->void_time = void_time;
+    rec->last_update = now;
     *gen = rec->gen;
     *vt = rec->void_time;
     return AW_OK;
@@ -615,7 +709,9 @@ int td_exec(td_exec_ctx *cx, const aw_msg_view *m, const uint8_t *digest, aw_buf
     reply_begin(&r, out, cx->in_batch ? m->h.transaction_ttl : 0);
     uint32_t gen = 0, vt = 0;
     target t;
-    int rc = find_target(cx, m, digest, &t);
+    int rc = refusal(m);
+    if (rc == AW_OK)
+        rc = find_target(cx, m, digest, &t);
     if (rc == AW_OK) {
         if (m->h.info2 & AW_INFO2_WRITE) {
             if (m->h.info2 & AW_INFO2_DELETE)

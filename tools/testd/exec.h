@@ -26,6 +26,11 @@ enum td_stat { TD_STAT_READS, TD_STAT_WRITES, TD_STAT_DELETES, TD_STAT_ERRORS, T
  * it put in the reply. Never fails to append unless out runs out of memory. */
 int td_exec(td_exec_ctx *cx, const aw_msg_view *m, const uint8_t *digest, aw_buf *out);
 
+/* A batch request's own fields (not its rows'): AW_ERR_UNSUPPORTED_FEATURE
+ * when it carries one aw-testd does not implement (a filter expression for
+ * every row, ...), else AW_OK. */
+int td_batch_refusal(const aw_msg_view *m);
+
 /* Appends a reply carrying only a result code (and an index for batch rows). */
 void td_reply_code(aw_buf *out, int code, uint32_t index);
 

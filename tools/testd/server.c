@@ -202,6 +202,11 @@ static void handle_batch(td_conn *c, const aw_msg_view *m) {
         reply_last(out, AW_ERR_REQUEST_INVALID);
         return;
     }
+    int refused = td_batch_refusal(m);
+    if (refused != AW_OK) {
+        reply_last(out, refused);
+        return;
+    }
     td_batch_req_iter it;
     if (td_batch_req_open(&it, f.data, f.len, NULL) != AW_OK) {
         reply_last(out, AW_ERR_REQUEST_INVALID);

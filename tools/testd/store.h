@@ -31,6 +31,7 @@ typedef struct td_record {
     uint8_t *key;           /* owned stored user key (send-key) */
     uint16_t gen;
     uint32_t void_time;     /* seconds since 2010-01-01; 0 = never */
+    uint32_t last_update;   /* same clock: the last write or read-touch */
     uint32_t n_bins;
     uint32_t cap_bins;
     td_bin *bins;

@@ -1,0 +1,423 @@
+/*
+ * aw-testd never claims what it does not do: a request it does not
+ * implement is refused with 16 UNSUPPORTED_FEATURE and changes nothing
+ * (docs/testd.md "What it refuses"), and what it does implement of the
+ * requests it used to ignore (CDT write flags, map return types incl.
+ * KEY_VALUE, read-touch-TTL percent) answers as the real server did in the
+ * official C client's captures (tests/data/official-c-client-cdt.json).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "aerowire/aerowire.h"
+#include "proto/batch.h"
+#include "proto/frame.h"
+#include "proto/msg.h"
+#include "proto/particle.h"
+#include "proto/request.h"
+#include "support/testd_proc.h"
+#include "support/testd_req.h"
+#include "support/testutil.h"
+
+static tu_testd server;
+
+static int start_server(void **state) {
+    (void)state;
+    const char *args[] = {"--namespaces", "test", NULL};
+    return tu_testd_start(&server, args);
+}
+
+static int stop_server(void **state) {
+    (void)state;
+    return tu_testd_stop_group(&server);
+}
+
+static uint16_t port(void) { return server.ports[0]; }
+
+static aw_key key_of(const char *s) {
+    aw_key k;
+    aw_error err;
+    assert_int_equal(aw_key_init_str(&k, "test", "refuse", s, &err), AW_OK);
+    return k;
+}
+
+static int send_req(aw_buf *req, tu_reply *r) {
+    int code = tu_exec(port(), req, r);
+    aw_buf_free(req);
+    return code;
+}
+
+/* Creates k with int bin "i" = 1 (generation 1). */
+static void make_record(const aw_key *k) {
+    aw_bin bins[] = {{"i", aw_value_int(1)}};
+    aw_buf req;
+    aw_buf_init(&req);
+    aw_error err;
+    assert_int_equal(aw_req_write(&req, k, bins, 1, NULL, &err), AW_OK);
+    tu_reply r;
+    assert_int_equal(send_req(&req, &r), 0);
+    tu_reply_free(&r);
+}
+
+/* Generation of k (0 when it is not there) and its bin "i" in *i. */
+static uint32_t record_gen(const aw_key *k, int64_t *i) {
+    aw_buf req;
+    aw_buf_init(&req);
+    aw_error err;
+    assert_int_equal(aw_req_read(&req, k, NULL, 0, NULL, &err), AW_OK);
+    tu_reply r;
+    int code = send_req(&req, &r);
+    uint32_t gen = code == 0 ? r.gen : 0;
+    const aw_op_view *op = code == 0 ? tu_reply_op(&r, "i") : NULL;
+    if (i)
+        *i = op && op->value_len == 8 ? (int64_t)aw_load_u64be(op->value) : -1;
+    tu_reply_free(&r);
+    return gen;
+}
+
+/* Sends req (freed), expects 16 with generation 0, and k still as
+ * make_record left it. */
+static void expect_refused(aw_buf *req, const aw_key *k) {
+    tu_reply r;
+    assert_int_equal(send_req(req, &r), AW_ERR_UNSUPPORTED_FEATURE);
+    assert_int_equal(r.gen, 0);
+    assert_int_equal(r.n_ops, 0);
+    tu_reply_free(&r);
+    int64_t i;
+    assert_int_equal(record_gen(k, &i), 1);
+    assert_int_equal(i, 1);
+}
+
+/* Inserts a field after the fields of the request frame in req (proto
+ * header + message), as a client adds a filter expression or a UDF call. */
+static void add_field(aw_buf *req, uint8_t type, const void *data, uint32_t len) {
+    uint8_t *m = req->data + AW_PROTO_HEADER_SIZE;
+    uint16_t n_fields = aw_load_u16be(m + 18);
+    size_t at = AW_PROTO_HEADER_SIZE + AW_MSG_HEADER_SIZE;
+    for (uint16_t i = 0; i < n_fields; i++)
+        at += 4 + aw_load_u32be(req->data + at);
+    size_t tail = req->len - at;
+    assert_non_null(aw_buf_grow(req, 5 + len));
+    memmove(req->data + at + 5 + len, req->data + at, tail);
+    aw_store_u32be(req->data + at, len + 1);
+    req->data[at + 4] = type;
+    memcpy(req->data + at + 5, data, len);
+    aw_store_u16be(req->data + AW_PROTO_HEADER_SIZE + 18, (uint16_t)(n_fields + 1));
+    uint64_t size = req->len - AW_PROTO_HEADER_SIZE;
+    for (int b = 0; b < 6; b++)
+        req->data[2 + b] = (uint8_t)(size >> (8 * (5 - b)));
+}
+
+/* A filter expression that is never true: msgpack false. */
+static const uint8_t FILTER_FALSE[] = {0xc2};
+
+/* A delete whose filter does not match: the real server answers 27 and keeps
+ * the record (capture delete_filter_false); aw-testd, which does not
+ * evaluate expressions, must refuse, not delete. Same for a write and a read. */
+static void test_filter_expression_refused(void **state) {
+    (void)state;
+    aw_key k = key_of("filter");
+    make_record(&k);
+    aw_error err;
+
+    aw_buf req;
+    aw_buf_init(&req);
+    assert_int_equal(aw_req_delete(&req, &k, NULL, &err), AW_OK);
+    add_field(&req, AW_FIELD_FILTER, FILTER_FALSE, sizeof FILTER_FALSE);
+    expect_refused(&req, &k); /* still there, unchanged */
+
+    aw_bin bins[] = {{"i", aw_value_int(2)}};
+    aw_buf_init(&req);
+    assert_int_equal(aw_req_write(&req, &k, bins, 1, NULL, &err), AW_OK);
+    add_field(&req, AW_FIELD_FILTER, FILTER_FALSE, sizeof FILTER_FALSE);
+    expect_refused(&req, &k);
+
+    aw_buf_init(&req);
+    assert_int_equal(aw_req_read(&req, &k, NULL, 0, NULL, &err), AW_OK);
+    add_field(&req, AW_FIELD_FILTER, FILTER_FALSE, sizeof FILTER_FALSE);
+    expect_refused(&req, &k);
+}
+
+/* A UDF call on a single record (fields 30-32) is refused, not run as an
+ * empty write. */
+static void test_udf_fields_refused(void **state) {
+    (void)state;
+    aw_key k = key_of("udf");
+    make_record(&k);
+    aw_error err;
+    aw_buf req;
+    aw_buf_init(&req);
+    aw_bin bins[] = {{"i", aw_value_int(5)}};
+    assert_int_equal(aw_req_write(&req, &k, bins, 1, NULL, &err), AW_OK);
+    add_field(&req, AW_FIELD_UDF_PACKAGE, "pkg", 3);
+    expect_refused(&req, &k);
+}
+
+/* A batch carrying a filter expression for every row: one LAST message with
+ * 16 and no row answered. */
+static void test_batch_filter_refused(void **state) {
+    (void)state;
+    aw_key k = key_of("batch-filter");
+    make_record(&k);
+    aw_batch_row row = {.index = 0, .key = &k, .kind = AW_BATCH_DELETE};
+    aw_buf req;
+    aw_buf_init(&req);
+    aw_error err;
+    assert_int_equal(aw_req_batch(&req, &row, 1, NULL, &err), AW_OK);
+    add_field(&req, AW_FIELD_FILTER, FILTER_FALSE, sizeof FILTER_FALSE);
+    int fd = tu_connect(port());
+    assert_true(fd >= 0);
+    assert_int_equal(tu_send(fd, req.data, req.len), 0);
+    aw_buf_free(&req);
+    size_t len;
+    uint8_t *frame = tu_recv_frame(fd, &len, 2000);
+    assert_non_null(frame);
+    aw_msg_view m;
+    size_t used;
+    assert_int_equal(aw_msg_parse(frame + 8, len - 8, &m, &used, NULL), AW_OK);
+    assert_int_equal(used, len - 8); /* one message: no row before it */
+    assert_true(m.h.info3 & AW_INFO3_LAST);
+    assert_int_equal(m.h.result_code, AW_ERR_UNSUPPORTED_FEATURE);
+    free(frame);
+    close(fd);
+    assert_int_equal(record_gen(&k, NULL), 1); /* the row's delete did not run */
+}
+
+/* Expression, bit and HLL ops are refused before the record is touched (the
+ * server's answers to them are in the captures; serving them is issue 14). */
+static void test_expression_bit_hll_ops_refused(void **state) {
+    (void)state;
+    aw_key k = key_of("bits");
+    make_record(&k);
+    static const uint8_t bit_resize[] = {0x93, 0x00, 0x08, 0x00}; /* [resize, 8, 0] */
+    static const uint8_t hll_count[] = {0x91, 0x32};             /* [get_count] */
+    static const uint8_t exp_value[] = {0x92, 0xc2, 0x00};        /* [false, flags 0] */
+    struct {
+        uint8_t op, info1, info2;
+        const uint8_t *value;
+        uint32_t len;
+    } cases[] = {
+        {AW_OP_BIT_MODIFY, 0, AW_INFO2_WRITE, bit_resize, sizeof bit_resize},
+        {AW_OP_BIT_READ, AW_INFO1_READ, 0, bit_resize, sizeof bit_resize},
+        {AW_OP_HLL_MODIFY, 0, AW_INFO2_WRITE, hll_count, sizeof hll_count},
+        {AW_OP_HLL_READ, AW_INFO1_READ, 0, hll_count, sizeof hll_count},
+        {AW_OP_EXP_MODIFY, 0, AW_INFO2_WRITE, exp_value, sizeof exp_value},
+        {AW_OP_EXP_READ, AW_INFO1_READ, 0, exp_value, sizeof exp_value},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        tu_raw_op op = {cases[c].op, AW_PT_BLOB, "b", 1, cases[c].value, cases[c].len};
+        aw_buf req;
+        aw_buf_init(&req);
+        tu_raw_request(&req, &k, false, cases[c].info1, cases[c].info2, 0, 0, 0, &op, 1);
+        tu_reply r;
+        int code = send_req(&req, &r);
+        if (code != AW_ERR_UNSUPPORTED_FEATURE)
+            fail_msg("op %u: result %d, want 16", cases[c].op, code);
+        assert_int_equal(r.gen, 0);
+        tu_reply_free(&r);
+    }
+    assert_int_equal(record_gen(&k, NULL), 1);
+}
+
+/* An XDR write is refused: aw-testd has no XDR semantics. */
+static void test_xdr_write_refused(void **state) {
+    (void)state;
+    aw_key k = key_of("xdr");
+    make_record(&k);
+    uint8_t v[8];
+    aw_store_u64be(v, 9);
+    tu_raw_op op = {AW_OP_WRITE, AW_PT_INTEGER, "i", 1, v, 8};
+    aw_buf req;
+    aw_buf_init(&req);
+    tu_raw_request(&req, &k, false, AW_INFO1_XDR, AW_INFO2_WRITE, 0, 0, 0, &op, 1);
+    expect_refused(&req, &k);
+}
+
+/* CDT codes the server knows but aw-testd does not serve (list increment,
+ * map decrement), contexts and ordered containers are refused; a code the
+ * server does not know is PARAMETER, as it answers. */
+static void test_unserved_cdt_refused(void **state) {
+    (void)state;
+    aw_key k = key_of("cdt");
+    aw_value items[] = {aw_value_int(3), aw_value_int(1)};
+    aw_op put = aw_op_list_append_items("l", aw_value_list(items, 2));
+    aw_buf req;
+    aw_buf_init(&req);
+    aw_error err;
+    assert_int_equal(aw_req_operate(&req, &k, &put, 1, NULL, &err), AW_OK);
+    tu_reply r;
+    assert_int_equal(send_req(&req, &r), 0);
+    tu_reply_free(&r);
+
+    aw_value incr_args[] = {aw_value_int(0), aw_value_int(5)};
+    aw_value order_args[] = {aw_value_int(1)};
+    aw_value create_ordered[] = {aw_value_int(7), aw_value_int(1), aw_value_int(0)};
+    struct {
+        const char *bin;
+        uint16_t code;
+        aw_value *args;
+        uint8_t n;
+        int want;
+    } cases[] = {
+        {"l", AW_LIST_INCREMENT, incr_args, 2, AW_ERR_UNSUPPORTED_FEATURE},
+        {"l", AW_LIST_SET_TYPE, order_args, 1, AW_ERR_UNSUPPORTED_FEATURE},
+        {"m", AW_MAP_DECREMENT, incr_args, 2, AW_ERR_UNSUPPORTED_FEATURE},
+        {"n", AW_LIST_APPEND, create_ordered, 3, AW_ERR_UNSUPPORTED_FEATURE}, /* ordered create */
+        {"l", 200, NULL, 0, AW_ERR_REQUEST_INVALID},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        aw_op op = aw_op_cdt(AW_OP_CDT_MODIFY, cases[c].bin, cases[c].code, cases[c].args,
+                             cases[c].n);
+        aw_buf_init(&req);
+        assert_int_equal(aw_req_operate(&req, &k, &op, 1, NULL, &err), AW_OK);
+        int code = send_req(&req, &r);
+        if (code != cases[c].want)
+            fail_msg("cdt code %u: result %d, want %d", cases[c].code, code, cases[c].want);
+        tu_reply_free(&r);
+    }
+    assert_int_equal(record_gen(&k, NULL), 1);
+}
+
+/* Read-touch-TTL percent (read_touch.c): a record written with TTL 100 and
+ * read with 20% when 15 s are left is touched: its void time moves to now +
+ * 100, its generation stays; the read's own reply shows the old void time.
+ * With 90 s left it is not touched; a percentage over 100 is PARAMETER. */
+static void test_read_touch_ttl_percent(void **state) {
+    (void)state;
+    char *clock = tu_info(port(), "testd-clock:freeze=1");
+    free(clock);
+    aw_key k = key_of("touch");
+    aw_bin bins[] = {{"i", aw_value_int(1)}};
+    aw_req_opts w = aw_req_opts_default();
+    w.ttl = 100;
+    aw_buf req;
+    aw_buf_init(&req);
+    aw_error err;
+    assert_int_equal(aw_req_write(&req, &k, bins, 1, &w, &err), AW_OK);
+    tu_reply r;
+    assert_int_equal(send_req(&req, &r), 0);
+    uint32_t written = r.void_time;
+    tu_reply_free(&r);
+
+    aw_req_opts rd = aw_req_opts_default();
+    rd.ttl = 20;
+    free(tu_info(port(), "testd-clock:advance=10"));
+    aw_buf_init(&req);
+    assert_int_equal(aw_req_read_header(&req, &k, &rd, &err), AW_OK);
+    assert_int_equal(send_req(&req, &r), 0);
+    assert_int_equal(r.void_time, written); /* 90 s left: no touch */
+    tu_reply_free(&r);
+
+    free(tu_info(port(), "testd-clock:advance=75"));
+    aw_buf_init(&req);
+    assert_int_equal(aw_req_read_header(&req, &k, &rd, &err), AW_OK);
+    assert_int_equal(send_req(&req, &r), 0);
+    assert_int_equal(r.void_time, written); /* the touch comes after the reply */
+    assert_int_equal(r.gen, 1);
+    tu_reply_free(&r);
+
+    aw_buf_init(&req);
+    assert_int_equal(aw_req_read_header(&req, &k, NULL, &err), AW_OK);
+    assert_int_equal(send_req(&req, &r), 0);
+    assert_int_equal(r.void_time, written + 85); /* now + 100 */
+    assert_int_equal(r.gen, 1);
+    tu_reply_free(&r);
+
+    rd.ttl = 101;
+    aw_buf_init(&req);
+    assert_int_equal(aw_req_read_header(&req, &k, &rd, &err), AW_OK);
+    assert_int_equal(send_req(&req, &r), AW_ERR_REQUEST_INVALID);
+    tu_reply_free(&r);
+    free(tu_info(port(), "testd-clock:freeze=0"));
+}
+
+/* Replays the captured commands from `first` to `last` (capture order) to a
+ * fresh record and checks each reply against the real server's, byte for
+ * byte except the void time (clock) of records that expire. */
+static void replay_range(const char *first, const char *last) {
+    json_t *cmds = json_object_get(tu_capture("official-c-client-cdt.json"), "commands");
+    int fd = tu_connect(port());
+    assert_true(fd >= 0);
+    bool on = false;
+    size_t n = 0, i;
+    json_t *c;
+    json_array_foreach(cmds, i, c) {
+        const char *label = json_string_value(json_object_get(c, "label"));
+        if (strcmp(label, first) == 0)
+            on = true;
+        if (!on)
+            continue;
+        size_t req_len, exp_len, got_len;
+        uint8_t *req = tu_hex_decode(json_string_value(json_object_get(c, "request_hex")), &req_len);
+        assert_int_equal(tu_send(fd, req, req_len), 0);
+        free(req);
+        json_t *reps = json_object_get(c, "reply_hex");
+        assert_int_equal(json_array_size(reps), 1);
+        uint8_t *exp = tu_hex_decode(json_string_value(json_array_get(reps, 0)), &exp_len);
+        uint8_t *got = tu_recv_frame(fd, &got_len, 2000);
+        if (!got)
+            fail_msg("%s: no reply", label);
+        /* void time: bytes 14..17 of the message header */
+        bool same = got_len == exp_len && memcmp(got, exp, 8 + 14) == 0 &&
+                    memcmp(got + 8 + 18, exp + 8 + 18, exp_len - 8 - 18) == 0;
+        if (!same)
+            fail_msg("%s: reply %s, real server %s", label, tu_hex_encode(got + 8, got_len - 8),
+                     tu_hex_encode(exp + 8, exp_len - 8));
+        free(exp);
+        free(got);
+        n++;
+        if (strcmp(label, last) == 0)
+            break;
+    }
+    close(fd);
+    assert_true(n >= 2);
+}
+
+/* List write flags: ADD_UNIQUE (24, NO_FAIL, PARTIAL, duplicates inside the
+ * items: 26), INSERT_BOUNDED (26, NO_FAIL), on append, append_items, insert,
+ * insert_items and set. */
+static void test_list_write_flags_as_captured(void **state) {
+    (void)state;
+    replay_range("list_append_creates_record", "list_set_negative_out_of_bounds");
+}
+
+/* Map write flags: CREATE_ONLY (24), UPDATE_ONLY (23), NO_FAIL, PARTIAL on
+ * put and put_items, the legacy add/replace codes, and the key checks. */
+static void test_map_write_flags_as_captured(void **state) {
+    (void)state;
+    replay_range("map_put_creates_record", "map_put_int_and_blob_keys");
+}
+
+/* Single-entry map reads under every return type but the rank ones:
+ * KEY_VALUE is a map with the 0x08 ext, ORDERED_MAP one with 0x01,
+ * INVERTED is 26, a missing key gives -1 / empty maps. */
+static void test_map_return_types_as_captured(void **state) {
+    (void)state;
+    replay_range("map_put_mr", "map_get_by_key_rev_index");
+    replay_range("map_get_by_key_count", "map_get_by_key_inverted");
+    replay_range("map_get_by_index_none", "map_get_by_index_rev_index");
+    replay_range("map_get_by_index_count", "map_get_by_index_inverted");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_filter_expression_refused),
+        cmocka_unit_test(test_udf_fields_refused),
+        cmocka_unit_test(test_batch_filter_refused),
+        cmocka_unit_test(test_expression_bit_hll_ops_refused),
+        cmocka_unit_test(test_xdr_write_refused),
+        cmocka_unit_test(test_unserved_cdt_refused),
+        cmocka_unit_test(test_read_touch_ttl_percent),
+        cmocka_unit_test(test_list_write_flags_as_captured),
+        cmocka_unit_test(test_map_write_flags_as_captured),
+        cmocka_unit_test(test_map_return_types_as_captured),
+    };
+    return cmocka_run_group_tests(tests, start_server, stop_server);
+}
