@@ -14,6 +14,7 @@
 #include "aerowire/adapters/libevent.h"
 
 #include "client_fixture.h"
+#include "client/client_impl.h"
 #include "proto/info.h"
 
 void tu_sleep_ms(int ms) {
@@ -229,6 +230,29 @@ static bool map_updated(void *arg) {
 bool tu_wait_map_update(aw_client *c, uint64_t before, int ms) {
     map_seen s = {c, before};
     return tu_wait_until(map_updated, &s, ms);
+}
+
+typedef struct master_seen {
+    aw_client *c;
+    const aw_key *key;
+    char want[32]; /* "" for no node */
+} master_seen;
+
+static bool routes_to(void *arg) {
+    master_seen *m = arg;
+    aw_cluster_view *v = aw_cluster_view_acquire(m->c->cluster);
+    aw_policy pol = aw_policy_write();
+    aw_node *n = aw_cmd_route(v, m->key, &pol, true, 0, NULL);
+    bool there = n ? strcmp(n->addr_str, m->want) == 0 : m->want[0] == '\0';
+    aw_cluster_view_release(v);
+    return there;
+}
+
+bool tu_wait_master(aw_client *c, const tu_testd *t, const aw_key *key, int node, int ms) {
+    master_seen m = {c, key, ""};
+    if (node >= 0)
+        snprintf(m.want, sizeof m.want, "127.0.0.1:%u", t->ports[node]);
+    return tu_wait_until(routes_to, &m, ms);
 }
 
 /* --- libevent ------------------------------------------------------------------------ */

@@ -126,6 +126,12 @@ size_t tu_wait_nodes(aw_client *c, size_t want, int ms);
  * `before`; whether it is. */
 bool tu_wait_map_update(aw_client *c, uint64_t before, int ms);
 
+/* Waits the same way until the client routes writes of key to node `node`
+ * of t (node -1: to no node); whether it does. A counted map update is not
+ * enough: it can come from the new owner while the old one's claim stays in
+ * the map until the next tend. */
+bool tu_wait_master(aw_client *c, const tu_testd *t, const aw_key *key, int node, int ms);
+
 /* --- libevent ---------------------------------------------------------------------- */
 
 /* For group setups: a new event base in *base with a loop of c attached to
