@@ -49,7 +49,7 @@ HEADERS := $(wildcard include/aerowire/*.h include/aerowire/*/*.h)
 
 SONAME := libaerowire.so.0
 
-.PHONY: all lib tools tests examples test check valgrind-testd fuzz fuzz-run install uninstall clean help
+.PHONY: all lib tools tests examples test check tsan valgrind-testd fuzz fuzz-run install uninstall clean help
 .SECONDARY:
 
 all: lib tools tests examples
@@ -129,6 +129,15 @@ check:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
+# The threaded suites under ThreadSanitizer, in their own tree, against a
+# ThreadSanitizer build of aw-testd (a report makes the program exit 66).
+TSAN_TESTS := $(addprefix build/tsan/tests/test_,cluster sync batch batch_faults async async_faults array)
+tsan:
+	$(MAKE) BUILD=build/tsan OPT="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
+	  $(TSAN_TESTS) build/tsan/bin/aw-testd
+	AW_TESTDATA=$(CURDIR)/tests/data AW_BIN=$(CURDIR)/build/tsan/bin \
+	  TSAN_OPTIONS="second_deadlock_stack=1 $(TSAN_OPTIONS)" tests/run-all.sh $(TSAN_TESTS)
+
 # The test server under valgrind: its suites and a scripted session, no leaks.
 valgrind-testd:
 	scripts/valgrind-testd $(BUILD)/valgrind
@@ -184,6 +193,7 @@ help:
 	@echo "make            library, tools, tests, examples"
 	@echo "make test       the whole suite"
 	@echo "make check      the suite under ASan+UBSan (build/asan)"
+	@echo "make tsan       the threaded suites under ThreadSanitizer (build/tsan)"
 	@echo "make valgrind-testd   the test server under valgrind"
 	@echo "make fuzz       libFuzzer targets (clang); make fuzz-run runs each FUZZ_SECONDS"
 	@echo "make install PREFIX=/usr/local    lib, headers, aerowire.pc, tools"

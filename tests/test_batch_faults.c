@@ -390,25 +390,8 @@ static void test_bad_replies_async(void **state) { check_bad_replies(true); }
 
 /* --- a moved partition -------------------------------------------------------------------- */
 
-/* Waits until the client's map sends key's writes to node `node` (-1: to
- * no node). One counted map update can come from the new owner while the
- * old one's claim stays in the map until the next tend. */
 static bool wait_master(const aw_key *key, int node, int ms) {
-    char want[32] = "";
-    if (node >= 0)
-        snprintf(want, sizeof want, "127.0.0.1:%u", srv.ports[node]);
-    uint64_t end = tu_now_ms() + (uint64_t)ms;
-    do {
-        aw_cluster_view *v = aw_cluster_view_acquire(client->cluster);
-        aw_policy pol = aw_policy_write();
-        aw_node *n = aw_cmd_route(v, key, &pol, true, 0, NULL);
-        bool there = n ? strcmp(n->addr_str, want) == 0 : node < 0;
-        aw_cluster_view_release(v);
-        if (there)
-            return true;
-        tu_sleep_ms(10);
-    } while (tu_now_ms() < end);
-    return false;
+    return tu_wait_master(client, &srv, key, node, ms);
 }
 
 static void check_moved(bool async) {

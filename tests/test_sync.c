@@ -60,11 +60,21 @@ static int stop(void **state) {
 /* Clears a node's fault and waits for two tend rounds, so the tend thread
  * has seen the node answer again (faults apply to its info replies too,
  * and a node failing several tends in a row is dropped). */
+typedef struct tends_past {
+    uint64_t want;
+} tends_past;
+
+static bool tends_reached(void *arg) { return tu_stats(client).tends >= ((tends_past *)arg)->want; }
+
+/* Waits until n more tend rounds have run. */
+static void wait_tends(int n) {
+    tends_past t = {tu_stats(client).tends + (uint64_t)n};
+    tu_wait_for(tends_reached, &t, 3000, "tend rounds");
+}
+
 static void settle(int node) {
     tu_testd_clear_fault(&srv, node);
-    uint64_t tends = tu_stats(client).tends;
-    for (int i = 0; i < 300 && tu_stats(client).tends < tends + 2; i++)
-        tu_sleep_ms(10);
+    wait_tends(2);
     assert_int_equal(tu_wait_nodes(client, (size_t)srv.n_nodes, 3000), srv.n_nodes);
 }
 
@@ -567,7 +577,7 @@ typedef struct holder {
 
 static void *give_back_later(void *arg) {
     holder *h = arg;
-    tu_sleep_ms(h->hold_ms);
+    tu_sleep_ms(h->hold_ms); /* the test: a connection busy elsewhere for a while */
     aw_node_conn_put(h->node, h->fd, true);
     return NULL;
 }
@@ -725,7 +735,7 @@ static void test_moved_partition(void **state) {
     uint64_t maps = tu_stats(client).map_updates;
     tu_testd_ctl(&srv, 0, "testd-move:partition=%u;master=2;replica=1", pid);
     assert_true(tu_wait_map_update(client, maps, 3000));
-    tu_sleep_ms(150); /* every node's new generation seen */
+    wait_tends(2); /* a whole round after the move: every node's new generation seen */
     tu_testd_fault(&srv, 0, "garbage=1");
     tu_testd_fault(&srv, 1, "garbage=1");
     aw_policy p = aw_policy_read();
@@ -740,7 +750,8 @@ static void test_moved_partition(void **state) {
 
 typedef struct writer {
     atomic_bool stop;
-    int ok, in_doubt, not_sent, wrong;
+    atomic_int ok;
+    int in_doubt, not_sent, wrong;
     char wrong_msg[200];
 } writer;
 
@@ -755,7 +766,7 @@ static void *write_loop(void *arg) {
         aw_error err;
         int rc = aw_put(client, &p, &k, &bin, 1, &err);
         if (rc == AW_OK)
-            w->ok++;
+            atomic_fetch_add(&w->ok, 1);
         else if (err.in_doubt)
             w->in_doubt++;
         else if (rc == AW_ERR_CONNECTION || rc == AW_ERR_INVALID_NODE)
@@ -764,6 +775,16 @@ static void *write_loop(void *arg) {
             snprintf(w->wrong_msg, sizeof w->wrong_msg, "%s: %s", aw_status_name(rc), err.message);
     }
     return NULL;
+}
+
+typedef struct writes_past {
+    writer *w;
+    int before;
+} writes_past;
+
+static bool writes_reached(void *arg) {
+    writes_past *p = arg;
+    return atomic_load(&p->w->ok) > p->before;
 }
 
 static void test_node_killed_and_revived(void **state) {
@@ -778,7 +799,8 @@ static void test_node_killed_and_revived(void **state) {
     writer w = {0};
     pthread_t th;
     pthread_create(&th, NULL, write_loop, &w);
-    tu_sleep_ms(30);
+    writes_past ok = {&w, 0};
+    tu_wait_for(writes_reached, &ok, 3000, "a write before the kill");
     tu_testd_ctl(&srv, 0, "testd-kill:node=1");
     /* Reads fail over to the replica at once. */
     int read_failures = 0;
@@ -789,14 +811,17 @@ static void test_node_killed_and_revived(void **state) {
         aw_record_free(&rec);
     }
     size_t nodes = tu_wait_nodes(client, 2, 3000);
-    tu_sleep_ms(50);
+    /* Writes succeed again once the map has no node 1. */
+    ok.before = atomic_load(&w.ok);
+    bool wrote_after = tu_wait_until(writes_reached, &ok, 3000);
     atomic_store(&w.stop, true);
     pthread_join(th, NULL); /* before any assert: the thread uses the client */
     assert_int_equal(read_failures, 0);
     assert_int_equal(nodes, 2);
+    assert_true(wrote_after);
     if (w.wrong)
         fail_msg("%d writes failed without in_doubt: %s", w.wrong, w.wrong_msg);
-    assert_true(w.ok > 0);
+    assert_true(atomic_load(&w.ok) > 0);
 
     /* With the node gone, writes go to the new master. */
     for (int i = 0; i < 20; i++)
@@ -807,7 +832,8 @@ static void test_node_killed_and_revived(void **state) {
     tu_testd_ctl(&srv, 0, "testd-revive:node=1");
     assert_int_equal(tu_wait_nodes(client, 3, 3000), 3);
     assert_true(tu_stats(client).nodes_added - st0.nodes_added >= 1);
-    tu_sleep_ms(250); /* the maps follow the revived node */
+    for (int i = 0; i < 20; i++) /* the maps follow the revived node */
+        assert_true(tu_wait_master(client, &srv, &keys[i], 1, 3000));
     aw_policy p = aw_policy_read();
     p.replica = AW_REPLICA_MASTER;
     p.max_retries = 0;

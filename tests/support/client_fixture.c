@@ -14,6 +14,7 @@
 #include "aerowire/adapters/libevent.h"
 
 #include "client_fixture.h"
+#include "client/client_impl.h"
 #include "proto/info.h"
 
 void tu_sleep_ms(int ms) {
@@ -27,6 +28,16 @@ uint64_t tu_now_ms(void) {
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+bool tu_wait_until(bool (*cond)(void *arg), void *arg, int ms) {
+    uint64_t deadline = tu_now_ms() + (uint64_t)ms;
+    while (!cond(arg)) {
+        if (tu_now_ms() >= deadline)
+            return cond(arg);
+        tu_sleep_ms(2);
+    }
+    return true;
+}
+
 void tu_fail_at(const char *file, int line, const char *fmt, ...) {
     char msg[1024];
     va_list ap;
@@ -36,6 +47,12 @@ void tu_fail_at(const char *file, int line, const char *fmt, ...) {
     print_error("ERROR: %s\n", msg);
     _fail(file, line);
     abort(); /* _fail does not return inside a test */
+}
+
+void tu_wait_for_at(const char *file, int line, bool (*cond)(void *arg), void *arg, int ms,
+                    const char *what) {
+    if (!tu_wait_until(cond, arg, ms))
+        tu_fail_at(file, line, "timed out after %d ms waiting for %s", ms, what);
 }
 
 void tu_check_at(const char *file, int line, int rc, const char *msg, const char *what) {
@@ -90,6 +107,17 @@ void tu_testd_fault_at(const char *file, int line, const tu_testd *t, int node, 
         tu_testd_ctl_at(file, line, t, via, "testd-fault:node=%d;%s", node, what);
     else
         tu_testd_ctl_at(file, line, t, via, "testd-fault:node=%d", node);
+}
+
+bool tu_testd_stats(const tu_testd *t, int via, int node, uint64_t *commands, uint64_t *held) {
+    char *r = tu_testd_send(t, via, "testd-stats:node=%d", node);
+    const char *tab = r ? strchr(r, '\t') : NULL;
+    unsigned long long c, h;
+    bool ok = tab && sscanf(tab + 1, "commands=%llu;held=%llu", &c, &h) == 2;
+    if (ok)
+        *commands = c, *held = h;
+    free(r);
+    return ok;
 }
 
 void tu_testd_clear_faults(const tu_testd *t) {
@@ -172,19 +200,59 @@ aw_client_stats tu_stats(aw_client *c) {
     return st;
 }
 
+typedef struct nodes_seen {
+    aw_client *c;
+    size_t want, n;
+} nodes_seen;
+
+static bool sees_nodes(void *arg) {
+    nodes_seen *s = arg;
+    s->n = aw_client_nodes(s->c, NULL, 0);
+    return s->n == s->want;
+}
+
 size_t tu_wait_nodes(aw_client *c, size_t want, int ms) {
-    size_t n = aw_client_nodes(c, NULL, 0);
-    for (int i = 0; i < ms / 10 && n != want; i++) {
-        tu_sleep_ms(10);
-        n = aw_client_nodes(c, NULL, 0);
-    }
-    return n;
+    nodes_seen s = {c, want, 0};
+    tu_wait_until(sees_nodes, &s, ms);
+    return s.n;
+}
+
+typedef struct map_seen {
+    aw_client *c;
+    uint64_t before;
+} map_seen;
+
+static bool map_updated(void *arg) {
+    map_seen *s = arg;
+    return tu_stats(s->c).map_updates > s->before;
 }
 
 bool tu_wait_map_update(aw_client *c, uint64_t before, int ms) {
-    for (int i = 0; i < ms / 10 && tu_stats(c).map_updates == before; i++)
-        tu_sleep_ms(10);
-    return tu_stats(c).map_updates > before;
+    map_seen s = {c, before};
+    return tu_wait_until(map_updated, &s, ms);
+}
+
+typedef struct master_seen {
+    aw_client *c;
+    const aw_key *key;
+    char want[32]; /* "" for no node */
+} master_seen;
+
+static bool routes_to(void *arg) {
+    master_seen *m = arg;
+    aw_cluster_view *v = aw_cluster_view_acquire(m->c->cluster);
+    aw_policy pol = aw_policy_write();
+    aw_node *n = aw_cmd_route(v, m->key, &pol, true, 0, NULL);
+    bool there = n ? strcmp(n->addr_str, m->want) == 0 : m->want[0] == '\0';
+    aw_cluster_view_release(v);
+    return there;
+}
+
+bool tu_wait_master(aw_client *c, const tu_testd *t, const aw_key *key, int node, int ms) {
+    master_seen m = {c, key, ""};
+    if (node >= 0)
+        snprintf(m.want, sizeof m.want, "127.0.0.1:%u", t->ports[node]);
+    return tu_wait_until(routes_to, &m, ms);
 }
 
 /* --- libevent ------------------------------------------------------------------------ */

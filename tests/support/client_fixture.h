@@ -30,6 +30,14 @@ struct event_base;
 void tu_sleep_ms(int ms);
 /* Milliseconds on the monotonic clock. */
 uint64_t tu_now_ms(void);
+/* Polls cond(arg) every 2 ms until it holds or ms have passed; whether it
+ * held (checked once more at the deadline). For waiting on a condition
+ * instead of sleeping; safe off the test's thread. */
+bool tu_wait_until(bool (*cond)(void *arg), void *arg, int ms);
+/* The same, and fails the test "timed out after <ms> ms waiting for <what>". */
+#define tu_wait_for(cond, arg, ms, what) tu_wait_for_at(__FILE__, __LINE__, (cond), (arg), (ms), (what))
+void tu_wait_for_at(const char *file, int line, bool (*cond)(void *arg), void *arg, int ms,
+                    const char *what);
 
 /* --- failing at the caller's line ------------------------------------------- */
 
@@ -65,6 +73,11 @@ void tu_testd_ctl_at(const char *file, int line, const tu_testd *t, int via, con
 #define tu_testd_fault(t, node, what) tu_testd_fault_at(__FILE__, __LINE__, (t), (node), (what))
 #define tu_testd_clear_fault(t, node) tu_testd_fault_at(__FILE__, __LINE__, (t), (node), NULL)
 void tu_testd_fault_at(const char *file, int line, const tu_testd *t, int node, const char *what);
+
+/* Node's counters from testd-stats, asked through node `via`: the commands
+ * (type-3 frames) it has received and the replies it holds (the hold
+ * fault). Whether the answer came and parsed; safe off the test's thread. */
+bool tu_testd_stats(const tu_testd *t, int via, int node, uint64_t *commands, uint64_t *held);
 
 /* Clears every node's faults, each through the next node, checking nothing
  * (for teardowns, which run after failures too). */
@@ -105,13 +118,19 @@ int tu_client_setup(aw_client **out, const aw_config *cfg);
 
 aw_client_stats tu_stats(aw_client *c);
 
-/* Polls every 10 ms, at most ms / 10 times, until the client sees `want`
- * nodes; returns the number it saw last. */
+/* Waits (tu_wait_until) at most ms until the client sees `want` nodes;
+ * returns the number it saw last. */
 size_t tu_wait_nodes(aw_client *c, size_t want, int ms);
 
-/* Polls the same way until the client's map_updates counter is past
+/* Waits the same way until the client's map_updates counter is past
  * `before`; whether it is. */
 bool tu_wait_map_update(aw_client *c, uint64_t before, int ms);
+
+/* Waits the same way until the client routes writes of key to node `node`
+ * of t (node -1: to no node); whether it does. A counted map update is not
+ * enough: it can come from the new owner while the old one's claim stays in
+ * the map until the next tend. */
+bool tu_wait_master(aw_client *c, const tu_testd *t, const aw_key *key, int node, int ms);
 
 /* --- libevent ---------------------------------------------------------------------- */
 

@@ -157,7 +157,8 @@ static void control(td_node *n, aw_buf *b, const char *cmd, size_t len, const ch
     int node = (int)param(cmd, len, "node", -1);
     int rc = -1;
     if (strcmp(name, "testd-kill") == 0) {
-        rc = td_node_kill(s, node);
+        rc = param(cmd, len, "unnoticed", 0) == 1 ? td_node_kill_unnoticed(s, node)
+                                                  : td_node_kill(s, node);
     } else if (strcmp(name, "testd-revive") == 0) {
         rc = td_node_revive(s, node);
     } else if (strcmp(name, "testd-fault") == 0) {
@@ -169,7 +170,14 @@ static void control(td_node *n, aw_buf *b, const char *cmd, size_t len, const ch
         f.oversize = param(cmd, len, "oversize", 0) != 0;
         f.refuse = param(cmd, len, "refuse", 0) != 0;
         f.blackhole = param(cmd, len, "blackhole", 0) != 0;
+        f.hold = param(cmd, len, "hold", 0) != 0;
         rc = td_node_set_fault(s, node, &f);
+    } else if (strcmp(name, "testd-stats") == 0) {
+        uint64_t commands, held;
+        if (td_node_stats(s, node, &commands, &held) == 0) {
+            put_fmt(b, "commands=%" PRIu64 ";held=%" PRIu64, commands, held);
+            return;
+        }
     } else if (strcmp(name, "testd-move") == 0) {
         uint32_t pid = (uint32_t)param(cmd, len, "partition", -1);
         rc = param(cmd, len, "orphan", 0) == 1

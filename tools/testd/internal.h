@@ -27,6 +27,7 @@ typedef struct td_node {
     td_fault fault;
     uint32_t partition_gen;
     uint64_t conns_opened, conns_closed;
+    uint64_t commands;         /* type-3 frames received (testd-stats) */
 } td_node;
 
 struct td_server {

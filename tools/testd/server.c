@@ -25,6 +25,9 @@
 #define READ_CHUNK 65536
 #define BATCH_FRAME_TARGET (128 * 1024)
 
+/* due_ms of a reply held by the hold fault: due when the fault is lifted. */
+#define HELD UINT64_MAX
+
 typedef struct delay_mark {
     uint64_t due_ms;
     size_t end;       /* out may be written up to here once due */
@@ -102,6 +105,8 @@ static size_t writable_end(td_conn *c) {
     c->n_marks -= i;
     if (c->n_marks == 0)
         return c->out.len; /* what follows the last delayed reply was not delayed */
+    if (c->marks[0].due_ms == HELD)
+        return end; /* no timer: lifting the fault flushes */
     uint64_t wait = c->marks[0].due_ms - now;
     struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
     evtimer_add(c->timer, &tv);
@@ -141,6 +146,20 @@ static bool conn_flush(td_conn *c) {
     return true;
 }
 
+/* The reply just appended to out may go once due (HELD: once the hold fault
+ * is lifted). */
+static void add_mark(td_conn *c, uint64_t due_ms) {
+    if (c->n_marks == c->cap_marks) {
+        size_t cap = c->cap_marks ? c->cap_marks * 2 : 8;
+        delay_mark *m = realloc(c->marks, cap * sizeof *m);
+        if (!m)
+            return; /* cannot delay: send now */
+        c->marks = m;
+        c->cap_marks = cap;
+    }
+    c->marks[c->n_marks++] = (delay_mark){due_ms, c->out.len};
+}
+
 /* Applies the node's faults to one reply frame at out[start..). */
 static void apply_reply_faults(td_conn *c, size_t start) {
     const td_fault *f = &c->node->fault;
@@ -171,17 +190,10 @@ static void apply_reply_faults(td_conn *c, size_t start) {
         }
     }
     c->reply_bytes += out->len - start;
-    if (f->delay_ms) {
-        if (c->n_marks == c->cap_marks) {
-            size_t cap = c->cap_marks ? c->cap_marks * 2 : 8;
-            delay_mark *m = realloc(c->marks, cap * sizeof *m);
-            if (!m)
-                return; /* cannot delay: send now */
-            c->marks = m;
-            c->cap_marks = cap;
-        }
-        c->marks[c->n_marks++] = (delay_mark){now_ms() + f->delay_ms, out->len};
-    }
+    if (f->hold)
+        add_mark(c, HELD);
+    else if (f->delay_ms)
+        add_mark(c, now_ms() + f->delay_ms);
 }
 
 static void reply_last(aw_buf *out, int code) {
@@ -270,6 +282,7 @@ static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t l
         break;
     }
     case AW_PROTO_MSG: {
+        c->node->commands++;
         aw_msg_view m;
         size_t used;
         if (aw_msg_parse(body, len, &m, &used, NULL) != AW_OK || used != len)
@@ -521,6 +534,23 @@ int td_node_kill(td_server *s, int node) {
     return 0;
 }
 
+int td_node_kill_unnoticed(td_server *s, int node) {
+    if (node < 0 || node >= s->n_nodes || !s->nodes[node].alive)
+        return -1;
+    node_unlisten(&s->nodes[node]);
+    s->peers_gen++;
+    for (uint32_t p = 0; p < 4096; p++) {
+        if (s->owner[p][0] == node)
+            s->owner[p][0] = s->owner[p][1] = -1; /* its replica cannot take writes yet */
+        else if (s->owner[p][1] == node)
+            s->owner[p][1] = -1;
+    }
+    for (int i = 0; i < s->n_nodes; i++)
+        if (s->nodes[i].alive)
+            s->nodes[i].partition_gen++;
+    return 0;
+}
+
 int td_node_revive(td_server *s, int node) {
     if (node < 0 || node >= s->n_nodes || s->nodes[node].alive)
         return -1;
@@ -535,6 +565,34 @@ int td_node_revive(td_server *s, int node) {
 int td_node_set_fault(td_server *s, int node, const td_fault *f) {
     if (node < 0 || node >= s->n_nodes)
         return -1;
-    s->nodes[node].fault = *f;
+    td_node *n = &s->nodes[node];
+    bool release = n->fault.hold && !f->hold;
+    n->fault = *f;
+    if (!release)
+        return 0;
+    /* The held replies go now, in order. A busy connection (the one this
+     * command came on) flushes when its frames are done. */
+    td_conn *c = n->conns;
+    while (c) {
+        td_conn *next = c->next;
+        for (size_t i = 0; i < c->n_marks; i++)
+            if (c->marks[i].due_ms == HELD)
+                c->marks[i].due_ms = 0;
+        if (!c->busy)
+            conn_flush(c);
+        c = next;
+    }
+    return 0;
+}
+
+int td_node_stats(const td_server *s, int node, uint64_t *commands, uint64_t *held) {
+    if (node < 0 || node >= s->n_nodes)
+        return -1;
+    const td_node *n = &s->nodes[node];
+    *commands = n->commands;
+    *held = 0;
+    for (const td_conn *c = n->conns; c; c = c->next)
+        for (size_t i = 0; i < c->n_marks; i++)
+            *held += c->marks[i].due_ms == HELD;
     return 0;
 }

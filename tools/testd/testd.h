@@ -37,6 +37,9 @@ typedef struct td_fault {
     bool oversize;              /* replies whose header claims 2^47 bytes */
     bool refuse;                /* accept, then close at once */
     bool blackhole;             /* accept, read, never answer */
+    bool hold;                  /* answer, but keep the replies until the fault
+                                 * is lifted (then send them) or the node is
+                                 * killed (then drop them) */
 } td_fault;
 
 typedef struct td_server td_server;
@@ -54,8 +57,15 @@ const char *td_server_node_id(const td_server *s, int node);
 
 /* Control (also reachable through the `testd-*` info commands). */
 int td_node_kill(td_server *s, int node);     /* close listener and connections */
+/* The same before the cluster has noticed: the node's partitions are left
+ * to no node (not handed to heirs, nor served by their replicas) until the next rebalance (a revive or a
+ * move), so a client's commands on them cannot be served meanwhile. */
+int td_node_kill_unnoticed(td_server *s, int node);
 int td_node_revive(td_server *s, int node);   /* listen again on the same port */
 int td_node_set_fault(td_server *s, int node, const td_fault *f);
+/* Commands (type-3 frames) node has received since the start, and replies
+ * it holds now (the hold fault); -1 for a bad node. */
+int td_node_stats(const td_server *s, int node, uint64_t *commands, uint64_t *held);
 /* Moves a partition's master (and replica, -1 = leave) to the given nodes. */
 int td_partition_move(td_server *s, uint32_t pid, int master, int replica);
 /* No node claims partition pid until the next td_partition_move of it: what
