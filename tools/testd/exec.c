@@ -605,6 +605,7 @@ static int do_write(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, 
     td_record_release(&w);
     rec->gen = rec->gen == 0xFFFF ? 1 : (uint16_t)(rec->gen + 1);
     rec->void_time = void_time;
+    rec->last_update_ms = td_store_now_ms(cx->store); /* what truncate compares */
     *gen = rec->gen;
     *vt = rec->void_time;
     return AW_OK;
