@@ -793,7 +793,7 @@ static void test_info_round_trip(void **state) {
                                      &err),
                      AW_OK);
     char expect[128];
-    snprintf(expect, sizeof expect, "node\t%s\nbuild\t8.1.1.2\n", n->name);
+    snprintf(expect, sizeof expect, "node\t%s\nbuild\t8.1.2.0\n", n->name);
     assert_string_equal(reply, expect);
     aw_free(reply);
     assert_int_equal(aw_cluster_info(pool_cluster, n, "", 0, &reply, &err), AW_ERR_PARAM);

@@ -142,14 +142,16 @@ static bool value_of(const char *body, const char *name, char *out, size_t cap) 
     return true;
 }
 
-/* Info values that do not depend on the machine must be the real server's. */
+/* Info values that do not depend on the machine must be the real server's.
+ * Not `build` (this capture is 8.1.1.2; aw-testd reports 8.1.2.0, the
+ * version it was checked against) nor `features` (aw-testd lists only what
+ * it serves): test_testd_info_truth checks both. */
 static void test_info_direct(void **state) {
     (void)state;
     static const char *const SAME[] = {
-        "build",           "namespaces",      "features",        "replicas",
-        "replicas-all",    "replicas-master", "peers-clear-std", "peers-clear-alt",
-        "peers-tls-std",   "peers-generation", "partition-generation", "racks:",
-        "no-such-command",
+        "namespaces",      "replicas",        "replicas-all",    "replicas-master",
+        "peers-clear-std", "peers-clear-alt", "peers-tls-std",   "peers-generation",
+        "partition-generation", "racks:",     "no-such-command",
     };
     json_t *infos = json_object_get(tu_capture("official-c-client-vs-asd.json"), "info_direct");
     size_t i;
@@ -173,7 +175,7 @@ static void test_info_direct(void **state) {
         }
         free(got);
     }
-    assert_true(checked >= 13);
+    assert_true(checked >= 11);
     /* The empty request answers a default summary naming the node and build. */
     char *sum = tu_info(server.ports[0], "");
     char v[64];
@@ -185,7 +187,7 @@ static void test_info_direct(void **state) {
 static void test_namespace_info(void **state) {
     (void)state;
     char *got = tu_info(server.ports[0], "namespace/test\nnamespace/nope\n");
-    char v[2048];
+    char v[8192]; /* namespace/<ns> carries the whole configuration */
     assert_true(value_of(got, "namespace/test", v, sizeof v));
     assert_non_null(strstr(v, "replication-factor=1"));
     assert_non_null(strstr(v, "objects="));

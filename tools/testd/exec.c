@@ -506,18 +506,19 @@ static uint32_t void_time_for(const td_namespace *ns, uint32_t ttl, uint32_t old
  * a record that never expires is never checked. */
 #define READ_TOUCH_NEVER 0xFFFFFFFFu
 
-static int read_touch(td_record *rec, uint32_t pct, uint32_t now) {
+static int read_touch(td_record *rec, uint32_t pct, const td_store *store) {
+    uint32_t now = td_store_now(store);
     if (rec->void_time == 0 || pct == 0 || pct == READ_TOUCH_NEVER)
         return AW_OK;
     if (pct > 100)
         return AW_ERR_REQUEST_INVALID;
-    uint32_t write_ttl = rec->void_time - rec->last_update;
+    uint32_t write_ttl = rec->void_time - (uint32_t)(rec->last_update_ms / 1000);
     uint32_t threshold = (uint32_t)((uint64_t)write_ttl * pct / 100);
     if (now < rec->void_time - threshold)
         return AW_OK;
     if (now + write_ttl > rec->void_time) { /* read_touch_master: only ever extends */
         rec->void_time = now + write_ttl;
-        rec->last_update = now;
+        rec->last_update_ms = td_store_now_ms(store); /* a touch is a write */
     }
     return AW_OK;
 }
@@ -533,7 +534,7 @@ static int do_read(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, u
     *vt = rec->void_time;
     if (!set_matches(rec, t))
         return AW_ERR_REQUEST_INVALID;
-    int touch = read_touch(rec, m->h.record_ttl, now);
+    int touch = read_touch(rec, m->h.record_ttl, cx->store);
     if (touch != AW_OK)
         return touch;
     if (!key_matches(rec, t))
@@ -698,7 +699,7 @@ static int do_write(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, 
     td_record_release(&w);
     rec->gen = rec->gen == 0xFFFF ? 1 : (uint16_t)(rec->gen + 1);
     rec->void_time = void_time;
-    rec->last_update = now;
+    rec->last_update_ms = td_store_now_ms(cx->store); /* what truncate compares */
     *gen = rec->gen;
     *vt = rec->void_time;
     return AW_OK;

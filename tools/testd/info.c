@@ -9,26 +9,34 @@
 #include <string.h>
 #include <time.h>
 
+#include "aerowire/record.h"
 #include "internal.h"
 #include "proto/frame.h"
 
+/* Only what aw-testd serves, in the real server's order (docs/testd.md says
+ * why each is here and why the real server's others are not). */
 #define FEATURES                                                                                   \
-    "batch-any;batch-index;blob-bits;cdt-index;cdt-list;cdt-map;cluster-stable;float;geo;"        \
-    "sindex-exists;peers;pipelining;pquery;pscans;query-show;relaxed-sc;replicas;replicas-all;"   \
-    "replicas-master;replicas-max;truncate-namespace;udf"
-#define BUILD "8.1.1.2"
+    "batch-any;batch-index;cdt-list;cdt-map;float;peers;pipelining;replicas;replicas-all;"        \
+    "replicas-master;truncate-namespace"
+/* The server version aw-testd's answers were checked against. */
+#define BUILD "8.1.2.0"
 
 static void put_str(aw_buf *b, const char *s) { aw_buf_put(b, s, strlen(s)); }
 
 static void put_fmt(aw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put_fmt(aw_buf *b, const char *fmt, ...) {
-    char tmp[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        aw_buf_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    /* One byte more for vsnprintf's NUL, dropped again after. */
+    uint8_t *p = n > 0 ? aw_buf_grow(b, (size_t)n + 1) : NULL;
+    if (!p)
+        return;
+    va_start(ap, fmt);
+    vsnprintf((char *)p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len--;
 }
 
 static void put_base64(aw_buf *b, const uint8_t *p, size_t n) {
@@ -124,6 +132,61 @@ static void put_statistics(td_node *n, aw_buf *b) {
             s->stats[TD_STAT_DELETES], s->stats[TD_STAT_ERRORS], s->batches);
 }
 
+/* nsup-period: aw-testd expires a record the moment its void time passes
+ * (checked on every access), which is what a client sees of a server whose
+ * nsup runs; 60 is the recorded server's period. */
+#define NSUP_PERIOD 60
+
+/* A namespace's configuration as cfg_info.c cfg_get_namespace prints it for
+ * the recorded 8.1.2.0 server (in-memory, nsup-period 60): every key, in its
+ * order. aw-testd sets default-ttl, max-record-size and replication-factor
+ * from its own options; the other keys are the recorded server's values
+ * (docs/testd.md says which of them aw-testd's behaviour follows). */
+static void put_ns_config(const td_server *s, const td_namespace *ns, aw_buf *b) {
+    put_fmt(b,
+    "active-rack=0;allow-ttl-without-nsup=false;apply-ttl-reductions=true;auto-revive=false;"
+    "background-query-max-rps=10000;conflict-resolution-policy=generation;"
+    "conflict-resolve-writes=false;default-read-touch-ttl-pct=0;default-ttl=%u;"
+    "disable-cold-start-eviction=false;disable-mrt-writes=false;disable-write-dup-res=false;"
+    "disallow-expunge=false;disallow-null-setname=false;enable-benchmarks-batch-sub=false;"
+    "enable-benchmarks-ops-sub=false;enable-benchmarks-read=false;"
+    "enable-benchmarks-udf=false;enable-benchmarks-udf-sub=false;"
+    "enable-benchmarks-write=false;enable-hist-proxy=false;evict-hist-buckets=10000;"
+    "evict-indexes-memory-pct=0;evict-tenths-pct=5;force-long-queries=false;"
+    "ignore-migrate-fill-delay=false;index-stage-size=1073741824;indexes-memory-budget=0;"
+    "inline-short-queries=false;max-record-size=%u;migrate-order=5;"
+    "migrate-retransmit-ms=5000;migrate-skip-unreadable=false;migrate-sleep=1;mrt-duration=0;"
+    "nsup-hist-period=3600;nsup-period=%d;nsup-threads=1;partition-tree-sprigs=256;"
+    "prefer-uniform-balance=false;rack-id=0;read-consistency-level-override=off;"
+    "reject-non-xdr-writes=false;reject-xdr-writes=false;replication-factor=%d;"
+    "sindex-stage-size=1073741824;single-query-threads=4;stop-writes-sys-memory-pct=90;"
+    "strong-consistency=false;strong-consistency-allow-expunge=false;"
+    "tomb-raider-eligible-age=86400;tomb-raider-period=86400;tomb-raider-unmark-threads=0;"
+    "transaction-pending-limit=20;truncate-threads=4;write-commit-level-override=off;"
+    "xdr-bin-tombstone-ttl=86400;xdr-tomb-raider-period=120;xdr-tomb-raider-threads=1;"
+    "geo2dsphere-within.strict=true;geo2dsphere-within.min-level=1;"
+    "geo2dsphere-within.max-level=20;geo2dsphere-within.max-cells=12;"
+    "geo2dsphere-within.level-mod=1;geo2dsphere-within.earth-radius-meters=6371000;"
+    "index-type=mem;sindex-type=mem;storage-engine=memory;storage-engine.stripe[0]=stripe-0;"
+    "storage-engine.stripe[1]=stripe-1;storage-engine.stripe[2]=stripe-2;"
+    "storage-engine.stripe[3]=stripe-3;storage-engine.stripe[4]=stripe-4;"
+    "storage-engine.stripe[5]=stripe-5;storage-engine.stripe[6]=stripe-6;"
+    "storage-engine.stripe[7]=stripe-7;storage-engine.commit-to-device=false;"
+    "storage-engine.compression=none;storage-engine.compression-acceleration=0;"
+    "storage-engine.compression-level=0;storage-engine.data-size=2147483648;"
+    "storage-engine.defrag-lwm-pct=50;storage-engine.defrag-queue-min=0;"
+    "storage-engine.defrag-sleep=1000;storage-engine.defrag-startup-minimum=0;"
+    "storage-engine.direct-files=false;storage-engine.disable-odsync=false;"
+    "storage-engine.enable-benchmarks-storage=false;storage-engine.encryption-key-file=null;"
+    "storage-engine.encryption-old-key-file=null;storage-engine.evict-used-pct=0;"
+    "storage-engine.filesize=0;storage-engine.flush-max-ms=1000;"
+    "storage-engine.max-write-cache=67108864;storage-engine.stop-writes-avail-pct=5;"
+    "storage-engine.stop-writes-used-pct=70;storage-engine.tomb-raider-sleep=1000",
+            ns->default_ttl, s->store.max_record_size, NSUP_PERIOD, s->replication);
+}
+
+/* namespace/<ns>: statistics, then the configuration (as info.c
+ * info_get_namespace_info). Truncation here is immediate, so never pending. */
 static void put_namespace(td_node *n, aw_buf *b, const char *name, size_t len) {
     td_server *s = n->srv;
     td_namespace *ns = td_store_ns(&s->store, name, len);
@@ -133,10 +196,133 @@ static void put_namespace(td_node *n, aw_buf *b, const char *name, size_t len) {
     }
     put_fmt(b,
             "ns_cluster_size=%d;effective_replication_factor=%d;objects=%" PRIu64
-            ";replication-factor=%d;default-ttl=%u;max-record-size=%u;strong-consistency=false;"
-            "storage-engine=memory;nsup-period=%d",
-            live_nodes(s), s->replication, ns->n_records, s->replication, ns->default_ttl,
-            s->store.max_record_size, 60);
+            ";truncate_lut=%" PRIu64 ";truncating=false;",
+            live_nodes(s), s->replication, ns->n_records, ns->truncate_lut_ms);
+    put_ns_config(s, ns, b);
+}
+
+/* How thr_info.c as_info_parameter_get finds `key=value` in a command's
+ * parameters ("k=v;k=v"): the value must fit in cap bytes with its NUL. */
+typedef enum { PARAM_OK, PARAM_NOT_FOUND, PARAM_TOO_LONG } param_result;
+
+static param_result param_get(const char *params, size_t len, const char *key, char *out,
+                              size_t cap) {
+    size_t klen = strlen(key);
+    const char *p = params, *end = params + len;
+    while (p < end) {
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        const char *stop = semi ? semi : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        if (eq && (size_t)(eq - p) == klen && memcmp(p, key, klen) == 0) {
+            size_t vlen = (size_t)(stop - eq - 1);
+            if (vlen >= cap)
+                return PARAM_TOO_LONG;
+            memcpy(out, eq + 1, vlen);
+            out[vlen] = '\0';
+            return PARAM_OK;
+        }
+        p = stop + 1;
+    }
+    return PARAM_NOT_FOUND;
+}
+
+/* as_info_required_param_is_ok / as_info_optional_param_is_ok: true when
+ * the parameter has a value; otherwise writes the server's error (code 20
+ * for the namespace, 4 for the rest) unless it is optional and absent. */
+static bool param_usable(aw_buf *b, const char *key, const char *value, param_result r,
+                         bool required) {
+    if (r == PARAM_OK && value[0] != '\0')
+        return true;
+    if (r == PARAM_NOT_FOUND && !required)
+        return false;
+    int code = strcmp(key, "namespace") == 0 ? AW_ERR_NAMESPACE_NOT_FOUND : AW_ERR_REQUEST_INVALID;
+    put_fmt(b, r == PARAM_NOT_FOUND  ? "ERROR:%d:missing '%s'"
+               : r == PARAM_OK       ? "ERROR:%d:missing '%s' value"
+                                     : "ERROR:%d:'%s' value too long",
+            code, key);
+    return false;
+}
+
+/* Buffer sizes of the server's parameters (AS_ID_NAMESPACE_SZ,
+ * AS_SET_NAME_MAX_SIZE, the lut's 24 chars, the context's 1024). */
+#define NS_PARAM_CAP 32
+#define SET_PARAM_CAP 64
+#define LUT_PARAM_CAP 24
+#define CONTEXT_PARAM_CAP 1024
+#define UTC_NS_AT_EPOCH ((uint64_t)AW_CITRUSLEAF_EPOCH * 1000000000u)
+
+/* truncate:namespace=NS;set=SET[;lut=NANOS] and truncate-namespace:namespace=
+ * NS[;lut=NANOS] (thr_info.c cmd_truncate, cmd_truncate_namespace;
+ * truncate.c as_truncate_cmd). The lut is UTC nanoseconds, read as C reads
+ * a constant (decimal, 0x hex, 0 octal); absent means now. The real server
+ * accepts a namespace it does not have ("ok", and nothing happens), and so
+ * does aw-testd. */
+static void truncate_cmd(td_node *n, aw_buf *b, const char *params, size_t len, bool whole_ns) {
+    td_store *st = &n->srv->store;
+    char ns_name[NS_PARAM_CAP], set[SET_PARAM_CAP], lut[LUT_PARAM_CAP];
+    if (!param_usable(b, "namespace", ns_name,
+                      param_get(params, len, "namespace", ns_name, sizeof ns_name), true))
+        return;
+    if (!whole_ns) {
+        if (!param_usable(b, "set", set, param_get(params, len, "set", set, sizeof set), true))
+            return;
+    } else if (param_get(params, len, "set", set, 1) != PARAM_NOT_FOUND) {
+        put_str(b, "ERROR:4:unexpected set name"); /* did the client mean truncate? */
+        return;
+    }
+    param_result lr = param_get(params, len, "lut", lut, sizeof lut);
+    uint64_t lut_ms = 0; /* now */
+    if (param_usable(b, "lut", lut, lr, false)) {
+        uint64_t utc_ns = strtoull(lut, NULL, 0);
+        lut_ms = utc_ns > UTC_NS_AT_EPOCH ? (utc_ns - UTC_NS_AT_EPOCH) / 1000000 : 0;
+        if (lut_ms == 0) {
+            put_str(b, "ERROR:4:would truncate to 0");
+            return;
+        }
+        if (lut_ms > td_store_now_ms(st)) {
+            put_str(b, "ERROR:4:would truncate in the future");
+            return;
+        }
+    } else if (lr != PARAM_NOT_FOUND) {
+        return; /* param_usable wrote the error */
+    }
+    td_namespace *ns = td_store_ns(st, ns_name, strlen(ns_name));
+    if (ns)
+        td_store_truncate(st, ns, whole_ns ? NULL : set, lut_ms);
+    put_str(b, "ok");
+}
+
+/* get-config:context=namespace;id=NS (cfg_info.c
+ * as_cfg_info_cmd_get_config_with_params; `namespace=` is the current name
+ * of `id=`). The other contexts (service, network, security, xdr) and the
+ * bare get-config describe a real server's process, which aw-testd does not
+ * have: refused with 4. */
+static void get_config(td_node *n, aw_buf *b, const char *params, size_t len) {
+    char context[CONTEXT_PARAM_CAP], ns_name[CONTEXT_PARAM_CAP];
+    if (len == 0) {
+        put_str(b, "ERROR:4:not served by aw-testd");
+        return;
+    }
+    if (!param_usable(b, "context", context,
+                      param_get(params, len, "context", context, sizeof context), true))
+        return;
+    if (strcmp(context, "namespace") != 0) {
+        bool real = strcmp(context, "service") == 0 || strcmp(context, "network") == 0 ||
+                    strcmp(context, "security") == 0 || strcmp(context, "xdr") == 0;
+        put_str(b, real ? "ERROR:4:not served by aw-testd" : "ERROR:4:invalid context");
+        return;
+    }
+    param_result r = param_get(params, len, "namespace", ns_name, sizeof ns_name);
+    if (r == PARAM_NOT_FOUND)
+        r = param_get(params, len, "id", ns_name, sizeof ns_name);
+    if (!param_usable(b, "namespace", ns_name, r, true))
+        return;
+    td_namespace *ns = td_store_ns(&n->srv->store, ns_name, strlen(ns_name));
+    if (!ns) {
+        put_str(b, "ERROR:20:namespace not found on node");
+        return;
+    }
+    put_ns_config(n->srv, ns, b);
 }
 
 /* Value of `key=` in a `name:k=v;k=v` command, as an integer; def if absent. */
@@ -222,7 +408,7 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
     else if (strcmp(name, "build") == 0)
         put_str(b, BUILD);
     else if (strcmp(name, "version") == 0)
-        put_str(b, "Aerospike Community Edition build " BUILD " (aw-testd)");
+        put_str(b, "Aerospike Community Edition build " BUILD);
     else if (strcmp(name, "edition") == 0)
         put_str(b, "Aerospike Community Edition");
     else if (strcmp(name, "compatibility-id") == 0)
@@ -258,6 +444,11 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
         put_namespace(n, b, cmd + nl + 1, len - nl - 1);
     else if (strcmp(name, "statistics") == 0)
         put_statistics(n, b);
+    else if (strcmp(name, "truncate") == 0 || strcmp(name, "truncate-namespace") == 0)
+        truncate_cmd(n, b, has_args ? cmd + nl + 1 : cmd + nl, has_args ? len - nl - 1 : 0,
+                     strcmp(name, "truncate-namespace") == 0);
+    else if (strcmp(name, "get-config") == 0)
+        get_config(n, b, has_args ? cmd + nl + 1 : cmd + nl, has_args ? len - nl - 1 : 0);
     else if (strcmp(name, "user-agent-set") == 0)
         put_str(b, "ok");
     else if (strncmp(name, "peers-tls-", 10) == 0 || strncmp(name, "service-tls-", 12) == 0 ||

@@ -17,6 +17,18 @@ uint32_t td_store_now(const td_store *s) {
     return (uint32_t)((s->clock_frozen ? s->clock_frozen_at : wall_now()) + s->clock_offset);
 }
 
+uint64_t td_store_now_ms(const td_store *s) {
+    uint64_t ms;
+    if (s->clock_frozen) {
+        ms = (uint64_t)s->clock_frozen_at * 1000;
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ms = ((uint64_t)ts.tv_sec - AW_CITRUSLEAF_EPOCH) * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    }
+    return ms + (uint64_t)(s->clock_offset * 1000);
+}
+
 void td_store_clock(td_store *s, uint32_t advance, int freeze) {
     s->clock_offset += advance;
     if (freeze > 0 && !s->clock_frozen) {
@@ -153,17 +165,45 @@ td_record *td_record_create(td_namespace *ns, const uint8_t *digest) {
     return r;
 }
 
-void td_record_remove(td_namespace *ns, const uint8_t *digest) {
-    td_record **pp = &ns->buckets[bucket_of(ns, digest)];
-    while (*pp && memcmp((*pp)->digest, digest, AW_DIGEST_SIZE) != 0)
-        pp = &(*pp)->next;
+/* Unlinks the record *pp points at from its chain and frees it. */
+static void unlink_record(td_namespace *ns, td_record **pp) {
     td_record *r = *pp;
-    if (!r)
-        return;
     *pp = r->next;
     td_record_release(r);
     free(r);
     ns->n_records--;
+}
+
+void td_record_remove(td_namespace *ns, const uint8_t *digest) {
+    td_record **pp = &ns->buckets[bucket_of(ns, digest)];
+    while (*pp && memcmp((*pp)->digest, digest, AW_DIGEST_SIZE) != 0)
+        pp = &(*pp)->next;
+    if (*pp)
+        unlink_record(ns, pp);
+}
+
+uint64_t td_store_truncate(td_store *s, td_namespace *ns, const char *set, uint64_t lut_ms) {
+    bool to_now = lut_ms == 0;
+    if (!set) {
+        uint64_t lut = to_now ? td_store_now_ms(s) : lut_ms;
+        if (lut > ns->truncate_lut_ms)
+            ns->truncate_lut_ms = lut;
+    }
+    uint64_t removed = 0;
+    for (size_t b = 0; b < ns->n_buckets; b++) {
+        td_record **pp = &ns->buckets[b];
+        while (*pp) {
+            td_record *r = *pp;
+            bool hit = (!set || strcmp(r->set, set) == 0) && (to_now || r->last_update_ms < lut_ms);
+            if (!hit) {
+                pp = &r->next;
+                continue;
+            }
+            unlink_record(ns, pp);
+            removed++;
+        }
+    }
+    return removed;
 }
 
 td_bin *td_bin_find(td_record *r, const char *name, size_t len) {

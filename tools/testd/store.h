@@ -31,7 +31,8 @@ typedef struct td_record {
     uint8_t *key;           /* owned stored user key (send-key) */
     uint16_t gen;
     uint32_t void_time;     /* seconds since 2010-01-01; 0 = never */
-    uint32_t last_update;   /* same clock: the last write or read-touch */
+    uint64_t last_update_ms; /* ms since 2010-01-01 of the last write or read-touch
+                              (truncate compares it; read-touch derives the write TTL) */
     uint32_t n_bins;
     uint32_t cap_bins;
     td_bin *bins;
@@ -41,6 +42,7 @@ typedef struct td_namespace {
     char name[AW_NAMESPACE_MAX + 1];
     uint32_t default_ttl;   /* seconds; 0 = never expire */
     uint64_t n_records;
+    uint64_t truncate_lut_ms; /* the namespace's last truncate-namespace threshold; 0 = none */
     size_t n_buckets;       /* power of two */
     td_record **buckets;
 } td_namespace;
@@ -62,6 +64,9 @@ td_namespace *td_store_ns(td_store *s, const char *name, size_t len);
 /* The server's current time in its epoch (seconds since 2010-01-01): the
  * wall clock (or the time it was frozen at) plus clock_offset. */
 uint32_t td_store_now(const td_store *s);
+/* The same clock in milliseconds: the records' last-update times and the
+ * truncate thresholds are on it. */
+uint64_t td_store_now_ms(const td_store *s);
 /* testd-clock: moves the clock `advance` seconds on; freeze > 0 stops it,
  * freeze == 0 lets it run again from where it stood, freeze < 0 leaves it. */
 void td_store_clock(td_store *s, uint32_t advance, int freeze);
@@ -72,6 +77,12 @@ td_record *td_record_get(td_namespace *ns, const uint8_t *digest, uint32_t now);
 /* A new empty record, linked in (gen 0, no bins). NULL on OOM. */
 td_record *td_record_create(td_namespace *ns, const uint8_t *digest);
 void td_record_remove(td_namespace *ns, const uint8_t *digest);
+
+/* truncate / truncate-namespace (set NULL): removes the records of the set
+ * (or the namespace) last updated before lut_ms, as truncate.c's reduce does;
+ * lut_ms == 0 means "now": every record there now, whenever in this
+ * millisecond it was written. Returns how many it removed. */
+uint64_t td_store_truncate(td_store *s, td_namespace *ns, const char *set, uint64_t lut_ms);
 
 /* Bin helpers. */
 td_bin *td_bin_find(td_record *r, const char *name, size_t len);
