@@ -378,6 +378,28 @@ static void test_blackhole(void **state) {
         OK(get_(&p, &k, &r), &r);
 }
 
+typedef struct backoff_probe {
+    aw_policy p;
+    aw_key k;
+    res rs[30];
+} backoff_probe;
+
+/* Submits 30 gets at once (each an error while the node truncates, unless
+ * refused); whether one was refused with MAX_ERROR_RATE. The node is backed
+ * off at the tend that ends a window with too many errors. */
+static bool a_get_refused(void *arg) {
+    backoff_probe *b = arg;
+    get_many(&b->p, &b->k, b->rs, 30, 3000);
+    bool refused = false;
+    for (int i = 0; i < 30; i++) {
+        if (b->rs[i].code == AW_ERR_MAX_ERROR_RATE)
+            refused = true;
+        else
+            assert_int_equal(b->rs[i].code, AW_ERR_PROTO);
+    }
+    return refused;
+}
+
 /* A node with too many errors in a window is backed off: commands to it
  * fail at once with MAX_ERROR_RATE, until a window passes without errors. */
 static void test_error_rate_backoff(void **state) {
@@ -390,30 +412,17 @@ static void test_error_rate_backoff(void **state) {
     aw_loop *old;
     aw_client *c = side_client(&cfg, &old);
     tu_testd_fault(&srv, 0, "truncate=1"); /* one error per reply */
-    aw_policy p = on_master(0, 1000, 0);
-    static res rs[30];
-    bool backed_off = false;
-    uint64_t end = tu_now_ms() + 3000;
-    while (!backed_off && tu_now_ms() < end) {
-        get_many(&p, &k, rs, 30, 3000);
-        for (int i = 0; i < 30; i++) {
-            if (rs[i].code == AW_ERR_MAX_ERROR_RATE)
-                backed_off = true;
-            else
-                assert_int_equal(rs[i].code, AW_ERR_PROTO);
-        }
-        tu_sleep_ms(10);
-    }
-    assert_true(backed_off);
+    static backoff_probe probe;
+    probe.p = on_master(0, 1000, 0);
+    probe.k = k;
+    tu_wait_for(a_get_refused, &probe, 3000, "a get refused with MAX_ERROR_RATE");
     tu_testd_clear_fault(&srv, 0);
-    /* Once a window passes quietly, the node is used again. */
-    int rc = AW_ERR_MAX_ERROR_RATE;
-    end = tu_now_ms() + 3000;
-    while (rc == AW_ERR_MAX_ERROR_RATE && tu_now_ms() < end) {
-        tu_sleep_ms(20);
-        rc = get_(&p, &k, &r);
-    }
-    assert_int_equal(rc, AW_OK);
+    /* Once a window passes quietly, the node is used again. Every error was
+     * counted before its callback ran: the first window ending after now
+     * counts the last of them, the next one ends with none (one window is
+     * one tend; a round under way now may have done its housekeeping). */
+    assert_true(tu_wait_tends(c, 3, 3000));
+    OK(get_(&probe.p, &k, &r), &r);
     side_client_close(c, old);
 }
 
@@ -531,7 +540,8 @@ static void test_node_killed_under_load(void **state) {
     assert_true(st1.nodes_removed > st0.nodes_removed);
     assert_true(st1.nodes_added > st0.nodes_added);
     /* Node 1 is the master of its keys again, and serves them. */
-    tu_wait_map_update(client, st1.map_updates, 1000);
+    for (int i = 1; i < 60; i += 3)
+        assert_true(tu_wait_master(client, &srv, &ld.keys[i], 1, 3000));
     aw_policy p = aw_policy_read();
     p.replica = AW_REPLICA_MASTER;
     p.max_retries = 0;
@@ -549,7 +559,8 @@ static void test_partition_moved(void **state) {
     aw_client_stats st0 = tu_stats(client);
     tu_testd_ctl(&srv, 1, "testd-move:partition=%u;master=2;replica=1", pid);
     assert_true(tu_wait_map_update(client, st0.map_updates, 3000));
-    tu_sleep_ms(50); /* every node's map re-read */
+    /* Every node's map re-read: the old master's claim is gone too. */
+    assert_true(tu_wait_master(client, &srv, &k, 2, 3000));
     aw_policy p = aw_policy_read();
     p.replica = AW_REPLICA_MASTER;
     p.max_retries = 0;
@@ -668,7 +679,7 @@ static void *fault_thread(void *arg) {
                 fprintf(stderr, "testd-fault:node=%d;%s -> %s", on, what, rep ? rep : "(null)\n");
             free(rep);
         }
-        tu_sleep_ms(3 + (int)(r % 12));
+        tu_sleep_ms(3 + (int)(r % 12)); /* the test: faults last a random while */
         atomic_fetch_add(&S->toggles, 1);
     }
     if (on >= 0)

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,19 +108,40 @@ static uint16_t free_port(void) {
 
 typedef bool (*view_check)(const aw_cluster_view *v, void *arg);
 
-/* Polls the published view until check holds or timeout_ms passes. */
+typedef struct view_wait {
+    aw_cluster *c;
+    view_check check;
+    void *arg;
+} view_wait;
+
+static bool view_holds(void *arg) {
+    view_wait *w = arg;
+    aw_cluster_view *v = aw_cluster_view_acquire(w->c);
+    bool ok = w->check(v, w->arg);
+    aw_cluster_view_release(v);
+    return ok;
+}
+
+/* Whether check holds for the published view within timeout_ms. */
 static bool wait_for_view(aw_cluster *c, view_check check, void *arg, uint32_t timeout_ms) {
-    uint64_t until = aw_now_ms() + timeout_ms;
-    for (;;) {
-        aw_cluster_view *v = aw_cluster_view_acquire(c);
-        bool ok = check(v, arg);
-        aw_cluster_view_release(v);
-        if (ok)
-            return true;
-        if (aw_now_ms() >= until)
-            return false;
-        usleep(10000);
-    }
+    view_wait w = {c, check, arg};
+    return tu_wait_until(view_holds, &w, (int)timeout_ms);
+}
+
+typedef struct count_wait {
+    atomic_uint_fast64_t *counter;
+    uint64_t want;
+} count_wait;
+
+static bool count_reached(void *arg) {
+    count_wait *w = arg;
+    return atomic_load(w->counter) >= w->want;
+}
+
+/* Whether one of the cluster's counters reaches want within ms. */
+static bool wait_count(atomic_uint_fast64_t *counter, uint64_t want, int ms) {
+    count_wait w = {counter, want};
+    return tu_wait_until(count_reached, &w, ms);
 }
 
 static bool has_n_nodes(const aw_cluster_view *v, void *arg) {
@@ -165,15 +187,16 @@ static void free_cluster_and_stop(aw_cluster *c, tu_testd *t) {
     assert_int_equal(stop_testd(t), 0);
 }
 
-/* Waits until n more tend rounds than now have run; wakes the tender
- * first (aw_cluster_tend_now) when wake is set. */
-static void wait_tends(aw_cluster *c, uint64_t n, bool wake) {
+/* Waits until n more tend rounds than now have run (fails the test at the
+ * caller's line after 3 s); wakes the tender first (aw_cluster_tend_now)
+ * when wake is set. A round counts once its housekeeping is done. */
+#define wait_tends(c, n, wake) wait_tends_at(__FILE__, __LINE__, (c), (n), (wake))
+static void wait_tends_at(const char *file, int line, aw_cluster *c, uint64_t n, bool wake) {
     aw_cluster_counters *cnt = aw_cluster_counters_of(c);
-    uint64_t tends = atomic_load(&cnt->tends);
+    count_wait w = {&cnt->tends, atomic_load(&cnt->tends) + n};
     if (wake)
         aw_cluster_tend_now(c);
-    while (atomic_load(&cnt->tends) < tends + n)
-        usleep(2000);
+    tu_wait_for_at(file, line, count_reached, &w, 3000, "tend rounds");
 }
 
 /* A connection from n's pool (or a new one), within 500 ms and without
@@ -303,9 +326,7 @@ static void test_single_node(void **state) {
     /* Nothing changes on the server: tending goes on without new views. */
     uint64_t version = aw_cluster_view_version(c);
     aw_cluster_counters *cnt = aw_cluster_counters_of(c);
-    uint64_t tends = atomic_load(&cnt->tends);
-    usleep(200000);
-    assert_true(atomic_load(&cnt->tends) >= tends + 2);
+    wait_tends(c, 4, false);
     assert_int_equal(aw_cluster_view_version(c), version);
     assert_int_equal(atomic_load(&cnt->nodes_added), 1);
     assert_int_equal(atomic_load(&cnt->map_updates), 1);
@@ -732,7 +753,7 @@ typedef struct giver {
 
 static void *give_back_later(void *arg) {
     giver *g = arg;
-    usleep(50000);
+    usleep(50000); /* the test: the socket is busy elsewhere for 50 ms */
     aw_node_conn_put(g->n, g->fd, true);
     return NULL;
 }
@@ -759,6 +780,14 @@ static void test_pool_wait_gets_returned_socket(void **state) {
     aw_cluster_view_release(v);
 }
 
+/* Whether the peer closed both sockets of fds[2] (poll sees the FIN; the
+ * sockets stay unread). */
+static bool peer_closed(void *arg) {
+    const int *fds = arg;
+    struct pollfd p[2] = {{fds[0], POLLRDHUP, 0}, {fds[1], POLLRDHUP, 0}};
+    return poll(p, 2, 0) == 2 && p[0].revents & POLLRDHUP && p[1].revents & POLLRDHUP;
+}
+
 /* The server closes every connection of node 0 (kill), then listens again:
  * the pooled socket is found dead when lent and replaced by a fresh one. */
 static void test_pool_replaces_closed_idle_socket(void **state) {
@@ -771,7 +800,8 @@ static void test_pool_replaces_closed_idle_socket(void **state) {
     aw_node_conn_put(n, a, true);
     tu_testd_ctl(&pool_server, 1, "testd-kill:node=0");
     tu_testd_ctl(&pool_server, 1, "testd-revive:node=0");
-    usleep(20000); /* the FINs arrive */
+    int idle[2] = {a, b};
+    tu_wait_for(peer_closed, idle, 2000, "the server's FIN on both idle sockets");
     aw_cluster_counters *cnt = aw_cluster_counters_of(pool_cluster);
     uint64_t opened = atomic_load(&cnt->conns_opened), closed = atomic_load(&cnt->conns_closed);
     int x = lend(n);
@@ -861,19 +891,15 @@ static void test_idle_sockets_reaped(void **state) {
     int b = lend(n);
     uint64_t closed = atomic_load(&cnt->conns_closed);
     aw_node_conn_put(n, a, true);
-    usleep(150000);
-    aw_node_conn_put(n, b, true); /* younger: outlives a by 150 ms */
-    uint64_t until = aw_now_ms() + 1000;
-    while (atomic_load(&cnt->conns_closed) < closed + 1 && aw_now_ms() < until)
-        usleep(5000);
+    usleep(150000); /* the test: b is put back 150 ms after a, so a is reaped first */
+    aw_node_conn_put(n, b, true);
+    wait_count(&cnt->conns_closed, closed + 1, 1000);
     assert_int_equal(atomic_load(&cnt->conns_closed), closed + 1);
     pthread_mutex_lock(&n->pool_lock);
     assert_int_equal(n->pool_n_idle, 1);
     assert_int_equal(n->pool_fds[0], b);
     pthread_mutex_unlock(&n->pool_lock);
-    until = aw_now_ms() + 1000;
-    while (atomic_load(&cnt->conns_closed) < closed + 2 && aw_now_ms() < until)
-        usleep(5000);
+    wait_count(&cnt->conns_closed, closed + 2, 1000);
     assert_int_equal(atomic_load(&cnt->conns_closed), closed + 2);
     aw_cluster_view_release(v);
     free_cluster_and_stop(c, &t);
@@ -927,7 +953,7 @@ static void test_readers_race_the_tender(void **state) {
             tu_testd_ctl(&t, 0, "testd-kill:node=2");
         if (i == 7)
             tu_testd_ctl(&t, 0, "testd-revive:node=2");
-        usleep(20000);
+        wait_tends(c, 2, false); /* a whole round after the change: its view is in */
     }
     atomic_store(&stop, true);
     for (int i = 0; i < 4; i++) {

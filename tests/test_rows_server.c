@@ -673,22 +673,38 @@ static void test_three_node_round_trip(void **state) {
 }
 
 typedef struct killer {
-    int delay_ms;
     int node;
+    bool in_flight; /* the node held a reply of the read when it was killed */
 } killer;
 
-static void *kill_later(void *arg) {
+static bool node_holds_a_reply(void *arg) {
     killer *k = arg;
-    tu_sleep_ms(k->delay_ms);
+    uint64_t commands, held;
+    return tu_testd_stats(&srv, (k->node + 1) % srv.n_nodes, k->node, &commands, &held) &&
+           held > 0;
+}
+
+/* The node holds its replies (hold fault): once it holds one, the read
+ * cannot have its rows before the kill. */
+static void *kill_in_flight(void *arg) {
+    killer *k = arg;
+    k->in_flight = tu_wait_until(node_holds_a_reply, k, 5000);
     free(tu_testd_send(&srv, (k->node + 1) % srv.n_nodes, "testd-kill:node=%d", k->node));
     return NULL;
 }
 
-static void revive(int node) {
-    tu_testd_ctl(&srv, (node + 1) % srv.n_nodes, "testd-revive:node=%d", node);
+/* Brings node back (faults cleared first: they apply to the tend's info
+ * replies too) and waits until the client routes every key of t to its
+ * master again. */
+static void revive(int node, const table *t) {
     tu_testd_clear_fault(&srv, node);
+    tu_testd_ctl(&srv, (node + 1) % srv.n_nodes, "testd-revive:node=%d", node);
     assert_int_equal(tu_wait_nodes(client, (size_t)srv.n_nodes, 3000), srv.n_nodes);
-    tu_sleep_ms(300); /* the maps follow the revived node */
+    for (size_t i = 0; i < t->n; i++) {
+        int master = (int)(aw_partition_id(t->keys[i].digest) % (uint32_t)srv.n_nodes);
+        if (!tu_wait_master(client, &srv, &t->keys[i], master, 3000))
+            fail_msg("key %zu: writes do not route to node %d after the revive", i, master);
+    }
 }
 
 /* Node 1 is killed while its part of a read is in flight (its replies held
@@ -702,10 +718,10 @@ static void test_node_killed_mid_read(void **state) {
     assert_true(on_node1 > 100);
 
     for (int retries = 1; retries >= 0; retries--) {
-        tu_testd_fault(&srv, 1, "delay=400");
-        killer k = {100, 1};
+        tu_testd_fault(&srv, 1, "hold=1");
+        killer k = {1, false};
         pthread_t th;
-        pthread_create(&th, NULL, kill_later, &k);
+        pthread_create(&th, NULL, kill_in_flight, &k);
         uint8_t *got = malloc(t.n * t.isz);
         memset(got, 0x99, t.n * t.isz);
         int32_t *codes = calloc(t.n, sizeof *codes);
@@ -716,6 +732,7 @@ static void test_node_killed_mid_read(void **state) {
         int rc = aw_batch_read_into(client, &p, t.keys, t.n, NULL, 0, t.dt, got, t.n * t.isz,
                                     NULL, codes, &err);
         pthread_join(th, NULL);
+        assert_true(k.in_flight);
         tu_check(rc, &err, "read_into");
         uint8_t *want = malloc(t.isz);
         size_t failed = 0;
@@ -740,7 +757,7 @@ static void test_node_killed_mid_read(void **state) {
         free(want);
         free(got);
         free(codes);
-        revive(1);
+        revive(1, &t);
     }
     table_free(&t);
 }

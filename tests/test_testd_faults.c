@@ -1,7 +1,8 @@
 /*
  * aw-testd on its own: bad requests get the real server's answer (an error
  * or a closed connection) and never bring it down; the fault injectors do
- * what they say.
+ * what they say (hold: replies kept until the fault is lifted, then sent in
+ * order, or dropped with the connection when the node is killed).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "proto/msg.h"
+#include "support/client_fixture.h"
 #include "support/testd_proc.h"
 #include "support/testutil.h"
 
@@ -311,6 +313,122 @@ static void test_fault_refuse_and_blackhole(void **state) {
     assert_alive();
 }
 
+/* --- hold ------------------------------------------------------------------------ */
+
+typedef struct held_count {
+    uint64_t want;
+    uint64_t commands, held; /* node 0's, as last read */
+} held_count;
+
+static bool node0_holds(void *arg) {
+    held_count *h = arg;
+    return tu_testd_stats(&server, 1, 0, &h->commands, &h->held) && h->held == h->want;
+}
+
+/* Sends the captured request `label` on fd. */
+static void send_captured(int fd, const char *label) {
+    size_t len;
+    uint8_t *req = captured(label, &len);
+    assert_int_equal(tu_send(fd, req, len), 0);
+    free(req);
+}
+
+/* Receives the next reply on fd (within 2 s) and returns its result code;
+ * *n_ops gets its op count when not NULL. */
+static int next_code(int fd, int *n_ops) {
+    size_t rl;
+    uint8_t *r = tu_recv_frame(fd, &rl, 2000);
+    if (!r)
+        fail_msg("a held reply did not come once the fault was lifted");
+    assert_true(rl >= 8 + 22);
+    int code = r[13];
+    if (n_ops)
+        *n_ops = r[8 + 20] << 8 | r[8 + 21];
+    free(r);
+    return code;
+}
+
+/* Replies held on two connections: none goes out while held (testd-stats
+ * counts them), every one goes, in order and right, when the fault is lifted.
+ * Each request sees the ones before it executed (held, not delayed): create-
+ * only and generation checks fail on the record the put wrote. */
+static void test_fault_hold_then_lift(void **state) {
+    (void)state;
+    int fd = tu_connect(server.ports[0]);
+    assert_true(fd >= 0);
+    send_captured(fd, "get_all"); /* the record is not there yet */
+    assert_int_equal(next_code(fd, NULL), 2);
+    held_count h = {0};
+    assert_true(tu_testd_stats(&server, 1, 0, &h.commands, &h.held));
+    uint64_t commands_before = h.commands;
+    assert_int_equal(h.held, 0);
+
+    set_fault("hold=1");
+    int other = tu_connect(server.ports[0]);
+    assert_true(other >= 0);
+    static const char *const seq[] = {"get_missing", "put_scalars", "put_create_only_exists",
+                                      "get_all", "put_gen_eq_wrong"};
+    static const int want[] = {2, 0, 5, 0, 3};
+    for (size_t i = 0; i < 5; i++)
+        send_captured(fd, seq[i]);
+    send_captured(other, "get_missing");
+    h.want = 6;
+    tu_wait_for(node0_holds, &h, 2000, "node 0 to hold 6 replies");
+    assert_int_equal(h.commands - commands_before, 6);
+    size_t rl;
+    assert_null(tu_recv_frame(fd, &rl, 100));
+    assert_null(tu_recv_frame(other, &rl, 1));
+
+    set_fault("");
+    for (size_t i = 0; i < 5; i++) {
+        int n_ops = 0;
+        int code = next_code(fd, &n_ops);
+        if (code != want[i])
+            fail_msg("reply %zu (%s): code %d, want %d", i, seq[i], code, want[i]);
+        if (i == 3)
+            assert_int_equal(n_ops, 3); /* get_all: put_scalars' three bins */
+    }
+    assert_int_equal(next_code(other, NULL), 2);
+    assert_true(tu_testd_stats(&server, 1, 0, &h.commands, &h.held));
+    assert_int_equal(h.held, 0);
+    /* Nothing more: each request got exactly one reply. */
+    assert_null(tu_recv_frame(fd, &rl, 50));
+    close(other);
+    close(fd);
+}
+
+/* A node killed while it holds replies drops them: the client sees its
+ * connection close with nothing on it. The requests did execute (the put's
+ * record is there after the revive): a reply lost, not a request. */
+static void test_fault_hold_then_kill(void **state) {
+    (void)state;
+    set_fault("hold=1");
+    int fd = tu_connect(server.ports[0]);
+    assert_true(fd >= 0);
+    send_captured(fd, "put_sendkey_int_complex");
+    send_captured(fd, "get_int_key");
+    held_count h = {2, 0, 0};
+    tu_wait_for(node0_holds, &h, 2000, "node 0 to hold 2 replies");
+    char *r = control("testd-kill:node=0");
+    assert_non_null(r);
+    assert_non_null(strstr(r, "\tok"));
+    free(r);
+    assert_true(closed_by_server(fd)); /* EOF first: no held reply went out */
+    close(fd);
+    r = control("testd-revive:node=0");
+    assert_non_null(r);
+    assert_non_null(strstr(r, "\tok"));
+    free(r);
+    set_fault("");
+    assert_true(tu_testd_stats(&server, 1, 0, &h.commands, &h.held));
+    assert_int_equal(h.held, 0);
+    fd = tu_connect(server.ports[0]);
+    assert_true(fd >= 0);
+    send_captured(fd, "get_int_key");
+    assert_int_equal(next_code(fd, NULL), 0);
+    close(fd);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_frames_close),
@@ -319,6 +437,8 @@ int main(void) {
         cmocka_unit_test(test_fault_delay_then_clear),
         cmocka_unit_test(test_fault_drop_truncate_garbage_oversize),
         cmocka_unit_test(test_fault_refuse_and_blackhole),
+        cmocka_unit_test(test_fault_hold_then_lift),
+        cmocka_unit_test(test_fault_hold_then_kill),
     };
     int failed = cmocka_run_group_tests_name("testd_faults", tests, start_two, stop_server);
     return failed || tu_testd_stop_failed;

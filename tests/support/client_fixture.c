@@ -217,6 +217,21 @@ size_t tu_wait_nodes(aw_client *c, size_t want, int ms) {
     return s.n;
 }
 
+typedef struct tends_seen {
+    aw_client *c;
+    uint64_t want;
+} tends_seen;
+
+static bool tends_reached(void *arg) {
+    tends_seen *s = arg;
+    return tu_stats(s->c).tends >= s->want;
+}
+
+bool tu_wait_tends(aw_client *c, uint64_t n, int ms) {
+    tends_seen s = {c, tu_stats(c).tends + n};
+    return tu_wait_until(tends_reached, &s, ms);
+}
+
 typedef struct map_seen {
     aw_client *c;
     uint64_t before;

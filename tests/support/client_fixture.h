@@ -122,6 +122,11 @@ aw_client_stats tu_stats(aw_client *c);
  * returns the number it saw last. */
 size_t tu_wait_nodes(aw_client *c, size_t want, int ms);
 
+/* Waits the same way until the client has run n more tend rounds than now
+ * (a round counts once it is done, housekeeping included, so n = 2 is a
+ * whole round begun after the call); whether it has. */
+bool tu_wait_tends(aw_client *c, uint64_t n, int ms);
+
 /* Waits the same way until the client's map_updates counter is past
  * `before`; whether it is. */
 bool tu_wait_map_update(aw_client *c, uint64_t before, int ms);
