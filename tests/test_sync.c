@@ -60,21 +60,9 @@ static int stop(void **state) {
 /* Clears a node's fault and waits for two tend rounds, so the tend thread
  * has seen the node answer again (faults apply to its info replies too,
  * and a node failing several tends in a row is dropped). */
-typedef struct tends_past {
-    uint64_t want;
-} tends_past;
-
-static bool tends_reached(void *arg) { return tu_stats(client).tends >= ((tends_past *)arg)->want; }
-
-/* Waits until n more tend rounds have run. */
-static void wait_tends(int n) {
-    tends_past t = {tu_stats(client).tends + (uint64_t)n};
-    tu_wait_for(tends_reached, &t, 3000, "tend rounds");
-}
-
 static void settle(int node) {
     tu_testd_clear_fault(&srv, node);
-    wait_tends(2);
+    assert_true(tu_wait_tends(client, 2, 3000));
     assert_int_equal(tu_wait_nodes(client, (size_t)srv.n_nodes, 3000), srv.n_nodes);
 }
 
@@ -735,7 +723,7 @@ static void test_moved_partition(void **state) {
     uint64_t maps = tu_stats(client).map_updates;
     tu_testd_ctl(&srv, 0, "testd-move:partition=%u;master=2;replica=1", pid);
     assert_true(tu_wait_map_update(client, maps, 3000));
-    wait_tends(2); /* a whole round after the move: every node's new generation seen */
+    assert_true(tu_wait_tends(client, 2, 3000)); /* a whole round after the move: every node's new generation seen */
     tu_testd_fault(&srv, 0, "garbage=1");
     tu_testd_fault(&srv, 1, "garbage=1");
     aw_policy p = aw_policy_read();
