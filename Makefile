@@ -59,7 +59,9 @@ tools: $(TOOL_BIN)
 tests: $(TEST_BIN)
 examples: $(EXAMPLE_BIN)
 
-$(BUILD)/obj/%.o: %.c
+# Objects depend on the Makefile too: its flags (e.g. the library's hidden
+# visibility) are part of what an object is.
+$(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
@@ -93,7 +95,7 @@ $(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(TESTD_LIB) $(BUILD)/libaerowire.a
 # Test hooks are not in the library: test_batch links its own copy of
 # batch_plan.o built with AW_TEST_HOOKS (the request-frame trace) ahead of
 # the archive, whose copy then stays out of that program.
-$(BUILD)/testhooks/%.o: %.c
+$(BUILD)/testhooks/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -DAW_TEST_HOOKS -MMD -MP -c $< -o $@
 $(BUILD)/tests/test_batch: $(BUILD)/testhooks/src/client/batch_plan.o
@@ -151,7 +153,7 @@ fuzz: $(FUZZ_BIN)
 FUZZ_TESTD_SRC := $(filter-out tools/testd/server.c tools/testd/info.c tools/testd/cluster.c tools/testd/spawn.c,$(TESTD_SRC))
 FUZZ_OBJ := $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(LIB_SRC) $(FUZZ_TESTD_SRC))
 FUZZ_LIB := $(BUILD)/fuzz/libfuzzdeps.a
-$(BUILD)/fuzzobj/%.o: %.c
+$(BUILD)/fuzzobj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -MMD -MP -c $< -o $@
 $(FUZZ_LIB): $(FUZZ_OBJ)
