@@ -76,6 +76,32 @@ static void test_digest_inputs(void **state) {
     assert_int_equal(aw_partition_id(d), 0xabab & 0xfff);
 }
 
+/* aw_digest_compute hashes exactly set_len bytes of the set and refuses what it cannot hash. */
+static void test_digest_compute(void **state) {
+    (void)state;
+    aw_value k1 = aw_value_str("k1");
+    uint8_t d[AW_DIGEST_SIZE];
+    aw_error err;
+    assert_int_equal(aw_digest_compute("demoXYZ", 4, &k1, d, &err), AW_OK);
+    char *hex = tu_hex_encode(d, sizeof d);
+    assert_string_equal(hex, "b747f5854d0b33259928d0cfab7fad81d6abfbf6");
+    free(hex);
+    assert_int_equal(aw_digest_compute(NULL, 0, &k1, d, &err), AW_OK);
+    hex = tu_hex_encode(d, sizeof d);
+    assert_string_equal(hex, "50149955959c2fef0a83613ae80c78bb9c96b269");
+    free(hex);
+
+    assert_int_equal(aw_digest_compute(NULL, 4, &k1, d, &err), AW_ERR_PARAM);
+    assert_non_null(strstr(err.message, "NULL set"));
+    assert_int_equal(aw_digest_compute("demo", 4, NULL, d, &err), AW_ERR_PARAM);
+    assert_int_equal(aw_digest_compute("demo", 4, &k1, NULL, &err), AW_ERR_PARAM);
+    aw_value f = aw_value_float(1.5);
+    assert_int_equal(aw_digest_compute("demo", 4, &f, d, &err), AW_ERR_PARAM);
+    assert_non_null(strstr(err.message, "integer, string or blob"));
+    aw_value holed = aw_value_blob(NULL, 3);
+    assert_int_equal(aw_digest_compute("demo", 4, &holed, d, &err), AW_ERR_PARAM);
+}
+
 static void test_digest_int_extremes(void **state) {
     (void)state;
     /* The 8-byte big-endian encoding is hashed: -1 and INT64_MAX must differ
@@ -125,7 +151,7 @@ static void test_key_bad_input(void **state) {
     assert_int_equal(aw_key_init_int(&k, "", "demo", 1, NULL), AW_ERR_BAD_NAME);
 }
 
-/* Each thread has its own context: concurrent digests must all be right. */
+/* Digests computed on several threads at once must all be right. */
 static void *digest_worker(void *arg) {
     int *ok = arg;
     *ok = 1;
@@ -170,6 +196,7 @@ static void test_partition_range(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_digest_vectors),     cmocka_unit_test(test_digest_inputs),
+        cmocka_unit_test(test_digest_compute),
         cmocka_unit_test(test_digest_int_extremes), cmocka_unit_test(test_key_bad_input),
         cmocka_unit_test(test_digest_threads),     cmocka_unit_test(test_partition_range),
     };

@@ -53,7 +53,8 @@ AW_API int aw_key_init_value(aw_key *key, const char *ns, const char *set, const
                              aw_error *err);
 
 /* The digest of (set, user key) without building a key. set may be NULL.
- * Returns AW_OK or AW_ERR_PARAM (unsupported key type) / AW_ERR_CLIENT (OpenSSL failure). */
+ * Returns AW_OK or AW_ERR_PARAM (NULL value or output, NULL set with a
+ * nonzero set_len, unsupported key type or over-long key). */
 AW_API int aw_digest_compute(const char *set, size_t set_len, const aw_value *user_key,
                              uint8_t out[AW_DIGEST_SIZE], aw_error *err);
 

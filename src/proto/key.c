@@ -1,51 +1,14 @@
 /*
- * Keys and their RIPEMD-160 digests.
- *
- * The digest implementation is fetched from OpenSSL once per process and each
- * thread keeps one EVP_MD_CTX, so a digest costs Init + 3 Updates + Final and
- * no lookup or allocation. (The thread's context is freed at thread exit.)
+ * Keys and their RIPEMD-160 digests (ripemd160.c: one compression for any
+ * small key, no library dispatch, no per-thread state).
  */
 #include "aerowire/key.h"
 
-#include <openssl/evp.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "buf.h"
 #include "particle.h"
-
-static EVP_MD *ripemd160;
-static pthread_once_t ripemd160_once = PTHREAD_ONCE_INIT;
-static pthread_key_t ctx_key;
-
-static void free_thread_ctx(void *ctx) { EVP_MD_CTX_free(ctx); }
-
-static void fetch_ripemd160(void) {
-    /* OpenSSL 3 moved RIPEMD-160 back into the default provider in 3.0.7;
-     * older 3.0.x builds keep it in "legacy" only. */
-    ripemd160 = EVP_MD_fetch(NULL, "RIPEMD160", NULL);
-    if (!ripemd160)
-        ripemd160 = EVP_MD_fetch(NULL, "RIPEMD160", "provider=legacy");
-    if (pthread_key_create(&ctx_key, free_thread_ctx) != 0) {
-        EVP_MD_free(ripemd160);
-        ripemd160 = NULL;
-    }
-}
-
-static EVP_MD_CTX *thread_ctx(void) {
-    pthread_once(&ripemd160_once, fetch_ripemd160);
-    if (!ripemd160)
-        return NULL;
-    EVP_MD_CTX *ctx = pthread_getspecific(ctx_key);
-    if (!ctx) {
-        ctx = EVP_MD_CTX_new();
-        if (ctx && pthread_setspecific(ctx_key, ctx) != 0) {
-            EVP_MD_CTX_free(ctx);
-            ctx = NULL;
-        }
-    }
-    return ctx;
-}
+#include "ripemd160.h"
 
 int aw_user_key_particle(const aw_value *v, uint8_t *ptype, const void **bytes, uint32_t *len,
                          uint8_t int_buf[8], aw_error *err) {
@@ -81,6 +44,8 @@ int aw_digest_compute(const char *set, size_t set_len, const aw_value *user_key,
                       uint8_t out[AW_DIGEST_SIZE], aw_error *err) {
     if (!user_key || !out)
         return aw_error_set(err, AW_ERR_PARAM, "digest: NULL key value or output");
+    if (!set && set_len)
+        return aw_error_set(err, AW_ERR_PARAM, "digest: NULL set with a length of %zu", set_len);
     uint8_t ptype;
     uint8_t int_bytes[8];
     const void *bytes;
@@ -88,13 +53,7 @@ int aw_digest_compute(const char *set, size_t set_len, const aw_value *user_key,
     int rc = aw_user_key_particle(user_key, &ptype, &bytes, &len, int_bytes, err);
     if (rc != AW_OK)
         return rc;
-    EVP_MD_CTX *ctx = thread_ctx();
-    unsigned int out_len = 0;
-    if (!ctx || !EVP_DigestInit_ex2(ctx, ripemd160, NULL) ||
-        (set_len && !EVP_DigestUpdate(ctx, set, set_len)) || !EVP_DigestUpdate(ctx, &ptype, 1) ||
-        (len && !EVP_DigestUpdate(ctx, bytes, len)) || !EVP_DigestFinal_ex(ctx, out, &out_len) ||
-        out_len != AW_DIGEST_SIZE)
-        return aw_error_set(err, AW_ERR_CLIENT, "RIPEMD-160 unavailable from OpenSSL");
+    aw_ripemd160_key(set, set_len, ptype, bytes, len, out);
     return AW_OK;
 }
 
