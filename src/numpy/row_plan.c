@@ -134,7 +134,9 @@ static int compute_gaps(aw_row_plan *p) {
 }
 
 /* Whether decoding zeroes the whole row first rather than only what it did
- * not write. Measured with aw-colbench -D -z 0|1 (decode alone): 40-byte
+ * not write. Measured (2026-11, decode alone, with an aw-colbench -z flag
+ * that forced either mode and has since gone: a benchmark must not set a
+ * library internal): 40-byte
  * rows of 5 numbers, 0.038 us/row zeroing first against 0.042 tracking;
  * 520-byte rows of one 128-float blob, 0.024 against 0.025 (noise). So:
  * zero first for small rows; for big ones, where zeroing first writes each
