@@ -881,7 +881,7 @@ static void test_idle_sockets_reaped(void **state) {
     (void)state;
     tu_testd t;
     aw_cluster_config cfg = start_config(&t, NULL, NULL);
-    cfg.idle_timeout_ms = 100;
+    cfg.idle_timeout_ms = 600;
     cfg.tend_interval_ms = 20;
     aw_cluster *c = new_cluster(&cfg);
     aw_cluster_view *v = aw_cluster_view_acquire(c);
@@ -891,8 +891,15 @@ static void test_idle_sockets_reaped(void **state) {
     int b = lend(n);
     uint64_t closed = atomic_load(&cnt->conns_closed);
     aw_node_conn_put(n, a, true);
-    usleep(150000); /* the test: b is put back 150 ms after a, so a is reaped first */
+    /* The test itself: b goes back 300 ms after a, half the idle timeout,
+     * so both sit in the pool together and a must be reaped alone first. */
+    usleep(300000);
     aw_node_conn_put(n, b, true);
+    pthread_mutex_lock(&n->pool_lock);
+    int both_idle = n->pool_n_idle;
+    pthread_mutex_unlock(&n->pool_lock);
+    assert_int_equal(both_idle, 2);
+    assert_int_equal(atomic_load(&cnt->conns_closed), closed);
     wait_count(&cnt->conns_closed, closed + 1, 1000);
     assert_int_equal(atomic_load(&cnt->conns_closed), closed + 1);
     pthread_mutex_lock(&n->pool_lock);
