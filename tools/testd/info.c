@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/utsname.h>
 
 #include "aerowire/record.h"
 #include "internal.h"
@@ -55,6 +56,16 @@ static void put_base64(aw_buf *b, const uint8_t *p, size_t n) {
         *o++ = (uint8_t)(i + 1 < n ? A[(v >> 6) & 63] : '=');
         *o++ = (uint8_t)(i + 2 < n ? A[v & 63] : '=');
     }
+}
+
+/* `release` (8.1.1+; clients of 8.1.1 servers ask it instead of `edition`):
+ * the real server's keys but os and sha, which describe a package aw-testd
+ * is not; arch is the machine's own. */
+static void put_release(aw_buf *b) {
+    struct utsname u;
+    put_str(b, "edition=Aerospike Community Edition;version=" BUILD);
+    if (uname(&u) == 0)
+        put_fmt(b, ";arch=%s", u.machine);
 }
 
 /* The node's ownership bitmap for replica column r. */
@@ -411,6 +422,8 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
         put_str(b, "Aerospike Community Edition build " BUILD);
     else if (strcmp(name, "edition") == 0)
         put_str(b, "Aerospike Community Edition");
+    else if (strcmp(name, "release") == 0)
+        put_release(b);
     else if (strcmp(name, "compatibility-id") == 0)
         put_str(b, "15");
     else if (strcmp(name, "features") == 0)
