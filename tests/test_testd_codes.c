@@ -578,6 +578,114 @@ static void test_respond_all_touch(void **state) {
     tu_reply_free(&r);
 }
 
+/* List and map bins written whole, as a real CE 8.1.2.0 answered the same
+ * bytes (sent through the official C client): msgpack it cannot take, a map
+ * key given twice and an ordered list or key-ordered map out of order are 1
+ * and nothing is stored (particle_list.c list_from_wire, particle_map.c
+ * map_from_wire); in-order ordered ones and plain ones are stored. What the
+ * server stores rewritten (an order marker of 0, persist-index, which on an
+ * unordered list crashes that server) aw-testd refuses with 16. */
+static void test_written_list_map_particles(void **state) {
+    (void)state;
+    static const uint8_t truncated[] = {0x93, 0x01};
+    static const uint8_t trailing[] = {0x92, 0x01, 0x02, 0xc0};
+    static const uint8_t dup_keys[] = {0x83, 0x01, 0x00, 0x01, 0x01, 0x01, 0x02};
+    static const uint8_t nested_dup[] = {0x91, 0x82, 0x01, 0x00, 0x01, 0x01};
+    static const uint8_t wildcard[] = {0x91, 0xd4, 0xff, 0x00};
+    static const uint8_t ordered_down[] = {0x94, 0xc7, 0x00, 0x01, 0x03, 0x02, 0x01};
+    static const uint8_t kordered_down[] = {0x83, 0xc7, 0x00, 0x01, 0xc0, 0x02, 0x00, 0x01, 0x00};
+    static const uint8_t ordered_up[] = {0x94, 0xc7, 0x00, 0x01, 0x01, 0x02, 0x02};
+    static const uint8_t kordered_up[] = {0x83, 0xc7, 0x00, 0x01, 0xc0, 0x01, 0x00, 0x02, 0x00};
+    static const uint8_t plain_map[] = {0x82, 0x02, 0x00, 0x01, 0x00};
+    static const uint8_t persist[] = {0x93, 0xc7, 0x00, 0x10, 0x02, 0x01};
+    static const uint8_t marker0[] = {0x82, 0xc7, 0x00, 0x00, 0xc0, 0x01, 0x00};
+    struct {
+        const char *what;
+        uint8_t particle;
+        const uint8_t *bytes;
+        uint32_t len;
+        int want;
+    } cases[] = {
+        {"truncated list", AW_PT_LIST, truncated, sizeof truncated, 1},
+        {"list with a byte after it", AW_PT_LIST, trailing, sizeof trailing, 1},
+        {"list as a map particle", AW_PT_MAP, ordered_up + 4, 1, 1},
+        {"map key twice", AW_PT_MAP, dup_keys, sizeof dup_keys, 1},
+        {"nested map key twice", AW_PT_LIST, nested_dup, sizeof nested_dup, 1},
+        {"wildcard value", AW_PT_LIST, wildcard, sizeof wildcard, 1},
+        {"ordered list out of order", AW_PT_LIST, ordered_down, sizeof ordered_down, 1},
+        {"key-ordered map out of order", AW_PT_MAP, kordered_down, sizeof kordered_down, 1},
+        {"ordered list in order", AW_PT_LIST, ordered_up, sizeof ordered_up, 0},
+        {"key-ordered map in order", AW_PT_MAP, kordered_up, sizeof kordered_up, 0},
+        {"plain map", AW_PT_MAP, plain_map, sizeof plain_map, 0},
+        {"persist-index list", AW_PT_LIST, persist, sizeof persist, 16},
+        {"map with an order marker of 0", AW_PT_MAP, marker0, sizeof marker0, 16},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char name[32];
+        snprintf(name, sizeof name, "cdt%zu", c);
+        aw_key k = key_of(name);
+        tu_raw_op w = {AW_OP_WRITE, cases[c].particle, "c", 1, cases[c].bytes, cases[c].len};
+        tu_reply r;
+        int code = raw(&k, 0, AW_INFO2_WRITE, 0, &w, 1, &r);
+        tu_reply_free(&r);
+        if (code != cases[c].want)
+            fail_msg("%s: result %d, want %d", cases[c].what, code, cases[c].want);
+        const char *bin[] = {"c"};
+        int got = get_bins(&k, bin, 1, &r);
+        if (cases[c].want != 0) {
+            assert_int_equal(got, 2); /* nothing stored */
+        } else {
+            /* Stored as the server stores it: the same bytes. */
+            assert_int_equal(got, 0);
+            assert_int_equal(r.ops[0].particle, cases[c].particle);
+            assert_int_equal(r.ops[0].value_len, cases[c].len);
+            assert_memory_equal(r.ops[0].value, cases[c].bytes, cases[c].len);
+        }
+        tu_reply_free(&r);
+    }
+}
+
+/* A map put with UPDATE_ONLY|NO_FAIL on a missing record: the real CE
+ * 8.1.2.0 answers 0 (the map's size, 0) and keeps a record with an empty
+ * map, as the server first makes a missing bin an empty map (the official
+ * C client's map_simple3 test; particle_map.c
+ * cdt_context_map_handle_possible_noop). Without NO_FAIL it is 23 and
+ * nothing is stored. */
+static void test_map_noop_put_creates_empty_map(void **state) {
+    (void)state;
+    aw_value args[] = {aw_value_str("k"), aw_value_int(1), aw_value_int(0), aw_value_int(2 | 4)};
+    struct {
+        const char *key;
+        uint8_t n_args;
+        int64_t flags;
+        int want;
+    } cases[] = {{"noop-nofail", 4, 2 | 4, 0}, {"noop-fail", 4, 2, 23}};
+    for (size_t c = 0; c < 2; c++) {
+        aw_key k = key_of(cases[c].key);
+        args[3] = aw_value_int(cases[c].flags);
+        aw_op op = aw_op_cdt(AW_OP_CDT_MODIFY, "m", AW_MAP_PUT, args, cases[c].n_args);
+        aw_buf req;
+        aw_buf_init(&req);
+        aw_error err;
+        assert_int_equal(aw_req_operate(&req, &k, &op, 1, NULL, &err), AW_OK);
+        tu_reply r;
+        assert_int_equal(send_req(&req, &r), cases[c].want);
+        tu_reply_free(&r);
+        const char *bin[] = {"m"};
+        int got = get_bins(&k, bin, 1, &r);
+        if (cases[c].want == 0) {
+            assert_int_equal(got, 0);
+            assert_int_equal(r.gen, 1);
+            assert_int_equal(r.ops[0].particle, AW_PT_MAP);
+            assert_int_equal(r.ops[0].value_len, 1);
+            assert_int_equal(r.ops[0].value[0], 0x80); /* {} */
+        } else {
+            assert_int_equal(got, 2);
+        }
+        tu_reply_free(&r);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_leaving_no_bins),
@@ -594,6 +702,8 @@ int main(void) {
         cmocka_unit_test(test_set_mismatch),
         cmocka_unit_test(test_read_key_mismatch),
         cmocka_unit_test(test_respond_all_touch),
+        cmocka_unit_test(test_written_list_map_particles),
+        cmocka_unit_test(test_map_noop_put_creates_empty_map),
     };
     int failed = cmocka_run_group_tests_name("testd_codes", tests, start_server, stop_server);
     return failed || tu_testd_stop_failed;

@@ -270,6 +270,10 @@ static void test_unserved_cdt_refused(void **state) {
         {"l", AW_LIST_SET_TYPE, order_args, 1, AW_ERR_UNSUPPORTED_FEATURE},
         {"m", AW_MAP_DECREMENT, incr_args, 2, AW_ERR_UNSUPPORTED_FEATURE},
         {"n", AW_LIST_APPEND, create_ordered, 3, AW_ERR_UNSUPPORTED_FEATURE}, /* ordered create */
+        /* select / modify by path (as_operations_select_by_path), which the
+         * server serves (the official C client's list_select test): 16, not
+         * the 4 of a code it does not know. */
+        {"l", 0xfe, order_args, 1, AW_ERR_UNSUPPORTED_FEATURE},
         {"l", 200, NULL, 0, AW_ERR_REQUEST_INVALID},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {

@@ -696,8 +696,10 @@ static int decode_call(const aw_op_view *op, cdt_call *c, aw_arena *a) {
         aw_msgpack_read(op->value, op->value_len, &v, a, &used, NULL) != AW_OK ||
         used != op->value_len || v.type != AW_LIST || v.len < 1 || v.u.items[0].type != AW_INT)
         return AW_ERR_REQUEST_INVALID;
-    if (v.u.items[0].u.i == 0xff)
-        return AW_ERR_UNSUPPORTED_FEATURE; /* context paths (nested CDTs) are not served */
+    /* Context paths (nested CDTs, 0xff) and select/modify by path (0xfe,
+     * cdt.c AS_CDT_OP_SELECT) are not served. */
+    if (v.u.items[0].u.i == 0xff || v.u.items[0].u.i == 0xfe)
+        return AW_ERR_UNSUPPORTED_FEATURE;
     c->code = v.u.items[0].u.i;
     c->args = v.u.items + 1;
     c->n_args = v.len - 1;
@@ -752,6 +754,11 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
         return rc;
     if (changed && !modify)
         return AW_ERR_REQUEST_INVALID; /* a modify code sent as a read op */
+    /* A map modify op on a missing bin makes it an empty map first, and a
+     * NO_FAIL op that then adds nothing leaves that map (particle_map.c
+     * cdt_context_map_handle_possible_noop). */
+    if (!b && !list)
+        changed = true;
     if (!changed)
         return AW_OK;
     aw_buf enc;

@@ -263,6 +263,10 @@ static int bin_from_client(td_record *w, const aw_op_view *op) {
         return AW_ERR_REQUEST_INVALID;
     } else if (op->particle == AW_PT_BOOL && (len != 1 || value[0] > 1)) {
         return AW_ERR_REQUEST_INVALID;
+    } else {
+        int rc = td_cdt_check_particle(op->particle, value, len);
+        if (rc != AW_OK)
+            return rc;
     }
     return td_bin_set(w, op->name, op->name_len, op->particle, value, len) ? AW_ERR_SERVER_FULL
                                                                           : AW_OK;
