@@ -342,10 +342,25 @@ static void test_unserved_features_not_listed(void **state) {
         assert_non_null(strstr(real_listed, tok)); /* a real token */
         if (strstr(listed, tok))
             fail_msg("features lists %s", UNSERVED[i].token);
-        expect_answer(UNSERVED[i].command, "ERROR:4:unrecognized command");
+        expect_answer(UNSERVED[i].command, "ERROR:4:not served by aw-testd");
     }
     free(real);
     free(ours);
+}
+
+/* Info names: the real server's enterprise-only commands answer 25 as a
+ * community server does; its other commands that aw-testd lacks say so (4)
+ * instead of being called unrecognized; only names no server knows are. */
+static void test_info_names_refused_truthfully(void **state) {
+    (void)state;
+    expect_answer("roster:namespace=test", "ERROR:25:enterprise only");
+    expect_answer("xdr-get-filter:dc=x", "ERROR:25:enterprise only");
+    expect_answer("peers-tls-std", "ERROR:25:enterprise only");
+    expect_answer("sindex-list", "ERROR:4:not served by aw-testd");
+    expect_answer("udf-put:filename=a.lua", "ERROR:4:not served by aw-testd");
+    expect_answer("help", "ERROR:4:not served by aw-testd");
+    expect_answer("no-such-command", "ERROR:4:unrecognized command");
+    expect_answer("sindex-listing", "ERROR:4:unrecognized command");
 }
 
 /* --- truncate --------------------------------------------------------------- */
@@ -558,6 +573,7 @@ int main(void) {
         cmocka_unit_test(test_release),
         cmocka_unit_test(test_features_are_served),
         cmocka_unit_test(test_unserved_features_not_listed),
+        cmocka_unit_test(test_info_names_refused_truthfully),
         cmocka_unit_test(test_truncate_set),
         cmocka_unit_test(test_truncate_errors),
         cmocka_unit_test(test_truncate_capture_replay),
