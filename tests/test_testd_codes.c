@@ -45,11 +45,7 @@ static aw_key key_of(const char *s) {
     return k;
 }
 
-static int send_req(aw_buf *req, tu_reply *r) {
-    int code = tu_exec(port(), req, r);
-    aw_buf_free(req);
-    return code;
-}
+static int send_req(aw_buf *req, tu_reply *r) { return tu_exec_free(port(), req, r); }
 
 static int put(const aw_key *k, const aw_bin *bins, size_t n, const aw_req_opts *o, tu_reply *r) {
     aw_buf req;

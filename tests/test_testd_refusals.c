@@ -48,11 +48,7 @@ static aw_key key_of(const char *s) {
     return k;
 }
 
-static int send_req(aw_buf *req, tu_reply *r) {
-    int code = tu_exec(port(), req, r);
-    aw_buf_free(req);
-    return code;
-}
+static int send_req(aw_buf *req, tu_reply *r) { return tu_exec_free(port(), req, r); }
 
 /* Creates k with int bin "i" = 1 (generation 1). */
 static void make_record(const aw_key *k) {

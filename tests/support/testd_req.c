@@ -33,6 +33,12 @@ int tu_exec(uint16_t port, const aw_buf *req, tu_reply *r) {
     return r->code;
 }
 
+int tu_exec_free(uint16_t port, aw_buf *req, tu_reply *r) {
+    int code = tu_exec(port, req, r);
+    aw_buf_free(req);
+    return code;
+}
+
 void tu_reply_free(tu_reply *r) {
     free(r->frame);
     memset(r, 0, sizeof *r);

@@ -33,6 +33,8 @@ typedef struct tu_reply {
  * frame holding one message. Returns r->code (-1 when the reply is missing or
  * does not parse). */
 int tu_exec(uint16_t port, const aw_buf *req, tu_reply *r);
+/* tu_exec, then frees req (the suites build a request per call). */
+int tu_exec_free(uint16_t port, aw_buf *req, tu_reply *r);
 void tu_reply_free(tu_reply *r);
 /* The reply op for bin `name`, or NULL. */
 const aw_op_view *tu_reply_op(const tu_reply *r, const char *name);
