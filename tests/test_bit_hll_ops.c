@@ -498,11 +498,131 @@ static void test_hll_replies(void **state) {
     assert_int_equal(reply_of("hll_add_on_blob_bin", &rec), 12);
 }
 
+/* ---- refusals ------------------------------------------------------------ */
+
+/* Encodes one op; expects AW_ERR_PARAM with `words` in the message and the
+ * buffer left as it was. */
+static void expect_refused(aw_op op, const char *words) {
+    aw_key key;
+    assert_int_equal(aw_key_init_str(&key, "test", "cdt", "k", NULL), AW_OK);
+    aw_buf out;
+    aw_buf_init(&out);
+    aw_error err;
+    memset(&err, 0, sizeof err);
+    int rc = aw_req_operate(&out, &key, &op, 1, NULL, &err);
+    if (rc != AW_ERR_PARAM || !strstr(err.message, words))
+        fail_msg("want AW_ERR_PARAM with \"%s\", got %d \"%s\"", words, rc, err.message);
+    assert_int_equal(out.len, 0);
+    aw_buf_free(&out);
+}
+
+static void test_bit_refusals(void **state) {
+    (void)state;
+    uint8_t ff = 0xff;
+    expect_refused(aw_op_bit_set("b", 0, 0, 8, NULL, 1), "BIT SET bin 'b': value is empty, NULL");
+    expect_refused(aw_op_bit_or("b", 0, 0, 8, &ff, 0), "BIT OR bin 'b': value is empty");
+    expect_refused(aw_op_bit_xor("b", 0, 0, 9, &ff, 1), "value has 1 bytes, fewer than bit_size 9");
+    expect_refused(aw_op_bit_insert("b", 0, 0, NULL, 3), "BIT INSERT bin 'b': value is empty, NULL");
+    /* flags outside the op's set, and contradictory ones */
+    expect_refused(aw_op_bit_resize("b", AW_BIT_WRITE_PARTIAL, 4, 0),
+                   "RESIZE bin 'b': flags 0x8 has flags this op does not take");
+    expect_refused(aw_op_bit_set("b", AW_BIT_WRITE_CREATE_ONLY, 0, 8, &ff, 1),
+                   "SET bin 'b': flags 0x1 has flags this op does not take");
+    expect_refused(aw_op_bit_add("b", AW_BIT_WRITE_PARTIAL, 0, 8, 1, false, AW_BIT_OVERFLOW_FAIL),
+                   "ADD bin 'b': flags 0x8 has flags");
+    expect_refused(aw_op_bit_resize("b", AW_BIT_WRITE_CREATE_ONLY | AW_BIT_WRITE_UPDATE_ONLY, 4, 0),
+                   "both CREATE_ONLY and UPDATE_ONLY");
+    expect_refused(aw_op_bit_resize("b", 0, 4, AW_BIT_RESIZE_GROW_ONLY | AW_BIT_RESIZE_SHRINK_ONLY),
+                   "resize flags 0x6 asks for both GROW_ONLY and SHRINK_ONLY");
+    expect_refused(aw_op_bit_resize("b", 0, 4, 8), "resize flags 8 is out of range 0..7");
+    expect_refused(aw_op_bit_subtract("b", 0, 0, 8, 1, false, (aw_bit_overflow)6),
+                   "SUBTRACT bin 'b': overflow action -1 is out of range");
+    /* integer fields are 1..64 bits */
+    expect_refused(aw_op_bit_set_int("b", 0, 0, 0, 1), "SET_INT bin 'b': bit_size 0 is out of range 1..64");
+    expect_refused(aw_op_bit_get_int("b", 0, 65, true), "GET_INT bin 'b': bit_size 65 is out of range");
+    /* ops built by hand: wrong op type, unknown code, argument count and kinds */
+    aw_value args[5] = {aw_value_int(0), aw_value_int(8), aw_value_int(1), aw_value_int(0),
+                        aw_value_int(0)};
+    expect_refused(aw_op_cdt(AW_OP_BIT_READ, "b", AW_BIT_OP_SET_INT, args, 4),
+                   "BIT SET_INT bin 'b': is a modify op, sent as op type 12");
+    expect_refused(aw_op_cdt(AW_OP_BIT_READ, "b", 49, args, 2), "unknown BIT op code 49");
+    expect_refused(aw_op_cdt(AW_OP_BIT_READ, "b", AW_BIT_OP_GET, args, 3),
+                   "BIT GET bin 'b': 3 arguments (takes 2..2)");
+    args[0] = aw_value_int((int64_t)INT32_MAX + 1);
+    expect_refused(aw_op_cdt(AW_OP_BIT_READ, "b", AW_BIT_OP_GET, args, 2),
+                   "bit_offset 2147483648 is out of range");
+    args[0] = aw_value_str("x");
+    expect_refused(aw_op_cdt(AW_OP_BIT_READ, "b", AW_BIT_OP_COUNT, args, 2),
+                   "BIT COUNT bin 'b': bit_offset must be an integer");
+    expect_refused(aw_op_bit_get(NULL, 0, 8), "BIT_READ needs a bin name");
+}
+
+static void test_hll_refusals(void **state) {
+    (void)state;
+    expect_refused(aw_op_hll_init("h", 0, 3, -1), "HLL INIT bin 'h': index_bits 3 is out of range 4..16");
+    expect_refused(aw_op_hll_init("h", 0, 8, 3), "minhash_bits 3 is out of range 4..51");
+    expect_refused(aw_op_hll_init("h", 0, 8, 52), "minhash_bits 52 is out of range 4..51");
+    expect_refused(aw_op_hll_init("h", 0, 14, 51), "minhash_bits 51 with index bits 14 is more than 64");
+    expect_refused(aw_op_hll_init("h", AW_HLL_WRITE_ALLOW_FOLD, 8, 0), "INIT bin 'h': flags 0x8 has flags");
+    expect_refused(aw_op_hll_fold("h", -1), "HLL FOLD bin 'h': index_bits -1 is out of range 4..16");
+    aw_value elems[2] = {aw_value_str("a"), aw_value_list(NULL, 0)};
+    expect_refused(aw_op_hll_add("h", 0, aw_value_list(elems, 2), 8, -1),
+                   "HLL ADD bin 'h': list item 1 is a list; HLL elements are scalars");
+    expect_refused(aw_op_hll_add("h", AW_HLL_WRITE_UPDATE_ONLY, aw_value_list(elems, 1), 8, -1),
+                   "ADD bin 'h': flags 0x2 has flags this op does not take");
+    expect_refused(aw_op_hll_add("h", 0, aw_value_int(1), 8, -1), "list must be a list");
+    /* HLL lists: non-empty, HLL values only */
+    expect_refused(aw_op_hll_get_union("h", aw_value_list(NULL, 0)), "GET_UNION bin 'h': hlls is empty");
+    uint8_t raw[203] = {0, 8, 0};
+    aw_value hlls[2] = {aw_value_hll(raw, sizeof raw), aw_value_blob(raw, sizeof raw)};
+    expect_refused(aw_op_hll_get_similarity("h", aw_value_list(hlls, 2)),
+                   "hlls item 1 is not an HLL value");
+    hlls[1] = aw_value_hll(raw, 5);
+    expect_refused(aw_op_hll_set_union("h", 0, aw_value_list(hlls, 2)),
+                   "item 1 has 5 bytes, shorter than an HLL header");
+    expect_refused(aw_op_hll_set_union("h", 0x10, aw_value_list(hlls, 1)),
+                   "flags 0x10 has flags");
+}
+
+/* An HLL read of one value is [code, [hll]]: the list's item carries type 18
+ * whatever the caller's blob came from. */
+static void test_hll_list_encoding(void **state) {
+    (void)state;
+    uint8_t raw[11] = {0, 4, 0};
+    aw_value one = aw_value_hll(raw, sizeof raw);
+    aw_op op = aw_op_hll_get_union_count("h", aw_value_list(&one, 1));
+    aw_buf b;
+    aw_buf_init(&b);
+    assert_int_equal(aw_buf_op(&b, &op, NULL), AW_OK);
+    /* op header: size, type 15, particle 4 (blob), name length 1, "h" */
+    assert_hex_equal("get_union_count", b.data, b.len,
+                     "000000150f040001689234" "91ac120004000000000000000000");
+    aw_buf_free(&b);
+}
+
+/* A raw msgpack blob (no op code: the pre-builder way) is still sent as is. */
+static void test_raw_bit_blob_still_sent(void **state) {
+    (void)state;
+    static const uint8_t get[] = {0x93, 0x32, 0x00, 0x08};
+    aw_op op = aw_op_cdt(AW_OP_BIT_READ, "b", 0, NULL, 0);
+    op.cdt_code = 0xffff;
+    op.value = aw_value_blob(get, sizeof get);
+    aw_buf b;
+    aw_buf_init(&b);
+    assert_int_equal(aw_buf_op(&b, &op, NULL), AW_OK);
+    assert_hex_equal("raw", b.data, b.len, "000000090c0400016293320008");
+    aw_buf_free(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_captured_bit_hll_request),
         cmocka_unit_test(test_bit_replies),
         cmocka_unit_test(test_hll_replies),
+        cmocka_unit_test(test_bit_refusals),
+        cmocka_unit_test(test_hll_refusals),
+        cmocka_unit_test(test_hll_list_encoding),
+        cmocka_unit_test(test_raw_bit_blob_still_sent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

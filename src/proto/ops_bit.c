@@ -135,9 +135,13 @@ aw_op aw_op_bit_rshift(const char *bin, unsigned flags, int32_t bit_offset, uint
 
 static aw_op math_op(const char *bin, uint16_t code, unsigned flags, int32_t bit_offset,
                      uint32_t bit_size, int64_t value, bool is_signed, aw_bit_overflow action) {
-    /* the server's flag word: the overflow action, bit 0 = signed */
+    /* the server's flag word: the overflow action, bit 0 = signed; an
+     * unknown action becomes -1, which the encoder refuses */
+    bool known = action == AW_BIT_OVERFLOW_FAIL || action == AW_BIT_OVERFLOW_SATURATE ||
+                 action == AW_BIT_OVERFLOW_WRAP;
+    int64_t math = known ? (int64_t)action | (is_signed ? 1 : 0) : -1;
     aw_value a[] = {aw_value_int(bit_offset), aw_value_int(bit_size), aw_value_int(value),
-                    aw_value_int(flags), aw_value_int((int64_t)action | (is_signed ? 1 : 0))};
+                    aw_value_int(flags), aw_value_int(math)};
     return bit(bin, code, a, 5);
 }
 
