@@ -123,17 +123,23 @@ static bool bit_op_from(json_t *o, const char *what, const char *bin, op_storage
     unsigned f = flags_of(o);
     size_t n;
     const uint8_t *p;
-    bytes_builder bb = is(what, "bit_set") ? aw_op_bit_set
-                       : is(what, "bit_or") ? aw_op_bit_or
+    bytes_builder bb = is(what, "bit_set")   ? aw_op_bit_set
+                       : is(what, "bit_or")  ? aw_op_bit_or
                        : is(what, "bit_xor") ? aw_op_bit_xor
                        : is(what, "bit_and") ? aw_op_bit_and
                                              : NULL;
-    range_builder rb = is(what, "bit_get") ? aw_op_bit_get : is(what, "bit_count") ? aw_op_bit_count : NULL;
-    shift_builder sb = is(what, "bit_lshift") ? aw_op_bit_lshift
+    range_builder rb = is(what, "bit_get")     ? aw_op_bit_get
+                       : is(what, "bit_count") ? aw_op_bit_count
+                                               : NULL;
+    shift_builder sb = is(what, "bit_lshift")   ? aw_op_bit_lshift
                        : is(what, "bit_rshift") ? aw_op_bit_rshift
                                                 : NULL;
-    scan_builder cb = is(what, "bit_lscan") ? aw_op_bit_lscan : is(what, "bit_rscan") ? aw_op_bit_rscan : NULL;
-    math_builder mb = is(what, "bit_add") ? aw_op_bit_add : is(what, "bit_subtract") ? aw_op_bit_subtract : NULL;
+    scan_builder cb = is(what, "bit_lscan")   ? aw_op_bit_lscan
+                      : is(what, "bit_rscan") ? aw_op_bit_rscan
+                                              : NULL;
+    math_builder mb = is(what, "bit_add")        ? aw_op_bit_add
+                      : is(what, "bit_subtract") ? aw_op_bit_subtract
+                                                 : NULL;
     int32_t off = json_object_get(o, "bit_offset") ? (int32_t)num(o, "bit_offset") : 0;
     uint32_t size = json_object_get(o, "bit_size") ? (uint32_t)num(o, "bit_size") : 0;
     if (bb) {
@@ -155,8 +161,8 @@ static bool bit_op_from(json_t *o, const char *what, const char *bin, op_storage
         p = hex_field(st, o, "value", &n);
         *op = aw_op_bit_insert(bin, f, (int32_t)num(o, "byte_offset"), p, n);
     } else if (is(what, "bit_remove")) {
-        *op = aw_op_bit_remove(bin, f, (int32_t)num(o, "byte_offset"),
-                               (uint32_t)num(o, "byte_size"));
+        *op =
+            aw_op_bit_remove(bin, f, (int32_t)num(o, "byte_offset"), (uint32_t)num(o, "byte_size"));
     } else if (is(what, "bit_not")) {
         *op = aw_op_bit_not(bin, f, off, size);
     } else if (is(what, "bit_set_int")) {
@@ -171,11 +177,11 @@ static bool bit_op_from(json_t *o, const char *what, const char *bin, op_storage
 
 static bool hll_op_from(json_t *o, const char *what, const char *bin, op_storage *st, aw_op *op) {
     unsigned f = flags_of(o);
-    hlls_builder hb = is(what, "hll_get_union") ? aw_op_hll_get_union
-                      : is(what, "hll_get_union_count") ? aw_op_hll_get_union_count
+    hlls_builder hb = is(what, "hll_get_union")             ? aw_op_hll_get_union
+                      : is(what, "hll_get_union_count")     ? aw_op_hll_get_union_count
                       : is(what, "hll_get_intersect_count") ? aw_op_hll_get_intersect_count
-                      : is(what, "hll_get_similarity") ? aw_op_hll_get_similarity
-                                                       : NULL;
+                      : is(what, "hll_get_similarity")      ? aw_op_hll_get_similarity
+                                                            : NULL;
     if (hb)
         *op = hb(bin, list_field(st, o));
     else if (is(what, "hll_init_mh"))
@@ -199,8 +205,7 @@ static bool hll_op_from(json_t *o, const char *what, const char *bin, op_storage
 }
 
 /* The other ops of the mixed commands (combo_*), with the builders ops.h has. */
-static bool other_op_from(json_t *o, const char *what, const char *bin, op_storage *st,
-                          aw_op *op) {
+static bool other_op_from(json_t *o, const char *what, const char *bin, op_storage *st, aw_op *op) {
     json_t *v = json_object_get(o, "value");
     if (is(what, "list_append")) {
         *op = aw_op_list_append(bin, aw_value_int(json_integer_value(v)));
@@ -211,7 +216,8 @@ static bool other_op_from(json_t *o, const char *what, const char *bin, op_stora
         *op = aw_op_map_get_by_key(bin, aw_value_str(json_string_value(json_object_get(o, "key"))),
                                    (aw_cdt_return)num(o, "return_type_value"));
     } else if (is(what, "list_get_by_rank")) {
-        aw_value args[2] = {aw_value_int(num(o, "return_type_value")), aw_value_int(num(o, "rank"))};
+        aw_value args[2] = {aw_value_int(num(o, "return_type_value")),
+                            aw_value_int(num(o, "rank"))};
         *op = aw_op_cdt(AW_OP_CDT_READ, bin, AW_LIST_GET_BY_RANK, args, 2);
     } else if (is(what, "add_write")) {
         *op = aw_op_write(bin, aw_value_str(json_string_value(v)));
@@ -357,7 +363,6 @@ static void test_every_captured_bit_hll_request(void **state) {
     assert_int_equal(matched + refused + with_ctx, total);
     assert_int_equal(refused, sizeof REFUSED / sizeof REFUSED[0]);
 }
-
 
 /* ---- the captured replies ------------------------------------------------ */
 
@@ -522,7 +527,8 @@ static void test_bit_refusals(void **state) {
     expect_refused(aw_op_bit_set("b", 0, 0, 8, NULL, 1), "BIT SET bin 'b': value is empty, NULL");
     expect_refused(aw_op_bit_or("b", 0, 0, 8, &ff, 0), "BIT OR bin 'b': value is empty");
     expect_refused(aw_op_bit_xor("b", 0, 0, 9, &ff, 1), "value has 1 bytes, fewer than bit_size 9");
-    expect_refused(aw_op_bit_insert("b", 0, 0, NULL, 3), "BIT INSERT bin 'b': value is empty, NULL");
+    expect_refused(aw_op_bit_insert("b", 0, 0, NULL, 3),
+                   "BIT INSERT bin 'b': value is empty, NULL");
     /* flags outside the op's set, and contradictory ones */
     expect_refused(aw_op_bit_resize("b", AW_BIT_WRITE_PARTIAL, 4, 0),
                    "RESIZE bin 'b': flags 0x8 has flags this op does not take");
@@ -538,8 +544,10 @@ static void test_bit_refusals(void **state) {
     expect_refused(aw_op_bit_subtract("b", 0, 0, 8, 1, false, (aw_bit_overflow)6),
                    "SUBTRACT bin 'b': overflow action -1 is out of range");
     /* integer fields are 1..64 bits */
-    expect_refused(aw_op_bit_set_int("b", 0, 0, 0, 1), "SET_INT bin 'b': bit_size 0 is out of range 1..64");
-    expect_refused(aw_op_bit_get_int("b", 0, 65, true), "GET_INT bin 'b': bit_size 65 is out of range");
+    expect_refused(aw_op_bit_set_int("b", 0, 0, 0, 1),
+                   "SET_INT bin 'b': bit_size 0 is out of range 1..64");
+    expect_refused(aw_op_bit_get_int("b", 0, 65, true),
+                   "GET_INT bin 'b': bit_size 65 is out of range");
     /* ops built by hand: wrong op type, unknown code, argument count and kinds */
     aw_value args[5] = {aw_value_int(0), aw_value_int(8), aw_value_int(1), aw_value_int(0),
                         aw_value_int(0)};
@@ -559,12 +567,16 @@ static void test_bit_refusals(void **state) {
 
 static void test_hll_refusals(void **state) {
     (void)state;
-    expect_refused(aw_op_hll_init("h", 0, 3, -1), "HLL INIT bin 'h': index_bits 3 is out of range 4..16");
+    expect_refused(aw_op_hll_init("h", 0, 3, -1),
+                   "HLL INIT bin 'h': index_bits 3 is out of range 4..16");
     expect_refused(aw_op_hll_init("h", 0, 8, 3), "minhash_bits 3 is out of range 4..51");
     expect_refused(aw_op_hll_init("h", 0, 8, 52), "minhash_bits 52 is out of range 4..51");
-    expect_refused(aw_op_hll_init("h", 0, 14, 51), "minhash_bits 51 with index bits 14 is more than 64");
-    expect_refused(aw_op_hll_init("h", AW_HLL_WRITE_ALLOW_FOLD, 8, 0), "INIT bin 'h': flags 0x8 has flags");
-    expect_refused(aw_op_hll_fold("h", -1), "HLL FOLD bin 'h': index_bits -1 is out of range 4..16");
+    expect_refused(aw_op_hll_init("h", 0, 14, 51),
+                   "minhash_bits 51 with index bits 14 is more than 64");
+    expect_refused(aw_op_hll_init("h", AW_HLL_WRITE_ALLOW_FOLD, 8, 0),
+                   "INIT bin 'h': flags 0x8 has flags");
+    expect_refused(aw_op_hll_fold("h", -1),
+                   "HLL FOLD bin 'h': index_bits -1 is out of range 4..16");
     aw_value elems[2] = {aw_value_str("a"), aw_value_list(NULL, 0)};
     expect_refused(aw_op_hll_add("h", 0, aw_value_list(elems, 2), 8, -1),
                    "HLL ADD bin 'h': list item 1 is a list; HLL elements are scalars");
@@ -572,7 +584,8 @@ static void test_hll_refusals(void **state) {
                    "ADD bin 'h': flags 0x2 has flags this op does not take");
     expect_refused(aw_op_hll_add("h", 0, aw_value_int(1), 8, -1), "list must be a list");
     /* HLL lists: non-empty, HLL values only */
-    expect_refused(aw_op_hll_get_union("h", aw_value_list(NULL, 0)), "GET_UNION bin 'h': hlls is empty");
+    expect_refused(aw_op_hll_get_union("h", aw_value_list(NULL, 0)),
+                   "GET_UNION bin 'h': hlls is empty");
     uint8_t raw[203] = {0, 8, 0};
     aw_value hlls[2] = {aw_value_hll(raw, sizeof raw), aw_value_blob(raw, sizeof raw)};
     expect_refused(aw_op_hll_get_similarity("h", aw_value_list(hlls, 2)),
@@ -580,8 +593,7 @@ static void test_hll_refusals(void **state) {
     hlls[1] = aw_value_hll(raw, 5);
     expect_refused(aw_op_hll_set_union("h", 0, aw_value_list(hlls, 2)),
                    "item 1 has 5 bytes, shorter than an HLL header");
-    expect_refused(aw_op_hll_set_union("h", 0x10, aw_value_list(hlls, 1)),
-                   "flags 0x10 has flags");
+    expect_refused(aw_op_hll_set_union("h", 0x10, aw_value_list(hlls, 1)), "flags 0x10 has flags");
 }
 
 /* An HLL read of one value is [code, [hll]]: the list's item carries type 18
@@ -596,7 +608,8 @@ static void test_hll_list_encoding(void **state) {
     assert_int_equal(aw_buf_op(&b, &op, NULL), AW_OK);
     /* op header: size, type 15, particle 4 (blob), name length 1, "h" */
     assert_hex_equal("get_union_count", b.data, b.len,
-                     "000000150f040001689234" "91ac120004000000000000000000");
+                     "000000150f040001689234"
+                     "91ac120004000000000000000000");
     aw_buf_free(&b);
 }
 
