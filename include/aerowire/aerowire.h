@@ -13,6 +13,8 @@
 #include "key.h"
 #include "numpy.h"
 #include "ops.h"
+#include "ops_bit.h"
+#include "ops_hll.h"
 #include "policy.h"
 #include "record.h"
 #include "value.h"

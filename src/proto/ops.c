@@ -8,6 +8,7 @@
 #include "aerowire/ops.h"
 #include "msg.h"
 #include "msgpack.h"
+#include "op_spec.h"
 #include "particle.h"
 #include "request.h"
 
@@ -248,7 +249,9 @@ static int check_op(const aw_op *op, aw_error *err) {
             return aw_error_set(err, AW_ERR_PARAM, "%s bin '%s': %u arguments (at most %d)", name,
                                 op->bin, op->n_args, AW_OP_MAX_ARGS);
         break;
-    default: /* EXP, BIT, HLL: the caller's ready msgpack */
+    default: /* EXP, BIT, HLL: the caller's ready msgpack, or a built bit/HLL op */
+        if (op->type != AW_OP_EXP_READ && op->type != AW_OP_EXP_MODIFY && op->cdt_code != NOT_CDT)
+            break; /* checked by aw_buf_bit_op / aw_buf_hll_op */
         if (t != AW_BLOB || !value_storage_ok(&op->value))
             return aw_error_set(err, AW_ERR_PARAM,
                                 "%s bin '%s': needs its msgpack as a blob (got type %u)", name,
@@ -295,12 +298,24 @@ int aw_buf_op(aw_buf *b, const aw_op *op, aw_error *err) {
         break;
     case AW_OP_CDT_READ:
     case AW_OP_CDT_MODIFY: rc = write_cdt(b, op, err); break;
-    case AW_OP_EXP_READ:
-    case AW_OP_EXP_MODIFY:
     case AW_OP_BIT_READ:
     case AW_OP_BIT_MODIFY:
+        if (op->cdt_code != NOT_CDT) {
+            rc = aw_buf_bit_op(b, op, err);
+            break;
+        }
+        aw_buf_put(b, op->value.u.bytes, op->value.len);
+        break;
     case AW_OP_HLL_READ:
-    case AW_OP_HLL_MODIFY: aw_buf_put(b, op->value.u.bytes, op->value.len); break;
+    case AW_OP_HLL_MODIFY:
+        if (op->cdt_code != NOT_CDT) {
+            rc = aw_buf_hll_op(b, op, err);
+            break;
+        }
+        aw_buf_put(b, op->value.u.bytes, op->value.len);
+        break;
+    case AW_OP_EXP_READ:
+    case AW_OP_EXP_MODIFY: aw_buf_put(b, op->value.u.bytes, op->value.len); break;
     default: break;
     }
     if (rc == AW_OK && !aw_buf_ok(b))
