@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "aerowire/aerowire.h"
@@ -462,9 +463,248 @@ static void test_capture_requests_reencode(void **state) {
     assert_true(rebuilt > 0);
 }
 
+
+/* ---- decoded results by return type ------------------------------------ */
+
+static json_t *cdt_command(const char *label) {
+    json_t *cmds = json_object_get(tu_capture(CDT_CAPTURE), "commands");
+    size_t i;
+    json_t *c;
+    json_array_foreach(cmds, i, c) {
+        if (strcmp(json_string_value(json_object_get(c, "label")), label) == 0)
+            return c;
+    }
+    fail_msg("no captured command %s", label);
+    return NULL;
+}
+
+/* The record of a captured reply (frame 0). */
+static void cdt_reply(const char *label, aw_record *rec) {
+    size_t len;
+    uint8_t *frame = tu_hex_decode(
+        json_string_value(json_array_get(json_object_get(cdt_command(label), "reply_hex"), 0)),
+        &len);
+    int result = -1;
+    assert_int_equal(aw_reply_parse_record(frame + 8, len - 8, NULL, &result, rec, NULL), AW_OK);
+    assert_int_equal(result, 0);
+    free(frame);
+}
+
+static void assert_str(const aw_value *v, const char *s) {
+    assert_int_equal(v->type, AW_STR);
+    assert_int_equal(v->len, strlen(s));
+    assert_memory_equal(v->u.str, s, v->len);
+}
+
+static void assert_int_items(const aw_value *v, const int64_t *want, size_t n) {
+    assert_int_equal(v->type, AW_LIST);
+    assert_int_equal(v->len, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(v->u.items[i].type, AW_INT);
+        assert_int_equal(v->u.items[i].u.i, want[i]);
+    }
+}
+
+/* The values cdt-bit-hll.md §9 gives for these captures: KEY_VALUE is a map
+ * flagged 0x08 in the server's (rank) order; ORDERED_MAP key-sorted, flagged
+ * 0x01; UNORDERED_MAP unflagged in rank order; VALUE of an unordered-list
+ * rank range in the server's heap order. */
+static void test_results_by_return_type(void **state) {
+    (void)state;
+    aw_record rec;
+    cdt_reply("map_get_by_value_rel_rank_range_key_value", &rec);
+    assert_int_equal(rec.n_bins, 2);
+    const aw_value *kv = &rec.bins[0].value;
+    assert_int_equal(kv->type, AW_MAP);
+    assert_int_equal(kv->subtype, 0x08);
+    assert_int_equal(kv->len, 2);
+    assert_str(&kv->u.items[0], "e");
+    assert_int_equal(kv->u.items[1].u.i, 3);
+    assert_str(&kv->u.items[2], "a");
+    assert_int_equal(kv->u.items[3].u.i, 5);
+    /* several results for one bin: aw_record_get gives the last, as before */
+    assert_ptr_equal(aw_record_get(&rec, "m"), &rec.bins[1].value);
+    aw_record_free(&rec);
+
+    cdt_reply("map_get_by_value_rel_rank_range_ordered_map", &rec);
+    kv = &rec.bins[0].value;
+    assert_int_equal(kv->subtype, 0x01);
+    assert_int_equal(kv->len, 2);
+    assert_str(&kv->u.items[0], "a");
+    assert_str(&kv->u.items[2], "e");
+    aw_record_free(&rec);
+
+    cdt_reply("map_get_by_value_rel_rank_range_unordered_map", &rec);
+    kv = &rec.bins[0].value;
+    assert_int_equal(kv->subtype, 0);
+    assert_str(&kv->u.items[0], "e");
+    aw_record_free(&rec);
+
+    cdt_reply("map_get_by_key_key_value", &rec); /* "zz" missing: empty, still flagged */
+    assert_int_equal(rec.bins[1].value.type, AW_MAP);
+    assert_int_equal(rec.bins[1].value.subtype, 0x08);
+    assert_int_equal(rec.bins[1].value.len, 0);
+    aw_record_free(&rec);
+
+    cdt_reply("list_get_by_rank_range_value", &rec);
+    static const int64_t ranks_1_3[] = {4, 3, 1}, inverted[] = {1, 7, 9, 7};
+    assert_int_items(&rec.bins[0].value, ranks_1_3, 3);
+    assert_int_items(&rec.bins[1].value, inverted, 4);
+    aw_record_free(&rec);
+}
+
+/* ---- refusals ----------------------------------------------------------- */
+
+/* The op is refused with AW_ERR_PARAM, a message holding `needle`, and
+ * nothing left in the buffer. */
+static void expect_refused(const aw_op *op, const char *needle) {
+    aw_buf b;
+    aw_buf_init(&b);
+    aw_buf_put(&b, "x", 1);
+    aw_error err;
+    int rc = aw_buf_op(&b, op, &err);
+    if (rc != AW_ERR_PARAM)
+        fail_msg("expected AW_ERR_PARAM containing '%s', got %d (%s)", needle, rc,
+                 rc ? err.message : "encoded");
+    if (!strstr(err.message, needle))
+        fail_msg("message '%s' lacks '%s'", err.message, needle);
+    assert_int_equal(b.len, 1);
+    aw_buf_free(&b);
+}
+
+static void test_bad_contexts(void **state) {
+    (void)state;
+    aw_ctx_item items[2] = {aw_ctx_map_key(aw_value_str("a")), aw_ctx_list_index(0)};
+    aw_ctx empty = {items, 0}, no_items = {NULL, 2}, too_long = {items, AW_CTX_MAX_ITEMS + 1};
+    expect_refused((aw_op[]){aw_cdt_list_size("l", &empty)}, "no items");
+    expect_refused((aw_op[]){aw_cdt_list_size("l", &no_items)}, "no items");
+    expect_refused((aw_op[]){aw_cdt_list_size("l", &too_long)}, "at most");
+
+    aw_ctx two = {items, 2};
+    items[1] = aw_ctx_list_index(0);
+    items[1].value = aw_value_str("x"); /* an index that is not an integer */
+    expect_refused((aw_op[]){aw_cdt_list_size("l", &two)}, "context item 2");
+    items[1] = aw_ctx_map_key(aw_value_float(1.5));
+    expect_refused((aw_op[]){aw_cdt_map_size("m", &two)}, "integer, string or blob");
+    items[1] = aw_ctx_list_index(0);
+    items[1].id = 0x2a; /* map_keys_in: path expressions only */
+    expect_refused((aw_op[]){aw_cdt_list_size("l", &two)}, "0x2a");
+    items[1].id = AW_CTX_LIST_INDEX | 0x100; /* persist flag: not a context create flag */
+    expect_refused((aw_op[]){aw_cdt_list_size("l", &two)}, "0x110");
+    items[1] = aw_ctx_map_key_create(aw_value_str("k"), (aw_map_order)2);
+    expect_refused((aw_op[]){aw_cdt_map_size("m", &two)}, "unknown order");
+    items[1] = aw_ctx_list_index_create(0, (aw_list_order)7, false);
+    expect_refused((aw_op[]){aw_cdt_list_size("l", &two)}, "unknown order");
+
+    /* the good path: the bytes of cdt-bit-hll.md §4.2 */
+    items[1] = aw_ctx_list_index(2);
+    aw_op op = aw_cdt_map_get_by_key("n", &two, aw_value_str("x"), AW_RETURN_KEY_VALUE);
+    items[0] = aw_ctx_map_key(aw_value_str("a"));
+    aw_buf b;
+    aw_buf_init(&b);
+    assert_int_equal(aw_buf_op(&b, &op, NULL), AW_OK);
+    assert_hex_equal("ctx", b.data + 9, b.len - 9, "93ccff9422a203611002936108a20378");
+    aw_buf_free(&b);
+}
+
+static void test_bad_policies_and_arguments(void **state) {
+    (void)state;
+    aw_list_policy lp = {AW_LIST_UNORDERED, 0x10};
+    expect_refused((aw_op[]){aw_cdt_list_append("l", NULL, &lp, aw_value_int(1))},
+                   "list write flags");
+    lp = (aw_list_policy){2, 0};
+    expect_refused((aw_op[]){aw_cdt_list_append_items("l", NULL, &lp, aw_value_list(NULL, 0))},
+                   "list order");
+    expect_refused((aw_op[]){aw_cdt_list_set_order("l", NULL, (aw_list_order)2)}, "list order");
+    expect_refused((aw_op[]){aw_cdt_list_sort("l", NULL, 4)}, "sort flags");
+
+    aw_map_policy mp = {AW_MAP_UNORDERED, 0x20, AW_MAP_MODE_PUT};
+    expect_refused((aw_op[]){aw_cdt_map_put("m", NULL, &mp, aw_value_int(1), aw_value_int(2))},
+                   "map write flags");
+    mp = (aw_map_policy){2, 0, AW_MAP_MODE_PUT};
+    expect_refused((aw_op[]){aw_cdt_map_put_items("m", NULL, &mp, aw_value_map(NULL, 0))},
+                   "map order");
+    mp = (aw_map_policy){AW_MAP_UNORDERED, AW_MAP_WRITE_NO_FAIL, AW_MAP_MODE_CREATE_ONLY};
+    expect_refused((aw_op[]){aw_cdt_map_put("m", NULL, &mp, aw_value_int(1), aw_value_int(2))},
+                   "legacy");
+    mp = (aw_map_policy){AW_MAP_UNORDERED, 0, 3};
+    expect_refused((aw_op[]){aw_cdt_map_put("m", NULL, &mp, aw_value_int(1), aw_value_int(2))},
+                   "mode");
+    mp = (aw_map_policy){AW_MAP_KEY_ORDERED, AW_MAP_WRITE_CREATE_ONLY, AW_MAP_MODE_PUT};
+    expect_refused((aw_op[]){aw_cdt_map_increment("m", NULL, &mp, aw_value_int(1),
+                                                  aw_value_int(1))},
+                   "order only");
+    expect_refused((aw_op[]){aw_cdt_map_set_policy("m", NULL, NULL)}, "needs a policy");
+
+    expect_refused((aw_op[]){aw_cdt_list_get_by_index("l", NULL, 0, 14)}, "return type");
+    expect_refused((aw_op[]){aw_cdt_map_get_by_key("m", NULL, aw_value_int(1),
+                                                   AW_RETURN_VALUE | 0x20000)},
+                   "return type");
+    expect_refused((aw_op[]){aw_cdt_list_get_by_index_range("l", NULL, 0, UINT64_MAX,
+                                                            AW_RETURN_COUNT)},
+                   "count");
+    expect_refused((aw_op[]){aw_op_list_get_range("l", 0, -1)}, "negative count");
+    expect_refused((aw_op[]){aw_cdt_list_size(NULL, NULL)}, "needs a bin name");
+    expect_refused((aw_op[]){aw_cdt_list_append("l", NULL, NULL, aw_value_strn(NULL, 3))},
+                   "no storage");
+    /* a value the msgpack writer refuses inside a context item, named with the op */
+    aw_ctx_item bad = aw_ctx_list_value(aw_value_list(NULL, 3));
+    aw_ctx ctx = {&bad, 1};
+    expect_refused((aw_op[]){aw_cdt_list_size("l", &ctx)}, "CDT_READ bin 'l'");
+
+    /* INVERTED and the other good values encode */
+    aw_buf b;
+    aw_buf_init(&b);
+    aw_op op = aw_cdt_list_get_by_index_range("l", NULL, 1, 3, AW_RETURN_INDEX | AW_RETURN_INVERTED);
+    assert_int_equal(aw_buf_op(&b, &op, NULL), AW_OK);
+    assert_hex_equal("inverted", b.data + 9, b.len - 9, "9418ce000100010103");
+    aw_buf_free(&b);
+}
+
+/* docs/cdt.md's example compiles against the public headers. */
+static void test_doc_example_compiles(void **state) {
+    (void)state;
+    char root[4096];
+    snprintf(root, sizeof root, "%s", tu_testdata_path("../.."));
+    char doc[4200];
+    snprintf(doc, sizeof doc, "%s/docs/cdt.md", root);
+    FILE *f = fopen(doc, "r");
+    assert_non_null(f);
+    char src[] = "/tmp/aw_cdt_doc_XXXXXX.c";
+    int fd = mkstemps(src, 2);
+    assert_true(fd >= 0);
+    FILE *out = fdopen(fd, "w");
+    char line[1024];
+    bool in_c = false;
+    int blocks = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!in_c && strncmp(line, "```c", 4) == 0) {
+            in_c = true;
+            blocks++;
+        } else if (in_c && strncmp(line, "```", 3) == 0) {
+            in_c = false;
+        } else if (in_c) {
+            fputs(line, out);
+        }
+    }
+    fclose(f);
+    fclose(out);
+    assert_true(blocks >= 1);
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd,
+             "${CC:-cc} -std=c11 -Wall -Wextra -Werror -I%s/include -fsyntax-only %s", root, src);
+    int rc = system(cmd);
+    unlink(src);
+    assert_int_equal(rc, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capture_requests_reencode),
+        cmocka_unit_test(test_results_by_return_type),
+        cmocka_unit_test(test_bad_contexts),
+        cmocka_unit_test(test_bad_policies_and_arguments),
+        cmocka_unit_test(test_doc_example_compiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

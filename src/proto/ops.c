@@ -64,7 +64,7 @@ aw_op aw_op_list_clear(const char *bin) { return aw_cdt_list_clear(bin, NULL); }
 aw_op aw_op_list_size(const char *bin) { return aw_cdt_list_size(bin, NULL); }
 aw_op aw_op_list_get(const char *bin, int64_t index) { return aw_cdt_list_get(bin, NULL, index); }
 aw_op aw_op_list_get_range(const char *bin, int64_t index, int64_t count) {
-    aw_op op = aw_cdt_list_get_range(bin, NULL, index, (uint64_t)count);
+    aw_op op = aw_cdt_list_get_range(bin, NULL, index, count < 0 ? 0 : (uint64_t)count);
     if (count < 0)
         aw_cdt_fault(&op, "negative count", (uint64_t)count);
     return op;
