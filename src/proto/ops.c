@@ -6,6 +6,7 @@
 
 #include "aerowire/key.h"
 #include "aerowire/ops.h"
+#include "cdt.h"
 #include "msg.h"
 #include "msgpack.h"
 #include "op_spec.h"
@@ -45,74 +46,53 @@ aw_op aw_op_cdt(aw_op_type type, const char *bin, uint16_t code, const aw_value 
     return op;
 }
 
-static aw_op cdt0(aw_op_type type, const char *bin, uint16_t code) {
-    return aw_op_cdt(type, bin, code, NULL, 0);
-}
-static aw_op cdt1(aw_op_type type, const char *bin, uint16_t code, aw_value a) {
-    return aw_op_cdt(type, bin, code, &a, 1);
-}
-static aw_op cdt2(aw_op_type type, const char *bin, uint16_t code, aw_value a, aw_value b) {
-    aw_value args[2] = {a, b};
-    return aw_op_cdt(type, bin, code, args, 2);
-}
-static aw_op cdt3(aw_op_type type, const char *bin, uint16_t code, aw_value a, aw_value b,
-                  aw_value c) {
-    aw_value args[3] = {a, b, c};
-    return aw_op_cdt(type, bin, code, args, 3);
-}
-
+/* The bin-level shorthands: the general builders with no ctx and no policy. */
 aw_op aw_op_list_append(const char *bin, aw_value value) {
-    return cdt1(AW_OP_CDT_MODIFY, bin, AW_LIST_APPEND, value);
+    return aw_cdt_list_append(bin, NULL, NULL, value);
 }
 aw_op aw_op_list_append_items(const char *bin, aw_value list) {
-    return cdt1(AW_OP_CDT_MODIFY, bin, AW_LIST_APPEND_ITEMS, list);
+    return aw_cdt_list_append_items(bin, NULL, NULL, list);
 }
 aw_op aw_op_list_insert(const char *bin, int64_t index, aw_value value) {
-    return cdt2(AW_OP_CDT_MODIFY, bin, AW_LIST_INSERT, aw_value_int(index), value);
+    return aw_cdt_list_insert(bin, NULL, NULL, index, value);
 }
 aw_op aw_op_list_set(const char *bin, int64_t index, aw_value value) {
-    return cdt2(AW_OP_CDT_MODIFY, bin, AW_LIST_SET, aw_value_int(index), value);
+    return aw_cdt_list_set(bin, NULL, NULL, index, value);
 }
-aw_op aw_op_list_pop(const char *bin, int64_t index) {
-    return cdt1(AW_OP_CDT_MODIFY, bin, AW_LIST_POP, aw_value_int(index));
-}
-aw_op aw_op_list_remove(const char *bin, int64_t index) {
-    return cdt1(AW_OP_CDT_MODIFY, bin, AW_LIST_REMOVE, aw_value_int(index));
-}
-aw_op aw_op_list_clear(const char *bin) { return cdt0(AW_OP_CDT_MODIFY, bin, AW_LIST_CLEAR); }
-aw_op aw_op_list_size(const char *bin) { return cdt0(AW_OP_CDT_READ, bin, AW_LIST_SIZE); }
-aw_op aw_op_list_get(const char *bin, int64_t index) {
-    return cdt1(AW_OP_CDT_READ, bin, AW_LIST_GET, aw_value_int(index));
-}
+aw_op aw_op_list_pop(const char *bin, int64_t index) { return aw_cdt_list_pop(bin, NULL, index); }
+aw_op aw_op_list_remove(const char *bin, int64_t index) { return aw_cdt_list_remove(bin, NULL, index); }
+aw_op aw_op_list_clear(const char *bin) { return aw_cdt_list_clear(bin, NULL); }
+aw_op aw_op_list_size(const char *bin) { return aw_cdt_list_size(bin, NULL); }
+aw_op aw_op_list_get(const char *bin, int64_t index) { return aw_cdt_list_get(bin, NULL, index); }
 aw_op aw_op_list_get_range(const char *bin, int64_t index, int64_t count) {
-    return cdt2(AW_OP_CDT_READ, bin, AW_LIST_GET_RANGE, aw_value_int(index), aw_value_int(count));
+    aw_op op = aw_cdt_list_get_range(bin, NULL, index, count < 0 ? 0 : (uint64_t)count);
+    if (count < 0)
+        aw_cdt_fault(&op, "negative count", (uint64_t)count);
+    return op;
 }
 aw_op aw_op_list_get_range_from(const char *bin, int64_t index) {
-    return cdt1(AW_OP_CDT_READ, bin, AW_LIST_GET_RANGE, aw_value_int(index));
+    return aw_cdt_list_get_range_from(bin, NULL, index);
 }
 
-/* Map writes without a policy send the map attributes (0 = unordered) after
- * the operands, as C7.5 does; the server needs them to create the map. */
 aw_op aw_op_map_put(const char *bin, aw_value key, aw_value value) {
-    return cdt3(AW_OP_CDT_MODIFY, bin, AW_MAP_PUT, key, value, aw_value_int(0));
+    return aw_cdt_map_put(bin, NULL, NULL, key, value);
 }
 aw_op aw_op_map_put_items(const char *bin, aw_value map) {
-    return cdt2(AW_OP_CDT_MODIFY, bin, AW_MAP_PUT_ITEMS, map, aw_value_int(0));
+    return aw_cdt_map_put_items(bin, NULL, NULL, map);
 }
 aw_op aw_op_map_increment(const char *bin, aw_value key, aw_value by) {
-    return cdt3(AW_OP_CDT_MODIFY, bin, AW_MAP_INCREMENT, key, by, aw_value_int(0));
+    return aw_cdt_map_increment(bin, NULL, NULL, key, by);
 }
 aw_op aw_op_map_remove_by_key(const char *bin, aw_value key, aw_cdt_return rtype) {
-    return cdt2(AW_OP_CDT_MODIFY, bin, AW_MAP_REMOVE_BY_KEY, aw_value_int(rtype), key);
+    return aw_cdt_map_remove_by_key(bin, NULL, key, rtype);
 }
-aw_op aw_op_map_clear(const char *bin) { return cdt0(AW_OP_CDT_MODIFY, bin, AW_MAP_CLEAR); }
-aw_op aw_op_map_size(const char *bin) { return cdt0(AW_OP_CDT_READ, bin, AW_MAP_SIZE); }
+aw_op aw_op_map_clear(const char *bin) { return aw_cdt_map_clear(bin, NULL); }
+aw_op aw_op_map_size(const char *bin) { return aw_cdt_map_size(bin, NULL); }
 aw_op aw_op_map_get_by_key(const char *bin, aw_value key, aw_cdt_return rtype) {
-    return cdt2(AW_OP_CDT_READ, bin, AW_MAP_GET_BY_KEY, aw_value_int(rtype), key);
+    return aw_cdt_map_get_by_key(bin, NULL, key, rtype);
 }
 aw_op aw_op_map_get_by_index(const char *bin, int64_t index, aw_cdt_return rtype) {
-    return cdt2(AW_OP_CDT_READ, bin, AW_MAP_GET_BY_INDEX, aw_value_int(rtype),
-                aw_value_int(index));
+    return aw_cdt_map_get_by_index(bin, NULL, index, rtype);
 }
 
 /* ---- encoding ---------------------------------------------------------- */
@@ -178,6 +158,11 @@ static int blame(aw_error *err, int rc, const aw_op *op) {
 
 /* The CDT op value: msgpack [code, args...]. */
 static int write_cdt(aw_buf *b, const aw_op *op, aw_error *err) {
+    if (op->ctx) {
+        int rc = aw_cdt_put_ctx(b, op->ctx, op->ctx_create, err);
+        if (rc != AW_OK)
+            return blame(err, rc, op);
+    }
     aw_mp_put_array_header(b, 1u + op->n_args);
     aw_mp_put_uint(b, op->cdt_code);
     for (uint8_t i = 0; i < op->n_args; i++) {
@@ -248,6 +233,12 @@ static int check_op(const aw_op *op, aw_error *err) {
         if (op->n_args > AW_OP_MAX_ARGS)
             return aw_error_set(err, AW_ERR_PARAM, "%s bin '%s': %u arguments (at most %d)", name,
                                 op->bin, op->n_args, AW_OP_MAX_ARGS);
+        if (op->fault)
+            return aw_error_set(err, AW_ERR_PARAM, "%s bin '%s' (CDT op %u): %s (0x%llx)", name,
+                                op->bin, op->cdt_code, op->fault,
+                                (unsigned long long)op->fault_value);
+        if ((rc = aw_cdt_check_ctx(op->ctx, err)) != AW_OK)
+            return blame(err, rc, op);
         break;
     default: /* EXP, BIT, HLL: the caller's ready msgpack, or a built bit/HLL op */
         if (op->type != AW_OP_EXP_READ && op->type != AW_OP_EXP_MODIFY && op->cdt_code != NOT_CDT)
