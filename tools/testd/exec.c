@@ -24,6 +24,7 @@
 #include "aerowire/error.h"
 #include "aerowire/ops.h"
 #include "aerowire/record.h"
+#include "bit.h"
 #include "cdt.h"
 #include "proto/particle.h"
 
@@ -122,8 +123,7 @@ static bool field_refused(uint8_t type) {
  * aw-testd (apply_op). */
 static bool op_unserved(uint8_t op) {
     switch (op) {
-    case AW_OP_EXP_READ: case AW_OP_EXP_MODIFY: case AW_OP_BIT_READ: case AW_OP_BIT_MODIFY:
-    case AW_OP_HLL_READ: case AW_OP_HLL_MODIFY:
+    case AW_OP_EXP_READ: case AW_OP_EXP_MODIFY: case AW_OP_HLL_READ: case AW_OP_HLL_MODIFY:
         return true;
     default:
         return false;
@@ -376,12 +376,19 @@ static int apply_op(td_record *w, const aw_op_view *op, const op_state *st, repl
     case AW_OP_DELETE:
         td_record_clear_bins(w);
         break;
+    case AW_OP_BIT_MODIFY:
+        rc = td_bit_modify(w, op); /* answers nothing; NULL under respond-all */
+        break;
     case AW_OP_CDT_READ:
-    case AW_OP_CDT_MODIFY: {
+    case AW_OP_CDT_MODIFY:
+    case AW_OP_BIT_READ: {
         aw_value result;
         aw_arena arena;
         aw_arena_init(&arena, 0);
-        rc = td_cdt_apply(w, op, op->op == AW_OP_CDT_MODIFY, &result, &arena);
+        if (op->op == AW_OP_BIT_READ)
+            rc = td_bit_read(w, op, &result, &arena);
+        else
+            rc = td_cdt_apply(w, op, op->op == AW_OP_CDT_MODIFY, &result, &arena);
         if (rc == AW_OK && (result.type != AW_NIL || st->respond_all))
             reply_value(r, op->op, op->name, op->name_len, &result);
         aw_arena_free(&arena);
