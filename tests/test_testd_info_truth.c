@@ -207,6 +207,16 @@ static int64_t operate_int(const aw_key *k, const aw_op *ops, size_t n, const ch
     return i;
 }
 
+/* Every bit op is served (test_testd_refusals replays the capture's); here a
+ * blob is made, changed and read through the client's bit builders. */
+static void serves_blob_bits(void) {
+    aw_key k = key_int("feat", 9);
+    aw_op ops[] = {aw_op_bit_resize("b", 0, 2, AW_BIT_RESIZE_DEFAULT),
+                   aw_op_bit_set_int("b", 0, 4, 8, 0xab),
+                   aw_op_bit_get_int("b", 0, 16, false)};
+    assert_int_equal(operate_int(&k, ops, 3, "b"), 0x0ab0);
+}
+
 static void serves_cdt_list(void) {
     aw_key k = key_int("feat", 5);
     aw_op ops[] = {aw_op_list_append("l", aw_value_int(10)), aw_op_list_append("l", aw_value_int(20)),
@@ -290,6 +300,7 @@ static const struct {
 } SERVED[] = {
     {"batch-any", serves_batch_any},
     {"batch-index", serves_batch_index},
+    {"blob-bits", serves_blob_bits},
     {"cdt-list", serves_cdt_list},
     {"cdt-map", serves_cdt_map},
     {"float", serves_float},

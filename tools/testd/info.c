@@ -17,8 +17,8 @@
 /* Only what aw-testd serves, in the real server's order (docs/testd.md says
  * why each is here and why the real server's others are not). */
 #define FEATURES                                                                                   \
-    "batch-any;batch-index;cdt-list;cdt-map;float;peers;pipelining;replicas;replicas-all;"        \
-    "replicas-master;truncate-namespace"
+    "batch-any;batch-index;blob-bits;cdt-list;cdt-map;float;peers;pipelining;replicas;"             \
+    "replicas-all;replicas-master;truncate-namespace"
 /* The server version aw-testd's answers were checked against. */
 #define BUILD "8.1.2.0"
 
