@@ -11,10 +11,11 @@
  * Where the server's result is not what its code intends, the server's is
  * kept: RSCAN looks at the bits before the range inside its first byte too,
  * so a match there answers a negative position. Where the server's code
- * reads past its buffers (an empty bytes argument; PARTIAL OR/XOR/AND/shift
- * starting past the blob's first byte, whose size it miscounts), aw-testd
- * refuses the empty argument with PARAMETER and clips the PARTIAL range at
- * the blob's end, as the server intends.
+ * reads or writes past its buffers (an empty bytes argument; a PARTIAL
+ * OR/XOR/AND/shift starting past the blob's first byte, whose size it
+ * miscounts: a left shift by a multiple of 8 there crashes CE 8.1.2.0),
+ * aw-testd refuses the empty argument with PARAMETER and clips the PARTIAL
+ * range at the blob's end, as the server intends.
  */
 #include "bit.h"
 
