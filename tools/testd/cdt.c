@@ -12,6 +12,7 @@
  * know are PARAMETER, as it answers them. docs/testd.md lists both.
  */
 #include "cdt.h"
+#include "cdt_list.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,6 @@
 #include "aerowire/ops.h"
 #include "proto/msgpack.h"
 #include "proto/particle.h"
-
-typedef struct cdt_call {
-    int64_t code;
-    aw_value *args;
-    uint32_t n_args;
-} cdt_call;
 
 static int int_arg(const cdt_call *c, uint32_t i, int64_t *out) {
     if (i >= c->n_args || c->args[i].type != AW_INT)
@@ -211,6 +206,84 @@ static bool storable(const aw_value *v) {
     return true;
 }
 
+/* particle_list.c list_increment: [index, delta, order, flags]. The index
+ * is checked first (26), then the delta (int, double or nil for 1, else
+ * PARAMETER) and the element (int or double, else PARAMETER); past the end
+ * the delta itself is set, padding with nils, under the write flags
+ * (cdt.c cdt_calc_delta_*). *res = the new value. */
+static int list_increment(aw_value *list, const cdt_call *c, bool created, bool *changed,
+                          aw_value *res, aw_arena *a) {
+    int64_t index, order = 0, flags = 0;
+    if (int_arg(c, 0, &index) || !opt_int_arg(c, 2, 0, &order) || !opt_int_arg(c, 3, 0, &flags))
+        return AW_ERR_REQUEST_INVALID;
+    if ((created && order != 0) || (flags & ~LIST_FLAGS_KNOWN))
+        return AW_ERR_UNSUPPORTED_FEATURE; /* ordered lists are not served */
+    uint32_t n = list->len;
+    int64_t at = index < 0 ? index + n : index;
+    if (index > INT32_MAX || at < 0)
+        return AW_ERR_OP_NOT_APPLICABLE;
+    aw_value one = aw_value_int(1);
+    const aw_value *by = c->n_args >= 2 && c->args[1].type != AW_NIL ? &c->args[1] : &one;
+    if (by->type != AW_INT && by->type != AW_FLOAT)
+        return AW_ERR_REQUEST_INVALID;
+    aw_value sum = *by;
+    if (at < (int64_t)n) {
+        const aw_value *cur = &list->u.items[at];
+        /* The stored type wins; a double delta on an integer is truncated. */
+        if (cur->type == AW_INT)
+            sum = aw_value_int((int64_t)((uint64_t)cur->u.i +
+                                         (uint64_t)(by->type == AW_INT ? by->u.i
+                                                                       : (int64_t)by->u.f)));
+        else if (cur->type == AW_FLOAT)
+            sum = aw_value_float(cur->u.f + (by->type == AW_INT ? (double)by->u.i : by->u.f));
+        else
+            return AW_ERR_REQUEST_INVALID;
+    }
+    *res = sum;
+    return list_set(list, at, &sum, flags, changed, a);
+}
+
+/* Sort flags (proto.h as_cdt_sort_flags). */
+#define SORT_DESCENDING 0x01
+#define SORT_DROP_DUPLICATES 0x02
+
+/* particle_list.c list_sort: in the server's value order (descending if
+ * asked), equal neighbours dropped if asked. A list of 0 or 1 element is
+ * left alone. */
+static int list_sort(aw_value *list, const cdt_call *c, bool *changed, aw_arena *a) {
+    int64_t flags = 0;
+    if (!opt_int_arg(c, 0, 0, &flags))
+        return AW_ERR_REQUEST_INVALID;
+    if (list->len <= 1)
+        return AW_OK;
+    if (!own_items(list, a))
+        return AW_ERR_SERVER_FULL;
+    int dir = flags & SORT_DESCENDING ? -1 : 1;
+    aw_value *v = list->u.items;
+    for (uint32_t i = 1; i < list->len; i++) { /* insertion sort: equal values are alike */
+        aw_value x = v[i];
+        uint32_t j = i;
+        for (; j > 0 && dir * td_list_value_cmp(&v[j - 1], &x) > 0; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+    if (flags & SORT_DROP_DUPLICATES) {
+        /* cdt.c order_index_sorted_mark_dup_eles expects ascending order:
+         * descending with distinct values is PARAMETER. */
+        uint32_t k = 1;
+        for (uint32_t i = 1; i < list->len; i++) {
+            int order = td_list_value_cmp(&v[i - 1], &v[i]);
+            if (order > 0)
+                return AW_ERR_REQUEST_INVALID;
+            if (order < 0)
+                v[k++] = v[i];
+        }
+        list->len = k;
+    }
+    *changed = true;
+    return AW_OK;
+}
+
 /* `created`: the op is about to create the bin (its order policy then
  * matters). */
 static int list_op(aw_value *list, const cdt_call *c, bool created, bool *changed, aw_value *res,
@@ -302,7 +375,13 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
         *res = aw_value_list(n ? list->u.items + index : NULL, n);
         return AW_OK;
     }
+    case AW_LIST_INCREMENT:
+        return list_increment(list, c, created, changed, res, a);
+    case AW_LIST_SORT:
+        return list_sort(list, c, changed, a);
     default:
+        if (td_list_select_code(c->code))
+            return td_list_select(list, c, changed, res, a);
         return AW_ERR_REQUEST_INVALID;
     }
 }
@@ -674,12 +753,13 @@ static bool code_served(int64_t code) {
     case AW_LIST_APPEND: case AW_LIST_APPEND_ITEMS: case AW_LIST_INSERT:
     case AW_LIST_INSERT_ITEMS: case AW_LIST_POP: case AW_LIST_REMOVE: case AW_LIST_SET:
     case AW_LIST_CLEAR: case AW_LIST_SIZE: case AW_LIST_GET: case AW_LIST_GET_RANGE:
+    case AW_LIST_INCREMENT: case AW_LIST_SORT:
     case AW_MAP_ADD: case AW_MAP_ADD_ITEMS: case AW_MAP_PUT: case AW_MAP_PUT_ITEMS:
     case AW_MAP_REPLACE: case AW_MAP_REPLACE_ITEMS: case AW_MAP_INCREMENT: case AW_MAP_CLEAR:
     case AW_MAP_REMOVE_BY_KEY: case AW_MAP_SIZE: case AW_MAP_GET_BY_KEY: case AW_MAP_GET_BY_INDEX:
         return true;
     default:
-        return false;
+        return td_list_select_code(code);
     }
 }
 
@@ -717,6 +797,8 @@ static bool is_list_code(int64_t code) { return code >= 0 && code < 64; }
  * use), so a command of nothing else finds no record to change. */
 static bool removes_only(int64_t code) {
     return code == AW_LIST_POP || code == AW_LIST_REMOVE || code == AW_LIST_CLEAR ||
+           code == AW_LIST_POP_RANGE || code == AW_LIST_REMOVE_RANGE || code == AW_LIST_TRIM ||
+           (code >= AW_LIST_REMOVE_BY_INDEX && code <= AW_LIST_REMOVE_BY_VALUE_REL_RANK_RANGE) ||
            code == AW_MAP_CLEAR || code == AW_MAP_REMOVE_BY_KEY;
 }
 
@@ -743,6 +825,8 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
         if (coll.subtype & ~MAP_ATTR_PERSIST)
             return AW_ERR_UNSUPPORTED_FEATURE; /* ordered lists and maps are not served */
     } else {
+        if (c.code == AW_LIST_SORT)
+            return AW_ERR_BIN_INCOMPATIBLE_TYPE; /* list_sort: the bin must be there */
         if (!modify || removes_only(c.code))
             return AW_OK; /* reading a missing bin returns nothing */
         coll = list ? aw_value_list(NULL, 0) : aw_value_map(NULL, 0);
