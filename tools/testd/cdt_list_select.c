@@ -290,7 +290,7 @@ static bool index_count(int64_t index, uint64_t count, uint32_t n, bool multi, u
     if (index < 0) {
         if (!multi)
             return false;
-        uint64_t over = (uint64_t)-index;
+        uint64_t over = 0 - (uint64_t)index; /* no overflow at INT64_MIN */
         *cnt = over < count ? (uint32_t)(count - over > n ? n : count - over) : 0;
         *at = 0;
         return true;
@@ -539,9 +539,10 @@ static int by_rank_range(aw_value *list, int64_t rtype, bool multi, bool modify,
 static int by_rel_rank_range(aw_value *list, int64_t rtype, bool modify, const aw_value *value,
                              int64_t rank, uint64_t count, bool *changed, aw_value *res,
                              aw_arena *a) {
-    rank += rank_of(list, value);
+    uint32_t rel = rank_of(list, value);
+    rank = rank > INT64_MAX - rel ? INT64_MAX : rank + rel;
     if (rank < 0) {
-        uint64_t over = (uint64_t)-rank;
+        uint64_t over = 0 - (uint64_t)rank;
         count = count > over ? count - over : 0;
         rank = 0;
     }
