@@ -42,8 +42,8 @@ static int stop_server(void **state) {
  * flags it does not serve (docs/testd.md "What it refuses"). Every other
  * list command of the capture must get the real server's reply. */
 static const char *const REFUSED[] = {
-    "list_set_order_ordered",      /* set-type: ordered lists are not served */
-    "list_ordered_append_creates", /* creating an ordered list */
+    /* a top-level list with a persisted index: aw-testd builds no index */
+    "list_create_all_persist_index_top",
     NULL,
 };
 
@@ -134,21 +134,21 @@ static void test_list_commands_as_captured(void **state) {
     replay("list_append_creates_record", "list_get_record_le");
 }
 
-/* Sends one list op on bin "l" of key "edges" and returns the result code;
+/* Sends one list op on bin `bin` of key "edges" and returns the result code;
  * *out = the op's result as msgpack (an integer result as a msgpack int). */
-static int list_call(aw_op_type type, uint16_t code, const aw_value *args, uint8_t n,
+static int list_call(const char *bin, aw_op_type type, uint16_t code, const aw_value *args, uint8_t n,
                      aw_buf *out) {
     aw_key k;
     aw_error err;
     assert_int_equal(aw_key_init_str(&k, "test", "replay", "edges", &err), AW_OK);
-    aw_op op = aw_op_cdt(type, "l", code, args, n);
+    aw_op op = aw_op_cdt(type, bin, code, args, n);
     aw_buf req;
     aw_buf_init(&req);
     assert_int_equal(aw_req_operate(&req, &k, &op, 1, NULL, &err), AW_OK);
     tu_reply r;
     int rc = tu_exec_free(server.ports[0], &req, &r);
     aw_buf_init(out);
-    const aw_op_view *v = rc == 0 ? tu_reply_op(&r, "l") : NULL;
+    const aw_op_view *v = rc == 0 ? tu_reply_op(&r, bin) : NULL;
     if (v && v->particle == AW_PT_INTEGER) {
         aw_value i = aw_value_int((int64_t)aw_load_u64be(v->value));
         assert_int_equal(aw_msgpack_write(out, &i, NULL), AW_OK);
@@ -159,10 +159,10 @@ static int list_call(aw_op_type type, uint16_t code, const aw_value *args, uint8
     return rc;
 }
 
-static void expect_result(aw_op_type type, uint16_t code, const aw_value *args, uint8_t n,
+static void expect_result(const char *bin, aw_op_type type, uint16_t code, const aw_value *args, uint8_t n,
                           const aw_value *want) {
     aw_buf got, exp;
-    assert_int_equal(list_call(type, code, args, n, &got), AW_OK);
+    assert_int_equal(list_call(bin, type, code, args, n, &got), AW_OK);
     aw_buf_init(&exp);
     assert_int_equal(aw_msgpack_write(&exp, want, NULL), AW_OK);
     if (got.len != exp.len || memcmp(got.data, exp.data, exp.len) != 0)
@@ -172,10 +172,10 @@ static void expect_result(aw_op_type type, uint16_t code, const aw_value *args, 
     aw_buf_free(&exp);
 }
 
-static void expect_code(aw_op_type type, uint16_t code, const aw_value *args, uint8_t n,
+static void expect_code(const char *bin, aw_op_type type, uint16_t code, const aw_value *args, uint8_t n,
                         int want) {
     aw_buf got;
-    int rc = list_call(type, code, args, n, &got);
+    int rc = list_call(bin, type, code, args, n, &got);
     aw_buf_free(&got);
     if (rc != want)
         fail_msg("list code %u: result code %d, want %d", code, rc, want);
@@ -188,53 +188,89 @@ static void test_list_edges_from_server_source(void **state) {
     aw_value three[] = {aw_value_int(3), aw_value_int(1), aw_value_int(2)};
     aw_value put[] = {aw_value_list(three, 3)};
     aw_value size = aw_value_int(3);
-    expect_result(AW_OP_CDT_MODIFY, AW_LIST_APPEND_ITEMS, put, 1, &size);
+    expect_result("l", AW_OP_CDT_MODIFY, AW_LIST_APPEND_ITEMS, put, 1, &size);
 
     /* Rank-range return types on a by-index op: ordered lists only (26). */
     aw_value rank_range[] = {aw_value_int(AW_RETURN_RANK_RANGE), aw_value_int(0),
                              aw_value_int(2)};
-    expect_code(AW_OP_CDT_READ, AW_LIST_GET_BY_INDEX_RANGE, rank_range, 3,
+    expect_code("l", AW_OP_CDT_READ, AW_LIST_GET_BY_INDEX_RANGE, rank_range, 3,
                 AW_ERR_OP_NOT_APPLICABLE);
     /* INVERTED on a single-result op (26), KEY on a list (26). */
     aw_value inverted_one[] = {aw_value_int(AW_RETURN_VALUE | AW_RETURN_INVERTED),
                                aw_value_int(0)};
-    expect_code(AW_OP_CDT_READ, AW_LIST_GET_BY_RANK, inverted_one, 2, AW_ERR_OP_NOT_APPLICABLE);
+    expect_code("l", AW_OP_CDT_READ, AW_LIST_GET_BY_RANK, inverted_one, 2, AW_ERR_OP_NOT_APPLICABLE);
     aw_value key_rt[] = {aw_value_int(AW_RETURN_KEY), aw_value_int(0)};
-    expect_code(AW_OP_CDT_READ, AW_LIST_GET_BY_INDEX, key_rt, 2, AW_ERR_OP_NOT_APPLICABLE);
+    expect_code("l", AW_OP_CDT_READ, AW_LIST_GET_BY_INDEX, key_rt, 2, AW_ERR_OP_NOT_APPLICABLE);
 
     /* A run starting far below the list (calc_index_count_multi): empty. */
     aw_value far_below[] = {aw_value_int(AW_RETURN_COUNT), aw_value_int(INT64_MIN),
                             aw_value_int(5)};
     aw_value zero = aw_value_int(0);
-    expect_result(AW_OP_CDT_READ, AW_LIST_GET_BY_INDEX_RANGE, far_below, 3, &zero);
+    expect_result("l", AW_OP_CDT_READ, AW_LIST_GET_BY_INDEX_RANGE, far_below, 3, &zero);
     /* A relative rank far above (calc_rel_index_count): an empty list. */
     aw_value far_above[] = {aw_value_int(AW_RETURN_VALUE), aw_value_int(2),
                             aw_value_int(INT64_MAX)};
     aw_value empty = aw_value_list(NULL, 0);
-    expect_result(AW_OP_CDT_READ, AW_LIST_GET_BY_VALUE_REL_RANK_RANGE, far_above, 3, &empty);
+    expect_result("l", AW_OP_CDT_READ, AW_LIST_GET_BY_VALUE_REL_RANK_RANGE, far_above, 3, &empty);
     /* RANK_RANGE of a rank run: [first rank, count] clipped to the list
      * (result_data_set_range). */
     aw_value ranks[] = {aw_value_int(AW_RETURN_RANK_RANGE), aw_value_int(1), aw_value_int(5)};
     aw_value one_two[] = {aw_value_int(1), aw_value_int(2)};
     aw_value run = aw_value_list(one_two, 2);
-    expect_result(AW_OP_CDT_READ, AW_LIST_GET_BY_RANK_RANGE, ranks, 3, &run);
+    expect_result("l", AW_OP_CDT_READ, AW_LIST_GET_BY_RANK_RANGE, ranks, 3, &run);
 
     /* Remove everything outside [2, 3): 3 and 1, in index order; 2 stays. */
     aw_value outside[] = {aw_value_int(AW_RETURN_VALUE | AW_RETURN_INVERTED), aw_value_int(2),
                           aw_value_int(3)};
     aw_value three_one[] = {aw_value_int(3), aw_value_int(1)};
     aw_value removed = aw_value_list(three_one, 2);
-    expect_result(AW_OP_CDT_MODIFY, AW_LIST_REMOVE_BY_VALUE_INTERVAL, outside, 3, &removed);
+    expect_result("l", AW_OP_CDT_MODIFY, AW_LIST_REMOVE_BY_VALUE_INTERVAL, outside, 3, &removed);
     aw_value all[] = {aw_value_int(AW_RETURN_VALUE), aw_value_int(0)};
     aw_value two[] = {aw_value_int(2)};
     aw_value left = aw_value_list(two, 1);
-    expect_result(AW_OP_CDT_READ, AW_LIST_GET_BY_INDEX_RANGE, all, 2, &left);
+    expect_result("l", AW_OP_CDT_READ, AW_LIST_GET_BY_INDEX_RANGE, all, 2, &left);
+}
+
+/* Ordered lists where the capture has no case (particle_list.c
+ * packed_list_add_items_ordered, packed_list_replace_ordered, list_insert,
+ * packed_list_get_remove_by_index_range). */
+static void test_ordered_list_edges_from_server_source(void **state) {
+    (void)state;
+    aw_value vals[] = {aw_value_int(5), aw_value_int(1), aw_value_int(3)};
+    aw_value create[] = {aw_value_list(vals, 3), aw_value_int(AW_LIST_ORDERED)};
+    aw_value size = aw_value_int(3);
+    expect_result("o", AW_OP_CDT_MODIFY, AW_LIST_APPEND_ITEMS, create, 2, &size);
+    aw_value all[] = {aw_value_int(AW_RETURN_VALUE), aw_value_int(0)};
+    aw_value sorted_vals[] = {aw_value_int(1), aw_value_int(3), aw_value_int(5)};
+    aw_value sorted = aw_value_list(sorted_vals, 3);
+    expect_result("o", AW_OP_CDT_READ, AW_LIST_GET_BY_INDEX_RANGE, all, 2, &sorted);
+
+    /* No index past the end, no insert by index in an ordered list. */
+    aw_value past_end[] = {aw_value_int(5), aw_value_int(1)};
+    expect_code("o", AW_OP_CDT_MODIFY, AW_LIST_INCREMENT, past_end, 2, AW_ERR_OP_NOT_APPLICABLE);
+    aw_value ins[] = {aw_value_int(0), aw_value_list(vals, 1)};
+    expect_code("o", AW_OP_CDT_MODIFY, AW_LIST_INSERT_ITEMS, ins, 2, AW_ERR_OP_NOT_APPLICABLE);
+
+    /* ADD_UNIQUE|NO_FAIL|PARTIAL: a value given twice is added once. */
+    aw_value fours[] = {aw_value_int(4), aw_value_int(4)};
+    aw_value unique[] = {aw_value_list(fours, 2), aw_value_int(AW_LIST_ORDERED),
+                         aw_value_int(AW_LIST_WRITE_ADD_UNIQUE | AW_LIST_WRITE_NO_FAIL |
+                                      AW_LIST_WRITE_PARTIAL)};
+    aw_value four = aw_value_int(4);
+    expect_result("o", AW_OP_CDT_MODIFY, AW_LIST_APPEND_ITEMS, unique, 3, &four);
+
+    /* Ranks are indexes: a rank run's RANK_RANGE is served (26 unordered). */
+    aw_value ranks[] = {aw_value_int(AW_RETURN_RANK_RANGE), aw_value_int(1), aw_value_int(2)};
+    aw_value one_two[] = {aw_value_int(1), aw_value_int(2)};
+    aw_value run = aw_value_list(one_two, 2);
+    expect_result("o", AW_OP_CDT_READ, AW_LIST_GET_BY_RANK_RANGE, ranks, 3, &run);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list_commands_as_captured),
         cmocka_unit_test(test_list_edges_from_server_source),
+        cmocka_unit_test(test_ordered_list_edges_from_server_source),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);
 }

@@ -96,13 +96,15 @@ int td_list_value_cmp(const aw_value *x, const aw_value *y) {
 }
 
 /* The server's rank of a value in the list: how many elements are less. */
-static uint32_t rank_of(const aw_value *list, const aw_value *v) {
+uint32_t td_list_rank(const aw_value *list, const aw_value *v) {
     uint32_t r = 0;
     for (uint32_t i = 0; i < list->len; i++)
         if (td_list_value_cmp(&list->u.items[i], v) < 0)
             r++;
     return r;
 }
+
+static bool ordered(const aw_value *list) { return (list->subtype & TD_LIST_ORDERED) != 0; }
 
 /* The elements an op selects, in index order, and how to report them. */
 typedef struct selection {
@@ -206,7 +208,7 @@ static int mask_ranks(const selection *s, aw_value *res) {
         return AW_ERR_SERVER_FULL;
     for (uint32_t i = 0; i < n; i++)
         if (s->mask[i])
-            items[k++] = aw_value_int(maybe_rev(rank_of(s->list, &s->list->u.items[i]), n, rev));
+            items[k++] = aw_value_int(maybe_rev(td_list_rank(s->list, &s->list->u.items[i]), n, rev));
     if (!s->multi)
         *res = k ? items[0] : aw_value_int(-1);
     else
@@ -344,22 +346,50 @@ static int by_index_range(aw_value *list, int64_t rtype, bool multi, bool modify
         break;
     case RT_RANK: case RT_REVERSE_RANK:
         /* Taking every element reports ranks 0..n-1 in index order,
-         * whatever the values (result_data_set_index_rank_count). */
-        if (s.count == n && !trim)
+         * whatever the values (result_data_set_index_rank_count); in an
+         * ordered list ranks are indexes. */
+        if (ordered(list))
+            rc = run_result(rt, trim, multi, at, cnt, n, res, a);
+        else if (s.count == n && !trim)
             rc = run_result(rt, false, multi, 0, n, n, res, a);
         else
             rc = mask_ranks(&s, res);
         break;
     case RT_VALUE: rc = mask_values(&s, res); break;
     case RT_INDEX_RANGE: case RT_REVERSE_INDEX_RANGE:
-        rc = trim ? AW_ERR_OP_NOT_APPLICABLE : run_result(rt, false, multi, at, cnt, n, res, a);
+        rc = run_result(rt, false, multi, at, cnt, n, res, a);
         break;
-    default: rc = AW_ERR_OP_NOT_APPLICABLE; break; /* rank ranges: ordered lists only */
+    case RT_RANK_RANGE: case RT_REVERSE_RANK_RANGE: /* ordered lists only */
+        rc = ordered(list) ? run_result(rt, false, multi, at, cnt, n, res, a)
+                           : AW_ERR_OP_NOT_APPLICABLE;
+        break;
+    default: rc = AW_ERR_OP_NOT_APPLICABLE; break;
     }
     if (rc != AW_OK || !modify)
         return rc;
     *changed = true;
     return remove_selected(list, s.mask, a);
+}
+
+/* packed_list_find_rank_range_by_value_interval_ordered: the run of
+ * indexes (= ranks) of an ordered list holding [start, end), or the value
+ * start (single_value: its first match unless multi). */
+static void ordered_value_run(const aw_value *list, const aw_value *start, const aw_value *end,
+                              bool single_value, bool multi, uint32_t *from, uint32_t *count) {
+    uint32_t n = list->len, lo = td_list_rank(list, start);
+    *from = lo;
+    if (single_value) {
+        uint32_t hi = lo;
+        while (hi < n && td_list_value_cmp(&list->u.items[hi], start) == 0)
+            hi++;
+        *count = hi == lo ? 0 : multi ? hi - lo : 1;
+    } else if (!end) {
+        *count = n - lo;
+    } else if (td_list_value_cmp(start, end) >= 0) {
+        *count = 0;
+    } else {
+        *count = td_list_rank(list, end) - lo;
+    }
 }
 
 static bool is_rank_range(int64_t rt) { return rt == RT_RANK_RANGE || rt == RT_REVERSE_RANK_RANGE; }
@@ -375,6 +405,13 @@ static int by_value_interval(aw_value *list, int64_t rtype, bool multi, bool mod
     bool inverted = (rtype & RT_INVERTED) != 0;
     if (inverted && !multi)
         return AW_ERR_OP_NOT_APPLICABLE;
+    if (ordered(list)) {
+        uint32_t from, count;
+        ordered_value_run(list, start, end, single_value, multi, &from, &count);
+        if (count == 0 && !multi)
+            return not_found(rt, false, 0, res, a);
+        return by_index_range(list, rtype, multi, modify, from, count, changed, res, a);
+    }
     uint32_t n = list->len, rank = 0, first = 0;
     selection s = new_selection(list, rt, multi, a);
     if (!s.mask)
@@ -487,6 +524,8 @@ static int by_rank_range(aw_value *list, int64_t rtype, bool multi, bool modify,
     bool inverted = (rtype & RT_INVERTED) != 0;
     if (inverted && !multi)
         return AW_ERR_OP_NOT_APPLICABLE;
+    if (ordered(list)) /* ranks are indexes */
+        return by_index_range(list, rtype, multi, modify, rank, count, changed, res, a);
     uint32_t n = list->len, at, cnt;
     if (!index_count(rank, count, n, multi, &at, &cnt))
         return AW_ERR_OP_NOT_APPLICABLE;
@@ -539,13 +578,15 @@ static int by_rank_range(aw_value *list, int64_t rtype, bool multi, bool modify,
 static int by_rel_rank_range(aw_value *list, int64_t rtype, bool modify, const aw_value *value,
                              int64_t rank, uint64_t count, bool *changed, aw_value *res,
                              aw_arena *a) {
-    uint32_t rel = rank_of(list, value);
+    uint32_t rel = td_list_rank(list, value);
     rank = rank > INT64_MAX - rel ? INT64_MAX : rank + rel;
     if (rank < 0) {
         uint64_t over = 0 - (uint64_t)rank;
         count = count > over ? count - over : 0;
         rank = 0;
     }
+    if (ordered(list))
+        return by_index_range(list, rtype, true, modify, rank, count, changed, res, a);
     return by_rank_range(list, rtype, true, modify, rank, count, changed, res, a);
 }
 
@@ -566,6 +607,65 @@ static uint32_t *sorted_values(const aw_value *values, aw_arena *a) {
     return order;
 }
 
+/* packed_list_get_remove_all_by_value_list_ordered: per value (in the
+ * order given) the run of its matches; not inverted, INDEX/RANK and VALUE
+ * answer run by run, so a value given twice is answered twice. */
+static int by_value_list_ordered(aw_value *list, int64_t rtype, bool modify,
+                                 const aw_value *values, bool *changed, aw_value *res,
+                                 aw_arena *a) {
+    int64_t rt = rtype & ~RT_INVERTED;
+    bool inverted = (rtype & RT_INVERTED) != 0;
+    uint32_t n = list->len, nv = values->len, total = 0;
+    uint32_t *runs = aw_arena_alloc(a, 2 * nv * sizeof *runs);
+    selection s = new_selection(list, rt, true, a);
+    if (!runs || !s.mask)
+        return AW_ERR_SERVER_FULL;
+    for (uint32_t j = 0; j < nv; j++) {
+        ordered_value_run(list, &values->u.items[j], &values->u.items[j], true, true,
+                          &runs[2 * j], &runs[2 * j + 1]);
+        total += runs[2 * j + 1];
+        for (uint32_t i = 0; i < runs[2 * j + 1]; i++)
+            s.mask[runs[2 * j] + i] = 1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        s.mask[i] = s.mask[i] != inverted;
+        s.count += s.mask[i];
+    }
+    int rc = AW_OK;
+    switch (rt) {
+    case RT_NONE: break;
+    case RT_COUNT: *res = aw_value_int(s.count); break;
+    case RT_EXISTS: *res = aw_value_bool(s.count != 0); break;
+    case RT_INDEX: case RT_REVERSE_INDEX: case RT_RANK: case RT_REVERSE_RANK:
+    case RT_VALUE: {
+        if (inverted) {
+            rc = rt == RT_VALUE ? mask_values(&s, res) : mask_indexes(&s, res);
+            break;
+        }
+        bool rev = rt == RT_REVERSE_INDEX || rt == RT_REVERSE_RANK;
+        aw_value *items = alloc_items(a, total);
+        if (!items)
+            return AW_ERR_SERVER_FULL;
+        uint32_t k = 0;
+        for (uint32_t j = 0; j < nv; j++) {
+            if (rt != RT_VALUE) {
+                add_run(items, &k, runs[2 * j], runs[2 * j + 1], n, rev);
+                continue;
+            }
+            for (uint32_t i = 0; i < runs[2 * j + 1]; i++)
+                items[k++] = list->u.items[runs[2 * j] + i];
+        }
+        *res = aw_value_list(items, k);
+        break;
+    }
+    default: rc = AW_ERR_OP_NOT_APPLICABLE; break;
+    }
+    if (rc != AW_OK || !modify || s.count == 0)
+        return rc;
+    *changed = true;
+    return remove_selected(list, s.mask, a);
+}
+
 /* packed_list_get_remove_all_by_value_list (unordered): the elements equal
  * to one of the values. RANK answers, per value (in the order given), the
  * run of ranks of its matches; INVERTED, the runs between them. */
@@ -583,6 +683,8 @@ static int by_value_list(aw_value *list, int64_t rtype, bool modify, const aw_va
             return not_found(rt, true, 0, res, a);
         return by_index_range(list, rt, true, modify, 0, n, changed, res, a);
     }
+    if (ordered(list))
+        return by_value_list_ordered(list, rtype, modify, values, changed, res, a);
     selection s = new_selection(list, rt, true, a);
     if (!s.mask)
         return AW_ERR_SERVER_FULL;
@@ -611,7 +713,7 @@ static int by_value_list(aw_value *list, int64_t rtype, bool modify, const aw_va
         uint32_t k = 0, prev = 0;
         for (uint32_t j = 0; j < nv; j++) {
             const aw_value *v = &values->u.items[inverted ? order[j] : j];
-            uint32_t below = rank_of(list, v), equal = 0;
+            uint32_t below = td_list_rank(list, v), equal = 0;
             for (uint32_t i = 0; i < n; i++)
                 equal += td_list_value_cmp(&list->u.items[i], v) == 0;
             if (equal == 0)
