@@ -8,10 +8,10 @@
  * ordered writes cdt_list_ordered.c); maps, unordered: puts (with write
  * flags and the legacy add/replace codes), increments, removes, sizes and
  * gets by key/index. Everything else the server knows (the other map codes,
- * contexts, ordered maps, persisted list indexes, map rank return types) is
- * refused with UNSUPPORTED_FEATURE rather than answered wrongly; codes the
- * server does not know are PARAMETER, as it answers them. docs/testd.md
- * lists both.
+ * contexts, ordered maps, unordered lists with a persisted index, map rank
+ * return types) is refused with UNSUPPORTED_FEATURE rather than answered
+ * wrongly; codes the server does not know are PARAMETER, as it answers
+ * them. docs/testd.md lists both.
  */
 #include "cdt.h"
 #include "cdt_list.h"
@@ -210,16 +210,16 @@ static bool storable(const aw_value *v) {
 
 /* particle_list.c cdt_context_use_static_list_if_notinuse: the list type a
  * modify op's create flags give a bin it creates (flags it does not know
- * make an unordered list). A persisted index is not served. */
+ * make an unordered list). */
 static int create_list(aw_value *list, int64_t order, bool created) {
     if (!created)
         return AW_OK;
     if (order & ~(int64_t)(TD_LIST_ORDERED | TD_LIST_PERSIST_INDEX))
         order = 0;
-    if (order & TD_LIST_PERSIST_INDEX)
-        return AW_ERR_UNSUPPORTED_FEATURE;
-    list->subtype = (uint8_t)order;
-    return AW_OK;
+    int rc = td_list_drop_persist(&order);
+    if (rc == AW_OK)
+        list->subtype = (uint8_t)order;
+    return rc;
 }
 
 static bool is_ordered(const aw_value *list) { return (list->subtype & TD_LIST_ORDERED) != 0; }

@@ -54,6 +54,11 @@ int td_list_replace_ordered(aw_value *list, uint32_t index, const aw_value *v, i
 /* list_sort on either kind of list. */
 int td_list_sort(aw_value *list, int64_t flags, bool *changed, aw_arena *a);
 
+/* A persisted index on an ordered list is invisible to clients (the server
+ * strips it from every read, cdt.c cdt_strip_indexes_from_particle): the
+ * flag is dropped from *type. On an unordered list it is 16. */
+int td_list_drop_persist(int64_t *type);
+
 /* list_set_flags: the list's type (TD_LIST_* flags). */
 int td_list_set_type(aw_value *list, int64_t type, bool *changed, aw_arena *a);
 

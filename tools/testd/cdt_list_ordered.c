@@ -166,11 +166,21 @@ int td_list_sort(aw_value *list, int64_t flags, bool *changed, aw_arena *a) {
     return AW_OK;
 }
 
+int td_list_drop_persist(int64_t *type) {
+    if (!(*type & TD_LIST_PERSIST_INDEX))
+        return AW_OK;
+    if (!(*type & TD_LIST_ORDERED))
+        return AW_ERR_UNSUPPORTED_FEATURE; /* unordered: crashes CE 8.1.2.0, no answer to copy */
+    *type &= ~(int64_t)TD_LIST_PERSIST_INDEX;
+    return AW_OK;
+}
+
 int td_list_set_type(aw_value *list, int64_t type, bool *changed, aw_arena *a) {
     if (type & ~(int64_t)(TD_LIST_ORDERED | TD_LIST_PERSIST_INDEX))
         return AW_ERR_OP_NOT_APPLICABLE; /* cdt_check_flags */
-    if (type & TD_LIST_PERSIST_INDEX)
-        return AW_ERR_UNSUPPORTED_FEATURE; /* an index aw-testd does not build */
+    int rc = td_list_drop_persist(&type);
+    if (rc != AW_OK)
+        return rc;
     *changed = true; /* a missing bin becomes an empty list, even when flags match */
     if (type == list->subtype)
         return AW_OK;
