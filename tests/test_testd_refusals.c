@@ -234,9 +234,10 @@ static void test_xdr_write_refused(void **state) {
     expect_refused(&req, &k);
 }
 
-/* CDT codes the server knows but aw-testd does not serve (list increment,
- * map decrement), contexts and ordered containers are refused; a code the
- * server does not know is PARAMETER, as it answers. */
+/* CDT codes the server knows but aw-testd does not serve (map decrement),
+ * contexts, ordered maps and unordered lists with a persisted index (set by
+ * set-type, or by the create flags of an append or increment) are refused;
+ * a code the server does not know is PARAMETER, as it answers. */
 static void test_unserved_cdt_refused(void **state) {
     (void)state;
     aw_key k = key_of("cdt");
@@ -252,7 +253,11 @@ static void test_unserved_cdt_refused(void **state) {
 
     aw_value incr_args[] = {aw_value_int(0), aw_value_int(5)};
     aw_value order_args[] = {aw_value_int(1)};
-    aw_value create_ordered[] = {aw_value_int(7), aw_value_int(1), aw_value_int(0)};
+    /* A persisted index on an unordered list (0x10): CE 8.1.2.0 crashes. */
+    aw_value persist_args[] = {aw_value_int(0x10)};
+    aw_value create_persist[] = {aw_value_int(7), aw_value_int(0x10), aw_value_int(0)};
+    aw_value incr_create_persist[] = {aw_value_int(0), aw_value_int(5), aw_value_int(0x10)};
+    aw_value map_create_ordered[] = {aw_value_int(1), aw_value_int(2), aw_value_int(1)};
     struct {
         const char *bin;
         uint16_t code;
@@ -260,10 +265,11 @@ static void test_unserved_cdt_refused(void **state) {
         uint8_t n;
         int want;
     } cases[] = {
-        {"l", AW_LIST_INCREMENT, incr_args, 2, AW_ERR_UNSUPPORTED_FEATURE},
-        {"l", AW_LIST_SET_TYPE, order_args, 1, AW_ERR_UNSUPPORTED_FEATURE},
+        {"o", AW_LIST_INCREMENT, incr_create_persist, 3, AW_ERR_UNSUPPORTED_FEATURE},
+        {"l", AW_LIST_SET_TYPE, persist_args, 1, AW_ERR_UNSUPPORTED_FEATURE},
         {"m", AW_MAP_DECREMENT, incr_args, 2, AW_ERR_UNSUPPORTED_FEATURE},
-        {"n", AW_LIST_APPEND, create_ordered, 3, AW_ERR_UNSUPPORTED_FEATURE}, /* ordered create */
+        {"n", AW_LIST_APPEND, create_persist, 3, AW_ERR_UNSUPPORTED_FEATURE},
+        {"m", AW_MAP_PUT, map_create_ordered, 3, AW_ERR_UNSUPPORTED_FEATURE}, /* key-ordered */
         /* select / modify by path (as_operations_select_by_path), which the
          * server serves (the official C client's list_select test): 16, not
          * the 4 of a code it does not know. */

@@ -3,15 +3,18 @@
  *
  * The bin is decoded into values (in a per-op arena), changed, and encoded
  * back. The ops served follow the real server (as/src/base/particle_list.c,
- * particle_map.c, cdt.c): appends, inserts, sets with their write flags,
- * pops, removes, sizes, gets and ranges for lists; puts (with write flags and
- * the legacy add/replace codes), increments, removes, sizes and gets by
- * key/index for maps. Everything else the server knows (other op codes,
- * contexts, ordered containers, rank return types) is refused with
- * UNSUPPORTED_FEATURE rather than answered wrongly; codes the server does not
- * know are PARAMETER, as it answers them. docs/testd.md lists both.
+ * particle_map.c, cdt.c). Lists, unordered and ordered: every op code
+ * (the selections by index, rank and value are cdt_list_select.c, the
+ * ordered writes cdt_list_ordered.c); maps, unordered: puts (with write
+ * flags and the legacy add/replace codes), increments, removes, sizes and
+ * gets by key/index. Everything else the server knows (the other map codes,
+ * contexts, ordered maps, unordered lists with a persisted index, map rank
+ * return types) is refused with UNSUPPORTED_FEATURE rather than answered
+ * wrongly; codes the server does not know are PARAMETER, as it answers
+ * them. docs/testd.md lists both.
  */
 #include "cdt.h"
+#include "cdt_list.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +23,6 @@
 #include "aerowire/ops.h"
 #include "proto/msgpack.h"
 #include "proto/particle.h"
-
-typedef struct cdt_call {
-    int64_t code;
-    aw_value *args;
-    uint32_t n_args;
-} cdt_call;
 
 static int int_arg(const cdt_call *c, uint32_t i, int64_t *out) {
     if (i >= c->n_args || c->args[i].type != AW_INT)
@@ -211,6 +208,65 @@ static bool storable(const aw_value *v) {
     return true;
 }
 
+/* particle_list.c cdt_context_use_static_list_if_notinuse: the list type a
+ * modify op's create flags give a bin it creates (flags it does not know
+ * make an unordered list). */
+static int create_list(aw_value *list, int64_t order, bool created) {
+    if (!created)
+        return AW_OK;
+    if (order & ~(int64_t)(TD_LIST_ORDERED | TD_LIST_PERSIST_INDEX))
+        order = 0;
+    int rc = td_list_drop_persist(&order);
+    if (rc == AW_OK)
+        list->subtype = (uint8_t)order;
+    return rc;
+}
+
+static bool is_ordered(const aw_value *list) { return (list->subtype & TD_LIST_ORDERED) != 0; }
+
+/* particle_list.c list_increment: [index, delta, order, flags]. The index
+ * is checked first (26), then the delta (int, double or nil for 1, else
+ * PARAMETER) and the element (int or double, else PARAMETER); past the end
+ * the delta itself is set, padding with nils, under the write flags
+ * (cdt.c cdt_calc_delta_*); an ordered list is not padded (26).
+ * *res = the new value. */
+static int list_increment(aw_value *list, const cdt_call *c, bool created, bool *changed,
+                          aw_value *res, aw_arena *a) {
+    int64_t index, order = 0, flags = 0;
+    if (int_arg(c, 0, &index) || !opt_int_arg(c, 2, 0, &order) || !opt_int_arg(c, 3, 0, &flags))
+        return AW_ERR_REQUEST_INVALID;
+    if (flags & ~LIST_FLAGS_KNOWN)
+        return AW_ERR_UNSUPPORTED_FEATURE;
+    int rc = create_list(list, order, created);
+    if (rc != AW_OK)
+        return rc;
+    uint32_t n = list->len;
+    int64_t at = index < 0 ? index + n : index;
+    if (index > INT32_MAX || at < 0)
+        return AW_ERR_OP_NOT_APPLICABLE;
+    aw_value one = aw_value_int(1);
+    const aw_value *by = c->n_args >= 2 && c->args[1].type != AW_NIL ? &c->args[1] : &one;
+    if (by->type != AW_INT && by->type != AW_FLOAT)
+        return AW_ERR_REQUEST_INVALID;
+    aw_value sum = *by;
+    if (at < (int64_t)n) {
+        const aw_value *cur = &list->u.items[at];
+        /* The stored type wins; a double delta on an integer is truncated. */
+        if (cur->type == AW_INT)
+            sum = aw_value_int((int64_t)((uint64_t)cur->u.i +
+                                         (uint64_t)(by->type == AW_INT ? by->u.i
+                                                                       : (int64_t)by->u.f)));
+        else if (cur->type == AW_FLOAT)
+            sum = aw_value_float(cur->u.f + (by->type == AW_INT ? (double)by->u.i : by->u.f));
+        else
+            return AW_ERR_REQUEST_INVALID;
+    }
+    *res = sum;
+    if (is_ordered(list)) /* the new value moves to its place */
+        return td_list_replace_ordered(list, (uint32_t)at, &sum, flags, changed, a);
+    return list_set(list, at, &sum, flags, changed, a);
+}
+
 /* `created`: the op is about to create the bin (its order policy then
  * matters). */
 static int list_op(aw_value *list, const cdt_call *c, bool created, bool *changed, aw_value *res,
@@ -225,8 +281,16 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
         const aw_value *v = &c->args[0];
         if ((c->code == AW_LIST_APPEND_ITEMS && v->type != AW_LIST) || !storable(v))
             return AW_ERR_REQUEST_INVALID;
-        if ((created && order != 0) || (flags & ~LIST_FLAGS_KNOWN))
-            return AW_ERR_UNSUPPORTED_FEATURE; /* ordered lists are not served */
+        if (flags & ~LIST_FLAGS_KNOWN)
+            return AW_ERR_UNSUPPORTED_FEATURE;
+        int rc = create_list(list, order, created);
+        if (rc != AW_OK)
+            return rc;
+        if (is_ordered(list)) {
+            bool items = c->code == AW_LIST_APPEND_ITEMS;
+            return td_list_add_ordered(list, items ? v->u.items : v, items ? v->len : 1, items,
+                                       flags, changed, res, a);
+        }
         if (c->code == AW_LIST_APPEND)
             return list_add(list, list->len, v, 1, flags, res, changed, a);
         return list_add(list, list->len, v->u.items, v->len, flags, res, changed, a);
@@ -240,6 +304,8 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
             return AW_ERR_REQUEST_INVALID;
         if (flags & ~LIST_FLAGS_KNOWN)
             return AW_ERR_UNSUPPORTED_FEATURE;
+        if (is_ordered(list))
+            return AW_ERR_OP_NOT_APPLICABLE; /* list_insert: no index in an ordered list */
         if (c->code == AW_LIST_INSERT)
             return list_add(list, index, v, 1, flags, res, changed, a);
         return list_add(list, index, v->u.items, v->len, flags, res, changed, a);
@@ -250,6 +316,8 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
             return AW_ERR_REQUEST_INVALID;
         if (flags & ~LIST_FLAGS_KNOWN)
             return AW_ERR_UNSUPPORTED_FEATURE;
+        if (is_ordered(list))
+            return AW_ERR_OP_NOT_APPLICABLE; /* list_set: no index in an ordered list */
         return list_set(list, index, &c->args[1], flags, changed, a);
     case AW_LIST_POP:
     case AW_LIST_REMOVE:
@@ -302,7 +370,19 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
         *res = aw_value_list(n ? list->u.items + index : NULL, n);
         return AW_OK;
     }
+    case AW_LIST_INCREMENT:
+        return list_increment(list, c, created, changed, res, a);
+    case AW_LIST_SORT:
+        if (!opt_int_arg(c, 0, 0, &flags))
+            return AW_ERR_REQUEST_INVALID;
+        return td_list_sort(list, flags, changed, a);
+    case AW_LIST_SET_TYPE:
+        if (int_arg(c, 0, &order))
+            return AW_ERR_REQUEST_INVALID;
+        return td_list_set_type(list, order, changed, a);
     default:
+        if (td_list_select_code(c->code))
+            return td_list_select(list, c, changed, res, a);
         return AW_ERR_REQUEST_INVALID;
     }
 }
@@ -674,12 +754,13 @@ static bool code_served(int64_t code) {
     case AW_LIST_APPEND: case AW_LIST_APPEND_ITEMS: case AW_LIST_INSERT:
     case AW_LIST_INSERT_ITEMS: case AW_LIST_POP: case AW_LIST_REMOVE: case AW_LIST_SET:
     case AW_LIST_CLEAR: case AW_LIST_SIZE: case AW_LIST_GET: case AW_LIST_GET_RANGE:
+    case AW_LIST_INCREMENT: case AW_LIST_SORT: case AW_LIST_SET_TYPE:
     case AW_MAP_ADD: case AW_MAP_ADD_ITEMS: case AW_MAP_PUT: case AW_MAP_PUT_ITEMS:
     case AW_MAP_REPLACE: case AW_MAP_REPLACE_ITEMS: case AW_MAP_INCREMENT: case AW_MAP_CLEAR:
     case AW_MAP_REMOVE_BY_KEY: case AW_MAP_SIZE: case AW_MAP_GET_BY_KEY: case AW_MAP_GET_BY_INDEX:
         return true;
     default:
-        return false;
+        return td_list_select_code(code);
     }
 }
 
@@ -717,6 +798,8 @@ static bool is_list_code(int64_t code) { return code >= 0 && code < 64; }
  * use), so a command of nothing else finds no record to change. */
 static bool removes_only(int64_t code) {
     return code == AW_LIST_POP || code == AW_LIST_REMOVE || code == AW_LIST_CLEAR ||
+           code == AW_LIST_POP_RANGE || code == AW_LIST_REMOVE_RANGE || code == AW_LIST_TRIM ||
+           (code >= AW_LIST_REMOVE_BY_INDEX && code <= AW_LIST_REMOVE_BY_VALUE_REL_RANK_RANGE) ||
            code == AW_MAP_CLEAR || code == AW_MAP_REMOVE_BY_KEY;
 }
 
@@ -740,9 +823,11 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
         if (aw_msgpack_read(b->data, b->len, &coll, arena, &used, NULL) != AW_OK ||
             coll.type != (list ? AW_LIST : AW_MAP))
             return AW_ERR_SERVER;
-        if (coll.subtype & ~MAP_ATTR_PERSIST)
-            return AW_ERR_UNSUPPORTED_FEATURE; /* ordered lists and maps are not served */
+        if (list ? coll.subtype & ~TD_LIST_ORDERED : coll.subtype & ~MAP_ATTR_PERSIST)
+            return AW_ERR_UNSUPPORTED_FEATURE; /* ordered maps, indexed lists: not served */
     } else {
+        if (c.code == AW_LIST_SORT)
+            return AW_ERR_BIN_INCOMPATIBLE_TYPE; /* list_sort: the bin must be there */
         if (!modify || removes_only(c.code))
             return AW_OK; /* reading a missing bin returns nothing */
         coll = list ? aw_value_list(NULL, 0) : aw_value_map(NULL, 0);

@@ -1,0 +1,65 @@
+/* aw-testd: the list ops that select elements by index, rank or value
+ * (cdt_list_select.c), shared with cdt.c. */
+#ifndef TD_CDT_LIST_H
+#define TD_CDT_LIST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "aerowire/value.h"
+#include "proto/arena.h"
+
+/* One decoded CDT op: [code, args...]. */
+typedef struct cdt_call {
+    int64_t code;
+    aw_value *args;
+    uint32_t n_args;
+} cdt_call;
+
+/* -1, 0, 1 as the server orders msgpack values (msgpack_in.c
+ * msgpack_cmp): by type (nil < false < true < int < string < list < map <
+ * bytes < double < GeoJSON < infinity), then by value; a wildcard anywhere
+ * ends the comparison as equal. */
+int td_list_value_cmp(const aw_value *x, const aw_value *y);
+
+/* List flags (the order ext of a stored list) and sort flags. */
+#define TD_LIST_ORDERED 0x01
+#define TD_LIST_PERSIST_INDEX 0x10
+#define TD_SORT_DESCENDING 0x01
+#define TD_SORT_DROP_DUPLICATES 0x02
+
+/* The rank a value has (would have) in the list: how many elements are
+ * less. */
+uint32_t td_list_rank(const aw_value *list, const aw_value *v);
+
+/* True for the list codes cdt_list_select.c serves. */
+bool td_list_select_code(int64_t code);
+
+/* Applies a select op (td_list_select_code) to the list: *res
+ * as the server builds it for the return type, the list changed in place
+ * (*changed) for the remove codes. AW_OK or a server result code. */
+int td_list_select(aw_value *list, const cdt_call *c, bool *changed, aw_value *res,
+                   aw_arena *a);
+
+/* cdt_list_ordered.c. Append (items: append-items) of n_vals values to an
+ * ordered list under the write flags; *res = the size afterwards. */
+int td_list_add_ordered(aw_value *list, const aw_value *vals, uint32_t n_vals, bool items,
+                        int64_t flags, bool *changed, aw_value *res, aw_arena *a);
+
+/* An ordered list's element at index (index == size: none) replaced by v,
+ * which moves to its place (increment). */
+int td_list_replace_ordered(aw_value *list, uint32_t index, const aw_value *v, int64_t flags,
+                            bool *changed, aw_arena *a);
+
+/* list_sort on either kind of list. */
+int td_list_sort(aw_value *list, int64_t flags, bool *changed, aw_arena *a);
+
+/* A persisted index on an ordered list is invisible to clients (the server
+ * strips it from every read, cdt.c cdt_strip_indexes_from_particle): the
+ * flag is dropped from *type. On an unordered list it is 16. */
+int td_list_drop_persist(int64_t *type);
+
+/* list_set_flags: the list's type (TD_LIST_* flags). */
+int td_list_set_type(aw_value *list, int64_t type, bool *changed, aw_arena *a);
+
+#endif
