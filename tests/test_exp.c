@@ -815,6 +815,27 @@ static void test_collection_literals(void **state) {
     aw_exp_builder_free(b);
 }
 
+/* The example of docs/expressions.md, as written there, and the bytes and
+ * base64 the doc says it compiles to. */
+static void test_doc_example(void **state) {
+    (void)state;
+    aw_exp_builder *b = aw_exp_builder_new();
+    aw_exp_node *root = aw_exp_and(b,
+        aw_exp_gt(b, aw_exp_bin_int(b, "a"), aw_exp_int(b, 5)),
+        aw_exp_lt(b, aw_exp_since_update(b), aw_exp_int(b, 3600 * 1000)));
+    aw_exp *filter;
+    aw_error err;
+    int rc = aw_exp_compile(b, root, &filter, &err);
+    aw_exp_builder_free(b);
+    assert_int_equal(rc, AW_OK);
+    assert_exp_hex("doc example", filter, "93109303935102a1610593059143ce0036ee80");
+    char *text;
+    assert_int_equal(aw_exp_to_base64(filter, &text, &err), AW_OK);
+    assert_string_equal(text, "kxCTA5NRAqFhBZMFkUPOADbugA==");
+    aw_free(text);
+    aw_exp_free(filter);
+}
+
 /* ---- replies and the client ------------------------------------------------ */
 
 static uint8_t *reply_body(const char *label, size_t *len) {
@@ -927,6 +948,7 @@ int main(void) {
         cmocka_unit_test(test_constructor_refusals),
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_collection_literals),
+        cmocka_unit_test(test_doc_example),
         cmocka_unit_test(test_filtered_out_replies),
     };
     const struct CMUnitTest with_testd[] = {
