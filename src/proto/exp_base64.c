@@ -71,17 +71,17 @@ static int decode(const char *s, size_t len, uint8_t *dst, size_t *n_out, aw_err
     return AW_OK;
 }
 
-/* The outermost call's op code, or -1 for a literal at the top. */
+/* The outermost call's op code; -1 for a literal at the top, -2 for an
+ * array that is empty or does not start with an op code. */
 static int top_op(const uint8_t *p, size_t len) {
-    if (len < 2)
+    size_t at;
+    if ((p[0] & 0xf0) == 0x90)
+        at = 1;
+    else if (p[0] == 0xdc || p[0] == 0xdd)
+        at = p[0] == 0xdc ? 3 : 5;
+    else
         return -1;
-    if ((p[0] & 0xf0) == 0x90 && p[0] != 0x90)
-        return p[1] < 0x80 ? p[1] : -2;
-    if (p[0] == 0xdc || p[0] == 0xdd) {
-        size_t at = p[0] == 0xdc ? 3 : 5;
-        return len > at && p[at] < 0x80 ? p[at] : -2;
-    }
-    return -1;
+    return len > at && p[at] < 0x80 ? p[at] : -2;
 }
 
 int aw_exp_from_base64(const char *b64, aw_exp **out, aw_error *err) {
@@ -108,7 +108,10 @@ int aw_exp_from_base64(const char *b64, aw_exp **out, aw_error *err) {
     if (rc == AW_OK) {
         int op = top_op(bytes, n);
         const exp_op_info *info = op >= 0 ? aw_exp_op_info((unsigned)op) : NULL;
-        if (op == -2 || (op >= 0 && !info))
+        if (op == -2)
+            rc = aw_error_set(err, AW_ERR_PARAM,
+                              "exp from_base64: an array that does not start with an op code");
+        else if (op >= 0 && !info)
             rc = aw_error_set(err, AW_ERR_PARAM, "exp from_base64: op code %d is unknown", op);
         else if (info)
             type = info->result;
