@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "exp.h"
 #include "export.h"
 #include "key.h"
 #include "ops.h"
@@ -84,6 +85,12 @@ typedef struct aw_policy {
     /* Reads and operate */
     bool respond_all_ops;           /* operate: one result per op, in op order */
     bool read_mode_ap_all;
+    /* Filter expression (aerowire/exp.h) for get, exists, put, delete, touch
+     * and operate: the command acts only when it is true for the record,
+     * else fails with AW_FILTERED_OUT (27). Must be of bool type (AW_ERR_PARAM
+     * otherwise). Borrowed: it must outlive every command using this policy.
+     * Batch commands do not take one yet (AW_ERR_UNSUPPORTED). */
+    const aw_exp *filter;
 } aw_policy;
 
 /* Defaults: total 1000 ms, socket 30000 ms, reads retried twice (writes

@@ -264,6 +264,8 @@ static int op_row(void *ctx, size_t i, aw_batch_row *row, aw_error *err) {
     const aw_policy *pol = b->policy ? b->policy : &o->base;
     if (b->policy) {
         int rc = aw_policy_check(b->policy, "batch row policy", err);
+        if (rc == AW_OK)
+            rc = aw_policy_refuse_filter(b->policy, "batch row policy", err);
         if (rc != AW_OK)
             return rc;
     }

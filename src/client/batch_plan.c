@@ -63,6 +63,8 @@ int aw_bplan_init(aw_bplan *p, aw_client *c, const aw_batch_policy *pol,
                             src->n);
     p->pol = pol ? *pol : aw_batch_policy_default();
     int rc = aw_policy_check(&p->pol.base, "batch policy", err);
+    if (rc == AW_OK)
+        rc = aw_policy_refuse_filter(&p->pol.base, "batch policy", err);
     if (rc != AW_OK)
         return rc;
     if (c->close_pending)

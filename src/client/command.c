@@ -31,6 +31,7 @@ static aw_req_opts req_opts_from(const aw_policy *p, bool read) {
     /* The server gives up at the same moment the client would. */
     o.timeout_ms = (sock > 0 && (total == 0 || sock < total)) ? sock : total;
     o.respond_all_ops = p->respond_all_ops;
+    o.filter = p->filter;
     return o;
 }
 

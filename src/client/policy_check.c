@@ -1,6 +1,8 @@
 /* Range checks for the enums of a caller's aw_policy. */
 #include "policy_check.h"
 
+#include "proto/request.h"
+
 int aw_policy_check(const aw_policy *p, const char *what, aw_error *err) {
     if (!p)
         return aw_error_set(err, AW_ERR_PARAM, "%s is NULL", what);
@@ -19,5 +21,12 @@ int aw_policy_check(const aw_policy *p, const char *what, aw_error *err) {
     if ((unsigned)p->commit_level > AW_COMMIT_MASTER)
         return aw_error_set(err, AW_ERR_PARAM, "%s: commit_level %d is not an aw_commit_level",
                             what, (int)p->commit_level);
+    return aw_check_filter(p->filter, err);
+}
+
+int aw_policy_refuse_filter(const aw_policy *p, const char *what, aw_error *err) {
+    if (p && p->filter)
+        return aw_error_set(err, AW_ERR_UNSUPPORTED,
+                            "%s: filter expressions on batches are not supported yet", what);
     return AW_OK;
 }

@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "exp_impl.h"
 #include "frame.h"
 #include "msg.h"
 #include "particle.h"
@@ -109,7 +110,7 @@ static void req_begin(req *r, aw_buf *out, const aw_key *key, const aw_req_opts 
     r->start = out->len;
     r->start_oom = out->oom;
     aw_proto_header_begin(out);
-    h->n_fields = o->send_key ? 4 : 3;
+    h->n_fields = (uint16_t)(3 + (o->send_key ? 1 : 0) + (o->filter ? 1 : 0));
     h->transaction_ttl = o->timeout_ms;
     aw_buf_msg_header(out, h);
     aw_buf_field(out, AW_FIELD_NAMESPACE, key->ns, (uint32_t)strlen(key->ns));
@@ -118,6 +119,11 @@ static void req_begin(req *r, aw_buf *out, const aw_key *key, const aw_req_opts 
     aw_buf_field(out, AW_FIELD_DIGEST, key->digest, AW_DIGEST_SIZE);
     if (o->send_key)
         (void)aw_buf_key_field(out, key, err); /* only NOMEM possible after check_key */
+    if (o->filter) { /* after the key, as C7.5 orders fields (wire-protocol.md §3) */
+        size_t len;
+        const uint8_t *bytes = aw_exp_bytes(o->filter, &len);
+        aw_buf_field(out, AW_FIELD_FILTER, bytes, (uint32_t)len);
+    }
 }
 
 static int req_fail(req *r, int rc) {
@@ -146,11 +152,21 @@ static int check_out(aw_buf *out, aw_error *err) {
     return AW_OK;
 }
 
+int aw_check_filter(const aw_exp *filter, aw_error *err) {
+    aw_exp_type t = aw_exp_result_type(filter);
+    if (filter && t != AW_EXP_BOOL && t != AW_EXP_ANY)
+        return aw_error_set(err, AW_ERR_PARAM, "filter expression is %s; a filter must be bool",
+                            aw_exp_type_name(t));
+    return AW_OK;
+}
+
 /* What every builder checks first; fills in the default options. */
 static int prologue(aw_buf *out, const aw_key *key, const aw_req_opts **o, aw_error *err) {
     if (!*o)
         *o = &DEFAULT_OPTS;
     int rc = check_out(out, err);
+    if (rc == AW_OK)
+        rc = aw_check_filter((*o)->filter, err);
     return rc == AW_OK ? aw_check_key(key, (*o)->send_key, err) : rc;
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "aerowire/error.h"
+#include "aerowire/exp.h"
 #include "aerowire/key.h"
 #include "aerowire/ops.h"
 #include "aerowire/policy.h"
@@ -31,6 +32,9 @@ typedef struct aw_req_opts {
     bool respond_all_ops;    /* operate: one result per op */
     bool read_mode_ap_all;
     bool compress_response;  /* ask for a compressed reply (EE servers) */
+    /* Filter expression sent as field 43 (single-record builders only;
+     * must be bool or of a type the client cannot tell). */
+    const aw_exp *filter;
 } aw_req_opts;
 
 /* Defaults: all zero (no timeout on the wire, namespace TTL, no checks). */
@@ -58,6 +62,9 @@ int aw_req_operate(aw_buf *out, const aw_key *key, const aw_op *ops, size_t n_op
  * 63, and a user key present when send_key asks for one. AW_ERR_PARAM or
  * AW_ERR_BAD_NAME with a message naming the culprit. */
 int aw_check_key(const aw_key *key, bool send_key, aw_error *err);
+/* A filter must be bool (or of a type the client cannot tell): AW_ERR_PARAM
+ * otherwise. NULL (no filter) is fine. */
+int aw_check_filter(const aw_exp *filter, aw_error *err);
 /* Checks ns/set/bin-name limits; AW_ERR_BAD_NAME naming the culprit. */
 int aw_check_bin_name(const char *name, aw_error *err);
 /* Appends the op for one aw_op (CDT ops encoded as msgpack). */

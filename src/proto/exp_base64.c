@@ -1,0 +1,125 @@
+/*
+ * The official clients' text form of an expression: standard base64
+ * (RFC 4648, padded) of the msgpack bytes, as as_exp_to_base64 writes it
+ * and sindex-create's exp= takes it.
+ */
+#include <string.h>
+
+#include "exp_impl.h"
+#include "mem.h"
+#include "msgpack.h"
+
+static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int aw_exp_to_base64(const aw_exp *exp, char **out, aw_error *err) {
+    if (!exp || !out)
+        return aw_error_set(err, AW_ERR_PARAM, "exp to_base64: NULL %s", exp ? "out" : "exp");
+    size_t n = exp->len;
+    char *s = aw_malloc((n + 2) / 3 * 4 + 1);
+    if (!s)
+        return aw_error_set(err, AW_ERR_NOMEM, "exp to_base64: out of memory");
+    char *w = s;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)exp->bytes[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)exp->bytes[i + 1] << 8;
+        if (i + 2 < n)
+            v |= exp->bytes[i + 2];
+        *w++ = ALPHABET[v >> 18];
+        *w++ = ALPHABET[(v >> 12) & 63];
+        *w++ = i + 1 < n ? ALPHABET[(v >> 6) & 63] : '=';
+        *w++ = i + 2 < n ? ALPHABET[v & 63] : '=';
+    }
+    *w = '\0';
+    *out = s;
+    aw_error_reset(err);
+    return AW_OK;
+}
+
+static int sextet(char c) {
+    const char *p = c ? strchr(ALPHABET, c) : NULL;
+    return p ? (int)(p - ALPHABET) : -1;
+}
+
+/* Decodes padded standard base64 into dst (room for len/4*3 bytes). */
+static int decode(const char *s, size_t len, uint8_t *dst, size_t *n_out, aw_error *err) {
+    if (len == 0 || len % 4)
+        return aw_error_set(err, AW_ERR_PARAM,
+                            "exp from_base64: length %zu is not a positive multiple of 4", len);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i += 4) {
+        int v[4];
+        bool last = i + 4 == len;
+        for (int k = 0; k < 4; k++) {
+            char ch = s[i + (size_t)k];
+            v[k] = sextet(ch);
+            bool pad_ok = last && k >= 2 && ch == '=' && (k == 3 || s[i + 3] == '=');
+            if (v[k] < 0 && !pad_ok)
+                return aw_error_set(err, AW_ERR_PARAM,
+                                    "exp from_base64: bad character '%c' at offset %zu",
+                                    ch ? ch : '?', i + (size_t)k);
+        }
+        uint32_t x = ((uint32_t)v[0] << 18) | ((uint32_t)v[1] << 12) |
+                     ((uint32_t)(v[2] < 0 ? 0 : v[2]) << 6) | (uint32_t)(v[3] < 0 ? 0 : v[3]);
+        dst[n++] = (uint8_t)(x >> 16);
+        if (v[2] >= 0)
+            dst[n++] = (uint8_t)(x >> 8);
+        if (v[3] >= 0)
+            dst[n++] = (uint8_t)x;
+    }
+    *n_out = n;
+    return AW_OK;
+}
+
+/* The outermost call's op code; -1 for a literal at the top, -2 for an
+ * array that is empty or does not start with an op code. */
+static int top_op(const uint8_t *p, size_t len) {
+    size_t at;
+    if ((p[0] & 0xf0) == 0x90)
+        at = 1;
+    else if (p[0] == 0xdc || p[0] == 0xdd)
+        at = p[0] == 0xdc ? 3 : 5;
+    else
+        return -1;
+    return len > at && p[at] < 0x80 ? p[at] : -2;
+}
+
+int aw_exp_from_base64(const char *b64, aw_exp **out, aw_error *err) {
+    if (!b64 || !out)
+        return aw_error_set(err, AW_ERR_PARAM, "exp from_base64: NULL %s", b64 ? "out" : "text");
+    size_t len = strlen(b64);
+    if (len / 4 * 3 >= AW_EXP_MAX_SIZE + 3)
+        return aw_error_set(err, AW_ERR_PARAM, "exp from_base64: over the %u-byte limit",
+                            AW_EXP_MAX_SIZE);
+    uint8_t *bytes = aw_malloc(len / 4 * 3 + 1);
+    if (!bytes)
+        return aw_error_set(err, AW_ERR_NOMEM, "exp from_base64: out of memory");
+    size_t n = 0, used = 0;
+    int rc = decode(b64, len, bytes, &n, err);
+    if (rc == AW_OK && aw_msgpack_skip(bytes, n, &used, err) != AW_OK)
+        rc = aw_error_set(err, AW_ERR_PARAM, "exp from_base64: not a msgpack value");
+    if (rc == AW_OK && used != n)
+        rc = aw_error_set(err, AW_ERR_PARAM,
+                          "exp from_base64: %zu bytes after the expression's %zu", n - used, used);
+    if (rc == AW_OK && n >= AW_EXP_MAX_SIZE)
+        rc = aw_error_set(err, AW_ERR_PARAM, "exp from_base64: %zu bytes reaches the %u-byte limit",
+                          n, AW_EXP_MAX_SIZE);
+    uint8_t type = AW_EXP_ANY;
+    if (rc == AW_OK) {
+        int op = top_op(bytes, n);
+        const exp_op_info *info = op >= 0 ? aw_exp_op_info((unsigned)op) : NULL;
+        if (op == -2)
+            rc = aw_error_set(err, AW_ERR_PARAM,
+                              "exp from_base64: an array that does not start with an op code");
+        else if (op >= 0 && !info)
+            rc = aw_error_set(err, AW_ERR_PARAM, "exp from_base64: op code %d is unknown", op);
+        else if (info)
+            type = info->result;
+    }
+    if (rc == AW_OK && !(*out = aw_exp_new(bytes, n, type)))
+        rc = aw_error_set(err, AW_ERR_NOMEM, "exp from_base64: out of memory");
+    aw_free(bytes);
+    if (rc == AW_OK)
+        aw_error_reset(err);
+    return rc;
+}
