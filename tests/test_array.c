@@ -921,6 +921,39 @@ static void test_bad_input(void **state) {
 
 /* ---- dtypes: complex for arrays only ------------------------------------------------------ */
 
+/* A filter expression cannot guard an array: it spans a header and chunk
+ * records, and a filter could let some of them through and not others. put,
+ * open and delete refuse it before touching anything. */
+static void test_filter_refused(void **state) {
+    (void)state;
+    aw_dtype *dt = dtype("<f4");
+    aw_key k = key_of("filtered");
+    float v[6] = {1, 2, 3, 4, 5, 6};
+    uint64_t shape[1] = {6};
+    aw_exp_builder *b = aw_exp_builder_new();
+    aw_exp *filter = NULL;
+    aw_error err;
+    tu_check(aw_exp_compile(b, aw_exp_bool(b, true), &filter, &err), &err, "compile");
+    aw_exp_builder_free(b);
+    aw_policy p = aw_policy_write();
+    p.filter = filter;
+    assert_int_equal(aw_array_put(client, &p, &k, v, sizeof v, dt, shape, 1, NULL, 0, NULL, &err),
+                     AW_ERR_PARAM);
+    assert_non_null(strstr(err.message, "array_put: an array takes no filter expression"));
+    assert_false(record_exists(&k));
+    put_ok(&k, v, sizeof v, dt, shape, 1, NULL);
+    aw_array_ref *ref = NULL;
+    assert_int_equal(aw_array_open(client, &p, &k, &ref, &err), AW_ERR_PARAM);
+    assert_non_null(strstr(err.message, "array_open: an array takes no filter expression"));
+    assert_null(ref);
+    assert_int_equal(aw_array_delete(client, &p, &k, &err), AW_ERR_PARAM);
+    assert_non_null(strstr(err.message, "array_delete"));
+    assert_true(record_exists(&k));
+    tu_check(aw_array_delete(client, NULL, &k, &err), &err, "delete");
+    aw_exp_free(filter);
+    aw_dtype_free(dt);
+}
+
 static void test_complex_dtypes(void **state) {
     aw_error err;
     aw_dtype *dt = NULL;
@@ -1228,6 +1261,7 @@ int main(void) {
         cmocka_unit_test(test_concurrent_writers),
         cmocka_unit_test(test_stale_pend_is_cleaned),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_filter_refused),
         cmocka_unit_test(test_complex_dtypes),
         cmocka_unit_test(test_numpy_loads_exports),
         cmocka_unit_test(test_npy_nd_files),

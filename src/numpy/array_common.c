@@ -32,6 +32,16 @@ aw_policy aw_arr_write_policy(aw_client *client, const aw_policy *given) {
     return *aw_client_policy(client, given, true);
 }
 
+int aw_arr_no_filter(aw_client *client, const aw_policy *given, bool write, const char *what,
+                     aw_error *err) {
+    if (!aw_client_policy(client, given, write)->filter)
+        return AW_OK;
+    return aw_error_set(err, AW_ERR_PARAM,
+                        "%s: an array takes no filter expression (it spans several records, "
+                        "which a filter could split)",
+                        what);
+}
+
 int aw_arr_conflict(int rc, aw_error *err, const char *what) {
     if (rc != AW_ERR_RECORD_GENERATION && rc != AW_ERR_RECORD_EXISTS)
         return rc;

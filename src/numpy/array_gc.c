@@ -52,6 +52,8 @@ int aw_array_delete(aw_client *client, const aw_policy *policy, const aw_key *ke
     aw_error_reset(err);
     if (!client || !key)
         return aw_error_set(err, AW_ERR_PARAM, "array_delete: NULL %s", client ? "key" : "client");
+    if (aw_arr_no_filter(client, policy, true, "array_delete", err) != AW_OK)
+        return AW_ERR_PARAM;
     aw_policy wp = aw_arr_write_policy(client, policy);
     aw_arr_state s;
     int rc = aw_arr_state_read(client, policy, key, &s, err);

@@ -292,6 +292,11 @@ int aw_arr_gc(aw_client *client, const aw_policy *policy, const aw_key *key,
 uint64_t aw_arr_random_version(void);
 /* The write policy to use (given or the client's), as a copy. */
 aw_policy aw_arr_write_policy(aw_client *client, const aw_policy *given);
+/* AW_ERR_PARAM when the policy in effect (given, or the client's default)
+ * carries a filter expression: an array spans a header and chunk records, so
+ * a filter could pass some of them and not others. */
+int aw_arr_no_filter(aw_client *client, const aw_policy *given, bool write, const char *what,
+                     aw_error *err);
 /* Rewrites a server's generation / exists failure as the scheme's
  * message ("another writer changed the array ..."); other errors pass. */
 int aw_arr_conflict(int rc, aw_error *err, const char *what);

@@ -298,6 +298,8 @@ int aw_array_put(aw_client *client, const aw_policy *policy, const aw_key *key, 
     put_args a;
     int rc = check_args(client, key, data, nbytes, dtype, shape, ndim, attrs, n_attrs, opts, &a,
                         err);
+    if (rc == AW_OK)
+        rc = aw_arr_no_filter(client, policy, true, "array_put", err);
     if (rc != AW_OK)
         return rc;
     char *descr = aw_dtype_descr(dtype);

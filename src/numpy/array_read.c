@@ -34,6 +34,8 @@ int aw_array_open(aw_client *client, const aw_policy *policy, const aw_key *key,
     if (!client || !key || !out)
         return aw_error_set(err, AW_ERR_PARAM, "array_open: NULL %s",
                             !client ? "client" : !key ? "key" : "out");
+    if (aw_arr_no_filter(client, policy, false, "array_open", err) != AW_OK)
+        return AW_ERR_PARAM;
     aw_array_ref *ref = aw_calloc(1, sizeof *ref);
     if (!ref)
         return aw_error_set(err, AW_ERR_NOMEM, "array_open: out of memory");
