@@ -21,6 +21,7 @@
 #include "proto/msgpack.h"
 #include "proto/particle.h"
 #include "proto/request.h"
+#include "support/capture_replay.h"
 #include "support/testd_proc.h"
 #include "support/testd_req.h"
 #include "support/testutil.h"
@@ -45,84 +46,16 @@ static const char *const REFUSED[] = {
     NULL, /* none in this capture */
 };
 
-static bool expected_refused(const char *label) {
-    for (size_t i = 0; REFUSED[i]; i++)
-        if (strcmp(REFUSED[i], label) == 0)
-            return true;
-    return false;
-}
-
-/* Message header bytes 14..17 (void time) differ with the clock. */
-static bool same_reply(const uint8_t *got, size_t got_len, const uint8_t *exp, size_t exp_len) {
-    return got_len == exp_len && memcmp(got, exp, 8 + 14) == 0 &&
-           memcmp(got + 8 + 18, exp + 8 + 18, exp_len - 8 - 18) == 0;
-}
-
-/* The record key a captured command names ("" for none). */
-static const char *command_key(json_t *c) {
-    const char *k = json_string_value(json_object_get(json_object_get(c, "inputs"), "key"));
-    return k ? k : "";
-}
-
-/* Replays the capture from `first` to `last` (capture order, one
- * connection). Each reply must be the real one, or 16 for a command listed
- * in REFUSED. A refused write leaves its record unlike the real server's,
- * so the later commands on that record are sent but not compared. */
+/* Replays the capture from `first` to `last`: each reply must be the real
+ * one, or 16 for a command listed in REFUSED (tu_replay_capture). */
 static void replay(const char *first, const char *last) {
-    json_t *cmds = json_object_get(tu_capture("official-c-client-cdt.json"), "commands");
-    int fd = tu_connect(server.ports[0]);
-    assert_true(fd >= 0);
-    bool on = false;
-    size_t matched = 0, refused = 0, skipped = 0, wrong = 0, i;
-    const char *tainted[64];
-    size_t n_tainted = 0;
-    json_t *c;
-    json_array_foreach(cmds, i, c) {
-        const char *label = json_string_value(json_object_get(c, "label"));
-        if (strcmp(label, first) == 0)
-            on = true;
-        if (!on)
-            continue;
-        size_t req_len, exp_len, got_len;
-        uint8_t *req = tu_hex_decode(json_string_value(json_object_get(c, "request_hex")), &req_len);
-        assert_int_equal(tu_send(fd, req, req_len), 0);
-        free(req);
-        json_t *reps = json_object_get(c, "reply_hex");
-        assert_int_equal(json_array_size(reps), 1);
-        uint8_t *exp = tu_hex_decode(json_string_value(json_array_get(reps, 0)), &exp_len);
-        uint8_t *got = tu_recv_frame(fd, &got_len, 2000);
-        if (!got)
-            fail_msg("%s: no reply", label);
-        const char *key = command_key(c);
-        bool after_refusal = false;
-        for (size_t t = 0; t < n_tainted; t++)
-            after_refusal |= strcmp(tainted[t], key) == 0;
-        bool refused_16 = got_len >= 8 + 6 && got[8 + 5] == AW_ERR_UNSUPPORTED_FEATURE;
-        if (after_refusal) {
-            skipped++;
-        } else if (same_reply(got, got_len, exp, exp_len) && !expected_refused(label)) {
-            matched++;
-        } else if (refused_16 && expected_refused(label)) {
-            refused++;
-            assert_true(n_tainted < sizeof tainted / sizeof *tainted);
-            tainted[n_tainted++] = key;
-        } else {
-            printf("  %s: reply %s\n  %*s real server %s\n", label,
-                   tu_hex_encode(got + 8, got_len - 8), (int)strlen(label), "",
-                   tu_hex_encode(exp + 8, exp_len - 8));
-            wrong++;
-        }
-        free(exp);
-        free(got);
-        if (strcmp(label, last) == 0)
-            break;
-    }
-    close(fd);
+    tu_replay_counts n =
+        tu_replay_capture(server.ports[0], "official-c-client-cdt.json", first, last, REFUSED);
     printf("  %s .. %s: %zu as the real server, %zu refused with 16, %zu not compared after "
            "a refusal, %zu wrong\n",
-           first, last, matched, refused, skipped, wrong);
-    assert_int_equal(wrong, 0);
-    assert_true(matched > 0);
+           first, last, n.matched, n.refused, n.skipped, n.wrong);
+    assert_int_equal(n.wrong, 0);
+    assert_true(n.matched > 0);
 }
 
 /* The whole list section of the capture: records la, ls, lo, lr, the mixed
