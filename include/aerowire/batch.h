@@ -81,7 +81,7 @@ typedef struct aw_batch_op {
     size_t n_bins;
     const aw_op *ops;           /* OPERATE */
     size_t n_ops;
-    const aw_policy *policy;    /* this row's write fields; NULL = the batch's */
+    const aw_policy *policy;    /* this row's write fields and filter; NULL = the batch's */
 } aw_batch_op;
 
 AW_API int aw_batch_operate(aw_client *client, const aw_batch_policy *policy,

@@ -258,14 +258,11 @@ typedef struct op_ctx {
     async_tail tail;
 } op_ctx;
 
-static int op_row(void *ctx, size_t i, aw_batch_row *row, aw_error *err) {
-    op_ctx *o = ctx;
+static int op_row_of_kind(op_ctx *o, size_t i, aw_batch_row *row, aw_error *err) {
     const aw_batch_op *b = &o->ops[i];
     const aw_policy *pol = b->policy ? b->policy : &o->base;
     if (b->policy) {
         int rc = aw_policy_check(b->policy, "batch row policy", err);
-        if (rc == AW_OK)
-            rc = aw_policy_refuse_filter(b->policy, "batch row policy", err);
         if (rc != AW_OK)
             return rc;
     }
@@ -323,6 +320,15 @@ static int op_row(void *ctx, size_t i, aw_batch_row *row, aw_error *err) {
         return AW_OK;
     }
     return aw_error_set(err, AW_ERR_PARAM, "batch row %zu: unknown kind %d", i, (int)b->kind);
+}
+
+static int op_row(void *ctx, size_t i, aw_batch_row *row, aw_error *err) {
+    op_ctx *o = ctx;
+    int rc = op_row_of_kind(o, i, row, err);
+    /* A row policy's filter goes in the row and overrides the batch's. */
+    if (rc == AW_OK && o->ops[i].policy)
+        o->ro.filter = o->ops[i].policy->filter;
+    return rc;
 }
 
 static const aw_key *op_key(void *ctx, size_t i) { return ((op_ctx *)ctx)->ops[i].key; }

@@ -63,8 +63,6 @@ int aw_bplan_init(aw_bplan *p, aw_client *c, const aw_batch_policy *pol,
                             src->n);
     p->pol = pol ? *pol : aw_batch_policy_default();
     int rc = aw_policy_check(&p->pol.base, "batch policy", err);
-    if (rc == AW_OK)
-        rc = aw_policy_refuse_filter(&p->pol.base, "batch policy", err);
     if (rc != AW_OK)
         return rc;
     if (c->close_pending)
@@ -83,6 +81,7 @@ int aw_bplan_init(aw_bplan *p, aw_client *c, const aw_batch_policy *pol,
     p->bopts.timeout_ms = b->total_timeout_ms ? b->total_timeout_ms : b->socket_timeout_ms;
     p->bopts.flags = AW_BATCH_RESPOND_ALL_KEYS | AW_BATCH_REPORT_ERROR_RECORD |
                      (p->pol.allow_inline ? AW_BATCH_ALLOW_INLINE : 0);
+    p->bopts.filter = p->pol.base.filter; /* each row without its own filter */
     p->view = aw_cluster_view_acquire(c->cluster);
     if (p->view->n_nodes == 0) {
         aw_cluster_view_release(p->view);

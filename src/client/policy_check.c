@@ -23,10 +23,3 @@ int aw_policy_check(const aw_policy *p, const char *what, aw_error *err) {
                             what, (int)p->commit_level);
     return aw_check_filter(p->filter, err);
 }
-
-int aw_policy_refuse_filter(const aw_policy *p, const char *what, aw_error *err) {
-    if (p && p->filter)
-        return aw_error_set(err, AW_ERR_UNSUPPORTED,
-                            "%s: filter expressions on batches are not supported yet", what);
-    return AW_OK;
-}

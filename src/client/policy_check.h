@@ -11,8 +11,5 @@
 /* AW_OK, or AW_ERR_PARAM naming the field (`what` prefixes the message,
  * e.g. "read policy"). */
 int aw_policy_check(const aw_policy *p, const char *what, aw_error *err);
-/* AW_ERR_UNSUPPORTED when p carries a filter: for commands that cannot send
- * one yet, so that it is never accepted and ignored. */
-int aw_policy_refuse_filter(const aw_policy *p, const char *what, aw_error *err);
 
 #endif

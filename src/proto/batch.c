@@ -1,6 +1,8 @@
 /*
  * Batch-index request writer (wire-protocol.md §8.1): one frame with field 41
  * holding the row count, the parent flags and the rows, streamed row by row.
+ * A batch filter goes as field 43 before field 41; a row's own filter as a
+ * field of its row after the set (C7.5's order), overriding the batch's.
  *
  * REPEAT rows are chosen by comparing encodings: a row repeats the previous
  * full row when everything after its index and digest would be the same
@@ -40,10 +42,17 @@ typedef struct row_head {
     uint16_t gen;
     uint32_t ttl;
     uint16_t n_ops;
+    const aw_exp *filter;
 } row_head;
 
 static int plan_row(const aw_batch_row *row, const aw_req_opts *o, row_head *rh, aw_error *err) {
     memset(rh, 0, sizeof *rh);
+    if (o->filter) {
+        aw_error e;
+        if (aw_check_filter(o->filter, &e) != AW_OK)
+            return aw_error_set(err, AW_ERR_PARAM, "batch row %u: %s", row->index, e.message);
+        rh->filter = o->filter;
+    }
     uint8_t ap = o->read_mode_ap_all ? AW_INFO1_READ_MODE_AP_ALL : 0;
     bool gen_check = o->gen_policy == AW_GEN_EQ || o->gen_policy == AW_GEN_GT;
     if (gen_check && o->generation > 0xFFFF)
@@ -135,9 +144,15 @@ static size_t head_bytes(const row_head *rh, bool send_key, uint8_t out[HEAD_MAX
         n += 2;
     }
     aw_store_u32be(out + n, rh->ttl);
-    aw_store_u16be(out + n + 4, send_key ? 3 : 2);
+    aw_store_u16be(out + n + 4, (uint16_t)(2 + (send_key ? 1 : 0) + (rh->filter ? 1 : 0)));
     aw_store_u16be(out + n + 6, rh->n_ops);
     return n + 8;
+}
+
+static void put_filter_field(aw_buf *b, const aw_exp *filter) {
+    size_t len;
+    const uint8_t *bytes = aw_exp_bytes(filter, &len);
+    aw_buf_field(b, AW_FIELD_FILTER, bytes, (uint32_t)len);
 }
 
 /* Everything after the index and digest of a full row. */
@@ -149,6 +164,8 @@ static int put_row_body(aw_buf *b, const aw_batch_row *row, const aw_req_opts *o
     /* The namespace must come first: the server assumes it. */
     aw_buf_field(b, AW_FIELD_NAMESPACE, key->ns, (uint32_t)strlen(key->ns));
     aw_buf_field(b, AW_FIELD_SET, key->set, (uint32_t)strnlen(key->set, sizeof key->set));
+    if (rh->filter)
+        put_filter_field(b, rh->filter);
     if (o->send_key) {
         int rc = aw_buf_key_field(b, key, err);
         if (rc != AW_OK)
@@ -186,7 +203,7 @@ static bool match_field(const uint8_t **p, const uint8_t *end, uint8_t type, con
 static bool repeats_prev(const aw_batch_writer *w, const aw_batch_row *row,
                          const aw_req_opts *o) {
     if (w->no_repeat || !w->prev_len || w->prev_sent_key || o->send_key || !row->key ||
-        row->kind == AW_BATCH_OPERATE)
+        row->kind == AW_BATCH_OPERATE || o->filter)
         return false;
     row_head rh;
     if (row->kind == AW_BATCH_READ && row->n_bins && !row->bins)
@@ -235,6 +252,9 @@ int aw_batch_begin(aw_batch_writer *w, aw_buf *out, const aw_batch_opts *o, aw_e
     static const aw_batch_opts defaults;
     if (!o)
         o = &defaults;
+    aw_error fe;
+    if (aw_check_filter(o->filter, &fe) != AW_OK)
+        return aw_error_set(err, AW_ERR_PARAM, "batch: %s", fe.message);
     memset(w, 0, sizeof *w);
     w->out = out;
     w->no_repeat = o->no_repeat;
@@ -243,8 +263,10 @@ int aw_batch_begin(aw_batch_writer *w, aw_buf *out, const aw_batch_opts *o, aw_e
     aw_msg_header h = {0};
     h.info1 = AW_INFO1_BATCH | (o->compress_response ? AW_INFO1_COMPRESS_RESPONSE : 0);
     h.transaction_ttl = o->timeout_ms;
-    h.n_fields = 1;
+    h.n_fields = o->filter ? 2 : 1;
     aw_buf_msg_header(out, &h);
+    if (o->filter) /* before field 41, as C7.5 sends it */
+        put_filter_field(out, o->filter);
     /* Field 41 header; its size and the row count are patched by end. */
     aw_buf_u32be(out, 0);
     aw_buf_u8(out, AW_FIELD_BATCH_INDEX);

@@ -52,6 +52,7 @@ typedef struct aw_batch_opts {
     uint8_t flags;              /* parent flags; 0 means AW_BATCH_FLAGS_DEFAULT */
     bool no_repeat;             /* never emit REPEAT rows */
     bool compress_response;
+    const aw_exp *filter;       /* the batch's filter (field 43, before field 41); NULL = none */
 } aw_batch_opts;
 
 /* Streaming encoder: begin, add rows, end. Memory stays bounded by what the
