@@ -230,6 +230,20 @@ static bool is_ordered(const aw_value *list) { return (list->subtype & TD_LIST_O
  * the delta itself is set, padding with nils, under the write flags
  * (cdt.c cdt_calc_delta_*); an ordered list is not padded (26).
  * *res = the new value. */
+/* cur + by as the server's cdt.c cdt_calc_delta_add does it (list and map
+ * increment): the stored type wins, a double delta on an integer is
+ * truncated, integers wrap. False when cur is not a number. */
+static bool delta_add(const aw_value *cur, const aw_value *by, aw_value *sum) {
+    if (cur->type == AW_INT)
+        *sum = aw_value_int((int64_t)((uint64_t)cur->u.i +
+                                      (uint64_t)(by->type == AW_INT ? by->u.i : (int64_t)by->u.f)));
+    else if (cur->type == AW_FLOAT)
+        *sum = aw_value_float(cur->u.f + (by->type == AW_INT ? (double)by->u.i : by->u.f));
+    else
+        return false;
+    return true;
+}
+
 static int list_increment(aw_value *list, const cdt_call *c, bool created, bool *changed,
                           aw_value *res, aw_arena *a) {
     int64_t index, order = 0, flags = 0;
@@ -250,15 +264,7 @@ static int list_increment(aw_value *list, const cdt_call *c, bool created, bool 
         return AW_ERR_REQUEST_INVALID;
     aw_value sum = *by;
     if (at < (int64_t)n) {
-        const aw_value *cur = &list->u.items[at];
-        /* The stored type wins; a double delta on an integer is truncated. */
-        if (cur->type == AW_INT)
-            sum = aw_value_int((int64_t)((uint64_t)cur->u.i +
-                                         (uint64_t)(by->type == AW_INT ? by->u.i
-                                                                       : (int64_t)by->u.f)));
-        else if (cur->type == AW_FLOAT)
-            sum = aw_value_float(cur->u.f + (by->type == AW_INT ? (double)by->u.i : by->u.f));
-        else
+        if (!delta_add(&list->u.items[at], by, &sum))
             return AW_ERR_REQUEST_INVALID;
     }
     *res = sum;
@@ -688,16 +694,7 @@ static int map_op(aw_value *map, const cdt_call *c, bool created, bool *changed,
         int64_t i = map_find(map, &c->args[0]);
         aw_value sum = *by;
         if (i >= 0) {
-            const aw_value *cur = &map->u.items[2 * i + 1];
-            /* cdt.c cdt_calc_delta_add: the stored type wins, a double delta
-             * on an integer is truncated. */
-            if (cur->type == AW_INT)
-                sum = aw_value_int((int64_t)((uint64_t)cur->u.i +
-                                             (uint64_t)(by->type == AW_INT ? by->u.i
-                                                                           : (int64_t)by->u.f)));
-            else if (cur->type == AW_FLOAT)
-                sum = aw_value_float(cur->u.f + (by->type == AW_INT ? (double)by->u.i : by->u.f));
-            else
+            if (!delta_add(&map->u.items[2 * i + 1], by, &sum))
                 return AW_ERR_REQUEST_INVALID;
         }
         if (map_put(map, &c->args[0], &sum, a) != AW_OK)
