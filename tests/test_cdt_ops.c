@@ -466,17 +466,7 @@ static void test_capture_requests_reencode(void **state) {
 
 /* ---- decoded results by return type ------------------------------------ */
 
-static json_t *cdt_command(const char *label) {
-    json_t *cmds = json_object_get(tu_capture(CDT_CAPTURE), "commands");
-    size_t i;
-    json_t *c;
-    json_array_foreach(cmds, i, c) {
-        if (strcmp(json_string_value(json_object_get(c, "label")), label) == 0)
-            return c;
-    }
-    fail_msg("no captured command %s", label);
-    return NULL;
-}
+static json_t *cdt_command(const char *label) { return tu_capture_command(CDT_CAPTURE, label); }
 
 /* The record of a captured reply (frame 0). */
 static void cdt_reply(const char *label, aw_record *rec) {

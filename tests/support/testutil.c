@@ -88,14 +88,18 @@ json_t *tu_capture(const char *file) {
 }
 
 json_t *tu_command(const char *label) {
-    json_t *cmds = json_object_get(tu_capture("official-c-client-vs-asd.json"), "commands");
+    return tu_capture_command("official-c-client-vs-asd.json", label);
+}
+
+json_t *tu_capture_command(const char *file, const char *label) {
+    json_t *cmds = json_object_get(tu_capture(file), "commands");
     size_t i;
     json_t *c;
     json_array_foreach(cmds, i, c) {
         if (strcmp(json_string_value(json_object_get(c, "label")), label) == 0)
             return c;
     }
-    fprintf(stderr, "no captured command %s\n", label);
+    fprintf(stderr, "%s: no captured command %s\n", file, label);
     abort();
 }
 

@@ -29,6 +29,9 @@ const char *tu_testdata_path(const char *file);
 json_t *tu_capture(const char *file);
 /* The entry of `commands` in official-c-client-vs-asd.json with this label. */
 json_t *tu_command(const char *label);
+/* The entry of `commands` in capture `file` with this label (aborts when
+ * there is none). */
+json_t *tu_capture_command(const char *file, const char *label);
 
 /* Body of reply frame i of a captured command, in a malloc'd buffer of
  * exactly its size (so ASan sees any read past the end). The 8-byte header is
