@@ -6,7 +6,7 @@
  *
  * Builders borrow their bytes and lists: they must stay alive until the call
  * returns. Exits 1 on any error; exits 0 with a note when the server does not
- * serve them (aw-testd serves bit ops but not yet HLL: it answers 16 here).
+ * serve them (16; aw-testd serves both).
  */
 #include <inttypes.h>
 #include <stdio.h>

@@ -50,7 +50,7 @@ static void cleanup(const char *name) {
     assert_true(rc == AW_OK || rc == AW_ERR_RECORD_NOT_FOUND);
 }
 
-/* ---- bit and HLL ops (aw-testd refuses them with 16 for now) ------------- */
+/* ---- bit and HLL ops ------------------------------------------------------ */
 
 /* Runs ops on the record `name`; false when the server does not serve these
  * ops at all (aw-testd's 16), so the caller stops there. */

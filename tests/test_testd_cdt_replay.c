@@ -65,6 +65,29 @@ static void test_list_commands_as_captured(void **state) {
     replay("list_append_creates_record", "list_get_record_le");
 }
 
+/* The HLL section of the capture, in its order: init, add (index and
+ * minhash bits, CREATE_ONLY, NO_FAIL, UPDATE_ONLY), describe, set_union
+ * (creating, mixed bits, ALLOW_FOLD), refresh_count, fold, get_count,
+ * get_union, union, intersect counts and similarity (0.2222..., and the NaN
+ * of minhash sketches with nothing in common: the server's own arithmetic
+ * followed step for step gives its doubles bit for bit, so no tolerance),
+ * the error cases (4 bit counts out of range, 6, 12, 17, 26) and the bins
+ * read back whole as particle type 18. */
+static void test_hll_commands_as_captured(void **state) {
+    (void)state;
+    tu_replay_counts n = tu_replay_capture(server.ports[0], "official-c-client-cdt.json",
+                                           "hll_init_index_8", "hll_get_record_3", NULL);
+    assert_int_equal(n.wrong, 0);
+    assert_int_equal(n.matched, 36);
+}
+
+/* The commands that mix every kind of op, HLL ones among them, on one
+ * record: respond-all, read-all rules, an error in a later op. */
+static void test_mixed_commands_as_captured(void **state) {
+    (void)state;
+    replay("combo_put", "combo_get_record");
+}
+
 /* Sends one list op on bin `bin` of key "edges" and returns the result code;
  * *out = the op's result as msgpack (an integer result as a msgpack int). */
 static int list_call(const char *bin, aw_op_type type, uint16_t code, const aw_value *args, uint8_t n,
@@ -200,6 +223,8 @@ static void test_ordered_list_edges_from_server_source(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list_commands_as_captured),
+        cmocka_unit_test(test_hll_commands_as_captured),
+        cmocka_unit_test(test_mixed_commands_as_captured),
         cmocka_unit_test(test_list_edges_from_server_source),
         cmocka_unit_test(test_ordered_list_edges_from_server_source),
     };

@@ -26,6 +26,7 @@
 #include "aerowire/record.h"
 #include "bit.h"
 #include "cdt.h"
+#include "hll.h"
 #include "proto/particle.h"
 
 #define MAX_TTL 315360000u /* 10 years: the server refuses more */
@@ -123,7 +124,7 @@ static bool field_refused(uint8_t type) {
  * aw-testd (apply_op). */
 static bool op_unserved(uint8_t op) {
     switch (op) {
-    case AW_OP_EXP_READ: case AW_OP_EXP_MODIFY: case AW_OP_HLL_READ: case AW_OP_HLL_MODIFY:
+    case AW_OP_EXP_READ: case AW_OP_EXP_MODIFY:
         return true;
     default:
         return false;
@@ -263,6 +264,8 @@ static int bin_from_client(td_record *w, const aw_op_view *op) {
         return AW_ERR_REQUEST_INVALID;
     } else if (op->particle == AW_PT_BOOL && (len != 1 || value[0] > 1)) {
         return AW_ERR_REQUEST_INVALID;
+    } else if (op->particle == AW_PT_HLL && !td_hll_particle_ok(value, len)) {
+        return AW_ERR_REQUEST_INVALID; /* hll_from_wire */
     } else {
         int rc = td_cdt_check_particle(op->particle, value, len);
         if (rc != AW_OK)
@@ -381,12 +384,16 @@ static int apply_op(td_record *w, const aw_op_view *op, const op_state *st, repl
         break;
     case AW_OP_CDT_READ:
     case AW_OP_CDT_MODIFY:
-    case AW_OP_BIT_READ: {
+    case AW_OP_BIT_READ:
+    case AW_OP_HLL_READ:
+    case AW_OP_HLL_MODIFY: {
         aw_value result;
         aw_arena arena;
         aw_arena_init(&arena, 0);
         if (op->op == AW_OP_BIT_READ)
             rc = td_bit_read(w, op, &result, &arena);
+        else if (op->op == AW_OP_HLL_READ || op->op == AW_OP_HLL_MODIFY)
+            rc = td_hll_apply(w, op, op->op == AW_OP_HLL_MODIFY, &result, &arena);
         else
             rc = td_cdt_apply(w, op, op->op == AW_OP_CDT_MODIFY, &result, &arena);
         if (rc == AW_OK && (result.type != AW_NIL || st->respond_all))
