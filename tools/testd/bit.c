@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "aerowire/error.h"
+#include "mp_in.h"
 #include "proto/particle.h"
 
 #define PROTO_SIZE_MAX (128u * 1024 * 1024) /* proto.h: the largest blob a bit op may make */
@@ -106,106 +107,6 @@ typedef struct bit_op {
     uint64_t flags;
 } bit_op;
 
-/* ---- msgpack, read the way the server's msgpack_in.c reads it ---- */
-
-typedef struct cursor {
-    const uint8_t *p;
-    uint32_t len, at;
-} cursor;
-
-static bool has(const cursor *c, uint32_t n) { return c->len - c->at >= n; }
-
-static uint64_t load_be(const uint8_t *p, unsigned n) {
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static bool mp_list(cursor *c, uint32_t *n) {
-    if (!has(c, 1))
-        return false;
-    uint8_t b = c->p[c->at];
-    unsigned w = b == 0xdc ? 2 : b == 0xdd ? 4 : 0;
-    if (w == 0) {
-        if ((b & 0xf0) != 0x90)
-            return false;
-        *n = b & 0x0f;
-        c->at++;
-        return true;
-    }
-    if (!has(c, 1 + w))
-        return false;
-    *n = (uint32_t)load_be(c->p + c->at + 1, w);
-    c->at += 1 + w;
-    return true;
-}
-
-/* msgpack_get_uint64: any integer, a negative one as its two's complement. */
-static bool mp_uint(cursor *c, uint64_t *v) {
-    if (!has(c, 1))
-        return false;
-    uint8_t b = c->p[c->at];
-    if (b < 0x80 || b >= 0xe0) {
-        *v = (uint64_t)(int64_t)(int8_t)b;
-        if (b < 0x80)
-            *v = b;
-        c->at++;
-        return true;
-    }
-    unsigned w;
-    bool is_signed = b >= 0xd0 && b <= 0xd3;
-    if (b >= 0xcc && b <= 0xcf)
-        w = 1u << (b - 0xcc);
-    else if (is_signed)
-        w = 1u << (b - 0xd0);
-    else
-        return false;
-    if (!has(c, 1 + w))
-        return false;
-    const uint8_t *p = c->p + c->at + 1;
-    uint64_t x = load_be(p, w);
-    if (is_signed && (p[0] & 0x80) && w < 8)
-        x |= ~0ull << (8 * w);
-    *v = x;
-    c->at += 1 + w;
-    return true;
-}
-
-static bool mp_bool(cursor *c, uint64_t *v) {
-    if (!has(c, 1) || (c->p[c->at] != 0xc2 && c->p[c->at] != 0xc3))
-        return false;
-    *v = c->p[c->at++] & 1;
-    return true;
-}
-
-/* msgpack_get_bin_vec: bin or str bytes. */
-static const uint8_t *mp_bytes(cursor *c, uint32_t *n) {
-    if (!has(c, 1))
-        return NULL;
-    uint8_t b = c->p[c->at];
-    unsigned w;
-    switch (b) {
-    case 0xc4: case 0xd9: w = 1; break;
-    case 0xc5: case 0xda: w = 2; break;
-    case 0xc6: case 0xdb: w = 4; break;
-    default:
-        if ((b & 0xe0) != 0xa0)
-            return NULL;
-        w = 0;
-        break;
-    }
-    if (!has(c, 1 + w))
-        return NULL;
-    *n = w ? (uint32_t)load_be(c->p + c->at + 1, w) : (uint32_t)(b & 0x1f);
-    c->at += 1 + w;
-    if (!has(c, *n))
-        return NULL;
-    const uint8_t *p = c->p + c->at;
-    c->at += *n;
-    return p;
-}
-
 /* ---- parsing (bits_state_init, bits_parse_op and the arg parsers) ---- */
 
 /* False for a bit outside `allowed`, or for every bit of `exclusive` set. */
@@ -213,13 +114,13 @@ static bool flags_ok(uint64_t v, uint64_t allowed, uint64_t exclusive) {
     return (v & ~allowed) == 0 && !(exclusive && (v & exclusive) == exclusive);
 }
 
-static bool parse_arg(cursor *c, arg_kind kind, bit_op *o) {
+static bool parse_arg(td_mp *c, arg_kind kind, bit_op *o) {
     uint64_t v;
     if (kind == ARG_BOOL)
-        return mp_bool(c, &o->value);
+        return td_mp_bool(c, &o->value);
     if (kind == ARG_BUF) {
         uint32_t n;
-        const uint8_t *p = mp_bytes(c, &n);
+        const uint8_t *p = td_mp_bytes(c, &n);
         /* The first byte is the blob's particle type, ignored; an empty
          * argument the server misreads (see the top): refused. */
         if (!p || n <= 1)
@@ -232,7 +133,7 @@ static bool parse_arg(cursor *c, arg_kind kind, bit_op *o) {
         o->buf = p + 1;
         return true;
     }
-    if (!mp_uint(c, &v))
+    if (!td_mp_uint(c, &v))
         return false;
     int64_t s = (int64_t)v;
     switch (kind) {
@@ -289,10 +190,10 @@ static bool parse_arg(cursor *c, arg_kind kind, bit_op *o) {
 /* False for anything the server answers PARAMETER while parsing. */
 static bool parse_op(const aw_op_view *op, bool is_read, bit_op *o) {
     memset(o, 0, sizeof *o);
-    cursor c = {op->value, op->value_len, 0};
+    td_mp c = {op->value, op->value_len, 0};
     uint32_t n;
     uint64_t code;
-    if (!mp_list(&c, &n) || n == 0 || !mp_uint(&c, &code))
+    if (!td_mp_list(&c, &n) || n == 0 || !td_mp_uint(&c, &code))
         return false;
     if (is_read && code >= BIT_GET && code < BIT_READ_END)
         o->def = &read_defs[code - BIT_GET];
