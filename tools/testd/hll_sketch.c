@@ -69,16 +69,9 @@ static window window_of(const uint8_t *h, uint32_t r) {
     return w;
 }
 
-static uint64_t load_be64(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 uint64_t td_hll_register(const uint8_t *h, uint32_t r) {
     window w = window_of(h, r);
-    uint64_t v = load_be64(h + TD_HLL_HEADER_SIZE + w.byte);
+    uint64_t v = aw_load_u64be(h + TD_HLL_HEADER_SIZE + w.byte);
     return (v >> (64 - w.lead - w.n_bits)) & ((1ull << w.n_bits) - 1);
 }
 
@@ -87,9 +80,7 @@ void td_hll_set_register(uint8_t *h, uint32_t r, uint64_t value) {
     uint8_t *p = h + TD_HLL_HEADER_SIZE + w.byte;
     uint64_t mask = (((1ull << w.n_bits) - 1) << (64 - w.n_bits)) >> w.lead;
     uint64_t bits = (value << (64 - w.n_bits)) >> w.lead;
-    uint64_t v = (load_be64(p) & ~mask) | bits;
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
+    aw_store_u64be(p, (aw_load_u64be(p) & ~mask) | bits);
 }
 
 void td_hll_template(uint32_t n, const uint8_t *const *hlls, unsigned *ib, unsigned *mb) {
