@@ -1,7 +1,7 @@
 /*
- * aw-testd answers the list commands of the official C client's CDT capture
- * (tests/data/official-c-client-cdt.json, CE 8.1.2.0) as the real server
- * did: the list section is replayed in capture order on a fresh aw-testd and
+ * aw-testd answers the list, HLL and mixed-op commands of the official C
+ * client's CDT capture (tests/data/official-c-client-cdt.json, CE 8.1.2.0)
+ * as the real server did: each section is replayed in capture order and
  * every reply compared byte for byte with the real one (the void time, a
  * clock reading, aside). What aw-testd does not serve must be refused with
  * 16 and nothing else; those commands are named below, so serving one more
