@@ -27,5 +27,7 @@ bool cli_rec_key_parse(char **pos, cli_rec_key *k, char why[CLI_WHY_SIZE]);
  * nothing else; the positionals are gathered at the front of argv, s->n_pos
  * of them. -1 to go on, or the exit code. */
 int cli_scan_plain(cli *c, const cli_cmd *self, cli_optscan *s, int argc, char **argv);
+/* The same, also taking --filter EXPR (filter.h). */
+int cli_scan_filtered(cli *c, const cli_cmd *self, cli_optscan *s, int argc, char **argv);
 
 #endif

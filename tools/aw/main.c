@@ -27,6 +27,8 @@ static const cli_cmd commands[] = {
      cmd_batch_put},
     {"array", "whole N-d arrays under one key: put, info, get (to .npy), delete",
      cmd_array_help, cmd_array},
+    {"exp", "compile a filter expression; print its base64 (official clients' form) or hex",
+     cmd_exp_help, cmd_exp},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -70,6 +72,8 @@ static void global_help(FILE *f) {
                "Examples:\n"
                "  aw -h 127.0.0.1 put test demo user1 name=Ann age=42 tags='[\"a\",\"b\"]'\n"
                "  aw -h 127.0.0.1 --json get test demo user1\n"
+               "  aw -h 127.0.0.1 get --filter '$.age > 40 and $.name == \"Ann\"' test demo user1\n"
+               "  aw exp --base64 'last_update() < 1700000000000000000'\n"
                "  aw -h 127.0.0.1 batch-get test demo --dtype '[(\"_key\",\"<i8\"),"
                "(\"v\",\"<f8\")]' \\\n"
                "       --keys 1..1000 --out rows.npy\n");
