@@ -174,7 +174,8 @@ static void test_help_and_version(void **state) {
     tu_run_free(&r);
 
     /* Every subcommand has its own help, on stdout, starting with its usage. */
-    const char *cmds[] = {"info", "put", "get", "delete", "batch-get", "batch-put"};
+    const char *cmds[] = {"info", "put", "get", "delete", "batch-get", "batch-put", "operate",
+                          "exp"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         r = AW(cmds[i], "--help");
         expect_status(r, 0);
@@ -872,6 +873,80 @@ static void test_batch_put_failures(void **state) {
     tu_run_free(&r);
 }
 
+/* --- operate -------------------------------------------------------------------- */
+
+static void test_operate(void **state) {
+    tu_run r = AWS("put", "test", "cli", "op1", "n=5", "s=mid", "f=1.5");
+    expect_status(r, 0);
+    tu_run_free(&r);
+    r = AWS("--json", "operate", "test", "cli", "op1", "add:n=2", "append:s=End", "prepend:s=<",
+            "add:f=float:0.25", "write:t=hex:00ff", "read:n", "read:s", "read:f", "read:t");
+    expect_status(r, 0);
+    json_t *j = out_json(r);
+    json_t *b = bins_of(j);
+    assert_int_equal(json_integer_value(json_object_get(b, "n")), 7);
+    assert_string_equal(json_string_value(json_object_get(b, "s")), "<midEnd");
+    assert_true(json_real_value(json_object_get(b, "f")) == 1.75);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(b, "t"), "bytes_hex")),
+                        "00ff");
+    assert_int_equal(json_integer_value(json_object_get(j, "gen")), 2);
+    json_decref(j);
+    tu_run_free(&r);
+    /* read: every bin, printed as get prints them. */
+    r = AWS("operate", "test", "cli", "op1", "write:s=json:null", "read");
+    expect_status(r, 0);
+    expect_contains(r.out, "gen 3  ttl never  3 bins\n");
+    assert_null(strstr(r.out, "  s  "));
+    tu_run_free(&r);
+    /* Without reads: how many ops were applied. */
+    r = AWS("operate", "test", "cli", "op1", "touch", "add:n=1");
+    expect_status(r, 0);
+    assert_string_equal(r.out, "applied 2 ops to test/cli \"op1\"\n");
+    tu_run_free(&r);
+    r = AWS("--json", "operate", "test", "cli", "op1", "delete");
+    expect_status(r, 0);
+    j = out_json(r);
+    assert_int_equal(json_integer_value(json_object_get(j, "ops_applied")), 1);
+    json_decref(j);
+    tu_run_free(&r);
+    r = AWS("get", "test", "cli", "op1");
+    expect_status(r, 3);
+    tu_run_free(&r);
+    /* The server's refusal of one op: nothing applied, its code shown. */
+    r = AWS("put", "test", "cli", "op2", "n=1");
+    tu_run_free(&r);
+    r = AWS("operate", "test", "cli", "op2", "write:m=2", "add:n=0.5");
+    expect_status(r, 4);
+    expect_contains(r.err, "(BIN_INCOMPATIBLE_TYPE, code 12)");
+    tu_run_free(&r);
+    r = AWS("--json", "get", "test", "cli", "op2");
+    j = out_json(r);
+    assert_null(json_object_get(bins_of(j), "m"));
+    json_decref(j);
+    tu_run_free(&r);
+
+    /* Usage errors, before connecting. */
+    static const struct {
+        const char *args[6];
+        const char *says;
+    } bad[] = {
+        {{"operate", "test", "cli", "k"}, "no OP given"},
+        {{"operate", "test", "cli"}, "NS, SET and KEY are required"},
+        {{"operate", "test", "cli", "k", "frob"}, "'frob' is not an op"},
+        {{"operate", "test", "cli", "k", "add:n=x"}, "add takes an int or a float, not str"},
+        {{"operate", "test", "cli", "k", "append:s=5"}, "append takes a string or bytes"},
+        {{"operate", "test", "cli", "k", "read:"}, "'read:': a bin name is 1 to 15 bytes"},
+        {{"operate", "test", "cli", "k", "write:novalue"}, "'novalue' is not bin=value"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = tu_run_aw(NULL, bad[i].args);
+        if (r.status != 2 || !strstr(r.err, bad[i].says) || strstr(r.err, EMBEDDED_NOTICE))
+            fail_msg("case %zu: exit %d, stderr:\n%s\nexpected \"%s\"", i, r.status, r.err,
+                     bad[i].says);
+        tu_run_free(&r);
+    }
+}
+
 /* --- filter expressions: aw exp, --filter ------------------------------------------- */
 
 /* The base64 aw_exp_to_base64 gives for a builder-built expression (malloc'd). */
@@ -986,6 +1061,7 @@ static void test_filter_usage_errors(void **state) {
         {"get", "test", "cli", "k"},
         {"put", "test", "cli", "k", "a=1"},
         {"delete", "test", "cli", "k"},
+        {"operate", "test", "cli", "k", "read"},
         {"batch-get", "test", "cli", "--dtype", "i8", "--keys", "1..2", "--out"},
         {"batch-put", "test", "cli", "--from", "x.npy"},
     };
@@ -1078,6 +1154,23 @@ static void test_filter_real_server(void **state) {
     expect_status(r, 0);
     tu_run_free(&r);
 
+    /* operate: all its ops or none. */
+    r = AWR("operate", "--filter", "$.a == 1", "test", set, "k1", "add:a=10", "read:a");
+    expect_status(r, 4);
+    expect_contains(r.err, "operate test/aw_cli_filter k1: filter expression was false "
+                           "(FILTERED_OUT, code 27)");
+    tu_run_free(&r);
+    r = AWR("--json", "operate", "--filter", "$.a == 2 and $.l.list() == [1, 2, 3]", "test", set,
+            "k1", "add:a=10", "read:a");
+    expect_status(r, 0);
+    j = out_json(r);
+    assert_int_equal(json_integer_value(json_object_get(bins_of(j), "a")), 12);
+    json_decref(j);
+    tu_run_free(&r);
+    r = AWR("operate", "--filter", "$.a == 12", "test", set, "k1", "add:a=-10");
+    expect_status(r, 0);
+    tu_run_free(&r);
+
     /* Batches: a filtered row is counted, not a failure. */
     r = AWR("put", "test", set, "k2", "a=5");
     tu_run_free(&r);
@@ -1123,6 +1216,7 @@ int main(void) {
         cmocka_unit_test(test_batch_roundtrip_numpy),
         cmocka_unit_test(test_batch_get_report),
         cmocka_unit_test(test_batch_put_failures),
+        cmocka_unit_test(test_operate),
         cmocka_unit_test(test_exp_command),
         cmocka_unit_test(test_filter_usage_errors),
         cmocka_unit_test(test_filter_real_server),

@@ -60,8 +60,10 @@ int cmd_batch_get(cli *c, const cli_cmd *self, int argc, char **argv);
 int cmd_batch_put(cli *c, const cli_cmd *self, int argc, char **argv);
 int cmd_array(cli *c, const cli_cmd *self, int argc, char **argv);
 int cmd_exp(cli *c, const cli_cmd *self, int argc, char **argv);
+int cmd_operate(cli *c, const cli_cmd *self, int argc, char **argv);
 extern const char cmd_info_help[], cmd_put_help[], cmd_get_help[], cmd_delete_help[],
-    cmd_batch_get_help[], cmd_batch_put_help[], cmd_array_help[], cmd_exp_help[];
+    cmd_batch_get_help[], cmd_batch_put_help[], cmd_array_help[], cmd_exp_help[],
+    cmd_operate_help[];
 
 /* main.c: prints cmd->help on stdout; returns CLI_OK. */
 int cli_print_help(const cli_cmd *cmd);

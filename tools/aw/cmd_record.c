@@ -76,29 +76,6 @@ const char cmd_delete_help[] =
     "           record that does not is kept: exit 4, FILTERED_OUT (code 27)\n"
     "  --json   print {\"ns\", \"set\", \"key\", \"digest\", \"deleted\": true}\n";
 
-/* The short answer of put and delete: "<said> <key>", or with --json the
- * key object with one more field (value's reference is taken). */
-static int report(const cli *c, const cli_rec_key *k, const char *said, const char *field,
-                  json_t *value) {
-    if (!c->json) {
-        json_decref(value);
-        printf("%s ", said);
-        cli_print_key(stdout, &k->key);
-        putchar('\n');
-        return CLI_OK;
-    }
-    json_t *o = json_object();
-    if (!o || !cli_key_to_json(o, &k->key)) {
-        json_decref(o);
-        json_decref(value);
-        o = NULL;
-    } else if (json_object_set_new(o, field, value) != 0) {
-        json_decref(o);
-        o = NULL;
-    }
-    return cli_emit_json(o) ? CLI_OK : CLI_EXIT_OTHER;
-}
-
 enum { P_HELP, P_JSON, P_TTL, P_SEND_KEY, P_CREATE_ONLY, P_REPLACE, P_FILTER };
 static const cli_opt put_opts[] = {
     [P_HELP] = {"help", 0, false},          [P_JSON] = {"json", 0, false},
@@ -142,7 +119,7 @@ static int put_run(cli *c, const cli_cmd *self, int n_pos, char **pos, aw_policy
         } else {
             char said[64];
             snprintf(said, sizeof said, "wrote %zu bin%s to", n, n == 1 ? "" : "s");
-            rc = report(c, &k, said, "bins_written", json_integer((json_int_t)n));
+            rc = cli_report_key(c, &k, said, "bins_written", json_integer((json_int_t)n));
         }
     }
     /* The bin that failed to parse left nothing owned; all before it may own memory. */
@@ -254,5 +231,5 @@ int cmd_delete(cli *c, const cli_cmd *self, int argc, char **argv) {
     aw_error err;
     if (aw_delete(client, NULL, &k.key, &err) != AW_OK)
         return cli_fail(c, &err, "delete %s/%s %s", k.ns, k.set, k.text);
-    return report(c, &k, "deleted", "deleted", json_true());
+    return cli_report_key(c, &k, "deleted", "deleted", json_true());
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "filter.h"
+#include "print.h"
 
 bool cli_rec_key_parse(char **pos, cli_rec_key *k, char why[CLI_WHY_SIZE]) {
     k->ns = pos[0];
@@ -48,4 +49,26 @@ int cli_scan_plain(cli *c, const cli_cmd *self, cli_optscan *s, int argc, char *
 
 int cli_scan_filtered(cli *c, const cli_cmd *self, cli_optscan *s, int argc, char **argv) {
     return scan(c, self, s, argc, argv, filtered_opts);
+}
+
+/* See keyargs.h. */
+int cli_report_key(const cli *c, const cli_rec_key *k, const char *said, const char *field,
+                   json_t *value) {
+    if (!c->json) {
+        json_decref(value);
+        printf("%s ", said);
+        cli_print_key(stdout, &k->key);
+        putchar('\n');
+        return CLI_OK;
+    }
+    json_t *o = json_object();
+    if (!o || !cli_key_to_json(o, &k->key)) {
+        json_decref(o);
+        json_decref(value);
+        o = NULL;
+    } else if (json_object_set_new(o, field, value) != 0) {
+        json_decref(o);
+        o = NULL;
+    }
+    return cli_emit_json(o) ? CLI_OK : CLI_EXIT_OTHER;
 }

@@ -21,6 +21,8 @@ static const cli_cmd commands[] = {
      cmd_put_help, cmd_put},
     {"get", "read a record, all bins or the named ones", cmd_get_help, cmd_get},
     {"delete", "delete a record", cmd_delete_help, cmd_delete},
+    {"operate", "several reads and writes on one record, atomically", cmd_operate_help,
+     cmd_operate},
     {"batch-get", "read many records into a .npy file of a numpy dtype", cmd_batch_get_help,
      cmd_batch_get},
     {"batch-put", "write every row of a .npy file as a record", cmd_batch_put_help,
