@@ -1097,6 +1097,16 @@ static void test_filter_usage_errors(void **state) {
     tu_run_free(&r);
 }
 
+/* r was refused by its --filter: exit 4, the server's 27 in the message; r is freed. */
+static void expect_filtered_out(tu_run *r, const char *what) {
+    expect_status(*r, 4);
+    char says[128];
+    snprintf(says, sizeof says, "%s: filter expression was false (FILTERED_OUT, code 27)", what);
+    expect_contains(r->err, says);
+    assert_string_equal(r->out, "");
+    tu_run_free(r);
+}
+
 /* Filters on a real server (AEROSPIKE_HOSTS, as test_real_server): aw-testd
  * refuses field 43 with 16 until it evaluates filters. */
 static void test_filter_real_server(void **state) {
@@ -1120,10 +1130,7 @@ static void test_filter_real_server(void **state) {
     }
     /* A false one: exit 4, the server's 27 in the message and in the JSON. */
     r = AWR("get", "--filter", "$.a > 5", "test", set, "k1");
-    expect_status(r, 4);
-    expect_contains(r.err, "filter expression was false (FILTERED_OUT, code 27)");
-    assert_string_equal(r.out, "");
-    tu_run_free(&r);
+    expect_filtered_out(&r, "get test/aw_cli_filter k1");
     r = AWR("--json", "get", "--filter", "last_update() < 1700000000000000000", "test", set, "k1");
     expect_status(r, 4);
     json_t *j = out_json(r);
@@ -1137,13 +1144,9 @@ static void test_filter_real_server(void **state) {
 
     /* put and delete: a false filter leaves the record as it was. */
     r = AWR("put", "--filter", "$.a == 2", "test", set, "k1", "a=3");
-    expect_status(r, 4);
-    expect_contains(r.err, "(FILTERED_OUT, code 27)");
-    tu_run_free(&r);
+    expect_filtered_out(&r, "put test/aw_cli_filter k1");
     r = AWR("delete", "--filter", "$.s != \"x\"", "test", set, "k1");
-    expect_status(r, 4);
-    expect_contains(r.err, "(FILTERED_OUT, code 27)");
-    tu_run_free(&r);
+    expect_filtered_out(&r, "delete test/aw_cli_filter k1");
     r = AWR("--json", "get", "test", set, "k1");
     expect_status(r, 0);
     j = out_json(r);
@@ -1156,10 +1159,7 @@ static void test_filter_real_server(void **state) {
 
     /* operate: all its ops or none. */
     r = AWR("operate", "--filter", "$.a == 1", "test", set, "k1", "add:a=10", "read:a");
-    expect_status(r, 4);
-    expect_contains(r.err, "operate test/aw_cli_filter k1: filter expression was false "
-                           "(FILTERED_OUT, code 27)");
-    tu_run_free(&r);
+    expect_filtered_out(&r, "operate test/aw_cli_filter k1");
     r = AWR("--json", "operate", "--filter", "$.a == 2 and $.l.list() == [1, 2, 3]", "test", set,
             "k1", "add:a=10", "read:a");
     expect_status(r, 0);
