@@ -464,6 +464,7 @@ static const char *const ERRORS[][2] = {
     {"regex($.s, \"a\", \"q\")", "at 17: regex flag 'q' is not e (extended), i (ignore case) or "
                                  "n (newline)"},
     {"regex($.s, \"a\\0\")", "at 12: a pattern cannot hold a NUL byte"},
+    {"geo_compare($.g, geo(\"{}\\0\"))", "at 22: GeoJSON text cannot hold a NUL byte"},
     {"let(1)", "at 5: expected a definition (name = value) after '(', found an integer"},
     {"let(x = 1)", "at 10: expected ',' and let's body after an integer, found ')'"},
     {"let(x = 1, x, 2)", "at 13: let's body must be its last argument"},

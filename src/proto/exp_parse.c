@@ -273,6 +273,8 @@ static bool string_arg(parser *p, const pfunc *fn, pnode *n) {
                                                    : "the bin's name as a string");
     n->name = p->tok.text;
     n->name_len = p->tok.len;
+    if (fn->kind == FK_GEO && memchr(n->name, '\0', n->name_len))
+        return ps_fail(p, p->tok.col, "GeoJSON text cannot hold a NUL byte");
     if (fn->kind != FK_GEO && (n->name_len == 0 || n->name_len > AW_BIN_NAME_MAX ||
                                memchr(n->name, '\0', n->name_len)))
         return ps_fail(p, p->tok.col, "bin name '%.20s' must be 1 to %d bytes, without NUL",
