@@ -656,6 +656,8 @@ static void test_bad_flags(void **state) {
         {{"-p", "70000"}, "port must be 1..65535"},
         {{"-n", "a-namespace-name-longer-than-31-bytes"}, "must be 1..31 bytes"},
         {{"stray"}, "unexpected argument \"stray\""},
+        {{"--filter", "$.testbin >"}, "--filter: at 12: expected a value after '>'"},
+        {{"--filter", "$.testbin.int() + 1"}, "--filter: \"$.testbin.int() + 1\" is not a bool"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         child_out c = run_bench(cases[i].args);
@@ -693,6 +695,76 @@ static void test_closed_port(void **state) {
     child_out_free(&c);
 }
 
+/* A filter aw-testd refuses (16: it does not evaluate filters yet, see
+ * tools/testd/exec.c field_refused): every read fails while the writes
+ * succeed, and the run says so and fails rather than report a figure. When
+ * aw-testd evaluates filters this case needs another read it refuses. */
+static void test_refused_reads(void **state) {
+    (void)state;
+    const char *args[] = {"-h", host, "-s", "ru", "-k", "1000", "-z", "2", "-w", "RU,50", "-t",
+                          "1", "--filter", "$.testbin > 5", "--json", NULL};
+    child_out c = run_bench(args);
+    assert_int_equal(c.status, 1);
+    json_t *j = bench_json(&c);
+    assert_string_equal(json_string_value(json_object_get(j, "filter")), "$.testbin > 5");
+    json_t *types = json_object_get(j, "types");
+    json_t *rd = json_object_get(types, "read"), *wr = json_object_get(types, "write");
+    assert_true(num(rd, "ops") == 0);
+    assert_true(num(rd, "errors") > 0);
+    assert_true(json_is_true(json_object_get(rd, "all_failed")));
+    assert_true(num(wr, "ops") > 0);
+    assert_true(json_is_false(json_object_get(wr, "all_failed")));
+    json_t *fe = json_object_get(j, "first_error");
+    assert_true(num(fe, "code") == 16);
+    assert_non_null(strstr(c.err, "aw-bench: every read failed (first error: "
+                                  "UNSUPPORTED_FEATURE, code 16"));
+    json_decref(j);
+    child_out_free(&c);
+}
+
+/* Filters on a real server (AEROSPIKE_HOSTS, as test_real_server): reads a
+ * filter rejects are answered (27) and counted as filtered, not errors. */
+static void test_filter_real_server(void **state) {
+    (void)state;
+    const char *hosts = getenv("AEROSPIKE_HOSTS");
+    if (!hosts || !*hosts)
+        skip();
+    const char *ins[] = {"-h", hosts, "-s", "aw_bench_filter", "-w", "I", "-k", "200", NULL};
+    child_out c = run_bench(ins);
+    expect_ok(&c);
+    child_out_free(&c);
+    static const struct {
+        const char *filter, *batch;
+        bool rejects;
+    } cases[] = {
+        {"1 == 1", NULL, false},
+        {"$.nosuchbin.int() == 1", NULL, true}, /* unknown: filtered out */
+        {"$.testbin.int() < 0 and $.testbin > 0", "10", true},
+        {"not ($.testbin.int() < 0 and $.testbin > 0)", "10", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[24] = {"-h", hosts, "-s", "aw_bench_filter", "-k", "200", "-z", "2",
+                                "-w", "RU,100", "-t", "1", "--json", "--filter",
+                                cases[i].filter};
+        if (cases[i].batch) {
+            args[15] = "--batch-read-size";
+            args[16] = cases[i].batch;
+        }
+        c = run_bench(args);
+        expect_ok(&c);
+        json_t *j = bench_json(&c);
+        const char *type = cases[i].batch ? "batch_read" : "read";
+        json_t *t = json_object_get(json_object_get(j, "types"), type);
+        double answered = num(t, cases[i].batch ? "records" : "ops");
+        assert_true(answered > 0);
+        assert_true(num(t, "errors") == 0);
+        assert_true(num(t, "filtered") == (cases[i].rejects ? answered : 0));
+        assert_true(num(j, "filtered") == num(t, "filtered"));
+        json_decref(j);
+        child_out_free(&c);
+    }
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest hist[] = {
@@ -705,12 +777,13 @@ int main(void) {
         cmocka_unit_test(test_insert),         cmocka_unit_test(test_batch_columnar),
         cmocka_unit_test(test_batch_records),  cmocka_unit_test(test_batch_writes),
         cmocka_unit_test(test_count),          cmocka_unit_test(test_sigint),
-        cmocka_unit_test(test_digests),
+        cmocka_unit_test(test_digests),        cmocka_unit_test(test_refused_reads),
     };
     const struct CMUnitTest alone[] = {
         cmocka_unit_test(test_embedded),
         cmocka_unit_test(test_bad_flags),
         cmocka_unit_test(test_closed_port),
+        cmocka_unit_test(test_filter_real_server),
     };
     int failed = cmocka_run_group_tests_name("bench_hist", hist, NULL, NULL);
     failed += cmocka_run_group_tests_name("bench_runs", runs, start_server, stop_server);

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "aerowire/exp.h"
 #include "support/awrun.h"
 #include "support/pyrun.h"
 #include "support/testutil.h"
@@ -173,7 +174,8 @@ static void test_help_and_version(void **state) {
     tu_run_free(&r);
 
     /* Every subcommand has its own help, on stdout, starting with its usage. */
-    const char *cmds[] = {"info", "put", "get", "delete", "batch-get", "batch-put"};
+    const char *cmds[] = {"info", "put", "get", "delete", "batch-get", "batch-put", "operate",
+                          "exp"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         r = AW(cmds[i], "--help");
         expect_status(r, 0);
@@ -871,6 +873,332 @@ static void test_batch_put_failures(void **state) {
     tu_run_free(&r);
 }
 
+/* --- operate -------------------------------------------------------------------- */
+
+static void test_operate(void **state) {
+    tu_run r = AWS("put", "test", "cli", "op1", "n=5", "s=mid", "f=1.5");
+    expect_status(r, 0);
+    tu_run_free(&r);
+    r = AWS("--json", "operate", "test", "cli", "op1", "add:n=2", "append:s=End", "prepend:s=<",
+            "add:f=float:0.25", "write:t=hex:00ff", "read:n", "read:s", "read:f", "read:t");
+    expect_status(r, 0);
+    json_t *j = out_json(r);
+    json_t *b = bins_of(j);
+    assert_int_equal(json_integer_value(json_object_get(b, "n")), 7);
+    assert_string_equal(json_string_value(json_object_get(b, "s")), "<midEnd");
+    assert_true(json_real_value(json_object_get(b, "f")) == 1.75);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(b, "t"), "bytes_hex")),
+                        "00ff");
+    assert_int_equal(json_integer_value(json_object_get(j, "gen")), 2);
+    json_decref(j);
+    tu_run_free(&r);
+    /* read: every bin, printed as get prints them. */
+    r = AWS("operate", "test", "cli", "op1", "write:s=json:null", "read");
+    expect_status(r, 0);
+    expect_contains(r.out, "gen 3  ttl never  3 bins\n");
+    assert_null(strstr(r.out, "  s  "));
+    tu_run_free(&r);
+    /* Without reads: how many ops were applied. */
+    r = AWS("operate", "test", "cli", "op1", "touch", "add:n=1");
+    expect_status(r, 0);
+    assert_string_equal(r.out, "applied 2 ops to test/cli \"op1\"\n");
+    tu_run_free(&r);
+    r = AWS("--json", "operate", "test", "cli", "op1", "delete");
+    expect_status(r, 0);
+    j = out_json(r);
+    assert_int_equal(json_integer_value(json_object_get(j, "ops_applied")), 1);
+    json_decref(j);
+    tu_run_free(&r);
+    r = AWS("get", "test", "cli", "op1");
+    expect_status(r, 3);
+    tu_run_free(&r);
+    /* The server's refusal of one op: nothing applied, its code shown. */
+    r = AWS("put", "test", "cli", "op2", "n=1");
+    tu_run_free(&r);
+    r = AWS("operate", "test", "cli", "op2", "write:m=2", "add:n=0.5");
+    expect_status(r, 4);
+    expect_contains(r.err, "(BIN_INCOMPATIBLE_TYPE, code 12)");
+    tu_run_free(&r);
+    r = AWS("--json", "get", "test", "cli", "op2");
+    j = out_json(r);
+    assert_null(json_object_get(bins_of(j), "m"));
+    json_decref(j);
+    tu_run_free(&r);
+
+    /* Usage errors, before connecting. */
+    static const struct {
+        const char *args[6];
+        const char *says;
+    } bad[] = {
+        {{"operate", "test", "cli", "k"}, "no OP given"},
+        {{"operate", "test", "cli"}, "NS, SET and KEY are required"},
+        {{"operate", "test", "cli", "k", "frob"}, "'frob' is not an op"},
+        {{"operate", "test", "cli", "k", "add:n=x"}, "add takes an int or a float, not str"},
+        {{"operate", "test", "cli", "k", "append:s=5"}, "append takes a string or bytes"},
+        {{"operate", "test", "cli", "k", "read:"}, "'read:': a bin name is 1 to 15 bytes"},
+        {{"operate", "test", "cli", "k", "write:novalue"}, "'novalue' is not bin=value"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = tu_run_aw(NULL, bad[i].args);
+        if (r.status != 2 || !strstr(r.err, bad[i].says) || strstr(r.err, EMBEDDED_NOTICE))
+            fail_msg("case %zu: exit %d, stderr:\n%s\nexpected \"%s\"", i, r.status, r.err,
+                     bad[i].says);
+        tu_run_free(&r);
+    }
+}
+
+/* --- filter expressions: aw exp, --filter ------------------------------------------- */
+
+/* The base64 aw_exp_to_base64 gives for a builder-built expression (malloc'd). */
+static char *builder_base64(aw_exp_node *(*build)(aw_exp_builder *)) {
+    aw_exp_builder *b = aw_exp_builder_new();
+    aw_exp *e = NULL;
+    char *text = NULL;
+    assert_int_equal(aw_exp_compile(b, build(b), &e, NULL), AW_OK);
+    assert_int_equal(aw_exp_to_base64(e, &text, NULL), AW_OK);
+    char *copy = strdup(text);
+    aw_free(text);
+    aw_exp_free(e);
+    aw_exp_builder_free(b);
+    return copy;
+}
+
+static aw_exp_node *i_times_2(aw_exp_builder *b) {
+    return aw_exp_mul(b, aw_exp_bin_int(b, "i"), aw_exp_int(b, 2));
+}
+
+static aw_exp_node *a_gt_5_recent(aw_exp_builder *b) {
+    return aw_exp_and(b, aw_exp_gt(b, aw_exp_bin_int(b, "a"), aw_exp_int(b, 5)),
+                      aw_exp_lt(b, aw_exp_since_update(b), aw_exp_int(b, 3600000)));
+}
+
+/* The exp= value the official C client sent in the capture's sindex-create. */
+static char *captured_index_base64(void) {
+    json_t *list = json_object_get(tu_capture("official-c-client-scan-query.json"), "info_direct");
+    size_t i;
+    json_t *x;
+    json_array_foreach(list, i, x) {
+        if (strcmp(json_string_value(json_object_get(x, "label")), "sindex_create_exp_i_x2"))
+            continue;
+        const char *at = strstr(json_string_value(json_object_get(x, "request")), "exp=");
+        assert_non_null(at);
+        return strndup(at + 4, strcspn(at + 4, ";\n"));
+    }
+    fail_msg("no sindex_create_exp_i_x2 in the capture");
+    return NULL;
+}
+
+static void test_exp_command(void **state) {
+    /* bin_int(i) * 2: the official client's base64 and the builder's, one line. */
+    char *official = captured_index_base64(), *built = builder_base64(i_times_2);
+    assert_string_equal(official, built);
+    char want[64];
+    snprintf(want, sizeof want, "%s\n", official);
+    tu_run r = AW("exp", "--base64", "$.i * 2");
+    expect_status(r, 0);
+    assert_string_equal(r.out, want);
+    assert_null(strstr(r.err, EMBEDDED_NOTICE)); /* no server needed */
+    tu_run_free(&r);
+    free(official);
+    free(built);
+
+    built = builder_base64(a_gt_5_recent);
+    snprintf(want, sizeof want, "%s\n", built);
+    r = AW("exp", "--base64", "$.a > 5 && since_update() < 3600000");
+    expect_status(r, 0);
+    assert_string_equal(r.out, want);
+    tu_run_free(&r);
+    r = AW("--json", "exp", "$.a > 5 and since_update() < 3600000");
+    expect_status(r, 0);
+    json_t *j = out_json(r);
+    assert_string_equal(json_string_value(json_object_get(j, "base64")), built);
+    assert_string_equal(json_string_value(json_object_get(j, "hex")),
+                        "93109303935102a1610593059143ce0036ee80");
+    assert_string_equal(json_string_value(json_object_get(j, "type")), "bool");
+    assert_int_equal(json_integer_value(json_object_get(j, "size")), 19);
+    json_decref(j);
+    tu_run_free(&r);
+    free(built);
+
+    r = AW("exp", "--hex", "not ($.f <= 1.5)");
+    expect_status(r, 0);
+    assert_string_equal(r.out, "92129306935107a166cb3ff8000000000000\n");
+    tu_run_free(&r);
+    r = AW("exp", "last_update() < 1700000000000000000");
+    expect_status(r, 0);
+    expect_contains(r.out, "type    bool\nsize    13 bytes\nhex     93059142cf17979cfe362a0000\n"
+                           "base64  kwWRQs8Xl5z+NioAAA==\n");
+    tu_run_free(&r);
+
+    /* Text that is not the syntax: a usage error with the column, also as JSON. */
+    r = AW("exp", "$.a > ");
+    expect_status(r, 2);
+    expect_contains(r.err, "aw exp: at 7: expected a value after '>'");
+    expect_contains(r.err, "usage: aw [options] exp");
+    assert_string_equal(r.out, "");
+    tu_run_free(&r);
+    r = AW("--json", "exp", "--base64", "$.a > ");
+    expect_status(r, 2);
+    j = out_json(r);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
+                        "at 7: expected a value after '>'");
+    json_decref(j);
+    tu_run_free(&r);
+    r = AW("exp", "--base64", "--hex", "1 == 1");
+    expect_status(r, 2);
+    expect_contains(r.err, "--base64 and --hex: give one");
+    tu_run_free(&r);
+    r = AW("exp");
+    expect_status(r, 2);
+    expect_contains(r.err, "EXPR is required");
+    tu_run_free(&r);
+}
+
+/* A --filter that does not parse, or is not a bool, stops every command
+ * before it connects (no -h: connecting would start a server and say so). */
+static void test_filter_usage_errors(void **state) {
+    const char *const CMDS[][8] = {
+        {"get", "test", "cli", "k"},
+        {"put", "test", "cli", "k", "a=1"},
+        {"delete", "test", "cli", "k"},
+        {"operate", "test", "cli", "k", "read"},
+        {"batch-get", "test", "cli", "--dtype", "i8", "--keys", "1..2", "--out"},
+        {"batch-put", "test", "cli", "--from", "x.npy"},
+    };
+    for (size_t i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
+        const char *args[16] = {0};
+        size_t n = 0;
+        for (size_t k = 0; k < 8 && CMDS[i][k]; k++)
+            args[n++] = CMDS[i][k];
+        if (strcmp(CMDS[i][0], "batch-get") == 0)
+            args[n++] = tpath("never.npy");
+        args[n++] = "--filter";
+        args[n++] = "$.a > 5 and";
+        tu_run r = tu_run_aw(NULL, args);
+        expect_status(r, 2);
+        expect_contains(r.err, "--filter: at 12: expected a value after 'and'");
+        assert_null(strstr(r.err, EMBEDDED_NOTICE));
+        tu_run_free(&r);
+        args[n - 1] = "$.a + 1";
+        r = tu_run_aw(NULL, args);
+        expect_status(r, 2);
+        expect_contains(r.err, "--filter: the expression is an int; a filter must be a bool");
+        assert_null(strstr(r.err, EMBEDDED_NOTICE));
+        tu_run_free(&r);
+    }
+    tu_run r = AW("--json", "get", "--filter", "$.a >", "test", "cli", "k");
+    expect_status(r, 2);
+    json_t *j = out_json(r);
+    json_t *e = json_object_get(j, "error");
+    assert_string_equal(json_string_value(json_object_get(e, "message")),
+                        "--filter: at 6: expected a value after '>'");
+    assert_int_equal(json_integer_value(json_object_get(e, "exit")), 2);
+    json_decref(j);
+    tu_run_free(&r);
+}
+
+/* r was refused by its --filter: exit 4, the server's 27 in the message; r is freed. */
+static void expect_filtered_out(tu_run *r, const char *what) {
+    expect_status(*r, 4);
+    char says[128];
+    snprintf(says, sizeof says, "%s: filter expression was false (FILTERED_OUT, code 27)", what);
+    expect_contains(r->err, says);
+    assert_string_equal(r->out, "");
+    tu_run_free(r);
+}
+
+/* Filters on a real server (AEROSPIKE_HOSTS, as test_real_server): aw-testd
+ * refuses field 43 with 16 until it evaluates filters. */
+static void test_filter_real_server(void **state) {
+    const char *hosts = getenv("AEROSPIKE_HOSTS");
+    if (!hosts || !*hosts)
+        skip();
+    const char *set = "aw_cli_filter";
+#define AWR(...) AW("-h", hosts, __VA_ARGS__)
+    tu_run r = AWR("put", "test", set, "k1", "a=1", "s=x", "f=2.5", "l=[1,2,3]");
+    expect_status(r, 0);
+    tu_run_free(&r);
+
+    /* The expressions, true ones read the record. */
+    const char *pass[] = {"$.a > 0", "$.a > 0 and $.s == \"x\"", "not ($.f <= 1.5)",
+                          "last_update() < 9000000000000000000"};
+    for (size_t i = 0; i < sizeof pass / sizeof pass[0]; i++) {
+        r = AWR("get", "--filter", pass[i], "test", set, "k1");
+        expect_status(r, 0);
+        expect_contains(r.out, "4 bins");
+        tu_run_free(&r);
+    }
+    /* A false one: exit 4, the server's 27 in the message and in the JSON. */
+    r = AWR("get", "--filter", "$.a > 5", "test", set, "k1");
+    expect_filtered_out(&r, "get test/aw_cli_filter k1");
+    r = AWR("--json", "get", "--filter", "last_update() < 1700000000000000000", "test", set, "k1");
+    expect_status(r, 4);
+    json_t *j = out_json(r);
+    json_t *e = json_object_get(j, "error");
+    assert_int_equal(json_integer_value(json_object_get(e, "code")), 27);
+    assert_string_equal(json_string_value(json_object_get(e, "status")), "FILTERED_OUT");
+    assert_int_equal(json_integer_value(json_object_get(e, "exit")), 4);
+    expect_contains(json_string_value(json_object_get(e, "message")), "code 27");
+    json_decref(j);
+    tu_run_free(&r);
+
+    /* put and delete: a false filter leaves the record as it was. */
+    r = AWR("put", "--filter", "$.a == 2", "test", set, "k1", "a=3");
+    expect_filtered_out(&r, "put test/aw_cli_filter k1");
+    r = AWR("delete", "--filter", "$.s != \"x\"", "test", set, "k1");
+    expect_filtered_out(&r, "delete test/aw_cli_filter k1");
+    r = AWR("--json", "get", "test", set, "k1");
+    expect_status(r, 0);
+    j = out_json(r);
+    assert_int_equal(json_integer_value(json_object_get(bins_of(j), "a")), 1);
+    json_decref(j);
+    tu_run_free(&r);
+    r = AWR("put", "--filter", "$.a == 1", "test", set, "k1", "a=2");
+    expect_status(r, 0);
+    tu_run_free(&r);
+
+    /* operate: all its ops or none. */
+    r = AWR("operate", "--filter", "$.a == 1", "test", set, "k1", "add:a=10", "read:a");
+    expect_filtered_out(&r, "operate test/aw_cli_filter k1");
+    r = AWR("--json", "operate", "--filter", "$.a == 2 and $.l.list() == [1, 2, 3]", "test", set,
+            "k1", "add:a=10", "read:a");
+    expect_status(r, 0);
+    j = out_json(r);
+    assert_int_equal(json_integer_value(json_object_get(bins_of(j), "a")), 12);
+    json_decref(j);
+    tu_run_free(&r);
+    r = AWR("operate", "--filter", "$.a == 12", "test", set, "k1", "add:a=-10");
+    expect_status(r, 0);
+    tu_run_free(&r);
+
+    /* Batches: a filtered row is counted, not a failure. */
+    r = AWR("put", "test", set, "k2", "a=5");
+    tu_run_free(&r);
+    write_file(tpath("keys.txt"), "k1\nk2\nk3\n");
+    char keys_arg[300];
+    snprintf(keys_arg, sizeof keys_arg, "@%s", tpath("keys.txt"));
+    r = AWR("--json", "batch-get", "test", set, "--dtype", "[('a','<i8')]", "--keys", keys_arg,
+            "--out", tpath("f.npy"), "--filter", "$.a > 3");
+    expect_status(r, 0);
+    j = out_json(r);
+    assert_int_equal(json_integer_value(json_object_get(j, "found")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "filtered")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "missing")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "failed")), 0);
+    json_decref(j);
+    tu_run_free(&r);
+    char *rows = py_run("import numpy; print(numpy.load('f.npy')['a'].tolist())");
+    assert_string_equal(rows, "[0, 5, 0]\n");
+    free(rows);
+
+    r = AWR("delete", "--filter", "$.a == 2", "test", set, "k1");
+    expect_status(r, 0);
+    tu_run_free(&r);
+    r = AWR("delete", "test", set, "k2");
+    tu_run_free(&r);
+#undef AWR
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_and_version),
@@ -888,6 +1216,10 @@ int main(void) {
         cmocka_unit_test(test_batch_roundtrip_numpy),
         cmocka_unit_test(test_batch_get_report),
         cmocka_unit_test(test_batch_put_failures),
+        cmocka_unit_test(test_operate),
+        cmocka_unit_test(test_exp_command),
+        cmocka_unit_test(test_filter_usage_errors),
+        cmocka_unit_test(test_filter_real_server),
     };
     int failed = cmocka_run_group_tests_name("cli", tests, setup, teardown);
     return failed || tu_testd_stop_failed;

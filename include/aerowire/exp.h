@@ -224,6 +224,22 @@ AW_API aw_exp_node *aw_exp_def(aw_exp_builder *b, const char *name, aw_exp_node 
 AW_API aw_exp_node *aw_exp_let_n(aw_exp_builder *b, aw_exp_node *const *args, size_t n);
 AW_API aw_exp_node *aw_exp_var(aw_exp_builder *b, const char *name);
 
+/* --- Text syntax ----------------------------------------------------------------- */
+
+/* Parses the text form of an expression (docs/expressions.md "Text syntax"),
+ * e.g. `$.a > 5 and last_update() < 1700000000000000000`, into nodes of b.
+ * Each construct is one builder call; a bin written $.a gets its type from
+ * its context (the other side of a comparison, ...) or from $.a.int().
+ * *root is set on success (compile it, or use it in a bigger tree). Text
+ * that is not the syntax fails with AW_ERR_PARAM "at COL: ..." (COL the
+ * 1-based byte column, e.g. "at 7: expected a value after '>'"); b is left
+ * usable. A failed builder's first error is returned as it is. */
+AW_API int aw_exp_parse_node(aw_exp_builder *b, const char *text, aw_exp_node **root,
+                             aw_error *err);
+/* Parses and compiles text: the aw_exp that aw_exp_parse_node then
+ * aw_exp_compile would give. *out is set only on success. */
+AW_API int aw_exp_parse(const char *text, aw_exp **out, aw_error *err);
+
 /* --- Variadic forms ---------------------------------------------------------- */
 
 #define AW_EXP_ARGS_(...)                                                                  \

@@ -40,6 +40,7 @@ enum {
     O_PIPELINE_DEPTH,
     O_ALLOCS,
     O_PRECOMPUTED_DIGESTS,
+    O_FILTER,
     O_UNSUPPORTED, /* asbench's, refused with a message naming them */
 };
 
@@ -94,6 +95,7 @@ static const struct option long_opts[] = {
     {"pipeline-depth", required_argument, 0, O_PIPELINE_DEPTH},
     {"allocs", no_argument, 0, O_ALLOCS},
     {"precomputed-digests", no_argument, 0, O_PRECOMPUTED_DIGESTS},
+    {"filter", required_argument, 0, O_FILTER},
     /* asbench's, not (yet) in aw-bench */
     {"user", required_argument, 0, 'U'},
     {"password", optional_argument, 0, 'P'},
@@ -166,6 +168,10 @@ static void usage(FILE *f) {
 "      --batch-size N          both of the above, unless given\n"
 "      --batch-mode M          records (aw_batch_get / aw_batch_operate) or columnar\n"
 "                              (aw_batch_read_into / aw_batch_write_from rows) (records)\n"
+"      --filter EXPR           reads (single and batch) carry this filter expression, in\n"
+"                              aerowire's text syntax (docs/expressions.md), e.g.\n"
+"                              '$.testbin > 5 and since_update() < 3600000'; writes and\n"
+"                              deletes do not. Reads it rejects count as filtered (aerowire)\n"
 "How long\n"
 "  -t, --duration S            seconds; 0 = until done or Ctrl-C (10; I: until done)\n"
 "      --count N               stop after N commands (batches count once)\n"
@@ -423,6 +429,9 @@ int args_parse(bench_args *a, int argc, char **argv) {
         case O_PRECOMPUTED_DIGESTS:
             a->precomputed_digests = true;
             break;
+        case O_FILTER:
+            a->filter_text = optarg; /* compiled by args_compile_filter */
+            break;
         case 'T':
             if (!parse_u32(optarg, 0, UINT32_MAX, &a->read_timeout_ms))
                 return bad("%s: expected milliseconds, not \"%s\"", flag, optarg);
@@ -579,4 +588,21 @@ int args_parse(bench_args *a, int argc, char **argv) {
     if (a->wl.kind == WL_INSERT && a->batch_read_size)
         return bad("--batch-read-size does not apply to an insert workload");
     return build_hosts(a);
+}
+
+int args_compile_filter(bench_args *a) {
+    if (!a->filter_text)
+        return 0;
+    aw_error err;
+    if (aw_exp_parse(a->filter_text, &a->filter, &err) != AW_OK)
+        return bad("--filter: %s", err.message);
+    aw_exp_type t = aw_exp_result_type(a->filter);
+    if (t != AW_EXP_BOOL && t != AW_EXP_ANY)
+        return bad("--filter: \"%s\" is not a bool; a filter must be", a->filter_text);
+    return 0;
+}
+
+void args_free(bench_args *a) {
+    aw_exp_free(a->filter);
+    a->filter = NULL;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "aerowire/client.h"
+#include "aerowire/exp.h"
 #include "objspec.h"
 #include "workload.h"
 
@@ -46,6 +47,11 @@ typedef struct bench_args {
     bool read_mode_all;
     aw_commit_level commit_level;
     bool durable_delete, send_key, random_values;
+    /* --filter: the reads' filter expression, as given and compiled (NULL:
+     * none; args_compile_filter, args_free). Writes and deletes are not
+     * filtered. */
+    const char *filter_text;
+    aw_exp *filter;
     /* Client config (0 = aerowire's default). */
     uint32_t connect_timeout_ms, tend_interval_ms, max_error_rate, error_rate_window;
     bool max_error_rate_given;
@@ -60,5 +66,10 @@ typedef struct bench_args {
 /* Parses argv. Returns 0 to run, 1 when --help or --version was printed
  * (exit 0), 2 after printing a usage error on stderr (exit 2). */
 int args_parse(bench_args *a, int argc, char **argv);
+/* Compiles --filter's text into a->filter (after the allocator is set, as
+ * aerowire asks). 0, or 2 after printing a usage error. */
+int args_compile_filter(bench_args *a);
+/* Frees the compiled filter. */
+void args_free(bench_args *a);
 
 #endif

@@ -40,6 +40,7 @@ int bench_init(bench *b, const bench_args *a, aw_client *client, aw_error *err) 
     b->read_pol.sleep_between_retries_ms = a->sleep_between_retries_ms;
     b->read_pol.replica = a->replica;
     b->read_pol.read_mode_ap_all = a->read_mode_all;
+    b->read_pol.filter = a->filter; /* batch reads copy it below */
 
     b->write_pol = aw_policy_write();
     b->write_pol.total_timeout_ms = a->write_timeout_ms;

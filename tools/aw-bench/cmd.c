@@ -220,11 +220,11 @@ void cmd_done(cmd *c, int rc, const aw_error *err) {
     op_stats *s = &w->st->op[c->type];
     const char *msg = err && err->message[0] ? err->message : aw_strerror(rc);
     if (c->type == OP_READ || c->type == OP_WRITE || c->type == OP_DELETE) {
-        if (rc == AW_OK || rc == AW_ERR_RECORD_NOT_FOUND) {
+        if (rc == AW_OK || rc == AW_ERR_RECORD_NOT_FOUND || rc == AW_FILTERED_OUT) {
             bh_record(&s->lat, bl_now_ns() - c->t0);
             st_add(&s->ops, 1);
             if (rc != AW_OK)
-                st_add(&s->misses, 1);
+                st_add(rc == AW_FILTERED_OUT ? &s->filtered : &s->misses, 1);
         } else {
             st_add(rc == AW_ERR_TIMEOUT ? &s->timeouts : &s->errors, 1);
             bench_note_error(b, c->type, rc, msg);
@@ -237,12 +237,13 @@ void cmd_done(cmd *c, int rc, const aw_error *err) {
         bench_note_error(b, c->type, rc, msg);
     } else {
         bh_record(&s->lat, bl_now_ns() - c->t0);
-        uint64_t answered = 0, misses = 0, errors = 0, timeouts = 0;
+        uint64_t answered = 0, misses = 0, filtered = 0, errors = 0, timeouts = 0;
         for (uint32_t i = 0; i < c->n; i++) {
             int code = rows_mode ? c->codes[i] : c->res[i].code;
-            if (code == AW_OK || code == AW_ERR_RECORD_NOT_FOUND) {
+            if (code == AW_OK || code == AW_ERR_RECORD_NOT_FOUND || code == AW_FILTERED_OUT) {
                 answered++;
-                misses += code != AW_OK;
+                misses += code == AW_ERR_RECORD_NOT_FOUND;
+                filtered += code == AW_FILTERED_OUT;
             } else {
                 if (code == AW_ERR_TIMEOUT)
                     timeouts++;
@@ -255,6 +256,8 @@ void cmd_done(cmd *c, int rc, const aw_error *err) {
         st_add(&s->records, answered);
         if (misses)
             st_add(&s->misses, misses);
+        if (filtered)
+            st_add(&s->filtered, filtered);
         if (errors)
             st_add(&s->errors, errors);
         if (timeouts)

@@ -15,6 +15,12 @@ uint64_t rp_ops(const bench *b, const worker_stats *s) {
     return n;
 }
 
+bool rp_all_failed(const bench *b, const worker_stats *s, op_type t) {
+    const op_stats *o = &s->op[t];
+    return b->used[t] && st_get(&o->ops) == 0 &&
+           st_get(&o->errors) + st_get(&o->timeouts) > 0;
+}
+
 uint64_t rp_records(const bench *b, const worker_stats *s) {
     uint64_t n = 0;
     for (int t = 0; t < OP_TYPES; t++)
@@ -73,6 +79,9 @@ void rp_header(FILE *f, const bench *b, const run_result *r) {
                 a->batch_mode == BM_COLUMNAR ? "columnar" : "records");
     fprintf(f, ", host %s%s\n", r->host, r->embedded ? " (embedded aw-testd)" : "");
     fprintf(f, "aw-bench: %s\n", digests_text(b));
+    if (a->filter_text)
+        fprintf(f, "aw-bench: reads filtered by %s (writes and deletes are not)\n",
+                a->filter_text);
 }
 
 void rp_line(FILE *f, const bench *b, double t, double dt, const worker_stats *d) {
@@ -125,8 +134,11 @@ void rp_summary(FILE *f, const bench *b, const worker_stats *total, const run_re
         if (is_batch((op_type)k))
             fprintf(f, ", %" PRIu64 " records (%.0f/s)", st_get(&o->records),
                     per_s(st_get(&o->records), r->seconds));
-        fprintf(f, ", misses %" PRIu64 ", errors %" PRIu64 ", timeouts %" PRIu64 "\n",
-                st_get(&o->misses), st_get(&o->errors), st_get(&o->timeouts));
+        fprintf(f, ", misses %" PRIu64, st_get(&o->misses));
+        if (b->a->filter && (k == OP_READ || k == OP_BATCH_READ))
+            fprintf(f, ", filtered %" PRIu64, st_get(&o->filtered));
+        fprintf(f, ", errors %" PRIu64 ", timeouts %" PRIu64 "\n", st_get(&o->errors),
+                st_get(&o->timeouts));
         if (!n)
             continue;
         fprintf(f, "               latency us: mean %s  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
@@ -141,6 +153,10 @@ void rp_summary(FILE *f, const bench *b, const worker_stats *total, const run_re
     if (b->n_errors_noted)
         fprintf(f, "  first error: %s %s (%d): %s\n", op_names[b->first_type],
                 aw_status_name(b->first_code), b->first_code, b->first_msg);
+    for (int k = 0; k < OP_TYPES; k++)
+        if (rp_all_failed(b, total, (op_type)k))
+            fprintf(f, "  every %s failed: these figures are not a benchmark of %ss\n",
+                    op_names[k], op_names[k]);
     fflush(f);
 }
 
@@ -190,6 +206,11 @@ void rp_json(FILE *f, const bench *b, const worker_stats *total, const run_resul
     json_str(f, a->wl.text);
     fprintf(f, ", \"object_spec\": ");
     json_str(f, a->spec_text);
+    fprintf(f, ", \"filter\": ");
+    if (a->filter_text)
+        json_str(f, a->filter_text);
+    else
+        fprintf(f, "null");
     fprintf(f,
             ", \"keys\": %" PRIu64 ", \"start_key\": %" PRIu64 ", \"mode\": \"%s\", "
             "\"event_loops\": %u, \"async_max_commands\": %u, \"threads\": %u, "
@@ -202,9 +223,10 @@ void rp_json(FILE *f, const bench *b, const worker_stats *total, const run_resul
     fprintf(f,
             " \"seconds\": %.3f, \"ops\": %" PRIu64 ", \"tps\": %.1f, \"records\": %" PRIu64
             ", \"records_per_s\": %.1f, \"errors\": %" PRIu64 ", \"timeouts\": %" PRIu64
-            ", \"misses\": %" PRIu64 ",\n",
+            ", \"misses\": %" PRIu64 ", \"filtered\": %" PRIu64 ",\n",
             r->seconds, ops, per_s(ops, r->seconds), recs, per_s(recs, r->seconds),
-            SUM(b, total, errors), SUM(b, total, timeouts), SUM(b, total, misses));
+            SUM(b, total, errors), SUM(b, total, timeouts), SUM(b, total, misses),
+            SUM(b, total, filtered));
     fprintf(f,
             " \"cpu_seconds\": %.3f, \"cpu_percent\": %.1f, \"cpu_us_per_op\": %.3f, "
             "\"cpu_us_per_record\": %.3f,\n \"latency_us\": ",
@@ -229,9 +251,10 @@ void rp_json(FILE *f, const bench *b, const worker_stats *total, const run_resul
             fprintf(f, ", \"records\": %" PRIu64 ", \"records_per_s\": %.1f",
                     st_get(&o->records), per_s(st_get(&o->records), r->seconds));
         fprintf(f,
-                ", \"misses\": %" PRIu64 ", \"errors\": %" PRIu64 ", \"timeouts\": %" PRIu64
-                ", \"latency_us\": ",
-                st_get(&o->misses), st_get(&o->errors), st_get(&o->timeouts));
+                ", \"misses\": %" PRIu64 ", \"filtered\": %" PRIu64 ", \"errors\": %" PRIu64
+                ", \"timeouts\": %" PRIu64 ", \"all_failed\": %s, \"latency_us\": ",
+                st_get(&o->misses), st_get(&o->filtered), st_get(&o->errors),
+                st_get(&o->timeouts), rp_all_failed(b, total, (op_type)k) ? "true" : "false");
         json_latency(f, &o->lat);
         fprintf(f, "}");
     }

@@ -34,5 +34,8 @@ void rp_json(FILE *f, const bench *b, const worker_stats *total, const run_resul
 /* Commands (all types) and records (single records + batch rows) in s. */
 uint64_t rp_ops(const bench *b, const worker_stats *s);
 uint64_t rp_records(const bench *b, const worker_stats *s);
+/* Op type t was used and none of its commands got an answer, but some
+ * failed (e.g. all refused by a server that lacks what they ask). */
+bool rp_all_failed(const bench *b, const worker_stats *s, op_type t);
 
 #endif

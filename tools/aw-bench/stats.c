@@ -15,6 +15,7 @@ void stats_zero(worker_stats *s) {
         atomic_store_explicit(&o->ops, 0, memory_order_relaxed);
         atomic_store_explicit(&o->records, 0, memory_order_relaxed);
         atomic_store_explicit(&o->misses, 0, memory_order_relaxed);
+        atomic_store_explicit(&o->filtered, 0, memory_order_relaxed);
         atomic_store_explicit(&o->errors, 0, memory_order_relaxed);
         atomic_store_explicit(&o->timeouts, 0, memory_order_relaxed);
     }
@@ -28,6 +29,7 @@ void stats_add(worker_stats *out, const worker_stats *in) {
         st_add(&o->ops, st_get(&s->ops));
         st_add(&o->records, st_get(&s->records));
         st_add(&o->misses, st_get(&s->misses));
+        st_add(&o->filtered, st_get(&s->filtered));
         st_add(&o->errors, st_get(&s->errors));
         st_add(&o->timeouts, st_get(&s->timeouts));
     }
@@ -46,6 +48,8 @@ void stats_sub(worker_stats *out, const worker_stats *now, const worker_stats *b
         atomic_store_explicit(&o->ops, diff(&a->ops, &b->ops), memory_order_relaxed);
         atomic_store_explicit(&o->records, diff(&a->records, &b->records), memory_order_relaxed);
         atomic_store_explicit(&o->misses, diff(&a->misses, &b->misses), memory_order_relaxed);
+        atomic_store_explicit(&o->filtered, diff(&a->filtered, &b->filtered),
+                              memory_order_relaxed);
         atomic_store_explicit(&o->errors, diff(&a->errors, &b->errors), memory_order_relaxed);
         atomic_store_explicit(&o->timeouts, diff(&a->timeouts, &b->timeouts),
                               memory_order_relaxed);

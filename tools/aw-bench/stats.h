@@ -8,6 +8,8 @@
  *             batches: calls that returned, whatever their rows said);
  *   records   batch rows answered (found or not); 0 for single records;
  *   misses    records not found (a subset of ops, or of records in batches);
+ *   filtered  records the --filter expression rejected: the server answered
+ *             FILTERED_OUT (27); a subset of ops, or of records in batches;
  *   errors    failed commands; for batches failed rows (a whole batch that
  *             failed counts all its rows);
  *   timeouts  as errors, for AW_ERR_TIMEOUT (not counted in errors);
@@ -25,7 +27,7 @@
 
 typedef struct op_stats {
     bh_hist lat;
-    _Atomic uint64_t ops, records, misses, errors, timeouts;
+    _Atomic uint64_t ops, records, misses, filtered, errors, timeouts;
 } op_stats;
 
 typedef struct worker_stats {

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "aerowire/aerowire.h"
+#include "aerowire/exp.h"
 
 /* Exit codes; `aw --help` and docs/cli.md list them. */
 enum {
@@ -35,6 +36,7 @@ typedef struct cli {
     char *hosts;             /* seeds with ports filled in ("a:3000,b:3000"); NULL = none given */
     uint32_t timeout_ms;     /* 0 = the command's default */
     bool json;               /* machine output on stdout */
+    aw_exp *filter;          /* --filter: sent by every command of the run (filter.h) */
     aw_client *client;       /* opened by cli_client, closed by cli_close */
     pid_t testd;             /* the embedded aw-testd, 0 when none */
 } cli;
@@ -57,8 +59,11 @@ int cmd_delete(cli *c, const cli_cmd *self, int argc, char **argv);
 int cmd_batch_get(cli *c, const cli_cmd *self, int argc, char **argv);
 int cmd_batch_put(cli *c, const cli_cmd *self, int argc, char **argv);
 int cmd_array(cli *c, const cli_cmd *self, int argc, char **argv);
+int cmd_exp(cli *c, const cli_cmd *self, int argc, char **argv);
+int cmd_operate(cli *c, const cli_cmd *self, int argc, char **argv);
 extern const char cmd_info_help[], cmd_put_help[], cmd_get_help[], cmd_delete_help[],
-    cmd_batch_get_help[], cmd_batch_put_help[], cmd_array_help[];
+    cmd_batch_get_help[], cmd_batch_put_help[], cmd_array_help[], cmd_exp_help[],
+    cmd_operate_help[];
 
 /* main.c: prints cmd->help on stdout; returns CLI_OK. */
 int cli_print_help(const cli_cmd *cmd);
@@ -70,7 +75,8 @@ int cli_print_help(const cli_cmd *cmd);
  * a one-line notice on stderr announces. NULL after printing why (*code is
  * then the exit code). */
 aw_client *cli_client(cli *c, int *code);
-/* Closes the client and stops the embedded server; safe to call twice. */
+/* Closes the client, stops the embedded server and frees the filter; safe
+ * to call twice. */
 void cli_close(cli *c);
 
 /* --- errors.c: messages and exit codes --------------------------------------- */

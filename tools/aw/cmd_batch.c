@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "filter.h"
 #include "jsonval.h"
 #include "keylist.h"
 #include "opts.h"
@@ -12,7 +13,7 @@
 
 const char cmd_batch_get_help[] =
     "usage: aw [options] batch-get NS SET --dtype DESCR --keys A..B|@FILE --out FILE.npy\n"
-    "                    [--key-field NAME]\n"
+    "                    [--key-field NAME] [--filter EXPR]\n"
     "\n"
     "Reads one record per key into one row each of a numpy structured dtype and\n"
     "writes the rows to a .npy file (numpy.load reads it). Each field whose name does\n"
@@ -31,16 +32,19 @@ const char cmd_batch_get_help[] =
     "                     fine): an integer field for integer keys, S or V for others.\n"
     "                     Integer fields _gen and _ttl get the record's generation and\n"
     "                     TTL (-1 = never expires; 0 for missing records)\n"
-    "  --json             print {\"keys\", \"found\", \"missing\", \"failed\",\n"
+    "  --filter EXPR      read only the records that pass the filter expression\n"
+    "                     (docs/expressions.md \"Text syntax\"); the others are rows of\n"
+    "                     zeros (key filled in), counted as filtered out (code 27)\n"
+    "  --json             print {\"keys\", \"found\", \"missing\", \"filtered\", \"failed\",\n"
     "                     \"field_errors\", \"out\", \"itemsize\", \"missing_keys\",\n"
     "                     \"failures\"} (the two lists hold at most the first 100)\n"
     "\n"
-    "Exit 0 when every record was read or is missing; 1 when some bin did not convert to\n"
+    "Exit 0 when every record was read, is missing or was filtered out; 1 when some bin did not convert to\n"
     "its field (that field is zero; the file is still written); 4 or 5 when rows failed\n"
     "on the server or the network (those rows are zero; the file is still written).\n";
 
 const char cmd_batch_put_help[] =
-    "usage: aw [options] batch-put NS SET --from FILE.npy [--key-field NAME]\n"
+    "usage: aw [options] batch-put NS SET --from FILE.npy [--key-field NAME] [--filter EXPR]\n"
     "\n"
     "Writes every row of a .npy file of a structured dtype as one record. The key\n"
     "is the row's key field (default _key): integer fields give integer keys, S\n"
@@ -52,11 +56,14 @@ const char cmd_batch_put_help[] =
     "\n"
     "  --from FILE        the .npy file\n"
     "  --key-field NAME   the key field (default _key)\n"
-    "  --json             print {\"rows\", \"written\", \"failed\", \"failures\":\n"
+    "  --filter EXPR      a row whose record exists and does not pass the filter\n"
+    "                     expression is not written: counted as filtered out (code 27);\n"
+    "                     new records are written (the server filters existing ones)\n"
+    "  --json             print {\"rows\", \"written\", \"filtered\", \"failed\", \"failures\":\n"
     "                     [{\"row\", \"key\", \"code\", \"status\", \"in_doubt\"}, ...]}\n"
     "\n"
     "Every row has its own outcome; failed rows are listed (row, key, reason). Exit 0\n"
-    "when all rows were written, otherwise the exit code of the first failed row's\n"
+    "when all rows were written or filtered out, otherwise the exit code of the first failed row's\n"
     "error (4 server, 5 network).\n";
 
 /* Rows listed in reports, at most. */
@@ -68,6 +75,7 @@ static aw_batch_policy batch_policy(const cli *c) {
     p.base.total_timeout_ms = c->timeout_ms ? c->timeout_ms : CLI_BATCH_TIMEOUT_DEFAULT_MS;
     /* The total is the one limit; an attempt may use all of it. */
     p.base.socket_timeout_ms = 0;
+    p.base.filter = c->filter; /* a row it rejects is that row's 27, not the batch's failure */
     return p;
 }
 
@@ -97,11 +105,12 @@ typedef struct get_args {
     bool key_field_given; /* then it must be in the dtype */
 } get_args;
 
-enum { BG_HELP, BG_JSON, BG_DTYPE, BG_KEYS, BG_OUT, BG_KEY_FIELD };
+enum { BG_HELP, BG_JSON, BG_DTYPE, BG_KEYS, BG_OUT, BG_KEY_FIELD, BG_FILTER };
 static const cli_opt get_opts[] = {
     [BG_HELP] = {"help", 0, false},      [BG_JSON] = {"json", 0, false},
     [BG_DTYPE] = {"dtype", 0, true},     [BG_KEYS] = {"keys", 0, true},
     [BG_OUT] = {"out", 0, true},         [BG_KEY_FIELD] = {"key-field", 0, true},
+    [BG_FILTER] = {"filter", 0, true},
     {NULL, 0, false},
 };
 
@@ -129,7 +138,7 @@ static void fill_own_fields(const aw_dtype *dt, const aw_dtype_field *kf, uint8_
 /* Counts the outcomes, prints the report; the exit code. */
 static int report_get(const cli *c, const char *ns, const char *set, const get_args *a,
                       const cli_keylist *kl, const int32_t *codes, size_t itemsize) {
-    size_t found = 0, missing = 0, failed = 0, field_errors = 0;
+    size_t found = 0, missing = 0, filtered = 0, failed = 0, field_errors = 0;
     int first_failure = AW_OK;
     json_t *missing_list = json_array(), *fail_list = json_array();
     for (size_t i = 0; i < kl->n; i++) {
@@ -141,6 +150,10 @@ static int report_get(const cli *c, const char *ns, const char *set, const get_a
         if (codes[i] == AW_ERR_RECORD_NOT_FOUND) {
             if (missing++ < JSON_LIST && missing_list)
                 json_array_append_new(missing_list, cli_value_to_json(key));
+            continue;
+        }
+        if (codes[i] == AW_FILTERED_OUT) {
+            filtered++;
             continue;
         }
         if (codes[i] == AW_ERR_FIELD_TYPE) {
@@ -155,9 +168,10 @@ static int report_get(const cli *c, const char *ns, const char *set, const get_a
             list_failure(fail_list, i, key, codes[i], NULL);
     }
     if (c->json) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:O, s:O}", "ns", ns,
-                              "set", set, "keys", (json_int_t)kl->n, "found", (json_int_t)found,
-                              "missing", (json_int_t)missing, "failed", (json_int_t)failed,
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:O, s:O}", "ns",
+                              ns, "set", set, "keys", (json_int_t)kl->n, "found",
+                              (json_int_t)found, "missing", (json_int_t)missing, "filtered",
+                              (json_int_t)filtered, "failed", (json_int_t)failed,
                               "field_errors", (json_int_t)field_errors, "out", a->out,
                               "itemsize", (json_int_t)itemsize, "missing_keys", missing_list,
                               "failures", fail_list);
@@ -166,6 +180,8 @@ static int report_get(const cli *c, const char *ns, const char *set, const get_a
     } else {
         printf("batch-get %s/%s: %zu keys, %zu found, %zu missing", ns, set, kl->n, found,
                missing);
+        if (filtered)
+            printf(", %zu filtered out", filtered);
         if (failed)
             printf(", %zu failed", failed);
         if (field_errors)
@@ -181,7 +197,8 @@ static int report_get(const cli *c, const char *ns, const char *set, const get_a
             printf("%s\n", missing > shown ? ", ..." : "");
         shown = 0;
         for (size_t i = 0; i < kl->n && shown < HUMAN_LIST; i++)
-            if (codes[i] != AW_OK && codes[i] != AW_ERR_RECORD_NOT_FOUND) {
+            if (codes[i] != AW_OK && codes[i] != AW_ERR_RECORD_NOT_FOUND &&
+                codes[i] != AW_FILTERED_OUT) {
                 print_failure(i, &kl->keys[i].user_key, codes[i], false);
                 shown++;
             }
@@ -246,6 +263,12 @@ int cmd_batch_get(cli *c, const cli_cmd *self, int argc, char **argv) {
             a.key_field = s.arg;
             a.key_field_given = true;
             break;
+        case BG_FILTER: {
+            int rc = cli_filter_set(c, self, s.arg);
+            if (rc >= 0)
+                return rc;
+            break;
+        }
         default: return cli_usage(c, self, "%s", cli_opt_error(&s, o));
         }
     }
@@ -284,30 +307,38 @@ int cmd_batch_get(cli *c, const cli_cmd *self, int argc, char **argv) {
 
 /* --- batch-put ------------------------------------------------------------------- */
 
-enum { BP_HELP, BP_JSON, BP_FROM, BP_KEY_FIELD };
+enum { BP_HELP, BP_JSON, BP_FROM, BP_KEY_FIELD, BP_FILTER };
 static const cli_opt put_opts[] = {
     [BP_HELP] = {"help", 0, false},
     [BP_JSON] = {"json", 0, false},
     [BP_FROM] = {"from", 0, true},
     [BP_KEY_FIELD] = {"key-field", 0, true},
+    [BP_FILTER] = {"filter", 0, true},
     {NULL, 0, false},
 };
 
 static int report_put(const cli *c, const char *ns, const char *set, const aw_dtype *dt,
                       const aw_dtype_field *kf, const uint8_t *rows, size_t n,
                       const int32_t *codes, const bool *in_doubt) {
-    size_t isz = aw_dtype_itemsize(dt), failed = 0;
+    size_t isz = aw_dtype_itemsize(dt), failed = 0, filtered = 0;
     int first = AW_OK;
-    for (size_t i = 0; i < n; i++)
-        if (codes[i] != AW_OK && failed++ == 0)
+    for (size_t i = 0; i < n; i++) {
+        if (codes[i] == AW_FILTERED_OUT)
+            filtered++;
+        else if (codes[i] != AW_OK && failed++ == 0)
             first = codes[i];
-    if (!c->json)
-        printf("batch-put %s/%s: %zu rows, %zu written, %zu failed\n", ns, set, n, n - failed,
-               failed);
+    }
+    size_t written = n - failed - filtered;
+    if (!c->json) {
+        printf("batch-put %s/%s: %zu rows, %zu written", ns, set, n, written);
+        if (filtered)
+            printf(", %zu filtered out", filtered);
+        printf(", %zu failed\n", failed);
+    }
     json_t *list = c->json ? json_array() : NULL;
     size_t listed = 0, limit = c->json ? JSON_LIST : HUMAN_LIST;
     for (size_t i = 0; i < n && listed < limit; i++) {
-        if (codes[i] == AW_OK)
+        if (codes[i] == AW_OK || codes[i] == AW_FILTERED_OUT)
             continue;
         aw_value key = cli_row_key(kf, rows + i * isz);
         if (list)
@@ -317,9 +348,10 @@ static int report_put(const cli *c, const char *ns, const char *set, const aw_dt
         listed++;
     }
     if (c->json) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:O}", "ns", ns, "set", set, "rows",
-                              (json_int_t)n, "written", (json_int_t)(n - failed), "failed",
-                              (json_int_t)failed, "failures", list);
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:O}", "ns", ns, "set", set, "rows",
+                              (json_int_t)n, "written", (json_int_t)written, "filtered",
+                              (json_int_t)filtered, "failed", (json_int_t)failed, "failures",
+                              list);
         if (!cli_emit_json(o) && first == AW_OK)
             first = AW_ERR_NOMEM;
     } else if (failed > listed) {
@@ -363,6 +395,12 @@ int cmd_batch_put(cli *c, const cli_cmd *self, int argc, char **argv) {
         case BP_JSON: c->json = true; break;
         case BP_FROM: from = s.arg; break;
         case BP_KEY_FIELD: key_field = s.arg; break;
+        case BP_FILTER: {
+            int rc = cli_filter_set(c, self, s.arg);
+            if (rc >= 0)
+                return rc;
+            break;
+        }
         default: return cli_usage(c, self, "%s", cli_opt_error(&s, o));
         }
     }

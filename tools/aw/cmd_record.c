@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "cli.h"
+#include "filter.h"
 #include "keyargs.h"
 #include "opts.h"
 #include "print.h"
@@ -38,6 +39,10 @@ const char cmd_put_help[] =
     "  --send-key      store the key itself with the record\n"
     "  --create-only   fail (exit 4) when the record exists\n"
     "  --replace       drop the bins not written\n"
+    "  --filter EXPR   an existing record is written only when it passes the filter\n"
+    "                  expression (docs/expressions.md \"Text syntax\"); otherwise exit\n"
+    "                  4, FILTERED_OUT (code 27), nothing written. A new record is\n"
+    "                  written (the server filters existing records only)\n"
     "  --json          print {\"ns\", \"set\", \"key\", \"digest\", \"bins_written\"}\n"
     "\n"
     "Example: aw put test demo user1 name=Ann age=42 score=9.5 raw=hex:00ff "
@@ -52,6 +57,9 @@ const char cmd_get_help[] =
     "record does not exist.\n"
     "\n"
     "Options:\n"
+    "  --filter EXPR  read only when the record passes the filter expression, e.g.\n"
+    "           '$.a > 5 and $.s == \"x\"' (docs/expressions.md \"Text syntax\"); a\n"
+    "           record that does not is exit 4, FILTERED_OUT (code 27)\n"
     "  --json   print {\"ns\", \"set\", \"key\", \"digest\", \"gen\", \"ttl\", \"bins\": {...}};\n"
     "           ttl -1 = never expires; ints, floats, strings, bools, lists and maps as\n"
     "           JSON; bytes as {\"bytes_hex\": \"00ff\"}; GeoJSON as {\"geojson\": TEXT};\n"
@@ -64,36 +72,16 @@ const char cmd_delete_help[] =
     "Deletes the record NS/SET/KEY (KEY as for put). Exit 3 when there was none.\n"
     "\n"
     "Options:\n"
+    "  --filter EXPR  delete only when the record passes the filter expression; a\n"
+    "           record that does not is kept: exit 4, FILTERED_OUT (code 27)\n"
     "  --json   print {\"ns\", \"set\", \"key\", \"digest\", \"deleted\": true}\n";
 
-/* The short answer of put and delete: "<said> <key>", or with --json the
- * key object with one more field (value's reference is taken). */
-static int report(const cli *c, const cli_rec_key *k, const char *said, const char *field,
-                  json_t *value) {
-    if (!c->json) {
-        json_decref(value);
-        printf("%s ", said);
-        cli_print_key(stdout, &k->key);
-        putchar('\n');
-        return CLI_OK;
-    }
-    json_t *o = json_object();
-    if (!o || !cli_key_to_json(o, &k->key)) {
-        json_decref(o);
-        json_decref(value);
-        o = NULL;
-    } else if (json_object_set_new(o, field, value) != 0) {
-        json_decref(o);
-        o = NULL;
-    }
-    return cli_emit_json(o) ? CLI_OK : CLI_EXIT_OTHER;
-}
-
-enum { P_HELP, P_JSON, P_TTL, P_SEND_KEY, P_CREATE_ONLY, P_REPLACE };
+enum { P_HELP, P_JSON, P_TTL, P_SEND_KEY, P_CREATE_ONLY, P_REPLACE, P_FILTER };
 static const cli_opt put_opts[] = {
     [P_HELP] = {"help", 0, false},          [P_JSON] = {"json", 0, false},
     [P_TTL] = {"ttl", 0, true},             [P_SEND_KEY] = {"send-key", 0, false},
     [P_CREATE_ONLY] = {"create-only", 0, false}, [P_REPLACE] = {"replace", 0, false},
+    [P_FILTER] = {"filter", 0, true},
     {NULL, 0, false},
 };
 
@@ -131,7 +119,7 @@ static int put_run(cli *c, const cli_cmd *self, int n_pos, char **pos, aw_policy
         } else {
             char said[64];
             snprintf(said, sizeof said, "wrote %zu bin%s to", n, n == 1 ? "" : "s");
-            rc = report(c, &k, said, "bins_written", json_integer((json_int_t)n));
+            rc = cli_report_key(c, &k, said, "bins_written", json_integer((json_int_t)n));
         }
     }
     /* The bin that failed to parse left nothing owned; all before it may own memory. */
@@ -177,16 +165,23 @@ int cmd_put(cli *c, const cli_cmd *self, int argc, char **argv) {
         case P_REPLACE:
             pol.exists = AW_EXISTS_REPLACE;
             break;
+        case P_FILTER: {
+            int rc = cli_filter_set(c, self, s.arg);
+            if (rc >= 0)
+                return rc;
+            break;
+        }
         default:
             return cli_usage(c, self, "%s", cli_opt_error(&s, o));
         }
     }
+    pol.filter = c->filter;
     return put_run(c, self, s.n_pos, argv, &pol);
 }
 
 int cmd_get(cli *c, const cli_cmd *self, int argc, char **argv) {
     cli_optscan s;
-    int rc = cli_scan_plain(c, self, &s, argc, argv);
+    int rc = cli_scan_filtered(c, self, &s, argc, argv);
     if (rc >= 0)
         return rc;
     if (s.n_pos < 3)
@@ -219,7 +214,7 @@ int cmd_get(cli *c, const cli_cmd *self, int argc, char **argv) {
 
 int cmd_delete(cli *c, const cli_cmd *self, int argc, char **argv) {
     cli_optscan s;
-    int rc = cli_scan_plain(c, self, &s, argc, argv);
+    int rc = cli_scan_filtered(c, self, &s, argc, argv);
     if (rc >= 0)
         return rc;
     if (s.n_pos < 3)
@@ -236,5 +231,5 @@ int cmd_delete(cli *c, const cli_cmd *self, int argc, char **argv) {
     aw_error err;
     if (aw_delete(client, NULL, &k.key, &err) != AW_OK)
         return cli_fail(c, &err, "delete %s/%s %s", k.ns, k.set, k.text);
-    return report(c, &k, "deleted", "deleted", json_true());
+    return cli_report_key(c, &k, "deleted", "deleted", json_true());
 }

@@ -52,9 +52,13 @@ int cli_fail(const cli *c, const aw_error *err, const char *what_fmt, ...) {
     va_start(ap, what_fmt);
     vsnprintf(what, sizeof what, what_fmt, ap);
     va_end(ap);
-    snprintf(line, sizeof line, "%s: %s (%s)%s", what,
+    /* A server's answer shows its result code too: (FILTERED_OUT, code 27). */
+    char code_text[24] = "";
+    if (err->code > 0)
+        snprintf(code_text, sizeof code_text, ", code %d", err->code);
+    snprintf(line, sizeof line, "%s: %s (%s%s)%s", what,
              err->message[0] ? err->message : aw_strerror(err->code), aw_status_name(err->code),
-             err->in_doubt ? "; the write may have been applied" : "");
+             code_text, err->in_doubt ? "; the write may have been applied" : "");
     fprintf(stderr, "aw: %s\n", line);
     int code = cli_exit_code(err->code);
     json_error(c, code, err, line);

@@ -21,12 +21,16 @@ static const cli_cmd commands[] = {
      cmd_put_help, cmd_put},
     {"get", "read a record, all bins or the named ones", cmd_get_help, cmd_get},
     {"delete", "delete a record", cmd_delete_help, cmd_delete},
+    {"operate", "several reads and writes on one record, atomically", cmd_operate_help,
+     cmd_operate},
     {"batch-get", "read many records into a .npy file of a numpy dtype", cmd_batch_get_help,
      cmd_batch_get},
     {"batch-put", "write every row of a .npy file as a record", cmd_batch_put_help,
      cmd_batch_put},
     {"array", "whole N-d arrays under one key: put, info, get (to .npy), delete",
      cmd_array_help, cmd_array},
+    {"exp", "compile a filter expression; print its base64 (official clients' form) or hex",
+     cmd_exp_help, cmd_exp},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -70,6 +74,8 @@ static void global_help(FILE *f) {
                "Examples:\n"
                "  aw -h 127.0.0.1 put test demo user1 name=Ann age=42 tags='[\"a\",\"b\"]'\n"
                "  aw -h 127.0.0.1 --json get test demo user1\n"
+               "  aw -h 127.0.0.1 get --filter '$.age > 40 and $.name == \"Ann\"' test demo user1\n"
+               "  aw exp --base64 'last_update() < 1700000000000000000'\n"
                "  aw -h 127.0.0.1 batch-get test demo --dtype '[(\"_key\",\"<i8\"),"
                "(\"v\",\"<f8\")]' \\\n"
                "       --keys 1..1000 --out rows.npy\n");

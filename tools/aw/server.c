@@ -139,6 +139,9 @@ aw_client *cli_client(cli *c, int *code) {
         cfg.write_policy.total_timeout_ms = c->timeout_ms;
         cfg.write_policy.socket_timeout_ms = 0;
     }
+    /* The default policies of the single-record commands carry --filter. */
+    cfg.read_policy.filter = c->filter;
+    cfg.write_policy.filter = c->filter;
     aw_error err;
     if (aw_client_new(&c->client, &cfg, &err) != AW_OK) {
         c->client = NULL;
@@ -151,6 +154,8 @@ aw_client *cli_client(cli *c, int *code) {
 void cli_close(cli *c) {
     aw_client_close(c->client);
     c->client = NULL;
+    aw_exp_free(c->filter); /* after the client: its policies borrow it */
+    c->filter = NULL;
     if (c->testd > 0) {
         td_spawn_stop(c->testd);
         g_testd = 0;
