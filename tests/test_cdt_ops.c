@@ -577,7 +577,7 @@ static void test_bad_contexts(void **state) {
     items[1] = aw_ctx_map_key(aw_value_float(1.5));
     expect_refused((aw_op[]){aw_cdt_map_size("m", &two)}, "integer, string or blob");
     items[1] = aw_ctx_list_index(0);
-    items[1].id = 0x2a; /* map_keys_in: path expressions only */
+    items[1].id = 0x2a; /* map_keys_in with an integer: it takes a list of keys */
     expect_refused((aw_op[]){aw_cdt_list_size("l", &two)}, "0x2a");
     items[1].id = AW_CTX_LIST_INDEX | 0x100; /* persist flag: not a context create flag */
     expect_refused((aw_op[]){aw_cdt_list_size("l", &two)}, "0x110");
