@@ -143,13 +143,12 @@ aw_exp_node *aw_exp_bit_rscan(aw_exp_builder *b, aw_exp_node *bit_offset, aw_exp
     return BITS_READ("bit_rscan", AW_BIT_OP_RSCAN, AW_EXP_INT, E(bit_offset), E(bit_size),
                      E(value));
 }
-/* As the plain op: the signed flag (1) is sent only when signed. */
+/* C7.5 sends the signed flag in expressions either way (0 or 1); the plain
+ * op sends it only when signed. */
 aw_exp_node *aw_exp_bit_get_int(aw_exp_builder *b, aw_exp_node *bit_offset, aw_exp_node *bit_size,
                                 bool is_signed, aw_exp_node *bin) {
-    if (is_signed)
-        return BITS_READ("bit_get_int", AW_BIT_OP_GET_INT, AW_EXP_INT, E(bit_offset),
-                         E(bit_size), L(1));
-    return BITS_READ("bit_get_int", AW_BIT_OP_GET_INT, AW_EXP_INT, E(bit_offset), E(bit_size));
+    return BITS_READ("bit_get_int", AW_BIT_OP_GET_INT, AW_EXP_INT, E(bit_offset), E(bit_size),
+                     L(is_signed ? 1 : 0));
 }
 
 /* ---- HLL --------------------------------------------------------------------------- */

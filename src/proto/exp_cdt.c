@@ -142,10 +142,10 @@ static aw_exp_node *cdt_call(aw_exp_builder *b, const call_shape *sh, const aw_o
     if (!(c->want = aw_exp_keep(b, types, total)))
         return NULL;
     char why[AW_ERROR_MSG_SIZE] = "";
-    if (fault)
-        snprintf(why, sizeof why, "%s", fault);
-    else if (op->fault)
+    if (op->fault) /* the plain op's own check is the more precise */
         snprintf(why, sizeof why, "%s (0x%llx)", op->fault, (unsigned long long)op->fault_value);
+    else if (fault)
+        snprintf(why, sizeof why, "%s", fault);
     if (op->ctx)
         keep_ctx(b, c, op->ctx, op->ctx_create, false, why, sizeof why);
     if (why[0] && !(c->fault = aw_exp_keep(b, why, strlen(why) + 1)))

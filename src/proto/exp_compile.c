@@ -58,13 +58,17 @@ static const char *node_name(const aw_exp_node *n) {
 
 /* Emits argument i of the node whose path is c->path, with the path
  * extended by ".<i+1>.<name>" while it is inside. */
-static int emit_arg(compiler *c, const aw_exp_node *n, uint32_t i) {
+static int emit_arg_as(compiler *c, const aw_exp_node *n, uint32_t i, uint32_t shown) {
     size_t keep = strlen(c->path);
     const aw_exp_node *a = n->args[i];
-    snprintf(c->path + keep, PATH_SIZE - keep, ".%u.%s", i + 1, node_name(a));
+    snprintf(c->path + keep, PATH_SIZE - keep, ".%u.%s", shown, node_name(a));
     int t = emit(c, a);
     c->path[keep] = '\0';
     return t;
+}
+
+static int emit_arg(compiler *c, const aw_exp_node *n, uint32_t i) {
+    return emit_arg_as(c, n, i, i + 1);
 }
 
 static void put_header(compiler *c, uint32_t n_items, uint8_t op) {
@@ -219,24 +223,29 @@ static int emit_cdt_call(compiler *c, const aw_exp_node *n) {
     aw_mp_put_uint(&c->out, n->cdt_op);
     if (n->ctx_inline)
         aw_buf_put(&c->out, n->bytes, n->len);
+    uint32_t shown = 0; /* arguments are numbered as the builder takes them */
     for (uint32_t i = 0; i < n_op_args; i++) {
-        int t = emit_arg(c, n, i);
+        unsigned want = n->want[i];
+        if (want == EXP_WANT_LITERAL) {
+            emit(c, n->args[i]); /* an int the builder made: cannot fail */
+            continue;
+        }
+        int t = emit_arg_as(c, n, i, ++shown);
         if (t < 0)
             return -1;
-        unsigned want = n->want[i];
-        if (want != EXP_WANT_LITERAL && !compatible((unsigned)t, want))
-            return bad(c, "argument %u is %s, must be %s", i + 1, tname((unsigned)t),
+        if (!compatible((unsigned)t, want))
+            return bad(c, "argument %u is %s, must be %s", shown, tname((unsigned)t),
                        tname(want));
     }
-    int t = emit_arg(c, n, n_op_args);
+    int t = emit_arg_as(c, n, n_op_args, ++shown);
     if (t < 0)
         return -1;
     if (n->bin_type == AW_EXP_ANY && t != AW_EXP_ANY && t != AW_EXP_LIST && t != AW_EXP_MAP)
-        return bad(c, "the bin (argument %u) is %s, must be a list or map", n_op_args + 1,
+        return bad(c, "the bin (argument %u) is %s, must be a list or map", shown,
                    tname((unsigned)t));
     if (!compatible((unsigned)t, n->bin_type))
-        return bad(c, "the bin (argument %u) is %s, must be %s", n_op_args + 1,
-                   tname((unsigned)t), tname(n->bin_type));
+        return bad(c, "the bin (argument %u) is %s, must be %s", shown, tname((unsigned)t),
+                   tname(n->bin_type));
     return n->type;
 }
 

@@ -151,7 +151,7 @@ static int check_arg(const arg_ctx *c, const aw_value *v, arg_memory *m, aw_erro
         if ((v->u.i & (MATH_SATURATE | MATH_WRAP)) == (MATH_SATURATE | MATH_WRAP))
             return ARG_FAIL(c, "0x%llx is both SATURATE and WRAP", (unsigned long long)v->u.i);
         return AW_OK;
-    case ARG_SIGNED: return want_int(c, v, 1, 1, err);
+    case ARG_SIGNED: return want_int(c, v, 0, 1, err);
     case ARG_INDEX_BITS:
         if (v->type == AW_INT && v->u.i == -1)
             return AW_OK;

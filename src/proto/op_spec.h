@@ -32,7 +32,7 @@ typedef enum arg_kind {
     ARG_WRITE_FLAGS,  /* policy write flags, limited to the spec's allowed set */
     ARG_RESIZE_FLAGS, /* bit RESIZE flags */
     ARG_MATH_FLAGS,   /* bit ADD/SUBTRACT: overflow action | signed */
-    ARG_SIGNED,       /* bit GET_INT: present (= 1) only when signed */
+    ARG_SIGNED,       /* bit GET_INT: 1 signed, 0 (or absent) unsigned */
     ARG_INDEX_BITS,   /* HLL index bit count: -1 or 4..16 */
     ARG_INDEX_BITS_REQUIRED, /* 4..16 */
     ARG_MINHASH_BITS, /* HLL minhash bit count: -1, 0 or 4..51 */
