@@ -5,11 +5,9 @@
  *     macros produce for the same call (the GOLDEN table below was printed by
  *     a program linked with the official client's libaerospike, built from
  *     aerospike-client-c; each row names the macro it came from);
- *   - whole captured operate frames with expression ops
- *     (official-c-client-scan-query.json) rebuilt with aw_op_exp_* and their
- *     captured replies decoded to the values the server meant;
  *   - ill-typed calls refused by aw_exp_compile naming the node, and bad
  *     flags refused by the op encoder.
+ * (The captured operates with expression ops are rebuilt whole in test_exp.c.)
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,7 +30,6 @@
 #include "support/capture_inputs.h"
 #include "support/testutil.h"
 
-#define SQ_CAPTURE "official-c-client-scan-query.json"
 #define B aw_exp_builder *b
 
 /* ---- the goldens --------------------------------------------------------- */
@@ -471,13 +468,6 @@ static void test_ill_typed_calls_refused(void **state) {
 
 /* ---- expression ops ----------------------------------------------------- */
 
-static aw_exp_node *calc(B) {
-    return aw_exp_add(b, aw_exp_mul(b, aw_exp_bin_int(b, "i"), I(b, 2)), I(b, 1));
-}
-static aw_exp_node *i_plus_100(B) { return aw_exp_add(b, aw_exp_bin_int(b, "i"), I(b, 100)); }
-static aw_exp_node *nil_value(B) { return aw_exp_nil(b); }
-static aw_exp_node *nosuchbin(B) { return aw_exp_bin_int(b, "nosuchbin"); }
-
 static void expect_op_refused(aw_op op, const char *words) {
     aw_buf b;
     aw_buf_init(&b);
@@ -491,7 +481,7 @@ static void expect_op_refused(aw_op op, const char *words) {
 
 static void test_exp_op_flags_refused(void **state) {
     (void)state;
-    aw_exp *e = compile_fn(calc, "calc");
+    aw_exp *e = compile_fn(list_set, "list_set");
     expect_op_refused(aw_op_exp_read("r", e, AW_EXP_WRITE_CREATE_ONLY), "read flags beyond");
     expect_op_refused(aw_op_exp_write("w", e, 32), "write flags beyond");
     expect_op_refused(aw_op_exp_read("r", NULL, 0), "expression is NULL");
@@ -521,180 +511,6 @@ static void test_exp_op_flags_refused(void **state) {
     aw_exp_free(e);
 }
 
-/* One captured op: its name, expression and flags. */
-typedef struct exp_op_case {
-    const char *name;
-    build_fn build;
-    unsigned flags;
-    bool write;
-} exp_op_case;
-
-static aw_exp_node *let_cond(B) {
-    return aw_exp_let(
-        b, aw_exp_def(b, "x", aw_exp_mul(b, aw_exp_bin_int(b, "i"), I(b, 2))),
-        aw_exp_cond(b, aw_exp_gt(b, aw_exp_var(b, "x"), I(b, 100)), S(b, "big"),
-                    aw_exp_gt(b, aw_exp_var(b, "x"), I(b, 10)), S(b, "mid"), S(b, "small")));
-}
-static aw_exp_node *arith(B) {
-    return aw_exp_to_int(
-        b, aw_exp_add(b, aw_exp_pow(b, aw_exp_bin_float(b, "f"), aw_exp_float(b, 2.0)),
-                      aw_exp_to_float(b, aw_exp_mod(b, aw_exp_bin_int(b, "i"), I(b, 5))),
-                      aw_exp_abs(b, aw_exp_float(b, -1.5)), aw_exp_floor(b, aw_exp_float(b, 2.7)),
-                      aw_exp_ceil(b, aw_exp_float(b, 0.2))));
-}
-static aw_exp_node *bits(B) {
-    return aw_exp_int_or(b, aw_exp_int_and(b, aw_exp_bin_int(b, "i"), I(b, 0xff)),
-                         aw_exp_int_lshift(b, I(b, 1), I(b, 8)),
-                         aw_exp_int_xor(b, I(b, 3), I(b, 1)), aw_exp_int_count(b, I(b, 7)));
-}
-static aw_exp_node *minmax(B) {
-    return aw_exp_sub(b, aw_exp_max(b, aw_exp_bin_int(b, "i"), I(b, 20), I(b, -3)),
-                      aw_exp_min(b, aw_exp_bin_int(b, "i"), I(b, 20)),
-                      aw_exp_div(b, I(b, 7), I(b, 2)));
-}
-static aw_exp_node *lsize(B) { return aw_exp_list_size(b, NULL, L(b)); }
-static aw_exp_node *msize(B) { return aw_exp_map_size(b, NULL, M(b)); }
-static aw_exp_node *mget(B) {
-    return aw_exp_map_get_by_key(b, NULL, AW_RETURN_VALUE, AW_EXP_INT, S(b, "b"), M(b));
-}
-static aw_exp_node *llast(B) {
-    return aw_exp_list_get_by_index(b, NULL, AW_RETURN_VALUE, AW_EXP_INT, I(b, -1), L(b));
-}
-static aw_exp_node *lcnt(B) {
-    return aw_exp_list_get_by_value_range(b, NULL, AW_RETURN_COUNT, I(b, 13), I(b, 100), L(b));
-}
-static aw_exp_node *lmod(B) { return aw_exp_list_append(b, NULL, NULL, I(b, 99), L(b)); }
-static aw_exp_node *mmod(B) { return aw_exp_map_put(b, NULL, NULL, S(b, "c"), I(b, 3), M(b)); }
-
-static const struct {
-    const char *label;
-    int64_t key;
-    exp_op_case ops[11];
-    size_t n;
-    const char *read_bin; /* a plain read after the expression ops, or NULL */
-} FRAMES[] = {
-    {"operate_exp_read_write", 10, {{"calc", calc, 0, false}, {"w", i_plus_100, 0, true}}, 2, "w"},
-    {"operate_exp_write_create_only_no_fail", 10,
-     {{"w", i_plus_100, AW_EXP_WRITE_CREATE_ONLY | AW_EXP_WRITE_POLICY_NO_FAIL, true}}, 1, NULL},
-    {"operate_exp_write_create_only_exists", 10,
-     {{"w", i_plus_100, AW_EXP_WRITE_CREATE_ONLY, true}}, 1, NULL},
-    {"operate_exp_write_nil_allow_delete", 10,
-     {{"w", nil_value, AW_EXP_WRITE_ALLOW_DELETE, true}}, 1, NULL},
-    {"operate_exp_read_missing_bin", 10, {{"x", nosuchbin, 0, false}}, 1, NULL},
-    {"operate_exp_read_missing_bin_eval_no_fail", 10,
-     {{"x", nosuchbin, AW_EXP_READ_EVAL_NO_FAIL, false}}, 1, NULL},
-    {"operate_exp_read_cdt_cond_let_arith", 12,
-     {{"lsize", lsize, 0, false}, {"mget", mget, 0, false}, {"llast", llast, 0, false},
-      {"msize", msize, 0, false}, {"lcnt", lcnt, 0, false}, {"cond", let_cond, 0, false},
-      {"arith", arith, 0, false}, {"bits", bits, 0, false}, {"minmax", minmax, 0, false},
-      {"lmod", lmod, 0, false}, {"mmod", mmod, 0, false}},
-     11, NULL},
-};
-#define N_FRAMES (sizeof FRAMES / sizeof FRAMES[0])
-
-static json_t *sq_command(const char *label) { return tu_capture_command(SQ_CAPTURE, label); }
-
-static void test_captured_frames_with_exp_ops(void **state) {
-    (void)state;
-    for (size_t f = 0; f < N_FRAMES; f++) {
-        aw_exp *exps[11];
-        aw_op ops[12];
-        size_t n = 0;
-        for (size_t i = 0; i < FRAMES[f].n; i++) {
-            const exp_op_case *c = &FRAMES[f].ops[i];
-            exps[i] = compile_fn(c->build, c->name);
-            ops[n++] = c->write ? aw_op_exp_write(c->name, exps[i], c->flags)
-                                : aw_op_exp_read(c->name, exps[i], c->flags);
-        }
-        if (FRAMES[f].read_bin)
-            ops[n++] = aw_op_read(FRAMES[f].read_bin);
-        aw_key key;
-        assert_int_equal(aw_key_init_int(&key, "test", "sq", FRAMES[f].key, NULL), AW_OK);
-        aw_req_opts o = aw_req_opts_default();
-        o.timeout_ms = CAPTURE_TIMEOUT_MS;
-        aw_buf out;
-        aw_buf_init(&out);
-        aw_error err;
-        if (aw_req_operate(&out, &key, ops, n, &o, &err) != AW_OK)
-            fail_msg("%s: %s", FRAMES[f].label, err.message);
-        assert_hex_equal(FRAMES[f].label, out.data, out.len,
-                         json_string_value(json_object_get(sq_command(FRAMES[f].label),
-                                                           "request_hex")));
-        aw_buf_free(&out);
-        for (size_t i = 0; i < FRAMES[f].n; i++)
-            aw_exp_free(exps[i]);
-    }
-}
-
-/* The captured reply of `label`: its result code, the record in rec. */
-static int sq_reply(const char *label, aw_record *rec) {
-    size_t len;
-    uint8_t *frame = tu_hex_decode(
-        json_string_value(json_array_get(json_object_get(sq_command(label), "reply_hex"), 0)),
-        &len);
-    int result = -1;
-    assert_int_equal(aw_reply_parse_record(frame + 8, len - 8, NULL, &result, rec, NULL), AW_OK);
-    free(frame);
-    return result;
-}
-
-static const aw_value *get(const aw_record *rec, const char *name) {
-    const aw_value *v = aw_record_get(rec, name);
-    if (!v)
-        fail_msg("no result '%s'", name);
-    return v;
-}
-
-static void assert_int_value(const aw_record *rec, const char *name, int64_t want) {
-    const aw_value *v = get(rec, name);
-    assert_int_equal(v->type, AW_INT);
-    assert_int_equal(v->u.i, want);
-}
-
-static void test_captured_exp_replies(void **state) {
-    (void)state;
-    aw_record rec;
-    assert_int_equal(sq_reply("operate_exp_read_write", &rec), 0);
-    assert_int_value(&rec, "calc", 21); /* i = 10: 10 * 2 + 1 */
-    /* "w" twice: the write's empty result, then the read's 110 */
-    assert_int_equal(rec.n_bins, 3);
-    assert_int_equal(rec.bins[1].value.type, AW_NIL);
-    assert_int_equal(rec.bins[2].value.type, AW_INT);
-    assert_int_equal(rec.bins[2].value.u.i, 110);
-    aw_record_free(&rec);
-
-    assert_int_equal(sq_reply("operate_exp_read_cdt_cond_let_arith", &rec), 0);
-    assert_int_value(&rec, "lsize", 3);
-    assert_int_value(&rec, "mget", 24);
-    assert_int_value(&rec, "llast", 14);
-    assert_int_value(&rec, "msize", 2);
-    assert_int_value(&rec, "lcnt", 2);
-    const aw_value *v = get(&rec, "cond");
-    assert_int_equal(v->type, AW_STR);
-    assert_int_equal(v->len, 3);
-    assert_memory_equal(v->u.str, "mid", 3);
-    v = get(&rec, "lmod"); /* the list with 99 appended; the bin is unchanged */
-    assert_int_equal(v->type, AW_LIST);
-    assert_int_equal(v->len, 4);
-    static const int64_t LMOD[4] = {12, 13, 14, 99};
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(v->u.items[i].u.i, LMOD[i]);
-    v = get(&rec, "mmod"); /* {a: 12, b: 24, c: 3} */
-    assert_int_equal(v->type, AW_MAP);
-    assert_int_equal(v->len, 3);
-    aw_value c = aw_value_str("c");
-    assert_true(aw_value_equal(&v->u.items[4], &c));
-    assert_int_equal(v->u.items[5].u.i, 3);
-    aw_record_free(&rec);
-
-    /* eval_no_fail: the unknown result is no value, not 26 */
-    assert_int_equal(sq_reply("operate_exp_read_missing_bin_eval_no_fail", &rec), 0);
-    assert_int_equal(get(&rec, "x")->type, AW_NIL);
-    aw_record_free(&rec);
-    assert_int_equal(sq_reply("operate_exp_read_missing_bin", &rec), 26);
-    aw_record_free(&rec);
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_official_client_bytes),
@@ -702,8 +518,6 @@ int main(void) {
         cmocka_unit_test(test_wildcard_and_context_items),
         cmocka_unit_test(test_ill_typed_calls_refused),
         cmocka_unit_test(test_exp_op_flags_refused),
-        cmocka_unit_test(test_captured_frames_with_exp_ops),
-        cmocka_unit_test(test_captured_exp_replies),
     };
     return cmocka_run_group_tests(tests, setup_paths, teardown_paths);
 }

@@ -168,6 +168,13 @@ static aw_exp_node *select_call(aw_exp_builder *b, const char *label, const aw_c
     return cdt_call(b, &sh, &op, 1, exprs, want, n, bin, fault);
 }
 
+/* The multi-element selections (a list of what rt selects). */
+static aw_exp_node *select_multi(aw_exp_builder *b, const char *label, const aw_ctx *ctx,
+                                 uint16_t code, uint32_t rt, aw_exp_node *const *exprs,
+                                 const uint8_t *want, unsigned n, aw_exp_node *bin) {
+    return select_call(b, label, ctx, code, rt, ANY, true, exprs, want, n, bin);
+}
+
 /* A modify: the result is the top container (C7.5 as_exp_get_ctx_type). */
 static call_shape modify_shape(const char *label, const aw_ctx *ctx, bool is_map) {
     uint8_t top = top_type(ctx, is_map);
@@ -231,39 +238,44 @@ aw_exp_node *aw_exp_map_size(aw_exp_builder *b, const aw_ctx *ctx, aw_exp_node *
         return select_call(b, label, ctx, code, rt, value_type, false, ARGS(what), W_INT, 1,     \
                            bin);                                                                  \
     }
-#define SEL_RANGE(fn, label, code, what)                                                          \
+/* The shapes reads (select_multi) and removals (remove_call) share: `call`
+ * is one of the two. */
+#define BY_RANGE(fn, call, label, code, what)                                                     \
     aw_exp_node *fn(aw_exp_builder *b, const aw_ctx *ctx, uint32_t rt, aw_exp_node *what,        \
                     aw_exp_node *count, aw_exp_node *bin) {                                       \
-        return select_call(b, label, ctx, code, rt, ANY, true, ARGS(what, count), W_INT_INT, 2,  \
-                           bin);                                                                  \
+        return call(b, label, ctx, code, rt, ARGS(what, count), W_INT_INT, 2, bin);              \
     }
-#define SEL_TO_END(fn, label, code, what)                                                         \
+#define BY_TO_END(fn, call, label, code, what)                                                    \
     aw_exp_node *fn(aw_exp_builder *b, const aw_ctx *ctx, uint32_t rt, aw_exp_node *what,        \
                     aw_exp_node *bin) {                                                           \
-        return select_call(b, label, ctx, code, rt, ANY, true, ARGS(what), W_INT, 1, bin);       \
+        return call(b, label, ctx, code, rt, ARGS(what), W_INT, 1, bin);                         \
     }
-#define SEL_VALUE(fn, label, code, what, want)                                                    \
+#define BY_VALUE(fn, call, label, code, what, want)                                               \
     aw_exp_node *fn(aw_exp_builder *b, const aw_ctx *ctx, uint32_t rt, aw_exp_node *what,        \
                     aw_exp_node *bin) {                                                           \
-        return select_call(b, label, ctx, code, rt, ANY, true, ARGS(what), want, 1, bin);        \
+        return call(b, label, ctx, code, rt, ARGS(what), want, 1, bin);                          \
     }
-#define SEL_INTERVAL(fn, label, code)                                                             \
+#define BY_INTERVAL(fn, call, label, code)                                                        \
     aw_exp_node *fn(aw_exp_builder *b, const aw_ctx *ctx, uint32_t rt, aw_exp_node *begin,       \
                     aw_exp_node *end, aw_exp_node *bin) {                                         \
-        return select_call(b, label, ctx, code, rt, ANY, true, RANGE_ARGS(begin, end), bin);     \
+        return call(b, label, ctx, code, rt, RANGE_ARGS(begin, end), bin);                       \
     }
-#define SEL_REL(fn, label, code)                                                                  \
+#define BY_REL(fn, call, label, code)                                                             \
     aw_exp_node *fn(aw_exp_builder *b, const aw_ctx *ctx, uint32_t rt, aw_exp_node *value,       \
                     aw_exp_node *i, aw_exp_node *count, aw_exp_node *bin) {                       \
-        return select_call(b, label, ctx, code, rt, ANY, true, ARGS(value, i, count),            \
-                           W_ANY_INT_INT, 3, bin);                                                \
+        return call(b, label, ctx, code, rt, ARGS(value, i, count), W_ANY_INT_INT, 3, bin);      \
     }
-#define SEL_REL_TO_END(fn, label, code)                                                           \
+#define BY_REL_TO_END(fn, call, label, code)                                                      \
     aw_exp_node *fn(aw_exp_builder *b, const aw_ctx *ctx, uint32_t rt, aw_exp_node *value,       \
                     aw_exp_node *i, aw_exp_node *bin) {                                           \
-        return select_call(b, label, ctx, code, rt, ANY, true, ARGS(value, i), W_ANY_INT, 2,     \
-                           bin);                                                                  \
+        return call(b, label, ctx, code, rt, ARGS(value, i), W_ANY_INT, 2, bin);                 \
     }
+#define SEL_RANGE(fn, label, code, what) BY_RANGE(fn, select_multi, label, code, what)
+#define SEL_TO_END(fn, label, code, what) BY_TO_END(fn, select_multi, label, code, what)
+#define SEL_VALUE(fn, label, code, what, want) BY_VALUE(fn, select_multi, label, code, what, want)
+#define SEL_INTERVAL(fn, label, code) BY_INTERVAL(fn, select_multi, label, code)
+#define SEL_REL(fn, label, code) BY_REL(fn, select_multi, label, code)
+#define SEL_REL_TO_END(fn, label, code) BY_REL_TO_END(fn, select_multi, label, code)
 
 SEL_ONE(aw_exp_list_get_by_index, "list_get_by_index", AW_LIST_GET_BY_INDEX, index)
 SEL_RANGE(aw_exp_list_get_by_index_range, "list_get_by_index_range", AW_LIST_GET_BY_INDEX_RANGE,
@@ -320,37 +332,12 @@ SEL_TO_END(aw_exp_map_get_by_rank_range_to_end, "map_get_by_rank_range_to_end",
     aw_exp_node *fn(aw_exp_builder *b, const aw_ctx *ctx, aw_exp_node *what, aw_exp_node *bin) { \
         return remove_call(b, label, ctx, code, AW_RETURN_NONE, ARGS(what), W_INT, 1, bin);      \
     }
-#define REM_RANGE(fn, label, code, what)                                                          \
-    aw_exp_node *fn(aw_exp_builder *b, const aw_ctx *ctx, uint32_t rt, aw_exp_node *what,        \
-                    aw_exp_node *count, aw_exp_node *bin) {                                       \
-        return remove_call(b, label, ctx, code, rt, ARGS(what, count), W_INT_INT, 2, bin);       \
-    }
-#define REM_TO_END(fn, label, code, what)                                                         \
-    aw_exp_node *fn(aw_exp_builder *b, const aw_ctx *ctx, uint32_t rt, aw_exp_node *what,        \
-                    aw_exp_node *bin) {                                                           \
-        return remove_call(b, label, ctx, code, rt, ARGS(what), W_INT, 1, bin);                  \
-    }
-#define REM_VALUE(fn, label, code, what, want)                                                    \
-    aw_exp_node *fn(aw_exp_builder *b, const aw_ctx *ctx, uint32_t rt, aw_exp_node *what,        \
-                    aw_exp_node *bin) {                                                           \
-        return remove_call(b, label, ctx, code, rt, ARGS(what), want, 1, bin);                   \
-    }
-#define REM_INTERVAL(fn, label, code)                                                             \
-    aw_exp_node *fn(aw_exp_builder *b, const aw_ctx *ctx, uint32_t rt, aw_exp_node *begin,       \
-                    aw_exp_node *end, aw_exp_node *bin) {                                         \
-        return remove_call(b, label, ctx, code, rt, RANGE_ARGS(begin, end), bin);                \
-    }
-#define REM_REL(fn, label, code)                                                                  \
-    aw_exp_node *fn(aw_exp_builder *b, const aw_ctx *ctx, uint32_t rt, aw_exp_node *value,       \
-                    aw_exp_node *i, aw_exp_node *count, aw_exp_node *bin) {                       \
-        return remove_call(b, label, ctx, code, rt, ARGS(value, i, count), W_ANY_INT_INT, 3,     \
-                           bin);                                                                  \
-    }
-#define REM_REL_TO_END(fn, label, code)                                                           \
-    aw_exp_node *fn(aw_exp_builder *b, const aw_ctx *ctx, uint32_t rt, aw_exp_node *value,       \
-                    aw_exp_node *i, aw_exp_node *bin) {                                           \
-        return remove_call(b, label, ctx, code, rt, ARGS(value, i), W_ANY_INT, 2, bin);          \
-    }
+#define REM_RANGE(fn, label, code, what) BY_RANGE(fn, remove_call, label, code, what)
+#define REM_TO_END(fn, label, code, what) BY_TO_END(fn, remove_call, label, code, what)
+#define REM_VALUE(fn, label, code, what, want) BY_VALUE(fn, remove_call, label, code, what, want)
+#define REM_INTERVAL(fn, label, code) BY_INTERVAL(fn, remove_call, label, code)
+#define REM_REL(fn, label, code) BY_REL(fn, remove_call, label, code)
+#define REM_REL_TO_END(fn, label, code) BY_REL_TO_END(fn, remove_call, label, code)
 
 REM_ONE(aw_exp_list_remove_by_index, "list_remove_by_index", AW_LIST_REMOVE_BY_INDEX, index)
 REM_RANGE(aw_exp_list_remove_by_index_range, "list_remove_by_index_range",
