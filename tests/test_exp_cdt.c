@@ -374,6 +374,14 @@ static void test_path_ops(void **state) {
                          WANT[i]);
         aw_buf_free(&b);
     }
+    /* any other op with code 0xfe goes as the caller built it */
+    aw_value one = aw_value_int(1);
+    aw_op generic = aw_op_cdt(AW_OP_CDT_MODIFY, "l", 0xfe, &one, 1);
+    aw_buf g;
+    aw_buf_init(&g);
+    assert_int_equal(aw_buf_op(&g, &generic, NULL), AW_OK);
+    assert_hex_equal("generic 0xfe op", g.data + 9, g.len - 9, "92ccfe01");
+    aw_buf_free(&g);
     /* C7.5 never sends RESPOND_ALL_OPS for them (CDT_READ/MODIFY, not map ops) */
     uint8_t info1 = 0, info2 = 0;
     bool writes;

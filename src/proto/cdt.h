@@ -12,6 +12,10 @@
 
 /* The op code of select/modify by path (cdt-bit-hll.md §4.2). */
 #define AW_CDT_SELECT_BY_PATH 0xfe
+/* ctx_create of an op made by aw_op_select_by_path / aw_op_modify_by_path:
+ * its ctx is the path, written bare inside the op array (any other op with
+ * code 0xfe is encoded as the caller gave it). */
+#define AW_CDT_PATH_OP_MARK 0xffff
 /* aw_value subtype of a blob that is msgpack already, written as it is: the
  * expression of an all-children context item or of modify by path. */
 #define AW_BLOB_RAW_MSGPACK 0xfe

@@ -158,7 +158,7 @@ static int blame(aw_error *err, int rc, const aw_op *op) {
 
 /* The CDT op value: msgpack [code, args...]. */
 static int write_cdt(aw_buf *b, const aw_op *op, aw_error *err) {
-    if (op->cdt_code == AW_CDT_SELECT_BY_PATH) {
+    if (op->cdt_code == AW_CDT_SELECT_BY_PATH && op->ctx_create == AW_CDT_PATH_OP_MARK) {
         int rc = aw_cdt_put_path_op(b, op, err);
         return rc == AW_OK ? rc : blame(err, rc, op);
     }

@@ -73,6 +73,7 @@ int aw_buf_exp_op(aw_buf *b, const aw_op *op, aw_error *err) {
 static aw_op path_op(aw_op_type type, const char *bin, const aw_ctx *ctx, unsigned flags) {
     aw_op op = aw_op_cdt(type, bin, AW_CDT_SELECT_BY_PATH, NULL, 0);
     op.ctx = ctx;
+    op.ctx_create = AW_CDT_PATH_OP_MARK;
     op.args[0] = aw_value_int(flags);
     op.n_args = 1;
     if (!ctx)
