@@ -89,6 +89,8 @@ static void keep_ctx(aw_exp_builder *b, aw_exp_node *n, const aw_ctx *ctx, uint1
         n->bytes = aw_exp_keep(b, buf.data, buf.len);
         n->len = (uint32_t)buf.len;
         n->ctx_inline = bare;
+    } else if (rc == AW_ERR_NOMEM) {
+        aw_exp_refuse(b, rc, "%s: out of memory for the context", n->label);
     } else if (!fault[0]) {
         snprintf(fault, fault_size, "%s", e.message);
     }

@@ -180,6 +180,16 @@ static int write_cdt(aw_buf *b, const aw_op *op, aw_error *err) {
     return AW_OK;
 }
 
+static bool is_exp(const aw_op *op) {
+    return op->type == AW_OP_EXP_READ || op->type == AW_OP_EXP_MODIFY;
+}
+
+/* Made by aw_op_exp_read/write (its value refers to an aw_exp's bytes), not
+ * a hand-built op carrying the caller's own [expression, flags]. */
+static bool is_built_exp(const aw_op *op) {
+    return is_exp(op) && op->value.type == AW_BLOB && op->value.subtype == AW_BLOB_RAW_MSGPACK;
+}
+
 /* Checks everything about an op that does not depend on the buffer. */
 static int check_op(const aw_op *op, aw_error *err) {
     const char *name = op_name(op->type);
@@ -245,8 +255,8 @@ static int check_op(const aw_op *op, aw_error *err) {
             return blame(err, rc, op);
         break;
     default: /* EXP, BIT, HLL: the caller's ready msgpack, or a built op */
-        if (op->cdt_code != NOT_CDT)
-            break; /* checked by aw_buf_bit_op / aw_buf_hll_op / aw_buf_exp_op */
+        if (is_built_exp(op) || (!is_exp(op) && op->cdt_code != NOT_CDT))
+            break; /* checked by aw_buf_exp_op / aw_buf_bit_op / aw_buf_hll_op */
         if (t != AW_BLOB || !value_storage_ok(&op->value))
             return aw_error_set(err, AW_ERR_PARAM,
                                 "%s bin '%s': needs its msgpack as a blob (got type %u)", name,
@@ -311,7 +321,7 @@ int aw_buf_op(aw_buf *b, const aw_op *op, aw_error *err) {
         break;
     case AW_OP_EXP_READ:
     case AW_OP_EXP_MODIFY:
-        if (op->cdt_code != NOT_CDT) {
+        if (is_built_exp(op)) {
             rc = aw_buf_exp_op(b, op, err);
             break;
         }

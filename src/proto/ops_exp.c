@@ -3,7 +3,8 @@
  * flags], wire-protocol.md §5.4.6) and select / modify by path (CDT op 0xfe,
  * [0xfe, context, flags(, expression)], cdt-bit-hll.md §4.2). The op refers
  * to the expression's bytes (a blob with subtype AW_BLOB_RAW_MSGPACK) and
- * keeps the flags in args[0]; the encoder writes both.
+ * keeps the flags in args[0]; the encoder writes both. An EXP op whose value
+ * is an ordinary blob is the caller's own [expression, flags], sent as is.
  */
 #include <string.h>
 
@@ -12,7 +13,6 @@
 #include "msgpack.h"
 #include "op_spec.h"
 
-#define EXP_BUILT 0 /* cdt_code of a built expression op (0xffff: the caller's raw msgpack) */
 #define READ_FLAGS ((unsigned)AW_EXP_READ_EVAL_NO_FAIL)
 #define WRITE_FLAGS                                                                                \
     ((unsigned)(AW_EXP_WRITE_CREATE_ONLY | AW_EXP_WRITE_UPDATE_ONLY | AW_EXP_WRITE_ALLOW_DELETE | \
@@ -32,7 +32,7 @@ static aw_op exp_op(aw_op_type type, const char *bin, const aw_exp *exp, unsigne
     aw_op op;
     memset(&op, 0, sizeof op);
     op.type = (uint8_t)type;
-    op.cdt_code = EXP_BUILT;
+    op.cdt_code = 0xffff; /* not a CDT op; the value's subtype marks it built */
     op.bin = bin;
     op.value = exp_value(exp);
     op.args[0] = aw_value_int(flags);
