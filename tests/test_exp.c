@@ -929,10 +929,11 @@ static void test_constructor_refusals(void **state) {
 
 /* Out of memory anywhere in building or compiling is an error, never a
  * shorter expression. */
-static void test_allocation_failures(void **state) {
-    (void)state;
+/* Out of memory anywhere (builder, nodes, a call's copied context, the
+ * output) is AW_ERR_NOMEM, never another error or a partial expression. */
+static void check_allocation_failures(build_fn build, const char *what) {
     aw_exp_builder *rb = aw_exp_builder_new();
-    aw_exp *ref = compile_ok(rb, let_cond(rb), "let/cond");
+    aw_exp *ref = compile_ok(rb, build(rb), what);
     aw_exp_builder_free(rb);
     size_t ref_len;
     const uint8_t *ref_bytes = aw_exp_bytes(ref, &ref_len);
@@ -941,7 +942,7 @@ static void test_allocation_failures(void **state) {
         aw_exp_builder *b = aw_exp_builder_new();
         aw_exp *e = NULL;
         aw_error err;
-        int rc = b ? aw_exp_compile(b, let_cond(b), &e, &err) : AW_ERR_NOMEM;
+        int rc = b ? aw_exp_compile(b, build(b), &e, &err) : AW_ERR_NOMEM;
         tu_failalloc_off();
         aw_exp_builder_free(b);
         if (rc == AW_OK) { /* enough allocations succeeded: the whole expression */
@@ -954,9 +955,24 @@ static void test_allocation_failures(void **state) {
             aw_exp_free(ref);
             return;
         }
-        assert_int_equal(rc, AW_ERR_NOMEM);
+        if (rc != AW_ERR_NOMEM)
+            fail_msg("%s, allocation %d failing: %d %s", what, n, rc, err.message);
     }
-    fail_msg("never compiled");
+    fail_msg("%s never compiled", what);
+}
+
+/* A map read under the context map_key("k") (the context is copied). */
+static aw_exp_node *map_read_in_ctx(B) {
+    static const aw_ctx_item item = {AW_CTX_MAP_KEY, {.type = AW_STR, .len = 1, .u.str = "k"}};
+    static const aw_ctx ctx = {&item, 1};
+    return aw_exp_map_get_by_index(b, &ctx, AW_RETURN_KEY, AW_EXP_STR, aw_exp_int(b, 0),
+                                   aw_exp_bin_map(b, "m"));
+}
+
+static void test_allocation_failures(void **state) {
+    (void)state;
+    check_allocation_failures(let_cond, "let/cond");
+    check_allocation_failures(map_read_in_ctx, "map_get_by_index in a context");
 }
 
 /* A default-sized list literal and a map literal: the list is quoted. */

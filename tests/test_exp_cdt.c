@@ -474,36 +474,6 @@ static void test_ill_typed_calls_refused(void **state) {
     expect_compile_error(null_arg, "list_get_by_index: argument 1 is NULL");
 }
 
-/* Out of memory anywhere (nodes, the copied context, the output) is
- * AW_ERR_NOMEM, never another error or a partial expression. */
-static void test_allocation_failures(void **state) {
-    (void)state;
-    aw_exp *ref = compile_fn(map_get_by_index, "map_get_by_index");
-    size_t ref_len;
-    const uint8_t *ref_bytes = aw_exp_bytes(ref, &ref_len);
-    for (int n = 1; n < 200; n++) {
-        tu_failalloc_on(n);
-        aw_exp_builder *b = aw_exp_builder_new();
-        aw_exp *e = NULL;
-        aw_error err;
-        int rc = b ? aw_exp_compile(b, map_get_by_index(b), &e, &err) : AW_ERR_NOMEM;
-        tu_failalloc_off();
-        aw_exp_builder_free(b);
-        if (rc == AW_OK) {
-            size_t len;
-            const uint8_t *p = aw_exp_bytes(e, &len);
-            assert_int_equal(len, ref_len);
-            assert_memory_equal(p, ref_bytes, len);
-            aw_exp_free(e);
-            aw_exp_free(ref);
-            return;
-        }
-        if (rc != AW_ERR_NOMEM)
-            fail_msg("allocation %d failing: %d %s", n, rc, err.message);
-    }
-    fail_msg("never compiled");
-}
-
 /* ---- expression ops ----------------------------------------------------- */
 
 static void expect_op_refused(aw_op op, const char *words) {
@@ -555,7 +525,6 @@ int main(void) {
         cmocka_unit_test(test_wildcard_and_context_items),
         cmocka_unit_test(test_ill_typed_calls_refused),
         cmocka_unit_test(test_exp_op_flags_refused),
-        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, setup_paths, teardown_paths);
 }
