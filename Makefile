@@ -114,7 +114,8 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libaerowire.so
 # The whole suite. Each test binary is a cmocka group; tests find the real
 # captures through AW_TESTDATA and the built tools through AW_BIN.
 # The shared library must export exactly the public API (check-exports.sh),
-# and every client error code must be one the library produces.
+# every client error code must be one the library produces, and the C
+# examples of the docs must compile (check-doc-examples.sh).
 # Programs that take their server from AEROSPIKE_HOSTS (test_real_server and
 # the examples) then run against a fresh aw-testd of 1 and of 3 nodes.
 UNIT_TEST_BIN := $(filter-out %/test_real_server,$(TEST_BIN))
@@ -122,6 +123,7 @@ TEST_ENV := AW_TESTDATA=$(CURDIR)/tests/data AW_BIN=$(abspath $(BUILD))/bin AW_E
 test: all
 	@CC="$(CC)" tests/check-exports.sh $(BUILD)/libaerowire.so
 	@tests/check-error-codes.sh
+	@CC="$(CC)" tests/check-doc-examples.sh docs/expressions.md docs/cdt.md
 	@$(TEST_ENV) tests/run-all.sh $(UNIT_TEST_BIN)
 	@$(TEST_ENV) tests/run-against-testd.sh 1 $(BUILD)/tests/test_real_server $(EXAMPLE_BIN)
 	@$(TEST_ENV) tests/run-against-testd.sh 3 $(BUILD)/tests/test_real_server

@@ -1,8 +1,10 @@
 /*
  * List and map CDT ops with contexts and policies (docs/cdt.md), checked
- * against official-c-client-cdt.json: every captured operate made only of
- * list, map and plain ops is rebuilt from its `inputs` through the aw_cdt_*
- * builders and must encode byte for byte as the official C client sent it;
+ * against official-c-client-cdt.json: every captured operate with a list or
+ * map op (with plain, bit and HLL ops beside it, and contexts including the
+ * path items all-children and map-keys-in) is rebuilt from its `inputs`
+ * through the aw_cdt_* builders and must encode byte for byte as the
+ * official C client sent it;
  * its reply must decode to the values the server sent. Plus the encoder's
  * refusals of ill-formed ops.
  */
@@ -22,6 +24,7 @@
 #include "proto/msgpack.h"
 #include "proto/reply.h"
 #include "proto/request.h"
+#include "support/capture_bit_hll.h"
 #include "support/capture_inputs.h"
 #include "support/testutil.h"
 
@@ -40,6 +43,7 @@ typedef struct cmd_ops {
     aw_map_policy mpol[MAX_OPS];
     aw_value vals[MAX_VALS]; /* owned */
     size_t n_vals;
+    tu_op_storage bit_hll; /* what the bit and HLL ops borrow */
     char why[160]; /* why the command is not rebuilt, when it is not */
 } cmd_ops;
 
@@ -47,6 +51,7 @@ static void cmd_ops_free(cmd_ops *c) {
     for (size_t i = 0; i < c->n_vals; i++)
         aw_value_free(&c->vals[i]);
     c->n_vals = 0;
+    tu_op_storage_free(&c->bit_hll);
 }
 
 /* ---- the captures' value notation (official-c-client-cdt.md) ----------- */
@@ -165,6 +170,13 @@ static const aw_ctx *ctx_of(cmd_ops *c, size_t k, json_t *o) {
                               : strcmp(order, "KEY_VALUE_ORDERED") == 0 ? AW_MAP_KEY_VALUE_ORDERED
                                                                         : AW_MAP_UNORDERED;
             *out = aw_ctx_map_key_create(val(c, it, "value"), mo);
+        } else if (strcmp(type, "map_keys_in") == 0) {
+            *out = aw_ctx_map_keys_in(val(c, it, "value"));
+        } else if (strcmp(type, "exp") == 0 &&
+                   strcmp(json_string_value(json_object_get(json_object_get(it, "value"),
+                                                            "exp_hex")),
+                          "c3") == 0) {
+            *out = aw_ctx_all_children(); /* the expression `true` */
         } else {
             snprintf(c->why, sizeof c->why, "context item %s (0x%x) is not supported", type,
                      (unsigned)num(it, "id"));
@@ -320,8 +332,11 @@ static bool build_ops(json_t *in, cmd_ops *c) {
             *op = aw_op_read(NULL);
             continue;
         }
+        if (tu_bit_op_from(o, name, bin, &c->bit_hll, op) ||
+            tu_hll_op_from(o, name, bin, &c->bit_hll, op))
+            continue;
         if (strncmp(name, "list_", 5) != 0 && strncmp(name, "map_", 4) != 0) {
-            snprintf(c->why, sizeof c->why, "op %s is not a list or map op", name);
+            snprintf(c->why, sizeof c->why, "op %s is not a list, map, bit or HLL op", name);
             return false;
         }
         const aw_ctx *ctx = ctx_of(c, k, o);
@@ -389,24 +404,10 @@ static void check_reply(const char *label, json_t *cmd) {
 
 /* ---- the golden test --------------------------------------------------- */
 
-/* Captured list/map commands not rebuilt, each with its reason; any other
- * list/map command must re-encode. */
-static const char *const NOT_COVERED[] = {
-    "ctx_map_keys_in_in_plain_op",  /* ctx 0x2a: path expressions, not plain ops (server: 26) */
-    "ctx_all_children_in_plain_op", /* ctx 0x04 with an expression: same */
-};
-
-static bool expected_gap(const char *label) {
-    for (size_t i = 0; i < sizeof NOT_COVERED / sizeof NOT_COVERED[0]; i++)
-        if (strcmp(NOT_COVERED[i], label) == 0)
-            return true;
-    return false;
-}
-
 static void test_capture_requests_reencode(void **state) {
     (void)state;
     json_t *cmds = json_object_get(tu_capture(CDT_CAPTURE), "commands");
-    size_t i, listmap = 0, rebuilt = 0, gaps = 0;
+    size_t i, listmap = 0, rebuilt = 0;
     json_t *cmd;
     json_array_foreach(cmds, i, cmd) {
         const char *label = json_string_value(json_object_get(cmd, "label"));
@@ -425,16 +426,8 @@ static void test_capture_requests_reencode(void **state) {
         listmap++;
         cmd_ops *c = calloc(1, sizeof *c);
         if (!build_ops(in, c)) {
-            bool bit_or_hll = strstr(c->why, "not a list or map op") != NULL;
-            fprintf(stderr, "  not re-encoded: %s (%s)\n", label, c->why);
-            if (!bit_or_hll && !expected_gap(label))
-                fail_msg("%s: %s", label, c->why);
-            gaps++;
-            cmd_ops_free(c);
-            free(c);
-            continue;
+            fail_msg("%s: %s", label, c->why);
         }
-        assert_false(expected_gap(label)); /* a listed gap that is now covered: update the list */
         aw_key key;
         assert_int_equal(aw_key_init_str(&key, json_string_value(json_object_get(in, "ns")),
                                          json_string_value(json_object_get(in, "set")),
@@ -456,10 +449,9 @@ static void test_capture_requests_reencode(void **state) {
         cmd_ops_free(c);
         free(c);
     }
-    fprintf(stderr, "  %zu of %zu captured operates with list/map ops re-encoded byte for byte; "
-                    "%zu not\n",
-            rebuilt, listmap, gaps);
-    assert_int_equal(rebuilt + gaps, listmap);
+    fprintf(stderr, "  %zu of %zu captured operates with list/map ops re-encoded byte for byte\n",
+            rebuilt, listmap);
+    assert_int_equal(rebuilt, listmap);
     assert_true(rebuilt > 0);
 }
 
@@ -577,7 +569,7 @@ static void test_bad_contexts(void **state) {
     items[1] = aw_ctx_map_key(aw_value_float(1.5));
     expect_refused((aw_op[]){aw_cdt_map_size("m", &two)}, "integer, string or blob");
     items[1] = aw_ctx_list_index(0);
-    items[1].id = 0x2a; /* map_keys_in: path expressions only */
+    items[1].id = 0x2a; /* map_keys_in with an integer: it takes a list of keys */
     expect_refused((aw_op[]){aw_cdt_list_size("l", &two)}, "0x2a");
     items[1].id = AW_CTX_LIST_INDEX | 0x100; /* persist flag: not a context create flag */
     expect_refused((aw_op[]){aw_cdt_list_size("l", &two)}, "0x110");

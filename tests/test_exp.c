@@ -4,8 +4,10 @@
  * real CE 8.1.2.0): every expression the capture's requests carry (filter
  * field 43, index expression field 24, the expression inside EXP_READ and
  * EXP_MODIFY ops) is rebuilt with the builder and compared byte for byte,
- * and the filtered get/exists/put/delete frames are rebuilt whole (the
- * capture's 1000 ms timeout is the only header value set to match).
+ * and the filtered get/exists/put/delete frames and the operates made of
+ * expression ops (through aw_op_exp_read/write) are rebuilt whole (the
+ * capture's 1000 ms timeout is the only header value set to match); their
+ * replies decode to the values the server meant.
  * Then: the base64 form, ill-typed trees refused with the node named, the
  * server's FILTERED_OUT reply surfaced as code 27, and a client against
  * aw-testd, which refuses field 43 with 16 (it does not evaluate filters).
@@ -26,6 +28,7 @@
 #include "client/client_impl.h"
 #include "proto/batch.h"
 #include "proto/buf.h"
+#include "proto/reply.h"
 #include "proto/request.h"
 #include "support/capture_inputs.h"
 #include "support/client_fixture.h"
@@ -432,6 +435,29 @@ static aw_exp_node *kstr(B) { return aw_exp_eq(b, aw_exp_key(b, AW_EXP_STR), aw_
 static aw_exp_node *mkeys(B) { return aw_exp_map_keys(b, aw_exp_bin_map(b, "m")); }
 static aw_exp_node *mvals(B) { return aw_exp_map_values(b, aw_exp_bin_map(b, "m")); }
 
+/* The list and map CALLs (op 127) of operate_exp_read_cdt_cond_let_arith. */
+static aw_exp_node *lsize(B) { return aw_exp_list_size(b, NULL, aw_exp_bin_list(b, "l")); }
+static aw_exp_node *msize_m(B) { return aw_exp_map_size(b, NULL, aw_exp_bin_map(b, "m")); }
+static aw_exp_node *mget(B) {
+    return aw_exp_map_get_by_key(b, NULL, AW_RETURN_VALUE, AW_EXP_INT, aw_exp_str(b, "b"),
+                                 aw_exp_bin_map(b, "m"));
+}
+static aw_exp_node *llast(B) {
+    return aw_exp_list_get_by_index(b, NULL, AW_RETURN_VALUE, AW_EXP_INT, aw_exp_int(b, -1),
+                                    aw_exp_bin_list(b, "l"));
+}
+static aw_exp_node *lcnt(B) {
+    return aw_exp_list_get_by_value_range(b, NULL, AW_RETURN_COUNT, aw_exp_int(b, 13),
+                                          aw_exp_int(b, 100), aw_exp_bin_list(b, "l"));
+}
+static aw_exp_node *lmod(B) {
+    return aw_exp_list_append(b, NULL, NULL, aw_exp_int(b, 99), aw_exp_bin_list(b, "l"));
+}
+static aw_exp_node *mmod(B) {
+    return aw_exp_map_put(b, NULL, NULL, aw_exp_str(b, "c"), aw_exp_int(b, 3),
+                          aw_exp_bin_map(b, "m"));
+}
+
 #define META(fn_name, ctor) \
     static aw_exp_node *fn_name(B) { return ctor(b); }
 META(lut, aw_exp_last_update)
@@ -471,6 +497,13 @@ static const struct {
     {"operate_exp_read_metadata", "btype", btype_s},
     {"operate_exp_read_device_size", "dsize", dsize},
     {"operate_exp_read_memory_size", "msize", msize},
+    {"operate_exp_read_cdt_cond_let_arith", "lsize", lsize},
+    {"operate_exp_read_cdt_cond_let_arith", "mget", mget},
+    {"operate_exp_read_cdt_cond_let_arith", "llast", llast},
+    {"operate_exp_read_cdt_cond_let_arith", "msize", msize_m},
+    {"operate_exp_read_cdt_cond_let_arith", "lcnt", lcnt},
+    {"operate_exp_read_cdt_cond_let_arith", "lmod", lmod},
+    {"operate_exp_read_cdt_cond_let_arith", "mmod", mmod},
     {"operate_exp_read_cdt_cond_let_arith", "cond", let_cond},
     {"operate_exp_read_cdt_cond_let_arith", "arith", arith},
     {"operate_exp_read_cdt_cond_let_arith", "bits", bits},
@@ -485,18 +518,6 @@ static const struct {
     {"query_noindex_read_ops_filter_i_lt_3", "i10", i_times_10},
 };
 #define N_OP_CASES (sizeof OP_CASES / sizeof OP_CASES[0])
-
-/* Expression ops whose expressions are list/map CALLs (op 127): the list
- * and map read/modify expressions are not built yet. */
-static bool cdt_call_op(const char *label, const char *op) {
-    static const char *const NAMES[] = {"lsize", "mget", "llast", "msize", "lcnt", "lmod", "mmod"};
-    if (strcmp(label, "operate_exp_read_cdt_cond_let_arith") != 0)
-        return false;
-    for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)
-        if (strcmp(NAMES[i], op) == 0)
-            return true;
-    return false;
-}
 
 /* Calls `each` for every EXP_READ/EXP_MODIFY op of the frame with its name
  * and the expression's bytes (the op value is [expression, flags]). */
@@ -540,8 +561,7 @@ static void check_op(const char *label, const char *op, const uint8_t *p, size_t
         n_checked++;
         return;
     }
-    if (!cdt_call_op(label, op))
-        fail_msg("%s: expression op '%s' has no case", label, op);
+    fail_msg("%s: expression op '%s' has no case", label, op);
 }
 
 static void test_captured_expression_ops(void **state) {
@@ -557,6 +577,151 @@ static void test_captured_expression_ops(void **state) {
         each_exp_op(label, check_op);
     }
     assert_int_equal(n_checked, (int)N_OP_CASES);
+}
+
+/* ---- whole operates with expression ops, through aw_op_exp_read/write ----- */
+
+static build_fn op_case(const char *label, const char *op) {
+    for (size_t i = 0; i < N_OP_CASES; i++)
+        if (strcmp(OP_CASES[i].label, label) == 0 && strcmp(OP_CASES[i].op, op) == 0)
+            return OP_CASES[i].build;
+    fail_msg("%s: no case for op %s", label, op);
+    return NULL;
+}
+
+/* One expression op of a captured operate: its name, flags, and kind. */
+typedef struct exp_op_in {
+    const char *name;
+    unsigned flags;
+    bool write;
+} exp_op_in;
+
+static const struct {
+    const char *label;
+    int64_t key;
+    exp_op_in ops[11];
+    size_t n;
+    const char *read_bin; /* a plain read after the expression ops, or NULL */
+} EXP_FRAMES[] = {
+    {"operate_exp_read_write", 10, {{"calc", 0, false}, {"w", 0, true}}, 2, "w"},
+    {"operate_exp_write_create_only_no_fail", 10,
+     {{"w", AW_EXP_WRITE_CREATE_ONLY | AW_EXP_WRITE_POLICY_NO_FAIL, true}}, 1, NULL},
+    {"operate_exp_write_create_only_exists", 10, {{"w", AW_EXP_WRITE_CREATE_ONLY, true}}, 1, NULL},
+    {"operate_exp_write_nil_allow_delete", 10, {{"w", AW_EXP_WRITE_ALLOW_DELETE, true}}, 1, NULL},
+    {"operate_exp_read_missing_bin", 10, {{"x", 0, false}}, 1, NULL},
+    {"operate_exp_read_missing_bin_eval_no_fail", 10, {{"x", AW_EXP_READ_EVAL_NO_FAIL, false}}, 1,
+     NULL},
+    {"operate_exp_read_cdt_cond_let_arith", 12,
+     {{"lsize", 0, false}, {"mget", 0, false}, {"llast", 0, false}, {"msize", 0, false},
+      {"lcnt", 0, false}, {"cond", 0, false}, {"arith", 0, false}, {"bits", 0, false},
+      {"minmax", 0, false}, {"lmod", 0, false}, {"mmod", 0, false}},
+     11, NULL},
+};
+#define N_EXP_FRAMES (sizeof EXP_FRAMES / sizeof EXP_FRAMES[0])
+
+static void test_captured_frames_with_exp_ops(void **state) {
+    (void)state;
+    for (size_t f = 0; f < N_EXP_FRAMES; f++) {
+        const char *label = EXP_FRAMES[f].label;
+        aw_exp *exps[11];
+        aw_op ops[12];
+        size_t n = 0;
+        aw_exp_builder *b = aw_exp_builder_new();
+        for (size_t i = 0; i < EXP_FRAMES[f].n; i++) {
+            const exp_op_in *in = &EXP_FRAMES[f].ops[i];
+            exps[i] = compile_ok(b, op_case(label, in->name)(b), in->name);
+            ops[n++] = in->write ? aw_op_exp_write(in->name, exps[i], in->flags)
+                                 : aw_op_exp_read(in->name, exps[i], in->flags);
+        }
+        aw_exp_builder_free(b);
+        if (EXP_FRAMES[f].read_bin)
+            ops[n++] = aw_op_read(EXP_FRAMES[f].read_bin);
+        aw_key key;
+        assert_int_equal(aw_key_init_int(&key, "test", "sq", EXP_FRAMES[f].key, NULL), AW_OK);
+        aw_req_opts o = aw_req_opts_default();
+        o.timeout_ms = CAPTURE_TIMEOUT_MS;
+        aw_buf out;
+        aw_buf_init(&out);
+        aw_error err;
+        if (aw_req_operate(&out, &key, ops, n, &o, &err) != AW_OK)
+            fail_msg("%s: %s", label, err.message);
+        assert_hex_equal(label, out.data, out.len, request_hex(label));
+        aw_buf_free(&out);
+        for (size_t i = 0; i < EXP_FRAMES[f].n; i++)
+            aw_exp_free(exps[i]);
+    }
+}
+
+/* The captured reply of `label`: its result code, the record in rec. */
+static int sq_reply(const char *label, aw_record *rec) {
+    size_t len;
+    uint8_t *frame = tu_hex_decode(json_string_value(json_array_get(
+                                       json_object_get(sq_entry("commands", label), "reply_hex"), 0)),
+                                   &len);
+    int result = -1;
+    assert_int_equal(aw_reply_parse_record(frame + 8, len - 8, NULL, &result, rec, NULL), AW_OK);
+    free(frame);
+    return result;
+}
+
+static const aw_value *result_of(const aw_record *rec, const char *name) {
+    const aw_value *v = aw_record_get(rec, name);
+    if (!v)
+        fail_msg("no result '%s'", name);
+    return v;
+}
+
+static void assert_int_result(const aw_record *rec, const char *name, int64_t want) {
+    const aw_value *v = result_of(rec, name);
+    assert_int_equal(v->type, AW_INT);
+    assert_int_equal(v->u.i, want);
+}
+
+static void test_captured_exp_replies(void **state) {
+    (void)state;
+    aw_record rec;
+    assert_int_equal(sq_reply("operate_exp_read_write", &rec), 0);
+    assert_int_result(&rec, "calc", 21); /* i = 10: 10 * 2 + 1 */
+    /* "w" twice: the write's empty result, then the read's 110 */
+    assert_int_equal(rec.n_bins, 3);
+    assert_int_equal(rec.bins[1].value.type, AW_NIL);
+    assert_int_equal(rec.bins[2].value.type, AW_INT);
+    assert_int_equal(rec.bins[2].value.u.i, 110);
+    aw_record_free(&rec);
+
+    assert_int_equal(sq_reply("operate_exp_read_cdt_cond_let_arith", &rec), 0);
+    assert_int_result(&rec, "lsize", 3);
+    assert_int_result(&rec, "mget", 24);
+    assert_int_result(&rec, "llast", 14);
+    assert_int_result(&rec, "msize", 2);
+    assert_int_result(&rec, "lcnt", 2);
+    assert_int_result(&rec, "arith", 42);
+    assert_int_result(&rec, "bits", 271);
+    assert_int_result(&rec, "minmax", 5);
+    const aw_value *v = result_of(&rec, "cond");
+    assert_int_equal(v->type, AW_STR);
+    assert_int_equal(v->len, 3);
+    assert_memory_equal(v->u.str, "mid", 3);
+    v = result_of(&rec, "lmod"); /* the list with 99 appended; the bin is unchanged */
+    assert_int_equal(v->type, AW_LIST);
+    assert_int_equal(v->len, 4);
+    static const int64_t LMOD[4] = {12, 13, 14, 99};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(v->u.items[i].u.i, LMOD[i]);
+    v = result_of(&rec, "mmod"); /* {a: 12, b: 24, c: 3} */
+    assert_int_equal(v->type, AW_MAP);
+    assert_int_equal(v->len, 3);
+    aw_value c = aw_value_str("c");
+    assert_true(aw_value_equal(&v->u.items[4], &c));
+    assert_int_equal(v->u.items[5].u.i, 3);
+    aw_record_free(&rec);
+
+    /* eval_no_fail: the unknown result is no value, not 26 */
+    assert_int_equal(sq_reply("operate_exp_read_missing_bin_eval_no_fail", &rec), 0);
+    assert_int_equal(result_of(&rec, "x")->type, AW_NIL);
+    aw_record_free(&rec);
+    assert_int_equal(sq_reply("operate_exp_read_missing_bin", &rec), 26);
+    aw_record_free(&rec);
 }
 
 /* ---- base64 ----------------------------------------------------------------- */
@@ -764,10 +929,11 @@ static void test_constructor_refusals(void **state) {
 
 /* Out of memory anywhere in building or compiling is an error, never a
  * shorter expression. */
-static void test_allocation_failures(void **state) {
-    (void)state;
+/* Out of memory anywhere (builder, nodes, a call's copied context, the
+ * output) is AW_ERR_NOMEM, never another error or a partial expression. */
+static void check_allocation_failures(build_fn build, const char *what) {
     aw_exp_builder *rb = aw_exp_builder_new();
-    aw_exp *ref = compile_ok(rb, let_cond(rb), "let/cond");
+    aw_exp *ref = compile_ok(rb, build(rb), what);
     aw_exp_builder_free(rb);
     size_t ref_len;
     const uint8_t *ref_bytes = aw_exp_bytes(ref, &ref_len);
@@ -776,7 +942,7 @@ static void test_allocation_failures(void **state) {
         aw_exp_builder *b = aw_exp_builder_new();
         aw_exp *e = NULL;
         aw_error err;
-        int rc = b ? aw_exp_compile(b, let_cond(b), &e, &err) : AW_ERR_NOMEM;
+        int rc = b ? aw_exp_compile(b, build(b), &e, &err) : AW_ERR_NOMEM;
         tu_failalloc_off();
         aw_exp_builder_free(b);
         if (rc == AW_OK) { /* enough allocations succeeded: the whole expression */
@@ -789,9 +955,24 @@ static void test_allocation_failures(void **state) {
             aw_exp_free(ref);
             return;
         }
-        assert_int_equal(rc, AW_ERR_NOMEM);
+        if (rc != AW_ERR_NOMEM)
+            fail_msg("%s, allocation %d failing: %d %s", what, n, rc, err.message);
     }
-    fail_msg("never compiled");
+    fail_msg("%s never compiled", what);
+}
+
+/* A map read under the context map_key("k") (the context is copied). */
+static aw_exp_node *map_read_in_ctx(B) {
+    static const aw_ctx_item item = {AW_CTX_MAP_KEY, {.type = AW_STR, .len = 1, .u.str = "k"}};
+    static const aw_ctx ctx = {&item, 1};
+    return aw_exp_map_get_by_index(b, &ctx, AW_RETURN_KEY, AW_EXP_STR, aw_exp_int(b, 0),
+                                   aw_exp_bin_map(b, "m"));
+}
+
+static void test_allocation_failures(void **state) {
+    (void)state;
+    check_allocation_failures(let_cond, "let/cond");
+    check_allocation_failures(map_read_in_ctx, "map_get_by_index in a context");
 }
 
 /* A default-sized list literal and a map literal: the list is quoted. */
@@ -1102,6 +1283,8 @@ int main(void) {
         cmocka_unit_test(test_non_bool_filter_refused),
         cmocka_unit_test(test_policy_filter_reaches_every_command),
         cmocka_unit_test(test_captured_expression_ops),
+        cmocka_unit_test(test_captured_frames_with_exp_ops),
+        cmocka_unit_test(test_captured_exp_replies),
         cmocka_unit_test(test_base64_matches_official_form),
         cmocka_unit_test(test_base64_round_trip),
         cmocka_unit_test(test_base64_refusals),

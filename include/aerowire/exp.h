@@ -27,6 +27,10 @@
  * Its bytes are the msgpack expression the server reads (wire-protocol.md
  * §5.4), identical to what the official clients send for the same tree.
  *
+ * List, map, bit and HLL expressions (the server's CALL) are in exp_cdt.h,
+ * which this header includes; aw_op_exp_read / aw_op_exp_write put an
+ * expression into an operate.
+ *
  * The variadic macros (aw_exp_and, aw_exp_add, aw_exp_cond, aw_exp_let, ...)
  * are C99 compound-literal wrappers over the *_n functions; from C++ call
  * the *_n functions directly.
@@ -40,6 +44,7 @@
 
 #include "error.h"
 #include "export.h"
+#include "ops.h"
 #include "value.h"
 
 #ifdef __cplusplus
@@ -240,6 +245,47 @@ AW_API int aw_exp_parse_node(aw_exp_builder *b, const char *text, aw_exp_node **
  * aw_exp_compile would give. *out is set only on success. */
 AW_API int aw_exp_parse(const char *text, aw_exp **out, aw_error *err);
 
+/* --- Wire literals for CDT arguments ------------------------------------------ */
+
+/* The msgpack wildcard (matches any value) and infinity (above every value),
+ * e.g. as the end of a value range. Their type matches any other. */
+AW_API aw_exp_node *aw_exp_wildcard(aw_exp_builder *b);
+AW_API aw_exp_node *aw_exp_inf(aw_exp_builder *b);
+
+/* --- Expression ops (operate op types 7 and 8) ------------------------------ */
+
+/* EXP_READ flags. */
+enum { AW_EXP_READ_DEFAULT = 0, AW_EXP_READ_EVAL_NO_FAIL = 16 };
+/* EXP_MODIFY flags. */
+enum {
+    AW_EXP_WRITE_DEFAULT = 0,
+    AW_EXP_WRITE_CREATE_ONLY = 1,    /* the bin exists: 6 BIN_EXISTS */
+    AW_EXP_WRITE_UPDATE_ONLY = 2,    /* the bin is missing: 17 BIN_NOT_FOUND */
+    AW_EXP_WRITE_ALLOW_DELETE = 4,   /* a nil result deletes the bin (else 26) */
+    AW_EXP_WRITE_POLICY_NO_FAIL = 8, /* the two conflicts above are a silent no-op */
+    AW_EXP_WRITE_EVAL_NO_FAIL = 16,  /* an unknown result is no value instead of 26 */
+};
+/* Evaluates exp and returns its value under `name` (read it with
+ * aw_record_get(rec, name) like a bin), or writes it to `bin`. The op
+ * references exp (nothing is copied): exp must stay alive until the command
+ * has been encoded (for the client: until the call returns). Unknown flag
+ * bits are refused by the encoder (AW_ERR_PARAM). */
+AW_API aw_op aw_op_exp_read(const char *name, const aw_exp *exp, unsigned flags);
+AW_API aw_op aw_op_exp_write(const char *bin, const aw_exp *exp, unsigned flags);
+
+/* --- Paths ----------------------------------------------------------------- */
+
+/* A context item selecting every child the filter passes (a bool
+ * expression over aw_exp_loopvar). The item references filter: keep it
+ * alive while the item is used. */
+AW_API aw_ctx_item aw_ctx_all_children_with_filter(const aw_exp *filter);
+/* Modify by path: replaces each element the path selects by the value of
+ * mod (an expression over aw_exp_loopvar; aw_exp_remove_result() removes the
+ * element). flags: AW_PATH_NO_FAIL. References ctx and mod like the op's
+ * other borrowed arguments. */
+AW_API aw_op aw_op_modify_by_path(const char *bin, const aw_ctx *ctx, const aw_exp *mod,
+                                  unsigned flags);
+
 /* --- Variadic forms ---------------------------------------------------------- */
 
 #define AW_EXP_ARGS_(...)                                                                  \
@@ -263,4 +309,6 @@ AW_API int aw_exp_parse(const char *text, aw_exp **out, aw_error *err);
 #ifdef __cplusplus
 }
 #endif
+
+#include "exp_cdt.h"
 #endif

@@ -93,6 +93,10 @@ enum {
     AW_CTX_LIST_INDEX = 0x10, AW_CTX_LIST_RANK = 0x11, AW_CTX_LIST_VALUE = 0x13,
     AW_CTX_MAP_INDEX = 0x20, AW_CTX_MAP_RANK = 0x21, AW_CTX_MAP_KEY = 0x22,
     AW_CTX_MAP_VALUE = 0x23,
+    /* Path items (select/modify by path only; an ordinary op with one is
+     * answered 26): every child passing an expression, and the values of the
+     * map keys in a list. */
+    AW_CTX_EXP = 0x04, AW_CTX_MAP_KEYS_IN = 0x2a,
 };
 /* Create flags OR-ed into a list index or map key item (§4.3): what to
  * create when the selected element, or the container holding it, is missing. */
@@ -140,6 +144,11 @@ AW_API aw_ctx_item aw_ctx_map_key(aw_value key);
 /* Creates the key when missing; a map of `order` where one must be created. */
 AW_API aw_ctx_item aw_ctx_map_key_create(aw_value key, aw_map_order order);
 AW_API aw_ctx_item aw_ctx_map_value(aw_value value);
+/* Path items (select/modify by path). all_children: every element of the
+ * list or map (aw_ctx_all_children_with_filter in exp.h: those an expression
+ * passes). map_keys_in: the values under each key of `keys` (an AW_LIST). */
+AW_API aw_ctx_item aw_ctx_all_children(void);
+AW_API aw_ctx_item aw_ctx_map_keys_in(aw_value keys);
 
 /* ---- policies ----------------------------------------------------------- */
 
@@ -400,6 +409,18 @@ AW_API aw_op aw_cdt_map_remove_by_rank_range(const char *bin, const aw_ctx *ctx,
                                          uint64_t count, uint32_t rt);
 AW_API aw_op aw_cdt_map_remove_by_rank_range_to_end(const char *bin, const aw_ctx *ctx, int64_t rank,
                                                 uint32_t rt);
+
+/* ---- select by path (op 0xfe) ------------------------------------------
+ * What the path (ctx, 1..AW_CTX_MAX_ITEMS items, usually with all-children
+ * or map-keys-in items) reaches. aw_op_modify_by_path (exp.h) rewrites it. */
+enum {
+    AW_PATH_SELECT_MATCHING_TREE = 0, /* the tree from the bin down, filtered */
+    AW_PATH_SELECT_VALUE = 1,         /* a list of the selected values */
+    AW_PATH_SELECT_MAP_KEY = 2,       /* a list of the selected map keys */
+    AW_PATH_SELECT_MAP_KEY_VALUE = 3, /* a list of key, value, key, value, ... */
+    AW_PATH_NO_FAIL = 0x10,           /* skip elements of the wrong type; unknown = false */
+};
+AW_API aw_op aw_op_select_by_path(const char *bin, const aw_ctx *ctx, unsigned flags);
 
 /* Any CDT op: type AW_OP_CDT_READ or AW_OP_CDT_MODIFY, args encoded after the
  * code as msgpack. At most AW_OP_MAX_ARGS arguments (more are ignored; the

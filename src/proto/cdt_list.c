@@ -10,7 +10,7 @@ static void check_order(aw_op *op, unsigned order) {
         aw_cdt_fault(op, "list order is not UNORDERED (0) or ORDERED (1)", order);
 }
 
-static void check_policy(aw_op *op, const aw_list_policy *pol) {
+void aw_cdt_list_policy_check(aw_op *op, const aw_list_policy *pol) {
     check_order(op, pol->order);
     if (pol->flags & ~0x0fu)
         aw_cdt_fault(op, "list write flags beyond ADD_UNIQUE|INSERT_BOUNDED|NO_FAIL|PARTIAL",
@@ -23,7 +23,7 @@ static aw_op add(const char *bin, const aw_ctx *ctx, const aw_list_policy *pol, 
     aw_value a[3] = {v, aw_value_int(pol ? pol->order : 0), aw_value_int(pol ? pol->flags : 0)};
     aw_op op = aw_cdt_op_make(bin, ctx, code, a, pol ? 3 : 1);
     if (pol)
-        check_policy(&op, pol);
+        aw_cdt_list_policy_check(&op, pol);
     return op;
 }
 
@@ -34,7 +34,7 @@ static aw_op at_index(const char *bin, const aw_ctx *ctx, const aw_list_policy *
     aw_value a[3] = {aw_value_int(index), v, aw_value_int(pol ? pol->flags : 0)};
     aw_op op = aw_cdt_op_make(bin, ctx, code, a, pol ? 3 : 2);
     if (pol)
-        check_policy(&op, pol);
+        aw_cdt_list_policy_check(&op, pol);
     return op;
 }
 
@@ -75,7 +75,7 @@ aw_op aw_cdt_list_increment(const char *bin, const aw_ctx *ctx, const aw_list_po
                      aw_value_int(pol ? pol->order : 0), aw_value_int(pol ? pol->flags : 0)};
     aw_op op = aw_cdt_op_make(bin, ctx, AW_LIST_INCREMENT, a, pol ? 4 : 2);
     if (pol)
-        check_policy(&op, pol);
+        aw_cdt_list_policy_check(&op, pol);
     return op;
 }
 

@@ -13,7 +13,7 @@ static void check_order(aw_op *op, unsigned order) {
                          "(| PERSIST_INDEX)", order);
 }
 
-static void check_policy(aw_op *op, const aw_map_policy *pol) {
+void aw_cdt_map_policy_check(aw_op *op, const aw_map_policy *pol) {
     check_order(op, pol->order);
     if (pol->flags & ~0x0fu)
         aw_cdt_fault(op, "map write flags beyond CREATE_ONLY|UPDATE_ONLY|NO_FAIL|PARTIAL",
@@ -26,7 +26,7 @@ static void check_policy(aw_op *op, const aw_map_policy *pol) {
 
 /* Ops that only use the order: refuse what they would ignore. */
 static void check_order_only(aw_op *op, const aw_map_policy *pol) {
-    check_policy(op, pol);
+    aw_cdt_map_policy_check(op, pol);
     if (pol->flags || pol->mode != AW_MAP_MODE_PUT)
         aw_cdt_fault(op, "this map op takes the policy's order only, not write flags or a mode",
                      (uint64_t)pol->flags << 8 | pol->mode);
@@ -55,7 +55,7 @@ static aw_op put(const char *bin, const aw_ctx *ctx, const aw_map_policy *pol, c
     }
     aw_op op = aw_cdt_op_make(bin, ctx, code, a, k);
     if (pol)
-        check_policy(&op, pol);
+        aw_cdt_map_policy_check(&op, pol);
     return op;
 }
 

@@ -28,7 +28,7 @@ void aw_cdt_fault(aw_op *op, const char *what, uint64_t value) {
 }
 
 /* Known return types: 0..13, 16, 17, optionally INVERTED. */
-static bool return_type_ok(uint32_t rt) {
+bool aw_cdt_return_type_ok(uint32_t rt) {
     uint32_t t = rt & ~AW_RETURN_INVERTED;
     return t <= AW_RETURN_EXISTS || t == AW_RETURN_UNORDERED_MAP || t == AW_RETURN_ORDERED_MAP;
 }
@@ -40,7 +40,7 @@ aw_op aw_cdt_select(const char *bin, const aw_ctx *ctx, uint16_t code, uint32_t 
     for (uint8_t i = 0; i < n && i + 1 < AW_OP_MAX_ARGS; i++)
         all[i + 1] = args[i];
     aw_op op = aw_cdt_op_make(bin, ctx, code, all, (uint8_t)(n + 1));
-    if (!return_type_ok(rt))
+    if (!aw_cdt_return_type_ok(rt))
         aw_cdt_fault(&op, "unknown return type", rt);
     return op;
 }
@@ -110,6 +110,19 @@ aw_ctx_item aw_ctx_map_index(int64_t index) { return item(AW_CTX_MAP_INDEX, aw_v
 aw_ctx_item aw_ctx_map_rank(int64_t rank) { return item(AW_CTX_MAP_RANK, aw_value_int(rank)); }
 aw_ctx_item aw_ctx_map_key(aw_value key) { return item(AW_CTX_MAP_KEY, key); }
 aw_ctx_item aw_ctx_map_value(aw_value value) { return item(AW_CTX_MAP_VALUE, value); }
+aw_ctx_item aw_ctx_map_keys_in(aw_value keys) { return item(AW_CTX_MAP_KEYS_IN, keys); }
+
+aw_ctx_item aw_ctx_exp_bytes(const uint8_t *bytes, size_t len) {
+    aw_value v = aw_value_blob(bytes, len);
+    v.subtype = AW_BLOB_RAW_MSGPACK;
+    return item(AW_CTX_EXP, v);
+}
+
+/* The expression `true` (c3): every child passes. */
+aw_ctx_item aw_ctx_all_children(void) {
+    static const uint8_t TRUE_EXP[1] = {0xc3};
+    return aw_ctx_exp_bytes(TRUE_EXP, sizeof TRUE_EXP);
+}
 
 uint16_t aw_ctx_list_create_flag(aw_list_order order, bool pad) {
     if (order == AW_LIST_ORDERED)
@@ -166,11 +179,24 @@ static int check_item(const aw_ctx_item *it, uint32_t at, aw_error *err) {
         return AW_OK;
     case AW_CTX_LIST_VALUE:
     case AW_CTX_MAP_VALUE: return AW_OK; /* any value; the msgpack writer checks it */
+    case AW_CTX_MAP_KEYS_IN:
+        if (it->id != base || t != AW_LIST || (it->value.len && !it->value.u.items))
+            return aw_error_set(err, AW_ERR_PARAM,
+                                "context item %u (map keys in): needs a list of keys and no "
+                                "create flags (got type %u, id 0x%x)", at, t, it->id);
+        return AW_OK;
+    case AW_CTX_EXP:
+        if (it->id != base || t != AW_BLOB || it->value.subtype != AW_BLOB_RAW_MSGPACK ||
+            it->value.len == 0 || !it->value.u.bytes)
+            return aw_error_set(err, AW_ERR_PARAM,
+                                "context item %u (all children): make it with "
+                                "aw_ctx_all_children or aw_ctx_all_children_with_filter", at);
+        return AW_OK;
     default:
         return aw_error_set(err, AW_ERR_PARAM,
-                            "context item %u: type 0x%x is not a list index/rank/value or map "
-                            "index/rank/key/value item (create flags 0x40/0x80/0xc0 only)",
-                            at, it->id);
+                            "context item %u: type 0x%x is not a list index/rank/value, map "
+                            "index/rank/key/value/keys-in or all-children item (create flags "
+                            "0x40/0x80/0xc0 only)", at, it->id);
     }
 }
 
@@ -190,16 +216,24 @@ int aw_cdt_check_ctx(const aw_ctx *ctx, aw_error *err) {
     return AW_OK;
 }
 
-int aw_cdt_put_ctx(aw_buf *b, const aw_ctx *ctx, uint16_t create, aw_error *err) {
-    aw_mp_put_array_header(b, 3);
-    aw_mp_put_uint(b, 0xff);
+int aw_cdt_put_ctx_items(aw_buf *b, const aw_ctx *ctx, uint16_t create, aw_error *err) {
     aw_mp_put_array_header(b, 2 * ctx->n);
     for (uint32_t i = 0; i < ctx->n; i++) {
         const aw_ctx_item *it = &ctx->items[i];
         aw_mp_put_uint(b, i + 1 == ctx->n ? (uint16_t)(it->id | create) : it->id);
+        if (it->id == AW_CTX_EXP) { /* an expression, already msgpack */
+            aw_buf_put(b, it->value.u.bytes, it->value.len);
+            continue;
+        }
         int rc = aw_msgpack_write(b, &it->value, err);
         if (rc != AW_OK)
             return rc;
     }
     return AW_OK;
+}
+
+int aw_cdt_put_ctx(aw_buf *b, const aw_ctx *ctx, uint16_t create, aw_error *err) {
+    aw_mp_put_array_header(b, 3);
+    aw_mp_put_uint(b, 0xff);
+    return aw_cdt_put_ctx_items(b, ctx, create, err);
 }

@@ -27,8 +27,7 @@ void aw_exp_builder_free(aw_exp_builder *b) {
     aw_free(b);
 }
 
-__attribute__((format(printf, 3, 4))) static aw_exp_node *refuse(aw_exp_builder *b, int code,
-                                                                 const char *fmt, ...) {
+aw_exp_node *aw_exp_refuse(aw_exp_builder *b, int code, const char *fmt, ...) {
     if (b->failed)
         return NULL;
     b->failed = true;
@@ -39,6 +38,19 @@ __attribute__((format(printf, 3, 4))) static aw_exp_node *refuse(aw_exp_builder 
     va_end(ap);
     aw_error_set(&b->first_error, code, "%s", msg);
     return NULL;
+}
+
+#define refuse aw_exp_refuse
+
+void *aw_exp_keep(aw_exp_builder *b, const void *p, size_t n) {
+    void *copy = aw_arena_alloc(&b->arena, n ? n : 1);
+    if (!copy) {
+        refuse(b, AW_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (n)
+        memcpy(copy, p, n);
+    return copy;
 }
 
 static aw_exp_node *node(aw_exp_builder *b, exp_node_kind kind, uint8_t op, const char *what) {
@@ -79,6 +91,10 @@ static aw_exp_node *call(aw_exp_builder *b, uint8_t op, aw_exp_node *const *args
     }
     c->n_args = (uint32_t)n;
     return c;
+}
+
+aw_exp_node *aw_exp_call_node(aw_exp_builder *b, uint8_t op, aw_exp_node *const *args, size_t n) {
+    return call(b, op, args, n);
 }
 
 static aw_exp_node *call1(aw_exp_builder *b, uint8_t op, aw_exp_node *a) {

@@ -45,22 +45,30 @@ static const char *tname(unsigned t) { return aw_exp_type_name(t); }
 
 static int emit(compiler *c, const aw_exp_node *n);
 
+/* How a node is named in error paths: its builder's name, or its op's. */
+static const char *node_name(const aw_exp_node *n) {
+    if (n->label)
+        return n->label;
+    if (n->kind == EXP_CALL) {
+        const exp_op_info *info = aw_exp_op_info(n->op);
+        return info ? info->name : "?";
+    }
+    return n->kind == EXP_DEF ? "def" : "value";
+}
+
 /* Emits argument i of the node whose path is c->path, with the path
  * extended by ".<i+1>.<name>" while it is inside. */
-static int emit_arg(compiler *c, const aw_exp_node *n, uint32_t i) {
+static int emit_arg_as(compiler *c, const aw_exp_node *n, uint32_t i, uint32_t shown) {
     size_t keep = strlen(c->path);
     const aw_exp_node *a = n->args[i];
-    const char *name = "value";
-    if (a->kind == EXP_CALL) {
-        const exp_op_info *info = aw_exp_op_info(a->op);
-        name = info ? info->name : "?";
-    } else if (a->kind == EXP_DEF) {
-        name = "def";
-    }
-    snprintf(c->path + keep, PATH_SIZE - keep, ".%u.%s", i + 1, name);
+    snprintf(c->path + keep, PATH_SIZE - keep, ".%u.%s", shown, node_name(a));
     int t = emit(c, a);
     c->path[keep] = '\0';
     return t;
+}
+
+static int emit_arg(compiler *c, const aw_exp_node *n, uint32_t i) {
+    return emit_arg_as(c, n, i, i + 1);
 }
 
 static void put_header(compiler *c, uint32_t n_items, uint8_t op) {
@@ -199,6 +207,48 @@ static int emit_var(compiler *c, const aw_exp_node *n) {
     return bad(c, "variable '%s' is not defined by an enclosing let", n->name);
 }
 
+/* [127, result type, system, <context head>[code, args...], bin]: the
+ * arguments the builder wrote (return type, policy) go as they are, the
+ * others are checked against the types the function takes. */
+static int emit_cdt_call(compiler *c, const aw_exp_node *n) {
+    put_header(c, 5, n->op);
+    aw_mp_put_uint(&c->out, n->type);
+    aw_mp_put_uint(&c->out, n->system);
+    if (n->fault)
+        return bad(c, "%s", n->fault);
+    uint32_t n_op_args = n->n_args - 1;
+    if (n->len && !n->ctx_inline)
+        aw_buf_put(&c->out, n->bytes, n->len);
+    aw_mp_put_array_header(&c->out, 1 + n_op_args + (n->ctx_inline ? 1u : 0u));
+    aw_mp_put_uint(&c->out, n->cdt_op);
+    if (n->ctx_inline)
+        aw_buf_put(&c->out, n->bytes, n->len);
+    uint32_t shown = 0; /* arguments are numbered as the builder takes them */
+    for (uint32_t i = 0; i < n_op_args; i++) {
+        unsigned want = n->want[i];
+        if (want == EXP_WANT_LITERAL) {
+            emit(c, n->args[i]); /* an int the builder made: cannot fail */
+            continue;
+        }
+        int t = emit_arg_as(c, n, i, ++shown);
+        if (t < 0)
+            return -1;
+        if (!compatible((unsigned)t, want))
+            return bad(c, "argument %u is %s, must be %s", shown, tname((unsigned)t),
+                       tname(want));
+    }
+    int t = emit_arg_as(c, n, n_op_args, ++shown);
+    if (t < 0)
+        return -1;
+    if (n->bin_type == AW_EXP_ANY && t != AW_EXP_ANY && t != AW_EXP_LIST && t != AW_EXP_MAP)
+        return bad(c, "the bin (argument %u) is %s, must be a list or map", shown,
+                   tname((unsigned)t));
+    if (!compatible((unsigned)t, n->bin_type))
+        return bad(c, "the bin (argument %u) is %s, must be %s", shown, tname((unsigned)t),
+                   tname(n->bin_type));
+    return n->type;
+}
+
 static int emit_call(compiler *c, const aw_exp_node *n) {
     const exp_op_info *info = aw_exp_op_info(n->op);
     if (!info)
@@ -232,6 +282,12 @@ static int emit_call(compiler *c, const aw_exp_node *n) {
             return bad(c, "matches a str, not %s", tname((unsigned)t));
         return AW_EXP_BOOL;
     }
+    case AW_EXPOP_CALL: return emit_cdt_call(c, n);
+    case AW_EXPOP_VAR_BUILTIN:
+        put_header(c, 3, n->op);
+        aw_mp_put_uint(&c->out, n->type);
+        aw_mp_put_int(&c->out, n->i);
+        return n->type;
     case AW_EXPOP_COND: return emit_cond(c, n);
     case AW_EXPOP_LET: return emit_let(c, n);
     case AW_EXPOP_VAR: return emit_var(c, n);
@@ -274,8 +330,7 @@ int aw_exp_compile(aw_exp_builder *b, const aw_exp_node *root, aw_exp **out, aw_
         return aw_error_set(err, AW_ERR_PARAM, "exp compile: root node is NULL");
     compiler c = {.err = err, .rc = AW_OK};
     aw_buf_init(&c.out);
-    const exp_op_info *info = root->kind == EXP_CALL ? aw_exp_op_info(root->op) : NULL;
-    snprintf(c.path, sizeof c.path, "%s", info ? info->name : root->kind == EXP_DEF ? "def" : "value");
+    snprintf(c.path, sizeof c.path, "%s", node_name(root));
     int t = emit(&c, root);
     int rc = c.rc;
     if (t >= 0 && !aw_buf_ok(&c.out))

@@ -56,9 +56,26 @@ struct aw_exp_node {
     uint32_t name_len;
     uint32_t len;          /* EXP_BYTES / EXP_RAW */
     const uint8_t *bytes;
-    int64_t i;             /* int literal, regex flags, digest modulus */
+    int64_t i;             /* int literal, regex flags, digest modulus, loop variable id */
     double f;
+    /* CALL (op 127): args = the op's arguments then the bin (last); bytes/len =
+     * the encoded context that precedes the op array, if any. */
+    uint8_t system;        /* 0 CDT, 1 bits, 2 HLL, | AW_EXP_SYS_MODIFY_LOCAL */
+    uint8_t ctx_inline;    /* bytes are a bare context list inside the op array (op 0xfe) */
+    uint8_t bin_type;      /* the type the bin argument must have (AW_EXP_ANY: list or map) */
+    uint16_t cdt_op;       /* the op code inside */
+    const uint8_t *want;   /* per op argument: the type it must have, or EXP_WANT_LITERAL */
+    const char *label;     /* the builder's name for the node ("list_size") */
+    const char *fault;     /* a bad argument found when building, reported by compile */
 };
+
+/* CALL system types and the modify-local flag (wire-protocol.md §5.4.4). */
+#define AW_EXP_SYS_CDT 0
+#define AW_EXP_SYS_BITS 1
+#define AW_EXP_SYS_HLL 2
+#define AW_EXP_SYS_MODIFY_LOCAL 0x40
+/* A CALL argument the builder wrote itself (return type, policy, flags). */
+#define EXP_WANT_LITERAL 0xfe
 
 struct aw_exp_builder {
     aw_arena arena;
@@ -88,6 +105,15 @@ typedef struct exp_op_info {
     uint8_t result;     /* AW_EXP_ANY: depends on the arguments */
     const char *name;
 } exp_op_info;
+
+/* The builder-internal constructors the CDT, bit and HLL builders share
+ * (exp_build.c). Each returns NULL when b is NULL or has failed. */
+aw_exp_node *aw_exp_call_node(aw_exp_builder *b, uint8_t op, aw_exp_node *const *args, size_t n);
+/* Records the builder's first error and returns NULL. */
+aw_exp_node *aw_exp_refuse(aw_exp_builder *b, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A copy of p in the builder's arena; NULL (error recorded) when out of memory. */
+void *aw_exp_keep(aw_exp_builder *b, const void *p, size_t n);
 
 /* NULL for a code the server does not know. */
 const exp_op_info *aw_exp_op_info(unsigned code);

@@ -68,10 +68,8 @@ static const exp_op_info OPS[] = {
     {AW_EXPOP_VAR, RULE_SPECIAL, 0, 0, ANY, ANY, ANY, "var"},
     {AW_EXPOP_LET, RULE_SPECIAL, 1, MANY, ANY, ANY, ANY, "let"},
     {AW_EXPOP_QUOTE, RULE_SPECIAL, 0, 0, ANY, ANY, AW_EXP_LIST, "quote"},
-    /* Known to the server, not built by this builder yet; listed so that
-     * base64 forms using them are accepted (their result type is ANY). */
-    {AW_EXPOP_RESULT_REMOVE, RULE_SPECIAL, 0, 0, ANY, ANY, ANY, "result_remove"},
-    {AW_EXPOP_VAR_BUILTIN, RULE_SPECIAL, 0, 0, ANY, ANY, ANY, "var_builtin"},
+    {AW_EXPOP_RESULT_REMOVE, RULE_TYPED, 0, 0, ANY, ANY, ANY, "remove_result"},
+    {AW_EXPOP_VAR_BUILTIN, RULE_SPECIAL, 0, 0, ANY, ANY, ANY, "loopvar"},
     {AW_EXPOP_CALL, RULE_SPECIAL, 0, 0, ANY, ANY, ANY, "call"},
 };
 

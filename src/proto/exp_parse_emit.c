@@ -73,8 +73,8 @@ static const pfunc FUNCS[] = {
     {"let", FK_LET, AW_EXPOP_LET, ANY, {.f0 = NULL}},
 };
 
-/* receiver.name(): a bin's type, or a CDT read. A CDT read is one entry,
- * e.g. {"size", MK_CDT, AW_EXP_INT, aw_exp_list_size, aw_exp_map_size}. */
+/* receiver.name(): a bin's type, or a CDT read (one entry naming the list
+ * and the map constructor). */
 static const pmethod METHODS[] = {
     {"int", MK_BIN_TYPE, AW_EXP_INT, NULL, NULL},
     {"float", MK_BIN_TYPE, AW_EXP_FLOAT, NULL, NULL},
@@ -85,6 +85,7 @@ static const pmethod METHODS[] = {
     {"map", MK_BIN_TYPE, AW_EXP_MAP, NULL, NULL},
     {"geo", MK_BIN_TYPE, AW_EXP_GEO, NULL, NULL},
     {"hll", MK_BIN_TYPE, AW_EXP_HLL, NULL, NULL},
+    {"size", MK_CDT, AW_EXP_INT, aw_exp_list_size, aw_exp_map_size},
 };
 
 static bool name_is(const char *name, const char *text, size_t len) {

@@ -52,9 +52,11 @@ typedef struct arg_ctx {
     unsigned i;
 } arg_ctx;
 
+/* "BIT SET bin 'b': value ..." (no bin part for an expression's op). */
 #define ARG_FAIL(c, fmt, ...)                                                                      \
-    aw_error_set(err, AW_ERR_PARAM, "%s %s bin '%s': %s " fmt, (c)->fam->name, (c)->spec->name,   \
-                 (c)->op->bin, (c)->spec->arg_names[(c)->i], __VA_ARGS__)
+    aw_error_set(err, AW_ERR_PARAM, "%s %s%s%s%s: %s " fmt, (c)->fam->name, (c)->spec->name,      \
+                 (c)->op->bin ? " bin '" : "", (c)->op->bin ? (c)->op->bin : "",                   \
+                 (c)->op->bin ? "'" : "", (c)->spec->arg_names[(c)->i], __VA_ARGS__)
 
 static int want_int(const arg_ctx *c, const aw_value *v, int64_t lo, int64_t hi, aw_error *err) {
     if (v->type != AW_INT)
@@ -149,7 +151,7 @@ static int check_arg(const arg_ctx *c, const aw_value *v, arg_memory *m, aw_erro
         if ((v->u.i & (MATH_SATURATE | MATH_WRAP)) == (MATH_SATURATE | MATH_WRAP))
             return ARG_FAIL(c, "0x%llx is both SATURATE and WRAP", (unsigned long long)v->u.i);
         return AW_OK;
-    case ARG_SIGNED: return want_int(c, v, 1, 1, err);
+    case ARG_SIGNED: return want_int(c, v, 0, 1, err);
     case ARG_INDEX_BITS:
         if (v->type == AW_INT && v->u.i == -1)
             return AW_OK;
@@ -221,6 +223,46 @@ int aw_op_spec_write(aw_buf *b, const op_family *fam, const aw_op *op, aw_error 
             return aw_error_set(err, rc, "%s %s bin '%s': %s: %s", fam->name, s->name, bin,
                                 s->arg_names[i], inner);
         }
+    }
+    return AW_OK;
+}
+
+/* The expression type an argument of this kind is, inside an expression;
+ * EXP_WANT_LITERAL for the flags and bit counts the builder writes itself. */
+static uint8_t exp_type_of(arg_kind kind) {
+    switch (kind) {
+    case ARG_OFFSET:
+    case ARG_SIZE:
+    case ARG_BIT_SIZE_INT:
+    case ARG_INT:
+    case ARG_INT_AS_UINT: return AW_EXP_INT;
+    case ARG_BYTES: return AW_EXP_BLOB;
+    case ARG_BOOL: return AW_EXP_BOOL;
+    case ARG_ELEMENTS:
+    case ARG_HLLS: return AW_EXP_LIST;
+    default: return EXP_WANT_LITERAL;
+    }
+}
+
+int aw_op_spec_exp_args(const op_family *fam, uint16_t code, const aw_value *args, unsigned n,
+                        uint8_t *want, aw_error *err) {
+    const op_spec *s = find_spec(fam, code);
+    if (!s)
+        return aw_error_set(err, AW_ERR_PARAM, "unknown %s op code %u", fam->name, code);
+    if (n < s->n_required || n > s->n_max)
+        return aw_error_set(err, AW_ERR_PARAM, "%s %s: %u arguments (takes %u..%u)", fam->name,
+                            s->name, n, s->n_required, s->n_max);
+    aw_op none;
+    memset(&none, 0, sizeof none);
+    arg_memory m = {-1, -1, -1};
+    for (unsigned i = 0; i < n; i++) {
+        want[i] = exp_type_of((arg_kind)s->kinds[i]);
+        if (want[i] != EXP_WANT_LITERAL)
+            continue;
+        arg_ctx c = {fam, s, &none, i};
+        int rc = check_arg(&c, &args[i], &m, err);
+        if (rc != AW_OK)
+            return rc;
     }
     return AW_OK;
 }

@@ -17,6 +17,7 @@
 #include "aerowire/error.h"
 #include "aerowire/ops.h"
 #include "buf.h"
+#include "exp_impl.h"
 
 #define OP_SPEC_MAX_ARGS (AW_OP_MAX_ARGS + 1)
 
@@ -31,7 +32,7 @@ typedef enum arg_kind {
     ARG_WRITE_FLAGS,  /* policy write flags, limited to the spec's allowed set */
     ARG_RESIZE_FLAGS, /* bit RESIZE flags */
     ARG_MATH_FLAGS,   /* bit ADD/SUBTRACT: overflow action | signed */
-    ARG_SIGNED,       /* bit GET_INT: present (= 1) only when signed */
+    ARG_SIGNED,       /* bit GET_INT: 1 signed, 0 (or absent) unsigned */
     ARG_INDEX_BITS,   /* HLL index bit count: -1 or 4..16 */
     ARG_INDEX_BITS_REQUIRED, /* 4..16 */
     ARG_MINHASH_BITS, /* HLL minhash bit count: -1, 0 or 4..51 */
@@ -67,9 +68,24 @@ aw_op aw_op_spec_build(const op_family *fam, const char *bin, uint16_t code, con
  * hold a partial value: the caller rolls it back). */
 int aw_op_spec_write(aw_buf *b, const op_family *fam, const aw_op *op, aw_error *err);
 
-/* The bit and HLL families (ops_bit.c, ops_hll.c): checks op and appends its
- * msgpack value, as aw_op_spec_write. */
+/* For a bit or HLL function inside an expression: the op's arguments are
+ * those of the op itself, some of them expressions. Fills want[i] with the
+ * expression type argument i must have, or EXP_WANT_LITERAL for the ones
+ * the builder writes (flags, bit counts), which are checked from args[i] as
+ * the op encoder checks them. AW_ERR_PARAM naming the op and argument. */
+int aw_op_spec_exp_args(const op_family *fam, uint16_t code, const aw_value *args, unsigned n,
+                        uint8_t *want, aw_error *err);
+
+/* The bit and HLL families (ops_bit.c, ops_hll.c). */
+extern const op_family aw_bit_family;
+extern const op_family aw_hll_family;
+
+/* Checks op and appends its msgpack value, as aw_op_spec_write. */
 int aw_buf_bit_op(aw_buf *b, const aw_op *op, aw_error *err);
+/* Expression ops built by aw_op_exp_read / aw_op_exp_write (ops_exp.c). */
+int aw_buf_exp_op(aw_buf *b, const aw_op *op, aw_error *err);
+/* The value of select / modify by path: [0xfe, ctx, flags(, expression)]. */
+int aw_cdt_put_path_op(aw_buf *b, const aw_op *op, aw_error *err);
 int aw_buf_hll_op(aw_buf *b, const aw_op *op, aw_error *err);
 
 #endif

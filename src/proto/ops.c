@@ -158,6 +158,10 @@ static int blame(aw_error *err, int rc, const aw_op *op) {
 
 /* The CDT op value: msgpack [code, args...]. */
 static int write_cdt(aw_buf *b, const aw_op *op, aw_error *err) {
+    if (op->cdt_code == AW_CDT_SELECT_BY_PATH && op->ctx_create == AW_CDT_PATH_OP_MARK) {
+        int rc = aw_cdt_put_path_op(b, op, err);
+        return rc == AW_OK ? rc : blame(err, rc, op);
+    }
     if (op->ctx) {
         int rc = aw_cdt_put_ctx(b, op->ctx, op->ctx_create, err);
         if (rc != AW_OK)
@@ -174,6 +178,16 @@ static int write_cdt(aw_buf *b, const aw_op *op, aw_error *err) {
             return blame(err, rc, op);
     }
     return AW_OK;
+}
+
+static bool is_exp(const aw_op *op) {
+    return op->type == AW_OP_EXP_READ || op->type == AW_OP_EXP_MODIFY;
+}
+
+/* Made by aw_op_exp_read/write (its value refers to an aw_exp's bytes), not
+ * a hand-built op carrying the caller's own [expression, flags]. */
+static bool is_built_exp(const aw_op *op) {
+    return is_exp(op) && op->value.type == AW_BLOB && op->value.subtype == AW_BLOB_RAW_MSGPACK;
 }
 
 /* Checks everything about an op that does not depend on the buffer. */
@@ -240,9 +254,9 @@ static int check_op(const aw_op *op, aw_error *err) {
         if ((rc = aw_cdt_check_ctx(op->ctx, err)) != AW_OK)
             return blame(err, rc, op);
         break;
-    default: /* EXP, BIT, HLL: the caller's ready msgpack, or a built bit/HLL op */
-        if (op->type != AW_OP_EXP_READ && op->type != AW_OP_EXP_MODIFY && op->cdt_code != NOT_CDT)
-            break; /* checked by aw_buf_bit_op / aw_buf_hll_op */
+    default: /* EXP, BIT, HLL: the caller's ready msgpack, or a built op */
+        if (is_built_exp(op) || (!is_exp(op) && op->cdt_code != NOT_CDT))
+            break; /* checked by aw_buf_exp_op / aw_buf_bit_op / aw_buf_hll_op */
         if (t != AW_BLOB || !value_storage_ok(&op->value))
             return aw_error_set(err, AW_ERR_PARAM,
                                 "%s bin '%s': needs its msgpack as a blob (got type %u)", name,
@@ -306,7 +320,13 @@ int aw_buf_op(aw_buf *b, const aw_op *op, aw_error *err) {
         aw_buf_put(b, op->value.u.bytes, op->value.len);
         break;
     case AW_OP_EXP_READ:
-    case AW_OP_EXP_MODIFY: aw_buf_put(b, op->value.u.bytes, op->value.len); break;
+    case AW_OP_EXP_MODIFY:
+        if (is_built_exp(op)) {
+            rc = aw_buf_exp_op(b, op, err);
+            break;
+        }
+        aw_buf_put(b, op->value.u.bytes, op->value.len);
+        break;
     default: break;
     }
     if (rc == AW_OK && !aw_buf_ok(b))
@@ -334,7 +354,8 @@ static bool is_read_op(uint8_t t) {
 static bool wants_all_ops(const aw_op *op) {
     switch (op->type) {
     case AW_OP_CDT_READ:
-    case AW_OP_CDT_MODIFY: return op->cdt_code != NOT_CDT && op->cdt_code >= CDT_MAP_FIRST;
+    case AW_OP_CDT_MODIFY: /* map ops; not select/modify by path (C7.5's CDT_READ/MODIFY) */
+        return op->cdt_code >= CDT_MAP_FIRST && op->cdt_code < AW_CDT_SELECT_BY_PATH;
     case AW_OP_EXP_READ:
     case AW_OP_EXP_MODIFY:
     case AW_OP_BIT_READ:

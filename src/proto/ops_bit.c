@@ -54,15 +54,15 @@ static const op_spec BIT_SPECS[] = {
      {"bit_offset", "bit_size", "signed flag"}},
 };
 
-static const op_family BIT_FAMILY = {"BIT", AW_OP_BIT_READ, AW_OP_BIT_MODIFY, BIT_SPECS,
+const op_family aw_bit_family = {"BIT", AW_OP_BIT_READ, AW_OP_BIT_MODIFY, BIT_SPECS,
                                      sizeof BIT_SPECS / sizeof BIT_SPECS[0]};
 
 int aw_buf_bit_op(aw_buf *b, const aw_op *op, aw_error *err) {
-    return aw_op_spec_write(b, &BIT_FAMILY, op, err);
+    return aw_op_spec_write(b, &aw_bit_family, op, err);
 }
 
 static aw_op bit(const char *bin, uint16_t code, const aw_value *args, uint8_t n) {
-    return aw_op_spec_build(&BIT_FAMILY, bin, code, args, n);
+    return aw_op_spec_build(&aw_bit_family, bin, code, args, n);
 }
 
 /* Borrowed bytes; NULL stays NULL and an oversized length becomes 0, both

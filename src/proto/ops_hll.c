@@ -29,17 +29,18 @@ static const op_spec HLL_SPECS[] = {
     HLLS_READ(AW_HLL_OP_GET_INTERSECT_COUNT, "GET_INTERSECT_COUNT"),
     HLLS_READ(AW_HLL_OP_GET_SIMILARITY, "GET_SIMILARITY"),
     {AW_HLL_OP_DESCRIBE, "DESCRIBE", 0, 0, 0, 0, {0}, {NULL}},
+    {AW_HLL_OP_MAY_CONTAIN, "MAY_CONTAIN", 0, 1, 1, 0, {ARG_ELEMENTS}, {"list"}},
 };
 
-static const op_family HLL_FAMILY = {"HLL", AW_OP_HLL_READ, AW_OP_HLL_MODIFY, HLL_SPECS,
+const op_family aw_hll_family = {"HLL", AW_OP_HLL_READ, AW_OP_HLL_MODIFY, HLL_SPECS,
                                      sizeof HLL_SPECS / sizeof HLL_SPECS[0]};
 
 int aw_buf_hll_op(aw_buf *b, const aw_op *op, aw_error *err) {
-    return aw_op_spec_write(b, &HLL_FAMILY, op, err);
+    return aw_op_spec_write(b, &aw_hll_family, op, err);
 }
 
 static aw_op hll(const char *bin, uint16_t code, const aw_value *args, uint8_t n) {
-    return aw_op_spec_build(&HLL_FAMILY, bin, code, args, n);
+    return aw_op_spec_build(&aw_hll_family, bin, code, args, n);
 }
 
 aw_op aw_op_hll_init(const char *bin, unsigned flags, int index_bits, int minhash_bits) {
