@@ -419,6 +419,21 @@ static void test_context_edges_from_server_source(void **state) {
     want = aw_value_list(moved, 4);
     expect_result("o2", AW_OP_CDT_READ, AW_LIST_GET_RANGE, from0, 1, &want);
 
+    /* Creating in an ordered list from an index below -1, or from a rank
+     * item, takes the server into cdt_context_fill_create with what it
+     * cannot handle (CE 8.1.2.0 stopped on the first): refused, but 26 for
+     * a read, which creates nothing. */
+    expect_code("o2", AW_OP_CDT_MODIFY, CTX_OP,
+                with_ctx(&o, CTX(I(0x10 | 0xc0), I(-9)), AW_LIST_APPEND, zero_v, 1), 2,
+                AW_ERR_UNSUPPORTED_FEATURE);
+    expect_code("o2", AW_OP_CDT_MODIFY, CTX_OP,
+                with_ctx(&o, CTX(I(0x11 | 0x40), I(4)), AW_LIST_APPEND, zero_v, 1), 2,
+                AW_ERR_UNSUPPORTED_FEATURE);
+    expect_code("o2", AW_OP_CDT_READ, CTX_OP,
+                with_ctx(&o, CTX(I(0x10 | 0xc0), I(-9)), AW_LIST_SIZE, NULL, 0), 2,
+                AW_ERR_OP_NOT_APPLICABLE);
+    expect_result("o2", AW_OP_CDT_READ, AW_LIST_GET_RANGE, from0, 1, &want);
+
     /* Map index is key order, map rank value order (map_subcontext_by_*). */
     aw_value put_b[] = {S("b"), aw_value_list(one_l, 1)};
     aw_value put_a[] = {S("a"), aw_value_list(two_l, 1)};

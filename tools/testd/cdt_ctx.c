@@ -54,9 +54,10 @@ typedef struct ctx_level {
     uint32_t at;
 } ctx_level;
 
-/* How the dig ended at one item: found, to be made, not there (26), or a
- * case the server's answer to is not known (16). */
-typedef enum { FOUND, CREATE, FAIL, UNSERVED } ctx_step;
+/* How the dig ended at one item: found, to be made, not there (26), a case
+ * the server's answer to is not known (16), or to be made in a way aw-testd
+ * does not serve (16; a read is 26, as reads create nothing). */
+typedef enum { FOUND, CREATE, FAIL, UNSERVED, CREATE_UNSERVED } ctx_step;
 
 static aw_value *new_items(aw_arena *a, size_t n) {
     return aw_arena_alloc(a, (n ? n : 1) * sizeof(aw_value));
@@ -148,13 +149,17 @@ static ctx_step list_by_index(const aw_value *list, const ctx_item *it, uint32_t
     if (!create_on(it))
         return FAIL;
     *at = n;
-    if ((n == 0 && index == -1) || index == (int64_t)n || (list->subtype & TD_LIST_ORDERED))
+    if ((n == 0 && index == -1) || index == (int64_t)n)
         return CREATE;
-    if (create_flags(it) != CTX_CREATE_UNBOUND)
+    bool ordered = (list->subtype & TD_LIST_ORDERED) != 0;
+    if (!ordered && create_flags(it) != CTX_CREATE_UNBOUND)
         return FAIL;
-    if (index < 0)
-        return UNSERVED; /* the server pads by the index as unsigned */
-    *pad = (uint32_t)((uint64_t)index - n);
+    /* Below -1 the server goes on to cdt_context_fill_create, which stops
+     * CE 8.1.2.0 ("invalid context index"): no answer to copy. */
+    if (index < -1)
+        return CREATE_UNSERVED;
+    if (!ordered)
+        *pad = (uint32_t)((uint64_t)index - n);
     return CREATE;
 }
 
@@ -163,8 +168,12 @@ static ctx_step select_in_list(const aw_value *list, const ctx_item *it, uint32_
     bool ordered = (list->subtype & TD_LIST_ORDERED) != 0;
     switch (it->type & CTX_BASE_MASK) {
     case BY_RANK: /* particle_list.c list_subcontext_by_rank */
-        if (ordered) /* ranks are indexes, create flags included */
-            return list_by_index(list, it, at, pad);
+        if (ordered) { /* ranks are indexes, create flags included */
+            ctx_step s = list_by_index(list, it, at, pad);
+            /* But cdt_context_fill_create then reads a rank item's value as
+             * the next item's type: not served. */
+            return s == CREATE ? CREATE_UNSERVED : s;
+        }
         if (it->value->type != AW_INT || !td_cdt_resolve_index(it->value->u.i, list->len, at))
             return FAIL;
         *at = td_list_index_at_rank(list, *at, a);
@@ -210,7 +219,7 @@ static ctx_step select_in_map(const aw_value *map, const ctx_item *it, uint32_t 
             }
         if (!create_on(it))
             return FAIL;
-        return td_cdt_map_key_ok(it->value) ? CREATE : UNSERVED;
+        return td_cdt_map_key_ok(it->value) ? CREATE : CREATE_UNSERVED;
     }
 }
 
@@ -366,8 +375,10 @@ static int dig(ctx_path *p, const aw_value *bin, bool modify, aw_arena *a) {
         uint32_t at = UINT32_MAX, pad = 0;
         ctx_step s = cur.type == AW_LIST ? select_in_list(&cur, it, &at, &pad, a)
                                          : select_in_map(&cur, it, &at);
-        if (s == FAIL || s == UNSERVED)
-            return s == FAIL ? AW_ERR_OP_NOT_APPLICABLE : AW_ERR_UNSUPPORTED_FEATURE;
+        if (s == FAIL || (s == CREATE_UNSERVED && !modify))
+            return AW_ERR_OP_NOT_APPLICABLE;
+        if (s == UNSERVED || s == CREATE_UNSERVED)
+            return AW_ERR_UNSUPPORTED_FEATURE;
         p->levels[i] = (ctx_level){.coll = cur, .at = at};
         if (s == CREATE) {
             if (pad > MAX_CTX_PAD)
