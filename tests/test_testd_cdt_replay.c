@@ -176,11 +176,14 @@ static void test_context_commands_as_captured(void **state) {
     (void)state;
     tu_replay_counts n = replay_refusing("ctx_put_nested", "ctx_write_into_scalar_element",
                                          CTX_REFUSED);
-    /* Skipped: the commands on record cc after the map create, which the
-     * lone tests below cover until the map ops are served. */
-    assert_int_equal(n.refused, 3);
-    assert_int_equal(n.skipped, 7);
-    check_cc_after_map_create();
+    /* 49 commands; today 39 as the real server, 3 refused (the others
+     * listed come after a refused write) and 7 skipped: the commands on
+     * record cc after the map create, which check_cc_after_map_create
+     * covers until the map ops are served. */
+    assert_int_equal(n.matched + n.refused + n.skipped, 49);
+    assert_true(n.matched >= 39);
+    if (n.skipped > 0)
+        check_cc_after_map_create();
     /* A bit op with a context: 4, on record be as the capture left it. */
     n = replay_refusing("bit_put_scalar_bins", "bit_get_with_ctx", NULL);
     assert_int_equal(n.matched, 4);
