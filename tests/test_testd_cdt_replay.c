@@ -489,6 +489,44 @@ static void test_context_edges_from_server_source(void **state) {
     aw_buf_free(&exp);
 }
 
+/* A read code in a modify op and a modify code in a read op are PARAMETER
+ * whatever they would do (particle_list.c / particle_map.c
+ * cdt_process_state_packed_*_modify_optype and *_read_optype know only
+ * their own codes), after the bin type check (12); a read op of a missing
+ * bin runs nothing. Seen on CE 8.1.2.0. */
+static void test_op_type_mismatch_is_parameter(void **state) {
+    (void)state;
+    ctx_op o;
+    aw_value two_l[] = {I(2)};
+    aw_value items[] = {I(1), aw_value_list(two_l, 1)};
+    aw_value put[] = {aw_value_list(items, 2)};
+    aw_value two = I(2), one = I(1);
+    expect_result("w", AW_OP_CDT_MODIFY, AW_LIST_APPEND_ITEMS, put, 1, &two);
+    aw_value first[] = {I(AW_RETURN_VALUE), I(0)};
+    aw_value far[] = {I(AW_RETURN_VALUE), I(5)};
+    aw_value kv[] = {S("k"), I(1)};
+    expect_code("w", AW_OP_CDT_MODIFY, AW_LIST_SIZE, NULL, 0, AW_ERR_REQUEST_INVALID);
+    expect_code("w", AW_OP_CDT_MODIFY, AW_LIST_GET_BY_INDEX, first, 2, AW_ERR_REQUEST_INVALID);
+    expect_code("w", AW_OP_CDT_READ, AW_LIST_REMOVE_BY_INDEX, far, 2, AW_ERR_REQUEST_INVALID);
+    expect_code("w", AW_OP_CDT_MODIFY, AW_MAP_SIZE, NULL, 0, AW_ERR_BIN_INCOMPATIBLE_TYPE);
+    expect_code("nobin", AW_OP_CDT_MODIFY, AW_LIST_SIZE, NULL, 0, AW_ERR_REQUEST_INVALID);
+    expect_code("nobin", AW_OP_CDT_READ, AW_LIST_CLEAR, NULL, 0, AW_OK);
+    expect_result("wm", AW_OP_CDT_MODIFY, AW_MAP_PUT, kv, 2, &one);
+    expect_code("wm", AW_OP_CDT_MODIFY, AW_MAP_SIZE, NULL, 0, AW_ERR_REQUEST_INVALID);
+    /* The same under a context, also where the context would create. */
+    expect_code("w", AW_OP_CDT_MODIFY, CTX_OP,
+                with_ctx(&o, CTX(I(0x10), I(1)), AW_LIST_SIZE, NULL, 0), 2,
+                AW_ERR_REQUEST_INVALID);
+    expect_code("w", AW_OP_CDT_READ, CTX_OP, with_ctx(&o, CTX(I(0x10), I(1)), AW_LIST_CLEAR, NULL, 0),
+                2, AW_ERR_REQUEST_INVALID);
+    expect_code("wm", AW_OP_CDT_MODIFY, CTX_OP,
+                with_ctx(&o, CTX(I(0x22 | 0x40), S("new")), AW_LIST_SIZE, NULL, 0), 2,
+                AW_ERR_REQUEST_INVALID);
+    aw_value whole[] = {I(0)};
+    aw_value left = aw_value_list(items, 2);
+    expect_result("w", AW_OP_CDT_READ, AW_LIST_GET_RANGE, whole, 1, &left);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list_commands_as_captured),
@@ -496,6 +534,7 @@ int main(void) {
         cmocka_unit_test(test_list_edges_from_server_source),
         cmocka_unit_test(test_ordered_list_edges_from_server_source),
         cmocka_unit_test(test_context_edges_from_server_source),
+        cmocka_unit_test(test_op_type_mismatch_is_parameter),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);
 }

@@ -798,6 +798,11 @@ int td_cdt_call_of(const aw_value *v, cdt_call *c) {
 
 bool td_cdt_is_list_code(int64_t code) { return code >= 0 && code < 64; }
 
+bool td_cdt_wrong_op_type(int64_t code, bool modify) {
+    bool read_code = (code >= 16 && code <= 27) || code >= 96;
+    return modify == read_code;
+}
+
 bool td_cdt_storable(const aw_value *v) { return storable(v); }
 bool td_cdt_resolve_index(int64_t index, uint32_t n, uint32_t *out) {
     return resolve_index(index, n, out);
@@ -862,7 +867,14 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
         if (aw_msgpack_read(b->data, b->len, &coll, arena, &used, NULL) != AW_OK ||
             coll.type != (list ? AW_LIST : AW_MAP))
             return AW_ERR_SERVER;
-    } else {
+    }
+    /* The server's modify path knows only the modify codes and its read
+     * path only the read codes (particle_list.c / particle_map.c
+     * *_modify_optype, *_read_optype: PARAMETER); a read of a missing bin
+     * runs nothing. Seen on CE 8.1.2.0. */
+    if ((modify || b) && td_cdt_wrong_op_type(c.code, modify))
+        return AW_ERR_REQUEST_INVALID;
+    if (!b) {
         if (c.code == AW_LIST_SORT)
             return AW_ERR_BIN_INCOMPATIBLE_TYPE; /* list_sort: the bin must be there */
         if (!modify || td_cdt_removes_only(c.code))
@@ -873,8 +885,6 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
     rc = td_cdt_op_on(&coll, &c, b == NULL, &changed, result, arena);
     if (rc != AW_OK)
         return rc;
-    if (changed && !modify)
-        return AW_ERR_REQUEST_INVALID; /* a modify code sent as a read op */
     /* A map modify op on a missing bin makes it an empty map first, and a
      * NO_FAIL op that then adds nothing leaves that map (particle_map.c
      * cdt_context_map_handle_possible_noop). */

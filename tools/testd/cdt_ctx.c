@@ -484,12 +484,12 @@ int td_cdt_ctx_apply(td_record *w, const aw_op_view *op, const aw_value *wrapped
     } else if (target.type != (list ? AW_LIST : AW_MAP)) {
         return AW_ERR_BIN_INCOMPATIBLE_TYPE; /* the op's kind of container is not there */
     }
+    if (td_cdt_wrong_op_type(c.code, modify))
+        return AW_ERR_REQUEST_INVALID;
     bool changed = false;
     rc = td_cdt_op_on(&target, &c, created, &changed, result, arena);
     if (rc != AW_OK)
         return rc;
-    if (changed && !modify)
-        return AW_ERR_REQUEST_INVALID; /* a modify code sent as a read op */
     if (created && !list)
         changed = true; /* a map op leaves the map it makes, as on a bin */
     if (!changed)

@@ -39,6 +39,10 @@ bool td_cdt_storable(const aw_value *v);
 bool td_cdt_resolve_index(int64_t index, uint32_t n, uint32_t *out);
 bool td_cdt_map_key_ok(const aw_value *k);
 
+/* cdt.c: a read code in a modify op or a modify code in a read op (the
+ * server answers PARAMETER). */
+bool td_cdt_wrong_op_type(int64_t code, bool modify);
+
 /* cdt.c: ops that only take away; a no-op where there is nothing. */
 bool td_cdt_removes_only(int64_t code);
 
