@@ -234,7 +234,7 @@ static void test_xdr_write_refused(void **state) {
 }
 
 /* CDT codes the server knows but aw-testd does not serve (map decrement),
- * contexts, ordered maps and unordered lists with a persisted index (set by
+ * ordered maps and unordered lists with a persisted index (set by
  * set-type, or by the create flags of an append or increment) are refused;
  * a code the server does not know is PARAMETER, as it answers. */
 static void test_unserved_cdt_refused(void **state) {

@@ -52,6 +52,8 @@ tu_replay_counts tu_replay_capture(uint16_t port, const char *capture, const cha
         size_t req_len, want_len, got_len;
         uint8_t *req = tu_hex_decode(json_string_value(json_object_get(c, "request_hex")), &req_len);
         assert_int_equal(tu_send(fd, req, req_len), 0);
+        uint8_t req_head[8 + 3] = {0};
+        memcpy(req_head, req, req_len < sizeof req_head ? req_len : sizeof req_head);
         free(req);
         json_t *reps = json_object_get(c, "reply_hex");
         assert_int_equal(json_array_size(reps), 1);
@@ -71,8 +73,12 @@ tu_replay_counts tu_replay_capture(uint16_t port, const char *capture, const cha
             n.matched++;
         } else if (should_refuse && refused_16) {
             n.refused++;
+            /* A refused write leaves the record unlike the real server's; a
+             * refused read (info2 without WRITE) changes nothing. */
+            bool write = req_len > 8 + 2 && (req_head[8 + 2] & 0x01);
             assert_true(n_tainted < sizeof tainted / sizeof *tainted);
-            tainted[n_tainted++] = key;
+            if (write)
+                tainted[n_tainted++] = key;
         } else {
             printf("  %s: reply %s\n  %*s real server %s\n", label,
                    tu_hex_encode(got + 8, got_len - 8), (int)strlen(label), "",

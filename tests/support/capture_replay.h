@@ -21,7 +21,8 @@ typedef struct tu_replay_counts {
  * `first` to label `last`. `refused` lists (NULL-terminated, or NULL for
  * none) the labels aw-testd must answer 16; a refused write leaves its
  * record unlike the real server's, so later commands naming the same key are
- * sent but not compared. Fails the test when a reply does not come. */
+ * sent but not compared (a refused read changes nothing and does not
+ * count). Fails the test when a reply does not come. */
 tu_replay_counts tu_replay_capture(uint16_t port, const char *capture, const char *first,
                                    const char *last, const char *const *refused);
 

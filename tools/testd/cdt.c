@@ -7,13 +7,15 @@
  * (the selections by index, rank and value are cdt_list_select.c, the
  * ordered writes cdt_list_ordered.c); maps, unordered: puts (with write
  * flags and the legacy add/replace codes), increments, removes, sizes and
- * gets by key/index. Everything else the server knows (the other map codes,
- * contexts, ordered maps, unordered lists with a persisted index, map rank
- * return types) is refused with UNSUPPORTED_FEATURE rather than answered
- * wrongly; codes the server does not know are PARAMETER, as it answers
- * them. docs/testd.md lists both.
+ * gets by key/index; any of those on a list or map nested in the bin through
+ * a context path (cdt_ctx.c). Everything else the server knows (the other
+ * map codes, select/modify by path, ordered maps, unordered lists with a
+ * persisted index, map rank return types) is refused with
+ * UNSUPPORTED_FEATURE rather than answered wrongly; codes the server does
+ * not know are PARAMETER, as it answers them. docs/testd.md lists both.
  */
 #include "cdt.h"
+#include "cdt_ctx.h"
 #include "cdt_list.h"
 
 #include <stdlib.h>
@@ -767,20 +769,26 @@ static bool code_known(int64_t code) {
            (code >= 96 && code <= 100) || (code >= 102 && code <= 110);
 }
 
-static int decode_call(const aw_op_view *op, cdt_call *c, aw_arena *a) {
-    aw_value v;
+/* The op value as msgpack: an array whose first item is an integer (the op
+ * code, or 0xff for a context wrapper). */
+static int decode_value(const aw_op_view *op, aw_value *v, aw_arena *a) {
     size_t used;
     if (op->particle != AW_PT_BLOB ||
-        aw_msgpack_read(op->value, op->value_len, &v, a, &used, NULL) != AW_OK ||
-        used != op->value_len || v.type != AW_LIST || v.len < 1 || v.u.items[0].type != AW_INT)
+        aw_msgpack_read(op->value, op->value_len, v, a, &used, NULL) != AW_OK ||
+        used != op->value_len || v->type != AW_LIST || v->len < 1 || v->u.items[0].type != AW_INT)
         return AW_ERR_REQUEST_INVALID;
-    /* Context paths (nested CDTs, 0xff) and select/modify by path (0xfe,
-     * cdt.c AS_CDT_OP_SELECT) are not served. */
-    if (v.u.items[0].u.i == 0xff || v.u.items[0].u.i == 0xfe)
+    return AW_OK;
+}
+
+int td_cdt_call_of(const aw_value *v, cdt_call *c) {
+    if (v->type != AW_LIST || v->len < 1 || v->u.items[0].type != AW_INT)
+        return AW_ERR_REQUEST_INVALID;
+    c->code = v->u.items[0].u.i;
+    c->args = v->u.items + 1;
+    c->n_args = v->len - 1;
+    /* Select/modify by path (0xfe, cdt.c AS_CDT_OP_SELECT) is not served. */
+    if (c->code == TD_CDT_SELECT)
         return AW_ERR_UNSUPPORTED_FEATURE;
-    c->code = v.u.items[0].u.i;
-    c->args = v.u.items + 1;
-    c->n_args = v.len - 1;
     if (!code_known(c->code))
         return AW_ERR_REQUEST_INVALID;
     if (!code_served(c->code))
@@ -788,16 +796,49 @@ static int decode_call(const aw_op_view *op, cdt_call *c, aw_arena *a) {
     return AW_OK;
 }
 
-static bool is_list_code(int64_t code) { return code >= 0 && code < 64; }
+bool td_cdt_is_list_code(int64_t code) { return code >= 0 && code < 64; }
 
-/* Modify ops that only take away: on a missing bin they are no-ops with no
- * result (particle_list.c / particle_map.c: "no-op" when the bin is not in
- * use), so a command of nothing else finds no record to change. */
-static bool removes_only(int64_t code) {
+bool td_cdt_wrong_op_type(int64_t code, bool modify) {
+    bool read_code = (code >= 16 && code <= 27) || code >= 96;
+    return modify == read_code;
+}
+
+bool td_cdt_storable(const aw_value *v) { return storable(v); }
+bool td_cdt_resolve_index(int64_t index, uint32_t n, uint32_t *out) {
+    return resolve_index(index, n, out);
+}
+bool td_cdt_map_key_ok(const aw_value *k) { return map_key_ok(k); }
+
+bool td_cdt_removes_only(int64_t code) {
     return code == AW_LIST_POP || code == AW_LIST_REMOVE || code == AW_LIST_CLEAR ||
            code == AW_LIST_POP_RANGE || code == AW_LIST_REMOVE_RANGE || code == AW_LIST_TRIM ||
            (code >= AW_LIST_REMOVE_BY_INDEX && code <= AW_LIST_REMOVE_BY_VALUE_REL_RANK_RANGE) ||
            code == AW_MAP_CLEAR || code == AW_MAP_REMOVE_BY_KEY;
+}
+
+int td_cdt_op_on(aw_value *coll, const cdt_call *c, bool created, bool *changed, aw_value *res,
+                 aw_arena *a) {
+    bool list = td_cdt_is_list_code(c->code);
+    if (!created && (list ? coll->subtype & ~TD_LIST_ORDERED : coll->subtype & ~MAP_ATTR_PERSIST))
+        return AW_ERR_UNSUPPORTED_FEATURE; /* ordered maps, indexed lists: not served */
+    return list ? list_op(coll, c, created, changed, res, a)
+                : map_op(coll, c, created, changed, res, a);
+}
+
+int td_cdt_store(td_record *w, const aw_op_view *op, const aw_value *coll) {
+    aw_buf enc;
+    aw_buf_init(&enc);
+    int rc = aw_msgpack_write(&enc, coll, NULL);
+    if (rc == AW_OK && aw_buf_ok(&enc))
+        rc = td_bin_set(w, op->name, op->name_len,
+                        coll->type == AW_LIST ? AW_PT_LIST : AW_PT_MAP, enc.data,
+                        (uint32_t)enc.len)
+                 ? AW_ERR_SERVER_FULL
+                 : AW_OK;
+    else
+        rc = AW_ERR_SERVER;
+    aw_buf_free(&enc);
+    return rc;
 }
 
 int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *result,
@@ -805,11 +846,17 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
     *result = aw_value_nil();
     if (op->name_len == 0)
         return AW_ERR_BIN_NAME;
-    cdt_call c;
-    int rc = decode_call(op, &c, arena);
+    aw_value v;
+    int rc = decode_value(op, &v, arena);
     if (rc != AW_OK)
         return rc;
-    bool list = is_list_code(c.code);
+    if (v.u.items[0].u.i == TD_CDT_CONTEXT_EVAL) /* a path into nested containers */
+        return td_cdt_ctx_apply(w, op, &v, modify, result, arena);
+    cdt_call c;
+    rc = td_cdt_call_of(&v, &c);
+    if (rc != AW_OK)
+        return rc;
+    bool list = td_cdt_is_list_code(c.code);
     uint8_t want = list ? AW_PT_LIST : AW_PT_MAP;
     td_bin *b = td_bin_find(w, op->name, op->name_len);
     aw_value coll;
@@ -820,22 +867,24 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
         if (aw_msgpack_read(b->data, b->len, &coll, arena, &used, NULL) != AW_OK ||
             coll.type != (list ? AW_LIST : AW_MAP))
             return AW_ERR_SERVER;
-        if (list ? coll.subtype & ~TD_LIST_ORDERED : coll.subtype & ~MAP_ATTR_PERSIST)
-            return AW_ERR_UNSUPPORTED_FEATURE; /* ordered maps, indexed lists: not served */
-    } else {
+    }
+    /* The server's modify path knows only the modify codes and its read
+     * path only the read codes (particle_list.c / particle_map.c
+     * *_modify_optype, *_read_optype: PARAMETER); a read of a missing bin
+     * runs nothing. Seen on CE 8.1.2.0. */
+    if ((modify || b) && td_cdt_wrong_op_type(c.code, modify))
+        return AW_ERR_REQUEST_INVALID;
+    if (!b) {
         if (c.code == AW_LIST_SORT)
             return AW_ERR_BIN_INCOMPATIBLE_TYPE; /* list_sort: the bin must be there */
-        if (!modify || removes_only(c.code))
+        if (!modify || td_cdt_removes_only(c.code))
             return AW_OK; /* reading a missing bin returns nothing */
         coll = list ? aw_value_list(NULL, 0) : aw_value_map(NULL, 0);
     }
     bool changed = false;
-    rc = list ? list_op(&coll, &c, b == NULL, &changed, result, arena)
-              : map_op(&coll, &c, b == NULL, &changed, result, arena);
+    rc = td_cdt_op_on(&coll, &c, b == NULL, &changed, result, arena);
     if (rc != AW_OK)
         return rc;
-    if (changed && !modify)
-        return AW_ERR_REQUEST_INVALID; /* a modify code sent as a read op */
     /* A map modify op on a missing bin makes it an empty map first, and a
      * NO_FAIL op that then adds nothing leaves that map (particle_map.c
      * cdt_context_map_handle_possible_noop). */
@@ -843,15 +892,5 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
         changed = true;
     if (!changed)
         return AW_OK;
-    aw_buf enc;
-    aw_buf_init(&enc);
-    rc = aw_msgpack_write(&enc, &coll, NULL);
-    if (rc == AW_OK && aw_buf_ok(&enc))
-        rc = td_bin_set(w, op->name, op->name_len, want, enc.data, (uint32_t)enc.len)
-                 ? AW_ERR_SERVER_FULL
-                 : AW_OK;
-    else
-        rc = AW_ERR_SERVER;
-    aw_buf_free(&enc);
-    return rc;
+    return td_cdt_store(w, op, &coll);
 }

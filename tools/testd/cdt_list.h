@@ -32,6 +32,11 @@ int td_list_value_cmp(const aw_value *x, const aw_value *y);
  * less. */
 uint32_t td_list_rank(const aw_value *list, const aw_value *v);
 
+/* The index of the element of an unordered list the server takes as
+ * `rank` (< len), choosing among equal values as its rank heap does
+ * (cdt.c order_heap_*); UINT32_MAX when out of memory. */
+uint32_t td_list_index_at_rank(const aw_value *list, uint32_t rank, aw_arena *a);
+
 /* True for the list codes cdt_list_select.c serves. */
 bool td_list_select_code(int64_t code);
 

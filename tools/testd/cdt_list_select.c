@@ -517,6 +517,12 @@ static uint32_t *heap_select(const aw_value *list, uint32_t at, uint32_t cnt, ui
     return hp.h;
 }
 
+uint32_t td_list_index_at_rank(const aw_value *list, uint32_t rank, aw_arena *a) {
+    uint32_t first = 0;
+    uint32_t *h = heap_select(list, rank, 1, &first, a);
+    return h ? h[first] : UINT32_MAX;
+}
+
 /* packed_list_get_remove_by_rank_range (unordered). */
 static int by_rank_range(aw_value *list, int64_t rtype, bool multi, bool modify, int64_t rank,
                          uint64_t count, bool *changed, aw_value *res, aw_arena *a) {
