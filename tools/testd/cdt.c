@@ -113,14 +113,17 @@ static uint32_t count_equal(const aw_value *list, const aw_value *v, int64_t ski
 }
 
 /* particle_list.c packed_list_insert: insert or append vals at index under
- * the write flags. The bounds check comes first, then ADD_UNIQUE: a value
- * already in the list is ELEMENT_EXISTS, one repeated inside the items is
- * OP_NOT_APPLICABLE; NO_FAIL makes either a no-op and NO_FAIL|PARTIAL skips
- * just the refused items. *res = the size afterwards. */
+ * the write flags. No items is a no-op, whatever the index; then the bounds
+ * check, then ADD_UNIQUE: a value already in the list is ELEMENT_EXISTS,
+ * one repeated inside the items is OP_NOT_APPLICABLE; NO_FAIL makes either
+ * a no-op and NO_FAIL|PARTIAL skips just the refused items. *res = the size
+ * afterwards. */
 static int list_add(aw_value *list, int64_t index, const aw_value *vals, uint32_t n_vals,
                     int64_t flags, aw_value *res, bool *changed, aw_arena *a) {
     uint32_t n = list->len;
     *res = aw_value_int(n);
+    if (n_vals == 0) /* no items: a no-op before the index is even looked at */
+        return AW_OK;
     int64_t at = index < 0 ? index + n : index;
     if (index > INT32_MAX || at < 0)
         return AW_ERR_OP_NOT_APPLICABLE;
@@ -836,10 +839,12 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
         return rc;
     if (changed && !modify)
         return AW_ERR_REQUEST_INVALID; /* a modify code sent as a read op */
-    /* A map modify op on a missing bin makes it an empty map first, and a
-     * NO_FAIL op that then adds nothing leaves that map (particle_map.c
-     * cdt_context_map_handle_possible_noop). */
-    if (!b && !list)
+    /* A modify op on a missing bin makes it an empty list or map first, and
+     * a NO_FAIL op that then adds nothing leaves it there (particle_list.c
+     * cdt_context_use_static_list_if_notinuse, particle_map.c
+     * cdt_context_map_handle_possible_noop; a real 8.1.2.0 keeps [] after a
+     * refused ADD_UNIQUE|NO_FAIL append_items on a missing bin). */
+    if (!b)
         changed = true;
     if (!changed)
         return AW_OK;
