@@ -1346,6 +1346,34 @@ static void test_no_fail_noop_creates_empty_list(void **state) {
     aw_record_free(&rec);
 }
 
+/* fuzz_testd_cdt: GET_RANGE with a negative count. The server reads a
+ * count as unsigned (msgpack_get_uint64: -2^63 is 2^63, "to the end"),
+ * as aw-testd's other range ops did; its GET_RANGE overflowed a signed sum
+ * (undefined behaviour) and answered [] where the server answers [3]. */
+static void test_get_range_negative_count(void **state) {
+    aw_key key = tu_key("test", "cdtmodel", "get-range-negative-count");
+    aw_error err;
+    aw_value three[3] = {aw_value_int(1), aw_value_int(2), aw_value_int(3)};
+    aw_bin b = {BIN, aw_value_list(three, 3)};
+    tu_check(aw_put(client, NULL, &key, &b, 1, &err), &err, "put");
+    const int64_t indexes[] = {-1, -5};
+    const uint32_t want_from[] = {2, 0};
+    for (size_t i = 0; i < 2; i++) {
+        aw_value args[2] = {aw_value_int(indexes[i]), aw_value_int(INT64_MIN)};
+        aw_op op = aw_op_cdt(AW_OP_CDT_READ, BIN, AW_LIST_GET_RANGE, args, 2);
+        aw_record rec;
+        assert_int_equal(operate1(&key, &op, &rec), AW_OK);
+        const aw_value *got = aw_record_get(&rec, BIN);
+        aw_value want = aw_value_list(three + want_from[i], 3 - want_from[i]);
+        if (!got || mcmp(got, &want) != 0) {
+            text t = {.n = 0};
+            put_value(&t, got);
+            fail_msg("get_range(%" PRId64 ", INT64_MIN) gave %s", indexes[i], t.s);
+        }
+        aw_record_free(&rec);
+    }
+}
+
 /* AW_MODEL_HOSTS=host:port runs the model against that server instead (to
  * check the model itself against a real one; set "cdtmodel" only). */
 static const char *model_hosts;
@@ -1378,6 +1406,7 @@ int main(void) {
         cmocka_unit_test(test_list_model),
         cmocka_unit_test(test_insert_no_items_any_index),
         cmocka_unit_test(test_no_fail_noop_creates_empty_list),
+        cmocka_unit_test(test_get_range_negative_count),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
     return failed || tu_testd_stop_failed;

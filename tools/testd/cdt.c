@@ -280,7 +280,7 @@ static int list_increment(aw_value *list, const cdt_call *c, bool created, bool 
  * matters). */
 static int list_op(aw_value *list, const cdt_call *c, bool created, bool *changed, aw_value *res,
                    aw_arena *a) {
-    int64_t index = 0, count = 0, order = 0, flags = 0;
+    int64_t index = 0, order = 0, flags = 0;
     uint32_t at;
     switch (c->code) {
     case AW_LIST_APPEND:
@@ -354,31 +354,6 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
             return AW_ERR_OP_NOT_APPLICABLE;
         *res = list->u.items[at];
         return AW_OK;
-    case AW_LIST_GET_RANGE: {
-        if (int_arg(c, 0, &index))
-            return AW_ERR_REQUEST_INVALID;
-        count = UINT32_MAX; /* absent: to the end */
-        if (c->n_args >= 2 && int_arg(c, 1, &count))
-            return AW_ERR_REQUEST_INVALID;
-        if (index < 0)
-            index += list->len;
-        if (index < 0) { /* cdt.c calc_index_count: only the part that overlaps */
-            count += index;
-            index = 0;
-        }
-        if (index > (int64_t)list->len)
-            index = list->len;
-        if (count < 0)
-            count = 0;
-        if (count > (int64_t)list->len)
-            count = list->len;
-        int64_t end = index + count;
-        if (end > (int64_t)list->len)
-            end = list->len;
-        uint32_t n = index < end ? (uint32_t)(end - index) : 0;
-        *res = aw_value_list(n ? list->u.items + index : NULL, n);
-        return AW_OK;
-    }
     case AW_LIST_INCREMENT:
         return list_increment(list, c, created, changed, res, a);
     case AW_LIST_SORT:
