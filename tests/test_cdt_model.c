@@ -732,10 +732,14 @@ static void write_step(rng *r, const mlist *l, step *s) {
             set_unordered(e, at, &nv, f);
             break;
         }
-        /* particle_list.c packed_list_replace_ordered: no padding; the
-         * element leaves and the new value goes to its place. */
+        /* particle_list.c packed_list_replace_ordered: no padding; with
+         * ADD_UNIQUE a value already there refuses, unless the first equal
+         * element is the one replaced (a no-op); else the element leaves
+         * and the new value goes to its place. */
         if (at > a->n)
             return fail_with(e, AW_ERR_OP_NOT_APPLICABLE);
+        if ((f & AW_LIST_WRITE_ADD_UNIQUE) && n_equal(a, &nv))
+            return n_less(a, &nv) == at ? (void)0 : refuse_exists(e, f);
         if (at < a->n)
             remove_at(a, (uint32_t)at);
         insert_at(a, a->n, &nv, 1);
