@@ -8,7 +8,7 @@
  *
  * Seeds: a fixed set plus a few random ones per run; a failure prints the
  * seed, and AW_TEST_SEED=<seed> replays just that one (AW_TEST_STEPS=<n>
- * changes the length of a sequence).
+ * changes the length of a sequence, AW_TEST_TRACE=1 prints every step).
  *
  * Where the server's reply order depends on its code path (heap order of
  * rank ranges, runs of value lists, the order of index and rank lists) the
@@ -203,6 +203,7 @@ static void put_value(text *t, const aw_value *v) {
 typedef struct mlist {
     bool exists;  /* the bin is there */
     bool scalar;  /* ... and holds an integer, not a list */
+    bool other;   /* the record has another bin ("o"), so it exists without this one */
     bool ordered;
     uint32_t n;
     aw_value v[MAX_ELEMS];
@@ -394,8 +395,10 @@ static void set_unordered(expect *e, int64_t index, const aw_value *v, int f) {
 /* The list a modify op creates on a missing bin (order from its policy). */
 static void create(mlist *l, bool ordered) {
     if (!l->exists) {
+        bool other = l->other;
         memset(l, 0, sizeof *l);
         l->exists = true;
+        l->other = other;
         l->ordered = ordered;
     }
 }
@@ -605,6 +608,7 @@ static const aw_list_policy *gen_policy(rng *r, aw_list_policy *p) {
 typedef struct step {
     aw_op op;
     bool is_write;           /* a plain write of the bin (reset or drop), not a CDT op */
+    bool is_delete;          /* the record deleted */
     aw_value write_value;
     aw_list_policy pol;
     aw_value range[2];       /* value interval ends the op borrows */
@@ -1030,15 +1034,30 @@ static void select_step(rng *r, const mlist *l, step *s) {
     select_result(e, l, k, sel, single, rt, rm, ties);
 }
 
-/* The bin replaced by a plain write: a new unordered list, or removed. */
+static bool record_exists(const mlist *l) { return l->exists || l->other; }
+
+/* The bin replaced by a plain write (a new unordered list, an integer, or
+ * removed), or the whole record deleted. */
 static void write_bin_step(rng *r, const mlist *l, step *s) {
     mlist *a = &s->e.after;
-    s->is_write = true;
     memset(a, 0, sizeof *a);
     uint32_t pick = below(r, 10);
+    if (pick == 2) {
+        s->is_delete = true;
+        put(&s->what, "delete the record");
+        if (!record_exists(l))
+            s->e.code = AW_ERR_RECORD_NOT_FOUND;
+        return;
+    }
+    s->is_write = true;
+    a->other = l->other;
     if (pick == 0) {
         s->write_value = aw_value_nil();
         put(&s->what, "write nil (bin removed)");
+        /* Removing the last bin deletes the record; creating a record
+         * with no bins is 2 (write.c write_master_apply). */
+        if (!record_exists(l))
+            s->e.code = AW_ERR_RECORD_NOT_FOUND;
         return;
     }
     if (pick == 1) {
@@ -1060,7 +1079,7 @@ static void list_step(rng *r, const mlist *l, step *s) {
     s->e.after = *l;
     s->e.code = AW_OK;
     uint32_t pick = below(r, 100);
-    if (pick < 4 || (l->scalar && pick < 30)) {
+    if (pick < 5 || (l->scalar && pick < 30)) {
         write_bin_step(r, l, s);
     } else if (l->scalar) {
         /* Every list op on a bin of another type: 12. */
@@ -1074,6 +1093,19 @@ static void list_step(rng *r, const mlist *l, step *s) {
         plain_step(r, l, s);
     } else {
         select_step(r, l, s);
+    }
+    if (!record_exists(l) && !s->is_write && !s->is_delete && s->e.code != AW_ERR_BIN_INCOMPATIBLE_TYPE) {
+        /* No record: a read finds none (2), and so does a command of ops
+         * that only take away, which changes nothing (cdt-bit-hll.md §1);
+         * the ops that create a list create the record too. */
+        uint16_t code = s->op.cdt_code;
+        bool takes_away = code == AW_LIST_POP || code == AW_LIST_POP_RANGE ||
+                          code == AW_LIST_REMOVE || code == AW_LIST_REMOVE_RANGE ||
+                          code == AW_LIST_TRIM || code == AW_LIST_CLEAR ||
+                          (code >= AW_LIST_REMOVE_BY_INDEX &&
+                           code <= AW_LIST_REMOVE_BY_VALUE_REL_RANK_RANGE);
+        if (s->op.type == AW_OP_CDT_READ || takes_away)
+            s->e.code = AW_ERR_RECORD_NOT_FOUND;
     }
     if (s->e.code != AW_OK) {
         s->e.after = *l;
@@ -1093,7 +1125,9 @@ static void fail_step(uint64_t seed, int i, const mlist *before, const step *s, 
     t.n = (size_t)vsnprintf(t.s, sizeof t.s, fmt, ap);
     va_end(ap);
     text b = {.n = 0};
-    if (!before->exists) {
+    if (!record_exists(before)) {
+        put(&b, "(no record)");
+    } else if (!before->exists) {
         put(&b, "(no bin)");
     } else if (before->scalar) {
         put(&b, "7");
@@ -1179,10 +1213,16 @@ static void check_bin(uint64_t seed, int i, const mlist *before, step *s, const 
     aw_record rec;
     aw_error err;
     int rc = aw_get(client, NULL, key, bins, 1, &rec, &err);
+    mlist *m = &s->e.after;
+    if (!record_exists(m)) {
+        if (rc != AW_ERR_RECORD_NOT_FOUND)
+            fail_step(seed, i, before, s, "read back: model: no record, aw-testd %d", rc);
+        aw_record_free(&rec);
+        return;
+    }
     if (rc != AW_OK)
         fail_step(seed, i, before, s, "read back: %s", err.message);
     const aw_value *got = aw_record_get(&rec, BIN);
-    mlist *m = &s->e.after;
     aw_value want = m->scalar ? aw_value_int(7) : mlist_value(m);
     bool ok = m->exists ? got && got->type == want.type && mcmp(got, &want) == 0 &&
                               (m->scalar || got->subtype == want.subtype)
@@ -1217,22 +1257,28 @@ static void run_seed(uint64_t seed, int steps) {
     pol.respond_all_ops = true;
     static mlist state;
     memset(&state, 0, sizeof state);
+    state.other = true;
+    bool trace = getenv("AW_TEST_TRACE") != NULL; /* each step and its code on stderr */
     static step s;
     for (int i = 0; i < steps; i++) {
         list_step(&r, &state, &s);
         aw_record rec;
         int rc;
+        memset(&rec, 0, sizeof rec);
         if (s.is_write) {
             aw_bin b = {BIN, s.write_value};
             rc = aw_put(client, NULL, &key, &b, 1, &err);
-            memset(&rec, 0, sizeof rec);
+        } else if (s.is_delete) {
+            rc = aw_delete(client, NULL, &key, &err);
         } else {
             rc = aw_operate(client, &pol, &key, &s.op, 1, &rec, &err);
         }
+        if (trace)
+            fprintf(stderr, "step %d: %s -> %d\n", i, s.what.s, rc);
         if (rc != s.e.code)
             fail_step(seed, i, &state, &s, "result code: model %d, aw-testd %d (%s)", s.e.code,
                       rc, rc ? err.message : "ok");
-        if (rc == AW_OK && !s.is_write) {
+        if (rc == AW_OK && !s.is_write && !s.is_delete) {
             const aw_value *got = aw_record_get(&rec, BIN);
             if (s.e.index_rt ? !same_picks(&s.e, &state, got)
                              : !same_result(&s.e.res, got, s.e.multiset)) {
