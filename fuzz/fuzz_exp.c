@@ -26,28 +26,10 @@
 #include <string.h>
 
 #include "aerowire/aerowire.h"
+#include "fuzz_reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* ---- a reader over the input --------------------------------------------- */
-
-typedef struct reader {
-    const uint8_t *p;
-    size_t left;
-} reader;
-
-static uint8_t u8(reader *r) {
-    if (!r->left)
-        return 0;
-    r->left--;
-    return *r->p++;
-}
-static int64_t i64(reader *r) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | u8(r);
-    return (int64_t)v;
-}
 /* Small numbers most of the time, any 64-bit one sometimes. */
 static int64_t num(reader *r) {
     uint8_t b = u8(r);

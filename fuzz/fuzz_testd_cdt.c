@@ -27,6 +27,7 @@
 #include "aerowire/ops.h"
 #include "cdt_list.h"
 #include "exec.h"
+#include "fuzz_reader.h"
 #include "proto/arena.h"
 #include "proto/msg.h"
 #include "proto/msgpack.h"
@@ -39,26 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void broken_at(int line, const char *what) {
     fprintf(stderr, "fuzz_testd_cdt.c:%d: property broken: %s\n", line, what);
     abort();
-}
-
-/* ---- a reader over the input --------------------------------------------- */
-
-typedef struct reader {
-    const uint8_t *p;
-    size_t left;
-} reader;
-
-static uint8_t u8(reader *r) {
-    if (!r->left)
-        return 0;
-    r->left--;
-    return *r->p++;
-}
-static int64_t i64(reader *r) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | u8(r);
-    return (int64_t)v;
 }
 
 /* ---- msgpack arguments ----------------------------------------------------- */

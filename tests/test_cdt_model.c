@@ -780,9 +780,10 @@ static void plain_step(rng *r, const mlist *l, step *s) {
         return;
     }
     case 2:
-    case 3: {
-        int kind = below(r, 3); /* pop_range, remove_range, trim */
-        static const char *const names[] = {"pop_range", "remove_range", "trim"};
+    case 3:
+    case 9: {
+        int kind = below(r, 4); /* pop_range, remove_range, trim, get_range */
+        static const char *const names[] = {"pop_range", "remove_range", "trim", "get_range"};
         if (kind == 2)
             to_end = false;
         if (kind == 0)
@@ -791,8 +792,11 @@ static void plain_step(rng *r, const mlist *l, step *s) {
         else if (kind == 1)
             s->op = to_end ? aw_cdt_list_remove_range_from(BIN, NULL, index)
                            : aw_cdt_list_remove_range(BIN, NULL, index, count);
-        else
+        else if (kind == 2)
             s->op = aw_cdt_list_trim(BIN, NULL, index, count);
+        else
+            s->op = to_end ? aw_cdt_list_get_range_from(BIN, NULL, index)
+                           : aw_cdt_list_get_range(BIN, NULL, index, count);
         put(&s->what, "%s index %" PRId64, names[kind], index);
         if (!to_end)
             put(&s->what, " count %" PRIu64, count);
@@ -804,8 +808,8 @@ static void plain_step(rng *r, const mlist *l, step *s) {
             for (uint32_t i = 0; i < l->n; i++)
                 sel[i] = cnt == 0 || !sel[i];
         }
-        select_result(e, l, K_INDEX, sel, false, kind == 0 ? AW_RETURN_VALUE : AW_RETURN_COUNT,
-                      true, false);
+        select_result(e, l, K_INDEX, sel, false,
+                      kind == 0 || kind == 3 ? AW_RETURN_VALUE : AW_RETURN_COUNT, kind != 3, false);
         return;
     }
     case 4:
@@ -870,20 +874,34 @@ static void plain_step(rng *r, const mlist *l, step *s) {
             return fail_with(e, AW_ERR_OP_NOT_APPLICABLE);
         e->res = l->v[at];
         return;
-    default:
-        s->op = to_end ? aw_cdt_list_get_range_from(BIN, NULL, index)
-                       : aw_cdt_list_get_range(BIN, NULL, index, count);
-        put(&s->what, "get_range index %" PRId64, index);
-        if (!to_end)
-            put(&s->what, " count %" PRIu64, count);
-        if (!l->exists)
-            return;
-        clip_range(index, to_end ? END_COUNT : count, l->n, &start, &cnt);
-        mark_range(sel, start, cnt);
-        select_result(e, l, K_INDEX, sel, false, AW_RETURN_VALUE, false, false);
-        return;
     }
 }
+
+/* Marks positions [start, start + cnt): indexes, or ranks (K_RANK; then
+ * whether the window cuts a run of equal elements). */
+static bool mark_positions(const mlist *l, bool *sel, sel_kind k, uint32_t start, uint32_t cnt) {
+    if (k == K_RANK)
+        return mark_ranks(l, sel, start, cnt);
+    mark_range(sel, start, cnt);
+    return false;
+}
+
+/* The builders that select by position: [by rank][removes]. */
+typedef struct by_position {
+    aw_op (*one)(const char *, const aw_ctx *, int64_t, uint32_t);
+    aw_op (*range)(const char *, const aw_ctx *, int64_t, uint64_t, uint32_t);
+    aw_op (*to_end)(const char *, const aw_ctx *, int64_t, uint32_t);
+} by_position;
+static const by_position by_positions[2][2] = {
+    {{aw_cdt_list_get_by_index, aw_cdt_list_get_by_index_range,
+      aw_cdt_list_get_by_index_range_to_end},
+     {aw_cdt_list_remove_by_index, aw_cdt_list_remove_by_index_range,
+      aw_cdt_list_remove_by_index_range_to_end}},
+    {{aw_cdt_list_get_by_rank, aw_cdt_list_get_by_rank_range,
+      aw_cdt_list_get_by_rank_range_to_end},
+     {aw_cdt_list_remove_by_rank, aw_cdt_list_remove_by_rank_range,
+      aw_cdt_list_remove_by_rank_range_to_end}},
+};
 
 /* get_by_* and remove_by_*: index, index range, rank, rank range, value,
  * value list, value interval, value with relative rank range. */
@@ -901,48 +919,30 @@ static void select_step(rng *r, const mlist *l, step *s) {
     text *w = &s->what;
     put(w, "%s_by_", rm ? "remove" : "get");
     switch (below(r, 8)) {
-    case 0: /* by index, single */
-        k = K_INDEX;
+    case 0: /* by index or rank, single */
+    case 1: {
+        k = below(r, 2) ? K_RANK : K_INDEX;
+        const by_position *b = &by_positions[k == K_RANK][rm];
         single = true;
-        s->op = rm ? aw_cdt_list_remove_by_index(BIN, NULL, index, rt)
-                   : aw_cdt_list_get_by_index(BIN, NULL, index, rt);
-        put(w, "index %" PRId64, index);
+        s->op = b->one(BIN, NULL, index, rt);
+        put(w, "%s %" PRId64, k == K_RANK ? "rank" : "index", index);
         if (index >= -(int64_t)n && index < (int64_t)n)
-            sel[index < 0 ? index + n : index] = true;
-        break;
-    case 1:
-        k = K_INDEX;
-        if (to_end)
-            s->op = rm ? aw_cdt_list_remove_by_index_range_to_end(BIN, NULL, index, rt)
-                       : aw_cdt_list_get_by_index_range_to_end(BIN, NULL, index, rt);
+            start = (uint32_t)(index < 0 ? index + n : index), cnt = 1;
         else
-            s->op = rm ? aw_cdt_list_remove_by_index_range(BIN, NULL, index, count, rt)
-                       : aw_cdt_list_get_by_index_range(BIN, NULL, index, count, rt);
-        put(w, "index_range %" PRId64, index);
+            start = cnt = 0;
+        ties = mark_positions(l, sel, k, start, cnt);
+        break;
+    }
+    case 2: /* by index or rank range */
+    case 3: {
+        k = below(r, 2) ? K_RANK : K_INDEX;
+        const by_position *b = &by_positions[k == K_RANK][rm];
+        s->op = to_end ? b->to_end(BIN, NULL, index, rt) : b->range(BIN, NULL, index, count, rt);
+        put(w, "%s_range %" PRId64, k == K_RANK ? "rank" : "index", index);
         clip_range(index, to_end ? END_COUNT : count, n, &start, &cnt);
-        mark_range(sel, start, cnt);
+        ties = mark_positions(l, sel, k, start, cnt);
         break;
-    case 2: /* by rank, single */
-        k = K_RANK;
-        single = true;
-        s->op = rm ? aw_cdt_list_remove_by_rank(BIN, NULL, index, rt)
-                   : aw_cdt_list_get_by_rank(BIN, NULL, index, rt);
-        put(w, "rank %" PRId64, index);
-        if (index >= -(int64_t)n && index < (int64_t)n)
-            ties = mark_ranks(l, sel, (uint32_t)(index < 0 ? index + n : index), 1);
-        break;
-    case 3:
-        k = K_RANK;
-        if (to_end)
-            s->op = rm ? aw_cdt_list_remove_by_rank_range_to_end(BIN, NULL, index, rt)
-                       : aw_cdt_list_get_by_rank_range_to_end(BIN, NULL, index, rt);
-        else
-            s->op = rm ? aw_cdt_list_remove_by_rank_range(BIN, NULL, index, count, rt)
-                       : aw_cdt_list_get_by_rank_range(BIN, NULL, index, count, rt);
-        put(w, "rank_range %" PRId64, index);
-        clip_range(index, to_end ? END_COUNT : count, n, &start, &cnt);
-        ties = mark_ranks(l, sel, start, cnt);
-        break;
+    }
     case 4: {
         k = K_VALUE;
         aw_value v = gen_probe(r, l);
