@@ -32,6 +32,7 @@
 #include <cmocka.h>
 
 #include "aerowire/aerowire.h"
+#include "proto/msgpack.h" /* the wildcard and infinity nil subtypes */
 #include "support/client_fixture.h"
 #include "support/testd_proc.h"
 
@@ -99,13 +100,15 @@ static void pool_free(void) {
 
 /* ---- the order of values ---------------------------------------------------
  * cdt-bit-hll.md §3 (server cf/src/msgpack_in.c msgpack_cmp): nil < false <
- * true < int < string < list < map < blob < double; ints and doubles never
- * equal; strings and blobs by their bytes, then the shorter first; lists
- * element by element, then the shorter first. */
+ * true < int < string < list < map < blob < double < infinity; ints and
+ * doubles never equal; strings and blobs by their bytes, then the shorter
+ * first; lists element by element, then the shorter first; maps by entry
+ * count, then entry by entry (key, value); a wildcard ends the whole
+ * comparison as equal, wherever it is met. */
 
 static int class_of(const aw_value *v) {
     switch (v->type) {
-    case AW_NIL: return 0;
+    case AW_NIL: return v->subtype == AW_MP_NIL_INFINITY ? 10 : 0;
     case AW_BOOL: return v->u.b ? 2 : 1;
     case AW_INT: return 3;
     case AW_STR: return 4;
@@ -117,7 +120,21 @@ static int class_of(const aw_value *v) {
     }
 }
 
-static int mcmp(const aw_value *a, const aw_value *b) {
+static int bytes_cmp(const aw_value *a, const aw_value *b) {
+    uint32_t n = a->len < b->len ? a->len : b->len;
+    int c = n ? memcmp(a->u.bytes, b->u.bytes, n) : 0;
+    if (c)
+        return c < 0 ? -1 : 1;
+    return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* *wild: a wildcard was met (the caller then stops, equal). */
+static int cmp_at(const aw_value *a, const aw_value *b, bool *wild) {
+    if ((a->type == AW_NIL && a->subtype == AW_MP_NIL_WILDCARD) ||
+        (b->type == AW_NIL && b->subtype == AW_MP_NIL_WILDCARD)) {
+        *wild = true;
+        return 0;
+    }
     int ca = class_of(a), cb = class_of(b);
     if (ca != cb)
         return ca < cb ? -1 : 1;
@@ -127,23 +144,32 @@ static int mcmp(const aw_value *a, const aw_value *b) {
     case AW_FLOAT:
         return a->u.f < b->u.f ? -1 : a->u.f > b->u.f;
     case AW_STR:
-    case AW_BLOB: {
-        uint32_t n = a->len < b->len ? a->len : b->len;
-        int c = n ? memcmp(a->u.bytes, b->u.bytes, n) : 0;
-        if (c)
-            return c < 0 ? -1 : 1;
-        return a->len < b->len ? -1 : a->len > b->len;
-    }
+    case AW_BLOB:
+        return bytes_cmp(a, b);
+    case AW_MAP:
+        if (a->len != b->len)
+            return a->len < b->len ? -1 : 1;
+        for (uint32_t i = 0; i < 2 * a->len; i++) {
+            int c = cmp_at(&a->u.items[i], &b->u.items[i], wild);
+            if (c || *wild)
+                return c;
+        }
+        return 0;
     case AW_LIST:
         for (uint32_t i = 0; i < a->len && i < b->len; i++) {
-            int c = mcmp(&a->u.items[i], &b->u.items[i]);
-            if (c)
+            int c = cmp_at(&a->u.items[i], &b->u.items[i], wild);
+            if (c || *wild)
                 return c;
         }
         return a->len < b->len ? -1 : a->len > b->len;
     default:
         return 0;
     }
+}
+
+static int mcmp(const aw_value *a, const aw_value *b) {
+    bool wild = false;
+    return cmp_at(a, b, &wild);
 }
 
 static int mcmp_qsort(const void *a, const void *b) { return mcmp(a, b); }
@@ -175,7 +201,21 @@ static void put_value(text *t, const aw_value *v) {
         return;
     }
     switch (v->type) {
-    case AW_NIL: put(t, "nil"); break;
+    case AW_NIL:
+        put(t, v->subtype == AW_MP_NIL_WILDCARD   ? "*"
+               : v->subtype == AW_MP_NIL_INFINITY ? "inf"
+                                                  : "nil");
+        break;
+    case AW_MAP:
+        put(t, "{");
+        for (uint32_t i = 0; i < v->len; i++) {
+            put(t, i ? ", " : "");
+            put_value(t, &v->u.items[2 * i]);
+            put(t, ": ");
+            put_value(t, &v->u.items[2 * i + 1]);
+        }
+        put(t, "}");
+        break;
     case AW_BOOL: put(t, v->u.b ? "true" : "false"); break;
     case AW_INT: put(t, "%" PRId64, v->u.i); break;
     case AW_FLOAT: put(t, "%g", v->u.f); break;
@@ -537,7 +577,7 @@ static const char *const strs[] = {"a", "b", "ab", ""};
 static const uint8_t blob1[] = {0x01}, blob2[] = {0x00, 0x01};
 
 static aw_value gen_value(rng *r, int depth) {
-    switch (below(r, 16)) {
+    switch (below(r, 17)) {
     case 0: return aw_value_nil();
     case 1: return aw_value_bool(chance(r, 50));
     case 2: case 3: case 4: case 5: case 6: case 7: return aw_value_int(between(r, -2, 6));
@@ -547,6 +587,19 @@ static aw_value gen_value(rng *r, int depth) {
         return aw_value_float(d[below(r, 3)]);
     }
     case 13: return chance(r, 50) ? aw_value_blob(blob1, 1) : aw_value_blob(blob2, 2);
+    case 14:
+        if (depth == 0) { /* a map of up to two entries, keys "a" < "k" */
+            aw_value m;
+            uint32_t k = below(r, 3);
+            assert_int_equal(aw_value_map_alloc(&m, k), AW_OK);
+            bool only_k = k == 1 && chance(r, 50);
+            for (uint32_t i = 0; i < k; i++) {
+                m.u.items[2 * i] = aw_value_str(i || only_k ? "k" : "a");
+                m.u.items[2 * i + 1] = aw_value_int(between(r, 0, 2));
+            }
+            return keep(m);
+        }
+        return aw_value_int(between(r, 0, 3));
     default: {
         if (depth > 0)
             return aw_value_int(between(r, 0, 3));
@@ -565,6 +618,21 @@ static aw_value gen_probe(rng *r, const mlist *l) {
     if (l->n && chance(r, 50))
         return l->v[below(r, l->n)];
     return gen_value(r, 0);
+}
+
+/* A value to select by: sometimes a wildcard, infinity, or a list with a
+ * wildcard after its first element (§3: [x, *] matches every list that
+ * starts with x). Never stored: only selections take these. */
+static aw_value gen_selector(rng *r, const mlist *l) {
+    if (!chance(r, 12))
+        return gen_probe(r, l);
+    aw_value special = aw_value_nil();
+    special.subtype = chance(r, 50) ? AW_MP_NIL_WILDCARD : AW_MP_NIL_INFINITY;
+    if (chance(r, 50))
+        return special;
+    aw_value items[2] = {aw_value_int(between(r, 0, 3)), special};
+    items[1].subtype = AW_MP_NIL_WILDCARD;
+    return make_list(items, 2);
 }
 
 static uint32_t gen_values(rng *r, const mlist *l, aw_value *out, uint32_t max) {
@@ -945,7 +1013,7 @@ static void select_step(rng *r, const mlist *l, step *s) {
     }
     case 4: {
         k = K_VALUE;
-        aw_value v = gen_probe(r, l);
+        aw_value v = gen_selector(r, l);
         s->op = rm ? aw_cdt_list_remove_by_value(BIN, NULL, v, rt)
                    : aw_cdt_list_get_by_value(BIN, NULL, v, rt);
         put(w, "value");
@@ -979,8 +1047,8 @@ static void select_step(rng *r, const mlist *l, step *s) {
     case 6: {
         k = K_INTERVAL;
         bool has_begin = chance(r, 80), has_end = chance(r, 80);
-        s->range[0] = gen_probe(r, l);
-        s->range[1] = gen_probe(r, l);
+        s->range[0] = gen_selector(r, l);
+        s->range[1] = gen_selector(r, l);
         s->op = rm ? aw_cdt_list_remove_by_value_range(BIN, NULL, has_begin ? &s->range[0] : NULL,
                                                         has_end ? &s->range[1] : NULL, rt)
                    : aw_cdt_list_get_by_value_range(BIN, NULL, has_begin ? &s->range[0] : NULL,
@@ -990,13 +1058,18 @@ static void select_step(rng *r, const mlist *l, step *s) {
         describe_values(w, "end", has_end ? &s->range[1] : NULL);
         aw_value nil = aw_value_nil(); /* no begin: from nil, the smallest */
         const aw_value *b = has_begin ? &s->range[0] : &nil;
-        for (uint32_t i = 0; i < n; i++)
+        /* An ordered list first compares the ends: begin >= end selects
+         * nothing, which a wildcard end makes true (particle_list.c
+         * packed_list_find_rank_range_by_value_interval_ordered); an
+         * unordered one tests each element. */
+        bool empty = l->ordered && has_end && mcmp(b, &s->range[1]) >= 0;
+        for (uint32_t i = 0; i < n && !empty; i++)
             sel[i] = mcmp(&l->v[i], b) >= 0 && (!has_end || mcmp(&l->v[i], &s->range[1]) < 0);
         break;
     }
     default: {
         k = K_REL_RANK;
-        aw_value v = gen_probe(r, l);
+        aw_value v = gen_selector(r, l);
         if (to_end)
             s->op = rm ? aw_cdt_list_remove_by_value_rel_rank_range_to_end(BIN, NULL, v, index, rt)
                        : aw_cdt_list_get_by_value_rel_rank_range_to_end(BIN, NULL, v, index, rt);
