@@ -38,7 +38,7 @@
 
 #define BIN "l"
 #define MAX_ELEMS 256  /* the generator keeps lists far below this */
-#define DEFAULT_STEPS 250
+#define DEFAULT_STEPS 400
 /* A range op without a count: the server's default count (particle_list.c:
  * UINT32_MAX), which matters when a negative start reaches before the list. */
 #define END_COUNT ((uint64_t)UINT32_MAX)
@@ -1386,12 +1386,12 @@ static void test_list_model(void **state) {
         run_seed(strtoull(replay, NULL, 0), steps);
         return;
     }
-    static const uint64_t fixed[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    static const uint64_t fixed[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         run_seed(fixed[i], steps);
     /* A few new ones each run; a failure prints the seed to replay. */
     rng fresh = {((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x5DEECE66Dull};
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         uint64_t seed = rnd(&fresh) >> 16; /* short enough to type */
         print_message("random seed %" PRIu64 "\n", seed);
         run_seed(seed, steps);
