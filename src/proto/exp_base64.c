@@ -59,6 +59,13 @@ static int decode(const char *s, size_t len, uint8_t *dst, size_t *n_out, aw_err
                                     "exp from_base64: bad character '%c' at offset %zu",
                                     ch ? ch : '?', i + (size_t)k);
         }
+        /* The bits a padded quantum leaves over must be 0 (RFC 4648 §3.5),
+         * or two texts would read as one expression and the text read
+         * would not be the text aw_exp_to_base64 writes back. */
+        if ((v[2] < 0 && (v[1] & 0x0f)) || (v[2] >= 0 && v[3] < 0 && (v[2] & 0x03)))
+            return aw_error_set(err, AW_ERR_PARAM,
+                                "exp from_base64: non-zero bits before the padding at offset %zu",
+                                i);
         uint32_t x = ((uint32_t)v[0] << 18) | ((uint32_t)v[1] << 12) |
                      ((uint32_t)(v[2] < 0 ? 0 : v[2]) << 6) | (uint32_t)(v[3] < 0 ? 0 : v[3]);
         dst[n++] = (uint8_t)(x >> 16);

@@ -115,14 +115,17 @@ static uint32_t count_equal(const aw_value *list, const aw_value *v, int64_t ski
 }
 
 /* particle_list.c packed_list_insert: insert or append vals at index under
- * the write flags. The bounds check comes first, then ADD_UNIQUE: a value
- * already in the list is ELEMENT_EXISTS, one repeated inside the items is
- * OP_NOT_APPLICABLE; NO_FAIL makes either a no-op and NO_FAIL|PARTIAL skips
- * just the refused items. *res = the size afterwards. */
+ * the write flags. No items is a no-op, whatever the index; then the bounds
+ * check, then ADD_UNIQUE: a value already in the list is ELEMENT_EXISTS,
+ * one repeated inside the items is OP_NOT_APPLICABLE; NO_FAIL makes either
+ * a no-op and NO_FAIL|PARTIAL skips just the refused items. *res = the size
+ * afterwards. */
 static int list_add(aw_value *list, int64_t index, const aw_value *vals, uint32_t n_vals,
                     int64_t flags, aw_value *res, bool *changed, aw_arena *a) {
     uint32_t n = list->len;
     *res = aw_value_int(n);
+    if (n_vals == 0) /* no items: a no-op before the index is even looked at */
+        return AW_OK;
     int64_t at = index < 0 ? index + n : index;
     if (index > INT32_MAX || at < 0)
         return AW_ERR_OP_NOT_APPLICABLE;
@@ -279,7 +282,7 @@ static int list_increment(aw_value *list, const cdt_call *c, bool created, bool 
  * matters). */
 static int list_op(aw_value *list, const cdt_call *c, bool created, bool *changed, aw_value *res,
                    aw_arena *a) {
-    int64_t index = 0, count = 0, order = 0, flags = 0;
+    int64_t index = 0, order = 0, flags = 0;
     uint32_t at;
     switch (c->code) {
     case AW_LIST_APPEND:
@@ -353,31 +356,6 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
             return AW_ERR_OP_NOT_APPLICABLE;
         *res = list->u.items[at];
         return AW_OK;
-    case AW_LIST_GET_RANGE: {
-        if (int_arg(c, 0, &index))
-            return AW_ERR_REQUEST_INVALID;
-        count = UINT32_MAX; /* absent: to the end */
-        if (c->n_args >= 2 && int_arg(c, 1, &count))
-            return AW_ERR_REQUEST_INVALID;
-        if (index < 0)
-            index += list->len;
-        if (index < 0) { /* cdt.c calc_index_count: only the part that overlaps */
-            count += index;
-            index = 0;
-        }
-        if (index > (int64_t)list->len)
-            index = list->len;
-        if (count < 0)
-            count = 0;
-        if (count > (int64_t)list->len)
-            count = list->len;
-        int64_t end = index + count;
-        if (end > (int64_t)list->len)
-            end = list->len;
-        uint32_t n = index < end ? (uint32_t)(end - index) : 0;
-        *res = aw_value_list(n ? list->u.items + index : NULL, n);
-        return AW_OK;
-    }
     case AW_LIST_INCREMENT:
         return list_increment(list, c, created, changed, res, a);
     case AW_LIST_SORT:
@@ -885,10 +863,12 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
     rc = td_cdt_op_on(&coll, &c, b == NULL, &changed, result, arena);
     if (rc != AW_OK)
         return rc;
-    /* A map modify op on a missing bin makes it an empty map first, and a
-     * NO_FAIL op that then adds nothing leaves that map (particle_map.c
-     * cdt_context_map_handle_possible_noop). */
-    if (!b && !list)
+    /* A modify op on a missing bin makes it an empty list or map first, and
+     * a NO_FAIL op that then adds nothing leaves it there (particle_list.c
+     * cdt_context_use_static_list_if_notinuse, particle_map.c
+     * cdt_context_map_handle_possible_noop; a real 8.1.2.0 keeps [] after a
+     * refused ADD_UNIQUE|NO_FAIL append_items on a missing bin). */
+    if (!b)
         changed = true;
     if (!changed)
         return AW_OK;

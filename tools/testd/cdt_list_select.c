@@ -1,7 +1,7 @@
 /*
  * aw-testd: list ops that select elements by index, rank or value
  * (get/remove by index, rank, value, value list, value interval, value and
- * relative rank; pop-range, remove-range and trim), on unordered lists.
+ * relative rank; get-range, pop-range, remove-range and trim), on unordered lists.
  *
  * The selection, the removal and the result follow the real server's
  * particle_list.c (packed_list_get_remove_by_index_range, _by_value_interval,
@@ -752,7 +752,7 @@ static bool is_remove(int64_t code) {
 
 bool td_list_select_code(int64_t code) {
     switch (code) {
-    case AW_LIST_POP_RANGE: case AW_LIST_REMOVE_RANGE: case AW_LIST_TRIM:
+    case AW_LIST_POP_RANGE: case AW_LIST_REMOVE_RANGE: case AW_LIST_TRIM: case AW_LIST_GET_RANGE:
     case AW_LIST_GET_BY_INDEX: case AW_LIST_GET_BY_INDEX_RANGE:
     case AW_LIST_REMOVE_BY_INDEX: case AW_LIST_REMOVE_BY_INDEX_RANGE:
     case AW_LIST_GET_BY_VALUE: case AW_LIST_GET_ALL_BY_VALUE: case AW_LIST_GET_BY_VALUE_LIST:
@@ -797,12 +797,14 @@ int td_list_select(aw_value *list, const cdt_call *c, bool *changed, aw_value *r
     case AW_LIST_POP_RANGE:
     case AW_LIST_REMOVE_RANGE:
     case AW_LIST_TRIM:
+    case AW_LIST_GET_RANGE:
         if (!arg_int(c, 0, &index) || !arg_count(c, 1, &count))
             return AW_ERR_REQUEST_INVALID;
-        rt = c->code == AW_LIST_POP_RANGE ? RT_VALUE
-             : c->code == AW_LIST_TRIM    ? RT_COUNT | RT_INVERTED
-                                          : RT_COUNT;
-        return by_index_range(list, rt, true, true, index, count, changed, res, a);
+        rt = c->code == AW_LIST_TRIM           ? RT_COUNT | RT_INVERTED
+             : c->code == AW_LIST_REMOVE_RANGE ? RT_COUNT
+                                               : RT_VALUE;
+        return by_index_range(list, rt, true, c->code != AW_LIST_GET_RANGE, index, count,
+                              changed, res, a);
     case AW_LIST_GET_BY_INDEX:
     case AW_LIST_REMOVE_BY_INDEX:
         if (!arg_int(c, 0, &rt) || !arg_int(c, 1, &index))
