@@ -16,6 +16,19 @@ typedef struct cdt_call {
     uint32_t n_args;
 } cdt_call;
 
+/* Argument i of the call as an int (false when absent or not an int), and
+ * as an optional count: absent is "to the end" (UINT32_MAX, as the server
+ * defaults it), a negative one a huge unsigned count, as it reads it
+ * (cdt_list_select.c). */
+bool td_cdt_arg_int(const cdt_call *c, uint32_t i, int64_t *out);
+bool td_cdt_arg_count(const cdt_call *c, uint32_t i, uint64_t *out);
+
+/* cdt.c: a value an op would store holds no wildcard or infinity
+ * (PARAMETER otherwise); cur + by as cdt.c cdt_calc_delta_add (false when
+ * cur is not a number). */
+bool td_cdt_storable(const aw_value *v);
+bool td_cdt_delta_add(const aw_value *cur, const aw_value *by, aw_value *sum);
+
 /* -1, 0, 1 as the server orders msgpack values (msgpack_in.c
  * msgpack_cmp): by type (nil < false < true < int < string < list < map <
  * bytes < double < GeoJSON < infinity), then by value; a wildcard anywhere

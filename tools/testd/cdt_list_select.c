@@ -762,21 +762,19 @@ bool td_list_select_code(int64_t code) {
     }
 }
 
-static bool arg_int(const cdt_call *c, uint32_t i, int64_t *out) {
+bool td_cdt_arg_int(const cdt_call *c, uint32_t i, int64_t *out) {
     if (i >= c->n_args || c->args[i].type != AW_INT)
         return false;
     *out = c->args[i].u.i;
     return true;
 }
 
-/* An optional count: absent is "to the end" (UINT32_MAX, as the server
- * defaults it); a negative one is a huge unsigned count, as it reads it. */
-static bool arg_count(const cdt_call *c, uint32_t i, uint64_t *out) {
+bool td_cdt_arg_count(const cdt_call *c, uint32_t i, uint64_t *out) {
     *out = UINT32_MAX;
     int64_t v;
     if (i >= c->n_args)
         return true;
-    if (!arg_int(c, i, &v))
+    if (!td_cdt_arg_int(c, i, &v))
         return false;
     *out = (uint64_t)v;
     return true;
@@ -791,7 +789,7 @@ int td_list_select(aw_value *list, const cdt_call *c, bool *changed, aw_value *r
     case AW_LIST_POP_RANGE:
     case AW_LIST_REMOVE_RANGE:
     case AW_LIST_TRIM:
-        if (!arg_int(c, 0, &index) || !arg_count(c, 1, &count))
+        if (!td_cdt_arg_int(c, 0, &index) || !td_cdt_arg_count(c, 1, &count))
             return AW_ERR_REQUEST_INVALID;
         rt = c->code == AW_LIST_POP_RANGE ? RT_VALUE
              : c->code == AW_LIST_TRIM    ? RT_COUNT | RT_INVERTED
@@ -799,17 +797,18 @@ int td_list_select(aw_value *list, const cdt_call *c, bool *changed, aw_value *r
         return by_index_range(list, rt, true, true, index, count, changed, res, a);
     case AW_LIST_GET_BY_INDEX:
     case AW_LIST_REMOVE_BY_INDEX:
-        if (!arg_int(c, 0, &rt) || !arg_int(c, 1, &index))
+        if (!td_cdt_arg_int(c, 0, &rt) || !td_cdt_arg_int(c, 1, &index))
             return AW_ERR_REQUEST_INVALID;
         return by_index_range(list, rt, false, modify, index, 1, changed, res, a);
     case AW_LIST_GET_BY_INDEX_RANGE:
     case AW_LIST_REMOVE_BY_INDEX_RANGE:
-        if (!arg_int(c, 0, &rt) || !arg_int(c, 1, &index) || !arg_count(c, 2, &count))
+        if (!td_cdt_arg_int(c, 0, &rt) || !td_cdt_arg_int(c, 1, &index) ||
+            !td_cdt_arg_count(c, 2, &count))
             return AW_ERR_REQUEST_INVALID;
         return by_index_range(list, rt, true, modify, index, count, changed, res, a);
     case AW_LIST_GET_BY_VALUE: case AW_LIST_GET_ALL_BY_VALUE:
     case AW_LIST_REMOVE_BY_VALUE: case AW_LIST_REMOVE_ALL_BY_VALUE:
-        if (!arg_int(c, 0, &rt) || c->n_args < 2)
+        if (!td_cdt_arg_int(c, 0, &rt) || c->n_args < 2)
             return AW_ERR_REQUEST_INVALID;
         return by_value_interval(list, rt,
                                  c->code == AW_LIST_GET_ALL_BY_VALUE ||
@@ -817,29 +816,30 @@ int td_list_select(aw_value *list, const cdt_call *c, bool *changed, aw_value *r
                                  modify, &c->args[1], &c->args[1], true, changed, res, a);
     case AW_LIST_GET_BY_VALUE_INTERVAL:
     case AW_LIST_REMOVE_BY_VALUE_INTERVAL:
-        if (!arg_int(c, 0, &rt) || c->n_args < 2)
+        if (!td_cdt_arg_int(c, 0, &rt) || c->n_args < 2)
             return AW_ERR_REQUEST_INVALID;
         return by_value_interval(list, rt, true, modify, &c->args[1],
                                  c->n_args >= 3 ? &c->args[2] : NULL, false, changed, res, a);
     case AW_LIST_GET_BY_RANK:
     case AW_LIST_REMOVE_BY_RANK:
-        if (!arg_int(c, 0, &rt) || !arg_int(c, 1, &index))
+        if (!td_cdt_arg_int(c, 0, &rt) || !td_cdt_arg_int(c, 1, &index))
             return AW_ERR_REQUEST_INVALID;
         return by_rank_range(list, rt, false, modify, index, 1, changed, res, a);
     case AW_LIST_GET_BY_RANK_RANGE:
     case AW_LIST_REMOVE_BY_RANK_RANGE:
-        if (!arg_int(c, 0, &rt) || !arg_int(c, 1, &index) || !arg_count(c, 2, &count))
+        if (!td_cdt_arg_int(c, 0, &rt) || !td_cdt_arg_int(c, 1, &index) ||
+            !td_cdt_arg_count(c, 2, &count))
             return AW_ERR_REQUEST_INVALID;
         return by_rank_range(list, rt, true, modify, index, count, changed, res, a);
     case AW_LIST_GET_BY_VALUE_REL_RANK_RANGE:
     case AW_LIST_REMOVE_BY_VALUE_REL_RANK_RANGE:
-        if (!arg_int(c, 0, &rt) || c->n_args < 2 || !arg_int(c, 2, &index) ||
-            !arg_count(c, 3, &count))
+        if (!td_cdt_arg_int(c, 0, &rt) || c->n_args < 2 || !td_cdt_arg_int(c, 2, &index) ||
+            !td_cdt_arg_count(c, 3, &count))
             return AW_ERR_REQUEST_INVALID;
         return by_rel_rank_range(list, rt, modify, &c->args[1], index, count, changed, res, a);
     case AW_LIST_GET_BY_VALUE_LIST:
     case AW_LIST_REMOVE_BY_VALUE_LIST:
-        if (!arg_int(c, 0, &rt) || c->n_args < 2)
+        if (!td_cdt_arg_int(c, 0, &rt) || c->n_args < 2)
             return AW_ERR_REQUEST_INVALID;
         return by_value_list(list, rt, modify, &c->args[1], changed, res, a);
     default:
