@@ -1,9 +1,9 @@
 /*
- * aw-testd answers the list commands of the official C client's CDT capture
- * (tests/data/official-c-client-cdt.json, CE 8.1.2.0) as the real server
- * did: the list section is replayed in capture order on a fresh aw-testd and
- * every reply compared byte for byte with the real one (the void time, a
- * clock reading, aside). What aw-testd does not serve must be refused with
+ * aw-testd answers the list and map commands of the official C client's CDT
+ * capture (tests/data/official-c-client-cdt.json, CE 8.1.2.0) as the real
+ * server did: the list and map sections are replayed in capture order on a
+ * fresh aw-testd and every reply compared byte for byte with the real one
+ * (the void time, a clock reading, aside). What aw-testd does not serve must be refused with
  * 16 and nothing else; those commands are named below, so serving one more
  * (or losing one) shows up here.
  */
@@ -43,26 +43,49 @@ static int stop_server(void **state) {
  * "What it refuses"). Every other list command of the capture must get the
  * real server's reply. */
 static const char *const REFUSED[] = {
-    NULL, /* none in this capture */
+    /* HLL ops (aw-testd refuses them) next to list, map and bit ops. */
+    "combo_all_kinds_respond_all_ops",
+    "combo_cdt_modify_then_read_all_rejected",
+    NULL,
 };
 
 /* Replays the capture from `first` to `last`: each reply must be the real
- * one, or 16 for a command listed in REFUSED (tu_replay_capture). */
-static void replay(const char *first, const char *last) {
+ * one, or 16 for a command listed in REFUSED (tu_replay_capture); then the
+ * counts must be the ones given, so a command that stops being answered as
+ * the real server did (or starts to be) shows. */
+static void replay(const char *first, const char *last, size_t matched, size_t refused,
+                   size_t skipped) {
     tu_replay_counts n =
         tu_replay_capture(server.ports[0], "official-c-client-cdt.json", first, last, REFUSED);
     printf("  %s .. %s: %zu as the real server, %zu refused with 16, %zu not compared after "
            "a refusal, %zu wrong\n",
            first, last, n.matched, n.refused, n.skipped, n.wrong);
     assert_int_equal(n.wrong, 0);
-    assert_true(n.matched > 0);
+    assert_int_equal(n.matched, matched);
+    assert_int_equal(n.refused, refused);
+    assert_int_equal(n.skipped, skipped);
 }
 
 /* The whole list section of the capture: records la, ls, lo, lr, the mixed
  * and tuple lists, the type errors and missing bins. */
 static void test_list_commands_as_captured(void **state) {
     (void)state;
-    replay("list_append_creates_record", "list_get_record_le");
+    replay("list_append_creates_record", "list_get_record_le", 215, 0, 0);
+}
+
+/* The whole map section of the capture (none of it has a context): puts
+ * with every write flag and the legacy codes, key types, increments,
+ * set-type and create (key-ordered, key-value-ordered, persist index),
+ * every get/remove-by op with every return type and INVERTED on the
+ * unordered map mr, reads of the key-ordered and key-value-ordered mk, the
+ * errors. Then the mixed commands and the ordered maps written whole: the
+ * two mixed commands with HLL ops are refused, which leaves record co
+ * unlike the real one (the four commands after them on co, with list and
+ * map ops, are not compared); the four on record op are. */
+static void test_map_commands_as_captured(void **state) {
+    (void)state;
+    replay("map_put_creates_record", "map_get_by_index_range_return_type_10", 242, 0, 0);
+    replay("combo_put", "delete_co", 7, 1, 6);
 }
 
 /* Sends one list op on bin `bin` of key "edges" and returns the result code;
@@ -200,6 +223,7 @@ static void test_ordered_list_edges_from_server_source(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list_commands_as_captured),
+        cmocka_unit_test(test_map_commands_as_captured),
         cmocka_unit_test(test_list_edges_from_server_source),
         cmocka_unit_test(test_ordered_list_edges_from_server_source),
     };

@@ -5,13 +5,12 @@
  * back. The ops served follow the real server (as/src/base/particle_list.c,
  * particle_map.c, cdt.c). Lists, unordered and ordered: every op code
  * (the selections by index, rank and value are cdt_list_select.c, the
- * ordered writes cdt_list_ordered.c); maps, unordered: puts (with write
- * flags and the legacy add/replace codes), increments, removes, sizes and
- * gets by key/index. Everything else the server knows (the other map codes,
- * contexts, ordered maps, unordered lists with a persisted index, map rank
- * return types) is refused with UNSUPPORTED_FEATURE rather than answered
- * wrongly; codes the server does not know are PARAMETER, as it answers
- * them. docs/testd.md lists both.
+ * ordered writes cdt_list_ordered.c); maps, unordered and ordered: every
+ * op code (cdt_map.c, cdt_map_select.c). Everything else the server knows
+ * (contexts, unordered lists and value-ordered maps with a persisted index)
+ * is refused with UNSUPPORTED_FEATURE rather than answered wrongly; codes
+ * the server does not know are PARAMETER, as it answers them.
+ * docs/testd.md lists both.
  */
 #include "cdt.h"
 #include "cdt_list.h"
@@ -402,12 +401,9 @@ static bool code_served(int64_t code) {
     case AW_LIST_INSERT_ITEMS: case AW_LIST_POP: case AW_LIST_REMOVE: case AW_LIST_SET:
     case AW_LIST_CLEAR: case AW_LIST_SIZE: case AW_LIST_GET: case AW_LIST_GET_RANGE:
     case AW_LIST_INCREMENT: case AW_LIST_SORT: case AW_LIST_SET_TYPE:
-    case AW_MAP_ADD: case AW_MAP_ADD_ITEMS: case AW_MAP_PUT: case AW_MAP_PUT_ITEMS:
-    case AW_MAP_REPLACE: case AW_MAP_REPLACE_ITEMS: case AW_MAP_INCREMENT: case AW_MAP_CLEAR:
-    case AW_MAP_REMOVE_BY_KEY: case AW_MAP_SIZE: case AW_MAP_GET_BY_KEY: case AW_MAP_GET_BY_INDEX:
         return true;
-    default:
-        return td_list_select_code(code);
+    default: /* every map code the server knows (code_known) */
+        return td_list_select_code(code) || code >= AW_MAP_SET_TYPE;
     }
 }
 
@@ -447,7 +443,8 @@ static bool removes_only(int64_t code) {
     return code == AW_LIST_POP || code == AW_LIST_REMOVE || code == AW_LIST_CLEAR ||
            code == AW_LIST_POP_RANGE || code == AW_LIST_REMOVE_RANGE || code == AW_LIST_TRIM ||
            (code >= AW_LIST_REMOVE_BY_INDEX && code <= AW_LIST_REMOVE_BY_VALUE_REL_RANK_RANGE) ||
-           code == AW_MAP_CLEAR || code == AW_MAP_REMOVE_BY_KEY;
+           code == AW_MAP_CLEAR ||
+           (code >= AW_MAP_REMOVE_BY_KEY && code <= AW_MAP_REMOVE_BY_VALUE_REL_RANK_RANGE);
 }
 
 int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *result,
@@ -470,8 +467,8 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
         if (aw_msgpack_read(b->data, b->len, &coll, arena, &used, NULL) != AW_OK ||
             coll.type != (list ? AW_LIST : AW_MAP))
             return AW_ERR_SERVER;
-        if (list ? coll.subtype & ~TD_LIST_ORDERED : coll.subtype & ~TD_MAP_ATTR_PERSIST)
-            return AW_ERR_UNSUPPORTED_FEATURE; /* ordered maps, indexed lists: not served */
+        if (list ? coll.subtype & ~TD_LIST_ORDERED : !td_map_flags_served(coll.subtype))
+            return AW_ERR_UNSUPPORTED_FEATURE; /* indexed lists and maps: not served */
     } else {
         if (c.code == AW_LIST_SORT)
             return AW_ERR_BIN_INCOMPATIBLE_TYPE; /* list_sort: the bin must be there */

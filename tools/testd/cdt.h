@@ -22,4 +22,10 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
  * msgpack) — cdt_particle.c says which is which. */
 int td_cdt_check_particle(uint8_t ptype, const uint8_t *p, uint32_t len);
 
+/* What a read of a bin sends (cdt_particle.c): a map stored with the
+ * persist-index flag (0x10) goes out without it, and without its ext when
+ * no order is left (cdt.c cdt_strip_indexes_from_particle). True when *out
+ * (initialised by the caller, freed by it) holds such rewritten bytes. */
+bool td_cdt_strip_persist(uint8_t ptype, const uint8_t *p, uint32_t len, aw_buf *out);
+
 #endif

@@ -134,7 +134,7 @@ static int int_pair(int64_t x, int64_t y, aw_value *res, aw_arena *a) {
 
 /* cdt.c cdt_container_builder_add_int_range: the run [start, start+count);
  * reversed, the same run counted from the end, still ascending. */
-static void add_run(aw_value *items, uint32_t *k, uint32_t start, uint32_t count, uint32_t n,
+void td_cdt_add_run(aw_value *items, uint32_t *k, uint32_t start, uint32_t count, uint32_t n,
                     bool rev) {
     uint32_t first = rev ? n - start - count : start;
     for (uint32_t i = 0; i < count; i++)
@@ -161,10 +161,10 @@ static int run_result(int64_t rt, bool inverted, bool multi, uint32_t start, uin
         if (!items)
             return AW_ERR_SERVER_FULL;
         if (inverted) {
-            add_run(items, &k, 0, start, n, rev);
-            add_run(items, &k, start + count, n - start - count, n, rev);
+            td_cdt_add_run(items, &k, 0, start, n, rev);
+            td_cdt_add_run(items, &k, start + count, n - start - count, n, rev);
         } else {
-            add_run(items, &k, start, count, n, rev);
+            td_cdt_add_run(items, &k, start, count, n, rev);
         }
         *res = aw_value_list(items, k);
         return AW_OK;
@@ -278,7 +278,7 @@ static selection new_selection(const aw_value *list, int64_t rt, bool multi, aw_
 
 /* cdt.c calc_index_count: the absolute run an index and count cover; false
  * when a single index is out of range. */
-static bool index_count(int64_t index, uint64_t count, uint32_t n, bool multi, uint32_t *at,
+bool td_cdt_index_count(int64_t index, uint64_t count, uint32_t n, bool multi, uint32_t *at,
                         uint32_t *cnt) {
     if (index >= (int64_t)n) {
         if (!multi)
@@ -309,7 +309,7 @@ static int by_index_range(aw_value *list, int64_t rtype, bool multi, bool modify
     uint32_t n = list->len, at, cnt;
     int64_t rt = rtype & ~RT_INVERTED;
     bool inverted = (rtype & RT_INVERTED) != 0;
-    if (!index_count(index, count, n, multi, &at, &cnt))
+    if (!td_cdt_index_count(index, count, n, multi, &at, &cnt))
         return AW_ERR_OP_NOT_APPLICABLE;
     bool trim = false;
     if (inverted) {
@@ -527,7 +527,7 @@ static int by_rank_range(aw_value *list, int64_t rtype, bool multi, bool modify,
     if (ordered(list)) /* ranks are indexes */
         return by_index_range(list, rtype, multi, modify, rank, count, changed, res, a);
     uint32_t n = list->len, at, cnt;
-    if (!index_count(rank, count, n, multi, &at, &cnt))
+    if (!td_cdt_index_count(rank, count, n, multi, &at, &cnt))
         return AW_ERR_OP_NOT_APPLICABLE;
     uint32_t removed = inverted ? n - cnt : cnt;
     if (removed == 0)
@@ -649,7 +649,7 @@ static int by_value_list_ordered(aw_value *list, int64_t rtype, bool modify,
         uint32_t k = 0;
         for (uint32_t j = 0; j < nv; j++) {
             if (rt != RT_VALUE) {
-                add_run(items, &k, runs[2 * j], runs[2 * j + 1], n, rev);
+                td_cdt_add_run(items, &k, runs[2 * j], runs[2 * j + 1], n, rev);
                 continue;
             }
             for (uint32_t i = 0; i < runs[2 * j + 1]; i++)
@@ -720,14 +720,14 @@ static int by_value_list(aw_value *list, int64_t rtype, bool modify, const aw_va
                 continue;
             if (!inverted) { /* rank by rank (result_data_set_by_itemlist_irc) */
                 for (uint32_t r = below; r < below + equal; r++)
-                    add_run(items, &k, r, 1, n, rev);
+                    td_cdt_add_run(items, &k, r, 1, n, rev);
             } else {
-                add_run(items, &k, prev, below - prev, n, rev);
+                td_cdt_add_run(items, &k, prev, below - prev, n, rev);
                 prev = below + equal;
             }
         }
         if (inverted)
-            add_run(items, &k, prev, n - prev, n, rev);
+            td_cdt_add_run(items, &k, prev, n - prev, n, rev);
         *res = aw_value_list(items, k);
         break;
     }

@@ -1,8 +1,13 @@
 /*
- * aw-testd: map storage and writes (put, put-items, the legacy add and
- * replace codes, increment, clear, size) on unordered maps, as the real
- * server's particle_map.c does them; the selections by key and index are
- * cdt_map_select.c.
+ * aw-testd: map storage, order and writes (set-type, put, put-items, the
+ * legacy add and replace codes, increment, decrement, clear, size), as the
+ * real server's particle_map.c keeps them. The selections by key, value,
+ * index and rank are cdt_map_select.c.
+ *
+ * A map is stored as the server stores it (what a read returns): unordered
+ * maps in their entry order, key-ordered (flag 1) and key-value-ordered (3)
+ * maps sorted by key behind the ext marker. Keys compare as every msgpack
+ * value does (td_list_value_cmp).
  */
 #include "cdt_map.h"
 
@@ -11,6 +16,16 @@
 #include "aerowire/error.h"
 #include "aerowire/ops.h"
 #include "proto/particle.h"
+
+/* Map write flags (proto.h as_cdt_map_modify_flags). */
+#define MAP_CREATE_ONLY 0x01 /* NO_OVERWRITE */
+#define MAP_UPDATE_ONLY 0x02 /* NO_CREATE */
+#define MAP_NO_FAIL 0x04
+#define MAP_PARTIAL 0x08
+#define MAP_FLAGS_KNOWN 0x0f
+
+/* cdt.c cdt_check_flags: the map flags the server takes. */
+#define MAP_FLAGS_VALID (TD_MAP_KV_ORDERED | TD_MAP_ATTR_PERSIST)
 
 static aw_value *entries_alloc(aw_arena *a, size_t n) {
     return aw_arena_alloc(a, (n ? n : 1) * sizeof(aw_value));
@@ -28,65 +43,113 @@ static bool opt_int(const cdt_call *c, uint32_t i, int64_t dflt, int64_t *out) {
     return i >= c->n_args || td_cdt_arg_int(c, i, out);
 }
 
-/* Map keys compare by type (integer < string < blob), then by value; the
- * bytes of strings and blobs by memcmp, the shorter first on a tie
- * (msgpack_in.c msgpack_cmp). Only those types can be keys. */
-static int key_rank(const aw_value *k) { return k->type == AW_INT ? 0 : k->type == AW_STR ? 1 : 2; }
-
-int td_map_key_cmp(const aw_value *x, const aw_value *y) {
-    int rx = key_rank(x), ry = key_rank(y);
-    if (rx != ry)
-        return rx < ry ? -1 : 1;
-    if (x->type == AW_INT)
-        return x->u.i < y->u.i ? -1 : x->u.i > y->u.i;
-    const void *px = x->type == AW_STR ? (const void *)x->u.str : x->u.bytes;
-    const void *py = y->type == AW_STR ? (const void *)y->u.str : y->u.bytes;
-    uint32_t n = x->len < y->len ? x->len : y->len;
-    int c = n ? memcmp(px, py, n) : 0;
-    if (c)
-        return c < 0 ? -1 : 1;
-    return x->len < y->len ? -1 : x->len > y->len;
-}
-
-/* particle_map.c map_is_key: integer, string or plain blob (a double, list,
- * map, bool or nil key is PARAMETER). */
 bool td_map_key_ok(const aw_value *k) {
     return k->type == AW_INT || k->type == AW_STR ||
            (k->type == AW_BLOB && k->subtype == AW_PARTICLE_BLOB);
 }
 
+bool td_map_k_ordered(const aw_value *map) { return map->subtype != 0; }
 
 int64_t td_map_find(const aw_value *map, const aw_value *key) {
     for (uint32_t i = 0; i < map->len; i++)
-        if (aw_value_equal(&map->u.items[2 * i], key))
+        if (td_list_value_cmp(&map->u.items[2 * i], key) == 0)
             return i;
     return -1;
 }
 
-static int map_put(aw_value *map, const aw_value *key, const aw_value *val, aw_arena *a) {
+int td_map_stored_flags(int64_t flags, uint8_t *out) {
+    switch (flags) {
+    case 0: case TD_MAP_KEY_ORDERED: case TD_MAP_KV_ORDERED:
+        break;
+    case TD_MAP_KEY_ORDERED | TD_MAP_ATTR_PERSIST:
+        /* A persisted offset index: invisible (cdt.c
+         * cdt_strip_indexes_from_particle), it changes no answer. */
+        flags = TD_MAP_KEY_ORDERED;
+        break;
+    case TD_MAP_ATTR_PERSIST:
+        /* Kept: the server treats any flag as key-ordered (particle_map.c
+         * is_k_ordered), so this map is kept and answered as key-ordered,
+         * but a read shows no ext (td_cdt_strip_persist). */
+        break;
+    default:
+        /* A persisted value index (0x13) takes code paths aw-testd does
+         * not model; value order without key order (2, 0x12) likewise. */
+        return AW_ERR_UNSUPPORTED_FEATURE;
+    }
+    *out = (uint8_t)flags;
+    return AW_OK;
+}
+
+bool td_map_flags_served(uint8_t flags) {
+    uint8_t stored;
+    return td_map_stored_flags(flags, &stored) == AW_OK && stored == flags;
+}
+
+/* particle_map.c cdt_context_use_static_map_if_notinuse: the order a map
+ * op's attributes give a bin it creates (flags the server does not take
+ * make an unordered map). */
+static int create_map(aw_value *map, int64_t attr, bool created) {
+    if (!created)
+        return AW_OK;
+    if (attr & ~(int64_t)MAP_FLAGS_VALID)
+        attr = 0;
+    return td_map_stored_flags(attr, &map->subtype);
+}
+
+/* Where a new key goes. Key-ordered: its place in key order. Unordered
+ * (particle_map.c packed_map_find_key_maybe_unordered): before the first
+ * larger key while the keys scanned so far are in increasing order, else
+ * at the end. */
+static uint32_t insert_position(const aw_value *map, const aw_value *key) {
+    const aw_value *items = map->u.items;
+    for (uint32_t i = 0; i < map->len; i++) {
+        if (i > 0 && td_list_value_cmp(&items[2 * (i - 1)], &items[2 * i]) > 0)
+            return map->len; /* the order is broken (unordered maps only) */
+        if (td_list_value_cmp(key, &items[2 * i]) < 0)
+            return i;
+    }
+    return map->len;
+}
+
+/* Sets key to val: in place when the key is there, else inserted at its
+ * position. */
+static int map_set(aw_value *map, const aw_value *key, const aw_value *val, aw_arena *a) {
     int64_t i = td_map_find(map, key);
     aw_value *items = entries_alloc(a, 2 * ((size_t)map->len + (i < 0)));
     if (!items)
         return AW_ERR_SERVER_FULL;
-    copy_values(items, map->u.items, 2 * (size_t)map->len);
-    if (i < 0) {
-        items[2 * map->len] = *key;
-        items[2 * map->len + 1] = *val;
-        map->len++;
-    } else {
+    if (i >= 0) {
+        copy_values(items, map->u.items, 2 * (size_t)map->len);
         items[2 * i + 1] = *val;
+    } else {
+        uint32_t at = insert_position(map, key);
+        copy_values(items, map->u.items, 2 * (size_t)at);
+        items[2 * at] = *key;
+        items[2 * at + 1] = *val;
+        copy_values(items + 2 * at + 2, map->u.items + 2 * at, 2 * (size_t)(map->len - at));
+        map->len++;
     }
     map->u.items = items;
     return AW_OK;
 }
 
-/* Map write flags (proto.h as_cdt_map_modify_flags) and what they allow
- * (particle_map.c map_add_control). */
-#define MAP_CREATE_ONLY 0x01 /* NO_OVERWRITE */
-#define MAP_UPDATE_ONLY 0x02 /* NO_CREATE */
-#define MAP_NO_FAIL 0x04
-#define MAP_PARTIAL 0x08
-#define MAP_FLAGS_KNOWN 0x0f
+/* The map's entries sorted by key (insertion sort: maps are small). */
+static int sort_by_key(aw_value *map, aw_arena *a) {
+    aw_value *items = entries_alloc(a, 2 * (size_t)map->len);
+    if (!items)
+        return AW_ERR_SERVER_FULL;
+    for (uint32_t i = 0; i < map->len; i++) {
+        uint32_t j = i;
+        for (; j > 0 && td_list_value_cmp(&items[2 * (j - 1)], &map->u.items[2 * i]) > 0; j--) {
+            items[2 * j] = items[2 * (j - 1)];
+            items[2 * j + 1] = items[2 * (j - 1) + 1];
+        }
+        items[2 * j] = map->u.items[2 * i];
+        items[2 * j + 1] = map->u.items[2 * i + 1];
+    }
+    map->u.items = items;
+    return AW_OK;
+}
 
 typedef struct put_control {
     bool overwrite, create, no_fail, partial;
@@ -120,7 +183,7 @@ static int map_put_one(aw_value *map, const aw_value *key, const aw_value *val,
     int rc = put_refusal(map, key, ctl);
     if (rc != AW_OK)
         return ctl->no_fail ? AW_OK : rc;
-    if (map_put(map, key, val, a) != AW_OK)
+    if (map_set(map, key, val, a) != AW_OK)
         return AW_ERR_SERVER_FULL;
     *changed = true;
     *res = aw_value_int(map->len);
@@ -131,17 +194,25 @@ static int map_put_one(aw_value *map, const aw_value *key, const aw_value *val,
  * checked in key order; the first refused one fails the op (NO_FAIL: the
  * whole op is a no-op; NO_FAIL|PARTIAL: just that item is skipped). An
  * empty map takes every item unchecked unless the control forbids creating,
- * as the server's shortcut for an empty map does. */
+ * as the server's shortcut for an empty map does. The server merges the
+ * items into the map in key order (packed_map_convert_to_iko), so an
+ * unordered map it writes comes out sorted by key. */
 static int map_put_items(aw_value *map, const aw_value *items, const put_control *ctl,
                          bool *changed, aw_value *res, aw_arena *a) {
     if (items->type != AW_MAP)
         return AW_ERR_REQUEST_INVALID;
     *res = aw_value_int(map->len);
     for (uint32_t i = 0; i < items->len; i++)
-        if (!td_map_key_ok(&items->u.items[2 * i]) || !td_cdt_storable(&items->u.items[2 * i + 1]))
+        if (!td_cdt_storable(&items->u.items[2 * i]) || !td_cdt_storable(&items->u.items[2 * i + 1]))
             return AW_ERR_REQUEST_INVALID;
     if (items->len == 0)
         return AW_OK;
+    aw_value sorted = *items;
+    if (sort_by_key(&sorted, a) != AW_OK)
+        return AW_ERR_SERVER_FULL;
+    for (uint32_t i = 1; i < sorted.len; i++) /* the server does not model this: no answer */
+        if (td_list_value_cmp(&sorted.u.items[2 * (i - 1)], &sorted.u.items[2 * i]) == 0)
+            return AW_ERR_UNSUPPORTED_FEATURE;
     bool empty_shortcut = map->len == 0;
     if (empty_shortcut && !ctl->create) {
         if (!ctl->no_fail)
@@ -149,33 +220,26 @@ static int map_put_items(aw_value *map, const aw_value *items, const put_control
         if (!ctl->partial)
             return AW_OK;
     }
-    aw_value *skip = entries_alloc(a, items->len); /* .type 1 = skip item i */
+    uint8_t *skip = aw_arena_alloc(a, sorted.len);
     if (!skip)
         return AW_ERR_SERVER_FULL;
-    memset(skip, 0, items->len * sizeof *skip);
-    /* Visit the items in key order: repeatedly the smallest not yet seen. */
-    for (uint32_t visited = 0; visited < items->len && !empty_shortcut; visited++) {
-        int64_t next = -1;
-        for (uint32_t i = 0; i < items->len; i++) {
-            if (skip[i].subtype)
-                continue;
-            if (next < 0 || td_map_key_cmp(&items->u.items[2 * i], &items->u.items[2 * next]) < 0)
-                next = i;
-        }
-        skip[next].subtype = 1; /* seen */
-        int rc = put_refusal(map, &items->u.items[2 * next], ctl);
+    memset(skip, 0, sorted.len);
+    for (uint32_t i = 0; i < sorted.len && !empty_shortcut; i++) {
+        int rc = put_refusal(map, &sorted.u.items[2 * i], ctl);
         if (rc == AW_OK)
             continue;
         if (!ctl->no_fail)
             return rc;
         if (!ctl->partial)
             return AW_OK;
-        skip[next].type = 1;
+        skip[i] = 1;
     }
-    for (uint32_t i = 0; i < items->len; i++) {
-        if (skip[i].type)
+    if (!td_map_k_ordered(map) && sort_by_key(map, a) != AW_OK)
+        return AW_ERR_SERVER_FULL;
+    for (uint32_t i = 0; i < sorted.len; i++) {
+        if (skip[i])
             continue;
-        if (map_put(map, &items->u.items[2 * i], &items->u.items[2 * i + 1], a) != AW_OK)
+        if (map_set(map, &sorted.u.items[2 * i], &sorted.u.items[2 * i + 1], a) != AW_OK)
             return AW_ERR_SERVER_FULL;
         *changed = true;
     }
@@ -183,28 +247,81 @@ static int map_put_items(aw_value *map, const aw_value *items, const put_control
     return AW_OK;
 }
 
-/* `created`: the op is about to create the bin (its order attributes then
- * matter). `exists`: the bin was there. */
+/* particle_map.c map_increment: [key, delta, attr]. The delta (int, double,
+ * or nil / absent for 1) is checked first, then the stored value (int or
+ * double), then the key (map_add); the stored type wins (cdt.c
+ * cdt_calc_delta_add). A missing key is set to the delta. *res = the new
+ * value. */
+static int map_increment(aw_value *map, const cdt_call *c, bool decrement, bool *changed,
+                         aw_value *res, aw_arena *a) {
+    if (c->n_args < 1)
+        return AW_ERR_REQUEST_INVALID;
+    aw_value by = aw_value_int(1);
+    if (c->n_args >= 2 && c->args[1].type != AW_NIL) {
+        by = c->args[1];
+        if (by.type != AW_INT && by.type != AW_FLOAT)
+            return AW_ERR_REQUEST_INVALID;
+    }
+    if (decrement)
+        by = by.type == AW_INT ? aw_value_int((int64_t)(0 - (uint64_t)by.u.i))
+                               : aw_value_float(-by.u.f);
+    int64_t i = td_map_find(map, &c->args[0]);
+    aw_value sum = by;
+    if (i >= 0 && !td_cdt_delta_add(&map->u.items[2 * i + 1], &by, &sum))
+        return AW_ERR_REQUEST_INVALID;
+    if (!td_map_key_ok(&c->args[0]))
+        return AW_ERR_REQUEST_INVALID;
+    if (map_set(map, &c->args[0], &sum, a) != AW_OK)
+        return AW_ERR_SERVER_FULL;
+    *changed = true;
+    *res = sum;
+    return AW_OK;
+}
+
+/* particle_map.c map_set_flags: a map made key-ordered is sorted; one made
+ * unordered keeps its order. A missing bin becomes an empty map. */
+static int map_set_type(aw_value *map, int64_t flags, bool *changed, aw_arena *a) {
+    if (flags & ~(int64_t)MAP_FLAGS_VALID)
+        return AW_ERR_OP_NOT_APPLICABLE; /* cdt_check_flags */
+    uint8_t stored;
+    int rc = td_map_stored_flags(flags, &stored);
+    if (rc != AW_OK)
+        return rc;
+    if (stored && !td_map_k_ordered(map) && sort_by_key(map, a) != AW_OK)
+        return AW_ERR_SERVER_FULL;
+    map->subtype = stored;
+    *changed = true;
+    return AW_OK;
+}
+
 int td_map_op(aw_value *map, const cdt_call *c, bool created, bool *changed, aw_value *res,
               aw_arena *a) {
     int64_t attr = 0, flags = 0;
     uint32_t i_attr;
     switch (c->code) {
     case AW_MAP_ADD: case AW_MAP_ADD_ITEMS: case AW_MAP_PUT: case AW_MAP_PUT_ITEMS:
-    case AW_MAP_INCREMENT:
+    case AW_MAP_INCREMENT: case AW_MAP_DECREMENT: {
         i_attr = c->code == AW_MAP_ADD_ITEMS || c->code == AW_MAP_PUT_ITEMS ? 1 : 2;
         if (!opt_int(c, i_attr, 0, &attr) ||
             ((c->code == AW_MAP_PUT || c->code == AW_MAP_PUT_ITEMS) &&
              !opt_int(c, i_attr + 1, 0, &flags)))
             return AW_ERR_REQUEST_INVALID;
-        if ((created && (attr & ~TD_MAP_ATTR_PERSIST)) || (flags & ~MAP_FLAGS_KNOWN))
-            return AW_ERR_UNSUPPORTED_FEATURE; /* ordered maps are not served */
+        if (flags & ~MAP_FLAGS_KNOWN)
+            return AW_ERR_UNSUPPORTED_FEATURE;
+        int rc = create_map(map, attr, created);
+        if (rc != AW_OK)
+            return rc;
         break;
+    }
     default:
         break;
     }
     put_control ctl = put_control_of(flags);
     switch (c->code) {
+    case AW_MAP_SET_TYPE:
+        if (!td_cdt_arg_int(c, 0, &flags) || flags < 0)
+            return AW_ERR_REQUEST_INVALID;
+        return map_set_type(map, flags, changed, a);
     case AW_MAP_ADD:
     case AW_MAP_REPLACE:
     case AW_MAP_PUT:
@@ -223,26 +340,10 @@ int td_map_op(aw_value *map, const cdt_call *c, bool created, bool *changed, aw_
         if (c->code != AW_MAP_PUT_ITEMS)
             ctl = put_control_of(c->code == AW_MAP_ADD_ITEMS ? MAP_CREATE_ONLY : MAP_UPDATE_ONLY);
         return map_put_items(map, &c->args[0], &ctl, changed, res, a);
-    case AW_MAP_INCREMENT: {
-        if (c->n_args < 1 || !td_map_key_ok(&c->args[0]))
-            return AW_ERR_REQUEST_INVALID;
-        aw_value one = aw_value_int(1);
-        const aw_value *by = c->n_args >= 2 && c->args[1].type != AW_NIL ? &c->args[1] : &one;
-        if (by->type != AW_INT && by->type != AW_FLOAT)
-            return AW_ERR_REQUEST_INVALID;
-        int64_t i = td_map_find(map, &c->args[0]);
-        aw_value sum = *by;
-        if (i >= 0) {
-            if (!td_cdt_delta_add(&map->u.items[2 * i + 1], by, &sum))
-                return AW_ERR_REQUEST_INVALID;
-        }
-        if (map_put(map, &c->args[0], &sum, a) != AW_OK)
-            return AW_ERR_SERVER_FULL;
-        *changed = true;
-        *res = sum;
-        return AW_OK;
-    }
-    case AW_MAP_CLEAR:
+    case AW_MAP_INCREMENT:
+    case AW_MAP_DECREMENT:
+        return map_increment(map, c, c->code == AW_MAP_DECREMENT, changed, res, a);
+    case AW_MAP_CLEAR: /* the map keeps its order */
         map->len = 0;
         *changed = true;
         return AW_OK;

@@ -14,6 +14,7 @@
 #include "proto/particle.h"
 
 #define UNVERIFIED 2 /* an order aw-testd cannot check the server's way */
+#define PERSIST_INDEX 0x10 /* the persist-index flag of a stored map */
 
 /* The server's rank of a value's msgpack type (msgpack_in.h msgpack_type:
  * nil, false, true, negative int, int, string, list, map, bytes, double);
@@ -58,13 +59,14 @@ static int compare(const aw_value *a, const aw_value *b) {
     }
 }
 
-/* An ordered list (flag 1) must be in order, a key-ordered map (flag 1) in
- * strictly increasing key order, else the server answers 1. Other flags
- * (key-value order 3, persist-index 0x10, which the server stores with an
- * index aw-testd does not build, and on an unordered list crashes CE
- * 8.1.2.0) and orders of values aw-testd cannot compare are 16. */
+/* An ordered list (flag 1) must be in order, a key-ordered or
+ * key-value-ordered map (flag 1 or 3, stored alike when no index is
+ * persisted) in strictly increasing key order, else the server answers 1.
+ * Other flags (persist-index 0x10, which the server stores with an index
+ * aw-testd does not build, and on an unordered list crashes CE 8.1.2.0) and
+ * orders of values aw-testd cannot compare are 16. */
 static int check_order(const aw_value *v) {
-    if (v->subtype != 1)
+    if (v->subtype != 1 && !(v->type == AW_MAP && v->subtype == 3))
         return AW_ERR_UNSUPPORTED_FEATURE;
     uint32_t step = v->type == AW_MAP ? 2 : 1;
     for (uint32_t i = 1; i < v->len; i++) {
@@ -128,4 +130,24 @@ int td_cdt_check_particle(uint8_t ptype, const uint8_t *p, uint32_t len) {
     }
     aw_arena_free(&arena);
     return rc;
+}
+
+bool td_cdt_strip_persist(uint8_t ptype, const uint8_t *p, uint32_t len, aw_buf *out) {
+    if (ptype != AW_PT_MAP || len < 1)
+        return false;
+    uint32_t head = p[0] >= 0x80 && p[0] <= 0x8f ? 1 : p[0] == 0xde ? 3 : p[0] == 0xdf ? 5 : 0;
+    if (head == 0 || len < head + 3 || p[head] != 0xc7 || p[head + 1] != 0 ||
+        !(p[head + 2] & PERSIST_INDEX))
+        return false;
+    aw_arena arena;
+    aw_arena_init(&arena, 0);
+    aw_value v;
+    size_t used;
+    bool ok = aw_msgpack_read(p, len, &v, &arena, &used, NULL) == AW_OK;
+    if (ok) {
+        v.subtype &= (uint8_t)~PERSIST_INDEX;
+        ok = aw_msgpack_write(out, &v, NULL) == AW_OK && aw_buf_ok(out);
+    }
+    aw_arena_free(&arena);
+    return ok;
 }
