@@ -19,13 +19,7 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
 /* Checks a LIST or MAP particle a write op sets whole (other types pass):
  * AW_OK, 1 (AW_ERR_SERVER) for what the server rejects, 16 for what it would
  * store differently from the bytes sent (ordered containers, non-compact
- * msgpack) — cdt_particle.c says which is which. */
+ * msgpack, maps not in key order) — cdt_particle.c says which is which. */
 int td_cdt_check_particle(uint8_t ptype, const uint8_t *p, uint32_t len);
-
-/* What a read of a bin sends (cdt_particle.c): a map stored with the
- * persist-index flag (0x10) goes out without it, and without its ext when
- * no order is left (cdt.c cdt_strip_indexes_from_particle). True when *out
- * (initialised by the caller, freed by it) holds such rewritten bytes. */
-bool td_cdt_strip_persist(uint8_t ptype, const uint8_t *p, uint32_t len, aw_buf *out);
 
 #endif

@@ -4,10 +4,11 @@
  * real server's particle_map.c keeps them. The selections by key, value,
  * index and rank are cdt_map_select.c.
  *
- * A map is stored as the server stores it (what a read returns): unordered
- * maps in their entry order, key-ordered (flag 1) and key-value-ordered (3)
- * maps sorted by key behind the ext marker. Keys compare as every msgpack
- * value does (td_list_value_cmp).
+ * A map is stored as the server stores it (what a read returns): sorted by
+ * key, behind an ext marker for the key-ordered (flag 1) and
+ * key-value-ordered (3) ones. Unordered maps differ from key-ordered ones
+ * in the code paths the server's selections take (cdt_map_select.c). Keys
+ * compare as every msgpack value does (td_list_value_cmp).
  */
 #include "cdt_map.h"
 
@@ -43,6 +44,8 @@ static bool opt_int(const cdt_call *c, uint32_t i, int64_t dflt, int64_t *out) {
     return i >= c->n_args || td_cdt_arg_int(c, i, out);
 }
 
+static int sort_by_key(aw_value *map, aw_arena *a);
+
 bool td_map_key_ok(const aw_value *k) {
     return k->type == AW_INT || k->type == AW_STR ||
            (k->type == AW_BLOB && k->subtype == AW_PARTICLE_BLOB);
@@ -66,14 +69,11 @@ int td_map_stored_flags(int64_t flags, uint8_t *out) {
          * cdt_strip_indexes_from_particle), it changes no answer. */
         flags = TD_MAP_KEY_ORDERED;
         break;
-    case TD_MAP_ATTR_PERSIST:
-        /* Kept: the server treats any flag as key-ordered (particle_map.c
-         * is_k_ordered), so this map is kept and answered as key-ordered,
-         * but a read shows no ext (td_cdt_strip_persist). */
-        break;
     default:
         /* A persisted value index (0x13) takes code paths aw-testd does
-         * not model; value order without key order (2, 0x12) likewise. */
+         * not model; so do value order without key order (2, 0x12) and the
+         * flag alone (0x10), which the server keeps, answers as key-ordered
+         * (particle_map.c is_k_ordered) and strips from every read. */
         return AW_ERR_UNSUPPORTED_FEATURE;
     }
     *out = (uint8_t)flags;
@@ -86,29 +86,38 @@ bool td_map_flags_served(uint8_t flags) {
 }
 
 /* particle_map.c cdt_context_use_static_map_if_notinuse: the order a map
- * op's attributes give a bin it creates (flags the server does not take
- * make an unordered map). */
+ * op's attributes give a bin it creates. Flags the server does not take,
+ * and the persist-index flag alone, make an unordered map
+ * (map_flags_to_static_ix). */
 static int create_map(aw_value *map, int64_t attr, bool created) {
     if (!created)
         return AW_OK;
-    if (attr & ~(int64_t)MAP_FLAGS_VALID)
+    if ((attr & ~(int64_t)MAP_FLAGS_VALID) || attr == TD_MAP_ATTR_PERSIST)
         attr = 0;
     return td_map_stored_flags(attr, &map->subtype);
 }
 
-/* Where a new key goes. Key-ordered: its place in key order. Unordered
- * (particle_map.c packed_map_find_key_maybe_unordered): before the first
- * larger key while the keys scanned so far are in increasing order, else
- * at the end. */
+int td_map_sort_nested(aw_value *v, aw_arena *a) {
+    if (v->type != AW_LIST && v->type != AW_MAP)
+        return AW_OK;
+    uint32_t n = v->type == AW_MAP ? 2 * v->len : v->len;
+    for (uint32_t i = 0; i < n; i++)
+        if (td_map_sort_nested(&v->u.items[i], a) != AW_OK)
+            return AW_ERR_SERVER_FULL;
+    return v->type == AW_MAP && v->subtype == 0 ? sort_by_key(v, a) : AW_OK;
+}
+
+/* Where a new key goes: before the first larger key. The server puts it
+ * there in a key-ordered map and, in an unordered one, while the keys it
+ * scans are in increasing order (particle_map.c
+ * packed_map_find_key_maybe_unordered); every map aw-testd stores is in key
+ * order, as the server sorts the maps it stores (td_map_sort_nested,
+ * map_add_items), so both come to this. */
 static uint32_t insert_position(const aw_value *map, const aw_value *key) {
-    const aw_value *items = map->u.items;
-    for (uint32_t i = 0; i < map->len; i++) {
-        if (i > 0 && td_list_value_cmp(&items[2 * (i - 1)], &items[2 * i]) > 0)
-            return map->len; /* the order is broken (unordered maps only) */
-        if (td_list_value_cmp(key, &items[2 * i]) < 0)
-            return i;
-    }
-    return map->len;
+    uint32_t i = 0;
+    while (i < map->len && td_list_value_cmp(key, &map->u.items[2 * i]) > 0)
+        i++;
+    return i;
 }
 
 /* Sets key to val: in place when the key is there, else inserted at its
@@ -183,7 +192,8 @@ static int map_put_one(aw_value *map, const aw_value *key, const aw_value *val,
     int rc = put_refusal(map, key, ctl);
     if (rc != AW_OK)
         return ctl->no_fail ? AW_OK : rc;
-    if (map_set(map, key, val, a) != AW_OK)
+    aw_value stored = *val;
+    if (td_map_sort_nested(&stored, a) != AW_OK || map_set(map, key, &stored, a) != AW_OK)
         return AW_ERR_SERVER_FULL;
     *changed = true;
     *res = aw_value_int(map->len);
@@ -239,7 +249,8 @@ static int map_put_items(aw_value *map, const aw_value *items, const put_control
     for (uint32_t i = 0; i < sorted.len; i++) {
         if (skip[i])
             continue;
-        if (map_set(map, &sorted.u.items[2 * i], &sorted.u.items[2 * i + 1], a) != AW_OK)
+        if (td_map_sort_nested(&sorted.u.items[2 * i + 1], a) != AW_OK ||
+            map_set(map, &sorted.u.items[2 * i], &sorted.u.items[2 * i + 1], a) != AW_OK)
             return AW_ERR_SERVER_FULL;
         *changed = true;
     }

@@ -30,8 +30,12 @@ int64_t td_map_find(const aw_value *map, const aw_value *key);
  * 16 for the orders aw-testd does not model (cdt_map.c says which). */
 int td_map_stored_flags(int64_t flags, uint8_t *out);
 
-/* True for the flags of a map aw-testd stores (0, 1, 3, 0x10). */
+/* True for the flags of a map aw-testd stores (0, 1, 3). */
 bool td_map_flags_served(uint8_t flags);
+
+/* Sorts by key every unordered map in v (v included, at any depth), as the
+ * server rewrites a value it stores (cdt.c cdt_untrusted_rewrite). */
+int td_map_sort_nested(aw_value *v, aw_arena *a);
 
 /* Applies a map op (code >= 64) to the map. `created`: the op is about to
  * create the bin (its order attributes then matter). AW_OK or a server

@@ -28,6 +28,12 @@ enum {
     RT_REVERSE_INDEX_RANGE = 10, RT_RANK_RANGE = 11, RT_REVERSE_RANK_RANGE = 12,
     RT_EXISTS = 13, RT_UNORDERED_MAP = 16, RT_ORDERED_MAP = 17,
 };
+/* An empty key or value list with INVERTED and a return type of keys,
+ * values or entries: CE 8.1.2.0 crashes on it (packed_map_get_remove_all
+ * reads an offset index that was never set up), so there is no answer to
+ * copy. */
+#define EMPTY_LIST_INVERTED_ELEMENTS AW_ERR_UNSUPPORTED_FEATURE
+
 /* The ext of a KEY_VALUE result map (cdt-bit-hll.md 2.1). */
 #define MAP_PRESERVE_ORDER 0x08
 
@@ -637,6 +643,8 @@ static int by_key_list(msel *s, const aw_value *list) {
             return AW_ERR_OP_NOT_APPLICABLE;
         if (!s->inverted)
             return key_not_found(s, 0);
+        if (is_elements(s->rt))
+            return EMPTY_LIST_INVERTED_ELEMENTS;
         s->inverted = false;
         return select_all(s);
     }
@@ -681,6 +689,8 @@ static int by_value_list(msel *s, const aw_value *list) {
             return AW_ERR_OP_NOT_APPLICABLE;
         if (!s->inverted)
             return not_found(s, 0);
+        if (is_elements(s->rt))
+            return EMPTY_LIST_INVERTED_ELEMENTS;
         s->inverted = false;
         return select_all(s);
     }

@@ -14,7 +14,6 @@
 #include "proto/particle.h"
 
 #define UNVERIFIED 2 /* an order aw-testd cannot check the server's way */
-#define PERSIST_INDEX 0x10 /* the persist-index flag of a stored map */
 
 /* The server's rank of a value's msgpack type (msgpack_in.h msgpack_type:
  * nil, false, true, negative int, int, string, list, map, bytes, double);
@@ -95,11 +94,19 @@ static int check_value(const aw_value *v) {
     }
     if (v->subtype != 0)
         return check_order(v);
-    if (v->type == AW_MAP)
-        for (uint32_t i = 0; i < v->len; i++)
-            for (uint32_t j = i + 1; j < v->len; j++)
-                if (aw_value_equal(&v->u.items[2 * i], &v->u.items[2 * j]))
-                    return AW_ERR_SERVER;
+    if (v->type != AW_MAP)
+        return AW_OK;
+    for (uint32_t i = 0; i < v->len; i++)
+        for (uint32_t j = i + 1; j < v->len; j++)
+            if (aw_value_equal(&v->u.items[2 * i], &v->u.items[2 * j]))
+                return AW_ERR_SERVER;
+    /* The server stores an unordered map (at any depth) sorted by key
+     * (cdt.c cdt_untrusted_rewrite; a CE 8.1.2.0 server reads {"c":1,"a":2}
+     * back as {"a":2,"c":1}): one not in key order would be stored
+     * rewritten. */
+    for (uint32_t i = 1; i < v->len; i++)
+        if (compare(&v->u.items[2 * (i - 1)], &v->u.items[2 * i]) != -1)
+            return AW_ERR_UNSUPPORTED_FEATURE;
     return AW_OK;
 }
 
@@ -132,22 +139,3 @@ int td_cdt_check_particle(uint8_t ptype, const uint8_t *p, uint32_t len) {
     return rc;
 }
 
-bool td_cdt_strip_persist(uint8_t ptype, const uint8_t *p, uint32_t len, aw_buf *out) {
-    if (ptype != AW_PT_MAP || len < 1)
-        return false;
-    uint32_t head = p[0] >= 0x80 && p[0] <= 0x8f ? 1 : p[0] == 0xde ? 3 : p[0] == 0xdf ? 5 : 0;
-    if (head == 0 || len < head + 3 || p[head] != 0xc7 || p[head + 1] != 0 ||
-        !(p[head + 2] & PERSIST_INDEX))
-        return false;
-    aw_arena arena;
-    aw_arena_init(&arena, 0);
-    aw_value v;
-    size_t used;
-    bool ok = aw_msgpack_read(p, len, &v, &arena, &used, NULL) == AW_OK;
-    if (ok) {
-        v.subtype &= (uint8_t)~PERSIST_INDEX;
-        ok = aw_msgpack_write(out, &v, NULL) == AW_OK && aw_buf_ok(out);
-    }
-    aw_arena_free(&arena);
-    return ok;
-}

@@ -86,13 +86,7 @@ static void reply_raw(reply *r, uint8_t op, const char *name, uint8_t name_len, 
 }
 
 static void reply_bin(reply *r, uint8_t op, const td_bin *b) {
-    aw_buf sent;
-    aw_buf_init(&sent);
-    if (td_cdt_strip_persist(b->ptype, b->data, b->len, &sent))
-        reply_raw(r, op, b->name, b->name_len, b->ptype, sent.data, (uint32_t)sent.len);
-    else
-        reply_raw(r, op, b->name, b->name_len, b->ptype, b->data, b->len);
-    aw_buf_free(&sent);
+    reply_raw(r, op, b->name, b->name_len, b->ptype, b->data, b->len);
 }
 
 static void reply_value(reply *r, uint8_t op, const char *name, uint8_t name_len,
