@@ -19,7 +19,7 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
 /* Checks a LIST or MAP particle a write op sets whole (other types pass):
  * AW_OK, 1 (AW_ERR_SERVER) for what the server rejects, 16 for what it would
  * store differently from the bytes sent (ordered containers, non-compact
- * msgpack, maps not in key order) — cdt_particle.c says which is which. */
+ * msgpack) — cdt_particle.c says which is which. */
 int td_cdt_check_particle(uint8_t ptype, const uint8_t *p, uint32_t len);
 
 #endif

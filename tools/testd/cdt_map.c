@@ -5,8 +5,8 @@
  * index and rank are cdt_map_select.c.
  *
  * A map is stored as the server stores it (what a read returns): sorted by
- * key, behind an ext marker for the key-ordered (flag 1) and
- * key-value-ordered (3) ones. Unordered maps differ from key-ordered ones
+ * key (but a map written whole out of key order, docs/testd.md), behind an
+ * ext marker for the key-ordered (flag 1) and key-value-ordered (3) ones. Unordered maps differ from key-ordered ones
  * in the code paths the server's selections take (cdt_map_select.c). Keys
  * compare as every msgpack value does (td_list_value_cmp).
  */
@@ -107,17 +107,20 @@ int td_map_sort_nested(aw_value *v, aw_arena *a) {
     return v->type == AW_MAP && v->subtype == 0 ? sort_by_key(v, a) : AW_OK;
 }
 
-/* Where a new key goes: before the first larger key. The server puts it
- * there in a key-ordered map and, in an unordered one, while the keys it
- * scans are in increasing order (particle_map.c
- * packed_map_find_key_maybe_unordered); every map aw-testd stores is in key
- * order, as the server sorts the maps it stores (td_map_sort_nested,
- * map_add_items), so both come to this. */
+/* Where a new key goes. Key-ordered: its place in key order. Unordered
+ * (particle_map.c packed_map_find_key_maybe_unordered): before the first
+ * larger key while the keys scanned so far are in increasing order, else
+ * at the end. (The server sorts every map it stores, so its unordered maps
+ * are in key order too; aw-testd's are unless written whole out of order.) */
 static uint32_t insert_position(const aw_value *map, const aw_value *key) {
-    uint32_t i = 0;
-    while (i < map->len && td_list_value_cmp(key, &map->u.items[2 * i]) > 0)
-        i++;
-    return i;
+    const aw_value *items = map->u.items;
+    for (uint32_t i = 0; i < map->len; i++) {
+        if (i > 0 && td_list_value_cmp(&items[2 * (i - 1)], &items[2 * i]) > 0)
+            return map->len; /* the order is broken (unordered maps only) */
+        if (td_list_value_cmp(key, &items[2 * i]) < 0)
+            return i;
+    }
+    return map->len;
 }
 
 /* Sets key to val: in place when the key is there, else inserted at its
