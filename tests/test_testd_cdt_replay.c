@@ -167,6 +167,15 @@ static const map_step MAP_EDGES[] = {
     {'r', "j", "936bce0001000590", 0, "1:0000000000000003", "empty key list COUNT|INV"},
     {'r', "j", "936b0390", 26, "", "empty key list RANK"},
     {'r', "j", "936c0990", 26, "", "empty value list INDEX_RANGE"},
+    /* A value given twice in a value list has its ranks once, at its last place
+     * (cdt.c offset_index_find_items); a map of at most one entry takes the
+     * indexed path, one run per value given (order_index_is_valid,
+     * packed_map_get_remove_all_by_value_list_ordered) */
+    {'r', "j", "936cce00010004920303", 0, "20:920001", "value list [3, 3] REVERSE_RANK|INV"},
+    {'r', "j", "936c0393030903", 0, "20:920200", "value list [3, 9, 3] RANK"},
+    {'m', "w", "9443a203610300", 0, "1:0000000000000001", "put a=3"},
+    {'r', "w", "936c0293010303", 0, "20:920000", "value list [1, 3, 3] REVERSE_INDEX"},
+    {'r', "w", "936c03920303", 0, "20:920000", "value list [3, 3] RANK"},
     /* Wildcards compare equal to anything (msgpack_cmp); relative ranges clip at 0 (cdt.c
      * calc_rel_index_count) */
     {'r', "j", "936907d4ff00", 0, "20:93050309", "value range [*, end) VALUE"},

@@ -585,22 +585,32 @@ static int by_value_interval(msel *s, const aw_value *start, const aw_value *end
 
 /* cdt.c result_data_set_by_itemlist_irc: per item (in the order given) the
  * run [below, below+equal) of indexes or ranks, element by element; with
- * INVERTED, the runs between the items' runs in item order. */
+ * INVERTED, the runs between the items' runs in value order. An item given
+ * twice has its run once, at its last place in value order
+ * (offset_index_find_items counts a match for the last equal item). */
 static int itemlist_runs(msel *s, const aw_value *items, uint32_t n_items, bool keys) {
     bool rev = is_rev(s->rt);
-    aw_value *out = new_items(s, s->n);
-    uint32_t *order = aw_arena_alloc(s->a, (n_items ? n_items : 1) * sizeof *order);
+    /* Room for every run even when a wildcard item matches everything. */
+    aw_value *out = new_items(s, (n_items + 1) * s->n);
+    uint32_t *order = aw_arena_alloc(s->a, 2 * (n_items ? n_items : 1) * sizeof *order);
     if (!out || !order)
         return AW_ERR_SERVER_FULL;
+    uint32_t *last = order + n_items; /* item -> counted */
     for (uint32_t i = 0; i < n_items; i++) { /* items by value, stable */
         uint32_t j = i;
-        for (; s->inverted && j > 0 && td_list_value_cmp(&items[order[j - 1]], &items[i]) > 0; j--)
+        for (; j > 0 && td_list_value_cmp(&items[order[j - 1]], &items[i]) > 0; j--)
             order[j] = order[j - 1];
         order[j] = i;
     }
+    for (uint32_t p = 0; p < n_items; p++)
+        last[order[p]] = p + 1 == n_items ||
+                         td_list_value_cmp(&items[order[p]], &items[order[p + 1]]) != 0;
     uint32_t k = 0, prev = 0;
     for (uint32_t i = 0; i < n_items; i++) {
-        const aw_value *v = &items[order[i]];
+        uint32_t item = s->inverted ? order[i] : i;
+        if (!last[item])
+            continue;
+        const aw_value *v = &items[item];
         uint32_t below = keys ? keys_below(s, v) : values_below(s, v), equal = 0;
         for (uint32_t e = 0; e < s->n; e++)
             equal += td_list_value_cmp(keys ? key_at(s, e) : value_at(s, e), v) == 0;
@@ -610,12 +620,32 @@ static int itemlist_runs(msel *s, const aw_value *items, uint32_t n_items, bool 
             for (uint32_t r = below; r < below + equal; r++)
                 td_cdt_add_run(out, &k, r, 1, s->n, rev);
         } else {
-            td_cdt_add_run(out, &k, prev, below - prev, s->n, rev);
-            prev = below + equal;
+            if (below > prev)
+                td_cdt_add_run(out, &k, prev, below - prev, s->n, rev);
+            if (below + equal > prev)
+                prev = below + equal;
         }
     }
     if (s->inverted)
         td_cdt_add_run(out, &k, prev, s->n - prev, s->n, rev);
+    *s->res = aw_value_list(out, k);
+    return AW_OK;
+}
+
+/* cdt.c result_data_set_by_irc: per item, in the order given, the run
+ * [below, below+equal) of its matches, as one ascending run (an item given
+ * twice has it twice). */
+static int irc_runs(msel *s, const aw_value *items, uint32_t n_items, bool keys) {
+    aw_value *out = new_items(s, n_items * s->n);
+    uint32_t k = 0;
+    if (!out)
+        return AW_ERR_SERVER_FULL;
+    for (uint32_t i = 0; i < n_items; i++) {
+        uint32_t below = keys ? keys_below(s, &items[i]) : values_below(s, &items[i]), equal = 0;
+        for (uint32_t e = 0; e < s->n; e++)
+            equal += td_list_value_cmp(keys ? key_at(s, e) : value_at(s, e), &items[i]) == 0;
+        td_cdt_add_run(out, &k, below, equal, s->n, is_rev(s->rt));
+    }
     *s->res = aw_value_list(out, k);
     return AW_OK;
 }
@@ -659,20 +689,8 @@ static int by_key_list(msel *s, const aw_value *list) {
             rc = itemlist_runs(s, list->u.items, list->len, true);
         else if (s->inverted) /* result_data_set_int_list_by_mask */
             rc = mask_places(s, s->key_index);
-        else { /* result_data_set_by_irc: one ascending run per item */
-            aw_value *out = new_items(s, s->n);
-            uint32_t k = 0;
-            if (!out)
-                return AW_ERR_SERVER_FULL;
-            for (uint32_t i = 0; i < list->len; i++) {
-                uint32_t below = keys_below(s, &list->u.items[i]), equal = 0;
-                for (uint32_t e = 0; e < s->n; e++)
-                    equal += td_list_value_cmp(key_at(s, e), &list->u.items[i]) == 0;
-                td_cdt_add_run(out, &k, below, equal, s->n, is_rev(s->rt));
-            }
-            *s->res = aw_value_list(out, k);
-            rc = AW_OK;
-        }
+        else
+            rc = irc_runs(s, list->u.items, list->len, true);
         break;
     default:
         rc = is_elements(s->rt) ? mask_elements(s) : AW_ERR_OP_NOT_APPLICABLE;
@@ -695,14 +713,26 @@ static int by_value_list(msel *s, const aw_value *list) {
         return select_all(s);
     }
     uint32_t count = mark_items(s, list->u.items, list->len, false);
+    /* A map of at most one entry has a "valid" value index (cdt.c
+     * order_index_is_valid), so the server takes
+     * packed_map_get_remove_all_by_value_list_ordered: runs per item. */
+    bool indexed = s->n <= 1 && !s->inverted;
     int rc;
     switch (s->rt) {
     case RT_NONE: rc = AW_OK; break;
     case RT_COUNT: *s->res = aw_value_int(count); rc = AW_OK; break;
     case RT_EXISTS: *s->res = aw_value_bool(count != 0); rc = AW_OK; break;
-    case RT_INDEX: case RT_REVERSE_INDEX: rc = mask_places(s, s->key_index); break;
+    case RT_INDEX: case RT_REVERSE_INDEX:
+        rc = indexed ? irc_runs(s, list->u.items, list->len, false)
+                     : mask_places(s, s->key_index);
+        break;
     case RT_RANK: case RT_REVERSE_RANK:
-        rc = itemlist_runs(s, list->u.items, list->len, false);
+        if (indexed)
+            rc = irc_runs(s, list->u.items, list->len, false);
+        else if (s->n <= 1) /* inverted: packed_map_build_rank_result_by_mask */
+            rc = mask_places(s, s->rank);
+        else
+            rc = itemlist_runs(s, list->u.items, list->len, false);
         break;
     default:
         rc = is_elements(s->rt) ? mask_elements(s) : AW_ERR_OP_NOT_APPLICABLE;
