@@ -190,6 +190,14 @@ static const map_step MAP_EDGES[] = {
     {'r', "e", "93630101", 0, "1:ffffffffffffffff", "get by value INDEX"},
     {'r', "e", "93620100", 26, "", "get by index 0"},
     {'r', "e", "93680900", 0, "20:920000", "index range INDEX_RANGE"},
+    /* The op type picks the server's modify or read table (particle_map.c
+     * cdt_process_state_packed_map_modify_optype / _read_optype): a code sent
+     * with the other is 4, and a missing bin is not created */
+    {'m', "e", "9160", 4, "", "size as a modify op"},
+    {'m', "e", "936101a20361", 4, "", "get by key as a modify op"},
+    {'r', "e", "9443a203610200", 4, "", "put as a read op"},
+    {'m', "none", "9160", 4, "", "size as a modify op on a missing bin"},
+    {'b', "none", "", 0, "", "no bin"},
     /* Storage checks: a wildcard value and a double key are 4 (cdt.c cdt_untrusted_rewrite,
      * particle_map.c map_is_key); set-type flags beyond 0x13 are 26 (cdt_check_flags); create
      * attributes the server does not take, and the persist-index flag alone, make an unordered map
@@ -208,8 +216,8 @@ static const map_step MAP_EDGES[] = {
 
 };
 
-/* Sends one step (respond-all, as the C client sends map ops) and returns
- * the reply's code; *result = its op as "particle:hex". */
+/* Sends one step (CDT ops with respond-all, as the C client sends map ops)
+ * and returns the reply's code; *result = its op as "particle:hex". */
 static int map_step_send(const map_step *st, char *result, size_t cap) {
     aw_key k;
     aw_error err;
@@ -222,9 +230,9 @@ static int map_step_send(const map_step *st, char *result, size_t cap) {
                     (uint32_t)len};
     aw_buf req;
     aw_buf_init(&req);
-    tu_raw_request(&req, &k, false, read ? AW_INFO1_READ : 0,
-                   read ? AW_INFO2_RESPOND_ALL_OPS : AW_INFO2_WRITE | AW_INFO2_RESPOND_ALL_OPS, 0,
-                   0, 0, &op, 1);
+    uint8_t info2 = st->kind == 'b' ? 0 : AW_INFO2_RESPOND_ALL_OPS;
+    tu_raw_request(&req, &k, false, read ? AW_INFO1_READ : 0, read ? info2 : AW_INFO2_WRITE | info2,
+                   0, 0, 0, &op, 1);
     tu_reply r;
     int rc = tu_exec_free(server.ports[0], &req, &r);
     free(value);

@@ -436,6 +436,15 @@ static int decode_call(const aw_op_view *op, cdt_call *c, aw_arena *a) {
 
 static bool is_list_code(int64_t code) { return code >= 0 && code < 64; }
 
+/* The codes of the server's modify tables (particle_list.c / particle_map.c
+ * cdt_process_state_packed_*_modify_optype); the others are reads. The op
+ * type picks the table, so a code sent with the other one is PARAMETER. */
+static bool is_modify_code(int64_t code) {
+    return code <= AW_LIST_SORT ||
+           (code >= AW_LIST_REMOVE_BY_INDEX && code <= AW_LIST_REMOVE_BY_VALUE_REL_RANK_RANGE) ||
+           (code >= AW_MAP_SET_TYPE && code <= AW_MAP_REMOVE_BY_VALUE_REL_RANK_RANGE);
+}
+
 /* Modify ops that only take away: on a missing bin they are no-ops with no
  * result (particle_list.c / particle_map.c: "no-op" when the bin is not in
  * use), so a command of nothing else finds no record to change. */
@@ -476,6 +485,8 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
             return AW_OK; /* reading a missing bin returns nothing */
         coll = list ? aw_value_list(NULL, 0) : aw_value_map(NULL, 0);
     }
+    if (modify != is_modify_code(c.code))
+        return AW_ERR_REQUEST_INVALID;
     bool changed = false;
     rc = list ? list_op(&coll, &c, b == NULL, &changed, result, arena)
               : td_map_op(&coll, &c, b == NULL, &changed, result, arena);
