@@ -198,6 +198,23 @@ static const map_step MAP_EDGES[] = {
     {'r', "e", "9443a203610200", 4, "", "put as a read op"},
     {'m', "none", "9160", 4, "", "size as a modify op on a missing bin"},
     {'b', "none", "", 0, "", "no bin"},
+    /* Argument counts and kinds (cdt.c cdt_op_table, cdt_process_state_get_params):
+     * more or fewer arguments than the code takes are 4, but clear and size take
+     * none and are not checked; the return type is read as a signed int whose low
+     * 16 bits are the type (-1: type 0xffff, INVERTED); flags are read as their
+     * low byte (particle_map.c map_set_flags, cdt_context_use_static_map_if_notinuse) */
+    {'m', "j", "9643a2036101000000", 4, "", "put with five arguments"},
+    {'m', "j", "9549a20361010000", 4, "", "increment with four arguments"},
+    {'r', "j", "946107a2036101", 4, "", "get by key with three arguments"},
+    {'m', "j", "93400102", 4, "", "set-type with two arguments"},
+    {'m', "j", "9445a203610200", 4, "", "replace with an attribute"},
+    {'m', "j", "924b01", 0, "0:", "clear with an argument"},
+    {'r', "j", "926001", 0, "1:0000000000000000", "size with an argument"},
+    {'r', "j", "9361ffa20361", 26, "", "get by key, return type -1"},
+    {'m', "j2", "9443a2036101cd0101", 0, "1:0000000000000001", "put creating with 0x101"},
+    {'b', "j2", "", 0, "19:82c70001c0a2036101", "{<1> a:1}"},
+    {'m', "j2", "9240cd0100", 0, "0:", "set-type 0x100"},
+    {'b', "j2", "", 0, "19:81a2036101", "{a:1}"},
     /* Storage checks: a wildcard value and a double key are 4 (cdt.c cdt_untrusted_rewrite,
      * particle_map.c map_is_key); set-type flags beyond 0x13 are 26 (cdt_check_flags); create
      * attributes the server does not take, and the persist-index flag alone, make an unordered map

@@ -92,6 +92,7 @@ bool td_map_flags_served(uint8_t flags) {
 static int create_map(aw_value *map, int64_t attr, bool created) {
     if (!created)
         return AW_OK;
+    attr = (uint8_t)attr; /* the server takes the low byte */
     if ((attr & ~(int64_t)MAP_FLAGS_VALID) || attr == TD_MAP_ATTR_PERSIST)
         attr = 0;
     return td_map_stored_flags(attr, &map->subtype);
@@ -308,10 +309,42 @@ static int map_set_type(aw_value *map, int64_t flags, bool *changed, aw_arena *a
     return AW_OK;
 }
 
+/* cdt.c cdt_op_table / cdt_process_state_get_params: how many arguments a
+ * map code takes, fewest and most; outside that is PARAMETER. Clear and
+ * size take none and are not checked. */
+static bool args_fit(const cdt_call *c) {
+    uint32_t lo = 2, hi = 2; /* the selections by one key, value, index or rank, and lists */
+    switch (c->code) {
+    case AW_MAP_CLEAR: case AW_MAP_SIZE: return true;
+    case AW_MAP_SET_TYPE: case AW_MAP_REPLACE_ITEMS: lo = hi = 1; break;
+    case AW_MAP_ADD: hi = 3; break;
+    case AW_MAP_ADD_ITEMS: lo = 1; break;
+    case AW_MAP_PUT: hi = 4; break;
+    case AW_MAP_PUT_ITEMS: case AW_MAP_INCREMENT: case AW_MAP_DECREMENT: lo = 1; hi = 3; break;
+    case AW_MAP_REMOVE_BY_KEY_INTERVAL: case AW_MAP_REMOVE_BY_INDEX_RANGE:
+    case AW_MAP_REMOVE_BY_VALUE_INTERVAL: case AW_MAP_REMOVE_BY_RANK_RANGE:
+    case AW_MAP_GET_BY_KEY_INTERVAL: case AW_MAP_GET_BY_INDEX_RANGE:
+    case AW_MAP_GET_BY_VALUE_INTERVAL: case AW_MAP_GET_BY_RANK_RANGE:
+        hi = 3;
+        break;
+    case AW_MAP_REMOVE_BY_KEY_REL_INDEX_RANGE: case AW_MAP_REMOVE_BY_VALUE_REL_RANK_RANGE:
+    case AW_MAP_GET_BY_KEY_REL_INDEX_RANGE: case AW_MAP_GET_BY_VALUE_REL_RANK_RANGE:
+        lo = 3;
+        hi = 4;
+        break;
+    default: break;
+    }
+    return c->n_args >= lo && c->n_args <= hi;
+}
+
 int td_map_op(aw_value *map, const cdt_call *c, bool created, bool *changed, aw_value *res,
               aw_arena *a) {
     int64_t attr = 0, flags = 0;
     uint32_t i_attr;
+    if (c->code == AW_MAP_REPLACE_ITEMS && created)
+        return AW_ERR_FAIL_ELEMENT_NOT_FOUND; /* replace-items never creates the bin */
+    if (!args_fit(c))
+        return AW_ERR_REQUEST_INVALID;
     switch (c->code) {
     case AW_MAP_ADD: case AW_MAP_ADD_ITEMS: case AW_MAP_PUT: case AW_MAP_PUT_ITEMS:
     case AW_MAP_INCREMENT: case AW_MAP_DECREMENT: {
@@ -333,9 +366,9 @@ int td_map_op(aw_value *map, const cdt_call *c, bool created, bool *changed, aw_
     put_control ctl = put_control_of(flags);
     switch (c->code) {
     case AW_MAP_SET_TYPE:
-        if (!td_cdt_arg_int(c, 0, &flags) || flags < 0)
+        if (!td_cdt_arg_int(c, 0, &flags))
             return AW_ERR_REQUEST_INVALID;
-        return map_set_type(map, flags, changed, a);
+        return map_set_type(map, (uint8_t)flags, changed, a); /* map_set_flags: a byte */
     case AW_MAP_ADD:
     case AW_MAP_REPLACE:
     case AW_MAP_PUT:
@@ -349,8 +382,6 @@ int td_map_op(aw_value *map, const cdt_call *c, bool created, bool *changed, aw_
     case AW_MAP_PUT_ITEMS:
         if (c->n_args < 1)
             return AW_ERR_REQUEST_INVALID;
-        if (c->code == AW_MAP_REPLACE_ITEMS && created)
-            return AW_ERR_FAIL_ELEMENT_NOT_FOUND; /* replace-items never creates the bin */
         if (c->code != AW_MAP_PUT_ITEMS)
             ctl = put_control_of(c->code == AW_MAP_ADD_ITEMS ? MAP_CREATE_ONLY : MAP_UPDATE_ONLY);
         return map_put_items(map, &c->args[0], &ctl, changed, res, a);

@@ -776,7 +776,7 @@ static bool is_single(int64_t code) {
 int td_map_select(aw_value *map, const cdt_call *c, bool *changed, aw_value *res, aw_arena *a) {
     int64_t rt, index = 0;
     uint64_t count = 1;
-    if (!td_cdt_arg_int(c, 0, &rt) || rt < 0 || c->n_args < 2)
+    if (!td_cdt_arg_int(c, 0, &rt) || c->n_args < 2)
         return AW_ERR_REQUEST_INVALID;
     msel s;
     if (msel_init(&s, map, rt, !is_single(c->code), is_remove(c->code), changed, res, a))
