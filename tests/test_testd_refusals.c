@@ -233,10 +233,11 @@ static void test_xdr_write_refused(void **state) {
     expect_refused(&req, &k);
 }
 
-/* CDT codes the server knows but aw-testd does not serve (map decrement),
- * ordered maps and unordered lists with a persisted index (set by
- * set-type, or by the create flags of an append or increment) are refused;
- * a code the server does not know is PARAMETER, as it answers. */
+/* Select / modify by path, maps with a persisted value index
+ * (by set-type or the create attributes of a put) and unordered lists with
+ * a persisted index (set by set-type, or by the create flags of an append
+ * or increment) are refused; a code the server does not know is
+ * PARAMETER, as it answers. */
 static void test_unserved_cdt_refused(void **state) {
     (void)state;
     aw_key k = key_of("cdt");
@@ -250,13 +251,15 @@ static void test_unserved_cdt_refused(void **state) {
     assert_int_equal(send_req(&req, &r), 0);
     tu_reply_free(&r);
 
-    aw_value incr_args[] = {aw_value_int(0), aw_value_int(5)};
     aw_value order_args[] = {aw_value_int(1)};
     /* A persisted index on an unordered list (0x10): CE 8.1.2.0 crashes. */
     aw_value persist_args[] = {aw_value_int(0x10)};
     aw_value create_persist[] = {aw_value_int(7), aw_value_int(0x10), aw_value_int(0)};
     aw_value incr_create_persist[] = {aw_value_int(0), aw_value_int(5), aw_value_int(0x10)};
-    aw_value map_create_ordered[] = {aw_value_int(1), aw_value_int(2), aw_value_int(1)};
+    /* A map with a persisted value index (0x13) takes server code paths
+     * aw-testd does not model. */
+    aw_value map_create_kv_persist[] = {aw_value_int(1), aw_value_int(2), aw_value_int(0x13)};
+    aw_value map_set_kv_persist[] = {aw_value_int(0x13)};
     struct {
         const char *bin;
         uint16_t code;
@@ -266,9 +269,9 @@ static void test_unserved_cdt_refused(void **state) {
     } cases[] = {
         {"o", AW_LIST_INCREMENT, incr_create_persist, 3, AW_ERR_UNSUPPORTED_FEATURE},
         {"l", AW_LIST_SET_TYPE, persist_args, 1, AW_ERR_UNSUPPORTED_FEATURE},
-        {"m", AW_MAP_DECREMENT, incr_args, 2, AW_ERR_UNSUPPORTED_FEATURE},
+        {"m", AW_MAP_SET_TYPE, map_set_kv_persist, 1, AW_ERR_UNSUPPORTED_FEATURE},
         {"n", AW_LIST_APPEND, create_persist, 3, AW_ERR_UNSUPPORTED_FEATURE},
-        {"m", AW_MAP_PUT, map_create_ordered, 3, AW_ERR_UNSUPPORTED_FEATURE}, /* key-ordered */
+        {"m", AW_MAP_PUT, map_create_kv_persist, 3, AW_ERR_UNSUPPORTED_FEATURE},
         /* select / modify by path (as_operations_select_by_path), which the
          * server serves (the official C client's list_select test): 16, not
          * the 4 of a code it does not know. */

@@ -5,18 +5,18 @@
  * back. The ops served follow the real server (as/src/base/particle_list.c,
  * particle_map.c, cdt.c). Lists, unordered and ordered: every op code
  * (the selections by index, rank and value are cdt_list_select.c, the
- * ordered writes cdt_list_ordered.c); maps, unordered: puts (with write
- * flags and the legacy add/replace codes), increments, removes, sizes and
- * gets by key/index; any of those on a list or map nested in the bin through
- * a context path (cdt_ctx.c). Everything else the server knows (the other
- * map codes, select/modify by path, ordered maps, unordered lists with a
- * persisted index, map rank return types) is refused with
- * UNSUPPORTED_FEATURE rather than answered wrongly; codes the server does
- * not know are PARAMETER, as it answers them. docs/testd.md lists both.
+ * ordered writes cdt_list_ordered.c); maps, unordered and ordered: every
+ * op code (cdt_map.c, cdt_map_select.c); any of those on a list or map
+ * nested in the bin through a context path (cdt_ctx.c). Everything else the
+ * server knows (select/modify by path, unordered lists and value-ordered
+ * maps with a persisted index) is refused with UNSUPPORTED_FEATURE rather
+ * than answered wrongly; codes the server does not know are PARAMETER, as it
+ * answers them. docs/testd.md lists both.
  */
 #include "cdt.h"
 #include "cdt_ctx.h"
 #include "cdt_list.h"
+#include "cdt_map.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -201,13 +201,13 @@ static bool opt_int_arg(const cdt_call *c, uint32_t i, int64_t dflt, int64_t *ou
 
 /* A value the op would store must not hold a wildcard or infinity
  * (cdt.c cdt_process_state_get_params: PARAMETER). */
-static bool storable(const aw_value *v) {
+bool td_cdt_storable(const aw_value *v) {
     if (v->type == AW_NIL)
         return v->subtype == 0;
     if (v->type == AW_LIST || v->type == AW_MAP) {
         uint32_t n = v->type == AW_MAP ? 2 * v->len : v->len;
         for (uint32_t i = 0; i < n; i++)
-            if (!storable(&v->u.items[i]))
+            if (!td_cdt_storable(&v->u.items[i]))
                 return false;
     }
     return true;
@@ -238,7 +238,7 @@ static bool is_ordered(const aw_value *list) { return (list->subtype & TD_LIST_O
 /* cur + by as the server's cdt.c cdt_calc_delta_add does it (list and map
  * increment): the stored type wins, a double delta on an integer is
  * truncated, integers wrap. False when cur is not a number. */
-static bool delta_add(const aw_value *cur, const aw_value *by, aw_value *sum) {
+bool td_cdt_delta_add(const aw_value *cur, const aw_value *by, aw_value *sum) {
     if (cur->type == AW_INT)
         *sum = aw_value_int((int64_t)((uint64_t)cur->u.i +
                                       (uint64_t)(by->type == AW_INT ? by->u.i : (int64_t)by->u.f)));
@@ -269,7 +269,7 @@ static int list_increment(aw_value *list, const cdt_call *c, bool created, bool 
         return AW_ERR_REQUEST_INVALID;
     aw_value sum = *by;
     if (at < (int64_t)n) {
-        if (!delta_add(&list->u.items[at], by, &sum))
+        if (!td_cdt_delta_add(&list->u.items[at], by, &sum))
             return AW_ERR_REQUEST_INVALID;
     }
     *res = sum;
@@ -290,7 +290,7 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
         if (c->n_args < 1 || !opt_int_arg(c, 1, 0, &order) || !opt_int_arg(c, 2, 0, &flags))
             return AW_ERR_REQUEST_INVALID;
         const aw_value *v = &c->args[0];
-        if ((c->code == AW_LIST_APPEND_ITEMS && v->type != AW_LIST) || !storable(v))
+        if ((c->code == AW_LIST_APPEND_ITEMS && v->type != AW_LIST) || !td_cdt_storable(v))
             return AW_ERR_REQUEST_INVALID;
         if (flags & ~LIST_FLAGS_KNOWN)
             return AW_ERR_UNSUPPORTED_FEATURE;
@@ -311,7 +311,7 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
         if (int_arg(c, 0, &index) || c->n_args < 2 || !opt_int_arg(c, 2, 0, &flags))
             return AW_ERR_REQUEST_INVALID;
         const aw_value *v = &c->args[1];
-        if ((c->code == AW_LIST_INSERT_ITEMS && v->type != AW_LIST) || !storable(v))
+        if ((c->code == AW_LIST_INSERT_ITEMS && v->type != AW_LIST) || !td_cdt_storable(v))
             return AW_ERR_REQUEST_INVALID;
         if (flags & ~LIST_FLAGS_KNOWN)
             return AW_ERR_UNSUPPORTED_FEATURE;
@@ -323,7 +323,7 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
     }
     case AW_LIST_SET:
         if (int_arg(c, 0, &index) || c->n_args < 2 || !opt_int_arg(c, 2, 0, &flags) ||
-            !storable(&c->args[1]))
+            !td_cdt_storable(&c->args[1]))
             return AW_ERR_REQUEST_INVALID;
         if (flags & ~LIST_FLAGS_KNOWN)
             return AW_ERR_UNSUPPORTED_FEATURE;
@@ -373,357 +373,6 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
     }
 }
 
-/* Map keys compare by type (integer < string < blob), then by value; the
- * bytes of strings and blobs by memcmp, the shorter first on a tie
- * (msgpack_in.c msgpack_cmp). Only those types can be keys. */
-static int key_rank(const aw_value *k) { return k->type == AW_INT ? 0 : k->type == AW_STR ? 1 : 2; }
-
-static int key_cmp(const aw_value *x, const aw_value *y) {
-    int rx = key_rank(x), ry = key_rank(y);
-    if (rx != ry)
-        return rx < ry ? -1 : 1;
-    if (x->type == AW_INT)
-        return x->u.i < y->u.i ? -1 : x->u.i > y->u.i;
-    const void *px = x->type == AW_STR ? (const void *)x->u.str : x->u.bytes;
-    const void *py = y->type == AW_STR ? (const void *)y->u.str : y->u.bytes;
-    uint32_t n = x->len < y->len ? x->len : y->len;
-    int c = n ? memcmp(px, py, n) : 0;
-    if (c)
-        return c < 0 ? -1 : 1;
-    return x->len < y->len ? -1 : x->len > y->len;
-}
-
-/* particle_map.c map_is_key: integer, string or plain blob (a double, list,
- * map, bool or nil key is PARAMETER). */
-static bool map_key_ok(const aw_value *k) {
-    return k->type == AW_INT || k->type == AW_STR ||
-           (k->type == AW_BLOB && k->subtype == AW_PARTICLE_BLOB);
-}
-
-/* The position of entry i in key order: a map's index is its key order,
- * whatever order its entries are stored in. */
-static uint32_t key_index(const aw_value *map, uint32_t i) {
-    uint32_t smaller = 0;
-    for (uint32_t j = 0; j < map->len; j++)
-        if (key_cmp(&map->u.items[2 * j], &map->u.items[2 * i]) < 0)
-            smaller++;
-    return smaller;
-}
-
-/* The stored entry whose key has index `at` in key order. */
-static uint32_t entry_at_key_index(const aw_value *map, uint32_t at) {
-    for (uint32_t i = 0; i < map->len; i++)
-        if (key_index(map, i) == at)
-            return i;
-    return 0; /* keys are unique: not reached */
-}
-
-/* Return types (proto.h result_type_t) and the INVERTED flag. */
-#define RT_INVERTED 0x10000
-enum {
-    RT_NONE = 0, RT_INDEX = 1, RT_REVERSE_INDEX = 2, RT_RANK = 3, RT_REVERSE_RANK = 4,
-    RT_COUNT = 5, RT_KEY = 6, RT_VALUE = 7, RT_KEY_VALUE = 8, RT_RANK_RANGE_LAST = 12,
-    RT_EXISTS = 13, RT_UNORDERED_MAP = 16, RT_ORDERED_MAP = 17,
-};
-/* Map ext flags of result maps (cdt-bit-hll.md 2.1). */
-#define MAP_KEY_ORDERED 0x01
-#define MAP_PRESERVE_ORDER 0x08
-
-/* A one-entry (or empty) result map carrying the order flags. */
-static int entry_map(const aw_value *map, int64_t found, uint8_t order, aw_value *res,
-                     aw_arena *a) {
-    aw_value *kv = items_alloc(a, 2);
-    if (!kv)
-        return AW_ERR_SERVER_FULL;
-    uint32_t n = 0;
-    if (found >= 0) {
-        kv[0] = map->u.items[2 * found];
-        kv[1] = map->u.items[2 * found + 1];
-        n = 1;
-    }
-    *res = aw_value_map(kv, n);
-    res->subtype = order;
-    return AW_OK;
-}
-
-/* What a single-entry map op (get/remove by key or index) returns for the
- * stored entry `found` (-1: none) under a return type, as particle_map.c
- * and cdt.c result_data_set_* build it. INVERTED and the types the server
- * has no single-entry result for are OP_NOT_APPLICABLE; rank types, which
- * need the server's value ordering, are not served. */
-static int map_result(const aw_value *map, int64_t found, int64_t rtype, aw_value *res,
-                      aw_arena *a) {
-    if (rtype & RT_INVERTED)
-        return AW_ERR_OP_NOT_APPLICABLE;
-    if (rtype < 0 || rtype > 0xffff)
-        return AW_ERR_UNSUPPORTED_FEATURE;
-    int64_t index = found < 0 ? -1 : (int64_t)key_index(map, (uint32_t)found);
-    switch (rtype) {
-    case RT_NONE:
-        *res = aw_value_nil();
-        return AW_OK;
-    case RT_INDEX:
-        *res = aw_value_int(index);
-        return AW_OK;
-    case RT_REVERSE_INDEX:
-        *res = aw_value_int(found < 0 ? -1 : (int64_t)map->len - 1 - index);
-        return AW_OK;
-    case RT_COUNT:
-        *res = aw_value_int(found < 0 ? 0 : 1);
-        return AW_OK;
-    case RT_KEY:
-        *res = found < 0 ? aw_value_nil() : map->u.items[2 * found];
-        return AW_OK;
-    case RT_VALUE:
-        *res = found < 0 ? aw_value_nil() : map->u.items[2 * found + 1];
-        return AW_OK;
-    case RT_EXISTS:
-        *res = aw_value_bool(found >= 0);
-        return AW_OK;
-    case RT_KEY_VALUE:
-        return entry_map(map, found, MAP_PRESERVE_ORDER, res, a);
-    case RT_UNORDERED_MAP:
-        return entry_map(map, found, 0, res, a);
-    case RT_ORDERED_MAP:
-        return entry_map(map, found, MAP_KEY_ORDERED, res, a);
-    default:
-        if (rtype >= RT_RANK && rtype <= RT_RANK_RANGE_LAST && rtype != RT_COUNT &&
-            rtype != RT_KEY && rtype != RT_VALUE && rtype != RT_KEY_VALUE)
-            return AW_ERR_UNSUPPORTED_FEATURE; /* rank and range types */
-        return AW_ERR_OP_NOT_APPLICABLE;
-    }
-}
-
-static int64_t map_find(const aw_value *map, const aw_value *key) {
-    for (uint32_t i = 0; i < map->len; i++)
-        if (aw_value_equal(&map->u.items[2 * i], key))
-            return i;
-    return -1;
-}
-
-static int map_put(aw_value *map, const aw_value *key, const aw_value *val, aw_arena *a) {
-    int64_t i = map_find(map, key);
-    aw_value *items = items_alloc(a, 2 * ((size_t)map->len + (i < 0)));
-    if (!items)
-        return AW_ERR_SERVER_FULL;
-    copy_items(items, map->u.items, 2 * (size_t)map->len);
-    if (i < 0) {
-        items[2 * map->len] = *key;
-        items[2 * map->len + 1] = *val;
-        map->len++;
-    } else {
-        items[2 * i + 1] = *val;
-    }
-    map->u.items = items;
-    return AW_OK;
-}
-
-/* Map write flags (proto.h as_cdt_map_modify_flags) and what they allow
- * (particle_map.c map_add_control). */
-#define MAP_CREATE_ONLY 0x01 /* NO_OVERWRITE */
-#define MAP_UPDATE_ONLY 0x02 /* NO_CREATE */
-#define MAP_NO_FAIL 0x04
-#define MAP_PARTIAL 0x08
-#define MAP_FLAGS_KNOWN 0x0f
-/* Map order attributes: only unordered maps are served; persist-index (0x10)
- * on an unordered map changes nothing a client sees. */
-#define MAP_ATTR_PERSIST 0x10
-
-typedef struct put_control {
-    bool overwrite, create, no_fail, partial;
-} put_control;
-
-static put_control put_control_of(int64_t flags) {
-    return (put_control){.overwrite = !(flags & MAP_CREATE_ONLY),
-                         .create = !(flags & MAP_UPDATE_ONLY),
-                         .no_fail = (flags & MAP_NO_FAIL) != 0,
-                         .partial = (flags & MAP_PARTIAL) != 0};
-}
-
-/* ELEMENT_EXISTS / ELEMENT_NOT_FOUND when the control refuses putting key,
- * else AW_OK. */
-static int put_refusal(const aw_value *map, const aw_value *key, const put_control *ctl) {
-    bool exists = map_find(map, key) >= 0;
-    if (exists && !ctl->overwrite)
-        return AW_ERR_FAIL_ELEMENT_EXISTS;
-    if (!exists && !ctl->create)
-        return AW_ERR_FAIL_ELEMENT_NOT_FOUND;
-    return AW_OK;
-}
-
-/* particle_map.c map_add: one key under the control; a refused key is
- * an error, or with NO_FAIL a no-op. *res = the size afterwards. */
-static int map_put_one(aw_value *map, const aw_value *key, const aw_value *val,
-                       const put_control *ctl, bool *changed, aw_value *res, aw_arena *a) {
-    if (!map_key_ok(key) || !storable(val))
-        return AW_ERR_REQUEST_INVALID;
-    *res = aw_value_int(map->len);
-    int rc = put_refusal(map, key, ctl);
-    if (rc != AW_OK)
-        return ctl->no_fail ? AW_OK : rc;
-    if (map_put(map, key, val, a) != AW_OK)
-        return AW_ERR_SERVER_FULL;
-    *changed = true;
-    *res = aw_value_int(map->len);
-    return AW_OK;
-}
-
-/* particle_map.c map_add_items / map_add_items_ordered: the items are
- * checked in key order; the first refused one fails the op (NO_FAIL: the
- * whole op is a no-op; NO_FAIL|PARTIAL: just that item is skipped). An
- * empty map takes every item unchecked unless the control forbids creating,
- * as the server's shortcut for an empty map does. */
-static int map_put_items(aw_value *map, const aw_value *items, const put_control *ctl,
-                         bool *changed, aw_value *res, aw_arena *a) {
-    if (items->type != AW_MAP)
-        return AW_ERR_REQUEST_INVALID;
-    *res = aw_value_int(map->len);
-    for (uint32_t i = 0; i < items->len; i++)
-        if (!map_key_ok(&items->u.items[2 * i]) || !storable(&items->u.items[2 * i + 1]))
-            return AW_ERR_REQUEST_INVALID;
-    if (items->len == 0)
-        return AW_OK;
-    bool empty_shortcut = map->len == 0;
-    if (empty_shortcut && !ctl->create) {
-        if (!ctl->no_fail)
-            return AW_ERR_FAIL_ELEMENT_NOT_FOUND;
-        if (!ctl->partial)
-            return AW_OK;
-    }
-    aw_value *skip = items_alloc(a, items->len); /* .type 1 = skip item i */
-    if (!skip)
-        return AW_ERR_SERVER_FULL;
-    memset(skip, 0, items->len * sizeof *skip);
-    /* Visit the items in key order: repeatedly the smallest not yet seen. */
-    for (uint32_t visited = 0; visited < items->len && !empty_shortcut; visited++) {
-        int64_t next = -1;
-        for (uint32_t i = 0; i < items->len; i++) {
-            if (skip[i].subtype)
-                continue;
-            if (next < 0 || key_cmp(&items->u.items[2 * i], &items->u.items[2 * next]) < 0)
-                next = i;
-        }
-        skip[next].subtype = 1; /* seen */
-        int rc = put_refusal(map, &items->u.items[2 * next], ctl);
-        if (rc == AW_OK)
-            continue;
-        if (!ctl->no_fail)
-            return rc;
-        if (!ctl->partial)
-            return AW_OK;
-        skip[next].type = 1;
-    }
-    for (uint32_t i = 0; i < items->len; i++) {
-        if (skip[i].type)
-            continue;
-        if (map_put(map, &items->u.items[2 * i], &items->u.items[2 * i + 1], a) != AW_OK)
-            return AW_ERR_SERVER_FULL;
-        *changed = true;
-    }
-    *res = aw_value_int(map->len);
-    return AW_OK;
-}
-
-/* `created`: the op is about to create the bin (its order attributes then
- * matter). `exists`: the bin was there. */
-static int map_op(aw_value *map, const cdt_call *c, bool created, bool *changed, aw_value *res,
-                  aw_arena *a) {
-    int64_t rtype = 0, index = 0, attr = 0, flags = 0;
-    uint32_t i_attr;
-    switch (c->code) {
-    case AW_MAP_ADD: case AW_MAP_ADD_ITEMS: case AW_MAP_PUT: case AW_MAP_PUT_ITEMS:
-    case AW_MAP_INCREMENT:
-        i_attr = c->code == AW_MAP_ADD_ITEMS || c->code == AW_MAP_PUT_ITEMS ? 1 : 2;
-        if (!opt_int_arg(c, i_attr, 0, &attr) ||
-            ((c->code == AW_MAP_PUT || c->code == AW_MAP_PUT_ITEMS) &&
-             !opt_int_arg(c, i_attr + 1, 0, &flags)))
-            return AW_ERR_REQUEST_INVALID;
-        if ((created && (attr & ~MAP_ATTR_PERSIST)) || (flags & ~MAP_FLAGS_KNOWN))
-            return AW_ERR_UNSUPPORTED_FEATURE; /* ordered maps are not served */
-        break;
-    default:
-        break;
-    }
-    put_control ctl = put_control_of(flags);
-    switch (c->code) {
-    case AW_MAP_ADD:
-    case AW_MAP_REPLACE:
-    case AW_MAP_PUT:
-        if (c->n_args < 2)
-            return AW_ERR_REQUEST_INVALID;
-        if (c->code != AW_MAP_PUT)
-            ctl = put_control_of(c->code == AW_MAP_ADD ? MAP_CREATE_ONLY : MAP_UPDATE_ONLY);
-        return map_put_one(map, &c->args[0], &c->args[1], &ctl, changed, res, a);
-    case AW_MAP_ADD_ITEMS:
-    case AW_MAP_REPLACE_ITEMS:
-    case AW_MAP_PUT_ITEMS:
-        if (c->n_args < 1)
-            return AW_ERR_REQUEST_INVALID;
-        if (c->code == AW_MAP_REPLACE_ITEMS && created)
-            return AW_ERR_FAIL_ELEMENT_NOT_FOUND; /* replace-items never creates the bin */
-        if (c->code != AW_MAP_PUT_ITEMS)
-            ctl = put_control_of(c->code == AW_MAP_ADD_ITEMS ? MAP_CREATE_ONLY : MAP_UPDATE_ONLY);
-        return map_put_items(map, &c->args[0], &ctl, changed, res, a);
-    case AW_MAP_INCREMENT: {
-        if (c->n_args < 1 || !map_key_ok(&c->args[0]))
-            return AW_ERR_REQUEST_INVALID;
-        aw_value one = aw_value_int(1);
-        const aw_value *by = c->n_args >= 2 && c->args[1].type != AW_NIL ? &c->args[1] : &one;
-        if (by->type != AW_INT && by->type != AW_FLOAT)
-            return AW_ERR_REQUEST_INVALID;
-        int64_t i = map_find(map, &c->args[0]);
-        aw_value sum = *by;
-        if (i >= 0) {
-            if (!delta_add(&map->u.items[2 * i + 1], by, &sum))
-                return AW_ERR_REQUEST_INVALID;
-        }
-        if (map_put(map, &c->args[0], &sum, a) != AW_OK)
-            return AW_ERR_SERVER_FULL;
-        *changed = true;
-        *res = sum;
-        return AW_OK;
-    }
-    case AW_MAP_CLEAR:
-        map->len = 0;
-        *changed = true;
-        return AW_OK;
-    case AW_MAP_REMOVE_BY_KEY: {
-        if (int_arg(c, 0, &rtype) || c->n_args < 2)
-            return AW_ERR_REQUEST_INVALID;
-        int64_t i = map_find(map, &c->args[1]);
-        int rc = map_result(map, i, rtype, res, a);
-        if (rc != AW_OK || i < 0)
-            return rc;
-        aw_value *items = items_alloc(a, 2 * (size_t)map->len);
-        if (!items)
-            return AW_ERR_SERVER_FULL;
-        copy_items(items, map->u.items, 2 * (size_t)i);
-        copy_items(items + 2 * i, map->u.items + 2 * i + 2, 2 * (size_t)(map->len - i - 1));
-        map->u.items = items;
-        map->len--;
-        *changed = true;
-        return AW_OK;
-    }
-    case AW_MAP_SIZE:
-        *res = aw_value_int(map->len);
-        return AW_OK;
-    case AW_MAP_GET_BY_KEY:
-        if (int_arg(c, 0, &rtype) || c->n_args < 2)
-            return AW_ERR_REQUEST_INVALID;
-        return map_result(map, map_find(map, &c->args[1]), rtype, res, a);
-    case AW_MAP_GET_BY_INDEX: {
-        if (int_arg(c, 0, &rtype) || int_arg(c, 1, &index))
-            return AW_ERR_REQUEST_INVALID;
-        uint32_t at;
-        if (!resolve_index(index, map->len, &at))
-            return AW_ERR_OP_NOT_APPLICABLE; /* single selector out of range */
-        return map_result(map, entry_at_key_index(map, at), rtype, res, a);
-    }
-    default:
-        return AW_ERR_REQUEST_INVALID;
-    }
-}
-
 /* The op codes the server knows (cdt.c cdt_op_table) but aw-testd does not
  * serve; a code the server does not know at all is PARAMETER. */
 static bool code_served(int64_t code) {
@@ -732,12 +381,9 @@ static bool code_served(int64_t code) {
     case AW_LIST_INSERT_ITEMS: case AW_LIST_POP: case AW_LIST_REMOVE: case AW_LIST_SET:
     case AW_LIST_CLEAR: case AW_LIST_SIZE: case AW_LIST_GET: case AW_LIST_GET_RANGE:
     case AW_LIST_INCREMENT: case AW_LIST_SORT: case AW_LIST_SET_TYPE:
-    case AW_MAP_ADD: case AW_MAP_ADD_ITEMS: case AW_MAP_PUT: case AW_MAP_PUT_ITEMS:
-    case AW_MAP_REPLACE: case AW_MAP_REPLACE_ITEMS: case AW_MAP_INCREMENT: case AW_MAP_CLEAR:
-    case AW_MAP_REMOVE_BY_KEY: case AW_MAP_SIZE: case AW_MAP_GET_BY_KEY: case AW_MAP_GET_BY_INDEX:
         return true;
-    default:
-        return td_list_select_code(code);
+    default: /* every map code the server knows (code_known) */
+        return td_list_select_code(code) || code >= AW_MAP_SET_TYPE;
     }
 }
 
@@ -776,31 +422,39 @@ int td_cdt_call_of(const aw_value *v, cdt_call *c) {
 
 bool td_cdt_is_list_code(int64_t code) { return code >= 0 && code < 64; }
 
-bool td_cdt_wrong_op_type(int64_t code, bool modify) {
-    bool read_code = (code >= 16 && code <= 27) || code >= 96;
-    return modify == read_code;
+/* The codes of the server's modify tables (particle_list.c / particle_map.c
+ * cdt_process_state_packed_*_modify_optype); the others are reads. The op
+ * type picks the table, so a code sent with the other one is PARAMETER. */
+static bool is_modify_code(int64_t code) {
+    return code <= AW_LIST_SORT ||
+           (code >= AW_LIST_REMOVE_BY_INDEX && code <= AW_LIST_REMOVE_BY_VALUE_REL_RANK_RANGE) ||
+           (code >= AW_MAP_SET_TYPE && code <= AW_MAP_REMOVE_BY_VALUE_REL_RANK_RANGE);
 }
 
-bool td_cdt_storable(const aw_value *v) { return storable(v); }
+bool td_cdt_wrong_op_type(int64_t code, bool modify) { return modify != is_modify_code(code); }
+
 bool td_cdt_resolve_index(int64_t index, uint32_t n, uint32_t *out) {
     return resolve_index(index, n, out);
 }
-bool td_cdt_map_key_ok(const aw_value *k) { return map_key_ok(k); }
 
+/* Modify ops that only take away: on a missing bin they are no-ops with no
+ * result (particle_list.c / particle_map.c: "no-op" when the bin is not in
+ * use), so a command of nothing else finds no record to change. */
 bool td_cdt_removes_only(int64_t code) {
     return code == AW_LIST_POP || code == AW_LIST_REMOVE || code == AW_LIST_CLEAR ||
            code == AW_LIST_POP_RANGE || code == AW_LIST_REMOVE_RANGE || code == AW_LIST_TRIM ||
            (code >= AW_LIST_REMOVE_BY_INDEX && code <= AW_LIST_REMOVE_BY_VALUE_REL_RANK_RANGE) ||
-           code == AW_MAP_CLEAR || code == AW_MAP_REMOVE_BY_KEY;
+           code == AW_MAP_CLEAR ||
+           (code >= AW_MAP_REMOVE_BY_KEY && code <= AW_MAP_REMOVE_BY_VALUE_REL_RANK_RANGE);
 }
 
 int td_cdt_op_on(aw_value *coll, const cdt_call *c, bool created, bool *changed, aw_value *res,
                  aw_arena *a) {
     bool list = td_cdt_is_list_code(c->code);
-    if (!created && (list ? coll->subtype & ~TD_LIST_ORDERED : coll->subtype & ~MAP_ATTR_PERSIST))
-        return AW_ERR_UNSUPPORTED_FEATURE; /* ordered maps, indexed lists: not served */
+    if (!created && (list ? coll->subtype & ~TD_LIST_ORDERED : !td_map_flags_served(coll->subtype)))
+        return AW_ERR_UNSUPPORTED_FEATURE; /* indexed lists and maps: not served */
     return list ? list_op(coll, c, created, changed, res, a)
-                : map_op(coll, c, created, changed, res, a);
+                : td_map_op(coll, c, created, changed, res, a);
 }
 
 int td_cdt_store(td_record *w, const aw_op_view *op, const aw_value *coll) {

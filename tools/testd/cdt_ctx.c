@@ -20,6 +20,7 @@
 
 #include "aerowire/error.h"
 #include "aerowire/ops.h"
+#include "cdt_map.h"
 #include "proto/msgpack.h"
 #include "proto/particle.h"
 
@@ -219,7 +220,7 @@ static ctx_step select_in_map(const aw_value *map, const ctx_item *it, uint32_t 
             }
         if (!create_on(it))
             return FAIL;
-        return td_cdt_map_key_ok(it->value) ? CREATE : CREATE_UNSERVED;
+        return td_map_key_ok(it->value) ? CREATE : CREATE_UNSERVED;
     }
 }
 
@@ -238,7 +239,7 @@ static int check_creatable(const ctx_item *it, bool top) {
     case CTX_MAP | BY_KEY:
         if (!td_cdt_storable(it->value))
             return AW_ERR_OP_NOT_APPLICABLE;
-        return td_cdt_map_key_ok(it->value) ? AW_OK : AW_ERR_UNSUPPORTED_FEATURE;
+        return td_map_key_ok(it->value) ? AW_OK : AW_ERR_UNSUPPORTED_FEATURE;
     case CTX_LIST | BY_INDEX: {
         if (it->value->type != AW_INT || it->value->u.i < -1)
             return AW_ERR_OP_NOT_APPLICABLE;

@@ -32,12 +32,10 @@ int td_cdt_call_of(const aw_value *v, cdt_call *c);
 /* cdt.c: list op codes are below 64, map op codes from 64. */
 bool td_cdt_is_list_code(int64_t code);
 
-/* cdt.c: a value the op may store (no wildcard or infinity inside); an
- * index (negative from the end) resolved against n elements, false when
- * out of range; a value that may be a map key (integer, string, blob). */
-bool td_cdt_storable(const aw_value *v);
+/* cdt.c: an index (negative from the end) resolved against n elements,
+ * false when out of range. (td_cdt_storable is in cdt_list.h, td_map_key_ok
+ * in cdt_map.h.) */
 bool td_cdt_resolve_index(int64_t index, uint32_t n, uint32_t *out);
-bool td_cdt_map_key_ok(const aw_value *k);
 
 /* cdt.c: a read code in a modify op or a modify code in a read op (the
  * server answers PARAMETER). */

@@ -16,6 +16,31 @@ typedef struct cdt_call {
     uint32_t n_args;
 } cdt_call;
 
+/* Argument i of the call as an int (false when absent or not an int), and
+ * as an optional count: absent is "to the end" (UINT32_MAX, as the server
+ * defaults it), a negative one a huge unsigned count, as it reads it
+ * (cdt_list_select.c). */
+bool td_cdt_arg_int(const cdt_call *c, uint32_t i, int64_t *out);
+bool td_cdt_arg_count(const cdt_call *c, uint32_t i, uint64_t *out);
+
+/* cdt.c calc_index_count: the absolute run [*at, *at + *cnt) an index and
+ * count cover in n elements; false when a single (not multi) index is out
+ * of range. */
+bool td_cdt_index_count(int64_t index, uint64_t count, uint32_t n, bool multi, uint32_t *at,
+                        uint32_t *cnt);
+
+/* cdt.c cdt_container_builder_add_int_range: appends the run [start,
+ * start+count) to items at *k; rev: the same run counted from the end,
+ * still ascending. */
+void td_cdt_add_run(aw_value *items, uint32_t *k, uint32_t start, uint32_t count, uint32_t n,
+                    bool rev);
+
+/* cdt.c: a value an op would store holds no wildcard or infinity
+ * (PARAMETER otherwise); cur + by as cdt.c cdt_calc_delta_add (false when
+ * cur is not a number). */
+bool td_cdt_storable(const aw_value *v);
+bool td_cdt_delta_add(const aw_value *cur, const aw_value *by, aw_value *sum);
+
 /* -1, 0, 1 as the server orders msgpack values (msgpack_in.c
  * msgpack_cmp): by type (nil < false < true < int < string < list < map <
  * bytes < double < GeoJSON < infinity), then by value; a wildcard anywhere

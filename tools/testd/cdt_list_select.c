@@ -134,7 +134,7 @@ static int int_pair(int64_t x, int64_t y, aw_value *res, aw_arena *a) {
 
 /* cdt.c cdt_container_builder_add_int_range: the run [start, start+count);
  * reversed, the same run counted from the end, still ascending. */
-static void add_run(aw_value *items, uint32_t *k, uint32_t start, uint32_t count, uint32_t n,
+void td_cdt_add_run(aw_value *items, uint32_t *k, uint32_t start, uint32_t count, uint32_t n,
                     bool rev) {
     uint32_t first = rev ? n - start - count : start;
     for (uint32_t i = 0; i < count; i++)
@@ -161,10 +161,10 @@ static int run_result(int64_t rt, bool inverted, bool multi, uint32_t start, uin
         if (!items)
             return AW_ERR_SERVER_FULL;
         if (inverted) {
-            add_run(items, &k, 0, start, n, rev);
-            add_run(items, &k, start + count, n - start - count, n, rev);
+            td_cdt_add_run(items, &k, 0, start, n, rev);
+            td_cdt_add_run(items, &k, start + count, n - start - count, n, rev);
         } else {
-            add_run(items, &k, start, count, n, rev);
+            td_cdt_add_run(items, &k, start, count, n, rev);
         }
         *res = aw_value_list(items, k);
         return AW_OK;
@@ -278,7 +278,7 @@ static selection new_selection(const aw_value *list, int64_t rt, bool multi, aw_
 
 /* cdt.c calc_index_count: the absolute run an index and count cover; false
  * when a single index is out of range. */
-static bool index_count(int64_t index, uint64_t count, uint32_t n, bool multi, uint32_t *at,
+bool td_cdt_index_count(int64_t index, uint64_t count, uint32_t n, bool multi, uint32_t *at,
                         uint32_t *cnt) {
     if (index >= (int64_t)n) {
         if (!multi)
@@ -309,7 +309,7 @@ static int by_index_range(aw_value *list, int64_t rtype, bool multi, bool modify
     uint32_t n = list->len, at, cnt;
     int64_t rt = rtype & ~RT_INVERTED;
     bool inverted = (rtype & RT_INVERTED) != 0;
-    if (!index_count(index, count, n, multi, &at, &cnt))
+    if (!td_cdt_index_count(index, count, n, multi, &at, &cnt))
         return AW_ERR_OP_NOT_APPLICABLE;
     bool trim = false;
     if (inverted) {
@@ -533,7 +533,7 @@ static int by_rank_range(aw_value *list, int64_t rtype, bool multi, bool modify,
     if (ordered(list)) /* ranks are indexes */
         return by_index_range(list, rtype, multi, modify, rank, count, changed, res, a);
     uint32_t n = list->len, at, cnt;
-    if (!index_count(rank, count, n, multi, &at, &cnt))
+    if (!td_cdt_index_count(rank, count, n, multi, &at, &cnt))
         return AW_ERR_OP_NOT_APPLICABLE;
     uint32_t removed = inverted ? n - cnt : cnt;
     if (removed == 0)
@@ -655,7 +655,7 @@ static int by_value_list_ordered(aw_value *list, int64_t rtype, bool modify,
         uint32_t k = 0;
         for (uint32_t j = 0; j < nv; j++) {
             if (rt != RT_VALUE) {
-                add_run(items, &k, runs[2 * j], runs[2 * j + 1], n, rev);
+                td_cdt_add_run(items, &k, runs[2 * j], runs[2 * j + 1], n, rev);
                 continue;
             }
             for (uint32_t i = 0; i < runs[2 * j + 1]; i++)
@@ -726,14 +726,14 @@ static int by_value_list(aw_value *list, int64_t rtype, bool modify, const aw_va
                 continue;
             if (!inverted) { /* rank by rank (result_data_set_by_itemlist_irc) */
                 for (uint32_t r = below; r < below + equal; r++)
-                    add_run(items, &k, r, 1, n, rev);
+                    td_cdt_add_run(items, &k, r, 1, n, rev);
             } else {
-                add_run(items, &k, prev, below - prev, n, rev);
+                td_cdt_add_run(items, &k, prev, below - prev, n, rev);
                 prev = below + equal;
             }
         }
         if (inverted)
-            add_run(items, &k, prev, n - prev, n, rev);
+            td_cdt_add_run(items, &k, prev, n - prev, n, rev);
         *res = aw_value_list(items, k);
         break;
     }
@@ -768,21 +768,19 @@ bool td_list_select_code(int64_t code) {
     }
 }
 
-static bool arg_int(const cdt_call *c, uint32_t i, int64_t *out) {
+bool td_cdt_arg_int(const cdt_call *c, uint32_t i, int64_t *out) {
     if (i >= c->n_args || c->args[i].type != AW_INT)
         return false;
     *out = c->args[i].u.i;
     return true;
 }
 
-/* An optional count: absent is "to the end" (UINT32_MAX, as the server
- * defaults it); a negative one is a huge unsigned count, as it reads it. */
-static bool arg_count(const cdt_call *c, uint32_t i, uint64_t *out) {
+bool td_cdt_arg_count(const cdt_call *c, uint32_t i, uint64_t *out) {
     *out = UINT32_MAX;
     int64_t v;
     if (i >= c->n_args)
         return true;
-    if (!arg_int(c, i, &v))
+    if (!td_cdt_arg_int(c, i, &v))
         return false;
     *out = (uint64_t)v;
     return true;
@@ -798,7 +796,7 @@ int td_list_select(aw_value *list, const cdt_call *c, bool *changed, aw_value *r
     case AW_LIST_REMOVE_RANGE:
     case AW_LIST_TRIM:
     case AW_LIST_GET_RANGE:
-        if (!arg_int(c, 0, &index) || !arg_count(c, 1, &count))
+        if (!td_cdt_arg_int(c, 0, &index) || !td_cdt_arg_count(c, 1, &count))
             return AW_ERR_REQUEST_INVALID;
         rt = c->code == AW_LIST_TRIM           ? RT_COUNT | RT_INVERTED
              : c->code == AW_LIST_REMOVE_RANGE ? RT_COUNT
@@ -807,17 +805,18 @@ int td_list_select(aw_value *list, const cdt_call *c, bool *changed, aw_value *r
                               changed, res, a);
     case AW_LIST_GET_BY_INDEX:
     case AW_LIST_REMOVE_BY_INDEX:
-        if (!arg_int(c, 0, &rt) || !arg_int(c, 1, &index))
+        if (!td_cdt_arg_int(c, 0, &rt) || !td_cdt_arg_int(c, 1, &index))
             return AW_ERR_REQUEST_INVALID;
         return by_index_range(list, rt, false, modify, index, 1, changed, res, a);
     case AW_LIST_GET_BY_INDEX_RANGE:
     case AW_LIST_REMOVE_BY_INDEX_RANGE:
-        if (!arg_int(c, 0, &rt) || !arg_int(c, 1, &index) || !arg_count(c, 2, &count))
+        if (!td_cdt_arg_int(c, 0, &rt) || !td_cdt_arg_int(c, 1, &index) ||
+            !td_cdt_arg_count(c, 2, &count))
             return AW_ERR_REQUEST_INVALID;
         return by_index_range(list, rt, true, modify, index, count, changed, res, a);
     case AW_LIST_GET_BY_VALUE: case AW_LIST_GET_ALL_BY_VALUE:
     case AW_LIST_REMOVE_BY_VALUE: case AW_LIST_REMOVE_ALL_BY_VALUE:
-        if (!arg_int(c, 0, &rt) || c->n_args < 2)
+        if (!td_cdt_arg_int(c, 0, &rt) || c->n_args < 2)
             return AW_ERR_REQUEST_INVALID;
         return by_value_interval(list, rt,
                                  c->code == AW_LIST_GET_ALL_BY_VALUE ||
@@ -825,29 +824,30 @@ int td_list_select(aw_value *list, const cdt_call *c, bool *changed, aw_value *r
                                  modify, &c->args[1], &c->args[1], true, changed, res, a);
     case AW_LIST_GET_BY_VALUE_INTERVAL:
     case AW_LIST_REMOVE_BY_VALUE_INTERVAL:
-        if (!arg_int(c, 0, &rt) || c->n_args < 2)
+        if (!td_cdt_arg_int(c, 0, &rt) || c->n_args < 2)
             return AW_ERR_REQUEST_INVALID;
         return by_value_interval(list, rt, true, modify, &c->args[1],
                                  c->n_args >= 3 ? &c->args[2] : NULL, false, changed, res, a);
     case AW_LIST_GET_BY_RANK:
     case AW_LIST_REMOVE_BY_RANK:
-        if (!arg_int(c, 0, &rt) || !arg_int(c, 1, &index))
+        if (!td_cdt_arg_int(c, 0, &rt) || !td_cdt_arg_int(c, 1, &index))
             return AW_ERR_REQUEST_INVALID;
         return by_rank_range(list, rt, false, modify, index, 1, changed, res, a);
     case AW_LIST_GET_BY_RANK_RANGE:
     case AW_LIST_REMOVE_BY_RANK_RANGE:
-        if (!arg_int(c, 0, &rt) || !arg_int(c, 1, &index) || !arg_count(c, 2, &count))
+        if (!td_cdt_arg_int(c, 0, &rt) || !td_cdt_arg_int(c, 1, &index) ||
+            !td_cdt_arg_count(c, 2, &count))
             return AW_ERR_REQUEST_INVALID;
         return by_rank_range(list, rt, true, modify, index, count, changed, res, a);
     case AW_LIST_GET_BY_VALUE_REL_RANK_RANGE:
     case AW_LIST_REMOVE_BY_VALUE_REL_RANK_RANGE:
-        if (!arg_int(c, 0, &rt) || c->n_args < 2 || !arg_int(c, 2, &index) ||
-            !arg_count(c, 3, &count))
+        if (!td_cdt_arg_int(c, 0, &rt) || c->n_args < 2 || !td_cdt_arg_int(c, 2, &index) ||
+            !td_cdt_arg_count(c, 3, &count))
             return AW_ERR_REQUEST_INVALID;
         return by_rel_rank_range(list, rt, modify, &c->args[1], index, count, changed, res, a);
     case AW_LIST_GET_BY_VALUE_LIST:
     case AW_LIST_REMOVE_BY_VALUE_LIST:
-        if (!arg_int(c, 0, &rt) || c->n_args < 2)
+        if (!td_cdt_arg_int(c, 0, &rt) || c->n_args < 2)
             return AW_ERR_REQUEST_INVALID;
         return by_value_list(list, rt, modify, &c->args[1], changed, res, a);
     default:

@@ -58,13 +58,14 @@ static int compare(const aw_value *a, const aw_value *b) {
     }
 }
 
-/* An ordered list (flag 1) must be in order, a key-ordered map (flag 1) in
- * strictly increasing key order, else the server answers 1. Other flags
- * (key-value order 3, persist-index 0x10, which the server stores with an
- * index aw-testd does not build, and on an unordered list crashes CE
- * 8.1.2.0) and orders of values aw-testd cannot compare are 16. */
+/* An ordered list (flag 1) must be in order, a key-ordered or
+ * key-value-ordered map (flag 1 or 3, stored alike when no index is
+ * persisted) in strictly increasing key order, else the server answers 1.
+ * Other flags (persist-index 0x10, which the server stores with an index
+ * aw-testd does not build, and on an unordered list crashes CE 8.1.2.0) and
+ * orders of values aw-testd cannot compare are 16. */
 static int check_order(const aw_value *v) {
-    if (v->subtype != 1)
+    if (v->subtype != 1 && !(v->type == AW_MAP && v->subtype == 3))
         return AW_ERR_UNSUPPORTED_FEATURE;
     uint32_t step = v->type == AW_MAP ? 2 : 1;
     for (uint32_t i = 1; i < v->len; i++) {
@@ -93,11 +94,16 @@ static int check_value(const aw_value *v) {
     }
     if (v->subtype != 0)
         return check_order(v);
-    if (v->type == AW_MAP)
-        for (uint32_t i = 0; i < v->len; i++)
-            for (uint32_t j = i + 1; j < v->len; j++)
-                if (aw_value_equal(&v->u.items[2 * i], &v->u.items[2 * j]))
-                    return AW_ERR_SERVER;
+    if (v->type != AW_MAP)
+        return AW_OK;
+    for (uint32_t i = 0; i < v->len; i++)
+        for (uint32_t j = i + 1; j < v->len; j++)
+            if (aw_value_equal(&v->u.items[2 * i], &v->u.items[2 * j]))
+                return AW_ERR_SERVER;
+    /* A CE 8.1.2.0 server stores an unordered map (at any depth) sorted by
+     * key: it reads {"c":1,"a":2} back as {"a":2,"c":1}. aw-testd still
+     * stores it as sent, because the array layer writes its attributes so
+     * (docs/testd.md "Known differences"). */
     return AW_OK;
 }
 
@@ -129,3 +135,4 @@ int td_cdt_check_particle(uint8_t ptype, const uint8_t *p, uint32_t len) {
     aw_arena_free(&arena);
     return rc;
 }
+
