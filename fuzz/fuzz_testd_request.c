@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     aw_buf out;
     aw_buf_init(&out);
-    td_exec_ctx cx = {&store, false, NULL};
+    td_exec_ctx cx = {.store = &store};
     const uint8_t *p = data;
     size_t left = size;
     /* Several messages in a row share the store, so writes meet reads. */

@@ -23,6 +23,7 @@
 #include "aerowire/ops.h"
 #include "proto/msgpack.h"
 #include "proto/particle.h"
+#include "value_op.h"
 
 static int int_arg(const cdt_call *c, uint32_t i, int64_t *out) {
     if (i >= c->n_args || c->args[i].type != AW_INT)
@@ -854,4 +855,13 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
         rc = AW_ERR_SERVER;
     aw_buf_free(&enc);
     return rc;
+}
+
+/* Value-level entry for expression CALLs: the value is put in a bin of a
+ * scratch record, the op applied to it as to a record's bin, and the bin
+ * read back. */
+int td_cdt_eval(aw_value *container, const uint8_t *op, size_t len, bool modify,
+                aw_value *result, aw_arena *arena) {
+    return td_value_op_eval(container, op, len, modify ? AW_OP_CDT_MODIFY : AW_OP_CDT_READ,
+                            result, arena);
 }
