@@ -266,6 +266,8 @@ static void test_type_errors(void **state) {
     expect_code(AW_ERR_REQUEST_INVALID);
     start(); aw_mp_put_array_header(&x, 0); /* build_internal: empty list */
     expect_code(AW_ERR_REQUEST_INVALID);
+    start(); aw_mp_put_array_header(&x, 60000); i(ADD); i(1); /* more args than bytes */
+    expect_code(AW_ERR_REQUEST_INVALID);
     start(); i(1); i(2); /* build_internal: bytes after the expression */
     expect_code(AW_ERR_REQUEST_INVALID);
     start(); op(CALL, 4); i(T_INT); i(5); op(1, 0); bin(T_LIST, "l"); /* no such system */

@@ -415,6 +415,8 @@ static bool build_call(builder *b, exp_node *n, uint32_t args) {
             return false;
         count = 1;
     }
+    if (count > (size_t)(b->end - b->p) + 1)
+        return false; /* more elements than bytes left */
     n->parts = aw_arena_alloc(b->arena, (2 * (size_t)count + 1) * sizeof *n->parts);
     if (!n->parts) {
         b->oom = true;
@@ -521,6 +523,8 @@ static exp_node *build_op(builder *b) {
     if (!get_list(b, &count) || count == 0 || !get_int(b, &code) || code < 0 || code > 127)
         return NULL;
     uint32_t args = count - 1;
+    if (args > (size_t)(b->end - b->p))
+        return NULL; /* more elements than bytes left: incomplete (build_internal) */
     exp_node *n = new_node(b, (uint8_t)code, XT_BOOL);
     if (!n)
         return NULL;
