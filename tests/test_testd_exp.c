@@ -351,6 +351,10 @@ static void test_refusals(void **state) {
     expect_unknown(); /* no such bin: unknown before any HLL op would run */
     start(); op(EQ, 2); bin(T_MAP, "m"); bin(T_MAP, "m");
     expect_code(AW_ERR_UNSUPPORTED_FEATURE);
+    /* A quoted list not in msgpack's shortest form: the server would hand
+     * those bytes on as they came (exp.c eval_value VOP_VALUE_LIST). */
+    start(); op(126, 1); aw_mp_put_array_header(&x, 1); aw_buf_put(&x, "\xcc\x01", 2);
+    expect_code(AW_ERR_UNSUPPORTED_FEATURE);
 }
 
 static void blob(const char *bytes, uint32_t n) { aw_mp_put_particle_bytes(&x, AW_PARTICLE_BLOB, bytes, n); }
