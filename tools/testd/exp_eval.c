@@ -15,6 +15,7 @@
 #include "aerowire/error.h"
 #include "cdt_list.h"
 #include "exp_geo.h"
+#include "proto/msgpack.h"
 
 static void set_unknown(exp_val *out) {
     out->unk = true;
@@ -26,18 +27,37 @@ static int kid(exp_rt *rt, const exp_node *n, uint32_t i, exp_val *out) {
     return td_exp_eval_node(rt, n->kids[i], out);
 }
 
-/* True when v holds (at any depth) a map without key order: the server
- * will not order such values (msgpack_cmp's has_unordered_map). */
-static bool has_unordered_map(const aw_value *v) {
-    if (v->type == AW_MAP && v->len > 0 && !(v->subtype & 0x01))
-        return true;
-    if (v->type == AW_LIST || v->type == AW_MAP) {
-        uint32_t n = v->type == AW_MAP ? 2 * v->len : v->len;
-        for (uint32_t i = 0; i < n; i++)
-            if (has_unordered_map(&v->u.items[i]))
-                return true;
+static bool unordered_map(const aw_value *v) {
+    return v->type == AW_MAP && v->len > 0 && !(v->subtype & 0x01);
+}
+
+static bool is_container(const aw_value *v) { return v->type == AW_LIST || v->type == AW_MAP; }
+
+/* msgpack_in.c msgpack_cmp_internal: both values walked in step, element
+ * by element, until the first difference (a wildcard ends it as equal);
+ * *unordered when a map without key order was met on the way (its
+ * cmp_parse_container sets has_unordered_map, and cmp_msgpack then answers
+ * unknown). */
+static int msgpack_order(const aw_value *x, const aw_value *y, bool *unordered, bool *wild) {
+    if (unordered_map(x) || unordered_map(y))
+        *unordered = true;
+    if ((x->type == AW_NIL && x->subtype == AW_MP_NIL_WILDCARD) ||
+        (y->type == AW_NIL && y->subtype == AW_MP_NIL_WILDCARD)) {
+        *wild = true;
+        return 0;
     }
-    return false;
+    if (!is_container(x) || x->type != y->type)
+        return td_list_value_cmp(x, y); /* type order, or two scalars */
+    if (x->type == AW_MAP && x->len != y->len)
+        return x->len < y->len ? -1 : 1; /* maps: size first */
+    uint32_t nx = x->type == AW_MAP ? 2 * x->len : x->len;
+    uint32_t ny = y->type == AW_MAP ? 2 * y->len : y->len;
+    for (uint32_t i = 0; i < nx && i < ny; i++) {
+        int c = msgpack_order(&x->u.items[i], &y->u.items[i], unordered, wild);
+        if (c || *wild)
+            return c;
+    }
+    return nx < ny ? -1 : nx > ny;
 }
 
 static bool cmp_result(uint8_t code, int c) {
@@ -97,11 +117,15 @@ static int eval_compare(exp_rt *rt, const exp_node *n, exp_val *out) {
         out->v = aw_value_bool(cmp_result(n->code, c));
         return AW_OK;
     }
-    default: /* lists and maps: msgpack order (cmp_msgpack) */
-        if (has_unordered_map(x) || has_unordered_map(y))
-            return AW_ERR_UNSUPPORTED_FEATURE; /* exactly when the server gives up: not modelled */
-        out->v = aw_value_bool(cmp_result(n->code, td_list_value_cmp(x, y)));
+    default: { /* lists and maps: msgpack order (cmp_msgpack) */
+        bool unordered = false, wild = false;
+        int c = msgpack_order(x, y, &unordered, &wild);
+        if (unordered)
+            out->unk = true; /* "illegal comparison of structure containing unordered map" */
+        else
+            out->v = aw_value_bool(cmp_result(n->code, c));
         return AW_OK;
+    }
     }
 }
 
