@@ -212,6 +212,9 @@ static void test_cond_with_unknown(void **state) {
     expect_unknown();
     start(); op(COND, 3); boolean(false); i(1); str("x"); /* value types differ */
     expect_code(AW_ERR_REQUEST_INVALID);
+    start(); op(COND, 5); boolean(false); str("x"); boolean(false);
+    op(LET, 3); raw("v"); i(1); unknown(); str("y");
+    expect_code(AW_OK); /* a let whose body is [0] counts as [0] (build_let keeps its entry) */
     start(); op(COND, 2); boolean(true); i(1); /* no default */
     expect_code(AW_ERR_REQUEST_INVALID);
 }

@@ -366,6 +366,7 @@ static bool build_let(builder *b, exp_node *n, uint32_t args) {
     if (!(n->kids[n_defs] = build_next(b)))
         return false;
     n->type = n->kids[n_defs]->type;
+    n->unk_code = n->kids[n_defs]->unk_code; /* build_let leaves the body's entry as its own */
     if (b->next_slot > b->exp->n_vars)
         b->exp->n_vars = b->next_slot;
     b->n_vars = outer;
