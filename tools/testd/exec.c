@@ -720,9 +720,7 @@ static int do_write(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, 
     /* What the record is before its ops run: a new one has its digest, set
      * and stored key already (write.c sets them before write_master_apply),
      * which expression ops may read. */
-    if (exists) {
-        w.last_update_ms = rec->last_update_ms;
-    } else {
+    if (!exists) {
         memcpy(w.digest, t->digest, AW_DIGEST_SIZE);
         memcpy(w.set, t->set ? t->set : "", t->set_len);
         w.set[t->set_len] = '\0';
