@@ -56,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     td_record rec;
     make_record(&rec);
-    td_exp_ctx ctx = {.store = &store, .rec = &rec, .meta = &rec};
+    td_exp_ctx ctx = {.store = &store, .rec = &rec, .meta = &rec,
+                      .stored_size = td_exp_stored_size(&rec)};
     aw_op_view op = {.particle = AW_PT_BLOB, .name = "x", .name_len = 1, .value = data + 1,
                      .value_len = (uint32_t)(size - 1)};
     aw_arena arena;

@@ -16,16 +16,19 @@
 #include <cmocka.h>
 
 #include "aerowire/aerowire.h"
+#include "exec.h"
 #include "exp.h"
+#include "proto/msg.h"
 #include "proto/msgpack.h"
 #include "proto/particle.h"
+#include "support/testd_req.h"
 
 /* ---- writing expressions ---- */
 
 enum { EQ = 1, NE = 2, GT = 3, LT = 5, REGEX = 7, GEO = 8, AND = 16, OR = 17, NOT = 18,
        EXCL = 19, ADD = 20, SUB = 21, MUL = 22, DIV = 23, POW = 24, MOD = 26, TO_INT = 30,
        LSHIFT = 36, LSCAN = 40, RSCAN = 41, DIGEST_MOD = 64, KEY = 80, BIN = 81, COND = 123,
-       VAR = 124, LET = 125, CALL = 127 };
+       VAR = 124, LET = 125, CALL = 127, X_KEY_OP = 255 /* marks key() below */ };
 enum { T_INT = 2, T_STR = 3, T_LIST = 4, T_MAP = 5, T_FLOAT = 7, T_GEO = 8, T_HLL = 9 };
 
 static aw_buf x; /* the expression being written */
@@ -107,7 +110,8 @@ static result eval(void) {
     r.rc = td_exp_build(x.data, x.len, &arena, &e);
     if (r.rc != AW_OK)
         return r;
-    td_exp_ctx ctx = {.store = &store, .rec = &rec, .meta = &rec};
+    td_exp_ctx ctx = {.store = &store, .rec = &rec, .meta = &rec,
+                      .stored_size = td_exp_stored_size(&rec)};
     r.rc = td_exp_eval(e, &ctx, &r.v, &r.unknown, &arena);
     td_exp_free(e);
     return r;
@@ -415,6 +419,116 @@ static void test_container_comparisons(void **state) {
     expect_bool(true); /* a wildcard ends it as equal */
 }
 
+/* exp.c build_next: a bare ext value has no result type (TYPE_END): two of
+ * them compare in msgpack order (a wildcard equals anything), one at the
+ * top is 4 (build_set_expected_particle_type), one beside an int is 4
+ * (build_compare). The real CE 8.1.2.0 answered [1, wildcard, wildcard]
+ * true and a bare wildcard 4. */
+static void test_ext_values(void **state) {
+    (void)state;
+    start(); op(EQ, 2); aw_mp_put_wildcard(&x); aw_mp_put_wildcard(&x);
+    expect_bool(true);
+    start(); op(LT, 2); aw_mp_put_infinity(&x); aw_mp_put_infinity(&x);
+    expect_bool(false);
+    start(); aw_mp_put_wildcard(&x);
+    expect_code(AW_ERR_REQUEST_INVALID);
+    start(); op(EQ, 2); aw_mp_put_wildcard(&x); i(5);
+    expect_code(AW_ERR_REQUEST_INVALID);
+    start(); op(9, 2); aw_mp_put_wildcard(&x); op(126, 1); aw_mp_put_array_header(&x, 1); i(7);
+    expect_bool(true); /* in_list: a wildcard needle equals the first element */
+}
+
+/* One write command run through aw-testd's executor; returns its code
+ * and leaves the reply in *reply. */
+static int run_write(const aw_key *k, uint32_t ttl, const tu_raw_op *ops, size_t n, aw_buf *reply) {
+    aw_buf req;
+    aw_buf_init(&req);
+    tu_raw_request(&req, k, true, AW_INFO1_READ, AW_INFO2_WRITE | AW_INFO2_RESPOND_ALL_OPS, 0, 0,
+                   ttl, ops, n);
+    aw_msg_view m;
+    size_t used;
+    assert_int_equal(aw_msg_parse(req.data + 8, req.len - 8, &m, &used, NULL), AW_OK);
+    td_exec_ctx cx = {.store = &store};
+    aw_buf_reset(reply);
+    int rc = td_exec(&cx, &m, NULL, reply);
+    aw_buf_free(&req);
+    return rc;
+}
+
+static int64_t reply_int(const aw_buf *reply, const char *name, bool *present) {
+    aw_msg_view m;
+    size_t used;
+    assert_int_equal(aw_msg_parse(reply->data, reply->len, &m, &used, NULL), AW_OK);
+    aw_op_view o;
+    aw_msg_iter it = aw_msg_ops(&m);
+    int64_t v = 0;
+    *present = false;
+    while (aw_msg_next_op(&it, &o))
+        if (o.op == AW_OP_READ && o.name_len == strlen(name) && memcmp(o.name, name, o.name_len) == 0 &&
+            o.value_len > 0) {
+            *present = true;
+            v = o.value_len == 8 ? (int64_t)aw_load_u64be(o.value) : o.value[0];
+        }
+    return v;
+}
+
+/* transaction/write.c write_master_apply: the ops of a write run after
+ * advance_record_version (the new void time, last-update = now) and before
+ * the key is marked stored (`if (r->key_stored == 0 && rd->key)` at the
+ * end); the stored size is the old one, a block (16) for a record being
+ * created (storage/flat.h N_RBLOCKS_TO_SIZE(0)). The real CE 8.1.2.0 gave
+ * exactly this: key() unknown and key_exists() false on a create that
+ * sends its key, since_update() 0, last_update() now. */
+static void test_write_ops_see_new_metadata(void **state) {
+    (void)state;
+    aw_key k;
+    aw_error err;
+    assert_int_equal(aw_key_init_int(&k, "test", "meta", 77, &err), AW_OK);
+    static const struct { const char *name; uint8_t code; } META[] = {
+        {"key", X_KEY_OP}, {"kex", 71}, {"since", 67}, {"size", 74}, {"void", 68}};
+    aw_buf vals[5];
+    tu_raw_op ops[10];
+    for (size_t m = 0; m < 5; m++) {
+        aw_buf_init(&vals[m]);
+        aw_mp_put_array_header(&vals[m], 2);
+        if (META[m].code == X_KEY_OP) {
+            aw_mp_put_array_header(&vals[m], 2);
+            aw_mp_put_int(&vals[m], KEY);
+            aw_mp_put_int(&vals[m], T_INT);
+        } else {
+            aw_mp_put_array_header(&vals[m], 1);
+            aw_mp_put_int(&vals[m], META[m].code);
+        }
+        aw_mp_put_int(&vals[m], 0x10); /* EVAL_NO_FAIL */
+        ops[m] = (tu_raw_op){AW_OP_EXP_MODIFY, AW_PT_BLOB, META[m].name, strlen(META[m].name),
+                             vals[m].data, (uint32_t)vals[m].len};
+        ops[5 + m] = (tu_raw_op){AW_OP_READ, AW_PT_NULL, META[m].name, strlen(META[m].name), NULL, 0};
+    }
+    aw_buf reply;
+    aw_buf_init(&reply);
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t now = td_store_now(&store);
+        assert_int_equal(run_write(&k, 100, ops, 10, &reply), AW_OK);
+        bool present;
+        int64_t key = reply_int(&reply, "key", &present);
+        assert_int_equal(present, pass == 1); /* stored by the first write */
+        if (present)
+            assert_int_equal(key, 77);
+        assert_int_equal(reply_int(&reply, "kex", &present), pass == 1);
+        assert_in_range(reply_int(&reply, "since", &present), 0, 5);
+        int64_t size = reply_int(&reply, "size", &present);
+        if (pass == 0)
+            assert_int_equal(size, 16);
+        else
+            assert_true(size > 16 && size % 16 == 0);
+        int64_t void_ns = reply_int(&reply, "void", &present);
+        assert_in_range(void_ns / 1000000000, 1262304000 + now + 100, 1262304000 + now + 101);
+    }
+    aw_buf_free(&reply);
+    for (size_t m = 0; m < 5; m++)
+        aw_buf_free(&vals[m]);
+}
+
 /* ---- expression ops (expop.c) ---- */
 
 static int modify(const char *bin_name, uint64_t flags, void (*write_exp)(void)) {
@@ -428,7 +542,8 @@ static int modify(const char *bin_name, uint64_t flags, void (*write_exp)(void))
     aw_op_view o = {.op = AW_OP_EXP_MODIFY, .particle = AW_PT_BLOB, .name = bin_name,
                     .name_len = (uint8_t)strlen(bin_name), .value = v.data,
                     .value_len = (uint32_t)v.len};
-    td_exp_ctx ctx = {.store = &store, .rec = &rec, .meta = &rec};
+    td_exp_ctx ctx = {.store = &store, .rec = &rec, .meta = &rec,
+                      .stored_size = td_exp_stored_size(&rec)};
     int rc = td_exp_modify_op(&rec, &o, &ctx);
     aw_buf_free(&v);
     return rc;
@@ -477,6 +592,8 @@ int main(void) {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_call_on_values),
         cmocka_unit_test(test_container_comparisons),
+        cmocka_unit_test(test_ext_values),
+        cmocka_unit_test(test_write_ops_see_new_metadata),
         cmocka_unit_test(test_modify_flags),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);

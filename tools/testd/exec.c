@@ -601,7 +601,8 @@ static int read_touch(td_record *rec, uint32_t pct, const td_store *store) {
 static int apply_filter(td_exec_ctx *cx, const target *t, const td_record *rec) {
     if (!t->has_filter)
         return AW_OK;
-    td_exp_ctx ex = {.store = cx->store, .rec = rec, .meta = rec};
+    td_exp_ctx ex = {.store = cx->store, .rec = rec, .meta = rec,
+                     .stored_size = td_exp_stored_size(rec)};
     return td_exp_filter(t->filter, t->filter_len, &ex);
 }
 
@@ -632,7 +633,8 @@ static int do_read(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, u
     }
     if (m->h.n_ops == 0)
         return AW_ERR_REQUEST_INVALID;
-    td_exp_ctx ex = {.store = cx->store, .rec = rec, .meta = rec};
+    td_exp_ctx ex = {.store = cx->store, .rec = rec, .meta = rec,
+                     .stored_size = td_exp_stored_size(rec)};
     op_state st = {.respond_all = (m->h.info2 & AW_INFO2_RESPOND_ALL_OPS) != 0, .exp = &ex};
     aw_op_view op;
     aw_msg_iter it = aw_msg_ops(m);
@@ -736,7 +738,23 @@ static int do_write(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, 
         w.key_ptype = t->key.data[0];
     }
 
-    td_exp_ctx ex = {.store = cx->store, .rec = &w, .meta = exists ? rec : NULL};
+    /* Expression ops see the index entry as write.c leaves it before the
+     * ops (advance_record_version: the new void time, last-update = now)
+     * and the key stored only if it was before (key_stored is set after). */
+    uint32_t void_time = void_time_for(t->ns, ttl, exists ? rec->void_time : 0, now);
+    td_record meta;
+    memset(&meta, 0, sizeof meta);
+    memcpy(meta.digest, w.digest, AW_DIGEST_SIZE);
+    memcpy(meta.set, w.set, sizeof meta.set);
+    if (exists) {
+        meta.key_ptype = rec->key_ptype;
+        meta.key_len = rec->key_len;
+        meta.key = rec->key;
+    }
+    meta.void_time = void_time;
+    meta.last_update_ms = td_store_now_ms(cx->store);
+    td_exp_ctx ex = {.store = cx->store, .rec = &w, .meta = &meta,
+                     .stored_size = td_exp_stored_size(exists ? rec : NULL)};
     op_state st = {.respond_all = (h->info2 & AW_INFO2_RESPOND_ALL_OPS) != 0,
                    .get_all = (h->info1 & AW_INFO1_GET_ALL) != 0,
                    .exp = &ex};
@@ -764,7 +782,6 @@ static int do_write(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, 
         return AW_OK;
     }
     /* The size the record will have on storage, with its new metadata. */
-    uint32_t void_time = void_time_for(t->ns, ttl, exists ? rec->void_time : 0, now);
     w.void_time = void_time;
     if (td_record_size(&w) > cx->store->max_record_size) {
         td_record_release(&w);

@@ -20,10 +20,16 @@ typedef struct td_exp td_exp;
 /* What an expression reads besides its own bytes. */
 typedef struct td_exp_ctx {
     const td_store *store;  /* the clock (since_update, ttl) */
-    const td_record *rec;   /* bins, stored key, set, digest (a write's working copy) */
-    const td_record *meta;  /* last-update, void time, stored size: the record as
-                               stored before the command (NULL: being created) */
+    const td_record *rec;   /* the bins (a write's working copy) */
+    const td_record *meta;  /* the index entry: set, digest, stored key, last-update
+                               and void time (during a write's ops: the new ones) */
+    uint64_t stored_size;   /* as_record_stored_size: before the command */
 } td_exp_ctx;
+
+/* The size the server reports for a stored record: its flat size in
+ * 16-byte blocks (storage/flat.h N_RBLOCKS_TO_SIZE); 16 for a record being
+ * created, which has no blocks yet (n_rblocks 0 reads as one block). */
+uint64_t td_exp_stored_size(const td_record *stored);
 
 /* Builds (parses and type-checks, exp.c build_internal) an expression.
  * Returns AW_OK with *out, AW_ERR_REQUEST_INVALID (4) for what the server

@@ -290,7 +290,9 @@ static exp_node *build_value(builder *b) {
         return n;
     }
     /* Maps are map values; anything else (ext, wildcard, infinity) has no
-     * result type the server can use: not evaluated here. */
+     * result type (TYPE_END): only a comparison of two such values and
+     * in_list take it, anything else refuses it (4). aw-testd evaluates the
+     * wildcard and infinity and no other ext. */
     const uint8_t *raw = get_element(b, &n->raw_len);
     if (!raw)
         return NULL;
@@ -298,9 +300,13 @@ static exp_node *build_value(builder *b) {
     if ((t & 0xf0) == 0x80 || t == 0xde || t == 0xdf) {
         n->type = XT_MAP;
         decode_container(b, n);
-    } else {
-        b->refuse = true;
+        return n;
     }
+    n->type = XT_END;
+    size_t used;
+    if (aw_msgpack_read(raw, n->raw_len, &n->lit, b->arena, &used, NULL) != AW_OK ||
+        n->lit.type != AW_NIL || n->lit.subtype == 0)
+        b->refuse = true;
     return n;
 }
 
@@ -385,6 +391,8 @@ static bool build_cond(builder *b, exp_node *n, uint32_t args) {
         if (n->kids[i]->type != XT_BOOL)
             return false;
         const exp_node *v = n->kids[i + 1];
+        if (v->type == XT_END || n->kids[args - 1]->type == XT_END)
+            b->refuse = true; /* build_cond takes TYPE_END for "no type yet": not modelled */
         if (v->unk_code)
             continue;
         if (type < 0)
@@ -646,8 +654,8 @@ static exp_node *build_op(builder *b) {
         if (args != 1 || !(name = get_bytes(b, &len)))
             return NULL;
         scope_var *v = find_var(b, name, len);
-        if (!v || v->type < 0)
-            return NULL; /* undefined, or used inside its own definition */
+        if (!v || v->type < 0 || v->type == XT_END)
+            return NULL; /* undefined, used inside its own definition, of no type */
         n->num = v->slot;
         n->type = (uint8_t)v->type;
         return n;
@@ -699,8 +707,8 @@ int td_exp_build(const uint8_t *p, size_t len, aw_arena *arena, td_exp **out) {
         rc = AW_ERR_SERVER_FULL;
     else if (b.too_deep)
         rc = AW_ERR_UNSUPPORTED_FEATURE;
-    else if (!e->root || b.p != b.end)
-        rc = AW_ERR_REQUEST_INVALID; /* malformed, ill-typed, or bytes after it */
+    else if (!e->root || b.p != b.end || e->root->type == XT_END)
+        rc = AW_ERR_REQUEST_INVALID; /* malformed, ill-typed, bytes after it, of no type */
     else if (b.refuse)
         rc = AW_ERR_UNSUPPORTED_FEATURE;
     if (rc != AW_OK) {

@@ -85,7 +85,7 @@ static int eval_compare(exp_rt *rt, const exp_node *n, exp_val *out) {
     }
     out->unk = false;
     const aw_value *x = &a.v, *y = &b.v;
-    switch (x->type) {
+    switch (n->kids[0]->type == XT_END ? AW_LIST : x->type) { /* ext values: msgpack order */
     case AW_NIL:
         out->v = aw_value_bool(n->code == X_EQ || n->code == X_GE || n->code == X_LE);
         return AW_OK;

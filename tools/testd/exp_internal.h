@@ -33,6 +33,7 @@ enum {
 enum {
     XT_NIL = 0, XT_BOOL = 1, XT_INT = 2, XT_STR = 3, XT_LIST = 4, XT_MAP = 5, XT_BLOB = 6,
     XT_FLOAT = 7, XT_GEO = 8, XT_HLL = 9, XT_INPUT_END = 10,
+    XT_END = 11, /* no type: a bare ext value (wildcard, infinity) */
 };
 
 /* CALL systems (exp.c call_system_type). */

@@ -29,9 +29,11 @@ static int eval_bin(exp_rt *rt, const exp_node *n, exp_val *out) {
     return AW_OK;
 }
 
-/* eval_rec_key: the stored key when it is of the type asked for. */
+/* eval_rec_key: the stored key when it is of the type asked for (a key a
+ * write is about to store is not stored yet: write.c sets key_stored after
+ * the ops). */
 static int eval_key(exp_rt *rt, const exp_node *n, exp_val *out) {
-    const td_record *rec = rt->ctx->rec;
+    const td_record *rec = rt->ctx->meta;
     uint8_t want = td_exp_particle_type(n->type);
     if (rec->key_ptype == 0 || rec->key_ptype != want ||
         (want == AW_INT && rec->key_len != 8)) {
@@ -44,15 +46,15 @@ static int eval_key(exp_rt *rt, const exp_node *n, exp_val *out) {
     return AW_OK;
 }
 
+uint64_t td_exp_stored_size(const td_record *stored) {
+    if (!stored)
+        return RBLOCK_SIZE;
+    return (td_record_size(stored) + RBLOCK_SIZE - 1) / RBLOCK_SIZE * RBLOCK_SIZE;
+}
+
 int td_exp_eval_record(exp_rt *rt, const exp_node *n, exp_val *out) {
-    const td_record *rec = rt->ctx->rec;
-    /* A record being created has no metadata yet: the server's index entry
-     * is all zeros (no blocks, never updated, never expires). */
-    static const td_record none;
-    const td_record *meta = rt->ctx->meta ? rt->ctx->meta : &none;
-    uint64_t stored = rt->ctx->meta ? (td_record_size(meta) + RBLOCK_SIZE - 1) / RBLOCK_SIZE *
-                                          RBLOCK_SIZE
-                                    : 0;
+    const td_record *rec = rt->ctx->rec, *meta = rt->ctx->meta;
+    uint64_t stored = rt->ctx->stored_size;
     switch (n->code) {
     case X_BIN: return eval_bin(rt, n, out);
     case X_KEY: return eval_key(rt, n, out);
@@ -62,7 +64,7 @@ int td_exp_eval_record(exp_rt *rt, const exp_node *n, exp_val *out) {
         return AW_OK;
     }
     case X_DIGEST_MOD: { /* the digest's bytes 16..19 as a little-endian u32 */
-        const uint8_t *d = rec->digest + 16;
+        const uint8_t *d = meta->digest + 16;
         uint32_t v = (uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 |
                      (uint32_t)d[3] << 24;
         out->v = aw_value_int((int64_t)v % n->num);
@@ -93,8 +95,8 @@ int td_exp_eval_record(exp_rt *rt, const exp_node *n, exp_val *out) {
         out->v = aw_value_int((int32_t)ttl);
         return AW_OK;
     }
-    case X_SET_NAME: out->v = aw_value_strn(rec->set, strlen(rec->set)); return AW_OK;
-    case X_KEY_EXISTS: out->v = aw_value_bool(rec->key_ptype != 0); return AW_OK;
+    case X_SET_NAME: out->v = aw_value_strn(meta->set, strlen(meta->set)); return AW_OK;
+    case X_KEY_EXISTS: out->v = aw_value_bool(meta->key_ptype != 0); return AW_OK;
     case X_IS_TOMBSTONE: out->v = aw_value_bool(false); return AW_OK; /* CE keeps none */
     default: return AW_ERR_UNSUPPORTED_FEATURE;
     }
