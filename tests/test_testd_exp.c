@@ -395,6 +395,33 @@ static void test_call_on_values(void **state) {
     expect_unknown();
 }
 
+/* Two limits aw-testd cannot answer past: exp.c parse_op_call asserts
+ * `idx < OP_CALL_MAX_VEC_IDX` (18) — a CALL whose op splits into more
+ * pieces aborts the server — and build_internal refuses a compiled
+ * expression of 1 MiB (EXP_MAX_SIZE), a size aw-testd does not compute: both
+ * refused (16) rather than guessed. */
+static void test_server_limits(void **state) {
+    (void)state;
+    for (int n = 16; n <= 17; n++) {
+        start(); op(CALL, 4); i(T_INT); i(0); aw_mp_put_array_header(&x, 1 + (uint32_t)n); i(16);
+        for (int p = 0; p < n; p++)
+            bin(T_INT, "i");
+        op(126, 1); aw_mp_put_array_header(&x, 0);
+        if (n == 16)
+            expect_int(0); /* size ignores arguments it does not take, as the server */
+        else
+            expect_code(AW_ERR_UNSUPPORTED_FEATURE);
+    }
+    start(); op(ADD, 2000);
+    for (int p = 0; p < 2000; p++)
+        i(1);
+    expect_int(2000);
+    start(); op(ADD, 3000);
+    for (int p = 0; p < 3000; p++)
+        i(1);
+    expect_code(AW_ERR_UNSUPPORTED_FEATURE);
+}
+
 /* exp.c cmp_msgpack: lists and maps compare in msgpack order, but a
  * comparison that meets a map without key order on its way is unknown
  * (mp0.has_unordered_map, set by msgpack_in.c cmp_parse_container) — one
@@ -593,6 +620,7 @@ int main(void) {
         cmocka_unit_test(test_call_on_values),
         cmocka_unit_test(test_container_comparisons),
         cmocka_unit_test(test_ext_values),
+        cmocka_unit_test(test_server_limits),
         cmocka_unit_test(test_write_ops_see_new_metadata),
         cmocka_unit_test(test_modify_flags),
     };

@@ -22,6 +22,14 @@
 #include "proto/msgpack.h"
 
 #define MAX_DEPTH 256 /* deeper nesting is refused (16): the server recurses */
+/* build_internal refuses an expression whose compiled form reaches 1 MiB
+ * (EXP_MAX_SIZE); no op takes more than about 350 bytes there (op_call), so
+ * up to this many nodes are surely below it. More are refused (16) rather
+ * than guessed. */
+#define MAX_NODES 2900
+/* parse_op_call: a CALL's op splits into at most this many pieces, and CE
+ * 8.1.2.0 aborts (cf_assert) on more: no answer to copy, refused (16). */
+#define CALL_MAX_VEC_IDX 18
 
 typedef struct scope_var {
     const uint8_t *name;
@@ -38,6 +46,7 @@ typedef struct builder {
     bool too_deep;
     bool oom;
     uint32_t depth;
+    uint32_t n_nodes;
     scope_var *vars;    /* the let variables in scope, innermost last */
     uint32_t n_vars, cap_vars;
     uint32_t next_slot;
@@ -185,6 +194,8 @@ static void decode_container(builder *b, exp_node *n) {
 }
 
 static exp_node *new_node(builder *b, uint8_t code, uint8_t type) {
+    if (++b->n_nodes > MAX_NODES)
+        b->refuse = true;
     exp_node *n = aw_arena_alloc(b->arena, sizeof *n);
     if (!n) {
         b->oom = true;
@@ -450,12 +461,16 @@ static bool build_call(builder *b, exp_node *n, uint32_t args) {
     part->raw_len = (uint32_t)(b->p - start);
     part->eval = NULL;
     n->n_parts = 1;
+    uint32_t vec_idx = 0; /* parse_op_call's idx */
     for (uint32_t i = 1; i < count; i++) {
         if (!has(b, 1))
             return false;
         uint32_t dummy;
         unsigned hdr;
         if (peek_list(b, &dummy, &hdr)) {
+            vec_idx += n->parts[n->n_parts - 1].raw_len != 0 ? 2 : 1;
+            if (vec_idx >= CALL_MAX_VEC_IDX)
+                b->refuse = true;
             exp_node *param = build_next(b);
             if (!param)
                 return false;
