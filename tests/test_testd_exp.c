@@ -393,6 +393,14 @@ static void test_call_on_values(void **state) {
     start(); op(CALL, 4); i(T_LIST); i(0x40); aw_mp_put_array_header(&x, 2); i(1);
     bin(T_INT, "nosuch"); op(126, 1); aw_mp_put_array_header(&x, 1); i(1);
     expect_unknown();
+    /* cdt.c as_bin_cdt_modify_exp / _read_exp take only their own kind of op
+     * (the real CE 8.1.2.0: a size in a modify-local call is unknown, 26). */
+    start(); op(CALL, 4); i(T_LIST); i(0x40); aw_mp_put_array_header(&x, 1); i(16);
+    op(126, 1); aw_mp_put_array_header(&x, 1); i(1);
+    expect_unknown();
+    start(); op(CALL, 4); i(T_INT); i(0); aw_mp_put_array_header(&x, 2); i(1); i(5);
+    op(126, 1); aw_mp_put_array_header(&x, 1); i(1);
+    expect_unknown();
 }
 
 /* Two limits aw-testd cannot answer past: exp.c parse_op_call asserts
