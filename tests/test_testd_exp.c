@@ -613,6 +613,34 @@ static void test_modify_flags(void **state) {
     assert_null(td_bin_find(&rec, "new", 3));
 }
 
+/* A bin an expression deletes (ALLOW_DELETE) leaves the bins in the order
+ * the server leaves them: its last bin moves into the hole (datamodel.h
+ * as_bin_remove; the real CE 8.1.2.0 listed [i, f, g, l, m, b] after s was
+ * deleted from [i, f, s, l, m, b, g]). */
+static void test_deleted_bin_order(void **state) {
+    (void)state;
+    td_record r;
+    memset(&r, 0, sizeof r);
+    uint8_t v[8] = {0};
+    for (const char *n = "abcd"; *n; n++)
+        td_bin_set(&r, n, 1, AW_PT_INTEGER, v, 8);
+    aw_buf val;
+    aw_buf_init(&val);
+    aw_mp_put_array_header(&val, 2);
+    aw_mp_put_nil(&val);
+    aw_mp_put_int(&val, 0x04);
+    aw_op_view o = {.op = AW_OP_EXP_MODIFY, .particle = AW_PT_BLOB, .name = "b", .name_len = 1,
+                    .value = val.data, .value_len = (uint32_t)val.len};
+    td_exp_ctx ctx = {.store = &store, .rec = &r, .meta = &r, .stored_size = 16};
+    assert_int_equal(td_exp_modify_op(&r, &o, &ctx), AW_OK);
+    assert_int_equal(r.n_bins, 3);
+    assert_string_equal(r.bins[0].name, "a");
+    assert_string_equal(r.bins[1].name, "d");
+    assert_string_equal(r.bins[2].name, "c");
+    aw_buf_free(&val);
+    td_record_release(&r);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_integer_overflow_wraps),
@@ -631,6 +659,7 @@ int main(void) {
         cmocka_unit_test(test_server_limits),
         cmocka_unit_test(test_write_ops_see_new_metadata),
         cmocka_unit_test(test_modify_flags),
+        cmocka_unit_test(test_deleted_bin_order),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     aw_arena_free(&arena);
