@@ -208,6 +208,52 @@ static void test_batch_filter_rejects_row(void **state) {
     assert_int_equal(record_gen(&k, NULL), 1); /* the row's delete did not run */
 }
 
+/* A row's own filter replaces the batch's for that row
+ * (rw_utils.c handle_meta_filter: FROM_BATCH takes the row's field 43 when
+ * it has one, else the batch's): the batch says true, row 0 says false, row
+ * 1 says nothing. */
+static void test_row_filter_replaces_batch_filter(void **state) {
+    (void)state;
+    aw_key k = key_of("row-filter");
+    make_record(&k);
+    aw_exp_builder *b = aw_exp_builder_new();
+    aw_exp *yes, *no;
+    aw_error err;
+    assert_int_equal(aw_exp_compile(b, aw_exp_bool(b, true), &yes, &err), AW_OK);
+    assert_int_equal(aw_exp_compile(b, aw_exp_bool(b, false), &no, &err), AW_OK);
+    aw_req_opts row_opts = aw_req_opts_default();
+    row_opts.filter = no;
+    aw_batch_row rows[2] = {{.index = 0, .key = &k, .kind = AW_BATCH_READ, .opts = &row_opts},
+                            {.index = 1, .key = &k, .kind = AW_BATCH_READ}};
+    aw_batch_opts bo = {.filter = yes};
+    aw_buf req;
+    aw_buf_init(&req);
+    assert_int_equal(aw_req_batch(&req, rows, 2, &bo, &err), AW_OK);
+    int fd = tu_connect(port());
+    assert_true(fd >= 0);
+    assert_int_equal(tu_send(fd, req.data, req.len), 0);
+    aw_buf_free(&req);
+    size_t len;
+    uint8_t *frame = tu_recv_frame(fd, &len, 2000);
+    assert_non_null(frame);
+    aw_msg_view m;
+    size_t used, at = 8;
+    int codes[2] = {-1, -1};
+    while (at < len) {
+        assert_int_equal(aw_msg_parse(frame + at, len - at, &m, &used, NULL), AW_OK);
+        assert_true(m.h.transaction_ttl < 2);
+        codes[m.h.transaction_ttl] = m.h.result_code;
+        at += used;
+    }
+    assert_int_equal(codes[0], AW_FILTERED_OUT);
+    assert_int_equal(codes[1], AW_OK);
+    free(frame);
+    close(fd);
+    aw_exp_free(yes);
+    aw_exp_free(no);
+    aw_exp_builder_free(b);
+}
+
 /* HLL ops are refused before the record is touched (the server's answers
  * to them are in the captures; serving them is issue 14). Bit ops are
  * served (test_bit_ops_as_captured), expression ops too
@@ -416,6 +462,7 @@ int main(void) {
         cmocka_unit_test(test_false_filter_changes_nothing),
         cmocka_unit_test(test_udf_fields_refused),
         cmocka_unit_test(test_batch_filter_rejects_row),
+        cmocka_unit_test(test_row_filter_replaces_batch_filter),
         cmocka_unit_test(test_hll_ops_refused),
         cmocka_unit_test(test_xdr_write_refused),
         cmocka_unit_test(test_unserved_cdt_refused),
