@@ -52,10 +52,13 @@ static int run_system(int64_t sys, aw_value *container, const aw_buf *op, bool m
         return td_cdt_eval(container, op->data, op->len, modify, result, arena);
     case XCALL_BITS:
         return td_bit_eval(container, op->data, op->len, modify, result, arena);
-    default:
-        /* HLL CALLs: refused until aw-testd has an HLL engine (hll.c,
-         * td_hll_eval) to run them on. */
+    case XCALL_HLL:
+        /* The one place HLL CALLs are refused: until hll.c's td_hll_eval
+         * (same signature as td_bit_eval) is wired here, aw-testd has no HLL
+         * engine to run them on. */
         return AW_ERR_UNSUPPORTED_FEATURE;
+    default:
+        return AW_ERR_REQUEST_INVALID; /* not reached: build_call checks the system */
     }
 }
 
