@@ -321,6 +321,14 @@ static exp_node *build_value(builder *b) {
     return n;
 }
 
+/* The client's regcomp flags are the server's (Linux glibc) values:
+ * REG_EXTENDED 1, REG_ICASE 2, REG_NEWLINE 4, REG_NOSUB 8; glibc ignores
+ * other bits. Mapped so a build on another C library reads them alike. */
+static int regex_flags(int64_t wire) {
+    return ((wire & 1) ? REG_EXTENDED : 0) | ((wire & 2) ? REG_ICASE : 0) |
+           ((wire & 4) ? REG_NEWLINE : 0) | ((wire & 8) ? REG_NOSUB : 0);
+}
+
 static bool bin_name_ok(const uint8_t *name, uint32_t len) {
     return len < 16 && memchr(name, '\0', len) == NULL; /* as_bin_name_check */
 }
@@ -589,7 +597,7 @@ static exp_node *build_op(builder *b) {
             b->oom = true;
             return NULL;
         }
-        if (regcomp(rx, pattern, (int)flags) != 0) {
+        if (regcomp(rx, pattern, regex_flags(flags)) != 0) {
             free(rx);
             return NULL; /* build_cmp_regex: regex compile error */
         }
