@@ -156,20 +156,24 @@ static int eval_geo(exp_rt *rt, const exp_node *n, exp_val *out) {
         *out = b;
         return rc;
     }
-    td_geo ga, gb;
-    if (td_geo_parse(a.v.u.str, a.v.len, &ga) != TD_GEO_OK ||
-        td_geo_parse(b.v.u.str, b.v.len, &gb) != TD_GEO_OK)
+    td_geo *ga = aw_arena_alloc(rt->arena, sizeof *ga), *gb = aw_arena_alloc(rt->arena, sizeof *gb);
+    if (!ga || !gb)
+        return AW_ERR_SERVER_FULL;
+    if (td_geo_parse(a.v.u.str, a.v.len, ga) != TD_GEO_OK ||
+        td_geo_parse(b.v.u.str, b.v.len, gb) != TD_GEO_OK)
         return AW_ERR_UNSUPPORTED_FEATURE;
     out->unk = false;
-    /* as_geojson_match: a point within a region; a region containing a
-     * point (only circles here, which never contain as candidates: a
-     * circle is a region, and region-in-region is false). */
-    if (!ga.is_circle && gb.is_circle)
-        out->v = aw_value_bool(td_geo_point_in_circle(td_geo_cell_id(ga.lng, ga.lat), &gb));
-    else if (ga.is_circle && !gb.is_circle)
-        out->v = aw_value_bool(td_geo_point_in_circle(td_geo_cell_id(gb.lng, gb.lat), &ga));
-    else
-        out->v = aw_value_bool(false);
+    /* as_geojson_match: a point within a region, a region containing a
+     * point; point and point, region and region never match. */
+    bool a_point = ga->kind == TD_GEO_POINT, b_point = gb->kind == TD_GEO_POINT;
+    int within = 0;
+    if (a_point && !b_point)
+        within = td_geo_region_contains(gb, td_geo_cell_id(ga->lng, ga->lat));
+    else if (!a_point && b_point)
+        within = td_geo_region_contains(ga, td_geo_cell_id(gb->lng, gb->lat));
+    if (within < 0)
+        return AW_ERR_UNSUPPORTED_FEATURE; /* on an edge: S2's exact answer not modelled */
+    out->v = aw_value_bool(within == 1);
     return AW_OK;
 }
 

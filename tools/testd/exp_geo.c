@@ -108,9 +108,115 @@ static bool skip_value(jcur *c, int depth) {
     }
 }
 
+static void to_point(double lng, double lat, double xyz[3]);
+
 static bool position(jcur *c, double *lng, double *lat) {
     return lit(c, '[') && num(c, lng) && lit(c, ',') && num(c, lat) && lit(c, ']') &&
            *lng >= -180 && *lng <= 180 && *lat >= -90 && *lat <= 90;
+}
+
+static double dot(const double a[3], const double b[3]) {
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+static void cross(const double a[3], const double b[3], double out[3]) {
+    out[0] = a[1] * b[2] - a[2] * b[1];
+    out[1] = a[2] * b[0] - a[0] * b[2];
+    out[2] = a[0] * b[1] - a[1] * b[0];
+}
+
+/* The ring's centre (the normalized sum of its vertices), and whether every
+ * vertex is within 80 degrees of it: then the ring's smaller side lies in
+ * that hemisphere, which the containment test below relies on. */
+static bool ring_centre(const td_geo *g, double c[3]) {
+    c[0] = c[1] = c[2] = 0;
+    for (uint32_t i = 0; i < g->n; i++)
+        for (int k = 0; k < 3; k++)
+            c[k] += g->v[i][k];
+    double norm = sqrt(dot(c, c));
+    if (norm < 1e-9)
+        return false;
+    for (int k = 0; k < 3; k++)
+        c[k] /= norm;
+    for (uint32_t i = 0; i < g->n; i++)
+        if (dot(g->v[i], c) < cos(80 * M_PI / 180))
+            return false;
+    return true;
+}
+
+/* Rings that cross themselves are refused: the server does not check
+ * (S2Loop::IsValid is commented out in geojson.cc) and answers for them
+ * whatever S2's crossing count from its fixed origin gives, which this
+ * winding test does not reproduce. So are edges that come within this
+ * many radians (about 6 cm) of crossing, where the two could disagree. */
+#define GEO_EPS 1e-8
+
+static int side(const double n[3], const double p[3]) {
+    double d = dot(n, p);
+    return d > GEO_EPS ? 1 : d < -GEO_EPS ? -1 : 0;
+}
+
+/* Whether the geodesic arcs a-b and c-d (each under 180 degrees) cross or
+ * come too close to tell: 1 cross or too close, 0 apart. */
+static bool arcs_meet(const double a[3], const double b[3], const double c[3], const double d[3]) {
+    double nab[3], ncd[3];
+    cross(a, b, nab);
+    cross(c, d, ncd);
+    double lab = sqrt(dot(nab, nab)), lcd = sqrt(dot(ncd, ncd));
+    for (int k = 0; k < 3; k++) {
+        nab[k] /= lab;
+        ncd[k] /= lcd;
+    }
+    int sc = side(nab, c), sd = side(nab, d), sa = side(ncd, a), sb = side(ncd, b);
+    if (sc * sd > 0 || sa * sb > 0)
+        return false; /* one arc wholly on one side of the other's circle */
+    double ab[3], cd[3];
+    for (int k = 0; k < 3; k++) {
+        ab[k] = a[k] + b[k];
+        cd[k] = c[k] + d[k];
+    }
+    return dot(ab, cd) > 0; /* the circles meet near both arcs, not at the far side */
+}
+
+static bool ring_is_simple(const td_geo *g) {
+    for (uint32_t i = 0; i < g->n; i++)
+        for (uint32_t j = i + 2; j < g->n; j++) {
+            if (i == 0 && j == g->n - 1)
+                continue; /* adjacent through the closing vertex */
+            if (arcs_meet(g->v[i], g->v[i + 1], g->v[j], g->v[(j + 1) % g->n]))
+                return false;
+        }
+    return true;
+}
+
+/* geojson.cc traverse_loop: [[lng,lat],...], repeated consecutive points
+ * dropped, at least 4 left, the last equal to the first (then dropped). */
+static int polygon(jcur *k, td_geo *out) {
+    out->kind = TD_GEO_POLYGON;
+    if (!lit(k, '[') || !lit(k, '['))
+        return TD_GEO_UNSUPPORTED;
+    uint32_t n = 0;
+    double first[3] = {0}, prev[3] = {0};
+    do {
+        double lng, lat, p[3];
+        if (!position(k, &lng, &lat))
+            return TD_GEO_UNSUPPORTED;
+        to_point(lng, lat, p);
+        if (n > 0 && memcmp(p, prev, sizeof p) == 0)
+            continue; /* a repeated point */
+        if (n == 0)
+            memcpy(first, p, sizeof p);
+        if (n >= TD_GEO_MAX_VERTICES)
+            return TD_GEO_UNSUPPORTED;
+        memcpy(out->v[n++], p, sizeof p);
+        memcpy(prev, p, sizeof p);
+    } while (lit(k, ','));
+    /* One ring only: a second (a hole) is not evaluated. */
+    if (!lit(k, ']') || !lit(k, ']') || n < 4 || memcmp(out->v[n - 1], first, sizeof first) != 0)
+        return TD_GEO_UNSUPPORTED;
+    out->n = n - 1;
+    double c[3];
+    return ring_centre(out, c) && ring_is_simple(out) ? TD_GEO_OK : TD_GEO_UNSUPPORTED;
 }
 
 int td_geo_parse(const char *json, size_t len, td_geo *out) {
@@ -149,8 +255,10 @@ int td_geo_parse(const char *json, size_t len, td_geo *out) {
     jcur k = {coords, json + len};
     if (type_len == 5 && memcmp(type, "Point", 5) == 0)
         return position(&k, &out->lng, &out->lat) ? TD_GEO_OK : TD_GEO_UNSUPPORTED;
+    if (type_len == 7 && memcmp(type, "Polygon", 7) == 0)
+        return polygon(&k, out);
     if (type_len == 10 && memcmp(type, "AeroCircle", 10) == 0) {
-        out->is_circle = true;
+        out->kind = TD_GEO_CIRCLE;
         return lit(&k, '[') && position(&k, &out->lng, &out->lat) && lit(&k, ',') &&
                        num(&k, &out->radius_m) && lit(&k, ']') && out->radius_m >= 0
                    ? TD_GEO_OK
@@ -246,10 +354,48 @@ static void cell_centre(uint64_t id, double xyz[3]) {
         xyz[k] = p[k] / norm;
 }
 
-bool td_geo_point_in_circle(uint64_t cell_id, const td_geo *circle) {
+/* Whether p lies within GEO_EPS of the arc a-b. */
+static bool near_arc(const double a[3], const double b[3], const double p[3]) {
+    double n[3], ap[3], pb[3], ab[3];
+    cross(a, b, n);
+    double len = sqrt(dot(n, n));
+    if (fabs(dot(n, p)) > GEO_EPS * len)
+        return false;
+    cross(a, p, ap);
+    cross(p, b, pb);
+    cross(a, b, ab);
+    return dot(ap, ab) >= 0 && dot(pb, ab) >= 0; /* between a and b on the circle */
+}
+
+/* Whether the ring winds around p (the sum of the angles its edges
+ * subtend at p is a full turn), p being in the hemisphere of the ring's
+ * centre; -1 when p is too close to an edge to tell as S2's exact
+ * predicates would. */
+static int polygon_contains(const td_geo *g, const double p[3]) {
+    double c[3];
+    if (!ring_centre(g, c) || dot(p, c) <= 0)
+        return 0;
+    double turn = 0;
+    for (uint32_t i = 0; i < g->n; i++) {
+        const double *a = g->v[i], *b = g->v[(i + 1) % g->n];
+        if (near_arc(a, b, p))
+            return -1;
+        double na[3], nb[3], m[3];
+        cross(p, a, na); /* the planes through p and each vertex */
+        cross(p, b, nb);
+        cross(na, nb, m);
+        turn += atan2(dot(m, p), dot(na, nb));
+    }
+    return fabs(turn) > M_PI;
+}
+
+int td_geo_region_contains(const td_geo *region, uint64_t cell_id) {
     double c[3], p[3];
-    to_point(circle->lng, circle->lat, c);
     cell_centre(cell_id, p);
+    if (region->kind == TD_GEO_POLYGON)
+        return polygon_contains(region, p);
+    const td_geo *circle = region;
+    to_point(circle->lng, circle->lat, c);
     /* S2Cap::Contains: the chord to the centre is at most the cap's. */
     double angle = circle->radius_m / EARTH_RADIUS_M;
     double d2 = 0;
@@ -261,7 +407,8 @@ bool td_geo_point_in_circle(uint64_t cell_id, const td_geo *circle) {
 
 int td_geo_particle(const char *json, size_t len, uint8_t **out, uint32_t *out_len) {
     td_geo g;
-    if (len > UINT32_MAX - 11 || td_geo_parse(json, len, &g) != TD_GEO_OK || g.is_circle)
+    if (len > UINT32_MAX - 11 || td_geo_parse(json, len, &g) != TD_GEO_OK ||
+        g.kind != TD_GEO_POINT)
         return TD_GEO_UNSUPPORTED;
     uint8_t *p = malloc(11 + len + 1);
     if (!p)

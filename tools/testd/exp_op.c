@@ -112,7 +112,7 @@ static int eval_to_bin(const td_exp *e, const td_exp_ctx *ctx, aw_value *value, 
     *ok = rc == AW_OK && !unknown;
     if (rc == AW_OK && !unknown && value->type == AW_GEOJSON) {
         td_geo g;
-        if (td_geo_parse(value->u.str, value->len, &g) != TD_GEO_OK || g.is_circle)
+        if (td_geo_parse(value->u.str, value->len, &g) != TD_GEO_OK || g.kind != TD_GEO_POINT)
             return AW_ERR_UNSUPPORTED_FEATURE; /* a region's cells: not computed */
     }
     return rc;
