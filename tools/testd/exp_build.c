@@ -250,8 +250,12 @@ static exp_node *build_value(builder *b) {
             n->lit.type = AW_GEOJSON;
             n->lit.u.str = (const char *)d + 1;
             n->lit.len = len - 1;
-            td_geo g;
-            int rc = td_geo_parse(n->lit.u.str, n->lit.len, &g);
+            td_geo *g = aw_arena_alloc(b->arena, sizeof *g); /* large: not on the stack */
+            if (!g) {
+                b->oom = true;
+                return NULL;
+            }
+            int rc = td_geo_parse(n->lit.u.str, n->lit.len, g);
             if (rc == TD_GEO_UNSUPPORTED)
                 b->refuse = true;
             else if (rc != TD_GEO_OK)
