@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     aw_buf out;
     aw_buf_init(&out);
-    td_exec_ctx cx = {&store, false, NULL};
+    td_exec_ctx cx = {.store = &store};
     const uint8_t *p = data;
     size_t left = size;
     /* Several messages in a row share the store, so writes meet reads. */
@@ -33,13 +33,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         aw_field_view f;
         if ((m.h.info1 & AW_INFO1_BATCH) && aw_msg_find_field(&m, AW_FIELD_BATCH_INDEX, &f)) {
             td_batch_req_iter it;
-            if (td_batch_req_open(&it, f.data, f.len, NULL) == AW_OK) {
+            aw_field_view filter;
+            if (td_batch_refusal(&m) == AW_OK &&
+                td_batch_req_open(&it, f.data, f.len, NULL) == AW_OK) {
                 const uint8_t *digest;
                 aw_msg_view row;
                 cx.in_batch = true;
+                if (aw_msg_find_field(&m, AW_FIELD_FILTER, &filter)) { /* as server.c does */
+                    cx.filter = filter.data ? filter.data : (const uint8_t *)"";
+                    cx.filter_len = filter.len;
+                }
                 while (td_batch_req_next(&it, &digest, &row, NULL) == 1)
                     td_exec(&cx, &row, digest, &out);
                 cx.in_batch = false;
+                cx.filter = NULL;
             }
         } else {
             td_exec(&cx, &m, NULL, &out);

@@ -1227,9 +1227,9 @@ static void test_filtered_out_replies(void **state) {
 
 static tu_testd srv;
 
-/* aw-testd does not evaluate filters: it refuses field 43 with 16, which
- * proves the client sent it (without the filter the get would succeed);
- * a batch with a filter too. */
+/* aw-testd evaluates filters as the server does: a true filter lets the
+ * command through, a false one answers 27 — which proves the client sent
+ * it (without the filter the get would succeed); a batch with a filter too. */
 static int start_testd(void **state) { return tu_testd_start(&srv, NULL); }
 static int stop_testd(void **state) { return tu_testd_stop(&srv); }
 
@@ -1244,26 +1244,30 @@ static void test_client_against_testd(void **state) {
 
     aw_exp_builder *b = aw_exp_builder_new();
     aw_exp *e = compile_ok(b, i_eq_5(b), "i == 5");
+    aw_exp *no = compile_ok(b, i_eq(b, 6), "i == 6");
     aw_policy rp = aw_policy_read();
     rp.filter = e;
     aw_record rec = {0};
-    assert_int_equal(aw_get(client, &rp, &key, NULL, 0, &rec, &err), AW_ERR_UNSUPPORTED_FEATURE);
+    assert_int_equal(aw_get(client, &rp, &key, NULL, 0, &rec, &err), AW_OK);
+    aw_record_free(&rec);
+    rp.filter = no;
+    assert_int_equal(aw_get(client, &rp, &key, NULL, 0, &rec, &err), AW_FILTERED_OUT);
     aw_record_free(&rec);
     bool exists;
-    assert_int_equal(aw_exists(client, &rp, &key, &exists, &err), AW_ERR_UNSUPPORTED_FEATURE);
+    assert_int_equal(aw_exists(client, &rp, &key, &exists, &err), AW_FILTERED_OUT);
     aw_policy wp = aw_policy_write();
-    wp.filter = e;
-    assert_int_equal(aw_delete(client, &wp, &key, &err), AW_ERR_UNSUPPORTED_FEATURE);
+    wp.filter = no;
+    assert_int_equal(aw_delete(client, &wp, &key, &err), AW_FILTERED_OUT);
     /* and the record is still there, unfiltered */
     assert_int_equal(aw_get(client, NULL, &key, NULL, 0, &rec, &err), AW_OK);
     aw_record_free(&rec);
 
     aw_batch_policy bp = aw_batch_policy_default();
-    bp.base.filter = e;
+    bp.base.filter = no;
     aw_batch_result res[1];
     memset(res, 0, sizeof res);
     int brc = aw_batch_get(client, &bp, &key, 1, NULL, 0, false, res, &err);
-    assert_int_equal(res[0].code, AW_ERR_UNSUPPORTED_FEATURE);
+    assert_int_equal(res[0].code, AW_FILTERED_OUT);
     (void)brc;
 
     /* a non-bool filter never leaves the client */
@@ -1273,6 +1277,7 @@ static void test_client_against_testd(void **state) {
     aw_record_free(&rec);
 
     aw_exp_free(not_bool);
+    aw_exp_free(no);
     aw_exp_free(e);
     aw_exp_builder_free(b);
     aw_client_close(client);

@@ -115,10 +115,24 @@ static void add_field(aw_buf *req, uint8_t type, const void *data, uint32_t len)
 /* A filter expression that is never true: msgpack false. */
 static const uint8_t FILTER_FALSE[] = {0xc2};
 
+/* Sends req (freed), expects 27 FILTERED_OUT with generation `gen`, and k
+ * still as make_record left it. */
+static void expect_filtered_out(aw_buf *req, const aw_key *k, uint32_t gen) {
+    tu_reply r;
+    assert_int_equal(send_req(req, &r), AW_FILTERED_OUT);
+    assert_int_equal(r.gen, gen);
+    assert_int_equal(r.n_ops, 0);
+    tu_reply_free(&r);
+    int64_t i;
+    assert_int_equal(record_gen(k, &i), 1);
+    assert_int_equal(i, 1);
+}
+
 /* A delete whose filter does not match: the real server answers 27 and keeps
- * the record (capture delete_filter_false); aw-testd, which does not
- * evaluate expressions, must refuse, not delete. Same for a write and a read. */
-static void test_filter_expression_refused(void **state) {
+ * the record (capture delete_filter_false, no generation in a delete's
+ * reply); a write and a read likewise, with the record's generation
+ * (put_filter_false, get_filter_false). */
+static void test_false_filter_changes_nothing(void **state) {
     (void)state;
     aw_key k = key_of("filter");
     make_record(&k);
@@ -128,18 +142,18 @@ static void test_filter_expression_refused(void **state) {
     aw_buf_init(&req);
     assert_int_equal(aw_req_delete(&req, &k, NULL, &err), AW_OK);
     add_field(&req, AW_FIELD_FILTER, FILTER_FALSE, sizeof FILTER_FALSE);
-    expect_refused(&req, &k); /* still there, unchanged */
+    expect_filtered_out(&req, &k, 0); /* still there, unchanged */
 
     aw_bin bins[] = {{"i", aw_value_int(2)}};
     aw_buf_init(&req);
     assert_int_equal(aw_req_write(&req, &k, bins, 1, NULL, &err), AW_OK);
     add_field(&req, AW_FIELD_FILTER, FILTER_FALSE, sizeof FILTER_FALSE);
-    expect_refused(&req, &k);
+    expect_filtered_out(&req, &k, 1);
 
     aw_buf_init(&req);
     assert_int_equal(aw_req_read(&req, &k, NULL, 0, NULL, &err), AW_OK);
     add_field(&req, AW_FIELD_FILTER, FILTER_FALSE, sizeof FILTER_FALSE);
-    expect_refused(&req, &k);
+    expect_filtered_out(&req, &k, 1);
 }
 
 /* A UDF call on a single record (fields 30-32) is refused, not run as an
@@ -157,9 +171,9 @@ static void test_udf_fields_refused(void **state) {
     expect_refused(&req, &k);
 }
 
-/* A batch carrying a filter expression for every row: one LAST message with
- * 16 and no row answered. */
-static void test_batch_filter_refused(void **state) {
+/* A batch carrying a filter expression for every row: each row the filter
+ * rejects answers 27 (batch_read_filter_i_even) and is not carried out. */
+static void test_batch_filter_rejects_row(void **state) {
     (void)state;
     aw_key k = key_of("batch-filter");
     make_record(&k);
@@ -179,44 +193,65 @@ static void test_batch_filter_refused(void **state) {
     aw_msg_view m;
     size_t used;
     assert_int_equal(aw_msg_parse(frame + 8, len - 8, &m, &used, NULL), AW_OK);
-    assert_int_equal(used, len - 8); /* one message: no row before it */
+    assert_int_equal(used, len - 8); /* the row's message, then a LAST frame */
+    assert_false(m.h.info3 & AW_INFO3_LAST);
+    assert_int_equal(m.h.result_code, AW_FILTERED_OUT);
+    assert_int_equal(m.h.transaction_ttl, 0); /* row index */
+    free(frame);
+    frame = tu_recv_frame(fd, &len, 2000);
+    assert_non_null(frame);
+    assert_int_equal(aw_msg_parse(frame + 8, len - 8, &m, &used, NULL), AW_OK);
     assert_true(m.h.info3 & AW_INFO3_LAST);
-    assert_int_equal(m.h.result_code, AW_ERR_UNSUPPORTED_FEATURE);
+    assert_int_equal(m.h.result_code, AW_OK);
     free(frame);
     close(fd);
     assert_int_equal(record_gen(&k, NULL), 1); /* the row's delete did not run */
 }
 
-/* Expression ops are refused before the record is touched (the server's
- * answers to them are in the captures; serving them is issue 14). Bit ops
- * are served (test_bit_ops_as_captured), and so are HLL ops
- * (test_testd_cdt_replay). */
-static void test_expression_ops_refused(void **state) {
+/* A row's own filter replaces the batch's for that row
+ * (rw_utils.c handle_meta_filter: FROM_BATCH takes the row's field 43 when
+ * it has one, else the batch's): the batch says true, row 0 says false, row
+ * 1 says nothing. */
+static void test_row_filter_replaces_batch_filter(void **state) {
     (void)state;
-    aw_key k = key_of("exp");
+    aw_key k = key_of("row-filter");
     make_record(&k);
-    static const uint8_t exp_value[] = {0x92, 0xc2, 0x00};        /* [false, flags 0] */
-    struct {
-        uint8_t op, info1, info2;
-        const uint8_t *value;
-        uint32_t len;
-    } cases[] = {
-        {AW_OP_EXP_MODIFY, 0, AW_INFO2_WRITE, exp_value, sizeof exp_value},
-        {AW_OP_EXP_READ, AW_INFO1_READ, 0, exp_value, sizeof exp_value},
-    };
-    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        tu_raw_op op = {cases[c].op, AW_PT_BLOB, "b", 1, cases[c].value, cases[c].len};
-        aw_buf req;
-        aw_buf_init(&req);
-        tu_raw_request(&req, &k, false, cases[c].info1, cases[c].info2, 0, 0, 0, &op, 1);
-        tu_reply r;
-        int code = send_req(&req, &r);
-        if (code != AW_ERR_UNSUPPORTED_FEATURE)
-            fail_msg("op %u: result %d, want 16", cases[c].op, code);
-        assert_int_equal(r.gen, 0);
-        tu_reply_free(&r);
+    aw_exp_builder *b = aw_exp_builder_new();
+    aw_exp *yes, *no;
+    aw_error err;
+    assert_int_equal(aw_exp_compile(b, aw_exp_bool(b, true), &yes, &err), AW_OK);
+    assert_int_equal(aw_exp_compile(b, aw_exp_bool(b, false), &no, &err), AW_OK);
+    aw_req_opts row_opts = aw_req_opts_default();
+    row_opts.filter = no;
+    aw_batch_row rows[2] = {{.index = 0, .key = &k, .kind = AW_BATCH_READ, .opts = &row_opts},
+                            {.index = 1, .key = &k, .kind = AW_BATCH_READ}};
+    aw_batch_opts bo = {.filter = yes};
+    aw_buf req;
+    aw_buf_init(&req);
+    assert_int_equal(aw_req_batch(&req, rows, 2, &bo, &err), AW_OK);
+    int fd = tu_connect(port());
+    assert_true(fd >= 0);
+    assert_int_equal(tu_send(fd, req.data, req.len), 0);
+    aw_buf_free(&req);
+    size_t len;
+    uint8_t *frame = tu_recv_frame(fd, &len, 2000);
+    assert_non_null(frame);
+    aw_msg_view m;
+    size_t used, at = 8;
+    int codes[2] = {-1, -1};
+    while (at < len) {
+        assert_int_equal(aw_msg_parse(frame + at, len - at, &m, &used, NULL), AW_OK);
+        assert_true(m.h.transaction_ttl < 2);
+        codes[m.h.transaction_ttl] = m.h.result_code;
+        at += used;
     }
-    assert_int_equal(record_gen(&k, NULL), 1);
+    assert_int_equal(codes[0], AW_FILTERED_OUT);
+    assert_int_equal(codes[1], AW_OK);
+    free(frame);
+    close(fd);
+    aw_exp_free(yes);
+    aw_exp_free(no);
+    aw_exp_builder_free(b);
 }
 
 /* An XDR write is refused: aw-testd has no XDR semantics. */
@@ -395,10 +430,10 @@ static void test_bit_ops_as_captured(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_filter_expression_refused),
+        cmocka_unit_test(test_false_filter_changes_nothing),
         cmocka_unit_test(test_udf_fields_refused),
-        cmocka_unit_test(test_batch_filter_refused),
-        cmocka_unit_test(test_expression_ops_refused),
+        cmocka_unit_test(test_batch_filter_rejects_row),
+        cmocka_unit_test(test_row_filter_replaces_batch_filter),
         cmocka_unit_test(test_xdr_write_refused),
         cmocka_unit_test(test_unserved_cdt_refused),
         cmocka_unit_test(test_read_touch_ttl_percent),

@@ -23,8 +23,10 @@
 #include <string.h>
 
 #include "aerowire/error.h"
+#include "aerowire/ops.h"
 #include "mp_in.h"
 #include "proto/particle.h"
+#include "value_op.h"
 
 #define PROTO_SIZE_MAX (128u * 1024 * 1024) /* proto.h: the largest blob a bit op may make */
 
@@ -530,4 +532,11 @@ int td_bit_read(td_record *rec, const aw_op_view *op, aw_value *result, aw_arena
         return AW_OK;
     }
     }
+}
+
+/* Value-level entry for expression CALLs (see td_value_op_eval). */
+int td_bit_eval(aw_value *blob, const uint8_t *op, size_t len, bool modify, aw_value *result,
+                aw_arena *arena) {
+    return td_value_op_eval(blob, op, len, modify ? AW_OP_BIT_MODIFY : AW_OP_BIT_READ, result,
+                            arena);
 }

@@ -2,6 +2,9 @@
 #ifndef TD_BIT_H
 #define TD_BIT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "aerowire/value.h"
 #include "proto/arena.h"
 #include "proto/msg.h"
@@ -17,5 +20,11 @@ int td_bit_modify(td_record *w, const aw_op_view *op);
  * missing, else a BLOB (get; bytes in arena) or an INTEGER. Returns AW_OK or
  * the server's code, as td_bit_modify. */
 int td_bit_read(td_record *rec, const aw_op_view *op, aw_value *result, aw_arena *arena);
+
+/* The same ops on a value instead of a bin (expression CALLs): `blob` is
+ * the BLOB (AW_NIL: none, as a missing bin), `op` the msgpack [code,
+ * args...]. A modify op changes *blob; a read op sets *result. */
+int td_bit_eval(aw_value *blob, const uint8_t *op, size_t len, bool modify, aw_value *result,
+                aw_arena *arena);
 
 #endif

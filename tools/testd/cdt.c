@@ -25,6 +25,7 @@
 #include "aerowire/ops.h"
 #include "proto/msgpack.h"
 #include "proto/particle.h"
+#include "value_op.h"
 
 static int int_arg(const cdt_call *c, uint32_t i, int64_t *out) {
     if (i >= c->n_args || c->args[i].type != AW_INT)
@@ -527,4 +528,23 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
     if (!changed)
         return AW_OK;
     return td_cdt_store(w, op, &coll);
+}
+
+/* Value-level entry for expression CALLs: the value is put in a bin of a
+ * scratch record, the op applied to it as to a record's bin, and the bin
+ * read back. A read code in a modify call, or a modify code in a read call,
+ * is PARAMETER (the server's cdt_packed_modify / cdt_packed_read take only
+ * their own kind; the CE 8.1.2.0 server answered 4, and an expression
+ * CALL unknown). */
+int td_cdt_eval(aw_value *container, const uint8_t *op, size_t len, bool modify,
+                aw_value *result, aw_arena *arena) {
+    *result = aw_value_nil();
+    int64_t code = -1;
+    if (len >= 2 && (op[0] & 0xf0) == 0x90 && op[1] < 0x80)
+        code = op[1]; /* [code, ...]: every CDT code but the context ones is a fixint */
+    bool read_code = (code >= 16 && code <= 27) || (code >= 96 && code <= 110);
+    if (code >= 0 && read_code == modify)
+        return AW_ERR_REQUEST_INVALID;
+    return td_value_op_eval(container, op, len, modify ? AW_OP_CDT_MODIFY : AW_OP_CDT_READ,
+                            result, arena);
 }

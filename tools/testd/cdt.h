@@ -22,4 +22,11 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
  * msgpack) — cdt_particle.c says which is which. */
 int td_cdt_check_particle(uint8_t ptype, const uint8_t *p, uint32_t len);
 
+/* The same ops on a value instead of a bin (expression CALLs): `container`
+ * is the list or map (AW_NIL: none, as a missing bin), `op` the msgpack
+ * [code, args...]. A modify op changes *container; *result is what the op
+ * returns. Codes as td_cdt_apply. */
+int td_cdt_eval(aw_value *container, const uint8_t *op, size_t len, bool modify,
+                aw_value *result, aw_arena *arena);
+
 #endif

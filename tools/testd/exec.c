@@ -26,6 +26,8 @@
 #include "aerowire/record.h"
 #include "bit.h"
 #include "cdt.h"
+#include "exp.h"
+#include "exp_geo.h"
 #include "hll.h"
 #include "proto/particle.h"
 
@@ -45,6 +47,9 @@ typedef struct target {
     uint32_t set_len;
     aw_field_view key;
     bool has_key;
+    const uint8_t *filter; /* filter expression (field 43), the row's or the batch's */
+    uint32_t filter_len;
+    bool has_filter;
 } target;
 
 static void reply_begin(reply *r, aw_buf *out, uint32_t index) {
@@ -92,6 +97,15 @@ static void reply_bin(reply *r, uint8_t op, const td_bin *b) {
 
 static void reply_value(reply *r, uint8_t op, const char *name, uint8_t name_len,
                         const aw_value *v) {
+    if (v->type == AW_GEOJSON) { /* with its cell, as the server stores it */
+        uint8_t *geo;
+        uint32_t len;
+        if (td_geo_particle(v->u.str, v->len, &geo, &len) == TD_GEO_OK) {
+            reply_raw(r, op, name, name_len, AW_PT_GEOJSON, geo, len);
+            free(geo);
+        }
+        return;
+    }
     size_t start = r->out->len;
     aw_buf_op_header(r->out, op, aw_particle_type(v), name, name_len, 0);
     size_t value_at = r->out->len;
@@ -104,7 +118,7 @@ static void reply_value(reply *r, uint8_t op, const char *name, uint8_t name_len
 }
 
 /* Field types the server acts on (proto.h AS_MSG_FIELD_TYPE_*) beyond the
- * namespace, set, key and digest aw-testd serves: a filter expression, a UDF
+ * namespace, set, key, digest and filter expression aw-testd serves: a UDF
  * call, a transaction id or deadline, a record version, XDR's last-update
  * time, scan/query and batch fields. Each changes what the real server would
  * do, so it is refused. Types the server does not know it skips, and so does
@@ -112,22 +126,11 @@ static void reply_value(reply *r, uint8_t op, const char *name, uint8_t name_len
 static bool field_refused(uint8_t type) {
     switch (type) {
     case AW_FIELD_NAMESPACE: case AW_FIELD_SET: case AW_FIELD_KEY: case AW_FIELD_DIGEST:
+    case AW_FIELD_FILTER:
         return false;
     default:
         return type <= 15 || (type >= 21 && type <= 26) || (type >= 30 && type <= 33) ||
-               (type >= 40 && type <= 43);
-    }
-}
-
-/* Ops the real server knows but aw-testd does not implement. Unknown op
- * types are not listed: the server answers them PARAMETER, and so does
- * aw-testd (apply_op). */
-static bool op_unserved(uint8_t op) {
-    switch (op) {
-    case AW_OP_EXP_READ: case AW_OP_EXP_MODIFY:
-        return true;
-    default:
-        return false;
+               (type >= 40 && type <= 42);
     }
 }
 
@@ -144,27 +147,33 @@ static int refusal(const aw_msg_view *m) {
     while (aw_msg_next_field(&it, &f))
         if (field_refused(f.type))
             return AW_ERR_UNSUPPORTED_FEATURE;
-    aw_op_view op;
-    aw_msg_iter oi = aw_msg_ops(m);
-    while (aw_msg_next_op(&oi, &op))
-        if (op_unserved(op.op))
-            return AW_ERR_UNSUPPORTED_FEATURE;
+    /* Every op type the server knows is served; apply_op answers an
+     * unknown one PARAMETER, as the server does. */
     return AW_OK;
 }
 
 int td_batch_refusal(const aw_msg_view *m) {
     aw_field_view f;
     aw_msg_iter it = aw_msg_fields(m);
-    while (aw_msg_next_field(&it, &f))
+    while (aw_msg_next_field(&it, &f)) {
         if (f.type != AW_FIELD_BATCH_INDEX && f.type != AW_FIELD_BATCH_INDEX_WITH_SET &&
             field_refused(f.type))
-            return AW_ERR_UNSUPPORTED_FEATURE; /* e.g. a filter expression for every row */
+            return AW_ERR_UNSUPPORTED_FEATURE;
+        if (f.type == AW_FIELD_FILTER) {
+            int rc = td_exp_filter_check(f.data, f.len);
+            if (rc != AW_OK)
+                return rc;
+        }
+    }
     return AW_OK;
 }
 
 static int find_target(td_exec_ctx *cx, const aw_msg_view *m, const uint8_t *digest, target *t) {
     memset(t, 0, sizeof *t);
     t->digest = digest;
+    t->filter = cx->filter; /* a row's own filter replaces the batch's */
+    t->filter_len = cx->filter_len;
+    t->has_filter = cx->filter != NULL;
     bool has_ns = false;
     aw_field_view f;
     aw_msg_iter it = aw_msg_fields(m);
@@ -187,6 +196,11 @@ static int find_target(td_exec_ctx *cx, const aw_msg_view *m, const uint8_t *dig
         case AW_FIELD_KEY:
             t->key = f;
             t->has_key = true;
+            break;
+        case AW_FIELD_FILTER:
+            t->filter = f.data;
+            t->filter_len = f.len;
+            t->has_filter = true;
             break;
         default:
             break; /* the server skips fields it does not use */
@@ -244,12 +258,36 @@ static bool load_int(const uint8_t *p, uint32_t len, uint64_t *v) {
     }
 }
 
+/* A GeoJSON bin as the server stores it (particle_geojson.c
+ * geojson_from_wire): the client's cells are dropped and the server's put
+ * in, the text kept as sent. A point has one cell, its S2 leaf cell; the
+ * cells of a region come from S2's region coverer, which aw-testd does not
+ * have: regions (and text it cannot read) are refused. */
+static int geo_bin_from_client(td_record *w, const aw_op_view *op) {
+    if (op->value_len < 3)
+        return AW_ERR_UNSUPPORTED_FEATURE;
+    size_t cells = (size_t)aw_load_u16be(op->value + 1) * 8;
+    if (op->value_len < 3 + cells)
+        return AW_ERR_UNSUPPORTED_FEATURE; /* the server's 160 GEO_INVALID_GEOJSON */
+    uint8_t *stored;
+    uint32_t len;
+    if (td_geo_particle((const char *)op->value + 3 + cells, op->value_len - 3 - cells, &stored,
+                        &len) != TD_GEO_OK)
+        return AW_ERR_UNSUPPORTED_FEATURE;
+    int rc = td_bin_set(w, op->name, op->name_len, AW_PT_GEOJSON, stored, len) ? AW_ERR_SERVER_FULL
+                                                                               : AW_OK;
+    free(stored);
+    return rc;
+}
+
 /* Sets a bin from a client's value the way as_bin_particle_from_client does:
  * bad types and badly sized numbers are PARAMETER; integers are kept as 8
  * bytes whatever size they came in. */
 static int bin_from_client(td_record *w, const aw_op_view *op) {
     if (!valid_particle_type(op->particle))
         return AW_ERR_REQUEST_INVALID;
+    if (op->particle == AW_PT_GEOJSON)
+        return geo_bin_from_client(w, op);
     const uint8_t *value = op->value;
     uint32_t len = op->value_len;
     uint8_t wide[8];
@@ -336,6 +374,7 @@ static int op_concat(td_record *w, const aw_op_view *op, bool prepend) {
 typedef struct op_state {
     bool respond_all;
     bool get_all;   /* info1 GET_ALL: a nameless read op reads every bin */
+    const td_exp_ctx *exp; /* what expression ops read */
 } op_state;
 
 /* datamodel.h as_bin_name_check: under 16 bytes, no NUL inside (empty is a
@@ -382,11 +421,15 @@ static int apply_op(td_record *w, const aw_op_view *op, const op_state *st, repl
     case AW_OP_BIT_MODIFY:
         rc = td_bit_modify(w, op); /* answers nothing; NULL under respond-all */
         break;
+    case AW_OP_EXP_MODIFY:
+        rc = td_exp_modify_op(w, op, st->exp); /* likewise */
+        break;
     case AW_OP_CDT_READ:
     case AW_OP_CDT_MODIFY:
     case AW_OP_BIT_READ:
     case AW_OP_HLL_READ:
-    case AW_OP_HLL_MODIFY: {
+    case AW_OP_HLL_MODIFY:
+    case AW_OP_EXP_READ: {
         aw_value result;
         aw_arena arena;
         aw_arena_init(&arena, 0);
@@ -394,6 +437,8 @@ static int apply_op(td_record *w, const aw_op_view *op, const op_state *st, repl
             rc = td_bit_read(w, op, &result, &arena);
         else if (op->op == AW_OP_HLL_READ || op->op == AW_OP_HLL_MODIFY)
             rc = td_hll_apply(w, op, op->op == AW_OP_HLL_MODIFY, &result, &arena);
+        else if (op->op == AW_OP_EXP_READ)
+            rc = td_exp_read_op(op, st->exp, &result, &arena);
         else
             rc = td_cdt_apply(w, op, op->op == AW_OP_CDT_MODIFY, &result, &arena);
         if (rc == AW_OK && (result.type != AW_NIL || st->respond_all))
@@ -541,6 +586,18 @@ static int read_touch(td_record *rec, uint32_t pct, const td_store *store) {
     return AW_OK;
 }
 
+/* rw_utils.c handle_meta_filter + read_and_filter_bins: the command's
+ * filter expression, if any, against the record. Evaluating it on the
+ * metadata first, as the server does, decides nothing differently: an
+ * answer there is the answer with the bins. */
+static int apply_filter(td_exec_ctx *cx, const target *t, const td_record *rec) {
+    if (!t->has_filter)
+        return AW_OK;
+    td_exp_ctx ex = {.store = cx->store, .rec = rec, .meta = rec,
+                     .stored_size = td_exp_stored_size(rec)};
+    return td_exp_filter(t->filter, t->filter_len, &ex);
+}
+
 /* read.c read_local. */
 static int do_read(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, uint32_t *gen,
                    uint32_t *vt) {
@@ -555,6 +612,9 @@ static int do_read(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, u
     int touch = read_touch(rec, m->h.record_ttl, cx->store);
     if (touch != AW_OK)
         return touch;
+    int filtered = apply_filter(cx, t, rec);
+    if (filtered != AW_OK)
+        return filtered;
     if (!key_matches(rec, t))
         return AW_ERR_RECORD_KEY_MISMATCH;
     if (m->h.info1 & AW_INFO1_GET_NOBINDATA)
@@ -565,7 +625,9 @@ static int do_read(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, u
     }
     if (m->h.n_ops == 0)
         return AW_ERR_REQUEST_INVALID;
-    op_state st = {.respond_all = (m->h.info2 & AW_INFO2_RESPOND_ALL_OPS) != 0};
+    td_exp_ctx ex = {.store = cx->store, .rec = rec, .meta = rec,
+                     .stored_size = td_exp_stored_size(rec)};
+    op_state st = {.respond_all = (m->h.info2 & AW_INFO2_RESPOND_ALL_OPS) != 0, .exp = &ex};
     aw_op_view op;
     aw_msg_iter it = aw_msg_ops(m);
     while (aw_msg_next_op(&it, &op)) {
@@ -595,6 +657,9 @@ static int do_delete(td_exec_ctx *cx, const aw_msg_view *m, target *t) {
         return AW_ERR_REQUEST_INVALID;
     if (!gen_ok(&m->h, rec->gen))
         return AW_ERR_RECORD_GENERATION;
+    int filtered = apply_filter(cx, t, rec);
+    if (filtered != AW_OK)
+        return filtered;
     if (!key_matches(rec, t))
         return AW_ERR_RECORD_KEY_MISMATCH;
     td_record_remove(t->ns, t->digest);
@@ -627,6 +692,8 @@ static int do_write(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, 
     if (exists && (strlen(rec->set) != t->set_len ||
                    (t->set_len && memcmp(rec->set, t->set, t->set_len) != 0)))
         return AW_ERR_REQUEST_INVALID;
+    if (exists && (rc = apply_filter(cx, t, rec)) != AW_OK)
+        return rc; /* write.c: only an existing record is filtered */
     if (exists && !key_matches(rec, t))
         return AW_ERR_RECORD_KEY_MISMATCH;
     uint32_t ttl = h->record_ttl;
@@ -644,9 +711,45 @@ static int do_write(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, 
     }
     if (is_replace)
         td_record_clear_bins(&w);
+    /* What the record is before its ops run: a new one has its digest, set
+     * and stored key already (write.c sets them before write_master_apply),
+     * which expression ops may read. */
+    if (!exists) {
+        memcpy(w.digest, t->digest, AW_DIGEST_SIZE);
+        memcpy(w.set, t->set ? t->set : "", t->set_len);
+        w.set[t->set_len] = '\0';
+    }
+    if (t->has_key && w.key_ptype == 0) {
+        w.key = malloc(t->key.len);
+        if (!w.key) {
+            td_record_release(&w);
+            return AW_ERR_SERVER_FULL;
+        }
+        memcpy(w.key, t->key.data + 1, t->key.len - 1);
+        w.key_len = t->key.len - 1;
+        w.key_ptype = t->key.data[0];
+    }
 
+    /* Expression ops see the index entry as write.c leaves it before the
+     * ops (advance_record_version: the new void time, last-update = now)
+     * and the key stored only if it was before (key_stored is set after). */
+    uint32_t void_time = void_time_for(t->ns, ttl, exists ? rec->void_time : 0, now);
+    td_record meta;
+    memset(&meta, 0, sizeof meta);
+    memcpy(meta.digest, w.digest, AW_DIGEST_SIZE);
+    memcpy(meta.set, w.set, sizeof meta.set);
+    if (exists) {
+        meta.key_ptype = rec->key_ptype;
+        meta.key_len = rec->key_len;
+        meta.key = rec->key;
+    }
+    meta.void_time = void_time;
+    meta.last_update_ms = td_store_now_ms(cx->store);
+    td_exp_ctx ex = {.store = cx->store, .rec = &w, .meta = &meta,
+                     .stored_size = td_exp_stored_size(exists ? rec : NULL)};
     op_state st = {.respond_all = (h->info2 & AW_INFO2_RESPOND_ALL_OPS) != 0,
-                   .get_all = (h->info1 & AW_INFO1_GET_ALL) != 0};
+                   .get_all = (h->info1 & AW_INFO1_GET_ALL) != 0,
+                   .exp = &ex};
     aw_op_view op;
     aw_msg_iter it = aw_msg_ops(m);
     while (rc == AW_OK && aw_msg_next_op(&it, &op))
@@ -671,21 +774,6 @@ static int do_write(td_exec_ctx *cx, const aw_msg_view *m, target *t, reply *r, 
         return AW_OK;
     }
     /* The size the record will have on storage, with its new metadata. */
-    if (!exists && t->set_len) {
-        memcpy(w.set, t->set, t->set_len);
-        w.set[t->set_len] = '\0';
-    }
-    if (t->has_key && w.key_ptype == 0) {
-        w.key = malloc(t->key.len);
-        if (!w.key) {
-            td_record_release(&w);
-            return AW_ERR_SERVER_FULL;
-        }
-        memcpy(w.key, t->key.data + 1, t->key.len - 1);
-        w.key_len = t->key.len - 1;
-        w.key_ptype = t->key.data[0];
-    }
-    uint32_t void_time = void_time_for(t->ns, ttl, exists ? rec->void_time : 0, now);
     w.void_time = void_time;
     if (td_record_size(&w) > cx->store->max_record_size) {
         td_record_release(&w);
@@ -749,7 +837,11 @@ int td_exec(td_exec_ctx *cx, const aw_msg_view *m, const uint8_t *digest, aw_buf
     }
     if (rc != AW_OK) {
         reply_discard_ops(&r);
-        if (cx->counters && rc != AW_ERR_RECORD_NOT_FOUND)
+        if (rc == AW_ERR_UNSUPPORTED_FEATURE)
+            gen = vt = 0; /* a refusal says nothing about the record */
+        /* Not found and filtered out are not errors (read.c
+         * client_read_update_stats). */
+        if (cx->counters && rc != AW_ERR_RECORD_NOT_FOUND && rc != AW_FILTERED_OUT)
             cx->counters[TD_STAT_ERRORS]++;
     }
     reply_finish(&r, rc, gen, vt);

@@ -17,6 +17,9 @@ typedef struct td_exec_ctx {
     td_store *store;
     bool in_batch;       /* batch rows reply with transaction_ttl = index */
     uint64_t *counters;  /* optional statistics slots (td_stat) */
+    const uint8_t *filter; /* a batch's own filter expression (field 43), for the
+                              rows that carry none; NULL when none */
+    uint32_t filter_len;
 } td_exec_ctx;
 
 enum td_stat { TD_STAT_READS, TD_STAT_WRITES, TD_STAT_DELETES, TD_STAT_ERRORS, TD_STAT_COUNT };
@@ -27,8 +30,8 @@ enum td_stat { TD_STAT_READS, TD_STAT_WRITES, TD_STAT_DELETES, TD_STAT_ERRORS, T
 int td_exec(td_exec_ctx *cx, const aw_msg_view *m, const uint8_t *digest, aw_buf *out);
 
 /* A batch request's own fields (not its rows'): AW_ERR_UNSUPPORTED_FEATURE
- * when it carries one aw-testd does not implement (a filter expression for
- * every row, ...), else AW_OK. */
+ * when it carries one aw-testd does not implement, the code of a filter
+ * expression for every row that does not build (4, 16), else AW_OK. */
 int td_batch_refusal(const aw_msg_view *m);
 
 /* Appends a reply carrying only a result code (and an index for batch rows). */

@@ -225,7 +225,12 @@ static void handle_batch(td_conn *c, const aw_msg_view *m) {
         return;
     }
     s->batches++;
-    td_exec_ctx cx = {&s->store, true, s->stats};
+    td_exec_ctx cx = {.store = &s->store, .in_batch = true, .counters = s->stats};
+    aw_field_view filter;
+    if (aw_msg_find_field(m, AW_FIELD_FILTER, &filter)) { /* for the rows without their own */
+        cx.filter = filter.data ? filter.data : (const uint8_t *)"";
+        cx.filter_len = filter.len;
+    }
     size_t frame = aw_proto_header_begin(out);
     int last_code = AW_OK;
     const uint8_t *digest;
@@ -291,7 +296,7 @@ static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t l
             handle_batch(c, &m);
         } else {
             size_t at = aw_proto_header_begin(out);
-            td_exec_ctx cx = {&s->store, false, s->stats};
+            td_exec_ctx cx = {.store = &s->store, .counters = s->stats};
             td_exec(&cx, &m, NULL, out);
             aw_proto_header_patch(out, at, AW_PROTO_MSG);
         }

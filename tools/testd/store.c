@@ -252,10 +252,11 @@ void td_bin_delete(td_record *r, const char *name, size_t len) {
     if (!b)
         return;
     free(b->data);
-    /* Keep bin order stable, as the server returns bins in insertion order. */
-    size_t at = (size_t)(b - r->bins);
-    memmove(b, b + 1, (r->n_bins - at - 1) * sizeof *b);
+    /* The server moves its last bin into the hole (datamodel.h as_bin_remove),
+     * so a later read-all lists the bins in that order. */
     r->n_bins--;
+    if (b != &r->bins[r->n_bins])
+        *b = r->bins[r->n_bins];
 }
 
 void td_record_clear_bins(td_record *r) {
