@@ -725,13 +725,9 @@ static void test_refused_reads(void **state) {
     child_out_free(&c);
 }
 
-/* Filters on a real server (AEROSPIKE_HOSTS, as test_real_server): reads a
- * filter rejects are answered (27) and counted as filtered, not errors. */
-static void test_filter_real_server(void **state) {
-    (void)state;
-    const char *hosts = getenv("AEROSPIKE_HOSTS");
-    if (!hosts || !*hosts)
-        skip();
+/* Reads a filter rejects are answered (27) and counted as filtered, not
+ * errors; reads it passes are plain reads. */
+static void check_filters(const char *hosts) {
     const char *ins[] = {"-h", hosts, "-s", "aw_bench_filter", "-w", "I", "-k", "200", NULL};
     child_out c = run_bench(ins);
     expect_ok(&c);
@@ -768,6 +764,21 @@ static void test_filter_real_server(void **state) {
     }
 }
 
+/* On aw-testd, which evaluates filters as the server does. */
+static void test_filters(void **state) {
+    (void)state;
+    check_filters(host);
+}
+
+/* The same on a real server (AEROSPIKE_HOSTS, as test_real_server). */
+static void test_filter_real_server(void **state) {
+    (void)state;
+    const char *hosts = getenv("AEROSPIKE_HOSTS");
+    if (!hosts || !*hosts)
+        skip();
+    check_filters(hosts);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest hist[] = {
@@ -781,6 +792,7 @@ int main(void) {
         cmocka_unit_test(test_batch_records),  cmocka_unit_test(test_batch_writes),
         cmocka_unit_test(test_count),          cmocka_unit_test(test_sigint),
         cmocka_unit_test(test_digests),        cmocka_unit_test(test_refused_reads),
+        cmocka_unit_test(test_filters),
     };
     const struct CMUnitTest alone[] = {
         cmocka_unit_test(test_embedded),
