@@ -1107,12 +1107,9 @@ static void expect_filtered_out(tu_run *r, const char *what) {
     tu_run_free(r);
 }
 
-/* Filters on a real server (AEROSPIKE_HOSTS, as test_real_server): aw-testd
- * refuses field 43 with 16 until it evaluates filters. */
-static void test_filter_real_server(void **state) {
-    const char *hosts = getenv("AEROSPIKE_HOSTS");
-    if (!hosts || !*hosts)
-        skip();
+/* --filter on get, put, delete, batch and operate against the server at
+ * hosts: what passes is served, what does not is exit 4 with code 27. */
+static void check_filters(const char *hosts) {
     const char *set = "aw_cli_filter";
 #define AWR(...) AW("-h", hosts, __VA_ARGS__)
     tu_run r = AWR("put", "test", set, "k1", "a=1", "s=x", "f=2.5", "l=[1,2,3]");
@@ -1199,6 +1196,21 @@ static void test_filter_real_server(void **state) {
 #undef AWR
 }
 
+/* On aw-testd, which evaluates filters as the server does. */
+static void test_filters(void **state) {
+    (void)state;
+    check_filters(g_host);
+}
+
+/* The same on a real server (AEROSPIKE_HOSTS, as test_real_server). */
+static void test_filter_real_server(void **state) {
+    (void)state;
+    const char *hosts = getenv("AEROSPIKE_HOSTS");
+    if (!hosts || !*hosts)
+        skip();
+    check_filters(hosts);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_and_version),
@@ -1219,6 +1231,7 @@ int main(void) {
         cmocka_unit_test(test_operate),
         cmocka_unit_test(test_exp_command),
         cmocka_unit_test(test_filter_usage_errors),
+        cmocka_unit_test(test_filters),
         cmocka_unit_test(test_filter_real_server),
     };
     int failed = cmocka_run_group_tests_name("cli", tests, setup, teardown);
