@@ -3,6 +3,7 @@
  * its byte form, which must come back identical and must refuse anything
  * that is not what it wrote (every single-byte change, every truncation)
  * with AW_ERR_PARAM rather than read past the end or trust bad bytes.
+ * Also the scan/query encoder's refusals.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,9 @@
 #include <string.h>
 
 #include "aerowire/aerowire.h"
+#include "proto/buf.h"
 #include "proto/pstatus.h"
+#include "proto/scanq.h"
 #include "support/testutil.h"
 
 static void test_filters(void **state) {
@@ -115,11 +118,71 @@ static void test_corrupt_bytes_are_refused(void **state) {
     aw_partition_status_free(ps);
 }
 
+static void test_encoder_refusals(void **state) {
+    (void)state;
+    aw_partition_filter f = aw_partition_filter_all();
+    aw_partition_status *ps;
+    assert_int_equal(aw_partition_status_new(&f, &ps, NULL), AW_OK);
+    aw_partition_info *parts[1] = {&ps->parts[0]};
+    aw_query q = {.ns = "test", .set = "sq"};
+    aw_scanq_req r = {.q = &q, .parts = parts, .n_parts = 1, .socket_timeout_ms = 30000};
+    aw_buf out;
+    aw_buf_init(&out);
+    aw_error err;
+    assert_int_equal(aw_req_scanq(&out, &r, &err), AW_OK);
+    size_t ok_len = out.len;
+
+    r.n_parts = 0; /* a foreground request must name partitions */
+    assert_int_equal(aw_req_scanq(&out, &r, &err), AW_ERR_PARAM);
+    r.n_parts = 1;
+    q.ns = "";
+    assert_int_equal(aw_req_scanq(&out, &r, &err), AW_ERR_BAD_NAME);
+    q.ns = "test";
+    const char *bins[] = {"a_bin_name_over_15"};
+    q.bins = bins;
+    q.n_bins = 1;
+    assert_int_equal(aw_req_scanq(&out, &r, &err), AW_ERR_BAD_NAME);
+    q.bins = NULL;
+    q.n_bins = 0;
+    aw_index_filter w = aw_filter_equal_int("i", 1);
+    w.index_name = "idx";
+    q.where = &w;
+    assert_int_equal(aw_req_scanq(&out, &r, &err), AW_ERR_PARAM); /* bin and name */
+    w = aw_filter_geo_within_radius("g", 1.0 / 0.0, 0, 10);
+    assert_int_equal(aw_req_scanq(&out, &r, &err), AW_ERR_PARAM);
+    q.where = NULL;
+    aw_op wr = aw_op_write("x", aw_value_int(1));
+    q.ops = &wr;
+    q.n_ops = 1;
+    assert_int_equal(aw_req_scanq(&out, &r, &err), AW_ERR_PARAM); /* writes in the foreground */
+    aw_op rd = aw_op_read("x");
+    q.ops = &rd;
+    aw_req_opts wo = aw_req_opts_default();
+    r.write = &wo;
+    assert_int_equal(aw_req_scanq(&out, &r, &err), AW_ERR_PARAM); /* reads in a background job */
+    assert_int_equal(out.len, ok_len); /* nothing left behind by a refusal */
+    aw_buf_free(&out);
+    aw_partition_status_free(ps);
+}
+
+/* The radius filter's circle, as the official clients' literal circles read. */
+static void test_geo_circle_text(void **state) {
+    (void)state;
+    char s[160];
+    assert_int_equal(aw_geo_circle_json(-122.0, 37.0, 3000.0, s, sizeof s, NULL), AW_OK);
+    assert_string_equal(s, "{\"type\":\"AeroCircle\",\"coordinates\":[[-122.0,37.0],3000.0]}");
+    assert_int_equal(aw_geo_circle_json(-121.935, 36.99, 0.5, s, sizeof s, NULL), AW_OK);
+    assert_string_equal(s, "{\"type\":\"AeroCircle\",\"coordinates\":[[-121.935,36.99],0.5]}");
+    assert_int_equal(aw_geo_circle_json(0, 0, -1, s, sizeof s, NULL), AW_ERR_PARAM);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_bytes_round_trip),
         cmocka_unit_test(test_corrupt_bytes_are_refused),
+        cmocka_unit_test(test_encoder_refusals),
+        cmocka_unit_test(test_geo_circle_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
