@@ -199,6 +199,82 @@ AW_API int aw_partition_status_write(const aw_partition_status *ps, uint8_t **by
 AW_API int aw_partition_status_read(const uint8_t *bytes, size_t len, aw_partition_status **out,
                                     aw_error *err);
 
+/* --- Secondary indexes, truncate, jobs -----------------------------------------
+ * Info commands (wire-protocol.md §9.7, §9.8, §9.10). A server refusal comes
+ * back as its own code: AW_ERR_INDEX_FOUND (200, the name is taken by
+ * another definition), AW_ERR_INDEX_NOT_FOUND (201), AW_ERR_INDEX_MAXCOUNT
+ * (206), AW_ERR_REQUEST_INVALID (4, a bad parameter), AW_ERR_TIMEOUT (9),
+ * with the server's message. timeout_ms 0 = the config's connect timeout. */
+
+typedef struct aw_index_spec {
+    const char *ns;
+    const char *set;                /* NULL = records of every set */
+    const char *name;
+    const char *bin;                /* NULL for an expression index */
+    aw_index_type type;
+    aw_index_collection collection;
+    const aw_ctx *ctx;              /* index a nested element; NULL = the bin's value */
+    const aw_exp *exp;              /* expression index (server 8.1+); NULL = by bin */
+} aw_index_spec;
+
+/* Creates the index (one node; the cluster spreads the definition) and
+ * returns once the definition is stored; the index then fills in the
+ * background (aw_index_wait). Creating the same definition again is AW_OK
+ * (under a new name, the server renames the existing index). */
+AW_API int aw_index_create(aw_client *client, const aw_index_spec *spec, uint32_t timeout_ms,
+                           aw_error *err);
+/* Waits until every node has loaded the index (load_pct=100), asking every
+ * interval_ms (0 = 500) for at most timeout_ms (0 = no limit; then
+ * AW_ERR_TIMEOUT). AW_ERR_INDEX_NOT_FOUND when a node does not know it. */
+AW_API int aw_index_wait(aw_client *client, const char *ns, const char *name,
+                         uint32_t interval_ms, uint32_t timeout_ms, aw_error *err);
+/* Removes the index; AW_OK also when there is none by that name (as the
+ * server answers). */
+AW_API int aw_index_drop(aw_client *client, const char *ns, const char *name,
+                         uint32_t timeout_ms, aw_error *err);
+
+typedef struct aw_index_info {
+    char ns[AW_NAMESPACE_MAX + 1];
+    char name[256];
+    char set[AW_SET_MAX + 1];       /* "" = every set */
+    char bin[AW_BIN_NAME_MAX + 1];  /* "" for an expression index */
+    aw_index_type type;
+    aw_index_collection collection;
+    bool has_ctx;
+    bool has_exp;
+    bool readable;                  /* state RW; false while building (WO) */
+} aw_index_info;
+
+/* The indexes of namespace ns (NULL = every namespace), as one node lists
+ * them: *out is allocated (aw_free), *n entries. */
+AW_API int aw_index_list(aw_client *client, const char *ns, aw_index_info **out, size_t *n,
+                         aw_error *err);
+
+/* Deletes every record of the set (set NULL: of the namespace) last updated
+ * before before_unix_ns (0 = now, by the server's clock). */
+AW_API int aw_truncate(aw_client *client, const char *ns, const char *set,
+                       uint64_t before_unix_ns, uint32_t timeout_ms, aw_error *err);
+
+typedef enum aw_job_state {
+    AW_JOB_IN_PROGRESS = 0,
+    AW_JOB_DONE,                    /* on every node that knows it */
+    AW_JOB_NOT_FOUND,               /* no node knows the id */
+} aw_job_state;
+
+typedef struct aw_job_info {
+    aw_job_state state;
+    uint32_t progress_pct;          /* lowest over the nodes */
+    uint64_t records_succeeded;     /* summed over the nodes */
+    uint64_t records_failed;
+} aw_job_info;
+
+/* A job's state from every node (`query-show:id=`). */
+AW_API int aw_job_status(aw_client *client, uint64_t job_id, aw_job_info *out, aw_error *err);
+/* Polls aw_job_status every interval_ms (0 = 1000) until no node reports
+ * the job active; AW_ERR_TIMEOUT after timeout_ms (0 = no limit). */
+AW_API int aw_job_wait(aw_client *client, uint64_t job_id, uint32_t interval_ms,
+                       uint32_t timeout_ms, aw_error *err);
+
 #ifdef __cplusplus
 }
 #endif
