@@ -275,6 +275,50 @@ AW_API int aw_job_status(aw_client *client, uint64_t job_id, aw_job_info *out, a
 AW_API int aw_job_wait(aw_client *client, uint64_t job_id, uint32_t interval_ms,
                        uint32_t timeout_ms, aw_error *err);
 
+/* --- Running a scan or query (sync) ---------------------------------------------
+ * The partitions to do are grouped by the node that owns them (the current
+ * partition map), and every node streams its records at once (or
+ * max_concurrent_nodes at a time) to the calling thread, which hands each
+ * record to the callback as it arrives. A node that fails (connection,
+ * socket timeout, index not found / not readable yet, partitions it reports
+ * unavailable) has only its unfinished partitions asked again, of their
+ * current owner, after their last delivered record, up to max_retries
+ * rounds: no record is lost and none is delivered twice within a partition.
+ */
+
+/* One record. key: namespace, set, digest, and the user key when the record
+ * was stored with it (AW_NIL otherwise; string and blob keys point into the
+ * read buffer: valid during the call). rec: generation, ttl and the bins (none
+ * when include_bin_data is false); aw_record_move it out to keep it, else it
+ * is freed after the call. Return false to stop the scan/query on every
+ * node: the call then returns AW_ERR_CLIENT_ABORT and the cursor resumes
+ * after this record. */
+typedef bool (*aw_query_record_cb)(const aw_key *key, aw_record *rec, void *udata);
+
+/* Runs q over the cursor's partitions that are not done (cursor NULL: all
+ * partitions, once), calling cb per record on this thread. Returns AW_OK
+ * when every node ended its stream, which with max_records may be a page:
+ * aw_partition_status_done(cursor) then says whether anything is left, and
+ * calling again with the same cursor reads the next page. Errors: the caller's
+ * (AW_ERR_PARAM, AW_ERR_BAD_NAME), AW_ERR_NAMESPACE_NOT_FOUND, the server's
+ * refusal (4 a bad request, 201 no such index, ...) once retries are spent
+ * or at once when retrying cannot help, AW_ERR_TIMEOUT (total timeout),
+ * AW_ERR_CLIENT_ABORT. Whatever the outcome, the cursor holds what was
+ * delivered. policy NULL = aw_query_policy_default(). */
+AW_API int aw_query_foreach(aw_client *client, const aw_query_policy *policy, const aw_query *q,
+                            aw_partition_status *cursor, aw_query_record_cb cb, void *udata,
+                            aw_error *err);
+
+/* Starts a background job on every node applying q->ops (write ops only)
+ * to each record q selects (and policy->base.filter admits), under the
+ * write policy's ttl, exists, commit level and durable delete; returns once
+ * every node accepted it. *job_id: the id to use (0 = a random one), set to
+ * the job's id for aw_job_status / aw_job_wait. A set that does not exist is
+ * AW_OK (nothing to do). */
+AW_API int aw_query_background(aw_client *client, const aw_query_policy *policy,
+                               const aw_policy *write_policy, const aw_query *q,
+                               uint64_t *job_id, aw_error *err);
+
 #ifdef __cplusplus
 }
 #endif
