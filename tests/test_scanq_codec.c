@@ -459,15 +459,7 @@ static json_t *call_of(const char *label) {
     char *hash = strchr(base, '#');
     if (hash)
         *hash = 0;
-    json_t *calls = json_object_get(tu_capture(CAP), "calls");
-    size_t i;
-    json_t *c;
-    json_array_foreach(calls, i, c) {
-        if (strcmp(json_string_value(json_object_get(c, "label")), base) == 0)
-            return c;
-    }
-    fail_msg("no call %s", base);
-    return NULL;
+    return tu_capture_entry(CAP, "calls", base);
 }
 
 /* Each foreground stream reads back into exactly the records the official

@@ -24,15 +24,7 @@
 #define CAP "official-c-client-scan-query.json"
 
 static json_t *info_direct(const char *label) {
-    json_t *all = json_object_get(tu_capture(CAP), "info_direct");
-    size_t i;
-    json_t *e;
-    json_array_foreach(all, i, e) {
-        if (strcmp(json_string_value(json_object_get(e, "label")), label) == 0)
-            return e;
-    }
-    fail_msg("no info_direct %s", label);
-    return NULL;
+    return tu_capture_entry(CAP, "info_direct", label);
 }
 
 /* The captured request, without its final '\n'. */

@@ -107,28 +107,42 @@ int aw_index_list(aw_client *client, const char *ns, aw_index_info **out, size_t
     return rc;
 }
 
-/* --- Polling every node ---------------------------------------------------------- */
+/* --- Asking every node ----------------------------------------------------------- */
 
-typedef struct load_poll {
-    int min_pct;
+/* Each node's value goes to parse(ctx, value); the first failure (a node
+ * that did not answer, or a parse error) is the result. */
+typedef int (*node_value_fn)(void *ctx, const char *v, size_t len, aw_error *err);
+
+typedef struct all_nodes {
+    node_value_fn parse;
+    void *ctx;
     int rc;
     aw_error err;
-} load_poll;
+} all_nodes;
 
-static void on_stat(const char *node, int status, const char *reply, void *udata) {
-    load_poll *p = udata;
-    if (p->rc != AW_OK)
+static void on_node_reply(const char *node, int status, const char *reply, void *udata) {
+    all_nodes *a = udata;
+    if (a->rc != AW_OK)
         return;
     if (status != AW_OK) {
-        p->rc = aw_error_set(&p->err, status, "%s", reply);
+        a->rc = aw_error_set(&a->err, status, "%s", reply);
         return;
     }
     size_t len;
     const char *v = reply_value(reply, &len);
-    int pct;
-    p->rc = aw_sindex_stat_load_pct(v, len, &pct, &p->err);
-    if (p->rc == AW_OK && pct < p->min_pct)
-        p->min_pct = pct;
+    a->rc = a->parse(a->ctx, v, len, &a->err);
+}
+
+static int ask_all(aw_client *client, const aw_buf *cmd, node_value_fn parse, void *ctx,
+                   aw_error *err) {
+    all_nodes a = {parse, ctx, AW_OK, {0}};
+    int rc = aw_info_all(client, (const char *)cmd->data, 0, on_node_reply, &a, err);
+    if (rc == AW_OK && a.rc != AW_OK) {
+        rc = a.rc;
+        if (err)
+            *err = a.err;
+    }
+    return rc;
 }
 
 /* Sleeps interval_ms unless that passes the deadline (then AW_ERR_TIMEOUT). */
@@ -137,6 +151,14 @@ static int poll_pause(const char *what, uint64_t deadline, uint32_t interval_ms,
         return aw_error_set(err, AW_ERR_TIMEOUT, "%s: still not done at the timeout", what);
     aw_sleep_ms(interval_ms);
     return AW_OK;
+}
+
+static int lowest_load(void *ctx, const char *v, size_t len, aw_error *err) {
+    int *min_pct = ctx, pct;
+    int rc = aw_sindex_stat_load_pct(v, len, &pct, err);
+    if (rc == AW_OK && pct < *min_pct)
+        *min_pct = pct;
+    return rc;
 }
 
 int aw_index_wait(aw_client *client, const char *ns, const char *name, uint32_t interval_ms,
@@ -148,14 +170,9 @@ int aw_index_wait(aw_client *client, const char *ns, const char *name, uint32_t 
     int rc = aw_sindex_named_cmd(&b, "sindex-stat", ns, name, err);
     uint64_t deadline = timeout_ms ? aw_now_ms() + timeout_ms : 0;
     while (rc == AW_OK) {
-        load_poll p = {.min_pct = 100, .rc = AW_OK};
-        rc = aw_info_all(client, (const char *)b.data, 0, on_stat, &p, err);
-        if (rc == AW_OK && p.rc != AW_OK) {
-            rc = p.rc;
-            if (err)
-                *err = p.err;
-        }
-        if (rc != AW_OK || p.min_pct == 100)
+        int min_pct = 100;
+        rc = ask_all(client, &b, lowest_load, &min_pct, err);
+        if (rc != AW_OK || min_pct == 100)
             break;
         rc = poll_pause("aw_index_wait", deadline, interval_ms ? interval_ms : 500, err);
     }
@@ -166,24 +183,15 @@ int aw_index_wait(aw_client *client, const char *ns, const char *name, uint32_t 
 typedef struct job_poll {
     aw_job_info info;
     bool any_found, any_active;
-    int rc;
-    aw_error err;
 } job_poll;
 
-static void on_show(const char *node, int status, const char *reply, void *udata) {
-    job_poll *p = udata;
-    if (p->rc != AW_OK)
-        return;
-    if (status != AW_OK) {
-        p->rc = aw_error_set(&p->err, status, "%s", reply);
-        return;
-    }
-    size_t len;
-    const char *v = reply_value(reply, &len);
+static int merge_job(void *ctx, const char *v, size_t len, aw_error *err) {
+    job_poll *p = ctx;
     bool found, active;
-    p->rc = aw_job_show_parse(v, len, &found, &active, &p->info, &p->err);
+    int rc = aw_job_show_parse(v, len, &found, &active, &p->info, err);
     p->any_found |= found;
     p->any_active |= active;
+    return rc;
 }
 
 int aw_job_status(aw_client *client, uint64_t job_id, aw_job_info *out, aw_error *err) {
@@ -193,15 +201,10 @@ int aw_job_status(aw_client *client, uint64_t job_id, aw_job_info *out, aw_error
     aw_buf b;
     aw_buf_init(&b);
     int rc = aw_job_show_cmd(&b, job_id, err);
-    job_poll p = {.info = {.progress_pct = 100}, .rc = AW_OK};
+    job_poll p = {.info = {.progress_pct = 100}};
     if (rc == AW_OK)
-        rc = aw_info_all(client, (const char *)b.data, 0, on_show, &p, err);
+        rc = ask_all(client, &b, merge_job, &p, err);
     aw_buf_free(&b);
-    if (rc == AW_OK && p.rc != AW_OK) {
-        rc = p.rc;
-        if (err)
-            *err = p.err;
-    }
     if (rc != AW_OK)
         return rc;
     p.info.state = !p.any_found ? AW_JOB_NOT_FOUND
