@@ -2,10 +2,11 @@
  * The sync scan/query engine's failure paths against aw-testd (3 nodes; a
  * partition p's master is node p % 3): a node that never answers (socket
  * timeout, then the total timeout), one that drops the connection, and a
- * partition that no node holds. Each request is asked of one node through
- * a one-partition filter, so the faulty node alone is involved; the
- * counts of requests it received show how many rounds ran. These hold
- * whether aw-testd serves scans or refuses them: the faults strike first.
+ * partition that no node holds. Each scan asks one partition (master node
+ * p % 3, replica (p + 1) % 3), so only those two nodes are involved; the
+ * requests each received show how many rounds ran and where (a retry goes
+ * to the next replica). These hold whether aw-testd serves scans or refuses
+ * them: the faults strike first, or the assertion allows both answers.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,12 +81,14 @@ static void expect_left_to_retry(const aw_partition_status *ps, uint32_t pid) {
     assert_false(aw_partition_status_done(ps));
 }
 
-/* A silent node: each round ends at the socket timeout and asks again,
- * max_retries times, then the call fails with the timeout. */
+/* Silent nodes: each round ends at the socket timeout and asks again, the
+ * master and the replica in turn, max_retries times; then the call fails
+ * with the timeout. */
 static void test_socket_timeout_retried(void **state) {
     (void)state;
     tu_testd_fault(&srv, 0, "blackhole=1");
-    uint64_t before = commands_of(0);
+    tu_testd_fault(&srv, 1, "blackhole=1");
+    uint64_t before = commands_of(0), before1 = commands_of(1);
     aw_client_stats s0 = tu_stats(client);
     aw_query_policy p = aw_query_policy_default();
     p.base.socket_timeout_ms = 100;
@@ -96,9 +99,29 @@ static void test_socket_timeout_retried(void **state) {
     assert_int_equal(scan_partition(3, &p, &ps, &err), AW_ERR_TIMEOUT);
     uint64_t took = tu_now_ms() - t0;
     assert_true(took >= 300 && took < 3000);
-    assert_int_equal(commands_of(0) - before, 3);
+    assert_int_equal(commands_of(0) - before, 2);
+    assert_int_equal(commands_of(1) - before1, 1);
     assert_int_equal(tu_stats(client).retries - s0.retries, 2);
     expect_left_to_retry(ps, 3);
+    aw_partition_status_free(ps);
+}
+
+/* The master is silent: the retry goes to the replica at once, without
+ * waiting for the map to change, and whatever the replica answers ends it
+ * (records, or aw-testd's 16 while it does not serve scans). */
+static void test_retry_goes_to_the_replica(void **state) {
+    (void)state;
+    tu_testd_fault(&srv, 0, "blackhole=1");
+    uint64_t before = commands_of(0), before1 = commands_of(1);
+    aw_query_policy p = aw_query_policy_default();
+    p.base.socket_timeout_ms = 100;
+    p.base.max_retries = 3;
+    aw_partition_status *ps;
+    aw_error err;
+    int rc = scan_partition(9, &p, &ps, &err);
+    assert_true(rc == AW_OK || rc == AW_ERR_UNSUPPORTED_FEATURE);
+    assert_int_equal(commands_of(0) - before, 1);
+    assert_int_equal(commands_of(1) - before1, 1);
     aw_partition_status_free(ps);
 }
 
@@ -126,14 +149,15 @@ static void test_total_timeout(void **state) {
 static void test_dropped_connection_retried(void **state) {
     (void)state;
     tu_testd_fault(&srv, 1, "drop-after=0");
-    uint64_t before = commands_of(1);
+    tu_testd_fault(&srv, 2, "drop-after=0");
+    uint64_t before = commands_of(1) + commands_of(2);
     aw_query_policy p = aw_query_policy_default();
     p.base.max_retries = 3;
     aw_partition_status *ps;
     aw_error err;
     int rc = scan_partition(4, &p, &ps, &err);
     assert_true(rc == AW_ERR_NO_RESPONSE || rc == AW_ERR_CONNECTION);
-    assert_int_equal(commands_of(1) - before, 4);
+    assert_int_equal(commands_of(1) + commands_of(2) - before, 4);
     expect_left_to_retry(ps, 4);
     aw_partition_status_free(ps);
 }
@@ -167,6 +191,7 @@ static void test_orphan_partition(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_socket_timeout_retried, heal),
+        cmocka_unit_test_teardown(test_retry_goes_to_the_replica, heal),
         cmocka_unit_test_teardown(test_total_timeout, heal),
         cmocka_unit_test_teardown(test_dropped_connection_retried, heal),
         cmocka_unit_test_teardown(test_orphan_partition, heal),

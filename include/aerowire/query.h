@@ -282,8 +282,9 @@ AW_API int aw_job_wait(aw_client *client, uint64_t job_id, uint32_t interval_ms,
  * record to the callback as it arrives. A node that fails (connection,
  * socket timeout, index not found / not readable yet, partitions it reports
  * unavailable) has only its unfinished partitions asked again, of their
- * current owner, after their last delivered record, up to max_retries
- * rounds: no record is lost and none is delivered twice within a partition.
+ * next replica in the current map, after their last delivered record, up
+ * to max_retries rounds: no record is lost and none is delivered twice
+ * within a partition.
  */
 
 /* One record. key: namespace, set, digest, and the user key when the record

@@ -61,6 +61,10 @@ typedef struct qrun {
     aw_error last_err;
     aw_buf zbuf;
     qnode *cur;                     /* the node whose stream is being fed */
+    /* Per partition, which replica to ask: bumped when its node failed it,
+     * so the next round tries the next replica (the official client's
+     * sequence) rather than waiting for the map to drop a dead node. */
+    uint8_t replica[AW_PARTITIONS];
 } qrun;
 
 uint64_t aw_query_task_id(void) {
@@ -95,11 +99,14 @@ static void note_error(qrun *r, int rc, const aw_error *e) {
     }
 }
 
-/* The node's partitions are asked again next round (after their digests). */
-static void node_retry(qnode *n) {
+/* The node's partitions are asked again next round (after their digests),
+ * of their next replica. */
+static void node_retry(qrun *r, qnode *n) {
     for (size_t i = 0; i < n->n_parts; i++)
-        if (!n->parts[i]->done)
+        if (!n->parts[i]->done) {
             n->parts[i]->retry = true;
+            r->replica[n->parts[i]->id]++;
+        }
 }
 
 static void node_close(qnode *n, bool reusable) {
@@ -122,7 +129,7 @@ static void node_fail(qrun *r, qnode *n, int rc, aw_error *e) {
     memcpy(tmp, e->message, sizeof tmp);
     aw_error_set(e, rc, "node %s: %s", n->node->addr_str, tmp);
     node_close(n, false);
-    node_retry(n);
+    node_retry(r, n);
     note_error(r, rc, e);
 }
 
@@ -135,7 +142,7 @@ static void node_end(qrun *r, qnode *n) {
         aw_pstatus_node_end(n->parts, n->n_parts, complete);
         return;
     }
-    node_retry(n);
+    node_retry(r, n);
     aw_error e;
     aw_error_set(&e, rc, "node %s: %s", n->node->addr_str, aw_strerror(rc));
     note_error(r, rc, &e);
@@ -160,8 +167,10 @@ static int on_record(void *ctx, const aw_msg_view *m, const aw_scanq_meta *meta)
 static int on_partition_done(void *ctx, uint32_t pid, int result) {
     qrun *r = ctx;
     aw_partition_info *p = aw_pstatus_part(r->ps, pid);
-    if (p && !p->done)
+    if (p && !p->done) {
         p->retry = true;
+        r->replica[pid]++;
+    }
     aw_error e;
     aw_error_set(&e, result, "node %s: partition %u unavailable (%s)", r->cur->node->addr_str,
                  pid, aw_strerror(result));
@@ -389,8 +398,13 @@ static int assign(qrun *r, bool all, aw_error *err) {
         aw_partition_info *p = &r->ps->parts[i];
         if (p->done || !(all || p->retry))
             continue;
-        aw_node *node = t->owners[0][p->id];
-        if (!node || !aw_node_is_active(node)) {
+        aw_node *node = NULL;
+        for (uint8_t k = 0; k < t->n_replicas && !node; k++) {
+            node = t->owners[(r->replica[p->id] + k) % t->n_replicas][p->id];
+            if (node && !aw_node_is_active(node))
+                node = NULL;
+        }
+        if (!node) {
             p->retry = true;
             aw_error e;
             aw_error_set(&e, AW_ERR_INVALID_NODE, "no node holds partition %u", p->id);
