@@ -16,6 +16,7 @@
 #include "ops_bit.h"
 #include "ops_hll.h"
 #include "policy.h"
+#include "query.h"
 #include "record.h"
 #include "value.h"
 

@@ -20,7 +20,7 @@ extern "C" {
 
 typedef enum aw_status {
     /* Client-side codes (never on the wire). Each is produced by the client
-     * today; the numbers left out (-3, -5, -6, -9, -11, -12, -16) are kept
+     * today; the numbers left out (-3, -6, -9, -11, -12, -16) are kept
      * for codes that come with their feature (TLS, scans and queries). */
     AW_ERR_ARRAY_CORRUPT = -23,  /* a stored array is damaged: chunk missing or failing its CRC */
     AW_ERR_FIELD_TYPE = -22,     /* a bin could not be converted to its dtype field */
@@ -34,6 +34,7 @@ typedef enum aw_status {
     AW_ERR_CONNECTION = -10,     /* socket error (connect, read, write) */
     AW_ERR_INVALID_NODE = -8,    /* no node owns the partition */
     AW_ERR_NO_MORE_CONNECTIONS = -7,
+    AW_ERR_CLIENT_ABORT = -5,    /* a scan/query callback asked to stop */
     AW_ERR_INVALID_HOST = -4,
     AW_ERR_PARAM = -2,           /* invalid argument from the caller */
     AW_ERR_CLIENT = -1,          /* generic client error */

@@ -1,6 +1,7 @@
 /* Policy and configuration defaults (the official client's, where it has one). */
 #include <string.h>
 
+#include "aerowire/query.h"
 #include "client_impl.h"
 
 aw_policy aw_policy_read(void) {
@@ -36,4 +37,14 @@ void aw_config_init(aw_config *cfg) {
     cfg->error_rate_window = 1;
     cfg->read_policy = aw_policy_read();
     cfg->write_policy = aw_policy_write();
+}
+
+aw_query_policy aw_query_policy_default(void) {
+    aw_query_policy p;
+    memset(&p, 0, sizeof p);
+    p.base = aw_policy_read();
+    p.base.total_timeout_ms = 0;
+    p.base.max_retries = 5;
+    p.include_bin_data = true;
+    return p;
 }

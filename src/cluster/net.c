@@ -27,6 +27,12 @@ uint64_t aw_now_us(void) {
 
 uint64_t aw_now_ms(void) { return aw_now_us() / 1000u; }
 
+void aw_sleep_ms(uint32_t ms) {
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
 /* An errno's text with a lower-case first letter, to sit inside a sentence. */
 static void errno_text(int e, char *out, size_t cap) {
     const char *text = aw_errno_text(e, out, cap);

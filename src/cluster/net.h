@@ -17,6 +17,8 @@
 /* Monotonic clock in milliseconds / microseconds. */
 uint64_t aw_now_ms(void);
 uint64_t aw_now_us(void);
+/* Sleeps ms milliseconds (resumed after a signal). */
+void aw_sleep_ms(uint32_t ms);
 
 typedef struct aw_sockaddr {
     struct sockaddr_storage ss;

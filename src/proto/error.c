@@ -25,6 +25,7 @@ static const status_info STATUS[] = {
     {AW_ERR_CONNECTION, "CONNECTION", "connection error"},
     {AW_ERR_INVALID_NODE, "INVALID_NODE", "no node available for the partition"},
     {AW_ERR_NO_MORE_CONNECTIONS, "NO_MORE_CONNECTIONS", "connection pool limit reached"},
+    {AW_ERR_CLIENT_ABORT, "CLIENT_ABORT", "scan/query stopped by its record callback"},
     {AW_ERR_INVALID_HOST, "INVALID_HOST", "host name could not be resolved"},
     {AW_ERR_PARAM, "PARAM", "invalid argument"},
     {AW_ERR_CLIENT, "CLIENT", "client error"},

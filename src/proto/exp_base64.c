@@ -5,32 +5,39 @@
  */
 #include <string.h>
 
+#include "base64.h"
 #include "exp_impl.h"
 #include "mem.h"
 #include "msgpack.h"
 
 static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int aw_exp_to_base64(const aw_exp *exp, char **out, aw_error *err) {
-    if (!exp || !out)
-        return aw_error_set(err, AW_ERR_PARAM, "exp to_base64: NULL %s", exp ? "out" : "exp");
-    size_t n = exp->len;
+char *aw_base64_encode(const uint8_t *p, size_t n) {
     char *s = aw_malloc((n + 2) / 3 * 4 + 1);
     if (!s)
-        return aw_error_set(err, AW_ERR_NOMEM, "exp to_base64: out of memory");
+        return NULL;
     char *w = s;
     for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)exp->bytes[i] << 16;
+        uint32_t v = (uint32_t)p[i] << 16;
         if (i + 1 < n)
-            v |= (uint32_t)exp->bytes[i + 1] << 8;
+            v |= (uint32_t)p[i + 1] << 8;
         if (i + 2 < n)
-            v |= exp->bytes[i + 2];
+            v |= p[i + 2];
         *w++ = ALPHABET[v >> 18];
         *w++ = ALPHABET[(v >> 12) & 63];
         *w++ = i + 1 < n ? ALPHABET[(v >> 6) & 63] : '=';
         *w++ = i + 2 < n ? ALPHABET[v & 63] : '=';
     }
     *w = '\0';
+    return s;
+}
+
+int aw_exp_to_base64(const aw_exp *exp, char **out, aw_error *err) {
+    if (!exp || !out)
+        return aw_error_set(err, AW_ERR_PARAM, "exp to_base64: NULL %s", exp ? "out" : "exp");
+    char *s = aw_base64_encode(exp->bytes, exp->len);
+    if (!s)
+        return aw_error_set(err, AW_ERR_NOMEM, "exp to_base64: out of memory");
     *out = s;
     aw_error_reset(err);
     return AW_OK;

@@ -91,16 +91,20 @@ json_t *tu_command(const char *label) {
     return tu_capture_command("official-c-client-vs-asd.json", label);
 }
 
-json_t *tu_capture_command(const char *file, const char *label) {
-    json_t *cmds = json_object_get(tu_capture(file), "commands");
+json_t *tu_capture_entry(const char *file, const char *section, const char *label) {
+    json_t *entries = json_object_get(tu_capture(file), section);
     size_t i;
     json_t *c;
-    json_array_foreach(cmds, i, c) {
+    json_array_foreach(entries, i, c) {
         if (strcmp(json_string_value(json_object_get(c, "label")), label) == 0)
             return c;
     }
-    fprintf(stderr, "%s: no captured command %s\n", file, label);
+    fprintf(stderr, "%s: no %s entry %s\n", file, section, label);
     abort();
+}
+
+json_t *tu_capture_command(const char *file, const char *label) {
+    return tu_capture_entry(file, "commands", label);
 }
 
 uint8_t *tu_reply_body(const char *label, size_t i, size_t *len) {

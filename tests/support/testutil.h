@@ -32,6 +32,8 @@ json_t *tu_command(const char *label);
 /* The entry of `commands` in capture `file` with this label (aborts when
  * there is none). */
 json_t *tu_capture_command(const char *file, const char *label);
+/* The same in any array of entries with a `label` ("info_direct", "calls"). */
+json_t *tu_capture_entry(const char *file, const char *section, const char *label);
 
 /* Body of reply frame i of a captured command, in a malloc'd buffer of
  * exactly its size (so ASan sees any read past the end). The 8-byte header is

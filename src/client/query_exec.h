@@ -1,0 +1,27 @@
+/*
+ * The sync scan/query engine: one round asks every node for its partitions
+ * of the cursor (all at once from the calling thread, with poll()), feeds
+ * each stream to the codec's reader and each record to a sink; rounds repeat
+ * for the partitions that must be asked again.
+ */
+#ifndef AW_CLIENT_QUERY_EXEC_H
+#define AW_CLIENT_QUERY_EXEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "aerowire/query.h"
+#include "proto/msg.h"
+#include "proto/scanq.h"
+
+/* Gets every record the engine keeps (after the cursor has it). A non-zero
+ * return stops every stream and becomes the result. */
+typedef int (*aw_query_sink_fn)(void *ctx, const aw_msg_view *m, const aw_scanq_meta *meta);
+
+int aw_query_exec(aw_client *client, const aw_query_policy *pol, const aw_query *q,
+                  aw_partition_status *ps, aw_query_sink_fn sink, void *sink_ctx, aw_error *err);
+
+/* A random task id (never 0: the server would pick its own). */
+uint64_t aw_query_task_id(void);
+
+#endif
