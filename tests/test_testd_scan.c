@@ -93,6 +93,7 @@ static void build(aw_buf *b, const req_opts *o) {
 
 static td_store store;
 static bool serves_all[AW_PARTITIONS];
+static tu_testd three; /* test_three_nodes' cluster: stopped in teardown even when it fails */
 
 /* A record in partition pid whose digest starts (after the partition bytes)
  * with `rank`: records of one partition sort by it. */
@@ -126,7 +127,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     td_store_free(&store);
-    return 0;
+    return three.pid > 0 ? tu_testd_stop(&three) : 0;
 }
 
 typedef struct answer {
@@ -338,6 +339,7 @@ static void test_three_nodes(void **state) {
     static const char *const args[] = {"--nodes", "3", NULL};
     tu_testd t;
     assert_int_equal(tu_testd_start(&t, args), 0);
+    three = t;
     aw_buf req;
     aw_buf_init(&req);
     size_t at = aw_proto_header_begin(&req);
@@ -373,6 +375,7 @@ static void test_three_nodes(void **state) {
     for (uint32_t p = 0; p < AW_PARTITIONS; p++)
         assert_int_equal(unserved_by[p], 1); /* exactly one node lacks each partition */
     aw_buf_free(&req);
+    three.pid = 0;
     assert_int_equal(tu_testd_stop(&t), 0);
 }
 
