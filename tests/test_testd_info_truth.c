@@ -19,6 +19,7 @@
 #include "aerowire/aerowire.h"
 #include "proto/info.h"
 #include "support/client_fixture.h"
+#include "support/stream_compare.h"
 #include "support/testd_proc.h"
 #include "support/testutil.h"
 
@@ -287,6 +288,36 @@ static void serves_pipelining(void) {
     close(fd);
 }
 
+/* pscans: a partition scan (PID_ARRAY, PARTITION_DONE accepted) answers the
+ * real server's stream: put key 7 of the scan capture, scan its partition. */
+static void serves_pscans(void) {
+    static const char *const labels[] = {"put_sq_7", "scan_partition_id_of_key7"};
+    int fd = tu_connect(port());
+    assert_true(fd >= 0);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *c = tu_capture_command("official-c-client-scan-query.json", labels[i]);
+        size_t len;
+        uint8_t *req = tu_hex_decode(json_string_value(json_object_get(c, "request_hex")), &len);
+        assert_int_equal(tu_send(fd, req, len), 0);
+        free(req);
+        if (i == 0) { /* the put: one reply, result 0 */
+            uint8_t *f = tu_recv_frame(fd, &len, 0);
+            assert_non_null(f);
+            assert_int_equal(f[8 + 5], 0);
+            free(f);
+            continue;
+        }
+        tu_stream got, want;
+        assert_true(tu_stream_recv(fd, &got, 5000));
+        assert_true(tu_stream_from_capture(json_object_get(c, "reply_hex"), &want));
+        assert_true(tu_stream_same(labels[i], &got, &want, false, NULL));
+        assert_int_equal(tu_stream_records(&got), 1);
+        tu_stream_free(&want);
+        tu_stream_free(&got);
+    }
+    close(fd);
+}
+
 static void serves_truncate_namespace(void) {
     aw_key k = key_int("feat", 8);
     put_int(&k, "x", 1);
@@ -306,6 +337,7 @@ static const struct {
     {"float", serves_float},
     {"peers", serves_peers},
     {"pipelining", serves_pipelining},
+    {"pscans", serves_pscans},
     {"replicas", serves_replicas},
     {"replicas-all", serves_replicas_all},
     {"replicas-master", serves_replicas_master},

@@ -17,7 +17,7 @@
 /* Only what aw-testd serves, in the real server's order (docs/testd.md says
  * why each is here and why the real server's others are not). */
 #define FEATURES                                                                                   \
-    "batch-any;batch-index;blob-bits;cdt-list;cdt-map;float;peers;pipelining;replicas;"             \
+    "batch-any;batch-index;blob-bits;cdt-list;cdt-map;float;peers;pipelining;pscans;replicas;"             \
     "replicas-all;replicas-master;truncate-namespace"
 /* The server version aw-testd's answers were checked against. */
 #define BUILD "8.1.2.0"

@@ -21,6 +21,7 @@
 #include "internal.h"
 #include "proto/batch.h"
 #include "proto/frame.h"
+#include "scan.h"
 
 #define READ_CHUNK 65536
 #define BATCH_FRAME_TARGET (128 * 1024)
@@ -257,6 +258,17 @@ static void handle_batch(td_conn *c, const aw_msg_view *m) {
     reply_last(out, last_code);
 }
 
+/* A scan or query: this node serves the partitions it holds a copy of. */
+static void handle_scan(td_conn *c, const aw_msg_view *m) {
+    td_node *n = c->node;
+    td_server *s = n->srv;
+    bool serves[AW_PARTITIONS];
+    for (uint32_t p = 0; p < AW_PARTITIONS; p++)
+        serves[p] = s->owner[p][0] == n->index || s->owner[p][1] == n->index;
+    td_scan_env env = {&s->store, serves, s->stats};
+    td_scan_handle(&env, m, &c->out);
+}
+
 /* Handles one complete frame; false when the connection must close. */
 static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t len) {
     td_server *s = c->node->srv;
@@ -292,8 +304,11 @@ static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t l
         size_t used;
         if (aw_msg_parse(body, len, &m, &used, NULL) != AW_OK || used != len)
             return false; /* the real server closes on a malformed message */
+        aw_field_view digest;
         if (m.h.info1 & AW_INFO1_BATCH) {
             handle_batch(c, &m);
+        } else if (!aw_msg_find_field(&m, AW_FIELD_DIGEST, &digest)) {
+            handle_scan(c, &m); /* as_transaction_is_query: no digest */
         } else {
             size_t at = aw_proto_header_begin(out);
             td_exec_ctx cx = {.store = &s->store, .counters = s->stats};

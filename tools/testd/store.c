@@ -182,6 +182,42 @@ void td_record_remove(td_namespace *ns, const uint8_t *digest) {
         unlink_record(ns, pp);
 }
 
+/* Partition ascending, then digest descending. */
+static int scan_order(const void *a, const void *b) {
+    const td_record *x = *(td_record *const *)a, *y = *(td_record *const *)b;
+    uint32_t px = aw_partition_id(x->digest), py = aw_partition_id(y->digest);
+    if (px != py)
+        return px < py ? -1 : 1;
+    return -memcmp(x->digest, y->digest, AW_DIGEST_SIZE);
+}
+
+long td_store_partition_walk(td_namespace *ns, const bool want[AW_PARTITIONS], uint32_t now,
+                             td_record ***out) {
+    *out = NULL;
+    size_t n = 0, cap = 0;
+    td_record **list = NULL;
+    for (size_t b = 0; b < ns->n_buckets; b++) {
+        for (td_record *r = ns->buckets[b]; r; r = r->next) {
+            if (!want[aw_partition_id(r->digest)] || (r->void_time && r->void_time < now))
+                continue; /* not asked for, or expired (as_record_is_doomed) */
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                td_record **grown = realloc(list, cap * sizeof *grown);
+                if (!grown) {
+                    free(list);
+                    return -1;
+                }
+                list = grown;
+            }
+            list[n++] = r;
+        }
+    }
+    if (n > 1)
+        qsort(list, n, sizeof *list, scan_order);
+    *out = list;
+    return (long)n;
+}
+
 uint64_t td_store_truncate(td_store *s, td_namespace *ns, const char *set, uint64_t lut_ms) {
     bool to_now = lut_ms == 0;
     if (!set) {

@@ -78,6 +78,16 @@ td_record *td_record_get(td_namespace *ns, const uint8_t *digest, uint32_t now);
 td_record *td_record_create(td_namespace *ns, const uint8_t *digest);
 void td_record_remove(td_namespace *ns, const uint8_t *digest);
 
+/* The live records of ns in the partitions `want` marks (want[pid]), by
+ * partition ascending and, within a partition, in the order the real
+ * server's scans visit them: descending digest, memcmp order (S8.1.2
+ * as_index_reduce_from walks the partition's index tree from its largest
+ * digest down). A walk of the whole table and a sort, paid by the scan alone:
+ * single-record commands keep their hash lookups. *out is malloc'd (NULL when
+ * there is none); returns the count, or -1 when out of memory. */
+long td_store_partition_walk(td_namespace *ns, const bool want[AW_PARTITIONS], uint32_t now,
+                             td_record ***out);
+
 /* truncate / truncate-namespace (set NULL): removes the records of the set
  * (or the namespace) last updated before lut_ms, as truncate.c's reduce does;
  * lut_ms == 0 means "now": every record there now, whenever in this

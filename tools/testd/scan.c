@@ -1,0 +1,312 @@
+/*
+ * aw-testd: scans (see scan.h), as S8.1.2 as/src/query/query.c runs a basic
+ * query job without a where clause.
+ *
+ * The request is checked in the order basic_query_job_start checks it, so a
+ * request that breaks two rules gets the code the server would give. The job
+ * then visits the requested partitions this node serves, each from its
+ * largest digest down (after the resume digest when one was sent), and
+ * answers the others PARTITION_DONE 11. What aw-testd does not serve yet
+ * (secondary-index queries, background jobs, UDFs, filter expressions) is
+ * refused with UNSUPPORTED_FEATURE (16) before the job starts, never ignored.
+ */
+#include "scan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "aerowire/error.h"
+#include "aerowire/key.h"
+#include "aerowire/ops.h"
+#include "exec.h"
+#include "proto/frame.h"
+
+/* A job thread sends its buffer once it passes 1 MiB (query.c
+ * basic_query_job_reduce_cb); aw-testd cuts its frames at the same size. */
+#define FRAME_TARGET (1024 * 1024)
+/* AS_SET_NAME_MAX_SIZE and INAME_MAX_SZ: names must be shorter. */
+#define SET_NAME_MAX_SIZE 64
+#define INDEX_NAME_MAX_SIZE 64
+
+typedef struct pid_req {
+    bool requested;
+    bool has_resume;
+    uint8_t digest[AW_DIGEST_SIZE]; /* resume: only digests below it */
+} pid_req;
+
+typedef struct scan_req {
+    td_namespace *ns;
+    const char *set;     /* NULL or set_len 0: the whole namespace */
+    uint32_t set_len;
+    pid_req *pids;       /* AW_PARTITIONS entries; NULL when no partition was asked for */
+    uint64_t max_records; /* 0: no limit */
+    bool no_bins;
+    bool is_short;
+    bool has_ops;        /* projection ops: records answer what they return */
+} scan_req;
+
+static bool has_field(const aw_msg_view *m, uint8_t type) {
+    aw_field_view f;
+    return aw_msg_find_field(m, type, &f);
+}
+
+/* A field that must be `size` bytes when present. */
+static bool sized_or_absent(const aw_msg_view *m, uint8_t type, uint32_t size) {
+    aw_field_view f;
+    return !aw_msg_find_field(m, type, &f) || f.len == size;
+}
+
+/* query.c get_query_set: an empty set field is the whole namespace. */
+static bool parse_set(const aw_msg_view *m, scan_req *q) {
+    aw_field_view f;
+    if (!aw_msg_find_field(m, AW_FIELD_SET, &f) || f.len == 0)
+        return true;
+    if (f.len >= SET_NAME_MAX_SIZE)
+        return false;
+    q->set = (const char *)f.data;
+    q->set_len = f.len;
+    return true;
+}
+
+/* query.c get_query_pids: PID_ARRAY (u16 LE each) and DIGEST_ARRAY (resume
+ * points), no partition twice, none empty or over 4096 entries; a query's
+ * digests need a BVAL_ARRAY of the same length, and a BVAL_ARRAY needs
+ * digests. Returns AW_OK, AW_ERR_REQUEST_INVALID, or AW_ERR_SERVER_FULL when
+ * out of memory. */
+static int parse_pids(const aw_msg_view *m, scan_req *q, bool is_query) {
+    aw_field_view pf, df, bf;
+    bool has_pids = aw_msg_find_field(m, AW_FIELD_PID_ARRAY, &pf);
+    bool has_digests = aw_msg_find_field(m, AW_FIELD_DIGEST_ARRAY, &df);
+    bool has_bvals = aw_msg_find_field(m, AW_FIELD_BVAL_ARRAY, &bf);
+    if (!has_pids && !has_digests)
+        return AW_OK;
+    q->pids = calloc(AW_PARTITIONS, sizeof *q->pids);
+    if (!q->pids)
+        return AW_ERR_SERVER_FULL;
+    if (has_pids) {
+        uint32_t n = pf.len / 2;
+        if (n == 0 || n > AW_PARTITIONS)
+            return AW_ERR_REQUEST_INVALID;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t pid = (uint32_t)pf.data[2 * i] | (uint32_t)pf.data[2 * i + 1] << 8;
+            if (pid >= AW_PARTITIONS || q->pids[pid].requested)
+                return AW_ERR_REQUEST_INVALID;
+            q->pids[pid].requested = true;
+        }
+    }
+    if (has_digests) {
+        uint32_t n = df.len / AW_DIGEST_SIZE;
+        if (n == 0 || n > AW_PARTITIONS)
+            return AW_ERR_REQUEST_INVALID;
+        if (is_query && (!has_bvals || bf.len / 8 != n))
+            return AW_ERR_REQUEST_INVALID;
+        for (uint32_t i = 0; i < n; i++) {
+            const uint8_t *d = df.data + (size_t)i * AW_DIGEST_SIZE;
+            pid_req *p = &q->pids[aw_partition_id(d)];
+            if (p->requested)
+                return AW_ERR_REQUEST_INVALID;
+            p->requested = p->has_resume = true;
+            memcpy(p->digest, d, AW_DIGEST_SIZE);
+        }
+    } else if (has_bvals) {
+        return AW_ERR_REQUEST_INVALID;
+    }
+    return AW_OK;
+}
+
+/* query.c basic_query_get_ops: projection ops must all be reads with good
+ * bin names (4); the deprecated bin list (field 40) aw-testd does not serve. */
+static int check_ops(const aw_msg_view *m, scan_req *q) {
+    bool binlist = has_field(m, AW_FIELD_QUERY_BINLIST);
+    if (binlist && m->h.n_ops > 0)
+        return AW_ERR_REQUEST_INVALID;
+    if (binlist)
+        return AW_ERR_UNSUPPORTED_FEATURE;
+    int unserved = AW_OK;
+    aw_op_view op;
+    aw_msg_iter it = aw_msg_ops(m);
+    while (aw_msg_next_op(&it, &op)) {
+        int rc = td_exec_projection_check(&op);
+        if (rc == AW_ERR_REQUEST_INVALID)
+            return rc;
+        if (rc != AW_OK)
+            unserved = rc;
+    }
+    q->has_ops = m->h.n_ops > 0;
+    return unserved;
+}
+
+/* query.c as_query + basic_query_job_start, up to the start of the job. */
+static int start(const td_scan_env *env, const aw_msg_view *m, scan_req *q) {
+    aw_field_view f;
+    if (!aw_msg_find_field(m, AW_FIELD_NAMESPACE, &f)) /* thr_tsvc.c */
+        return AW_ERR_NAMESPACE_NOT_FOUND;
+    q->ns = td_store_ns(env->store, (const char *)f.data, f.len);
+    if (!q->ns)
+        return AW_ERR_NAMESPACE_NOT_FOUND;
+    /* get_query_type: UDF jobs and aggregations run Lua, which aw-testd
+     * does not have; background ops jobs are not served yet. */
+    if (has_field(m, AW_FIELD_UDF_PACKAGE) || (m->h.info2 & AW_INFO2_WRITE))
+        return AW_ERR_UNSUPPORTED_FEATURE;
+    if (!(m->h.info3 & AW_INFO3_PARTITION_DONE))
+        return AW_ERR_UNSUPPORTED_FEATURE; /* "basic query expects ... pid-done-ok" */
+    q->is_short = (m->h.info1 & AW_INFO1_SHORT_QUERY) != 0;
+    bool is_query = has_field(m, AW_FIELD_INDEX_RANGE);
+    if (!parse_set(m, q))
+        return AW_ERR_REQUEST_INVALID;
+    int rc = parse_pids(m, q, is_query);
+    if (rc != AW_OK)
+        return rc;
+    /* Secondary-index queries (a where clause) are not served yet. */
+    if (is_query)
+        return AW_ERR_UNSUPPORTED_FEATURE;
+    if (has_field(m, AW_FIELD_RPS) && (q->is_short || !sized_or_absent(m, AW_FIELD_RPS, 4)))
+        return AW_ERR_REQUEST_INVALID; /* get_query_rps; the rate is accepted, not applied */
+    if (aw_msg_find_field(m, AW_FIELD_INDEX_NAME, &f) &&
+        (has_field(m, AW_FIELD_INDEX_EXPRESSION) || f.len == 0 || f.len >= INDEX_NAME_MAX_SIZE))
+        return AW_ERR_REQUEST_INVALID; /* get_query_si_name */
+    if (!q->pids)
+        return AW_ERR_UNSUPPORTED_FEATURE; /* "missing pids and digests fields" */
+    if (!sized_or_absent(m, AW_FIELD_SOCKET_TIMEOUT, 4))
+        return AW_ERR_REQUEST_INVALID;
+    q->no_bins = (m->h.info1 & AW_INFO1_GET_NOBINDATA) != 0;
+    if (aw_msg_find_field(m, AW_FIELD_MAX_RECORDS, &f)) {
+        if (f.len != 8)
+            return AW_ERR_REQUEST_INVALID;
+        q->max_records = aw_load_u64be(f.data);
+    }
+    if (!q->no_bins && (rc = check_ops(m, q)) != AW_OK)
+        return rc;
+    /* A filter expression (field 43) on a scan is not evaluated yet (the
+     * evaluator serves single-record commands and batches): refused. */
+    if (has_field(m, AW_FIELD_FILTER))
+        return AW_ERR_UNSUPPORTED_FEATURE;
+    return AW_OK;
+}
+
+/* A KEY field: the stored key's particle type, then its bytes. */
+static void put_key_field(aw_buf *out, const td_record *rec) {
+    aw_buf_u32be(out, 1 + 1 + rec->key_len);
+    aw_buf_u8(out, AW_FIELD_KEY);
+    aw_buf_u8(out, rec->key_ptype);
+    aw_buf_put(out, rec->key, rec->key_len);
+}
+
+/* One record message (proto.c as_msg_make_response_bufbuilder, or
+ * query.c apply_ops_make_response with projection ops): fields namespace,
+ * digest, set (when the record has one), key (when stored); all bins, none,
+ * or what the ops return. A record the ops return nothing for (or fail on)
+ * is not sent. */
+static void put_record(aw_buf *out, const scan_req *q, const aw_msg_view *m, td_record *rec) {
+    size_t at = out->len;
+    aw_msg_header h = {0};
+    h.info1 = q->no_bins ? AW_INFO1_GET_NOBINDATA : 0;
+    h.generation = rec->gen;
+    h.record_ttl = rec->void_time;
+    h.n_fields = 2;
+    aw_buf_grow(out, AW_MSG_HEADER_SIZE);
+    aw_buf_field(out, AW_FIELD_NAMESPACE, q->ns->name, (uint32_t)strlen(q->ns->name));
+    aw_buf_field(out, AW_FIELD_DIGEST, rec->digest, AW_DIGEST_SIZE);
+    size_t set_len = strlen(rec->set);
+    if (set_len) {
+        aw_buf_field(out, AW_FIELD_SET, rec->set, (uint32_t)set_len);
+        h.n_fields++;
+    }
+    if (rec->key_ptype) {
+        put_key_field(out, rec);
+        h.n_fields++;
+    }
+    if (q->has_ops) {
+        if (td_exec_project(rec, m, out, &h.n_ops) != AW_OK || h.n_ops == 0) {
+            out->len = at;
+            return;
+        }
+    } else if (!q->no_bins) {
+        for (uint32_t i = 0; i < rec->n_bins; i++) {
+            const td_bin *b = &rec->bins[i];
+            aw_buf_op_header(out, AW_OP_READ, b->ptype, b->name, b->name_len, b->len);
+            aw_buf_put(out, b->data, b->len);
+        }
+        h.n_ops = (uint16_t)rec->n_bins;
+    }
+    if (aw_buf_ok(out))
+        aw_msg_header_write(out->data + at, &h);
+}
+
+static void put_control(aw_buf *out, uint8_t info3, int code, uint32_t generation) {
+    aw_msg_header h = {0};
+    h.info3 = info3;
+    h.result_code = (uint8_t)code;
+    h.generation = generation;
+    aw_buf_msg_header(out, &h);
+}
+
+static bool set_matches(const scan_req *q, const td_record *rec) {
+    return q->set_len == 0 ||
+           (strlen(rec->set) == q->set_len && memcmp(rec->set, q->set, q->set_len) == 0);
+}
+
+/* The job: every requested partition, then LAST. A short query's LAST ends
+ * its last data frame; a long one's is a frame of its own
+ * (as_msg_send_fin_timeout after every thread is done). */
+static void run(const td_scan_env *env, const aw_msg_view *m, const scan_req *q, aw_buf *out) {
+    bool want[AW_PARTITIONS];
+    for (uint32_t p = 0; p < AW_PARTITIONS; p++)
+        want[p] = q->pids[p].requested && env->serves[p];
+    td_record **recs;
+    long n = td_store_partition_walk(q->ns, want, td_store_now(env->store), &recs);
+    size_t frame = aw_proto_header_begin(out);
+    int end_code = AW_OK;
+    if (n < 0) {
+        end_code = AW_ERR_SERVER_FULL; /* abandoned: LAST carries the code */
+        n = 0;
+    }
+    for (uint32_t p = 0; p < AW_PARTITIONS; p++)
+        if (q->pids[p].requested && !env->serves[p])
+            put_control(out, AW_INFO3_PARTITION_DONE, AW_ERR_CLUSTER, p);
+    uint64_t count = 0;
+    for (long i = 0; i < n; i++) {
+        td_record *rec = recs[i];
+        const pid_req *p = &q->pids[aw_partition_id(rec->digest)];
+        if (p->has_resume && memcmp(rec->digest, p->digest, AW_DIGEST_SIZE) >= 0)
+            continue;
+        if (!set_matches(q, rec))
+            continue;
+        /* sample-max counts the records that passed every filter. */
+        if (q->max_records && ++count > q->max_records)
+            break;
+        put_record(out, q, m, rec);
+        if (out->len - frame > FRAME_TARGET) {
+            aw_proto_header_patch(out, frame, AW_PROTO_MSG);
+            frame = aw_proto_header_begin(out);
+        }
+    }
+    free(recs);
+    if (q->is_short) {
+        put_control(out, AW_INFO3_LAST, end_code, 0);
+        aw_proto_header_patch(out, frame, AW_PROTO_MSG);
+        return;
+    }
+    if (out->len - frame > AW_PROTO_HEADER_SIZE)
+        aw_proto_header_patch(out, frame, AW_PROTO_MSG);
+    else
+        out->len = frame;
+    frame = aw_proto_header_begin(out);
+    put_control(out, AW_INFO3_LAST, end_code, 0);
+    aw_proto_header_patch(out, frame, AW_PROTO_MSG);
+}
+
+void td_scan_handle(const td_scan_env *env, const aw_msg_view *m, aw_buf *out) {
+    scan_req q;
+    memset(&q, 0, sizeof q);
+    int rc = start(env, m, &q);
+    if (rc == AW_OK) {
+        run(env, m, &q, out);
+    } else {
+        /* Refused before the job: one plain message (not LAST). */
+        size_t at = aw_proto_header_begin(out);
+        td_reply_code(out, rc, 0);
+        aw_proto_header_patch(out, at, AW_PROTO_MSG);
+    }
+    free(q.pids);
+}
