@@ -27,7 +27,7 @@ tu_replay_counts tu_replay_capture(uint16_t port, const char *capture, const cha
                                    const char *last, const char *const *refused);
 
 /* Two reply frames are the same but for the void time (message header bytes
- * 14..17, a clock reading). */
+ * 10..13, a clock reading): only whether it is 0 (never expires) must agree. */
 bool tu_same_reply_but_void_time(const uint8_t *got, size_t got_len, const uint8_t *want,
                                  size_t want_len);
 
