@@ -348,6 +348,37 @@ static void test_errors(void **state) {
     aw_exp_free(plus1);
 }
 
+/* Outside a path the loop variables are unknown (exp.c
+ * rt_init_builtin_vars: no table of them): a filter of one is 27
+ * FILTERED_OUT, an expression read of one 26, or nil with EVAL_NO_FAIL.
+ * CE 8.1.2.0. */
+static void test_loop_variables_outside_a_path(void **state) {
+    (void)state;
+    aw_key k = key_of("outside");
+    fresh(&k);
+    aw_exp *gt10 = compile(x_gt10), *index = compile(x_index);
+    aw_op rd = aw_op_read("i");
+    aw_req_opts o = {.filter = gt10};
+    aw_buf req;
+    aw_buf_init(&req);
+    aw_error err;
+    assert_int_equal(aw_req_operate(&req, &k, &rd, 1, &o, &err), AW_OK);
+    tu_reply r;
+    assert_int_equal(tu_exec_free(port(), &req, &r), AW_FILTERED_OUT);
+    tu_reply_free(&r);
+    aw_op strict = aw_op_exp_read("x", index, 0);
+    assert_int_equal(operate(&k, &strict, 1, &r), AW_ERR_OP_NOT_APPLICABLE);
+    tu_reply_free(&r);
+    aw_op lenient = aw_op_exp_read("x", index, AW_EXP_READ_EVAL_NO_FAIL);
+    assert_int_equal(operate(&k, &lenient, 1, &r), 0);
+    assert_int_equal(r.n_ops, 1); /* the client asks for every op's result: a nil */
+    assert_int_equal(r.ops[0].particle, 0);
+    assert_int_equal(r.ops[0].value_len, 0);
+    tu_reply_free(&r);
+    aw_exp_free(gt10);
+    aw_exp_free(index);
+}
+
 /* aw-testd only: record metadata in a path expression makes CE 8.1.2.0
  * dereference the record it does not have (exp.c eval_meta_digest_mod:
  * rt->ctx->r) and crash, and a rank item on a list that does not end the
@@ -390,6 +421,7 @@ int main(void) {
         cmocka_unit_test(test_modify_unknown),
         cmocka_unit_test(test_ordered_list_resorted),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_loop_variables_outside_a_path),
         cmocka_unit_test(test_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
