@@ -348,6 +348,41 @@ static void test_errors(void **state) {
     aw_exp_free(plus1);
 }
 
+/* The same inside expressions (a CALL of op 0xfe, exp.c parse_op_call
+ * takes it whole): select by path of the list bin, and a modify by path
+ * of it (a changed copy; the bin stays). CE 8.1.2.0: [20, 30] and
+ * [1, 21, 5, 31], bin "p" unchanged. */
+static aw_ctx_item big_item;
+static aw_exp *gt10_exp;
+static aw_exp_node *x_select_big(aw_exp_builder *b) {
+    aw_ctx path = {&big_item, 1};
+    return aw_exp_select_by_path(b, &path, AW_EXP_LIST, AW_PATH_SELECT_VALUE,
+                                 aw_exp_bin_list(b, "p"));
+}
+static aw_exp_node *x_modify_big(aw_exp_builder *b) {
+    aw_ctx path = {&big_item, 1};
+    return aw_exp_modify_by_path(b, &path, AW_EXP_LIST, x_plus1(b), 0, aw_exp_bin_list(b, "p"));
+}
+
+static void test_paths_in_expressions(void **state) {
+    (void)state;
+    aw_key k = key_of("in-exp");
+    fresh(&k);
+    gt10_exp = compile(x_gt10);
+    big_item = aw_ctx_all_children_with_filter(gt10_exp);
+    aw_exp *sel = compile(x_select_big), *mod = compile(x_modify_big);
+    aw_op ops[] = {aw_op_exp_read("s", sel, 0), aw_op_exp_read("t", mod, 0)};
+    tu_reply r;
+    assert_int_equal(operate(&k, ops, 2, &r), 0);
+    expect_op(&r, 0, "s", "92141e");
+    expect_op(&r, 1, "t", "940115051f");
+    tu_reply_free(&r);
+    expect_bin(&k, "p", 1, "940114051e");
+    aw_exp_free(sel);
+    aw_exp_free(mod);
+    aw_exp_free(gt10_exp);
+}
+
 /* Outside a path the loop variables are unknown (exp.c
  * rt_init_builtin_vars: no table of them): a filter of one is 27
  * FILTERED_OUT, an expression read of one 26, or nil with EVAL_NO_FAIL.
@@ -421,6 +456,7 @@ int main(void) {
         cmocka_unit_test(test_modify_unknown),
         cmocka_unit_test(test_ordered_list_resorted),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_paths_in_expressions),
         cmocka_unit_test(test_loop_variables_outside_a_path),
         cmocka_unit_test(test_refused),
     };
