@@ -15,7 +15,8 @@
  *  - no crash, leak or undefined behaviour (sanitizers).
  * FUZZ_CDT_DEBUG=1 prints each command's result (for triage and for seeing
  * what a corpus reaches). The seeds (fuzz/corpus/fuzz_testd_cdt) store a
- * bin, then send a captured op value of official-c-client-cdt.json raw.
+ * bin, then send a captured op value of official-c-client-cdt.json raw; the
+ * path_* ones send select / modify by path values (op 0xfe) instead.
  */
 #include <stdbool.h>
 #include <stddef.h>

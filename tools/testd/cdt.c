@@ -7,9 +7,9 @@
  * (the selections by index, rank and value are cdt_list_select.c, the
  * ordered writes cdt_list_ordered.c); maps, unordered and ordered: every
  * op code (cdt_map.c, cdt_map_select.c); any of those on a list or map
- * nested in the bin through a context path (cdt_ctx.c). Everything else the
- * server knows (select/modify by path, unordered lists and value-ordered
- * maps with a persisted index) is refused with UNSUPPORTED_FEATURE rather
+ * nested in the bin through a context path (cdt_ctx.c); select and modify
+ * by path (cdt_path.c). Everything else the server knows (unordered lists
+ * and value-ordered maps with a persisted index) is refused with UNSUPPORTED_FEATURE rather
  * than answered wrongly; codes the server does not know are PARAMETER, as it
  * answers them. docs/testd.md lists both.
  */
@@ -17,6 +17,8 @@
 #include "cdt_ctx.h"
 #include "cdt_list.h"
 #include "cdt_map.h"
+#include "cdt_path.h"
+#include "mp_in.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -405,13 +407,23 @@ static int decode_value(const aw_op_view *op, aw_value *v, aw_arena *a) {
     return AW_OK;
 }
 
+/* [0xfe, ...]: select / modify by path (cdt_path.c). */
+static bool is_path_op(const aw_op_view *op) {
+    td_mp c = {.p = op->value, .len = op->value_len};
+    uint32_t n;
+    uint64_t code;
+    return op->particle == AW_PT_BLOB && td_mp_list(&c, &n) && n > 0 && td_mp_uint(&c, &code) &&
+           code == TD_CDT_SELECT;
+}
+
 int td_cdt_call_of(const aw_value *v, cdt_call *c) {
     if (v->type != AW_LIST || v->len < 1 || v->u.items[0].type != AW_INT)
         return AW_ERR_REQUEST_INVALID;
     c->code = v->u.items[0].u.i;
     c->args = v->u.items + 1;
     c->n_args = v->len - 1;
-    /* Select/modify by path (0xfe, cdt.c AS_CDT_OP_SELECT) is not served. */
+    /* Select/modify by path (0xfe) as a context's op: not served
+     * (cdt_path.c serves it on a bin). */
     if (c->code == TD_CDT_SELECT)
         return AW_ERR_UNSUPPORTED_FEATURE;
     if (!code_known(c->code))
@@ -479,6 +491,8 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
     *result = aw_value_nil();
     if (op->name_len == 0)
         return AW_ERR_BIN_NAME;
+    if (is_path_op(op)) /* read as it comes: its expressions stay bytes */
+        return td_cdt_path_apply(w, op, modify, result, arena);
     aw_value v;
     int rc = decode_value(op, &v, arena);
     if (rc != AW_OK)

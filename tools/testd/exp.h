@@ -17,6 +17,15 @@
 
 typedef struct td_exp td_exp;
 
+/* The builtin (loop) variables of a path expression (cdt.c cdt_select_*:
+ * a list element's index and value, a map entry's key and value); NULL for
+ * one the level does not set, which reads as unknown. */
+typedef struct td_exp_loop {
+    const aw_value *key;
+    const aw_value *value;
+    const aw_value *index;
+} td_exp_loop;
+
 /* What an expression reads besides its own bytes. */
 typedef struct td_exp_ctx {
     const td_store *store;  /* the clock (since_update, ttl) */
@@ -24,6 +33,10 @@ typedef struct td_exp_ctx {
     const td_record *meta;  /* the index entry: set, digest, stored key, last-update
                                and void time (during a write's ops: the new ones) */
     uint64_t stored_size;   /* as_record_stored_size: before the command */
+    /* A path expression (select / modify by path) has loop variables and no
+     * record (store, rec and meta NULL); anything else has none, and reads
+     * them as unknown (exp.c rt_init_builtin_vars without a vars table). */
+    const td_exp_loop *loop;
 } td_exp_ctx;
 
 /* The size the server reports for a stored record: its flat size in
@@ -37,6 +50,9 @@ uint64_t td_exp_stored_size(const td_record *stored);
  * not evaluate, or AW_ERR_SERVER_FULL when out of memory. Everything lives
  * in `arena`; td_exp_free releases the rest (compiled regexes). */
 int td_exp_build(const uint8_t *p, size_t len, aw_arena *arena, td_exp **out);
+/* The same for an expression of a select / modify by path (a context
+ * item's filter, a modify expression), where result_remove is served. */
+int td_exp_build_path(const uint8_t *p, size_t len, aw_arena *arena, td_exp **out);
 void td_exp_free(td_exp *e);
 
 /* Evaluates e against ctx. *unknown = the server's "unknown" (the
@@ -46,6 +62,9 @@ void td_exp_free(td_exp *e);
  * container op it does not serve, ...), or AW_ERR_SERVER_FULL. */
 int td_exp_eval(const td_exp *e, const td_exp_ctx *ctx, aw_value *result, bool *unknown,
                 aw_arena *arena);
+/* td_exp_eval of a path expression: *remove when it is result_remove. */
+int td_exp_eval_path(const td_exp *e, const td_exp_loop *loop, aw_value *result, bool *unknown,
+                     bool *remove, aw_arena *arena);
 
 /* A filter (field 43) against a record: AW_OK when it is true,
  * AW_FILTERED_OUT when false or unknown (exp.c as_exp_matches_record),

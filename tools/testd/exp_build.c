@@ -7,8 +7,8 @@
  * the wrong result type, a malformed literal, a let variable used before it
  * is defined, ... make the server refuse to build the expression, and every
  * such refusal is PARAMETER (4). What aw-testd does not evaluate (geo shapes
- * other than points and AeroCircles, builtin variables, result_remove, bare
- * ext values) is 16, but only once the whole expression has been read, so
+ * other than points and AeroCircles, result_remove outside a path, builtin
+ * variables of the types 10 and 11, bare ext values) is 16, but only once the whole expression has been read, so
  * an expression the server would refuse still gets 4.
  */
 #include "exp_internal.h"
@@ -43,6 +43,7 @@ typedef struct builder {
     aw_arena *arena;
     td_exp *exp;
     bool refuse;        /* something aw-testd does not evaluate was seen */
+    bool path;          /* a path expression: result_remove is served */
     bool too_deep;
     bool oom;
     uint32_t depth;
@@ -660,17 +661,20 @@ static exp_node *build_op(builder *b) {
             !bin_name_ok(n->name, n->name_len))
             return NULL;
         return n;
-    case X_RESULT_REMOVE:
-    case X_VAR_BUILTIN: {
-        /* Only meaningful inside a CDT select-by-path modify, which
-         * aw-testd does not serve. */
-        uint32_t len;
-        for (uint32_t i = 0; i < args; i++)
-            if (!get_element(b, &len))
-                return NULL;
-        if (code == X_RESULT_REMOVE && args != 0)
+    case X_RESULT_REMOVE: /* build_default: no arguments */
+        if (args != 0)
             return NULL;
-        b->refuse = true;
+        n->type = XT_REMOVE;
+        b->refuse |= !b->path; /* what an op or filter does with it: not known */
+        return n;
+    case X_VAR_BUILTIN: { /* build_var_builtin: [122, type, id] */
+        int64_t type, id;
+        if (args != 2 || !get_int(b, &type) || !get_int(b, &id) || (uint64_t)type > XT_END ||
+            (uint64_t)id > 2 || (id == 2 && type != XT_INT))
+            return NULL; /* no such type or variable; the index is an int */
+        b->refuse |= type >= XT_INPUT_END; /* the server's internal types: not modelled */
+        n->type = (uint8_t)type;
+        n->num = id;
         return n;
     }
     case X_COND:
@@ -721,13 +725,13 @@ static exp_node *build_next(builder *b) {
     return n;
 }
 
-int td_exp_build(const uint8_t *p, size_t len, aw_arena *arena, td_exp **out) {
+static int build(const uint8_t *p, size_t len, bool path, aw_arena *arena, td_exp **out) {
     *out = NULL;
     td_exp *e = aw_arena_alloc(arena, sizeof *e);
     if (!e)
         return AW_ERR_SERVER_FULL;
     memset(e, 0, sizeof *e);
-    builder b = {.p = p, .end = p + len, .arena = arena, .exp = e};
+    builder b = {.p = p, .end = p + len, .arena = arena, .exp = e, .path = path};
     e->root = build_next(&b);
     int rc = AW_OK;
     if (b.oom)
@@ -744,6 +748,14 @@ int td_exp_build(const uint8_t *p, size_t len, aw_arena *arena, td_exp **out) {
     }
     *out = e;
     return AW_OK;
+}
+
+int td_exp_build(const uint8_t *p, size_t len, aw_arena *arena, td_exp **out) {
+    return build(p, len, false, arena, out);
+}
+
+int td_exp_build_path(const uint8_t *p, size_t len, aw_arena *arena, td_exp **out) {
+    return build(p, len, true, arena, out);
 }
 
 void td_exp_free(td_exp *e) {

@@ -402,6 +402,38 @@ static int eval_let(exp_rt *rt, const exp_node *n, exp_val *out) {
     return kid(rt, n, n_defs, out);
 }
 
+/* The value a loop variable may hold as `type` (exp.c rt_is_type after
+ * rt_init_builtin_vars: strings, blobs and HLLs by their particle type). */
+static bool loopvar_is(const aw_value *v, uint8_t type) {
+    switch (type) {
+    case XT_NIL: return v->type == AW_NIL && v->subtype == 0;
+    case XT_BOOL: return v->type == AW_BOOL;
+    case XT_INT: return v->type == AW_INT;
+    case XT_STR: return v->type == AW_STR;
+    case XT_LIST: return v->type == AW_LIST;
+    case XT_MAP: return v->type == AW_MAP;
+    case XT_BLOB: return v->type == AW_BLOB && v->subtype == AW_PARTICLE_BLOB;
+    case XT_FLOAT: return v->type == AW_FLOAT;
+    case XT_GEO: return v->type == AW_GEOJSON;
+    case XT_HLL: return v->type == AW_BLOB && v->subtype == AW_PARTICLE_HLL;
+    default: return false;
+    }
+}
+
+/* eval_var_builtin: the loop variable when the level sets it and it is of
+ * the type asked for, else unknown (outside a path, always unknown). */
+static void eval_loopvar(exp_rt *rt, const exp_node *n, exp_val *out) {
+    const td_exp_loop *loop = rt->ctx->loop;
+    const aw_value *v = !loop        ? NULL
+                        : n->num == 0 ? loop->key
+                        : n->num == 1 ? loop->value
+                                      : loop->index;
+    if (v && loopvar_is(v, n->type))
+        out->v = *v;
+    else
+        set_unknown(out);
+}
+
 int td_exp_eval_node(exp_rt *rt, const exp_node *n, exp_val *out) {
     *out = (exp_val){0};
     switch (n->code) {
@@ -429,21 +461,37 @@ int td_exp_eval_node(exp_rt *rt, const exp_node *n, exp_val *out) {
     case X_VAR: *out = rt->vars[n->num]; return AW_OK;
     case X_CALL: return td_exp_eval_call(rt, n, out);
     case X_MAP_KEYS: case X_MAP_VALUES: return td_exp_eval_map_kv(rt, n, out);
-    case X_RESULT_REMOVE: case X_VAR_BUILTIN: return AW_ERR_UNSUPPORTED_FEATURE;
+    case X_VAR_BUILTIN: eval_loopvar(rt, n, out); return AW_OK;
+    case X_RESULT_REMOVE: out->remove = true; return AW_OK;
     default: return td_exp_eval_record(rt, n, out);
     }
 }
 
-int td_exp_eval(const td_exp *e, const td_exp_ctx *ctx, aw_value *result, bool *unknown,
-                aw_arena *arena) {
+static int eval_root(const td_exp *e, const td_exp_ctx *ctx, exp_val *v, aw_arena *arena) {
     exp_val vars_small[8];
     exp_val *vars = vars_small;
     if (e->n_vars > 8 && !(vars = aw_arena_alloc(arena, e->n_vars * sizeof *vars)))
         return AW_ERR_SERVER_FULL;
     exp_rt rt = {.ctx = ctx, .arena = arena, .vars = vars};
+    return td_exp_eval_node(&rt, e->root, v);
+}
+
+int td_exp_eval(const td_exp *e, const td_exp_ctx *ctx, aw_value *result, bool *unknown,
+                aw_arena *arena) {
     exp_val v;
-    int rc = td_exp_eval_node(&rt, e->root, &v);
+    int rc = eval_root(e, ctx, &v, arena);
     *unknown = v.unk;
+    *result = v.v;
+    return rc;
+}
+
+int td_exp_eval_path(const td_exp *e, const td_exp_loop *loop, aw_value *result, bool *unknown,
+                     bool *remove, aw_arena *arena) {
+    td_exp_ctx ctx = {.loop = loop};
+    exp_val v;
+    int rc = eval_root(e, &ctx, &v, arena);
+    *unknown = v.unk;
+    *remove = v.remove;
     *result = v.v;
     return rc;
 }

@@ -34,6 +34,7 @@ enum {
     XT_NIL = 0, XT_BOOL = 1, XT_INT = 2, XT_STR = 3, XT_LIST = 4, XT_MAP = 5, XT_BLOB = 6,
     XT_FLOAT = 7, XT_GEO = 8, XT_HLL = 9, XT_INPUT_END = 10,
     XT_END = 11, /* no type: a bare ext value (wildcard, infinity) */
+    XT_REMOVE = 12, /* result_remove (exp.c TYPE_RESULT_REMOVE): matches no other type */
 };
 
 /* CALL systems (exp.c call_system_type). */
@@ -79,6 +80,7 @@ struct td_exp {
  * "unknown"; v is then nil. */
 typedef struct exp_val {
     bool unk;
+    bool remove; /* result_remove: a modify by path removes the element */
     aw_value v;
 } exp_val;
 

@@ -54,6 +54,15 @@ uint64_t td_exp_stored_size(const td_record *stored) {
 
 int td_exp_eval_record(exp_rt *rt, const exp_node *n, exp_val *out) {
     const td_record *rec = rt->ctx->rec, *meta = rt->ctx->meta;
+    if (!rec) { /* a path expression: no record (cdt.c select_ctx has no rd) */
+        if (n->code == X_BIN || n->code == X_KEY || n->code == X_BIN_TYPE) {
+            out->unk = true; /* eval_bin, eval_rec_key, eval_bin_type: !rt_has_rd */
+            return AW_OK;
+        }
+        /* The metadata ops read rt->ctx->r, which a path does not set:
+         * CE 8.1.2.0 would crash. */
+        return AW_ERR_UNSUPPORTED_FEATURE;
+    }
     uint64_t stored = rt->ctx->stored_size;
     switch (n->code) {
     case X_BIN: return eval_bin(rt, n, out);
