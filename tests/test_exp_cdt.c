@@ -389,6 +389,45 @@ static void test_path_ops(void **state) {
     assert_int_equal(info2 & AW_INFO2_RESPOND_ALL_OPS, 0);
 }
 
+/* The AND item (0x204, then the filter) narrows the item before it; first
+ * in a path or after an all-children item it is refused before sending. */
+static void test_and_filter_item(void **state) {
+    (void)state;
+    aw_exp_builder *b = aw_exp_builder_new();
+    aw_exp *yes = compile_ok(b, aw_exp_bool(b, true), "true");
+    aw_value keys[2] = {aw_value_str("a"), aw_value_str("c")};
+    aw_ctx_item items[2] = {aw_ctx_map_keys_in(aw_value_list(keys, 2)), aw_ctx_and_filter(yes)};
+    aw_ctx ctx = {items, 2};
+    aw_op op = aw_op_select_by_path("m", &ctx, AW_PATH_SELECT_VALUE);
+    aw_buf buf;
+    aw_buf_init(&buf);
+    aw_error err;
+    if (aw_buf_op(&buf, &op, &err) != AW_OK)
+        fail_msg("and filter: %s", err.message);
+    assert_hex_equal("keys in AND true", buf.data + 9, buf.len - 9,
+                     "93ccfe942a92a20361a20363cd0204c301");
+    aw_buf_free(&buf);
+    aw_ctx_item bad[2][2] = {{aw_ctx_and_filter(yes), aw_ctx_map_key(aw_value_str("a"))},
+                             {aw_ctx_all_children(), aw_ctx_and_filter(yes)}};
+    for (int i = 0; i < 2; i++) {
+        aw_ctx c = {bad[i], 2};
+        aw_op o = aw_op_select_by_path("m", &c, AW_PATH_SELECT_VALUE);
+        aw_buf_init(&buf);
+        assert_int_equal(aw_buf_op(&buf, &o, &err), AW_ERR_PARAM);
+        assert_non_null(strstr(err.message, "(and filter): must follow"));
+        aw_buf_free(&buf);
+    }
+    aw_ctx_item none = aw_ctx_and_filter(NULL);
+    aw_ctx c1 = {(aw_ctx_item[]){items[0], none}, 2};
+    aw_op o = aw_op_select_by_path("m", &c1, AW_PATH_SELECT_VALUE);
+    aw_buf_init(&buf);
+    assert_int_equal(aw_buf_op(&buf, &o, &err), AW_ERR_PARAM);
+    assert_non_null(strstr(err.message, "make it with aw_ctx_and_filter"));
+    aw_buf_free(&buf);
+    aw_exp_free(yes);
+    aw_exp_builder_free(b);
+}
+
 static void test_wildcard_and_context_items(void **state) {
     (void)state;
     aw_exp_builder *b = aw_exp_builder_new();
@@ -522,6 +561,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_official_client_bytes),
         cmocka_unit_test(test_path_ops),
+        cmocka_unit_test(test_and_filter_item),
         cmocka_unit_test(test_wildcard_and_context_items),
         cmocka_unit_test(test_ill_typed_calls_refused),
         cmocka_unit_test(test_exp_op_flags_refused),

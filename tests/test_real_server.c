@@ -636,6 +636,7 @@ EXP_FN(x_hmay, aw_exp_hll_may_contain(b, aw_exp_value(b, &(aw_value){.type = AW_
                                                                    .u.items = &(aw_value){.type = AW_STR, .len = 1, .u.str = "a"}}),
                                        aw_exp_bin_hll(b, "h")))
 EXP_FN(x_gt10, aw_exp_gt(b, aw_exp_loopvar(b, AW_EXP_INT, AW_EXP_LOOPVAR_VALUE), aw_exp_int(b, 10)))
+EXP_FN(x_gt2, aw_exp_gt(b, aw_exp_loopvar(b, AW_EXP_INT, AW_EXP_LOOPVAR_VALUE), aw_exp_int(b, 2)))
 EXP_FN(x_plus1, aw_exp_add(b, aw_exp_loopvar(b, AW_EXP_INT, AW_EXP_LOOPVAR_VALUE), aw_exp_int(b, 1)))
 
 static void assert_ints(const aw_value *v, const int64_t *want, uint32_t n) {
@@ -764,14 +765,18 @@ static void test_paths(void **state) {
     aw_value ac[2] = {aw_value_str("a"), aw_value_str("c")};
     aw_ctx_item keys_in = aw_ctx_map_keys_in(aw_value_list(ac, 2));
     aw_ctx some = {&keys_in, 1};
+    aw_exp *gt2 = build_exp(x_gt2);
+    aw_ctx_item keys_in_and[2] = {keys_in, aw_ctx_and_filter(gt2)};
+    aw_ctx fewer = {keys_in_and, 2};
     aw_op ops[] = {
         aw_op_select_by_path("p", &big, AW_PATH_SELECT_VALUE),
         aw_op_select_by_path("m", &some, AW_PATH_SELECT_VALUE),
+        aw_op_select_by_path("m", &fewer, AW_PATH_SELECT_VALUE),
         aw_op_modify_by_path("p", &big, plus1, 0),
         aw_op_read("p"),
     };
     aw_record rec = {0};
-    int rc = aw_operate(client, NULL, &k, ops, 4, &rec, &err);
+    int rc = aw_operate(client, NULL, &k, ops, 5, &rec, &err);
     /* aw-testd serves path ops: only another server may refuse them. */
     if (rc == AW_ERR_UNSUPPORTED_FEATURE && !server_is_testd()) {
         printf("test_paths: the server refuses path ops with 16; skipped\n");
@@ -779,10 +784,12 @@ static void test_paths(void **state) {
         expect_ok(rc, &err, "paths");
         assert_ints(&rec.bins[0].value, (const int64_t[]){20, 30}, 2);
         assert_ints(&rec.bins[1].value, (const int64_t[]){1, 3}, 2);
+        assert_ints(&rec.bins[2].value, (const int64_t[]){3}, 1); /* keys a, c AND value > 2 */
         assert_ints(&rec.bins[rec.n_bins - 1].value, (const int64_t[]){1, 21, 5, 31}, 4);
     }
     aw_record_free(&rec);
     aw_exp_free(gt10);
+    aw_exp_free(gt2);
     aw_exp_free(plus1);
     cleanup("paths");
 }

@@ -279,6 +279,10 @@ AW_API aw_op aw_op_exp_write(const char *bin, const aw_exp *exp, unsigned flags)
  * expression over aw_exp_loopvar). The item references filter: keep it
  * alive while the item is used. */
 AW_API aw_ctx_item aw_ctx_all_children_with_filter(const aw_exp *filter);
+/* The AND modifier (item 0x204): narrows the item before it (an index, rank,
+ * key, value or map-keys-in item, not an all-children one) to the children
+ * the filter also passes. Path ops only; references filter like the above. */
+AW_API aw_ctx_item aw_ctx_and_filter(const aw_exp *filter);
 /* Modify by path: replaces each element the path selects by the value of
  * mod (an expression over aw_exp_loopvar; aw_exp_remove_result() removes the
  * element). flags: AW_PATH_NO_FAIL. References ctx and mod like the op's

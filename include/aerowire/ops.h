@@ -97,6 +97,8 @@ enum {
      * answered 26): every child passing an expression, and the values of the
      * map keys in a list. */
     AW_CTX_EXP = 0x04, AW_CTX_MAP_KEYS_IN = 0x2a,
+    /* A second filter on the item before it (aw_ctx_and_filter in exp.h). */
+    AW_CTX_AND_EXP = 0x204,
 };
 /* Create flags OR-ed into a list index or map key item (§4.3): what to
  * create when the selected element, or the container holding it, is missing. */

@@ -186,11 +186,15 @@ static int check_item(const aw_ctx_item *it, uint32_t at, aw_error *err) {
                                 "create flags (got type %u, id 0x%x)", at, t, it->id);
         return AW_OK;
     case AW_CTX_EXP:
+    case AW_CTX_AND_EXP:
         if (it->id != base || t != AW_BLOB || it->value.subtype != AW_BLOB_RAW_MSGPACK ||
             it->value.len == 0 || !it->value.u.bytes)
             return aw_error_set(err, AW_ERR_PARAM,
-                                "context item %u (all children): make it with "
-                                "aw_ctx_all_children or aw_ctx_all_children_with_filter", at);
+                                "context item %u (%s): make it with %s", at,
+                                base == AW_CTX_EXP ? "all children" : "and filter",
+                                base == AW_CTX_EXP
+                                    ? "aw_ctx_all_children or aw_ctx_all_children_with_filter"
+                                    : "aw_ctx_and_filter");
         return AW_OK;
     default:
         return aw_error_set(err, AW_ERR_PARAM,
@@ -212,6 +216,15 @@ int aw_cdt_check_ctx(const aw_ctx *ctx, aw_error *err) {
         int rc = check_item(&ctx->items[i], i + 1, err);
         if (rc != AW_OK)
             return rc;
+        /* An AND narrows the item before it, which must be a selecting item
+         * of its own (the server's select_stack_init answers 4 otherwise). */
+        if (ctx->items[i].id == AW_CTX_AND_EXP &&
+            (i == 0 || ctx->items[i - 1].id == AW_CTX_EXP ||
+             ctx->items[i - 1].id == AW_CTX_AND_EXP))
+            return aw_error_set(err, AW_ERR_PARAM,
+                                "context item %u (and filter): must follow an index, rank, key, "
+                                "value or map-keys-in item",
+                                i + 1);
     }
     return AW_OK;
 }
@@ -221,7 +234,7 @@ int aw_cdt_put_ctx_items(aw_buf *b, const aw_ctx *ctx, uint16_t create, aw_error
     for (uint32_t i = 0; i < ctx->n; i++) {
         const aw_ctx_item *it = &ctx->items[i];
         aw_mp_put_uint(b, i + 1 == ctx->n ? (uint16_t)(it->id | create) : it->id);
-        if (it->id == AW_CTX_EXP) { /* an expression, already msgpack */
+        if (it->id == AW_CTX_EXP || it->id == AW_CTX_AND_EXP) { /* already msgpack */
             aw_buf_put(b, it->value.u.bytes, it->value.len);
             continue;
         }

@@ -560,6 +560,12 @@ aw_ctx_item aw_ctx_all_children_with_filter(const aw_exp *filter) {
     return aw_ctx_exp_bytes(p, len); /* NULL filter: refused when the ctx is checked */
 }
 
+aw_ctx_item aw_ctx_and_filter(const aw_exp *filter) {
+    aw_ctx_item it = aw_ctx_all_children_with_filter(filter);
+    it.id = AW_CTX_AND_EXP;
+    return it;
+}
+
 /* ---- wire literals ----------------------------------------------------------------- */
 
 static aw_exp_node *ext_literal(aw_exp_builder *b, const char *what, uint8_t which) {
