@@ -2015,7 +2015,7 @@ static void map_write_bin_step(rng *r, const mmap *m, mstep *s) {
     aw_value items = gen_items(r, m, s->items, 6, &n);
     for (uint32_t i = 0; i < n; i++)
         map_store(a, &s->items[2 * i], &s->items[2 * i + 1]);
-    s->write_value = mmap_value(a); /* sent in key order */
+    s->write_value = items; /* in any order: the server stores it sorted by key */
     put(&s->what, "write map ");
     put_value(&s->what, &items);
 }
@@ -2359,6 +2359,50 @@ static void test_get_range_negative_count(void **state) {
     }
 }
 
+/* The server stores every unordered map sorted by key, at any depth, however
+ * it arrives (cdt.c cdt_untrusted_rewrite; a CE 8.1.2.0 server reads
+ * {"c":1,"a":2} back as {"a":2,"c":1}, written whole, nested in a list or a
+ * map, or stored by a list op). aw-testd stored a map written whole, and a
+ * map a list op stored, as sent. */
+static void test_maps_stored_sorted_by_key(void **state) {
+    aw_key key = tu_key("test", "cdtmodel", "maps-sorted");
+    aw_error err;
+    aw_delete(client, NULL, &key, &err);
+    aw_value ca[4] = {aw_value_str("c"), aw_value_int(1), aw_value_str("a"), aw_value_int(2)};
+    aw_value ac[4] = {ca[2], ca[3], ca[0], ca[1]};
+    aw_value unsorted = aw_value_map(ca, 2), sorted = aw_value_map(ac, 2);
+    aw_value in_list[2] = {aw_value_int(5), unsorted};
+    aw_value zb[4] = {aw_value_str("z"), unsorted, aw_value_str("b"), aw_value_int(1)};
+    aw_bin bins[3] = {{"m", unsorted}, {"l", aw_value_list(in_list, 2)}, {"n", aw_value_map(zb, 2)}};
+    tu_check(aw_put(client, NULL, &key, bins, 3, &err), &err, "put");
+    aw_value one[1] = {unsorted};
+    aw_op ops[4] = {aw_cdt_list_append("l", NULL, NULL, unsorted),
+                    aw_cdt_list_insert("l", NULL, NULL, 0, unsorted),
+                    aw_cdt_list_set("l", NULL, NULL, 1, unsorted),
+                    aw_cdt_list_append_items("l", NULL, NULL, aw_value_list(one, 1))};
+    aw_record rec;
+    tu_check(aw_operate(client, NULL, &key, ops, 4, &rec, &err), &err, "list ops");
+    aw_record_free(&rec);
+    tu_check(aw_get(client, NULL, &key, NULL, 0, &rec, &err), &err, "get");
+    aw_value bz[4] = {aw_value_str("b"), aw_value_int(1), aw_value_str("z"), sorted};
+    /* [insert, set over the 5, written whole, append, append_items] */
+    aw_value want_l[5] = {sorted, sorted, sorted, sorted, sorted};
+    const struct {
+        const char *bin;
+        aw_value want;
+    } cases[] = {{"m", sorted}, {"n", aw_value_map(bz, 2)}, {"l", aw_value_list(want_l, 5)}};
+    for (size_t i = 0; i < 3; i++) {
+        const aw_value *got = aw_record_get(&rec, cases[i].bin);
+        if (!got || !aw_value_equal(got, &cases[i].want)) {
+            text t = {.n = 0};
+            put_value(&t, got);
+            aw_record_free(&rec);
+            fail_msg("bin %s read back as %s", cases[i].bin, t.s);
+        }
+    }
+    aw_record_free(&rec);
+}
+
 /* AW_MODEL_HOSTS=host:port runs the model against that server instead (to
  * check the model itself against a real one; set "cdtmodel" only). */
 static const char *model_hosts;
@@ -2392,6 +2436,7 @@ int main(void) {
         cmocka_unit_test(test_insert_no_items_any_index),
         cmocka_unit_test(test_no_fail_noop_creates_empty_list),
         cmocka_unit_test(test_get_range_negative_count),
+        cmocka_unit_test(test_maps_stored_sorted_by_key),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
     return failed || tu_testd_stop_failed;

@@ -111,8 +111,8 @@ int td_map_sort_nested(aw_value *v, aw_arena *a) {
 /* Where a new key goes. Key-ordered: its place in key order. Unordered
  * (particle_map.c packed_map_find_key_maybe_unordered): before the first
  * larger key while the keys scanned so far are in increasing order, else
- * at the end. (The server sorts every map it stores, so its unordered maps
- * are in key order too; aw-testd's are unless written whole out of order.) */
+ * at the end. (The server sorts every map it stores, and so does aw-testd,
+ * so its unordered maps are in key order too.) */
 static uint32_t insert_position(const aw_value *map, const aw_value *key) {
     const aw_value *items = map->u.items;
     for (uint32_t i = 0; i < map->len; i++) {
