@@ -1223,6 +1223,19 @@ static void fail_step(uint64_t seed, int i, const mlist *before, const step *s, 
     report_failure(seed, i, "list", s->what.s, b.s, t.s);
 }
 
+/* A family's record for a seed, made afresh with only bin "o", so that the
+ * family's bin can be missing without the record being missing. */
+static aw_key fresh_record(const char *family, uint64_t seed) {
+    char name[48];
+    snprintf(name, sizeof name, "%s-%" PRIu64, family, seed);
+    aw_key key = tu_key("test", "cdtmodel", name);
+    aw_error err;
+    aw_delete(client, NULL, &key, &err);
+    aw_bin other = {"o", aw_value_int(1)};
+    tu_check(aw_put(client, NULL, &key, &other, 1, &err), &err, "put o");
+    return key;
+}
+
 /* Sends one step: a plain write of the bin, a delete, or the op under
  * respond-all (its result in *rec, which the caller frees). */
 static int send_step(const aw_key *key, const char *bin, bool is_write, bool is_delete,
@@ -2144,13 +2157,8 @@ static void check_map_bin(uint64_t seed, int i, const mmap *before, const mstep 
 
 static void run_map_seed(uint64_t seed, int steps) {
     rng r = {seed * 0xD1B54A32D192ED03ull + 7};
-    char name[48];
-    snprintf(name, sizeof name, "map-model-%" PRIu64, seed);
-    aw_key key = tu_key("test", "cdtmodel", name);
+    aw_key key = fresh_record("map-model", seed);
     aw_error err;
-    aw_delete(client, NULL, &key, &err);
-    aw_bin other = {"o", aw_value_int(1)};
-    tu_check(aw_put(client, NULL, &key, &other, 1, &err), &err, "put o");
     static mmap state;
     memset(&state, 0, sizeof state);
     state.other = true;
@@ -2184,15 +2192,8 @@ static void run_map_seed(uint64_t seed, int steps) {
 
 static void run_list_seed(uint64_t seed, int steps) {
     rng r = {seed * 0x9E3779B97F4A7C15ull + 1};
-    char name[48];
-    snprintf(name, sizeof name, "model-%" PRIu64, seed);
-    aw_key key = tu_key("test", "cdtmodel", name);
+    aw_key key = fresh_record("model", seed);
     aw_error err;
-    aw_delete(client, NULL, &key, &err);
-    /* The record exists from the start (bin "o"), so the list bin can be
-     * missing without the record being missing. */
-    aw_bin other = {"o", aw_value_int(1)};
-    tu_check(aw_put(client, NULL, &key, &other, 1, &err), &err, "put o");
     static mlist state;
     memset(&state, 0, sizeof state);
     state.other = true;

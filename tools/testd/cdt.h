@@ -19,7 +19,7 @@ int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *resu
 /* Sets a bin to a LIST or MAP particle a write op sends whole, as the
  * server stores it (every unordered map sorted by key): AW_OK, 1
  * (AW_ERR_SERVER) for what the server rejects, 16 for what it would store
- * rewritten otherwise (ordered containers aw-testd cannot check, non-compact
+ * rewritten otherwise (ordered containers holding a NaN or GeoJSON, non-compact
  * msgpack) — cdt_particle.c says which is which; nothing set on an error. */
 int td_cdt_bin_from_client(td_record *w, const char *name, size_t name_len, uint8_t ptype,
                            const uint8_t *p, uint32_t len);

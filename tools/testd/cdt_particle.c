@@ -15,49 +15,21 @@
 #include "proto/msgpack.h"
 #include "proto/particle.h"
 
-#define UNVERIFIED 2 /* an order aw-testd cannot check the server's way */
-
-/* The server's rank of a value's msgpack type (msgpack_in.h msgpack_type:
- * nil, false, true, negative int, int, string, list, map, bytes, double);
- * -1 for what aw-testd does not compare (containers, GeoJSON). */
-static int type_rank(const aw_value *v) {
-    switch (v->type) {
-    case AW_NIL: return 1;
-    case AW_BOOL: return v->u.b ? 3 : 2;
-    case AW_INT: return 4;
-    case AW_STR: return 6;
-    case AW_BLOB: return 9;
-    case AW_FLOAT: return 10;
-    default: return -1;
-    }
-}
-
-/* -1, 0, 1 as the server orders scalars (msgpack_in.c msgpack_cmp: by type,
- * then value; strings and bytes by memcmp, then length), or UNVERIFIED. */
-static int compare(const aw_value *a, const aw_value *b) {
-    int ra = type_rank(a), rb = type_rank(b);
-    if (ra < 0 || rb < 0)
-        return UNVERIFIED;
-    if (ra != rb)
-        return ra < rb ? -1 : 1;
-    switch (a->type) {
-    case AW_INT: return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
-    case AW_FLOAT:
-        if (a->u.f != a->u.f || b->u.f != b->u.f)
-            return UNVERIFIED; /* NaN */
-        return a->u.f < b->u.f ? -1 : a->u.f > b->u.f;
-    case AW_STR: case AW_BLOB: {
-        if (a->type == AW_BLOB && a->subtype != b->subtype)
-            return UNVERIFIED; /* the type byte is part of what is compared */
-        const void *pa = a->type == AW_STR ? (const void *)a->u.str : a->u.bytes;
-        const void *pb = a->type == AW_STR ? (const void *)b->u.str : b->u.bytes;
-        int c = memcmp(pa, pb, a->len < b->len ? a->len : b->len);
-        if (c != 0)
-            return c < 0 ? -1 : 1;
-        return a->len < b->len ? -1 : a->len > b->len;
-    }
-    default: return 0; /* nil, and a bool's value is its rank */
-    }
+/* Whether aw-testd orders v as the server does (td_list_value_cmp, the
+ * order every list and map op uses): not for a NaN or GeoJSON, at any
+ * depth, whose place the server's msgpack_cmp gives them it does not model. */
+static bool orderable(const aw_value *v) {
+    if (v->type == AW_FLOAT)
+        return v->u.f == v->u.f;
+    if (v->type == AW_GEOJSON)
+        return false;
+    if (v->type != AW_LIST && v->type != AW_MAP)
+        return true;
+    uint32_t n = v->type == AW_MAP ? 2 * v->len : v->len;
+    for (uint32_t i = 0; i < n; i++)
+        if (!orderable(&v->u.items[i]))
+            return false;
+    return true;
 }
 
 /* An ordered list (flag 1) must be in order, a key-ordered or
@@ -65,15 +37,15 @@ static int compare(const aw_value *a, const aw_value *b) {
  * persisted) in strictly increasing key order, else the server answers 1.
  * Other flags (persist-index 0x10, which the server stores with an index
  * aw-testd does not build, and on an unordered list crashes CE 8.1.2.0) and
- * orders of values aw-testd cannot compare are 16. */
+ * values aw-testd cannot order (orderable) are 16. */
 static int check_order(const aw_value *v) {
     if (v->subtype != 1 && !(v->type == AW_MAP && v->subtype == 3))
         return AW_ERR_UNSUPPORTED_FEATURE;
+    if (!orderable(v))
+        return AW_ERR_UNSUPPORTED_FEATURE;
     uint32_t step = v->type == AW_MAP ? 2 : 1;
     for (uint32_t i = 1; i < v->len; i++) {
-        int c = compare(&v->u.items[(i - 1) * step], &v->u.items[i * step]);
-        if (c == UNVERIFIED)
-            return AW_ERR_UNSUPPORTED_FEATURE;
+        int c = td_list_value_cmp(&v->u.items[(i - 1) * step], &v->u.items[i * step]);
         if (c > 0 || (c == 0 && v->type == AW_MAP))
             return AW_ERR_SERVER;
     }
