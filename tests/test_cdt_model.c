@@ -174,6 +174,36 @@ static int mcmp(const aw_value *a, const aw_value *b) {
 
 static int mcmp_qsort(const void *a, const void *b) { return mcmp(a, b); }
 
+/* v as the server stores it: every map in it sorted by key (cdt.c
+ * cdt_untrusted_rewrite rewrites what an op stores; what an op selects by
+ * is compared as sent). A copy kept in the pool. */
+static aw_value stored_form(aw_value v) {
+    if (v.type != AW_LIST && v.type != AW_MAP)
+        return v;
+    bool map = v.type == AW_MAP;
+    uint32_t n = map ? 2 * v.len : v.len;
+    aw_value c;
+    assert_int_equal(map ? aw_value_map_alloc(&c, v.len) : aw_value_list_alloc(&c, v.len), AW_OK);
+    c.subtype = v.subtype;
+    for (uint32_t i = 0; i < n; i++) {
+        c.u.items[i] = stored_form(v.u.items[i]);
+        c.u.items[i].owned = 0;
+    }
+    for (uint32_t i = 1; map && i < v.len; i++) /* insertion sort of the entries by key */
+        for (uint32_t j = i; j > 0 && mcmp(&c.u.items[2 * j - 2], &c.u.items[2 * j]) > 0; j--)
+            for (uint32_t h = 0; h < 2; h++) {
+                aw_value x = c.u.items[2 * j - 2 + h];
+                c.u.items[2 * j - 2 + h] = c.u.items[2 * j + h];
+                c.u.items[2 * j + h] = x;
+            }
+    return keep(c);
+}
+
+static void stored_forms(aw_value *v, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++)
+        v[i] = stored_form(v[i]);
+}
+
 /* ---- printing, for failure messages ------------------------------------- */
 
 typedef struct text {
@@ -588,13 +618,13 @@ static aw_value gen_value(rng *r, int depth) {
     }
     case 13: return chance(r, 50) ? aw_value_blob(blob1, 1) : aw_value_blob(blob2, 2);
     case 14:
-        if (depth == 0) { /* a map of up to two entries, keys "a" < "k" */
+        if (depth == 0) { /* a map of up to two entries, keys "a" < "k" in either order */
             aw_value m;
             uint32_t k = below(r, 3);
             assert_int_equal(aw_value_map_alloc(&m, k), AW_OK);
-            bool only_k = k == 1 && chance(r, 50);
+            bool only_k = k == 1 && chance(r, 50), k_first = k == 2 && chance(r, 50);
             for (uint32_t i = 0; i < k; i++) {
-                m.u.items[2 * i] = aw_value_str(i || only_k ? "k" : "a");
+                m.u.items[2 * i] = aw_value_str((i != k_first) || only_k ? "k" : "a");
                 m.u.items[2 * i + 1] = aw_value_int(between(r, 0, 2));
             }
             return keep(m);
@@ -709,6 +739,7 @@ static void write_step(rng *r, const mlist *l, step *s) {
         s->op = aw_cdt_list_append(BIN, NULL, pol, v);
         put(&s->what, "append");
         describe_values(&s->what, "v", &v);
+        v = stored_form(v);
         create(&e->after, ordered);
         if (e->after.ordered)
             add_ordered(e, &v, 1, false, f);
@@ -724,6 +755,7 @@ static void write_step(rng *r, const mlist *l, step *s) {
         s->op = aw_cdt_list_append_items(BIN, NULL, pol, list);
         put(&s->what, "append_items");
         describe_values(&s->what, "items", &list);
+        stored_forms(s->items, k); /* the op sends list, a copy */
         create(&e->after, ordered);
         if (e->after.ordered)
             add_ordered(e, s->items, k, true, f);
@@ -749,6 +781,7 @@ static void write_step(rng *r, const mlist *l, step *s) {
         }
         put(&s->what, "insert%s index %" PRId64, items ? "_items" : "", index);
         describe_values(&s->what, "v", &v);
+        stored_forms(s->items, k);
         create(&e->after, false);
         if (e->after.ordered) /* list_insert: no index into an ordered list */
             fail_with(e, AW_ERR_OP_NOT_APPLICABLE);
@@ -762,6 +795,7 @@ static void write_step(rng *r, const mlist *l, step *s) {
         s->op = aw_cdt_list_set(BIN, NULL, pol, index, v);
         put(&s->what, "set index %" PRId64, index);
         describe_values(&s->what, "v", &v);
+        v = stored_form(v);
         create(&e->after, false);
         if (e->after.ordered) /* list_set: invalid op on an ORDERED list */
             fail_with(e, AW_ERR_OP_NOT_APPLICABLE);
@@ -1142,6 +1176,7 @@ static void write_bin_step(rng *r, const mlist *l, step *s) {
     a->exists = true;
     a->n = gen_values(r, l, a->v, 10);
     s->write_value = make_list(a->v, a->n);
+    stored_forms(a->v, a->n);
     put(&s->what, "write list ");
     put_value(&s->what, &s->write_value);
 }
@@ -1736,7 +1771,7 @@ static void map_write_step(rng *r, const mmap *m, mstep *s) {
             return (void)(e->code = AW_ERR_REQUEST_INVALID);
         map_create(&e->after, order);
         s->items[0] = k;
-        s->items[1] = v;
+        s->items[1] = stored_form(v);
         map_put(e, s->items, 1, false, overwrite, create, f);
         break;
     }
@@ -1749,7 +1784,10 @@ static void map_write_step(rng *r, const mmap *m, mstep *s) {
         if (replace_missing)
             return (void)(e->code = AW_ERR_FAIL_ELEMENT_NOT_FOUND);
         map_create(&e->after, order);
-        map_put(e, s->items, n, true, overwrite, create, f);
+        aw_value stored[2 * MAX_ENTRIES]; /* the op sends s->items as they are */
+        for (uint32_t i = 0; i < 2 * n; i++)
+            stored[i] = i % 2 ? stored_form(s->items[i]) : s->items[i];
+        map_put(e, stored, n, true, overwrite, create, f);
         break;
     }
     default: {
@@ -2026,8 +2064,10 @@ static void map_write_bin_step(rng *r, const mmap *m, mstep *s) {
     a->exists = true;
     uint32_t n;
     aw_value items = gen_items(r, m, s->items, 6, &n);
-    for (uint32_t i = 0; i < n; i++)
-        map_store(a, &s->items[2 * i], &s->items[2 * i + 1]);
+    for (uint32_t i = 0; i < n; i++) {
+        aw_value v = stored_form(s->items[2 * i + 1]);
+        map_store(a, &s->items[2 * i], &v);
+    }
     s->write_value = items; /* in any order: the server stores it sorted by key */
     put(&s->what, "write map ");
     put_value(&s->what, &items);
