@@ -306,10 +306,16 @@ static void test_attributes(void **state) {
              &err, "put with attributes");
     aw_array_ref *ref = open_ok(&k);
     assert_int_equal(aw_array_n_attrs(ref), n);
+    /* They come back in the stored order, which is by name: the attributes
+     * are one map bin, and a server stores every map sorted by key (CE
+     * 8.1.2.0 reads {"units", "count"} back as {"count", "units"}), so the
+     * order they were given in is not kept. */
+    static const size_t by_name[] = {7, 0, 4, 2, 5, 6, 3, 1};
     for (size_t i = 0; i < n; i++) {
-        assert_string_equal(aw_array_attr_name(ref, i), attrs[i].name);
-        assert_true(aw_value_equal(aw_array_attr_value(ref, i), &attrs[i].value));
-        assert_ptr_equal(aw_array_attr_find(ref, attrs[i].name), aw_array_attr_value(ref, i));
+        const aw_array_attr *want = &attrs[by_name[i]];
+        assert_string_equal(aw_array_attr_name(ref, i), want->name);
+        assert_true(aw_value_equal(aw_array_attr_value(ref, i), &want->value));
+        assert_ptr_equal(aw_array_attr_find(ref, want->name), aw_array_attr_value(ref, i));
     }
     assert_null(aw_array_attr_find(ref, "nope"));
     assert_null(aw_array_attr_name(ref, n));

@@ -578,9 +578,12 @@ static void test_respond_all_touch(void **state) {
  * bytes (sent through the official C client): msgpack it cannot take, a map
  * key given twice and an ordered list or key-ordered map out of order are 1
  * and nothing is stored (particle_list.c list_from_wire, particle_map.c
- * map_from_wire); in-order ordered ones and plain ones are stored. What the
- * server stores rewritten (an order marker of 0, persist-index, which on an
- * unordered list crashes that server) aw-testd refuses with 16. */
+ * map_from_wire; an ordered list of lists and maps is ordered as the list
+ * ops order it: those two cases sent by this client to CE 8.1.2.0); in-order ordered ones and plain ones are stored, a plain
+ * map sorted by key as the server stores it (cdt.c cdt_untrusted_rewrite; CE
+ * 8.1.2.0 reads it back so). What the server stores rewritten otherwise (an
+ * order marker of 0, persist-index, which on an unordered list crashes that
+ * server) aw-testd refuses with 16. */
 static void test_written_list_map_particles(void **state) {
     (void)state;
     static const uint8_t truncated[] = {0x93, 0x01};
@@ -593,6 +596,12 @@ static void test_written_list_map_particles(void **state) {
     static const uint8_t ordered_up[] = {0x94, 0xc7, 0x00, 0x01, 0x01, 0x02, 0x02};
     static const uint8_t kordered_up[] = {0x83, 0xc7, 0x00, 0x01, 0xc0, 0x01, 0x00, 0x02, 0x00};
     static const uint8_t plain_map[] = {0x82, 0x02, 0x00, 0x01, 0x00};
+    /* ordered [[1], [2], {"a": 1}], and with [2] first */
+    static const uint8_t ordered_nested[] = {0x94, 0xc7, 0x00, 0x01, 0x91, 0x01, 0x91, 0x02,
+                                             0x81, 0xa2, 0x03, 0x61, 0x01};
+    static const uint8_t ordered_nested_down[] = {0x94, 0xc7, 0x00, 0x01, 0x91, 0x02, 0x91, 0x01,
+                                                  0x81, 0xa2, 0x03, 0x61, 0x01};
+    static const uint8_t plain_map_sorted[] = {0x82, 0x01, 0x00, 0x02, 0x00};
     static const uint8_t persist[] = {0x93, 0xc7, 0x00, 0x10, 0x02, 0x01};
     static const uint8_t marker0[] = {0x82, 0xc7, 0x00, 0x00, 0xc0, 0x01, 0x00};
     struct {
@@ -601,20 +610,25 @@ static void test_written_list_map_particles(void **state) {
         const uint8_t *bytes;
         uint32_t len;
         int want;
+        const uint8_t *stored; /* what a read returns; NULL: the bytes sent */
     } cases[] = {
-        {"truncated list", AW_PT_LIST, truncated, sizeof truncated, 1},
-        {"list with a byte after it", AW_PT_LIST, trailing, sizeof trailing, 1},
-        {"list as a map particle", AW_PT_MAP, ordered_up + 4, 1, 1},
-        {"map key twice", AW_PT_MAP, dup_keys, sizeof dup_keys, 1},
-        {"nested map key twice", AW_PT_LIST, nested_dup, sizeof nested_dup, 1},
-        {"wildcard value", AW_PT_LIST, wildcard, sizeof wildcard, 1},
-        {"ordered list out of order", AW_PT_LIST, ordered_down, sizeof ordered_down, 1},
-        {"key-ordered map out of order", AW_PT_MAP, kordered_down, sizeof kordered_down, 1},
-        {"ordered list in order", AW_PT_LIST, ordered_up, sizeof ordered_up, 0},
-        {"key-ordered map in order", AW_PT_MAP, kordered_up, sizeof kordered_up, 0},
-        {"plain map", AW_PT_MAP, plain_map, sizeof plain_map, 0},
-        {"persist-index list", AW_PT_LIST, persist, sizeof persist, 16},
-        {"map with an order marker of 0", AW_PT_MAP, marker0, sizeof marker0, 16},
+        {"truncated list", AW_PT_LIST, truncated, sizeof truncated, 1, NULL},
+        {"list with a byte after it", AW_PT_LIST, trailing, sizeof trailing, 1, NULL},
+        {"list as a map particle", AW_PT_MAP, ordered_up + 4, 1, 1, NULL},
+        {"map key twice", AW_PT_MAP, dup_keys, sizeof dup_keys, 1, NULL},
+        {"nested map key twice", AW_PT_LIST, nested_dup, sizeof nested_dup, 1, NULL},
+        {"wildcard value", AW_PT_LIST, wildcard, sizeof wildcard, 1, NULL},
+        {"ordered list out of order", AW_PT_LIST, ordered_down, sizeof ordered_down, 1, NULL},
+        {"key-ordered map out of order", AW_PT_MAP, kordered_down, sizeof kordered_down, 1, NULL},
+        {"ordered list in order", AW_PT_LIST, ordered_up, sizeof ordered_up, 0, NULL},
+        {"key-ordered map in order", AW_PT_MAP, kordered_up, sizeof kordered_up, 0, NULL},
+        {"plain map", AW_PT_MAP, plain_map, sizeof plain_map, 0, plain_map_sorted},
+        {"ordered list of containers in order", AW_PT_LIST, ordered_nested,
+         sizeof ordered_nested, 0, NULL},
+        {"ordered list of containers out of order", AW_PT_LIST, ordered_nested_down,
+         sizeof ordered_nested_down, 1, NULL},
+        {"persist-index list", AW_PT_LIST, persist, sizeof persist, 16, NULL},
+        {"map with an order marker of 0", AW_PT_MAP, marker0, sizeof marker0, 16, NULL},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         char name[32];
@@ -631,11 +645,12 @@ static void test_written_list_map_particles(void **state) {
         if (cases[c].want != 0) {
             assert_int_equal(got, 2); /* nothing stored */
         } else {
-            /* Stored as the server stores it: the same bytes. */
+            /* Stored as the server stores it. */
             assert_int_equal(got, 0);
             assert_int_equal(r.ops[0].particle, cases[c].particle);
             assert_int_equal(r.ops[0].value_len, cases[c].len);
-            assert_memory_equal(r.ops[0].value, cases[c].bytes, cases[c].len);
+            assert_memory_equal(r.ops[0].value, cases[c].stored ? cases[c].stored : cases[c].bytes,
+                                cases[c].len);
         }
         tu_reply_free(&r);
     }

@@ -164,7 +164,9 @@ AW_API uint32_t aw_array_format(const aw_array_ref *ref);
 /* The header's generation when it was read. */
 AW_API uint32_t aw_array_generation(const aw_array_ref *ref);
 AW_API size_t aw_array_n_attrs(const aw_array_ref *ref);
-/* Attribute i (stored order), or NULL past the end. */
+/* Attribute i in stored order (by name: a server keeps the attribute map
+ * sorted by key, not in the order the attributes were given), or NULL past
+ * the end. */
 AW_API const char *aw_array_attr_name(const aw_array_ref *ref, size_t i);
 AW_API const aw_value *aw_array_attr_value(const aw_array_ref *ref, size_t i);
 /* The attribute named name, or NULL. */

@@ -292,9 +292,11 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
     case AW_LIST_APPEND_ITEMS: {
         if (c->n_args < 1 || !opt_int_arg(c, 1, 0, &order) || !opt_int_arg(c, 2, 0, &flags))
             return AW_ERR_REQUEST_INVALID;
-        const aw_value *v = &c->args[0];
+        aw_value *v = &c->args[0];
         if ((c->code == AW_LIST_APPEND_ITEMS && v->type != AW_LIST) || !td_cdt_storable(v))
             return AW_ERR_REQUEST_INVALID;
+        if (td_map_sort_nested(v, a) != AW_OK) /* stored as the server rewrites it */
+            return AW_ERR_SERVER_FULL;
         if (flags & ~LIST_FLAGS_KNOWN)
             return AW_ERR_UNSUPPORTED_FEATURE;
         int rc = create_list(list, order, created);
@@ -313,9 +315,11 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
     case AW_LIST_INSERT_ITEMS: {
         if (int_arg(c, 0, &index) || c->n_args < 2 || !opt_int_arg(c, 2, 0, &flags))
             return AW_ERR_REQUEST_INVALID;
-        const aw_value *v = &c->args[1];
+        aw_value *v = &c->args[1];
         if ((c->code == AW_LIST_INSERT_ITEMS && v->type != AW_LIST) || !td_cdt_storable(v))
             return AW_ERR_REQUEST_INVALID;
+        if (td_map_sort_nested(v, a) != AW_OK)
+            return AW_ERR_SERVER_FULL;
         if (flags & ~LIST_FLAGS_KNOWN)
             return AW_ERR_UNSUPPORTED_FEATURE;
         if (is_ordered(list))
@@ -328,6 +332,8 @@ static int list_op(aw_value *list, const cdt_call *c, bool created, bool *change
         if (int_arg(c, 0, &index) || c->n_args < 2 || !opt_int_arg(c, 2, 0, &flags) ||
             !td_cdt_storable(&c->args[1]))
             return AW_ERR_REQUEST_INVALID;
+        if (td_map_sort_nested(&c->args[1], a) != AW_OK)
+            return AW_ERR_SERVER_FULL;
         if (flags & ~LIST_FLAGS_KNOWN)
             return AW_ERR_UNSUPPORTED_FEATURE;
         if (is_ordered(list))

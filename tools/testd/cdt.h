@@ -16,11 +16,13 @@
 int td_cdt_apply(td_record *w, const aw_op_view *op, bool modify, aw_value *result,
                  aw_arena *arena);
 
-/* Checks a LIST or MAP particle a write op sets whole (other types pass):
- * AW_OK, 1 (AW_ERR_SERVER) for what the server rejects, 16 for what it would
- * store differently from the bytes sent (ordered containers, non-compact
- * msgpack) — cdt_particle.c says which is which. */
-int td_cdt_check_particle(uint8_t ptype, const uint8_t *p, uint32_t len);
+/* Sets a bin to a LIST or MAP particle a write op sends whole, as the
+ * server stores it (every unordered map sorted by key): AW_OK, 1
+ * (AW_ERR_SERVER) for what the server rejects, 16 for what it would store
+ * rewritten otherwise (ordered containers holding a NaN or GeoJSON, non-compact
+ * msgpack) — cdt_particle.c says which is which; nothing set on an error. */
+int td_cdt_bin_from_client(td_record *w, const char *name, size_t name_len, uint8_t ptype,
+                           const uint8_t *p, uint32_t len);
 
 /* The same ops on a value instead of a bin (expression CALLs): `container`
  * is the list or map (AW_NIL: none, as a missing bin), `op` the msgpack

@@ -37,9 +37,6 @@
 #define CTX_CREATE_PERSIST 0x100
 enum { BY_INDEX = 0, BY_RANK = 1, BY_KEY = 2, BY_VALUE = 3 };
 
-/* Map order flags (cdt-bit-hll.md 2.1). */
-#define MAP_K_ORDERED 0x01
-#define MAP_KV_ORDERED 0x03
 /* A nil padding longer than this is refused rather than built. */
 #define MAX_CTX_PAD 100000
 
@@ -77,59 +74,6 @@ static bool type_ok(const ctx_item *it) {
     uint64_t base = it->type & CTX_BASE_MASK;
     bool kind = (it->type & (CTX_LIST | CTX_MAP)) != 0;
     return base <= BY_VALUE && (kind || create_flags(it) == 0);
-}
-
-/* ---- map lookups on what aw-testd stores (entries in stored order). These
- * belong with the map code: fold them into it when it has its own. ---- */
-
-static const aw_value *ctx_map_key(const aw_value *m, uint32_t i) { return &m->u.items[2 * i]; }
-static const aw_value *ctx_map_val(const aw_value *m, uint32_t i) { return &m->u.items[2 * i + 1]; }
-
-/* The entry at position `index` in key order (every map order indexes by
- * key, particle_map.c map_subcontext_by_index). */
-static uint32_t ctx_map_entry_at_key_index(const aw_value *m, uint32_t index) {
-    for (uint32_t i = 0; i < m->len; i++) {
-        uint32_t smaller = 0;
-        for (uint32_t j = 0; j < m->len; j++)
-            smaller += td_list_value_cmp(ctx_map_key(m, j), ctx_map_key(m, i)) < 0;
-        if (smaller == index)
-            return i;
-    }
-    return 0; /* keys are unique: not reached */
-}
-
-/* -1, 0, 1 in value order, ties by key (particle_map.c
- * packed_map_compare_values): a total order, as keys are unique. */
-static int ctx_map_value_key_cmp(const aw_value *m, uint32_t i, uint32_t j) {
-    int c = td_list_value_cmp(ctx_map_val(m, i), ctx_map_val(m, j));
-    return c ? c : td_list_value_cmp(ctx_map_key(m, i), ctx_map_key(m, j));
-}
-
-/* The entry of value rank `rank` (particle_map.c map_subcontext_by_rank). */
-static uint32_t ctx_map_entry_at_rank(const aw_value *m, uint32_t rank) {
-    for (uint32_t i = 0; i < m->len; i++) {
-        uint32_t smaller = 0;
-        for (uint32_t j = 0; j < m->len; j++)
-            smaller += ctx_map_value_key_cmp(m, j, i) < 0;
-        if (smaller == rank)
-            return i;
-    }
-    return 0; /* the order is total: not reached */
-}
-
-/* Where a new key goes: a key-ordered map keeps key order; an unordered one
- * takes it before the first larger key while the keys scanned so far are
- * in order, else at the end (particle_map.c
- * packed_map_find_key_maybe_unordered). */
-static uint32_t ctx_map_insert_at(const aw_value *m, const aw_value *key) {
-    for (uint32_t i = 0; i < m->len; i++) {
-        if (!(m->subtype & MAP_K_ORDERED) && i > 0 &&
-            td_list_value_cmp(ctx_map_key(m, i - 1), ctx_map_key(m, i)) > 0)
-            return m->len;
-        if (td_list_value_cmp(ctx_map_key(m, i), key) > 0)
-            return i;
-    }
-    return m->len;
 }
 
 /* ---- one context item on an existing container ---- */
@@ -200,12 +144,11 @@ static ctx_step select_in_map(const aw_value *map, const ctx_item *it, uint32_t 
     case BY_RANK:
         if (it->value->type != AW_INT || !td_cdt_resolve_index(it->value->u.i, map->len, &pos))
             return FAIL;
-        *at = (it->type & CTX_BASE_MASK) == BY_INDEX ? ctx_map_entry_at_key_index(map, pos)
-                                                     : ctx_map_entry_at_rank(map, pos);
+        *at = td_map_entry_at(map, pos, (it->type & CTX_BASE_MASK) == BY_RANK);
         return FOUND;
     case BY_VALUE: /* map_subcontext_by_value: the first equal in stored order */
         for (uint32_t i = 0; i < map->len; i++)
-            if (td_list_value_cmp(ctx_map_val(map, i), it->value) == 0) {
+            if (td_list_value_cmp(&map->u.items[2 * i + 1], it->value) == 0) {
                 *at = i;
                 return FOUND;
             }
@@ -213,11 +156,11 @@ static ctx_step select_in_map(const aw_value *map, const ctx_item *it, uint32_t 
     default: /* BY_KEY, map_subcontext_by_key */
         if (!td_cdt_storable(it->value))
             return UNSERVED; /* a wildcard key: how the server matches it is not known */
-        for (uint32_t i = 0; i < map->len; i++)
-            if (td_list_value_cmp(ctx_map_key(map, i), it->value) == 0) {
-                *at = i;
-                return FOUND;
-            }
+        int64_t found = td_map_find(map, it->value);
+        if (found >= 0) {
+            *at = (uint32_t)found;
+            return FOUND;
+        }
         if (!create_on(it))
             return FAIL;
         return td_map_key_ok(it->value) ? CREATE : CREATE_UNSERVED;
@@ -271,8 +214,8 @@ static int wrap_new(const ctx_item *it, const aw_value *child, bool top, aw_valu
         kv[0] = *it->value;
         kv[1] = *child;
         *out = aw_value_map(kv, 1);
-        out->subtype = order == CTX_CREATE_K_ORDERED ? MAP_K_ORDERED
-                       : order == CTX_CREATE_ORDERED ? MAP_KV_ORDERED
+        out->subtype = order == CTX_CREATE_K_ORDERED ? TD_MAP_KEY_ORDERED
+                       : order == CTX_CREATE_ORDERED ? TD_MAP_KV_ORDERED
                                                      : 0;
         return AW_OK;
     }
@@ -300,7 +243,7 @@ static int insert_new(aw_value *coll, const ctx_item *it, uint32_t pad, const aw
         return td_list_replace_ordered(coll, coll->len, child, 0, &changed, a);
     }
     uint32_t step = coll->type == AW_MAP ? 2 : 1, n = coll->len;
-    uint32_t at = coll->type == AW_MAP ? ctx_map_insert_at(coll, it->value) : n;
+    uint32_t at = coll->type == AW_MAP ? td_map_insert_position(coll, it->value) : n;
     aw_value *items = new_items(a, (size_t)step * (n + pad + 1));
     if (!items)
         return AW_ERR_SERVER_FULL;
@@ -388,7 +331,7 @@ static int dig(ctx_path *p, const aw_value *bin, bool modify, aw_arena *a) {
             p->pad = pad;
             break;
         }
-        cur = cur.type == AW_LIST ? cur.u.items[at] : *ctx_map_val(&cur, at);
+        cur = cur.type == AW_LIST ? cur.u.items[at] : cur.u.items[2 * at + 1];
     }
     p->target = cur;
     if (p->create_at < 0)

@@ -111,9 +111,9 @@ int td_map_sort_nested(aw_value *v, aw_arena *a) {
 /* Where a new key goes. Key-ordered: its place in key order. Unordered
  * (particle_map.c packed_map_find_key_maybe_unordered): before the first
  * larger key while the keys scanned so far are in increasing order, else
- * at the end. (The server sorts every map it stores, so its unordered maps
- * are in key order too; aw-testd's are unless written whole out of order.) */
-static uint32_t insert_position(const aw_value *map, const aw_value *key) {
+ * at the end. (The server sorts every map it stores, and so does aw-testd,
+ * so its unordered maps are in key order too.) */
+uint32_t td_map_insert_position(const aw_value *map, const aw_value *key) {
     const aw_value *items = map->u.items;
     for (uint32_t i = 0; i < map->len; i++) {
         if (i > 0 && td_list_value_cmp(&items[2 * (i - 1)], &items[2 * i]) > 0)
@@ -135,7 +135,7 @@ static int map_set(aw_value *map, const aw_value *key, const aw_value *val, aw_a
         copy_values(items, map->u.items, 2 * (size_t)map->len);
         items[2 * i + 1] = *val;
     } else {
-        uint32_t at = insert_position(map, key);
+        uint32_t at = td_map_insert_position(map, key);
         copy_values(items, map->u.items, 2 * (size_t)at);
         items[2 * at] = *key;
         items[2 * at + 1] = *val;

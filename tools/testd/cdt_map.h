@@ -25,6 +25,15 @@ bool td_map_k_ordered(const aw_value *map);
 /* The stored entry whose key equals key, or -1. */
 int64_t td_map_find(const aw_value *map, const aw_value *key);
 
+/* Where a new key goes (particle_map.c packed_map_find_key_maybe_unordered):
+ * its place in key order while the stored keys are in order, else the end. */
+uint32_t td_map_insert_position(const aw_value *map, const aw_value *key);
+
+/* cdt_map_select.c: the stored position of the entry at `place` (< len) in
+ * key order, or with by_rank in rank order (by value, ties by key), as the
+ * selections and the contexts (map_subcontext_by_index / _by_rank) count. */
+uint32_t td_map_entry_at(const aw_value *map, uint32_t place, bool by_rank);
+
 /* The flags a map of the given order flags is stored with (*out): a
  * persisted index on a key-ordered map is dropped, as no read shows it;
  * 16 for the orders aw-testd does not model (cdt_map.c says which). */

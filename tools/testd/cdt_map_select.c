@@ -82,6 +82,19 @@ static int key_cmp(const msel *s, uint32_t x, uint32_t y) {
     return td_list_value_cmp(key_at(s, x), key_at(s, y));
 }
 
+uint32_t td_map_entry_at(const aw_value *map, uint32_t place, bool by_rank) {
+    msel s = {.map = (aw_value *)map, .n = map->len};
+    int (*cmp)(const msel *, uint32_t, uint32_t) = by_rank ? rank_cmp : key_cmp;
+    for (uint32_t i = 0; i < s.n; i++) {
+        uint32_t before = 0;
+        for (uint32_t j = 0; j < s.n; j++)
+            before += cmp(&s, j, i) < 0;
+        if (before == place)
+            return i;
+    }
+    return 0; /* keys are unique, so both orders are total: not reached */
+}
+
 /* Stored positions sorted by cmp (insertion sort: maps are small), and the
  * inverse (position -> place). */
 static void sort_positions(const msel *s, int (*cmp)(const msel *, uint32_t, uint32_t),

@@ -3,59 +3,33 @@
  * LIST or MAP particle). The server does not store those bytes as sent: it
  * checks and rewrites them (particle_list.c list_from_wire, particle_map.c
  * map_from_wire -> cdt.c cdt_untrusted_rewrite), answering 1 (AS_ERR_UNKNOWN)
- * for msgpack it cannot take. aw-testd stores the bytes as sent, so it takes
- * only what the server would keep byte for byte and refuses the rest.
+ * for msgpack it cannot take. aw-testd does one rewrite the server does
+ * (every unordered map, at any depth, sorted by key) and refuses with 16 the
+ * bytes the server would rewrite in other ways (non-compact msgpack).
  */
 #include <string.h>
 
 #include "aerowire/error.h"
 #include "cdt.h"
+#include "cdt_map.h"
 #include "proto/msgpack.h"
 #include "proto/particle.h"
 
-#define UNVERIFIED 2 /* an order aw-testd cannot check the server's way */
-
-/* The server's rank of a value's msgpack type (msgpack_in.h msgpack_type:
- * nil, false, true, negative int, int, string, list, map, bytes, double);
- * -1 for what aw-testd does not compare (containers, GeoJSON). */
-static int type_rank(const aw_value *v) {
-    switch (v->type) {
-    case AW_NIL: return 1;
-    case AW_BOOL: return v->u.b ? 3 : 2;
-    case AW_INT: return 4;
-    case AW_STR: return 6;
-    case AW_BLOB: return 9;
-    case AW_FLOAT: return 10;
-    default: return -1;
-    }
-}
-
-/* -1, 0, 1 as the server orders scalars (msgpack_in.c msgpack_cmp: by type,
- * then value; strings and bytes by memcmp, then length), or UNVERIFIED. */
-static int compare(const aw_value *a, const aw_value *b) {
-    int ra = type_rank(a), rb = type_rank(b);
-    if (ra < 0 || rb < 0)
-        return UNVERIFIED;
-    if (ra != rb)
-        return ra < rb ? -1 : 1;
-    switch (a->type) {
-    case AW_INT: return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
-    case AW_FLOAT:
-        if (a->u.f != a->u.f || b->u.f != b->u.f)
-            return UNVERIFIED; /* NaN */
-        return a->u.f < b->u.f ? -1 : a->u.f > b->u.f;
-    case AW_STR: case AW_BLOB: {
-        if (a->type == AW_BLOB && a->subtype != b->subtype)
-            return UNVERIFIED; /* the type byte is part of what is compared */
-        const void *pa = a->type == AW_STR ? (const void *)a->u.str : a->u.bytes;
-        const void *pb = a->type == AW_STR ? (const void *)b->u.str : b->u.bytes;
-        int c = memcmp(pa, pb, a->len < b->len ? a->len : b->len);
-        if (c != 0)
-            return c < 0 ? -1 : 1;
-        return a->len < b->len ? -1 : a->len > b->len;
-    }
-    default: return 0; /* nil, and a bool's value is its rank */
-    }
+/* Whether aw-testd orders v as the server does (td_list_value_cmp, the
+ * order every list and map op uses): not for a NaN or GeoJSON, at any
+ * depth, whose place the server's msgpack_cmp gives them it does not model. */
+static bool orderable(const aw_value *v) {
+    if (v->type == AW_FLOAT)
+        return v->u.f == v->u.f;
+    if (v->type == AW_GEOJSON)
+        return false;
+    if (v->type != AW_LIST && v->type != AW_MAP)
+        return true;
+    uint32_t n = v->type == AW_MAP ? 2 * v->len : v->len;
+    for (uint32_t i = 0; i < n; i++)
+        if (!orderable(&v->u.items[i]))
+            return false;
+    return true;
 }
 
 /* An ordered list (flag 1) must be in order, a key-ordered or
@@ -63,15 +37,15 @@ static int compare(const aw_value *a, const aw_value *b) {
  * persisted) in strictly increasing key order, else the server answers 1.
  * Other flags (persist-index 0x10, which the server stores with an index
  * aw-testd does not build, and on an unordered list crashes CE 8.1.2.0) and
- * orders of values aw-testd cannot compare are 16. */
+ * values aw-testd cannot order (orderable) are 16. */
 static int check_order(const aw_value *v) {
     if (v->subtype != 1 && !(v->type == AW_MAP && v->subtype == 3))
         return AW_ERR_UNSUPPORTED_FEATURE;
+    if (!orderable(v))
+        return AW_ERR_UNSUPPORTED_FEATURE;
     uint32_t step = v->type == AW_MAP ? 2 : 1;
     for (uint32_t i = 1; i < v->len; i++) {
-        int c = compare(&v->u.items[(i - 1) * step], &v->u.items[i * step]);
-        if (c == UNVERIFIED)
-            return AW_ERR_UNSUPPORTED_FEATURE;
+        int c = td_list_value_cmp(&v->u.items[(i - 1) * step], &v->u.items[i * step]);
         if (c > 0 || (c == 0 && v->type == AW_MAP))
             return AW_ERR_SERVER;
     }
@@ -100,16 +74,11 @@ static int check_value(const aw_value *v) {
         for (uint32_t j = i + 1; j < v->len; j++)
             if (aw_value_equal(&v->u.items[2 * i], &v->u.items[2 * j]))
                 return AW_ERR_SERVER;
-    /* A CE 8.1.2.0 server stores an unordered map (at any depth) sorted by
-     * key: it reads {"c":1,"a":2} back as {"a":2,"c":1}. aw-testd still
-     * stores it as sent, because the array layer writes its attributes so
-     * (docs/testd.md "Known differences"). */
     return AW_OK;
 }
 
-int td_cdt_check_particle(uint8_t ptype, const uint8_t *p, uint32_t len) {
-    if (ptype != AW_PT_LIST && ptype != AW_PT_MAP)
-        return AW_OK;
+int td_cdt_bin_from_client(td_record *w, const char *name, size_t name_len, uint8_t ptype,
+                           const uint8_t *p, uint32_t len) {
     aw_arena arena;
     aw_arena_init(&arena, 0);
     aw_value v;
@@ -121,18 +90,25 @@ int td_cdt_check_particle(uint8_t ptype, const uint8_t *p, uint32_t len) {
         rc = AW_ERR_SERVER;
     if (rc == AW_OK)
         rc = check_value(&v);
+    aw_buf enc;
+    aw_buf_init(&enc);
     if (rc == AW_OK) {
         /* The server compacts what is not packed in its shortest form and
-         * drops an order marker of 0; aw-testd does not rewrite, so it takes
-         * only bytes that are already as the server would store them. */
-        aw_buf enc;
-        aw_buf_init(&enc);
+         * drops an order marker of 0; aw-testd takes only bytes that are
+         * already packed so. */
         if (aw_msgpack_write(&enc, &v, NULL) != AW_OK || !aw_buf_ok(&enc) || enc.len != len ||
             memcmp(enc.data, p, len) != 0)
             rc = AW_ERR_UNSUPPORTED_FEATURE;
-        aw_buf_free(&enc);
     }
+    if (rc == AW_OK) {
+        /* CE 8.1.2.0 reads {"c":1,"a":2} back as {"a":2,"c":1}, and so a
+         * map inside a list or map. */
+        enc.len = 0;
+        if (td_map_sort_nested(&v, &arena) != AW_OK || aw_msgpack_write(&enc, &v, NULL) != AW_OK ||
+            !aw_buf_ok(&enc) || td_bin_set(w, name, name_len, ptype, enc.data, (uint32_t)enc.len))
+            rc = AW_ERR_SERVER_FULL;
+    }
+    aw_buf_free(&enc);
     aw_arena_free(&arena);
     return rc;
 }
-

@@ -304,10 +304,8 @@ static int bin_from_client(td_record *w, const aw_op_view *op) {
         return AW_ERR_REQUEST_INVALID;
     } else if (op->particle == AW_PT_HLL && !td_hll_particle_ok(value, len)) {
         return AW_ERR_REQUEST_INVALID; /* hll_from_wire */
-    } else {
-        int rc = td_cdt_check_particle(op->particle, value, len);
-        if (rc != AW_OK)
-            return rc;
+    } else if (op->particle == AW_PT_LIST || op->particle == AW_PT_MAP) {
+        return td_cdt_bin_from_client(w, op->name, op->name_len, op->particle, value, len);
     }
     return td_bin_set(w, op->name, op->name_len, op->particle, value, len) ? AW_ERR_SERVER_FULL
                                                                           : AW_OK;
