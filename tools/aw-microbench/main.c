@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aerowire/exp.h"
 #include "aerowire/key.h"
 #include "clock.h"
 #include "aerowire/record.h"
@@ -56,6 +57,28 @@ static int bench_encode_put(void *ctx, long iters) {
     for (long i = 0; i < iters; i++) {
         aw_buf_reset(&c->buf); /* the buffer's memory is reused, as a connection's is */
         if (aw_req_write(&c->buf, &c->key, c->bins, 5, &o, NULL) != AW_OK)
+            return 1;
+        g_sink += c->buf.len;
+    }
+    return 0;
+}
+
+/* A get of every bin as aw_get builds it, with or without a filter
+ * expression compiled once (the cost a filter adds to each command). */
+typedef struct get_ctx {
+    aw_key key;
+    const aw_exp *filter;
+    aw_buf buf;
+} get_ctx;
+
+static int bench_encode_get(void *ctx, long iters) {
+    get_ctx *c = ctx;
+    aw_req_opts o = aw_req_opts_default();
+    o.timeout_ms = 1000;
+    o.filter = c->filter;
+    for (long i = 0; i < iters; i++) {
+        aw_buf_reset(&c->buf);
+        if (aw_req_read(&c->buf, &c->key, NULL, 0, &o, NULL) != AW_OK)
             return 1;
         g_sink += c->buf.len;
     }
@@ -199,8 +222,20 @@ int main(int argc, char **argv) {
         return 1;
     }
 
+    /* The filter: bin_int("a") > 5 && since_update < 1 h. */
+    aw_exp *filter = NULL;
+    if (aw_exp_parse("$.a > 5 and since_update() < 3600000", &filter, NULL) != AW_OK) {
+        fprintf(stderr, "aw-microbench: could not compile the filter\n");
+        return 1;
+    }
+    get_ctx get = {.key = put.key}, get_filtered = {.key = put.key, .filter = filter};
+    aw_buf_init(&get.buf);
+    aw_buf_init(&get_filtered.buf);
+
     bench_case cases[] = {
         {"key_digest_str10", bench_digest, NULL, 0, 0},
+        {"encode_get", bench_encode_get, &get, 0, 0},
+        {"encode_get_filter", bench_encode_get, &get_filtered, 0, 0},
         {"encode_put_5bins", bench_encode_put, &put, 0, 0},
         {"decode_reply_5bins", bench_decode_reply, &reply, 0, 0},
         {"decode_msgpack_list100", bench_decode_list, &list, 0, 0},
@@ -227,6 +262,9 @@ int main(int argc, char **argv) {
         printf("}\n");
     }
     aw_buf_free(&put.buf);
+    aw_buf_free(&get.buf);
+    aw_buf_free(&get_filtered.buf);
+    aw_exp_free(filter);
     aw_buf_free(&reply.body);
     aw_buf_free(&list);
     return rc;
