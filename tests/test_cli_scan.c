@@ -209,6 +209,7 @@ static void test_usage_errors(void **state) {
         {{"scan", "test", "--max-records", "0"}, "--max-records 0: give a count"},
         {{"scan", "test", "--max-records", "many"}, "--max-records many"},
         {{"scan", "test", "--rps", "0"}, "--rps 0"},
+        {{"scan", "test", "--cursor", ""}, "--cursor needs a file name"},
         {{"scan", "test", "--bins", "a,,b"}, "--bins: bin name '' must be 1 to 15 bytes"},
         {{"scan", "test", "--bins", "sixteen_bytes_xx"}, "bin name 'sixteen_bytes_xx'"},
         {{"scan", "test", "--bins", "a", "--no-bins"}, "--bins and --no-bins: give one"},
@@ -447,9 +448,63 @@ static void test_scan_partitions(void **state) {
     json_decref(all);
 }
 
+/* Digests of records (lines_of) into seen (a JSON object used as a set);
+ * fails on one seen before. */
+static void add_unique(json_t *seen, json_t *records) {
+    size_t i;
+    json_t *x;
+    json_array_foreach(records, i, x) {
+        if (json_object_get(seen, str_of(x, "digest")))
+            fail_msg("record %s delivered twice", str_of(x, "digest"));
+        json_object_set_new(seen, str_of(x, "digest"), json_true());
+    }
+}
+
+/* --cursor FILE with --max-records: pages that together are every record
+ * once, then a run with nothing left. */
+static void test_scan_cursor_pages(void **state) {
+    const char *cur = tpath("pages.cursor");
+    json_t *seen = json_object();
+    int pages = 0;
+    for (;;) {
+        tu_run r = AWS("scan", "test", "scan_a", "--max-records", "120", "--cursor", cur);
+        expect_status(r, 0);
+        bool done = strstr(r.err, "every partition done") != NULL;
+        if (!done)
+            expect_contains(r.err, "aw scan: cursor saved in ");
+        json_t *page = lines_of(r.out);
+        assert_true(json_array_size(page) <= 120);
+        add_unique(seen, page);
+        json_decref(page);
+        tu_run_free(&r);
+        pages++;
+        if (done)
+            break;
+        assert_true(pages < 10);
+    }
+    assert_int_equal(json_object_size(seen), 300);
+    assert_true(pages >= 3);
+    tu_run r = AWS("scan", "test", "scan_a", "--cursor", cur);
+    expect_status(r, 0);
+    assert_string_equal(r.out, "");
+    expect_contains(r.err, "every partition done");
+    tu_run_free(&r);
+    json_decref(seen);
+    /* A file that is not a cursor: exit 1, named. */
+    FILE *f = fopen(tpath("junk.cursor"), "w");
+    fputs("junk", f);
+    fclose(f);
+    r = AWS("scan", "test", "scan_a", "--cursor", tpath("junk.cursor"));
+    expect_status(r, 1);
+    expect_contains(r.err, "junk.cursor: not a cursor aw wrote");
+    assert_string_equal(r.out, "");
+    tu_run_free(&r);
+}
+
 /* Ctrl-C during a scan: aw stops the scan, the lines printed are whole
  * records, stderr counts them, exit 130. aw is blocked writing to the pipe
- * (the records are far more than a pipe holds) when the signal comes. */
+ * (the records are far more than a pipe holds) when the signal comes. The
+ * cursor it saved resumes the scan with exactly the records not printed. */
 static void test_scan_interrupted(void **state) {
     char *out = tu_python(g_dir, "import numpy as np\n"
                                  "a = np.zeros(4000, [('_key','<i8'),('pad','S200')])\n"
@@ -473,7 +528,8 @@ static void test_scan_interrupted(void **state) {
         int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fd, 2);
         close(pipefd[0]);
-        execl(tu_aw_path(), "aw", "-h", g_host, "scan", "test", "scan_big", (char *)NULL);
+        execl(tu_aw_path(), "aw", "-h", g_host, "scan", "test", "scan_big", "--cursor",
+              tpath("int.cursor"), (char *)NULL);
         _exit(127);
     }
     close(pipefd[1]);
@@ -484,11 +540,17 @@ static void test_scan_interrupted(void **state) {
     assert_true(getline(&line, &cap, f) > 0);
     assert_int_equal(kill(pid, SIGINT), 0);
     size_t lines = 1;
+    json_t *seen = json_object();
+    json_error_t e;
+    json_t *first = json_loads(line, 0, &e);
+    assert_non_null(first);
+    json_object_set_new(seen, str_of(first, "digest"), json_true());
+    json_decref(first);
     while (getline(&line, &cap, f) > 0) {
-        json_error_t e;
         json_t *j = json_loads(line, 0, &e);
         if (!json_is_object(j))
             fail_msg("line %zu is not a record: %s", lines, line);
+        json_object_set_new(seen, str_of(j, "digest"), json_true());
         json_decref(j);
         lines++;
     }
@@ -503,7 +565,16 @@ static void test_scan_interrupted(void **state) {
     char says[96];
     snprintf(says, sizeof says, "aw: scan test/scan_big: interrupted after %zu records\n", lines);
     expect_contains(err, says);
+    expect_contains(err, "more to read");
     free(err);
+    /* The rest, none of them printed before. */
+    tu_run r2 = AWS("scan", "test", "scan_big", "--cursor", tpath("int.cursor"));
+    json_t *rest = records_of(r2);
+    assert_int_equal(json_array_size(rest), 4000 - lines);
+    add_unique(seen, rest);
+    json_decref(rest);
+    assert_int_equal(json_object_size(seen), 4000);
+    json_decref(seen);
 }
 
 /* --- queries, indexes, filters and truncate on a real server ---------------------- */
@@ -749,6 +820,7 @@ int main(void) {
         cmocka_unit_test(test_scan_bins),
         cmocka_unit_test(test_scan_max_records),
         cmocka_unit_test(test_scan_partitions),
+        cmocka_unit_test(test_scan_cursor_pages),
         cmocka_unit_test(test_scan_interrupted),
         cmocka_unit_test(test_queries_real_server),
         cmocka_unit_test(test_scan_real_server),

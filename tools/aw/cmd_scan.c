@@ -9,6 +9,7 @@
 
 #include "aerowire/query.h"
 #include "cli.h"
+#include "cursorfile.h"
 #include "filter.h"
 #include "opts.h"
 #include "print.h"
@@ -22,6 +23,10 @@
     "  --max-records N  stop after about N records (the server splits N over the nodes)\n"    \
     "  --partitions A-B only partitions A to B (0..4095); --partitions A: one partition\n"    \
     "  --rps N          at most N records per second per node\n"                               \
+    "  --cursor FILE    resume from the cursor in FILE (when it exists; else start over\n"    \
+    "                   --partitions) and save where this run stopped back to it, so\n"      \
+    "                   --max-records pages, Ctrl-C or an error resume there; stderr\n"       \
+    "                   then says 'more to read' or 'every partition done'\n"                 \
     "  --json           errors as {\"error\": {...}} on stdout too\n"                          \
     "\n"                                                                                       \
     "Output: one JSON object per record per line, {\"ns\", \"set\", \"key\", \"digest\", \"gen\",\n" \
@@ -68,13 +73,14 @@ const char cmd_query_help[] =
     "  aw -h 127.0.0.1 query test demo --where 'tags contains red' --bins name\n";
 
 enum { S_HELP, S_JSON, S_BINS, S_NO_BINS, S_FILTER, S_MAX_RECORDS, S_PARTITIONS, S_RPS, S_WHERE,
-       S_COLLECTION };
+       S_COLLECTION, S_CURSOR };
 static const cli_opt scan_opts[] = {
     [S_HELP] = {"help", 0, false},          [S_JSON] = {"json", 0, false},
     [S_BINS] = {"bins", 0, true},           [S_NO_BINS] = {"no-bins", 0, false},
     [S_FILTER] = {"filter", 0, true},       [S_MAX_RECORDS] = {"max-records", 0, true},
     [S_PARTITIONS] = {"partitions", 0, true}, [S_RPS] = {"rps", 0, true},
     [S_WHERE] = {"where", 0, true},         [S_COLLECTION] = {"collection", 0, true},
+    [S_CURSOR] = {"cursor", 0, true},
     {NULL, 0, false},
 };
 
@@ -86,6 +92,7 @@ typedef struct scan_args {
     size_t n_bins;
     aw_query_policy pol;
     aw_partition_filter parts;
+    const char *cursor_path;        /* --cursor FILE; NULL = none */
     bool no_bins;                   /* --no-bins */
     const char *where;              /* --where text; NULL for a scan */
     bool has_collection;
@@ -187,6 +194,11 @@ static int parse_args(cli *c, const cli_cmd *self, bool is_query, int argc, char
                 return cli_usage(c, self, "--rps %s: give records per second, 1 or more", s.arg);
             a->pol.records_per_second = n32;
             break;
+        case S_CURSOR:
+            if (!s.arg[0])
+                return cli_usage(c, self, "--cursor needs a file name");
+            a->cursor_path = s.arg;
+            break;
         case S_WHERE:
             if (!is_query)
                 return cli_usage(c, self, "--where is for 'aw query'; a scan reads every record");
@@ -256,27 +268,40 @@ static void show_progress(scan_run *r) {
             seconds_since(&r->start));
 }
 
+/* Prints the record, then stops when Ctrl-C came: the record that answers
+ * false counts as delivered in the cursor, so it must be out. */
 static bool on_record(const aw_key *key, aw_record *rec, void *udata) {
     scan_run *r = udata;
-    if (g_interrupted)
-        return false;
     if (!cli_emit_json(cli_record_json(key, rec))) {
         r->output_failed = true;
         return false;
     }
     r->records++;
     show_progress(r);
-    return true;
+    return !g_interrupted;
 }
 
-/* Runs q with the arguments' policy and partitions; an exit code. */
-static int run_query(cli *c, aw_client *client, const scan_args *a, const aw_query *q,
-                     const char *what) {
-    aw_error err;
+/* The cursor to start from: --cursor's file, or a new one over the partitions. */
+static aw_partition_status *start_cursor(cli *c, const scan_args *a, const char *what,
+                                         int *code) {
+    if (a->cursor_path)
+        return cli_cursor_load(c, a->cursor_path, &a->parts, code);
     aw_partition_status *cursor = NULL;
+    aw_error err;
     if (aw_partition_status_new(&a->parts, &cursor, &err) != AW_OK)
-        return cli_fail(c, &err, "%s", what);
-    scan_run r = {.what = strcmp(what, "query") == 0 ? "query" : "scan"};
+        *code = cli_fail(c, &err, "%s", what);
+    return cursor;
+}
+
+/* Runs q (command `name`) with the arguments' policy and partitions; an exit code. */
+static int run_query(cli *c, aw_client *client, const scan_args *a, const aw_query *q,
+                     const char *name, const char *what) {
+    aw_error err;
+    int code;
+    aw_partition_status *cursor = start_cursor(c, a, what, &code);
+    if (!cursor)
+        return code;
+    scan_run r = {.what = name};
     r.progress = isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
     clock_gettime(CLOCK_MONOTONIC, &r.start);
     r.shown = r.start;
@@ -291,16 +316,25 @@ static int run_query(cli *c, aw_client *client, const scan_args *a, const aw_que
     int status = aw_query_foreach(client, &a->pol, q, cursor, on_record, &r, &err);
     if (!g_interrupted)
         sigaction(SIGINT, &g_prev_sigint, NULL);
-    aw_partition_status_free(cursor);
     if (r.progress)
         fprintf(stderr, "\r\033[Kaw %s: %llu records, %.1f s\n", r.what,
                 (unsigned long long)r.records, seconds_since(&r.start));
-
-    fflush(stdout);
+    /* The records the cursor counts as delivered are out before it is saved;
+     * output that failed leaves the old cursor. */
+    r.output_failed |= fflush(stdout) != 0 || ferror(stdout);
+    int saved = a->cursor_path && !r.output_failed ? cli_cursor_save(c, a->cursor_path, cursor)
+                                                   : CLI_OK;
+    if (a->cursor_path && !r.output_failed && saved == CLI_OK)
+        fprintf(stderr, "aw %s: cursor saved in %s: %s\n", name, a->cursor_path,
+                aw_partition_status_done(cursor) ? "every partition done" : "more to read");
+    aw_partition_status_free(cursor);
+    if (saved != CLI_OK)
+        return saved;
+    if (r.output_failed)
+        return cli_fail_code(c, CLI_EXIT_OTHER, "%s: cannot write the output%s", what,
+                             a->cursor_path ? " (the cursor file is left as it was)" : "");
     if (status == AW_OK)
         return CLI_OK;
-    if (status == AW_ERR_CLIENT_ABORT && r.output_failed)
-        return cli_fail_code(c, CLI_EXIT_OTHER, "%s: cannot write the output", what);
     if (status == AW_ERR_CLIENT_ABORT && g_interrupted)
         return cli_fail_code(c, CLI_EXIT_INTERRUPTED, "%s: interrupted after %llu records",
                              what, (unsigned long long)r.records);
@@ -338,7 +372,7 @@ static int scan_or_query(cli *c, const cli_cmd *self, bool is_query, int argc, c
                       .where = a.where ? &f : NULL};
         char what[160];
         snprintf(what, sizeof what, "%s %s%s%s", self->name, a.ns, a.set[0] ? "/" : "", a.set);
-        rc = run_query(c, client, &a, &q, what);
+        rc = run_query(c, client, &a, &q, self->name, what);
     }
     cli_where_free(&w);
     free_args(&a);
