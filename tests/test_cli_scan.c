@@ -3,10 +3,12 @@
  * Scans against an aw-testd child: every line parses as JSON and equals
  * what `aw --json get` prints for the same record; --bins, --no-bins,
  * --max-records, --partitions (a range and one id, checked against each
- * record's digest), a whole namespace; Ctrl-C stops a scan with exit 130
- * after whole lines. Queries, indexes, --filter and truncate against the
- * real server under AEROSPIKE_HOSTS (skipped when unset; on a set and
- * indexes of this suite's own). Usage errors of every command.
+ * record's digest), a whole namespace, --cursor pages; the progress line
+ * on a terminal; Ctrl-C stops a scan with exit 130 after whole lines and
+ * its cursor resumes with exactly the rest. Queries, indexes, --filter and
+ * truncate against the real server under AEROSPIKE_HOSTS (skipped when
+ * unset; on a set and indexes of this suite's own). Usage errors of every
+ * command.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,6 +16,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <fcntl.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,6 +366,12 @@ static void test_scan_records(void **state) {
     json_decref(all);
     json_decref(a);
 
+    /* stderr is not a terminal here: no progress line, nothing at all. */
+    r = AWS("scan", "test", "scan_k");
+    expect_status(r, 0);
+    assert_string_equal(r.err, "");
+    tu_run_free(&r);
+
     /* A set nobody wrote: no records, exit 0. */
     r = AWS("scan", "test", "scan_none");
     expect_status(r, 0);
@@ -446,6 +455,36 @@ static void test_scan_partitions(void **state) {
     assert_int_equal(json_array_size(range), 300);
     json_decref(range);
     json_decref(all);
+}
+
+/* With stderr on a terminal (a pty) and stdout not, the progress line:
+ * erased and rewritten in place, its last state the final count. */
+static void test_scan_progress_on_tty(void **state) {
+    int master, slave;
+    assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(slave, 2);
+        close(master);
+        execl(tu_aw_path(), "aw", "-h", g_host, "scan", "test", "scan_a", (char *)NULL);
+        _exit(127);
+    }
+    close(slave);
+    char err[4096];
+    size_t n = 0;
+    ssize_t got;
+    /* EIO once the child closed the pty's last slave end. */
+    while (n < sizeof err - 1 && (got = read(master, err + n, sizeof err - 1 - n)) > 0)
+        n += (size_t)got;
+    err[n] = '\0';
+    close(master);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    expect_contains(err, "\r\033[Kaw scan: 300 records, ");
 }
 
 /* Digests of records (lines_of) into seen (a JSON object used as a set);
@@ -820,6 +859,7 @@ int main(void) {
         cmocka_unit_test(test_scan_bins),
         cmocka_unit_test(test_scan_max_records),
         cmocka_unit_test(test_scan_partitions),
+        cmocka_unit_test(test_scan_progress_on_tty),
         cmocka_unit_test(test_scan_cursor_pages),
         cmocka_unit_test(test_scan_interrupted),
         cmocka_unit_test(test_queries_real_server),
