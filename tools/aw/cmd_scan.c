@@ -16,11 +16,12 @@
 #include "where.h"
 
 #define SCAN_OPTIONS_HELP                                                                      \
-    "  --bins A,B,...   only these bins (default: all)\n"                                      \
+    "  --bins A,B,...   only these bins (default: all); a record with none of them is\n"      \
+    "                   not sent (the server's rule)\n"                                       \
     "  --no-bins        no bins: keys, digests, generations and TTLs only\n"                   \
     "  --filter EXPR    only records passing the filter expression, evaluated on the\n"        \
     "                   server (docs/expressions.md \"Text syntax\")\n"                        \
-    "  --max-records N  stop after about N records (the server splits N over the nodes)\n"    \
+    "  --max-records N  stop after about N records (N is split over the nodes)\n"            \
     "  --partitions A-B only partitions A to B (0..4095); --partitions A: one partition\n"    \
     "  --rps N          at most N records per second per node\n"                               \
     "  --cursor FILE    resume from the cursor in FILE (when it exists; else start over\n"    \
