@@ -25,6 +25,7 @@ enum {
     CLI_EXIT_NOT_FOUND = 3, /* the record does not exist */
     CLI_EXIT_SERVER = 4,    /* the server answered with an error code */
     CLI_EXIT_NETWORK = 5,   /* no connection, timeout, connection lost, garbage reply */
+    CLI_EXIT_INTERRUPTED = 130, /* Ctrl-C stopped a scan or query (128 + SIGINT) */
 };
 
 /* Default --timeout (ms) for single-record commands and info, and for batches. */
@@ -61,9 +62,14 @@ int cmd_batch_put(cli *c, const cli_cmd *self, int argc, char **argv);
 int cmd_array(cli *c, const cli_cmd *self, int argc, char **argv);
 int cmd_exp(cli *c, const cli_cmd *self, int argc, char **argv);
 int cmd_operate(cli *c, const cli_cmd *self, int argc, char **argv);
+int cmd_scan(cli *c, const cli_cmd *self, int argc, char **argv);
+int cmd_query(cli *c, const cli_cmd *self, int argc, char **argv);
+int cmd_sindex(cli *c, const cli_cmd *self, int argc, char **argv);
+int cmd_truncate(cli *c, const cli_cmd *self, int argc, char **argv);
 extern const char cmd_info_help[], cmd_put_help[], cmd_get_help[], cmd_delete_help[],
     cmd_batch_get_help[], cmd_batch_put_help[], cmd_array_help[], cmd_exp_help[],
-    cmd_operate_help[];
+    cmd_operate_help[], cmd_scan_help[], cmd_query_help[], cmd_sindex_help[],
+    cmd_truncate_help[];
 
 /* main.c: prints cmd->help on stdout; returns CLI_OK. */
 int cli_print_help(const cli_cmd *cmd);

@@ -1,6 +1,6 @@
 /*
- * aw — a command-line tool over aerowire: info, single records, and batches
- * to and from .npy files. docs/cli.md is its manual.
+ * aw — a command-line tool over aerowire: info, single records, batches
+ * to and from .npy files, scans, queries and secondary indexes. docs/cli.md is its manual.
  *
  * This file: the global options, the table of subcommands and the
  * dispatch. A new subcommand is a run function, a help text and one entry
@@ -27,6 +27,13 @@ static const cli_cmd commands[] = {
      cmd_batch_get},
     {"batch-put", "write every row of a .npy file as a record", cmd_batch_put_help,
      cmd_batch_put},
+    {"scan", "every record of a namespace or set, as JSON lines", cmd_scan_help, cmd_scan},
+    {"query", "the records a secondary index finds (==, between, contains, within)",
+     cmd_query_help, cmd_query},
+    {"sindex", "secondary indexes: create (and wait until ready), list, drop", cmd_sindex_help,
+     cmd_sindex},
+    {"truncate", "delete every record of a set (or namespace) on the server", cmd_truncate_help,
+     cmd_truncate},
     {"array", "whole N-d arrays under one key: put, info, get (to .npy), delete",
      cmd_array_help, cmd_array},
     {"exp", "compile a filter expression; print its base64 (official clients' form) or hex",
@@ -70,6 +77,7 @@ static void global_help(FILE *f) {
                "  3  record not found\n"
                "  4  the server refused the command (its result code is printed)\n"
                "  5  network: no connection, timeout, connection lost, bad reply\n"
+               "  130  Ctrl-C stopped a scan or query\n"
                "\n"
                "Examples:\n"
                "  aw -h 127.0.0.1 put test demo user1 name=Ann age=42 tags='[\"a\",\"b\"]'\n"

@@ -1,0 +1,870 @@
+/*
+ * aw scan, query, sindex and truncate, run as a child process ($AW_BIN/aw).
+ * Scans against an aw-testd child: every line parses as JSON and equals
+ * what `aw --json get` prints for the same record; --bins, --no-bins,
+ * --max-records, --partitions (a range and one id, checked against each
+ * record's digest), a whole namespace, --cursor pages; the progress line
+ * on a terminal; Ctrl-C stops a scan with exit 130 after whole lines and
+ * its cursor resumes with exactly the rest. Queries, indexes, --filter and
+ * truncate against the real server under AEROSPIKE_HOSTS (skipped when
+ * unset; on a set and indexes of this suite's own). Usage errors of every
+ * command.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <fcntl.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "support/awrun.h"
+#include "support/pyrun.h"
+#include "support/testd_proc.h"
+#include "support/testutil.h"
+
+static tu_testd srv;
+static char g_host[64];
+static char g_dir[64];
+
+static const char *EMBEDDED_NOTICE = "aw: no -h given; started aw-testd on ";
+
+#define AWS(...) AW("-h", g_host, __VA_ARGS__)
+
+static const char *tpath(const char *name) { return tu_path(g_dir, name); }
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(g_dir, sizeof g_dir, "/tmp/aw-test-cli-scan-XXXXXX");
+    if (!mkdtemp(g_dir))
+        return -1;
+    if (tu_testd_start(&srv, NULL) != 0)
+        return -1;
+    snprintf(g_host, sizeof g_host, "127.0.0.1:%u", srv.ports[0]);
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    int rc = system(cmd);
+    return tu_testd_stop_group(&srv) == 0 && rc == 0 ? 0 : -1;
+}
+
+/* A whole small file, NUL-terminated (malloc'd). */
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *text = calloc(1, 65536);
+    size_t n = fread(text, 1, 65535, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* --- reading the output ---------------------------------------------------------- */
+
+/* Every line of out parsed: a JSON array of the records (fails on a line
+ * that is not one JSON object). */
+static json_t *lines_of(const char *out) {
+    json_t *all = json_array();
+    const char *p = out;
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        if (!eol)
+            fail_msg("output does not end with a newline: %s", p);
+        json_error_t e;
+        json_t *j = json_loadb(p, (size_t)(eol - p), 0, &e);
+        if (!json_is_object(j))
+            fail_msg("line is not a JSON object: %.*s (%s)", (int)(eol - p), p, e.text);
+        json_array_append_new(all, j);
+        p = eol + 1;
+    }
+    return all;
+}
+
+/* The records a scan/query printed; fails unless it exited 0. */
+static json_t *records_of(tu_run r) {
+    expect_status(r, 0);
+    json_t *all = lines_of(r.out);
+    tu_run_free(&r);
+    return all;
+}
+
+static const char *str_of(json_t *o, const char *field) {
+    const char *s = json_string_value(json_object_get(o, field));
+    assert_non_null(s);
+    return s;
+}
+
+/* A record's partition: the low 12 bits of its digest's first two bytes. */
+static unsigned pid_of(json_t *rec) {
+    unsigned b0, b1;
+    assert_int_equal(sscanf(str_of(rec, "digest"), "%2x%2x", &b0, &b1), 2);
+    return (b0 | b1 << 8) & 4095;
+}
+
+/* The record of records whose digest is `digest`, or NULL. */
+static json_t *by_digest(json_t *records, const char *digest) {
+    size_t i;
+    json_t *x;
+    json_array_foreach(records, i, x) if (strcmp(str_of(x, "digest"), digest) == 0) return x;
+    return NULL;
+}
+
+/* The user keys (strings) of records, sorted and joined with ',' (static). */
+static const char *keys_of(json_t *records) {
+    static char buf[512];
+    const char *keys[64];
+    size_t n = 0, i;
+    json_t *x;
+    json_array_foreach(records, i, x) {
+        assert_true(n < 64);
+        keys[n++] = str_of(x, "key");
+    }
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = a + 1; b < n; b++)
+            if (strcmp(keys[b], keys[a]) < 0) {
+                const char *t = keys[a];
+                keys[a] = keys[b];
+                keys[b] = t;
+            }
+    buf[0] = '\0';
+    for (size_t k = 0; k < n; k++)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", k ? "," : "", keys[k]);
+    return buf;
+}
+
+/* rec (a scan line) equals what `aw --json get` prints for the same digest
+ * (the key as the scan saw it: get by digest prints no key), the TTL within
+ * a second (it counts down between the two reads). */
+static void expect_same_as_get(const char *hosts, json_t *rec) {
+    char by_digest_key[64];
+    snprintf(by_digest_key, sizeof by_digest_key, "digest:%s", str_of(rec, "digest"));
+    tu_run r = AW("-h", hosts, "--json", "get", "test", str_of(rec, "set"), by_digest_key);
+    expect_status(r, 0);
+    json_t *got = out_json(r);
+    tu_run_free(&r);
+    json_t *mine = json_deep_copy(rec);
+    json_object_set(got, "key", json_object_get(rec, "key"));
+    json_int_t t1 = json_integer_value(json_object_get(mine, "ttl"));
+    json_int_t t2 = json_integer_value(json_object_get(got, "ttl"));
+    assert_true(t1 == t2 || (t1 >= 0 && t2 >= 0 && t1 - t2 <= 1 && t2 - t1 <= 1));
+    json_object_del(mine, "ttl");
+    json_object_del(got, "ttl");
+    if (!json_equal(mine, got)) {
+        char *a = json_dumps(mine, JSON_COMPACT), *b = json_dumps(got, JSON_COMPACT);
+        fail_msg("scan line\n%s\ndiffers from get\n%s", a, b);
+    }
+    json_decref(mine);
+    json_decref(got);
+}
+
+/* --- help and usage errors ---------------------------------------------------------- */
+
+static void test_help(void **state) {
+    tu_run r = AW("--help");
+    expect_status(r, 0);
+    const char *words[] = {"scan", "query", "sindex", "truncate", "130  Ctrl-C"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        expect_contains(r.out, words[i]);
+    tu_run_free(&r);
+    const char *cmds[] = {"scan", "query", "sindex", "truncate"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        r = AW(cmds[i], "--help");
+        expect_status(r, 0);
+        char usage[64];
+        snprintf(usage, sizeof usage, "usage: aw [options] %s", cmds[i]);
+        expect_contains(r.out, usage);
+        assert_null(strstr(r.err, EMBEDDED_NOTICE));
+        tu_run_free(&r);
+    }
+    r = AW("query", "--help");
+    const char *forms[] = {"BIN == VALUE", "BIN between LO and HI", "BIN contains VALUE",
+                           "BIN within GEOJSON", "--collection", "code 201"};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
+        expect_contains(r.out, forms[i]);
+    tu_run_free(&r);
+}
+
+typedef struct usage_case {
+    const char *args[12];
+    const char *says;
+} usage_case;
+
+static void test_usage_errors(void **state) {
+    const usage_case cases[] = {
+        {{"scan"}, "NS is required"},
+        {{"scan", "test", "s", "extra"}, "unexpected argument 'extra'"},
+        {{"scan", "test", "--partitions", "4096"}, "--partitions 4096: give A-B or A"},
+        {{"scan", "test", "--partitions", "9-3"}, "the range is empty"},
+        {{"scan", "test", "--partitions", "1-x"}, "give A-B or A"},
+        {{"scan", "test", "--partitions", "-5"}, "--partitions -5: give A-B or A"},
+        {{"scan", "test", "--max-records", "0"}, "--max-records 0: give a count"},
+        {{"scan", "test", "--max-records", "many"}, "--max-records many"},
+        {{"scan", "test", "--rps", "0"}, "--rps 0"},
+        {{"scan", "test", "--cursor", ""}, "--cursor needs a file name"},
+        {{"scan", "test", "--bins", "a,,b"}, "--bins: bin name '' must be 1 to 15 bytes"},
+        {{"scan", "test", "--bins", "sixteen_bytes_xx"}, "bin name 'sixteen_bytes_xx'"},
+        {{"scan", "test", "--bins", "a", "--no-bins"}, "--bins and --no-bins: give one"},
+        {{"scan", "test", "--no-bins", "--bins", "a"}, "--bins and --no-bins: give one"},
+        {{"scan", "test", "--where", "a == 1"}, "--where is for 'aw query'"},
+        {{"scan", "test", "--collection", "list"}, "--collection is for 'aw query'"},
+        {{"scan", "test", "--filter", "$.a +"}, "--filter: at "},
+        {{"scan", "test", "--frob"}, "unknown option '--frob'"},
+        {{"query", "test", "s"}, "--where is required"},
+        {{"query", "test", "--where", "a == 1"}, "NS and SET are required"},
+        {{"query", "test", "s", "--where", "a = 1"}, "after 'a' comes ==, between, contains"},
+        {{"query", "test", "s", "--where", "a =="}, "nothing after '=='"},
+        {{"query", "test", "s", "--where", "== 1"}, "start with a bin name"},
+        {{"query", "test", "s", "--where", "sixteen_bytes_xx == 1"}, "start with a bin name"},
+        {{"query", "test", "s", "--where", "a == 1.5"}, "ints, strings or bytes, not a float"},
+        {{"query", "test", "s", "--where", "a == [1]"}, "ints, strings or bytes, not a list"},
+        {{"query", "test", "s", "--where", "a == hex:0"}, "even number of hex digits"},
+        {{"query", "test", "s", "--where", "a == \"x"}, "is not one JSON string"},
+        {{"query", "test", "s", "--where", "a between 1"}, "between needs 'LO and HI'"},
+        {{"query", "test", "s", "--where", "a between x and 2"}, "LO 'x' is not a 64-bit"},
+        {{"query", "test", "s", "--where", "a between 1 and 2.5"}, "HI '2.5' is not a 64-bit"},
+        {{"query", "test", "s", "--where", "a between 5 and 1"}, "is empty (LO > HI)"},
+        {{"query", "test", "s", "--where", "g within nope"}, "within needs a GeoJSON region"},
+        {{"query", "test", "s", "--where", "g within [1,2]"}, "within needs a GeoJSON region"},
+        {{"query", "test", "s", "--where", "a == 1", "--collection", "list"},
+         "--collection is for a 'BIN contains VALUE'"},
+        {{"query", "test", "s", "--where", "a contains 1", "--collection", "keys"},
+         "--collection keys: give list, mapkeys or mapvalues"},
+        {{"sindex"}, "give create, list or drop"},
+        {{"sindex", "rebuild"}, "unknown action 'rebuild'"},
+        {{"sindex", "create", "test", "s", "bin"}, "sindex create needs NS SET BIN NAME"},
+        {{"sindex", "create", "test", "s", "bin", "name", "x"}, "unexpected argument 'x'"},
+        {{"sindex", "create", "test", "s", "bin", "name"}, "needs --type numeric|string"},
+        {{"sindex", "create", "test", "s", "bin", "name", "--type", "float"},
+         "--type float: give numeric, string, blob or geo2dsphere"},
+        {{"sindex", "create", "test", "s", "bin", "name", "--type", "numeric", "--collection",
+          "default"},
+         "--collection default: give list, mapkeys or mapvalues"},
+        {{"sindex", "create", "test", "s", "sixteen_bytes_xx", "n", "--type", "numeric"},
+         "bin name 'sixteen_bytes_xx' must be 1 to 15 bytes"},
+        {{"sindex", "list", "test", "more"}, "unexpected argument 'more'"},
+        {{"sindex", "list", "--type", "numeric"}, "are for sindex create"},
+        {{"sindex", "drop", "test"}, "sindex drop needs NS NAME"},
+        {{"sindex", "drop", "test", "a", "b"}, "unexpected argument 'b'"},
+        {{"truncate"}, "NS is required"},
+        {{"truncate", "test", "s", "x"}, "unexpected argument 'x'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* No -h: a case that got as far as connecting would start a server and say so. */
+        tu_run r = tu_run_aw(NULL, cases[i].args);
+        if (r.status != 2 || !strstr(r.err, cases[i].says) || strstr(r.err, EMBEDDED_NOTICE) ||
+            r.out[0])
+            fail_msg("case %zu (%s %s ...): exit %d, stdout '%s', stderr:\n%s\nexpected exit 2 "
+                     "and \"%s\"",
+                     i, cases[i].args[0] ? cases[i].args[0] : "",
+                     cases[i].args[1] ? cases[i].args[1] : "", r.status, r.out, r.err,
+                     cases[i].says);
+        tu_run_free(&r);
+    }
+    /* The usage line of the command, and the JSON form of the error. */
+    tu_run r = AW("query", "test", "s");
+    expect_contains(r.err, "usage: aw [options] query NS SET --where COND");
+    tu_run_free(&r);
+    r = AW("--json", "scan", "test", "--partitions", "5000");
+    expect_status(r, 2);
+    json_t *j = out_json(r);
+    json_t *e = json_object_get(j, "error");
+    expect_contains(json_string_value(json_object_get(e, "message")), "--partitions 5000");
+    assert_int_equal(json_integer_value(json_object_get(e, "exit")), 2);
+    json_decref(j);
+    tu_run_free(&r);
+}
+
+/* --- scans against aw-testd ------------------------------------------------------- */
+
+/* 300 records written by batch-put (no key stored: key null) in scan_a,
+ * three with their keys and assorted types in scan_k. */
+static void put_scan_data(void) {
+    char *out = tu_python(g_dir, "import numpy as np\n"
+                                 "a = np.zeros(300, [('_key','<i8'),('i','<i8'),('f','<f8'),"
+                                 "('s','S6')])\n"
+                                 "a['_key'] = np.arange(300)\n"
+                                 "a['i'] = np.arange(300) * 3 - 50\n"
+                                 "a['f'] = np.arange(300) / 4\n"
+                                 "a['s'] = [b'r%d' % k for k in range(300)]\n"
+                                 "np.save('a.npy', a)\n"
+                                 "print('ok')\n");
+    assert_string_equal(out, "ok\n");
+    free(out);
+    tu_run r = AWS("batch-put", "test", "scan_a", "--from", tpath("a.npy"));
+    expect_status(r, 0);
+    tu_run_free(&r);
+    const char *const puts[][8] = {
+        {"k1", "n=1", "s=x", "l=[1,\"a\",[2.5]]", "m={\"a\":{\"b\":null}}", "b=hex:00ff"},
+        {"k2", "n=-9", "g=geo:{\"type\":\"Point\",\"coordinates\":[1.5,2.5]}", "t=bool:true"},
+        {"k3", "f=float:nan", "u=str:\xc3\xa9t\xc3\xa9"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        const char *args[16] = {"-h", g_host, "put", "--send-key", "test", "scan_k"};
+        size_t n = 6;
+        for (size_t k = 0; k < 8 && puts[i][k]; k++)
+            args[n++] = puts[i][k];
+        r = tu_run_aw(NULL, args);
+        expect_status(r, 0);
+        tu_run_free(&r);
+    }
+}
+
+static void test_scan_records(void **state) {
+    put_scan_data();
+    /* scan_k: the three records, keys as stored, each line what get prints. */
+    json_t *k = records_of(AWS("scan", "test", "scan_k"));
+    assert_string_equal(keys_of(k), "k1,k2,k3");
+    size_t i;
+    json_t *x;
+    json_array_foreach(k, i, x) {
+        assert_string_equal(str_of(x, "ns"), "test");
+        assert_string_equal(str_of(x, "set"), "scan_k");
+        assert_int_equal(json_integer_value(json_object_get(x, "gen")), 1);
+        expect_same_as_get(g_host, x);
+    }
+    /* The key a record was stored with is the key get finds it by. */
+    tu_run r = AWS("--json", "get", "test", "scan_k", "k2");
+    json_t *got = out_json(r);
+    tu_run_free(&r);
+    assert_true(json_equal(got, by_digest(k, str_of(got, "digest"))));
+    json_decref(got);
+    json_decref(k);
+
+    /* scan_a: 300 records without keys, every one as get prints it. */
+    json_t *a = records_of(AWS("scan", "test", "scan_a"));
+    assert_int_equal(json_array_size(a), 300);
+    long sum_i = 0;
+    json_array_foreach(a, i, x) {
+        assert_true(json_is_null(json_object_get(x, "key")));
+        sum_i += (long)json_integer_value(json_object_get(json_object_get(x, "bins"), "i"));
+        if (i % 50 == 0)
+            expect_same_as_get(g_host, x);
+    }
+    assert_int_equal(sum_i, 3L * 299 * 300 / 2 - 50L * 300);
+
+    /* The whole namespace: both sets. */
+    json_t *all = records_of(AWS("scan", "test"));
+    size_t in_a = 0, in_k = 0;
+    json_array_foreach(all, i, x) {
+        in_a += strcmp(str_of(x, "set"), "scan_a") == 0;
+        in_k += strcmp(str_of(x, "set"), "scan_k") == 0;
+    }
+    assert_int_equal(in_a, 300);
+    assert_int_equal(in_k, 3);
+    json_decref(all);
+    json_decref(a);
+
+    /* stderr is not a terminal here: no progress line, nothing at all. */
+    r = AWS("scan", "test", "scan_k");
+    expect_status(r, 0);
+    assert_string_equal(r.err, "");
+    tu_run_free(&r);
+
+    /* A set nobody wrote: no records, exit 0. */
+    r = AWS("scan", "test", "scan_none");
+    expect_status(r, 0);
+    assert_string_equal(r.out, "");
+    tu_run_free(&r);
+}
+
+static void test_scan_bins(void **state) {
+    json_t *a = records_of(AWS("scan", "test", "scan_a", "--bins", "i,s"));
+    assert_int_equal(json_array_size(a), 300);
+    size_t i;
+    json_t *x;
+    json_array_foreach(a, i, x) {
+        json_t *b = json_object_get(x, "bins");
+        assert_int_equal(json_object_size(b), 2);
+        assert_non_null(json_object_get(b, "i"));
+        assert_non_null(json_object_get(b, "s"));
+    }
+    json_decref(a);
+    /* A record with none of the bins is not sent (as the server does). */
+    a = records_of(AWS("scan", "test", "scan_k", "--bins", "nosuch,b"));
+    assert_int_equal(json_array_size(a), 1);
+    assert_string_equal(keys_of(a), "k1");
+    json_decref(a);
+    /* --no-bins: metadata and keys only. */
+    a = records_of(AWS("scan", "test", "scan_k", "--no-bins"));
+    assert_string_equal(keys_of(a), "k1,k2,k3");
+    json_array_foreach(a, i, x) {
+        assert_int_equal(json_object_size(json_object_get(x, "bins")), 0);
+        assert_int_equal(json_integer_value(json_object_get(x, "gen")), 1);
+    }
+    json_decref(a);
+}
+
+static void test_scan_max_records(void **state) {
+    json_t *all = records_of(AWS("scan", "test", "scan_a"));
+    const char *ns[] = {"1", "7", "120"};
+    for (size_t t = 0; t < 3; t++) {
+        json_t *a = records_of(AWS("scan", "test", "scan_a", "--max-records", ns[t]));
+        /* One node: exactly N, each a record of the set. */
+        assert_int_equal(json_array_size(a), atoi(ns[t]));
+        size_t i;
+        json_t *x;
+        json_array_foreach(a, i, x) assert_non_null(by_digest(all, str_of(x, "digest")));
+        json_decref(a);
+    }
+    /* More than there are: all of them. */
+    json_t *a = records_of(AWS("scan", "test", "scan_a", "--max-records", "100000"));
+    assert_int_equal(json_array_size(a), 300);
+    json_decref(a);
+    json_decref(all);
+}
+
+static void test_scan_partitions(void **state) {
+    json_t *all = records_of(AWS("scan", "test", "scan_a"));
+    /* One partition: that of the first record, with exactly the records there. */
+    unsigned pid = pid_of(json_array_get(all, 0));
+    size_t want = 0, i;
+    json_t *x;
+    json_array_foreach(all, i, x) want += pid_of(x) == pid;
+    char arg[16];
+    snprintf(arg, sizeof arg, "%u", pid);
+    json_t *one = records_of(AWS("scan", "test", "scan_a", "--partitions", arg));
+    assert_int_equal(json_array_size(one), want);
+    assert_true(want >= 1);
+    json_array_foreach(one, i, x) assert_int_equal(pid_of(x), pid);
+    assert_non_null(by_digest(one, str_of(json_array_get(all, 0), "digest")));
+    json_decref(one);
+    /* A range: every record whose partition is in it, none other. */
+    const unsigned lo = 1000, hi = 3071;
+    want = 0;
+    json_array_foreach(all, i, x) want += pid_of(x) >= lo && pid_of(x) <= hi;
+    snprintf(arg, sizeof arg, "%u-%u", lo, hi);
+    json_t *range = records_of(AWS("scan", "test", "scan_a", "--partitions", arg));
+    assert_int_equal(json_array_size(range), want);
+    assert_true(want > 0 && want < 300);
+    json_array_foreach(range, i, x) assert_true(pid_of(x) >= lo && pid_of(x) <= hi);
+    json_decref(range);
+    /* The whole range is the whole set. */
+    range = records_of(AWS("scan", "test", "scan_a", "--partitions", "0-4095", "--rps", "100000"));
+    assert_int_equal(json_array_size(range), 300);
+    json_decref(range);
+    json_decref(all);
+}
+
+/* With stderr on a terminal (a pty) and stdout not, the progress line:
+ * erased and rewritten in place, its last state the final count. */
+static void test_scan_progress_on_tty(void **state) {
+    int master, slave;
+    assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(slave, 2);
+        close(master);
+        execl(tu_aw_path(), "aw", "-h", g_host, "scan", "test", "scan_a", (char *)NULL);
+        _exit(127);
+    }
+    close(slave);
+    char err[4096];
+    size_t n = 0;
+    ssize_t got;
+    /* EIO once the child closed the pty's last slave end. */
+    while (n < sizeof err - 1 && (got = read(master, err + n, sizeof err - 1 - n)) > 0)
+        n += (size_t)got;
+    err[n] = '\0';
+    close(master);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    expect_contains(err, "\r\033[Kaw scan: 300 records, ");
+}
+
+/* Digests of records (lines_of) into seen (a JSON object used as a set);
+ * fails on one seen before. */
+static void add_unique(json_t *seen, json_t *records) {
+    size_t i;
+    json_t *x;
+    json_array_foreach(records, i, x) {
+        if (json_object_get(seen, str_of(x, "digest")))
+            fail_msg("record %s delivered twice", str_of(x, "digest"));
+        json_object_set_new(seen, str_of(x, "digest"), json_true());
+    }
+}
+
+/* --cursor FILE with --max-records: pages that together are every record
+ * once, then a run with nothing left. */
+static void test_scan_cursor_pages(void **state) {
+    const char *cur = tpath("pages.cursor");
+    json_t *seen = json_object();
+    int pages = 0;
+    for (;;) {
+        tu_run r = AWS("scan", "test", "scan_a", "--max-records", "120", "--cursor", cur);
+        expect_status(r, 0);
+        bool done = strstr(r.err, "every partition done") != NULL;
+        if (!done)
+            expect_contains(r.err, "aw scan: cursor saved in ");
+        json_t *page = lines_of(r.out);
+        assert_true(json_array_size(page) <= 120);
+        add_unique(seen, page);
+        json_decref(page);
+        tu_run_free(&r);
+        pages++;
+        if (done)
+            break;
+        assert_true(pages < 10);
+    }
+    assert_int_equal(json_object_size(seen), 300);
+    assert_true(pages >= 3);
+    tu_run r = AWS("scan", "test", "scan_a", "--cursor", cur);
+    expect_status(r, 0);
+    assert_string_equal(r.out, "");
+    expect_contains(r.err, "every partition done");
+    tu_run_free(&r);
+    json_decref(seen);
+    /* A file that is not a cursor: exit 1, named. */
+    FILE *f = fopen(tpath("junk.cursor"), "w");
+    fputs("junk", f);
+    fclose(f);
+    r = AWS("scan", "test", "scan_a", "--cursor", tpath("junk.cursor"));
+    expect_status(r, 1);
+    expect_contains(r.err, "junk.cursor: not a cursor aw wrote");
+    assert_string_equal(r.out, "");
+    tu_run_free(&r);
+}
+
+/* Ctrl-C during a scan: aw stops the scan, the lines printed are whole
+ * records, stderr counts them, exit 130. aw is blocked writing to the pipe
+ * (the records are far more than a pipe holds) when the signal comes. The
+ * cursor it saved resumes the scan with exactly the records not printed. */
+static void test_scan_interrupted(void **state) {
+    char *out = tu_python(g_dir, "import numpy as np\n"
+                                 "a = np.zeros(4000, [('_key','<i8'),('pad','S200')])\n"
+                                 "a['_key'] = np.arange(4000)\n"
+                                 "a['pad'] = b'x' * 200\n"
+                                 "np.save('big.npy', a)\n"
+                                 "print('ok')\n");
+    assert_string_equal(out, "ok\n");
+    free(out);
+    tu_run r = AWS("batch-put", "test", "scan_big", "--from", tpath("big.npy"));
+    expect_status(r, 0);
+    tu_run_free(&r);
+
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    const char *err_path = tpath("int.err");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 2);
+        close(pipefd[0]);
+        execl(tu_aw_path(), "aw", "-h", g_host, "scan", "test", "scan_big", "--cursor",
+              tpath("int.cursor"), (char *)NULL);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    FILE *f = fdopen(pipefd[0], "r");
+    char *line = NULL;
+    size_t cap = 0;
+    /* The first line means the scan is under way; then the signal. */
+    assert_true(getline(&line, &cap, f) > 0);
+    assert_int_equal(kill(pid, SIGINT), 0);
+    size_t lines = 1;
+    json_t *seen = json_object();
+    json_error_t e;
+    json_t *first = json_loads(line, 0, &e);
+    assert_non_null(first);
+    json_object_set_new(seen, str_of(first, "digest"), json_true());
+    json_decref(first);
+    while (getline(&line, &cap, f) > 0) {
+        json_t *j = json_loads(line, 0, &e);
+        if (!json_is_object(j))
+            fail_msg("line %zu is not a record: %s", lines, line);
+        json_object_set_new(seen, str_of(j, "digest"), json_true());
+        json_decref(j);
+        lines++;
+    }
+    free(line);
+    fclose(f);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 130);
+    assert_true(lines < 4000);
+    char *err = slurp(err_path);
+    char says[96];
+    snprintf(says, sizeof says, "aw: scan test/scan_big: interrupted after %zu records\n", lines);
+    expect_contains(err, says);
+    expect_contains(err, "more to read");
+    free(err);
+    /* The rest, none of them printed before. */
+    tu_run r2 = AWS("scan", "test", "scan_big", "--cursor", tpath("int.cursor"));
+    json_t *rest = records_of(r2);
+    assert_int_equal(json_array_size(rest), 4000 - lines);
+    add_unique(seen, rest);
+    json_decref(rest);
+    assert_int_equal(json_object_size(seen), 4000);
+    json_decref(seen);
+}
+
+/* --- queries, indexes, filters and truncate on a real server ---------------------- */
+
+static const char *Q_SET = "aw_cli_q";
+static const char *const Q_INDEXES[][4] = {
+    /* name, bin, type, collection */
+    {"aw_cli_q_n", "n", "numeric", NULL},     {"aw_cli_q_s", "s", "string", NULL},
+    {"aw_cli_q_b", "b", "blob", NULL},        {"aw_cli_q_tags", "tags", "string", "list"},
+    {"aw_cli_q_mk", "m", "string", "mapkeys"}, {"aw_cli_q_mv", "m", "numeric", "mapvalues"},
+    {"aw_cli_q_loc", "loc", "geo2dsphere", NULL},
+};
+#define N_Q_INDEXES (sizeof Q_INDEXES / sizeof Q_INDEXES[0])
+
+/* The records the query printed (exit 0), each equal to what get prints;
+ * their keys sorted (static). */
+static const char *query_keys(const char *hosts, tu_run r) {
+    json_t *recs = records_of(r);
+    size_t i;
+    json_t *x;
+    json_array_foreach(recs, i, x) expect_same_as_get(hosts, x);
+    const char *keys = keys_of(recs);
+    json_decref(recs);
+    return keys;
+}
+
+static void check_queries(const char *hosts) {
+#define AWR(...) AW("-h", hosts, __VA_ARGS__)
+    /* Our indexes of an earlier failed run go first (drop is no error without one). */
+    for (size_t i = 0; i < N_Q_INDEXES; i++) {
+        tu_run r = AWR("sindex", "drop", "test", Q_INDEXES[i][0]);
+        expect_status(r, 0);
+        tu_run_free(&r);
+    }
+    tu_run r = AWR("truncate", "test", Q_SET);
+    expect_status(r, 0);
+    assert_string_equal(r.out, "truncated test/aw_cli_q\n");
+    tu_run_free(&r);
+    const char *const puts[][8] = {
+        {"q1", "n=1", "s=red", "b=hex:0a0b", "tags=[\"x\",\"y\"]", "m={\"k1\":10}",
+         "loc=geo:{\"type\":\"Point\",\"coordinates\":[10.0,20.0]}"},
+        {"q2", "n=5", "s=blue", "b=hex:0c", "tags=[\"y\",\"z\"]", "m={\"k2\":20}",
+         "loc=geo:{\"type\":\"Point\",\"coordinates\":[50.0,50.0]}"},
+        {"q3", "n=9", "s=red", "tags=[\"z\"]", "m={\"k1\":30}"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        const char *args[16] = {"-h", hosts, "put", "--send-key", "test", Q_SET};
+        size_t n = 6;
+        for (size_t k = 0; k < 8 && puts[i][k]; k++)
+            args[n++] = puts[i][k];
+        r = tu_run_aw(NULL, args);
+        expect_status(r, 0);
+        tu_run_free(&r);
+    }
+    /* Before any index: exit 4 with the server's 201 and a hint. */
+    r = AWR("query", "test", Q_SET, "--where", "n == 5");
+    expect_status(r, 4);
+    expect_contains(r.err, "no secondary index on bin 'n' answers it (aw sindex list test)");
+    expect_contains(r.err, "(INDEX_NOT_FOUND, code 201)");
+    assert_string_equal(r.out, "");
+    tu_run_free(&r);
+    r = AWR("query", "test", Q_SET, "--where", "tags contains y");
+    expect_status(r, 4);
+    expect_contains(r.err, "no string index over a list or map on bin 'tags'");
+    expect_contains(r.err, "(INDEX_NOT_FOUND, code 201)");
+    tu_run_free(&r);
+
+    for (size_t i = 0; i < N_Q_INDEXES; i++) {
+        const char *args[16] = {"-h", hosts, "sindex", "create", "test", Q_SET, Q_INDEXES[i][1],
+                                Q_INDEXES[i][0], "--type", Q_INDEXES[i][2]};
+        size_t n = 10;
+        if (Q_INDEXES[i][3]) {
+            args[n++] = "--collection";
+            args[n++] = Q_INDEXES[i][3];
+        }
+        r = tu_run_aw(NULL, args);
+        expect_status(r, 0);
+        expect_contains(r.out, ": ready\n");
+        tu_run_free(&r);
+    }
+    /* The same definition again is no error. */
+    r = AWR("--json", "sindex", "create", "test", Q_SET, "n", "aw_cli_q_n", "--type", "numeric");
+    expect_status(r, 0);
+    json_t *j = out_json(r);
+    assert_true(json_is_true(json_object_get(j, "ready")));
+    assert_string_equal(str_of(j, "type"), "numeric");
+    json_decref(j);
+    tu_run_free(&r);
+    /* list shows each as created, readable. */
+    r = AWR("--json", "sindex", "list", "test");
+    expect_status(r, 0);
+    j = out_json(r);
+    tu_run_free(&r);
+    for (size_t i = 0; i < N_Q_INDEXES; i++) {
+        size_t k;
+        json_t *x, *found = NULL;
+        json_array_foreach(j, k, x) if (strcmp(str_of(x, "name"), Q_INDEXES[i][0]) == 0) found = x;
+        if (!found)
+            fail_msg("sindex list has no %s", Q_INDEXES[i][0]);
+        assert_string_equal(str_of(found, "set"), Q_SET);
+        assert_string_equal(str_of(found, "bin"), Q_INDEXES[i][1]);
+        assert_string_equal(str_of(found, "type"), Q_INDEXES[i][2]);
+        assert_string_equal(str_of(found, "collection"),
+                            Q_INDEXES[i][3] ? Q_INDEXES[i][3] : "default");
+        assert_true(json_is_true(json_object_get(found, "readable")));
+    }
+    json_decref(j);
+    r = AWR("sindex", "list", "test");
+    expect_contains(r.out, "test  aw_cli_q_mv  aw_cli_q  m  numeric  mapvalues\n");
+    tu_run_free(&r);
+
+    /* The four forms. */
+    static const struct {
+        const char *where, *collection, *keys;
+    } Q[] = {
+        {"n == 5", NULL, "q2"},
+        {"n between 1 and 5", NULL, "q1,q2"},
+        {"n between -100 and int:100", NULL, "q1,q2,q3"},
+        {"s == red", NULL, "q1,q3"},
+        {"s == \"blue\"", NULL, "q2"},
+        {"b == hex:0a0b", NULL, "q1"},
+        {"tags contains y", NULL, "q1,q2"},
+        {"tags contains y", "list", "q1,q2"},
+        {"m contains k1", NULL, "q1,q3"},     /* the string index: map keys */
+        {"m contains 20", NULL, "q2"},        /* the numeric one: map values */
+        {"m contains k2", "mapkeys", "q2"},
+        {"loc within {\"type\":\"AeroCircle\",\"coordinates\":[[10.0,20.0],1000]}", NULL, "q1"},
+        {"loc within geo:{\"type\":\"Polygon\",\"coordinates\":[[[49,49],[51,49],[51,51],"
+         "[49,51],[49,49]]]}",
+         NULL, "q2"},
+        {"n == 4", NULL, ""},
+    };
+    for (size_t i = 0; i < sizeof Q / sizeof Q[0]; i++) {
+        r = Q[i].collection ? AWR("query", "test", Q_SET, "--where", Q[i].where, "--collection",
+                                  Q[i].collection)
+                            : AWR("query", "test", Q_SET, "--where", Q[i].where);
+        const char *keys = query_keys(hosts, r);
+        if (strcmp(keys, Q[i].keys))
+            fail_msg("--where '%s': %s, expected %s", Q[i].where, keys, Q[i].keys);
+    }
+    /* With the options of a scan. */
+    assert_string_equal(query_keys(hosts, AWR("query", "test", Q_SET, "--where", "s == red",
+                                              "--filter", "$.n > 5")),
+                        "q3");
+    json_t *recs = records_of(AWR("query", "test", Q_SET, "--where", "n between 0 and 9",
+                                  "--bins", "s"));
+    assert_int_equal(json_array_size(recs), 3);
+    size_t i;
+    json_t *x;
+    json_array_foreach(recs, i, x) assert_int_equal(json_object_size(json_object_get(x, "bins")), 1);
+    json_decref(recs);
+    /* A contains on a bin that has no list or map index. */
+    r = AWR("query", "test", Q_SET, "--where", "n contains 1");
+    expect_status(r, 4);
+    expect_contains(r.err, "no numeric index over a list or map on bin 'n'");
+    tu_run_free(&r);
+
+    /* scan --filter, evaluated by the server. */
+    assert_string_equal(query_keys(hosts, AWR("scan", "test", Q_SET, "--filter", "$.n >= 5")),
+                        "q2,q3");
+    recs = records_of(AWR("scan", "test", Q_SET, "--filter", "$.s == \"red\" and $.n < 5",
+                          "--no-bins"));
+    assert_string_equal(keys_of(recs), "q1");
+    assert_int_equal(json_object_size(json_object_get(json_array_get(recs, 0), "bins")), 0);
+    json_decref(recs);
+
+    /* drop: the query has no index again; truncate empties the set. */
+    for (size_t k = 0; k < N_Q_INDEXES; k++) {
+        r = AWR("--json", "sindex", "drop", "test", Q_INDEXES[k][0]);
+        expect_status(r, 0);
+        j = out_json(r);
+        assert_true(json_is_true(json_object_get(j, "dropped")));
+        json_decref(j);
+        tu_run_free(&r);
+    }
+    r = AWR("sindex", "list", "test");
+    expect_status(r, 0);
+    assert_null(strstr(r.out, "aw_cli_q_"));
+    tu_run_free(&r);
+    r = AWR("query", "test", Q_SET, "--where", "n == 5");
+    expect_status(r, 4);
+    expect_contains(r.err, "code 201");
+    tu_run_free(&r);
+    r = AWR("--json", "truncate", "test", Q_SET);
+    expect_status(r, 0);
+    j = out_json(r);
+    assert_true(json_is_true(json_object_get(j, "truncated")));
+    assert_string_equal(str_of(j, "set"), Q_SET);
+    json_decref(j);
+    tu_run_free(&r);
+    r = AWR("scan", "test", Q_SET);
+    expect_status(r, 0);
+    assert_string_equal(r.out, "");
+    tu_run_free(&r);
+#undef AWR
+}
+
+static void test_queries_real_server(void **state) {
+    const char *hosts = getenv("AEROSPIKE_HOSTS");
+    if (!hosts || !*hosts)
+        skip();
+    check_queries(hosts);
+}
+
+/* The real server's scans read as aw-testd's do: the records, partitions. */
+static void test_scan_real_server(void **state) {
+    const char *hosts = getenv("AEROSPIKE_HOSTS");
+    if (!hosts || !*hosts)
+        skip();
+    const char *set = "aw_cli_scan";
+    for (int k = 0; k < 20; k++) {
+        char key[16], bin[16];
+        snprintf(key, sizeof key, "r%d", k);
+        snprintf(bin, sizeof bin, "v=%d", k);
+        tu_run r = AW("-h", hosts, "put", "--send-key", "test", set, key, bin);
+        expect_status(r, 0);
+        tu_run_free(&r);
+    }
+    json_t *all = records_of(AW("-h", hosts, "scan", "test", set));
+    assert_int_equal(json_array_size(all), 20);
+    size_t i;
+    json_t *x;
+    json_array_foreach(all, i, x) expect_same_as_get(hosts, x);
+    unsigned pid = pid_of(json_array_get(all, 0));
+    char arg[16];
+    snprintf(arg, sizeof arg, "%u", pid);
+    json_t *one = records_of(AW("-h", hosts, "scan", "test", set, "--partitions", arg));
+    size_t want = 0;
+    json_array_foreach(all, i, x) want += pid_of(x) == pid;
+    assert_int_equal(json_array_size(one), want);
+    json_decref(one);
+    json_t *some = records_of(AW("-h", hosts, "scan", "test", set, "--max-records", "5"));
+    assert_true(json_array_size(some) >= 1 && json_array_size(some) <= 5);
+    json_decref(some);
+    json_decref(all);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_scan_records),
+        cmocka_unit_test(test_scan_bins),
+        cmocka_unit_test(test_scan_max_records),
+        cmocka_unit_test(test_scan_partitions),
+        cmocka_unit_test(test_scan_progress_on_tty),
+        cmocka_unit_test(test_scan_cursor_pages),
+        cmocka_unit_test(test_scan_interrupted),
+        cmocka_unit_test(test_queries_real_server),
+        cmocka_unit_test(test_scan_real_server),
+    };
+    int failed = cmocka_run_group_tests_name("cli_scan", tests, setup, teardown);
+    return failed || tu_testd_stop_failed;
+}
