@@ -489,7 +489,10 @@ static void run_round(qrun *r) {
             short ev = pfd[i].revents;
             if ((ev & POLLOUT) && pn[i]->running)
                 node_write(r, pn[i]);
-            if ((ev & (POLLIN | POLLHUP | POLLERR)) && pn[i]->running)
+            /* Once stopped (the sink said so, or a final error), no
+             * other stream is read: the sink must get no record after
+             * its stop, and the cursor none it did not get. */
+            if ((ev & (POLLIN | POLLHUP | POLLERR)) && pn[i]->running && !r->stop)
                 node_read(r, pn[i]);
         }
         /* Time spent in the record callback is the application's, not a
