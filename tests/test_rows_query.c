@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <dirent.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "aerowire/aerowire.h"
+#include "aerowire/alloc.h"
 #include "aerowire/numpy.h"
 #include "aerowire/query.h"
 #include "support/client_fixture.h"
@@ -481,7 +483,121 @@ static void test_npy_failure_leaves_nothing(void **state) {
     rmdir(dir);
 }
 
+/* ---- memory: one chunk, whatever the set's size ------------------------------ */
+
+/* Every aerowire allocation, counted: live bytes and their peak. */
+static _Atomic long long live_bytes, peak_bytes;
+
+static void note_live(long long delta) {
+    long long now = atomic_fetch_add(&live_bytes, delta) + delta;
+    long long peak = atomic_load(&peak_bytes);
+    while (now > peak && !atomic_compare_exchange_weak(&peak_bytes, &peak, now)) {
+    }
+}
+static void *count_malloc(size_t size, void *ctx) {
+    size_t *p = malloc(size + 16);
+    if (!p)
+        return NULL;
+    *p = size;
+    note_live((long long)size);
+    return (char *)p + 16;
+}
+static void count_free(void *ptr, void *ctx) {
+    if (!ptr)
+        return;
+    size_t *p = (size_t *)((char *)ptr - 16);
+    note_live(-(long long)*p);
+    free(p);
+}
+static void *count_realloc(void *ptr, size_t size, void *ctx) {
+    if (!ptr)
+        return count_malloc(size, ctx);
+    size_t *p = (size_t *)((char *)ptr - 16);
+    size_t old = *p;
+    size_t *q = realloc(p, size + 16);
+    if (!q)
+        return NULL;
+    *q = size;
+    note_live((long long)size - (long long)old);
+    return (char *)q + 16;
+}
+
+static bool count_rows(aw_rows_buffer *buf, size_t n, void *udata) {
+    *(uint64_t *)udata += n;
+    return true;
+}
+
+/* The most aerowire holds at once during a scan of the set, above what it
+ * held before: with chunks of 1000 rows, or through a .npy file. */
+static long long scan_peak(const char *set, bool to_file, uint64_t *rows) {
+    static uint8_t chunk[1000 * 28];
+    aw_rows_buffer buf = {chunk, 1000, NULL, NULL};
+    aw_dtype *dt;
+    aw_error err;
+    tu_check(aw_dtype_parse("[('_digest','|V20'),('v','<i8')]", false, &dt, &err), &err, "dtype");
+    aw_query q = {.ns = NS, .set = set};
+    char path[300];
+    snprintf(path, sizeof path, "/tmp/aw-rows-query-%d-peak.npy", (int)getpid());
+    *rows = 0;
+    long long before = atomic_load(&live_bytes);
+    atomic_store(&peak_bytes, before);
+    /* one node at a time: one stream's read buffer */
+    aw_query_policy p = aw_query_policy_default();
+    p.max_concurrent_nodes = 1;
+    int rc = to_file ? aw_query_to_npy(client, &p, &q, NULL, dt, path, 1000, rows, &err)
+                     : aw_scan_into(client, &p, NS, set, NULL, dt, &buf, count_rows, rows, &err);
+    tu_check(rc, &err, to_file ? "aw_query_to_npy" : "aw_scan_into");
+    long long peak = atomic_load(&peak_bytes) - before;
+    unlink(path);
+    aw_dtype_free(dt);
+    return peak;
+}
+
+static void write_small(const char *set, int n) {
+    aw_dtype *dt;
+    aw_error err;
+    tu_check(aw_dtype_parse("[('_key','<i8'),('v','<i8')]", false, &dt, &err), &err, "dtype");
+    int64_t *rows = malloc((size_t)n * 16);
+    for (int i = 0; i < n; i++)
+        rows[2 * i] = rows[2 * i + 1] = i;
+    for (int at = 0; at < n; at += 50000) {
+        int k = n - at < 50000 ? n - at : 50000;
+        tu_check(aw_batch_write_from(client, NULL, rows + 2 * at, (size_t)k * 16, (size_t)k, dt,
+                                     NS, set, NULL, NULL, NULL, NULL, &err),
+                 &err, "write");
+    }
+    free(rows);
+    aw_dtype_free(dt);
+}
+
+/* 300,000 records take no more memory than 100,000: what aerowire holds
+ * during the scan is the stream's read buffer (up to a reply frame, which
+ * the server, and aw-testd, cut at about 1 MiB), not the records (whose
+ * rows here are 8.4 MB, their replies some 20 MB), for the rows and for the
+ * file alike. */
+static void test_memory_bounded(void **state) {
+    if (real_hosts)
+        skip(); /* the load is aw-testd's; the real server's sets stay small */
+    char small[40], big[40];
+    snprintf(small, sizeof small, "%s_m100k", SET);
+    snprintf(big, sizeof big, "%s_m300k", SET);
+    write_small(small, 100000);
+    write_small(big, 300000);
+    uint64_t n_small, n_big;
+    for (int to_file = 0; to_file < 2; to_file++) {
+        long long p_small = scan_peak(small, to_file, &n_small);
+        long long p_big = scan_peak(big, to_file, &n_big);
+        assert_int_equal(n_small, 100000);
+        assert_int_equal(n_big, 300000);
+        if (p_big > p_small + 256 * 1024 || p_big > 3 * 1024 * 1024)
+            fail_msg("%s: peak %lld bytes for 300k records, %lld for 100k",
+                     to_file ? "to_npy" : "scan_into", p_big, p_small);
+    }
+}
+
 int main(void) {
+    aw_allocator counting = {count_malloc, count_realloc, count_free, NULL};
+    aw_set_allocator(&counting);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chunks_of_1),
         cmocka_unit_test(test_chunks_of_7),
@@ -492,6 +608,7 @@ int main(void) {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_npy_numpy_loads),
         cmocka_unit_test(test_npy_failure_leaves_nothing),
+        cmocka_unit_test(test_memory_bounded),
     };
     int failed = cmocka_run_group_tests_name("rows_query (aw-testd)", tests, setup, teardown);
     real_hosts = getenv("AEROSPIKE_HOSTS");

@@ -164,7 +164,10 @@ AW_API int aw_batch_read_into_async(aw_loop *loop, const aw_batch_policy *policy
  *    not), as a bin of its type: an integer key into a numeric field, a
  *    string or blob key into an S/V field; a key of another type sets the
  *    row's code to AW_ERR_FIELD_TYPE.
- * Memory stays one chunk whatever the set's size: rows are written into
+ * Memory does not grow with the set: besides the caller's chunk, aerowire
+ * holds a reply buffer per node streaming (up to one reply frame, which the
+ * server cuts at about 1 MiB; max_concurrent_nodes bounds how many at
+ * once) and the cursor. Rows are written into
  * buf->rows until it holds buf->capacity rows, then the chunk callback gets
  * it; the next record goes to row 0 of whatever buffer *buf describes when
  * the callback returns (it may point buf at a new buffer), so the callback

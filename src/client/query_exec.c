@@ -113,6 +113,12 @@ static void node_close(qnode *n, bool reusable) {
     if (n->fd >= 0)
         aw_node_conn_put(n->node, n->fd, reusable);
     n->fd = -1;
+    /* The reply buffer grows to a frame (about 1 MiB): give it back now,
+     * not at the end of the round, so nodes streaming one after the other
+     * hold one such buffer at a time. */
+    aw_buf_free(&n->in);
+    aw_buf_init(&n->in);
+    n->in_off = 0;
     n->running = false;
     n->ended = true;
 }
