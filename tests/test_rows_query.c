@@ -360,6 +360,10 @@ static void test_refusals(void **state) {
                      AW_ERR_UNSUPPORTED);
     assert_non_null(strstr(err.message, "_digest"));
     aw_dtype_free(dt);
+    tu_check(aw_dtype_parse_flags("[('a','<c8')]", AW_DTYPE_ARRAY, &dt, &err), &err, "dtype");
+    assert_int_equal(aw_scan_into(client, NULL, NS, SET, NULL, dt, &buf, stop_now, NULL, &err),
+                     AW_ERR_UNSUPPORTED);
+    aw_dtype_free(dt);
     const char *bins[] = {"nope"};
     aw_query q = {.ns = NS, .set = SET, .bins = bins, .n_bins = 1};
     assert_int_equal(aw_query_into(client, NULL, &q, NULL, row_dt, &buf, stop_now, NULL, &err),
@@ -369,6 +373,24 @@ static void test_refusals(void **state) {
     assert_int_equal(aw_scan_into(client, NULL, NS, SET, NULL, row_dt, &buf, stop_now, &buf, &err),
                      AW_ERR_PARAM);
     assert_non_null(strstr(err.message, "rows are NULL"));
+}
+
+static bool stop_at_50(const aw_key *key, aw_record *rec, void *udata) {
+    return ++*(int *)udata < 50;
+}
+
+/* The engine under both APIs: after the record callback returns false, no
+ * other node's stream is read, so the callback is not called again (with
+ * three nodes streaming at once, their data often arrives together). */
+static void test_foreach_no_record_after_stop(void **state) {
+    for (int round = 0; round < 5; round++) {
+        int calls = 0;
+        aw_query q = {.ns = NS, .set = SET};
+        aw_error err;
+        assert_int_equal(aw_query_foreach(client, NULL, &q, NULL, stop_at_50, &calls, &err),
+                         AW_ERR_CLIENT_ABORT);
+        assert_int_equal(calls, 50);
+    }
 }
 
 /* ---- .npy --------------------------------------------------------------- */
@@ -675,6 +697,7 @@ int main(void) {
         cmocka_unit_test(test_stop_and_resume),
         cmocka_unit_test(test_wrong_bin_type),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_foreach_no_record_after_stop),
         cmocka_unit_test(test_npy_numpy_loads),
         cmocka_unit_test(test_npy_failure_leaves_nothing),
         cmocka_unit_test(test_index_query),
