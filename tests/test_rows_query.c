@@ -428,12 +428,16 @@ static void test_npy_numpy_loads(void **state) {
     snprintf(script, sizeof script,
              "import numpy as np\n"
              "a = np.load('scan.npy')\n"
+             "np.save('again.npy', a)\n"
+             "print(open('scan.npy','rb').read() == open('again.npy','rb').read())\n"
              "a = a[np.argsort(a['_digest'].view('S20'), kind='stable')]\n"
              "print(a.shape[0], a.dtype.itemsize, a.dtype.names)\n"
              "for r in a:\n"
              "    print(bytes(r['_digest']).hex(), int(r['_key']), int(r['a']), repr(float(r['f'])), r['s'].decode())\n");
     char *out = tu_python(dir, script);
     char *line = strtok(out, "\n");
+    assert_string_equal(line, "True"); /* byte for byte what numpy.save writes */
+    line = strtok(NULL, "\n");
     assert_string_equal(line, "1300 52 ('_digest', '_key', 'a', 'f', 's')");
     for (size_t i = 0; i < N_ALL; i++) {
         line = strtok(NULL, "\n");
@@ -456,6 +460,8 @@ static void test_npy_numpy_loads(void **state) {
     snprintf(more, sizeof more, "%s/script.py", dir);
     unlink(more);
     snprintf(more, sizeof more, "%s/script.err", dir);
+    unlink(more);
+    snprintf(more, sizeof more, "%s/again.npy", dir);
     unlink(more);
     rmdir(dir);
 }

@@ -9,6 +9,8 @@
  *
  * Batch reads decode each record straight from the network buffer into its
  * row (rows + index * itemsize): no record objects, no per-value allocation.
+ * Scans and queries do the same into the caller's row chunks (aw_scan_into,
+ * aw_query_into) or a streamed .npy file (aw_query_to_npy).
  * Batch writes build requests straight from the rows.
  *
  * Field <-> bin rules (batch reads):
@@ -212,8 +214,9 @@ AW_API int aw_scan_into(aw_client *client, const aw_query_policy *policy, const 
  * numpy.load reads as a 1-d array of dt, streaming: one chunk of
  * chunk_rows rows (0: as many as fit in 1 MiB) in memory, the rows appended
  * to a temporary file beside path, the header's row count set at the end,
- * then synced and renamed onto path. The header is numpy.save's with the
- * count in its spare room, so only its digits differ from numpy's. *n_rows
+ * then synced and renamed onto path: byte for byte what numpy.save writes
+ * for those rows (numpy's header keeps spare room for the count's digits,
+ * so the final header fits where the first one was). *n_rows
  * (may be NULL) gets the rows written. Any failure leaves no file under path
  * (nor the temporary) and the cursor as it was on entry, so the same call
  * can be made again: the scan's errors, AW_ERR_FIELD_TYPE / AW_ERR_PROTO
