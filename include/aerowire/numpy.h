@@ -9,6 +9,8 @@
  *
  * Batch reads decode each record straight from the network buffer into its
  * row (rows + index * itemsize): no record objects, no per-value allocation.
+ * Scans and queries do the same into the caller's row chunks (aw_scan_into,
+ * aw_query_into) or a streamed .npy file (aw_query_to_npy).
  * Batch writes build requests straight from the rows.
  *
  * Field <-> bin rules (batch reads):
@@ -43,6 +45,7 @@
 
 #include "batch.h"
 #include "export.h"
+#include "query.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -147,6 +150,82 @@ AW_API int aw_batch_read_into_async(aw_loop *loop, const aw_batch_policy *policy
                                     size_t n_bins, const aw_dtype *dt, void *rows, size_t rows_size,
                                     aw_row_meta *meta, int32_t *codes, aw_batch_cb cb, void *udata,
                                     aw_error *err);
+
+/* --- Scans and queries into rows -------------------------------------------------
+ * A scan or query (query.h) decoded record by record from the socket buffer
+ * into the rows of a buffer the caller owns, with the batch rules above:
+ * the dtype's bin-bound fields are the bins asked for (unless q->bins names
+ * them, as aw_batch_read_into's bins filter; q->ops projections are sent as
+ * they are and their results decoded by bin name), a missing bin zeroes
+ * its field, a bin of the wrong type zeroes the field and sets the row's
+ * code to AW_ERR_FIELD_TYPE. Two '_' fields are filled from the record's
+ * key rather than a bin, when the dtype has them:
+ *  - `_digest`: the 20-byte digest, as a blob (an S or V field, or a u1/i1
+ *    sub-array; other kinds are AW_ERR_UNSUPPORTED);
+ *  - `_key`: the user key when the record was stored with it (zero when
+ *    not), as a bin of its type: an integer key into a numeric field, a
+ *    string or blob key into an S/V field; a key of another type sets the
+ *    row's code to AW_ERR_FIELD_TYPE.
+ * Memory does not grow with the set: besides the caller's chunk, aerowire
+ * holds a reply buffer per node streaming (up to one reply frame, which the
+ * server cuts at about 1 MiB; max_concurrent_nodes bounds how many at
+ * once) and the cursor. Rows are written into
+ * buf->rows until it holds buf->capacity rows, then the chunk callback gets
+ * it; the next record goes to row 0 of whatever buffer *buf describes when
+ * the callback returns (it may point buf at a new buffer), so the callback
+ * must be done with the rows, or swap them, before it returns. */
+
+/* The caller's buffer: capacity rows of the dtype's itemsize, and meta and
+ * codes of capacity entries each (either may be NULL). */
+typedef struct aw_rows_buffer {
+    void *rows;
+    size_t capacity;        /* rows; at least 1 */
+    aw_row_meta *meta;      /* gen and ttl per row, or NULL */
+    int32_t *codes;         /* 0, AW_ERR_FIELD_TYPE or AW_ERR_PROTO per row, or NULL */
+} aw_rows_buffer;
+
+/* A chunk: buf's rows[0..n) (and meta, codes) hold the n records just
+ * delivered, in arrival order. n is capacity except for the last chunk,
+ * handed over when the scan ends, whatever its outcome (its records are in
+ * the cursor). Return true to go on, after changing *buf to hand over the
+ * next buffer if wanted (rows NULL or capacity 0 there stops the scan with
+ * AW_ERR_PARAM); false stops every stream: the call returns
+ * AW_ERR_CLIENT_ABORT and the cursor resumes after the chunk's last row
+ * (false on the last chunk changes nothing: the scan was over). */
+typedef bool (*aw_rows_chunk_cb)(aw_rows_buffer *buf, size_t n, void *udata);
+
+/* Runs q (as aw_query_foreach: cursor NULL = every partition once; the
+ * same outcomes) into rows of dt, chunk by chunk. Errors before anything
+ * is sent: AW_ERR_PARAM (NULL client, query, dtype, buffer or callback, an
+ * empty buffer, a q->bins name that is not a bin field of dt),
+ * AW_ERR_UNSUPPORTED (a field kind no converter takes, a `_digest` that is
+ * not bytes), AW_ERR_BAD_NAME, and aw_query_foreach's. dt may be freed
+ * once the call returns. */
+AW_API int aw_query_into(aw_client *client, const aw_query_policy *policy, const aw_query *q,
+                         aw_partition_status *cursor, const aw_dtype *dt, aw_rows_buffer *buf,
+                         aw_rows_chunk_cb cb, void *udata, aw_error *err);
+/* aw_query_into of a scan of ns/set (set NULL: the whole namespace), the
+ * dtype's bin fields. */
+AW_API int aw_scan_into(aw_client *client, const aw_query_policy *policy, const char *ns,
+                        const char *set, aw_partition_status *cursor, const aw_dtype *dt,
+                        aw_rows_buffer *buf, aw_rows_chunk_cb cb, void *udata, aw_error *err);
+
+/* Writes what q delivers (over the cursor, as aw_query_into) to a .npy file
+ * numpy.load reads as a 1-d array of dt, streaming: one chunk of
+ * chunk_rows rows (0: as many as fit in 1 MiB) in memory, the rows appended
+ * to a temporary file beside path, the header's row count set at the end,
+ * then synced and renamed onto path: byte for byte what numpy.save writes
+ * for those rows (numpy's header keeps spare room for the count's digits,
+ * so the final header fits where the first one was). *n_rows
+ * (may be NULL) gets the rows written. Any failure leaves no file under path
+ * (nor the temporary) and the cursor as it was on entry, so the same call
+ * can be made again: the scan's errors, AW_ERR_FIELD_TYPE / AW_ERR_PROTO
+ * for a record a field could not take (a file must not hold a silent
+ * zero; the message names the row), and I/O errors (AW_ERR_CLIENT with the
+ * path and the system's reason). */
+AW_API int aw_query_to_npy(aw_client *client, const aw_query_policy *policy, const aw_query *q,
+                           aw_partition_status *cursor, const aw_dtype *dt, const char *path,
+                           size_t chunk_rows, uint64_t *n_rows, aw_error *err);
 
 /* --- Batch write from rows ------------------------------------------------------ */
 

@@ -68,12 +68,9 @@ static int deliver_record(void *ctx, const aw_msg_view *m, const aw_scanq_meta *
     return more ? 0 : AW_ERR_CLIENT_ABORT;
 }
 
-int aw_query_foreach(aw_client *client, const aw_query_policy *policy, const aw_query *q,
-                     aw_partition_status *cursor, aw_query_record_cb cb, void *udata,
-                     aw_error *err) {
-    if (!client || !q || !cb)
-        return aw_error_set(err, AW_ERR_PARAM, "aw_query_foreach: %s is NULL",
-                            !client ? "client" : !q ? "query" : "callback");
+int aw_query_run(aw_client *client, const aw_query_policy *policy, const aw_query *q,
+                 aw_partition_status *cursor, aw_query_sink_fn sink, void *sink_ctx,
+                 aw_error *err) {
     aw_query_policy def = aw_query_policy_default();
     const aw_query_policy *pol = policy ? policy : &def;
     if ((unsigned)pol->expected_duration > AW_QUERY_LONG_RELAX_AP)
@@ -97,10 +94,19 @@ int aw_query_foreach(aw_client *client, const aw_query_policy *policy, const aw_
             return rc;
         cursor = own;
     }
-    deliver d = {cb, udata, q->ns};
-    rc = aw_query_exec(client, pol, q, cursor, deliver_record, &d, err);
+    rc = aw_query_exec(client, pol, q, cursor, sink, sink_ctx, err);
     aw_partition_status_free(own);
     return rc;
+}
+
+int aw_query_foreach(aw_client *client, const aw_query_policy *policy, const aw_query *q,
+                     aw_partition_status *cursor, aw_query_record_cb cb, void *udata,
+                     aw_error *err) {
+    if (!client || !q || !cb)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_query_foreach: %s is NULL",
+                            !client ? "client" : !q ? "query" : "callback");
+    deliver d = {cb, udata, q->ns};
+    return aw_query_run(client, policy, q, cursor, deliver_record, &d, err);
 }
 
 /* --- background jobs ---------------------------------------------------------- */

@@ -113,6 +113,12 @@ static void node_close(qnode *n, bool reusable) {
     if (n->fd >= 0)
         aw_node_conn_put(n->node, n->fd, reusable);
     n->fd = -1;
+    /* The reply buffer grows to a frame (about 1 MiB): give it back now,
+     * not at the end of the round, so nodes streaming one after the other
+     * hold one such buffer at a time. */
+    aw_buf_free(&n->in);
+    aw_buf_init(&n->in);
+    n->in_off = 0;
     n->running = false;
     n->ended = true;
 }
@@ -489,7 +495,10 @@ static void run_round(qrun *r) {
             short ev = pfd[i].revents;
             if ((ev & POLLOUT) && pn[i]->running)
                 node_write(r, pn[i]);
-            if ((ev & (POLLIN | POLLHUP | POLLERR)) && pn[i]->running)
+            /* Once stopped (the sink said so, or a final error), no
+             * other stream is read: the sink must get no record after
+             * its stop, and the cursor none it did not get. */
+            if ((ev & (POLLIN | POLLHUP | POLLERR)) && pn[i]->running && !r->stop)
                 node_read(r, pn[i]);
         }
         /* Time spent in the record callback is the application's, not a

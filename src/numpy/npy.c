@@ -647,6 +647,21 @@ int aw_npy_file_truncate(aw_npy_file *f, uint64_t at, aw_error *err) {
     return AW_OK;
 }
 
+int aw_npy_file_pwrite(aw_npy_file *f, const void *p, size_t len, uint64_t at, aw_error *err) {
+    const uint8_t *b = p;
+    while (len > 0) {
+        ssize_t w = pwrite(f->fd, b, len, (off_t)at);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return aw_npy_io_error(err, "write", f->tmp, errno);
+        b += w;
+        at += (uint64_t)w;
+        len -= (size_t)w;
+    }
+    return AW_OK;
+}
+
 void aw_npy_file_abort(aw_npy_file *f) {
     if (f->fd >= 0) {
         close(f->fd);

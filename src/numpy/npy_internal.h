@@ -64,6 +64,9 @@ int aw_npy_file_create(aw_npy_file *f, const char *path, aw_error *err);
 int aw_npy_file_write(aw_npy_file *f, const void *p, size_t len, aw_error *err);
 /* Cuts the file at `at` and continues writing from there. */
 int aw_npy_file_truncate(aw_npy_file *f, uint64_t at, aw_error *err);
+/* Overwrites len bytes at offset `at` (a header fixed up at the end);
+ * the write position stays where it was. */
+int aw_npy_file_pwrite(aw_npy_file *f, const void *p, size_t len, uint64_t at, aw_error *err);
 int aw_npy_file_commit(aw_npy_file *f, aw_error *err);
 void aw_npy_file_abort(aw_npy_file *f);
 

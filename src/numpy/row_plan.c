@@ -47,8 +47,7 @@ const aw_plan_field *aw_row_plan_find(const aw_row_plan *p, const char *name, si
     }
 }
 
-/* Fills one plan field from a dtype field, or fails naming it. */
-static int plan_field(aw_plan_field *pf, const aw_dtype_field *f, aw_error *err) {
+int aw_row_plan_field(aw_plan_field *pf, const aw_dtype_field *f, aw_error *err) {
     memset(pf, 0, sizeof *pf);
     size_t nl = strlen(f->name);
     if (nl == 0 || nl > AW_BIN_NAME_MAX)
@@ -198,7 +197,7 @@ int aw_row_plan_new(const aw_dtype *dt, const char *const *bins, size_t n_bins,
                                   MAX_PLAN_FIELDS);
                 goto fail;
             }
-            if ((rc = plan_field(&p->fields[p->n], f, err)) != AW_OK)
+            if ((rc = aw_row_plan_field(&p->fields[p->n], f, err)) != AW_OK)
                 goto fail;
             p->n++;
         }
@@ -212,7 +211,7 @@ int aw_row_plan_new(const aw_dtype *dt, const char *const *bins, size_t n_bins,
                                   MAX_PLAN_FIELDS);
                 goto fail;
             }
-            if ((rc = plan_field(&p->fields[p->n], f, err)) != AW_OK)
+            if ((rc = aw_row_plan_field(&p->fields[p->n], f, err)) != AW_OK)
                 goto fail;
             p->n++;
         }

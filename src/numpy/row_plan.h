@@ -118,6 +118,11 @@ int aw_row_plan_new(const aw_dtype *dt, const char *const *bins, size_t n_bins,
                     aw_row_plan **out, aw_error *err);
 void aw_row_plan_free(aw_row_plan *p);
 
+/* Fills one plan field (converters included) from a dtype field, or fails
+ * naming it (the checks of aw_row_plan_new). The scan path uses it for the
+ * '_key' and '_digest' fields, which take the record's key as a particle. */
+int aw_row_plan_field(aw_plan_field *pf, const aw_dtype_field *f, aw_error *err);
+
 /* The plan field for a bin name (not NUL-terminated), or NULL. */
 const aw_plan_field *aw_row_plan_find(const aw_row_plan *p, const char *name, size_t len);
 
