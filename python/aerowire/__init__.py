@@ -11,7 +11,9 @@ See docs/python.md for keys, values, policies and errors.
 from . import exception
 from ._types import Meta, Record
 from .exception import AerospikeError
-from ._aerowire import Client, __version__
+from ._aerowire import __version__
+from ._client import Client
+from ._numpy import NumpyBatchRecords
 
 # Policy constants, with the official Python client's names and values.
 POLICY_KEY_DIGEST = 0
@@ -41,5 +43,6 @@ def client(config):
 
 
 __all__ = [
-    "AerospikeError", "Client", "Meta", "Record", "client", "exception", "__version__",
+    "AerospikeError", "Client", "Meta", "NumpyBatchRecords", "Record", "client", "exception",
+    "__version__",
 ] + [n for n in dir() if n.startswith(("POLICY_", "TTL_"))]

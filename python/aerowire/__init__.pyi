@@ -1,4 +1,7 @@
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, overload
+
+import numpy
+import numpy.typing
 
 from . import exception as exception
 from ._types import Key as Key, Meta as Meta, Record as Record, UserKey as UserKey
@@ -50,5 +53,20 @@ class Client:
     def touch(self, key: KeyTuple, val: Optional[int] = ..., meta: Optional[Mapping[str, int]] = ...,
               policy: Optional[Policy] = ...) -> None: ...
     def info(self, command: str, node: Optional[str] = ..., timeout: int = ...) -> str: ...
+    @overload
+    def batch_read(self, keys: Sequence[KeyTuple], bins: Optional[Sequence[str]] = ...,
+                   policy: Optional[Policy] = ..., _dtype: None = ...) -> List[Record]: ...
+    @overload
+    def batch_read(self, keys: Sequence[KeyTuple], bins: Optional[Sequence[str]] = ...,
+                   policy: Optional[Policy] = ..., *,
+                   _dtype: numpy.typing.DTypeLike) -> "NumpyBatchRecords": ...
+
+class NumpyBatchRecords:
+    batch_records: numpy.ndarray
+    meta: numpy.ndarray
+    result_codes: numpy.ndarray
+    def __len__(self) -> int: ...
+    def index(self, key: Union[KeyTuple, UserKey]) -> int: ...
+    def get(self, key: Union[KeyTuple, UserKey]) -> numpy.void: ...
 
 def client(config: Mapping[str, Any]) -> Client: ...

@@ -8,14 +8,7 @@
 
 #include <string.h>
 
-typedef struct ClientObject {
-    PyObject_HEAD
-    aw_client *client;
-    aw_config cfg;
-    char *hosts;        /* cfg.hosts, owned */
-    char *cluster_name; /* cfg.cluster_name, owned */
-    long busy;
-} ClientObject;
+typedef pyaw_client ClientObject;
 
 /* ---- configuration ---- */
 
@@ -189,8 +182,7 @@ static void client_dealloc(ClientObject *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* The connected client for one command (busy counted), or NULL raised. */
-static aw_client *enter(ClientObject *self) {
+aw_client *pyaw_client_enter(ClientObject *self) {
     if (!self->client)
         return pyaw_raise_code(AW_ERR_CLIENT, "client is not connected (call connect())"), NULL;
     self->busy++;
@@ -263,7 +255,7 @@ static PyObject *read_record(ClientObject *self, PyObject *key_o, PyObject *name
     aw_client *c;
     if ((names_o && pyaw_bin_names_from_py(names_o, &names, &n_names, &conv) < 0) ||
         prepare(self, &conv, key_o, &key, policy_o, PYAW_POLICY_READ, &pol) < 0 ||
-        !(c = enter(self)))
+        !(c = pyaw_client_enter(self)))
         goto out;
     aw_record rec = {0};
     aw_error err;
@@ -309,7 +301,7 @@ static PyObject *client_exists(ClientObject *self, PyObject *args, PyObject *kwd
     PyObject *result = NULL;
     aw_client *c;
     if (prepare(self, &conv, key_o, &key, policy, PYAW_POLICY_READ, &pol) < 0 ||
-        !(c = enter(self)))
+        !(c = pyaw_client_enter(self)))
         goto out;
     aw_record rec = {0};
     aw_error err;
@@ -352,7 +344,7 @@ static PyObject *write_record(ClientObject *self, enum write_cmd cmd, PyObject *
     if (prepare(self, &conv, key_o, &key, policy, PYAW_POLICY_WRITE, &pol) < 0 ||
         (bins_o && pyaw_bins_from_py(bins_o, &bins, &n_bins, &conv) < 0) ||
         pyaw_meta_apply(meta, &pol) < 0 || (ttl_o && pyaw_ttl_apply(ttl_o, &pol) < 0) ||
-        !(c = enter(self)))
+        !(c = pyaw_client_enter(self)))
         goto out;
     aw_error err;
     int rc;
@@ -405,7 +397,7 @@ static PyObject *client_info(ClientObject *self, PyObject *args, PyObject *kwds)
     unsigned int timeout = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "s|zI:info", kwlist, &command, &node, &timeout))
         return NULL;
-    aw_client *c = enter(self);
+    aw_client *c = pyaw_client_enter(self);
     if (!c)
         return NULL;
     char *reply = NULL;
@@ -445,14 +437,20 @@ static PyMethodDef client_methods[] = {
     {"info", (PyCFunction)(void (*)(void))client_info, METH_VARARGS | METH_KEYWORDS,
      "info(command, node=None, timeout=0) -> str: the reply text of one node "
      "(any node when node is None)."},
+    {"_batch_get", (PyCFunction)(void (*)(void))pyaw_batch_get, METH_VARARGS | METH_KEYWORDS,
+     "_batch_get(keys, bins, policy) -> list of (code, Record or None): batch_read's rows."},
+    {"_batch_read_into", (PyCFunction)(void (*)(void))pyaw_batch_read_into,
+     METH_VARARGS | METH_KEYWORDS,
+     "_batch_read_into(keys, bins, policy, descr, align, rows, meta, codes): fills the "
+     "writable buffers (batch_read with _dtype)."},
     {NULL, NULL, 0, NULL},
 };
 
 PyTypeObject pyaw_ClientType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "aerowire.Client",
+    .tp_name = "aerowire._aerowire.Client",
     .tp_basicsize = sizeof(ClientObject),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
     .tp_doc = "Client(config): an Aerospike client; call connect() before commands.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)client_init,

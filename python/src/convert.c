@@ -28,7 +28,7 @@ void pyaw_conv_free(pyaw_conv *c) {
     memset(c, 0, sizeof *c);
 }
 
-static void *conv_alloc(pyaw_conv *c, size_t size) {
+void *pyaw_conv_alloc(pyaw_conv *c, size_t size) {
     if (c->n_allocs == c->cap_allocs) {
         size_t cap = c->cap_allocs ? 2 * c->cap_allocs : 8;
         void **grown = PyMem_Realloc(c->allocs, cap * sizeof *grown);
@@ -131,7 +131,7 @@ int pyaw_value_from_py(PyObject *o, aw_value *out, pyaw_conv *c, int depth) {
         if (!items)
             return -1;
         Py_ssize_t n = PyTuple_GET_SIZE(items);
-        aw_value *vals = conv_alloc(c, (size_t)n * sizeof *vals);
+        aw_value *vals = pyaw_conv_alloc(c, (size_t)n * sizeof *vals);
         if (!vals)
             return -1;
         for (Py_ssize_t i = 0; i < n; i++)
@@ -143,7 +143,7 @@ int pyaw_value_from_py(PyObject *o, aw_value *out, pyaw_conv *c, int depth) {
         if (!pairs)
             return -1;
         Py_ssize_t n = PyList_GET_SIZE(pairs);
-        aw_value *kv = conv_alloc(c, 2 * (size_t)n * sizeof *kv);
+        aw_value *kv = pyaw_conv_alloc(c, 2 * (size_t)n * sizeof *kv);
         if (!kv)
             return -1;
         for (Py_ssize_t i = 0; i < n; i++) {
@@ -190,7 +190,7 @@ int pyaw_bins_from_py(PyObject *dict, aw_bin **bins, size_t *n_bins, pyaw_conv *
     if (!pairs)
         return -1;
     Py_ssize_t n = PyList_GET_SIZE(pairs);
-    aw_bin *b = conv_alloc(c, (size_t)n * sizeof *b);
+    aw_bin *b = pyaw_conv_alloc(c, (size_t)n * sizeof *b);
     if (!b)
         return -1;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -204,17 +204,24 @@ int pyaw_bins_from_py(PyObject *dict, aw_bin **bins, size_t *n_bins, pyaw_conv *
     return 0;
 }
 
-int pyaw_bin_names_from_py(PyObject *seq, const char ***names, size_t *n, pyaw_conv *c) {
+/* A tuple of the items of a list or tuple argument, kept by c; NULL with a
+ * TypeError saying what it should have been ("bins must be a list or
+ * tuple of bin names"). */
+static PyObject *items_of(PyObject *seq, const char *what, pyaw_conv *c) {
     if (!PyList_Check(seq) && !PyTuple_Check(seq)) {
-        PyErr_Format(PyExc_TypeError, "bins must be a list or tuple of bin names, not %s",
-                     Py_TYPE(seq)->tp_name);
-        return -1;
+        PyErr_Format(PyExc_TypeError, "%s must be a list or tuple of %s, not %s", what,
+                     what[0] == 'b' ? "bin names" : "key tuples", Py_TYPE(seq)->tp_name);
+        return NULL;
     }
-    PyObject *items = kept(c, PySequence_Tuple(seq));
+    return kept(c, PySequence_Tuple(seq));
+}
+
+int pyaw_bin_names_from_py(PyObject *seq, const char ***names, size_t *n, pyaw_conv *c) {
+    PyObject *items = items_of(seq, "bins", c);
     if (!items)
         return -1;
     Py_ssize_t len = PyTuple_GET_SIZE(items);
-    const char **out = conv_alloc(c, (size_t)(len + 1) * sizeof *out);
+    const char **out = pyaw_conv_alloc(c, (size_t)(len + 1) * sizeof *out);
     if (!out)
         return -1;
     for (Py_ssize_t i = 0; i < len; i++)
@@ -296,6 +303,24 @@ int pyaw_key_from_py(PyObject *t, aw_key *key, pyaw_conv *c) {
         return -1;
     }
     return rc == AW_OK ? 0 : key_error(&err);
+}
+
+int pyaw_keys_from_py(PyObject *seq, aw_key **keys, size_t *n, PyObject **keys_tuple,
+                      pyaw_conv *c) {
+    PyObject *items = items_of(seq, "keys", c);
+    if (!items)
+        return -1;
+    Py_ssize_t len = PyTuple_GET_SIZE(items);
+    aw_key *out = pyaw_conv_alloc(c, (size_t)len * sizeof *out);
+    if (!out)
+        return -1;
+    for (Py_ssize_t i = 0; i < len; i++)
+        if (pyaw_key_from_py(PyTuple_GET_ITEM(items, i), &out[i], c) < 0)
+            return -1;
+    *keys = out;
+    *n = (size_t)len;
+    *keys_tuple = items;
+    return 0;
 }
 
 PyObject *pyaw_key_to_py(const aw_key *key, PyObject *given) {

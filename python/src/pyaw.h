@@ -22,9 +22,14 @@ typedef struct pyaw_conv {
 
 int pyaw_conv_init(pyaw_conv *c);
 void pyaw_conv_free(pyaw_conv *c);
+/* Zeroed memory freed with the conversion; NULL with MemoryError set. */
+void *pyaw_conv_alloc(pyaw_conv *c, size_t size);
 
 /* Each returns 0, or -1 with a Python exception set. */
 int pyaw_key_from_py(PyObject *tuple, aw_key *key, pyaw_conv *c);
+/* A list or tuple of keys; *keys_tuple is a tuple of them (borrowed from c). */
+int pyaw_keys_from_py(PyObject *seq, aw_key **keys, size_t *n, PyObject **keys_tuple,
+                      pyaw_conv *c);
 int pyaw_bins_from_py(PyObject *dict, aw_bin **bins, size_t *n_bins, pyaw_conv *c);
 int pyaw_value_from_py(PyObject *o, aw_value *out, pyaw_conv *c, int depth);
 /* A list of bin names: NULL-terminated char pointers borrowed from the strs. */
@@ -58,5 +63,24 @@ extern PyObject *pyaw_Meta;
 extern PyObject *pyaw_make_exception;
 
 extern PyTypeObject pyaw_ClientType;
+extern PyTypeObject pyaw_KeyIndexType;
+
+/* The client object's parts the batch commands use (client.c). */
+typedef struct pyaw_client {
+    PyObject_HEAD
+    aw_client *client;
+    aw_config cfg;
+    char *hosts;        /* cfg.hosts, owned */
+    char *cluster_name; /* cfg.cluster_name, owned */
+    long busy;          /* threads inside a command (close() refuses then) */
+} pyaw_client;
+
+/* The connected client for one command (busy counted: the caller
+ * decrements it when the call returns), or NULL with an exception set. */
+aw_client *pyaw_client_enter(pyaw_client *self);
+
+/* Client._batch_get and Client._batch_read_into (batch.c). */
+PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds);
+PyObject *pyaw_batch_read_into(pyaw_client *self, PyObject *args, PyObject *kwds);
 
 #endif

@@ -52,3 +52,17 @@ def test_timeout_and_in_doubt_write(own_server):
         assert e.value.in_doubt
         c.info("testd-fault:node=0")
         assert c.get(key, {"total_timeout": 2000}).bins["a"] == 2
+
+
+def test_batch_row_timeout_raises_and_numpy_row_code(own_server):
+    with aerowire.client({"hosts": [own_server]}) as c:
+        keys = [("test", "py", "b1"), ("test", "py", "b2")]
+        c.put(keys[0], {"a": 1})
+        c.info("testd-fault:node=0;delay=400")
+        pol = {"total_timeout": 100, "max_retries": 0}
+        with pytest.raises(ex.AerospikeTimeoutError) as e:
+            c.batch_read(keys, policy=pol)
+        assert e.value.code == 9
+        res = c.batch_read(keys, policy=pol, _dtype=[("a", "<i8")])
+        assert list(res.result_codes) == [9, 9]
+        c.info("testd-fault:node=0")

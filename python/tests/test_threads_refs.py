@@ -1,6 +1,7 @@
 """Threads sharing a client, the GIL released during network waits, and no
 reference or memory leak over many calls (successes and errors)."""
 import gc
+import os
 import sys
 import threading
 import time
@@ -73,29 +74,42 @@ def test_returned_objects_have_no_extra_references(client, key):
     assert counts == (2, 3, 3, 3, 3)
 
 
-def _traced_growth(fn, n):
-    for _ in range(200):  # warm caches, free lists
+def _rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _growth(fn, n):
+    """(Python heap growth, RSS growth) in bytes over n calls of fn: the
+    first sees leaked Python objects, the second the C library's memory."""
+    for _ in range(200):  # warm caches, free lists, connection pools
         fn()
     gc.collect()
     tracemalloc.start()
     try:
-        start = tracemalloc.get_traced_memory()[0]
+        start, rss = tracemalloc.get_traced_memory()[0], _rss_bytes()
         for _ in range(n):
             fn()
         gc.collect()
-        return tracemalloc.get_traced_memory()[0] - start
+        return tracemalloc.get_traced_memory()[0] - start, _rss_bytes() - rss
     finally:
         tracemalloc.stop()
 
 
+def _steady(fn, n):
+    traced, rss = _growth(fn, n)
+    assert traced < 16 * 1024
+    assert rss < 1024 * 1024
+
+
 def test_no_memory_growth_over_10000_gets(client, key):
     client.put(key, {"i": 1, "s": "abc" * 10, "l": [1, "x", {"m": b"y" * 40, "f": 2.5}]})
-    assert _traced_growth(lambda: client.get(key), 10000) < 16 * 1024
+    _steady(lambda: client.get(key), 10000)
 
 
 def test_no_memory_growth_over_puts(client, key):
     bins = {"i": 1, "s": "abc" * 10, "l": [1, "x", {"m": b"y"}], "b": bytearray(b"z" * 30)}
-    assert _traced_growth(lambda: client.put(key, bins), 5000) < 16 * 1024
+    _steady(lambda: client.put(key, bins), 5000)
 
 
 def test_no_memory_growth_over_errors(client, key):
@@ -109,4 +123,17 @@ def test_no_memory_growth_over_errors(client, key):
         with pytest.raises(ValueError):
             client.get(key, {"bogus": 1})
 
-    assert _traced_growth(errors, 3000) < 16 * 1024
+    _steady(errors, 3000)
+
+
+def test_no_memory_growth_over_batch_reads(client):
+    keys = [("test", "py-leak-batch", i) for i in range(20)]
+    for k in keys[::2]:
+        client.put(k, {"i": 1, "s": "x" * 30})
+    dt = [("i", "<i8"), ("s", "S8")]
+
+    def both():
+        client.batch_read(keys)
+        client.batch_read(keys, _dtype=dt).get(4)
+
+    _steady(both, 2000)
