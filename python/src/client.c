@@ -201,7 +201,13 @@ static PyObject *client_connect(ClientObject *self, PyObject *unused) {
         Py_END_ALLOW_THREADS
         if (rc != AW_OK)
             return pyaw_raise(&err);
-        self->client = c;
+        if (self->client) { /* another thread connected while this one waited */
+            Py_BEGIN_ALLOW_THREADS
+            aw_client_close(c);
+            Py_END_ALLOW_THREADS
+        } else {
+            self->client = c;
+        }
     }
     Py_INCREF(self);
     return (PyObject *)self;

@@ -108,3 +108,31 @@ def test_info(client):
     assert "test" in client.info("namespaces").split("\t", 1)[1]
     with pytest.raises(aerowire.AerospikeError):
         client.info("namespaces", node="no-such-node")
+
+
+def test_concurrent_connect_and_shared_commands(config):
+    import os
+    import threading
+
+    def os_threads():
+        return len(os.listdir("/proc/self/task"))
+
+    before = os_threads()
+    c = aerowire.client(config)
+    barrier = threading.Barrier(4)
+
+    def go():
+        barrier.wait()
+        c.connect()
+        c.put(("test", "py", "concurrent-connect"), {"a": 1})
+
+    threads = [threading.Thread(target=go) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert c.get(("test", "py", "concurrent-connect")).bins == {"a": 1}
+    c.close()
+    assert not c.is_connected()
+    # One client was kept: the others' tend threads are gone with them.
+    assert os_threads() == before
