@@ -11,10 +11,11 @@ import aerowire
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _start_testd():
+def _start_testd(nodes=1):
     binary = os.path.join(os.environ.get("AW_BIN", os.path.join(ROOT, "build", "bin")), "aw-testd")
-    proc = subprocess.Popen([binary, "--port", "0"], stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()  # "aw-testd ready 127.0.0.1:P"
+    proc = subprocess.Popen([binary, "--port", "0", "--nodes", str(nodes)],
+                            stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()  # "aw-testd ready 127.0.0.1:P[,127.0.0.1:Q...]"
     if not line.startswith("aw-testd ready "):
         proc.kill()
         raise RuntimeError(f"aw-testd did not start: {line!r}")

@@ -124,3 +124,24 @@ def test_read_into_refuses_read_only_and_short_buffers(client):
                                 np.zeros(2, "<i8"), meta, codes)
 
 
+
+
+def test_three_nodes_batch_equals_gets():
+    from conftest import _start_testd
+    proc, addr = _start_testd(nodes=3)
+    try:
+        with aerowire.client({"hosts": [addr]}) as c:
+            keys = [("test", SET, i) for i in range(300)]
+            for i, k in enumerate(keys[:290]):
+                c.put(k, {"i": i, "f": i / 8})
+            recs = c.batch_read(keys)
+            assert [r.bins for r in recs[:290]] == [c.get(k).bins for k in keys[:290]]
+            assert all(r.meta is None for r in recs[290:])
+            res = c.batch_read(keys, _dtype=[("i", "<i8"), ("f", "<f4")])
+            assert list(res.batch_records["i"][:290]) == list(range(290))
+            assert list(res.batch_records["f"][:290]) == [np.float32(i / 8) for i in range(290)]
+            assert list(res.result_codes) == [0] * 290 + [2] * 10
+            assert len(c.info("testd-nodes").split(";")) == 3
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
