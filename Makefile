@@ -49,7 +49,7 @@ HEADERS := $(wildcard include/aerowire/*.h include/aerowire/*/*.h)
 
 SONAME := libaerowire.so.0
 
-.PHONY: all lib tools tests examples test check tsan valgrind-testd fuzz fuzz-run install uninstall clean help
+.PHONY: all lib tools tests examples python test check tsan valgrind-testd fuzz fuzz-run install uninstall clean help
 .SECONDARY:
 
 all: lib tools tests examples
@@ -111,6 +111,23 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libaerowire.so
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -Isrc,$(CFLAGS_ALL)) $< -o $@ -L$(BUILD) -laerowire -Wl,-rpath,'$$ORIGIN/..' $(LDFLAGS) $(LDLIBS_ALL)
 
+# The Python package (python/) built in-tree into $(BUILD)/python, against
+# Debian's interpreter (another python3 first on PATH may lack numpy):
+# PYTHONPATH=$(BUILD)/python $(PYTHON) -c 'import aerowire'.
+PYTHON ?= /usr/bin/python3
+python: $(BUILD)/libaerowire.a
+	@$(PYTHON) -c 'import numpy' 2>/dev/null || { echo "$(PYTHON) cannot import numpy: the Python package needs it (Debian: apt-get install python3-numpy python3-dev, or make PYTHON=/usr/bin/python3)"; exit 1; }
+	cd python && AW_BUILD=$(abspath $(BUILD)) CFLAGS="$(if $(filter 1,$(WERROR)),-Werror)" $(PYTHON) setup.py -q build --build-base $(abspath $(BUILD))/python-build --build-lib $(abspath $(BUILD))/python
+
+# The Python suite (python/tests, pytest) starts its own aw-testd. A
+# sanitizer build's library cannot be loaded into the system interpreter,
+# so `make check` and `make tsan` leave it out.
+PYTEST := $(if $(findstring -fsanitize,$(OPT) $(LDFLAGS)),,python-test)
+.PHONY: python-test
+python-test: python $(BUILD)/bin/aw-testd
+	@$(PYTHON) -c 'import pytest' 2>/dev/null || { echo "$(PYTHON) cannot import pytest (Debian: apt-get install python3-pytest)"; exit 1; }
+	PYTHONPATH=$(abspath $(BUILD))/python AW_BIN=$(abspath $(BUILD))/bin $(PYTHON) -m pytest -q -p no:cacheprovider python/tests
+
 # The whole suite. Each test binary is a cmocka group; tests find the real
 # captures through AW_TESTDATA and the built tools through AW_BIN.
 # The shared library must export exactly the public API (check-exports.sh),
@@ -127,6 +144,7 @@ test: all
 	@$(TEST_ENV) tests/run-all.sh $(UNIT_TEST_BIN)
 	@$(TEST_ENV) tests/run-against-testd.sh 1 $(BUILD)/tests/test_real_server $(EXAMPLE_BIN)
 	@$(TEST_ENV) tests/run-against-testd.sh 3 $(BUILD)/tests/test_real_server
+	$(if $(PYTEST),@$(MAKE) --no-print-directory $(PYTEST))
 
 # The suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
 check:
@@ -195,7 +213,8 @@ clean:
 
 help:
 	@echo "make            library, tools, tests, examples"
-	@echo "make test       the whole suite"
+	@echo "make test       the whole suite (C suites, then the Python suite)"
+	@echo "make python     the Python package into build/python (PYTHON=/usr/bin/python3)"
 	@echo "make check      the suite under ASan+UBSan (build/asan)"
 	@echo "make tsan       the threaded suites under ThreadSanitizer (build/tsan)"
 	@echo "make valgrind-testd   the test server under valgrind"

@@ -1,0 +1,48 @@
+"""aerowire: an Aerospike client over the aerowire C library.
+
+    import aerowire
+    with aerowire.client({"hosts": [("127.0.0.1", 3000)]}).connect() as c:
+        c.put(("test", "demo", "k1"), {"i": 42})
+        rec = c.get(("test", "demo", "k1"))
+        print(rec.bins["i"], rec.meta.gen)
+
+See docs/python.md for keys, values, policies and errors.
+"""
+from . import exception
+from ._types import Meta, Record
+from .exception import AerospikeError
+from ._aerowire import __version__
+from ._client import Client
+from ._numpy import NumpyBatchRecords
+
+# Policy constants, with the official Python client's names and values.
+POLICY_KEY_DIGEST = 0
+POLICY_KEY_SEND = 1
+POLICY_EXISTS_IGNORE = 0
+POLICY_EXISTS_CREATE = 1
+POLICY_EXISTS_UPDATE = 2
+POLICY_EXISTS_REPLACE = 3
+POLICY_EXISTS_CREATE_OR_REPLACE = 4
+POLICY_GEN_IGNORE = 0
+POLICY_GEN_EQ = 1
+POLICY_GEN_GT = 2
+POLICY_COMMIT_LEVEL_ALL = 0
+POLICY_COMMIT_LEVEL_MASTER = 1
+POLICY_REPLICA_SEQUENCE = 0
+POLICY_REPLICA_MASTER = 1
+POLICY_REPLICA_ANY = 2
+TTL_NAMESPACE_DEFAULT = 0
+TTL_NEVER_EXPIRE = -1
+TTL_DONT_UPDATE = -2
+TTL_CLIENT_DEFAULT = -3
+
+
+def client(config):
+    """A Client for config (not yet connected: call .connect())."""
+    return Client(config)
+
+
+__all__ = [
+    "AerospikeError", "Client", "Meta", "NumpyBatchRecords", "Record", "client", "exception",
+    "__version__",
+] + [n for n in dir() if n.startswith(("POLICY_", "TTL_"))]

@@ -1,0 +1,134 @@
+"""The exceptions aerowire raises, rooted at AerospikeError.
+
+Every failure of a command carries the aerowire/Aerospike result code
+(``.code``: server result codes are >= 0, client-side codes < 0), a message
+and ``.in_doubt`` (a write that may have been applied although it failed).
+The class is picked from the code; codes without a class of their own raise
+ServerError (>= 0) or ClientError (< 0).
+"""
+
+
+class AerospikeError(Exception):
+    """Root of every aerowire error."""
+
+    def __init__(self, code=-1, message="", in_doubt=False):
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+        self.in_doubt = in_doubt
+
+    def __str__(self):
+        doubt = " (in doubt)" if self.in_doubt else ""
+        return f"{self.message} [code {self.code}]{doubt}"
+
+
+class ClientError(AerospikeError):
+    """An error found by the client itself (code < 0)."""
+
+
+class ParamError(ClientError):
+    """An invalid argument (code -2)."""
+
+
+class ConnectionError(ClientError):  # noqa: A001 - the official client's name
+    """A socket error, or no reply (codes -10, -15)."""
+
+
+class InvalidNodeError(ClientError):
+    """No node serves the partition (code -8)."""
+
+
+class ServerError(AerospikeError):
+    """An error answered by the server (code >= 0)."""
+
+
+class RecordError(ServerError):
+    """An error about one record."""
+
+
+class RecordNotFound(RecordError):
+    """No such record (code 2)."""
+
+
+class RecordGenerationError(RecordError):
+    """The generation check failed (code 3)."""
+
+
+class RecordExistsError(RecordError):
+    """The record exists and the write required it not to (code 5)."""
+
+
+class RecordTooBig(RecordError):
+    """Code 13."""
+
+
+class RecordBusy(RecordError):
+    """Code 14."""
+
+
+class BinNameError(RecordError):
+    """Code 21."""
+
+
+class FilteredOut(RecordError):
+    """The policy's filter expression was false for the record (code 27)."""
+
+
+class AerospikeTimeoutError(AerospikeError):
+    """The command timed out (code 9)."""
+
+
+class ClusterError(AerospikeError):
+    """The cluster could not serve the command (codes 7, 11, -8, -14)."""
+
+
+class NamespaceNotFound(ServerError):
+    """Code 20."""
+
+
+class UnsupportedFeature(ServerError):
+    """Code 16."""
+
+
+class InvalidRequest(ServerError):
+    """Code 4."""
+
+
+# The official client's shorter names for the same classes.
+RecordExists = RecordExistsError
+TimeoutError = AerospikeTimeoutError  # noqa: A001
+
+_BY_CODE = {
+    -2: ParamError,
+    -8: InvalidNodeError,
+    -10: ConnectionError,
+    -14: ClusterError,
+    -15: ConnectionError,
+    -18: ParamError,
+    2: RecordNotFound,
+    3: RecordGenerationError,
+    4: InvalidRequest,
+    5: RecordExistsError,
+    7: ClusterError,
+    9: AerospikeTimeoutError,
+    11: ClusterError,
+    13: RecordTooBig,
+    14: RecordBusy,
+    16: UnsupportedFeature,
+    20: NamespaceNotFound,
+    21: BinNameError,
+    27: FilteredOut,
+}
+
+
+def class_for_code(code):
+    """The exception class aerowire raises for a result code."""
+    cls = _BY_CODE.get(code)
+    if cls is not None:
+        return cls
+    return ServerError if code >= 0 else ClientError
+
+
+def _make(code, message, in_doubt):
+    # Called by the extension to build the exception it raises.
+    return class_for_code(code)(code, message, bool(in_doubt))

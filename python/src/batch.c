@@ -1,0 +1,229 @@
+/*
+ * Batch reads: rows as Records (Client._batch_get), or straight into the
+ * caller's numpy arrays (Client._batch_read_into), and KeyIndex, the key ->
+ * row lookup of a batch (aw_key_index).
+ *
+ * numpy is reached through the buffer protocol only: the extension needs no
+ * numpy headers or ABI (it builds and imports without numpy, and works
+ * with any numpy version), and aw_batch_read_into only needs a writable
+ * contiguous buffer. The dtype travels as numpy's own descr text, parsed
+ * by aw_dtype_parse, and its itemsize is checked against numpy's.
+ */
+#include "pyaw.h"
+
+#include <string.h>
+
+/* The batch policy: aerowire's batch defaults with the read policy keys of
+ * dict over them. */
+static int batch_policy(PyObject *dict, aw_batch_policy *bp) {
+    *bp = aw_batch_policy_default();
+    return pyaw_policy_from_py(dict, &bp->base, PYAW_POLICY_READ, &bp->base);
+}
+
+PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"keys", "bins", "policy", NULL};
+    PyObject *keys_o, *bins_o = Py_None, *policy_o = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:_batch_get", kwlist, &keys_o, &bins_o,
+                                     &policy_o))
+        return NULL;
+    pyaw_conv conv;
+    if (pyaw_conv_init(&conv) < 0)
+        return NULL;
+    aw_key *keys;
+    size_t n, n_names = 0;
+    const char **names = NULL;
+    PyObject *keys_t, *result = NULL;
+    aw_batch_policy bp;
+    aw_batch_result *res = NULL;
+    aw_client *c;
+    if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) < 0 ||
+        (bins_o != Py_None && pyaw_bin_names_from_py(bins_o, &names, &n_names, &conv) < 0) ||
+        batch_policy(policy_o, &bp) < 0 || !(res = pyaw_conv_alloc(&conv, n * sizeof *res)) ||
+        !(c = pyaw_client_enter(self)))
+        goto out;
+    aw_error err;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = aw_batch_get(c, &bp, keys, n, n_names ? names : NULL, n_names, false, res, &err);
+    Py_END_ALLOW_THREADS
+    self->busy--;
+    if (rc != AW_OK) {
+        pyaw_raise(&err);
+        goto out;
+    }
+    result = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; result && i < n; i++) {
+        PyObject *given = PyTuple_GET_ITEM(keys_t, (Py_ssize_t)i);
+        PyObject *rec = NULL;
+        if (res[i].code == AW_OK) {
+            rec = pyaw_record_to_py(&res[i].rec, &keys[i], given);
+        } else {
+            PyObject *k = pyaw_key_to_py(&keys[i], given);
+            rec = k ? PyObject_CallFunction(pyaw_Record, "NOO", k, Py_None, Py_None) : NULL;
+        }
+        PyObject *row = rec ? Py_BuildValue("(iNO)", res[i].code, rec,
+                                            res[i].in_doubt ? Py_True : Py_False)
+                            : NULL;
+        if (!row)
+            Py_CLEAR(result);
+        else
+            PyList_SET_ITEM(result, (Py_ssize_t)i, row);
+    }
+out:
+    if (res)
+        aw_batch_results_free(res, n);
+    pyaw_conv_free(&conv);
+    return result;
+}
+
+/* A writable C-contiguous buffer of at least `need` bytes, or -1 raised. */
+static int writable(PyObject *o, Py_buffer *view, size_t need, const char *what) {
+    if (PyObject_GetBuffer(o, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "%s must be a writable, C-contiguous buffer (%s given)",
+                     what, Py_TYPE(o)->tp_name);
+        return -1;
+    }
+    if ((size_t)view->len < need) {
+        PyErr_Format(PyExc_ValueError, "%s holds %zd bytes, %zu needed", what, view->len, need);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+PyObject *pyaw_batch_read_into(pyaw_client *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"keys", "bins", "policy", "descr", "align", "itemsize",
+                             "rows", "meta", "codes", NULL};
+    PyObject *keys_o, *bins_o, *policy_o, *rows_o, *meta_o, *codes_o;
+    const char *descr;
+    int align;
+    Py_ssize_t itemsize;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOspnOOO:_batch_read_into", kwlist, &keys_o,
+                                     &bins_o, &policy_o, &descr, &align, &itemsize, &rows_o,
+                                     &meta_o, &codes_o))
+        return NULL;
+    pyaw_conv conv;
+    if (pyaw_conv_init(&conv) < 0)
+        return NULL;
+    aw_key *keys;
+    size_t n = 0, n_names = 0;
+    const char **names = NULL;
+    PyObject *keys_t, *result = NULL;
+    aw_batch_policy bp;
+    aw_dtype *dt = NULL;
+    aw_error err;
+    Py_buffer rows = {0}, meta = {0}, codes = {0};
+    aw_client *c;
+    if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) < 0 ||
+        (bins_o != Py_None && pyaw_bin_names_from_py(bins_o, &names, &n_names, &conv) < 0) ||
+        batch_policy(policy_o, &bp) < 0)
+        goto out;
+    if (aw_dtype_parse(descr, align, &dt, &err) != AW_OK) {
+        PyErr_Format(err.code == AW_ERR_UNSUPPORTED ? PyExc_TypeError : PyExc_ValueError,
+                     "dtype: %s", err.message);
+        goto out;
+    }
+    if ((Py_ssize_t)aw_dtype_itemsize(dt) != itemsize) {
+        PyErr_Format(PyExc_ValueError, "dtype %s: itemsize %zu here, %zd in numpy", descr,
+                     aw_dtype_itemsize(dt), itemsize);
+        goto out;
+    }
+    if (writable(rows_o, &rows, n * (size_t)itemsize, "rows") < 0)
+        goto out;
+    if (writable(meta_o, &meta, n * sizeof(aw_row_meta), "meta") < 0)
+        goto out;
+    if (writable(codes_o, &codes, n * sizeof(int32_t), "codes") < 0 ||
+        !(c = pyaw_client_enter(self)))
+        goto out;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = aw_batch_read_into(c, &bp, keys, n, n_names ? names : NULL, n_names, dt, rows.buf,
+                            (size_t)rows.len, meta.buf, codes.buf, &err);
+    Py_END_ALLOW_THREADS
+    self->busy--;
+    if (rc != AW_OK) {
+        pyaw_raise(&err);
+        goto out;
+    }
+    Py_INCREF(Py_None);
+    result = Py_None;
+out:
+    /* A Py_buffer never filled has obj NULL: releasing it does nothing. */
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&meta);
+    PyBuffer_Release(&codes);
+    aw_dtype_free(dt);
+    pyaw_conv_free(&conv);
+    return result;
+}
+
+/* ---- KeyIndex ---- */
+
+typedef struct KeyIndexObject {
+    PyObject_HEAD
+    aw_key_index *idx;
+} KeyIndexObject;
+
+static int key_index_init(KeyIndexObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"keys", NULL};
+    PyObject *keys_o, *keys_t;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:KeyIndex", kwlist, &keys_o))
+        return -1;
+    pyaw_conv conv;
+    if (pyaw_conv_init(&conv) < 0)
+        return -1;
+    aw_key *keys;
+    size_t n;
+    int rc = -1;
+    aw_error err;
+    if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) == 0) {
+        aw_key_index *idx;
+        if (aw_key_index_new(keys, n, &idx, &err) == AW_OK) {
+            aw_key_index_free(self->idx);
+            self->idx = idx;
+            rc = 0;
+        } else {
+            pyaw_raise(&err);
+        }
+    }
+    pyaw_conv_free(&conv);
+    return rc;
+}
+
+static void key_index_dealloc(KeyIndexObject *self) {
+    aw_key_index_free(self->idx);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *key_index_find(KeyIndexObject *self, PyObject *key_o) {
+    if (!self->idx)
+        return PyErr_Format(PyExc_RuntimeError, "KeyIndex was not initialised");
+    pyaw_conv conv;
+    if (pyaw_conv_init(&conv) < 0)
+        return NULL;
+    aw_key key;
+    PyObject *result = NULL;
+    if (pyaw_key_from_py(key_o, &key, &conv) == 0)
+        result = PyLong_FromLongLong(aw_key_index_find(self->idx, &key));
+    pyaw_conv_free(&conv);
+    return result;
+}
+
+static PyMethodDef key_index_methods[] = {
+    {"find", (PyCFunction)key_index_find, METH_O,
+     "find(key) -> int: the key's row in the batch, -1 when it is not in it."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject pyaw_KeyIndexType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "aerowire._aerowire.KeyIndex",
+    .tp_basicsize = sizeof(KeyIndexObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "KeyIndex(keys): finds a key's row among a batch's keys (by digest and namespace).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)key_index_init,
+    .tp_dealloc = (destructor)key_index_dealloc,
+    .tp_methods = key_index_methods,
+};

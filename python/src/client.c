@@ -1,0 +1,465 @@
+/*
+ * aerowire.Client: the sync client. Every command converts its Python
+ * arguments first (with the GIL), runs the aerowire call with the GIL
+ * released, then builds the Python result. `busy` counts the threads inside
+ * a command so close() cannot free the client under them.
+ */
+#include "pyaw.h"
+
+#include <string.h>
+
+typedef pyaw_client ClientObject;
+
+/* ---- configuration ---- */
+
+static int config_u32(PyObject *v, const char *name, uint32_t *out) {
+    unsigned long long x = PyLong_Check(v) ? PyLong_AsUnsignedLongLong(v) : (unsigned long long)-1;
+    if (PyErr_Occurred() || x > 0xFFFFFFFFull) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "config %s must be an int in 0..4294967295, not %R",
+                     name, v);
+        return -1;
+    }
+    *out = (uint32_t)x;
+    return 0;
+}
+
+static char *dup_str(const char *s, size_t n) {
+    char *d = PyMem_Malloc(n + 1);
+    if (!d) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* [("host", port), ...] -> "host:port,[v6]:port" */
+static char *hosts_string(PyObject *hosts) {
+    if (!PyList_Check(hosts) && !PyTuple_Check(hosts))
+        return PyErr_Format(PyExc_TypeError, "config hosts must be a list of (host, port) tuples"),
+               NULL;
+    PyObject *parts = PyList_New(0);
+    PyObject *seq = PySequence_Tuple(hosts);
+    for (Py_ssize_t i = 0; parts && seq && i < PyTuple_GET_SIZE(seq); i++) {
+        PyObject *h = PyTuple_GET_ITEM(seq, i);
+        const char *name = NULL, *tls_name = NULL;
+        unsigned int port = 0;
+        if (!PyTuple_Check(h) || !PyArg_ParseTuple(h, "sI|z", &name, &port, &tls_name) ||
+            port == 0 || port > 65535) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_ValueError, "config host %R is not a (host, port 1..65535) tuple",
+                         h);
+            Py_CLEAR(parts);
+            break;
+        }
+        PyObject *part = strchr(name, ':') ? PyUnicode_FromFormat("[%s]:%u", name, port)
+                                           : PyUnicode_FromFormat("%s:%u", name, port);
+        if (!part || PyList_Append(parts, part) < 0)
+            Py_CLEAR(parts);
+        Py_XDECREF(part);
+    }
+    Py_XDECREF(seq);
+    if (!parts)
+        return NULL;
+    if (PyList_GET_SIZE(parts) == 0) {
+        Py_DECREF(parts);
+        return PyErr_Format(PyExc_ValueError, "config hosts is empty"), NULL;
+    }
+    PyObject *comma = PyUnicode_FromString(",");
+    PyObject *joined = comma ? PyUnicode_Join(comma, parts) : NULL;
+    Py_XDECREF(comma);
+    Py_DECREF(parts);
+    Py_ssize_t n;
+    const char *s = joined ? PyUnicode_AsUTF8AndSize(joined, &n) : NULL;
+    char *out = s ? dup_str(s, (size_t)n) : NULL;
+    Py_XDECREF(joined);
+    return out;
+}
+
+static int config_policies(ClientObject *self, PyObject *pol) {
+    if (!PyDict_Check(pol)) {
+        PyErr_SetString(PyExc_TypeError, "config policies must be a dict");
+        return -1;
+    }
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(pol, &pos, &k, &v)) {
+        const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : "";
+        if (strcmp(name, "read") == 0) {
+            if (pyaw_policy_from_py(v, &self->cfg.read_policy, PYAW_POLICY_READ,
+                                    &self->cfg.read_policy) < 0)
+                return -1;
+        } else if (strcmp(name, "write") == 0) {
+            if (pyaw_policy_from_py(v, &self->cfg.write_policy, PYAW_POLICY_WRITE,
+                                    &self->cfg.write_policy) < 0)
+                return -1;
+        } else {
+            PyErr_Format(PyExc_ValueError, "unknown config policies key %R (read, write known)",
+                         k);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int config_apply(ClientObject *self, PyObject *config) {
+    if (!PyDict_Check(config)) {
+        PyErr_Format(PyExc_TypeError, "config must be a dict, not %s", Py_TYPE(config)->tp_name);
+        return -1;
+    }
+    aw_config_init(&self->cfg);
+    self->cfg.read_policy = aw_policy_read();
+    self->cfg.write_policy = aw_policy_write();
+    PyObject *hosts = PyDict_GetItemString(config, "hosts");
+    if (!hosts) {
+        PyErr_SetString(PyExc_ValueError, "config needs hosts: [(host, port), ...]");
+        return -1;
+    }
+    if (!(self->hosts = hosts_string(hosts)))
+        return -1;
+    self->cfg.hosts = self->hosts;
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(config, &pos, &k, &v)) {
+        const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : "";
+        int rc = 0;
+        if (strcmp(name, "hosts") == 0)
+            continue;
+        if (strcmp(name, "cluster_name") == 0) {
+            Py_ssize_t n;
+            const char *s = PyUnicode_Check(v) ? PyUnicode_AsUTF8AndSize(v, &n) : NULL;
+            if (!s) {
+                PyErr_SetString(PyExc_TypeError, "config cluster_name must be a str");
+                return -1;
+            }
+            if (!(self->cluster_name = dup_str(s, (size_t)n)))
+                return -1;
+            self->cfg.cluster_name = self->cluster_name;
+        } else if (strcmp(name, "policies") == 0) {
+            rc = config_policies(self, v);
+        } else if (strcmp(name, "connect_timeout") == 0) {
+            rc = config_u32(v, name, &self->cfg.connect_timeout_ms);
+        } else if (strcmp(name, "tend_interval") == 0) {
+            rc = config_u32(v, name, &self->cfg.tend_interval_ms);
+        } else if (strcmp(name, "max_conns_per_node") == 0) {
+            rc = config_u32(v, name, &self->cfg.max_conns_per_node);
+        } else if (strcmp(name, "max_error_rate") == 0) {
+            rc = config_u32(v, name, &self->cfg.max_error_rate);
+        } else if (strcmp(name, "error_rate_window") == 0) {
+            rc = config_u32(v, name, &self->cfg.error_rate_window);
+        } else {
+            PyErr_Format(PyExc_ValueError, "unknown config key %R", k);
+            return -1;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int client_init(ClientObject *self, PyObject *args, PyObject *kwds) {
+    PyObject *config;
+    static char *kwlist[] = {"config", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:Client", kwlist, &config))
+        return -1;
+    if (self->client || self->hosts) {
+        PyErr_SetString(PyExc_RuntimeError, "Client.__init__ called twice");
+        return -1;
+    }
+    return config_apply(self, config);
+}
+
+static void client_dealloc(ClientObject *self) {
+    if (self->client) {
+        Py_BEGIN_ALLOW_THREADS
+        aw_client_close(self->client);
+        Py_END_ALLOW_THREADS
+    }
+    PyMem_Free(self->hosts);
+    PyMem_Free(self->cluster_name);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+aw_client *pyaw_client_enter(ClientObject *self) {
+    if (!self->client)
+        return pyaw_raise_code(AW_ERR_CLIENT, "client is not connected (call connect())"), NULL;
+    self->busy++;
+    return self->client;
+}
+
+static PyObject *client_connect(ClientObject *self, PyObject *unused) {
+    if (!self->hosts)
+        return PyErr_Format(PyExc_RuntimeError, "Client was not initialised"), NULL;
+    if (!self->client) {
+        aw_error err;
+        aw_client *c = NULL;
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = aw_client_new(&c, &self->cfg, &err);
+        Py_END_ALLOW_THREADS
+        if (rc != AW_OK)
+            return pyaw_raise(&err);
+        if (self->client) { /* another thread connected while this one waited */
+            Py_BEGIN_ALLOW_THREADS
+            aw_client_close(c);
+            Py_END_ALLOW_THREADS
+        } else {
+            self->client = c;
+        }
+    }
+    Py_INCREF(self);
+    return (PyObject *)self;
+}
+
+static PyObject *client_close(ClientObject *self, PyObject *unused) {
+    if (self->busy)
+        return pyaw_raise_code(AW_ERR_CLIENT, "close() while other threads run commands");
+    aw_client *c = self->client;
+    self->client = NULL;
+    if (c) {
+        Py_BEGIN_ALLOW_THREADS
+        aw_client_close(c);
+        Py_END_ALLOW_THREADS
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *client_is_connected(ClientObject *self, PyObject *unused) {
+    return PyBool_FromLong(self->client != NULL);
+}
+
+static PyObject *client_exit(ClientObject *self, PyObject *args) {
+    return client_close(self, NULL);
+}
+
+/* ---- commands ---- */
+
+/* What every key command converts first: the key, and the policy over the
+ * client's default of its kind. 0, or -1 with an exception set. */
+static int prepare(ClientObject *self, pyaw_conv *conv, PyObject *key_o, aw_key *key,
+                   PyObject *policy_o, enum pyaw_policy_kind kind, aw_policy *pol) {
+    const aw_policy *base =
+        kind == PYAW_POLICY_READ ? &self->cfg.read_policy : &self->cfg.write_policy;
+    if (pyaw_key_from_py(key_o, key, conv) < 0)
+        return -1;
+    return pyaw_policy_from_py(policy_o, base, kind, pol);
+}
+
+/* Reads the record of key (all bins, or `names`). */
+static PyObject *read_record(ClientObject *self, PyObject *key_o, PyObject *names_o,
+                             PyObject *policy_o) {
+    pyaw_conv conv;
+    if (pyaw_conv_init(&conv) < 0)
+        return NULL;
+    aw_key key;
+    aw_policy pol;
+    const char **names = NULL;
+    size_t n_names = 0;
+    PyObject *result = NULL;
+    aw_client *c;
+    if ((names_o && pyaw_bin_names_from_py(names_o, &names, &n_names, &conv) < 0) ||
+        prepare(self, &conv, key_o, &key, policy_o, PYAW_POLICY_READ, &pol) < 0 ||
+        !(c = pyaw_client_enter(self)))
+        goto out;
+    aw_record rec = {0};
+    aw_error err;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = names_o ? aw_get(c, &pol, &key, n_names ? names : NULL, n_names, &rec, &err)
+                 : aw_get(c, &pol, &key, NULL, 0, &rec, &err);
+    Py_END_ALLOW_THREADS
+    self->busy--;
+    result = rc == AW_OK ? pyaw_record_to_py(&rec, &key, key_o) : pyaw_raise(&err);
+    aw_record_free(&rec);
+out:
+    pyaw_conv_free(&conv);
+    return result;
+}
+
+static PyObject *client_get(ClientObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"key", "policy", NULL};
+    PyObject *key, *policy = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:get", kwlist, &key, &policy))
+        return NULL;
+    return read_record(self, key, NULL, policy);
+}
+
+static PyObject *client_select(ClientObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"key", "bins", "policy", NULL};
+    PyObject *key, *bins, *policy = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:select", kwlist, &key, &bins, &policy))
+        return NULL;
+    return read_record(self, key, bins, policy);
+}
+
+static PyObject *client_exists(ClientObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"key", "policy", NULL};
+    PyObject *key_o, *policy = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:exists", kwlist, &key_o, &policy))
+        return NULL;
+    pyaw_conv conv;
+    if (pyaw_conv_init(&conv) < 0)
+        return NULL;
+    aw_key key;
+    aw_policy pol;
+    PyObject *result = NULL;
+    aw_client *c;
+    if (prepare(self, &conv, key_o, &key, policy, PYAW_POLICY_READ, &pol) < 0 ||
+        !(c = pyaw_client_enter(self)))
+        goto out;
+    aw_record rec = {0};
+    aw_error err;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = aw_get_header(c, &pol, &key, &rec, &err);
+    Py_END_ALLOW_THREADS
+    self->busy--;
+    if (rc == AW_OK || rc == AW_ERR_RECORD_NOT_FOUND) {
+        PyObject *meta = rc == AW_OK ? pyaw_meta_to_py(&rec) : (Py_INCREF(Py_None), Py_None);
+        PyObject *k = meta ? pyaw_key_to_py(&key, key_o) : NULL;
+        result = k ? PyTuple_Pack(2, k, meta) : NULL;
+        Py_XDECREF(k);
+        Py_XDECREF(meta);
+    } else {
+        pyaw_raise(&err);
+    }
+    aw_record_free(&rec);
+out:
+    pyaw_conv_free(&conv);
+    return result;
+}
+
+enum write_cmd { CMD_PUT, CMD_REMOVE, CMD_TOUCH };
+
+/* put, remove and touch: a key, maybe bins, meta and a write policy. */
+static PyObject *write_record(ClientObject *self, enum write_cmd cmd, PyObject *key_o,
+                              PyObject *bins_o, PyObject *ttl_o, PyObject *meta,
+                              PyObject *policy) {
+    pyaw_conv conv;
+    if (pyaw_conv_init(&conv) < 0)
+        return NULL;
+    aw_key key;
+    aw_policy pol;
+    aw_bin *bins = NULL;
+    size_t n_bins = 0;
+    PyObject *result = NULL;
+    aw_client *c;
+    /* The policy's ttl and gen first, then meta's and touch's val over them. */
+    if (prepare(self, &conv, key_o, &key, policy, PYAW_POLICY_WRITE, &pol) < 0 ||
+        (bins_o && pyaw_bins_from_py(bins_o, &bins, &n_bins, &conv) < 0) ||
+        pyaw_meta_apply(meta, &pol) < 0 || (ttl_o && pyaw_ttl_apply(ttl_o, &pol) < 0) ||
+        !(c = pyaw_client_enter(self)))
+        goto out;
+    aw_error err;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = cmd == CMD_PUT      ? aw_put(c, &pol, &key, bins, n_bins, &err)
+         : cmd == CMD_REMOVE ? aw_delete(c, &pol, &key, &err)
+                             : aw_touch(c, &pol, &key, &err);
+    Py_END_ALLOW_THREADS
+    self->busy--;
+    if (rc == AW_OK) {
+        Py_INCREF(Py_None);
+        result = Py_None;
+    } else {
+        pyaw_raise(&err);
+    }
+out:
+    pyaw_conv_free(&conv);
+    return result;
+}
+
+static PyObject *client_put(ClientObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"key", "bins", "meta", "policy", NULL};
+    PyObject *key, *bins, *meta = NULL, *policy = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|OO:put", kwlist, &key, &bins, &meta,
+                                     &policy))
+        return NULL;
+    return write_record(self, CMD_PUT, key, bins, NULL, meta, policy);
+}
+
+static PyObject *client_remove(ClientObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"key", "meta", "policy", NULL};
+    PyObject *key, *meta = NULL, *policy = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:remove", kwlist, &key, &meta, &policy))
+        return NULL;
+    return write_record(self, CMD_REMOVE, key, NULL, NULL, meta, policy);
+}
+
+static PyObject *client_touch(ClientObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"key", "val", "meta", "policy", NULL};
+    PyObject *key, *val = NULL, *meta = NULL, *policy = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOO:touch", kwlist, &key, &val, &meta,
+                                     &policy))
+        return NULL;
+    return write_record(self, CMD_TOUCH, key, NULL, val, meta, policy);
+}
+
+static PyObject *client_info(ClientObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"command", "node", "timeout", NULL};
+    const char *command, *node = NULL;
+    unsigned int timeout = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "s|zI:info", kwlist, &command, &node, &timeout))
+        return NULL;
+    aw_client *c = pyaw_client_enter(self);
+    if (!c)
+        return NULL;
+    char *reply = NULL;
+    aw_error err;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = aw_info(c, node, command, timeout, &reply, &err);
+    Py_END_ALLOW_THREADS
+    self->busy--;
+    if (rc != AW_OK)
+        return pyaw_raise(&err);
+    PyObject *s = PyUnicode_DecodeUTF8(reply, (Py_ssize_t)strlen(reply), "surrogateescape");
+    aw_free(reply);
+    return s;
+}
+
+static PyMethodDef client_methods[] = {
+    {"connect", (PyCFunction)client_connect, METH_NOARGS,
+     "connect() -> self: finds the cluster (raises when no seed answers)."},
+    {"close", (PyCFunction)client_close, METH_NOARGS, "close(): releases the connections."},
+    {"is_connected", (PyCFunction)client_is_connected, METH_NOARGS, "is_connected() -> bool"},
+    {"__enter__", (PyCFunction)client_connect, METH_NOARGS, "Connects (if not yet) and returns self."},
+    {"__exit__", (PyCFunction)client_exit, METH_VARARGS, "Closes the client."},
+    {"get", (PyCFunction)(void (*)(void))client_get, METH_VARARGS | METH_KEYWORDS,
+     "get(key, policy=None) -> Record: all bins; raises RecordNotFound."},
+    {"select", (PyCFunction)(void (*)(void))client_select, METH_VARARGS | METH_KEYWORDS,
+     "select(key, bins, policy=None) -> Record: the named bins only."},
+    {"exists", (PyCFunction)(void (*)(void))client_exists, METH_VARARGS | METH_KEYWORDS,
+     "exists(key, policy=None) -> (key, Meta or None)."},
+    {"put", (PyCFunction)(void (*)(void))client_put, METH_VARARGS | METH_KEYWORDS,
+     "put(key, bins, meta=None, policy=None): writes bins (a None value removes the bin)."},
+    {"remove", (PyCFunction)(void (*)(void))client_remove, METH_VARARGS | METH_KEYWORDS,
+     "remove(key, meta=None, policy=None): deletes the record; raises RecordNotFound."},
+    {"touch", (PyCFunction)(void (*)(void))client_touch, METH_VARARGS | METH_KEYWORDS,
+     "touch(key, val=None, meta=None, policy=None): resets the TTL (val seconds) and bumps "
+     "the generation."},
+    {"info", (PyCFunction)(void (*)(void))client_info, METH_VARARGS | METH_KEYWORDS,
+     "info(command, node=None, timeout=0) -> str: the reply text of one node "
+     "(any node when node is None)."},
+    {"_batch_get", (PyCFunction)(void (*)(void))pyaw_batch_get, METH_VARARGS | METH_KEYWORDS,
+     "_batch_get(keys, bins, policy) -> list of (code, Record or None): batch_read's rows."},
+    {"_batch_read_into", (PyCFunction)(void (*)(void))pyaw_batch_read_into,
+     METH_VARARGS | METH_KEYWORDS,
+     "_batch_read_into(keys, bins, policy, descr, align, rows, meta, codes): fills the "
+     "writable buffers (batch_read with _dtype)."},
+    {NULL, NULL, 0, NULL},
+};
+
+PyTypeObject pyaw_ClientType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "aerowire._aerowire.Client",
+    .tp_basicsize = sizeof(ClientObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "Client(config): an Aerospike client; call connect() before commands.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)client_init,
+    .tp_dealloc = (destructor)client_dealloc,
+    .tp_methods = client_methods,
+};

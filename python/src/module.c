@@ -1,0 +1,68 @@
+/*
+ * The aerowire._aerowire module: the Client type, and the links to the
+ * pure-Python parts (Record and Meta NamedTuples, the exception classes).
+ */
+#include "pyaw.h"
+
+PyObject *pyaw_Record;
+PyObject *pyaw_Meta;
+PyObject *pyaw_make_exception;
+
+PyObject *pyaw_raise_code(int code, const char *message) {
+    PyObject *exc = PyObject_CallFunction(pyaw_make_exception, "isO", code, message, Py_False);
+    if (exc) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+PyObject *pyaw_raise(const aw_error *err) {
+    const char *msg = err->message[0] ? err->message : aw_strerror(err->code);
+    PyObject *exc = PyObject_CallFunction(pyaw_make_exception, "isO", err->code, msg,
+                                          err->in_doubt ? Py_True : Py_False);
+    if (exc) {
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+static PyObject *import_attr(const char *module, const char *name) {
+    PyObject *m = PyImport_ImportModule(module);
+    if (!m)
+        return NULL;
+    PyObject *a = PyObject_GetAttrString(m, name);
+    Py_DECREF(m);
+    return a;
+}
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "aerowire._aerowire",
+    "The aerowire C extension (use the aerowire package, not this module).", -1, NULL,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__aerowire(void) {
+    if (!pyaw_Record) {
+        pyaw_Record = import_attr("aerowire._types", "Record");
+        pyaw_Meta = import_attr("aerowire._types", "Meta");
+        pyaw_make_exception = import_attr("aerowire.exception", "_make");
+        if (!pyaw_Record || !pyaw_Meta || !pyaw_make_exception)
+            return NULL;
+    }
+    if (PyType_Ready(&pyaw_ClientType) < 0 || PyType_Ready(&pyaw_KeyIndexType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module_def);
+    if (!m)
+        return NULL;
+    Py_INCREF(&pyaw_ClientType);
+    Py_INCREF(&pyaw_KeyIndexType);
+    if (PyModule_AddObject(m, "Client", (PyObject *)&pyaw_ClientType) < 0 ||
+        PyModule_AddObject(m, "KeyIndex", (PyObject *)&pyaw_KeyIndexType) < 0 ||
+        PyModule_AddStringConstant(m, "__version__", AEROWIRE_VERSION) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

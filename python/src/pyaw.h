@@ -1,0 +1,86 @@
+/*
+ * The aerowire extension's shared declarations: conversions between Python
+ * objects and aerowire keys, values and policies, and the error mapping.
+ */
+#ifndef PYAW_H
+#define PYAW_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <aerowire/aerowire.h>
+
+/* What one conversion of Python arguments needs freed or kept alive: the
+ * aw_value arrays it allocated, and the Python objects whose bytes the
+ * aw_values borrow (held so another thread cannot free them while the
+ * command runs without the GIL). */
+typedef struct pyaw_conv {
+    PyObject *keep;
+    void **allocs;
+    size_t n_allocs, cap_allocs;
+} pyaw_conv;
+
+int pyaw_conv_init(pyaw_conv *c);
+void pyaw_conv_free(pyaw_conv *c);
+/* Zeroed memory freed with the conversion; NULL with MemoryError set. */
+void *pyaw_conv_alloc(pyaw_conv *c, size_t size);
+
+/* Each returns 0, or -1 with a Python exception set. */
+int pyaw_key_from_py(PyObject *tuple, aw_key *key, pyaw_conv *c);
+/* A list or tuple of keys; *keys_tuple is a tuple of them (borrowed from c). */
+int pyaw_keys_from_py(PyObject *seq, aw_key **keys, size_t *n, PyObject **keys_tuple,
+                      pyaw_conv *c);
+int pyaw_bins_from_py(PyObject *dict, aw_bin **bins, size_t *n_bins, pyaw_conv *c);
+int pyaw_value_from_py(PyObject *o, aw_value *out, pyaw_conv *c, int depth);
+/* A list of bin names: NULL-terminated char pointers borrowed from the strs. */
+int pyaw_bin_names_from_py(PyObject *seq, const char ***names, size_t *n, pyaw_conv *c);
+
+/* New references, or NULL with an exception set. */
+PyObject *pyaw_value_to_py(const aw_value *v, int depth);
+PyObject *pyaw_key_to_py(const aw_key *key, PyObject *given);
+PyObject *pyaw_meta_to_py(const aw_record *rec);
+PyObject *pyaw_record_to_py(const aw_record *rec, const aw_key *key, PyObject *given);
+
+/* Policies: `dict` (None or a dict) applied over `base`. Unknown keys are
+ * a ValueError naming them. */
+enum pyaw_policy_kind { PYAW_POLICY_READ, PYAW_POLICY_WRITE };
+int pyaw_policy_from_py(PyObject *dict, const aw_policy *base, enum pyaw_policy_kind kind,
+                        aw_policy *out);
+/* The `meta` argument of writes: {"ttl": ..., "gen": ...}. */
+int pyaw_meta_apply(PyObject *meta, aw_policy *policy);
+/* A TTL as the Python clients give it (-1 never, -2 don't update, -3 the
+ * policy's) into policy->ttl. */
+int pyaw_ttl_apply(PyObject *ttl, aw_policy *policy);
+
+/* Raises the aerowire.exception class for err; returns NULL. */
+PyObject *pyaw_raise(const aw_error *err);
+/* Raises the class for code with a message; returns NULL. */
+PyObject *pyaw_raise_code(int code, const char *message);
+
+/* Module state the conversions use (set at import). */
+extern PyObject *pyaw_Record;
+extern PyObject *pyaw_Meta;
+extern PyObject *pyaw_make_exception;
+
+extern PyTypeObject pyaw_ClientType;
+extern PyTypeObject pyaw_KeyIndexType;
+
+/* The client object's parts the batch commands use (client.c). */
+typedef struct pyaw_client {
+    PyObject_HEAD
+    aw_client *client;
+    aw_config cfg;
+    char *hosts;        /* cfg.hosts, owned */
+    char *cluster_name; /* cfg.cluster_name, owned */
+    long busy;          /* threads inside a command (close() refuses then) */
+} pyaw_client;
+
+/* The connected client for one command (busy counted: the caller
+ * decrements it when the call returns), or NULL with an exception set. */
+aw_client *pyaw_client_enter(pyaw_client *self);
+
+/* Client._batch_get and Client._batch_read_into (batch.c). */
+PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds);
+PyObject *pyaw_batch_read_into(pyaw_client *self, PyObject *args, PyObject *kwds);
+
+#endif

@@ -1,0 +1,55 @@
+"""Fixtures: a fresh aw-testd per test session (build/bin/aw-testd, or
+$AW_BIN/aw-testd) and a client connected to it. AEROSPIKE_HOSTS
+("host:port") points the suite at another server instead."""
+import os
+import subprocess
+
+import pytest
+
+import aerowire
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _start_testd(nodes=1):
+    binary = os.path.join(os.environ.get("AW_BIN", os.path.join(ROOT, "build", "bin")), "aw-testd")
+    proc = subprocess.Popen([binary, "--port", "0", "--nodes", str(nodes)],
+                            stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()  # "aw-testd ready 127.0.0.1:P[,127.0.0.1:Q...]"
+    if not line.startswith("aw-testd ready "):
+        proc.kill()
+        raise RuntimeError(f"aw-testd did not start: {line!r}")
+    host, port = line.split()[2].split(",")[0].rsplit(":", 1)
+    return proc, (host, int(port))
+
+
+@pytest.fixture(scope="session")
+def server():
+    """(host, port) of the server the suite runs against."""
+    given = os.environ.get("AEROSPIKE_HOSTS")
+    if given:
+        host, _, port = given.split(",")[0].rpartition(":")
+        yield (host, int(port))
+        return
+    proc, addr = _start_testd()
+    yield addr
+    proc.terminate()
+    assert proc.wait(timeout=10) == 0, "aw-testd did not exit cleanly"
+
+
+@pytest.fixture(scope="session")
+def config(server):
+    return {"hosts": [server]}
+
+
+@pytest.fixture(scope="session")
+def client(config):
+    c = aerowire.client(config).connect()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def key(request):
+    """A key of its own for each test (named after it)."""
+    return ("test", "py", request.node.name)
