@@ -6,9 +6,12 @@
  * request that breaks two rules gets the code the server would give. The job
  * then visits the requested partitions this node serves, each from its
  * largest digest down (after the resume digest when one was sent), and
- * answers the others PARTITION_DONE 11. What aw-testd does not serve yet
- * (secondary-index queries, background jobs, UDFs, filter expressions) is
- * refused with UNSUPPORTED_FEATURE (16) before the job starts, never ignored.
+ * answers the others PARTITION_DONE 11. A filter expression (field 43)
+ * drops the records it does not match before they count towards
+ * max_records. What aw-testd does not serve yet (secondary-index queries,
+ * background jobs, UDFs) is refused with UNSUPPORTED_FEATURE (16) before the
+ * job starts, never ignored; an expression it cannot evaluate ends the job
+ * with 16 in its LAST message.
  */
 #include "scan.h"
 
@@ -19,6 +22,7 @@
 #include "aerowire/key.h"
 #include "aerowire/ops.h"
 #include "exec.h"
+#include "exp.h"
 #include "proto/frame.h"
 
 /* A job thread sends its buffer once it passes 1 MiB (query.c
@@ -43,6 +47,8 @@ typedef struct scan_req {
     bool no_bins;
     bool is_short;
     bool has_ops;        /* projection ops: records answer what they return */
+    const uint8_t *filter; /* filter expression (field 43); NULL when none */
+    uint32_t filter_len;
 } scan_req;
 
 static bool has_field(const aw_msg_view *m, uint8_t type) {
@@ -122,18 +128,24 @@ static int check_ops(const aw_msg_view *m, scan_req *q) {
         return AW_ERR_REQUEST_INVALID;
     if (binlist)
         return AW_ERR_UNSUPPORTED_FEATURE;
-    int unserved = AW_OK;
     aw_op_view op;
     aw_msg_iter it = aw_msg_ops(m);
-    while (aw_msg_next_op(&it, &op)) {
-        int rc = td_exec_projection_check(&op);
-        if (rc == AW_ERR_REQUEST_INVALID)
-            return rc;
-        if (rc != AW_OK)
-            unserved = rc;
-    }
+    while (aw_msg_next_op(&it, &op))
+        if (td_exec_projection_check(&op) != AW_OK)
+            return AW_ERR_REQUEST_INVALID;
     q->has_ops = m->h.n_ops > 0;
-    return unserved;
+    return AW_OK;
+}
+
+/* query.c get_query_filter_exp: a filter that does not build or is not
+ * boolean is PARAMETER (4); one aw-testd cannot build is 16. */
+static int check_filter(const aw_msg_view *m, scan_req *q) {
+    aw_field_view f;
+    if (!aw_msg_find_field(m, AW_FIELD_FILTER, &f))
+        return AW_OK;
+    q->filter = f.data;
+    q->filter_len = f.len;
+    return td_exp_filter_check(f.data, f.len);
 }
 
 /* query.c as_query + basic_query_job_start, up to the start of the job. */
@@ -177,11 +189,7 @@ static int start(const td_scan_env *env, const aw_msg_view *m, scan_req *q) {
     }
     if (!q->no_bins && (rc = check_ops(m, q)) != AW_OK)
         return rc;
-    /* A filter expression (field 43) on a scan is not evaluated yet (the
-     * evaluator serves single-record commands and batches): refused. */
-    if (has_field(m, AW_FIELD_FILTER))
-        return AW_ERR_UNSUPPORTED_FEATURE;
-    return AW_OK;
+    return check_filter(m, q);
 }
 
 /* A KEY field: the stored key's particle type, then its bytes. */
@@ -196,8 +204,10 @@ static void put_key_field(aw_buf *out, const td_record *rec) {
  * query.c apply_ops_make_response with projection ops): fields namespace,
  * digest, set (when the record has one), key (when stored); all bins, none,
  * or what the ops return. A record the ops return nothing for (or fail on)
- * is not sent. */
-static void put_record(aw_buf *out, const scan_req *q, const aw_msg_view *m, td_record *rec) {
+ * is not sent. Returns AW_OK, or 16 / AW_ERR_SERVER_FULL when aw-testd
+ * could not apply the ops, which ends the job. */
+static int put_record(aw_buf *out, const td_scan_env *env, const scan_req *q,
+                      const aw_msg_view *m, td_record *rec) {
     size_t at = out->len;
     aw_msg_header h = {0};
     h.info1 = q->no_bins ? AW_INFO1_GET_NOBINDATA : 0;
@@ -217,9 +227,10 @@ static void put_record(aw_buf *out, const scan_req *q, const aw_msg_view *m, td_
         h.n_fields++;
     }
     if (q->has_ops) {
-        if (td_exec_project(rec, m, out, &h.n_ops) != AW_OK || h.n_ops == 0) {
+        int rc = td_exec_project(env->store, rec, m, out, &h.n_ops);
+        if (rc != AW_OK || h.n_ops == 0) {
             out->len = at;
-            return;
+            return rc == AW_ERR_UNSUPPORTED_FEATURE || rc == AW_ERR_SERVER_FULL ? rc : AW_OK;
         }
     } else if (!q->no_bins) {
         for (uint32_t i = 0; i < rec->n_bins; i++) {
@@ -229,8 +240,21 @@ static void put_record(aw_buf *out, const scan_req *q, const aw_msg_view *m, td_
         }
         h.n_ops = (uint16_t)rec->n_bins;
     }
-    if (aw_buf_ok(out))
-        aw_msg_header_write(out->data + at, &h);
+    if (!aw_buf_ok(out))
+        return AW_ERR_SERVER_FULL;
+    aw_msg_header_write(out->data + at, &h);
+    return AW_OK;
+}
+
+/* query.c basic_query_filter_meta + read_and_filter_bins: AW_OK when the
+ * record passes the filter (or there is none), AW_FILTERED_OUT, or 16 /
+ * AW_ERR_SERVER_FULL. */
+static int filter(const td_scan_env *env, const scan_req *q, const td_record *rec) {
+    if (!q->filter)
+        return AW_OK;
+    td_exp_ctx ex = {.store = env->store, .rec = rec, .meta = rec,
+                     .stored_size = td_exp_stored_size(rec)};
+    return td_exp_filter(q->filter, q->filter_len, &ex);
 }
 
 static void put_control(aw_buf *out, uint8_t info3, int code, uint32_t generation) {
@@ -272,10 +296,18 @@ static void run(const td_scan_env *env, const aw_msg_view *m, const scan_req *q,
             continue;
         if (!set_matches(q, rec))
             continue;
+        int rc = filter(env, q, rec);
+        if (rc == AW_FILTERED_OUT)
+            continue;
         /* sample-max counts the records that passed every filter. */
-        if (q->max_records && ++count > q->max_records)
+        if (rc == AW_OK && q->max_records && ++count > q->max_records)
             break;
-        put_record(out, q, m, rec);
+        if (rc == AW_OK)
+            rc = put_record(out, env, q, m, rec);
+        if (rc != AW_OK) {
+            end_code = rc; /* abandoned: LAST carries the code */
+            break;
+        }
         if (out->len - frame > FRAME_TARGET) {
             aw_proto_header_patch(out, frame, AW_PROTO_MSG);
             frame = aw_proto_header_begin(out);
