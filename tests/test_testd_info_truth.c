@@ -318,6 +318,18 @@ static void serves_pscans(void) {
     close(fd);
 }
 
+/* sindex-exists: false, then true once the index is made, false again
+ * after it is dropped (sindex_manager.c). */
+static void serves_sindex_exists(void) {
+    expect_answer("sindex-exists:namespace=test;indexname=feat_i", "false");
+    expect_answer("sindex-create:namespace=test;set=feat;indexname=feat_i;bin=i;type=NUMERIC", "ok");
+    expect_answer("sindex-exists:namespace=test;indexname=feat_i", "true");
+    expect_answer("sindex-delete:namespace=test;indexname=feat_i", "ok");
+    expect_answer("sindex-exists:namespace=test;indexname=feat_i", "false");
+    expect_answer("sindex-exists:namespace=nope;indexname=feat_i",
+                  "ERROR:20:namespace not found on node");
+}
+
 static void serves_truncate_namespace(void) {
     aw_key k = key_int("feat", 8);
     put_int(&k, "x", 1);
@@ -335,6 +347,7 @@ static const struct {
     {"cdt-list", serves_cdt_list},
     {"cdt-map", serves_cdt_map},
     {"float", serves_float},
+    {"sindex-exists", serves_sindex_exists},
     {"peers", serves_peers},
     {"pipelining", serves_pipelining},
     {"pscans", serves_pscans},
@@ -369,7 +382,6 @@ static void test_unserved_features_not_listed(void **state) {
         const char *token, *command;
     } UNSERVED[] = {
         {"udf", "udf-list"},
-        {"sindex-exists", "sindex-exists:namespace=test;indexname=x"},
         {"query-show", "query-show"},
         {"cluster-stable", "cluster-stable"},
     };
@@ -399,7 +411,7 @@ static void test_info_names_refused_truthfully(void **state) {
     expect_answer("roster:namespace=test", "ERROR:25:enterprise only");
     expect_answer("xdr-get-filter:dc=x", "ERROR:25:enterprise only");
     expect_answer("peers-tls-std", "ERROR:25:enterprise only");
-    expect_answer("sindex-list", "ERROR:4:not served by aw-testd");
+    expect_answer("sindex", "ERROR:4:not served by aw-testd");
     expect_answer("udf-put:filename=a.lua", "ERROR:4:not served by aw-testd");
     expect_answer("help", "ERROR:4:not served by aw-testd");
     expect_answer("no-such-command", "ERROR:4:unrecognized command");

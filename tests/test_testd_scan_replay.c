@@ -62,8 +62,23 @@ static const char *const REFUSED[] = {
     "query_background_ops_unknown_set", "query_check_i_ge_1000",
     "query_i_eq_42_after_index_removed", "query_after_truncate_s_eq_s007", NULL};
 
-/* Info commands whose replies aw-testd gives as the real server did. */
-static const char *const SERVED_INFO[] = {"truncate", NULL};
+/* Info commands whose replies aw-testd gives as the real server did.
+ * sindex-list is refused while it lists a context or expression index
+ * without b64=true (their text forms are not written). */
+static const char *const SERVED_INFO[] = {"truncate",      "sindex-create", "sindex-stat",
+                                          "sindex-exists", "sindex-delete", NULL};
+
+/* sindex-stat's load_time is how long the real server took to build the
+ * index (aw-testd builds nothing: 0); its digits are dropped before the
+ * comparison. */
+static void drop_load_time(char *s) {
+    char *at = strstr(s, "load_time=");
+    if (!at)
+        return;
+    at += strlen("load_time=");
+    size_t digits = strspn(at, "0123456789");
+    memmove(at, at + digits, strlen(at + digits) + 1);
+}
 
 static bool listed(const char *const *list, const char *s) {
     for (; *list; list++)
@@ -228,10 +243,14 @@ static void info(json_t *x, counts *n, taint *t) {
     snprintf(name, sizeof name, "%.*s", (int)(l < 63 ? l : 63), request);
     char *got = tu_info(server.ports[0], request);
     assert_non_null(got);
+    char *want = strdup(reply);
+    assert_non_null(want);
+    drop_load_time(got);
+    drop_load_time(want);
     if (!listed(SERVED_INFO, name)) {
         assert_non_null(strstr(got, "ERROR:")); /* refused, never pretended */
         n->infos_unserved++;
-    } else if (strcmp(got, reply) == 0) {
+    } else if (strcmp(got, want) == 0) {
         n->infos++;
         if (strcmp(name, "truncate") == 0)
             t->all = false, t->n = 0; /* set sq is empty on both now */
@@ -240,6 +259,7 @@ static void info(json_t *x, counts *n, taint *t) {
         n->wrong++;
     }
     free(got);
+    free(want);
 }
 
 /* The capture's entries (commands and info exchanges) in the order they
@@ -312,7 +332,9 @@ static void test_replay_scan_query(void **state) {
     assert_int_equal(n.streams, 19);
     assert_int_equal(n.skipped, 1);
     assert_int_equal(n.refused, 42);
-    assert_int_equal(n.infos, 1);
+    /* truncate and the 26 sindex-create / -stat / -exists / -delete exchanges
+     * (rename, other definition under a taken name, unknown index). */
+    assert_int_equal(n.infos, 27);
     /* 20 records carry a GeoJSON point: in scan_all_bins, query_noindex_all_bins
      * and the max_records pages. */
 }
