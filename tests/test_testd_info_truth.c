@@ -288,10 +288,12 @@ static void serves_pipelining(void) {
     close(fd);
 }
 
-/* pscans: a partition scan (PID_ARRAY, PARTITION_DONE accepted) answers the
- * real server's stream: put key 7 of the scan capture, scan its partition. */
-static void serves_pscans(void) {
-    static const char *const labels[] = {"put_sq_7", "scan_partition_id_of_key7"};
+/* Puts one record of the scan capture, runs the info commands, then sends
+ * a captured scan or query: the stream is the real server's, with that one
+ * record. */
+static void capture_stream_matches(const char *put_label, const char *const *infos,
+                                   const char *label) {
+    const char *labels[] = {put_label, label};
     int fd = tu_connect(port());
     assert_true(fd >= 0);
     for (size_t i = 0; i < 2; i++) {
@@ -305,6 +307,8 @@ static void serves_pscans(void) {
             assert_non_null(f);
             assert_int_equal(f[8 + 5], 0);
             free(f);
+            for (; *infos; infos++)
+                expect_answer(*infos, "ok");
             continue;
         }
         tu_stream got, want;
@@ -316,6 +320,33 @@ static void serves_pscans(void) {
         tu_stream_free(&got);
     }
     close(fd);
+}
+
+/* pscans: a partition scan (PID_ARRAY, PARTITION_DONE accepted) answers the
+ * real server's stream: put key 7 of the scan capture, scan its partition. */
+static void serves_pscans(void) {
+    static const char *const none[] = {NULL};
+    capture_stream_matches("put_sq_7", none, "scan_partition_id_of_key7");
+}
+
+/* pquery: a partition query on a secondary index answers the real server's
+ * stream: key 42 and query_i_eq_42 on an index like the capture's. */
+static void serves_pquery(void) {
+    static const char *const infos[] = {
+        "sindex-create:namespace=test;set=sq;indexname=feat_sq_i;bin=i;type=NUMERIC", NULL};
+    capture_stream_matches("put_sq_42", infos, "query_i_eq_42");
+    expect_answer("sindex-delete:namespace=test;indexname=feat_sq_i", "ok");
+}
+
+/* cdt-index: an index through a CDT context (map key "b") answers the real
+ * server's query_ctx_m_b_eq_20 for key 10. */
+static void serves_cdt_index(void) {
+    static const char *const infos[] = {
+        "sindex-create:namespace=test;set=sq;indexname=feat_sq_mb;context=kiKiA2I=;bin=m;"
+        "type=NUMERIC",
+        NULL};
+    capture_stream_matches("put_sq_10", infos, "query_ctx_m_b_eq_20");
+    expect_answer("sindex-delete:namespace=test;indexname=feat_sq_mb", "ok");
 }
 
 /* sindex-exists: false, then true once the index is made, false again
@@ -344,12 +375,14 @@ static const struct {
     {"batch-any", serves_batch_any},
     {"batch-index", serves_batch_index},
     {"blob-bits", serves_blob_bits},
+    {"cdt-index", serves_cdt_index},
     {"cdt-list", serves_cdt_list},
     {"cdt-map", serves_cdt_map},
     {"float", serves_float},
     {"sindex-exists", serves_sindex_exists},
     {"peers", serves_peers},
     {"pipelining", serves_pipelining},
+    {"pquery", serves_pquery},
     {"pscans", serves_pscans},
     {"replicas", serves_replicas},
     {"replicas-all", serves_replicas_all},

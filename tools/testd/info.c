@@ -19,8 +19,8 @@
 /* Only what aw-testd serves, in the real server's order (docs/testd.md says
  * why each is here and why the real server's others are not). */
 #define FEATURES                                                                                   \
-    "batch-any;batch-index;blob-bits;cdt-list;cdt-map;float;sindex-exists;peers;pipelining;pscans;" \
-    "replicas;replicas-all;replicas-master;truncate-namespace"
+    "batch-any;batch-index;blob-bits;cdt-index;cdt-list;cdt-map;float;sindex-exists;peers;"      \
+    "pipelining;pquery;pscans;replicas;replicas-all;replicas-master;truncate-namespace"
 /* The server version aw-testd's answers were checked against. */
 #define BUILD "8.1.2.0"
 

@@ -24,6 +24,7 @@
 #include "exec.h"
 #include "exp.h"
 #include "proto/frame.h"
+#include "query.h"
 
 /* A job thread sends its buffer once it passes 1 MiB (query.c
  * basic_query_job_reduce_cb); aw-testd cuts its frames at the same size. */
@@ -35,7 +36,8 @@
 typedef struct pid_req {
     bool requested;
     bool has_resume;
-    uint8_t digest[AW_DIGEST_SIZE]; /* resume: only digests below it */
+    uint8_t digest[AW_DIGEST_SIZE]; /* resume: a scan sends digests below it */
+    int64_t bval;                   /* a query resumes after (bval, digest) */
 } pid_req;
 
 typedef struct scan_req {
@@ -49,7 +51,16 @@ typedef struct scan_req {
     bool has_ops;        /* projection ops: records answer what they return */
     const uint8_t *filter; /* filter expression (field 43); NULL when none */
     uint32_t filter_len;
+    bool is_query;       /* a where clause (INDEX_RANGE): records come from its index */
+    td_query query;
 } scan_req;
+
+static int64_t load_i64le(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return (int64_t)v;
+}
 
 static bool has_field(const aw_msg_view *m, uint8_t type) {
     aw_field_view f;
@@ -113,6 +124,8 @@ static int parse_pids(const aw_msg_view *m, scan_req *q, bool is_query) {
                 return AW_ERR_REQUEST_INVALID;
             p->requested = p->has_resume = true;
             memcpy(p->digest, d, AW_DIGEST_SIZE);
+            if (is_query) /* BVAL_ARRAY: i64 LE per digest */
+                p->bval = load_i64le(bf.data + (size_t)i * 8);
         }
     } else if (has_bvals) {
         return AW_ERR_REQUEST_INVALID;
@@ -163,15 +176,14 @@ static int start(const td_scan_env *env, const aw_msg_view *m, scan_req *q) {
     if (!(m->h.info3 & AW_INFO3_PARTITION_DONE))
         return AW_ERR_UNSUPPORTED_FEATURE; /* "basic query expects ... pid-done-ok" */
     q->is_short = (m->h.info1 & AW_INFO1_SHORT_QUERY) != 0;
-    bool is_query = has_field(m, AW_FIELD_INDEX_RANGE);
+    q->is_query = has_field(m, AW_FIELD_INDEX_RANGE);
     if (!parse_set(m, q))
         return AW_ERR_REQUEST_INVALID;
-    int rc = parse_pids(m, q, is_query);
+    int rc = parse_pids(m, q, q->is_query);
     if (rc != AW_OK)
         return rc;
-    /* Secondary-index queries (a where clause) are not served yet. */
-    if (is_query)
-        return AW_ERR_UNSUPPORTED_FEATURE;
+    if (q->is_query && (rc = td_query_range(m, &q->query)) != AW_OK)
+        return rc; /* get_query_range_and_def */
     if (has_field(m, AW_FIELD_RPS) && (q->is_short || !sized_or_absent(m, AW_FIELD_RPS, 4)))
         return AW_ERR_REQUEST_INVALID; /* get_query_rps; the rate is accepted, not applied */
     if (aw_msg_find_field(m, AW_FIELD_INDEX_NAME, &f) &&
@@ -179,6 +191,8 @@ static int start(const td_scan_env *env, const aw_msg_view *m, scan_req *q) {
         return AW_ERR_REQUEST_INVALID; /* get_query_si_name */
     if (!q->pids)
         return AW_ERR_UNSUPPORTED_FEATURE; /* "missing pids and digests fields" */
+    if (q->is_query && (rc = td_query_find_index(m, q->ns, q->set, q->set_len, &q->query)) != AW_OK)
+        return rc; /* find_sindex: 201 */
     if (!sized_or_absent(m, AW_FIELD_SOCKET_TIMEOUT, 4))
         return AW_ERR_REQUEST_INVALID;
     q->no_bins = (m->h.info1 & AW_INFO1_GET_NOBINDATA) != 0;
@@ -207,7 +221,7 @@ static void put_key_field(aw_buf *out, const td_record *rec) {
  * is not sent. Returns AW_OK, or 16 / AW_ERR_SERVER_FULL when aw-testd
  * could not apply the ops, which ends the job. */
 static int put_record(aw_buf *out, const td_scan_env *env, const scan_req *q,
-                      const aw_msg_view *m, td_record *rec) {
+                      const aw_msg_view *m, td_record *rec, const int64_t *bval) {
     size_t at = out->len;
     aw_msg_header h = {0};
     h.info1 = q->no_bins ? AW_INFO1_GET_NOBINDATA : 0;
@@ -224,6 +238,13 @@ static int put_record(aw_buf *out, const td_scan_env *env, const scan_req *q,
     }
     if (rec->key_ptype) {
         put_key_field(out, rec);
+        h.n_fields++;
+    }
+    if (bval) { /* a query's: the bval the index found the record by, i64 LE */
+        uint8_t v[8];
+        for (int i = 0; i < 8; i++)
+            v[i] = (uint8_t)((uint64_t)*bval >> (8 * i));
+        aw_buf_field(out, AW_FIELD_BVAL_ARRAY, v, sizeof v);
         h.n_fields++;
     }
     if (q->has_ops) {
@@ -270,6 +291,13 @@ static bool set_matches(const scan_req *q, const td_record *rec) {
            (strlen(rec->set) == q->set_len && memcmp(rec->set, q->set, q->set_len) == 0);
 }
 
+/* A query's resume point: its partition's (bval, digest), exclusive. */
+static bool before_resume(const td_query_hit *h, void *ctx) {
+    const scan_req *q = ctx;
+    const pid_req *p = &q->pids[aw_partition_id(h->rec->digest)];
+    return p->has_resume && !td_query_after(&q->query, h, p->bval, p->digest);
+}
+
 /* The job: every requested partition, then LAST. A short query's LAST ends
  * its last data frame; a long one's is a frame of its own
  * (as_msg_send_fin_timeout after every thread is done). */
@@ -288,11 +316,21 @@ static void run(const td_scan_env *env, const aw_msg_view *m, const scan_req *q,
     for (uint32_t p = 0; p < AW_PARTITIONS; p++)
         if (q->pids[p].requested && !env->serves[p])
             put_control(out, AW_INFO3_PARTITION_DONE, AW_ERR_CLUSTER, p);
+    td_query_hit *hits = NULL;
+    if (q->is_query && n > 0) {
+        /* A query visits its index: the hits, in the tree's order. */
+        n = td_query_hits(&q->query, env->store, recs, n, before_resume, (void *)q, &hits);
+        if (n < 0) {
+            end_code = n == -AW_ERR_UNSUPPORTED_FEATURE ? AW_ERR_UNSUPPORTED_FEATURE
+                                                        : AW_ERR_SERVER_FULL;
+            n = 0;
+        }
+    }
     uint64_t count = 0;
     for (long i = 0; i < n; i++) {
-        td_record *rec = recs[i];
+        td_record *rec = hits ? hits[i].rec : recs[i];
         const pid_req *p = &q->pids[aw_partition_id(rec->digest)];
-        if (p->has_resume && memcmp(rec->digest, p->digest, AW_DIGEST_SIZE) >= 0)
+        if (!q->is_query && p->has_resume && memcmp(rec->digest, p->digest, AW_DIGEST_SIZE) >= 0)
             continue;
         if (!set_matches(q, rec))
             continue;
@@ -303,7 +341,7 @@ static void run(const td_scan_env *env, const aw_msg_view *m, const scan_req *q,
         if (rc == AW_OK && q->max_records && ++count > q->max_records)
             break;
         if (rc == AW_OK)
-            rc = put_record(out, env, q, m, rec);
+            rc = put_record(out, env, q, m, rec, hits ? &hits[i].bval : NULL);
         if (rc != AW_OK) {
             end_code = rc; /* abandoned: LAST carries the code */
             break;
@@ -313,6 +351,7 @@ static void run(const td_scan_env *env, const aw_msg_view *m, const scan_req *q,
             frame = aw_proto_header_begin(out);
         }
     }
+    free(hits);
     free(recs);
     if (q->is_short) {
         put_control(out, AW_INFO3_LAST, end_code, 0);
