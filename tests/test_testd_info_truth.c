@@ -361,6 +361,35 @@ static void serves_sindex_exists(void) {
                   "ERROR:20:namespace not found on node");
 }
 
+/* query-show: the capture's background ops job (i < 100 gets bg = 1 and
+ * i + 1000) run after key 5 was put is listed done with the records it
+ * wrote, and an unknown id is 2. */
+static void serves_query_show(void) {
+    static const char *const labels[] = {"put_sq_5", "query_background_ops_i_lt_100"};
+    int fd = tu_connect(port());
+    assert_true(fd >= 0);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *c = tu_capture_command("official-c-client-scan-query.json", labels[i]);
+        size_t len;
+        uint8_t *req = tu_hex_decode(json_string_value(json_object_get(c, "request_hex")), &len);
+        assert_int_equal(tu_send(fd, req, len), 0);
+        free(req);
+        uint8_t *f = tu_recv_frame(fd, &len, 0);
+        assert_non_null(f);
+        assert_int_equal(f[8 + 5], 0);
+        free(f);
+    }
+    close(fd);
+    char *v = ask("query-show:id=3333");
+    assert_non_null(strstr(v, "trid=3333:ns=test:set=sq:"));
+    /* Key 5 and any other record of set sq the other exercises wrote. */
+    assert_non_null(strstr(v, ":recs-failed=0:"));
+    assert_null(strstr(v, ":recs-succeeded=0:"));
+    assert_non_null(strstr(v, ":job-type=background-ops:"));
+    free(v);
+    expect_answer("query-show:id=987654321", "ERROR:2:job not found");
+}
+
 static void serves_truncate_namespace(void) {
     aw_key k = key_int("feat", 8);
     put_int(&k, "x", 1);
@@ -384,6 +413,7 @@ static const struct {
     {"pipelining", serves_pipelining},
     {"pquery", serves_pquery},
     {"pscans", serves_pscans},
+    {"query-show", serves_query_show},
     {"replicas", serves_replicas},
     {"replicas-all", serves_replicas_all},
     {"replicas-master", serves_replicas_master},
@@ -415,7 +445,6 @@ static void test_unserved_features_not_listed(void **state) {
         const char *token, *command;
     } UNSERVED[] = {
         {"udf", "udf-list"},
-        {"query-show", "query-show"},
         {"cluster-stable", "cluster-stable"},
     };
     char *real = captured_value(VS_ASD, "info_direct", "features");

@@ -20,7 +20,7 @@
  * why each is here and why the real server's others are not). */
 #define FEATURES                                                                                   \
     "batch-any;batch-index;blob-bits;cdt-index;cdt-list;cdt-map;float;sindex-exists;peers;"      \
-    "pipelining;pquery;pscans;replicas;replicas-all;replicas-master;truncate-namespace"
+    "pipelining;pquery;pscans;query-show;replicas;replicas-all;replicas-master;truncate-namespace"
 /* The server version aw-testd's answers were checked against. */
 #define BUILD "8.1.2.0"
 
@@ -417,7 +417,7 @@ static const char *const UNSERVED_NAMES[] = {
     "get-sl", "get-stats", "health-outliers", "health-stats", "help", "histogram",
     "index-pressure", "jem-stats", "latencies", "log", "log-message", "log-set", "logs", "mcast",
     "mesh", "name", "objects", "partition-info", "physical-devices", "query-abort",
-    "query-abort-all", "query-show", "rebalance-generation", "recluster", "service",
+    "query-abort-all", "rebalance-generation", "recluster", "service",
     "services-alternate", "services-alumni-reset", "set-config", "set-log", "sets",
     /* "sindex" and "sindex/<ns>" (sindex/<ns>/<name> is served) */ "sindex", "smd-info",
     "smd-show", "status", "thread-traces", "tip", "tip-clear", "truncate-namespace-undo",
@@ -492,6 +492,9 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
         td_info_put(b, "ok");
     else if (strncmp(name, "testd-", 6) == 0)
         control(n, b, cmd, len, name);
+    else if (strcmp(name, "query-show") == 0)
+        td_jobs_show(&n->jobs, &s->store, has_args ? cmd + nl + 1 : cmd + nl,
+                     has_args ? len - nl - 1 : 0, b);
     else if (td_sindex_info(&s->store, b, name, has_args ? cmd + nl + 1 : cmd + nl,
                             has_args ? len - nl - 1 : 0, has_args && cmd[nl] == '/'))
         ;

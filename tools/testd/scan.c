@@ -6,12 +6,13 @@
  * request that breaks two rules gets the code the server would give. The job
  * then visits the requested partitions this node serves, each from its
  * largest digest down (after the resume digest when one was sent), and
- * answers the others PARTITION_DONE 11. A filter expression (field 43)
- * drops the records it does not match before they count towards
- * max_records. What aw-testd does not serve yet (secondary-index queries,
- * background jobs, UDFs) is refused with UNSUPPORTED_FEATURE (16) before the
- * job starts, never ignored; an expression it cannot evaluate ends the job
- * with 16 in its LAST message.
+ * answers the others PARTITION_DONE 11; a query (a where clause, query.c)
+ * visits its index's hits instead. A filter expression (field 43) drops the
+ * records it does not match before they count towards max_records. UDF
+ * jobs and aggregations (Lua) are refused with UNSUPPORTED_FEATURE (16)
+ * before the job starts, never ignored; an expression aw-testd cannot
+ * evaluate ends the job with 16 in its LAST message. Background ops jobs
+ * are bgjob.c's.
  */
 #include "scan.h"
 
@@ -170,8 +171,8 @@ static int start(const td_scan_env *env, const aw_msg_view *m, scan_req *q) {
     if (!q->ns)
         return AW_ERR_NAMESPACE_NOT_FOUND;
     /* get_query_type: UDF jobs and aggregations run Lua, which aw-testd
-     * does not have; background ops jobs are not served yet. */
-    if (has_field(m, AW_FIELD_UDF_PACKAGE) || (m->h.info2 & AW_INFO2_WRITE))
+     * does not have (background ops jobs are bgjob.c's). */
+    if (has_field(m, AW_FIELD_UDF_PACKAGE))
         return AW_ERR_UNSUPPORTED_FEATURE;
     if (!(m->h.info3 & AW_INFO3_PARTITION_DONE))
         return AW_ERR_UNSUPPORTED_FEATURE; /* "basic query expects ... pid-done-ok" */
@@ -368,6 +369,11 @@ static void run(const td_scan_env *env, const aw_msg_view *m, const scan_req *q,
 }
 
 void td_scan_handle(const td_scan_env *env, const aw_msg_view *m, aw_buf *out) {
+    if ((m->h.info2 & AW_INFO2_WRITE) && !has_field(m, AW_FIELD_UDF_PACKAGE) &&
+        has_field(m, AW_FIELD_NAMESPACE)) {
+        td_bgjob_handle(env->store, env->masters, env->jobs, env->from, m, out, env->counters);
+        return;
+    }
     scan_req q;
     memset(&q, 0, sizeof q);
     int rc = start(env, m, &q);
