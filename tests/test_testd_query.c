@@ -46,6 +46,7 @@ typedef struct where {
     int64_t resume_bval;
     uint64_t max_records;
     const char *filter;
+    const char *str;        /* a string equality instead of the integer range */
 } where;
 
 static void field_u64le(aw_buf *b, uint8_t type, int64_t v) {
@@ -70,11 +71,20 @@ static void build(aw_buf *b, const where *w) {
     range[r++] = 1;
     range[r++] = (uint8_t)bl;
     memcpy(range + r, w->bin ? w->bin : "", bl), r += bl;
-    range[r++] = AW_PT_INTEGER;
-    aw_store_u32be(range + r, 8), r += 4;
-    aw_store_u64be(range + r, (uint64_t)w->begin), r += 8;
-    aw_store_u32be(range + r, 8), r += 4;
-    aw_store_u64be(range + r, (uint64_t)w->end), r += 8;
+    if (w->str) {
+        uint32_t sl = (uint32_t)strlen(w->str);
+        range[r++] = AW_PT_STRING;
+        for (int twice = 0; twice < 2; twice++) {
+            aw_store_u32be(range + r, sl), r += 4;
+            memcpy(range + r, w->str, sl), r += sl;
+        }
+    } else {
+        range[r++] = AW_PT_INTEGER;
+        aw_store_u32be(range + r, 8), r += 4;
+        aw_store_u64be(range + r, (uint64_t)w->begin), r += 8;
+        aw_store_u32be(range + r, 8), r += 4;
+        aw_store_u64be(range + r, (uint64_t)w->end), r += 8;
+    }
     aw_buf_field(b, AW_FIELD_INDEX_RANGE, range, (uint32_t)r), n++;
     if (w->index_name)
         aw_buf_field(b, AW_FIELD_INDEX_NAME, w->index_name, (uint32_t)strlen(w->index_name)), n++;
@@ -250,6 +260,14 @@ static void test_lookup_and_limits(void **state) {
     run(&(where){.index_name = "qi", .begin = 30, .end = 30, .pid = 7}, &a);
     assert_int_equal(a.n, 1);
     assert_int_equal(a.rank[0], 5);
+    /* A string to the numeric index by name: the server walks the tree
+     * with the string's hash, which no integer key equals; by definition
+     * no index would match (201). */
+    run(&(where){.index_name = "qi", .str = "s", .pid = 7}, &a);
+    assert_int_equal(a.code, 0);
+    assert_int_equal(a.n, 0);
+    run(&(where){.bin = "i", .str = "s", .pid = 7}, &a);
+    assert_int_equal(a.code, AW_ERR_INDEX_NOT_FOUND);
     run(&(where){.bin = "i", .begin = 0, .end = 100, .pid = 7, .set = "other"}, &a);
     assert_int_equal(a.code, AW_ERR_INDEX_NOT_FOUND);
     info("sindex-create:namespace=test;indexname=all_i;bin=i;type=numeric", "ok");

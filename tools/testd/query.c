@@ -126,6 +126,7 @@ int td_query_range(const aw_msg_view *m, td_query *q) {
     if (ktype != AW_PT_INTEGER && ktype != AW_PT_STRING && ktype != AW_PT_BLOB &&
         ktype != AW_PT_GEOJSON)
         return AW_ERR_REQUEST_INVALID;
+    q->ktype = ktype;
     int rc = parse_value(ktype, p + 1, len - 1, q);
     if (rc != AW_OK)
         return rc;
@@ -187,11 +188,6 @@ int td_query_find_index(const aw_msg_view *m, td_namespace *ns, const char *set,
     }
     if (!q->si)
         return AW_ERR_INDEX_NOT_FOUND;
-    /* By name, the query's value must still be of the index's type. */
-    aw_field_view range;
-    aw_msg_find_field(m, AW_FIELD_INDEX_RANGE, &range);
-    if (range.data[2 + range.data[1]] != q->si->ktype)
-        return AW_ERR_INDEX_NOT_FOUND;
     q->de_dup = q->de_dup && q->si->itype != TD_SI_DEFAULT;
     return AW_OK;
 }
@@ -237,6 +233,11 @@ long td_query_hits(const td_query *q, const td_store *store, td_record *const *r
     td_query_hit *hits = NULL;
     size_t count = 0, cap = 0;
     *out = NULL;
+    /* A value of another type than a named index's: the server walks the
+     * tree with that value's bval and its re-check (record_matches_query)
+     * or the bvals themselves find nothing. */
+    if (q->ktype != q->si->ktype)
+        return 0;
     for (long r = 0; r < n; r++) {
         td_sindex_key *keys;
         size_t nk;

@@ -18,6 +18,7 @@
 
 typedef struct td_query {
     const td_sindex *si;
+    uint8_t ktype;         /* the query value's particle type */
     bool geo;              /* GeoJSON index: bvals compare unsigned */
     bool geo_within;       /* points inside `region` (else regions containing a point) */
     td_geo region;
