@@ -155,7 +155,7 @@ valgrind-testd:
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -Itools/testd $(PKG_CFLAGS)
 FUZZ_SAN := address,undefined
 fuzz: $(FUZZ_BIN)
-FUZZ_TESTD_SRC := $(filter-out tools/testd/server.c tools/testd/info.c tools/testd/sindex_info.c tools/testd/cluster.c tools/testd/spawn.c,$(TESTD_SRC))
+FUZZ_TESTD_SRC := $(filter-out tools/testd/server.c tools/testd/info.c tools/testd/sindex_info.c tools/testd/jobs_info.c tools/testd/cluster.c tools/testd/spawn.c,$(TESTD_SRC))
 FUZZ_OBJ := $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(LIB_SRC) $(FUZZ_TESTD_SRC))
 FUZZ_LIB := $(BUILD)/fuzz/libfuzzdeps.a
 $(BUILD)/fuzzobj/%.o: %.c Makefile

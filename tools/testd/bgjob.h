@@ -45,7 +45,8 @@ void td_bgjob_handle(td_store *store, const bool *masters, td_jobs *jobs, const 
                      const aw_msg_view *m, aw_buf *out, uint64_t *counters);
 
 /* query-show[:id=N] (query_manager.c as_query_manager_get_job_info): the
- * job's line, or every job's; ERROR:2:job not found for an unknown id. */
+ * job's line, or every job's; ERROR:2:job not found for an unknown id
+ * (jobs_info.c). */
 void td_jobs_show(const td_jobs *jobs, const td_store *store, const char *params, size_t len,
                   aw_buf *b);
 
