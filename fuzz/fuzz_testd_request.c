@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static bool serves[AW_PARTITIONS];
     for (uint32_t p = 0; p < AW_PARTITIONS; p++)
         serves[p] = p % 2 == 0;
-    td_scan_env env = {&store, serves, NULL};
+    td_scan_env env = {.store = &store, .serves = serves};
     bool framed = false;
     const uint8_t *p = data;
     size_t left = size;

@@ -288,10 +288,12 @@ static void serves_pipelining(void) {
     close(fd);
 }
 
-/* pscans: a partition scan (PID_ARRAY, PARTITION_DONE accepted) answers the
- * real server's stream: put key 7 of the scan capture, scan its partition. */
-static void serves_pscans(void) {
-    static const char *const labels[] = {"put_sq_7", "scan_partition_id_of_key7"};
+/* Puts one record of the scan capture, runs the info commands, then sends
+ * a captured scan or query: the stream is the real server's, with that one
+ * record. */
+static void capture_stream_matches(const char *put_label, const char *const *infos,
+                                   const char *label) {
+    const char *labels[] = {put_label, label};
     int fd = tu_connect(port());
     assert_true(fd >= 0);
     for (size_t i = 0; i < 2; i++) {
@@ -305,6 +307,8 @@ static void serves_pscans(void) {
             assert_non_null(f);
             assert_int_equal(f[8 + 5], 0);
             free(f);
+            for (; *infos; infos++)
+                expect_answer(*infos, "ok");
             continue;
         }
         tu_stream got, want;
@@ -316,6 +320,74 @@ static void serves_pscans(void) {
         tu_stream_free(&got);
     }
     close(fd);
+}
+
+/* pscans: a partition scan (PID_ARRAY, PARTITION_DONE accepted) answers the
+ * real server's stream: put key 7 of the scan capture, scan its partition. */
+static void serves_pscans(void) {
+    static const char *const none[] = {NULL};
+    capture_stream_matches("put_sq_7", none, "scan_partition_id_of_key7");
+}
+
+/* pquery: a partition query on a secondary index answers the real server's
+ * stream: key 42 and query_i_eq_42 on an index like the capture's. */
+static void serves_pquery(void) {
+    static const char *const infos[] = {
+        "sindex-create:namespace=test;set=sq;indexname=feat_sq_i;bin=i;type=NUMERIC", NULL};
+    capture_stream_matches("put_sq_42", infos, "query_i_eq_42");
+    expect_answer("sindex-delete:namespace=test;indexname=feat_sq_i", "ok");
+}
+
+/* cdt-index: an index through a CDT context (map key "b") answers the real
+ * server's query_ctx_m_b_eq_20 for key 10. */
+static void serves_cdt_index(void) {
+    static const char *const infos[] = {
+        "sindex-create:namespace=test;set=sq;indexname=feat_sq_mb;context=kiKiA2I=;bin=m;"
+        "type=NUMERIC",
+        NULL};
+    capture_stream_matches("put_sq_10", infos, "query_ctx_m_b_eq_20");
+    expect_answer("sindex-delete:namespace=test;indexname=feat_sq_mb", "ok");
+}
+
+/* sindex-exists: false, then true once the index is made, false again
+ * after it is dropped (sindex_manager.c). */
+static void serves_sindex_exists(void) {
+    expect_answer("sindex-exists:namespace=test;indexname=feat_i", "false");
+    expect_answer("sindex-create:namespace=test;set=feat;indexname=feat_i;bin=i;type=NUMERIC", "ok");
+    expect_answer("sindex-exists:namespace=test;indexname=feat_i", "true");
+    expect_answer("sindex-delete:namespace=test;indexname=feat_i", "ok");
+    expect_answer("sindex-exists:namespace=test;indexname=feat_i", "false");
+    expect_answer("sindex-exists:namespace=nope;indexname=feat_i",
+                  "ERROR:20:namespace not found on node");
+}
+
+/* query-show: the capture's background ops job (i < 100 gets bg = 1 and
+ * i + 1000) run after key 5 was put is listed done with the records it
+ * wrote, and an unknown id is 2. */
+static void serves_query_show(void) {
+    static const char *const labels[] = {"put_sq_5", "query_background_ops_i_lt_100"};
+    int fd = tu_connect(port());
+    assert_true(fd >= 0);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *c = tu_capture_command("official-c-client-scan-query.json", labels[i]);
+        size_t len;
+        uint8_t *req = tu_hex_decode(json_string_value(json_object_get(c, "request_hex")), &len);
+        assert_int_equal(tu_send(fd, req, len), 0);
+        free(req);
+        uint8_t *f = tu_recv_frame(fd, &len, 0);
+        assert_non_null(f);
+        assert_int_equal(f[8 + 5], 0);
+        free(f);
+    }
+    close(fd);
+    char *v = ask("query-show:id=3333");
+    assert_non_null(strstr(v, "trid=3333:ns=test:set=sq:"));
+    /* Key 5 and any other record of set sq the other exercises wrote. */
+    assert_non_null(strstr(v, ":recs-failed=0:"));
+    assert_null(strstr(v, ":recs-succeeded=0:"));
+    assert_non_null(strstr(v, ":job-type=background-ops:"));
+    free(v);
+    expect_answer("query-show:id=987654321", "ERROR:2:job not found");
 }
 
 static void serves_truncate_namespace(void) {
@@ -332,12 +404,16 @@ static const struct {
     {"batch-any", serves_batch_any},
     {"batch-index", serves_batch_index},
     {"blob-bits", serves_blob_bits},
+    {"cdt-index", serves_cdt_index},
     {"cdt-list", serves_cdt_list},
     {"cdt-map", serves_cdt_map},
     {"float", serves_float},
+    {"sindex-exists", serves_sindex_exists},
     {"peers", serves_peers},
     {"pipelining", serves_pipelining},
+    {"pquery", serves_pquery},
     {"pscans", serves_pscans},
+    {"query-show", serves_query_show},
     {"replicas", serves_replicas},
     {"replicas-all", serves_replicas_all},
     {"replicas-master", serves_replicas_master},
@@ -369,8 +445,6 @@ static void test_unserved_features_not_listed(void **state) {
         const char *token, *command;
     } UNSERVED[] = {
         {"udf", "udf-list"},
-        {"sindex-exists", "sindex-exists:namespace=test;indexname=x"},
-        {"query-show", "query-show"},
         {"cluster-stable", "cluster-stable"},
     };
     char *real = captured_value(VS_ASD, "info_direct", "features");
@@ -399,7 +473,7 @@ static void test_info_names_refused_truthfully(void **state) {
     expect_answer("roster:namespace=test", "ERROR:25:enterprise only");
     expect_answer("xdr-get-filter:dc=x", "ERROR:25:enterprise only");
     expect_answer("peers-tls-std", "ERROR:25:enterprise only");
-    expect_answer("sindex-list", "ERROR:4:not served by aw-testd");
+    expect_answer("sindex", "ERROR:4:not served by aw-testd");
     expect_answer("udf-put:filename=a.lua", "ERROR:4:not served by aw-testd");
     expect_answer("help", "ERROR:4:not served by aw-testd");
     expect_answer("no-such-command", "ERROR:4:unrecognized command");

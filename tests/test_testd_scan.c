@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "aerowire/error.h"
+#include "aerowire/exp.h"
 #include "aerowire/key.h"
 #include "aerowire/ops.h"
 #include "proto/frame.h"
@@ -35,10 +36,22 @@ typedef struct req_opts {
     const uint8_t *resume;    /* DIGEST_ARRAY of one digest */
     int64_t max_records;      /* > 0: MAX_RECORDS */
     int max_records_len;      /* 0: 8 */
-    bool rps, bvals, filter;
+    bool rps, bvals;
+    const char *filter;       /* a filter expression (field 43) in text form */
     const char *read_bin;     /* a READ op */
     uint8_t op_type;          /* the op's type (default READ) */
+    const char *exp_read;     /* an EXP_READ op "r" of this expression (text) */
+    uint8_t exp_flags;
 } req_opts;
+
+/* The wire bytes of an expression in text form. */
+static aw_exp *compile(const char *text) {
+    aw_exp *e = NULL;
+    aw_error err;
+    if (aw_exp_parse(text, &e, &err) != AW_OK)
+        fail_msg("%s: %s", text, err.message);
+    return e;
+}
 
 /* A scan request body (no proto header). */
 static void build(aw_buf *b, const req_opts *o) {
@@ -54,8 +67,11 @@ static void build(aw_buf *b, const req_opts *o) {
         aw_buf_field(b, AW_FIELD_RPS, v, 4), n_fields++;
     }
     if (o->filter) {
-        uint8_t exp[] = {0xc3}; /* true */
-        aw_buf_field(b, AW_FIELD_FILTER, exp, sizeof exp), n_fields++;
+        aw_exp *e = compile(o->filter);
+        size_t len;
+        const uint8_t *bytes = aw_exp_bytes(e, &len);
+        aw_buf_field(b, AW_FIELD_FILTER, bytes, (uint32_t)len), n_fields++;
+        aw_exp_free(e);
     }
     if (o->all_pids || o->n_pids) {
         size_t n = o->all_pids ? AW_PARTITIONS : o->n_pids;
@@ -84,6 +100,18 @@ static void build(aw_buf *b, const req_opts *o) {
     if (o->read_bin) {
         aw_buf_op_header(b, o->op_type ? o->op_type : AW_OP_READ, 0, o->read_bin,
                          (uint8_t)strlen(o->read_bin), 0);
+        n_ops++;
+    }
+    if (o->exp_read) {
+        /* The op's value: [exp, flags]. */
+        aw_exp *e = compile(o->exp_read);
+        size_t len;
+        const uint8_t *bytes = aw_exp_bytes(e, &len);
+        aw_buf_op_header(b, AW_OP_EXP_READ, AW_PT_BLOB, "r", 1, (uint32_t)len + 2);
+        aw_buf_u8(b, 0x92);
+        aw_buf_put(b, bytes, len);
+        aw_buf_u8(b, o->exp_flags);
+        aw_exp_free(e);
         n_ops++;
     }
     aw_msg_header h = {.info1 = o->info1, .info2 = o->info2, .info3 = o->info3,
@@ -149,7 +177,7 @@ static void run(const req_opts *o, const bool *serves, answer *a) {
     build(&req, o);
     aw_msg_view m;
     assert_int_equal(aw_msg_parse(req.data, req.len, &m, NULL, NULL), AW_OK);
-    td_scan_env env = {&store, serves ? serves : serves_all, NULL};
+    td_scan_env env = {.store = &store, .serves = serves ? serves : serves_all};
     td_scan_handle(&env, &m, &out);
     memset(a, 0, sizeof *a);
     a->end_code = -1;
@@ -261,6 +289,61 @@ static void test_max_records(void **state) {
     assert_int_equal(a.n_records, 5);
 }
 
+/* A filter expression drops records before max_records counts them
+ * (query.c basic_query_job_reduce_cb: "sample-max checks post-filters"). */
+static void test_filter(void **state) {
+    (void)state;
+    uint16_t pids[] = {7, 8};
+    req_opts o = {.info1 = AW_INFO1_READ, .info3 = AW_INFO3_PARTITION_DONE, .pids = pids,
+                  .n_pids = 2, .filter = "$.i != 2"};
+    answer a;
+    run(&o, NULL, &a);
+    assert_int_equal(a.end_code, 0);
+    assert_int_equal(a.n_records, 3);
+    assert_int_equal(a.values[0], 3); /* partition 7 from its largest digest: 2 is dropped */
+    assert_int_equal(a.values[1], 1);
+    assert_int_equal(a.values[2], 4);
+    o.max_records = 2;
+    run(&o, NULL, &a);
+    assert_int_equal(a.n_records, 2);
+    assert_int_equal(a.values[0], 3);
+    assert_int_equal(a.values[1], 1);
+    /* A filter on a bin no record has is unknown: nothing matches. */
+    req_opts none = {.info1 = AW_INFO1_READ, .info3 = AW_INFO3_PARTITION_DONE, .pids = pids,
+                     .n_pids = 2, .filter = "$.nope.int() > 0"};
+    run(&none, NULL, &a);
+    assert_int_equal(a.end_code, 0);
+    assert_int_equal(a.n_records, 0);
+}
+
+/* Expression read ops among the projection ops (query.c
+ * apply_ops_make_response: each op read as a read command reads it); a
+ * record the op fails on (26 without EVAL_NO_FAIL) is not sent, nor one it
+ * returns nothing for. */
+static void test_exp_read_ops(void **state) {
+    (void)state;
+    uint16_t p8 = 8;
+    req_opts o = {.info1 = AW_INFO1_READ, .info3 = AW_INFO3_PARTITION_DONE, .pids = &p8,
+                  .n_pids = 1, .exp_read = "$.i + 100"};
+    answer a;
+    run(&o, NULL, &a);
+    assert_int_equal(a.end_code, 0);
+    assert_int_equal(a.n_records, 1);
+    assert_int_equal(a.values[0], 104);
+    o.exp_read = "$.nope.int() + 1";
+    run(&o, NULL, &a);
+    assert_int_equal(a.end_code, 0);
+    assert_int_equal(a.n_records, 0);
+    o.exp_flags = AW_EXP_READ_EVAL_NO_FAIL;
+    run(&o, NULL, &a);
+    assert_int_equal(a.n_records, 0);
+    /* Under RESPOND_ALL_OPS the nil result is answered. */
+    o.info2 = AW_INFO2_RESPOND_ALL_OPS;
+    run(&o, NULL, &a);
+    assert_int_equal(a.n_records, 1);
+    assert_int_equal(a.values[0], -1);
+}
+
 /* A short query's LAST ends its one data frame; a long one's has a frame of
  * its own. */
 static void test_short_framing(void **state) {
@@ -309,10 +392,12 @@ static void test_refusals(void **state) {
         {{.info1 = AW_INFO1_READ, .info3 = AW_INFO3_PARTITION_DONE, .all_pids = true,
           .read_bin = "i", .op_type = AW_OP_WRITE},
          AW_ERR_REQUEST_INVALID},
+        /* get_query_filter_exp: a filter that is not boolean. */
         {{.info1 = AW_INFO1_READ, .info3 = AW_INFO3_PARTITION_DONE, .all_pids = true,
-          .filter = true},
-         AW_ERR_UNSUPPORTED_FEATURE},
-        {{.info2 = AW_INFO2_WRITE, .all_pids = true}, AW_ERR_UNSUPPORTED_FEATURE},
+          .filter = "$.i + 1"},
+         AW_ERR_REQUEST_INVALID},
+        /* A background job (info2 WRITE) without ops: ops_bg_query_get_ops. */
+        {{.info2 = AW_INFO2_WRITE, .all_pids = true}, AW_ERR_REQUEST_INVALID},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         answer a;
@@ -385,6 +470,8 @@ int main(void) {
         cmocka_unit_test(test_order_and_resume),
         cmocka_unit_test(test_max_records),
         cmocka_unit_test(test_short_framing),
+        cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_exp_read_ops),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_three_nodes),
     };

@@ -41,30 +41,36 @@ static int stop_server(void **state) {
     return tu_testd_stop_group(&server);
 }
 
-/* Scans and queries aw-testd refuses with 16 for now: secondary-index
- * queries (a where clause), filter expressions (waiting for the expression
- * evaluator of branch testd-exp) and background jobs (ops, and UDFs: no Lua). */
-static const char *const REFUSED[] = {
-    "scan_filter_exp_i_gt_150", "query_i_eq_42", "query_i_range_10_20", "query_s_eq_s007",
-    "query_list_l_contains_5", "query_list_l_range_5_6", "query_mapkeys_m_contains_a",
-    "query_mapvalues_m_contains_10", "query_geo_within_circle", "query_geo_within_polygon",
-    "query_i_range_90_110_filter_f_gt_50", "query_i_range_0_4_select_s_f",
-    "query_i_range_0_4_nobins", "query_i_eq_43_short", "query_i_eq_44_long_relax_ap",
-    "query_i_range_100_111_max5_page1", "query_i_range_100_111_max5_page2",
-    "query_i_range_100_111_max5_page3", "query_i_range_0_199_partitions_0_2047",
-    "query_i_range_0_2_read_ops", "query_noindex_read_ops_filter_i_lt_3",
-    "query_i_range_begin_gt_end", "query_short_with_rps", "query_no_index_on_bin_f#1",
-    "query_no_index_on_bin_f#2", "query_no_index_on_bin_f#3", "query_no_index_on_bin_f#4",
-    "query_no_index_on_bin_f#5", "query_no_index_on_bin_f#6", "query_string_pred_on_numeric_bin",
-    "query_by_index_name_sq_i2", "query_by_index_name_old_sq_i", "query_by_unknown_index_name",
-    "query_ctx_m_b_eq_20", "query_exp_i_x2_range_10_14", "query_i_eq_42_unknown_set",
-    "query_background_udf_i_20_29", "scan_background_udf", "scan_check_u1_v2",
-    "query_background_ops_i_lt_100", "query_background_ops_index_i_1000_1009",
-    "query_background_ops_unknown_set", "query_check_i_ge_1000",
-    "query_i_eq_42_after_index_removed", "query_after_truncate_s_eq_s007", NULL};
+/* Scans and queries aw-testd refuses with 16: background UDF jobs (no Lua). */
+static const char *const REFUSED[] = {"query_background_udf_i_20_29", "scan_background_udf",
+                                      NULL};
 
-/* Info commands whose replies aw-testd gives as the real server did. */
-static const char *const SERVED_INFO[] = {"truncate", NULL};
+/* Info commands whose replies aw-testd gives as the real server did.
+ * sindex-list is refused while it lists a context or expression index
+ * without b64=true (their text forms are not written). */
+static const char *const SERVED_INFO[] = {"truncate",      "sindex-create", "sindex-stat",
+                                          "sindex-exists", "sindex-delete", "query-show",
+                                          NULL};
+
+/* Values that are clock readings or a port: sindex-stat's load_time (how
+ * long the real server took to build the index; aw-testd builds nothing),
+ * query-show's run-time, time-since-done and from (the client's port).
+ * They are dropped before the comparison. */
+static void drop_value(char *s, const char *key, const char *chars) {
+    char *at = strstr(s, key);
+    if (!at)
+        return;
+    at += strlen(key);
+    size_t n = strspn(at, chars);
+    memmove(at, at + n, strlen(at + n) + 1);
+}
+
+static void drop_volatile(char *s) {
+    drop_value(s, "load_time=", "0123456789");
+    drop_value(s, "run-time=", "0123456789");
+    drop_value(s, "time-since-done=", "0123456789");
+    drop_value(s, "from=", "0123456789.+");
+}
 
 static bool listed(const char *const *list, const char *s) {
     for (; *list; list++)
@@ -95,7 +101,7 @@ typedef struct taint {
 
 static bool tainted(const taint *t, const tu_stream *real) {
     if (t->all)
-        return true;
+        return tu_stream_records(real) > 0; /* a job's answer or an error shows no record */
     for (size_t i = 0; i < t->n; i++)
         if (tu_stream_has_digest(real, t->digests[i]))
             return true;
@@ -229,10 +235,16 @@ static void info(json_t *x, counts *n, taint *t) {
     snprintf(name, sizeof name, "%.*s", (int)(l < 63 ? l : 63), request);
     char *got = tu_info(server.ports[0], request);
     assert_non_null(got);
-    if (!listed(SERVED_INFO, name)) {
+    char *want = strdup(reply);
+    assert_non_null(want);
+    drop_volatile(got);
+    drop_volatile(want);
+    /* The status of a refused UDF job: this node does not know it. */
+    bool udf_job = strstr(reply, "job-type=background-udf") != NULL;
+    if (!listed(SERVED_INFO, name) || udf_job) {
         assert_non_null(strstr(got, "ERROR:")); /* refused, never pretended */
         n->infos_unserved++;
-    } else if (strcmp(got, reply) == 0) {
+    } else if (strcmp(got, want) == 0) {
         n->infos++;
         if (strcmp(name, "truncate") == 0)
             t->all = false, t->n = 0; /* set sq is empty on both now */
@@ -241,6 +253,7 @@ static void info(json_t *x, counts *n, taint *t) {
         n->wrong++;
     }
     free(got);
+    free(want);
 }
 
 /* The capture's entries (commands and info exchanges) in the order they
@@ -306,12 +319,25 @@ static void test_replay_scan_query(void **state) {
            n.wrong);
     assert_int_equal(n.wrong, 0);
     assert_int_equal(n.puts, 200);
-    /* scan_all_bins .. scan_whole_namespace_select_i but the filtered one
-     * (16 streams, the five max_records pages among them) and
-     * scan_after_truncate. */
-    assert_int_equal(n.streams, 17);
-    assert_int_equal(n.refused, 45);
-    assert_int_equal(n.infos, 1);
+    /* Every scan and query the capture made but three: the 17 scans
+     * scan_all_bins .. scan_whole_namespace_select_i (the five max_records
+     * pages and scan_filter_exp_i_gt_150 among them), the 34 secondary-index
+     * queries query_i_eq_42 .. query_i_eq_42_unknown_set (equality, ranges,
+     * strings, list / mapkeys / mapvalues, geo within a circle and a polygon,
+     * filters, selected bins, no bins, short, the three max_records pages,
+     * read ops, and the 4 and 201 refusals, the six retries among them),
+     * query_noindex_read_ops_filter_i_lt_3, the three background ops jobs
+     * (one on a set that does not exist: 2), query_i_eq_42_after_index_removed,
+     * scan_after_truncate and query_after_truncate_s_eq_s007. Skipped, as
+     * they show records a refused UDF job wrote to: scan_check_u1_v2 and
+     * query_check_i_ge_1000. */
+    assert_int_equal(n.streams, 58);
+    assert_int_equal(n.skipped, 2);
+    assert_int_equal(n.refused, 2);
+    /* truncate, the 26 sindex-create / -stat / -exists / -delete exchanges
+     * (rename, other definition under a taken name, unknown index) and
+     * query-show of the two ops jobs and of an unknown id. */
+    assert_int_equal(n.infos, 30);
     /* 20 records carry a GeoJSON point: in scan_all_bins, query_noindex_all_bins
      * and the max_records pages. */
 }

@@ -35,9 +35,10 @@ void tu_stream_free(tu_stream *s);
  *
  * sampled (the request had max_records): which records the server picks is
  * a race between its threads, so then got must hold as many records, no
- * digest twice, each partition's in descending digest order, and each
- * record the one `catalog` (a stream holding every record, e.g. a full
- * scan's; NULL: not checked) has for its digest. Prints the first
+ * digest twice, each partition's in the server's order (a scan's by
+ * descending digest, a query's by ascending bval), and each record the one
+ * `catalog` (a stream holding every record, e.g. a full scan's; NULL: not
+ * checked) has for its digest, a query's BVAL field aside. Prints the first
  * difference under label. GeoJSON bins are compared whole, the S2 cells
  * the server stores with a point included. */
 bool tu_stream_same(const char *label, const tu_stream *got, const tu_stream *want, bool sampled,

@@ -453,16 +453,15 @@ static int apply_op(td_record *w, const aw_op_view *op, const op_state *st, repl
 }
 
 int td_exec_projection_check(const aw_op_view *op) {
-    if (!bin_name_ok(op) || !is_read_op(op->op))
-        return AW_ERR_REQUEST_INVALID;
-    /* A scan's expression read ops need the evaluator's record context,
-     * which the scan path does not build yet. */
-    return op->op == AW_OP_EXP_READ ? AW_ERR_UNSUPPORTED_FEATURE : AW_OK;
+    return bin_name_ok(op) && is_read_op(op->op) ? AW_OK : AW_ERR_REQUEST_INVALID;
 }
 
-int td_exec_project(td_record *rec, const aw_msg_view *m, aw_buf *out, uint16_t *n_ops) {
+int td_exec_project(const td_store *store, td_record *rec, const aw_msg_view *m, aw_buf *out,
+                    uint16_t *n_ops) {
     reply r = {.out = out, .at = out->len};
-    op_state st = {.respond_all = (m->h.info2 & AW_INFO2_RESPOND_ALL_OPS) != 0};
+    td_exp_ctx ex = {.store = store, .rec = rec, .meta = rec,
+                     .stored_size = td_exp_stored_size(rec)};
+    op_state st = {.respond_all = (m->h.info2 & AW_INFO2_RESPOND_ALL_OPS) != 0, .exp = &ex};
     aw_op_view op;
     aw_msg_iter it = aw_msg_ops(m);
     while (aw_msg_next_op(&it, &op)) {

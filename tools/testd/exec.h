@@ -36,16 +36,19 @@ int td_batch_refusal(const aw_msg_view *m);
 
 /* A scan or query's projection op, checked as query.c basic_query_get_ops
  * checks it: AW_ERR_REQUEST_INVALID for a bad bin name or an op that is not a
- * read, AW_ERR_UNSUPPORTED_FEATURE for a read aw-testd does not serve (an
- * expression read), else AW_OK. */
+ * read, else AW_OK (an expression read op is parsed per record, as the
+ * server does). */
 int td_exec_projection_check(const aw_op_view *op);
 
 /* Applies a scan or query's projection ops (checked before) to one record as
  * query.c apply_ops_make_response does: each op as a read command applies it
- * (info2 RESPOND_ALL_OPS answering missing bins and nil results too), the
- * result ops appended to out and counted in *n_ops. Returns AW_OK, or the
- * code of the op that failed (the server then drops the record). */
-int td_exec_project(td_record *rec, const aw_msg_view *m, aw_buf *out, uint16_t *n_ops);
+ * (info2 RESPOND_ALL_OPS answering missing bins and nil results too;
+ * expression reads on the store's clock), the result ops appended to out and
+ * counted in *n_ops. Returns AW_OK, or the code of the op that failed (the
+ * server then drops the record; 16 and AW_ERR_SERVER_FULL are aw-testd's
+ * own failures, which end the job). */
+int td_exec_project(const td_store *store, td_record *rec, const aw_msg_view *m, aw_buf *out,
+                    uint16_t *n_ops);
 
 /* Appends a reply carrying only a result code (and an index for batch rows). */
 void td_reply_code(aw_buf *out, int code, uint32_t index);

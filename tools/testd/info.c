@@ -11,21 +11,22 @@
 #include <sys/utsname.h>
 
 #include "aerowire/record.h"
+#include "info_param.h"
 #include "internal.h"
 #include "proto/frame.h"
+#include "sindex.h"
 
 /* Only what aw-testd serves, in the real server's order (docs/testd.md says
  * why each is here and why the real server's others are not). */
 #define FEATURES                                                                                   \
-    "batch-any;batch-index;blob-bits;cdt-list;cdt-map;float;peers;pipelining;pscans;replicas;"             \
-    "replicas-all;replicas-master;truncate-namespace"
+    "batch-any;batch-index;blob-bits;cdt-index;cdt-list;cdt-map;float;sindex-exists;peers;"      \
+    "pipelining;pquery;pscans;query-show;replicas;replicas-all;replicas-master;truncate-namespace"
 /* The server version aw-testd's answers were checked against. */
 #define BUILD "8.1.2.0"
 
-static void put_str(aw_buf *b, const char *s) { aw_buf_put(b, s, strlen(s)); }
+void td_info_put(aw_buf *b, const char *s) { aw_buf_put(b, s, strlen(s)); }
 
-static void put_fmt(aw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put_fmt(aw_buf *b, const char *fmt, ...) {
+void td_info_putf(aw_buf *b, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -63,9 +64,9 @@ static void put_base64(aw_buf *b, const uint8_t *p, size_t n) {
  * is not; arch is the machine's own. */
 static void put_release(aw_buf *b) {
     struct utsname u;
-    put_str(b, "edition=Aerospike Community Edition;version=" BUILD);
+    td_info_put(b, "edition=Aerospike Community Edition;version=" BUILD);
     if (uname(&u) == 0)
-        put_fmt(b, ";arch=%s", u.machine);
+        td_info_putf(b, ";arch=%s", u.machine);
 }
 
 /* The node's ownership bitmap for replica column r. */
@@ -81,15 +82,15 @@ static void put_replicas(td_node *n, aw_buf *b, bool regime, bool count, int col
     uint8_t bits[512];
     for (size_t i = 0; i < s->store.n_ns; i++) {
         if (i)
-            put_str(b, ";");
-        put_fmt(b, "%s:", s->store.ns[i].name);
+            td_info_put(b, ";");
+        td_info_putf(b, "%s:", s->store.ns[i].name);
         if (regime)
-            put_str(b, "0,");
+            td_info_put(b, "0,");
         if (count)
-            put_fmt(b, "%d,", columns);
+            td_info_putf(b, "%d,", columns);
         for (int r = 0; r < columns; r++) {
             if (r)
-                put_str(b, ",");
+                td_info_put(b, ",");
             bitmap(n, r, bits);
             put_base64(b, bits, sizeof bits);
         }
@@ -98,25 +99,25 @@ static void put_replicas(td_node *n, aw_buf *b, bool regime, bool count, int col
 
 static void put_host(const td_server *s, aw_buf *b, uint16_t port) {
     if (port == 3000)
-        put_str(b, s->bind_addr);
+        td_info_put(b, s->bind_addr);
     else
-        put_fmt(b, "%s:%u", s->bind_addr, port);
+        td_info_putf(b, "%s:%u", s->bind_addr, port);
 }
 
 static void put_peers(td_node *n, aw_buf *b, bool alt) {
     td_server *s = n->srv;
-    put_fmt(b, "%u,3000,[", s->peers_gen);
+    td_info_putf(b, "%u,3000,[", s->peers_gen);
     bool first = true;
     for (int i = 0; i < s->n_nodes && !alt; i++) {
         const td_node *p = &s->nodes[i];
         if (p == n || !p->alive)
             continue;
-        put_fmt(b, "%s[%s,,[", first ? "" : ",", p->id);
+        td_info_putf(b, "%s[%s,,[", first ? "" : ",", p->id);
         put_host(s, b, p->port);
-        put_str(b, "]]");
+        td_info_put(b, "]]");
         first = false;
     }
-    put_str(b, "]");
+    td_info_put(b, "]");
 }
 
 static int live_nodes(const td_server *s) {
@@ -132,7 +133,7 @@ static void put_statistics(td_node *n, aw_buf *b) {
     for (size_t i = 0; i < s->store.n_ns; i++)
         objects += s->store.ns[i].n_records;
     uint64_t conns = n->conns_opened - n->conns_closed;
-    put_fmt(b,
+    td_info_putf(b,
             "cluster_size=%d;cluster_name=%s;uptime=%ld;objects=%" PRIu64
             ";client_connections=%" PRIu64 ";client_connections_opened=%" PRIu64
             ";client_connections_closed=%" PRIu64 ";client_read_success=%" PRIu64
@@ -154,7 +155,7 @@ static void put_statistics(td_node *n, aw_buf *b) {
  * from its own options; the other keys are the recorded server's values
  * (docs/testd.md says which of them aw-testd's behaviour follows). */
 static void put_ns_config(const td_server *s, const td_namespace *ns, aw_buf *b) {
-    put_fmt(b,
+    td_info_putf(b,
     "active-rack=0;allow-ttl-without-nsup=false;apply-ttl-reductions=true;auto-revive=false;"
     "background-query-max-rps=10000;conflict-resolution-policy=generation;"
     "conflict-resolve-writes=false;default-read-touch-ttl-pct=0;default-ttl=%u;"
@@ -202,21 +203,17 @@ static void put_namespace(td_node *n, aw_buf *b, const char *name, size_t len) {
     td_server *s = n->srv;
     td_namespace *ns = td_store_ns(&s->store, name, len);
     if (!ns) {
-        put_str(b, "type=unknown");
+        td_info_put(b, "type=unknown");
         return;
     }
-    put_fmt(b,
+    td_info_putf(b,
             "ns_cluster_size=%d;effective_replication_factor=%d;objects=%" PRIu64
             ";truncate_lut=%" PRIu64 ";truncating=false;",
             live_nodes(s), s->replication, ns->n_records, ns->truncate_lut_ms);
     put_ns_config(s, ns, b);
 }
 
-/* How thr_info.c as_info_parameter_get finds `key=value` in a command's
- * parameters ("k=v;k=v"): the value must fit in cap bytes with its NUL. */
-typedef enum { PARAM_OK, PARAM_NOT_FOUND, PARAM_TOO_LONG } param_result;
-
-static param_result param_get(const char *params, size_t len, const char *key, char *out,
+param_result td_info_param_get(const char *params, size_t len, const char *key, char *out,
                               size_t cap) {
     size_t klen = strlen(key);
     const char *p = params, *end = params + len;
@@ -237,17 +234,14 @@ static param_result param_get(const char *params, size_t len, const char *key, c
     return PARAM_NOT_FOUND;
 }
 
-/* as_info_required_param_is_ok / as_info_optional_param_is_ok: true when
- * the parameter has a value; otherwise writes the server's error (code 20
- * for the namespace, 4 for the rest) unless it is optional and absent. */
-static bool param_usable(aw_buf *b, const char *key, const char *value, param_result r,
+bool td_info_param_usable(aw_buf *b, const char *key, const char *value, param_result r,
                          bool required) {
     if (r == PARAM_OK && value[0] != '\0')
         return true;
     if (r == PARAM_NOT_FOUND && !required)
         return false;
     int code = strcmp(key, "namespace") == 0 ? AW_ERR_NAMESPACE_NOT_FOUND : AW_ERR_REQUEST_INVALID;
-    put_fmt(b, r == PARAM_NOT_FOUND  ? "ERROR:%d:missing '%s'"
+    td_info_putf(b, r == PARAM_NOT_FOUND  ? "ERROR:%d:missing '%s'"
                : r == PARAM_OK       ? "ERROR:%d:missing '%s' value"
                                      : "ERROR:%d:'%s' value too long",
             code, key);
@@ -271,27 +265,27 @@ static bool param_usable(aw_buf *b, const char *key, const char *value, param_re
 static void truncate_cmd(td_node *n, aw_buf *b, const char *params, size_t len, bool whole_ns) {
     td_store *st = &n->srv->store;
     char ns_name[NS_PARAM_CAP], set[SET_PARAM_CAP], lut[LUT_PARAM_CAP];
-    if (!param_usable(b, "namespace", ns_name,
-                      param_get(params, len, "namespace", ns_name, sizeof ns_name), true))
+    if (!td_info_param_usable(b, "namespace", ns_name,
+                      td_info_param_get(params, len, "namespace", ns_name, sizeof ns_name), true))
         return;
     if (!whole_ns) {
-        if (!param_usable(b, "set", set, param_get(params, len, "set", set, sizeof set), true))
+        if (!td_info_param_usable(b, "set", set, td_info_param_get(params, len, "set", set, sizeof set), true))
             return;
-    } else if (param_get(params, len, "set", set, 1) != PARAM_NOT_FOUND) {
-        put_str(b, "ERROR:4:unexpected set name"); /* did the client mean truncate? */
+    } else if (td_info_param_get(params, len, "set", set, 1) != PARAM_NOT_FOUND) {
+        td_info_put(b, "ERROR:4:unexpected set name"); /* did the client mean truncate? */
         return;
     }
-    param_result lr = param_get(params, len, "lut", lut, sizeof lut);
+    param_result lr = td_info_param_get(params, len, "lut", lut, sizeof lut);
     uint64_t lut_ms = 0; /* now */
-    if (param_usable(b, "lut", lut, lr, false)) {
+    if (td_info_param_usable(b, "lut", lut, lr, false)) {
         uint64_t utc_ns = strtoull(lut, NULL, 0);
         lut_ms = utc_ns > UTC_NS_AT_EPOCH ? (utc_ns - UTC_NS_AT_EPOCH) / 1000000 : 0;
         if (lut_ms == 0) {
-            put_str(b, "ERROR:4:would truncate to 0");
+            td_info_put(b, "ERROR:4:would truncate to 0");
             return;
         }
         if (lut_ms > td_store_now_ms(st)) {
-            put_str(b, "ERROR:4:would truncate in the future");
+            td_info_put(b, "ERROR:4:would truncate in the future");
             return;
         }
     } else if (lr != PARAM_NOT_FOUND) {
@@ -300,7 +294,7 @@ static void truncate_cmd(td_node *n, aw_buf *b, const char *params, size_t len, 
     td_namespace *ns = td_store_ns(st, ns_name, strlen(ns_name));
     if (ns)
         td_store_truncate(st, ns, whole_ns ? NULL : set, lut_ms);
-    put_str(b, "ok");
+    td_info_put(b, "ok");
 }
 
 /* get-config:context=namespace;id=NS (cfg_info.c
@@ -311,26 +305,26 @@ static void truncate_cmd(td_node *n, aw_buf *b, const char *params, size_t len, 
 static void get_config(td_node *n, aw_buf *b, const char *params, size_t len) {
     char context[CONTEXT_PARAM_CAP], ns_name[CONTEXT_PARAM_CAP];
     if (len == 0) {
-        put_str(b, "ERROR:4:not served by aw-testd");
+        td_info_put(b, "ERROR:4:not served by aw-testd");
         return;
     }
-    if (!param_usable(b, "context", context,
-                      param_get(params, len, "context", context, sizeof context), true))
+    if (!td_info_param_usable(b, "context", context,
+                      td_info_param_get(params, len, "context", context, sizeof context), true))
         return;
     if (strcmp(context, "namespace") != 0) {
         bool real = strcmp(context, "service") == 0 || strcmp(context, "network") == 0 ||
                     strcmp(context, "security") == 0 || strcmp(context, "xdr") == 0;
-        put_str(b, real ? "ERROR:4:not served by aw-testd" : "ERROR:4:invalid context");
+        td_info_put(b, real ? "ERROR:4:not served by aw-testd" : "ERROR:4:invalid context");
         return;
     }
-    param_result r = param_get(params, len, "namespace", ns_name, sizeof ns_name);
+    param_result r = td_info_param_get(params, len, "namespace", ns_name, sizeof ns_name);
     if (r == PARAM_NOT_FOUND)
-        r = param_get(params, len, "id", ns_name, sizeof ns_name);
-    if (!param_usable(b, "namespace", ns_name, r, true))
+        r = td_info_param_get(params, len, "id", ns_name, sizeof ns_name);
+    if (!td_info_param_usable(b, "namespace", ns_name, r, true))
         return;
     td_namespace *ns = td_store_ns(&n->srv->store, ns_name, strlen(ns_name));
     if (!ns) {
-        put_str(b, "ERROR:20:namespace not found on node");
+        td_info_put(b, "ERROR:20:namespace not found on node");
         return;
     }
     put_ns_config(n->srv, ns, b);
@@ -372,7 +366,7 @@ static void control(td_node *n, aw_buf *b, const char *cmd, size_t len, const ch
     } else if (strcmp(name, "testd-stats") == 0) {
         uint64_t commands, held;
         if (td_node_stats(s, node, &commands, &held) == 0) {
-            put_fmt(b, "commands=%" PRIu64 ";held=%" PRIu64, commands, held);
+            td_info_putf(b, "commands=%" PRIu64 ";held=%" PRIu64, commands, held);
             return;
         }
     } else if (strcmp(name, "testd-move") == 0) {
@@ -389,19 +383,19 @@ static void control(td_node *n, aw_buf *b, const char *cmd, size_t len, const ch
         long advance = param(cmd, len, "advance", 0);
         long freeze = param(cmd, len, "freeze", -1);
         if (advance < 0 || advance > 0x7fffffffL || freeze < -1 || freeze > 1) {
-            put_str(b, "ERROR:4:bad node or argument");
+            td_info_put(b, "ERROR:4:bad node or argument");
             return;
         }
         td_store_clock(&s->store, (uint32_t)advance, (int)freeze);
-        put_fmt(b, "%u", td_store_now(&s->store));
+        td_info_putf(b, "%u", td_store_now(&s->store));
         return;
     } else if (strcmp(name, "testd-nodes") == 0) {
         for (int i = 0; i < s->n_nodes; i++)
-            put_fmt(b, "%s%d:%s:%u:%s", i ? ";" : "", i, s->nodes[i].id, s->nodes[i].port,
+            td_info_putf(b, "%s%d:%s:%u:%s", i ? ";" : "", i, s->nodes[i].id, s->nodes[i].port,
                     s->nodes[i].alive ? "alive" : "dead");
         return;
     }
-    put_str(b, rc == 0 ? "ok" : "ERROR:4:bad node or argument");
+    td_info_put(b, rc == 0 ? "ok" : "ERROR:4:bad node or argument");
 }
 
 /* One command line; appends its value. */
@@ -423,9 +417,9 @@ static const char *const UNSERVED_NAMES[] = {
     "get-sl", "get-stats", "health-outliers", "health-stats", "help", "histogram",
     "index-pressure", "jem-stats", "latencies", "log", "log-message", "log-set", "logs", "mcast",
     "mesh", "name", "objects", "partition-info", "physical-devices", "query-abort",
-    "query-abort-all", "query-show", "rebalance-generation", "recluster", "service",
-    "services-alternate", "services-alumni-reset", "set-config", "set-log", "sets", "sindex",
-    "sindex-create", "sindex-delete", "sindex-exists", "sindex-list", "sindex-stat", "smd-info",
+    "query-abort-all", "rebalance-generation", "recluster", "service",
+    "services-alternate", "services-alumni-reset", "set-config", "set-log", "sets",
+    /* "sindex" and "sindex/<ns>" (sindex/<ns>/<name> is served) */ "sindex", "smd-info",
     "smd-show", "status", "thread-traces", "tip", "tip-clear", "truncate-namespace-undo",
     "truncate-undo", "udf-clear-cache", "udf-get", "udf-list", "udf-put", "udf-remove",
     "user-agents", NULL};
@@ -447,27 +441,27 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
     bool has_args = nl < len;
 
     if (strcmp(name, "node") == 0)
-        put_str(b, n->id);
+        td_info_put(b, n->id);
     else if (strcmp(name, "build") == 0)
-        put_str(b, BUILD);
+        td_info_put(b, BUILD);
     else if (strcmp(name, "version") == 0)
-        put_str(b, "Aerospike Community Edition build " BUILD);
+        td_info_put(b, "Aerospike Community Edition build " BUILD);
     else if (strcmp(name, "edition") == 0)
-        put_str(b, "Aerospike Community Edition");
+        td_info_put(b, "Aerospike Community Edition");
     else if (strcmp(name, "release") == 0)
         put_release(b);
     else if (strcmp(name, "compatibility-id") == 0)
-        put_str(b, "15");
+        td_info_put(b, "15");
     else if (strcmp(name, "features") == 0)
-        put_str(b, FEATURES);
+        td_info_put(b, FEATURES);
     else if (strcmp(name, "cluster-name") == 0)
-        put_str(b, s->cluster_name);
+        td_info_put(b, s->cluster_name);
     else if (strcmp(name, "partitions") == 0)
-        put_str(b, "4096");
+        td_info_put(b, "4096");
     else if (strcmp(name, "partition-generation") == 0)
-        put_fmt(b, "%u", n->partition_gen);
+        td_info_putf(b, "%u", n->partition_gen);
     else if (strcmp(name, "peers-generation") == 0)
-        put_fmt(b, "%u", s->peers_gen);
+        td_info_putf(b, "%u", s->peers_gen);
     else if (strcmp(name, "replicas") == 0)
         put_replicas(n, b, true, true, s->replication);
     else if (strcmp(name, "replicas-all") == 0)
@@ -479,12 +473,12 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
     else if (strcmp(name, "peers-clear-alt") == 0)
         put_peers(n, b, true);
     else if (strcmp(name, "service-clear-std") == 0)
-        put_fmt(b, "%s:%u", s->bind_addr, n->port);
+        td_info_putf(b, "%s:%u", s->bind_addr, n->port);
     else if (strcmp(name, "service-clear-alt") == 0)
         ;
     else if (strcmp(name, "namespaces") == 0)
         for (size_t i = 0; i < s->store.n_ns; i++)
-            put_fmt(b, "%s%s", i ? ";" : "", s->store.ns[i].name);
+            td_info_putf(b, "%s%s", i ? ";" : "", s->store.ns[i].name);
     else if (strcmp(name, "namespace") == 0 && has_args && cmd[nl] == '/')
         put_namespace(n, b, cmd + nl + 1, len - nl - 1);
     else if (strcmp(name, "statistics") == 0)
@@ -495,15 +489,21 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
     else if (strcmp(name, "get-config") == 0)
         get_config(n, b, has_args ? cmd + nl + 1 : cmd + nl, has_args ? len - nl - 1 : 0);
     else if (strcmp(name, "user-agent-set") == 0)
-        put_str(b, "ok");
+        td_info_put(b, "ok");
     else if (strncmp(name, "testd-", 6) == 0)
         control(n, b, cmd, len, name);
+    else if (strcmp(name, "query-show") == 0)
+        td_jobs_show(&n->jobs, &s->store, has_args ? cmd + nl + 1 : cmd + nl,
+                     has_args ? len - nl - 1 : 0, b);
+    else if (td_sindex_info(&s->store, b, name, has_args ? cmd + nl + 1 : cmd + nl,
+                            has_args ? len - nl - 1 : 0, has_args && cmd[nl] == '/'))
+        ;
     else if (in_list(name, ENTERPRISE_NAMES))
-        put_str(b, "ERROR:25:enterprise only");
+        td_info_put(b, "ERROR:25:enterprise only");
     else if (in_list(name, UNSERVED_NAMES))
-        put_str(b, "ERROR:4:not served by aw-testd");
+        td_info_put(b, "ERROR:4:not served by aw-testd");
     else
-        put_str(b, "ERROR:4:unrecognized command");
+        td_info_put(b, "ERROR:4:unrecognized command");
 }
 
 static const char *DEFAULT_SET[] = {"features", "node", "edition", "build", "version",
@@ -515,10 +515,10 @@ void td_handle_info(td_node *node, const uint8_t *body, size_t len, aw_buf *out)
     if (len == 0) {
         /* An empty request gets the server's default summary. */
         for (size_t i = 0; i < sizeof DEFAULT_SET / sizeof *DEFAULT_SET; i++) {
-            put_str(out, DEFAULT_SET[i]);
-            put_str(out, "\t");
+            td_info_put(out, DEFAULT_SET[i]);
+            td_info_put(out, "\t");
             answer(node, out, DEFAULT_SET[i], strlen(DEFAULT_SET[i]));
-            put_str(out, "\n");
+            td_info_put(out, "\n");
         }
     }
     size_t i = 0;
@@ -527,9 +527,9 @@ void td_handle_info(td_node *node, const uint8_t *body, size_t len, aw_buf *out)
         size_t l = nl ? (size_t)(nl - (p + i)) : len - i;
         if (l > 0) {
             aw_buf_put(out, p + i, l);
-            put_str(out, "\t");
+            td_info_put(out, "\t");
             answer(node, out, p + i, l);
-            put_str(out, "\n");
+            td_info_put(out, "\n");
         }
         i += l + 1;
     }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bgjob.h"
 #include "exec.h"
 #include "proto/buf.h"
 #include "testd.h"
@@ -28,6 +29,7 @@ typedef struct td_node {
     uint32_t partition_gen;
     uint64_t conns_opened, conns_closed;
     uint64_t commands;         /* type-3 frames received (testd-stats) */
+    td_jobs jobs;              /* background jobs it ran (query-show) */
 } td_node;
 
 struct td_server {

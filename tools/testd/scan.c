@@ -6,9 +6,13 @@
  * request that breaks two rules gets the code the server would give. The job
  * then visits the requested partitions this node serves, each from its
  * largest digest down (after the resume digest when one was sent), and
- * answers the others PARTITION_DONE 11. What aw-testd does not serve yet
- * (secondary-index queries, background jobs, UDFs, filter expressions) is
- * refused with UNSUPPORTED_FEATURE (16) before the job starts, never ignored.
+ * answers the others PARTITION_DONE 11; a query (a where clause, query.c)
+ * visits its index's hits instead. A filter expression (field 43) drops the
+ * records it does not match before they count towards max_records. UDF
+ * jobs and aggregations (Lua) are refused with UNSUPPORTED_FEATURE (16)
+ * before the job starts, never ignored; an expression aw-testd cannot
+ * evaluate ends the job with 16 in its LAST message. Background ops jobs
+ * are bgjob.c's.
  */
 #include "scan.h"
 
@@ -19,7 +23,9 @@
 #include "aerowire/key.h"
 #include "aerowire/ops.h"
 #include "exec.h"
+#include "exp.h"
 #include "proto/frame.h"
+#include "query.h"
 
 /* A job thread sends its buffer once it passes 1 MiB (query.c
  * basic_query_job_reduce_cb); aw-testd cuts its frames at the same size. */
@@ -31,7 +37,8 @@
 typedef struct pid_req {
     bool requested;
     bool has_resume;
-    uint8_t digest[AW_DIGEST_SIZE]; /* resume: only digests below it */
+    uint8_t digest[AW_DIGEST_SIZE]; /* resume: a scan sends digests below it */
+    int64_t bval;                   /* a query resumes after (bval, digest) */
 } pid_req;
 
 typedef struct scan_req {
@@ -43,7 +50,18 @@ typedef struct scan_req {
     bool no_bins;
     bool is_short;
     bool has_ops;        /* projection ops: records answer what they return */
+    const uint8_t *filter; /* filter expression (field 43); NULL when none */
+    uint32_t filter_len;
+    bool is_query;       /* a where clause (INDEX_RANGE): records come from its index */
+    td_query query;
 } scan_req;
+
+static int64_t load_i64le(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return (int64_t)v;
+}
 
 static bool has_field(const aw_msg_view *m, uint8_t type) {
     aw_field_view f;
@@ -107,6 +125,8 @@ static int parse_pids(const aw_msg_view *m, scan_req *q, bool is_query) {
                 return AW_ERR_REQUEST_INVALID;
             p->requested = p->has_resume = true;
             memcpy(p->digest, d, AW_DIGEST_SIZE);
+            if (is_query) /* BVAL_ARRAY: i64 LE per digest */
+                p->bval = load_i64le(bf.data + (size_t)i * 8);
         }
     } else if (has_bvals) {
         return AW_ERR_REQUEST_INVALID;
@@ -122,18 +142,24 @@ static int check_ops(const aw_msg_view *m, scan_req *q) {
         return AW_ERR_REQUEST_INVALID;
     if (binlist)
         return AW_ERR_UNSUPPORTED_FEATURE;
-    int unserved = AW_OK;
     aw_op_view op;
     aw_msg_iter it = aw_msg_ops(m);
-    while (aw_msg_next_op(&it, &op)) {
-        int rc = td_exec_projection_check(&op);
-        if (rc == AW_ERR_REQUEST_INVALID)
-            return rc;
-        if (rc != AW_OK)
-            unserved = rc;
-    }
+    while (aw_msg_next_op(&it, &op))
+        if (td_exec_projection_check(&op) != AW_OK)
+            return AW_ERR_REQUEST_INVALID;
     q->has_ops = m->h.n_ops > 0;
-    return unserved;
+    return AW_OK;
+}
+
+/* query.c get_query_filter_exp: a filter that does not build or is not
+ * boolean is PARAMETER (4); one aw-testd cannot build is 16. */
+static int check_filter(const aw_msg_view *m, scan_req *q) {
+    aw_field_view f;
+    if (!aw_msg_find_field(m, AW_FIELD_FILTER, &f))
+        return AW_OK;
+    q->filter = f.data;
+    q->filter_len = f.len;
+    return td_exp_filter_check(f.data, f.len);
 }
 
 /* query.c as_query + basic_query_job_start, up to the start of the job. */
@@ -145,21 +171,20 @@ static int start(const td_scan_env *env, const aw_msg_view *m, scan_req *q) {
     if (!q->ns)
         return AW_ERR_NAMESPACE_NOT_FOUND;
     /* get_query_type: UDF jobs and aggregations run Lua, which aw-testd
-     * does not have; background ops jobs are not served yet. */
-    if (has_field(m, AW_FIELD_UDF_PACKAGE) || (m->h.info2 & AW_INFO2_WRITE))
+     * does not have (background ops jobs are bgjob.c's). */
+    if (has_field(m, AW_FIELD_UDF_PACKAGE))
         return AW_ERR_UNSUPPORTED_FEATURE;
     if (!(m->h.info3 & AW_INFO3_PARTITION_DONE))
         return AW_ERR_UNSUPPORTED_FEATURE; /* "basic query expects ... pid-done-ok" */
     q->is_short = (m->h.info1 & AW_INFO1_SHORT_QUERY) != 0;
-    bool is_query = has_field(m, AW_FIELD_INDEX_RANGE);
+    q->is_query = has_field(m, AW_FIELD_INDEX_RANGE);
     if (!parse_set(m, q))
         return AW_ERR_REQUEST_INVALID;
-    int rc = parse_pids(m, q, is_query);
+    int rc = parse_pids(m, q, q->is_query);
     if (rc != AW_OK)
         return rc;
-    /* Secondary-index queries (a where clause) are not served yet. */
-    if (is_query)
-        return AW_ERR_UNSUPPORTED_FEATURE;
+    if (q->is_query && (rc = td_query_range(m, &q->query)) != AW_OK)
+        return rc; /* get_query_range_and_def */
     if (has_field(m, AW_FIELD_RPS) && (q->is_short || !sized_or_absent(m, AW_FIELD_RPS, 4)))
         return AW_ERR_REQUEST_INVALID; /* get_query_rps; the rate is accepted, not applied */
     if (aw_msg_find_field(m, AW_FIELD_INDEX_NAME, &f) &&
@@ -167,6 +192,8 @@ static int start(const td_scan_env *env, const aw_msg_view *m, scan_req *q) {
         return AW_ERR_REQUEST_INVALID; /* get_query_si_name */
     if (!q->pids)
         return AW_ERR_UNSUPPORTED_FEATURE; /* "missing pids and digests fields" */
+    if (q->is_query && (rc = td_query_find_index(m, q->ns, q->set, q->set_len, &q->query)) != AW_OK)
+        return rc; /* find_sindex: 201 */
     if (!sized_or_absent(m, AW_FIELD_SOCKET_TIMEOUT, 4))
         return AW_ERR_REQUEST_INVALID;
     q->no_bins = (m->h.info1 & AW_INFO1_GET_NOBINDATA) != 0;
@@ -177,11 +204,7 @@ static int start(const td_scan_env *env, const aw_msg_view *m, scan_req *q) {
     }
     if (!q->no_bins && (rc = check_ops(m, q)) != AW_OK)
         return rc;
-    /* A filter expression (field 43) on a scan is not evaluated yet (the
-     * evaluator serves single-record commands and batches): refused. */
-    if (has_field(m, AW_FIELD_FILTER))
-        return AW_ERR_UNSUPPORTED_FEATURE;
-    return AW_OK;
+    return check_filter(m, q);
 }
 
 /* A KEY field: the stored key's particle type, then its bytes. */
@@ -196,8 +219,10 @@ static void put_key_field(aw_buf *out, const td_record *rec) {
  * query.c apply_ops_make_response with projection ops): fields namespace,
  * digest, set (when the record has one), key (when stored); all bins, none,
  * or what the ops return. A record the ops return nothing for (or fail on)
- * is not sent. */
-static void put_record(aw_buf *out, const scan_req *q, const aw_msg_view *m, td_record *rec) {
+ * is not sent. Returns AW_OK, or 16 / AW_ERR_SERVER_FULL when aw-testd
+ * could not apply the ops, which ends the job. */
+static int put_record(aw_buf *out, const td_scan_env *env, const scan_req *q,
+                      const aw_msg_view *m, td_record *rec, const int64_t *bval) {
     size_t at = out->len;
     aw_msg_header h = {0};
     h.info1 = q->no_bins ? AW_INFO1_GET_NOBINDATA : 0;
@@ -216,10 +241,18 @@ static void put_record(aw_buf *out, const scan_req *q, const aw_msg_view *m, td_
         put_key_field(out, rec);
         h.n_fields++;
     }
+    if (bval) { /* a query's: the bval the index found the record by, i64 LE */
+        uint8_t v[8];
+        for (int i = 0; i < 8; i++)
+            v[i] = (uint8_t)((uint64_t)*bval >> (8 * i));
+        aw_buf_field(out, AW_FIELD_BVAL_ARRAY, v, sizeof v);
+        h.n_fields++;
+    }
     if (q->has_ops) {
-        if (td_exec_project(rec, m, out, &h.n_ops) != AW_OK || h.n_ops == 0) {
+        int rc = td_exec_project(env->store, rec, m, out, &h.n_ops);
+        if (rc != AW_OK || h.n_ops == 0) {
             out->len = at;
-            return;
+            return rc == AW_ERR_UNSUPPORTED_FEATURE || rc == AW_ERR_SERVER_FULL ? rc : AW_OK;
         }
     } else if (!q->no_bins) {
         for (uint32_t i = 0; i < rec->n_bins; i++) {
@@ -229,8 +262,21 @@ static void put_record(aw_buf *out, const scan_req *q, const aw_msg_view *m, td_
         }
         h.n_ops = (uint16_t)rec->n_bins;
     }
-    if (aw_buf_ok(out))
-        aw_msg_header_write(out->data + at, &h);
+    if (!aw_buf_ok(out))
+        return AW_ERR_SERVER_FULL;
+    aw_msg_header_write(out->data + at, &h);
+    return AW_OK;
+}
+
+/* query.c basic_query_filter_meta + read_and_filter_bins: AW_OK when the
+ * record passes the filter (or there is none), AW_FILTERED_OUT, or 16 /
+ * AW_ERR_SERVER_FULL. */
+static int filter(const td_scan_env *env, const scan_req *q, const td_record *rec) {
+    if (!q->filter)
+        return AW_OK;
+    td_exp_ctx ex = {.store = env->store, .rec = rec, .meta = rec,
+                     .stored_size = td_exp_stored_size(rec)};
+    return td_exp_filter(q->filter, q->filter_len, &ex);
 }
 
 static void put_control(aw_buf *out, uint8_t info3, int code, uint32_t generation) {
@@ -244,6 +290,13 @@ static void put_control(aw_buf *out, uint8_t info3, int code, uint32_t generatio
 static bool set_matches(const scan_req *q, const td_record *rec) {
     return q->set_len == 0 ||
            (strlen(rec->set) == q->set_len && memcmp(rec->set, q->set, q->set_len) == 0);
+}
+
+/* A query's resume point: its partition's (bval, digest), exclusive. */
+static bool before_resume(const td_query_hit *h, void *ctx) {
+    const scan_req *q = ctx;
+    const pid_req *p = &q->pids[aw_partition_id(h->rec->digest)];
+    return p->has_resume && !td_query_after(&q->query, h, p->bval, p->digest);
 }
 
 /* The job: every requested partition, then LAST. A short query's LAST ends
@@ -264,23 +317,42 @@ static void run(const td_scan_env *env, const aw_msg_view *m, const scan_req *q,
     for (uint32_t p = 0; p < AW_PARTITIONS; p++)
         if (q->pids[p].requested && !env->serves[p])
             put_control(out, AW_INFO3_PARTITION_DONE, AW_ERR_CLUSTER, p);
+    td_query_hit *hits = NULL;
+    if (q->is_query && n > 0) {
+        /* A query visits its index: the hits, in the tree's order. */
+        n = td_query_hits(&q->query, env->store, recs, n, before_resume, (void *)q, &hits);
+        if (n < 0) {
+            end_code = n == -AW_ERR_UNSUPPORTED_FEATURE ? AW_ERR_UNSUPPORTED_FEATURE
+                                                        : AW_ERR_SERVER_FULL;
+            n = 0;
+        }
+    }
     uint64_t count = 0;
     for (long i = 0; i < n; i++) {
-        td_record *rec = recs[i];
+        td_record *rec = hits ? hits[i].rec : recs[i];
         const pid_req *p = &q->pids[aw_partition_id(rec->digest)];
-        if (p->has_resume && memcmp(rec->digest, p->digest, AW_DIGEST_SIZE) >= 0)
+        if (!q->is_query && p->has_resume && memcmp(rec->digest, p->digest, AW_DIGEST_SIZE) >= 0)
             continue;
         if (!set_matches(q, rec))
             continue;
+        int rc = filter(env, q, rec);
+        if (rc == AW_FILTERED_OUT)
+            continue;
         /* sample-max counts the records that passed every filter. */
-        if (q->max_records && ++count > q->max_records)
+        if (rc == AW_OK && q->max_records && ++count > q->max_records)
             break;
-        put_record(out, q, m, rec);
+        if (rc == AW_OK)
+            rc = put_record(out, env, q, m, rec, hits ? &hits[i].bval : NULL);
+        if (rc != AW_OK) {
+            end_code = rc; /* abandoned: LAST carries the code */
+            break;
+        }
         if (out->len - frame > FRAME_TARGET) {
             aw_proto_header_patch(out, frame, AW_PROTO_MSG);
             frame = aw_proto_header_begin(out);
         }
     }
+    free(hits);
     free(recs);
     if (q->is_short) {
         put_control(out, AW_INFO3_LAST, end_code, 0);
@@ -297,6 +369,11 @@ static void run(const td_scan_env *env, const aw_msg_view *m, const scan_req *q,
 }
 
 void td_scan_handle(const td_scan_env *env, const aw_msg_view *m, aw_buf *out) {
+    if ((m->h.info2 & AW_INFO2_WRITE) && !has_field(m, AW_FIELD_UDF_PACKAGE) &&
+        has_field(m, AW_FIELD_NAMESPACE)) {
+        td_bgjob_handle(env->store, env->masters, env->jobs, env->from, m, out, env->counters);
+        return;
+    }
     scan_req q;
     memset(&q, 0, sizeof q);
     int rc = start(env, m, &q);

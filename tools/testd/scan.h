@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bgjob.h"
 #include "proto/buf.h"
 #include "proto/msg.h"
 #include "store.h"
@@ -21,11 +22,17 @@ typedef struct td_scan_env {
      * answered PARTITION_DONE 11. */
     const bool *serves;
     uint64_t *counters; /* optional td_stat slots */
+    /* Background jobs: masters[pid], the node is the partition's master
+     * (NULL: every partition); the node's job list for query-show (NULL:
+     * not recorded); the client's address. */
+    const bool *masters;
+    td_jobs *jobs;
+    const char *from;
 } td_scan_env;
 
 /* Answers one scan/query request, appending whole type-3 frames to out: the
  * stream, or one plain message with the code of a request refused before it
- * starts. */
+ * starts. A background ops job (info2 WRITE) runs there (bgjob.h). */
 void td_scan_handle(const td_scan_env *env, const aw_msg_view *m, aw_buf *out);
 
 #endif

@@ -262,10 +262,20 @@ static void handle_batch(td_conn *c, const aw_msg_view *m) {
 static void handle_scan(td_conn *c, const aw_msg_view *m) {
     td_node *n = c->node;
     td_server *s = n->srv;
-    bool serves[AW_PARTITIONS];
-    for (uint32_t p = 0; p < AW_PARTITIONS; p++)
-        serves[p] = s->owner[p][0] == n->index || s->owner[p][1] == n->index;
-    td_scan_env env = {&s->store, serves, s->stats};
+    bool serves[AW_PARTITIONS], masters[AW_PARTITIONS];
+    for (uint32_t p = 0; p < AW_PARTITIONS; p++) {
+        masters[p] = s->owner[p][0] == n->index;
+        serves[p] = masters[p] || s->owner[p][1] == n->index;
+    }
+    /* The client as query-show names it: address+port. */
+    char from[64] = "";
+    struct sockaddr_in peer;
+    socklen_t pl = sizeof peer;
+    char addr[INET_ADDRSTRLEN];
+    if (getpeername(c->fd, (struct sockaddr *)&peer, &pl) == 0 && peer.sin_family == AF_INET &&
+        inet_ntop(AF_INET, &peer.sin_addr, addr, sizeof addr))
+        snprintf(from, sizeof from, "%s+%u", addr, (unsigned)ntohs(peer.sin_port));
+    td_scan_env env = {&s->store, serves, s->stats, masters, &n->jobs, from};
     td_scan_handle(&env, m, &c->out);
 }
 
@@ -535,8 +545,10 @@ td_server *td_server_start(struct event_base *base, const td_config *cfg, char *
 void td_server_free(td_server *s) {
     if (!s)
         return;
-    for (int i = 0; i < s->n_nodes; i++)
+    for (int i = 0; i < s->n_nodes; i++) {
         node_unlisten(&s->nodes[i]);
+        td_jobs_free(&s->nodes[i].jobs);
+    }
     td_store_free(&s->store);
     free(s);
 }

@@ -8,6 +8,7 @@
 #include "aerowire/record.h"
 #include "proto/buf.h"
 #include "proto/particle.h"
+#include "sindex.h"
 
 static uint32_t wall_now(void) {
     return (uint32_t)((int64_t)time(NULL) - (int64_t)AW_CITRUSLEAF_EPOCH);
@@ -99,6 +100,9 @@ void td_store_free(td_store *s) {
             }
         }
         free(ns->buckets);
+        if (ns->sindexes)
+            td_sindex_set_free(ns->sindexes);
+        free(ns->sindexes);
     }
     free(s->ns);
     memset(s, 0, sizeof *s);

@@ -45,6 +45,7 @@ typedef struct td_namespace {
     uint64_t truncate_lut_ms; /* the namespace's last truncate-namespace threshold; 0 = none */
     size_t n_buckets;       /* power of two */
     td_record **buckets;
+    struct td_sindex_set *sindexes; /* secondary indexes (sindex.h); NULL until one is made */
 } td_namespace;
 
 typedef struct td_store {
