@@ -146,7 +146,7 @@ test: all
 	@CC="$(CC)" tests/check-doc-examples.sh docs/expressions.md docs/cdt.md docs/query.md
 	@$(TEST_ENV) tests/run-all.sh $(UNIT_TEST_BIN)
 	@$(TEST_ENV) tests/run-against-testd.sh 1 $(BUILD)/tests/test_real_server $(BUILD)/tests/test_query_server $(EXAMPLE_BIN)
-	@$(TEST_ENV) tests/run-against-testd.sh 3 $(BUILD)/tests/test_real_server
+	@$(TEST_ENV) tests/run-against-testd.sh 3 $(BUILD)/tests/test_real_server $(BUILD)/tests/test_query_server
 	$(if $(PYTEST),@$(MAKE) --no-print-directory $(PYTEST))
 
 # The suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
