@@ -156,7 +156,7 @@ static int setup_records(void **state) {
     for (int64_t k = 0; k < N; k++) {
         aw_key key;
         aw_key_init_int(&key, ns, set, k, &err);
-        char str[16];
+        char str[24]; /* "s" and any int64 */
         snprintf(str, sizeof str, "s%lld", (long long)k);
         aw_value items[2] = {aw_value_int(k), aw_value_int(k + 1)};
         aw_bin bins[3] = {{"i", aw_value_int(k)}, {"s", aw_value_str(str)},
