@@ -29,6 +29,12 @@ bool td_cdt_arg_count(const cdt_call *c, uint32_t i, uint64_t *out);
 bool td_cdt_index_count(int64_t index, uint64_t count, uint32_t n, bool multi, uint32_t *at,
                         uint32_t *cnt);
 
+/* An INVERTED run [*at, *at + *cnt) of n elements: when its complement is
+ * itself one run (the run is empty, or starts at 0, or reaches the end) it
+ * becomes that run (everything, the tail, the head) and false is returned;
+ * true for a middle run, which stays as it is and is taken inverted. */
+bool td_cdt_invert_run(uint32_t n, uint32_t *at, uint32_t *cnt);
+
 /* cdt.c cdt_container_builder_add_int_range: appends the run [start,
  * start+count) to items at *k; rev: the same run counted from the end,
  * still ascending. */

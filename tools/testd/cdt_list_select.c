@@ -278,6 +278,22 @@ static selection new_selection(const aw_value *list, int64_t rt, bool multi, aw_
 
 /* cdt.c calc_index_count: the absolute run an index and count cover; false
  * when a single index is out of range. */
+bool td_cdt_invert_run(uint32_t n, uint32_t *at, uint32_t *cnt) {
+    if (*cnt == 0) {
+        *at = 0;
+        *cnt = n;
+    } else if (*at == 0) {
+        *at = *cnt;
+        *cnt = n - *cnt;
+    } else if (*at + *cnt >= n) {
+        *cnt = *at;
+        *at = 0;
+    } else {
+        return true;
+    }
+    return false;
+}
+
 bool td_cdt_index_count(int64_t index, uint64_t count, uint32_t n, bool multi, uint32_t *at,
                         uint32_t *cnt) {
     if (index >= (int64_t)n) {
@@ -315,18 +331,7 @@ static int by_index_range(aw_value *list, int64_t rtype, bool multi, bool modify
     if (inverted) {
         if (!multi || (rt >= RT_INDEX_RANGE && rt <= RT_REVERSE_RANK_RANGE))
             return AW_ERR_OP_NOT_APPLICABLE;
-        if (cnt == 0) {
-            at = 0;
-            cnt = n;
-        } else if (at == 0) {
-            at = cnt;
-            cnt = n - cnt;
-        } else if (at + cnt >= n) {
-            cnt = at;
-            at = 0;
-        } else {
-            trim = true; /* keeps [at, at+cnt) */
-        }
+        trim = td_cdt_invert_run(n, &at, &cnt); /* a trim keeps [at, at+cnt) */
     }
     if (cnt == 0 && !trim)
         return not_found(rt, multi, at, res, a);

@@ -424,20 +424,9 @@ static int by_index_range(msel *s, int64_t index, uint64_t count) {
     if (s->inverted) {
         if (!s->multi)
             return AW_ERR_OP_NOT_APPLICABLE;
-        if (cnt == 0) { /* reduced to a plain run: everything, the tail or the head */
-            at = 0;
-            cnt = n;
-        } else if (at == 0) {
-            at = cnt;
-            cnt = n - cnt;
-        } else if (at + cnt >= n) {
-            cnt = at;
-            at = 0;
-        } else if (td_map_k_ordered(s->map)) {
+        inverted = td_cdt_invert_run(n, &at, &cnt);
+        if (inverted && td_map_k_ordered(s->map))
             return trim_ordered(s, at, cnt);
-        } else {
-            inverted = true;
-        }
     }
     if (cnt == 0)
         return key_not_found(s, at);
@@ -472,18 +461,7 @@ static int by_rank_range(msel *s, int64_t rank, uint64_t count) {
     if (s->inverted) {
         if (!s->multi)
             return AW_ERR_OP_NOT_APPLICABLE;
-        if (cnt == 0) {
-            at = 0;
-            cnt = n;
-        } else if (at == 0) {
-            at = cnt;
-            cnt = n - cnt;
-        } else if (at + cnt >= n) {
-            cnt = at;
-            at = 0;
-        } else {
-            inverted = true;
-        }
+        inverted = td_cdt_invert_run(n, &at, &cnt);
     }
     if (cnt == 0)
         return value_not_found(s, at);
