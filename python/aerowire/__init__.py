@@ -14,6 +14,8 @@ from .exception import AerospikeError
 from ._aerowire import __version__
 from ._client import Client
 from ._numpy import NumpyBatchRecords
+from ._array import ArrayRef
+from ._batch_write import BatchRecord, BatchRecords, NumpyBatchWriteRecords
 
 # Policy constants, with the official Python client's names and values.
 POLICY_KEY_DIGEST = 0
@@ -35,6 +37,14 @@ TTL_NAMESPACE_DEFAULT = 0
 TTL_NEVER_EXPIRE = -1
 TTL_DONT_UPDATE = -2
 TTL_CLIENT_DEFAULT = -3
+# Op dicts' "op" values (batch_write, batch_operate): the official client's.
+OPERATOR_READ = 1
+OPERATOR_WRITE = 2
+OPERATOR_INCR = 5
+OPERATOR_APPEND = 9
+OPERATOR_PREPEND = 10
+OPERATOR_TOUCH = 11
+OPERATOR_DELETE = 14
 
 
 def client(config):
@@ -43,6 +53,6 @@ def client(config):
 
 
 __all__ = [
-    "AerospikeError", "Client", "Meta", "NumpyBatchRecords", "Record", "client", "exception",
-    "__version__",
-] + [n for n in dir() if n.startswith(("POLICY_", "TTL_"))]
+    "AerospikeError", "ArrayRef", "BatchRecord", "BatchRecords", "Client", "Meta",
+    "NumpyBatchRecords", "NumpyBatchWriteRecords", "Record", "client", "exception", "__version__",
+] + [n for n in dir() if n.startswith(("POLICY_", "TTL_", "OPERATOR_"))]

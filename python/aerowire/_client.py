@@ -1,11 +1,13 @@
 """aerowire.Client: the C extension's client with the batch reads, whose
 numpy side (dtype checks, the arrays) is plain Python over numpy."""
 from . import _aerowire
+from ._array import ArrayMixin
+from ._batch_write import BatchWriteMixin
 from .exception import _make
 from ._numpy import NumpyBatchRecords, batch_arrays
 
 
-class Client(_aerowire.Client):
+class Client(BatchWriteMixin, ArrayMixin, _aerowire.Client):
     """Client(config): an Aerospike client; call connect() before commands."""
 
     __slots__ = ()

@@ -13,11 +13,32 @@
 
 #include <string.h>
 
-/* The batch policy: aerowire's batch defaults with the read policy keys of
- * dict over them. */
-static int batch_policy(PyObject *dict, aw_batch_policy *bp) {
+int pyaw_batch_policy_from_py(PyObject *dict, enum pyaw_policy_kind kind, aw_batch_policy *bp) {
     *bp = aw_batch_policy_default();
-    return pyaw_policy_from_py(dict, &bp->base, PYAW_POLICY_READ, &bp->base);
+    return pyaw_policy_from_py(dict, &bp->base, kind, &bp->base);
+}
+
+PyObject *pyaw_batch_rows_to_py(const aw_batch_result *res, const aw_key *keys, PyObject *keys_t,
+                                size_t n) {
+    PyObject *result = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; result && i < n; i++) {
+        PyObject *given = PyTuple_GET_ITEM(keys_t, (Py_ssize_t)i);
+        PyObject *rec = NULL;
+        if (res[i].code == AW_OK) {
+            rec = pyaw_record_to_py(&res[i].rec, &keys[i], given);
+        } else {
+            PyObject *k = pyaw_key_to_py(&keys[i], given);
+            rec = k ? PyObject_CallFunction(pyaw_Record, "NOO", k, Py_None, Py_None) : NULL;
+        }
+        PyObject *row = rec ? Py_BuildValue("(iNO)", res[i].code, rec,
+                                            res[i].in_doubt ? Py_True : Py_False)
+                            : NULL;
+        if (!row)
+            Py_CLEAR(result);
+        else
+            PyList_SET_ITEM(result, (Py_ssize_t)i, row);
+    }
+    return result;
 }
 
 PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds) {
@@ -38,7 +59,7 @@ PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds) {
     aw_client *c;
     if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) < 0 ||
         (bins_o != Py_None && pyaw_bin_names_from_py(bins_o, &names, &n_names, &conv) < 0) ||
-        batch_policy(policy_o, &bp) < 0 || !(res = pyaw_conv_alloc(&conv, n * sizeof *res)) ||
+        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_READ, &bp) < 0 || !(res = pyaw_conv_alloc(&conv, n * sizeof *res)) ||
         !(c = pyaw_client_enter(self)))
         goto out;
     aw_error err;
@@ -51,24 +72,7 @@ PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds) {
         pyaw_raise(&err);
         goto out;
     }
-    result = PyList_New((Py_ssize_t)n);
-    for (size_t i = 0; result && i < n; i++) {
-        PyObject *given = PyTuple_GET_ITEM(keys_t, (Py_ssize_t)i);
-        PyObject *rec = NULL;
-        if (res[i].code == AW_OK) {
-            rec = pyaw_record_to_py(&res[i].rec, &keys[i], given);
-        } else {
-            PyObject *k = pyaw_key_to_py(&keys[i], given);
-            rec = k ? PyObject_CallFunction(pyaw_Record, "NOO", k, Py_None, Py_None) : NULL;
-        }
-        PyObject *row = rec ? Py_BuildValue("(iNO)", res[i].code, rec,
-                                            res[i].in_doubt ? Py_True : Py_False)
-                            : NULL;
-        if (!row)
-            Py_CLEAR(result);
-        else
-            PyList_SET_ITEM(result, (Py_ssize_t)i, row);
-    }
+    result = pyaw_batch_rows_to_py(res, keys, keys_t, n);
 out:
     if (res)
         aw_batch_results_free(res, n);
@@ -76,8 +80,24 @@ out:
     return result;
 }
 
-/* A writable C-contiguous buffer of at least `need` bytes, or -1 raised. */
-static int writable(PyObject *o, Py_buffer *view, size_t need, const char *what) {
+int pyaw_dtype_parse(const char *descr, unsigned flags, Py_ssize_t itemsize, aw_dtype **dt) {
+    aw_error err;
+    if (aw_dtype_parse_flags(descr, flags, dt, &err) != AW_OK) {
+        PyErr_Format(err.code == AW_ERR_UNSUPPORTED ? PyExc_TypeError : PyExc_ValueError,
+                     "dtype: %s", err.message);
+        return -1;
+    }
+    if ((Py_ssize_t)aw_dtype_itemsize(*dt) != itemsize) {
+        PyErr_Format(PyExc_ValueError, "dtype %s: itemsize %zu here, %zd in numpy", descr,
+                     aw_dtype_itemsize(*dt), itemsize);
+        aw_dtype_free(*dt);
+        *dt = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int pyaw_writable_buffer(PyObject *o, Py_buffer *view, size_t need, const char *what) {
     if (PyObject_GetBuffer(o, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
         PyErr_Clear();
         PyErr_Format(PyExc_ValueError, "%s must be a writable, C-contiguous buffer (%s given)",
@@ -117,23 +137,15 @@ PyObject *pyaw_batch_read_into(pyaw_client *self, PyObject *args, PyObject *kwds
     aw_client *c;
     if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) < 0 ||
         (bins_o != Py_None && pyaw_bin_names_from_py(bins_o, &names, &n_names, &conv) < 0) ||
-        batch_policy(policy_o, &bp) < 0)
+        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_READ, &bp) < 0)
         goto out;
-    if (aw_dtype_parse(descr, align, &dt, &err) != AW_OK) {
-        PyErr_Format(err.code == AW_ERR_UNSUPPORTED ? PyExc_TypeError : PyExc_ValueError,
-                     "dtype: %s", err.message);
+    if (pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &dt) < 0)
         goto out;
-    }
-    if ((Py_ssize_t)aw_dtype_itemsize(dt) != itemsize) {
-        PyErr_Format(PyExc_ValueError, "dtype %s: itemsize %zu here, %zd in numpy", descr,
-                     aw_dtype_itemsize(dt), itemsize);
+    if (pyaw_writable_buffer(rows_o, &rows, n * (size_t)itemsize, "rows") < 0)
         goto out;
-    }
-    if (writable(rows_o, &rows, n * (size_t)itemsize, "rows") < 0)
+    if (pyaw_writable_buffer(meta_o, &meta, n * sizeof(aw_row_meta), "meta") < 0)
         goto out;
-    if (writable(meta_o, &meta, n * sizeof(aw_row_meta), "meta") < 0)
-        goto out;
-    if (writable(codes_o, &codes, n * sizeof(int32_t), "codes") < 0 ||
+    if (pyaw_writable_buffer(codes_o, &codes, n * sizeof(int32_t), "codes") < 0 ||
         !(c = pyaw_client_enter(self)))
         goto out;
     int rc;

@@ -449,6 +449,22 @@ static PyMethodDef client_methods[] = {
      METH_VARARGS | METH_KEYWORDS,
      "_batch_read_into(keys, bins, policy, descr, align, rows, meta, codes): fills the "
      "writable buffers (batch_read with _dtype)."},
+    {"_batch_write_from", (PyCFunction)(void (*)(void))pyaw_batch_write_from,
+     METH_VARARGS | METH_KEYWORDS,
+     "_batch_write_from(data, n, namespace, set, descr, align, itemsize, key_field, policy, "
+     "codes, in_doubt, gens): writes n rows of a structured array (batch_write_numpy)."},
+    {"_batch_rows", (PyCFunction)(void (*)(void))pyaw_batch_rows, METH_VARARGS | METH_KEYWORDS,
+     "_batch_rows(kind, keys, rows, policy) -> list of (code, Record, in_doubt): batch_write "
+     "(kind 'write'), batch_operate ('operate'), batch_remove ('remove')."},
+    {"_array_put", (PyCFunction)(void (*)(void))pyaw_array_put, METH_VARARGS | METH_KEYWORDS,
+     "_array_put(key, descr, align, itemsize, shape, data, attrs, chunk_bytes, compress, "
+     "policy): put_array's C call."},
+    {"_array_open", (PyCFunction)(void (*)(void))pyaw_array_open, METH_VARARGS | METH_KEYWORDS,
+     "_array_open(key, policy=None) -> ArrayHandle: reads the array's header record."},
+    {"delete_array", (PyCFunction)(void (*)(void))pyaw_array_delete,
+     METH_VARARGS | METH_KEYWORDS,
+     "delete_array(key, policy=None): removes the array stored at key (its header and "
+     "chunks); raises RecordNotFound when there is none."},
     {NULL, NULL, 0, NULL},
 };
 

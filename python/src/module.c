@@ -51,7 +51,8 @@ PyMODINIT_FUNC PyInit__aerowire(void) {
         if (!pyaw_Record || !pyaw_Meta || !pyaw_make_exception)
             return NULL;
     }
-    if (PyType_Ready(&pyaw_ClientType) < 0 || PyType_Ready(&pyaw_KeyIndexType) < 0)
+    if (PyType_Ready(&pyaw_ClientType) < 0 || PyType_Ready(&pyaw_KeyIndexType) < 0 ||
+        PyType_Ready(&pyaw_ArrayHandleType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
@@ -60,7 +61,8 @@ PyMODINIT_FUNC PyInit__aerowire(void) {
     Py_INCREF(&pyaw_KeyIndexType);
     if (PyModule_AddObject(m, "Client", (PyObject *)&pyaw_ClientType) < 0 ||
         PyModule_AddObject(m, "KeyIndex", (PyObject *)&pyaw_KeyIndexType) < 0 ||
-        PyModule_AddStringConstant(m, "__version__", AEROWIRE_VERSION) < 0) {
+        PyModule_AddStringConstant(m, "__version__", AEROWIRE_VERSION) < 0 ||
+        PyModule_AddFunctions(m, pyaw_batch_write_functions) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -82,5 +82,34 @@ aw_client *pyaw_client_enter(pyaw_client *self);
 /* Client._batch_get and Client._batch_read_into (batch.c). */
 PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds);
 PyObject *pyaw_batch_read_into(pyaw_client *self, PyObject *args, PyObject *kwds);
+/* A batch policy: aerowire's batch defaults with the policy keys of `kind`
+ * from dict over them (batch.c). */
+int pyaw_batch_policy_from_py(PyObject *dict, enum pyaw_policy_kind kind, aw_batch_policy *bp);
+/* numpy's descr text of a dtype (aw_dtype_parse_flags' flags) into *dt,
+ * checked against numpy's itemsize; -1 raised: TypeError for a type with
+ * no bin or array type, ValueError otherwise (batch.c). */
+int pyaw_dtype_parse(const char *descr, unsigned flags, Py_ssize_t itemsize, aw_dtype **dt);
+/* A writable C-contiguous buffer of at least `need` bytes in *view (release
+ * it with PyBuffer_Release), or -1 with a ValueError naming `what` (batch.c). */
+int pyaw_writable_buffer(PyObject *o, Py_buffer *view, size_t need, const char *what);
+/* Per-row results as a list of (code, Record, in_doubt): the Record's meta
+ * and bins None for a row that failed (batch.c). */
+PyObject *pyaw_batch_rows_to_py(const aw_batch_result *res, const aw_key *keys, PyObject *keys_t,
+                                size_t n);
+
+/* Client._batch_write_from, Client._batch_rows and the module's _key
+ * (batch_write.c). */
+PyObject *pyaw_batch_write_from(pyaw_client *self, PyObject *args, PyObject *kwds);
+PyObject *pyaw_batch_rows(pyaw_client *self, PyObject *args, PyObject *kwds);
+extern PyMethodDef pyaw_batch_write_functions[];
+/* A str bin name of 1 to 15 UTF-8 bytes (borrowed), or -1 raised (convert.c). */
+int pyaw_bin_name_from_py(PyObject *name, const char **out);
+
+/* Client._array_put, _array_open, _array_delete and the handle type they
+ * open (array.c). */
+PyObject *pyaw_array_put(pyaw_client *self, PyObject *args, PyObject *kwds);
+PyObject *pyaw_array_open(pyaw_client *self, PyObject *args, PyObject *kwds);
+PyObject *pyaw_array_delete(pyaw_client *self, PyObject *args, PyObject *kwds);
+extern PyTypeObject pyaw_ArrayHandleType;
 
 #endif

@@ -1,0 +1,178 @@
+"""Batch writes: rows of a numpy structured array (batch_write_numpy), and
+per-row writes, operates and removes with per-row results (batch_write,
+batch_operate, batch_remove)."""
+import contextlib
+from collections.abc import Sequence
+from typing import NamedTuple, Optional
+
+from . import _aerowire
+from ._numpy import structured_dtype
+from ._types import Key, Meta, Record
+
+BIN_NAME_MAX = 15
+
+
+class BatchRecord(NamedTuple):
+    """One row of a batch write: its key, result code (0 ok), the record
+    (Record(key, meta, bins) with what read ops returned; None when the row
+    failed) and whether a failed write may have been applied."""
+
+    key: Key
+    result: int
+    record: Optional[Record]
+    in_doubt: bool
+
+
+class BatchRecords:
+    """The rows of batch_write, batch_operate or batch_remove, one per key in
+    order (batch_records), and result: 0 when every row succeeded, else the
+    code of the first row that failed."""
+
+    __slots__ = ("batch_records", "result")
+
+    def __init__(self, batch_records):
+        self.batch_records = batch_records
+        self.result = next((r.result for r in batch_records if r.result != 0), 0)
+
+    def __len__(self):
+        return len(self.batch_records)
+
+    def __iter__(self):
+        return iter(self.batch_records)
+
+    def __getitem__(self, i):
+        return self.batch_records[i]
+
+    def __repr__(self):
+        return f"BatchRecords(result={self.result}, {len(self)} rows)"
+
+
+class NumpyBatchWriteRecords(Sequence):
+    """What batch_write_numpy wrote, one row per data row, in order.
+
+    result_codes (int32: 0 written, else the row's code), in_doubt (bool) and
+    generations (uint32: the record's generation after the write, 0 where the
+    row failed) are ndarrays; indexing gives Record(key, meta, bins), built
+    on demand: meta Meta(gen, ttl=None) (the write reports no TTL) and bins
+    {} for a written row, both None for a failed one.
+    """
+
+    __slots__ = ("result_codes", "in_doubt", "generations", "_ns", "_set", "_keys")
+
+    def __init__(self, ns, set_name, keys, codes, in_doubt, gens):
+        self.result_codes = codes
+        self.in_doubt = in_doubt
+        self.generations = gens
+        self._ns = ns
+        self._set = set_name
+        self._keys = keys
+
+    def __len__(self):
+        return len(self.result_codes)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = range(len(self))[i]  # IndexError past the end, negatives from the end
+        key = _aerowire._key((self._ns, self._set, _user_key(self._keys[i])))
+        if self.result_codes[i] != 0:
+            return Record(key, None, None)
+        return Record(key, Meta(int(self.generations[i]), None), {})
+
+
+def _user_key(v):
+    """A key field's value as aw_batch_write_from sends it: an integer, an S
+    field's text up to the first NUL, a V field's bytes."""
+    if isinstance(v, bytes):
+        return v.split(b"\0", 1)[0].decode()
+    if hasattr(v, "tobytes") and getattr(v, "dtype", None) is not None and v.dtype.kind == "V":
+        return v.tobytes()
+    return int(v)
+
+
+def write_dtype(dtype, key_field):
+    """(numpy, dtype) checked for batch_write_numpy: every field's type, the
+    key field and _ttl, bin names of at most 15 UTF-8 bytes."""
+    np, dt = structured_dtype(dtype)
+    if key_field not in dt.names:
+        raise ValueError(f"key_field {key_field!r} is not a field of _dtype {list(dt.names)}")
+    for name in dt.names:
+        field = dt.fields[name][0]
+        if name == key_field and (field.shape or field.kind not in "iuSV"):
+            raise ValueError(f"_dtype field {name!r} (the key) is {field}: a key must be an "
+                             "integer, S or V field")
+        if name == "_ttl" and (field.shape or field.kind not in "iu"):
+            raise ValueError(f"_dtype field '_ttl' is {field}: it must be an integer")
+        if not name.startswith("_") and not 0 < len(name.encode()) <= BIN_NAME_MAX:
+            raise ValueError(f"_dtype field {name!r} is {len(name.encode())} bytes: a bin name "
+                             f"has 1 to {BIN_NAME_MAX}")
+    return np, dt
+
+
+@contextlib.contextmanager
+def _read_only(array):
+    """The array refuses writes through it while the GIL is released (the C
+    call reads its buffer then)."""
+    was = array.flags.writeable
+    array.flags.writeable = False
+    try:
+        yield
+    finally:
+        if was:
+            array.flags.writeable = True
+
+
+class BatchWriteMixin:
+    """Client's batch writes (see docs/python.md)."""
+
+    __slots__ = ()
+
+    def batch_write_numpy(self, data, namespace, set_name, _dtype, key_field="_key",
+                          policy=None):
+        """Writes each row of data (a 1-d, C-contiguous structured ndarray of
+        _dtype) as one record of namespace/set_name: the key from key_field,
+        every field not starting with "_" a bin, an integer "_ttl" field the
+        row's TTL. Returns a NumpyBatchWriteRecords (per-row result_codes,
+        in_doubt, generations; Records on indexing). policy: write policy
+        keys (ttl, exists, key, total_timeout...)."""
+        np, dt = write_dtype(_dtype, key_field)
+        if not isinstance(data, np.ndarray):
+            raise TypeError(f"data must be a numpy ndarray, not {type(data).__name__}")
+        if data.dtype != dt:
+            raise ValueError(f"data's dtype {data.dtype} is not _dtype {dt}")
+        if data.ndim != 1:
+            raise ValueError(f"data must be 1-d (one record per row), not {data.ndim}-d")
+        if not data.flags.c_contiguous:
+            raise ValueError("data must be C-contiguous (np.ascontiguousarray(data) copies it)")
+        n = len(data)
+        codes = np.empty(n, np.int32)
+        in_doubt = np.empty(n, np.bool_)
+        gens = np.empty(n, np.uint32)
+        with _read_only(data):
+            self._batch_write_from(data, n, namespace, set_name, str(dt.descr),
+                                   dt.isalignedstruct, dt.itemsize, key_field, policy, codes,
+                                   in_doubt, gens)
+        return NumpyBatchWriteRecords(namespace, set_name, data[key_field].copy(), codes,
+                                      in_doubt, gens)
+
+    def _batch_records(self, kind, keys, rows, policy):
+        return BatchRecords([
+            BatchRecord(rec.key, code, rec if code == 0 else None, in_doubt)
+            for code, rec, in_doubt in self._batch_rows(kind, keys, rows, policy)])
+
+    def batch_write(self, keys, rows, policy=None):
+        """One row per key: a bins dict (written as put writes it) or a list of
+        op dicts ({"op": aerowire.OPERATOR_*, "bin": ..., "val": ...}, run as
+        operate runs them). Returns BatchRecords. policy: write policy keys,
+        the default of every row."""
+        return self._batch_records("write", keys, rows, policy)
+
+    def batch_operate(self, keys, ops, policy=None):
+        """The same list of op dicts on every key; BatchRecords (read ops'
+        results in each row's record.bins)."""
+        return self._batch_records("operate", keys, ops, policy)
+
+    def batch_remove(self, keys, policy=None):
+        """Deletes every key's record; BatchRecords (code 2 for a key with no
+        record)."""
+        return self._batch_records("remove", keys, None, policy)
