@@ -1,4 +1,5 @@
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union, overload
+from typing import (Any, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple,
+                    Union, overload)
 
 import numpy
 import numpy.typing
@@ -35,6 +36,16 @@ TTL_NAMESPACE_DEFAULT: int
 TTL_NEVER_EXPIRE: int
 TTL_DONT_UPDATE: int
 TTL_CLIENT_DEFAULT: int
+OPERATOR_READ: int
+OPERATOR_WRITE: int
+OPERATOR_INCR: int
+OPERATOR_APPEND: int
+OPERATOR_PREPEND: int
+OPERATOR_TOUCH: int
+OPERATOR_DELETE: int
+
+# {"op": OPERATOR_*, "bin": name, "val": value}
+Op = Mapping[str, Any]
 
 class Client:
     def __init__(self, config: Mapping[str, Any]) -> None: ...
@@ -60,6 +71,22 @@ class Client:
     def batch_read(self, keys: Sequence[KeyTuple], bins: Optional[Sequence[str]] = ...,
                    policy: Optional[Policy] = ..., *,
                    _dtype: numpy.typing.DTypeLike) -> "NumpyBatchRecords": ...
+    def batch_write_numpy(self, data: numpy.ndarray, namespace: str, set_name: Optional[str],
+                          _dtype: numpy.typing.DTypeLike, key_field: str = ...,
+                          policy: Optional[Policy] = ...) -> "NumpyBatchWriteRecords": ...
+    def batch_write(self, keys: Sequence[KeyTuple],
+                    rows: Sequence[Union[Mapping[str, Value], Sequence[Op]]],
+                    policy: Optional[Policy] = ...) -> "BatchRecords": ...
+    def batch_operate(self, keys: Sequence[KeyTuple], ops: Sequence[Op],
+                      policy: Optional[Policy] = ...) -> "BatchRecords": ...
+    def batch_remove(self, keys: Sequence[KeyTuple],
+                     policy: Optional[Policy] = ...) -> "BatchRecords": ...
+    def put_array(self, key: KeyTuple, array: numpy.typing.ArrayLike,
+                  attrs: Optional[Mapping[str, Value]] = ..., chunk_bytes: Optional[int] = ...,
+                  compress: bool = ..., policy: Optional[Policy] = ...) -> None: ...
+    def open_array(self, key: KeyTuple, policy: Optional[Policy] = ...,
+                   cache_dir: Optional[str] = ...) -> "ArrayRef": ...
+    def delete_array(self, key: KeyTuple, policy: Optional[Policy] = ...) -> None: ...
 
 class NumpyBatchRecords:
     batch_records: numpy.ndarray
@@ -68,5 +95,50 @@ class NumpyBatchRecords:
     def __len__(self) -> int: ...
     def index(self, key: Union[KeyTuple, UserKey]) -> int: ...
     def get(self, key: Union[KeyTuple, UserKey]) -> numpy.void: ...
+
+class NumpyBatchWriteRecords(Sequence[Record]):
+    result_codes: numpy.ndarray
+    in_doubt: numpy.ndarray
+    generations: numpy.ndarray
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, i: int) -> Record: ...
+    @overload
+    def __getitem__(self, i: slice) -> List[Record]: ...
+
+class BatchRecord(NamedTuple):
+    key: Key
+    result: int
+    record: Optional[Record]
+    in_doubt: bool
+
+class BatchRecords:
+    batch_records: List[BatchRecord]
+    result: int
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[BatchRecord]: ...
+    def __getitem__(self, i: int) -> BatchRecord: ...
+
+class ArrayRef:
+    key: KeyTuple
+    shape: Tuple[int, ...]
+    dtype: numpy.dtype
+    ndim: int
+    size: int
+    nbytes: int
+    attrs: Dict[str, Any]
+    chunk_bytes: int
+    n_chunks: int
+    compressed: bool
+    cache_dir: str
+    def __len__(self) -> int: ...
+    def __enter__(self) -> "ArrayRef": ...
+    def __exit__(self, *exc: object) -> None: ...
+    def close(self) -> None: ...
+    def load(self, mmap_mode: Optional[str] = ...) -> numpy.ndarray: ...
+    def rows(self, i: int, j: int) -> numpy.ndarray: ...
+    def __getitem__(self, index: Any) -> Any: ...
+    def __array__(self, dtype: Optional[numpy.typing.DTypeLike] = ...,
+                  copy: Optional[bool] = ...) -> numpy.ndarray: ...
 
 def client(config: Mapping[str, Any]) -> Client: ...

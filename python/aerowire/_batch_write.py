@@ -9,9 +9,6 @@ from . import _aerowire
 from ._numpy import structured_dtype
 from ._types import Key, Meta, Record
 
-BIN_NAME_MAX = 15
-
-
 class BatchRecord(NamedTuple):
     """One row of a batch write: its key, result code (0 ok), the record
     (Record(key, meta, bins) with what read ops returned; None when the row
@@ -90,25 +87,6 @@ def _user_key(v):
     return int(v)
 
 
-def write_dtype(dtype, key_field):
-    """(numpy, dtype) checked for batch_write_numpy: every field's type, the
-    key field and _ttl, bin names of at most 15 UTF-8 bytes."""
-    np, dt = structured_dtype(dtype)
-    if key_field not in dt.names:
-        raise ValueError(f"key_field {key_field!r} is not a field of _dtype {list(dt.names)}")
-    for name in dt.names:
-        field = dt.fields[name][0]
-        if name == key_field and (field.shape or field.kind not in "iuSV"):
-            raise ValueError(f"_dtype field {name!r} (the key) is {field}: a key must be an "
-                             "integer, S or V field")
-        if name == "_ttl" and (field.shape or field.kind not in "iu"):
-            raise ValueError(f"_dtype field '_ttl' is {field}: it must be an integer")
-        if not name.startswith("_") and not 0 < len(name.encode()) <= BIN_NAME_MAX:
-            raise ValueError(f"_dtype field {name!r} is {len(name.encode())} bytes: a bin name "
-                             f"has 1 to {BIN_NAME_MAX}")
-    return np, dt
-
-
 @contextlib.contextmanager
 def _read_only(array):
     """The array refuses writes through it while the GIL is released (the C
@@ -135,7 +113,7 @@ class BatchWriteMixin:
         row's TTL. Returns a NumpyBatchWriteRecords (per-row result_codes,
         in_doubt, generations; Records on indexing). policy: write policy
         keys (ttl, exists, key, total_timeout...)."""
-        np, dt = write_dtype(_dtype, key_field)
+        np, dt = structured_dtype(_dtype)
         if not isinstance(data, np.ndarray):
             raise TypeError(f"data must be a numpy ndarray, not {type(data).__name__}")
         if data.dtype != dt:

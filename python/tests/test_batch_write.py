@@ -182,7 +182,7 @@ GOOD = np.dtype([("_key", "<i8"), ("x", "<i8")])
     (lambda: np.zeros(2, GOOD), [("_key", "<i8"), ("x", "<i4")], {}, ValueError, "is not _dtype"),
     (lambda: np.zeros((2, 2), GOOD), GOOD, {}, ValueError, "1-d"),
     (lambda: [(1, 2)], GOOD, {}, TypeError, "ndarray"),
-    (lambda: np.zeros(2, GOOD), GOOD, {"key_field": "id"}, ValueError, "key_field 'id'"),
+    (lambda: np.zeros(2, GOOD), GOOD, {"key_field": "id"}, ValueError, "key field 'id' is not in"),
     (lambda: np.zeros(2, [("_key", "<f8")]), [("_key", "<f8")], {}, ValueError, "'_key'"),
     (lambda: np.zeros(2, [("_key", "<i8"), ("_ttl", "<f4")]), [("_key", "<i8"), ("_ttl", "<f4")],
      {}, ValueError, "'_ttl'"),
