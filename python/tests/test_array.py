@@ -239,3 +239,21 @@ def test_closed_client(config):
         ref.load()
     with pytest.raises(ex.ClientError, match="not connected"):
         c.open_array(("test", SET, "closed"))
+
+
+def test_no_memory_growth_over_arrays(client, tmp_path):
+    from test_threads_refs import _steady
+    key = ("test", SET, "leak")
+    a = np.arange(600, dtype="<i4").reshape(200, 3)
+
+    def calls():
+        client.put_array(key, a, attrs={"u": "x" * 10}, chunk_bytes=512, compress=True)
+        with client.open_array(key, cache_dir=str(tmp_path)) as ref:
+            ref.load()
+            ref[10:50]
+            ref.load(mmap_mode="r")
+        with pytest.raises(ex.RecordNotFound):
+            client.open_array(("test", SET, "leak-none"))
+
+    _steady(calls, 500)
+    client.delete_array(key)

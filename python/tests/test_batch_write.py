@@ -330,3 +330,27 @@ def test_client_not_connected(config):
         c.batch_remove([("test", SET, 1)])
     with pytest.raises(ex.ClientError, match="not connected"):
         c.batch_write_numpy(np.zeros(1, GOOD), "test", SET, GOOD)
+
+
+def test_no_memory_growth_over_batch_writes(client):
+    from test_threads_refs import _steady
+    dt = np.dtype([("_key", "<i8"), ("x", "<f8"), ("s", "S8")])
+    rows = np.array([(i, i / 2, b"s%d" % i) for i in range(20)], dtype=dt)
+    keys = [("test", SET + "-leak", i) for i in range(20)]
+    ops = [incr("n", 1), read()]
+
+    def from_numpy():
+        client.batch_write_numpy(rows, "test", SET + "-leak", dt)[3]
+        with pytest.raises(TypeError):
+            client.batch_write_numpy(rows, "test", SET, [("_key", "<i8"), ("o", "O")])
+
+    def by_row():
+        client.batch_write(keys[:2], [{"a": "x" * 20, "l": [1, b"y"]}, ops])
+        client.batch_operate(keys, ops)
+        client.batch_remove(keys[18:])
+        with pytest.raises(ValueError):
+            client.batch_operate(keys, [{"op": 99}])
+
+    # Separately: numpy's own caches add a few KB once, whatever the count.
+    _steady(from_numpy, 2000)
+    _steady(by_row, 2000)
