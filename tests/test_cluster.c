@@ -973,6 +973,11 @@ static void test_readers_race_the_tender(void **state) {
 
 /* --- error-rate back-off -------------------------------------------------------------------- */
 
+/* The official clients' circuit breaker: the count is checked live (a node
+ * is backed off the moment it goes over, and back the moment a window ends
+ * or it answers), the threshold halves after a window that went over and
+ * doubles back after calm ones, and a backed-off node lets one probe
+ * command through per AW_NODE_PROBE_MS. */
 static void test_error_rate_backoff(void **state) {
     (void)state;
     tu_testd t;
@@ -983,12 +988,38 @@ static void test_error_rate_backoff(void **state) {
     aw_cluster *c = new_cluster(&cfg);
     aw_cluster_view *v = aw_cluster_view_acquire(c);
     aw_node *n = v->nodes[0];
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 3; i++)
         aw_node_add_error(n);
-    wait_tends(c, 1, true);
-    assert_true(aw_node_backed_off(n));
-    wait_tends(c, 1, true);
+    assert_false(aw_node_over_error_rate(n));
+    aw_node_add_error(n);
+    assert_true(aw_node_over_error_rate(n)); /* at once, not at the window's end */
+
+    /* One probe per AW_NODE_PROBE_MS goes through; the rest are refused. */
+    atomic_store(&n->probe_ms, 0);
     assert_false(aw_node_backed_off(n));
+    assert_true(aw_node_backed_off(n));
+    assert_true(aw_node_backed_off(n));
+
+    /* The window ends: usable again, with the threshold halved (3 -> 1). */
+    wait_tends(c, 1, true);
+    assert_false(aw_node_over_error_rate(n));
+    assert_int_equal(atomic_load(&n->max_errors), 1);
+    aw_node_add_error(n);
+    assert_false(aw_node_over_error_rate(n));
+    aw_node_add_error(n);
+    assert_true(aw_node_over_error_rate(n));
+
+    /* A reply from the node ends the back-off without waiting for the tend. */
+    aw_node_answered(n);
+    assert_false(aw_node_over_error_rate(n));
+
+    /* Calm windows double the threshold back up to the configured rate. */
+    wait_tends(c, 1, true);
+    assert_int_equal(atomic_load(&n->max_errors), 2);
+    wait_tends(c, 1, true);
+    assert_int_equal(atomic_load(&n->max_errors), 3);
+    wait_tends(c, 1, true);
+    assert_int_equal(atomic_load(&n->max_errors), 3);
     aw_cluster_view_release(v);
     free_cluster_and_stop(c, &t);
 }

@@ -757,8 +757,10 @@ static void *write_loop(void *arg) {
             atomic_fetch_add(&w->ok, 1);
         else if (err.in_doubt)
             w->in_doubt++;
-        else if (rc == AW_ERR_CONNECTION || rc == AW_ERR_INVALID_NODE)
-            w->not_sent++; /* refused before the request went out */
+        else if (rc == AW_ERR_CONNECTION || rc == AW_ERR_INVALID_NODE ||
+                 rc == AW_ERR_MAX_ERROR_RATE)
+            w->not_sent++; /* refused before the request went out (the refused
+                            * connects back the dead node off at once) */
         else if (w->wrong++ == 0)
             snprintf(w->wrong_msg, sizeof w->wrong_msg, "%s: %s", aw_status_name(rc), err.message);
     }

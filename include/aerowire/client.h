@@ -122,7 +122,8 @@ typedef struct aw_config {
     uint32_t idle_timeout_ms;        /* pooled connections idle longer are closed (default 55000) */
     /* A node that sees more than max_error_rate connection errors and
      * timeouts within error_rate_window tends is backed off: commands to it
-     * fail with AW_ERR_MAX_ERROR_RATE until the window ends. 0 = never. */
+     * fail with AW_ERR_MAX_ERROR_RATE (but for one probe per 100 ms) until it
+     * answers again or the window ends (docs/client.md). 0 = never. */
     uint32_t max_error_rate;         /* default 100 */
     uint32_t error_rate_window;      /* tends (default 1) */
     /* Defaults for commands called with a NULL policy. */

@@ -125,6 +125,7 @@ static int req_parse(sync_run *s, aw_breq *r, aw_error *e) {
         const uint8_t *body = h8 + AW_PROTO_HEADER_SIZE;
         size_t blen = (size_t)h.size;
         r->in_off += need;
+        aw_node_answered(r->bn->node);
         if (h.type == AW_PROTO_COMPRESSED) {
             rc = aw_frame_decompress(body, blen, 0, &s->zbuf, e);
             if (rc != AW_OK)

@@ -542,6 +542,7 @@ static bool conn_parse(aw_conn *c) {
             body = l->zbuf.data + AW_PROTO_HEADER_SIZE;
             blen = l->zbuf.len - AW_PROTO_HEADER_SIZE;
         }
+        aw_node_answered(c->ln->node);
         if (c->stream) {
             if (!stream_frame(c, body, blen))
                 return false;

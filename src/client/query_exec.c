@@ -210,6 +210,7 @@ static int feed(qrun *r, qnode *n, aw_error *e) {
         const uint8_t *body = h8 + AW_PROTO_HEADER_SIZE;
         size_t blen = (size_t)h.size;
         n->in_off += need;
+        aw_node_answered(n->node);
         if (h.type == AW_PROTO_COMPRESSED) {
             int rc = aw_frame_decompress(body, blen, 0, &r->zbuf, e);
             if (rc != AW_OK)

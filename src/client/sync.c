@@ -86,6 +86,7 @@ static int exchange(sync_cmd *c, aw_node *node, uint64_t dl, bool *answered, aw_
         rc = aw_net_recv_frame(fd, AW_PROTO_MSG, AW_PROTO_SIZE_MAX, &t->resp, dl, e);
     bool framed = rc == AW_OK; /* a whole frame was read: the stream is in step */
     if (framed) {
+        aw_node_answered(node);
         rc = aw_cmd_parse_reply(c->args.kind, t->resp.data, t->resp.len, c->rec, c->exists, e);
         *answered = rc >= 0; /* parse errors are negative; server codes are not */
     }

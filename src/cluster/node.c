@@ -54,7 +54,8 @@ aw_node *aw_node_new(aw_cluster *c, const char *name, const aw_host *host, const
     n->features = features;
     atomic_init(&n->active, true);
     atomic_init(&n->errors, 0);
-    atomic_init(&n->backoff, false);
+    atomic_init(&n->max_errors, c->cfg.max_error_rate);
+    atomic_init(&n->probe_ms, 0);
     n->pool_max = max;
     n->tend_fd = tend_fd;
     n->partition_gen = -2;
@@ -62,6 +63,32 @@ aw_node *aw_node_new(aw_cluster *c, const char *name, const aw_host *host, const
     n->cluster = c;
     aw_cluster_mem_retain(c);
     return n;
+}
+
+bool aw_node_take_probe(aw_node *n) {
+    uint64_t now = aw_now_ms();
+    uint64_t last = atomic_load_explicit(&n->probe_ms, memory_order_relaxed);
+    if (now < last + AW_NODE_PROBE_MS)
+        return false;
+    /* One of the threads racing here wins the probe. */
+    return atomic_compare_exchange_strong_explicit(&n->probe_ms, &last, now,
+                                                   memory_order_relaxed, memory_order_relaxed);
+}
+
+void aw_node_recovered(aw_node *n) {
+    atomic_store_explicit(&n->errors, 0, memory_order_relaxed);
+}
+
+void aw_node_error_window_end(aw_node *n, uint32_t cap) {
+    unsigned errors = atomic_exchange_explicit(&n->errors, 0, memory_order_relaxed);
+    unsigned max = atomic_load_explicit(&n->max_errors, memory_order_relaxed);
+    if (cap == 0)
+        max = 0;
+    else if (max && errors > max)
+        max = max >= 4 ? max / 2 : 1;
+    else
+        max = max == 0 || max > cap / 2 ? cap : max * 2;
+    atomic_store_explicit(&n->max_errors, max, memory_order_relaxed);
 }
 
 void aw_node_retain(aw_node *n) { atomic_fetch_add_explicit(&n->refs, 1, memory_order_relaxed); }

@@ -30,10 +30,16 @@ typedef struct aw_node {
     uint32_t slot;
     atomic_bool active;
 
-    /* Error-rate back-off: commands add to errors; the tend thread resets it
-     * every error_rate_window tends and sets backoff when it went over. */
+    /* Error-rate circuit breaker, as the official clients count it:
+     * connection errors and timeouts add to errors; past max_errors the node
+     * is backed off (commands to it fail with AW_ERR_MAX_ERROR_RATE) until
+     * the tend resets errors at the end of the window, or until the node
+     * answers a probe (one command let through per AW_NODE_PROBE_MS).
+     * max_errors halves after a window that went over and doubles back to
+     * the configured rate after calm ones; 0 = never back off. */
     atomic_uint errors;
-    atomic_bool backoff;
+    atomic_uint max_errors;
+    _Atomic uint64_t probe_ms;    /* aw_now_ms of the last probe let through */
 
     /* Sync connection pool (thread-safe). */
     pthread_mutex_t pool_lock;
@@ -76,8 +82,29 @@ void aw_node_conn_put(aw_node *n, int fd, bool reusable);
 static inline void aw_node_add_error(aw_node *n) {
     atomic_fetch_add_explicit(&n->errors, 1, memory_order_relaxed);
 }
-static inline bool aw_node_backed_off(const aw_node *n) {
-    return atomic_load_explicit(&n->backoff, memory_order_relaxed);
+static inline bool aw_node_over_error_rate(const aw_node *n) {
+    unsigned max = atomic_load_explicit(&n->max_errors, memory_order_relaxed);
+    return max && atomic_load_explicit(&n->errors, memory_order_relaxed) > max;
 }
+
+#define AW_NODE_PROBE_MS 100
+
+bool aw_node_take_probe(aw_node *n);
+/* True when a command must not be sent to n now: it is over its error rate
+ * and this command is not the probe of the current AW_NODE_PROBE_MS. */
+static inline bool aw_node_backed_off(aw_node *n) {
+    return aw_node_over_error_rate(n) && !aw_node_take_probe(n);
+}
+
+void aw_node_recovered(aw_node *n);
+/* The node sent a well-formed reply: a backed-off node is back at once. */
+static inline void aw_node_answered(aw_node *n) {
+    if (aw_node_over_error_rate(n))
+        aw_node_recovered(n);
+}
+
+/* End of an error-rate window (tend thread): errors back to 0, and the
+ * threshold halved when the window went over, else doubled up to cap. */
+void aw_node_error_window_end(aw_node *n, uint32_t cap);
 
 #endif

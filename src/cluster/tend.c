@@ -341,12 +341,8 @@ static void housekeeping(aw_cluster *c) {
     uint64_t now = aw_now_ms();
     for (size_t i = 0; i < c->n_members; i++) {
         aw_node *n = c->members[i].node;
-        if (window_end) {
-            unsigned errors = atomic_exchange_explicit(&n->errors, 0, memory_order_relaxed);
-            atomic_store_explicit(&n->backoff,
-                                  c->cfg.max_error_rate > 0 && errors > c->cfg.max_error_rate,
-                                  memory_order_relaxed);
-        }
+        if (window_end)
+            aw_node_error_window_end(n, c->cfg.max_error_rate);
         if (c->cfg.idle_timeout_ms)
             aw_node_pool_reap(n, c->cfg.idle_timeout_ms, now);
     }
@@ -371,7 +367,11 @@ void aw_cluster_tend_round(aw_cluster *c, aw_error *first_err) {
     }
     bool any_failed = refreshed < c->n_members;
 
-    if (refreshed == 0 && !stopping(c)) {
+    /* Seeds only once no member is left (the official rule: members that
+     * fail AW_TEND_MAX_FAILURES tends in a row are removed first). Asking a
+     * seed while a member is merely stalled would hold this round for a
+     * second connect-and-wait, stretching the error-rate window. */
+    if (refreshed == 0 && c->n_members == 0 && !stopping(c)) {
         size_t before = c->n_members;
         try_seeds(c, &changed);
         peers_moved = peers_moved || c->n_members > before;

@@ -38,6 +38,7 @@ enum {
     O_MAX_CONNS_PER_NODE,
     O_ASYNC_MAX_CONNS_PER_NODE,
     O_PIPELINE_DEPTH,
+    O_ERROR_BACKOFF,
     O_ALLOCS,
     O_PRECOMPUTED_DIGESTS,
     O_FILTER,
@@ -93,6 +94,7 @@ static const struct option long_opts[] = {
     {"count", required_argument, 0, O_COUNT},
     {"json", no_argument, 0, O_JSON},
     {"pipeline-depth", required_argument, 0, O_PIPELINE_DEPTH},
+    {"error-backoff", required_argument, 0, O_ERROR_BACKOFF},
     {"allocs", no_argument, 0, O_ALLOCS},
     {"precomputed-digests", no_argument, 0, O_PRECOMPUTED_DIGESTS},
     {"filter", required_argument, 0, O_FILTER},
@@ -193,6 +195,9 @@ static void usage(FILE *f) {
 "      --connect-timeout MS  --tender-interval MS  --max-error-rate N\n"
 "      --error-rate-window N  --max-socket-idle S  --max-conns-per-node N\n"
 "      --async-max-conns-per-node N (over all loops)  --pipeline-depth N (aerowire)\n"
+"      --error-backoff MS      after a failure the client gives at once (node backed\n"
+"                              off, no connection), a slot pauses 1 ms, doubling up\n"
+"                              to MS (50; 0 = retry at once) (aerowire)\n"
 "Output\n"
 "      --json                  one JSON object on stdout at the end; per-second lines\n"
 "                              go to stderr\n"
@@ -311,6 +316,7 @@ static void defaults(bench_args *a) {
     a->replica = AW_REPLICA_SEQUENCE;
     a->commit_level = AW_COMMIT_ALL;
     a->pipeline_depth = -1;
+    a->error_backoff_ms = 50;
 }
 
 int args_parse(bench_args *a, int argc, char **argv) {
@@ -532,6 +538,10 @@ int args_parse(bench_args *a, int argc, char **argv) {
                 a->max_error_rate_given = true;
             break;
         }
+        case O_ERROR_BACKOFF:
+            if (!parse_u32(optarg, 0, 60000, &a->error_backoff_ms))
+                return bad("%s: expected 0..60000 ms, not \"%s\"", flag, optarg);
+            break;
         case O_PIPELINE_DEPTH: {
             uint32_t d;
             if (!parse_u32(optarg, 1, 4096, &d))

@@ -19,6 +19,7 @@
 #include "objspec.h"
 
 struct event_base;
+struct event;
 
 typedef struct cmd {
     worker *w;
@@ -34,6 +35,8 @@ typedef struct cmd {
     int32_t *codes;           /* columnar mode */
     obj_values vals;          /* the bins this slot writes */
     bool rows_stale;          /* wrows must be refilled from vals */
+    uint32_t backoff_ms;      /* pause after its last instant failure (backoff.h) */
+    struct event *pause_ev;   /* async: fires when the pause is over */
 } cmd;
 
 struct worker {

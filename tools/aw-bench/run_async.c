@@ -3,19 +3,39 @@
 #include <event2/event.h>
 
 #include "aerowire/adapters/libevent.h"
+#include "backoff.h"
 #include "runners.h"
 
 static void issue(cmd *c);
 
-/* A slot's command has its answer: count it, issue the slot's next one,
- * and close the loop once the last slot has nothing more to do. */
-static void complete(cmd *c, int rc, const aw_error *err) {
+/* The slot is free: issue its next command, and close the loop once the
+ * last slot has nothing more to do. */
+static void next(cmd *c) {
     worker *w = c->w;
-    cmd_done(c, rc, err);
     w->inflight--;
     issue(c);
     if (w->inflight == 0)
         aw_loop_close(w->loop); /* takes effect when this callback returns */
+}
+
+static void pause_over(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    next(arg);
+}
+
+/* A slot's command has its answer: count it, then go on at once, or after
+ * a pause when the client failed it without trying (the slot stays busy
+ * meanwhile, so the loop is not closed under it). */
+static void complete(cmd *c, int rc, const aw_error *err) {
+    cmd_done(c, rc, err);
+    uint32_t pause = backoff_after(&c->backoff_ms, rc, c->w->b->a->error_backoff_ms);
+    if (pause && c->pause_ev) {
+        struct timeval tv = {(time_t)(pause / 1000), (suseconds_t)(pause % 1000) * 1000};
+        if (evtimer_add(c->pause_ev, &tv) == 0)
+            return;
+    }
+    next(c);
 }
 
 static void on_status(const aw_error *err, void *udata) {
@@ -88,6 +108,9 @@ void *run_async_worker(void *arg) {
     } else if (aw_libevent_attach(b->client, w->base, &w->loop, &err) != AW_OK) {
         bench_note_error(b, OP_READ, err.code, err.message);
     } else {
+        /* Without its timer a slot just goes on at once (complete). */
+        for (size_t i = 0; i < w->n_cmds; i++)
+            w->cmds[i].pause_ev = evtimer_new(w->base, pause_over, &w->cmds[i]);
         for (size_t i = 0; i < w->n_cmds; i++)
             issue(&w->cmds[i]);
         if (w->inflight == 0)
@@ -95,6 +118,11 @@ void *run_async_worker(void *arg) {
         else
             event_base_dispatch(w->base); /* returns once complete() closes the loop */
         w->loop = NULL;
+    }
+    for (size_t i = 0; i < w->n_cmds; i++) {
+        if (w->cmds[i].pause_ev)
+            event_free(w->cmds[i].pause_ev);
+        w->cmds[i].pause_ev = NULL;
     }
     if (w->base)
         event_base_free(w->base);
