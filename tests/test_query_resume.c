@@ -492,9 +492,61 @@ static void tiny_pages(mode m) {
 static void test_tiny_pages_scan(void **s) { tiny_pages(SCAN_RECORDS); }
 static void test_tiny_pages_query(void **s) { tiny_pages(QUERY_ROWS); }
 
+/* --- an allocation fails ---------------------------------------------------------- */
+
+/* Fails the n-th allocation aerowire makes on this thread (n counted from
+ * when it is armed), once; the tend thread's are left alone. */
+static _Thread_local long alloc_armed, alloc_seen;
+static _Thread_local bool alloc_failed;
+
+static bool fail_now(void) {
+    if (!alloc_armed || ++alloc_seen != alloc_armed)
+        return false;
+    alloc_failed = true;
+    return true;
+}
+static void *nth_malloc(size_t size, void *ctx) { return fail_now() ? NULL : malloc(size); }
+static void *nth_realloc(void *ptr, size_t size, void *ctx) {
+    return fail_now() ? NULL : realloc(ptr, size);
+}
+static void plain_free(void *ptr, void *ctx) { free(ptr); }
+
+/* Over 40 partitions, with the n-th allocation failing, n = 1, 2, ... until
+ * a run meets no failure: whatever failed and wherever the call stopped,
+ * resuming its cursor delivers the rest, each record once. */
+static void alloc_failures(mode m) {
+    for (long n = 1;; n++) {
+        assert_true(n < 5000);
+        run_reset(m);
+        R.n_partitions = 40;
+        aw_partition_status *ps = new_cursor();
+        aw_query_policy p = aw_query_policy_default();
+        aw_error err;
+        alloc_seen = 0;
+        alloc_failed = false;
+        alloc_armed = n;
+        int rc = run_call(client, &p, ps, &err);
+        alloc_armed = 0;
+        if (rc != AW_OK && rc != AW_ERR_NOMEM)
+            fail_msg("%s, allocation %ld failing: %d (%s)", mode_name[m], n, rc, err.message);
+        if (rc != AW_OK)
+            tu_check(run_call(client, &p, ps, &err), &err, "resume");
+        assert_true(aw_partition_status_done(ps));
+        expect_all_once();
+        aw_partition_status_free(ps);
+        if (!alloc_failed)
+            break;
+    }
+}
+
+static void test_alloc_failures_records(void **s) { alloc_failures(SCAN_RECORDS); }
+static void test_alloc_failures_rows(void **s) { alloc_failures(QUERY_ROWS); }
+
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 
 int main(void) {
+    aw_allocator nth = {nth_malloc, nth_realloc, plain_free, NULL};
+    aw_set_allocator(&nth);
     const struct CMUnitTest tests[] = {
         T(test_kill_scan_records),        T(test_kill_scan_rows),
         T(test_kill_query_records),       T(test_kill_query_rows),
@@ -505,6 +557,7 @@ int main(void) {
         T(test_pages_scan_records),       T(test_pages_scan_rows),
         T(test_pages_query_records),      T(test_pages_query_rows),
         T(test_tiny_pages_scan),          T(test_tiny_pages_query),
+        T(test_alloc_failures_records),   T(test_alloc_failures_rows),
     };
     int failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
     return failed || tu_testd_stop_failed;
