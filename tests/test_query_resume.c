@@ -1,9 +1,9 @@
 /*
  * Scans and queries that survive a failing cluster, checked by content.
  * A three-node aw-testd (partition p: master node p % 3, replica
- * (p + 1) % 3) holds N records of known contents; the scan (aw_query_foreach,
- * or aw_scan_into into rows) and the index query (a range on `w`, through
- * aw_query_foreach or aw_query_into) run while:
+ * (p + 1) % 3) holds N records of known contents; the scan and the index
+ * query (a range on `w`), each through aw_query_foreach and into rows
+ * (aw_query_into; without a where clause that is aw_scan_into), run while:
  *  - a node dies in the middle of its stream (testd-kill from the callback,
  *    drop-after cutting the stream inside its second frame so the cut is
  *    mid-stream however much the sockets had buffered): the call finishes
@@ -14,7 +14,8 @@
  *    no longer holds);
  *  - a query or scan in max_records pages, the cursor round-tripped through
  *    bytes between pages, while partitions move and a node dies between
- *    pages.
+ *    pages; and in pages of 2 from three nodes;
+ *  - each allocation of the calling thread fails in turn.
  * Every time: every record the scan selects is delivered exactly once (so
  * none twice within a partition), with its key, digest and bins.
  */
