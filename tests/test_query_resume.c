@@ -15,6 +15,7 @@
  *  - a query or scan in max_records pages, the cursor round-tripped through
  *    bytes between pages, while partitions move and a node dies between
  *    pages; and in pages of 2 from three nodes;
+ *  - a node answers garbled, truncated or oversized frames;
  *  - each allocation of the calling thread fails in turn.
  * Every time: every record the scan selects is delivered exactly once (so
  * none twice within a partition), with its key, digest and bins.
@@ -396,6 +397,29 @@ static void test_kill_resume_scan_rows(void **s) { kill_then_resume(SCAN_ROWS); 
 static void test_kill_resume_query_records(void **s) { kill_then_resume(QUERY_RECORDS); }
 static void test_kill_resume_query_rows(void **s) { kill_then_resume(QUERY_ROWS); }
 
+/* --- a node answers bytes that are not a stream ----------------------------------- */
+
+/* Node 1's replies garbled, cut short inside a frame, or claiming a frame
+ * of 2^47 bytes: its partitions are asked of their replicas instead, and
+ * each record still arrives once. */
+static void bad_bytes(mode m) {
+    static const char *const faults[] = {"garbage=1", "truncate=1", "oversize=1"};
+    for (int f = 0; f < 3; f++) {
+        run_reset(m);
+        tu_testd_fault(&srv, 1, faults[f]);
+        uint64_t r0 = retries_now();
+        aw_error err;
+        aw_query_policy p = aw_query_policy_default();
+        tu_check(run_call(client, &p, NULL, &err), &err, faults[f]);
+        tu_testd_clear_fault(&srv, 1);
+        expect_all_once();
+        assert_true(retries_now() > r0);
+    }
+}
+
+static void test_bad_bytes_scan_records(void **s) { bad_bytes(SCAN_RECORDS); }
+static void test_bad_bytes_query_rows(void **s) { bad_bytes(QUERY_ROWS); }
+
 /* --- partitions move mid-scan ---------------------------------------------------- */
 
 /* Nodes stream one at a time (0, 1, 2); when node 0's first record
@@ -553,6 +577,7 @@ int main(void) {
         T(test_kill_query_records),       T(test_kill_query_rows),
         T(test_kill_resume_scan_records), T(test_kill_resume_scan_rows),
         T(test_kill_resume_query_records), T(test_kill_resume_query_rows),
+        T(test_bad_bytes_scan_records),   T(test_bad_bytes_query_rows),
         T(test_move_scan_records),        T(test_move_scan_rows),
         T(test_move_query_records),       T(test_move_query_rows),
         T(test_pages_scan_records),       T(test_pages_scan_rows),
