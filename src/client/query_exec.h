@@ -15,7 +15,9 @@
 #include "proto/scanq.h"
 
 /* Gets every record the engine keeps (after the cursor has it). A non-zero
- * return stops every stream and becomes the result. */
+ * return stops every stream and becomes the result; AW_ERR_NOMEM and
+ * AW_ERR_PROTO say the sink could not take the record, which the cursor
+ * then forgets (a later call asks for it again). */
 typedef int (*aw_query_sink_fn)(void *ctx, const aw_msg_view *m, const aw_scanq_meta *meta);
 
 int aw_query_exec(aw_client *client, const aw_query_policy *pol, const aw_query *q,

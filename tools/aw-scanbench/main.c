@@ -3,7 +3,7 @@
  * columnar one.
  *
  *   aw-scanbench [-h HOST:PORT] [-n RECORDS=1000000] [-C CHUNK=4096] [-m c|r|cr]
- *                [-s SET=scanbench] [-L]
+ *                [-s SET=scanbench] [-L] [-w NS]
  *
  * RECORDS records of 5 numeric bins (temperature f8, humidity i4, pressure
  * f4, status i2, count i8) are written to namespace test, set SET (-L: the
@@ -19,6 +19,13 @@
  * process incl. the tend thread) and the peak RSS (VmHWM), also above the
  * idle client's.
  *
+ * -w NS makes the consumer slow: it spends NS nanoseconds per record
+ * (spinning, in the record callback or n x NS per chunk), so the server
+ * outpaces it. Then aerowire's own allocations are counted too, and each
+ * path also prints the most the library held at once above the idle
+ * client (its read buffers: what it buffered of the stream). Both figures
+ * must not grow with RECORDS: compare -n 100000 with -n 1000000.
+ *
  * Without -h it starts aw-testd (next to this program) on free ports,
  * pinned to the last CPU, and pins itself to CPU 0.
  */
@@ -31,6 +38,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "heap.h"
 #include "pin.h"
 #include "spawn.h"
 #include "aerowire/aerowire.h"
@@ -83,6 +91,16 @@ static bool sums_equal(const sums *a, const sums *b) {
 static const char *g_host, *g_set = "scanbench";
 static uint64_t g_n = 1000000;
 static size_t g_chunk = 4096;
+static uint64_t g_wait_ns; /* -w: the consumer's time per record */
+
+/* The slow consumer's work: ns nanoseconds of spinning. */
+static void consume(uint64_t ns) {
+    if (!ns)
+        return;
+    uint64_t until = bl_now_ns() + ns;
+    while (bl_now_ns() < until) {
+    }
+}
 
 static aw_client *connect_client(void) {
     aw_config cfg;
@@ -164,6 +182,7 @@ static bool on_record(const aw_key *key, aw_record *rec, void *udata) {
     r->pressure = (float)float_bin(rec, "pressure");
     r->status = (int16_t)int_bin(rec, "status");
     r->count = int_bin(rec, "count");
+    consume(g_wait_ns);
     if (c->fill == g_chunk) {
         sum_chunk(&c->s, c->chunk, c->fill);
         c->fill = 0;
@@ -172,6 +191,7 @@ static bool on_record(const aw_key *key, aw_record *rec, void *udata) {
 }
 
 static bool on_chunk(aw_rows_buffer *buf, size_t n, void *udata) {
+    consume(g_wait_ns * n);
     sum_chunk(udata, buf->rows, n);
     return true;
 }
@@ -202,6 +222,8 @@ static int run_path(char path, const sums *want) {
         return 1;
     }
     double idle = proc_kb("VmRSS:");
+    bl_heap_peak_reset();
+    int64_t held_idle = bl_heap_live();
     rec_ctx rc_ctx = {chunk, 0, {0}};
     sums col = {0};
     double t0 = bl_now_s(), c0 = bl_cpu_s();
@@ -229,9 +251,12 @@ static int run_path(char path, const sums *want) {
     }
     double peak = proc_kb("VmHWM:");
     printf("%-34s %llu records in %.3f s: %.0f records/s, %.3f us cpu/record, "
-           "peak RSS %.1f MB (%.1f MB over the idle client)\n",
+           "peak RSS %.1f MB (%.1f MB over the idle client)",
            name, (unsigned long long)got->rows, wall, (double)got->rows / wall,
            cpu * 1e6 / (double)got->rows, peak / 1e6, (peak - idle) / 1e6);
+    if (g_wait_ns)
+        printf(", aerowire held at most %.3f MB", (double)(bl_heap_peak() - held_idle) / 1e6);
+    printf("\n");
     aw_dtype_free(dt);
     free(chunk);
     aw_client_close(c);
@@ -257,7 +282,7 @@ static int load_child(char path, const sums *want) { return load(); }
 
 static int usage(void) {
     fprintf(stderr, "usage: aw-scanbench [-h HOST:PORT] [-n RECORDS] [-C CHUNK] [-m c|r|cr] "
-                    "[-s SET] [-L]\n");
+                    "[-s SET] [-L] [-w NS]\n");
     return 2;
 }
 
@@ -265,7 +290,7 @@ int main(int argc, char **argv) {
     const char *paths = "cr";
     bool loaded = false;
     int opt;
-    while ((opt = getopt(argc, argv, "h:n:C:m:s:L")) != -1) {
+    while ((opt = getopt(argc, argv, "h:n:C:m:s:Lw:")) != -1) {
         switch (opt) {
         case 'h': g_host = optarg; break;
         case 'n': g_n = strtoull(optarg, NULL, 10); break;
@@ -273,12 +298,15 @@ int main(int argc, char **argv) {
         case 'm': paths = optarg; break;
         case 's': g_set = optarg; break;
         case 'L': loaded = true; break;
+        case 'w': g_wait_ns = strtoull(optarg, NULL, 10); break;
         default: return usage();
         }
     }
     if (optind < argc || g_n == 0 || g_chunk == 0 || !paths[0] ||
         strspn(paths, "cr") != strlen(paths))
         return usage();
+    if (g_wait_ns) /* before any aerowire call */
+        bl_heap_count();
     char spawned[256];
     pid_t testd = 0;
     if (!g_host) {
@@ -298,8 +326,11 @@ int main(int argc, char **argv) {
         add_row(&want, &r);
     }
     printf("aw-scanbench: host %s%s, set %s, %llu records of 5 numeric bins, chunks of %zu "
-           "rows\n",
+           "rows",
            g_host, testd > 0 ? " (aw-testd)" : "", g_set, (unsigned long long)g_n, g_chunk);
+    if (g_wait_ns)
+        printf(", a consumer taking %llu ns per record", (unsigned long long)g_wait_ns);
+    printf("\n");
     int rc = loaded ? 0 : in_child(load_child, 0, &want);
     for (const char *p = paths; rc == 0 && *p; p++)
         rc = in_child(run_path, *p, &want);
