@@ -6,9 +6,9 @@
  * record's digest), a whole namespace, --cursor pages; the progress line
  * on a terminal; Ctrl-C stops a scan with exit 130 after whole lines and
  * its cursor resumes with exactly the rest. Queries, indexes, --filter and
- * truncate against the real server under AEROSPIKE_HOSTS (skipped when
- * unset; on a set and indexes of this suite's own). Usage errors of every
- * command.
+ * truncate against aw-testd, and against the real server too under
+ * AEROSPIKE_HOSTS (on a set and indexes of this suite's own). Usage errors
+ * of every command.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -702,6 +702,12 @@ static void check_queries(const char *hosts) {
     assert_string_equal(str_of(j, "type"), "numeric");
     json_decref(j);
     tu_run_free(&r);
+    /* The name again on another bin: the server's 200, INDEX_FOUND. */
+    r = AWR("sindex", "create", "test", Q_SET, "s", "aw_cli_q_n", "--type", "string");
+    expect_status(r, 4);
+    expect_contains(r.err, "already exists with different definition (INDEX_FOUND, code 200)");
+    assert_string_equal(r.out, "");
+    tu_run_free(&r);
     /* list shows each as created, readable. */
     r = AWR("--json", "sindex", "list", "test");
     expect_status(r, 0);
@@ -793,6 +799,11 @@ static void check_queries(const char *hosts) {
     expect_status(r, 0);
     assert_null(strstr(r.out, "aw_cli_q_"));
     tu_run_free(&r);
+    /* Dropping a name no index has: the server answers ok, so aw does. */
+    r = AWR("sindex", "drop", "test", "aw_cli_q_n");
+    expect_status(r, 0);
+    assert_string_equal(r.out, "dropped index aw_cli_q_n in test\n");
+    tu_run_free(&r);
     r = AWR("query", "test", Q_SET, "--where", "n == 5");
     expect_status(r, 4);
     expect_contains(r.err, "code 201");
@@ -810,6 +821,9 @@ static void check_queries(const char *hosts) {
     tu_run_free(&r);
 #undef AWR
 }
+
+/* aw-testd serves indexes, queries and truncate as the server does. */
+static void test_queries_testd(void **state) { check_queries(g_host); }
 
 static void test_queries_real_server(void **state) {
     const char *hosts = getenv("AEROSPIKE_HOSTS");
@@ -862,6 +876,7 @@ int main(void) {
         cmocka_unit_test(test_scan_progress_on_tty),
         cmocka_unit_test(test_scan_cursor_pages),
         cmocka_unit_test(test_scan_interrupted),
+        cmocka_unit_test(test_queries_testd),
         cmocka_unit_test(test_queries_real_server),
         cmocka_unit_test(test_scan_real_server),
     };
