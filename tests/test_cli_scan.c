@@ -7,8 +7,10 @@
  * on a terminal; Ctrl-C stops a scan with exit 130 after whole lines and
  * its cursor resumes with exactly the rest. Queries, indexes, --filter and
  * truncate against aw-testd, and against the real server too under
- * AEROSPIKE_HOSTS (on a set and indexes of this suite's own). Usage errors
- * of every command.
+ * AEROSPIKE_HOSTS (on a set and indexes of this suite's own). --out FILE.npy
+ * (rows numpy loads equal to the JSON lines, --cursor parts, no file after a
+ * failure or Ctrl-C), the progress line (tty, AW_PROGRESS), namespaces and
+ * sets. Usage errors of every command.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -176,11 +178,12 @@ static void expect_same_as_get(const char *hosts, json_t *rec) {
 static void test_help(void **state) {
     tu_run r = AW("--help");
     expect_status(r, 0);
-    const char *words[] = {"scan", "query", "sindex", "truncate", "130  Ctrl-C"};
+    const char *words[] = {"scan", "query", "sindex", "truncate", "sets", "namespaces",
+                           "130  Ctrl-C"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         expect_contains(r.out, words[i]);
     tu_run_free(&r);
-    const char *cmds[] = {"scan", "query", "sindex", "truncate"};
+    const char *cmds[] = {"scan", "query", "sindex", "truncate", "sets", "namespaces"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         r = AW(cmds[i], "--help");
         expect_status(r, 0);
@@ -266,6 +269,8 @@ static void test_usage_errors(void **state) {
         {{"sindex", "drop", "test", "a", "b"}, "unexpected argument 'b'"},
         {{"truncate"}, "NS is required"},
         {{"truncate", "test", "s", "x"}, "unexpected argument 'x'"},
+        {{"sets", "test", "x"}, "unexpected argument 'x'"},
+        {{"namespaces", "test"}, "unexpected argument 'test'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         /* No -h: a case that got as far as connecting would start a server and say so. */
@@ -961,6 +966,49 @@ static void test_scan_out_interrupted(void **state) {
     assert_true(S_ISFIFO(st.st_mode));
 }
 
+/* --- namespaces and sets --------------------------------------------------------- */
+
+/* aw namespaces and aw sets against the one-node aw-testd: the namespaces it
+ * serves, scan_a's 300 records and scan_k's 3 (a node holds every copy),
+ * in words and in JSON; a namespace it lacks is exit 4 with code 20. */
+static void test_namespaces_and_sets(void **state) {
+    tu_run r = AWS("namespaces");
+    expect_status(r, 0);
+    assert_string_equal(r.out, "test\nbar\n");
+    tu_run_free(&r);
+    r = AWS("--json", "namespaces");
+    expect_status(r, 0);
+    assert_string_equal(r.out, "[\"test\",\"bar\"]\n");
+    tu_run_free(&r);
+    r = AWS("sets", "test");
+    expect_status(r, 0);
+    expect_contains(r.out, "test/scan_a: 300 objects, 0 tombstones, 0 data bytes, 0 indexes, "
+                           "stop-writes-count 0, stop-writes-size 0, default-ttl 0 (1 node)\n");
+    expect_contains(r.out, "test/scan_k: 3 objects, ");
+    tu_run_free(&r);
+    r = AWS("--json", "sets");
+    expect_status(r, 0);
+    json_t *all = out_json(r);
+    tu_run_free(&r);
+    size_t i;
+    json_t *x, *a = NULL;
+    json_array_foreach(all, i, x) if (strcmp(str_of(x, "set"), "scan_a") == 0) a = x;
+    assert_non_null(a);
+    assert_string_equal(str_of(a, "ns"), "test");
+    assert_int_equal(json_integer_value(json_object_get(a, "objects")), 300);
+    assert_int_equal(json_integer_value(json_object_get(a, "nodes")), 1);
+    assert_true(json_is_false(json_object_get(a, "truncating")));
+    json_decref(all);
+    r = AWS("sets", "bar");
+    expect_status(r, 0);
+    assert_string_equal(r.out, "");
+    tu_run_free(&r);
+    r = AWS("sets", "nope");
+    expect_status(r, 4);
+    expect_contains(r.err, "no node has namespace nope (NAMESPACE_NOT_FOUND, code 20)");
+    tu_run_free(&r);
+}
+
 /* --- queries, indexes, filters and truncate on a real server ---------------------- */
 
 static const char *Q_SET = "aw_cli_q";
@@ -1207,6 +1255,11 @@ static void test_scan_real_server(void **state) {
     json_t *some = records_of(AW("-h", hosts, "scan", "test", set, "--max-records", "5"));
     assert_true(json_array_size(some) >= 1 && json_array_size(some) <= 5);
     json_decref(some);
+    /* aw sets counts them (one node, one copy each) */
+    tu_run r = AW("-h", hosts, "sets", "test");
+    expect_status(r, 0);
+    expect_contains(r.out, "test/aw_cli_scan: 20 objects, 0 tombstones, ");
+    tu_run_free(&r);
     json_decref(all);
 }
 
@@ -1226,6 +1279,7 @@ int main(void) {
         cmocka_unit_test(test_scan_out_interrupted),
         cmocka_unit_test(test_scan_progress_forced),
         cmocka_unit_test(test_queries_testd),
+        cmocka_unit_test(test_namespaces_and_sets),
         cmocka_unit_test(test_queries_real_server),
         cmocka_unit_test(test_scan_real_server),
     };
