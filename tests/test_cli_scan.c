@@ -6,21 +6,25 @@
  * record's digest), a whole namespace, --cursor pages; the progress line
  * on a terminal; Ctrl-C stops a scan with exit 130 after whole lines and
  * its cursor resumes with exactly the rest. Queries, indexes, --filter and
- * truncate against the real server under AEROSPIKE_HOSTS (skipped when
- * unset; on a set and indexes of this suite's own). Usage errors of every
- * command.
+ * truncate against aw-testd, and against the real server too under
+ * AEROSPIKE_HOSTS (on a set and indexes of this suite's own). --out FILE.npy
+ * (rows numpy loads equal to the JSON lines, --cursor parts, no file after a
+ * failure or Ctrl-C), the progress line (tty, AW_PROGRESS), namespaces and
+ * sets. Usage errors of every command.
  */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -174,11 +178,12 @@ static void expect_same_as_get(const char *hosts, json_t *rec) {
 static void test_help(void **state) {
     tu_run r = AW("--help");
     expect_status(r, 0);
-    const char *words[] = {"scan", "query", "sindex", "truncate", "130  Ctrl-C"};
+    const char *words[] = {"scan", "query", "sindex", "truncate", "sets", "namespaces",
+                           "130  Ctrl-C"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         expect_contains(r.out, words[i]);
     tu_run_free(&r);
-    const char *cmds[] = {"scan", "query", "sindex", "truncate"};
+    const char *cmds[] = {"scan", "query", "sindex", "truncate", "sets", "namespaces"};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         r = AW(cmds[i], "--help");
         expect_status(r, 0);
@@ -221,6 +226,11 @@ static void test_usage_errors(void **state) {
         {{"scan", "test", "--collection", "list"}, "--collection is for 'aw query'"},
         {{"scan", "test", "--filter", "$.a +"}, "--filter: at "},
         {{"scan", "test", "--frob"}, "unknown option '--frob'"},
+        {{"scan", "test", "--out", "x.npy"}, "--out needs --dtype"},
+        {{"scan", "test", "--dtype", "<i8"}, "--dtype is for --out FILE.npy"},
+        {{"scan", "test", "--dtype", "[('a',", "--out", "x.npy"}, "--dtype: "},
+        {{"scan", "test", "--dtype", "<i8", "--out", ""}, "--out needs a file name"},
+        {{"query", "test", "s", "--where", "a == 1", "--out", "x.npy"}, "--out needs --dtype"},
         {{"query", "test", "s"}, "--where is required"},
         {{"query", "test", "--where", "a == 1"}, "NS and SET are required"},
         {{"query", "test", "s", "--where", "a = 1"}, "after 'a' comes ==, between, contains"},
@@ -259,6 +269,8 @@ static void test_usage_errors(void **state) {
         {{"sindex", "drop", "test", "a", "b"}, "unexpected argument 'b'"},
         {{"truncate"}, "NS is required"},
         {{"truncate", "test", "s", "x"}, "unexpected argument 'x'"},
+        {{"sets", "test", "x"}, "unexpected argument 'x'"},
+        {{"namespaces", "test"}, "unexpected argument 'test'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         /* No -h: a case that got as far as connecting would start a server and say so. */
@@ -457,34 +469,97 @@ static void test_scan_partitions(void **state) {
     json_decref(all);
 }
 
-/* With stderr on a terminal (a pty) and stdout not, the progress line:
- * erased and rewritten in place, its last state the final count. */
-static void test_scan_progress_on_tty(void **state) {
+/* What aw (args after -h HOST, NULL-terminated) writes to stderr when that
+ * is a terminal (a pty) and stdout is /dev/null; it must exit 0. */
+static char *tty_stderr_of(const char *const *args) {
     int master, slave;
     assert_int_equal(openpty(&master, &slave, NULL, NULL, NULL), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        const char *argv[24] = {"aw", "-h", g_host};
+        for (size_t i = 0; args[i] && i < 20; i++)
+            argv[3 + i] = args[i];
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(slave, 2);
         close(master);
-        execl(tu_aw_path(), "aw", "-h", g_host, "scan", "test", "scan_a", (char *)NULL);
+        execv(tu_aw_path(), (char *const *)argv);
         _exit(127);
     }
     close(slave);
-    char err[4096];
+    char *err = calloc(1, 65536);
     size_t n = 0;
     ssize_t got;
     /* EIO once the child closed the pty's last slave end. */
-    while (n < sizeof err - 1 && (got = read(master, err + n, sizeof err - 1 - n)) > 0)
+    while (n < 65535 && (got = read(master, err + n, 65535 - n)) > 0)
         n += (size_t)got;
-    err[n] = '\0';
     close(master);
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("aw exited %d: %s", status, err);
+    return err;
+}
+
+/* With stderr on a terminal and stdout not, the progress line: erased and
+ * rewritten in place, its last state the final count and rate; the same
+ * with --out; none with --json. */
+static void test_scan_progress_on_tty(void **state) {
+    char *err = tty_stderr_of((const char *const[]){"scan", "test", "scan_a", NULL});
     expect_contains(err, "\r\033[Kaw scan: 300 records, ");
+    expect_contains(err, " records/s\r\n"); /* the pty turns \n into \r\n */
+    free(err);
+    err = tty_stderr_of((const char *const[]){"scan", "test", "scan_a", "--dtype", "[('i','<i8')]",
+                                              "--out", tpath("tty.npy"), NULL});
+    expect_contains(err, "\r\033[Kaw scan: 300 records, ");
+    expect_contains(err, " records/s\r\naw scan: 300 records written to ");
+    free(err);
+    err = tty_stderr_of((const char *const[]){"--json", "scan", "test", "scan_a", NULL});
+    assert_string_equal(err, "");
+    free(err);
+}
+
+/* AW_PROGRESS=MS shows the line whatever stderr is, every MS ms: with 0,
+ * at every chunk of --out (its rows so far, rising) and every record of
+ * JSON lines; AW_PROGRESS=never hides it; --json always does. */
+static void test_scan_progress_forced(void **state) {
+    setenv("AW_PROGRESS", "0", 1);
+    /* 220-byte rows: aw's 64 KiB chunks hold 297 of scan_big's 4000. */
+    tu_run r = AWS("scan", "test", "scan_big", "--dtype", "[('_digest','V20'),('pad','S200')]",
+                   "--out", tpath("big.npy"));
+    expect_status(r, 0);
+    unsigned long long last = 0;
+    int updates = 0;
+    for (const char *p = r.err; (p = strstr(p, "\r\033[Kaw scan: ")); p++) {
+        unsigned long long n;
+        assert_int_equal(sscanf(p, "\r\033[Kaw scan: %llu records, ", &n), 1);
+        assert_true(n >= last && n <= 4000);
+        assert_true(n % 297 == 0 || n == 4000);
+        last = n;
+        updates++;
+    }
+    assert_true(updates >= 4000 / 297);
+    assert_int_equal(last, 4000);
+    expect_contains(r.err, " records/s\naw scan: 4000 records written to ");
+    tu_run_free(&r);
+    r = AWS("scan", "test", "scan_a");
+    expect_status(r, 0);
+    expect_contains(r.err, "\r\033[Kaw scan: 1 records, ");
+    expect_contains(r.err, "\r\033[Kaw scan: 300 records, ");
+    tu_run_free(&r);
+    r = AWS("--json", "scan", "test", "scan_a", "--dtype", "[('i','<i8')]", "--out",
+            tpath("j.npy"));
+    expect_status(r, 0);
+    assert_null(strstr(r.err, "\r"));
+    assert_null(strstr(r.out, "records"));
+    tu_run_free(&r);
+    setenv("AW_PROGRESS", "never", 1);
+    r = AWS("scan", "test", "scan_a");
+    expect_status(r, 0);
+    assert_string_equal(r.err, "");
+    tu_run_free(&r);
+    unsetenv("AW_PROGRESS");
 }
 
 /* Digests of records (lines_of) into seen (a JSON object used as a set);
@@ -616,6 +691,330 @@ static void test_scan_interrupted(void **state) {
     json_decref(seen);
 }
 
+/* --- --out FILE.npy ---------------------------------------------------------------- */
+
+#define OUT_DTYPE "[('_digest','V20'),('i','<i8'),('f','<f8'),('s','S6')]"
+
+/* What numpy.load finds in dir/name, a file of OUT_DTYPE or of _key/n:
+ * {"shape": [...], "descr": str, "rows": {digest hex: {field: value}}}. */
+static json_t *npy_rows(const char *name) {
+    char script[1024];
+    snprintf(script, sizeof script,
+             "import numpy as np, json\n"
+             "a = np.load('%s')\n"
+             "rows = {}\n"
+             "for r in a:\n"
+             "    d = {}\n"
+             "    for n in a.dtype.names:\n"
+             "        if n != '_digest':\n"
+             "            v = r[n].item()\n"
+             "            d[n] = v.decode() if isinstance(v, bytes) else v\n"
+             "    rows[r['_digest'].tobytes().hex()] = d\n"
+             "print(json.dumps({'shape': list(a.shape), 'descr': str(a.dtype.descr), "
+             "'rows': rows}))\n",
+             name);
+    char *out = tu_python(g_dir, script);
+    json_error_t e;
+    json_t *j = json_loads(out, 0, &e);
+    if (!json_is_object(j))
+        fail_msg("not JSON: %s", out);
+    free(out);
+    return j;
+}
+
+/* The digest of rec (a scan line) in lower case, as npy_rows keys rows. */
+static const char *lower_hex(json_t *rec, char out[41]) {
+    snprintf(out, 41, "%s", str_of(rec, "digest"));
+    for (char *p = out; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+    return out;
+}
+
+/* Every record of records (scan lines of scan_a) is the row of its digest
+ * in the file's rows, with the same bins, and the file has no other row. */
+static void expect_rows_are(json_t *file, json_t *records) {
+    json_t *rows = json_object_get(file, "rows");
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(file, "shape"), 0)),
+                     json_array_size(records));
+    assert_int_equal(json_object_size(rows), json_array_size(records));
+    size_t i;
+    json_t *x;
+    json_array_foreach(records, i, x) {
+        char digest[41];
+        json_t *row = json_object_get(rows, lower_hex(x, digest));
+        if (!row)
+            fail_msg("record %s is not in the file", digest);
+        json_t *bins = json_object_get(x, "bins");
+        assert_int_equal(json_integer_value(json_object_get(row, "i")),
+                         json_integer_value(json_object_get(bins, "i")));
+        assert_true(json_real_value(json_object_get(row, "f")) ==
+                    json_number_value(json_object_get(bins, "f")));
+        assert_string_equal(str_of(row, "s"), str_of(bins, "s"));
+    }
+}
+
+/* scan --out: the rows numpy loads are the records the JSON lines give,
+ * matched by digest; --max-records and --partitions give the same subset
+ * either way; query --out takes the same options. */
+static void test_scan_out(void **state) {
+    json_t *all = records_of(AWS("scan", "test", "scan_a"));
+    tu_run r = AWS("scan", "test", "scan_a", "--dtype", OUT_DTYPE, "--out", tpath("a_out.npy"));
+    expect_status(r, 0);
+    assert_string_equal(r.out, "");
+    char says[160];
+    snprintf(says, sizeof says, "aw scan: 300 records written to %s\n", tpath("a_out.npy"));
+    assert_string_equal(r.err, says);
+    tu_run_free(&r);
+    json_t *file = npy_rows("a_out.npy");
+    assert_string_equal(str_of(file, "descr"),
+                        "[('_digest', '|V20'), ('i', '<i8'), ('f', '<f8'), ('s', '|S6')]");
+    expect_rows_are(file, all);
+    json_decref(file);
+
+    /* --max-records: 7 rows, each a record of the set. */
+    r = AWS("scan", "test", "scan_a", "--max-records", "7", "--dtype", OUT_DTYPE, "--out",
+            tpath("a7.npy"));
+    expect_status(r, 0);
+    tu_run_free(&r);
+    file = npy_rows("a7.npy");
+    json_t *rows = json_object_get(file, "rows");
+    assert_int_equal(json_object_size(rows), 7);
+    json_t *seven = json_array();
+    const char *digest;
+    json_t *row;
+    json_object_foreach(rows, digest, row) {
+        json_t *x = NULL;
+        size_t i;
+        json_t *y;
+        char mine[41];
+        json_array_foreach(all, i, y) if (strcmp(lower_hex(y, mine), digest) == 0) x = y;
+        assert_non_null(x);
+        json_array_append(seven, x);
+    }
+    expect_rows_are(file, seven);
+    json_decref(seven);
+    json_decref(file);
+
+    /* --partitions: the rows are exactly the records the JSON scan gives there. */
+    json_t *range = records_of(AWS("scan", "test", "scan_a", "--partitions", "1000-3071"));
+    assert_true(json_array_size(range) > 0 && json_array_size(range) < 300);
+    r = AWS("scan", "test", "scan_a", "--partitions", "1000-3071", "--dtype", OUT_DTYPE,
+            "--out", tpath("range.npy"));
+    expect_status(r, 0);
+    tu_run_free(&r);
+    file = npy_rows("range.npy");
+    expect_rows_are(file, range);
+    json_decref(file);
+    json_decref(range);
+
+    /* _key gets the key a record was stored with; the rows are the records
+     * that have bin n (the dtype's bins are the ones asked for, and the
+     * server sends no record that has none of them). */
+    r = AWS("scan", "test", "scan_k", "--dtype", "[('_digest','V20'),('_key','S4'),('n','<i8')]",
+            "--out", tpath("k.npy"));
+    expect_status(r, 0);
+    tu_run_free(&r);
+    file = npy_rows("k.npy");
+    json_t *k = records_of(AWS("scan", "test", "scan_k", "--bins", "n"));
+    assert_string_equal(keys_of(k), "k1,k2");
+    assert_int_equal(json_object_size(json_object_get(file, "rows")), 2);
+    size_t i;
+    json_t *x;
+    json_array_foreach(k, i, x) {
+        char hex[41];
+        row = json_object_get(json_object_get(file, "rows"), lower_hex(x, hex));
+        assert_non_null(row);
+        assert_string_equal(str_of(row, "_key"), str_of(x, "key"));
+        assert_int_equal(json_integer_value(json_object_get(row, "n")),
+                         json_integer_value(json_object_get(json_object_get(x, "bins"), "n")));
+    }
+    json_decref(k);
+    json_decref(file);
+    json_decref(all);
+}
+
+/* True when dir holds a file whose name starts with prefix. */
+static bool dir_has(const char *prefix) {
+    DIR *d = opendir(g_dir);
+    assert_non_null(d);
+    bool found = false;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        found |= strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return found;
+}
+
+/* --out with --cursor: each run writes the part it read to the file named,
+ * and the cursor moves on; a run that fails (a bin its field cannot take)
+ * leaves no file, nor a temporary, and the cursor as it was. */
+static void test_scan_out_cursor(void **state) {
+    const char *cursor = tpath("out.cursor");
+    tu_run r = AWS("scan", "test", "scan_a", "--max-records", "200", "--cursor", cursor,
+                   "--dtype", OUT_DTYPE, "--out", tpath("part1.npy"));
+    expect_status(r, 0);
+    expect_contains(r.err, "200 records written to");
+    expect_contains(r.err, "more to read");
+    tu_run_free(&r);
+    char *before = slurp(cursor);
+
+    /* 's' is a string bin: an integer field cannot take it. */
+    r = AWS("scan", "test", "scan_a", "--cursor", cursor, "--dtype", "[('s','<i8')]", "--out",
+            tpath("bad.npy"));
+    assert_int_not_equal(r.status, 0);
+    assert_int_not_equal(r.status, 2);
+    expect_contains(r.err, "could not take its bin");
+    tu_run_free(&r);
+    assert_false(dir_has("bad.npy"));
+    char *after = slurp(cursor);
+    assert_string_equal(after, before);
+    free(after);
+    free(before);
+
+    r = AWS("scan", "test", "scan_a", "--cursor", cursor, "--dtype", OUT_DTYPE, "--out",
+            tpath("part2.npy"));
+    expect_status(r, 0);
+    expect_contains(r.err, "100 records written to");
+    expect_contains(r.err, "every partition done");
+    tu_run_free(&r);
+    json_t *p1 = npy_rows("part1.npy"), *p2 = npy_rows("part2.npy");
+    json_t *rows1 = json_object_get(p1, "rows"), *rows2 = json_object_get(p2, "rows");
+    assert_int_equal(json_object_size(rows1), 200);
+    assert_int_equal(json_object_size(rows2), 100);
+    json_object_update(rows1, rows2); /* no digest in both: 300 together */
+    json_t *both = json_pack("{s:[i], s:O}", "shape", 300, "rows", rows1);
+    json_t *all = records_of(AWS("scan", "test", "scan_a"));
+    expect_rows_are(both, all);
+    json_decref(all);
+    json_decref(both);
+    json_decref(p1);
+    json_decref(p2);
+}
+
+/* A whole file (malloc'd); its length in *len. */
+static char *read_all(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *bytes = malloc(1u << 20);
+    *len = fread(bytes, 1, 1u << 20, f);
+    assert_true(*len < 1u << 20);
+    fclose(f);
+    return bytes;
+}
+
+/* Ctrl-C while the scan runs into --out: exit 130, no file under the name
+ * and no temporary beside it, the cursor file left as it was. To have the
+ * signal come mid-scan, --cursor is a FIFO: aw has connected when it opens
+ * it, the server is stopped (SIGSTOP) before the cursor is written into it,
+ * so the scan's request gets no reply; the temporary file then exists, the
+ * signal comes (it is pending in aw before kill returns), and only then
+ * does the server go on (SIGCONT) and the records stream. */
+static void test_scan_out_interrupted(void **state) {
+    const char *cursor = tpath("int_out.cursor");
+    tu_run r = AWS("scan", "test", "scan_a", "--max-records", "1", "--cursor", cursor);
+    expect_status(r, 0);
+    expect_contains(r.err, "more to read");
+    tu_run_free(&r);
+    size_t len;
+    char *bytes = read_all(cursor, &len);
+    const char *fifo = tpath("int_out.fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    const char *err_path = tpath("int_out.err");
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 2);
+        execl(tu_aw_path(), "aw", "-h", g_host, "scan", "test", "scan_a", "--cursor", fifo,
+              "--dtype", OUT_DTYPE, "--out", tpath("slow.npy"), (char *)NULL);
+        _exit(127);
+    }
+    int status, fd = -1;
+    for (int k = 0; k < 5000 && fd < 0; k++) { /* ENXIO until aw opens it */
+        assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+        if ((fd = open(fifo, O_WRONLY | O_NONBLOCK)) < 0)
+            usleep(2000);
+    }
+    assert_true(fd >= 0);
+    assert_int_equal(fcntl(fd, F_SETFL, 0), 0);
+    /* Nothing may fail the test while the server is stopped (the suite's
+     * teardown could not stop it then): the checks come after SIGCONT. */
+    assert_int_equal(kill(srv.pid, SIGSTOP), 0);
+    ssize_t wrote = write(fd, bytes, len);
+    close(fd);
+    free(bytes);
+    bool started = false;
+    pid_t ended = 0;
+    for (int k = 0; k < 5000 && !(started = dir_has("slow.npy.tmp-")) && !ended; k++)
+        if (!(ended = waitpid(pid, &status, WNOHANG)))
+            usleep(2000);
+    int signalled = started && !ended ? kill(pid, SIGINT) : -1;
+    assert_int_equal(kill(srv.pid, SIGCONT), 0);
+    assert_int_equal(wrote, (ssize_t)len);
+    assert_int_equal(ended, 0);
+    assert_true(started);
+    assert_int_equal(signalled, 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    char *err = slurp(err_path);
+    if (WEXITSTATUS(status) != 130)
+        fail_msg("exit %d: %s", WEXITSTATUS(status), err);
+    assert_false(dir_has("slow.npy"));
+    char says[512];
+    snprintf(says, sizeof says,
+             "aw: scan test/scan_a: interrupted; %s not written (the cursor file is left as it "
+             "was)\n",
+             tpath("slow.npy"));
+    assert_string_equal(err, says);
+    free(err);
+    struct stat st;
+    assert_int_equal(stat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+}
+
+/* --- namespaces and sets --------------------------------------------------------- */
+
+/* aw namespaces and aw sets against the one-node aw-testd: the namespaces it
+ * serves, scan_a's 300 records and scan_k's 3 (a node holds every copy),
+ * in words and in JSON; a namespace it lacks is exit 4 with code 20. */
+static void test_namespaces_and_sets(void **state) {
+    tu_run r = AWS("namespaces");
+    expect_status(r, 0);
+    assert_string_equal(r.out, "test\nbar\n");
+    tu_run_free(&r);
+    r = AWS("--json", "namespaces");
+    expect_status(r, 0);
+    assert_string_equal(r.out, "[\"test\",\"bar\"]\n");
+    tu_run_free(&r);
+    r = AWS("sets", "test");
+    expect_status(r, 0);
+    expect_contains(r.out, "test/scan_a: 300 objects, 0 tombstones, 0 data bytes, 0 indexes, "
+                           "stop-writes-count 0, stop-writes-size 0, default-ttl 0 (1 node)\n");
+    expect_contains(r.out, "test/scan_k: 3 objects, ");
+    tu_run_free(&r);
+    r = AWS("--json", "sets");
+    expect_status(r, 0);
+    json_t *all = out_json(r);
+    tu_run_free(&r);
+    size_t i;
+    json_t *x, *a = NULL;
+    json_array_foreach(all, i, x) if (strcmp(str_of(x, "set"), "scan_a") == 0) a = x;
+    assert_non_null(a);
+    assert_string_equal(str_of(a, "ns"), "test");
+    assert_int_equal(json_integer_value(json_object_get(a, "objects")), 300);
+    assert_int_equal(json_integer_value(json_object_get(a, "nodes")), 1);
+    assert_true(json_is_false(json_object_get(a, "truncating")));
+    json_decref(all);
+    r = AWS("sets", "bar");
+    expect_status(r, 0);
+    assert_string_equal(r.out, "");
+    tu_run_free(&r);
+    r = AWS("sets", "nope");
+    expect_status(r, 4);
+    expect_contains(r.err, "no node has namespace nope (NAMESPACE_NOT_FOUND, code 20)");
+    tu_run_free(&r);
+}
+
 /* --- queries, indexes, filters and truncate on a real server ---------------------- */
 
 static const char *Q_SET = "aw_cli_q";
@@ -701,6 +1100,12 @@ static void check_queries(const char *hosts) {
     assert_true(json_is_true(json_object_get(j, "ready")));
     assert_string_equal(str_of(j, "type"), "numeric");
     json_decref(j);
+    tu_run_free(&r);
+    /* The name again on another bin: the server's 200, INDEX_FOUND. */
+    r = AWR("sindex", "create", "test", Q_SET, "s", "aw_cli_q_n", "--type", "string");
+    expect_status(r, 4);
+    expect_contains(r.err, "already exists with different definition (INDEX_FOUND, code 200)");
+    assert_string_equal(r.out, "");
     tu_run_free(&r);
     /* list shows each as created, readable. */
     r = AWR("--json", "sindex", "list", "test");
@@ -793,6 +1198,11 @@ static void check_queries(const char *hosts) {
     expect_status(r, 0);
     assert_null(strstr(r.out, "aw_cli_q_"));
     tu_run_free(&r);
+    /* Dropping a name no index has: the server answers ok, so aw does. */
+    r = AWR("sindex", "drop", "test", "aw_cli_q_n");
+    expect_status(r, 0);
+    assert_string_equal(r.out, "dropped index aw_cli_q_n in test\n");
+    tu_run_free(&r);
     r = AWR("query", "test", Q_SET, "--where", "n == 5");
     expect_status(r, 4);
     expect_contains(r.err, "code 201");
@@ -810,6 +1220,9 @@ static void check_queries(const char *hosts) {
     tu_run_free(&r);
 #undef AWR
 }
+
+/* aw-testd serves indexes, queries and truncate as the server does. */
+static void test_queries_testd(void **state) { check_queries(g_host); }
 
 static void test_queries_real_server(void **state) {
     const char *hosts = getenv("AEROSPIKE_HOSTS");
@@ -848,6 +1261,11 @@ static void test_scan_real_server(void **state) {
     json_t *some = records_of(AW("-h", hosts, "scan", "test", set, "--max-records", "5"));
     assert_true(json_array_size(some) >= 1 && json_array_size(some) <= 5);
     json_decref(some);
+    /* aw sets counts them (one node, one copy each) */
+    tu_run r = AW("-h", hosts, "sets", "test");
+    expect_status(r, 0);
+    expect_contains(r.out, "test/aw_cli_scan: 20 objects, 0 tombstones, ");
+    tu_run_free(&r);
     json_decref(all);
 }
 
@@ -862,6 +1280,12 @@ int main(void) {
         cmocka_unit_test(test_scan_progress_on_tty),
         cmocka_unit_test(test_scan_cursor_pages),
         cmocka_unit_test(test_scan_interrupted),
+        cmocka_unit_test(test_scan_out),
+        cmocka_unit_test(test_scan_out_cursor),
+        cmocka_unit_test(test_scan_out_interrupted),
+        cmocka_unit_test(test_scan_progress_forced),
+        cmocka_unit_test(test_queries_testd),
+        cmocka_unit_test(test_namespaces_and_sets),
         cmocka_unit_test(test_queries_real_server),
         cmocka_unit_test(test_scan_real_server),
     };

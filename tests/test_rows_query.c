@@ -5,7 +5,8 @@
  * chunk callbacks that swap buffers or stop (the cursor then resumes after
  * the last row delivered), the batch path's per-row codes for a bin of the
  * wrong type, the refusals, and a .npy file that numpy loads with the
- * scan's rows, never left behind (nor its temporary) when the scan fails. */
+ * scan's rows, never left behind (nor its temporary) when the scan fails
+ * or its progress callback stops it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -466,6 +467,17 @@ static void test_npy_numpy_loads(void **state) {
     rmdir(dir);
 }
 
+/* No partition of cur is done or has a digest: as a fresh cursor. */
+static void expect_cursor_untouched(aw_partition_status *cur) {
+    aw_error err;
+    for (uint32_t id = 0; id < AW_PARTITIONS; id++) {
+        aw_partition_info pi;
+        tu_check(aw_partition_status_get(cur, id, &pi, &err), &err, "partition");
+        assert_false(pi.done);
+        assert_false(pi.has_digest);
+    }
+}
+
 /* A failure mid-scan (a node drops its connection, no retries) leaves no
  * file under the name, no temporary, and the cursor as it was. */
 static void test_npy_failure_leaves_nothing(void **state) {
@@ -487,12 +499,7 @@ static void test_npy_failure_leaves_nothing(void **state) {
     tu_testd_clear_fault(&srv, 1);
     assert_int_not_equal(rc, AW_OK);
     assert_int_equal(dir_entries(), 0);
-    for (uint32_t id = 0; id < AW_PARTITIONS; id++) {
-        aw_partition_info pi;
-        tu_check(aw_partition_status_get(cur, id, &pi, &err), &err, "partition");
-        assert_false(pi.done);
-        assert_false(pi.has_digest);
-    }
+    expect_cursor_untouched(cur);
     /* a field that cannot take its bin: refused, naming the row */
     aw_dtype *dt;
     tu_check(aw_dtype_parse("[('a','<i8'),('s','<i4')]", false, &dt, &err), &err, "dtype");
@@ -504,6 +511,73 @@ static void test_npy_failure_leaves_nothing(void **state) {
     /* the same cursor then reads everything */
     uint64_t n = 0;
     tu_check(aw_query_to_npy(client, NULL, &q, cur, row_dt, path, 0, &n, &err), &err, "again");
+    assert_int_equal(n, N_ALL);
+    assert_true(aw_partition_status_done(cur));
+    aw_partition_status_free(cur);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* What the progress callback was told; it says stop once rows reach stop_at. */
+typedef struct progress_log {
+    uint64_t seen[400];
+    size_t calls;
+    uint64_t stop_at;   /* 0: never */
+} progress_log;
+
+static bool log_progress(uint64_t rows, void *udata) {
+    progress_log *p = udata;
+    if (p->calls < sizeof p->seen / sizeof p->seen[0])
+        p->seen[p->calls] = rows;
+    p->calls++;
+    return p->stop_at == 0 || rows < p->stop_at;
+}
+
+/* aw_query_to_npy_opts: the progress callback hears of every full chunk
+ * and then of the end with the final count; false stops the scan, in the
+ * middle or at the end, and leaves no file and the cursor as on entry. */
+static void test_npy_progress_and_stop(void **state) {
+    make_dir("progress");
+    char path[300];
+    snprintf(path, sizeof path, "%s/p.npy", dir);
+    aw_query q = {.ns = NS, .set = SET};
+    aw_error err;
+    progress_log log = {.calls = 0};
+    aw_query_npy_opts opts = {.chunk_rows = 7, .progress = log_progress, .udata = &log};
+    uint64_t n = 0;
+    tu_check(aw_query_to_npy_opts(client, NULL, &q, NULL, row_dt, path, &opts, &n, &err), &err,
+             "to_npy with progress");
+    assert_int_equal(n, N_ALL);
+    assert_int_equal(log.calls, N_ALL / 7 + 1);
+    for (size_t k = 0; k + 1 < log.calls; k++)
+        assert_int_equal(log.seen[k], 7 * (k + 1));
+    assert_int_equal(log.seen[log.calls - 1], N_ALL);
+    unlink(path);
+
+    aw_partition_filter all = aw_partition_filter_all();
+    aw_partition_status *cur;
+    tu_check(aw_partition_status_new(&all, &cur, &err), &err, "cursor");
+    /* Stopped in the middle: no file, no temporary, the cursor unmoved. */
+    memset(&log, 0, sizeof log);
+    log.stop_at = 500;
+    assert_int_equal(aw_query_to_npy_opts(client, NULL, &q, cur, row_dt, path, &opts, &n, &err),
+                     AW_ERR_CLIENT_ABORT);
+    assert_non_null(strstr(err.message, "stopped by the progress callback after 504 rows"));
+    assert_int_equal(log.seen[log.calls - 1], 504);
+    assert_int_equal(n, 0);
+    assert_int_equal(dir_entries(), 0);
+    expect_cursor_untouched(cur);
+    /* Stopped when told of the end: the same. */
+    memset(&log, 0, sizeof log);
+    log.stop_at = N_ALL;
+    assert_int_equal(aw_query_to_npy_opts(client, NULL, &q, cur, row_dt, path, &opts, &n, &err),
+                     AW_ERR_CLIENT_ABORT);
+    assert_int_equal(log.seen[log.calls - 1], N_ALL);
+    assert_int_equal(dir_entries(), 0);
+    expect_cursor_untouched(cur);
+    /* NULL opts: aw_query_to_npy's defaults; the cursor then reads everything. */
+    tu_check(aw_query_to_npy_opts(client, NULL, &q, cur, row_dt, path, NULL, &n, &err), &err,
+             "NULL opts");
     assert_int_equal(n, N_ALL);
     assert_true(aw_partition_status_done(cur));
     aw_partition_status_free(cur);
@@ -706,6 +780,7 @@ int main(void) {
         cmocka_unit_test(test_foreach_no_record_after_stop),
         cmocka_unit_test(test_npy_numpy_loads),
         cmocka_unit_test(test_npy_failure_leaves_nothing),
+        cmocka_unit_test(test_npy_progress_and_stop),
         cmocka_unit_test(test_index_query),
         cmocka_unit_test(test_memory_bounded),
     };

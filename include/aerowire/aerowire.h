@@ -10,6 +10,7 @@
 #include "async.h"
 #include "client.h"
 #include "error.h"
+#include "info.h"
 #include "key.h"
 #include "numpy.h"
 #include "ops.h"

@@ -227,6 +227,29 @@ AW_API int aw_query_to_npy(aw_client *client, const aw_query_policy *policy, con
                            aw_partition_status *cursor, const aw_dtype *dt, const char *path,
                            size_t chunk_rows, uint64_t *n_rows, aw_error *err);
 
+/* Told the rows written to the file so far; false stops the scan. */
+typedef bool (*aw_npy_progress_cb)(uint64_t rows, void *udata);
+
+/* How aw_query_to_npy_opts writes. Zeroed (or NULL) means aw_query_to_npy's
+ * defaults. */
+typedef struct aw_query_npy_opts {
+    size_t chunk_rows;              /* rows per chunk; 0: as many as fit in 1 MiB */
+    /* Called on the calling thread after each full chunk is appended, and
+     * once more when the scan has ended (rows = the final count), before
+     * the file is completed; NULL: none. False stops every stream: the call
+     * returns AW_ERR_CLIENT_ABORT, as any failure leaving no file and the
+     * cursor as it was on entry. A stop is seen at the next chunk, so
+     * smaller chunks answer sooner. */
+    aw_npy_progress_cb progress;
+    void *udata;
+} aw_query_npy_opts;
+
+/* aw_query_to_npy with opts: a progress callback that can stop it. */
+AW_API int aw_query_to_npy_opts(aw_client *client, const aw_query_policy *policy,
+                                const aw_query *q, aw_partition_status *cursor,
+                                const aw_dtype *dt, const char *path,
+                                const aw_query_npy_opts *opts, uint64_t *n_rows, aw_error *err);
+
 /* --- Batch write from rows ------------------------------------------------------ */
 
 /* Writes each row as one record of ns/set. The key is the field named

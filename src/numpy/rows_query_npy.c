@@ -19,9 +19,20 @@ typedef struct npy_out {
     aw_npy_file file;
     size_t itemsize;
     uint64_t rows;          /* written to the file */
+    const aw_query_npy_opts *opts;
     int rc;                 /* the first failure of the chunk callback */
     aw_error err;
 } npy_out;
+
+/* Tells the caller's progress callback the rows so far; false when it said stop. */
+static bool report(npy_out *o) {
+    if (!o->opts->progress || o->opts->progress(o->rows, o->opts->udata))
+        return true;
+    o->rc = aw_error_set(&o->err, AW_ERR_CLIENT_ABORT,
+                         "query_to_npy: stopped by the progress callback after %llu rows",
+                         (unsigned long long)o->rows);
+    return false;
+}
 
 static bool write_chunk(aw_rows_buffer *buf, size_t n, void *udata) {
     npy_out *o = udata;
@@ -36,7 +47,8 @@ static bool write_chunk(aw_rows_buffer *buf, size_t n, void *udata) {
         }
     o->rc = aw_npy_file_write(&o->file, buf->rows, n * o->itemsize, &o->err);
     o->rows += n;
-    return o->rc == AW_OK;
+    /* The last, partial chunk is reported with the end. */
+    return o->rc == AW_OK && (n < buf->capacity || report(o));
 }
 
 /* The cursor's partitions as they were, to put back when the file is not
@@ -48,9 +60,13 @@ static aw_partition_info *cursor_save(const aw_partition_status *ps) {
     return copy;
 }
 
-int aw_query_to_npy(aw_client *client, const aw_query_policy *policy, const aw_query *q,
-                    aw_partition_status *cursor, const aw_dtype *dt, const char *path,
-                    size_t chunk_rows, uint64_t *n_rows, aw_error *err) {
+int aw_query_to_npy_opts(aw_client *client, const aw_query_policy *policy, const aw_query *q,
+                         aw_partition_status *cursor, const aw_dtype *dt, const char *path,
+                         const aw_query_npy_opts *opts, uint64_t *n_rows, aw_error *err) {
+    static const aw_query_npy_opts defaults;
+    if (!opts)
+        opts = &defaults;
+    size_t chunk_rows = opts->chunk_rows;
     aw_error local;
     if (!err)
         err = &local;
@@ -69,6 +85,7 @@ int aw_query_to_npy(aw_client *client, const aw_query_policy *policy, const aw_q
     npy_out o;
     memset(&o, 0, sizeof o);
     o.itemsize = itemsize;
+    o.opts = opts;
     aw_rows_buffer buf = {aw_malloc(chunk_rows * itemsize), chunk_rows, NULL,
                           aw_malloc(chunk_rows * sizeof(int32_t))};
     aw_partition_info *saved = cursor ? cursor_save(cursor) : NULL;
@@ -91,7 +108,9 @@ int aw_query_to_npy(aw_client *client, const aw_query_policy *policy, const aw_q
     if (rc == AW_OK) {
         rc = aw_query_run(client, policy, &r.q, cursor, aw_rows_query_sink, &r, err);
         rc = aw_rows_query_finish(&r, rc, err);
-        if (o.rc) { /* the file's own failure explains the stop */
+        if (rc == AW_OK && !o.rc)
+            report(&o); /* the end: a last chance to say stop */
+        if (o.rc) { /* the file's own failure, or the caller's stop, explains it */
             rc = o.rc;
             *err = o.err;
         }
@@ -122,4 +141,11 @@ int aw_query_to_npy(aw_client *client, const aw_query_policy *policy, const aw_q
     aw_free(buf.rows);
     aw_free(buf.codes);
     return rc;
+}
+
+int aw_query_to_npy(aw_client *client, const aw_query_policy *policy, const aw_query *q,
+                    aw_partition_status *cursor, const aw_dtype *dt, const char *path,
+                    size_t chunk_rows, uint64_t *n_rows, aw_error *err) {
+    aw_query_npy_opts opts = {.chunk_rows = chunk_rows};
+    return aw_query_to_npy_opts(client, policy, q, cursor, dt, path, &opts, n_rows, err);
 }

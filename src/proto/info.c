@@ -250,3 +250,46 @@ bool aw_info_has_feature(const char *v, size_t len, const char *name) {
             return true;
     return false;
 }
+
+/* The value of `key=` in a list of key=value items separated by `sep`. */
+bool aw_info_item(const char *v, size_t len, char sep, const char *key, const char **val,
+                  size_t *val_len) {
+    size_t kl = strlen(key);
+    size_t pos = 0;
+    while (pos < len) {
+        const char *item = v + pos;
+        const char *end = memchr(item, sep, len - pos);
+        size_t il = end ? (size_t)(end - item) : len - pos;
+        if (il > kl && memcmp(item, key, kl) == 0 && item[kl] == '=') {
+            *val = item + kl + 1;
+            *val_len = il - kl - 1;
+            return true;
+        }
+        pos += il + 1;
+    }
+    return false;
+}
+
+int aw_info_error_value(const char *v, size_t len, aw_error *err) {
+    int code;
+    const char *msg;
+    size_t msg_len;
+    if (!aw_info_value_error(v, len, &code, &msg, &msg_len))
+        return AW_OK;
+    return aw_error_set(err, code, "%.*s", (int)(msg_len > 120 ? 120 : msg_len), msg);
+}
+
+/* A decimal number (an optional fraction is dropped). */
+bool aw_info_u64(const char *s, size_t n, uint64_t *out) {
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (i == 0 || (i < n && s[i] != '.'))
+        return false;
+    *out = v;
+    return true;
+}

@@ -49,6 +49,15 @@ bool aw_info_find(const char *body, size_t len, const char *name, const char **v
 bool aw_info_value_error(const char *value, size_t len, int *code, const char **msg,
                          size_t *msg_len);
 
+/* The value of `key=` in items `key=value` separated by sep (';' or ':'). */
+bool aw_info_item(const char *v, size_t len, char sep, const char *key, const char **val,
+                  size_t *val_len);
+/* A decimal number (an optional fraction is dropped); false when there is none. */
+bool aw_info_u64(const char *s, size_t n, uint64_t *out);
+/* AW_OK, or when v is an error value (aw_info_value_error) its code, with
+ * its message in err. */
+int aw_info_error_value(const char *v, size_t len, aw_error *err);
+
 /* `node`: an id of 1..19 hex chars (either case, copied as sent),
  * NUL-terminated into out. AW_OK, AW_ERR_PROTO or AW_ERR_PARAM. */
 #define AW_NODE_NAME_MAX 19

@@ -179,57 +179,14 @@ int aw_job_show_cmd(aw_buf *out, uint64_t job_id, aw_error *err) {
 
 /* --- Answers ----------------------------------------------------------------- */
 
-/* The value of `key=` in a list of key=value items separated by `sep`. */
-static bool find_item(const char *v, size_t len, char sep, const char *key, const char **val,
-                      size_t *val_len) {
-    size_t kl = strlen(key);
-    size_t pos = 0;
-    while (pos < len) {
-        const char *item = v + pos;
-        const char *end = memchr(item, sep, len - pos);
-        size_t il = end ? (size_t)(end - item) : len - pos;
-        if (il > kl && memcmp(item, key, kl) == 0 && item[kl] == '=') {
-            *val = item + kl + 1;
-            *val_len = il - kl - 1;
-            return true;
-        }
-        pos += il + 1;
-    }
-    return false;
-}
-
-static int server_error(const char *v, size_t len, aw_error *err) {
-    int code;
-    const char *msg;
-    size_t msg_len;
-    if (!aw_info_value_error(v, len, &code, &msg, &msg_len))
-        return AW_OK;
-    return aw_error_set(err, code, "%.*s", (int)(msg_len > 120 ? 120 : msg_len), msg);
-}
-
-/* A decimal number (an optional fraction is dropped). */
-static bool parse_u64(const char *s, size_t n, uint64_t *out) {
-    uint64_t v = 0;
-    size_t i = 0;
-    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-        if (v > (UINT64_MAX - 9) / 10)
-            return false;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    if (i == 0 || (i < n && s[i] != '.'))
-        return false;
-    *out = v;
-    return true;
-}
-
 int aw_sindex_stat_load_pct(const char *v, size_t len, int *pct, aw_error *err) {
-    int rc = server_error(v, len, err);
+    int rc = aw_info_error_value(v, len, err);
     if (rc != AW_OK)
         return rc;
     const char *p;
     size_t n;
     uint64_t x;
-    if (!find_item(v, len, ';', "load_pct", &p, &n) || !parse_u64(p, n, &x) || x > 100)
+    if (!aw_info_item(v, len, ';', "load_pct", &p, &n) || !aw_info_u64(p, n, &x) || x > 100)
         return aw_error_set(err, AW_ERR_PROTO, "sindex-stat: no load_pct in '%.60s'", v);
     *pct = (int)x;
     return AW_OK;
@@ -312,7 +269,7 @@ static int parse_entry(const char *e, size_t len, aw_index_info *out, size_t *us
 
 int aw_sindex_list_parse(const char *v, size_t len, aw_index_info **out, size_t *n,
                          aw_error *err) {
-    int rc = server_error(v, len, err);
+    int rc = aw_info_error_value(v, len, err);
     if (rc != AW_OK)
         return rc;
     while (len && (v[len - 1] == ';' || v[len - 1] == '\n'))
@@ -349,22 +306,22 @@ int aw_job_show_parse(const char *v, size_t len, bool *found, bool *active, aw_j
     *active = false;
     if (aw_info_value_error(v, len, &code, NULL, NULL) && code == AW_ERR_RECORD_NOT_FOUND)
         return AW_OK; /* this node does not know the job */
-    int rc = server_error(v, len, err);
+    int rc = aw_info_error_value(v, len, err);
     if (rc != AW_OK)
         return rc;
     const char *p;
     size_t n;
     uint64_t pct, ok = 0, failed = 0;
-    if (!find_item(v, len, ':', "status", &p, &n) || n < 4)
+    if (!aw_info_item(v, len, ':', "status", &p, &n) || n < 4)
         return aw_error_set(err, AW_ERR_PROTO, "query-show: no status in '%.60s'", v);
     *found = true;
     *active = strncmp(p, "active", 6) == 0 || strncmp(p, "IN_PROGRESS", 11) == 0;
-    if (find_item(v, len, ':', "job-progress", &p, &n) && parse_u64(p, n, &pct) && pct <= 100 &&
+    if (aw_info_item(v, len, ':', "job-progress", &p, &n) && aw_info_u64(p, n, &pct) && pct <= 100 &&
         pct < info->progress_pct)
         info->progress_pct = (uint32_t)pct;
-    if (find_item(v, len, ':', "recs-succeeded", &p, &n) && parse_u64(p, n, &ok))
+    if (aw_info_item(v, len, ':', "recs-succeeded", &p, &n) && aw_info_u64(p, n, &ok))
         info->records_succeeded += ok;
-    if (find_item(v, len, ':', "recs-failed", &p, &n) && parse_u64(p, n, &failed))
+    if (aw_info_item(v, len, ':', "recs-failed", &p, &n) && aw_info_u64(p, n, &failed))
         info->records_failed += failed;
     return AW_OK;
 }

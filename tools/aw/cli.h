@@ -66,10 +66,12 @@ int cmd_scan(cli *c, const cli_cmd *self, int argc, char **argv);
 int cmd_query(cli *c, const cli_cmd *self, int argc, char **argv);
 int cmd_sindex(cli *c, const cli_cmd *self, int argc, char **argv);
 int cmd_truncate(cli *c, const cli_cmd *self, int argc, char **argv);
+int cmd_namespaces(cli *c, const cli_cmd *self, int argc, char **argv);
+int cmd_sets(cli *c, const cli_cmd *self, int argc, char **argv);
 extern const char cmd_info_help[], cmd_put_help[], cmd_get_help[], cmd_delete_help[],
     cmd_batch_get_help[], cmd_batch_put_help[], cmd_array_help[], cmd_exp_help[],
     cmd_operate_help[], cmd_scan_help[], cmd_query_help[], cmd_sindex_help[],
-    cmd_truncate_help[];
+    cmd_truncate_help[], cmd_namespaces_help[], cmd_sets_help[];
 
 /* main.c: prints cmd->help on stdout; returns CLI_OK. */
 int cli_print_help(const cli_cmd *cmd);

@@ -4,15 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "aerowire/numpy.h"
 #include "aerowire/query.h"
 #include "cli.h"
 #include "cursorfile.h"
 #include "filter.h"
 #include "opts.h"
 #include "print.h"
+#include "progress.h"
 #include "where.h"
 
 #define SCAN_OPTIONS_HELP                                                                      \
@@ -28,14 +28,25 @@
     "                   --partitions) and save where this run stopped back to it, so\n"      \
     "                   --max-records pages, Ctrl-C or an error resume there; stderr\n"       \
     "                   then says 'more to read' or 'every partition done'\n"                 \
-    "  --json           errors as {\"error\": {...}} on stdout too\n"                          \
+    "  --dtype DESCR    with --out: rows of this numpy dtype, as batch-get takes it\n"       \
+    "                   (\"[('_digest','V20'),('_key','<i8'),('age','<i8')]\"); a field\n"       \
+    "                   not starting with '_' is the bin of its name, _digest the\n"          \
+    "                   record's digest, _key its key (when stored with it)\n"               \
+    "  --out FILE.npy   write the records as rows to FILE.npy (numpy.load reads it)\n"      \
+    "                   instead of JSON lines; stderr counts them. The file appears\n"     \
+    "                   whole when the scan ends; on an error or Ctrl-C there is none\n"   \
+    "                   (an older FILE is left as it was). With --cursor, each run\n"      \
+    "                   writes the rows it read to FILE, replacing it\n"                   \
+    "  --json           errors as {\"error\": {...}} on stdout too; no progress line\n"      \
     "\n"                                                                                       \
     "Output: one JSON object per record per line, {\"ns\", \"set\", \"key\", \"digest\", \"gen\",\n" \
     "\"ttl\", \"bins\": {...}}, as 'aw --json get' prints a record; \"key\" is null unless the\n" \
     "record was written with its key (put --send-key). Records come as the nodes send\n"      \
-    "them, in no set order. When stdout is not a terminal and stderr is, a progress\n"        \
-    "line counts the records on stderr. Ctrl-C stops the scan on every node and exits\n"      \
-    "130 after the records already printed; a second Ctrl-C ends aw at once.\n"
+    "them, in no set order. When stderr is a terminal (and stdout is not, or --out is\n"     \
+    "given), a progress line counts the records and their rate on stderr. Ctrl-C\n"           \
+    "stops the scan on every node and exits 130 after the records already printed\n"         \
+    "(with --out: at the next chunk of rows, and no file is written); a second\n"            \
+    "Ctrl-C ends aw at once.\n"
 
 const char cmd_scan_help[] =
     "usage: aw [options] scan NS [SET] [scan options]\n"
@@ -74,14 +85,15 @@ const char cmd_query_help[] =
     "  aw -h 127.0.0.1 query test demo --where 'tags contains red' --bins name\n";
 
 enum { S_HELP, S_JSON, S_BINS, S_NO_BINS, S_FILTER, S_MAX_RECORDS, S_PARTITIONS, S_RPS, S_WHERE,
-       S_COLLECTION, S_CURSOR };
+       S_COLLECTION, S_CURSOR, S_DTYPE, S_OUT };
 static const cli_opt scan_opts[] = {
     [S_HELP] = {"help", 0, false},          [S_JSON] = {"json", 0, false},
     [S_BINS] = {"bins", 0, true},           [S_NO_BINS] = {"no-bins", 0, false},
     [S_FILTER] = {"filter", 0, true},       [S_MAX_RECORDS] = {"max-records", 0, true},
     [S_PARTITIONS] = {"partitions", 0, true}, [S_RPS] = {"rps", 0, true},
     [S_WHERE] = {"where", 0, true},         [S_COLLECTION] = {"collection", 0, true},
-    [S_CURSOR] = {"cursor", 0, true},
+    [S_CURSOR] = {"cursor", 0, true},       [S_DTYPE] = {"dtype", 0, true},
+    [S_OUT] = {"out", 0, true},
     {NULL, 0, false},
 };
 
@@ -94,6 +106,8 @@ typedef struct scan_args {
     aw_query_policy pol;
     aw_partition_filter parts;
     const char *cursor_path;        /* --cursor FILE; NULL = none */
+    aw_dtype *dtype;                /* --dtype, parsed; only with --out */
+    const char *out_path;           /* --out FILE.npy; NULL = JSON lines */
     bool no_bins;                   /* --no-bins */
     const char *where;              /* --where text; NULL for a scan */
     bool has_collection;
@@ -200,6 +214,19 @@ static int parse_args(cli *c, const cli_cmd *self, bool is_query, int argc, char
                 return cli_usage(c, self, "--cursor needs a file name");
             a->cursor_path = s.arg;
             break;
+        case S_DTYPE: {
+            aw_error err;
+            aw_dtype_free(a->dtype);
+            a->dtype = NULL;
+            if (aw_dtype_parse(s.arg, false, &a->dtype, &err) != AW_OK)
+                return cli_usage(c, self, "--dtype: %s", err.message);
+            break;
+        }
+        case S_OUT:
+            if (!s.arg[0])
+                return cli_usage(c, self, "--out needs a file name");
+            a->out_path = s.arg;
+            break;
         case S_WHERE:
             if (!is_query)
                 return cli_usage(c, self, "--where is for 'aw query'; a scan reads every record");
@@ -219,6 +246,9 @@ static int parse_args(cli *c, const cli_cmd *self, bool is_query, int argc, char
     }
     if (a->bins && a->no_bins)
         return cli_usage(c, self, "--bins and --no-bins: give one");
+    if (!a->dtype != !a->out_path)
+        return cli_usage(c, self, a->out_path ? "--out needs --dtype (the rows' numpy dtype)"
+                                              : "--dtype is for --out FILE.npy");
     int max_pos = 2;
     if (s.n_pos < (is_query ? 2 : 1))
         return cli_usage(c, self, is_query ? "NS and SET are required" : "NS is required");
@@ -236,8 +266,10 @@ static int parse_args(cli *c, const cli_cmd *self, bool is_query, int argc, char
 
 /* --- running it ----------------------------------------------------------------- */
 
-/* Ctrl-C: the next record stops the scan; the handler before ours (default,
- * or the one stopping the embedded server) takes a second one. */
+/* Ctrl-C sets the flag the record callback (JSON lines) or the progress
+ * callback (--out) reads: the next record or chunk stops the scan. The
+ * handler before ours (default, or the one stopping the embedded server)
+ * takes a second Ctrl-C. */
 static volatile sig_atomic_t g_interrupted;
 static struct sigaction g_prev_sigint;
 
@@ -247,27 +279,26 @@ static void on_sigint(int sig) {
     sigaction(SIGINT, &g_prev_sigint, NULL);
 }
 
+static void catch_sigint(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    g_interrupted = 0;
+    sigaction(SIGINT, &sa, &g_prev_sigint);
+}
+
+static void release_sigint(void) {
+    if (!g_interrupted) /* else on_sigint put it back already */
+        sigaction(SIGINT, &g_prev_sigint, NULL);
+}
+
 typedef struct scan_run {
-    const char *what;               /* "scan" or "query" */
     uint64_t records;
     bool output_failed;
-    bool progress;                  /* a progress line on stderr */
-    struct timespec start, shown;
+    cli_progress progress;
 } scan_run;
-
-static double seconds_since(const struct timespec *t) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
-}
-
-static void show_progress(scan_run *r) {
-    if (!r->progress || seconds_since(&r->shown) < 0.25)
-        return;
-    clock_gettime(CLOCK_MONOTONIC, &r->shown);
-    fprintf(stderr, "\raw %s: %llu records, %.1f s", r->what, (unsigned long long)r->records,
-            seconds_since(&r->start));
-}
 
 /* Prints the record, then stops when Ctrl-C came: the record that answers
  * false counts as delivered in the cursor, so it must be out. */
@@ -278,7 +309,15 @@ static bool on_record(const aw_key *key, aw_record *rec, void *udata) {
         return false;
     }
     r->records++;
-    show_progress(r);
+    cli_progress_update(&r->progress, r->records);
+    return !g_interrupted;
+}
+
+/* aw_query_to_npy_opts's progress callback: rows written so far. */
+static bool on_rows(uint64_t rows, void *udata) {
+    scan_run *r = udata;
+    r->records = rows;
+    cli_progress_update(&r->progress, rows);
     return !g_interrupted;
 }
 
@@ -294,7 +333,28 @@ static aw_partition_status *start_cursor(cli *c, const scan_args *a, const char 
     return cursor;
 }
 
-/* Runs q (command `name`) with the arguments' policy and partitions; an exit code. */
+/* Saves the cursor to --cursor's file (if any) and says how far it got. */
+static int save_cursor(cli *c, const scan_args *a, const char *name,
+                       const aw_partition_status *cursor) {
+    if (!a->cursor_path)
+        return CLI_OK;
+    int rc = cli_cursor_save(c, a->cursor_path, cursor);
+    if (rc == CLI_OK)
+        fprintf(stderr, "aw %s: cursor saved in %s: %s\n", name, a->cursor_path,
+                aw_partition_status_done(cursor) ? "every partition done" : "more to read");
+    return rc;
+}
+
+/* The exit code of a scan or query that failed with err. */
+static int fail_status(cli *c, const scan_args *a, const aw_query *q, const aw_error *err,
+                       const char *what) {
+    if (err->code == AW_ERR_INDEX_NOT_FOUND && q->where)
+        return cli_fail(c, err, "%s: no secondary index on bin '%s' answers it (aw sindex "
+                        "list %s)", what, q->where->bin ? q->where->bin : "?", a->ns);
+    return cli_fail(c, err, "%s", what);
+}
+
+/* Runs q (command `name`) as JSON lines on stdout; an exit code. */
 static int run_query(cli *c, aw_client *client, const scan_args *a, const aw_query *q,
                      const char *name, const char *what) {
     aw_error err;
@@ -302,32 +362,16 @@ static int run_query(cli *c, aw_client *client, const scan_args *a, const aw_que
     aw_partition_status *cursor = start_cursor(c, a, what, &code);
     if (!cursor)
         return code;
-    scan_run r = {.what = name};
-    r.progress = isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
-    clock_gettime(CLOCK_MONOTONIC, &r.start);
-    r.shown = r.start;
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    g_interrupted = 0;
-    sigaction(SIGINT, &sa, &g_prev_sigint);
+    scan_run r = {0};
+    cli_progress_start(&r.progress, name, c->json, true);
+    catch_sigint();
     int status = aw_query_foreach(client, &a->pol, q, cursor, on_record, &r, &err);
-    if (!g_interrupted)
-        sigaction(SIGINT, &g_prev_sigint, NULL);
-    if (r.progress)
-        fprintf(stderr, "\r\033[Kaw %s: %llu records, %.1f s\n", r.what,
-                (unsigned long long)r.records, seconds_since(&r.start));
+    release_sigint();
+    cli_progress_end(&r.progress, r.records);
     /* The records the cursor counts as delivered are out before it is saved;
      * output that failed leaves the old cursor. */
     r.output_failed |= fflush(stdout) != 0 || ferror(stdout);
-    int saved = a->cursor_path && !r.output_failed ? cli_cursor_save(c, a->cursor_path, cursor)
-                                                   : CLI_OK;
-    if (a->cursor_path && !r.output_failed && saved == CLI_OK)
-        fprintf(stderr, "aw %s: cursor saved in %s: %s\n", name, a->cursor_path,
-                aw_partition_status_done(cursor) ? "every partition done" : "more to read");
+    int saved = r.output_failed ? CLI_OK : save_cursor(c, a, name, cursor);
     aw_partition_status_free(cursor);
     if (saved != CLI_OK)
         return saved;
@@ -339,15 +383,57 @@ static int run_query(cli *c, aw_client *client, const scan_args *a, const aw_que
     if (status == AW_ERR_CLIENT_ABORT && g_interrupted)
         return cli_fail_code(c, CLI_EXIT_INTERRUPTED, "%s: interrupted after %llu records",
                              what, (unsigned long long)r.records);
-    if (status == AW_ERR_INDEX_NOT_FOUND && q->where)
-        return cli_fail(c, &err, "%s: no secondary index on bin '%s' answers it (aw sindex "
-                        "list %s)", what, q->where->bin ? q->where->bin : "?", a->ns);
-    return cli_fail(c, &err, "%s", what);
+    return fail_status(c, a, q, &err, what);
+}
+
+/* Rows in memory at once for --out: small chunks, so that Ctrl-C and the
+ * progress line are heard of often. */
+#define OUT_CHUNK_BYTES (64u * 1024u)
+
+/* Runs q into the .npy file --out names; an exit code. The file is there
+ * only when the whole scan is, and only then does the cursor move on. */
+static int run_to_npy(cli *c, aw_client *client, const scan_args *a, const aw_query *q,
+                      const char *name, const char *what) {
+    aw_error err;
+    int code;
+    aw_partition_status *cursor = start_cursor(c, a, what, &code);
+    if (!cursor)
+        return code;
+    size_t itemsize = aw_dtype_itemsize(a->dtype);
+    scan_run r = {0};
+    aw_query_npy_opts opts = {.chunk_rows = itemsize < OUT_CHUNK_BYTES ? OUT_CHUNK_BYTES / itemsize
+                                                                       : 1,
+                              .progress = on_rows,
+                              .udata = &r};
+    cli_progress_start(&r.progress, name, c->json, false);
+    catch_sigint();
+    uint64_t rows = 0;
+    int status = aw_query_to_npy_opts(client, &a->pol, q, cursor, a->dtype, a->out_path, &opts,
+                                      &rows, &err);
+    release_sigint();
+    cli_progress_end(&r.progress, status == AW_OK ? rows : r.records);
+    int rc;
+    if (status == AW_OK) {
+        if (err.message[0]) /* numpy.load may need a bigger max_header_size */
+            fprintf(stderr, "aw: warning: %s\n", err.message);
+        fprintf(stderr, "aw %s: %llu records written to %s\n", name, (unsigned long long)rows,
+                a->out_path);
+        rc = save_cursor(c, a, name, cursor);
+    } else if (status == AW_ERR_CLIENT_ABORT && g_interrupted) {
+        rc = cli_fail_code(c, CLI_EXIT_INTERRUPTED, "%s: interrupted; %s not written%s", what,
+                           a->out_path, a->cursor_path ? " (the cursor file is left as it was)"
+                                                       : "");
+    } else {
+        rc = fail_status(c, a, q, &err, what);
+    }
+    aw_partition_status_free(cursor);
+    return rc;
 }
 
 static void free_args(scan_args *a) {
     free(a->bins_text);
     free(a->bins);
+    aw_dtype_free(a->dtype);
 }
 
 static int scan_or_query(cli *c, const cli_cmd *self, bool is_query, int argc, char **argv) {
@@ -373,7 +459,8 @@ static int scan_or_query(cli *c, const cli_cmd *self, bool is_query, int argc, c
                       .where = a.where ? &f : NULL};
         char what[160];
         snprintf(what, sizeof what, "%s %s%s%s", self->name, a.ns, a.set[0] ? "/" : "", a.set);
-        rc = run_query(c, client, &a, &q, self->name, what);
+        rc = a.out_path ? run_to_npy(c, client, &a, &q, self->name, what)
+                        : run_query(c, client, &a, &q, self->name, what);
     }
     cli_where_free(&w);
     free_args(&a);

@@ -418,7 +418,7 @@ static const char *const UNSERVED_NAMES[] = {
     "index-pressure", "jem-stats", "latencies", "log", "log-message", "log-set", "logs", "mcast",
     "mesh", "name", "objects", "partition-info", "physical-devices", "query-abort",
     "query-abort-all", "rebalance-generation", "recluster", "service",
-    "services-alternate", "services-alumni-reset", "set-config", "set-log", "sets",
+    "services-alternate", "services-alumni-reset", "set-config", "set-log",
     /* "sindex" and "sindex/<ns>" (sindex/<ns>/<name> is served) */ "sindex", "smd-info",
     "smd-show", "status", "thread-traces", "tip", "tip-clear", "truncate-namespace-undo",
     "truncate-undo", "udf-clear-cache", "udf-get", "udf-list", "udf-put", "udf-remove",
@@ -481,6 +481,8 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
             td_info_putf(b, "%s%s", i ? ";" : "", s->store.ns[i].name);
     else if (strcmp(name, "namespace") == 0 && has_args && cmd[nl] == '/')
         put_namespace(n, b, cmd + nl + 1, len - nl - 1);
+    else if (strcmp(name, "sets") == 0)
+        td_sets_info(n, b, has_args ? cmd + nl + 1 : cmd + nl, has_args ? len - nl - 1 : 0);
     else if (strcmp(name, "statistics") == 0)
         put_statistics(n, b);
     else if (strcmp(name, "truncate") == 0 || strcmp(name, "truncate-namespace") == 0)

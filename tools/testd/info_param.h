@@ -31,4 +31,9 @@ bool td_info_param_usable(aw_buf *b, const char *key, const char *value, param_r
 bool td_sindex_info(td_store *st, aw_buf *b, const char *name, const char *args, size_t len,
                     bool slash);
 
+/* sets, sets/NS, sets/NS/SET (sets_info.c): args is what follows "sets/"
+ * (len 0 for a bare `sets`). */
+struct td_node;
+void td_sets_info(struct td_node *n, aw_buf *b, const char *args, size_t len);
+
 #endif
