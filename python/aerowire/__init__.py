@@ -14,6 +14,10 @@ from .exception import AerospikeError
 from ._aerowire import __version__
 from ._client import Client
 from ._numpy import NumpyBatchRecords
+from . import (bitwise_operations, cdt_ctx, exp, expression_operations, hll_operations,
+               list_operations, map_operations, operations)
+from ._op_constants import *  # noqa: F401,F403 - LIST_*, MAP_*, BIT_*, HLL_*, EXP_*, OPERATOR_*
+from . import _op_constants
 
 # Policy constants, with the official Python client's names and values.
 POLICY_KEY_DIGEST = 0
@@ -44,5 +48,7 @@ def client(config):
 
 __all__ = [
     "AerospikeError", "Client", "Meta", "NumpyBatchRecords", "Record", "client", "exception",
-    "__version__",
-] + [n for n in dir() if n.startswith(("POLICY_", "TTL_"))]
+    "__version__", "bitwise_operations", "cdt_ctx", "exp", "expression_operations",
+    "hll_operations", "list_operations", "map_operations", "operations",
+] + [n for n in dir() if n.startswith(("POLICY_", "TTL_"))] + [
+    n for n in dir(_op_constants) if n.isupper()]

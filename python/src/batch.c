@@ -14,10 +14,10 @@
 #include <string.h>
 
 /* The batch policy: aerowire's batch defaults with the read policy keys of
- * dict over them. */
-static int batch_policy(PyObject *dict, aw_batch_policy *bp) {
+ * dict over them (its expressions kept alive by c). */
+static int batch_policy(PyObject *dict, aw_batch_policy *bp, pyaw_conv *c) {
     *bp = aw_batch_policy_default();
-    return pyaw_policy_from_py(dict, &bp->base, PYAW_POLICY_READ, &bp->base);
+    return pyaw_cmd_policy_from_py(dict, &bp->base, PYAW_POLICY_READ, &bp->base, c);
 }
 
 PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds) {
@@ -38,7 +38,7 @@ PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds) {
     aw_client *c;
     if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) < 0 ||
         (bins_o != Py_None && pyaw_bin_names_from_py(bins_o, &names, &n_names, &conv) < 0) ||
-        batch_policy(policy_o, &bp) < 0 || !(res = pyaw_conv_alloc(&conv, n * sizeof *res)) ||
+        batch_policy(policy_o, &bp, &conv) < 0 || !(res = pyaw_conv_alloc(&conv, n * sizeof *res)) ||
         !(c = pyaw_client_enter(self)))
         goto out;
     aw_error err;
@@ -117,7 +117,7 @@ PyObject *pyaw_batch_read_into(pyaw_client *self, PyObject *args, PyObject *kwds
     aw_client *c;
     if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) < 0 ||
         (bins_o != Py_None && pyaw_bin_names_from_py(bins_o, &names, &n_names, &conv) < 0) ||
-        batch_policy(policy_o, &bp) < 0)
+        batch_policy(policy_o, &bp, &conv) < 0)
         goto out;
     if (aw_dtype_parse(descr, align, &dt, &err) != AW_OK) {
         PyErr_Format(err.code == AW_ERR_UNSUPPORTED ? PyExc_TypeError : PyExc_ValueError,
