@@ -33,22 +33,34 @@ static PyObject *required(const pyaw_opdict *o, const char *key) {
     return v;
 }
 
+/* Re-raises the pending exception with the op named in front. */
+static int name_op_in_error(const pyaw_opdict *o) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyObject *s = value ? PyObject_Str(value) : NULL;
+    const char *text = s ? PyUnicode_AsUTF8(s) : NULL;
+    pyaw_op_error(o, type, "%s", text ? text : "bad argument");
+    Py_XDECREF(s);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    return -1;
+}
+
 int pyaw_op_bin(const pyaw_opdict *o, const char **bin) {
     PyObject *v = required(o, "bin");
-    if (!v || pyaw_bin_name(v, bin) < 0) {
-        if (v) { /* name the op in bin_name's message */
-            PyObject *type, *value, *tb;
-            PyErr_Fetch(&type, &value, &tb);
-            PyObject *s = value ? PyObject_Str(value) : NULL;
-            pyaw_op_error(o, type, "%s", s ? PyUnicode_AsUTF8(s) : "bad bin");
-            Py_XDECREF(s);
-            Py_XDECREF(type);
-            Py_XDECREF(value);
-            Py_XDECREF(tb);
-        }
+    if (!v)
         return -1;
-    }
-    return 0;
+    return pyaw_bin_name(v, bin) < 0 ? name_op_in_error(o) : 0;
+}
+
+/* The Expression of field `key`, kept alive by c. */
+static int op_exp(const pyaw_opdict *o, const char *key, const aw_exp **exp, pyaw_conv *c) {
+    PyObject *v = required(o, key);
+    if (!v)
+        return -1;
+    return pyaw_exp_from_py(v, exp, c, "'exp'") < 0 ? name_op_in_error(o) : 0;
 }
 
 static int as_int(const pyaw_opdict *o, const char *key, PyObject *v, int64_t *out) {
@@ -151,8 +163,7 @@ static int exp_op(const pyaw_opdict *o, aw_op *op, pyaw_conv *c) {
     const aw_exp *exp;
     int64_t flags = 0;
     const aw_ctx *ctx = NULL;
-    PyObject *e = required(o, "exp");
-    if (!e || pyaw_op_bin(o, &bin) < 0 || pyaw_exp_from_py(e, &exp, c, "'exp'") < 0 ||
+    if (pyaw_op_bin(o, &bin) < 0 || op_exp(o, "exp", &exp, c) < 0 ||
         pyaw_op_int_opt(o, "flags", &flags) < 0)
         return -1;
     if (flags < 0 || flags > 0xff)
