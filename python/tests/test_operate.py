@@ -277,3 +277,20 @@ def test_server_errors(client, key):
                        policy={"exists": aerowire.POLICY_EXISTS_CREATE})
     with pytest.raises(ValueError, match="unknown write policy key"):
         client.operate(key, [op.read("a")], policy={"bogus": 1})
+
+
+def test_paths(client, key):
+    client.put(key, {"m": {"a": {"x": 1, "y": 2}, "b": {"x": 3, "y": 4}, "c": {"x": 5}}})
+    every_x = [ctx.cdt_ctx_all_children(), ctx.cdt_ctx_map_key("x")]
+    rec = client.operate(key, [op.select_by_path("m", every_x, aerowire.EXP_PATH_SELECT_VALUE)])
+    assert rec.bins == {"m": [1, 3, 5]}
+    rec = client.operate(key, [op.select_by_path("m", [ctx.cdt_ctx_map_keys_in(["a", "c"])],
+                                                 aerowire.EXP_PATH_SELECT_MAP_KEY)])
+    assert rec.bins == {"m": ["a", "c"]}
+    from aerowire import exp
+    client.operate(key, [op.modify_by_path("m", every_x, exp.parse("0"), 0)])
+    assert client.get(key).bins["m"] == {"a": {"x": 0, "y": 2}, "b": {"x": 0, "y": 4},
+                                         "c": {"x": 0}}
+    with pytest.raises(exception.AerospikeError) as e:   # path items in an ordinary op
+        client.operate(key, [mo.map_size("m", [ctx.cdt_ctx_all_children()])])
+    assert e.value.code == 26
