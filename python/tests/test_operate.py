@@ -105,9 +105,9 @@ def test_list_ops(client, key):
 def test_list_policy(client, key):
     client.put(key, {"l": [1, 2]})
     unique = {"write_flags": aerowire.LIST_WRITE_ADD_UNIQUE}
-    with pytest.raises(exception.AerospikeError) as e:
+    with pytest.raises(exception.ElementExistsError) as e:
         client.operate(key, [lo.list_append("l", 2, unique)])
-    assert e.value.code == 24  # the element exists
+    assert e.value.code == 24
     quiet = {"write_flags": aerowire.LIST_WRITE_ADD_UNIQUE | aerowire.LIST_WRITE_NO_FAIL}
     assert client.operate(key, [lo.list_append("l", 2, quiet)]).bins == {"l": 2}
     ordered = {"list_order": aerowire.LIST_ORDERED}
@@ -175,9 +175,12 @@ def test_map_ops(client, key):
 def test_map_policy_and_create(client, key):
     client.put(key, {"m": {"a": 1}})
     only_new = {"map_write_flags": aerowire.MAP_WRITE_FLAGS_CREATE_ONLY}
-    with pytest.raises(exception.AerospikeError) as e:
+    with pytest.raises(exception.ElementExistsError):
         client.operate(key, [mo.map_put("m", "a", 2, only_new)])
-    assert e.value.code == 24
+    only_old = {"map_write_flags": aerowire.MAP_WRITE_FLAGS_UPDATE_ONLY}
+    with pytest.raises(exception.ElementNotFoundError) as e:
+        client.operate(key, [mo.map_put("m", "zz", 2, only_old)])
+    assert e.value.code == 23
     client.operate(key, [mo.map_create("k", aerowire.MAP_KEY_ORDERED, False),
                          mo.map_put_items("k", {"z": 1, "y": 2, "x": 3})])
     assert list(client.get(key).bins["k"]) == ["x", "y", "z"]
@@ -263,12 +266,12 @@ def test_server_errors(client, key):
     with pytest.raises(exception.RecordNotFound):
         client.operate(key, [op.read("a")])
     client.put(key, {"s": "text", "l": [1]})
-    with pytest.raises(exception.AerospikeError) as e:
+    with pytest.raises(exception.BinIncompatibleType) as e:
         client.operate(key, [op.increment("s", 1)])
-    assert e.value.code == 12  # bin type error
-    with pytest.raises(exception.AerospikeError) as e:
+    assert e.value.code == 12
+    with pytest.raises(exception.OpNotApplicable) as e:
         client.operate(key, [lo.list_get("l", 5)])
-    assert e.value.code == 26  # op not applicable
+    assert e.value.code == 26
     with pytest.raises(exception.RecordGenerationError):
         client.operate(key, [op.write("a", 1)], meta={"gen": 99},
                        policy={"gen": aerowire.POLICY_GEN_EQ})
@@ -291,6 +294,5 @@ def test_paths(client, key):
     client.operate(key, [op.modify_by_path("m", every_x, exp.parse("0"), 0)])
     assert client.get(key).bins["m"] == {"a": {"x": 0, "y": 2}, "b": {"x": 0, "y": 4},
                                          "c": {"x": 0}}
-    with pytest.raises(exception.AerospikeError) as e:   # path items in an ordinary op
+    with pytest.raises(exception.OpNotApplicable):   # path items in an ordinary op
         client.operate(key, [mo.map_size("m", [ctx.cdt_ctx_all_children()])])
-    assert e.value.code == 26

@@ -34,9 +34,8 @@ def test_bit_modify_and_read(client, key):
                          bo.bit_subtract("b", 8, 8, 1, False, aerowire.BIT_OVERFLOW_WRAP),
                          bo.bit_set_int("b", 0, 8, 7)])
     assert client.get(key).bins["b"] == bytes([0x07, 0xFF, 0x40])
-    with pytest.raises(exception.AerospikeError) as e:
+    with pytest.raises(exception.OpNotApplicable):
         client.operate(key, [bo.bit_add("b", 16, 8, 0xF0, False, aerowire.BIT_OVERFLOW_FAIL)])
-    assert e.value.code == 26
     client.operate(key, [bo.bit_add("b", 16, 8, 0xF0, False, aerowire.BIT_OVERFLOW_SATURATE)])
     assert client.get(key).bins["b"][2] == 0xFF
 
@@ -50,9 +49,13 @@ def test_bit_resize_insert_remove(client, key):
     client.operate(key, [bo.bit_remove("b", 0, 2)])
     assert client.get(key).bins["b"] == b"\xab\xcd\x00"
     only_new = {"bit_write_flags": aerowire.BIT_WRITE_CREATE_ONLY}
-    with pytest.raises(exception.AerospikeError) as e:
+    with pytest.raises(exception.BinExistsError) as e:
         client.operate(key, [bo.bit_resize("b", 8, policy=only_new)])
-    assert e.value.code == 6  # the bin exists
+    assert e.value.code == 6
+    with pytest.raises(exception.BinNotFound) as e:
+        client.operate(key, [bo.bit_not("nope", 0, 8, {"bit_write_flags":
+                                                       aerowire.BIT_WRITE_UPDATE_ONLY})])
+    assert e.value.code == 17
     quiet = {"bit_write_flags": aerowire.BIT_WRITE_CREATE_ONLY | aerowire.BIT_WRITE_NO_FAIL}
     client.operate(key, [bo.bit_resize("b", 8, policy=quiet)])
     assert client.get(key).bins["b"] == b"\xab\xcd\x00"
@@ -98,9 +101,8 @@ def test_hll(client, key):
     assert results(client, key, [ho.hll_get_count("h")]) == [9]
     client.operate(key, [ho.hll_fold("h", 6)])
     assert results(client, key, [ho.hll_describe("h")]) == [[6, 0]]
-    with pytest.raises(exception.AerospikeError) as e:
+    with pytest.raises(exception.BinExistsError):
         client.operate(key, [ho.hll_init("h", 8, policy={"flags": aerowire.HLL_WRITE_CREATE_ONLY})])
-    assert e.value.code == 6
     with pytest.raises(TypeError, match=r"op 0 \(hll_get_union\): 'hlls' item 0 is not an HLL"):
         client.operate(key, [ho.hll_get_union("h", ["text"])])
     with pytest.raises(ValueError, match="'index_bits' is 99"):
