@@ -7,6 +7,7 @@ from aerowire import exception, exp
 from aerowire import expression_operations as eo
 from aerowire import list_operations as lo
 from aerowire import operations as op
+from fresh_key import key  # noqa: F401 - the test's key, with no record yet
 
 
 def test_parse_and_base64():

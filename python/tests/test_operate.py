@@ -8,6 +8,7 @@ from aerowire import exception
 from aerowire import list_operations as lo
 from aerowire import map_operations as mo
 from aerowire import operations as op
+from fresh_key import key  # noqa: F401 - the test's key, with no record yet
 
 
 def test_plain_ops(client, key):

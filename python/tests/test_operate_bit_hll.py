@@ -7,6 +7,7 @@ from aerowire import bitwise_operations as bo
 from aerowire import exception
 from aerowire import hll_operations as ho
 from aerowire import operations as op
+from fresh_key import key  # noqa: F401 - the test's key, with no record yet
 
 
 def results(client, key, ops):

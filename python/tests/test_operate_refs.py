@@ -13,6 +13,7 @@ from aerowire import list_operations as lo
 from aerowire import map_operations as mo
 from aerowire import operations as op
 from test_threads_refs import _steady
+from fresh_key import key  # noqa: F401 - the test's key, with no record yet
 
 
 def test_eight_threads_operate_with_shared_expressions(client):
