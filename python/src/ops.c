@@ -8,7 +8,7 @@
 #include "pyaw_ops.h"
 
 #include <stdarg.h>
-#include <string.h>
+#include <stdio.h>
 
 int pyaw_op_error(const pyaw_opdict *o, PyObject *exc_type, const char *fmt, ...) {
     char msg[256];

@@ -5,7 +5,6 @@
  */
 #include "pyaw_ops.h"
 
-#include <string.h>
 
 /* The official client's OP_BIT_* codes. */
 enum {

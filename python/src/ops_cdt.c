@@ -9,7 +9,6 @@
  */
 #include "pyaw_ops.h"
 
-#include <string.h>
 
 /* ---- contexts ---- */
 
