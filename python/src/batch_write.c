@@ -8,7 +8,7 @@
  * name, "val": value}); this file converts the plain ones (read, write,
  * incr, append, prepend, touch, delete).
  */
-#include "pyaw.h"
+#include "pyaw_ops.h"
 
 #include <string.h>
 
@@ -34,7 +34,7 @@ PyObject *pyaw_batch_write_from(pyaw_client *self, PyObject *args, PyObject *kwd
     Py_buffer data = {0}, codes = {0}, in_doubt = {0}, gens = {0};
     PyObject *result = NULL;
     aw_client *c;
-    if (pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_WRITE, &bp) < 0 ||
+    if (pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_WRITE, &bp, NULL) < 0 ||
         pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &dt) < 0)
         goto out;
     /* Held until the call returns: the array cannot be resized or freed
@@ -96,7 +96,7 @@ static int op_bin(PyObject *d, long code, int optional, const char **bin, pyaw_c
         PyErr_Format(PyExc_ValueError, "op %ld needs a \"bin\": %R", code, d);
         return -1;
     }
-    return pyaw_bin_name_from_py(b, bin);
+    return pyaw_bin_name(b, bin);
 }
 
 static int op_val(PyObject *d, long code, aw_value *val, pyaw_conv *c) {
@@ -132,26 +132,26 @@ static int op_from_py(PyObject *d, aw_op *op, pyaw_conv *c) {
     const char *bin;
     aw_value val;
     switch (code) {
-    case AW_OP_READ:
+    case PYAW_OPERATOR_READ:
         if (op_bin(d, code, 1, &bin, c) < 0)
             return -1;
         *op = aw_op_read(bin);
         return 0;
-    case AW_OP_WRITE:
-    case AW_OP_INCR:
-    case AW_OP_APPEND:
-    case AW_OP_PREPEND:
+    case PYAW_OPERATOR_WRITE:
+    case PYAW_OPERATOR_INCR:
+    case PYAW_OPERATOR_APPEND:
+    case PYAW_OPERATOR_PREPEND:
         if (op_bin(d, code, 0, &bin, c) < 0 || op_val(d, code, &val, c) < 0)
             return -1;
-        *op = code == AW_OP_WRITE    ? aw_op_write(bin, val)
-              : code == AW_OP_INCR   ? aw_op_incr(bin, val)
-              : code == AW_OP_APPEND ? aw_op_append(bin, val)
+        *op = code == PYAW_OPERATOR_WRITE    ? aw_op_write(bin, val)
+              : code == PYAW_OPERATOR_INCR   ? aw_op_incr(bin, val)
+              : code == PYAW_OPERATOR_APPEND ? aw_op_append(bin, val)
                                      : aw_op_prepend(bin, val);
         return 0;
-    case AW_OP_TOUCH:
+    case PYAW_OPERATOR_TOUCH:
         *op = aw_op_touch();
         return 0;
-    case AW_OP_DELETE:
+    case PYAW_OPERATOR_DELETE:
         *op = aw_op_delete();
         return 0;
     default:
@@ -279,7 +279,7 @@ PyObject *pyaw_batch_rows(pyaw_client *self, PyObject *args, PyObject *kwds) {
     aw_batch_result *res = NULL;
     aw_client *c;
     if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) < 0 ||
-        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_WRITE, &bp) < 0 ||
+        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_WRITE, &bp, NULL) < 0 ||
         !(rows = pyaw_conv_alloc(&conv, n * sizeof *rows)) ||
         batch_rows(kind, rows_o, keys, n, rows, &conv) < 0 ||
         !(res = pyaw_conv_alloc(&conv, n * sizeof *res)) || !(c = pyaw_client_enter(self)))
