@@ -9,7 +9,7 @@
 See docs/python.md for keys, values, policies and errors.
 """
 from . import exception
-from ._types import Meta, Record
+from ._types import Meta, Record, RecordList
 from .exception import AerospikeError
 from ._aerowire import __version__
 from ._client import Client
@@ -50,8 +50,8 @@ def client(config):
 
 __all__ = [
     "AerospikeError", "ArrayRef", "BatchRecord", "BatchRecords", "Client", "Meta",
-    "NumpyBatchRecords", "NumpyBatchWriteRecords", "Record", "client", "exception", "__version__",
-    "bitwise_operations", "cdt_ctx", "exp", "expression_operations", "hll_operations",
-    "list_operations", "map_operations", "operations",
+    "NumpyBatchRecords", "NumpyBatchWriteRecords", "Record", "RecordList", "client", "exception",
+    "__version__", "bitwise_operations", "cdt_ctx", "exp", "expression_operations",
+    "hll_operations", "list_operations", "map_operations", "operations",
 ] + [n for n in dir() if n.startswith(("POLICY_", "TTL_"))] + [
     n for n in dir(_op_constants) if n.isupper()]

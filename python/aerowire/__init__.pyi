@@ -152,7 +152,7 @@ class Client:
     def info(self, command: str, node: Optional[str] = ..., timeout: int = ...) -> str: ...
     @overload
     def batch_read(self, keys: Sequence[KeyTuple], bins: Optional[Sequence[str]] = ...,
-                   policy: Optional[Policy] = ..., _dtype: None = ...) -> List[Record]: ...
+                   policy: Optional[Policy] = ..., _dtype: None = ...) -> "RecordList": ...
     @overload
     def batch_read(self, keys: Sequence[KeyTuple], bins: Optional[Sequence[str]] = ...,
                    policy: Optional[Policy] = ..., *,
@@ -173,6 +173,9 @@ class Client:
     def open_array(self, key: KeyTuple, policy: Optional[Policy] = ...,
                    cache_dir: Optional[str] = ...) -> "ArrayRef": ...
     def delete_array(self, key: KeyTuple, policy: Optional[Policy] = ...) -> None: ...
+
+class RecordList(List[Record]):
+    result_codes: List[int]
 
 class NumpyBatchRecords:
     batch_records: numpy.ndarray

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 int pyaw_op_error(const pyaw_opdict *o, PyObject *exc_type, const char *fmt, ...) {
     char msg[256];
@@ -117,25 +118,53 @@ int pyaw_op_value(const pyaw_opdict *o, const char *key, aw_value *out, pyaw_con
 
 /* ---- plain, expression and path ops ---- */
 
+/* A plain op dict holds only `op`, `name`, `bin` and `extra` (when not
+ * NULL): anything else (a ctx, a policy) belongs to another op, and would
+ * otherwise be dropped unseen. */
+static int plain_keys(const pyaw_opdict *o, const char *extra) {
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(o->d, &pos, &k, &v)) {
+        const char *key = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
+        if (key && (!strcmp(key, "op") || !strcmp(key, "name") || !strcmp(key, "bin") ||
+                    (extra && !strcmp(key, extra))))
+            continue;
+        PyErr_Clear();
+        PyObject *r = PyObject_Repr(k);
+        const char *shown = r ? PyUnicode_AsUTF8(r) : NULL;
+        pyaw_op_error(o, PyExc_ValueError, "unknown key %s (op, name, bin%s%s are known)",
+                      shown ? shown : "?", extra ? ", " : "", extra ? extra : "");
+        Py_XDECREF(r);
+        return -1;
+    }
+    return 0;
+}
+
 static int plain_op(const pyaw_opdict *o, aw_op *op, pyaw_conv *c) {
     const char *bin = NULL;
     aw_value v;
     switch (o->code) {
     case PYAW_OPERATOR_READ:
-        if (pyaw_op_field(o, "bin") && pyaw_op_bin(o, &bin) < 0)
+        if (plain_keys(o, NULL) < 0 || (pyaw_op_field(o, "bin") && pyaw_op_bin(o, &bin) < 0))
             return -1;
         *op = aw_op_read(bin); /* no bin: every bin */
         return 0;
     case PYAW_OPERATOR_TOUCH:
+        if (plain_keys(o, "ttl") < 0)
+            return -1;
         *op = aw_op_touch();
         return 0;
     case PYAW_OPERATOR_DELETE:
+        if (plain_keys(o, NULL) < 0)
+            return -1;
         *op = aw_op_delete();
         return 0;
     case PYAW_OPERATOR_WRITE:
     case PYAW_OPERATOR_INCR:
     case PYAW_OPERATOR_APPEND:
     case PYAW_OPERATOR_PREPEND:
+        if (plain_keys(o, "val") < 0)
+            return -1;
         break;
     default:
         return 1;
@@ -196,6 +225,20 @@ static int select_by_path_op(const pyaw_opdict *o, aw_op *op, pyaw_conv *c) {
     return 0;
 }
 
+/* The name of a plain op written as a bare dict (the builders add "name"). */
+static const char *plain_name(long code) {
+    switch (code) {
+    case PYAW_OPERATOR_READ: return "read";
+    case PYAW_OPERATOR_WRITE: return "write";
+    case PYAW_OPERATOR_INCR: return "increment";
+    case PYAW_OPERATOR_APPEND: return "append";
+    case PYAW_OPERATOR_PREPEND: return "prepend";
+    case PYAW_OPERATOR_TOUCH: return "touch";
+    case PYAW_OPERATOR_DELETE: return "delete";
+    default: return "?";
+    }
+}
+
 static int op_from_py(pyaw_opdict *o, aw_op *op, pyaw_conv *c) {
     PyObject *code = PyDict_Check(o->d) ? PyDict_GetItemString(o->d, "op") : NULL;
     if (!code || !PyLong_Check(code)) {
@@ -208,7 +251,7 @@ static int op_from_py(pyaw_opdict *o, aw_op *op, pyaw_conv *c) {
     if (o->code == -1 && PyErr_Occurred())
         return -1;
     PyObject *name = PyDict_GetItemString(o->d, "name");
-    o->name = name && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : "?";
+    o->name = name && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : plain_name(o->code);
     if (!o->name)
         return -1;
     int rc;

@@ -71,8 +71,13 @@ def test_filter_on_batch_read(client):
     recs = client.batch_read(keys, policy={"expressions": exp.parse("$.v >= 0")})
     assert [r.bins["v"] for r in recs] == [0, 1, 2, 3]
     even = {"expressions": exp.parse("$.v % 2 == 0")}
-    with pytest.raises(exception.FilteredOut):
-        client.batch_read(keys, policy=even)
+    # A filtered row is answered, as a missing one is: meta and bins None,
+    # its code 27 in result_codes.
+    recs = client.batch_read(keys + [("test", "py_exp_batch", "none")], policy=even)
+    assert [r.bins for r in recs] == [{"v": 0}, None, {"v": 2}, None, None]
+    assert [r.meta is None for r in recs] == [False, True, False, True, True]
+    assert [r.key[:3] for r in recs[:4]] == keys
+    assert recs.result_codes == [0, 27, 0, 27, 2]
     rows = client.batch_read(keys, policy=even, _dtype=[("v", "<i8")])
     assert list(rows.result_codes) == [0, 27, 0, 27]
     assert list(rows.batch_records["v"]) == [0, 0, 2, 0]
