@@ -118,22 +118,37 @@ int pyaw_op_value(const pyaw_opdict *o, const char *key, aw_value *out, pyaw_con
 
 /* ---- plain, expression and path ops ---- */
 
-/* A plain op dict holds only `op`, `name`, `bin` and `extra` (when not
- * NULL): anything else (a ctx, a policy) belongs to another op, and would
- * otherwise be dropped unseen. */
-static int plain_keys(const pyaw_opdict *o, const char *extra) {
+/* The keys of a plain op dict, NULL-terminated: anything else (a ctx, a
+ * policy) belongs to another op, and would otherwise be dropped unseen.
+ * touch's TTL is "ttl" (aerowire.operations.touch) or "val" (the official
+ * client's). */
+static const char *const READ_KEYS[] = {"op", "name", "bin", NULL};
+static const char *const VALUE_KEYS[] = {"op", "name", "bin", "val", NULL};
+static const char *const TOUCH_KEYS[] = {"op", "name", "bin", "ttl", "val", NULL};
+
+static bool is_one_of(const char *key, const char *const *keys) {
+    for (; *keys; keys++)
+        if (strcmp(key, *keys) == 0)
+            return true;
+    return false;
+}
+
+static int plain_keys(const pyaw_opdict *o, const char *const *known) {
     PyObject *k, *v;
     Py_ssize_t pos = 0;
     while (PyDict_Next(o->d, &pos, &k, &v)) {
         const char *key = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
-        if (key && (!strcmp(key, "op") || !strcmp(key, "name") || !strcmp(key, "bin") ||
-                    (extra && !strcmp(key, extra))))
+        if (key && is_one_of(key, known))
             continue;
         PyErr_Clear();
+        char list[64] = "";
+        for (const char *const *n = known; *n; n++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                     n == known ? "" : ", ", *n);
         PyObject *r = PyObject_Repr(k);
         const char *shown = r ? PyUnicode_AsUTF8(r) : NULL;
-        pyaw_op_error(o, PyExc_ValueError, "unknown key %s (op, name, bin%s%s are known)",
-                      shown ? shown : "?", extra ? ", " : "", extra ? extra : "");
+        pyaw_op_error(o, PyExc_ValueError, "unknown key %s (%s are known)", shown ? shown : "?",
+                      list);
         Py_XDECREF(r);
         return -1;
     }
@@ -145,17 +160,18 @@ static int plain_op(const pyaw_opdict *o, aw_op *op, pyaw_conv *c) {
     aw_value v;
     switch (o->code) {
     case PYAW_OPERATOR_READ:
-        if (plain_keys(o, NULL) < 0 || (pyaw_op_field(o, "bin") && pyaw_op_bin(o, &bin) < 0))
+        if (plain_keys(o, READ_KEYS) < 0 ||
+            (pyaw_op_field(o, "bin") && pyaw_op_bin(o, &bin) < 0))
             return -1;
         *op = aw_op_read(bin); /* no bin: every bin */
         return 0;
     case PYAW_OPERATOR_TOUCH:
-        if (plain_keys(o, "ttl") < 0)
+        if (plain_keys(o, TOUCH_KEYS) < 0)
             return -1;
         *op = aw_op_touch();
         return 0;
     case PYAW_OPERATOR_DELETE:
-        if (plain_keys(o, NULL) < 0)
+        if (plain_keys(o, READ_KEYS) < 0)
             return -1;
         *op = aw_op_delete();
         return 0;
@@ -163,7 +179,7 @@ static int plain_op(const pyaw_opdict *o, aw_op *op, pyaw_conv *c) {
     case PYAW_OPERATOR_INCR:
     case PYAW_OPERATOR_APPEND:
     case PYAW_OPERATOR_PREPEND:
-        if (plain_keys(o, "val") < 0)
+        if (plain_keys(o, VALUE_KEYS) < 0)
             return -1;
         break;
     default:
@@ -306,8 +322,11 @@ int pyaw_ops_from_py(PyObject *list, aw_op **ops, size_t *n, PyObject **touch_tt
         }
         if (op_from_py(&o, &out[i], c) < 0)
             return -1;
-        if (o.code == PYAW_OPERATOR_TOUCH && pyaw_op_field(&o, "ttl"))
-            *touch_ttl = pyaw_op_field(&o, "ttl");
+        if (o.code == PYAW_OPERATOR_TOUCH) {
+            PyObject *ttl = pyaw_op_field(&o, "ttl");
+            if (ttl || (ttl = pyaw_op_field(&o, "val")))
+                *touch_ttl = ttl;
+        }
     }
     *ops = out;
     *n = (size_t)len;

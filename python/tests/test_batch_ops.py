@@ -68,6 +68,17 @@ def test_batch_write_rows_of_builder_ops(client):
     assert all(6900 <= client.get(k).meta.ttl <= 7000 for k in keys[1:])
 
 
+def test_official_touch_dict_val_is_the_ttl(client):
+    keys = fresh(client, [("test", SET, f"tv{i}") for i in range(2)])
+    for k in keys:
+        client.put(k, {"a": 1}, meta={"ttl": 100})
+    touch = {"op": aerowire.OPERATOR_TOUCH, "val": 4000}
+    client.operate(keys[0], [touch])
+    assert 3900 <= client.get(keys[0]).meta.ttl <= 4000
+    assert client.batch_operate(keys[1:], [touch]).result == 0
+    assert 3900 <= client.get(keys[1]).meta.ttl <= 4000
+
+
 BAD_OPS = [
     [lo.list_get("l", "x")],
     [op.increment("n", 1), {"op": 99999, "bin": "a"}],
