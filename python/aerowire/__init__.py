@@ -9,13 +9,17 @@
 See docs/python.md for keys, values, policies and errors.
 """
 from . import exception
-from ._types import Meta, Record
+from ._types import Meta, Record, RecordList
 from .exception import AerospikeError
 from ._aerowire import __version__
 from ._client import Client
 from ._numpy import NumpyBatchRecords
 from ._array import ArrayRef
 from ._batch_write import BatchRecord, BatchRecords, NumpyBatchWriteRecords
+from . import (bitwise_operations, cdt_ctx, exp, expression_operations, hll_operations,
+               list_operations, map_operations, operations)
+from ._op_constants import *  # noqa: F401,F403 - LIST_*, MAP_*, BIT_*, HLL_*, EXP_*, OPERATOR_*
+from . import _op_constants
 
 # Policy constants, with the official Python client's names and values.
 POLICY_KEY_DIGEST = 0
@@ -37,14 +41,6 @@ TTL_NAMESPACE_DEFAULT = 0
 TTL_NEVER_EXPIRE = -1
 TTL_DONT_UPDATE = -2
 TTL_CLIENT_DEFAULT = -3
-# Op dicts' "op" values (batch_write, batch_operate): the official client's.
-OPERATOR_READ = 1
-OPERATOR_WRITE = 2
-OPERATOR_INCR = 5
-OPERATOR_APPEND = 9
-OPERATOR_PREPEND = 10
-OPERATOR_TOUCH = 11
-OPERATOR_DELETE = 14
 
 
 def client(config):
@@ -54,5 +50,8 @@ def client(config):
 
 __all__ = [
     "AerospikeError", "ArrayRef", "BatchRecord", "BatchRecords", "Client", "Meta",
-    "NumpyBatchRecords", "NumpyBatchWriteRecords", "Record", "client", "exception", "__version__",
-] + [n for n in dir() if n.startswith(("POLICY_", "TTL_", "OPERATOR_"))]
+    "NumpyBatchRecords", "NumpyBatchWriteRecords", "Record", "RecordList", "client", "exception",
+    "__version__", "bitwise_operations", "cdt_ctx", "exp", "expression_operations",
+    "hll_operations", "list_operations", "map_operations", "operations",
+] + [n for n in dir() if n.startswith(("POLICY_", "TTL_"))] + [
+    n for n in dir(_op_constants) if n.isupper()]

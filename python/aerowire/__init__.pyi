@@ -5,6 +5,10 @@ import numpy
 import numpy.typing
 
 from . import exception as exception
+from . import (bitwise_operations as bitwise_operations, cdt_ctx as cdt_ctx, exp as exp,
+               expression_operations as expression_operations, hll_operations as hll_operations,
+               list_operations as list_operations, map_operations as map_operations,
+               operations as operations)
 from ._types import Key as Key, Meta as Meta, Record as Record, UserKey as UserKey
 from .exception import AerospikeError as AerospikeError
 
@@ -36,15 +40,92 @@ TTL_NAMESPACE_DEFAULT: int
 TTL_NEVER_EXPIRE: int
 TTL_DONT_UPDATE: int
 TTL_CLIENT_DEFAULT: int
-OPERATOR_READ: int
-OPERATOR_WRITE: int
-OPERATOR_INCR: int
+BIT_OVERFLOW_FAIL: int
+BIT_OVERFLOW_SATURATE: int
+BIT_OVERFLOW_WRAP: int
+BIT_RESIZE_DEFAULT: int
+BIT_RESIZE_FROM_FRONT: int
+BIT_RESIZE_GROW_ONLY: int
+BIT_RESIZE_SHRINK_ONLY: int
+BIT_WRITE_CREATE_ONLY: int
+BIT_WRITE_DEFAULT: int
+BIT_WRITE_NO_FAIL: int
+BIT_WRITE_PARTIAL: int
+BIT_WRITE_UPDATE_ONLY: int
+EXP_PATH_MODIFY_DEFAULT: int
+EXP_PATH_MODIFY_NO_FAIL: int
+EXP_PATH_SELECT_MAP_KEY: int
+EXP_PATH_SELECT_MAP_KEY_VALUE: int
+EXP_PATH_SELECT_MATCHING_TREE: int
+EXP_PATH_SELECT_NO_FAIL: int
+EXP_PATH_SELECT_VALUE: int
+EXP_READ_DEFAULT: int
+EXP_READ_EVAL_NO_FAIL: int
+EXP_WRITE_ALLOW_DELETE: int
+EXP_WRITE_CREATE_ONLY: int
+EXP_WRITE_DEFAULT: int
+EXP_WRITE_EVAL_NO_FAIL: int
+EXP_WRITE_POLICY_NO_FAIL: int
+EXP_WRITE_UPDATE_ONLY: int
+HLL_WRITE_ALLOW_FOLD: int
+HLL_WRITE_CREATE_ONLY: int
+HLL_WRITE_DEFAULT: int
+HLL_WRITE_NO_FAIL: int
+HLL_WRITE_UPDATE_ONLY: int
+LIST_ORDERED: int
+LIST_RETURN_COUNT: int
+LIST_RETURN_EXISTS: int
+LIST_RETURN_INDEX: int
+LIST_RETURN_NONE: int
+LIST_RETURN_RANK: int
+LIST_RETURN_REVERSE_INDEX: int
+LIST_RETURN_REVERSE_RANK: int
+LIST_RETURN_VALUE: int
+LIST_SORT_DEFAULT: int
+LIST_SORT_DROP_DUPLICATES: int
+LIST_UNORDERED: int
+LIST_WRITE_ADD_UNIQUE: int
+LIST_WRITE_DEFAULT: int
+LIST_WRITE_INSERT_BOUNDED: int
+LIST_WRITE_NO_FAIL: int
+LIST_WRITE_PARTIAL: int
+MAP_KEY_ORDERED: int
+MAP_KEY_VALUE_ORDERED: int
+MAP_RETURN_COUNT: int
+MAP_RETURN_EXISTS: int
+MAP_RETURN_INDEX: int
+MAP_RETURN_KEY: int
+MAP_RETURN_KEY_VALUE: int
+MAP_RETURN_NONE: int
+MAP_RETURN_ORDERED_MAP: int
+MAP_RETURN_RANK: int
+MAP_RETURN_REVERSE_INDEX: int
+MAP_RETURN_REVERSE_RANK: int
+MAP_RETURN_UNORDERED_MAP: int
+MAP_RETURN_VALUE: int
+MAP_UNORDERED: int
+MAP_WRITE_FLAGS_CREATE_ONLY: int
+MAP_WRITE_FLAGS_DEFAULT: int
+MAP_WRITE_FLAGS_NO_FAIL: int
+MAP_WRITE_FLAGS_PARTIAL: int
+MAP_WRITE_FLAGS_UPDATE_ONLY: int
+MAP_WRITE_NO_FAIL: int
+MAP_WRITE_PARTIAL: int
 OPERATOR_APPEND: int
-OPERATOR_PREPEND: int
-OPERATOR_TOUCH: int
 OPERATOR_DELETE: int
+OPERATOR_INCR: int
+OPERATOR_PREPEND: int
+OPERATOR_READ: int
+OPERATOR_TOUCH: int
+OPERATOR_WRITE: int
+REGEX_EXTENDED: int
+REGEX_ICASE: int
+REGEX_NEWLINE: int
+REGEX_NONE: int
+REGEX_NOSUB: int
 
-# {"op": OPERATOR_*, "bin": name, "val": value}
+# An op dict: {"op": OPERATOR_* or another op code, "bin": name, ...}, made by
+# aerowire.operations, list_operations, ...
 Op = Mapping[str, Any]
 
 class Client:
@@ -63,10 +144,15 @@ class Client:
                policy: Optional[Policy] = ...) -> None: ...
     def touch(self, key: KeyTuple, val: Optional[int] = ..., meta: Optional[Mapping[str, int]] = ...,
               policy: Optional[Policy] = ...) -> None: ...
+    def operate(self, key: KeyTuple, list: Sequence[Dict[str, Any]],
+                meta: Optional[Mapping[str, int]] = ..., policy: Optional[Policy] = ...) -> Record: ...
+    def operate_ordered(self, key: KeyTuple, list: Sequence[Dict[str, Any]],
+                        meta: Optional[Mapping[str, int]] = ...,
+                        policy: Optional[Policy] = ...) -> Record: ...
     def info(self, command: str, node: Optional[str] = ..., timeout: int = ...) -> str: ...
     @overload
     def batch_read(self, keys: Sequence[KeyTuple], bins: Optional[Sequence[str]] = ...,
-                   policy: Optional[Policy] = ..., _dtype: None = ...) -> List[Record]: ...
+                   policy: Optional[Policy] = ..., _dtype: None = ...) -> "RecordList": ...
     @overload
     def batch_read(self, keys: Sequence[KeyTuple], bins: Optional[Sequence[str]] = ...,
                    policy: Optional[Policy] = ..., *,
@@ -87,6 +173,9 @@ class Client:
     def open_array(self, key: KeyTuple, policy: Optional[Policy] = ...,
                    cache_dir: Optional[str] = ...) -> "ArrayRef": ...
     def delete_array(self, key: KeyTuple, policy: Optional[Policy] = ...) -> None: ...
+
+class RecordList(List[Record]):
+    result_codes: List[int]
 
 class NumpyBatchRecords:
     batch_records: numpy.ndarray

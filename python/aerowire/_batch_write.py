@@ -140,9 +140,10 @@ class BatchWriteMixin:
 
     def batch_write(self, keys, rows, policy=None):
         """One row per key: a bins dict (written as put writes it) or a list of
-        op dicts ({"op": aerowire.OPERATOR_*, "bin": ..., "val": ...}, run as
-        operate runs them). Returns BatchRecords. policy: write policy keys,
-        the default of every row."""
+        ops (operate's: built by aerowire.operations, list_operations, ...),
+        run as operate runs them. Returns BatchRecords. policy: write policy
+        keys and expressions, the default of every row (a row the filter
+        rejects gets result 27)."""
         return self._batch_records("write", keys, rows, policy)
 
     def batch_operate(self, keys, ops, policy=None):

@@ -5,6 +5,11 @@ from ._array import ArrayMixin
 from ._batch_write import BatchWriteMixin
 from .exception import _make
 from ._numpy import NumpyBatchRecords, batch_arrays
+from ._types import RecordList
+
+# batch_read row codes that are an answer, not a failure: read, no record,
+# filtered out by the policy's expressions.
+_ANSWERED = (0, 2, 27)
 
 
 class Client(BatchWriteMixin, ArrayMixin, _aerowire.Client):
@@ -15,9 +20,11 @@ class Client(BatchWriteMixin, ArrayMixin, _aerowire.Client):
     def batch_read(self, keys, bins=None, policy=None, _dtype=None):
         """Reads many records at once.
 
-        Without _dtype: a list of Record, one per key in order, meta and bins
-        None for a key with no record; a row failing otherwise (a timeout,
-        a node lost...) raises its AerospikeError.
+        Without _dtype: a RecordList, one Record per key in order, meta and
+        bins None for a key with no record or one the policy's expressions
+        filter out (result_codes holds each row's code: 0, 2 or 27); a row
+        failing otherwise (a timeout, a node lost...) raises its
+        AerospikeError.
 
         With _dtype (a numpy structured dtype): a NumpyBatchRecords whose
         batch_records ndarray is filled straight from the replies, one row
@@ -26,9 +33,9 @@ class Client(BatchWriteMixin, ArrayMixin, _aerowire.Client):
         if _dtype is None:
             rows = self._batch_get(keys, bins, policy)
             for i, (code, rec, in_doubt) in enumerate(rows):
-                if code not in (0, 2):
+                if code not in _ANSWERED:
                     raise _make(code, f"batch row {i} (key {rec.key[:3]!r}) failed", in_doubt)
-            return [rec for _, rec, _ in rows]
+            return RecordList([rec for _, rec, _ in rows], [code for code, _, _ in rows])
         descr, align, itemsize, rows, meta, codes = batch_arrays(_dtype, len(keys))
         self._batch_read_into(keys, bins, policy, descr, align, itemsize, rows, meta, codes)
         return NumpyBatchRecords(keys, rows, meta, codes)

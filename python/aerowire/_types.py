@@ -1,4 +1,4 @@
-"""The NamedTuples records come back as."""
+"""The NamedTuples records come back as, and batch_read's list of them."""
 from typing import Any, Dict, NamedTuple, Optional, Tuple, Union
 
 UserKey = Union[int, str, bytes]
@@ -18,3 +18,15 @@ class Record(NamedTuple):
     key: Key
     meta: Optional[Meta]
     bins: Optional[Dict[str, Any]]
+
+
+class RecordList(list):
+    """batch_read's Records, one per key in order, and result_codes: each
+    row's code (0 read; 2 no record and 27 filtered out by the policy's
+    expressions, whose Record has meta and bins None)."""
+
+    __slots__ = ("result_codes",)
+
+    def __init__(self, records, result_codes):
+        super().__init__(records)
+        self.result_codes = result_codes

@@ -70,8 +70,32 @@ class BinNameError(RecordError):
     """Code 21."""
 
 
+class BinExistsError(RecordError):
+    """The bin exists and a create-only bit, HLL or expression write required it not to (code 6)."""
+
+
+class BinIncompatibleType(RecordError):
+    """An op does not fit the bin's type, e.g. incrementing a str (code 12)."""
+
+
+class BinNotFound(RecordError):
+    """The bin is missing and an update-only write required it (code 17)."""
+
+
 class FilteredOut(RecordError):
     """The policy's filter expression was false for the record (code 27)."""
+
+
+class ElementNotFoundError(ServerError):
+    """A list or map element is missing under an update-only policy (code 23)."""
+
+
+class ElementExistsError(ServerError):
+    """A list or map element exists under an add-unique or create-only policy (code 24)."""
+
+
+class OpNotApplicable(ServerError):
+    """The op cannot be applied to the bin's value, e.g. an index out of range (code 26)."""
 
 
 class AerospikeTimeoutError(AerospikeError):
@@ -109,14 +133,20 @@ _BY_CODE = {
     3: RecordGenerationError,
     4: InvalidRequest,
     5: RecordExistsError,
+    6: BinExistsError,
     7: ClusterError,
     9: AerospikeTimeoutError,
     11: ClusterError,
+    12: BinIncompatibleType,
     13: RecordTooBig,
     14: RecordBusy,
     16: UnsupportedFeature,
+    17: BinNotFound,
     20: NamespaceNotFound,
     21: BinNameError,
+    23: ElementNotFoundError,
+    24: ElementExistsError,
+    26: OpNotApplicable,
     27: FilteredOut,
 }
 

@@ -13,9 +13,10 @@
 
 #include <string.h>
 
-int pyaw_batch_policy_from_py(PyObject *dict, enum pyaw_policy_kind kind, aw_batch_policy *bp) {
+int pyaw_batch_policy_from_py(PyObject *dict, enum pyaw_policy_kind kind, aw_batch_policy *bp,
+                              pyaw_conv *c) {
     *bp = aw_batch_policy_default();
-    return pyaw_policy_from_py(dict, &bp->base, kind, &bp->base);
+    return pyaw_cmd_policy_from_py(dict, &bp->base, kind, &bp->base, c);
 }
 
 PyObject *pyaw_batch_rows_to_py(const aw_batch_result *res, const aw_key *keys, PyObject *keys_t,
@@ -59,7 +60,8 @@ PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds) {
     aw_client *c;
     if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) < 0 ||
         (bins_o != Py_None && pyaw_bin_names_from_py(bins_o, &names, &n_names, &conv) < 0) ||
-        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_READ, &bp) < 0 || !(res = pyaw_conv_alloc(&conv, n * sizeof *res)) ||
+        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_READ, &bp, &conv) < 0 ||
+        !(res = pyaw_conv_alloc(&conv, n * sizeof *res)) ||
         !(c = pyaw_client_enter(self)))
         goto out;
     aw_error err;
@@ -137,7 +139,7 @@ PyObject *pyaw_batch_read_into(pyaw_client *self, PyObject *args, PyObject *kwds
     aw_client *c;
     if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) < 0 ||
         (bins_o != Py_None && pyaw_bin_names_from_py(bins_o, &names, &n_names, &conv) < 0) ||
-        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_READ, &bp) < 0)
+        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_READ, &bp, &conv) < 0)
         goto out;
     if (pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &dt) < 0)
         goto out;

@@ -4,11 +4,10 @@
  * per-row writes, operates and removes with per-row results
  * (Client._batch_rows, over aw_batch_operate).
  *
- * The op dicts are the official Python client's ({"op": OPERATOR_*, "bin":
- * name, "val": value}); this file converts the plain ones (read, write,
- * incr, append, prepend, touch, delete).
+ * The op dicts are operate's (pyaw_ops_from_py): every op family works in a
+ * batch as in operate, with the same errors.
  */
-#include "pyaw.h"
+#include "pyaw_ops.h"
 
 #include <string.h>
 
@@ -29,12 +28,15 @@ PyObject *pyaw_batch_write_from(pyaw_client *self, PyObject *args, PyObject *kwd
         return PyErr_Format(PyExc_TypeError, "namespace must be a str, not None");
     if (n < 0)
         return PyErr_Format(PyExc_ValueError, "n must be >= 0");
+    pyaw_conv conv; /* keeps the policy's expressions alive */
+    if (pyaw_conv_init(&conv) < 0)
+        return NULL;
     aw_batch_policy bp;
     aw_dtype *dt = NULL;
     Py_buffer data = {0}, codes = {0}, in_doubt = {0}, gens = {0};
     PyObject *result = NULL;
     aw_client *c;
-    if (pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_WRITE, &bp) < 0 ||
+    if (pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_WRITE, &bp, &conv) < 0 ||
         pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &dt) < 0)
         goto out;
     /* Held until the call returns: the array cannot be resized or freed
@@ -74,129 +76,35 @@ out:
     PyBuffer_Release(&in_doubt);
     PyBuffer_Release(&gens);
     aw_dtype_free(dt);
+    pyaw_conv_free(&conv);
     return result;
-}
-
-/* ---- op dicts ---- */
-
-/* The item `name` of an op dict (borrowed; kept alive by c), or NULL. */
-static PyObject *op_item(PyObject *d, const char *name, pyaw_conv *c) {
-    PyObject *v = PyDict_GetItemString(d, name);
-    if (v && PyList_Append(c->keep, v) < 0)
-        return NULL;
-    return v;
-}
-
-static int op_bin(PyObject *d, long code, int optional, const char **bin, pyaw_conv *c) {
-    PyObject *b = op_item(d, "bin", c);
-    *bin = NULL;
-    if (!b || b == Py_None) {
-        if (optional)
-            return 0;
-        PyErr_Format(PyExc_ValueError, "op %ld needs a \"bin\": %R", code, d);
-        return -1;
-    }
-    return pyaw_bin_name_from_py(b, bin);
-}
-
-static int op_val(PyObject *d, long code, aw_value *val, pyaw_conv *c) {
-    PyObject *v = op_item(d, "val", c);
-    if (!v) {
-        PyErr_Format(PyExc_ValueError, "op %ld needs a \"val\": %R", code, d);
-        return -1;
-    }
-    return pyaw_value_from_py(v, val, c, 1);
-}
-
-/* One op dict into *op (values borrowed from objects c keeps). */
-static int op_from_py(PyObject *d, aw_op *op, pyaw_conv *c) {
-    if (!PyDict_Check(d)) {
-        PyErr_Format(PyExc_TypeError, "an op must be a dict {\"op\": ..., \"bin\": ..., "
-                     "\"val\": ...}, not %s", Py_TYPE(d)->tp_name);
-        return -1;
-    }
-    PyObject *k, *v;
-    Py_ssize_t pos = 0;
-    while (PyDict_Next(d, &pos, &k, &v)) {
-        const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
-        if (!name || (strcmp(name, "op") && strcmp(name, "bin") && strcmp(name, "val"))) {
-            PyErr_Clear();
-            PyErr_Format(PyExc_ValueError, "op dict key %R is not supported (op, bin, val)", k);
-            return -1;
-        }
-    }
-    PyObject *code_o = PyDict_GetItemString(d, "op");
-    long code = code_o && PyLong_Check(code_o) ? PyLong_AsLong(code_o) : -1;
-    if (code == -1 && PyErr_Occurred())
-        PyErr_Clear();
-    const char *bin;
-    aw_value val;
-    switch (code) {
-    case AW_OP_READ:
-        if (op_bin(d, code, 1, &bin, c) < 0)
-            return -1;
-        *op = aw_op_read(bin);
-        return 0;
-    case AW_OP_WRITE:
-    case AW_OP_INCR:
-    case AW_OP_APPEND:
-    case AW_OP_PREPEND:
-        if (op_bin(d, code, 0, &bin, c) < 0 || op_val(d, code, &val, c) < 0)
-            return -1;
-        *op = code == AW_OP_WRITE    ? aw_op_write(bin, val)
-              : code == AW_OP_INCR   ? aw_op_incr(bin, val)
-              : code == AW_OP_APPEND ? aw_op_append(bin, val)
-                                     : aw_op_prepend(bin, val);
-        return 0;
-    case AW_OP_TOUCH:
-        *op = aw_op_touch();
-        return 0;
-    case AW_OP_DELETE:
-        *op = aw_op_delete();
-        return 0;
-    default:
-        PyErr_Format(PyExc_ValueError,
-                     "op %R is not one batch_write, batch_operate take (OPERATOR_READ, "
-                     "_WRITE, _INCR, _APPEND, _PREPEND, _TOUCH, _DELETE)",
-                     code_o ? code_o : Py_None);
-        return -1;
-    }
-}
-
-/* A list or tuple of op dicts into ops (allocated by c). */
-static int ops_from_py(PyObject *seq, const aw_op **ops, size_t *n, pyaw_conv *c) {
-    if (!PyList_Check(seq) && !PyTuple_Check(seq)) {
-        PyErr_Format(PyExc_TypeError, "ops must be a list of op dicts, not %s",
-                     Py_TYPE(seq)->tp_name);
-        return -1;
-    }
-    PyObject *items = PySequence_Tuple(seq);
-    if (!items || PyList_Append(c->keep, items) < 0) {
-        Py_XDECREF(items);
-        return -1;
-    }
-    Py_DECREF(items);
-    Py_ssize_t len = PyTuple_GET_SIZE(items);
-    if (len == 0) {
-        PyErr_SetString(PyExc_ValueError, "ops is empty");
-        return -1;
-    }
-    aw_op *out = pyaw_conv_alloc(c, (size_t)len * sizeof *out);
-    if (!out)
-        return -1;
-    for (Py_ssize_t i = 0; i < len; i++)
-        if (op_from_py(PyTuple_GET_ITEM(items, i), &out[i], c) < 0)
-            return -1;
-    *ops = out;
-    *n = (size_t)len;
-    return 0;
 }
 
 /* ---- mixed rows ---- */
 
+/* The ops of an operate row. A touch op with a ttl gives the row its own
+ * policy: the batch's with that TTL (as operate applies it over the
+ * policy's). */
+static int operate_row(PyObject *list, const aw_policy *base, aw_batch_op *row, pyaw_conv *c) {
+    aw_op *ops;
+    PyObject *ttl;
+    if (pyaw_ops_from_py(list, &ops, &row->n_ops, &ttl, c) < 0)
+        return -1;
+    row->kind = AW_BATCH_OP_OPERATE;
+    row->ops = ops;
+    if (!ttl)
+        return 0;
+    aw_policy *p = pyaw_conv_alloc(c, sizeof *p);
+    if (!p)
+        return -1;
+    *p = *base;
+    row->policy = p;
+    return pyaw_ttl_apply(ttl, p);
+}
+
 /* Row i of batch_write: a bins dict (a write) or a list of op dicts (an
  * operate). */
-static int write_row(PyObject *r, aw_batch_op *row, pyaw_conv *c) {
+static int write_row(PyObject *r, const aw_policy *base, aw_batch_op *row, pyaw_conv *c) {
     if (PyDict_Check(r)) {
         aw_bin *bins;
         if (pyaw_bins_from_py(r, &bins, &row->n_bins, c) < 0)
@@ -205,21 +113,18 @@ static int write_row(PyObject *r, aw_batch_op *row, pyaw_conv *c) {
         row->write_bins = bins;
         return 0;
     }
-    if (PyList_Check(r) || PyTuple_Check(r)) {
-        row->kind = AW_BATCH_OP_OPERATE;
-        return ops_from_py(r, &row->ops, &row->n_ops, c);
-    }
+    if (PyList_Check(r) || PyTuple_Check(r))
+        return operate_row(r, base, row, c);
     PyErr_Format(PyExc_TypeError, "a batch_write row must be a bins dict or a list of op dicts, "
                  "not %s", Py_TYPE(r)->tp_name);
     return -1;
 }
 
 /* The aw_batch_op rows of kind ("write": rows_o holds a row per key;
- * "operate": the ops of every key; "remove"). */
+ * "operate": the ops of every key; "remove"), over the batch's policy. */
 static int batch_rows(const char *kind, PyObject *rows_o, const aw_key *keys, size_t n,
-                      aw_batch_op *rows, pyaw_conv *c) {
-    const aw_op *ops = NULL;
-    size_t n_ops = 0;
+                      const aw_policy *base, aw_batch_op *rows, pyaw_conv *c) {
+    aw_batch_op every = {.kind = AW_BATCH_OP_DELETE};
     PyObject *items = NULL;
     if (strcmp(kind, "write") == 0) {
         if (!PyList_Check(rows_o) && !PyTuple_Check(rows_o)) {
@@ -239,24 +144,20 @@ static int batch_rows(const char *kind, PyObject *rows_o, const aw_key *keys, si
             return -1;
         }
     } else if (strcmp(kind, "operate") == 0) {
-        if (ops_from_py(rows_o, &ops, &n_ops, c) < 0)
+        if (operate_row(rows_o, base, &every, c) < 0)
             return -1;
     } else if (strcmp(kind, "remove") != 0) {
         PyErr_Format(PyExc_ValueError, "unknown batch kind %s", kind);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        rows[i].key = &keys[i];
         if (items) {
-            if (write_row(PyTuple_GET_ITEM(items, (Py_ssize_t)i), &rows[i], c) < 0)
+            if (write_row(PyTuple_GET_ITEM(items, (Py_ssize_t)i), base, &rows[i], c) < 0)
                 return -1;
-        } else if (ops) {
-            rows[i].kind = AW_BATCH_OP_OPERATE;
-            rows[i].ops = ops;
-            rows[i].n_ops = n_ops;
         } else {
-            rows[i].kind = AW_BATCH_OP_DELETE;
+            rows[i] = every;
         }
+        rows[i].key = &keys[i];
     }
     return 0;
 }
@@ -279,9 +180,9 @@ PyObject *pyaw_batch_rows(pyaw_client *self, PyObject *args, PyObject *kwds) {
     aw_batch_result *res = NULL;
     aw_client *c;
     if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) < 0 ||
-        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_WRITE, &bp) < 0 ||
+        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_WRITE, &bp, &conv) < 0 ||
         !(rows = pyaw_conv_alloc(&conv, n * sizeof *rows)) ||
-        batch_rows(kind, rows_o, keys, n, rows, &conv) < 0 ||
+        batch_rows(kind, rows_o, keys, n, &bp.base, rows, &conv) < 0 ||
         !(res = pyaw_conv_alloc(&conv, n * sizeof *res)) || !(c = pyaw_client_enter(self)))
         goto out;
     aw_error err;

@@ -5,6 +5,7 @@
  * a command so close() cannot free the client under them.
  */
 #include "pyaw.h"
+#include "pyaw_ops.h"
 
 #include <string.h>
 
@@ -244,7 +245,7 @@ static int prepare(ClientObject *self, pyaw_conv *conv, PyObject *key_o, aw_key 
         kind == PYAW_POLICY_READ ? &self->cfg.read_policy : &self->cfg.write_policy;
     if (pyaw_key_from_py(key_o, key, conv) < 0)
         return -1;
-    return pyaw_policy_from_py(policy_o, base, kind, pol);
+    return pyaw_cmd_policy_from_py(policy_o, base, kind, pol, conv);
 }
 
 /* Reads the record of key (all bins, or `names`). */
@@ -465,6 +466,13 @@ static PyMethodDef client_methods[] = {
      METH_VARARGS | METH_KEYWORDS,
      "delete_array(key, policy=None): removes the array stored at key (its header and "
      "chunks); raises RecordNotFound when there is none."},
+    {"operate", (PyCFunction)(void (*)(void))pyaw_operate, METH_VARARGS | METH_KEYWORDS,
+     "operate(key, list, meta=None, policy=None) -> Record: applies the ops (dicts made by "
+     "aerowire.operations, list_operations, ...) atomically; bins holds their results."},
+    {"operate_ordered", (PyCFunction)(void (*)(void))pyaw_operate_ordered,
+     METH_VARARGS | METH_KEYWORDS,
+     "operate_ordered(key, list, meta=None, policy=None) -> Record whose bins is a list of "
+     "(name, value), one per op result, in op order."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -163,7 +163,7 @@ int pyaw_value_from_py(PyObject *o, aw_value *out, pyaw_conv *c, int depth) {
     return 0;
 }
 
-int pyaw_bin_name_from_py(PyObject *name, const char **out) {
+int pyaw_bin_name(PyObject *name, const char **out) {
     if (!PyUnicode_Check(name)) {
         PyErr_Format(PyExc_TypeError, "bin name must be a str, not %s", Py_TYPE(name)->tp_name);
         return -1;
@@ -195,7 +195,7 @@ int pyaw_bins_from_py(PyObject *dict, aw_bin **bins, size_t *n_bins, pyaw_conv *
         return -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *pair = PyList_GET_ITEM(pairs, i);
-        if (pyaw_bin_name_from_py(PyTuple_GET_ITEM(pair, 0), &b[i].name) < 0 ||
+        if (pyaw_bin_name(PyTuple_GET_ITEM(pair, 0), &b[i].name) < 0 ||
             pyaw_value_from_py(PyTuple_GET_ITEM(pair, 1), &b[i].value, c, 1) < 0)
             return -1;
     }
@@ -225,7 +225,7 @@ int pyaw_bin_names_from_py(PyObject *seq, const char ***names, size_t *n, pyaw_c
     if (!out)
         return -1;
     for (Py_ssize_t i = 0; i < len; i++)
-        if (pyaw_bin_name_from_py(PyTuple_GET_ITEM(items, i), &out[i]) < 0)
+        if (pyaw_bin_name(PyTuple_GET_ITEM(items, i), &out[i]) < 0)
             return -1;
     *names = out;
     *n = (size_t)len;

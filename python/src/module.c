@@ -3,6 +3,7 @@
  * pure-Python parts (Record and Meta NamedTuples, the exception classes).
  */
 #include "pyaw.h"
+#include "pyaw_ops.h"
 
 PyObject *pyaw_Record;
 PyObject *pyaw_Meta;
@@ -52,15 +53,17 @@ PyMODINIT_FUNC PyInit__aerowire(void) {
             return NULL;
     }
     if (PyType_Ready(&pyaw_ClientType) < 0 || PyType_Ready(&pyaw_KeyIndexType) < 0 ||
-        PyType_Ready(&pyaw_ArrayHandleType) < 0)
+        PyType_Ready(&pyaw_ArrayHandleType) < 0 || PyType_Ready(&pyaw_ExpressionType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
         return NULL;
     Py_INCREF(&pyaw_ClientType);
     Py_INCREF(&pyaw_KeyIndexType);
+    Py_INCREF(&pyaw_ExpressionType);
     if (PyModule_AddObject(m, "Client", (PyObject *)&pyaw_ClientType) < 0 ||
         PyModule_AddObject(m, "KeyIndex", (PyObject *)&pyaw_KeyIndexType) < 0 ||
+        PyModule_AddObject(m, "Expression", (PyObject *)&pyaw_ExpressionType) < 0 ||
         PyModule_AddStringConstant(m, "__version__", AEROWIRE_VERSION) < 0 ||
         PyModule_AddFunctions(m, pyaw_batch_write_functions) < 0) {
         Py_DECREF(m);

@@ -5,6 +5,7 @@
  * misspelt policy must not be silently ignored.
  */
 #include "pyaw.h"
+#include "pyaw_ops.h"
 
 #include <string.h>
 
@@ -22,6 +23,7 @@ typedef enum field {
     F_TTL,
     F_COMMIT_LEVEL,
     F_DURABLE_DELETE,
+    F_EXPRESSIONS,
 } field;
 
 typedef struct field_name {
@@ -44,6 +46,7 @@ static const field_name FIELDS[] = {
     {"ttl", F_TTL, 1},
     {"commit_level", F_COMMIT_LEVEL, 1},
     {"durable_delete", F_DURABLE_DELETE, 1},
+    {"expressions", F_EXPRESSIONS, 0},
 };
 #define N_FIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
@@ -90,9 +93,27 @@ static const aw_exists_policy EXISTS_MAP[] = {
     AW_EXISTS_REPLACE,      /* CREATE_OR_REPLACE */
 };
 
-static int apply(field f, const char *name, PyObject *v, aw_policy *p) {
+/* The filter: an aerowire.exp.Expression, kept alive by c (None: none).
+ * Policies converted without a conversion (the config's defaults) take
+ * none: nothing would keep the expression alive. */
+static int filter_apply(PyObject *v, aw_policy *p, pyaw_conv *c) {
+    if (v == Py_None) {
+        p->filter = NULL;
+        return 0;
+    }
+    if (!c) {
+        PyErr_SetString(PyExc_ValueError,
+                        "policy expressions are taken by a command's policy, not by defaults");
+        return -1;
+    }
+    return pyaw_exp_from_py(v, &p->filter, c, "policy expressions");
+}
+
+static int apply(field f, const char *name, PyObject *v, aw_policy *p, pyaw_conv *c) {
     long long x;
     const long long U32 = 0xFFFFFFFFll;
+    if (f == F_EXPRESSIONS)
+        return filter_apply(v, p, c);
     if (f == F_TTL)
         return pyaw_ttl_apply(v, p);
     if (f == F_DURABLE_DELETE) {
@@ -151,6 +172,11 @@ static int unknown_keys(PyObject *dict, const char *what, enum pyaw_policy_kind 
 
 int pyaw_policy_from_py(PyObject *dict, const aw_policy *base, enum pyaw_policy_kind kind,
                         aw_policy *out) {
+    return pyaw_cmd_policy_from_py(dict, base, kind, out, NULL);
+}
+
+int pyaw_cmd_policy_from_py(PyObject *dict, const aw_policy *base, enum pyaw_policy_kind kind,
+                            aw_policy *out, pyaw_conv *c) {
     *out = *base;
     if (!dict || dict == Py_None)
         return 0;
@@ -165,7 +191,7 @@ int pyaw_policy_from_py(PyObject *dict, const aw_policy *base, enum pyaw_policy_
     Py_ssize_t pos = 0;
     while (PyDict_Next(dict, &pos, &k, &v)) {
         const char *name = PyUnicode_AsUTF8(k);
-        if (apply(find(name, kind)->f, name, v, out) < 0)
+        if (apply(find(name, kind)->f, name, v, out, c) < 0)
             return -1;
     }
     return 0;
@@ -186,7 +212,7 @@ int pyaw_meta_apply(PyObject *meta, aw_policy *p) {
             if (pyaw_ttl_apply(v, p) < 0)
                 return -1;
         } else if (name && strcmp(name, "gen") == 0) {
-            if (apply(F_GENERATION, "gen", v, p) < 0)
+            if (apply(F_GENERATION, "gen", v, p, NULL) < 0)
                 return -1;
         } else {
             PyErr_Format(PyExc_ValueError, "unknown meta key %R (ttl and gen are known)", k);

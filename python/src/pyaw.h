@@ -32,6 +32,8 @@ int pyaw_keys_from_py(PyObject *seq, aw_key **keys, size_t *n, PyObject **keys_t
                       pyaw_conv *c);
 int pyaw_bins_from_py(PyObject *dict, aw_bin **bins, size_t *n_bins, pyaw_conv *c);
 int pyaw_value_from_py(PyObject *o, aw_value *out, pyaw_conv *c, int depth);
+/* A bin name: a str of 1 to 15 UTF-8 bytes, borrowed. */
+int pyaw_bin_name(PyObject *name, const char **out);
 /* A list of bin names: NULL-terminated char pointers borrowed from the strs. */
 int pyaw_bin_names_from_py(PyObject *seq, const char ***names, size_t *n, pyaw_conv *c);
 
@@ -46,6 +48,10 @@ PyObject *pyaw_record_to_py(const aw_record *rec, const aw_key *key, PyObject *g
 enum pyaw_policy_kind { PYAW_POLICY_READ, PYAW_POLICY_WRITE };
 int pyaw_policy_from_py(PyObject *dict, const aw_policy *base, enum pyaw_policy_kind kind,
                         aw_policy *out);
+/* The same for one command: its `expressions` (filter) is kept alive by c
+ * (pyaw_policy_from_py refuses that key). */
+int pyaw_cmd_policy_from_py(PyObject *dict, const aw_policy *base, enum pyaw_policy_kind kind,
+                            aw_policy *out, pyaw_conv *c);
 /* The `meta` argument of writes: {"ttl": ..., "gen": ...}. */
 int pyaw_meta_apply(PyObject *meta, aw_policy *policy);
 /* A TTL as the Python clients give it (-1 never, -2 don't update, -3 the
@@ -83,8 +89,9 @@ aw_client *pyaw_client_enter(pyaw_client *self);
 PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds);
 PyObject *pyaw_batch_read_into(pyaw_client *self, PyObject *args, PyObject *kwds);
 /* A batch policy: aerowire's batch defaults with the policy keys of `kind`
- * from dict over them (batch.c). */
-int pyaw_batch_policy_from_py(PyObject *dict, enum pyaw_policy_kind kind, aw_batch_policy *bp);
+ * from dict over them, its expressions kept alive by c (batch.c). */
+int pyaw_batch_policy_from_py(PyObject *dict, enum pyaw_policy_kind kind, aw_batch_policy *bp,
+                              pyaw_conv *c);
 /* numpy's descr text of a dtype (aw_dtype_parse_flags' flags) into *dt,
  * checked against numpy's itemsize; -1 raised: TypeError for a type with
  * no bin or array type, ValueError otherwise (batch.c). */
@@ -102,8 +109,6 @@ PyObject *pyaw_batch_rows_to_py(const aw_batch_result *res, const aw_key *keys, 
 PyObject *pyaw_batch_write_from(pyaw_client *self, PyObject *args, PyObject *kwds);
 PyObject *pyaw_batch_rows(pyaw_client *self, PyObject *args, PyObject *kwds);
 extern PyMethodDef pyaw_batch_write_functions[];
-/* A str bin name of 1 to 15 UTF-8 bytes (borrowed), or -1 raised (convert.c). */
-int pyaw_bin_name_from_py(PyObject *name, const char **out);
 
 /* Client._array_put, _array_open, _array_delete and the handle type they
  * open (array.c). */
