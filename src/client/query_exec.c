@@ -22,6 +22,7 @@
 #include "proto/mem.h"
 #include "proto/pstatus.h"
 #include "query_exec.h"
+#include "query_plan.h"
 
 #define READ_CHUNK (64u * 1024u)
 
@@ -75,22 +76,8 @@ uint64_t aw_query_task_id(void) {
     return v;
 }
 
-/* Errors worth asking the partitions again (the official client's list,
- * plus the client-side faults a retry can cure). */
-static bool retryable(int rc) {
-    switch (rc) {
-    case AW_ERR_CLUSTER: case AW_ERR_INVALID_NODE: case AW_ERR_CONNECTION:
-    case AW_ERR_NO_RESPONSE: case AW_ERR_TIMEOUT: case AW_ERR_INDEX_NOT_FOUND:
-    case AW_ERR_INDEX_NOT_READABLE: case AW_ERR_MAX_ERROR_RATE:
-    case AW_ERR_NO_MORE_CONNECTIONS: case AW_ERR_PROTO:
-        return true;
-    default:
-        return false;
-    }
-}
-
 static void note_error(qrun *r, int rc, const aw_error *e) {
-    if (retryable(rc)) {
+    if (aw_query_retryable(rc)) {
         r->last_rc = rc;
         r->last_err = *e;
     } else if (!r->stop) {
@@ -404,12 +391,7 @@ static int assign(qrun *r, bool all, aw_error *err) {
         aw_partition_info *p = &r->ps->parts[i];
         if (p->done || !(all || p->retry))
             continue;
-        aw_node *node = NULL;
-        for (uint8_t k = 0; k < t->n_replicas && !node; k++) {
-            node = t->owners[(r->replica[p->id] + k) % t->n_replicas][p->id];
-            if (node && !aw_node_is_active(node))
-                node = NULL;
-        }
+        aw_node *node = aw_query_part_node(t, r->replica, p->id);
         if (!node) {
             p->retry = true;
             aw_error e;
@@ -432,13 +414,10 @@ static int assign(qrun *r, bool all, aw_error *err) {
         p->retry = false;
     }
     aw_cluster_view_release(v);
-    /* Shares of max_records: the remainder to the first nodes; at least one
-     * each, dropping what overflows (the official client's split). */
-    r->check_max = r->max_left && r->max_left < r->n_nodes;
-    for (size_t i = 0; i < r->n_nodes && r->max_left; i++) {
-        uint64_t share = r->max_left / r->n_nodes;
-        r->nodes[i].max = r->check_max ? 1 : share + (i < r->max_left % r->n_nodes ? 1 : 0);
-    }
+    /* Shares of max_records (query_plan.h). */
+    r->check_max = false;
+    for (size_t i = 0; i < r->n_nodes && r->max_left; i++)
+        r->nodes[i].max = aw_query_share(r->max_left, r->n_nodes, i, &r->check_max);
     return rc;
 }
 
