@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <event2/event.h>
@@ -29,7 +30,10 @@
 
 #define N_RECS 6000
 #define PAD 2000 /* bytes per record: ~12 MB in all, more than socket buffers hold */
-#define SET "qasync"
+static const char *NS = "test";
+static char SET[32] = "qasync";
+static const char *real_hosts; /* the second run: a real server */
+static aw_query scan_q;        /* the set's scan: lives as long as the runs */
 
 static tu_testd srv;
 static int n_nodes;
@@ -49,7 +53,7 @@ static int load(void) {
         char name[32];
         snprintf(name, sizeof name, "k%d", i);
         aw_key k;
-        if (aw_key_init_str(&k, "test", SET, name, NULL) != AW_OK)
+        if (aw_key_init_str(&k, NS, SET, name, NULL) != AW_OK)
             return -1;
         for (int j = 0; j < PAD; j++)
             pad[j] = pad_byte(i, j);
@@ -65,11 +69,21 @@ static int load(void) {
 
 static int setup(int nodes) {
     n_nodes = nodes;
-    if (tu_testd_start_nodes(&srv, nodes, NULL) != 0)
-        return -1;
-    aw_config cfg = tu_client_config(&srv, 100);
-    if (tu_client_setup(&client, &cfg) != 0 || tu_wait_nodes(client, (size_t)nodes, 3000) != (size_t)nodes)
-        return -1;
+    scan_q = (aw_query){.ns = NS, .set = SET};
+    if (real_hosts) {
+        aw_config cfg;
+        aw_config_init(&cfg);
+        cfg.hosts = real_hosts;
+        if (tu_client_setup(&client, &cfg) != 0)
+            return -1;
+    } else {
+        if (tu_testd_start_nodes(&srv, nodes, NULL) != 0)
+            return -1;
+        aw_config cfg = tu_client_config(&srv, 100);
+        if (tu_client_setup(&client, &cfg) != 0 ||
+            tu_wait_nodes(client, (size_t)nodes, 3000) != (size_t)nodes)
+            return -1;
+    }
     if (tu_libevent_open(client, &base, &loop) != 0)
         return -1;
     return load();
@@ -79,8 +93,10 @@ static int setup1(void **state) { return setup(1); }
 static int setup3(void **state) { return setup(3); }
 
 static int teardown(void **state) {
+    if (real_hosts)
+        aw_truncate(client, NS, SET, 0, 0, NULL); /* our own set only */
     tu_libevent_close(&client, &base, &loop);
-    return tu_testd_stop_group(&srv);
+    return real_hosts ? 0 : tu_testd_stop_group(&srv);
 }
 
 /* --- what a run saw ------------------------------------------------------------ */
@@ -166,12 +182,11 @@ static void on_done(const aw_error *err, void *udata) {
 
 /* Starts a run of the set over cursor ps. */
 static void start(run *r, const aw_query_policy *p, aw_partition_status *ps) {
-    static const aw_query q = {.ns = "test", .set = SET};
     aw_error err;
     r->in_submit = true;
     r->done_calls = 0;
     r->stopped = false;
-    int rc = aw_query_foreach_async(loop, p, &q, ps, on_record, on_done, r, &r->h, &err);
+    int rc = aw_query_foreach_async(loop, p, &scan_q, ps, on_record, on_done, r, &r->h, &err);
     r->in_submit = false;
     tu_check(rc, &err, "aw_query_foreach_async");
 }
@@ -323,7 +338,7 @@ static void test_scan_into_async_pauses(void **state) {
     aw_error err;
     tu_check(aw_dtype_parse("[('i','<i8')]", false, &dt, &err), &err, "dtype");
     rr->buf = (aw_rows_buffer){.rows = rr->rows, .capacity = 256};
-    tu_check(aw_scan_into_async(loop, NULL, "test", SET, NULL, dt, &rr->buf, on_chunk,
+    tu_check(aw_scan_into_async(loop, NULL, NS, SET, NULL, dt, &rr->buf, on_chunk,
                                 on_rows_done, rr, &rr->h, &err),
              &err, "aw_scan_into_async");
     aw_dtype_free(dt); /* compiled: may go */
@@ -407,14 +422,13 @@ static void close_mid_scan(bool while_paused) {
     aw_loop *l2;
     aw_error err;
     tu_check(aw_libevent_attach(client, b2, &l2, &err), &err, "attach");
-    static const aw_query q = {.ns = "test", .set = SET};
     if (while_paused)
         r->pause_every = 1000;
     else
         r->close_at = 1000;
     r->close_loop = l2;
     r->in_submit = true;
-    tu_check(aw_query_foreach_async(l2, NULL, &q, NULL, on_record, on_done, r, &r->h, &err), &err,
+    tu_check(aw_query_foreach_async(l2, NULL, &scan_q, NULL, on_record, on_done, r, &r->h, &err), &err,
              "aw_query_foreach_async");
     r->in_submit = false;
     uint64_t end = tu_now_ms() + 10000;
@@ -527,8 +541,8 @@ static void test_socket_timeout_retried(void **state) {
 }
 
 static void test_caller_errors(void **state) {
-    static const aw_query q = {.ns = "test", .set = SET};
-    aw_query bad = {.ns = "test", .set = "a-set-name-that-is-far-far-far-too-long-for-the-server-to-take-0123456789"};
+    const aw_query q = scan_q;
+    aw_query bad = {.ns = NS, .set = "a-set-name-that-is-far-far-far-too-long-for-the-server-to-take-0123456789"};
     run *r = calloc(1, sizeof *r);
     aw_error err;
     assert_int_equal(aw_query_foreach_async(NULL, NULL, &q, NULL, on_record, on_done, r, NULL, &err),
@@ -576,5 +590,14 @@ int main(void) {
     };
     int failed = cmocka_run_group_tests_name("one node", one, setup1, teardown);
     failed += cmocka_run_group_tests_name("three nodes", three, setup3, teardown);
+    real_hosts = getenv("AEROSPIKE_HOSTS");
+    if (!real_hosts || !*real_hosts) {
+        printf("test_query_async: AEROSPIKE_HOSTS is not set; the real-server run is skipped\n");
+        return failed || tu_testd_stop_failed;
+    }
+    if (getenv("AEROSPIKE_NS"))
+        NS = getenv("AEROSPIKE_NS");
+    snprintf(SET, sizeof SET, "qa%ld", (long)getpid());
+    failed += cmocka_run_group_tests_name("AEROSPIKE_HOSTS", one, setup1, teardown);
     return failed || tu_testd_stop_failed;
 }
