@@ -109,6 +109,12 @@ void aw_acmd_requeue(aw_acmd *cmd);
 /* The heap fired for cmd. */
 void aw_acmd_on_deadline(aw_acmd *cmd, uint64_t now);
 
+/* A hook command for another engine (counted pending on the loop): to
+ * `node` (NULL: a step), under pol without retries of its own (the engine
+ * retries), no deadline yet; the caller queues it. NULL without memory. */
+aw_acmd *aw_acmd_new_hooked(aw_loop *l, const aw_acmd_hooks *hooks, aw_node *node, void *udata,
+                            const aw_policy *pol);
+
 /* Free-list management (loop.c). */
 aw_acmd *aw_acmd_alloc(aw_loop *l);
 void aw_acmd_release(aw_acmd *cmd);

@@ -95,40 +95,17 @@ static void set_stop(aw_query_handle *r, int rc, const aw_error *e) {
 /* The node's unfinished partitions are asked again next round, of their
  * next replica. */
 static void node_retry(aw_query_handle *r, anode *n) {
-    for (size_t i = 0; i < n->n_parts; i++)
-        if (!n->parts[i]->done) {
-            n->parts[i]->retry = true;
-            r->replica[n->parts[i]->id]++;
-        }
+    aw_query_retry_parts(n->parts, n->n_parts, r->replica);
 }
 
 /* --- steps ---------------------------------------------------------------------- */
 
 static aw_acmd *new_cmd(aw_query_handle *r, const aw_acmd_hooks *hooks, aw_node *node,
                         void *udata) {
-    aw_loop *l = r->loop;
-    aw_acmd *cmd = aw_acmd_alloc(l);
-    if (!cmd)
-        return NULL;
-    cmd->hooks = hooks;
-    cmd->node = node;
-    cmd->udata = udata;
-    cmd->pol = r->pol.base;
-    cmd->pol.max_retries = 0; /* rounds retry partitions, not requests */
-    cmd->pol.sleep_between_retries_ms = 0;
-    memset(&cmd->key, 0, sizeof cmd->key);
-    cmd->kind = 0;
-    cmd->is_write = false;
-    cmd->n_sent = 0;
-    cmd->attempt = 0;
-    cmd->free_requeues = 0;
-    cmd->seq = 0;
-    cmd->last.code = 0;
-    cmd->last.message[0] = '\0';
-    cmd->deadline = 0;
-    cmd->wake = 0;
-    l->pending++;
-    r->outstanding++;
+    /* rounds retry partitions, not requests */
+    aw_acmd *cmd = aw_acmd_new_hooked(r->loop, hooks, node, udata, &r->pol.base);
+    if (cmd)
+        r->outstanding++;
     return cmd;
 }
 
@@ -218,11 +195,7 @@ static int on_record(void *ctx, const aw_msg_view *m, const aw_scanq_meta *meta)
 static int on_partition_done(void *ctx, uint32_t pid, int result) {
     anode *n = ctx;
     aw_query_handle *r = n->run;
-    aw_partition_info *p = aw_pstatus_part(r->ps, pid);
-    if (p && !p->done) {
-        p->retry = true;
-        r->replica[pid]++;
-    }
+    aw_query_part_unavailable(r->ps, r->replica, pid);
     aw_error e;
     aw_error_set(&e, result, "node %s: partition %u unavailable (%s)", n->node->addr_str, pid,
                  aw_strerror(result));
@@ -316,19 +289,6 @@ static void node_start(aw_query_handle *r, anode *n) {
         set_stop(r, AW_ERR_NOMEM, &e);
         return;
     }
-    aw_scanq_req req = {
-        .q = r->q,
-        .task_id = aw_query_task_id(),
-        .socket_timeout_ms = pol->base.socket_timeout_ms,
-        .total_timeout_ms = pol->base.total_timeout_ms,
-        .records_per_second = pol->records_per_second,
-        .max_records = n->max,
-        .no_bins = !pol->include_bin_data,
-        .duration = pol->expected_duration,
-        .filter = pol->base.filter,
-        .parts = n->parts,
-        .n_parts = n->n_parts,
-    };
     aw_buf_reset(&cmd->req);
     n->cmd = cmd;
     cmd->deadline = r->deadline;
@@ -337,7 +297,7 @@ static void node_start(aw_query_handle *r, anode *n) {
     if (cmd->deadline)
         aw_heap_push(l, &cmd->hn, cmd->deadline);
     aw_loop_schedule(l);
-    int rc = aw_req_scanq(&cmd->req, &req, &e);
+    int rc = aw_query_encode_node(&cmd->req, pol, r->q, n->parts, n->n_parts, n->max, &e);
     if (rc != AW_OK) { /* checked at the start: cannot happen but for memory */
         set_stop(r, rc, &e);
         aw_acmd_complete(cmd, rc, &e, NULL, false);
@@ -368,6 +328,15 @@ static anode *node_slot(aw_query_handle *r, aw_node *node) {
     return n;
 }
 
+static int group_add(void *ctx, aw_node *node, aw_partition_info *p, aw_error *err) {
+    anode *n = node_slot(ctx, node);
+    return aw_query_group_add(&n->parts, &n->n_parts, &n->cap, p, err);
+}
+
+static void group_orphan(void *ctx, const aw_error *e) {
+    note_error(ctx, AW_ERR_INVALID_NODE, e);
+}
+
 /* Groups the partitions to ask by node, as query_exec.c's assign: every
  * partition not done in the first round, else those flagged retry. */
 static int assign(aw_query_handle *r, aw_error *err) {
@@ -381,42 +350,13 @@ static int assign(aw_query_handle *r, aw_error *err) {
     r->nodes = aw_calloc(v->n_nodes ? v->n_nodes : 1, sizeof *r->nodes);
     if (!r->nodes)
         return aw_error_set(err, AW_ERR_NOMEM, "out of memory for the scan's nodes");
-    bool all = r->round == 0;
-    for (uint32_t i = 0; i < r->ps->count; i++) {
-        aw_partition_info *p = &r->ps->parts[i];
-        if (p->done || !(all || p->retry))
-            continue;
-        aw_node *node = aw_query_part_node(t, r->replica, p->id);
-        if (!node) {
-            p->retry = true;
-            aw_error e;
-            aw_error_set(&e, AW_ERR_INVALID_NODE, "no node holds partition %u", p->id);
-            note_error(r, AW_ERR_INVALID_NODE, &e);
-            continue;
-        }
-        anode *n = node_slot(r, node);
-        if (n->n_parts == n->cap) {
-            size_t cap = n->cap ? 2 * n->cap : 256;
-            aw_partition_info **grown = aw_realloc(n->parts, cap * sizeof *grown);
-            if (!grown)
-                return aw_error_set(err, AW_ERR_NOMEM, "out of memory for the scan's partitions");
-            n->parts = grown;
-            n->cap = cap;
-        }
-        n->parts[n->n_parts++] = p;
-        p->retry = false;
-    }
+    int rc = aw_query_group(t, r->ps, r->replica, r->round == 0, group_add, group_orphan, r, err);
+    if (rc != AW_OK)
+        return rc;
     r->check_max = false;
     for (size_t i = 0; i < r->n_nodes && r->max_left; i++)
         r->nodes[i].max = aw_query_share(r->max_left, r->n_nodes, i, &r->check_max);
     return AW_OK;
-}
-
-static bool any_retry(const aw_partition_status *ps) {
-    for (uint32_t i = 0; i < ps->count; i++)
-        if (ps->parts[i].retry && !ps->parts[i].done)
-            return true;
-    return false;
 }
 
 /* The round is over: the next one (now or after the retry pause), or the
@@ -430,28 +370,13 @@ static bool round_over(aw_query_handle *r, int *rc, aw_error *e) {
         *e = r->stop_err;
         return true;
     }
-    if (r->max_left) {
-        r->max_left = r->kept >= r->max_left ? 0 : r->max_left - r->kept;
-        if (r->max_left == 0)
-            return true; /* the page is full */
-    }
-    if (!any_retry(r->ps))
-        return true;
     const aw_query_policy *pol = &r->pol;
-    if (r->round >= pol->base.max_retries) {
-        *rc = r->last_rc ? r->last_rc : AW_ERR_CLIENT;
-        if (r->last_rc)
-            *e = r->last_err;
-        else
-            aw_error_set(e, *rc, "scan/query: partitions left after %u rounds", r->round + 1);
+    *rc = aw_query_round_end(pol, r->ps, r->round, r->deadline, r->kept, &r->max_left, r->last_rc,
+                             &r->last_err, e);
+    if (*rc != AW_QUERY_AGAIN)
         return true;
-    }
+    *rc = AW_OK;
     uint64_t now = aw_now_ms();
-    if (r->deadline && now + pol->base.sleep_between_retries_ms >= r->deadline) {
-        *rc = aw_error_set(e, AW_ERR_TIMEOUT, "scan/query total timeout after %u rounds",
-                           r->round + 1);
-        return true;
-    }
     r->round++;
     atomic_fetch_add_explicit(&r->loop->client->retries, 1, memory_order_relaxed);
     if (pol->base.sleep_between_retries_ms &&

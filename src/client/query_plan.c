@@ -7,7 +7,9 @@
 #include "client_impl.h"
 #include "proto/mem.h"
 #include "proto/particle.h"
+#include "proto/pstatus.h"
 #include "proto/reply.h"
+#include "query_exec.h"
 
 int aw_query_check(const aw_query_policy *pol, const aw_query *q, aw_error *err) {
     if ((unsigned)pol->expected_duration > AW_QUERY_LONG_RELAX_AP)
@@ -23,6 +25,24 @@ int aw_query_check(const aw_query_policy *pol, const aw_query *q, aw_error *err)
     int rc = aw_req_scanq(&scratch, &check, err);
     aw_buf_free(&scratch);
     return rc;
+}
+
+int aw_query_encode_node(aw_buf *out, const aw_query_policy *pol, const aw_query *q,
+                         aw_partition_info **parts, size_t n, uint64_t max, aw_error *err) {
+    aw_scanq_req req = {
+        .q = q,
+        .task_id = aw_query_task_id(),
+        .socket_timeout_ms = pol->base.socket_timeout_ms,
+        .total_timeout_ms = pol->base.total_timeout_ms,
+        .records_per_second = pol->records_per_second,
+        .max_records = max,
+        .no_bins = !pol->include_bin_data,
+        .duration = pol->expected_duration,
+        .filter = pol->base.filter,
+        .parts = parts,
+        .n_parts = n,
+    };
+    return aw_req_scanq(out, &req, err);
 }
 
 bool aw_query_retryable(int rc) {
@@ -54,6 +74,88 @@ uint64_t aw_query_share(uint64_t max_left, size_t n_nodes, size_t i, bool *check
     if (*check_max)
         return 1;
     return max_left / n_nodes + (i < max_left % n_nodes ? 1 : 0);
+}
+
+void aw_query_retry_parts(aw_partition_info *const *parts, size_t n, uint8_t *replica) {
+    for (size_t i = 0; i < n; i++)
+        if (!parts[i]->done) {
+            parts[i]->retry = true;
+            replica[parts[i]->id]++;
+        }
+}
+
+void aw_query_part_unavailable(aw_partition_status *ps, uint8_t *replica, uint32_t pid) {
+    aw_partition_info *p = aw_pstatus_part(ps, pid);
+    if (p && !p->done) {
+        p->retry = true;
+        replica[pid]++;
+    }
+}
+
+int aw_query_group(const aw_partition_table *t, aw_partition_status *ps, const uint8_t *replica,
+                   bool all, int (*add)(void *ctx, aw_node *node, aw_partition_info *p,
+                                        aw_error *err),
+                   void (*orphan)(void *ctx, const aw_error *e), void *ctx, aw_error *err) {
+    for (uint32_t i = 0; i < ps->count; i++) {
+        aw_partition_info *p = &ps->parts[i];
+        if (p->done || !(all || p->retry))
+            continue;
+        aw_node *node = aw_query_part_node(t, replica, p->id);
+        if (!node) {
+            p->retry = true;
+            aw_error e;
+            aw_error_set(&e, AW_ERR_INVALID_NODE, "no node holds partition %u", p->id);
+            orphan(ctx, &e);
+            continue;
+        }
+        int rc = add(ctx, node, p, err);
+        if (rc != AW_OK)
+            return rc;
+        p->retry = false;
+    }
+    return AW_OK;
+}
+
+int aw_query_group_add(aw_partition_info ***parts, size_t *n, size_t *cap, aw_partition_info *p,
+                       aw_error *err) {
+    if (*n == *cap) {
+        size_t grown_cap = *cap ? 2 * *cap : 256;
+        aw_partition_info **grown = aw_realloc(*parts, grown_cap * sizeof *grown);
+        if (!grown)
+            return aw_error_set(err, AW_ERR_NOMEM, "out of memory for the scan's partitions");
+        *parts = grown;
+        *cap = grown_cap;
+    }
+    (*parts)[(*n)++] = p;
+    return AW_OK;
+}
+
+static bool any_retry(const aw_partition_status *ps) {
+    for (uint32_t i = 0; i < ps->count; i++)
+        if (ps->parts[i].retry && !ps->parts[i].done)
+            return true;
+    return false;
+}
+
+int aw_query_round_end(const aw_query_policy *pol, const aw_partition_status *ps, uint32_t round,
+                       uint64_t deadline, uint64_t kept, uint64_t *max_left, int last_rc,
+                       const aw_error *last_err, aw_error *err) {
+    if (*max_left) {
+        *max_left = kept >= *max_left ? 0 : *max_left - kept;
+        if (*max_left == 0)
+            return AW_OK; /* the page is full */
+    }
+    if (!any_retry(ps))
+        return AW_OK;
+    if (round >= pol->base.max_retries) {
+        if (err)
+            *err = *last_err;
+        return last_rc ? last_rc : AW_ERR_CLIENT;
+    }
+    if (deadline && aw_now_ms() + pol->base.sleep_between_retries_ms >= deadline)
+        return aw_error_set(err, AW_ERR_TIMEOUT, "scan/query total timeout after %u rounds",
+                            round + 1);
+    return AW_QUERY_AGAIN;
 }
 
 /* The record message's key: namespace, set, digest, and the stored user key. */
