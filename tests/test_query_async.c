@@ -317,7 +317,8 @@ static aw_query_flow on_chunk(aw_rows_buffer *buf, size_t n, void *udata) {
         rr->seen[v[k]]++;
     }
     rr->n += (int)n;
-    if (++rr->chunks % 4)
+    /* the last, partial chunk comes right before done: its answer is moot */
+    if (++rr->chunks % 4 || n < buf->capacity)
         return AW_QUERY_CONTINUE;
     rr->paused = true;
     rr->bytes_at_pause = loop->bytes_in;

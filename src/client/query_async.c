@@ -185,8 +185,8 @@ static int on_record(void *ctx, const aw_msg_view *m, const aw_scanq_meta *meta)
                                        : aw_strerror(rc));
         set_stop(r, rc, &e);
     }
-    if (rc == 0 && r->loop->closing) /* the loop closes once the callback returns */
-        r->closing = true;
+    if (rc == 0 && (r->loop->closing || r->loop->client->close_pending))
+        r->closing = true; /* the loop (or client) closes once the callback returns */
     if (rc == 0 && (r->stop || r->closing)) /* aw_query_abort or a close from the callback */
         rc = r->stop ? r->stop : AW_ERR_CLIENT_CLOSING;
     return rc;
