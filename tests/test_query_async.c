@@ -26,6 +26,7 @@
 #include "aerowire/query.h"
 #include "client/loop.h"
 #include "support/client_fixture.h"
+#include "support/count_alloc.h"
 #include "support/testd_proc.h"
 
 #define N_RECS 6000
@@ -67,23 +68,26 @@ static int load(void) {
     return 0;
 }
 
+/* A client config for the server under test. */
+static aw_config suite_config(void) {
+    if (!real_hosts)
+        return tu_client_config(&srv, 100);
+    aw_config cfg;
+    aw_config_init(&cfg);
+    cfg.hosts = real_hosts;
+    return cfg;
+}
+
 static int setup(int nodes) {
     n_nodes = nodes;
     scan_q = (aw_query){.ns = NS, .set = SET};
-    if (real_hosts) {
-        aw_config cfg;
-        aw_config_init(&cfg);
-        cfg.hosts = real_hosts;
-        if (tu_client_setup(&client, &cfg) != 0)
-            return -1;
-    } else {
-        if (tu_testd_start_nodes(&srv, nodes, NULL) != 0)
-            return -1;
-        aw_config cfg = tu_client_config(&srv, 100);
-        if (tu_client_setup(&client, &cfg) != 0 ||
-            tu_wait_nodes(client, (size_t)nodes, 3000) != (size_t)nodes)
-            return -1;
-    }
+    if (!real_hosts && tu_testd_start_nodes(&srv, nodes, NULL) != 0)
+        return -1;
+    aw_config cfg = suite_config();
+    if (tu_client_setup(&client, &cfg) != 0)
+        return -1;
+    if (!real_hosts && tu_wait_nodes(client, (size_t)nodes, 3000) != (size_t)nodes)
+        return -1;
     if (tu_libevent_open(client, &base, &loop) != 0)
         return -1;
     return load();
@@ -114,8 +118,9 @@ typedef struct run {
     int pause_every;        /* pause after every this many records (0: never) */
     int stop_at;            /* return STOP at this record (0: never) */
     int abort_at;           /* call aw_query_abort at this record, then CONTINUE */
-    int close_at;           /* close the loop at this record */
+    int close_at;           /* close the loop (or client) at this record */
     aw_loop *close_loop;
+    aw_client *close_client;
     aw_query_handle *h;
     /* pauses */
     int pauses;
@@ -148,7 +153,10 @@ static aw_query_flow on_record(const aw_key *key, aw_record *rec, void *udata) {
     check_record(r, key, rec);
     r->records++;
     if (r->records == r->close_at) {
-        aw_loop_close(r->close_loop);
+        if (r->close_client)
+            aw_client_close(r->close_client);
+        else
+            aw_loop_close(r->close_loop);
         r->stopped = true;
     }
     if (r->records == r->abort_at) {
@@ -255,7 +263,8 @@ static void test_cursor_pages(void **state) {
 }
 
 /* Back-pressure: while paused, not a byte is read from any socket and no
- * record is delivered; a timer resumes after 30 ms. */
+ * record is delivered (a timer resumes after 30 ms), and memory stays far
+ * below the set's size (every allocation counted). */
 static void resume_cb(evutil_socket_t fd, short what, void *arg) {
     run *r = arg;
     assert_true(aw_query_paused(r->h));
@@ -276,12 +285,19 @@ static void test_pause_resume(void **state) {
     run *r = calloc(1, sizeof *r);
     r->pause_every = 700;
     r->on_pause = resume_later;
+    long long before = tu_count_alloc_live();
+    tu_count_alloc_peak_reset();
     start(r, NULL, NULL);
     wait_done(r, 20000);
+    long long peak = tu_count_alloc_peak() - before;
     if (r->done_code != AW_OK)
         fail_msg("done: %s", r->done_msg);
     expect_all_once(r);
     assert_int_equal(r->pauses, N_RECS / 700);
+    /* A slow consumer costs the read buffers (about a reply frame per node),
+     * not the set: 12 MB of records, a few MB held at most. */
+    if (peak > 4 * 1024 * 1024)
+        fail_msg("peak %lld bytes held for a %d-byte set", peak, N_RECS * PAD);
     assert_int_equal(r->read_while_paused, 0);
     assert_int_equal(r->after_end, 0);
     free(r);
@@ -451,6 +467,31 @@ static void close_mid_scan(bool while_paused) {
 }
 
 static void test_loop_close_in_callback(void **state) { close_mid_scan(false); }
+
+/* The client closed from the record callback: the same, done once with
+ * CLIENT_CLOSING, no record after. */
+static void test_client_close_in_callback(void **state) {
+    run *r = calloc(1, sizeof *r);
+    aw_config cfg = suite_config();
+    aw_client *c2 = tu_client_new(&cfg);
+    struct event_base *b2 = event_base_new();
+    aw_loop *l2;
+    aw_error err;
+    tu_check(aw_libevent_attach(c2, b2, &l2, &err), &err, "attach");
+    r->close_at = 1000;
+    r->close_client = c2;
+    tu_check(aw_query_foreach_async(l2, NULL, &scan_q, NULL, on_record, on_done, r, &r->h, &err),
+             &err, "aw_query_foreach_async");
+    uint64_t end = tu_now_ms() + 10000;
+    while (r->done_calls == 0 && tu_now_ms() < end)
+        event_base_loop(b2, EVLOOP_ONCE);
+    assert_int_equal(r->done_calls, 1);
+    assert_int_equal(r->done_code, AW_ERR_CLIENT_CLOSING);
+    assert_int_equal(r->records, 1000);
+    assert_int_equal(r->after_end, 0);
+    event_base_free(b2);
+    free(r);
+}
 static void test_loop_close_while_paused(void **state) { close_mid_scan(true); }
 
 /* A node killed mid-scan (3 nodes): node 1 holds its replies (hold=1),
@@ -565,6 +606,7 @@ static void test_caller_errors(void **state) {
 }
 
 int main(void) {
+    tu_count_alloc_install();
     const struct CMUnitTest one[] = {
         cmocka_unit_test(test_caller_errors),
         cmocka_unit_test(test_every_record_once),
@@ -576,6 +618,7 @@ int main(void) {
         cmocka_unit_test(test_abort_from_outside),
         cmocka_unit_test(test_loop_close_in_callback),
         cmocka_unit_test(test_loop_close_while_paused),
+        cmocka_unit_test(test_client_close_in_callback),
     };
     const struct CMUnitTest three[] = {
         cmocka_unit_test(test_every_record_once),
