@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <dirent.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "aerowire/numpy.h"
 #include "aerowire/query.h"
 #include "support/client_fixture.h"
+#include "support/count_alloc.h"
 #include "support/pyrun.h"
 #include "support/testd_proc.h"
 
@@ -656,43 +656,6 @@ static void test_index_query(void **state) {
 
 /* ---- memory: one chunk, whatever the set's size ------------------------------ */
 
-/* Every aerowire allocation, counted: live bytes and their peak. */
-static _Atomic long long live_bytes, peak_bytes;
-
-static void note_live(long long delta) {
-    long long now = atomic_fetch_add(&live_bytes, delta) + delta;
-    long long peak = atomic_load(&peak_bytes);
-    while (now > peak && !atomic_compare_exchange_weak(&peak_bytes, &peak, now)) {
-    }
-}
-static void *count_malloc(size_t size, void *ctx) {
-    size_t *p = malloc(size + 16);
-    if (!p)
-        return NULL;
-    *p = size;
-    note_live((long long)size);
-    return (char *)p + 16;
-}
-static void count_free(void *ptr, void *ctx) {
-    if (!ptr)
-        return;
-    size_t *p = (size_t *)((char *)ptr - 16);
-    note_live(-(long long)*p);
-    free(p);
-}
-static void *count_realloc(void *ptr, size_t size, void *ctx) {
-    if (!ptr)
-        return count_malloc(size, ctx);
-    size_t *p = (size_t *)((char *)ptr - 16);
-    size_t old = *p;
-    size_t *q = realloc(p, size + 16);
-    if (!q)
-        return NULL;
-    *q = size;
-    note_live((long long)size - (long long)old);
-    return (char *)q + 16;
-}
-
 static bool count_rows(aw_rows_buffer *buf, size_t n, void *udata) {
     *(uint64_t *)udata += n;
     return true;
@@ -710,15 +673,15 @@ static long long scan_peak(const char *set, bool to_file, uint64_t *rows) {
     char path[300];
     snprintf(path, sizeof path, "/tmp/aw-rows-query-%d-peak.npy", (int)getpid());
     *rows = 0;
-    long long before = atomic_load(&live_bytes);
-    atomic_store(&peak_bytes, before);
+    long long before = tu_count_alloc_live();
+    tu_count_alloc_peak_reset();
     /* one node at a time: one stream's read buffer */
     aw_query_policy p = aw_query_policy_default();
     p.max_concurrent_nodes = 1;
     int rc = to_file ? aw_query_to_npy(client, &p, &q, NULL, dt, path, 1000, rows, &err)
                      : aw_scan_into(client, &p, NS, set, NULL, dt, &buf, count_rows, rows, &err);
     tu_check(rc, &err, to_file ? "aw_query_to_npy" : "aw_scan_into");
-    long long peak = atomic_load(&peak_bytes) - before;
+    long long peak = tu_count_alloc_peak() - before;
     unlink(path);
     aw_dtype_free(dt);
     return peak;
@@ -767,8 +730,7 @@ static void test_memory_bounded(void **state) {
 }
 
 int main(void) {
-    aw_allocator counting = {count_malloc, count_realloc, count_free, NULL};
-    aw_set_allocator(&counting);
+    tu_count_alloc_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chunks_of_1),
         cmocka_unit_test(test_chunks_of_7),

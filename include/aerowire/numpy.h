@@ -210,6 +210,26 @@ AW_API int aw_scan_into(aw_client *client, const aw_query_policy *policy, const 
                         const char *set, aw_partition_status *cursor, const aw_dtype *dt,
                         aw_rows_buffer *buf, aw_rows_chunk_cb cb, void *udata, aw_error *err);
 
+/* The async forms (query.h's async section: the loop, pause, resume, abort,
+ * the lifetime of q and the cursor, the done callback). The chunk callback
+ * says AW_QUERY_CONTINUE, AW_QUERY_PAUSE (no more rows until
+ * aw_query_resume; the next ones go to the buffer *buf then describes) or
+ * AW_QUERY_STOP (done gets AW_ERR_CLIENT_ABORT); the last, partial chunk
+ * comes right before done, whatever the outcome (its answer is ignored).
+ * The caller's buffers must stay valid until done. Errors as aw_query_into
+ * (done is not called then) and aw_query_foreach_async's. */
+typedef aw_query_flow (*aw_rows_chunk_async_cb)(aw_rows_buffer *buf, size_t n, void *udata);
+AW_API int aw_query_into_async(aw_loop *loop, const aw_query_policy *policy, const aw_query *q,
+                               aw_partition_status *cursor, const aw_dtype *dt,
+                               aw_rows_buffer *buf, aw_rows_chunk_async_cb cb,
+                               aw_query_done_cb done, void *udata, aw_query_handle **handle,
+                               aw_error *err);
+AW_API int aw_scan_into_async(aw_loop *loop, const aw_query_policy *policy, const char *ns,
+                              const char *set, aw_partition_status *cursor, const aw_dtype *dt,
+                              aw_rows_buffer *buf, aw_rows_chunk_async_cb cb,
+                              aw_query_done_cb done, void *udata, aw_query_handle **handle,
+                              aw_error *err);
+
 /* Writes what q delivers (over the cursor, as aw_query_into) to a .npy file
  * numpy.load reads as a 1-d array of dt, streaming: one chunk of
  * chunk_rows rows (0: as many as fit in 1 MiB) in memory, the rows appended

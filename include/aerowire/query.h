@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "async.h"
 #include "client.h"
 #include "export.h"
 
@@ -319,6 +320,76 @@ AW_API int aw_query_foreach(aw_client *client, const aw_query_policy *policy, co
 AW_API int aw_query_background(aw_client *client, const aw_query_policy *policy,
                                const aw_policy *write_policy, const aw_query *q,
                                uint64_t *job_id, aw_error *err);
+
+/* --- Running a scan or query on a loop (async) ----------------------------------
+ * The same engine on the application's loop (async.h): every node streams
+ * at once (or max_concurrent_nodes at a time), records reach the callback
+ * on the loop's thread as their frames arrive, and a node that fails has
+ * its unfinished partitions asked again exactly as aw_query_foreach does
+ * (same policy, retries, timeouts, max_records pages and cursor).
+ *
+ * Back-pressure: the record callback says whether to go on. AW_QUERY_PAUSE
+ * stops delivery after that record until aw_query_resume: meanwhile the
+ * client reads none of the streams' sockets (so TCP makes the servers
+ * wait), keeps only what it had already read (at most one read buffer per
+ * node), starts no new node and runs no socket timeout (the total timeout
+ * still runs). A server gives up a stream it could not send for its
+ * socket_timeout_ms (which the request carries): that node's partitions are
+ * then asked again after resume, from the cursor, like any failed node's.
+ *
+ * Lifetime: q and everything it points to, the policy's filter and the
+ * cursor must stay valid until the done callback has returned (requests
+ * for retries are encoded from them); the policy itself is copied. */
+
+/* What a record (or chunk) callback says. */
+typedef enum aw_query_flow {
+    AW_QUERY_CONTINUE = 0,  /* next record */
+    AW_QUERY_PAUSE,         /* this record is taken; no more until aw_query_resume */
+    AW_QUERY_STOP,          /* this record is taken; stop every stream (AW_ERR_CLIENT_ABORT) */
+} aw_query_flow;
+
+/* A running async scan/query: valid from the call until its done callback
+ * returns. */
+typedef struct aw_query_handle aw_query_handle;
+
+/* One record, as aw_query_record_cb gets it (key and rec valid during the
+ * call; aw_record_move rec out to keep it). */
+typedef aw_query_flow (*aw_query_async_record_cb)(const aw_key *key, aw_record *rec,
+                                                  void *udata);
+/* The end, exactly once, on the loop's thread, never inside the call that
+ * started it nor inside aw_query_resume / aw_query_abort: err NULL when
+ * every node ended its stream (a page with max_records: see the cursor),
+ * else aw_query_foreach's errors, AW_ERR_CLIENT_ABORT (the callback said
+ * STOP, or aw_query_abort) or AW_ERR_CLIENT_CLOSING (the loop or client was
+ * closed first). The cursor then holds every record delivered: the same
+ * call with it resumes after them. */
+typedef void (*aw_query_done_cb)(const aw_error *err, void *udata);
+
+/* Starts q over the cursor's partitions that are not done (cursor NULL:
+ * all, once) on loop. AW_OK: done will be called once; *handle (handle may
+ * be NULL) is the run's until then. Errors (done is never called then):
+ * AW_ERR_PARAM (NULL loop, query, callback or done), AW_ERR_BAD_NAME, the
+ * statement's and policy's (as aw_query_foreach), AW_ERR_CLIENT_CLOSING,
+ * AW_ERR_NOMEM. policy NULL = aw_query_policy_default(). */
+AW_API int aw_query_foreach_async(aw_loop *loop, const aw_query_policy *policy,
+                                  const aw_query *q, aw_partition_status *cursor,
+                                  aw_query_async_record_cb cb, aw_query_done_cb done,
+                                  void *udata, aw_query_handle **handle, aw_error *err);
+
+/* Delivery goes on after a pause (from the loop's deferred run: no record
+ * callback runs inside this call). Harmless when not paused. */
+AW_API void aw_query_resume(aw_query_handle *h);
+
+/* Stops every node's stream (their connections are closed, never pooled
+ * mid-stream) and ends the run with AW_ERR_CLIENT_ABORT: no record callback
+ * runs after this call, done comes from the loop. Callable from any
+ * callback on the loop's thread, the record callback included; a second
+ * call, or one after the run already ended with done still due, changes
+ * nothing. */
+AW_API void aw_query_abort(aw_query_handle *h);
+
+/* Whether the run is paused (a callback said AW_QUERY_PAUSE, no resume since). */
+AW_API bool aw_query_paused(const aw_query_handle *h);
 
 #ifdef __cplusplus
 }

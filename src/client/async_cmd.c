@@ -260,6 +260,32 @@ void aw_acmd_dispatch(aw_acmd *cmd) {
 
 /* --- Submission ---------------------------------------------------------------- */
 
+aw_acmd *aw_acmd_new_hooked(aw_loop *l, const aw_acmd_hooks *hooks, aw_node *node, void *udata,
+                            const aw_policy *pol) {
+    aw_acmd *cmd = aw_acmd_alloc(l);
+    if (!cmd)
+        return NULL;
+    cmd->hooks = hooks;
+    cmd->node = node;
+    cmd->udata = udata;
+    cmd->pol = *pol;
+    cmd->pol.max_retries = 0;
+    cmd->pol.sleep_between_retries_ms = 0;
+    memset(&cmd->key, 0, sizeof cmd->key);
+    cmd->kind = 0;
+    cmd->is_write = false;
+    cmd->n_sent = 0;
+    cmd->attempt = 0;
+    cmd->free_requeues = 0;
+    cmd->seq = 0;
+    cmd->last.code = 0;
+    cmd->last.message[0] = '\0';
+    cmd->deadline = 0;
+    cmd->wake = 0;
+    l->pending++;
+    return cmd;
+}
+
 static int submit(aw_loop *l, const aw_policy *policy, const aw_cmd_args *a, aw_acmd_cb cb,
                   bool has_cb, void *udata, aw_error *err) {
     if (!l)

@@ -43,11 +43,13 @@ struct aw_acmd;
  * dispatch (a deferred call with the loop's close semantics). */
 #define AW_FRAME_MORE 0 /* frame(): wait for the next frame */
 #define AW_FRAME_DONE 1 /* frame(): that was the last one */
+#define AW_FRAME_PAUSE 2 /* frame(): hold this frame and stop reading (conn.h) */
 typedef struct aw_acmd_hooks {
     /* One reply frame body (inflated) while the command is still in its
-     * connection's FIFO: AW_FRAME_MORE, AW_FRAME_DONE, or a negative code
-     * with err when the stream is unusable (the connection is closed and
-     * the attempt fails with that code). */
+     * connection's FIFO: AW_FRAME_MORE, AW_FRAME_DONE, AW_FRAME_PAUSE (the
+     * same frame comes again after aw_conn_resume: the hook keeps its place
+     * in it), or a negative code with err when the stream is unusable (the
+     * connection is closed and the attempt fails with that code). */
     int (*frame)(struct aw_acmd *cmd, const uint8_t *body, size_t len, aw_error *err);
     /* Called exactly once, by aw_acmd_complete, in place of the user
      * callback (err NULL when rc is AW_OK). */
@@ -106,6 +108,12 @@ void aw_acmd_requeue(aw_acmd *cmd);
 
 /* The heap fired for cmd. */
 void aw_acmd_on_deadline(aw_acmd *cmd, uint64_t now);
+
+/* A hook command for another engine (counted pending on the loop): to
+ * `node` (NULL: a step), under pol without retries of its own (the engine
+ * retries), no deadline yet; the caller queues it. NULL without memory. */
+aw_acmd *aw_acmd_new_hooked(aw_loop *l, const aw_acmd_hooks *hooks, aw_node *node, void *udata,
+                            const aw_policy *pol);
 
 /* Free-list management (loop.c). */
 aw_acmd *aw_acmd_alloc(aw_loop *l);

@@ -98,29 +98,10 @@ static const aw_acmd_hooks STEP_HOOKS = {NULL, step_complete};
 
 /* A command of this batch, fields set as submit() sets a single one's. */
 static aw_acmd *new_cmd(abatch *b, const aw_acmd_hooks *hooks, aw_node *node, void *udata) {
-    aw_loop *l = b->loop;
-    aw_acmd *cmd = aw_acmd_alloc(l);
-    if (!cmd)
-        return NULL;
-    cmd->hooks = hooks;
-    cmd->node = node;
-    cmd->udata = udata;
-    cmd->pol = b->p.pol.base;
-    cmd->pol.max_retries = 0; /* the plan retries rows, not requests */
-    cmd->pol.sleep_between_retries_ms = 0;
-    memset(&cmd->key, 0, sizeof cmd->key);
-    cmd->kind = 0;
-    cmd->is_write = false;
-    cmd->n_sent = 0;
-    cmd->attempt = 0;
-    cmd->free_requeues = 0;
-    cmd->seq = 0;
-    cmd->last.code = 0;
-    cmd->last.message[0] = '\0';
-    cmd->deadline = 0;
-    cmd->wake = 0;
-    l->pending++;
-    b->outstanding++;
+    /* the plan retries rows, not requests */
+    aw_acmd *cmd = aw_acmd_new_hooked(b->loop, hooks, node, udata, &b->p.pol.base);
+    if (cmd)
+        b->outstanding++;
     return cmd;
 }
 

@@ -29,6 +29,9 @@ static void watch(aw_conn *c, short ev) {
     }
 }
 
+/* What to read for: nothing while a stream holds the connection paused. */
+static short read_events(const aw_conn *c) { return c->paused ? 0 : AW_EV_READ; }
+
 /* --- List membership ---------------------------------------------------------- */
 
 static void idle_push(aw_conn *c) {
@@ -210,7 +213,7 @@ static uint64_t stall_due(const aw_conn *c, const aw_acmd *cmd) {
 /* Makes sure the heap looks at c by `due` (0: nothing to do). Progress only
  * moves deadlines later, so an early wake-up just re-arms. */
 static void stall_arm(aw_conn *c, uint64_t due) {
-    if (due == 0 || c->state != AW_CONN_READY)
+    if (due == 0 || c->state != AW_CONN_READY || c->paused)
         return;
     if (!aw_heap_contains(&c->hn) || c->hn.due > due)
         aw_heap_set(loop_of(c), &c->hn, due);
@@ -268,7 +271,7 @@ static bool conn_flush(aw_conn *c) {
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            watch(c, AW_EV_READ | AW_EV_WRITE);
+            watch(c, (short)(read_events(c) | AW_EV_WRITE));
             return true;
         }
         int e = n < 0 ? errno : EPIPE;
@@ -280,7 +283,7 @@ static bool conn_flush(aw_conn *c) {
     aw_buf_reset(&c->out);
     c->out_off = 0;
     if (c->watching & AW_EV_WRITE)
-        watch(c, AW_EV_READ);
+        watch(c, read_events(c));
     return true;
 }
 
@@ -369,7 +372,8 @@ void aw_conn_on_deadline(aw_conn *c, uint64_t now) {
         aw_acmd *cmd = c->fifo[slot];
         if (!cmd)
             continue;
-        uint64_t due = stall_due(c, cmd);
+        /* A paused stream waits for its consumer, not for the server. */
+        uint64_t due = c->paused ? 0 : stall_due(c, cmd);
         if (due == 0 || due > now) {
             live++;
             if (due && (next == 0 || due < next))
@@ -459,41 +463,48 @@ static bool deliver(aw_conn *c, aw_acmd *cmd, const uint8_t *body, size_t len) {
     return true;
 }
 
-/* One frame of the stream command at the FIFO's head (the only one on c);
- * false when c was freed. */
-static bool stream_frame(aw_conn *c, const uint8_t *body, size_t len) {
+enum { FRAME_TAKEN, FRAME_HELD, CONN_FREED };
+
+/* One frame of the stream command at the FIFO's head (the only one on c):
+ * taken, held (the stream paused c: the frame stays in c->in), or c freed. */
+static int stream_frame(aw_conn *c, const uint8_t *body, size_t len) {
     aw_acmd *cmd = c->fifo[c->fifo_head];
     if (!cmd) {
         /* Its command completed early (total timeout, close): where the rest
          * of its reply ends cannot be told, so the connection goes. */
         aw_conn_fail(c, AW_ERR_CLIENT, "reply to an abandoned request from %s",
                      c->ln->node->addr_str);
-        return false;
+        return CONN_FREED;
     }
     aw_error e;
     aw_error_reset(&e);
     int r = cmd->hooks->frame(cmd, body, len, &e);
     if (r == AW_FRAME_MORE)
-        return true;
+        return FRAME_TAKEN;
+    if (r == AW_FRAME_PAUSE) {
+        aw_conn_pause(c);
+        return FRAME_HELD;
+    }
     if (r == AW_FRAME_DONE) {
         fifo_pop(c);
         c->stream = false;
         aw_acmd_complete(cmd, AW_OK, NULL, NULL, false);
-        return true;
+        return FRAME_TAKEN;
     }
     if (r != AW_ERR_NOMEM)
         aw_node_add_error(c->ln->node);
     if (e.code != r)
         aw_error_set(&e, r, NULL);
     conn_fail_err(c, r, &e);
-    return false;
+    return CONN_FREED;
 }
 
 /* Parses every complete frame in c->in; false when c was freed. */
 static bool conn_parse(aw_conn *c) {
     aw_loop *l = loop_of(c);
     const char *addr = c->ln->node->addr_str;
-    while (c->in.len - c->in_off >= AW_PROTO_HEADER_SIZE) {
+    while (!c->paused && c->in.len - c->in_off >= AW_PROTO_HEADER_SIZE) {
+        size_t start = c->in_off;
         const uint8_t *p = c->in.data + c->in_off;
         aw_proto_header h;
         aw_error e;
@@ -544,8 +555,11 @@ static bool conn_parse(aw_conn *c) {
         }
         aw_node_answered(c->ln->node);
         if (c->stream) {
-            if (!stream_frame(c, body, blen))
+            int r = stream_frame(c, body, blen);
+            if (r == CONN_FREED)
                 return false;
+            if (r == FRAME_HELD)
+                c->in_off = start; /* handed over again on resume */
             continue;
         }
         aw_acmd *cmd = fifo_pop(c);
@@ -579,9 +593,10 @@ static bool conn_read(aw_conn *c) {
         if (r > 0) {
             c->in.len += (size_t)r;
             c->last_progress = l->now;
+            l->bytes_in += (uint64_t)r;
             if (!conn_parse(c))
                 return false;
-            if ((size_t)r < room)
+            if (c->paused || (size_t)r < room)
                 break; /* drained for now */
             continue;
         }
@@ -621,7 +636,7 @@ static void conn_connected(aw_conn *c) {
     c->state = AW_CONN_READY;
     aw_heap_remove(l, &c->hn);
     c->last_progress = l->now; /* socket timeouts count from here */
-    watch(c, AW_EV_READ);
+    watch(c, read_events(c));
     for (uint32_t i = 0; i < c->fifo_count; i++) {
         aw_acmd *cmd = c->fifo[(c->fifo_head + i) & c->fifo_mask];
         if (cmd)
@@ -644,10 +659,39 @@ static void conn_io(int fd, short events, void *arg) {
         bool alive = true;
         if (events & AW_EV_WRITE)
             alive = conn_flush(c);
-        if (alive && (events & AW_EV_READ))
+        if (alive && (events & AW_EV_READ) && !c->paused)
             alive = conn_read(c);
         if (alive)
             conn_settle(c);
     }
     aw_loop_leave(l);
+}
+
+/* --- Pausing a stream ----------------------------------------------------------- */
+
+void aw_conn_pause(aw_conn *c) {
+    c->paused = true;
+    if (c->state == AW_CONN_READY)
+        watch(c, (short)(c->watching & AW_EV_WRITE));
+}
+
+bool aw_conn_resume(aw_conn *c) {
+    if (!c->paused)
+        return true;
+    aw_loop *l = loop_of(c);
+    c->paused = false;
+    if (c->state != AW_CONN_READY)
+        return true; /* connecting: conn_connected starts reading */
+    /* The pause was the consumer's time, not a silent server's. */
+    c->last_progress = l->now;
+    watch(c, (short)(c->watching | AW_EV_READ));
+    for (uint32_t i = 0; i < c->fifo_count; i++) {
+        aw_acmd *cmd = c->fifo[(c->fifo_head + i) & c->fifo_mask];
+        if (cmd)
+            stall_arm(c, stall_due(c, cmd));
+    }
+    if (!conn_parse(c))
+        return false;
+    conn_settle(c);
+    return true;
 }

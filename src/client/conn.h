@@ -13,7 +13,11 @@
  * A stream command (one with hooks, async_cmd.h: a batch request) gets a
  * connection with nothing in flight and keeps it to itself: every frame
  * goes to it until it says its reply ended; abandoned early, it takes the
- * connection with it (its reply's end cannot be found).
+ * connection with it (its reply's end cannot be found). A stream may pause
+ * the connection (its frame hook says AW_FRAME_PAUSE, or aw_conn_pause):
+ * the connection then stops reading its socket, so TCP pushes back on the
+ * server, keeps what it already read (that frame first, handed over again
+ * on aw_conn_resume) and runs no socket timeout meanwhile.
  */
 #ifndef AW_CLIENT_CONN_H
 #define AW_CLIENT_CONN_H
@@ -30,6 +34,7 @@ typedef struct aw_conn {
     struct aw_conn *dnext, *dprev; /* loop->dirty */
     bool in_idle, in_dirty;
     bool stream;                /* a stream command (hooks) owns it until its reply ends */
+    bool paused;                /* the stream paused it: no reading, no stall check */
     uint8_t state;
     int fd;
     void *io;
@@ -76,5 +81,10 @@ void aw_conn_close_all(aw_conn *c);
 void aw_conn_on_deadline(aw_conn *c, uint64_t now);
 /* For an idle connection: frees buffers a big request or reply left large. */
 void aw_conn_trim(aw_conn *c);
+/* Stops reading c until aw_conn_resume (a stream's consumer is behind). */
+void aw_conn_pause(aw_conn *c);
+/* Reads again: first the frames already read (the held one first; the
+ * stream may pause again), then the socket. False when c was freed. */
+bool aw_conn_resume(aw_conn *c);
 
 #endif

@@ -102,6 +102,7 @@ struct aw_loop {
     uint32_t house_ms;
 
     aw_buf zbuf;              /* scratch for inflating compressed replies */
+    uint64_t bytes_in;        /* bytes ever read from this loop's sockets (tests) */
 };
 
 /* --- loop.c ------------------------------------------------------------------ */

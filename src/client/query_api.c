@@ -12,6 +12,7 @@
 #include "proto/pstatus.h"
 #include "proto/reply.h"
 #include "query_exec.h"
+#include "query_plan.h"
 
 typedef struct deliver {
     aw_query_record_cb cb;
@@ -19,50 +20,14 @@ typedef struct deliver {
     const char *ns;
 } deliver;
 
-/* The record message's key: namespace, set, digest, and the stored user key. */
-static int key_of(const aw_scanq_meta *m, const char *ns, aw_key *k, aw_error *err) {
-    memset(k, 0, sizeof *k);
-    if (m->ns_len > AW_NAMESPACE_MAX || m->set_len > AW_SET_MAX)
-        return aw_error_set(err, AW_ERR_PROTO, "scan/query record: namespace or set too long");
-    if (m->ns)
-        memcpy(k->ns, m->ns, m->ns_len);
-    else
-        strcpy(k->ns, ns);
-    if (m->set)
-        memcpy(k->set, m->set, m->set_len);
-    memcpy(k->digest, m->digest, AW_DIGEST_SIZE);
-    k->user_key = aw_value_nil();
-    if (!m->key || m->key_len < 1)
-        return AW_OK;
-    const uint8_t *v = m->key + 1;
-    size_t n = m->key_len - 1;
-    switch (m->key[0]) {
-    case AW_PT_INTEGER:
-        if (n != 8)
-            return aw_error_set(err, AW_ERR_PROTO, "scan/query record: integer key of %zu bytes",
-                                n);
-        k->user_key = aw_value_int((int64_t)aw_load_u64be(v));
-        break;
-    case AW_PT_STRING: k->user_key = aw_value_strn((const char *)v, n); break;
-    case AW_PT_BLOB: k->user_key = aw_value_blob(v, n); break;
-    default: break; /* a key type the client does not know: digest only */
-    }
-    return AW_OK;
-}
-
 static int deliver_record(void *ctx, const aw_msg_view *m, const aw_scanq_meta *meta) {
     deliver *d = ctx;
     aw_error e;
     aw_key k;
-    int rc = key_of(meta, d->ns, &k, &e);
     aw_record rec;
-    if (rc == AW_OK)
-        rc = aw_record_from_msg(m, NULL, &rec, &e);
+    int rc = aw_query_record_of(m, meta, d->ns, &k, &rec, &e);
     if (rc != AW_OK)
         return rc;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    rec.ttl = aw_void_time_to_ttl(rec.void_time, (uint64_t)ts.tv_sec);
     bool more = d->cb(&k, &rec, d->udata);
     aw_record_free(&rec);
     return more ? 0 : AW_ERR_CLIENT_ABORT;
@@ -73,18 +38,7 @@ int aw_query_run(aw_client *client, const aw_query_policy *policy, const aw_quer
                  aw_error *err) {
     aw_query_policy def = aw_query_policy_default();
     const aw_query_policy *pol = policy ? policy : &def;
-    if ((unsigned)pol->expected_duration > AW_QUERY_LONG_RELAX_AP)
-        return aw_error_set(err, AW_ERR_PARAM, "expected_duration %d is unknown",
-                            (int)pol->expected_duration);
-    /* Refuse what the encoder refuses before anything is sent. */
-    aw_partition_info probe = {0};
-    aw_partition_info *one = &probe;
-    aw_scanq_req check = {.q = q, .filter = pol->base.filter, .parts = &one, .n_parts = 1,
-                          .no_bins = !pol->include_bin_data, .duration = pol->expected_duration};
-    aw_buf scratch;
-    aw_buf_init(&scratch);
-    int rc = aw_req_scanq(&scratch, &check, err);
-    aw_buf_free(&scratch);
+    int rc = aw_query_check(pol, q, err);
     if (rc != AW_OK)
         return rc;
     aw_partition_status *own = NULL;

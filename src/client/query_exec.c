@@ -22,6 +22,7 @@
 #include "proto/mem.h"
 #include "proto/pstatus.h"
 #include "query_exec.h"
+#include "query_plan.h"
 
 #define READ_CHUNK (64u * 1024u)
 
@@ -75,22 +76,8 @@ uint64_t aw_query_task_id(void) {
     return v;
 }
 
-/* Errors worth asking the partitions again (the official client's list,
- * plus the client-side faults a retry can cure). */
-static bool retryable(int rc) {
-    switch (rc) {
-    case AW_ERR_CLUSTER: case AW_ERR_INVALID_NODE: case AW_ERR_CONNECTION:
-    case AW_ERR_NO_RESPONSE: case AW_ERR_TIMEOUT: case AW_ERR_INDEX_NOT_FOUND:
-    case AW_ERR_INDEX_NOT_READABLE: case AW_ERR_MAX_ERROR_RATE:
-    case AW_ERR_NO_MORE_CONNECTIONS: case AW_ERR_PROTO:
-        return true;
-    default:
-        return false;
-    }
-}
-
 static void note_error(qrun *r, int rc, const aw_error *e) {
-    if (retryable(rc)) {
+    if (aw_query_retryable(rc)) {
         r->last_rc = rc;
         r->last_err = *e;
     } else if (!r->stop) {
@@ -102,11 +89,7 @@ static void note_error(qrun *r, int rc, const aw_error *e) {
 /* The node's partitions are asked again next round (after their digests),
  * of their next replica. */
 static void node_retry(qrun *r, qnode *n) {
-    for (size_t i = 0; i < n->n_parts; i++)
-        if (!n->parts[i]->done) {
-            n->parts[i]->retry = true;
-            r->replica[n->parts[i]->id]++;
-        }
+    aw_query_retry_parts(n->parts, n->n_parts, r->replica);
 }
 
 static void node_close(qnode *n, bool reusable) {
@@ -181,11 +164,7 @@ static int on_record(void *ctx, const aw_msg_view *m, const aw_scanq_meta *meta)
 
 static int on_partition_done(void *ctx, uint32_t pid, int result) {
     qrun *r = ctx;
-    aw_partition_info *p = aw_pstatus_part(r->ps, pid);
-    if (p && !p->done) {
-        p->retry = true;
-        r->replica[pid]++;
-    }
+    aw_query_part_unavailable(r->ps, r->replica, pid);
     aw_error e;
     aw_error_set(&e, result, "node %s: partition %u unavailable (%s)", r->cur->node->addr_str,
                  pid, aw_strerror(result));
@@ -314,19 +293,6 @@ static void node_write(qrun *r, qnode *n) {
 static void node_start(qrun *r, qnode *n) {
     const aw_query_policy *pol = r->pol;
     aw_error e;
-    aw_scanq_req req = {
-        .q = r->q,
-        .task_id = aw_query_task_id(),
-        .socket_timeout_ms = pol->base.socket_timeout_ms,
-        .total_timeout_ms = pol->base.total_timeout_ms,
-        .records_per_second = pol->records_per_second,
-        .max_records = n->max,
-        .no_bins = !pol->include_bin_data,
-        .duration = pol->expected_duration,
-        .filter = pol->base.filter,
-        .parts = n->parts,
-        .n_parts = n->n_parts,
-    };
     n->running = true;
     n->ended = false;
     n->fd = -1;
@@ -335,7 +301,7 @@ static void node_start(qrun *r, qnode *n) {
     aw_buf_reset(&n->in);
     n->in_off = 0;
     aw_scanq_reader_init(&n->reader);
-    int rc = aw_req_scanq(&n->out, &req, &e);
+    int rc = aw_query_encode_node(&n->out, pol, r->q, n->parts, n->n_parts, n->max, &e);
     if (rc != AW_OK) {
         node_close(n, false);
         if (!r->stop) {
@@ -394,6 +360,15 @@ static void free_nodes(qrun *r) {
     r->n_nodes = 0;
 }
 
+static int group_add(void *ctx, aw_node *node, aw_partition_info *p, aw_error *err) {
+    qnode *n = node_slot(ctx, node);
+    return aw_query_group_add(&n->parts, &n->n_parts, &n->cap, p, err);
+}
+
+static void group_orphan(void *ctx, const aw_error *e) {
+    note_error(ctx, AW_ERR_INVALID_NODE, e);
+}
+
 /* Groups the partitions to ask by master. `all`: every partition not done
  * (the first round), else only those flagged retry. */
 static int assign(qrun *r, bool all, aw_error *err) {
@@ -409,46 +384,12 @@ static int assign(qrun *r, bool all, aw_error *err) {
         aw_cluster_view_release(v);
         return aw_error_set(err, AW_ERR_NOMEM, "out of memory for the scan's nodes");
     }
-    int rc = AW_OK;
-    for (uint32_t i = 0; i < r->ps->count && rc == AW_OK; i++) {
-        aw_partition_info *p = &r->ps->parts[i];
-        if (p->done || !(all || p->retry))
-            continue;
-        aw_node *node = NULL;
-        for (uint8_t k = 0; k < t->n_replicas && !node; k++) {
-            node = t->owners[(r->replica[p->id] + k) % t->n_replicas][p->id];
-            if (node && !aw_node_is_active(node))
-                node = NULL;
-        }
-        if (!node) {
-            p->retry = true;
-            aw_error e;
-            aw_error_set(&e, AW_ERR_INVALID_NODE, "no node holds partition %u", p->id);
-            note_error(r, AW_ERR_INVALID_NODE, &e);
-            continue;
-        }
-        qnode *n = node_slot(r, node);
-        if (n->n_parts == n->cap) {
-            size_t cap = n->cap ? 2 * n->cap : 256;
-            aw_partition_info **grown = aw_realloc(n->parts, cap * sizeof *grown);
-            if (!grown) {
-                rc = aw_error_set(err, AW_ERR_NOMEM, "out of memory for the scan's partitions");
-                break;
-            }
-            n->parts = grown;
-            n->cap = cap;
-        }
-        n->parts[n->n_parts++] = p;
-        p->retry = false;
-    }
+    int rc = aw_query_group(t, r->ps, r->replica, all, group_add, group_orphan, r, err);
     aw_cluster_view_release(v);
-    /* Shares of max_records: the remainder to the first nodes; at least one
-     * each, dropping what overflows (the official client's split). */
-    r->check_max = r->max_left && r->max_left < r->n_nodes;
-    for (size_t i = 0; i < r->n_nodes && r->max_left; i++) {
-        uint64_t share = r->max_left / r->n_nodes;
-        r->nodes[i].max = r->check_max ? 1 : share + (i < r->max_left % r->n_nodes ? 1 : 0);
-    }
+    /* Shares of max_records (query_plan.h). */
+    r->check_max = false;
+    for (size_t i = 0; i < r->n_nodes && r->max_left; i++)
+        r->nodes[i].max = aw_query_share(r->max_left, r->n_nodes, i, &r->check_max);
     return rc;
 }
 
@@ -533,13 +474,6 @@ static void run_round(qrun *r) {
     }
 }
 
-static bool any_retry(const aw_partition_status *ps) {
-    for (uint32_t i = 0; i < ps->count; i++)
-        if (ps->parts[i].retry && !ps->parts[i].done)
-            return true;
-    return false;
-}
-
 int aw_query_exec(aw_client *client, const aw_query_policy *pol, const aw_query *q,
                   aw_partition_status *ps, aw_query_sink_fn sink, void *sink_ctx, aw_error *err) {
     qrun r;
@@ -568,24 +502,11 @@ int aw_query_exec(aw_client *client, const aw_query_policy *pol, const aw_query 
                 *err = r.stop_err;
             break;
         }
-        if (r.max_left) {
-            r.max_left = r.kept >= r.max_left ? 0 : r.max_left - r.kept;
-            if (r.max_left == 0)
-                break; /* the page is full */
-        }
-        if (!any_retry(ps))
+        rc = aw_query_round_end(pol, ps, round, r.deadline, r.kept, &r.max_left, r.last_rc,
+                                &r.last_err, err);
+        if (rc != AW_QUERY_AGAIN)
             break;
-        if (round >= pol->base.max_retries) {
-            rc = r.last_rc ? r.last_rc : AW_ERR_CLIENT;
-            if (err)
-                *err = r.last_err;
-            break;
-        }
-        if (r.deadline && aw_now_ms() + pol->base.sleep_between_retries_ms >= r.deadline) {
-            rc = aw_error_set(err, AW_ERR_TIMEOUT, "scan/query total timeout after %u rounds",
-                              round + 1);
-            break;
-        }
+        rc = AW_OK;
         atomic_fetch_add_explicit(&client->retries, 1, memory_order_relaxed);
         if (pol->base.sleep_between_retries_ms)
             aw_sleep_ms(pol->base.sleep_between_retries_ms);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "aerowire/record.h"
+#include "client/query_async.h"
 #include "client/query_exec.h"
 #include "proto/mem.h"
 #include "proto/particle.h"
@@ -53,10 +54,10 @@ static int key_field(const aw_dtype *dt, const char *name, aw_plan_field *pf, bo
     return AW_OK;
 }
 
-int aw_rows_query_init(aw_rows_query *r, const aw_query *q, const aw_dtype *dt,
-                       aw_rows_buffer *buf, aw_rows_chunk_cb cb, void *udata, aw_error *err) {
+static int init(aw_rows_query *r, const aw_query *q, const aw_dtype *dt, aw_rows_buffer *buf,
+                bool has_cb, void *udata, aw_error *err) {
     memset(r, 0, sizeof *r);
-    if (!q || !dt || !cb)
+    if (!q || !dt || !has_cb)
         return aw_error_set(err, AW_ERR_PARAM, "query_into: NULL %s",
                             !q ? "query" : !dt ? "dtype" : "callback");
     int rc = check_chunk_buffer(buf, aw_dtype_itemsize(dt), err);
@@ -77,9 +78,23 @@ int aw_rows_query_init(aw_rows_query *r, const aw_query *q, const aw_dtype *dt,
         r->q.n_bins = r->plan->n;
     }
     r->buf = buf;
-    r->cb = cb;
     r->udata = udata;
     return AW_OK;
+}
+
+int aw_rows_query_init(aw_rows_query *r, const aw_query *q, const aw_dtype *dt,
+                       aw_rows_buffer *buf, aw_rows_chunk_cb cb, void *udata, aw_error *err) {
+    int rc = init(r, q, dt, buf, cb != NULL, udata, err);
+    r->cb = cb;
+    return rc;
+}
+
+int aw_rows_query_init_async(aw_rows_query *r, const aw_query *q, const aw_dtype *dt,
+                             aw_rows_buffer *buf, aw_rows_chunk_async_cb acb, void *udata,
+                             aw_error *err) {
+    int rc = init(r, q, dt, buf, acb != NULL, udata, err);
+    r->acb = acb;
+    return rc;
 }
 
 void aw_rows_query_clear(aw_rows_query *r) {
@@ -93,12 +108,14 @@ static int hand_over(aw_rows_query *r) {
     size_t n = r->fill;
     r->fill = 0;
     r->rows_done += n;
-    if (!r->cb(r->buf, n, r->udata))
+    aw_query_flow flow = r->acb ? r->acb(r->buf, n, r->udata)
+                                : r->cb(r->buf, n, r->udata) ? AW_QUERY_CONTINUE : AW_QUERY_STOP;
+    if (flow != AW_QUERY_CONTINUE && flow != AW_QUERY_PAUSE)
         return aw_error_set(&r->err, AW_ERR_CLIENT_ABORT,
                             "query_into: the chunk callback stopped the scan");
     if (check_chunk_buffer(r->buf, r->plan->itemsize, &r->err) != AW_OK)
         return r->err.code;
-    return 0;
+    return flow == AW_QUERY_PAUSE ? AW_QUERY_SINK_PAUSE : 0;
 }
 
 /* The key's particle (type byte, then the value) into a '_' field. */
@@ -140,7 +157,10 @@ int aw_rows_query_finish(aw_rows_query *r, int rc, aw_error *err) {
         *err = r->err;
     if (r->fill > 0) { /* the last chunk: its records are in the cursor */
         r->rows_done += r->fill;
-        (void)r->cb(r->buf, r->fill, r->udata);
+        if (r->acb)
+            (void)r->acb(r->buf, r->fill, r->udata);
+        else
+            (void)r->cb(r->buf, r->fill, r->udata);
         r->fill = 0;
     }
     return rc;

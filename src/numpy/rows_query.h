@@ -25,6 +25,7 @@ typedef struct aw_rows_query {
     uint64_t rows_done;         /* rows handed to the callback */
     uint64_t now;               /* Unix seconds, read once per chunk: meta ttl */
     aw_rows_chunk_cb cb;
+    aw_rows_chunk_async_cb acb; /* the async calls' instead of cb: may pause */
     void *udata;
     aw_error err;               /* why the sink stopped the scan */
 } aw_rows_query;
@@ -32,7 +33,11 @@ typedef struct aw_rows_query {
 /* Checks the arguments (aw_query_into's errors) and compiles the plan. */
 int aw_rows_query_init(aw_rows_query *r, const aw_query *q, const aw_dtype *dt,
                        aw_rows_buffer *buf, aw_rows_chunk_cb cb, void *udata, aw_error *err);
-/* The engine's sink (aw_query_sink_fn). */
+/* The same for the async calls: chunks go to acb, which may pause. */
+int aw_rows_query_init_async(aw_rows_query *r, const aw_query *q, const aw_dtype *dt,
+                             aw_rows_buffer *buf, aw_rows_chunk_async_cb acb, void *udata,
+                             aw_error *err);
+/* The engine's sink (aw_query_sink_fn; AW_QUERY_SINK_PAUSE when acb paused). */
 int aw_rows_query_sink(void *ctx, const aw_msg_view *m, const aw_scanq_meta *meta);
 /* After the engine returned rc: hands over the last, partial chunk and
  * puts the sink's own reason in err when it was the sink that stopped. */

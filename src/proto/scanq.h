@@ -95,5 +95,9 @@ static inline void aw_scanq_reader_init(aw_scanq_reader *r) {
  * the end), or what a sink callback returned. */
 int aw_scanq_reader_feed(aw_scanq_reader *r, const uint8_t *body, size_t len,
                          const aw_scanq_sink *sink, aw_error *err);
+/* The same from body[*at], leaving *at after the last message taken (a
+ * sink's stop included): a feed stopped by its sink can go on from there. */
+int aw_scanq_reader_feed_at(aw_scanq_reader *r, const uint8_t *body, size_t len, size_t *at,
+                            const aw_scanq_sink *sink, aw_error *err);
 
 #endif

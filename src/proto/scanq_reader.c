@@ -49,6 +49,12 @@ static int read_meta(const aw_msg_view *m, aw_scanq_meta *meta, aw_error *err) {
 int aw_scanq_reader_feed(aw_scanq_reader *r, const uint8_t *body, size_t len,
                          const aw_scanq_sink *sink, aw_error *err) {
     size_t off = 0;
+    return aw_scanq_reader_feed_at(r, body, len, &off, sink, err);
+}
+
+int aw_scanq_reader_feed_at(aw_scanq_reader *r, const uint8_t *body, size_t len, size_t *at,
+                            const aw_scanq_sink *sink, aw_error *err) {
+    size_t off = *at;
     while (off < len) {
         if (r->done)
             return bad(err, "bytes after the end of the stream");
@@ -58,6 +64,7 @@ int aw_scanq_reader_feed(aw_scanq_reader *r, const uint8_t *body, size_t len,
         if (rc != AW_OK)
             return rc;
         off += used;
+        *at = off;
         if (m.h.info3 & AW_INFO3_LAST) {
             r->done = true;
             r->result = m.h.result_code;
