@@ -3,8 +3,8 @@
  * scan_more): a frame or so at a time as the socket drains, so its memory
  * does not grow with the set and a client that stops reading stops the
  * stream. Judged from outside: the aw-testd process's peak RSS (VmHWM),
- * the frames' sizes, a request pipelined behind the scan, and records
- * deleted while the stream is under way.
+ * the frames' sizes, a request pipelined behind the scan, records deleted
+ * and an index dropped while the stream is under way.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,10 +55,13 @@ static void put_all(const char *set) {
         memset(blob, i & 0xff, BLOB_SIZE);
         aw_key k;
         assert_int_equal(aw_key_init_int(&k, "test", set, i, NULL), AW_OK);
-        tu_raw_op op = {AW_OP_WRITE, AW_PT_BLOB, "b", 1, blob, BLOB_SIZE};
+        uint8_t iv[8];
+        aw_store_u64be(iv, (uint64_t)i);
+        tu_raw_op ops[2] = {{AW_OP_WRITE, AW_PT_BLOB, "b", 1, blob, BLOB_SIZE},
+                            {AW_OP_WRITE, AW_PT_INTEGER, "i", 1, iv, 8}};
         aw_buf b;
         aw_buf_init(&b);
-        tu_raw_request(&b, &k, false, 0, AW_INFO2_WRITE, 0, 0, 0, &op, 1);
+        tu_raw_request(&b, &k, false, 0, AW_INFO2_WRITE, 0, 0, 0, ops, 2);
         tu_reply r;
         assert_int_equal(tu_exec_free(srv.ports[0], &b, &r), 0);
         tu_reply_free(&r);
@@ -78,15 +81,15 @@ static int teardown(void **state) {
     return tu_testd_stop_group(&srv);
 }
 
-/* A scan of every partition of the set. */
-static void scan_request(aw_buf *out, const char *set) {
+/* A scan (where NULL) or query of every partition of the set. */
+static void scanq_request(aw_buf *out, const char *set, const aw_index_filter *where) {
     static aw_partition_info parts[AW_PARTITIONS];
     static aw_partition_info *pp[AW_PARTITIONS];
     for (uint32_t i = 0; i < AW_PARTITIONS; i++) {
         parts[i] = (aw_partition_info){.id = i};
         pp[i] = &parts[i];
     }
-    aw_query q = {.ns = "test", .set = set};
+    aw_query q = {.ns = "test", .set = set, .where = where};
     aw_scanq_req req = {.q = &q, .task_id = 1, .socket_timeout_ms = 30000, .parts = pp,
                         .n_parts = AW_PARTITIONS};
     assert_int_equal(aw_req_scanq(out, &req, NULL), AW_OK);
@@ -117,13 +120,17 @@ static bool read_frame(int fd, stream *s) {
             s->last = true;
             s->last_code = m.h.result_code;
         } else if (!(m.h.info3 & AW_INFO3_PARTITION_DONE)) {
-            assert_int_equal(m.h.n_ops, 1);
+            assert_int_equal(m.h.n_ops, 2);
             s->records++;
         }
         off += used;
     }
     free(f);
     return !s->last;
+}
+
+static void scan_request(aw_buf *out, const char *set) {
+    scanq_request(out, set, NULL);
 }
 
 /* A 32 MiB reply costs aw-testd about a frame, not the reply: read whole,
@@ -167,7 +174,7 @@ static void test_memory_stays_bounded(void **state) {
     size_t used;
     assert_int_equal(aw_msg_parse(f + 8, len - 8, &m, &used, NULL), AW_OK);
     assert_int_equal(m.h.result_code, 0);
-    assert_int_equal(m.h.n_ops, 1);
+    assert_int_equal(m.h.n_ops, 2);
     free(f);
     close(fd);
     print_message("aw-testd peak RSS over the loaded store: %ld KiB stalled, %ld KiB after the "
@@ -205,10 +212,42 @@ static void test_records_deleted_mid_stream(void **state) {
     assert_true(s.records < N_RECORDS / 2);
 }
 
+/* A query streams too, and an index dropped while its stream is under way
+ * gives no more hits (the server's tree walk stops on a dropped index); the
+ * stream still ends with LAST 0. */
+static void test_index_dropped_mid_query(void **state) {
+    (void)state;
+    put_all("qry");
+    char *info = tu_info(srv.ports[0], "sindex-create:namespace=test;set=qry;indexname=qi;"
+                                       "bin=i;type=numeric\n");
+    assert_non_null(strstr(info, "\tok"));
+    free(info);
+    aw_index_filter w = aw_filter_range("i", 0, N_RECORDS);
+    aw_buf req;
+    aw_buf_init(&req);
+    scanq_request(&req, "qry", &w);
+    int fd = tu_connect(srv.ports[0]);
+    assert_true(fd >= 0);
+    assert_int_equal(tu_send(fd, req.data, req.len), 0);
+    aw_buf_free(&req);
+    stream s = {0};
+    assert_true(read_frame(fd, &s));
+    info = tu_info(srv.ports[0], "sindex-delete:namespace=test;indexname=qi\n");
+    assert_non_null(strstr(info, "\tok"));
+    free(info);
+    while (read_frame(fd, &s))
+        ;
+    close(fd);
+    assert_int_equal(s.last_code, 0);
+    assert_true(s.records > 0);
+    assert_true(s.records < N_RECORDS / 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memory_stays_bounded),
         cmocka_unit_test(test_records_deleted_mid_stream),
+        cmocka_unit_test(test_index_dropped_mid_query),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
     return failed || tu_testd_stop_failed;
