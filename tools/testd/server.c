@@ -192,14 +192,13 @@ static void apply_reply_faults(td_conn *c, size_t start, bool more) {
         out->len = start;
         return;
     }
-    if (more) {
-    } else if (f->garbage) {
+    if (!more && f->garbage) {
         for (size_t i = 0; i < len; i++)
             out->data[start + i] = (uint8_t)(0xA5 ^ (i * 31));
-    } else if (f->oversize && len >= 8) {
+    } else if (!more && f->oversize && len >= 8) {
         out->data[start + 2] = 0x80; /* 48-bit size of 2^47 */
         memset(out->data + start + 3, 0, 5);
-    } else if (f->truncate && len > 8) {
+    } else if (!more && f->truncate && len > 8) {
         /* A well-framed reply whose message is cut short. */
         uint64_t body = (len - 8) / 2;
         aw_proto_header_write(out->data + start, out->data[start + 1], body);
