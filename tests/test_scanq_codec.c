@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "aerowire/aerowire.h"
+#include "client/query_bg.h"
 #include "proto/buf.h"
 #include "proto/info.h"
 #include "proto/msg.h"
@@ -334,13 +335,19 @@ static size_t pending(aw_partition_status *ps, aw_partition_info **out) {
     return n;
 }
 
-static void encode_and_compare(const char *label, aw_scanq_req *r) {
+/* The captured request of `label` (hex) and its task id. */
+static const char *captured_request(const char *label, uint64_t *task_id) {
     json_t *cmd = tu_capture_command(CAP, label);
     const char *want = json_string_value(json_object_get(cmd, "request_hex"));
     size_t wn;
     uint8_t *w = tu_hex_decode(want, &wn);
-    r->task_id = captured_task_id(w, wn);
+    *task_id = captured_task_id(w, wn);
     free(w);
+    return want;
+}
+
+static void encode_and_compare(const char *label, aw_scanq_req *r) {
+    const char *want = captured_request(label, &r->task_id);
     aw_buf out;
     aw_buf_init(&out);
     aw_error err;
@@ -369,6 +376,75 @@ static void test_requests_byte_for_byte(void **state) {
         aw_partition_status_free(ps);
         unbuild(&b);
     }
+}
+
+/* The background jobs again, from the public calls' inputs through what
+ * aw_query_background and aw_query_background_udf send (query_bg.c): the
+ * statement, the scan policy (its filter), the write policy (the official
+ * client's query jobs ran under a write policy of 1000 ms, its scan jobs
+ * under the scan policy's none) and the UDF call give the captured bytes. */
+static void test_background_jobs_through_the_public_calls(void **state) {
+    (void)state;
+    size_t udf_jobs = 0;
+    for (size_t i = 0; i < N_CASES; i++) {
+        const gcase *c = &CASES[i];
+        if (!c->bg)
+            continue;
+        built b;
+        build(c, &b);
+        aw_query_policy pol = aw_query_policy_default();
+        pol.base.filter = b.filter;
+        aw_policy wp = aw_policy_write();
+        wp.total_timeout_ms = c->total_timeout;
+        wp.ttl = c->ttl;
+        aw_udf_call udf = {b.udf.module, b.udf.function, b.udf.args, b.udf.n_args};
+        uint64_t id;
+        const char *want = captured_request(c->label, &id);
+        aw_buf out;
+        aw_buf_init(&out);
+        aw_error err;
+        int rc = aw_query_bg_encode(&pol, &wp, &b.q, c->udf_bin ? &udf : NULL, id, &out, &err);
+        if (rc != AW_OK)
+            fail_msg("%s: %s", c->label, err.message);
+        assert_hex_equal(c->label, out.data, out.len, want);
+        aw_buf_free(&out);
+        udf_jobs += c->udf_bin != NULL;
+        unbuild(&b);
+    }
+    assert_int_equal(udf_jobs, 2);
+}
+
+/* A UDF job's own checks, before anything is sent. */
+static void test_background_udf_refusals(void **state) {
+    (void)state;
+    aw_query q = {.ns = "test", .set = "sq"};
+    aw_query_policy pol = aw_query_policy_default();
+    aw_policy wp = aw_policy_write();
+    aw_value args[1] = {aw_value_int(1)};
+    aw_buf out;
+    aw_buf_init(&out);
+    aw_error err;
+    aw_udf_call no_module = {NULL, "f", args, 1};
+    assert_int_equal(aw_query_bg_encode(&pol, &wp, &q, &no_module, 1, &out, &err), AW_ERR_PARAM);
+    assert_non_null(strstr(err.message, "UDF module"));
+    aw_udf_call no_args = {"m", "f", NULL, 1};
+    assert_int_equal(aw_query_bg_encode(&pol, &wp, &q, &no_args, 1, &out, &err), AW_ERR_PARAM);
+    char long_name[200];
+    memset(long_name, 'f', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = 0;
+    aw_udf_call long_fn = {"m", long_name, args, 1};
+    assert_int_equal(aw_query_bg_encode(&pol, &wp, &q, &long_fn, 1, &out, &err), AW_ERR_BAD_NAME);
+    aw_op op = aw_op_write("b", aw_value_int(1));
+    aw_query with_ops = q;
+    with_ops.ops = &op;
+    with_ops.n_ops = 1;
+    aw_udf_call ok = {"m", "f", args, 1};
+    assert_int_equal(aw_query_bg_encode(&pol, &wp, &with_ops, &ok, 1, &out, &err), AW_ERR_PARAM);
+    assert_non_null(strstr(err.message, "UDF or write ops"));
+    pol.expected_duration = AW_QUERY_SHORT;
+    assert_int_equal(aw_query_bg_encode(&pol, &wp, &q, &ok, 1, &out, &err), AW_ERR_PARAM);
+    assert_int_equal(out.len, 0);
+    aw_buf_free(&out);
 }
 
 /* Every scan/query request in the capture is one of the table's (or a page
@@ -600,6 +676,8 @@ static void test_partition_done_messages(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requests_byte_for_byte),
+        cmocka_unit_test(test_background_jobs_through_the_public_calls),
+        cmocka_unit_test(test_background_udf_refusals),
         cmocka_unit_test(test_every_captured_request_is_covered),
         cmocka_unit_test(test_reply_streams),
         cmocka_unit_test(test_paginated_pages_from_the_cursor),

@@ -128,8 +128,15 @@ static void test_collections(void **state) {
            "context=null:exp=null:state=RW;ns=test:indexname=mb:set=c:bin=m:type=numeric:"
            "indextype=default:context=kiKiA2I=:exp=null:state=RW;ns=test:indexname=x2:set=c:"
            "bin=null:type=numeric:indextype=default:context=null:exp=kxaTUQKhaQI=:state=RW");
-    /* Their text forms are not written: refused, not made up. */
-    expect("sindex-list:namespace=test", "ERROR:4:not served by aw-testd");
+    /* Without b64, their text forms (test_list_text_forms). */
+    expect("sindex-list:namespace=test",
+           "ns=test:indexname=l:set=c:bin=l:type=numeric:indextype=list:context=null:exp=null:"
+           "state=RW;ns=test:indexname=mk:set=c:bin=m:type=string:indextype=mapkeys:context=null:"
+           "exp=null:state=RW;ns=test:indexname=mv:set=c:bin=m:type=numeric:indextype=mapvalues:"
+           "context=null:exp=null:state=RW;ns=test:indexname=mb:set=c:bin=m:type=numeric:"
+           "indextype=default:context=[map_key(<string#1>)]:exp=null:state=RW;ns=test:"
+           "indexname=x2:set=c:bin=null:type=numeric:indextype=default:context=null:"
+           "exp=mul(bin_int(\"i\"), 2):state=RW");
     const char *names[] = {"l", "mk", "mv", "mb", "x2"};
     for (size_t i = 0; i < 5; i++) {
         char cmd[64];
@@ -205,12 +212,89 @@ static void test_create_checks(void **state) {
     expect("sindex-list:namespace=test", "");
 }
 
+/* sindex-list without b64=true shows contexts and expressions in text
+ * (cdt_msgpack_ctx_to_dynbuf, as_exp_display): each `want` is what CE
+ * 8.1.2.0 printed for the same sindex-create (values by kind and size, bin
+ * names whole); with b64=true the base64 sent. */
+static void test_list_text_forms(void **state) {
+    (void)state;
+    static const struct {
+        const char *def, *want;
+    } cases[] = {
+        {"context=khAA;bin=c", "context=[list_index(0)]:exp=null"},
+        {"context=lCKhYhD/;bin=c", "context=[map_key(<blob98#0>), list_index(-1)]:exp=null"},
+        {"context=kiKiA2I=;bin=c", "context=[map_key(<string#1>)]:exp=null"},
+        {"context=kiIF;bin=c", "context=[map_key(5)]:exp=null"},
+        {"context=kiLLP/gAAAAAAAA=;bin=c", "context=[map_key(1.500000)]:exp=null"},
+        {"context=kiLA;bin=c", "context=[map_key(nil)]:exp=null"},
+        {"context=kiLD;bin=c", "context=[map_key(true)]:exp=null"},
+        {"exp=kxaTUQKhaQI=", "context=null:exp=mul(bin_int(\"i\"), 2)"},
+        {"exp=lnuTA5NRAqFhBQGTBJNRAqFi+QIA",
+         "context=null:exp=cond(gt(bin_int(\"a\"), 5), 1, ge(bin_int(\"b\"), -7), 2, 0)"},
+        {"exp=ln2heJNRAqFhoXmTFJJ8oXgBkxaSfKF5knyheA==",
+         "context=null:exp=let(def(var_0, bin_int(\"a\")), def(var_1, add(var(\"var_0\"), 1)), "
+         "mul(var(\"var_1\"), var(\"var_0\")))"},
+        {"exp=lX8CAJEQk1EEoWw=", "context=null:exp=list_size(NULL, bin_list(\"l\"))"},
+        {"exp=lX8CAJPM/5IQAJMTBwGTUQShbA==",
+         "context=null:exp=list_get_by_index([list_index(0)], 7, 1, bin_list(\"l\"))"},
+        {"exp=kh6TFpNRB6Fmy0AEAAAAAAAA",
+         "context=null:exp=to_int(mul(bin_float(\"f\"), 2.500000))"},
+        {"exp=lX8CAJNhB6IDa5NRBaFt",
+         "context=null:exp=map_get_by_key(NULL, 7, <string#1>, bin_map(\"m\"))"},
+        {"exp=lX8CAZMzAAiTUQahYg==", "context=null:exp=bit_count(0, 8, bin_blob(\"b\"))"},
+        {"exp=lX8CApEyk1EJoWg=", "context=null:exp=hll_get_count(bin_hll(\"h\"))"},
+        {"exp=lDOSI5NRAqFhkhuTFQCTUQKhYgE=",
+         "context=null:exp=max(int_not(bin_int(\"a\")), abs(sub(0, bin_int(\"b\"))), 1)"},
+        {"exp=lHuTEMOTAZJSoXoAAQA=",
+         "context=null:exp=cond(and(true, eq(bin_type(\"z\"), 0)), 1, 0)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char cmd[256], want[512];
+        snprintf(cmd, sizeof cmd, "sindex-create:namespace=test;set=s;indexname=t;%s;type=numeric",
+                 cases[i].def);
+        expect(cmd, "ok");
+        const char *bin = strstr(cases[i].def, "bin=") ? "c" : "null";
+        snprintf(want, sizeof want,
+                 "ns=test:indexname=t:set=s:bin=%s:type=numeric:indextype=default:%s:state=RW",
+                 bin, cases[i].want);
+        expect("sindex-list:namespace=test", want);
+        /* b64=true: what was sent */
+        const char *b64 = strchr(cases[i].def, '=') + 1;
+        int b64_len = (int)strcspn(b64, ";");
+        if (bin[0] == 'c')
+            snprintf(want, sizeof want, "ns=test:indexname=t:set=s:bin=c:type=numeric:"
+                     "indextype=default:context=%.*s:exp=null:state=RW", b64_len, b64);
+        else
+            snprintf(want, sizeof want, "ns=test:indexname=t:set=s:bin=null:type=numeric:"
+                     "indextype=default:context=null:exp=%.*s:state=RW", b64_len, b64);
+        expect("sindex-list:namespace=test;b64=true", want);
+        expect("sindex-delete:namespace=test;indexname=t", "ok");
+    }
+    /* sindex.c parse_exp: an expression index reads bins (or the digest
+     * modulo), never other metadata or the key: as the server refused
+     * add(digest_modulo(3), ttl(), last_update()), one on set_name(), one
+     * on key() and the constant 2, and took digest_modulo(3). */
+    expect("sindex-create:namespace=test;indexname=x;exp=lBSSQAORRZFC;type=numeric",
+           "ERROR:4:bad 'exp'");
+    expect("sindex-create:namespace=test;indexname=x;exp=lnuUBwKjXmFik1EDoXMBkwGRRqMDc3ECAw==;"
+           "type=numeric", "ERROR:4:bad 'exp'");
+    expect("sindex-create:namespace=test;indexname=x;exp=lHuTCZNRAqFhkn6TAQIDAZJQAg==;type=numeric",
+           "ERROR:4:bad 'exp'");
+    expect("sindex-create:namespace=test;indexname=x;exp=Ag==;type=numeric", "ERROR:4:bad 'exp'");
+    expect("sindex-create:namespace=test;indexname=x;exp=kkAD;type=numeric", "ok");
+    expect("sindex-list:namespace=test", "ns=test:indexname=x:set=null:bin=null:type=numeric:"
+           "indextype=default:context=null:exp=digest_modulo(3):state=RW");
+    expect("sindex-delete:namespace=test;indexname=x", "ok");
+    expect("sindex-list:namespace=test", "");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_follows_the_records),
         cmocka_unit_test(test_collections),
         cmocka_unit_test(test_names_and_slots),
         cmocka_unit_test(test_create_checks),
+        cmocka_unit_test(test_list_text_forms),
     };
     return cmocka_run_group_tests_name("testd_sindex", tests, setup, teardown);
 }

@@ -321,6 +321,28 @@ AW_API int aw_query_background(aw_client *client, const aw_query_policy *policy,
                                const aw_policy *write_policy, const aw_query *q,
                                uint64_t *job_id, aw_error *err);
 
+/* A UDF to apply: function `function` of the registered Lua module
+ * `module` (its name without ".lua"), called with each record and then the
+ * arguments. Borrowed during the call. */
+typedef struct aw_udf_call {
+    const char *module;
+    const char *function;
+    const aw_value *args;           /* n_args values; NULL when n_args is 0 */
+    size_t n_args;
+} aw_udf_call;
+
+/* Starts a background job on every node calling udf on each record q
+ * selects (and policy->base.filter admits); q carries no ops (its bins are
+ * ignored). The write policy, the job id and the answer as for
+ * aw_query_background. The server checks the module and the function per
+ * record (a failure counts in the job's records_failed, not here); a server
+ * without Lua (aw-testd) refuses the job with AW_ERR_UNSUPPORTED_FEATURE
+ * (16). AW_ERR_PARAM / AW_ERR_BAD_NAME for a missing or over-long module or
+ * function name, or q with ops. */
+AW_API int aw_query_background_udf(aw_client *client, const aw_query_policy *policy,
+                                   const aw_policy *write_policy, const aw_query *q,
+                                   const aw_udf_call *udf, uint64_t *job_id, aw_error *err);
+
 /* --- Running a scan or query on a loop (async) ----------------------------------
  * The same engine on the application's loop (async.h): every node streams
  * at once (or max_concurrent_nodes at a time), records reach the callback

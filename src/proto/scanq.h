@@ -17,12 +17,7 @@
 #include "request.h"
 
 /* A background UDF job: module (without ".lua"), function, arguments. */
-typedef struct aw_scanq_udf {
-    const char *module;
-    const char *function;
-    const aw_value *args;
-    size_t n_args;
-} aw_scanq_udf;
+typedef aw_udf_call aw_scanq_udf;
 
 typedef struct aw_scanq_req {
     const aw_query *q;

@@ -618,6 +618,8 @@ static exp_node *build_op(builder *b) {
         res[b->exp->n_res++] = rx;
         b->exp->res = res;
         n->re = rx;
+        n->num = len;   /* shown as sindex-list does (exp_display.c) */
+        n->sys = (int32_t)flags;
         return n;
     }
     case X_AND: case X_OR: case X_EXCLUSIVE:

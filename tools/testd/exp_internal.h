@@ -60,8 +60,9 @@ typedef struct exp_node {
     aw_value lit;          /* X_VALUE */
     const uint8_t *raw;    /* X_VALUE list/map: its msgpack */
     uint32_t raw_len;
-    int64_t num;           /* digest modulus, bin/key/call result type, var slot */
-    int64_t sys;           /* CALL system */
+    int64_t num;           /* digest modulus, bin/key/call result type, var slot,
+                              regex length */
+    int64_t sys;           /* CALL system, regex flags */
     const uint8_t *name;   /* bin name */
     uint32_t name_len;
     regex_t *re;

@@ -299,91 +299,225 @@ static bool before_resume(const td_query_hit *h, void *ctx) {
     return p->has_resume && !td_query_after(&q->query, h, p->bval, p->digest);
 }
 
-/* The job: every requested partition, then LAST. A short query's LAST ends
- * its last data frame; a long one's is a frame of its own
- * (as_msg_send_fin_timeout after every thread is done). */
-static void run(const td_scan_env *env, const aw_msg_view *m, const scan_req *q, aw_buf *out) {
-    bool want[AW_PARTITIONS];
-    for (uint32_t p = 0; p < AW_PARTITIONS; p++)
-        want[p] = q->pids[p].requested && env->serves[p];
-    td_record **recs;
-    long n = td_store_partition_walk(q->ns, want, td_store_now(env->store), &recs);
-    size_t frame = aw_proto_header_begin(out);
-    int end_code = AW_OK;
-    if (n < 0) {
-        end_code = AW_ERR_SERVER_FULL; /* abandoned: LAST carries the code */
-        n = 0;
+/*
+ * A running job. The store changes between steps (other connections write,
+ * delete, drop indexes), so no record is held from one step to the next:
+ * each step walks the store for the next few partitions (a window) and
+ * sends their records, and the job keeps only where it is. Records go in
+ * frames of about FRAME_TARGET; the frame being filled stays in the job
+ * until it is full, so the frames are cut where the whole reply's were.
+ */
+struct td_scan_job {
+    td_store *store;
+    uint8_t *body;                  /* the request, copied: m points into it */
+    aw_msg_view m;
+    scan_req q;
+    bool serves[AW_PARTITIONS];
+    uint32_t next_pid;              /* the first partition not visited yet */
+    uint32_t window;                /* partitions a walk of the store takes */
+    uint64_t count;                 /* records that passed every filter */
+    uint64_t walked_bytes;          /* output of the partitions visited */
+    uint32_t walked_pids;
+    int end_code;
+    bool stop;                      /* max_records reached or the job failed */
+    bool done;                      /* LAST sent */
+    aw_buf frame;                   /* the frame being filled (header first) */
+};
+
+/* Whether the query's index still exists (a dropped index's tree stops
+ * giving records: sindex_tree.c query_collect_cb checks si->dropped). */
+static bool index_alive(const scan_req *q) {
+    const td_sindex_set *set = q->ns->sindexes;
+    for (size_t i = 0; set && i < TD_MAX_SINDEXES; i++)
+        if (set->slot[i] == q->query.si)
+            return true;
+    return false;
+}
+
+/* Ends the frame being filled into out and starts the next. */
+static void cut_frame(td_scan_job *j, aw_buf *out) {
+    aw_proto_header_patch(&j->frame, 0, AW_PROTO_MSG);
+    aw_buf_put(out, j->frame.data, j->frame.len);
+    aw_buf_reset(&j->frame);
+    aw_proto_header_begin(&j->frame);
+}
+
+/* Visits partitions next_pid .. next_pid + window - 1, stopping after the
+ * partition that completes a frame in this step (out had step_start
+ * bytes): the next step walks the store again from the one after. */
+static void visit_window(td_scan_job *j, aw_buf *out, size_t step_start) {
+    scan_req *q = &j->q;
+    bool want[AW_PARTITIONS] = {false};
+    uint32_t end = j->next_pid + j->window;
+    if (end > AW_PARTITIONS)
+        end = AW_PARTITIONS;
+    bool any = false;
+    for (uint32_t p = j->next_pid; p < end; p++)
+        any |= want[p] = q->pids[p].requested && j->serves[p];
+    size_t before = j->frame.len + out->len;
+    uint32_t first = j->next_pid;
+    j->next_pid = end;
+    if (!any || (q->is_query && !index_alive(q))) {
+        j->walked_pids += end - first;
+        return;
     }
-    for (uint32_t p = 0; p < AW_PARTITIONS; p++)
-        if (q->pids[p].requested && !env->serves[p])
-            put_control(out, AW_INFO3_PARTITION_DONE, AW_ERR_CLUSTER, p);
+    td_record **recs;
+    long n = td_store_partition_walk(q->ns, want, td_store_now(j->store), &recs);
+    if (n < 0) {
+        j->end_code = AW_ERR_SERVER_FULL; /* abandoned: LAST carries the code */
+        j->stop = true;
+        return;
+    }
     td_query_hit *hits = NULL;
     if (q->is_query && n > 0) {
         /* A query visits its index: the hits, in the tree's order. */
-        n = td_query_hits(&q->query, env->store, recs, n, before_resume, (void *)q, &hits);
+        n = td_query_hits(&q->query, j->store, recs, n, before_resume, q, &hits);
         if (n < 0) {
-            end_code = n == -AW_ERR_UNSUPPORTED_FEATURE ? AW_ERR_UNSUPPORTED_FEATURE
-                                                        : AW_ERR_SERVER_FULL;
-            n = 0;
+            j->end_code = n == -AW_ERR_UNSUPPORTED_FEATURE ? AW_ERR_UNSUPPORTED_FEATURE
+                                                           : AW_ERR_SERVER_FULL;
+            j->stop = true;
         }
     }
-    uint64_t count = 0;
     for (long i = 0; i < n; i++) {
         td_record *rec = hits ? hits[i].rec : recs[i];
-        const pid_req *p = &q->pids[aw_partition_id(rec->digest)];
+        uint32_t pid = aw_partition_id(rec->digest);
+        if (i > 0 && pid != aw_partition_id((hits ? hits[i - 1].rec : recs[i - 1])->digest) &&
+            out->len - step_start >= FRAME_TARGET) {
+            j->next_pid = pid; /* a frame went out: the rest next step */
+            break;
+        }
+        const pid_req *p = &q->pids[pid];
         if (!q->is_query && p->has_resume && memcmp(rec->digest, p->digest, AW_DIGEST_SIZE) >= 0)
             continue;
         if (!set_matches(q, rec))
             continue;
-        int rc = filter(env, q, rec);
+        td_scan_env env = {.store = j->store};
+        int rc = filter(&env, q, rec);
         if (rc == AW_FILTERED_OUT)
             continue;
         /* sample-max counts the records that passed every filter. */
-        if (rc == AW_OK && q->max_records && ++count > q->max_records)
+        if (rc == AW_OK && q->max_records && ++j->count > q->max_records) {
+            j->stop = true;
             break;
+        }
         if (rc == AW_OK)
-            rc = put_record(out, env, q, m, rec, hits ? &hits[i].bval : NULL);
+            rc = put_record(&j->frame, &env, q, &j->m, rec, hits ? &hits[i].bval : NULL);
         if (rc != AW_OK) {
-            end_code = rc; /* abandoned: LAST carries the code */
+            j->end_code = rc; /* abandoned: LAST carries the code */
+            j->stop = true;
             break;
         }
-        if (out->len - frame > FRAME_TARGET) {
-            aw_proto_header_patch(out, frame, AW_PROTO_MSG);
-            frame = aw_proto_header_begin(out);
-        }
+        if (j->frame.len > FRAME_TARGET + AW_PROTO_HEADER_SIZE)
+            cut_frame(j, out);
     }
     free(hits);
     free(recs);
-    if (q->is_short) {
-        put_control(out, AW_INFO3_LAST, end_code, 0);
-        aw_proto_header_patch(out, frame, AW_PROTO_MSG);
-        return;
-    }
-    if (out->len - frame > AW_PROTO_HEADER_SIZE)
-        aw_proto_header_patch(out, frame, AW_PROTO_MSG);
-    else
-        out->len = frame;
-    frame = aw_proto_header_begin(out);
-    put_control(out, AW_INFO3_LAST, end_code, 0);
-    aw_proto_header_patch(out, frame, AW_PROTO_MSG);
+    j->walked_pids += j->next_pid - first;
+    j->walked_bytes += j->frame.len + out->len - before;
 }
 
-void td_scan_handle(const td_scan_env *env, const aw_msg_view *m, aw_buf *out) {
+/* The last frames: a short query's LAST ends its last data frame; a long
+ * one's is a frame of its own (as_msg_send_fin_timeout after every thread
+ * is done). */
+static void finish(td_scan_job *j, aw_buf *out) {
+    if (j->q.is_short) {
+        put_control(&j->frame, AW_INFO3_LAST, j->end_code, 0);
+        cut_frame(j, out);
+    } else {
+        if (j->frame.len > AW_PROTO_HEADER_SIZE)
+            cut_frame(j, out);
+        size_t at = aw_proto_header_begin(out);
+        put_control(out, AW_INFO3_LAST, j->end_code, 0);
+        aw_proto_header_patch(out, at, AW_PROTO_MSG);
+    }
+    j->done = true;
+}
+
+bool td_scan_step(td_scan_job *j, aw_buf *out) {
+    if (j->done)
+        return false;
+    size_t start = out->len;
+    while (!j->stop && j->next_pid < AW_PARTITIONS && out->len - start < FRAME_TARGET) {
+        visit_window(j, out, start);
+        /* The next window: about a frame's worth of partitions, by what the
+         * visited ones gave. */
+        uint64_t per_pid = j->walked_bytes / (j->walked_pids ? j->walked_pids : 1);
+        uint64_t w = FRAME_TARGET / (per_pid ? per_pid : 1);
+        j->window = w < 1 ? 1 : w > AW_PARTITIONS ? AW_PARTITIONS : (uint32_t)w;
+    }
+    if (!aw_buf_ok(&j->frame)) {
+        j->end_code = AW_ERR_SERVER_FULL;
+        j->stop = true;
+        aw_buf_reset(&j->frame);
+        aw_proto_header_begin(&j->frame);
+    }
+    if (j->stop || j->next_pid >= AW_PARTITIONS)
+        finish(j, out);
+    return !j->done;
+}
+
+void td_scan_job_free(td_scan_job *j) {
+    if (!j)
+        return;
+    free(j->q.pids);
+    free(j->body);
+    aw_buf_free(&j->frame);
+    free(j);
+}
+
+/* A job over a copy of the request (m points into the caller's buffer). */
+static td_scan_job *job_new(const td_scan_env *env, const aw_msg_view *m) {
+    td_scan_job *j = calloc(1, sizeof *j);
+    const uint8_t *msg = m->fields - AW_MSG_HEADER_SIZE;
+    size_t len = (size_t)(m->end - msg);
+    if (j)
+        j->body = malloc(len ? len : 1);
+    size_t used;
+    if (!j || !j->body || (memcpy(j->body, msg, len),
+                           aw_msg_parse(j->body, len, &j->m, &used, NULL)) != AW_OK) {
+        if (j)
+            free(j->body);
+        free(j);
+        return NULL;
+    }
+    j->store = env->store;
+    memcpy(j->serves, env->serves, sizeof j->serves);
+    aw_buf_init(&j->frame);
+    aw_proto_header_begin(&j->frame);
+    return j;
+}
+
+td_scan_job *td_scan_start(const td_scan_env *env, const aw_msg_view *m, aw_buf *out) {
     if ((m->h.info2 & AW_INFO2_WRITE) && !has_field(m, AW_FIELD_UDF_PACKAGE) &&
         has_field(m, AW_FIELD_NAMESPACE)) {
         td_bgjob_handle(env->store, env->masters, env->jobs, env->from, m, out, env->counters);
-        return;
+        return NULL;
     }
-    scan_req q;
-    memset(&q, 0, sizeof q);
-    int rc = start(env, m, &q);
-    if (rc == AW_OK) {
-        run(env, m, &q, out);
-    } else {
+    td_scan_job *j = job_new(env, m);
+    int rc = j ? start(env, &j->m, &j->q) : AW_ERR_SERVER_FULL;
+    if (rc != AW_OK) {
         /* Refused before the job: one plain message (not LAST). */
         size_t at = aw_proto_header_begin(out);
         td_reply_code(out, rc, 0);
         aw_proto_header_patch(out, at, AW_PROTO_MSG);
+        td_scan_job_free(j);
+        return NULL;
     }
-    free(q.pids);
+    /* A first window of about a frame, guessing 100 bytes a record; the
+     * next ones follow what the visited partitions gave. */
+    uint64_t per_pid = (j->q.ns->n_records / AW_PARTITIONS + 1) * 100;
+    uint64_t w = FRAME_TARGET / per_pid;
+    j->window = w < 1 ? 1 : w > AW_PARTITIONS ? AW_PARTITIONS : (uint32_t)w;
+    /* The partitions this node does not hold open the first frame. */
+    for (uint32_t p = 0; p < AW_PARTITIONS; p++)
+        if (j->q.pids[p].requested && !j->serves[p])
+            put_control(&j->frame, AW_INFO3_PARTITION_DONE, AW_ERR_CLUSTER, p);
+    return j;
+}
+
+void td_scan_handle(const td_scan_env *env, const aw_msg_view *m, aw_buf *out) {
+    td_scan_job *j = td_scan_start(env, m, out);
+    while (j && td_scan_step(j, out))
+        ;
+    td_scan_job_free(j);
 }

@@ -30,9 +30,22 @@ typedef struct td_scan_env {
     const char *from;
 } td_scan_env;
 
-/* Answers one scan/query request, appending whole type-3 frames to out: the
- * stream, or one plain message with the code of a request refused before it
- * starts. A background ops job (info2 WRITE) runs there (bgjob.h). */
+/* A scan/query being answered, a step at a time. */
+typedef struct td_scan_job td_scan_job;
+
+/* Starts answering one scan/query request. A request refused before the
+ * job gets its one plain message (with the code) in out, a background ops
+ * job (info2 WRITE) runs there at once (bgjob.h) and its answer goes to
+ * out: NULL then. Otherwise the job, whose answer td_scan_step gives. */
+td_scan_job *td_scan_start(const td_scan_env *env, const aw_msg_view *m, aw_buf *out);
+
+/* Appends the next whole type-3 frames of the stream to out, about a
+ * frame's worth (the server's ~1 MiB), the LAST message at the end. Returns
+ * true while more remain. The job reads the store afresh at each step. */
+bool td_scan_step(td_scan_job *j, aw_buf *out);
+void td_scan_job_free(td_scan_job *j);
+
+/* The whole answer at once: td_scan_start, then every step. */
 void td_scan_handle(const td_scan_env *env, const aw_msg_view *m, aw_buf *out);
 
 #endif

@@ -4,7 +4,11 @@
  * A connection reads whatever has arrived, answers every complete frame in
  * order (pipelined requests get their replies in request order, as the real
  * server's one-at-a-time service does), and writes the replies back in as
- * few writes as it can.
+ * few writes as it can. A scan or query is answered a frame or so at a
+ * time, the next once the socket has taken most of what is queued, so its
+ * memory stays bounded whatever the set's size and a slow client slows the
+ * stream down; the connection reads no other request meanwhile (the server
+ * hands the socket to the query job until it ends).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -24,6 +28,8 @@
 #include "scan.h"
 
 #define READ_CHUNK 65536
+/* A scan's next frame is made once less than this is left to send. */
+#define SCAN_LOW_WATER (256 * 1024)
 #define BATCH_FRAME_TARGET (128 * 1024)
 
 /* due_ms of a reply held by the hold fault: due when the fault is lifted. */
@@ -47,6 +53,7 @@ struct td_conn {
     uint64_t reply_bytes;     /* for drop_after */
     bool close_after_flush;
     bool busy;                /* on_read is handling its frames: free it later */
+    td_scan_job *scan;        /* a scan/query still streaming on this connection */
     delay_mark *marks;
     size_t n_marks, cap_marks;
     td_conn *prev, *next;
@@ -72,6 +79,7 @@ static void conn_free(td_conn *c) {
     evutil_closesocket(c->fd);
     aw_buf_free(&c->in);
     aw_buf_free(&c->out);
+    td_scan_job_free(c->scan);
     free(c->marks);
     n->conns_closed++;
     free(c);
@@ -114,6 +122,8 @@ static size_t writable_end(td_conn *c) {
     return end;
 }
 
+static bool scan_more(td_conn *c);
+
 /* Writes what may be written; returns false when the connection is gone. */
 static bool conn_flush(td_conn *c) {
     size_t end = writable_end(c);
@@ -138,6 +148,16 @@ static bool conn_flush(td_conn *c) {
             conn_free(c);
             return false;
         }
+    }
+    if (c->scan && !c->close_after_flush && c->n_marks == 0 &&
+        c->out.len - c->out_off < SCAN_LOW_WATER) {
+        /* The socket took most of the scan's frames: make the next ones and
+         * write them when it can take more (other connections get their
+         * turn in between). */
+        if (!scan_more(c))
+            return false;
+        event_add(c->wr, NULL);
+    } else if (c->out_off == c->out.len) {
         event_del(c->wr);
     } else if (c->out_off < end) {
         event_add(c->wr, NULL);
@@ -161,8 +181,10 @@ static void add_mark(td_conn *c, uint64_t due_ms) {
     c->marks[c->n_marks++] = (delay_mark){due_ms, c->out.len};
 }
 
-/* Applies the node's faults to one reply frame at out[start..). */
-static void apply_reply_faults(td_conn *c, size_t start) {
+/* Applies the node's faults to one reply frame at out[start..). A scan's
+ * later frames (`more`) are the same reply: only swallowed, cut off or held,
+ * not spoilt or delayed again. */
+static void apply_reply_faults(td_conn *c, size_t start, bool more) {
     const td_fault *f = &c->node->fault;
     aw_buf *out = &c->out;
     size_t len = out->len - start;
@@ -170,13 +192,13 @@ static void apply_reply_faults(td_conn *c, size_t start) {
         out->len = start;
         return;
     }
-    if (f->garbage) {
+    if (!more && f->garbage) {
         for (size_t i = 0; i < len; i++)
             out->data[start + i] = (uint8_t)(0xA5 ^ (i * 31));
-    } else if (f->oversize && len >= 8) {
+    } else if (!more && f->oversize && len >= 8) {
         out->data[start + 2] = 0x80; /* 48-bit size of 2^47 */
         memset(out->data + start + 3, 0, 5);
-    } else if (f->truncate && len > 8) {
+    } else if (!more && f->truncate && len > 8) {
         /* A well-framed reply whose message is cut short. */
         uint64_t body = (len - 8) / 2;
         aw_proto_header_write(out->data + start, out->data[start + 1], body);
@@ -193,7 +215,7 @@ static void apply_reply_faults(td_conn *c, size_t start) {
     c->reply_bytes += out->len - start;
     if (f->hold)
         add_mark(c, HELD);
-    else if (f->delay_ms)
+    else if (f->delay_ms && !more)
         add_mark(c, now_ms() + f->delay_ms);
 }
 
@@ -276,7 +298,13 @@ static void handle_scan(td_conn *c, const aw_msg_view *m) {
         inet_ntop(AF_INET, &peer.sin_addr, addr, sizeof addr))
         snprintf(from, sizeof from, "%s+%u", addr, (unsigned)ntohs(peer.sin_port));
     td_scan_env env = {&s->store, serves, s->stats, masters, &n->jobs, from};
-    td_scan_handle(&env, m, &c->out);
+    td_scan_job *j = td_scan_start(&env, m, &c->out);
+    if (j && td_scan_step(j, &c->out)) {
+        c->scan = j; /* the rest as the socket drains (conn_flush) */
+        event_del(c->rd);
+    } else {
+        td_scan_job_free(j);
+    }
 }
 
 /* Handles one complete frame; false when the connection must close. */
@@ -333,11 +361,73 @@ static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t l
     if (!aw_buf_ok(out))
         return false;
     if (!control)
-        apply_reply_faults(c, start);
+        apply_reply_faults(c, start, false);
     return true;
 }
 
 static void on_read(evutil_socket_t fd, short what, void *arg);
+
+/* Answers the complete frames read so far, in order, up to one that starts
+ * a streaming scan (the rest wait for its end). False when the connection
+ * is gone. */
+static bool handle_input(td_conn *c) {
+    while (c->in.len - c->in_off >= AW_PROTO_HEADER_SIZE) {
+        aw_proto_header h;
+        if (aw_proto_header_read(c->in.data + c->in_off, c->in.len - c->in_off, 0, &h, NULL) !=
+            AW_OK) {
+            conn_free(c); /* bad version, type or size: the server hangs up */
+            return false;
+        }
+        if (c->in.len - c->in_off - AW_PROTO_HEADER_SIZE < h.size)
+            break;
+        const uint8_t *body = c->in.data + c->in_off + AW_PROTO_HEADER_SIZE;
+        c->in_off += AW_PROTO_HEADER_SIZE + (size_t)h.size;
+        c->busy = true;
+        bool ok = handle_frame(c, h.type, body, (size_t)h.size);
+        c->busy = false;
+        if (!ok) {
+            conn_free(c);
+            return false;
+        }
+        if (c->close_after_flush || c->scan)
+            break; /* its node was killed, or drop-after hit, or a scan streams */
+    }
+    if (c->in_off == c->in.len) {
+        aw_buf_reset(&c->in);
+        c->in_off = 0;
+    } else if (c->in_off > 0) {
+        memmove(c->in.data, c->in.data + c->in_off, c->in.len - c->in_off);
+        c->in.len -= c->in_off;
+        c->in_off = 0;
+    }
+    return true;
+}
+
+/* The scan's next frames (faults applied as to the rest of its reply); at
+ * its end the requests that came after it are answered. False when the
+ * connection is gone. */
+static bool scan_more(td_conn *c) {
+    if (c->out_off > 0) { /* keep only what is unsent: memory stays bounded */
+        memmove(c->out.data, c->out.data + c->out_off, c->out.len - c->out_off);
+        c->out.len -= c->out_off;
+        c->out_off = 0;
+    }
+    size_t start = c->out.len;
+    bool more = td_scan_step(c->scan, &c->out);
+    if (!aw_buf_ok(&c->out)) {
+        conn_free(c);
+        return false;
+    }
+    apply_reply_faults(c, start, true);
+    if (more && !c->close_after_flush)
+        return true;
+    td_scan_job_free(c->scan);
+    c->scan = NULL;
+    if (c->close_after_flush)
+        return true;
+    event_add(c->rd, NULL);
+    return handle_input(c);
+}
 
 static void on_write(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
@@ -375,35 +465,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg) {
             continue;
         break;
     }
-    while (c->in.len - c->in_off >= AW_PROTO_HEADER_SIZE) {
-        aw_proto_header h;
-        if (aw_proto_header_read(c->in.data + c->in_off, c->in.len - c->in_off, 0, &h, NULL) !=
-            AW_OK) {
-            conn_free(c); /* bad version, type or size: the server hangs up */
-            return;
-        }
-        if (c->in.len - c->in_off - AW_PROTO_HEADER_SIZE < h.size)
-            break;
-        const uint8_t *body = c->in.data + c->in_off + AW_PROTO_HEADER_SIZE;
-        c->in_off += AW_PROTO_HEADER_SIZE + (size_t)h.size;
-        c->busy = true;
-        bool ok = handle_frame(c, h.type, body, (size_t)h.size);
-        c->busy = false;
-        if (!ok) {
-            conn_free(c);
-            return;
-        }
-        if (c->close_after_flush)
-            break; /* its node was killed, or drop-after hit: no more requests */
-    }
-    if (c->in_off == c->in.len) {
-        aw_buf_reset(&c->in);
-        c->in_off = 0;
-    } else if (c->in_off > 0) {
-        memmove(c->in.data, c->in.data + c->in_off, c->in.len - c->in_off);
-        c->in.len -= c->in_off;
-        c->in_off = 0;
-    }
+    if (!c->scan && !handle_input(c))
+        return;
     conn_flush(c);
 }
 

@@ -14,6 +14,7 @@
 
 #include "aerowire/error.h"
 #include "exp.h"
+#include "exp_display.h"
 #include "exp_internal.h"
 #include "info_param.h"
 #include "proto/arena.h"
@@ -127,6 +128,26 @@ static const char *xt_name(uint8_t t) {
 /* as_sindex_validate_exp + as_sindex_validate_exp_type: an expression that
  * builds, whose type is the key type (a default index) or the collection's.
  * Returns false with the answer written. */
+/* What an index expression reads, as the exp.c builders flag it. */
+typedef struct exp_reads {
+    bool meta;       /* metadata other than the digest (AS_EXP_HAS_NON_DIGEST_META) */
+    bool key;        /* the record key (AS_EXP_HAS_REC_KEY) */
+    bool digest_mod; /* AS_EXP_HAS_DIGEST_MOD */
+    bool bins;       /* a bin or its type (bins_info) */
+} exp_reads;
+
+static void reads_of(const exp_node *n, exp_reads *r) {
+    r->meta |= n->code >= X_DEVICE_SIZE && n->code <= X_RECORD_SIZE;
+    r->key |= n->code == X_KEY;
+    r->digest_mod |= n->code == X_DIGEST_MOD;
+    r->bins |= n->code == X_BIN || n->code == X_BIN_TYPE;
+    for (uint32_t i = 0; i < n->n_kids; i++)
+        reads_of(n->kids[i], r);
+    for (uint32_t i = 0; n->code == X_CALL && i < n->n_parts; i++)
+        if (n->parts[i].eval)
+            reads_of(n->parts[i].eval, r);
+}
+
 static bool exp_ok(aw_buf *b, const uint8_t *exp, size_t len, td_sindex_itype itype,
                    uint8_t ktype) {
     aw_arena a;
@@ -134,14 +155,19 @@ static bool exp_ok(aw_buf *b, const uint8_t *exp, size_t len, td_sindex_itype it
     td_exp *e;
     int rc = td_exp_build(exp, len, &a, &e);
     uint8_t got = rc == AW_OK ? e->root->type : 0;
-    if (rc == AW_OK)
+    exp_reads r = {0};
+    if (rc == AW_OK) {
+        reads_of(e->root, &r);
         td_exp_free(e);
+    }
     aw_arena_free(&a);
     if (rc == AW_ERR_UNSUPPORTED_FEATURE) {
         td_info_put(b, NOT_SERVED);
         return false;
     }
-    if (rc != AW_OK) {
+    /* sindex.c parse_exp: no metadata but the digest's, no key, and a bin
+     * or the digest modulo to read. */
+    if (rc != AW_OK || r.meta || r.key || (!r.digest_mod && !r.bins)) {
         td_info_put(b, "ERROR:4:bad 'exp'");
         return false;
     }
@@ -414,9 +440,8 @@ static void stat(td_store *st, aw_buf *b, td_namespace *ns, const char *name) {
                  (unsigned long long)s.per_rec);
 }
 
-/* sindex.c as_sindex_list_str. The context and expression are shown as the
- * server prints them only in base64 (b64=true): their text forms
- * (cdt_ctx_to_dynbuf, as_exp_display) aw-testd does not write. */
+/* sindex.c as_sindex_list_str: the context and expression in base64 with
+ * b64=true, else in the server's text forms (exp_display.c). */
 static void list(td_store *st, aw_buf *b, const char *p, size_t len) {
     char ns_name[NS_CAP], b64s[6];
     param_result r = td_info_param_get(p, len, "namespace", ns_name, sizeof ns_name);
@@ -448,18 +473,24 @@ static void list(td_store *st, aw_buf *b, const char *p, size_t len) {
             td_sindex *si = ns->sindexes->slot[i];
             if (!si)
                 continue;
-            if (!b64 && (si->ctx || si->exp)) {
-                b->len = at;
-                td_info_put(b, NOT_SERVED);
-                return;
-            }
-            td_info_putf(b,
-                         "ns=%s:indexname=%s:set=%s:bin=%s:type=%s:indextype=%s:context=%s:"
-                         "exp=%s:state=RW;",
+            td_info_putf(b, "ns=%s:indexname=%s:set=%s:bin=%s:type=%s:indextype=%s:context=",
                          ns->name, si->name, si->set[0] ? si->set : "null",
                          si->bin[0] ? si->bin : "null", ktype_name(si->ktype),
-                         ITYPE_NAMES[si->itype], si->ctx_b64 ? si->ctx_b64 : "null",
-                         si->exp_b64 ? si->exp_b64 : "null");
+                         ITYPE_NAMES[si->itype]);
+            if (!si->ctx)
+                td_info_put(b, "null");
+            else if (b64)
+                td_info_put(b, si->ctx_b64);
+            else
+                td_ctx_display(si->ctx, si->ctx_len, b);
+            td_info_put(b, ":exp=");
+            if (!si->exp)
+                td_info_put(b, "null");
+            else if (b64)
+                td_info_put(b, si->exp_b64);
+            else
+                td_exp_display(si->exp, si->exp_len, b);
+            td_info_put(b, ":state=RW;");
         }
     }
     if (b->len > at && b->data[b->len - 1] == ';')

@@ -48,7 +48,7 @@ static int ns_init(td_namespace *ns, const char *name, size_t len, uint32_t defa
         return -1;
     memcpy(ns->name, name, len);
     ns->default_ttl = default_ttl;
-    ns->n_buckets = 1024;
+    ns->n_buckets = AW_PARTITIONS;
     ns->buckets = calloc(ns->n_buckets, sizeof *ns->buckets);
     return ns->buckets ? 0 : -1;
 }
@@ -115,11 +115,19 @@ td_namespace *td_store_ns(td_store *s, const char *name, size_t len) {
     return NULL;
 }
 
-/* Digests are uniform: their bytes 8..15 make a fine hash. */
-static size_t bucket_of(const td_namespace *ns, const uint8_t *digest) {
+/* A table of n buckets (4096 times a power of two) keeps each partition's
+ * records in buckets of their own, n / 4096 of them from pid * n / 4096, so
+ * a walk of some partitions reads only theirs. Digests are uniform: their
+ * bytes 8..15 make a fine hash within the partition. */
+static size_t bucket_in(size_t n, const uint8_t *digest) {
+    size_t per_pid = n / AW_PARTITIONS;
     uint64_t h;
     memcpy(&h, digest + 8, sizeof h);
-    return (size_t)(h & (ns->n_buckets - 1));
+    return aw_partition_id(digest) * per_pid + (size_t)(h & (per_pid - 1));
+}
+
+static size_t bucket_of(const td_namespace *ns, const uint8_t *digest) {
+    return bucket_in(ns->n_buckets, digest);
 }
 
 static void grow(td_namespace *ns) {
@@ -131,9 +139,7 @@ static void grow(td_namespace *ns) {
         td_record *r = ns->buckets[i];
         while (r) {
             td_record *next = r->next;
-            uint64_t h;
-            memcpy(&h, r->digest + 8, sizeof h);
-            size_t j = (size_t)(h & (n - 1));
+            size_t j = bucket_in(n, r->digest);
             r->next = b[j];
             b[j] = r;
             r = next;
@@ -200,10 +206,15 @@ long td_store_partition_walk(td_namespace *ns, const bool want[AW_PARTITIONS], u
     *out = NULL;
     size_t n = 0, cap = 0;
     td_record **list = NULL;
+    size_t per_pid = ns->n_buckets / AW_PARTITIONS;
     for (size_t b = 0; b < ns->n_buckets; b++) {
+        if (!want[b / per_pid]) {
+            b += per_pid - 1; /* the partition's other buckets too */
+            continue;
+        }
         for (td_record *r = ns->buckets[b]; r; r = r->next) {
-            if (!want[aw_partition_id(r->digest)] || (r->void_time && r->void_time < now))
-                continue; /* not asked for, or expired (as_record_is_doomed) */
+            if (r->void_time && r->void_time < now)
+                continue; /* expired (as_record_is_doomed) */
             if (n == cap) {
                 cap = cap ? cap * 2 : 64;
                 td_record **grown = realloc(list, cap * sizeof *grown);

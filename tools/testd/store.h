@@ -83,7 +83,8 @@ void td_record_remove(td_namespace *ns, const uint8_t *digest);
  * partition ascending and, within a partition, in the order the real
  * server's scans visit them: descending digest, memcmp order (S8.1.2
  * as_index_reduce_from walks the partition's index tree from its largest
- * digest down). A walk of the whole table and a sort, paid by the scan alone:
+ * digest down). A walk of the wanted partitions' buckets (the table keeps
+ * each partition's records apart) and a sort, paid by the scan alone:
  * single-record commands keep their hash lookups. *out is malloc'd (NULL when
  * there is none); returns the count, or -1 when out of memory. */
 long td_store_partition_walk(td_namespace *ns, const bool want[AW_PARTITIONS], uint32_t now,
