@@ -9,7 +9,7 @@
 See docs/python.md for keys, values, policies and errors.
 """
 from . import exception
-from ._types import Meta, Record
+from ._types import GeoJSON, Meta, Record
 from .exception import AerospikeError
 from ._aerowire import __version__
 from ._client import Client
@@ -44,5 +44,5 @@ def client(config):
 
 __all__ = [
     "AerospikeError", "Client", "Meta", "NumpyBatchRecords", "Record", "client", "exception",
-    "__version__",
+    "__version__", "GeoJSON",
 ] + [n for n in dir() if n.startswith(("POLICY_", "TTL_"))]

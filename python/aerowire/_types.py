@@ -1,4 +1,5 @@
-"""The NamedTuples records come back as."""
+"""The NamedTuples records come back as, and the GeoJSON bin value."""
+import json
 from typing import Any, Dict, NamedTuple, Optional, Tuple, Union
 
 UserKey = Union[int, str, bytes]
@@ -18,3 +19,22 @@ class Record(NamedTuple):
     key: Key
     meta: Optional[Meta]
     bins: Optional[Dict[str, Any]]
+
+
+class GeoJSON(str):
+    """A GeoJSON bin value: its text (a str), written with the GeoJSON
+    particle type so a geo2dsphere index takes it. GeoJSON(dict) serialises
+    the dict. GeoJSON bins read back as GeoJSON."""
+
+    __slots__ = ()
+
+    def __new__(cls, value):
+        return super().__new__(cls, json.dumps(value) if isinstance(value, dict) else value)
+
+    def dumps(self):
+        """The GeoJSON text."""
+        return str(self)
+
+    def loads(self):
+        """The GeoJSON as a dict."""
+        return json.loads(self)

@@ -6,6 +6,7 @@
 
 PyObject *pyaw_Record;
 PyObject *pyaw_Meta;
+PyObject *pyaw_GeoJSON;
 PyObject *pyaw_make_exception;
 
 PyObject *pyaw_raise_code(int code, const char *message) {
@@ -48,7 +49,8 @@ PyMODINIT_FUNC PyInit__aerowire(void) {
         pyaw_Record = import_attr("aerowire._types", "Record");
         pyaw_Meta = import_attr("aerowire._types", "Meta");
         pyaw_make_exception = import_attr("aerowire.exception", "_make");
-        if (!pyaw_Record || !pyaw_Meta || !pyaw_make_exception)
+        pyaw_GeoJSON = import_attr("aerowire._types", "GeoJSON");
+        if (!pyaw_Record || !pyaw_Meta || !pyaw_make_exception || !pyaw_GeoJSON)
             return NULL;
     }
     if (PyType_Ready(&pyaw_ClientType) < 0 || PyType_Ready(&pyaw_KeyIndexType) < 0)
