@@ -14,6 +14,13 @@ from .exception import AerospikeError
 from ._aerowire import __version__
 from ._client import Client
 from ._numpy import NumpyBatchRecords
+from . import predicates
+from .predicates import (INDEX_TYPE_DEFAULT, INDEX_TYPE_LIST, INDEX_TYPE_MAPKEYS,
+                         INDEX_TYPE_MAPVALUES)
+from ._query import (INDEX_BLOB, INDEX_GEO2DSPHERE, INDEX_NUMERIC, INDEX_STRING, JOB_QUERY,
+                     JOB_SCAN, JOB_STATUS_COMPLETED, JOB_STATUS_INPROGRESS, JOB_STATUS_UNDEF,
+                     QUERY_DURATION_LONG, QUERY_DURATION_LONG_RELAX_AP, QUERY_DURATION_SHORT,
+                     NumpyRecords, PartitionStatus, Query, Scan)
 
 # Policy constants, with the official Python client's names and values.
 POLICY_KEY_DIGEST = 0
@@ -45,4 +52,5 @@ def client(config):
 __all__ = [
     "AerospikeError", "Client", "Meta", "NumpyBatchRecords", "Record", "client", "exception",
     "__version__", "GeoJSON",
-] + [n for n in dir() if n.startswith(("POLICY_", "TTL_"))]
+    "NumpyRecords", "PartitionStatus", "Query", "Scan", "predicates",
+] + [n for n in dir() if n.startswith(("POLICY_", "TTL_", "INDEX_", "JOB_", "QUERY_"))]

@@ -3,9 +3,10 @@ numpy side (dtype checks, the arrays) is plain Python over numpy."""
 from . import _aerowire
 from .exception import _make
 from ._numpy import NumpyBatchRecords, batch_arrays
+from ._query import QueryCommands
 
 
-class Client(_aerowire.Client):
+class Client(QueryCommands, _aerowire.Client):
     """Client(config): an Aerospike client; call connect() before commands."""
 
     __slots__ = ()

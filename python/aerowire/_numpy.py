@@ -16,9 +16,9 @@ def _numpy():
     return numpy
 
 
-def batch_arrays(dtype, n):
-    """(descr, align, itemsize, rows, meta, codes) for n rows of dtype: the
-    rows in one allocation, zeroed by the read itself."""
+def structured_dtype(dtype):
+    """numpy.dtype(dtype), refused (TypeError naming the field) unless each
+    field has a bin type."""
     np = _numpy()
     dt = np.dtype(dtype)
     if dt.names is None:
@@ -31,6 +31,14 @@ def batch_arrays(dtype, n):
         if base.kind not in "iufbSV":
             raise TypeError(f"_dtype field {name!r}: {base} has no bin type "
                             "(integers, floats, bools, S and V bytes are supported)")
+    return dt
+
+
+def batch_arrays(dtype, n):
+    """(descr, align, itemsize, rows, meta, codes) for n rows of dtype: the
+    rows in one allocation, zeroed by the read itself."""
+    np = _numpy()
+    dt = structured_dtype(dtype)
     rows = np.empty(n, dtype=dt)
     meta = np.empty(n, dtype=META_DTYPE)
     codes = np.empty(n, dtype=np.int32)

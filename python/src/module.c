@@ -3,6 +3,7 @@
  * pure-Python parts (Record and Meta NamedTuples, the exception classes).
  */
 #include "pyaw.h"
+#include "pyaw_query.h"
 
 PyObject *pyaw_Record;
 PyObject *pyaw_Meta;
@@ -55,6 +56,9 @@ PyMODINIT_FUNC PyInit__aerowire(void) {
     }
     if (PyType_Ready(&pyaw_ClientType) < 0 || PyType_Ready(&pyaw_KeyIndexType) < 0)
         return NULL;
+    if (PyType_Ready(&pyaw_PartitionStatusType) < 0 || PyType_Ready(&pyaw_RowBufferType) < 0 ||
+        PyType_Ready(&pyaw_QueryStreamType) < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
         return NULL;
@@ -63,6 +67,11 @@ PyMODINIT_FUNC PyInit__aerowire(void) {
     if (PyModule_AddObject(m, "Client", (PyObject *)&pyaw_ClientType) < 0 ||
         PyModule_AddObject(m, "KeyIndex", (PyObject *)&pyaw_KeyIndexType) < 0 ||
         PyModule_AddStringConstant(m, "__version__", AEROWIRE_VERSION) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&pyaw_PartitionStatusType);
+    if (PyModule_AddObject(m, "PartitionStatus", (PyObject *)&pyaw_PartitionStatusType) < 0) {
         Py_DECREF(m);
         return NULL;
     }
