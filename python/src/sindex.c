@@ -171,9 +171,18 @@ PyObject *pyaw_job_wait(pyaw_client *self, PyObject *args, PyObject *kwds) {
     Py_RETURN_NONE;
 }
 
-/* A background job's write ops: dicts {"op": code, "bin": name, "val": v}
- * with aerowire's op codes (the aw_op_type values: write 2, incr 5, append
- * 9, prepend 10, touch 11, delete 14). */
+/* A background job's write ops: op dicts {"op": code, "bin": name, "val": v}
+ * as the official client's operations helpers make them, with its
+ * OPERATOR_* codes. */
+enum {
+    OPERATOR_WRITE = 1,
+    OPERATOR_INCR = 6,
+    OPERATOR_APPEND = 9,
+    OPERATOR_PREPEND = 10,
+    OPERATOR_TOUCH = 11,
+    OPERATOR_DELETE = 14,
+};
+
 static int bg_ops_from_py(PyObject *seq, aw_op **ops, size_t *n, pyaw_conv *c) {
     if (!PyList_Check(seq) && !PyTuple_Check(seq)) {
         PyErr_Format(PyExc_TypeError, "ops must be a list of op dicts, not %s",
@@ -200,9 +209,9 @@ static int bg_ops_from_py(PyObject *seq, aw_op **ops, size_t *n, pyaw_conv *c) {
         size_t one;
         PyObject *t = NULL;
         aw_value v = aw_value_nil();
-        int needs_bin = code != AW_OP_TOUCH && code != AW_OP_DELETE;
-        if (code != AW_OP_WRITE && code != AW_OP_INCR && code != AW_OP_APPEND &&
-            code != AW_OP_PREPEND && code != AW_OP_TOUCH && code != AW_OP_DELETE) {
+        int needs_bin = code != OPERATOR_TOUCH && code != OPERATOR_DELETE;
+        if (code != OPERATOR_WRITE && code != OPERATOR_INCR && code != OPERATOR_APPEND &&
+            code != OPERATOR_PREPEND && code != OPERATOR_TOUCH && code != OPERATOR_DELETE) {
             PyErr_Clear();
             PyErr_Format(PyExc_ValueError, "ops[%zd] %R is not a write op dict", i, d);
             return -1;
@@ -219,11 +228,11 @@ static int bg_ops_from_py(PyObject *seq, aw_op **ops, size_t *n, pyaw_conv *c) {
                 return -1;
         }
         switch (code) {
-        case AW_OP_WRITE: out[i] = aw_op_write(names[0], v); break;
-        case AW_OP_INCR: out[i] = aw_op_incr(names[0], v); break;
-        case AW_OP_APPEND: out[i] = aw_op_append(names[0], v); break;
-        case AW_OP_PREPEND: out[i] = aw_op_prepend(names[0], v); break;
-        case AW_OP_TOUCH: out[i] = aw_op_touch(); break;
+        case OPERATOR_WRITE: out[i] = aw_op_write(names[0], v); break;
+        case OPERATOR_INCR: out[i] = aw_op_incr(names[0], v); break;
+        case OPERATOR_APPEND: out[i] = aw_op_append(names[0], v); break;
+        case OPERATOR_PREPEND: out[i] = aw_op_prepend(names[0], v); break;
+        case OPERATOR_TOUCH: out[i] = aw_op_touch(); break;
         default: out[i] = aw_op_delete(); break;
         }
     }

@@ -16,6 +16,8 @@ from aerowire import exception, predicates as p
 from conftest import _start_testd
 
 N = 120
+# The official client's op codes (aerowire.operations' dicts carry them).
+OPERATOR_WRITE, OPERATOR_INCR = 1, 6
 DT = np.dtype([("_key", "<i8"), ("_digest", "V20"), ("a", "<i4"), ("f", "<f8"), ("s", "S8")])
 
 
@@ -520,7 +522,7 @@ def test_background_job(cl, set_name, index):
     fill(cl, set_name, 40)
     index("index_integer_create", set_name, "a")
     q = cl.query("test", set_name).where(p.between("a", 10, 19))
-    q.add_ops([{"op": 2, "bin": "tag", "val": "ten"}])
+    q.add_ops([{"op": OPERATOR_WRITE, "bin": "tag", "val": "ten"}])
     job = q.execute_background()
     cl.job_wait(job, timeout=10000)
     info = cl.job_info(job, aerowire.JOB_QUERY)
@@ -528,7 +530,7 @@ def test_background_job(cl, set_name, index):
     tagged = sorted(r.key[2] for r in cl.scan("test", set_name).results() if "tag" in r.bins)
     assert tagged == list(range(10, 20))
     job2 = cl.scan("test", set_name).execute_background(
-        ops=[{"op": 5, "bin": "a", "val": 1000}], policy={"ttl": 500})
+        ops=[{"op": OPERATOR_INCR, "bin": "a", "val": 1000}], policy={"ttl": 500})
     cl.job_wait(job2, timeout=10000)
     recs = cl.scan("test", set_name).results()
     assert sorted(r.bins["a"] for r in recs) == list(range(1000, 1040))
@@ -536,7 +538,7 @@ def test_background_job(cl, set_name, index):
     assert cl.job_info(123456789, aerowire.JOB_SCAN)["status"] in (
         aerowire.JOB_STATUS_UNDEF, aerowire.JOB_STATUS_COMPLETED)
     with pytest.raises(ValueError, match="write op"):
-        cl.scan("test", set_name).execute_background(ops=[{"op": 1, "bin": "a"}])
+        cl.scan("test", set_name).execute_background(ops=[{"op": 0, "bin": "a"}])  # a read
     with pytest.raises(ValueError, match="module"):
         cl.job_info(job, "udf")
 
