@@ -17,8 +17,8 @@ def _numpy():
 
 
 def structured_dtype(dtype):
-    """numpy.dtype(dtype), refused (TypeError naming the field) unless each
-    field has a bin type."""
+    """(numpy, np.dtype(dtype)) for a structured dtype whose every field has
+    a bin type; TypeError naming the field otherwise."""
     np = _numpy()
     dt = np.dtype(dtype)
     if dt.names is None:
@@ -31,14 +31,13 @@ def structured_dtype(dtype):
         if base.kind not in "iufbSV":
             raise TypeError(f"_dtype field {name!r}: {base} has no bin type "
                             "(integers, floats, bools, S and V bytes are supported)")
-    return dt
+    return np, dt
 
 
 def batch_arrays(dtype, n):
     """(descr, align, itemsize, rows, meta, codes) for n rows of dtype: the
     rows in one allocation, zeroed by the read itself."""
-    np = _numpy()
-    dt = structured_dtype(dtype)
+    np, dt = structured_dtype(dtype)
     rows = np.empty(n, dtype=dt)
     meta = np.empty(n, dtype=META_DTYPE)
     codes = np.empty(n, dtype=np.int32)

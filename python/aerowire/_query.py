@@ -196,7 +196,7 @@ class Query:
         spec, pol, cursor = self._run(policy)
         if _dtype is None:
             return self._client._query_records(spec, pol, cursor, None)
-        dt = structured_dtype(_dtype)
+        _, dt = structured_dtype(_dtype)
         got = self._client._query_rows(spec, pol, cursor, str(dt.descr), dt.isalignedstruct,
                                        dt.itemsize)
         return _arrays(dt, got)
@@ -211,7 +211,7 @@ class Query:
         """An iterator of ndarrays of at most chunk_rows rows (NumpyRecords
         with with_meta=True), for sets bigger than memory."""
         spec, pol, cursor = self._run(policy)
-        dt = structured_dtype(_dtype)
+        _, dt = structured_dtype(_dtype)
         stream = self._client._query_stream(spec, pol, cursor, str(dt.descr),
                                             dt.isalignedstruct, dt.itemsize, chunk_rows)
         return QueryChunks(stream, dt, with_meta)

@@ -76,23 +76,6 @@ out:
     return result;
 }
 
-aw_dtype *pyaw_dtype_from_descr(const char *descr, int align, Py_ssize_t itemsize) {
-    aw_dtype *dt;
-    aw_error err;
-    if (aw_dtype_parse(descr, align, &dt, &err) != AW_OK) {
-        PyErr_Format(err.code == AW_ERR_UNSUPPORTED ? PyExc_TypeError : PyExc_ValueError,
-                     "dtype: %s", err.message);
-        return NULL;
-    }
-    if ((Py_ssize_t)aw_dtype_itemsize(dt) != itemsize) {
-        PyErr_Format(PyExc_ValueError, "dtype %s: itemsize %zu here, %zd in numpy", descr,
-                     aw_dtype_itemsize(dt), itemsize);
-        aw_dtype_free(dt);
-        return NULL;
-    }
-    return dt;
-}
-
 /* A writable C-contiguous buffer of at least `need` bytes, or -1 raised. */
 static int writable(PyObject *o, Py_buffer *view, size_t need, const char *what) {
     if (PyObject_GetBuffer(o, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) {
@@ -136,8 +119,16 @@ PyObject *pyaw_batch_read_into(pyaw_client *self, PyObject *args, PyObject *kwds
         (bins_o != Py_None && pyaw_bin_names_from_py(bins_o, &names, &n_names, &conv) < 0) ||
         batch_policy(policy_o, &bp) < 0)
         goto out;
-    if (!(dt = pyaw_dtype_from_descr(descr, align, itemsize)))
+    if (aw_dtype_parse(descr, align, &dt, &err) != AW_OK) {
+        PyErr_Format(err.code == AW_ERR_UNSUPPORTED ? PyExc_TypeError : PyExc_ValueError,
+                     "dtype: %s", err.message);
         goto out;
+    }
+    if ((Py_ssize_t)aw_dtype_itemsize(dt) != itemsize) {
+        PyErr_Format(PyExc_ValueError, "dtype %s: itemsize %zu here, %zd in numpy", descr,
+                     aw_dtype_itemsize(dt), itemsize);
+        goto out;
+    }
     if (writable(rows_o, &rows, n * (size_t)itemsize, "rows") < 0)
         goto out;
     if (writable(meta_o, &meta, n * sizeof(aw_row_meta), "meta") < 0)

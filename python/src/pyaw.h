@@ -46,12 +46,6 @@ PyObject *pyaw_record_to_py(const aw_record *rec, const aw_key *key, PyObject *g
 enum pyaw_policy_kind { PYAW_POLICY_READ, PYAW_POLICY_WRITE };
 int pyaw_policy_from_py(PyObject *dict, const aw_policy *base, enum pyaw_policy_kind kind,
                         aw_policy *out);
-/* A policy value that must be an int in lo..hi (TypeError / ValueError
- * naming the key otherwise). */
-int pyaw_policy_int(PyObject *v, const char *name, long long lo, long long hi, long long *out);
-/* The dtype of _dtype calls: numpy's descr text parsed, its itemsize checked
- * against numpy's. NULL with TypeError/ValueError. */
-aw_dtype *pyaw_dtype_from_descr(const char *descr, int align, Py_ssize_t itemsize);
 /* The `meta` argument of writes: {"ttl": ..., "gen": ...}. */
 int pyaw_meta_apply(PyObject *meta, aw_policy *policy);
 /* A TTL as the Python clients give it (-1 never, -2 don't update, -3 the

@@ -28,6 +28,14 @@ typedef struct pyaw_query_args {
 int pyaw_query_args_init(pyaw_query_args *a, PyObject *spec, PyObject *policy, PyObject **extra);
 void pyaw_query_args_free(pyaw_query_args *a);
 
+/* A policy value that must be an int in lo..hi (TypeError / ValueError
+ * naming the key otherwise; policy.c). */
+int pyaw_policy_int(PyObject *v, const char *name, long long lo, long long hi, long long *out);
+/* numpy's descr text of a dtype (aw_dtype_parse_flags' flags) into *dt,
+ * checked against numpy's itemsize; -1 raised: TypeError for a type with
+ * no bin type, ValueError otherwise (dtype_parse.c). */
+int pyaw_dtype_parse(const char *descr, unsigned flags, Py_ssize_t itemsize, aw_dtype **dt);
+
 /* The cursor of a PartitionStatus object (None -> *out NULL), marked in use
  * until pyaw_pstatus_release: two scans cannot drive one cursor at once. */
 extern PyTypeObject pyaw_PartitionStatusType;

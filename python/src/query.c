@@ -180,8 +180,8 @@ PyObject *pyaw_query_rows(pyaw_client *self, PyObject *args, PyObject *kwds) {
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOspn:_query_rows", kwlist, &PyTuple_Type,
                                      &spec, &policy, &cursor_o, &descr, &align, &itemsize))
         return NULL;
-    aw_dtype *dt = pyaw_dtype_from_descr(descr, align, itemsize);
-    if (!dt)
+    aw_dtype *dt;
+    if (pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &dt) < 0)
         return NULL;
     run r;
     if (run_start(self, &r, spec, policy, cursor_o, 1) < 0) {

@@ -151,26 +151,28 @@ static int predicate_from_py(PyObject *p, aw_index_filter *f, pyaw_conv *c) {
 
 /* ---- policy ---- */
 
-/* filter_exp: an expression in aerowire's text syntax (a str, e.g.
- * "$.a > 5": docs/expressions.md), or compiled bytes (anything bytes()
- * takes), which aerowire reads through its base64 form. */
-static int filter_exp(PyObject *v, aw_exp **out) {
+/* expressions / filter_exp: an expression in aerowire's text syntax (a str,
+ * e.g. "$.a > 5": docs/expressions.md), or compiled (anything bytes()
+ * takes: bytes, an aerowire.exp Expression), which aerowire reads back
+ * through its base64 form. */
+static int filter_exp(PyObject *v, const char *name, aw_exp **out) {
     aw_error err;
     if (PyUnicode_Check(v)) {
         const char *s = PyUnicode_AsUTF8(v);
         if (!s)
             return -1;
         if (aw_exp_parse(s, out, &err) != AW_OK) {
-            PyErr_Format(PyExc_ValueError, "query policy filter_exp %R: %s", v, err.message);
+            PyErr_Format(PyExc_ValueError, "query policy %s %R: %s", name, v, err.message);
             return -1;
         }
         return 0;
     }
-    PyObject *raw = PyObject_Bytes(v);
+    /* bytes(5) would be five zero bytes: a number is no expression. */
+    PyObject *raw = PyLong_Check(v) || PyFloat_Check(v) ? NULL : PyObject_Bytes(v);
     if (!raw) {
         PyErr_Clear();
-        PyErr_Format(PyExc_TypeError, "query policy filter_exp must be a str (text syntax) or "
-                     "the compiled bytes, not %s", Py_TYPE(v)->tp_name);
+        PyErr_Format(PyExc_TypeError, "query policy %s must be a str (text syntax) or a "
+                     "compiled expression, not %s", name, Py_TYPE(v)->tp_name);
         return -1;
     }
     PyObject *mod = PyImport_ImportModule("binascii");
@@ -187,7 +189,7 @@ static int filter_exp(PyObject *v, aw_exp **out) {
         return -1;
     int rc = 0;
     if (aw_exp_from_base64(PyBytes_AS_STRING(b64), out, &err) != AW_OK) {
-        PyErr_Format(PyExc_ValueError, "query policy filter_exp: %s", err.message);
+        PyErr_Format(PyExc_ValueError, "query policy %s: %s", name, err.message);
         rc = -1;
     }
     Py_DECREF(b64);
@@ -214,6 +216,7 @@ static const struct {
     {"short_query", Q_SHORT_QUERY},
     {"expected_duration", Q_EXPECTED_DURATION},
     {"max_concurrent_nodes", Q_MAX_CONCURRENT_NODES},
+    {"expressions", Q_FILTER_EXP},
     {"filter_exp", Q_FILTER_EXP},
 };
 #define N_QFIELDS (sizeof QFIELDS / sizeof QFIELDS[0])
@@ -227,7 +230,7 @@ static int apply_query_key(enum qfield f, const char *name, PyObject *v, pyaw_qu
         a->filter = NULL;
         if (v == Py_None)
             return 0;
-        if (filter_exp(v, &a->filter) < 0)
+        if (filter_exp(v, name, &a->filter) < 0)
             return -1;
         p->base.filter = a->filter;
         return 0;

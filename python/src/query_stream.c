@@ -210,7 +210,7 @@ PyObject *pyaw_query_stream(pyaw_client *self, PyObject *args, PyObject *kwds) {
     memset((char *)s + sizeof(PyObject), 0, sizeof *s - sizeof(PyObject));
     s->chunk_rows = (size_t)chunk_rows;
     s->itemsize = (size_t)itemsize;
-    if (!(s->dt = pyaw_dtype_from_descr(descr, align, itemsize)) ||
+    if (pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &s->dt) < 0 ||
         pyaw_query_args_init(&s->a, spec, policy, NULL) < 0)
         goto fail;
     if (!pyaw_client_enter(self)) {

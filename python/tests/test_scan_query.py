@@ -152,8 +152,17 @@ def test_filter_expression(cl, set_name):
     fill(cl, set_name)
     got = cl.scan("test", set_name).results(policy={"filter_exp": "$.a >= 100 and $.s != 'v110'"})
     assert sorted(r.bins["a"] for r in got) == [i for i in range(100, N) if i != 110]
+    # Compiled: [eq, [bin, int, "a"], 5] as msgpack (what an aerowire.exp
+    # Expression's bytes() gives), under the official client's key name.
+    compiled = bytes.fromhex("93 01 93 51 02 a1 61 05")
+    assert [r.bins["a"] for r in cl.scan("test", set_name).results(
+        policy={"expressions": compiled})] == [5]
+    assert len(cl.scan("test", set_name).results(policy={"expressions": "$.a < 3"})) == 3
     with pytest.raises(ValueError, match="filter_exp"):
         cl.scan("test", set_name).results(policy={"filter_exp": "$.a >"})
+    for number in (3.5, 5):
+        with pytest.raises(TypeError, match="expressions"):
+            cl.scan("test", set_name).results(policy={"expressions": number})
     with pytest.raises(ValueError, match="filter_exp"):
         cl.scan("test", set_name).results(policy={"filter_exp": b"\xc1 not msgpack"})
 
