@@ -167,6 +167,21 @@ def test_filter_expression(cl, set_name):
         cl.scan("test", set_name).results(policy={"filter_exp": b"\xc1 not msgpack"})
 
 
+def test_every_query_policy_key(cl, set_name, index):
+    fill(cl, set_name, 30)
+    index("index_integer_create", set_name, "a")
+    pol = {"total_timeout": 5000, "socket_timeout": 2000, "max_retries": 1,
+           "sleep_between_retries": 1, "records_per_second": 100000,
+           "expected_duration": aerowire.QUERY_DURATION_LONG_RELAX_AP, "max_concurrent_nodes": 1,
+           "include_bin_data": True}
+    assert len(cl.scan("test", set_name).results(policy=pol)) == 30
+    short = cl.query("test", set_name).where(p.between("a", 0, 9)).results(
+        policy={"short_query": True})
+    assert sorted(r.bins["a"] for r in short) == list(range(10))
+    with pytest.raises(ValueError, match="expected_duration"):
+        cl.scan("test", set_name).results(policy={"expected_duration": 3})
+
+
 def test_unknown_policy_key_and_bad_values(cl, set_name):
     with pytest.raises(ValueError, match="max_record"):
         cl.scan("test", set_name).results(policy={"max_record": 5})
