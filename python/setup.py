@@ -44,7 +44,8 @@ setup(
     ext_modules=[Extension(
         "aerowire._aerowire",
         sources=SOURCES,
-        depends=[os.path.join("src", "pyaw.h"), LIBRARY] + HEADERS,
+        depends=[os.path.join("src", f) for f in os.listdir(os.path.join(HERE, "src"))
+                 if f.endswith(".h")] + [LIBRARY] + HEADERS,
         include_dirs=[os.path.join(ROOT, "include")],
         extra_objects=[LIBRARY],
         libraries=pkg_config_libs() + ["pthread", "m"],

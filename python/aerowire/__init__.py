@@ -9,7 +9,7 @@
 See docs/python.md for keys, values, policies and errors.
 """
 from . import exception
-from ._types import Meta, Record, RecordList
+from ._types import GeoJSON, Meta, Record, RecordList
 from .exception import AerospikeError
 from ._aerowire import __version__
 from ._client import Client
@@ -20,6 +20,13 @@ from . import (bitwise_operations, cdt_ctx, exp, expression_operations, hll_oper
                list_operations, map_operations, operations)
 from ._op_constants import *  # noqa: F401,F403 - LIST_*, MAP_*, BIT_*, HLL_*, EXP_*, OPERATOR_*
 from . import _op_constants
+from . import predicates
+from .predicates import (INDEX_TYPE_DEFAULT, INDEX_TYPE_LIST, INDEX_TYPE_MAPKEYS,
+                         INDEX_TYPE_MAPVALUES)
+from ._query import (INDEX_BLOB, INDEX_GEO2DSPHERE, INDEX_NUMERIC, INDEX_STRING, JOB_QUERY,
+                     JOB_SCAN, JOB_STATUS_COMPLETED, JOB_STATUS_INPROGRESS, JOB_STATUS_UNDEF,
+                     QUERY_DURATION_LONG, QUERY_DURATION_LONG_RELAX_AP, QUERY_DURATION_SHORT,
+                     NumpyRecords, PartitionStatus, Query, Scan)
 
 # Policy constants, with the official Python client's names and values.
 POLICY_KEY_DIGEST = 0
@@ -49,9 +56,10 @@ def client(config):
 
 
 __all__ = [
-    "AerospikeError", "ArrayRef", "BatchRecord", "BatchRecords", "Client", "Meta",
-    "NumpyBatchRecords", "NumpyBatchWriteRecords", "Record", "RecordList", "client", "exception",
-    "__version__", "bitwise_operations", "cdt_ctx", "exp", "expression_operations",
-    "hll_operations", "list_operations", "map_operations", "operations",
-] + [n for n in dir() if n.startswith(("POLICY_", "TTL_"))] + [
+    "AerospikeError", "ArrayRef", "BatchRecord", "BatchRecords", "Client", "GeoJSON", "Meta",
+    "NumpyBatchRecords", "NumpyBatchWriteRecords", "NumpyRecords", "PartitionStatus", "Query",
+    "Record", "RecordList", "Scan", "client", "exception", "__version__", "bitwise_operations",
+    "cdt_ctx", "exp", "expression_operations", "hll_operations", "list_operations",
+    "map_operations", "operations", "predicates",
+] + [n for n in dir() if n.startswith(("POLICY_", "TTL_", "INDEX_", "JOB_", "QUERY_"))] + [
     n for n in dir(_op_constants) if n.isupper()]

@@ -5,6 +5,7 @@ from ._array import ArrayMixin
 from ._batch_write import BatchWriteMixin
 from .exception import _make
 from ._numpy import NumpyBatchRecords, batch_arrays
+from ._query import QueryCommands
 from ._types import RecordList
 
 # batch_read row codes that are an answer, not a failure: read, no record,
@@ -12,7 +13,7 @@ from ._types import RecordList
 _ANSWERED = (0, 2, 27)
 
 
-class Client(BatchWriteMixin, ArrayMixin, _aerowire.Client):
+class Client(QueryCommands, BatchWriteMixin, ArrayMixin, _aerowire.Client):
     """Client(config): an Aerospike client; call connect() before commands."""
 
     __slots__ = ()

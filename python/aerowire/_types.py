@@ -1,4 +1,6 @@
-"""The NamedTuples records come back as, and batch_read's list of them."""
+"""The NamedTuples records come back as, batch_read's list of them, and
+the GeoJSON bin value."""
+import json
 from typing import Any, Dict, NamedTuple, Optional, Tuple, Union
 
 UserKey = Union[int, str, bytes]
@@ -30,3 +32,22 @@ class RecordList(list):
     def __init__(self, records, result_codes):
         super().__init__(records)
         self.result_codes = result_codes
+
+
+class GeoJSON(str):
+    """A GeoJSON bin value: its text (a str), written with the GeoJSON
+    particle type so a geo2dsphere index takes it. GeoJSON(dict) serialises
+    the dict. GeoJSON bins read back as GeoJSON."""
+
+    __slots__ = ()
+
+    def __new__(cls, value):
+        return super().__new__(cls, json.dumps(value) if isinstance(value, dict) else value)
+
+    def dumps(self):
+        """The GeoJSON text."""
+        return str(self)
+
+    def loads(self):
+        """The GeoJSON as a dict."""
+        return json.loads(self)

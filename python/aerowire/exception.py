@@ -118,6 +118,50 @@ class InvalidRequest(ServerError):
     """Code 4."""
 
 
+class IndexError(ServerError):  # noqa: A001 - the official client's name
+    """A secondary-index failure (code 204, and the classes below)."""
+
+
+class IndexFoundError(IndexError):
+    """The index name is taken by another definition (code 200)."""
+
+
+class IndexNotFound(IndexError):
+    """No such index (code 201): a query's predicate names no index."""
+
+
+class IndexOOM(IndexError):
+    """Code 202."""
+
+
+class IndexNotReadable(IndexError):
+    """The index is still being built (code 203)."""
+
+
+class IndexNameMaxLen(IndexError):
+    """Code 205."""
+
+
+class IndexNameMaxCount(IndexError):
+    """Too many indexes (code 206)."""
+
+
+class QueryError(ServerError):
+    """A query failed on the server (code 213, and the classes below)."""
+
+
+class QueryAbortedError(QueryError):
+    """Code 210 (a scan aborted: code 15)."""
+
+
+class QueryQueueFull(QueryError):
+    """Code 211."""
+
+
+class QueryTimeout(QueryError):
+    """Code 212."""
+
+
 # The official client's shorter names for the same classes.
 RecordExists = RecordExistsError
 TimeoutError = AerospikeTimeoutError  # noqa: A001
@@ -148,6 +192,18 @@ _BY_CODE = {
     24: ElementExistsError,
     26: OpNotApplicable,
     27: FilteredOut,
+    15: QueryAbortedError,
+    200: IndexFoundError,
+    201: IndexNotFound,
+    202: IndexOOM,
+    203: IndexNotReadable,
+    204: IndexError,
+    205: IndexNameMaxLen,
+    206: IndexNameMaxCount,
+    210: QueryAbortedError,
+    211: QueryQueueFull,
+    212: QueryTimeout,
+    213: QueryError,
 }
 
 

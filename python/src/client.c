@@ -6,6 +6,7 @@
  */
 #include "pyaw.h"
 #include "pyaw_ops.h"
+#include "pyaw_query.h"
 
 #include <string.h>
 
@@ -473,6 +474,30 @@ static PyMethodDef client_methods[] = {
      METH_VARARGS | METH_KEYWORDS,
      "operate_ordered(key, list, meta=None, policy=None) -> Record whose bins is a list of "
      "(name, value), one per op result, in op order."},
+    /* scans, queries, indexes, jobs (query.c, query_stream.c, sindex.c) */
+    {"_query_records", (PyCFunction)(void (*)(void))pyaw_query_records,
+     METH_VARARGS | METH_KEYWORDS,
+     "_query_records(spec, policy, cursor, callback) -> list of Records (callback None) or None."},
+    {"_query_rows", (PyCFunction)(void (*)(void))pyaw_query_rows, METH_VARARGS | METH_KEYWORDS,
+     "_query_rows(spec, policy, cursor, descr, align, itemsize) -> (rows, meta, codes, n)."},
+    {"_query_stream", (PyCFunction)(void (*)(void))pyaw_query_stream,
+     METH_VARARGS | METH_KEYWORDS,
+     "_query_stream(spec, policy, cursor, descr, align, itemsize, chunk_rows) -> QueryStream."},
+    {"_query_background", (PyCFunction)(void (*)(void))pyaw_query_background,
+     METH_VARARGS | METH_KEYWORDS, "_query_background(spec, policy, ops, job_id=0) -> job id."},
+    {"_index_create", (PyCFunction)(void (*)(void))pyaw_index_create,
+     METH_VARARGS | METH_KEYWORDS,
+     "_index_create(ns, set, bin, name, type, collection, timeout=0): creates and waits."},
+    {"_index_remove", (PyCFunction)(void (*)(void))pyaw_index_remove,
+     METH_VARARGS | METH_KEYWORDS, "_index_remove(ns, name, timeout=0)"},
+    {"_index_list", (PyCFunction)(void (*)(void))pyaw_index_list, METH_VARARGS | METH_KEYWORDS,
+     "_index_list(ns=None) -> [(ns, name, set, bin, type, collection, readable)]"},
+    {"_truncate", (PyCFunction)(void (*)(void))pyaw_truncate, METH_VARARGS | METH_KEYWORDS,
+     "_truncate(ns, set, nanos=0, timeout=0)"},
+    {"_job_info", (PyCFunction)(void (*)(void))pyaw_job_info, METH_VARARGS | METH_KEYWORDS,
+     "_job_info(job_id) -> (state, progress_pct, records_succeeded, records_failed)"},
+    {"_job_wait", (PyCFunction)(void (*)(void))pyaw_job_wait, METH_VARARGS | METH_KEYWORDS,
+     "_job_wait(job_id, timeout=0, interval=0)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -119,7 +119,12 @@ int pyaw_value_from_py(PyObject *o, aw_value *out, pyaw_conv *c, int depth) {
         const char *s = PyUnicode_AsUTF8AndSize(o, &len);
         if (!s || keep(c, o) < 0)
             return -1;
-        *out = aw_value_strn(s, (size_t)len);
+        if (PyObject_TypeCheck(o, (PyTypeObject *)pyaw_GeoJSON)) {
+            *out = aw_value_geojson(s);
+            out->len = (uint32_t)len;
+        } else {
+            *out = aw_value_strn(s, (size_t)len);
+        }
     } else if (PyBytes_Check(o) || PyByteArray_Check(o)) {
         const char *p;
         Py_ssize_t len;
@@ -351,8 +356,9 @@ PyObject *pyaw_value_to_py(const aw_value *v, int depth) {
     case AW_BOOL:
         return PyBool_FromLong(v->u.b);
     case AW_STR:
-    case AW_GEOJSON:
         return PyUnicode_DecodeUTF8(v->u.str, v->len, "surrogateescape");
+    case AW_GEOJSON:
+        return PyObject_CallFunction(pyaw_GeoJSON, "s#", v->u.str, (Py_ssize_t)v->len);
     case AW_BLOB:
         return PyBytes_FromStringAndSize((const char *)v->u.bytes, v->len);
     case AW_LIST: {

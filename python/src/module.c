@@ -4,9 +4,11 @@
  */
 #include "pyaw.h"
 #include "pyaw_ops.h"
+#include "pyaw_query.h"
 
 PyObject *pyaw_Record;
 PyObject *pyaw_Meta;
+PyObject *pyaw_GeoJSON;
 PyObject *pyaw_make_exception;
 
 PyObject *pyaw_raise_code(int code, const char *message) {
@@ -49,11 +51,15 @@ PyMODINIT_FUNC PyInit__aerowire(void) {
         pyaw_Record = import_attr("aerowire._types", "Record");
         pyaw_Meta = import_attr("aerowire._types", "Meta");
         pyaw_make_exception = import_attr("aerowire.exception", "_make");
-        if (!pyaw_Record || !pyaw_Meta || !pyaw_make_exception)
+        pyaw_GeoJSON = import_attr("aerowire._types", "GeoJSON");
+        if (!pyaw_Record || !pyaw_Meta || !pyaw_make_exception || !pyaw_GeoJSON)
             return NULL;
     }
     if (PyType_Ready(&pyaw_ClientType) < 0 || PyType_Ready(&pyaw_KeyIndexType) < 0 ||
         PyType_Ready(&pyaw_ArrayHandleType) < 0 || PyType_Ready(&pyaw_ExpressionType) < 0)
+        return NULL;
+    if (PyType_Ready(&pyaw_PartitionStatusType) < 0 || PyType_Ready(&pyaw_RowBufferType) < 0 ||
+        PyType_Ready(&pyaw_QueryStreamType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
@@ -66,6 +72,11 @@ PyMODINIT_FUNC PyInit__aerowire(void) {
         PyModule_AddObject(m, "Expression", (PyObject *)&pyaw_ExpressionType) < 0 ||
         PyModule_AddStringConstant(m, "__version__", AEROWIRE_VERSION) < 0 ||
         PyModule_AddFunctions(m, pyaw_batch_write_functions) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&pyaw_PartitionStatusType);
+    if (PyModule_AddObject(m, "PartitionStatus", (PyObject *)&pyaw_PartitionStatusType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -70,6 +70,10 @@ static int int_in(PyObject *v, const char *name, long long lo, long long hi, lon
     return 0;
 }
 
+int pyaw_policy_int(PyObject *v, const char *name, long long lo, long long hi, long long *out) {
+    return int_in(v, name, lo, hi, out);
+}
+
 int pyaw_ttl_apply(PyObject *ttl, aw_policy *p) {
     long long x;
     if (int_in(ttl, "ttl", -3, 0xFFFFFFFDll, &x) < 0)

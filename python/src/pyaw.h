@@ -66,6 +66,7 @@ PyObject *pyaw_raise_code(int code, const char *message);
 /* Module state the conversions use (set at import). */
 extern PyObject *pyaw_Record;
 extern PyObject *pyaw_Meta;
+extern PyObject *pyaw_GeoJSON;
 extern PyObject *pyaw_make_exception;
 
 extern PyTypeObject pyaw_ClientType;

@@ -12,7 +12,8 @@ from conftest import _start_testd
 @pytest.mark.parametrize("code,cls", [
     (2, ex.RecordNotFound), (3, ex.RecordGenerationError), (5, ex.RecordExistsError),
     (27, ex.FilteredOut), (9, ex.AerospikeTimeoutError), (11, ex.ClusterError),
-    (-2, ex.ParamError), (1, ex.ServerError), (-1, ex.ClientError), (200, ex.ServerError),
+    (-2, ex.ParamError), (1, ex.ServerError), (-1, ex.ClientError), (150, ex.ServerError),
+    (200, ex.IndexFoundError), (201, ex.IndexNotFound), (213, ex.QueryError),
     (-99, ex.ClientError),
 ])
 def test_class_for_code(code, cls):

@@ -153,3 +153,14 @@ def test_recursive_list_refused_not_crash(client, key):
     v.append(v)
     with pytest.raises(ValueError, match="deeper"):
         client.put(key, {"a": v})
+
+
+def test_geojson_round_trip(client, key):
+    point = aerowire.GeoJSON({"type": "Point", "coordinates": [13.4, 52.5]})
+    client.put(key, {"loc": point, "text": point.dumps()})
+    bins = client.get(key).bins
+    assert type(bins["loc"]) is aerowire.GeoJSON and bins["loc"].loads() == point.loads()
+    assert type(bins["text"]) is str  # a plain str stays a string bin
+    # The server checks GeoJSON bins: text that is not GeoJSON is refused.
+    with pytest.raises(aerowire.AerospikeError):
+        client.put(key, {"loc": aerowire.GeoJSON("not json")})

@@ -1,0 +1,26 @@
+from typing import Any, Dict, NamedTuple, Tuple, Union
+
+INDEX_TYPE_DEFAULT: int
+INDEX_TYPE_LIST: int
+INDEX_TYPE_MAPKEYS: int
+INDEX_TYPE_MAPVALUES: int
+
+Scalar = Union[int, str, bytes]
+GeoShape = Union[str, Dict[str, Any]]
+
+class Predicate(NamedTuple):
+    kind: str
+    bin: str
+    index_type: int
+    args: Tuple[Any, ...]
+
+def equals(bin: str, val: Scalar) -> Predicate: ...
+def between(bin: str, min: int, max: int) -> Predicate: ...
+def contains(bin: str, index_type: int, val: Scalar) -> Predicate: ...
+def range(bin: str, index_type: int, min: int, max: int) -> Predicate: ...
+def geo_within_geojson_region(bin: str, shape: GeoShape,
+                              index_type: int = ...) -> Predicate: ...
+def geo_within_radius(bin: str, long: float, lat: float, radius_meters: float,
+                      index_type: int = ...) -> Predicate: ...
+def geo_contains_geojson_point(bin: str, point: GeoShape, index_type: int = ...) -> Predicate: ...
+def geo_contains_point(bin: str, long: float, lat: float, index_type: int = ...) -> Predicate: ...
