@@ -13,6 +13,7 @@ from ._types import Meta, Record
 from .exception import AerospikeError
 from ._aerowire import __version__
 from ._client import Client
+from ._async import AsyncClient
 from ._numpy import NumpyBatchRecords
 
 # Policy constants, with the official Python client's names and values.
@@ -43,6 +44,6 @@ def client(config):
 
 
 __all__ = [
-    "AerospikeError", "Client", "Meta", "NumpyBatchRecords", "Record", "client", "exception",
+    "AerospikeError", "AsyncClient", "Client", "Meta", "NumpyBatchRecords", "Record", "client", "exception",
     "__version__",
 ] + [n for n in dir() if n.startswith(("POLICY_", "TTL_"))]
