@@ -32,6 +32,9 @@ typedef struct AsyncClientObject {
     aloop *loops;
     aloop *last;       /* the loop of the previous command (the usual one) */
     int closed;        /* close() began: no new commands */
+    /* A walk of `loops` that calls Python (which may let another thread's
+     * loop run this client's code) is under way: no other walk may unlink. */
+    int walking;
 } AsyncClientObject;
 
 static PyObject *get_running_loop; /* asyncio.get_running_loop */
@@ -56,6 +59,9 @@ static int call_bool(PyObject *o, PyObject *method) {
 /* Closes the aw_loops of asyncio loops that were closed: nothing can run
  * their commands any more. */
 static void sweep_closed(AsyncClientObject *self) {
+    if (self->walking)
+        return; /* another thread is at it */
+    self->walking = 1;
     for (aloop **pp = &self->loops; *pp;) {
         aloop *l = *pp;
         int closed = call_bool(l->aio, str_is_closed);
@@ -70,6 +76,7 @@ static void sweep_closed(AsyncClientObject *self) {
             pp = &l->next;
         }
     }
+    self->walking = 0;
 }
 
 /* The attachment of the running asyncio loop (made at its first command),
@@ -424,24 +431,28 @@ static int async_init(AsyncClientObject *self, PyObject *args, PyObject *kwds) {
  * (its engine may only be touched from there). */
 static int close_loops(AsyncClientObject *self, int force) {
     PyObject *here = NULL;
+    if (self->walking && !force)
+        return pyaw_raise_code(AW_ERR_CLIENT, "close() while another thread attaches a loop"),
+               -1;
     if (!force) {
         here = PyObject_CallNoArgs(get_running_loop);
         if (!here)
             PyErr_Clear();
-        for (aloop *l = self->loops; l; l = l->next) {
-            if (l->aio == here)
-                continue;
-            int running = call_bool(l->aio, str_is_running);
-            if (running != 0) {
-                Py_XDECREF(here);
-                if (running > 0)
-                    pyaw_raise_code(AW_ERR_CLIENT,
-                                    "close() while another thread's event loop runs this "
-                                    "AsyncClient's commands: close it from that loop");
-                return -1;
-            }
-        }
+        /* No other thread unlinks loops meanwhile (new ones go on the head). */
+        self->walking = 1;
+        int running = 0;
+        for (aloop *l = self->loops; l && running == 0; l = l->next)
+            if (l->aio != here)
+                running = call_bool(l->aio, str_is_running);
+        self->walking = 0;
         Py_XDECREF(here);
+        if (running != 0) {
+            if (running > 0)
+                pyaw_raise_code(AW_ERR_CLIENT,
+                                "close() while another thread's event loop runs this "
+                                "AsyncClient's commands: close it from that loop");
+            return -1;
+        }
     }
     self->closed = 1;
     self->last = NULL;
