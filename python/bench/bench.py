@@ -17,6 +17,10 @@ records, and prints both with their difference or ratio:
             Records (dicts).
   async     AsyncClient, 64 tasks, RU,50: ops/s and CPU us per op, against
             `aw-bench -a -c 64 -w RU,50`.
+  thread    the same with the other design, for comparison: the engine on a
+            private libevent thread (bench/thread_engine.c, compiled here
+            against the extension's objects: `make python` first), Futures
+            completed through an eventfd the asyncio loop watches.
 
 CPU is the process's (user + sys, every thread: the tend thread too), as the C
 tools count it. Figures need a quiet machine; a busy one makes them noise.
@@ -122,29 +126,34 @@ def host_tuple(host):
     return (name.strip("[]"), int(port))
 
 
-def bench_async(host, seconds, tasks=64):
+async def ru50(client, seconds, tasks):
+    """Commands completed by `tasks` tasks doing RU,50 for `seconds`."""
     keys = [("test", SET, k) for k in range(1, KEYS + 1)]
     bins = {"testbin": 7, "testbin_2": "x" * 100}
+    done = [0]
+    end = time.perf_counter() + seconds
 
+    async def worker(seed):
+        rnd = random.Random(seed)
+        n = 0
+        while time.perf_counter() < end:
+            k = keys[rnd.randrange(KEYS)]
+            if rnd.random() < 0.5:
+                await client.get(k)
+            else:
+                await client.put(k, bins)
+            n += 1
+        done[0] += n
+
+    await asyncio.gather(*(worker(i) for i in range(tasks)))
+    return done[0]
+
+
+def bench_async(host, seconds, tasks=64):
     async def main():
         async with aerowire.AsyncClient({"hosts": [host_tuple(host)]}) as c:
-            done = [0]
-            end = time.perf_counter() + seconds
-
-            async def worker(seed):
-                rnd = random.Random(seed)
-                n = 0
-                while time.perf_counter() < end:
-                    k = keys[rnd.randrange(KEYS)]
-                    if rnd.random() < 0.5:
-                        await c.get(k)
-                    else:
-                        await c.put(k, bins)
-                    n += 1
-                done[0] += n
-
-            await asyncio.gather(*(worker(i) for i in range(tasks)))
-            return done[0]
+            await ru50(c, 0.2, tasks)  # connections opened
+            return await ru50(c, seconds, tasks)
 
     n, wall, cpu = cpu_timed(lambda: asyncio.run(main()))
     print(f"AsyncClient RU,50, {tasks} tasks: {n / wall:,.0f} ops/s")
@@ -153,11 +162,55 @@ def bench_async(host, seconds, tasks=64):
     report("async RU,50", cpu / n * 1e6, c["cpu_us_per_op"], "op")
 
 
+def thread_engine():
+    """bench/thread_engine.c built (when older than its inputs) and imported."""
+    import sysconfig
+    here = os.path.dirname(os.path.abspath(__file__))
+    out_dir = os.path.join(ROOT, "build", "python-bench")
+    objs = os.path.join(ROOT, "build", "python-build",
+                        f"temp.{sysconfig.get_platform()}-cpython-"
+                        f"{sys.version_info[0]}{sys.version_info[1]}", "src")
+    inputs = [os.path.join(here, "thread_engine.c"), os.path.join(objs, "convert.o"),
+              os.path.join(objs, "policy.o"), os.path.join(ROOT, "build", "libaerowire.a")]
+    target = os.path.join(out_dir, "aw_thread_engine" + sysconfig.get_config_var("EXT_SUFFIX"))
+    if not os.path.exists(target) or os.path.getmtime(target) < max(map(os.path.getmtime, inputs)):
+        os.makedirs(out_dir, exist_ok=True)
+        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-std=c11", "-D_GNU_SOURCE",
+                        "-I" + os.path.join(ROOT, "python", "src"),
+                        "-I" + os.path.join(ROOT, "include"),
+                        "-I" + sysconfig.get_paths()["include"], *inputs,
+                        "-levent", "-lssl", "-lcrypto", "-lz", "-lpthread", "-o", target],
+                       check=True)
+    sys.path.insert(0, out_dir)
+    import aw_thread_engine
+    return aw_thread_engine
+
+
+def bench_thread(host, seconds, tasks=64):
+    mod = thread_engine()
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        eng = mod.Engine(host, loop)
+        loop.add_reader(eng.done_fd, eng.on_done)
+        try:
+            await ru50(eng, 0.2, tasks)
+            return await ru50(eng, seconds, tasks)
+        finally:
+            eng.stop()
+            eng.on_done()
+            loop.remove_reader(eng.done_fd)
+
+    n, wall, cpu = cpu_timed(lambda: asyncio.run(main()))
+    print(f"libevent thread + eventfd RU,50, {tasks} tasks: {n / wall:,.0f} ops/s, "
+          f"{cpu / n * 1e6:.2f} us CPU/op")
+
+
 def main():
     ap = argparse.ArgumentParser(add_help=False, description=__doc__.split("\n")[0])
     ap.add_argument("-h", "--host", help="HOST:PORT of a server (default: start aw-testd)")
     ap.add_argument("-t", "--seconds", type=float, default=3.0, help="per measurement (3)")
-    ap.add_argument("-w", "--workloads", default="get,put,batch,async")
+    ap.add_argument("-w", "--workloads", default="get,put,batch,async,thread")
     ap.add_argument("--help", action="help")
     args = ap.parse_args()
     proc = None
@@ -180,6 +233,8 @@ def main():
                 bench_batch(client, host, seconds)
         if "async" in work:
             bench_async(host, seconds)
+        if "thread" in work:
+            bench_thread(host, seconds)
     finally:
         if proc:
             proc.terminate()
