@@ -39,6 +39,7 @@ class AsyncClient(_aerowire.AsyncClient):
         """Finds the cluster (in the loop's default executor: it blocks) and
         returns self."""
         await asyncio.get_running_loop().run_in_executor(None, self._sync.connect)
+        self._open()
         return self
 
     def is_connected(self):
@@ -51,9 +52,7 @@ class AsyncClient(_aerowire.AsyncClient):
         await asyncio.get_running_loop().run_in_executor(None, self._sync.close)
 
     async def __aenter__(self):
-        if not self._sync.is_connected():
-            await self.connect()
-        return self
+        return await self.connect()
 
     async def __aexit__(self, *exc):
         await self.close()

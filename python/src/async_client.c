@@ -31,7 +31,7 @@ typedef struct AsyncClientObject {
     pyaw_client *sync; /* the Client holding the connection */
     aloop *loops;
     aloop *last;       /* the loop of the previous command (the usual one) */
-    int closed;        /* close() began: no new commands */
+    int closed;        /* close() began: no new commands until connect() */
     /* A walk of `loops` that calls Python (which may let another thread's
      * loop run this client's code) is under way: no other walk may unlink. */
     int walking;
@@ -470,6 +470,11 @@ static PyObject *async_close_loops(AsyncClientObject *self, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
+static PyObject *async_open(AsyncClientObject *self, PyObject *unused) {
+    self->closed = 0;
+    Py_RETURN_NONE;
+}
+
 static PyObject *async_pending(AsyncClientObject *self, PyObject *unused) {
     size_t n = 0;
     for (aloop *l = self->loops; l; l = l->next)
@@ -515,6 +520,8 @@ static PyMethodDef async_methods[] = {
     {"_close_loops", (PyCFunction)async_close_loops, METH_NOARGS,
      "_close_loops(): completes every command in flight with ClientError (CLIENT_CLOSING) and "
      "refuses new ones."},
+    {"_open", (PyCFunction)async_open, METH_NOARGS,
+     "_open(): accepts commands again (connect() after a close())."},
     {"_pending", (PyCFunction)async_pending, METH_NOARGS,
      "_pending() -> int: commands submitted and not yet completed, over all loops."},
     {"_n_loops", (PyCFunction)async_n_loops, METH_NOARGS,

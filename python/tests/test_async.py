@@ -61,6 +61,8 @@ def test_every_command(config):
             with pytest.raises(ex.RecordNotFound):
                 await c.touch(key)
         assert not c.is_connected()
+        async with c:  # connects again
+            assert (await c.exists(("test", "py-async", "every")))[1] is None
 
     run(main())
 
@@ -266,28 +268,31 @@ def test_killed_node_under_load(nodes):
             async with aerowire.AsyncClient({"hosts": [addr], "tend_interval": 50}) as c:
                 keys = [("test", "py-async-kill", i) for i in range(3000)]
                 await asyncio.gather(*[c.put(k, {"i": i}) for i, k in enumerate(keys)])
-                pol = {"total_timeout": 2000, "max_retries": 3, "sleep_between_retries": 20}
-                counts = {"ok": 0, "failed": 0}
+                # Even readers never retry (their commands on the killed node
+                # fail), odd ones retry on the replica.
+                pols = [{"total_timeout": 2000, "max_retries": 0},
+                        {"total_timeout": 2000, "max_retries": 3, "sleep_between_retries": 20}]
+                counts = {(r, outcome): 0 for r in (0, 1) for outcome in ("ok", "failed")}
 
                 async def reader(w):
                     for r in range(6):
                         for i in range(w, len(keys), 64):
                             try:
-                                rec = await c.get(keys[i], pol)
+                                rec = await c.get(keys[i], pols[w % 2])
                                 assert rec.bins == {"i": i}
-                                counts["ok"] += 1
+                                counts[w % 2, "ok"] += 1
                             except aerowire.AerospikeError:
-                                counts["failed"] += 1
+                                counts[w % 2, "failed"] += 1
 
                 load = asyncio.gather(*[reader(w) for w in range(64)])
                 await asyncio.sleep(0.1)
                 await c.info("testd-kill:node=1")
                 await asyncio.wait_for(load, 60)  # none hangs
-                assert counts["ok"] + counts["failed"] == 6 * len(keys)
-                assert counts["ok"] > counts["failed"]
+                assert sum(counts.values()) == 6 * len(keys)
+                assert counts[0, "failed"] > 0, counts  # the kill hit commands in flight
+                assert counts[1, "failed"] == 0, counts  # ... which the retries survived
                 # Once the cluster has the node gone, every key reads again (replicas).
-                await asyncio.sleep(0.5)
-                got = await asyncio.gather(*[c.get(k, pol) for k in keys])
+                got = await asyncio.gather(*[c.get(k, pols[0]) for k in keys])
                 assert [r.bins["i"] for r in got] == list(range(len(keys)))
 
         run(main(), timeout=120)
