@@ -494,7 +494,8 @@ static void async_dealloc(AsyncClientObject *self) {
     PyErr_Fetch(&type, &value, &tb);
     close_loops(self, 1); /* before the client: hooks need the GIL */
     PyErr_Restore(type, value, tb);
-    Py_XDECREF(self->sync);
+    if (self->sync)
+        pyaw_aio_release_later((PyObject *)self->sync);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 

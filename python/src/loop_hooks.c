@@ -48,6 +48,11 @@ typedef struct aio_io {
 
 static PyObject *str_cancel;
 
+/* Engine callbacks running (on any thread: the count is under the GIL), and
+ * what must wait until none is (pyaw_aio_release_later). */
+static int depth;
+static PyObject *deferred;
+
 /* A hook's asyncio call failed: asyncio raises only when the loop is closed
  * (RuntimeError); anything else is reported as unraisable. */
 static void call_failed(PyObject *fn) {
@@ -84,11 +89,17 @@ static void cancel_handle(aio_event *ev) {
 /* ---- AioEvent: what asyncio calls ---- */
 
 static PyObject *event_call(aio_event *ev, PyObject *args, PyObject *kwds) {
+    depth++;
     if (ev->io_cb) {
         ev->io_cb(ev->fd, ev->events, ev->arg);
     } else if (ev->timer_cb) {
         Py_CLEAR(ev->handle); /* it is running: nothing to cancel any more */
         ev->timer_cb(ev->arg);
+    }
+    if (--depth == 0 && deferred) {
+        PyObject *d = deferred;
+        deferred = NULL;
+        Py_DECREF(d);
     }
     /* The engine never leaves an exception set (completions deal with
      * theirs); should one be, it is not the loop's to handle. */
@@ -225,6 +236,21 @@ static void detach(void *p) {
     Py_XDECREF(ctx->call_later);
     Py_XDECREF(ctx->call_soon);
     PyMem_Free(ctx);
+}
+
+void pyaw_aio_release_later(PyObject *o) {
+    if (depth > 0) {
+        if (!deferred)
+            deferred = PyList_New(0);
+        if (deferred && PyList_Append(deferred, o) == 0) {
+            Py_DECREF(o);
+            return;
+        }
+        /* No memory: keeping it alive for ever is the safe failure. */
+        PyErr_Clear();
+        return;
+    }
+    Py_DECREF(o);
 }
 
 int pyaw_aio_ready(void) {

@@ -14,4 +14,9 @@ int pyaw_aio_ready(void);
  * 0 and *out, or -1 with an exception set. */
 int pyaw_aio_attach(aw_client *client, PyObject *aio_loop, aw_loop **out);
 
+/* Drops a reference to o now, or, inside an engine callback (a garbage
+ * collection can dealloc an AsyncClient there), once the callback returns:
+ * closing a client may not free a loop under its own callback. */
+void pyaw_aio_release_later(PyObject *o);
+
 #endif

@@ -368,3 +368,40 @@ def test_refcounts_unchanged(config):
             assert after == before
 
     run(main())
+
+
+class _CollectingLoop(asyncio.SelectorEventLoop):
+    """A loop whose add_writer (the hook a new connection's first send uses)
+    runs the garbage collector once when armed: code inside the engine."""
+
+    armed = False
+
+    def add_writer(self, fd, callback, *args):
+        if self.armed:
+            self.armed = False
+            gc.collect()
+        return super().add_writer(fd, callback, *args)
+
+
+def test_client_collected_inside_its_engine(config):
+    class Holder:
+        pass
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        h = Holder()
+        h.self = h  # a cycle: only the collector frees it
+        h.client = await aerowire.AsyncClient(config).connect()
+        fut = h.client.get(("test", "py-async", "collected"))
+        del h
+        loop.armed = True  # freed inside the hook that opens its connection
+        result = await asyncio.gather(fut, return_exceptions=True)
+        assert not loop.armed
+        assert isinstance(result[0], ex.ClientError) and result[0].code == -21, result
+
+    gc.disable()
+    try:
+        with asyncio.Runner(loop_factory=_CollectingLoop) as runner:
+            runner.run(asyncio.wait_for(main(), 30))
+    finally:
+        gc.enable()
