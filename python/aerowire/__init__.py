@@ -13,6 +13,7 @@ from ._types import Meta, Record, RecordList
 from .exception import AerospikeError
 from ._aerowire import __version__
 from ._client import Client
+from ._async import AsyncClient
 from ._numpy import NumpyBatchRecords
 from ._array import ArrayRef
 from ._batch_write import BatchRecord, BatchRecords, NumpyBatchWriteRecords
@@ -49,7 +50,7 @@ def client(config):
 
 
 __all__ = [
-    "AerospikeError", "ArrayRef", "BatchRecord", "BatchRecords", "Client", "Meta",
+    "AerospikeError", "ArrayRef", "AsyncClient", "BatchRecord", "BatchRecords", "Client", "Meta",
     "NumpyBatchRecords", "NumpyBatchWriteRecords", "Record", "RecordList", "client", "exception",
     "__version__", "bitwise_operations", "cdt_ctx", "exp", "expression_operations",
     "hll_operations", "list_operations", "map_operations", "operations",

@@ -117,4 +117,36 @@ PyObject *pyaw_array_open(pyaw_client *self, PyObject *args, PyObject *kwds);
 PyObject *pyaw_array_delete(pyaw_client *self, PyObject *args, PyObject *kwds);
 extern PyTypeObject pyaw_ArrayHandleType;
 
+/* A batch read's converted arguments (batch.c), shared by the sync and
+ * async commands. The caller frees conv (even after a failure). */
+typedef struct pyaw_batch_args {
+    pyaw_conv conv;
+    aw_key *keys;
+    size_t n;
+    PyObject *keys_t; /* the keys as given, a tuple (held by conv) */
+    const char **names;
+    size_t n_names;
+    aw_batch_policy bp;
+} pyaw_batch_args;
+int pyaw_batch_args_from_py(PyObject *keys, PyObject *bins, PyObject *policy,
+                            pyaw_batch_args *b);
+
+/* _batch_read_into's arguments: the batch, the parsed dtype and the three
+ * writable buffers (checked to hold n rows). Release it even after a
+ * failure; it holds the buffers (so the arrays live) until then. */
+typedef struct pyaw_batch_into {
+    pyaw_batch_args a;
+    aw_dtype *dt;
+    Py_buffer rows, meta, codes;
+} pyaw_batch_into;
+int pyaw_batch_into_from_py(PyObject *args, PyObject *kwds, pyaw_batch_into *b);
+void pyaw_batch_into_release(pyaw_batch_into *b);
+
+/* The aerowire.exception instance for err (a new reference), or NULL. */
+PyObject *pyaw_exception(const aw_error *err);
+
+/* aerowire._aerowire.AsyncClient (async_client.c); module init readies it. */
+extern PyTypeObject pyaw_AsyncClientType;
+int pyaw_async_ready(void);
+
 #endif

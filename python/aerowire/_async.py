@@ -1,0 +1,77 @@
+"""aerowire.AsyncClient: the sync Client's commands as awaitables, run by
+the application's asyncio loop itself (no thread of aerowire's own)."""
+import asyncio
+
+from . import _aerowire
+from .exception import _make
+from ._numpy import NumpyBatchRecords, batch_arrays
+
+
+def records_of(rows):
+    """batch_read's Records from _batch_get's (code, Record, in_doubt) rows:
+    a row failing otherwise than "no record" raises its error."""
+    for i, (code, rec, in_doubt) in enumerate(rows):
+        if code not in (0, 2):
+            raise _make(code, f"batch row {i} (key {rec.key[:3]!r}) failed", in_doubt)
+    return [rec for _, rec, _ in rows]
+
+
+class AsyncClient(_aerowire.AsyncClient):
+    """AsyncClient(config): an Aerospike client for asyncio code.
+
+        async with aerowire.AsyncClient({"hosts": [("127.0.0.1", 3000)]}) as client:
+            await client.put(key, {"a": 1})
+            record = await client.get(key)
+
+    get, select, exists, put, remove and touch take the sync Client's
+    arguments and return an asyncio Future of its result. The commands run
+    on the calling thread's running loop: their sockets and timers are that
+    loop's (add_reader, call_later), each loop using its own connections.
+    Argument mistakes raise at the call; the command's own error is raised
+    by the await. Cancelling a Future drops its result (the command still
+    ends on its own). close() fails what is still in flight with
+    ClientError (CLIENT_CLOSING).
+    """
+
+    __slots__ = ()
+
+    async def connect(self):
+        """Finds the cluster (in the loop's default executor: it blocks) and
+        returns self."""
+        await asyncio.get_running_loop().run_in_executor(None, self._sync.connect)
+        self._open()
+        return self
+
+    def is_connected(self):
+        return self._sync.is_connected()
+
+    async def close(self):
+        """Completes the commands in flight with ClientError (CLIENT_CLOSING)
+        and releases the connections."""
+        self._close_loops()
+        await asyncio.get_running_loop().run_in_executor(None, self._sync.close)
+
+    async def __aenter__(self):
+        return await self.connect()
+
+    async def __aexit__(self, *exc):
+        await self.close()
+
+    async def info(self, command, node=None, timeout=0):
+        """The reply text of one info command (run in the default executor)."""
+        return await asyncio.get_running_loop().run_in_executor(
+            None, self._sync.info, command, node, timeout)
+
+    async def batch_read(self, keys, bins=None, policy=None, _dtype=None):
+        """Client.batch_read, awaited: a list of Record, or with _dtype a
+        NumpyBatchRecords whose arrays the replies are decoded into (held by
+        the command until it completes, even if the await is cancelled)."""
+        if _dtype is None:
+            return records_of(await self._batch_get(keys, bins, policy))
+        descr, align, itemsize, rows, meta, codes = batch_arrays(_dtype, len(keys))
+        await self._batch_read_into(keys, bins, policy, descr, align, itemsize, rows, meta, codes)
+        return NumpyBatchRecords(keys, rows, meta, codes)
+
+    async def operate(self, key, ops, meta=None, policy=None):
+        raise NotImplementedError("AsyncClient.operate: not yet (the sync operate's op "
+                                  "conversion is needed first)")
