@@ -14,6 +14,7 @@
  * Built by bench.py against the extension's convert.o and policy.o.
  */
 #include "pyaw.h"
+#include "pyaw_ops.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -25,6 +26,12 @@
 
 PyObject *pyaw_Record, *pyaw_Meta; /* what convert.o uses (module.c's, there) */
 static PyObject *make_exception;    /* aerowire.exception._make */
+
+/* policy.o's filter conversion (exp.c's, there): the bench sends no filter. */
+int pyaw_exp_from_py(PyObject *o, const aw_exp **out, pyaw_conv *c, const char *what) {
+    PyErr_Format(PyExc_ValueError, "%s: not in the bench's thread engine", what);
+    return -1;
+}
 static PyObject *str_set_result, *str_set_exception;
 
 struct Engine;
