@@ -3,17 +3,9 @@ the application's asyncio loop itself (no thread of aerowire's own)."""
 import asyncio
 
 from . import _aerowire
-from .exception import _make
+from ._batch_write import BatchRecords, numpy_write, read_only
 from ._numpy import NumpyBatchRecords, batch_arrays
-
-
-def records_of(rows):
-    """batch_read's Records from _batch_get's (code, Record, in_doubt) rows:
-    a row failing otherwise than "no record" raises its error."""
-    for i, (code, rec, in_doubt) in enumerate(rows):
-        if code not in (0, 2):
-            raise _make(code, f"batch row {i} (key {rec.key[:3]!r}) failed", in_doubt)
-    return [rec for _, rec, _ in rows]
+from ._types import RecordList
 
 
 class AsyncClient(_aerowire.AsyncClient):
@@ -23,8 +15,9 @@ class AsyncClient(_aerowire.AsyncClient):
             await client.put(key, {"a": 1})
             record = await client.get(key)
 
-    get, select, exists, put, remove and touch take the sync Client's
-    arguments and return an asyncio Future of its result. The commands run
+    get, select, exists, put, remove, touch, operate and operate_ordered
+    take the sync Client's arguments and return an asyncio Future of its
+    result; batch_read, the batch writes and info are coroutines. The commands run
     on the calling thread's running loop: their sockets and timers are that
     loop's (add_reader, call_later), each loop using its own connections.
     Argument mistakes raise at the call; the command's own error is raised
@@ -63,15 +56,40 @@ class AsyncClient(_aerowire.AsyncClient):
             None, self._sync.info, command, node, timeout)
 
     async def batch_read(self, keys, bins=None, policy=None, _dtype=None):
-        """Client.batch_read, awaited: a list of Record, or with _dtype a
+        """Client.batch_read, awaited: a RecordList, or with _dtype a
         NumpyBatchRecords whose arrays the replies are decoded into (held by
         the command until it completes, even if the await is cancelled)."""
         if _dtype is None:
-            return records_of(await self._batch_get(keys, bins, policy))
+            return RecordList.from_rows(await self._batch_get(keys, bins, policy))
         descr, align, itemsize, rows, meta, codes = batch_arrays(_dtype, len(keys))
         await self._batch_read_into(keys, bins, policy, descr, align, itemsize, rows, meta, codes)
         return NumpyBatchRecords(keys, rows, meta, codes)
 
-    async def operate(self, key, ops, meta=None, policy=None):
-        raise NotImplementedError("AsyncClient.operate: not yet (the sync operate's op "
-                                  "conversion is needed first)")
+    async def batch_write_numpy(self, data, namespace, set_name, _dtype, key_field="_key",
+                                policy=None):
+        """Client.batch_write_numpy, awaited: the array is held and read-only
+        until the command completes, even if the await is cancelled."""
+        args, result = numpy_write(data, namespace, set_name, _dtype, key_field, policy)
+        restore = read_only(data)
+        try:
+            done = self._batch_write_from(*args)
+        except BaseException:
+            restore()
+            raise
+        done.add_done_callback(restore)
+        # Shielded: a cancelled await leaves the command's own Future to
+        # its completion, when the array becomes writable again.
+        await asyncio.shield(done)
+        return result
+
+    async def batch_write(self, keys, rows, policy=None):
+        """Client.batch_write, awaited: BatchRecords."""
+        return BatchRecords.from_rows(await self._batch_rows("write", keys, rows, policy))
+
+    async def batch_operate(self, keys, ops, policy=None):
+        """Client.batch_operate, awaited: BatchRecords."""
+        return BatchRecords.from_rows(await self._batch_rows("operate", keys, ops, policy))
+
+    async def batch_remove(self, keys, policy=None):
+        """Client.batch_remove, awaited: BatchRecords."""
+        return BatchRecords.from_rows(await self._batch_rows("remove", keys, None, policy))

@@ -11,7 +11,7 @@
  * just drops the result. Closing completes what is in flight with
  * ClientError (CLIENT_CLOSING).
  */
-#include "pyaw.h"
+#include "pyaw_ops.h"
 
 #include <structmember.h>
 #include <string.h>
@@ -119,7 +119,16 @@ static aloop *current(AsyncClientObject *self) {
 
 /* ---- one command in flight ---- */
 
-enum acall_kind { AC_RECORD, AC_EXISTS, AC_STATUS, AC_BATCH_GET, AC_BATCH_INTO };
+enum acall_kind {
+    AC_RECORD,     /* a Record (get, select, operate) */
+    AC_ORDERED,    /* operate_ordered's Record */
+    AC_EXISTS,
+    AC_STATUS,
+    AC_BATCH_GET,  /* batch_read's per-row results */
+    AC_BATCH_ROWS, /* a batch write's per-row results */
+    AC_BATCH_INTO,
+    AC_WRITE_FROM,
+};
 
 typedef struct acall {
     PyObject *future;
@@ -130,11 +139,9 @@ typedef struct acall {
             aw_key key;
             PyObject *given; /* the key as given (held by conv) */
         } one;
-        struct {
-            pyaw_batch_args a;
-            aw_batch_result *res;
-        } get;
+        pyaw_batch_rows_args rows; /* AC_BATCH_GET: rows NULL */
         pyaw_batch_into into;
+        pyaw_write_from wf;
     } u;
 } acall;
 
@@ -153,12 +160,14 @@ static acall *acall_new(aloop *l, enum acall_kind kind) {
 static void acall_free(acall *a) {
     switch (a->kind) {
     case AC_BATCH_GET:
-        if (a->u.get.res)
-            aw_batch_results_free(a->u.get.res, a->u.get.a.n);
-        pyaw_conv_free(&a->u.get.a.conv);
+    case AC_BATCH_ROWS:
+        pyaw_batch_rows_release(&a->u.rows);
         break;
     case AC_BATCH_INTO:
         pyaw_batch_into_release(&a->u.into);
+        break;
+    case AC_WRITE_FROM:
+        pyaw_write_from_release(&a->u.wf);
         break;
     default:
         pyaw_conv_free(&a->u.one.conv);
@@ -215,7 +224,10 @@ static void on_record(const aw_error *err, aw_record *rec, void *udata) {
     if (err)
         settle_error(a, err);
     else
-        settle(a, pyaw_record_to_py(rec, &a->u.one.key, a->u.one.given), 0);
+        settle(a,
+               pyaw_operate_result_to_py(rec, &a->u.one.key, a->u.one.given,
+                                         a->kind == AC_ORDERED),
+               0);
 }
 
 static void on_status(const aw_error *err, void *udata) {
@@ -230,11 +242,8 @@ static void on_batch(const aw_error *err, void *udata) {
     acall *a = udata;
     if (err)
         settle_error(a, err);
-    else if (a->kind == AC_BATCH_GET)
-        settle(a,
-               pyaw_batch_rows_to_py(a->u.get.res, a->u.get.a.keys, a->u.get.a.keys_t,
-                                     a->u.get.a.n),
-               0);
+    else if (a->kind == AC_BATCH_GET || a->kind == AC_BATCH_ROWS)
+        settle(a, pyaw_batch_rows_result(&a->u.rows), 0);
     else
         settle(a, (Py_INCREF(Py_None), Py_None), 0);
 }
@@ -252,36 +261,56 @@ static PyObject *submitted(acall *a, int rc, const aw_error *err) {
 
 /* ---- single-record commands ---- */
 
-enum one_cmd { CMD_GET, CMD_EXISTS, CMD_PUT, CMD_REMOVE, CMD_TOUCH };
+enum one_cmd { CMD_GET, CMD_EXISTS, CMD_PUT, CMD_REMOVE, CMD_TOUCH, CMD_OPERATE,
+               CMD_OPERATE_ORDERED };
 
 typedef struct one_args {
-    PyObject *key, *names, *bins, *ttl, *meta, *policy;
+    PyObject *key, *names, *bins, *ttl, *meta, *policy, *ops;
 } one_args;
+
+/* The command's policy (its expressions kept alive by conv), as the sync
+ * command makes it: operate's by operate's rule (and its ops into conv),
+ * the others' over the client's read or write default, then a write's meta
+ * and touch's ttl. */
+static int one_policy(const aw_config *cfg, enum one_cmd cmd, const one_args *in,
+                      aw_policy *pol, aw_op **ops, size_t *n_ops, pyaw_conv *conv) {
+    if (cmd == CMD_OPERATE || cmd == CMD_OPERATE_ORDERED)
+        return pyaw_operate_from_py(cfg, in->ops, in->meta, in->policy,
+                                    cmd == CMD_OPERATE_ORDERED, ops, n_ops, pol, conv);
+    int is_write = cmd == CMD_PUT || cmd == CMD_REMOVE || cmd == CMD_TOUCH;
+    if (pyaw_cmd_policy_from_py(in->policy, is_write ? &cfg->write_policy : &cfg->read_policy,
+                                is_write ? PYAW_POLICY_WRITE : PYAW_POLICY_READ, pol, conv) < 0 ||
+        (is_write && pyaw_meta_apply(in->meta, pol) < 0) ||
+        (in->ttl && pyaw_ttl_apply(in->ttl, pol) < 0))
+        return -1;
+    return 0;
+}
 
 static PyObject *submit_one(AsyncClientObject *self, enum one_cmd cmd, const one_args *in) {
     aloop *l = current(self);
     if (!l)
         return NULL;
-    enum acall_kind kind = cmd == CMD_GET ? AC_RECORD : cmd == CMD_EXISTS ? AC_EXISTS : AC_STATUS;
+    enum acall_kind kind = cmd == CMD_GET || cmd == CMD_OPERATE ? AC_RECORD
+                           : cmd == CMD_OPERATE_ORDERED        ? AC_ORDERED
+                           : cmd == CMD_EXISTS                 ? AC_EXISTS
+                                                               : AC_STATUS;
     acall *a = acall_new(l, kind);
     if (!a)
         return NULL;
     pyaw_conv *conv = &a->u.one.conv;
     aw_key *key = &a->u.one.key;
-    int is_write = cmd >= CMD_PUT;
     aw_policy pol;
     const char **names = NULL;
     size_t n_names = 0;
     aw_bin *bins = NULL;
     size_t n_bins = 0;
+    aw_op *ops = NULL;
+    size_t n_ops = 0;
     if (pyaw_conv_init(conv) < 0 || pyaw_key_from_py(in->key, key, conv) < 0 ||
-        pyaw_policy_from_py(in->policy,
-                            is_write ? &self->sync->cfg.write_policy : &self->sync->cfg.read_policy,
-                            is_write ? PYAW_POLICY_WRITE : PYAW_POLICY_READ, &pol) < 0 ||
+        one_policy(&self->sync->cfg, cmd, in, &pol, &ops, &n_ops, conv) < 0 ||
         (in->names && pyaw_bin_names_from_py(in->names, &names, &n_names, conv) < 0) ||
         (in->bins && pyaw_bins_from_py(in->bins, &bins, &n_bins, conv) < 0) ||
-        (is_write && pyaw_meta_apply(in->meta, &pol) < 0) ||
-        (in->ttl && pyaw_ttl_apply(in->ttl, &pol) < 0) || PyList_Append(conv->keep, in->key) < 0) {
+        PyList_Append(conv->keep, in->key) < 0) {
         acall_free(a);
         return NULL;
     }
@@ -303,6 +332,10 @@ static PyObject *submit_one(AsyncClientObject *self, enum one_cmd cmd, const one
         break;
     case CMD_TOUCH:
         rc = aw_touch_async(l->loop, &pol, key, on_status, a, &err);
+        break;
+    case CMD_OPERATE:
+    case CMD_OPERATE_ORDERED:
+        rc = aw_operate_async(l->loop, &pol, key, ops, n_ops, on_record, a, &err);
         break;
     }
     return submitted(a, rc, &err);
@@ -360,43 +393,67 @@ static PyObject *async_touch(AsyncClientObject *self, PyObject *args, PyObject *
     return submit_one(self, CMD_TOUCH, &in);
 }
 
-/* ---- batch reads ---- */
-
-static PyObject *async_batch_get(AsyncClientObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"keys", "bins", "policy", NULL};
-    PyObject *keys_o, *bins_o = Py_None, *policy_o = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:_batch_get", kwlist, &keys_o, &bins_o,
-                                     &policy_o))
+static PyObject *operate_cmd(AsyncClientObject *self, PyObject *args, PyObject *kwds,
+                             enum one_cmd cmd) {
+    static char *kwlist[] = {"key", "list", "meta", "policy", NULL};
+    one_args in = {0};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds,
+                                     cmd == CMD_OPERATE ? "OO|OO:operate" : "OO|OO:operate_ordered",
+                                     kwlist, &in.key, &in.ops, &in.meta, &in.policy))
         return NULL;
+    return submit_one(self, cmd, &in);
+}
+
+static PyObject *async_operate(AsyncClientObject *self, PyObject *args, PyObject *kwds) {
+    return operate_cmd(self, args, kwds, CMD_OPERATE);
+}
+
+static PyObject *async_operate_ordered(AsyncClientObject *self, PyObject *args,
+                                       PyObject *kwds) {
+    return operate_cmd(self, args, kwds, CMD_OPERATE_ORDERED);
+}
+
+/* ---- batches ---- */
+
+/* A batch command of kind on the running loop, its arguments converted
+ * into the call (which holds them until the callback); NULL raised. */
+static acall *batch_call(AsyncClientObject *self, enum acall_kind kind, PyObject *args,
+                         PyObject *kwds, aloop **loop) {
     aloop *l = current(self);
-    acall *a = l ? acall_new(l, AC_BATCH_GET) : NULL;
+    acall *a = l ? acall_new(l, kind) : NULL;
     if (!a)
         return NULL;
-    pyaw_batch_args *b = &a->u.get.a;
-    if (pyaw_batch_args_from_py(keys_o, bins_o, policy_o, b) < 0 ||
-        !(a->u.get.res = PyMem_Calloc(b->n ? b->n : 1, sizeof *a->u.get.res))) {
-        if (!PyErr_Occurred())
-            PyErr_NoMemory();
+    int rc = kind == AC_BATCH_GET    ? pyaw_batch_get_from_py(args, kwds, &a->u.rows)
+             : kind == AC_BATCH_ROWS ? pyaw_batch_rows_from_py(args, kwds, &a->u.rows)
+             : kind == AC_BATCH_INTO ? pyaw_batch_into_from_py(args, kwds, &a->u.into)
+                                     : pyaw_write_from_py(args, kwds, &a->u.wf);
+    if (rc < 0) {
         acall_free(a);
         return NULL;
     }
+    *loop = l;
+    return a;
+}
+
+static PyObject *async_batch_get(AsyncClientObject *self, PyObject *args, PyObject *kwds) {
+    aloop *l;
+    acall *a = batch_call(self, AC_BATCH_GET, args, kwds, &l);
+    if (!a)
+        return NULL;
+    pyaw_batch_args *b = &a->u.rows.a;
     aw_error err;
     int rc = aw_batch_get_async(l->loop, &b->bp, b->keys, b->n, b->names, b->n_names, false,
-                                a->u.get.res, on_batch, a, &err);
+                                a->u.rows.res, on_batch, a, &err);
     return submitted(a, rc, &err);
 }
 
 static PyObject *async_batch_read_into(AsyncClientObject *self, PyObject *args,
                                        PyObject *kwds) {
-    aloop *l = current(self);
-    acall *a = l ? acall_new(l, AC_BATCH_INTO) : NULL;
+    aloop *l;
+    acall *a = batch_call(self, AC_BATCH_INTO, args, kwds, &l);
     if (!a)
         return NULL;
     pyaw_batch_into *b = &a->u.into;
-    if (pyaw_batch_into_from_py(args, kwds, b) < 0) {
-        acall_free(a);
-        return NULL;
-    }
     aw_error err;
     int rc = aw_batch_read_into_async(l->loop, &b->a.bp, b->a.keys, b->a.n, b->a.names,
                                       b->a.n_names, b->dt, b->rows.buf, (size_t)b->rows.len,
@@ -404,6 +461,36 @@ static PyObject *async_batch_read_into(AsyncClientObject *self, PyObject *args,
     /* The dtype is read at submission; the buffers stay held until the callback. */
     aw_dtype_free(b->dt);
     b->dt = NULL;
+    return submitted(a, rc, &err);
+}
+
+static PyObject *async_batch_rows(AsyncClientObject *self, PyObject *args, PyObject *kwds) {
+    aloop *l;
+    acall *a = batch_call(self, AC_BATCH_ROWS, args, kwds, &l);
+    if (!a)
+        return NULL;
+    pyaw_batch_rows_args *r = &a->u.rows;
+    aw_error err;
+    int rc = aw_batch_operate_async(l->loop, &r->a.bp, r->rows, r->a.n, r->res, on_batch, a,
+                                    &err);
+    return submitted(a, rc, &err);
+}
+
+static PyObject *async_batch_write_from(AsyncClientObject *self, PyObject *args,
+                                        PyObject *kwds) {
+    aloop *l;
+    acall *a = batch_call(self, AC_WRITE_FROM, args, kwds, &l);
+    if (!a)
+        return NULL;
+    pyaw_write_from *w = &a->u.wf;
+    aw_error err;
+    int rc = aw_batch_write_from_async(l->loop, &w->bp, w->data.buf, (size_t)w->data.len, w->n,
+                                       w->dt, w->ns, w->set, w->key_field, w->codes.buf,
+                                       w->in_doubt.buf, w->gens.buf, on_batch, a, &err);
+    if (rc != AW_OK) {
+        acall_free(a);
+        return pyaw_write_from_raise(&err);
+    }
     return submitted(a, rc, &err);
 }
 
@@ -515,12 +602,27 @@ static PyMethodDef async_methods[] = {
      "remove(key, meta=None, policy=None) -> Future[None]; fails with RecordNotFound."},
     {"touch", (PyCFunction)(void (*)(void))async_touch, METH_VARARGS | METH_KEYWORDS,
      "touch(key, val=None, meta=None, policy=None) -> Future[None]."},
+    {"operate", (PyCFunction)(void (*)(void))async_operate, METH_VARARGS | METH_KEYWORDS,
+     "operate(key, list, meta=None, policy=None) -> Future[Record]: the ops applied atomically, "
+     "the reading ops' results in bins."},
+    {"operate_ordered", (PyCFunction)(void (*)(void))async_operate_ordered,
+     METH_VARARGS | METH_KEYWORDS,
+     "operate_ordered(key, list, meta=None, policy=None) -> Future[Record]: bins a list of "
+     "(name, value), one per op in order."},
     {"_batch_get", (PyCFunction)(void (*)(void))async_batch_get, METH_VARARGS | METH_KEYWORDS,
      "_batch_get(keys, bins, policy) -> Future[list of (code, Record, in_doubt)]."},
     {"_batch_read_into", (PyCFunction)(void (*)(void))async_batch_read_into,
      METH_VARARGS | METH_KEYWORDS,
      "_batch_read_into(keys, bins, policy, descr, align, itemsize, rows, meta, codes) -> "
      "Future[None]: fills the buffers, held until it completes."},
+    {"_batch_rows", (PyCFunction)(void (*)(void))async_batch_rows, METH_VARARGS | METH_KEYWORDS,
+     "_batch_rows(kind, keys, rows, policy) -> Future[list of (code, Record, in_doubt)]: "
+     "batch_write, batch_operate or batch_remove."},
+    {"_batch_write_from", (PyCFunction)(void (*)(void))async_batch_write_from,
+     METH_VARARGS | METH_KEYWORDS,
+     "_batch_write_from(data, n, namespace, set, descr, align, itemsize, key_field, policy, "
+     "codes, in_doubt, gens) -> Future[None]: writes the rows, the buffers held until it "
+     "completes."},
     {"_close_loops", (PyCFunction)async_close_loops, METH_NOARGS,
      "_close_loops(): completes every command in flight with ClientError (CLIENT_CLOSING) and "
      "refuses new ones."},

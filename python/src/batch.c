@@ -43,43 +43,56 @@ PyObject *pyaw_batch_rows_to_py(const aw_batch_result *res, const aw_key *keys, 
 }
 
 int pyaw_batch_args_from_py(PyObject *keys, PyObject *bins, PyObject *policy,
-                            pyaw_batch_args *b) {
+                            enum pyaw_policy_kind kind, pyaw_batch_args *b) {
     memset(b, 0, sizeof *b);
     if (pyaw_conv_init(&b->conv) < 0 ||
         pyaw_keys_from_py(keys, &b->keys, &b->n, &b->keys_t, &b->conv) < 0 ||
         (bins != Py_None &&
          pyaw_bin_names_from_py(bins, &b->names, &b->n_names, &b->conv) < 0) ||
-        pyaw_batch_policy_from_py(policy, PYAW_POLICY_READ, &b->bp, &b->conv) < 0)
+        pyaw_batch_policy_from_py(policy, kind, &b->bp, &b->conv) < 0)
         return -1;
     if (!b->n_names)
         b->names = NULL; /* an empty list reads every bin */
     return 0;
 }
 
-PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds) {
+int pyaw_batch_get_from_py(PyObject *args, PyObject *kwds, pyaw_batch_rows_args *b) {
     static char *kwlist[] = {"keys", "bins", "policy", NULL};
     PyObject *keys_o, *bins_o = Py_None, *policy_o = Py_None;
+    memset(b, 0, sizeof *b);
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:_batch_get", kwlist, &keys_o, &bins_o,
-                                     &policy_o))
-        return NULL;
-    pyaw_batch_args b;
+                                     &policy_o) ||
+        pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, &b->a) < 0 ||
+        !(b->res = pyaw_conv_alloc(&b->a.conv, b->a.n * sizeof *b->res)))
+        return -1;
+    return 0;
+}
+
+void pyaw_batch_rows_release(pyaw_batch_rows_args *b) {
+    if (b->res)
+        aw_batch_results_free(b->res, b->a.n);
+    pyaw_conv_free(&b->a.conv);
+}
+
+PyObject *pyaw_batch_rows_result(const pyaw_batch_rows_args *b) {
+    return pyaw_batch_rows_to_py(b->res, b->a.keys, b->a.keys_t, b->a.n);
+}
+
+PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds) {
+    pyaw_batch_rows_args b;
     PyObject *result = NULL;
-    aw_batch_result *res = NULL;
     aw_client *c;
-    if (pyaw_batch_args_from_py(keys_o, bins_o, policy_o, &b) < 0 ||
-        !(res = pyaw_conv_alloc(&b.conv, b.n * sizeof *res)) || !(c = pyaw_client_enter(self)))
+    if (pyaw_batch_get_from_py(args, kwds, &b) < 0 || !(c = pyaw_client_enter(self)))
         goto out;
     aw_error err;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = aw_batch_get(c, &b.bp, b.keys, b.n, b.names, b.n_names, false, res, &err);
+    rc = aw_batch_get(c, &b.a.bp, b.a.keys, b.a.n, b.a.names, b.a.n_names, false, b.res, &err);
     Py_END_ALLOW_THREADS
     self->busy--;
-    result = rc == AW_OK ? pyaw_batch_rows_to_py(res, b.keys, b.keys_t, b.n) : pyaw_raise(&err);
+    result = rc == AW_OK ? pyaw_batch_rows_result(&b) : pyaw_raise(&err);
 out:
-    if (res)
-        aw_batch_results_free(res, b.n);
-    pyaw_conv_free(&b.conv);
+    pyaw_batch_rows_release(&b);
     return result;
 }
 
@@ -126,7 +139,7 @@ int pyaw_batch_into_from_py(PyObject *args, PyObject *kwds, pyaw_batch_into *b) 
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOspnOOO:_batch_read_into", kwlist, &keys_o,
                                      &bins_o, &policy_o, &descr, &align, &itemsize, &rows_o,
                                      &meta_o, &codes_o) ||
-        pyaw_batch_args_from_py(keys_o, bins_o, policy_o, &b->a) < 0)
+        pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, &b->a) < 0)
         return -1;
     if (pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &b->dt) < 0)
         return -1;
