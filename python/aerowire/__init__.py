@@ -13,6 +13,7 @@ from ._types import GeoJSON, Meta, Record, RecordList
 from .exception import AerospikeError
 from ._aerowire import __version__
 from ._client import Client
+from ._async import AsyncClient
 from ._numpy import NumpyBatchRecords
 from ._array import ArrayRef
 from ._batch_write import BatchRecord, BatchRecords, NumpyBatchWriteRecords
@@ -56,7 +57,7 @@ def client(config):
 
 
 __all__ = [
-    "AerospikeError", "ArrayRef", "BatchRecord", "BatchRecords", "Client", "GeoJSON", "Meta",
+    "AerospikeError", "ArrayRef", "AsyncClient", "BatchRecord", "BatchRecords", "Client", "GeoJSON", "Meta",
     "NumpyBatchRecords", "NumpyBatchWriteRecords", "NumpyRecords", "PartitionStatus", "Query",
     "Record", "RecordList", "Scan", "client", "exception", "__version__", "bitwise_operations",
     "cdt_ctx", "exp", "expression_operations", "hll_operations", "list_operations",

@@ -31,6 +31,13 @@ class BatchRecords:
         self.batch_records = batch_records
         self.result = next((r.result for r in batch_records if r.result != 0), 0)
 
+    @classmethod
+    def from_rows(cls, rows):
+        """From the extension's (code, Record, in_doubt) rows (Client's and
+        AsyncClient's)."""
+        return cls([BatchRecord(rec.key, code, rec if code == 0 else None, in_doubt)
+                    for code, rec, in_doubt in rows])
+
     def __len__(self):
         return len(self.batch_records)
 
@@ -91,13 +98,47 @@ def _user_key(v):
 def _read_only(array):
     """The array refuses writes through it while the GIL is released (the C
     call reads its buffer then)."""
-    was = array.flags.writeable
-    array.flags.writeable = False
+    restore = read_only(array)
     try:
         yield
     finally:
+        restore()
+
+
+def read_only(array):
+    """Makes the array refuse writes through it; returns what undoes that."""
+    was = array.flags.writeable
+    array.flags.writeable = False
+
+    def restore(*_):
         if was:
             array.flags.writeable = True
+    return restore
+
+
+def numpy_write(data, namespace, set_name, _dtype, key_field, policy):
+    """batch_write_numpy's checks: the arguments of _batch_write_from, and the
+    NumpyBatchWriteRecords its result arrays fill (Client's and
+    AsyncClient's)."""
+    np, dt = structured_dtype(_dtype)
+    if not isinstance(data, np.ndarray):
+        raise TypeError(f"data must be a numpy ndarray, not {type(data).__name__}")
+    if data.dtype != dt:
+        raise ValueError(f"data's dtype {data.dtype} is not _dtype {dt}")
+    if data.ndim != 1:
+        raise ValueError(f"data must be 1-d (one record per row), not {data.ndim}-d")
+    if not data.flags.c_contiguous:
+        raise ValueError("data must be C-contiguous (np.ascontiguousarray(data) copies it)")
+    n = len(data)
+    codes = np.empty(n, np.int32)
+    in_doubt = np.empty(n, np.bool_)
+    gens = np.empty(n, np.uint32)
+    args = (data, n, namespace, set_name, str(dt.descr), dt.isalignedstruct, dt.itemsize,
+            key_field, policy, codes, in_doubt, gens)
+    # A key field not in the dtype: _batch_write_from refuses it, naming it.
+    field = "_key" if key_field is None else key_field
+    keys = data[field].copy() if field in (dt.names or ()) else None
+    return args, NumpyBatchWriteRecords(namespace, set_name, keys, codes, in_doubt, gens)
 
 
 class BatchWriteMixin:
@@ -113,30 +154,13 @@ class BatchWriteMixin:
         row's TTL. Returns a NumpyBatchWriteRecords (per-row result_codes,
         in_doubt, generations; Records on indexing). policy: write policy
         keys (ttl, exists, key, total_timeout...)."""
-        np, dt = structured_dtype(_dtype)
-        if not isinstance(data, np.ndarray):
-            raise TypeError(f"data must be a numpy ndarray, not {type(data).__name__}")
-        if data.dtype != dt:
-            raise ValueError(f"data's dtype {data.dtype} is not _dtype {dt}")
-        if data.ndim != 1:
-            raise ValueError(f"data must be 1-d (one record per row), not {data.ndim}-d")
-        if not data.flags.c_contiguous:
-            raise ValueError("data must be C-contiguous (np.ascontiguousarray(data) copies it)")
-        n = len(data)
-        codes = np.empty(n, np.int32)
-        in_doubt = np.empty(n, np.bool_)
-        gens = np.empty(n, np.uint32)
+        args, result = numpy_write(data, namespace, set_name, _dtype, key_field, policy)
         with _read_only(data):
-            self._batch_write_from(data, n, namespace, set_name, str(dt.descr),
-                                   dt.isalignedstruct, dt.itemsize, key_field, policy, codes,
-                                   in_doubt, gens)
-        return NumpyBatchWriteRecords(namespace, set_name, data[key_field].copy(), codes,
-                                      in_doubt, gens)
+            self._batch_write_from(*args)
+        return result
 
     def _batch_records(self, kind, keys, rows, policy):
-        return BatchRecords([
-            BatchRecord(rec.key, code, rec if code == 0 else None, in_doubt)
-            for code, rec, in_doubt in self._batch_rows(kind, keys, rows, policy)])
+        return BatchRecords.from_rows(self._batch_rows(kind, keys, rows, policy))
 
     def batch_write(self, keys, rows, policy=None):
         """One row per key: a bins dict (written as put writes it) or a list of

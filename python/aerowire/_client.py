@@ -3,14 +3,9 @@ numpy side (dtype checks, the arrays) is plain Python over numpy."""
 from . import _aerowire
 from ._array import ArrayMixin
 from ._batch_write import BatchWriteMixin
-from .exception import _make
 from ._numpy import NumpyBatchRecords, batch_arrays
 from ._query import QueryCommands
 from ._types import RecordList
-
-# batch_read row codes that are an answer, not a failure: read, no record,
-# filtered out by the policy's expressions.
-_ANSWERED = (0, 2, 27)
 
 
 class Client(QueryCommands, BatchWriteMixin, ArrayMixin, _aerowire.Client):
@@ -32,11 +27,7 @@ class Client(QueryCommands, BatchWriteMixin, ArrayMixin, _aerowire.Client):
         per key (see docs/python.md for the field <-> bin rules).
         """
         if _dtype is None:
-            rows = self._batch_get(keys, bins, policy)
-            for i, (code, rec, in_doubt) in enumerate(rows):
-                if code not in _ANSWERED:
-                    raise _make(code, f"batch row {i} (key {rec.key[:3]!r}) failed", in_doubt)
-            return RecordList([rec for _, rec, _ in rows], [code for code, _, _ in rows])
+            return RecordList.from_rows(self._batch_get(keys, bins, policy))
         descr, align, itemsize, rows, meta, codes = batch_arrays(_dtype, len(keys))
         self._batch_read_into(keys, bins, policy, descr, align, itemsize, rows, meta, codes)
         return NumpyBatchRecords(keys, rows, meta, codes)

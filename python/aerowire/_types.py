@@ -3,6 +3,8 @@ the GeoJSON bin value."""
 import json
 from typing import Any, Dict, NamedTuple, Optional, Tuple, Union
 
+from .exception import _make
+
 UserKey = Union[int, str, bytes]
 Key = Tuple[str, Optional[str], Optional[UserKey], bytes]
 
@@ -32,6 +34,21 @@ class RecordList(list):
     def __init__(self, records, result_codes):
         super().__init__(records)
         self.result_codes = result_codes
+
+    @classmethod
+    def from_rows(cls, rows):
+        """batch_read's RecordList from the extension's (code, Record,
+        in_doubt) rows (Client's and AsyncClient's): a row failing otherwise
+        than as an answer (a timeout, a node lost...) raises its error."""
+        for i, (code, rec, in_doubt) in enumerate(rows):
+            if code not in _ANSWERED:
+                raise _make(code, f"batch row {i} (key {rec.key[:3]!r}) failed", in_doubt)
+        return cls([rec for _, rec, _ in rows], [code for code, _, _ in rows])
+
+
+# batch_read row codes that are an answer, not a failure: read, no record,
+# filtered out by the policy's expressions.
+_ANSWERED = (0, 2, 27)
 
 
 class GeoJSON(str):

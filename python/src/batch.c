@@ -42,43 +42,57 @@ PyObject *pyaw_batch_rows_to_py(const aw_batch_result *res, const aw_key *keys, 
     return result;
 }
 
-PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds) {
+int pyaw_batch_args_from_py(PyObject *keys, PyObject *bins, PyObject *policy,
+                            enum pyaw_policy_kind kind, pyaw_batch_args *b) {
+    memset(b, 0, sizeof *b);
+    if (pyaw_conv_init(&b->conv) < 0 ||
+        pyaw_keys_from_py(keys, &b->keys, &b->n, &b->keys_t, &b->conv) < 0 ||
+        (bins != Py_None &&
+         pyaw_bin_names_from_py(bins, &b->names, &b->n_names, &b->conv) < 0) ||
+        pyaw_batch_policy_from_py(policy, kind, &b->bp, &b->conv) < 0)
+        return -1;
+    if (!b->n_names)
+        b->names = NULL; /* an empty list reads every bin */
+    return 0;
+}
+
+int pyaw_batch_get_from_py(PyObject *args, PyObject *kwds, pyaw_batch_rows_args *b) {
     static char *kwlist[] = {"keys", "bins", "policy", NULL};
     PyObject *keys_o, *bins_o = Py_None, *policy_o = Py_None;
+    memset(b, 0, sizeof *b);
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:_batch_get", kwlist, &keys_o, &bins_o,
-                                     &policy_o))
-        return NULL;
-    pyaw_conv conv;
-    if (pyaw_conv_init(&conv) < 0)
-        return NULL;
-    aw_key *keys;
-    size_t n, n_names = 0;
-    const char **names = NULL;
-    PyObject *keys_t, *result = NULL;
-    aw_batch_policy bp;
-    aw_batch_result *res = NULL;
+                                     &policy_o) ||
+        pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, &b->a) < 0 ||
+        !(b->res = pyaw_conv_alloc(&b->a.conv, b->a.n * sizeof *b->res)))
+        return -1;
+    return 0;
+}
+
+void pyaw_batch_rows_release(pyaw_batch_rows_args *b) {
+    if (b->res)
+        aw_batch_results_free(b->res, b->a.n);
+    pyaw_conv_free(&b->a.conv);
+}
+
+PyObject *pyaw_batch_rows_result(const pyaw_batch_rows_args *b) {
+    return pyaw_batch_rows_to_py(b->res, b->a.keys, b->a.keys_t, b->a.n);
+}
+
+PyObject *pyaw_batch_get(pyaw_client *self, PyObject *args, PyObject *kwds) {
+    pyaw_batch_rows_args b;
+    PyObject *result = NULL;
     aw_client *c;
-    if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) < 0 ||
-        (bins_o != Py_None && pyaw_bin_names_from_py(bins_o, &names, &n_names, &conv) < 0) ||
-        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_READ, &bp, &conv) < 0 ||
-        !(res = pyaw_conv_alloc(&conv, n * sizeof *res)) ||
-        !(c = pyaw_client_enter(self)))
+    if (pyaw_batch_get_from_py(args, kwds, &b) < 0 || !(c = pyaw_client_enter(self)))
         goto out;
     aw_error err;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = aw_batch_get(c, &bp, keys, n, n_names ? names : NULL, n_names, false, res, &err);
+    rc = aw_batch_get(c, &b.a.bp, b.a.keys, b.a.n, b.a.names, b.a.n_names, false, b.res, &err);
     Py_END_ALLOW_THREADS
     self->busy--;
-    if (rc != AW_OK) {
-        pyaw_raise(&err);
-        goto out;
-    }
-    result = pyaw_batch_rows_to_py(res, keys, keys_t, n);
+    result = rc == AW_OK ? pyaw_batch_rows_result(&b) : pyaw_raise(&err);
 out:
-    if (res)
-        aw_batch_results_free(res, n);
-    pyaw_conv_free(&conv);
+    pyaw_batch_rows_release(&b);
     return result;
 }
 
@@ -114,46 +128,50 @@ int pyaw_writable_buffer(PyObject *o, Py_buffer *view, size_t need, const char *
     return 0;
 }
 
-PyObject *pyaw_batch_read_into(pyaw_client *self, PyObject *args, PyObject *kwds) {
+int pyaw_batch_into_from_py(PyObject *args, PyObject *kwds, pyaw_batch_into *b) {
     static char *kwlist[] = {"keys", "bins", "policy", "descr", "align", "itemsize",
                              "rows", "meta", "codes", NULL};
     PyObject *keys_o, *bins_o, *policy_o, *rows_o, *meta_o, *codes_o;
     const char *descr;
     int align;
     Py_ssize_t itemsize;
+    memset(b, 0, sizeof *b);
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOspnOOO:_batch_read_into", kwlist, &keys_o,
                                      &bins_o, &policy_o, &descr, &align, &itemsize, &rows_o,
-                                     &meta_o, &codes_o))
-        return NULL;
-    pyaw_conv conv;
-    if (pyaw_conv_init(&conv) < 0)
-        return NULL;
-    aw_key *keys;
-    size_t n = 0, n_names = 0;
-    const char **names = NULL;
-    PyObject *keys_t, *result = NULL;
-    aw_batch_policy bp;
-    aw_dtype *dt = NULL;
-    aw_error err;
-    Py_buffer rows = {0}, meta = {0}, codes = {0};
+                                     &meta_o, &codes_o) ||
+        pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, &b->a) < 0)
+        return -1;
+    if (pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &b->dt) < 0)
+        return -1;
+    size_t n = b->a.n;
+    if (pyaw_writable_buffer(rows_o, &b->rows, n * (size_t)itemsize, "rows") < 0 ||
+        pyaw_writable_buffer(meta_o, &b->meta, n * sizeof(aw_row_meta), "meta") < 0 ||
+        pyaw_writable_buffer(codes_o, &b->codes, n * sizeof(int32_t), "codes") < 0)
+        return -1;
+    return 0;
+}
+
+void pyaw_batch_into_release(pyaw_batch_into *b) {
+    /* A Py_buffer never filled has obj NULL: releasing it does nothing. */
+    PyBuffer_Release(&b->rows);
+    PyBuffer_Release(&b->meta);
+    PyBuffer_Release(&b->codes);
+    aw_dtype_free(b->dt);
+    b->dt = NULL;
+    pyaw_conv_free(&b->a.conv);
+}
+
+PyObject *pyaw_batch_read_into(pyaw_client *self, PyObject *args, PyObject *kwds) {
+    pyaw_batch_into b;
+    PyObject *result = NULL;
     aw_client *c;
-    if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) < 0 ||
-        (bins_o != Py_None && pyaw_bin_names_from_py(bins_o, &names, &n_names, &conv) < 0) ||
-        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_READ, &bp, &conv) < 0)
+    if (pyaw_batch_into_from_py(args, kwds, &b) < 0 || !(c = pyaw_client_enter(self)))
         goto out;
-    if (pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &dt) < 0)
-        goto out;
-    if (pyaw_writable_buffer(rows_o, &rows, n * (size_t)itemsize, "rows") < 0)
-        goto out;
-    if (pyaw_writable_buffer(meta_o, &meta, n * sizeof(aw_row_meta), "meta") < 0)
-        goto out;
-    if (pyaw_writable_buffer(codes_o, &codes, n * sizeof(int32_t), "codes") < 0 ||
-        !(c = pyaw_client_enter(self)))
-        goto out;
+    aw_error err;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = aw_batch_read_into(c, &bp, keys, n, n_names ? names : NULL, n_names, dt, rows.buf,
-                            (size_t)rows.len, meta.buf, codes.buf, &err);
+    rc = aw_batch_read_into(c, &b.a.bp, b.a.keys, b.a.n, b.a.names, b.a.n_names, b.dt,
+                            b.rows.buf, (size_t)b.rows.len, b.meta.buf, b.codes.buf, &err);
     Py_END_ALLOW_THREADS
     self->busy--;
     if (rc != AW_OK) {
@@ -163,12 +181,7 @@ PyObject *pyaw_batch_read_into(pyaw_client *self, PyObject *args, PyObject *kwds
     Py_INCREF(Py_None);
     result = Py_None;
 out:
-    /* A Py_buffer never filled has obj NULL: releasing it does nothing. */
-    PyBuffer_Release(&rows);
-    PyBuffer_Release(&meta);
-    PyBuffer_Release(&codes);
-    aw_dtype_free(dt);
-    pyaw_conv_free(&conv);
+    pyaw_batch_into_release(&b);
     return result;
 }
 

@@ -13,70 +13,80 @@
 
 /* ---- rows of a numpy array ---- */
 
-PyObject *pyaw_batch_write_from(pyaw_client *self, PyObject *args, PyObject *kwds) {
+int pyaw_write_from_py(PyObject *args, PyObject *kwds, pyaw_write_from *w) {
     static char *kwlist[] = {"data", "n", "namespace", "set", "descr", "align", "itemsize",
                              "key_field", "policy", "codes", "in_doubt", "gens", NULL};
     PyObject *data_o, *policy_o, *codes_o, *in_doubt_o, *gens_o;
     Py_ssize_t n, itemsize;
-    const char *ns, *set, *descr, *key_field;
+    const char *descr;
     int align;
+    memset(w, 0, sizeof *w);
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "Onzzspnz" "OOOO:_batch_write_from", kwlist,
-                                     &data_o, &n, &ns, &set, &descr, &align, &itemsize,
-                                     &key_field, &policy_o, &codes_o, &in_doubt_o, &gens_o))
-        return NULL;
-    if (!ns)
-        return PyErr_Format(PyExc_TypeError, "namespace must be a str, not None");
+                                     &data_o, &n, &w->ns, &w->set, &descr, &align, &itemsize,
+                                     &w->key_field, &policy_o, &codes_o, &in_doubt_o, &gens_o))
+        return -1;
+    if (!w->ns)
+        return PyErr_Format(PyExc_TypeError, "namespace must be a str, not None"), -1;
     if (n < 0)
-        return PyErr_Format(PyExc_ValueError, "n must be >= 0");
-    pyaw_conv conv; /* keeps the policy's expressions alive */
-    if (pyaw_conv_init(&conv) < 0)
-        return NULL;
-    aw_batch_policy bp;
-    aw_dtype *dt = NULL;
-    Py_buffer data = {0}, codes = {0}, in_doubt = {0}, gens = {0};
-    PyObject *result = NULL;
-    aw_client *c;
-    if (pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_WRITE, &bp, &conv) < 0 ||
-        pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &dt) < 0)
-        goto out;
-    /* Held until the call returns: the array cannot be resized or freed
-     * while the GIL is released. */
-    if (PyObject_GetBuffer(data_o, &data, PyBUF_C_CONTIGUOUS) < 0) {
+        return PyErr_Format(PyExc_ValueError, "n must be >= 0"), -1;
+    w->n = (size_t)n;
+    if (pyaw_conv_init(&w->conv) < 0 ||
+        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_WRITE, &w->bp, &w->conv) < 0 ||
+        pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &w->dt) < 0)
+        return -1;
+    /* Held until released: the array cannot be resized or freed while the
+     * command reads it. */
+    if (PyObject_GetBuffer(data_o, &w->data, PyBUF_C_CONTIGUOUS) < 0) {
         PyErr_Clear();
         PyErr_Format(PyExc_ValueError, "data must be a C-contiguous buffer (%s given)",
                      Py_TYPE(data_o)->tp_name);
-        goto out;
+        return -1;
     }
-    if (pyaw_writable_buffer(codes_o, &codes, (size_t)n * sizeof(int32_t), "codes") < 0 ||
-        pyaw_writable_buffer(in_doubt_o, &in_doubt, (size_t)n * sizeof(bool), "in_doubt") < 0 ||
-        pyaw_writable_buffer(gens_o, &gens, (size_t)n * sizeof(uint32_t), "gens") < 0 ||
-        !(c = pyaw_client_enter(self)))
+    if (pyaw_writable_buffer(codes_o, &w->codes, w->n * sizeof(int32_t), "codes") < 0 ||
+        pyaw_writable_buffer(in_doubt_o, &w->in_doubt, w->n * sizeof(bool), "in_doubt") < 0 ||
+        pyaw_writable_buffer(gens_o, &w->gens, w->n * sizeof(uint32_t), "gens") < 0)
+        return -1;
+    return 0;
+}
+
+void pyaw_write_from_release(pyaw_write_from *w) {
+    /* A Py_buffer never filled has obj NULL: releasing it does nothing. */
+    PyBuffer_Release(&w->data);
+    PyBuffer_Release(&w->codes);
+    PyBuffer_Release(&w->in_doubt);
+    PyBuffer_Release(&w->gens);
+    aw_dtype_free(w->dt);
+    w->dt = NULL;
+    pyaw_conv_free(&w->conv);
+}
+
+PyObject *pyaw_write_from_raise(const aw_error *err) {
+    if (err->code == AW_ERR_PARAM || err->code == AW_ERR_BAD_NAME)
+        return PyErr_Format(PyExc_ValueError, "%s", err->message);
+    if (err->code == AW_ERR_UNSUPPORTED)
+        return PyErr_Format(PyExc_TypeError, "%s", err->message);
+    return pyaw_raise(err);
+}
+
+PyObject *pyaw_batch_write_from(pyaw_client *self, PyObject *args, PyObject *kwds) {
+    pyaw_write_from w;
+    PyObject *result = NULL;
+    aw_client *c;
+    if (pyaw_write_from_py(args, kwds, &w) < 0 || !(c = pyaw_client_enter(self)))
         goto out;
     aw_error err;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = aw_batch_write_from(c, &bp, data.buf, (size_t)data.len, (size_t)n, dt, ns, set,
-                             key_field, codes.buf, in_doubt.buf, gens.buf, &err);
+    rc = aw_batch_write_from(c, &w.bp, w.data.buf, (size_t)w.data.len, w.n, w.dt, w.ns, w.set,
+                             w.key_field, w.codes.buf, w.in_doubt.buf, w.gens.buf, &err);
     Py_END_ALLOW_THREADS
     self->busy--;
-    if (rc != AW_OK) {
-        if (rc == AW_ERR_PARAM || rc == AW_ERR_BAD_NAME)
-            PyErr_Format(PyExc_ValueError, "%s", err.message);
-        else if (rc == AW_ERR_UNSUPPORTED)
-            PyErr_Format(PyExc_TypeError, "%s", err.message);
-        else
-            pyaw_raise(&err);
-        goto out;
-    }
-    Py_INCREF(Py_None);
-    result = Py_None;
+    if (rc != AW_OK)
+        pyaw_write_from_raise(&err);
+    else
+        result = (Py_INCREF(Py_None), Py_None);
 out:
-    PyBuffer_Release(&data);
-    PyBuffer_Release(&codes);
-    PyBuffer_Release(&in_doubt);
-    PyBuffer_Release(&gens);
-    aw_dtype_free(dt);
-    pyaw_conv_free(&conv);
+    pyaw_write_from_release(&w);
     return result;
 }
 
@@ -162,43 +172,39 @@ static int batch_rows(const char *kind, PyObject *rows_o, const aw_key *keys, si
     return 0;
 }
 
-PyObject *pyaw_batch_rows(pyaw_client *self, PyObject *args, PyObject *kwds) {
+int pyaw_batch_rows_from_py(PyObject *args, PyObject *kwds, pyaw_batch_rows_args *b) {
     static char *kwlist[] = {"kind", "keys", "rows", "policy", NULL};
     const char *kind;
     PyObject *keys_o, *rows_o, *policy_o = Py_None;
+    memset(b, 0, sizeof *b);
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "sOO|O:_batch_rows", kwlist, &kind, &keys_o,
-                                     &rows_o, &policy_o))
-        return NULL;
-    pyaw_conv conv;
-    if (pyaw_conv_init(&conv) < 0)
-        return NULL;
-    aw_key *keys;
-    size_t n = 0;
-    PyObject *keys_t, *result = NULL;
-    aw_batch_policy bp;
-    aw_batch_op *rows;
-    aw_batch_result *res = NULL;
+                                     &rows_o, &policy_o) ||
+        pyaw_batch_args_from_py(keys_o, Py_None, policy_o, PYAW_POLICY_WRITE, &b->a) < 0)
+        return -1;
+    pyaw_conv *c = &b->a.conv;
+    size_t n = b->a.n;
+    if (!(b->rows = pyaw_conv_alloc(c, n * sizeof *b->rows)) ||
+        batch_rows(kind, rows_o, b->a.keys, n, &b->a.bp.base, b->rows, c) < 0 ||
+        !(b->res = pyaw_conv_alloc(c, n * sizeof *b->res)))
+        return -1;
+    return 0;
+}
+
+PyObject *pyaw_batch_rows(pyaw_client *self, PyObject *args, PyObject *kwds) {
+    pyaw_batch_rows_args b;
+    PyObject *result = NULL;
     aw_client *c;
-    if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) < 0 ||
-        pyaw_batch_policy_from_py(policy_o, PYAW_POLICY_WRITE, &bp, &conv) < 0 ||
-        !(rows = pyaw_conv_alloc(&conv, n * sizeof *rows)) ||
-        batch_rows(kind, rows_o, keys, n, &bp.base, rows, &conv) < 0 ||
-        !(res = pyaw_conv_alloc(&conv, n * sizeof *res)) || !(c = pyaw_client_enter(self)))
+    if (pyaw_batch_rows_from_py(args, kwds, &b) < 0 || !(c = pyaw_client_enter(self)))
         goto out;
     aw_error err;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = aw_batch_operate(c, &bp, rows, n, res, &err);
+    rc = aw_batch_operate(c, &b.a.bp, b.rows, b.a.n, b.res, &err);
     Py_END_ALLOW_THREADS
     self->busy--;
-    if (rc != AW_OK)
-        pyaw_raise(&err);
-    else
-        result = pyaw_batch_rows_to_py(res, keys, keys_t, n);
+    result = rc == AW_OK ? pyaw_batch_rows_result(&b) : pyaw_raise(&err);
 out:
-    if (res)
-        aw_batch_results_free(res, n);
-    pyaw_conv_free(&conv);
+    pyaw_batch_rows_release(&b);
     return result;
 }
 

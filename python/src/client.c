@@ -8,6 +8,7 @@
 #include "pyaw_ops.h"
 #include "pyaw_query.h"
 
+#include <stddef.h>
 #include <string.h>
 
 typedef pyaw_client ClientObject;
@@ -24,6 +25,28 @@ static int config_u32(PyObject *v, const char *name, uint32_t *out) {
     }
     *out = (uint32_t)x;
     return 0;
+}
+
+/* The config's integer keys: the official clients' names (the C client's
+ * for the async ones; pipeline_depth is aerowire's own). */
+static const struct {
+    const char *name;
+    size_t offset;
+} U32_KEYS[] = {
+    {"connect_timeout", offsetof(aw_config, connect_timeout_ms)},
+    {"tend_interval", offsetof(aw_config, tend_interval_ms)},
+    {"max_conns_per_node", offsetof(aw_config, max_conns_per_node)},
+    {"async_max_conns_per_node", offsetof(aw_config, async_max_conns_per_node)},
+    {"pipeline_depth", offsetof(aw_config, pipeline_depth)},
+    {"max_error_rate", offsetof(aw_config, max_error_rate)},
+    {"error_rate_window", offsetof(aw_config, error_rate_window)},
+};
+
+static uint32_t *config_u32_field(aw_config *cfg, const char *name) {
+    for (size_t i = 0; i < sizeof U32_KEYS / sizeof U32_KEYS[0]; i++)
+        if (strcmp(name, U32_KEYS[i].name) == 0)
+            return (uint32_t *)((char *)cfg + U32_KEYS[i].offset);
+    return NULL;
 }
 
 static char *dup_str(const char *s, size_t n) {
@@ -127,6 +150,7 @@ static int config_apply(ClientObject *self, PyObject *config) {
     while (PyDict_Next(config, &pos, &k, &v)) {
         const char *name = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : "";
         int rc = 0;
+        uint32_t *u32;
         if (strcmp(name, "hosts") == 0)
             continue;
         if (strcmp(name, "cluster_name") == 0) {
@@ -141,16 +165,8 @@ static int config_apply(ClientObject *self, PyObject *config) {
             self->cfg.cluster_name = self->cluster_name;
         } else if (strcmp(name, "policies") == 0) {
             rc = config_policies(self, v);
-        } else if (strcmp(name, "connect_timeout") == 0) {
-            rc = config_u32(v, name, &self->cfg.connect_timeout_ms);
-        } else if (strcmp(name, "tend_interval") == 0) {
-            rc = config_u32(v, name, &self->cfg.tend_interval_ms);
-        } else if (strcmp(name, "max_conns_per_node") == 0) {
-            rc = config_u32(v, name, &self->cfg.max_conns_per_node);
-        } else if (strcmp(name, "max_error_rate") == 0) {
-            rc = config_u32(v, name, &self->cfg.max_error_rate);
-        } else if (strcmp(name, "error_rate_window") == 0) {
-            rc = config_u32(v, name, &self->cfg.error_rate_window);
+        } else if ((u32 = config_u32_field(&self->cfg, name))) {
+            rc = config_u32(v, name, u32);
         } else {
             PyErr_Format(PyExc_ValueError, "unknown config key %R", k);
             return -1;

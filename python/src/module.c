@@ -20,10 +20,14 @@ PyObject *pyaw_raise_code(int code, const char *message) {
     return NULL;
 }
 
-PyObject *pyaw_raise(const aw_error *err) {
+PyObject *pyaw_exception(const aw_error *err) {
     const char *msg = err->message[0] ? err->message : aw_strerror(err->code);
-    PyObject *exc = PyObject_CallFunction(pyaw_make_exception, "isO", err->code, msg,
-                                          err->in_doubt ? Py_True : Py_False);
+    return PyObject_CallFunction(pyaw_make_exception, "isO", err->code, msg,
+                                 err->in_doubt ? Py_True : Py_False);
+}
+
+PyObject *pyaw_raise(const aw_error *err) {
+    PyObject *exc = pyaw_exception(err);
     if (exc) {
         PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
         Py_DECREF(exc);
@@ -56,7 +60,8 @@ PyMODINIT_FUNC PyInit__aerowire(void) {
             return NULL;
     }
     if (PyType_Ready(&pyaw_ClientType) < 0 || PyType_Ready(&pyaw_KeyIndexType) < 0 ||
-        PyType_Ready(&pyaw_ArrayHandleType) < 0 || PyType_Ready(&pyaw_ExpressionType) < 0)
+        PyType_Ready(&pyaw_ArrayHandleType) < 0 || PyType_Ready(&pyaw_ExpressionType) < 0 ||
+        pyaw_async_ready() < 0)
         return NULL;
     if (PyType_Ready(&pyaw_PartitionStatusType) < 0 || PyType_Ready(&pyaw_RowBufferType) < 0 ||
         PyType_Ready(&pyaw_QueryStreamType) < 0)
@@ -67,9 +72,11 @@ PyMODINIT_FUNC PyInit__aerowire(void) {
     Py_INCREF(&pyaw_ClientType);
     Py_INCREF(&pyaw_KeyIndexType);
     Py_INCREF(&pyaw_ExpressionType);
+    Py_INCREF(&pyaw_AsyncClientType);
     if (PyModule_AddObject(m, "Client", (PyObject *)&pyaw_ClientType) < 0 ||
         PyModule_AddObject(m, "KeyIndex", (PyObject *)&pyaw_KeyIndexType) < 0 ||
         PyModule_AddObject(m, "Expression", (PyObject *)&pyaw_ExpressionType) < 0 ||
+        PyModule_AddObject(m, "AsyncClient", (PyObject *)&pyaw_AsyncClientType) < 0 ||
         PyModule_AddStringConstant(m, "__version__", AEROWIRE_VERSION) < 0 ||
         PyModule_AddFunctions(m, pyaw_batch_write_functions) < 0) {
         Py_DECREF(m);

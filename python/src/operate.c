@@ -37,6 +37,36 @@ static PyObject *ordered_bins(const aw_record *rec) {
     return list;
 }
 
+int pyaw_operate_from_py(const aw_config *cfg, PyObject *ops_o, PyObject *meta,
+                         PyObject *policy, bool ordered, aw_op **ops, size_t *n_ops,
+                         aw_policy *pol, pyaw_conv *c) {
+    PyObject *ttl;
+    if (pyaw_ops_from_py(ops_o, ops, n_ops, &ttl, c) < 0)
+        return -1;
+    /* The operate policy takes both read and write keys. */
+    const aw_policy *base = writes(*ops, *n_ops) ? &cfg->write_policy : &cfg->read_policy;
+    /* The policy's ttl, then a touch op's, then meta's. */
+    if (pyaw_cmd_policy_from_py(policy, base, PYAW_POLICY_WRITE, pol, c) < 0 ||
+        (ttl && pyaw_ttl_apply(ttl, pol) < 0) || pyaw_meta_apply(meta, pol) < 0)
+        return -1;
+    pol->respond_all_ops = pol->respond_all_ops || ordered;
+    return 0;
+}
+
+PyObject *pyaw_operate_result_to_py(const aw_record *rec, const aw_key *key, PyObject *given,
+                                    bool ordered) {
+    if (!ordered)
+        return pyaw_record_to_py(rec, key, given);
+    PyObject *bins = ordered_bins(rec);
+    PyObject *k = bins ? pyaw_key_to_py(key, given) : NULL;
+    PyObject *m = k ? pyaw_meta_to_py(rec) : NULL;
+    if (m)
+        return PyObject_CallFunction(pyaw_Record, "NNN", k, m, bins);
+    Py_XDECREF(bins);
+    Py_XDECREF(k);
+    return NULL;
+}
+
 static PyObject *operate(pyaw_client *self, PyObject *args, PyObject *kwds, bool ordered) {
     static char *kwlist[] = {"key", "list", "meta", "policy", NULL};
     PyObject *key_o, *ops_o, *meta = NULL, *policy = NULL;
@@ -51,20 +81,13 @@ static PyObject *operate(pyaw_client *self, PyObject *args, PyObject *kwds, bool
     aw_policy pol;
     aw_op *ops = NULL;
     size_t n_ops = 0;
-    PyObject *result = NULL, *ttl;
+    PyObject *result = NULL;
     aw_client *c;
     if (pyaw_key_from_py(key_o, &key, &conv) < 0 ||
-        pyaw_ops_from_py(ops_o, &ops, &n_ops, &ttl, &conv) < 0)
-        goto out;
-    /* The operate policy takes both read and write keys. */
-    const aw_policy *base =
-        writes(ops, n_ops) ? &self->cfg.write_policy : &self->cfg.read_policy;
-    /* The policy's ttl, then a touch op's, then meta's. */
-    if (pyaw_cmd_policy_from_py(policy, base, PYAW_POLICY_WRITE, &pol, &conv) < 0 ||
-        (ttl && pyaw_ttl_apply(ttl, &pol) < 0) || pyaw_meta_apply(meta, &pol) < 0 ||
+        pyaw_operate_from_py(&self->cfg, ops_o, meta, policy, ordered, &ops, &n_ops, &pol,
+                             &conv) < 0 ||
         !(c = pyaw_client_enter(self)))
         goto out;
-    pol.respond_all_ops = pol.respond_all_ops || ordered;
     aw_record rec = {0};
     aw_error err;
     int rc;
@@ -72,21 +95,10 @@ static PyObject *operate(pyaw_client *self, PyObject *args, PyObject *kwds, bool
     rc = aw_operate(c, &pol, &key, ops, n_ops, &rec, &err);
     Py_END_ALLOW_THREADS
     self->busy--;
-    if (rc != AW_OK) {
+    if (rc != AW_OK)
         pyaw_raise(&err);
-    } else if (!ordered) {
-        result = pyaw_record_to_py(&rec, &key, key_o);
-    } else {
-        PyObject *bins = ordered_bins(&rec);
-        PyObject *k = bins ? pyaw_key_to_py(&key, key_o) : NULL;
-        PyObject *m = k ? pyaw_meta_to_py(&rec) : NULL;
-        if (m)
-            result = PyObject_CallFunction(pyaw_Record, "NNN", k, m, bins);
-        else {
-            Py_XDECREF(bins);
-            Py_XDECREF(k);
-        }
-    }
+    else
+        result = pyaw_operate_result_to_py(&rec, &key, key_o, ordered);
     aw_record_free(&rec);
 out:
     pyaw_conv_free(&conv);

@@ -118,4 +118,71 @@ PyObject *pyaw_array_open(pyaw_client *self, PyObject *args, PyObject *kwds);
 PyObject *pyaw_array_delete(pyaw_client *self, PyObject *args, PyObject *kwds);
 extern PyTypeObject pyaw_ArrayHandleType;
 
+/* A batch read's converted arguments (batch.c), shared by the sync and
+ * async commands. The caller frees conv (even after a failure). */
+typedef struct pyaw_batch_args {
+    pyaw_conv conv;
+    aw_key *keys;
+    size_t n;
+    PyObject *keys_t; /* the keys as given, a tuple (held by conv) */
+    const char **names;
+    size_t n_names;
+    aw_batch_policy bp;
+} pyaw_batch_args;
+/* The batch policy is of `kind`: read for batch reads, write for writes. */
+int pyaw_batch_args_from_py(PyObject *keys, PyObject *bins, PyObject *policy,
+                            enum pyaw_policy_kind kind, pyaw_batch_args *b);
+
+/* _batch_read_into's arguments: the batch, the parsed dtype and the three
+ * writable buffers (checked to hold n rows). Release it even after a
+ * failure; it holds the buffers (so the arrays live) until then. */
+typedef struct pyaw_batch_into {
+    pyaw_batch_args a;
+    aw_dtype *dt;
+    Py_buffer rows, meta, codes;
+} pyaw_batch_into;
+int pyaw_batch_into_from_py(PyObject *args, PyObject *kwds, pyaw_batch_into *b);
+void pyaw_batch_into_release(pyaw_batch_into *b);
+
+/* A batch answered row by row (aw_batch_result), shared by the sync and
+ * async commands: _batch_get's arguments (batch.c; rows NULL), or
+ * _batch_rows' (batch_write.c: the keys and write policy, one aw_batch_op
+ * per key of kind "write", "operate" or "remove"), and the results they
+ * fill. Release it even after a failure. */
+typedef struct pyaw_batch_rows_args {
+    pyaw_batch_args a;
+    aw_batch_op *rows;
+    aw_batch_result *res;
+} pyaw_batch_rows_args;
+int pyaw_batch_get_from_py(PyObject *args, PyObject *kwds, pyaw_batch_rows_args *b);
+int pyaw_batch_rows_from_py(PyObject *args, PyObject *kwds, pyaw_batch_rows_args *b);
+void pyaw_batch_rows_release(pyaw_batch_rows_args *b);
+/* Its results as pyaw_batch_rows_to_py's rows. */
+PyObject *pyaw_batch_rows_result(const pyaw_batch_rows_args *b);
+
+/* _batch_write_from's arguments (batch_write.c): the parsed dtype, the
+ * array's buffer and the three result buffers, all held until released
+ * (so the arrays live and cannot be resized); ns, set and key_field are
+ * borrowed from the arguments (the command copies them when submitted). */
+typedef struct pyaw_write_from {
+    pyaw_conv conv; /* keeps the policy's expressions alive */
+    aw_batch_policy bp;
+    aw_dtype *dt;
+    Py_buffer data, codes, in_doubt, gens;
+    size_t n;
+    const char *ns, *set, *key_field;
+} pyaw_write_from;
+int pyaw_write_from_py(PyObject *args, PyObject *kwds, pyaw_write_from *w);
+void pyaw_write_from_release(pyaw_write_from *w);
+/* Raises aw_batch_write_from's refusal of the array (a ValueError, or a
+ * TypeError for a field type it cannot write) or its AerospikeError. */
+PyObject *pyaw_write_from_raise(const aw_error *err);
+
+/* The aerowire.exception instance for err (a new reference), or NULL. */
+PyObject *pyaw_exception(const aw_error *err);
+
+/* aerowire._aerowire.AsyncClient (async_client.c); module init readies it. */
+extern PyTypeObject pyaw_AsyncClientType;
+int pyaw_async_ready(void);
+
 #endif

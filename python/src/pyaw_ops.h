@@ -67,5 +67,16 @@ int pyaw_exp_from_py(PyObject *o, const aw_exp **out, pyaw_conv *c, const char *
 /* Client.operate and Client.operate_ordered (operate.c). */
 PyObject *pyaw_operate(pyaw_client *self, PyObject *args, PyObject *kwds);
 PyObject *pyaw_operate_ordered(pyaw_client *self, PyObject *args, PyObject *kwds);
+/* operate's ops and policy, shared with AsyncClient: the ops into c; the
+ * policy dict over cfg's write policy when an op writes, else its read
+ * policy; then a touch op's ttl, then meta's; every op's result asked
+ * for when ordered. 0, or -1 raised. */
+int pyaw_operate_from_py(const aw_config *cfg, PyObject *ops_o, PyObject *meta,
+                         PyObject *policy, bool ordered, aw_op **ops, size_t *n_ops,
+                         aw_policy *pol, pyaw_conv *c);
+/* operate's Record: bins a dict, or when ordered a list of (name, value)
+ * in op order. A new reference, or NULL raised. */
+PyObject *pyaw_operate_result_to_py(const aw_record *rec, const aw_key *key, PyObject *given,
+                                    bool ordered);
 
 #endif

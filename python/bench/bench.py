@@ -1,0 +1,245 @@
+#!/usr/bin/python3
+"""Times the Python client against the C library doing the same work.
+
+    PYTHONPATH=build/python /usr/bin/python3 python/bench/bench.py [-h HOST:PORT] [-t SECONDS]
+                                                                   [-w get,put,batch,async]
+
+Without -h it starts build/bin/aw-testd (or $AW_BIN/aw-testd) on a free port. Each
+workload runs the Python side, then the C tool that does the same on the same
+records, and prints both with their difference or ratio:
+
+  get, put  sync, one thread, random keys of 10,000 (int bin + 100-char str bin):
+            client CPU us per call against `aw-bench -z 1 -w RU,100` (RU,0 for put);
+            the difference is the Python layer's cost per call.
+  batch     batch_read of 10,000 keys x 5 numeric bins (aw-colbench's workload a,
+            loaded by it) with _dtype: CPU us per record against aw-colbench's
+            columnar (aw_batch_read_into) median, and against batch_read into
+            Records (dicts).
+  async     AsyncClient, 64 tasks, RU,50: ops/s and CPU us per op, against
+            `aw-bench -a -c 64 -w RU,50`.
+  thread    the same with the other design, for comparison: the engine on a
+            private libevent thread (bench/thread_engine.c, compiled here
+            against the extension's objects: `make python` first), Futures
+            completed through an eventfd the asyncio loop watches.
+
+CPU is the process's (user + sys, every thread: the tend thread too), as the C
+tools count it. Figures need a quiet machine; a busy one makes them noise.
+"""
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import aerowire
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("AW_BIN", os.path.join(ROOT, "build", "bin"))
+KEYS = 10000
+SET = "testset"  # aw-bench's
+SENSOR_DTYPE = np.dtype([("_key", "<i8"), ("temperature", "<f8"), ("humidity", "<i4"),
+                         ("pressure", "<f4"), ("status", "<i2"), ("count", "<i8")], align=True)
+
+
+def tool(name, *args):
+    cmd = [os.path.join(BIN, name), *args]
+    print("  $", name, " ".join(args), flush=True)
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+
+def aw_bench(host, seconds, *args):
+    out = tool("aw-bench", "-h", host, "-k", str(KEYS), "-o", "I,S100", "-t", str(seconds),
+               "--json", *args)
+    return json.loads(out)
+
+
+def cpu_timed(fn):
+    """(result, wall seconds, CPU seconds) of fn()."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    r = fn()
+    return r, time.perf_counter() - w0, time.process_time() - c0
+
+
+def report(name, py_us, c_us, unit="call"):
+    print(f"  {name}: Python {py_us:.2f} us CPU/{unit}, C {c_us:.2f}: "
+          f"+{py_us - c_us:.2f} us ({py_us / c_us:.2f}x)")
+
+
+def bench_sync(client, host, seconds, write):
+    keys = [("test", SET, k) for k in range(1, KEYS + 1)]
+    bins = {"testbin": 7, "testbin_2": "x" * 100}
+    op = (lambda k: client.put(k, bins)) if write else client.get
+
+    def loop():
+        n, end = 0, time.perf_counter() + seconds
+        rnd = random.Random(1)
+        while time.perf_counter() < end:
+            for _ in range(100):
+                op(keys[rnd.randrange(KEYS)])
+            n += 100
+        return n
+
+    n, wall, cpu = cpu_timed(loop)
+    name = "put" if write else "get"
+    print(f"sync {name}: {n / wall:,.0f} calls/s, {wall / n * 1e6:.2f} us wall/call")
+    c = aw_bench(host, seconds, "-z", "1", "-w", "RU,0" if write else "RU,100")
+    print(f"  aw-bench: {c['tps']:,.0f} calls/s")
+    report(f"sync {name}", cpu / n * 1e6, c["cpu_us_per_op"])
+
+
+def bench_batch(client, host, seconds):
+    out = tool("aw-colbench", "-h", host, "-t", str(max(seconds, 1)), "-r", "3", "-w", "a",
+               "-m", "c")
+    m = re.search(r"^\s*columnar\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S+)", out, re.M)
+    c_us = float(m.group(1))  # the median CPU us per record
+    keys = [("test", "colbench", i) for i in range(KEYS)]
+    res = client.batch_read(keys, _dtype=SENSOR_DTYPE)
+    assert (res.result_codes == 0).all(), "aw-colbench did not load workload a"
+
+    def rounds(fn):
+        def run():
+            n, end = 0, time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                fn()
+                n += KEYS
+            return n
+        return run
+
+    n, wall, cpu = cpu_timed(rounds(lambda: client.batch_read(keys, _dtype=SENSOR_DTYPE)))
+    py_us = cpu / n * 1e6
+    print(f"batch_read _dtype: {n / wall:,.0f} records/s")
+    report("batch_read _dtype vs aw_batch_read_into", py_us, c_us, "record")
+    n2, wall2, cpu2 = cpu_timed(rounds(lambda: client.batch_read(keys)))
+    dict_us = cpu2 / n2 * 1e6
+    print(f"  batch_read into Records (dicts): {n2 / wall2:,.0f} records/s, {dict_us:.2f} us "
+          f"CPU/record: _dtype uses {dict_us / py_us:.1f}x less")
+
+
+def host_tuple(host):
+    name, port = host.rsplit(":", 1)
+    return (name.strip("[]"), int(port))
+
+
+async def ru50(client, seconds, tasks):
+    """Commands completed by `tasks` tasks doing RU,50 for `seconds`."""
+    keys = [("test", SET, k) for k in range(1, KEYS + 1)]
+    bins = {"testbin": 7, "testbin_2": "x" * 100}
+    done = [0]
+    end = time.perf_counter() + seconds
+
+    async def worker(seed):
+        rnd = random.Random(seed)
+        n = 0
+        while time.perf_counter() < end:
+            k = keys[rnd.randrange(KEYS)]
+            if rnd.random() < 0.5:
+                await client.get(k)
+            else:
+                await client.put(k, bins)
+            n += 1
+        done[0] += n
+
+    await asyncio.gather(*(worker(i) for i in range(tasks)))
+    return done[0]
+
+
+def bench_async(host, seconds, tasks=64):
+    async def main():
+        async with aerowire.AsyncClient({"hosts": [host_tuple(host)]}) as c:
+            await ru50(c, 0.2, tasks)  # connections opened
+            return await ru50(c, seconds, tasks)
+
+    n, wall, cpu = cpu_timed(lambda: asyncio.run(main()))
+    print(f"AsyncClient RU,50, {tasks} tasks: {n / wall:,.0f} ops/s")
+    c = aw_bench(host, seconds, "-a", "-c", str(tasks), "-w", "RU,50")
+    print(f"  aw-bench -a -c {tasks}: {c['tps']:,.0f} ops/s")
+    report("async RU,50", cpu / n * 1e6, c["cpu_us_per_op"], "op")
+
+
+def thread_engine():
+    """bench/thread_engine.c built (when older than its inputs) and imported."""
+    import sysconfig
+    here = os.path.dirname(os.path.abspath(__file__))
+    out_dir = os.path.join(ROOT, "build", "python-bench")
+    objs = os.path.join(ROOT, "build", "python-build",
+                        f"temp.{sysconfig.get_platform()}-cpython-"
+                        f"{sys.version_info[0]}{sys.version_info[1]}", "src")
+    inputs = [os.path.join(here, "thread_engine.c"), os.path.join(objs, "convert.o"),
+              os.path.join(objs, "policy.o"), os.path.join(ROOT, "build", "libaerowire.a")]
+    target = os.path.join(out_dir, "aw_thread_engine" + sysconfig.get_config_var("EXT_SUFFIX"))
+    if not os.path.exists(target) or os.path.getmtime(target) < max(map(os.path.getmtime, inputs)):
+        os.makedirs(out_dir, exist_ok=True)
+        subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-std=c11", "-D_GNU_SOURCE",
+                        "-I" + os.path.join(ROOT, "python", "src"),
+                        "-I" + os.path.join(ROOT, "include"),
+                        "-I" + sysconfig.get_paths()["include"], *inputs,
+                        "-levent", "-lssl", "-lcrypto", "-lz", "-lpthread", "-o", target],
+                       check=True)
+    sys.path.insert(0, out_dir)
+    import aw_thread_engine
+    return aw_thread_engine
+
+
+def bench_thread(host, seconds, tasks=64):
+    mod = thread_engine()
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        eng = mod.Engine(host, loop)
+        loop.add_reader(eng.done_fd, eng.on_done)
+        try:
+            await ru50(eng, 0.2, tasks)
+            return await ru50(eng, seconds, tasks)
+        finally:
+            eng.stop()
+            eng.on_done()
+            loop.remove_reader(eng.done_fd)
+
+    n, wall, cpu = cpu_timed(lambda: asyncio.run(main()))
+    print(f"libevent thread + eventfd RU,50, {tasks} tasks: {n / wall:,.0f} ops/s, "
+          f"{cpu / n * 1e6:.2f} us CPU/op")
+
+
+def main():
+    ap = argparse.ArgumentParser(add_help=False, description=__doc__.split("\n")[0])
+    ap.add_argument("-h", "--host", help="HOST:PORT of a server (default: start aw-testd)")
+    ap.add_argument("-t", "--seconds", type=float, default=3.0, help="per measurement (3)")
+    ap.add_argument("-w", "--workloads", default="get,put,batch,async,thread")
+    ap.add_argument("--help", action="help")
+    args = ap.parse_args()
+    proc = None
+    host = args.host
+    if not host:
+        proc = subprocess.Popen([os.path.join(BIN, "aw-testd"), "--port", "0"],
+                                stdout=subprocess.PIPE, text=True)
+        host = proc.stdout.readline().split()[2].split(",")[0]
+    try:
+        seconds = args.seconds
+        print(f"bench.py: host {host}, {seconds} s per measurement, Python {sys.version.split()[0]}")
+        work = args.workloads.split(",")
+        tool("aw-bench", "-h", host, "-w", "I", "-k", str(KEYS), "-o", "I,S100")
+        with aerowire.client({"hosts": [host_tuple(host)]}) as client:
+            if "get" in work:
+                bench_sync(client, host, seconds, write=False)
+            if "put" in work:
+                bench_sync(client, host, seconds, write=True)
+            if "batch" in work:
+                bench_batch(client, host, seconds)
+        if "async" in work:
+            bench_async(host, seconds)
+        if "thread" in work:
+            bench_thread(host, seconds)
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait()
+
+
+if __name__ == "__main__":
+    main()
