@@ -184,7 +184,7 @@ static void run(td_store *store, const bool *masters, const aw_msg_view *m, cons
     for (uint32_t p = 0; p < AW_PARTITIONS; p++)
         want[p] = masters == NULL || masters[p];
     td_record **recs;
-    long n = td_store_partition_walk(q->ns, want, td_store_now(store), &recs);
+    long n = td_store_partition_walk(q->ns, want, td_store_now(store), NULL, &recs);
     td_query_hit *hits = NULL;
     if (n > 0 && q->is_query)
         n = td_query_hits(&q->query, store, recs, n, NULL, NULL, &hits);

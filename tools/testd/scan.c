@@ -362,7 +362,12 @@ static void visit_window(td_scan_job *j, aw_buf *out, size_t step_start) {
         return;
     }
     td_record **recs;
-    long n = td_store_partition_walk(q->ns, want, td_store_now(j->store), &recs);
+    char set[AW_SET_MAX + 1];
+    bool one_set = q->set_len > 0 && q->set_len <= AW_SET_MAX;
+    if (one_set)
+        memcpy(set, q->set, q->set_len), set[q->set_len] = '\0';
+    long n = td_store_partition_walk(q->ns, want, td_store_now(j->store), one_set ? set : NULL,
+                                     &recs);
     if (n < 0) {
         j->end_code = AW_ERR_SERVER_FULL; /* abandoned: LAST carries the code */
         j->stop = true;

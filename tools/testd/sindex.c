@@ -262,7 +262,7 @@ int td_sindex_stats_of(const td_sindex *si, const td_store *store, td_namespace 
     for (size_t p = 0; p < AW_PARTITIONS; p++)
         all[p] = true;
     td_record **recs;
-    long n = td_store_partition_walk(ns, all, td_store_now(store), &recs);
+    long n = td_store_partition_walk(ns, all, td_store_now(store), NULL, &recs);
     if (n < 0)
         return AW_ERR_SERVER_FULL;
     td_sindex_key *every = NULL;

@@ -202,7 +202,7 @@ static int scan_order(const void *a, const void *b) {
 }
 
 long td_store_partition_walk(td_namespace *ns, const bool want[AW_PARTITIONS], uint32_t now,
-                             td_record ***out) {
+                             const char *set, td_record ***out) {
     *out = NULL;
     size_t n = 0, cap = 0;
     td_record **list = NULL;
@@ -215,6 +215,8 @@ long td_store_partition_walk(td_namespace *ns, const bool want[AW_PARTITIONS], u
         for (td_record *r = ns->buckets[b]; r; r = r->next) {
             if (r->void_time && r->void_time < now)
                 continue; /* expired (as_record_is_doomed) */
+            if (set && strcmp(r->set, set) != 0)
+                continue;
             if (n == cap) {
                 cap = cap ? cap * 2 : 64;
                 td_record **grown = realloc(list, cap * sizeof *grown);

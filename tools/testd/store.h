@@ -85,10 +85,12 @@ void td_record_remove(td_namespace *ns, const uint8_t *digest);
  * as_index_reduce_from walks the partition's index tree from its largest
  * digest down). A walk of the wanted partitions' buckets (the table keeps
  * each partition's records apart) and a sort, paid by the scan alone:
- * single-record commands keep their hash lookups. *out is malloc'd (NULL when
+ * single-record commands keep their hash lookups. set (NULL: every set)
+ * keeps only that set's records, so a scan of a small set in a big
+ * namespace sorts only its own. *out is malloc'd (NULL when
  * there is none); returns the count, or -1 when out of memory. */
 long td_store_partition_walk(td_namespace *ns, const bool want[AW_PARTITIONS], uint32_t now,
-                             td_record ***out);
+                             const char *set, td_record ***out);
 
 /* truncate / truncate-namespace (set NULL): removes the records of the set
  * (or the namespace) last updated before lut_ms, as truncate.c's reduce does;
