@@ -663,7 +663,9 @@ static bool count_rows(aw_rows_buffer *buf, size_t n, void *udata) {
 }
 
 /* The most aerowire holds at once during a scan of the set, above what it
- * held before: with chunks of 1000 rows, or through a .npy file. */
+ * held before: with chunks of 1000 rows, or through a .npy file. What the
+ * scan's thread allocated (tu_count_alloc_install_thread): the tend thread
+ * may rebuild the partition map meanwhile, which is not the scan's. */
 static long long scan_peak(const char *set, bool to_file, uint64_t *rows) {
     static uint8_t chunk[1000 * 28];
     aw_rows_buffer buf = {chunk, 1000, NULL, NULL};
@@ -733,7 +735,7 @@ static void test_memory_bounded(void **state) {
 }
 
 int main(void) {
-    tu_count_alloc_install();
+    tu_count_alloc_install_thread(); /* the scans run on this thread */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chunks_of_1),
         cmocka_unit_test(test_chunks_of_7),
