@@ -35,6 +35,7 @@
 #include "aerowire/numpy.h"
 #include "aerowire/query.h"
 #include "support/client_fixture.h"
+#include "support/rows_load.h"
 #include "support/testd_proc.h"
 
 #define NODES 3
@@ -261,8 +262,10 @@ static int write_set(aw_client *c) {
     uint8_t *rows = malloc((size_t)PER * ITEM_W);
     aw_batch_policy bp = aw_batch_policy_default();
     bp.base.send_key = true;
-    int rc = AW_OK;
-    for (int at = 0; at < N && rc == AW_OK; at += PER) {
+    bp.base.total_timeout_ms = 0; /* each attempt bounded by its socket timeout */
+    char msg[200];
+    int rc = 0;
+    for (int at = 0; at < N && rc == 0; at += PER) {
         for (int k = 0; k < PER; k++) {
             int64_t i = at + k, w = w_of((int)i);
             uint8_t *r = rows + (size_t)k * ITEM_W;
@@ -271,14 +274,13 @@ static int write_set(aw_client *c) {
             memcpy(r + 16, &w, 8);
             pad_of((int)i, (char *)r + 24);
         }
-        rc = aw_batch_write_from(c, &bp, rows, (size_t)PER * ITEM_W, PER, dt, NS, SET, NULL,
-                                 NULL, NULL, NULL, &err);
+        rc = tu_load_rows(c, &bp, rows, PER, dt, NS, SET, msg, sizeof msg);
     }
-    if (rc != AW_OK)
-        fprintf(stderr, "write: %s\n", err.message);
+    if (rc)
+        fprintf(stderr, "write: %s\n", msg);
     free(rows);
     aw_dtype_free(dt);
-    return rc == AW_OK ? 0 : -1;
+    return rc;
 }
 
 static int group_setup(void **state) {

@@ -4,7 +4,8 @@
  * does not grow with the set and a client that stops reading stops the
  * stream. Judged from outside: the aw-testd process's peak RSS (VmHWM),
  * the frames' sizes, a request pipelined behind the scan, records deleted
- * and an index dropped while the stream is under way.
+ * and an index dropped while the stream is under way; and the truncate
+ * fault, which must cut the first frame inside a message.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -48,16 +49,18 @@ static long peak_rss_kib(pid_t pid) {
     return kib;
 }
 
-static void put_all(const char *set) {
-    uint8_t *blob = malloc(BLOB_SIZE);
+/* n records of set, keys 0 .. n - 1: a blob bin b of blob_size bytes and
+ * the key in bin i. */
+static void put_n(const char *set, int n, uint32_t blob_size) {
+    uint8_t *blob = malloc(blob_size);
     assert_non_null(blob);
-    for (int i = 0; i < N_RECORDS; i++) {
-        memset(blob, i & 0xff, BLOB_SIZE);
+    for (int i = 0; i < n; i++) {
+        memset(blob, i & 0xff, blob_size);
         aw_key k;
         assert_int_equal(aw_key_init_int(&k, "test", set, i, NULL), AW_OK);
         uint8_t iv[8];
         aw_store_u64be(iv, (uint64_t)i);
-        tu_raw_op ops[2] = {{AW_OP_WRITE, AW_PT_BLOB, "b", 1, blob, BLOB_SIZE},
+        tu_raw_op ops[2] = {{AW_OP_WRITE, AW_PT_BLOB, "b", 1, blob, blob_size},
                             {AW_OP_WRITE, AW_PT_INTEGER, "i", 1, iv, 8}};
         aw_buf b;
         aw_buf_init(&b);
@@ -68,6 +71,8 @@ static void put_all(const char *set) {
     }
     free(blob);
 }
+
+static void put_all(const char *set) { put_n(set, N_RECORDS, BLOB_SIZE); }
 
 static int setup(void **state) {
     (void)state;
@@ -243,11 +248,58 @@ static void test_index_dropped_mid_query(void **state) {
     assert_true(s.records < N_RECORDS / 2);
 }
 
+static void set_fault(const char *spec) {
+    char cmd[100];
+    snprintf(cmd, sizeof cmd, "testd-fault:node=0%s%s\n", spec[0] ? ";" : "", spec);
+    char *r = tu_info(srv.ports[0], cmd);
+    assert_non_null(r);
+    assert_non_null(strstr(r, "\tok"));
+    free(r);
+}
+
+/* The truncate fault cuts a scan's first frame inside a message. Cut
+ * between two records, the frame would be well-formed with fewer records,
+ * the stream's intact later frames would follow it, and the records cut
+ * away would be lost with nothing for a client to notice (a scan answering
+ * OK without them). Blobs of 7900 to 8300 bytes put 126 to 132 records in
+ * the first frame, so for some sizes its middle falls between two. */
+static void test_truncate_fault_cuts_inside_a_message(void **state) {
+    (void)state;
+    for (uint32_t blob = 7900; blob <= 8300; blob += 50) {
+        char set[16];
+        snprintf(set, sizeof set, "tr%u", blob);
+        put_n(set, 200, blob); /* about 1.6 MB: two frames */
+        set_fault("truncate=1");
+        aw_buf req;
+        aw_buf_init(&req);
+        scan_request(&req, set);
+        int fd = tu_connect(srv.ports[0]);
+        assert_true(fd >= 0);
+        assert_int_equal(tu_send(fd, req.data, req.len), 0);
+        aw_buf_free(&req);
+        size_t len, whole = 0;
+        uint8_t *f = tu_recv_frame(fd, &len, 10000);
+        close(fd);
+        set_fault("");
+        assert_non_null(f);
+        size_t off = AW_PROTO_HEADER_SIZE, used;
+        aw_msg_view m;
+        while (off < len && aw_msg_parse(f + off, len - off, &m, &used, NULL) == AW_OK) {
+            off += used;
+            whole++;
+        }
+        free(f);
+        if (off == len)
+            fail_msg("blobs of %u bytes: the truncated frame is %zu whole records", blob, whole);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memory_stays_bounded),
         cmocka_unit_test(test_records_deleted_mid_stream),
         cmocka_unit_test(test_index_dropped_mid_query),
+        cmocka_unit_test(test_truncate_fault_cuts_inside_a_message),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
     return failed || tu_testd_stop_failed;

@@ -181,20 +181,21 @@ static void add_mark(td_conn *c, uint64_t due_ms) {
     c->marks[c->n_marks++] = (delay_mark){due_ms, c->out.len};
 }
 
-/* Where the truncate fault cuts a frame body of len bytes: about half way,
- * but never on a boundary between messages, where the frame would hold
- * fewer whole messages and a scan's or batch's later frames would hide the
- * loss from any client (not a fault a server has). */
-static uint64_t cut_inside_a_message(const uint8_t *body, size_t len) {
-    size_t half = len / 2, off = 0;
-    while (off < half) {
+/* The truncate fault's body length for a reply whose first frame has
+ * body_len bytes after its header: about half, but always inside a
+ * message. A cut between two messages would leave a well-formed frame of
+ * fewer records, and the intact frames a streaming scan sends next would
+ * follow it: records lost with nothing for the client to notice. */
+static uint64_t truncated_body(uint8_t type, const uint8_t *body, size_t body_len) {
+    size_t half = body_len / 2, off = 0;
+    while (type == AW_PROTO_MSG && off < half) {
         aw_msg_view m;
         size_t used;
-        if (aw_msg_parse(body + off, len - off, &m, &used, NULL) != AW_OK)
-            return half; /* not messages (info, admin): half is fine */
+        if (aw_msg_parse(body + off, body_len - off, &m, &used, NULL) != AW_OK)
+            break; /* not (only) messages from here: no boundary to avoid */
         off += used;
     }
-    return off == half && half + 1 < len ? half + 1 : half;
+    return type == AW_PROTO_MSG && off == half ? half + 1 : half;
 }
 
 /* Applies the node's faults to one reply frame at out[start..). A scan's
@@ -216,7 +217,7 @@ static void apply_reply_faults(td_conn *c, size_t start, bool more) {
         memset(out->data + start + 3, 0, 5);
     } else if (!more && f->truncate && len > 8) {
         /* A well-framed reply whose message is cut short. */
-        uint64_t body = cut_inside_a_message(out->data + start + 8, len - 8);
+        uint64_t body = truncated_body(out->data[start + 1], out->data + start + 8, len - 8);
         aw_proto_header_write(out->data + start, out->data[start + 1], body);
         out->len = start + 8 + (size_t)body;
         len = out->len - start;
