@@ -305,6 +305,8 @@ static double copy_reply(void *ctx) {
 
 static const char *g_paths = "cr"; /* -m: which paths to time */
 static bool g_verbose;             /* -v: every pass's figures */
+/* -K: the keys (and their digests) made once before timing, not per call. */
+static bool g_precomputed_keys;
 
 static void decode_only(const workload *w, double seconds, int rounds) {
     aw_dtype *dt;
@@ -367,12 +369,21 @@ typedef struct server_ctx {
     aw_client *client;
     const aw_batch_policy *pol;
     const aw_dtype *dt;
-    const aw_key *keys;
+    aw_key *keys;
     size_t batch;          /* keys per call */
     int32_t *codes;        /* per key, from the last pass */
     aw_row_meta *meta;     /* columnar */
     aw_batch_result *res;  /* records: batch of them */
 } server_ctx;
+
+/* The keys of one call, made as an application makes them (namespace, set,
+ * integer user key, RIPEMD-160 digest), unless -K made them all once. */
+static void make_keys(aw_key *keys, size_t at, size_t m) {
+    if (g_precomputed_keys)
+        return;
+    for (size_t i = at; i < at + m; i++)
+        aw_key_init_int(&keys[i], "test", "colbench", (int64_t)i, NULL);
+}
 
 static void fail_call(const char *what, const aw_error *err) {
     fprintf(stderr, "aw-colbench: %s: %s\n", what, err->message);
@@ -385,6 +396,7 @@ static double server_columnar(void *ctx) {
     aw_error err;
     for (size_t at = 0; at < n; at += c->batch) {
         size_t m = n - at < c->batch ? n - at : c->batch;
+        make_keys(c->keys, at, m);
         if (aw_batch_read_into(c->client, c->pol, c->keys + at, m, NULL, 0, c->dt,
                                c->out.got + at * rs, m * rs, c->meta + at, c->codes + at,
                                &err) != AW_OK)
@@ -399,6 +411,7 @@ static double server_records(void *ctx) {
     aw_error err;
     for (size_t at = 0; at < n; at += c->batch) {
         size_t m = n - at < c->batch ? n - at : c->batch;
+        make_keys(c->keys, at, m);
         if (aw_batch_get(c->client, c->pol, c->keys + at, m, NULL, 0, false, c->res, &err) !=
             AW_OK)
             fail_call("aw_batch_get", &err);
@@ -473,8 +486,9 @@ static void against_server(aw_client *client, const workload *w, double seconds,
     };
     rounds_time(paths, 2, rounds, seconds / rounds, g_verbose);
     char what[200];
-    snprintf(what, sizeof what, "%s — %zu keys per call, %d rounds, order alternating", w->name,
-             batch, rounds);
+    snprintf(what, sizeof what, "%s — %zu keys per call (%s), %d rounds, order alternating",
+             w->name, batch, g_precomputed_keys ? "keys made before timing, -K" : "keys made per call",
+             rounds);
     print_paths(what, paths, 2, rounds);
     free(want);
     free(codes);
@@ -488,7 +502,7 @@ static void against_server(aw_client *client, const workload *w, double seconds,
 
 static int usage(void) {
     fprintf(stderr, "usage: aw-colbench [-h HOST:PORT] [-t SECONDS] [-r ROUNDS] [-B BATCH] "
-                    "[-w a|b|ab] [-m c|r|cr] [-v] [-D]\n");
+                    "[-w a|b|ab] [-m c|r|cr] [-K] [-v] [-D]\n");
     return 2;
 }
 
@@ -499,7 +513,7 @@ int main(int argc, char **argv) {
     size_t batch = 0;
     bool decode = false;
     int opt;
-    while ((opt = getopt(argc, argv, "h:t:r:B:w:Dm:v")) != -1) {
+    while ((opt = getopt(argc, argv, "h:t:r:B:w:Dm:Kv")) != -1) {
         switch (opt) {
         case 'h': host = optarg; break;
         case 't': seconds = atof(optarg); break;
@@ -509,6 +523,7 @@ int main(int argc, char **argv) {
         case 'D': decode = true; break;
         case 'm': g_paths = optarg; break;
         case 'v': g_verbose = true; break;
+        case 'K': g_precomputed_keys = true; break;
         default: return usage();
         }
     }
