@@ -87,8 +87,8 @@ static bool req_write(sync_run *s, aw_breq *r, uint64_t now) {
         aw_error e;
         char why[128];
         aw_sock_why(&r->sock, why, sizeof why);
-        aw_error_set(&e, AW_ERR_CONNECTION, "send: %s", why);
-        req_fail(s, r, AW_ERR_CONNECTION, &e, now);
+        aw_error_set(&e, aw_sock_error_code(&r->sock), "send: %s", why);
+        req_fail(s, r, e.code, &e, now);
         return false;
     }
     return true;
@@ -180,7 +180,7 @@ static bool req_read(sync_run *s, aw_breq *r, uint64_t now) {
         }
         if (io == AW_IO_WANT_READ || io == AW_IO_WANT_WRITE)
             return true;
-        int rc = io == AW_IO_CLOSED ? AW_ERR_NO_RESPONSE : AW_ERR_CONNECTION;
+        int rc = io == AW_IO_CLOSED ? AW_ERR_NO_RESPONSE : aw_sock_error_code(&r->sock);
         if (io == AW_IO_CLOSED) {
             aw_error_set(&e, rc, "connection closed by the server during the batch reply");
         } else {

@@ -275,7 +275,8 @@ static bool conn_flush(aw_conn *c) {
         char why[128];
         aw_sock_why(&c->sock, why, sizeof why);
         aw_node_add_error(c->ln->node);
-        aw_conn_fail(c, AW_ERR_CONNECTION, "send to %s: %s", c->ln->node->addr_str, why);
+        aw_conn_fail(c, aw_sock_error_code(&c->sock), "send to %s: %s", c->ln->node->addr_str,
+                     why);
         return false;
     }
     aw_buf_reset(&c->out);
@@ -621,7 +622,7 @@ static bool conn_read(aw_conn *c) {
         } else {
             char why[128];
             aw_sock_why(&c->sock, why, sizeof why);
-            aw_conn_fail(c, AW_ERR_CONNECTION, "recv from %s: %s", n->addr_str, why);
+            aw_conn_fail(c, aw_sock_error_code(&c->sock), "recv from %s: %s", n->addr_str, why);
         }
         return false;
     }

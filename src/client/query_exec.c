@@ -269,7 +269,7 @@ static void node_read(qrun *r, qnode *n) {
         }
         if (io == AW_IO_WANT_READ || io == AW_IO_WANT_WRITE)
             return;
-        int rc = io == AW_IO_CLOSED ? AW_ERR_NO_RESPONSE : AW_ERR_CONNECTION;
+        int rc = io == AW_IO_CLOSED ? AW_ERR_NO_RESPONSE : aw_sock_error_code(&n->sock);
         if (io == AW_IO_CLOSED) {
             aw_error_set(&e, rc, "connection closed during the scan/query reply");
         } else {
@@ -296,8 +296,8 @@ static void node_write(qrun *r, qnode *n) {
         aw_error e;
         char why[128];
         aw_sock_why(&n->sock, why, sizeof why);
-        aw_error_set(&e, AW_ERR_CONNECTION, "send: %s", why);
-        node_fail(r, n, AW_ERR_CONNECTION, &e);
+        aw_error_set(&e, aw_sock_error_code(&n->sock), "send: %s", why);
+        node_fail(r, n, e.code, &e);
         return;
     }
 }

@@ -265,7 +265,7 @@ int aw_net_send_all(aw_sock *s, const void *p, size_t n, uint64_t deadline_ms, a
         }
         char why[128];
         aw_sock_why(s, why, sizeof why);
-        return aw_error_set(err, AW_ERR_CONNECTION, "send: %s", why);
+        return aw_error_set(err, aw_sock_error_code(s), "send: %s", why);
     }
     return AW_OK;
 }
@@ -290,7 +290,7 @@ int aw_net_recv_all(aw_sock *s, void *p, size_t n, uint64_t deadline_ms, aw_erro
         }
         char why[128];
         aw_sock_why(s, why, sizeof why);
-        return aw_error_set(err, AW_ERR_CONNECTION, "recv: %s", why);
+        return aw_error_set(err, aw_sock_error_code(s), "recv: %s", why);
     }
     return AW_OK;
 }

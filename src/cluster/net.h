@@ -81,6 +81,12 @@ aw_io aw_sock_write(aw_sock *s, const void *p, size_t n, size_t *moved);
 bool aw_sock_pending(const aw_sock *s);
 /* The reason of the last AW_IO_ERROR, lower case, for a message. */
 void aw_sock_why(const aw_sock *s, char *out, size_t cap);
+/* The code of the last AW_IO_ERROR: AW_ERR_TLS when the TLS layer failed
+ * (an alert: a client certificate refused after a TLS 1.3 handshake, a
+ * bad record), else AW_ERR_CONNECTION. */
+static inline int aw_sock_error_code(const aw_sock *s) {
+    return s->ssl && s->ssl_error ? AW_ERR_TLS : AW_ERR_CONNECTION;
+}
 /* Closes the TLS session (if any) and the socket; *s becomes aw_sock_none. */
 void aw_sock_close(aw_sock *s);
 

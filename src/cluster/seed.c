@@ -85,6 +85,13 @@ int aw_node_validate(aw_cluster *c, const aw_host *host, const aw_sockaddr *addr
     const char *request = c->cluster_name ? AW_VALIDATE_REQUEST "cluster-name\n"
                                           : AW_VALIDATE_REQUEST;
     rc = aw_info_exchange(s, request, AW_TEND_MAX_REPLY, &body, aw_now_ms() + timeout, err);
+    if ((rc == AW_ERR_NO_RESPONSE || rc == AW_ERR_CONNECTION) && !c->tls && err) {
+        /* A TLS proxy hangs up on the plain request it cannot read. */
+        char msg[AW_ERROR_MSG_SIZE];
+        snprintf(msg, sizeof msg, "%s", err->message);
+        aw_error_set(err, rc, "%s (the server hung up before answering: a TLS port? then "
+                              "enable TLS)", msg);
+    }
     if (rc == AW_OK)
         rc = check_hello(c, &body, hello, err);
     aw_buf_free(&body);
