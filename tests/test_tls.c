@@ -240,6 +240,70 @@ static void test_async_pipelined(void **state) {
     event_base_free(b);
 }
 
+/* Replies just over one TLS record (16384 bytes): stunnel sends a full
+ * record and a small one back to back, and OpenSSL reads both off the
+ * socket at once (read-ahead). The small one then sits decrypted-to-be in
+ * the session, where neither poll() nor the loop sees it: a reader that
+ * stopped after the first record would wait for it until the timeout. */
+static void test_record_tails(void **state) {
+    (void)state;
+    char hosts[128];
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", tls.port);
+    cfg.async_max_conns_per_node = 1;
+    aw_client *c = tu_client_new(&cfg);
+    struct event_base *b = event_base_new();
+    aw_loop *l;
+    aw_error err;
+    assert_int_equal(aw_libevent_attach(c, b, &l, &err), AW_OK);
+    enum { N = 24 };
+    static char blob[16384 + 400];
+    memset(blob, 'y', sizeof blob);
+    static aw_key keys[N];
+    static char names[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "tail%d", i);
+        keys[i] = tu_key("test", "tlstail", names[i]);
+        aw_bin bin = {"b", aw_value_blob((const uint8_t *)blob, 16384 - 100 + (uint32_t)i * 16)};
+        tu_check(aw_put(c, NULL, &keys[i], &bin, 1, &err), &err, "put");
+    }
+    aw_policy p = aw_policy_read();
+    p.total_timeout_ms = 3000;
+    p.max_retries = 0;
+    /* One at a time: each reply alone on the connection. */
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++) {
+            int due = 1;
+            done d = {&due, -100, -1};
+            assert_int_equal(aw_get_async(l, &p, &keys[i], NULL, 0, on_get, &d, &err), AW_OK);
+            tu_run_until(b, &due, 10000);
+            assert_int_equal(d.code, AW_OK);
+        }
+    }
+    /* The sync batch and scan engines read the same way. */
+    aw_batch_policy bp = aw_batch_policy_default();
+    bp.base.total_timeout_ms = 3000;
+    bp.base.max_retries = 0;
+    bp.max_rows_per_request = 1; /* one reply per record */
+    aw_batch_result res[N];
+    for (int round = 0; round < 3; round++) {
+        tu_check(aw_batch_get(c, &bp, keys, N, NULL, 0, false, res, &err), &err, "batch");
+        for (int i = 0; i < N; i++)
+            assert_int_equal(res[i].code, AW_OK);
+        aw_batch_results_free(res, N);
+    }
+    aw_query_policy qp = aw_query_policy_default();
+    qp.base.total_timeout_ms = 3000;
+    qp.base.max_retries = 0;
+    aw_query q = {.ns = "test", .set = "tlstail"};
+    for (int round = 0; round < 3; round++) {
+        int n = 0;
+        tu_check(aw_query_foreach(c, &qp, &q, NULL, count_record, &n, &err), &err, "scan");
+        assert_int_equal(n, N);
+    }
+    aw_client_close(c);
+    event_base_free(b);
+}
+
 static void test_mutual_tls(void **state) {
     (void)state;
     char hosts[128];
@@ -542,6 +606,7 @@ int main(void) {
         cmocka_unit_test(test_sync_commands),
         cmocka_unit_test(test_scan),
         cmocka_unit_test(test_async_pipelined),
+        cmocka_unit_test(test_record_tails),
         cmocka_unit_test(test_mutual_tls),
         cmocka_unit_test(test_bad_ca),
         cmocka_unit_test(test_wrong_tls_name),
