@@ -176,6 +176,27 @@ static void test_scan(void **state) {
     aw_client_close(c);
 }
 
+/* A client with a loop on its own libevent base. */
+typedef struct async_env {
+    aw_client *c;
+    struct event_base *b;
+    aw_loop *l;
+} async_env;
+
+static async_env async_open(const aw_config *cfg) {
+    async_env env = {tu_client_new(cfg), event_base_new(), NULL};
+    aw_error err;
+    assert_non_null(env.b);
+    if (aw_libevent_attach(env.c, env.b, &env.l, &err) != AW_OK)
+        fail_msg("aw_libevent_attach: %s", err.message);
+    return env;
+}
+
+static void async_close(async_env *env) {
+    aw_client_close(env->c); /* closes the loop too */
+    event_base_free(env->b);
+}
+
 typedef struct done {
     int *due;
     int code;
@@ -202,11 +223,11 @@ static void test_async_pipelined(void **state) {
     aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", tls.port);
     cfg.async_max_conns_per_node = 1; /* every command on one connection */
     cfg.pipeline_depth = 16;
-    aw_client *c = tu_client_new(&cfg);
-    struct event_base *b = event_base_new();
-    aw_loop *l;
+    async_env env = async_open(&cfg);
+    aw_client *c = env.c;
+    struct event_base *b = env.b;
+    aw_loop *l = env.l;
     aw_error err;
-    assert_int_equal(aw_libevent_attach(c, b, &l, &err), AW_OK);
     uint64_t opened = tu_stats(c).conns_opened;
     enum { N = 400 };
     static done d[N];
@@ -236,8 +257,7 @@ static void test_async_pipelined(void **state) {
     }
     /* One TLS connection carried all of them, many requests in flight. */
     assert_int_equal(tu_stats(c).conns_opened - opened, 1);
-    aw_client_close(c);
-    event_base_free(b);
+    async_close(&env);
 }
 
 /* Replies just over one TLS record (16384 bytes): stunnel sends a full
@@ -250,11 +270,11 @@ static void test_record_tails(void **state) {
     char hosts[128];
     aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", tls.port);
     cfg.async_max_conns_per_node = 1;
-    aw_client *c = tu_client_new(&cfg);
-    struct event_base *b = event_base_new();
-    aw_loop *l;
+    async_env env = async_open(&cfg);
+    aw_client *c = env.c;
+    struct event_base *b = env.b;
+    aw_loop *l = env.l;
     aw_error err;
-    assert_int_equal(aw_libevent_attach(c, b, &l, &err), AW_OK);
     enum { N = 24 };
     static char blob[16384 + 400];
     memset(blob, 'y', sizeof blob);
@@ -300,8 +320,7 @@ static void test_record_tails(void **state) {
         tu_check(aw_query_foreach(c, &qp, &q, NULL, count_record, &n, &err), &err, "scan");
         assert_int_equal(n, N);
     }
-    aw_client_close(c);
-    event_base_free(b);
+    async_close(&env);
 }
 
 static void test_mutual_tls(void **state) {
@@ -460,11 +479,11 @@ static void test_handshake_fails_later(void **state) {
     char hosts[128];
     aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", st->port);
     cfg.max_conns_per_node = 1;
-    aw_client *c = tu_client_new(&cfg);
-    struct event_base *b = event_base_new();
-    aw_loop *l;
+    async_env env = async_open(&cfg);
+    aw_client *c = env.c;
+    struct event_base *b = env.b;
+    aw_loop *l = env.l;
     aw_error err;
-    assert_int_equal(aw_libevent_attach(c, b, &l, &err), AW_OK);
     uint16_t port = st->port;
     tu_stunnel_stop(st);
     assert_int_equal(tu_stunnel_start(st, certs, "old", port, srv.ports[0], false), 0);
@@ -487,8 +506,7 @@ static void test_handshake_fails_later(void **state) {
     assert_int_equal(rc, AW_ERR_TLS);
     expect_msg(&err, "certificate has expired");
     aw_record_free(&rec);
-    aw_client_close(c);
-    event_base_free(b);
+    async_close(&env);
     tu_stunnel_stop(st);
 }
 

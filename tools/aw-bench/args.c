@@ -540,16 +540,16 @@ int args_parse(bench_args *a, int argc, char **argv) {
             a->pipeline_depth = (int32_t)d;
             break;
         }
+        case O_TLS:
+            if (bl_tls_apply(&a->tls, name, optarg, why, sizeof why) != 0)
+                return bad("%s", why);
+            break;
         case 'U':
         case 'P':
         case 'g':
         case 'S':
         case 'B':
         case 'Y':
-        case O_TLS:
-            if (bl_tls_apply(&a->tls, name, optarg, why, sizeof why) != 0)
-                return bad("%s", why);
-            break;
         case O_UNSUPPORTED:
             return bad("%s is an asbench option aw-bench does not support", flag);
         case ':':
@@ -592,6 +592,8 @@ int args_parse(bench_args *a, int argc, char **argv) {
                    KS_TABLE_MAX, a->keys);
     if (a->wl.kind == WL_INSERT && a->batch_read_size)
         return bad("--batch-read-size does not apply to an insert workload");
+    if (a->tls.enable && !a->hosts_arg && !a->port_given)
+        return bad("--tls-enable needs -h: the embedded server speaks plain TCP only");
     return build_hosts(a);
 }
 

@@ -169,6 +169,8 @@ static int parse_globals(cli *c, cli_optscan *s) {
             break;
         }
     }
+    if (rc < 0 && c->tls.enable && !given && !port_given)
+        rc = cli_usage(c, NULL, "--tls-enable needs -h: the embedded server speaks plain TCP only");
     if (rc < 0 && (given || port_given)) {
         char why[CLI_WHY_SIZE];
         /* -p alone means a server on this machine. */
