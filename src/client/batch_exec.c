@@ -172,9 +172,9 @@ static bool req_read(sync_run *s, aw_breq *r, uint64_t now) {
                 req_fail(s, r, rc, &e, now);
                 return false;
             }
-            /* A TLS read returns one record at most: read on until the
-             * session wants the socket, or what it holds is never read. */
-            if (n < room && !r->sock.ssl)
+            /* A TLS read returns one record at most: read on while the session
+             * holds bytes already taken off the socket, which no event reports. */
+            if (n < room && !aw_sock_pending(&r->sock))
                 return true;
             continue;
         }

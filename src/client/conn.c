@@ -599,9 +599,9 @@ static bool conn_read(aw_conn *c) {
             c->last_progress = l->now;
             if (!conn_parse(c))
                 return false;
-            /* A TLS read returns one record at most: only a want-read says
-             * the session holds nothing more. */
-            if (r < room && !c->sock.ssl)
+            /* A TLS read returns one record at most: read on while the session
+             * holds bytes already taken off the socket, which no event reports. */
+            if (r < room && !aw_sock_pending(&c->sock))
                 break; /* drained for now */
             continue;
         }

@@ -261,9 +261,9 @@ static void node_read(qrun *r, qnode *n) {
                 node_end(r, n);
                 return;
             }
-            /* A TLS read returns one record at most: read on until the
-             * session wants the socket, or what it holds is never read. */
-            if (got < room && !n->sock.ssl)
+            /* A TLS read returns one record at most: read on while the session
+             * holds bytes already taken off the socket, which no event reports. */
+            if (got < room && !aw_sock_pending(&n->sock))
                 return;
             continue;
         }
