@@ -19,6 +19,7 @@
 #include "policy.h"
 #include "query.h"
 #include "record.h"
+#include "tls.h"
 #include "value.h"
 
 #define AEROWIRE_VERSION "0.1.0"

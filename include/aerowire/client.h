@@ -35,6 +35,7 @@
 #include "ops.h"
 #include "policy.h"
 #include "record.h"
+#include "tls.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -105,7 +106,9 @@ AW_API aw_policy aw_policy_write(void);
 typedef struct aw_config {
     /* Seeds: "host[:port][,host[:port]...]", IPv6 as "[addr]:port" (a bare
      * IPv6 address, with no brackets, is taken whole); port 3000 when left
-     * out; spaces around entries are ignored. Copied by aw_client_new. */
+     * out; spaces around entries are ignored. With TLS an entry may name
+     * the server certificate's TLS name: "host:tls-name:port",
+     * "[addr]:tls-name:port" (aerowire/tls.h). Copied by aw_client_new. */
     const char *hosts;
     /* When set, nodes answering another `cluster-name` are refused. Copied. */
     const char *cluster_name;
@@ -126,6 +129,8 @@ typedef struct aw_config {
      * answers again or the window ends (docs/client.md). 0 = never. */
     uint32_t max_error_rate;         /* default 100 */
     uint32_t error_rate_window;      /* tends (default 1) */
+    /* TLS (aerowire/tls.h); off when zeroed. */
+    aw_tls_config tls;
     /* Defaults for commands called with a NULL policy. */
     aw_policy read_policy;
     aw_policy write_policy;

@@ -196,7 +196,7 @@ static aw_breq *req_new(aw_bplan *p, aw_bnode *bn, aw_error *e) {
     r->lo = SIZE_MAX;
     r->hi = 0;
     aw_batch_reader_init(&r->rd, (uint32_t)p->n);
-    r->fd = -1;
+    r->sock = aw_sock_none();
     r->out_off = 0;
     r->progress = 0;
     aw_buf_reset(&r->in);

@@ -79,7 +79,7 @@ typedef struct aw_breq {
     struct aw_breq *next_free;
 
     /* Transport state (sync: the connection; async: the command). */
-    int fd;
+    aw_sock sock;
     size_t out_off;
     uint64_t progress;          /* last time bytes came (aw_now_ms) */
     aw_buf in;                  /* sync read buffer; in_off of it parsed */

@@ -65,9 +65,12 @@ static int start_cluster(aw_client *c, aw_error *err) {
         .max_error_rate = c->cfg.max_error_rate,
         .error_rate_window = c->cfg.error_rate_window,
         .fail_if_not_connected = c->cfg.fail_if_not_connected,
+        .tls = &c->cfg.tls,
     };
     rc = aw_cluster_new(&c->cluster, &cc, err);
     aw_free(seeds); /* the cluster keeps its own copy */
+    /* The TLS context is built; the caller's strings are not kept. */
+    c->cfg.tls = (aw_tls_config){.enable = c->cfg.tls.enable};
     return rc;
 }
 

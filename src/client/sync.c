@@ -68,12 +68,12 @@ static bool is_network_failure(int rc) {
 /* Send and receive on a pooled socket. *answered is set when the status is
  * the server's (final). */
 static int exchange(sync_cmd *c, aw_node *node, uint64_t dl, bool *answered, aw_error *e) {
-    int fd = -1;
-    int rc = aw_node_conn_get(node, dl, c->p->pool == AW_POOL_WAIT, &fd, e);
+    aw_sock s;
+    int rc = aw_node_conn_get(node, dl, c->p->pool == AW_POOL_WAIT, &s, e);
     if (rc != AW_OK) {
-        /* Only a failed connect says something about the node: a timeout
-         * here may just be a wait for a busy pool. */
-        if (rc == AW_ERR_CONNECTION) {
+        /* Only a failed connect or handshake says something about the node:
+         * a timeout here may just be a wait for a busy pool. */
+        if (rc == AW_ERR_CONNECTION || rc == AW_ERR_TLS) {
             aw_node_add_error(node);
             aw_cluster_tend_now(c->client->cluster);
         }
@@ -81,9 +81,9 @@ static int exchange(sync_cmd *c, aw_node *node, uint64_t dl, bool *answered, aw_
     }
     c->sent++; /* from here on the server may run the request */
     aw_sync_tls *t = c->tls;
-    rc = aw_net_send_all(fd, t->req.data, t->req.len, dl, e);
+    rc = aw_net_send_all(&s, t->req.data, t->req.len, dl, e);
     if (rc == AW_OK)
-        rc = aw_net_recv_frame(fd, AW_PROTO_MSG, AW_PROTO_SIZE_MAX, &t->resp, dl, e);
+        rc = aw_net_recv_frame(&s, AW_PROTO_MSG, AW_PROTO_SIZE_MAX, &t->resp, dl, e);
     bool framed = rc == AW_OK; /* a whole frame was read: the stream is in step */
     if (framed) {
         aw_node_answered(node);
@@ -92,7 +92,7 @@ static int exchange(sync_cmd *c, aw_node *node, uint64_t dl, bool *answered, aw_
     }
     /* A socket that failed mid-exchange may still deliver a stale reply. */
     bool reusable = framed && (*answered || rc == AW_ERR_NOMEM);
-    aw_node_conn_put(node, fd, reusable);
+    aw_node_conn_put(node, &s, reusable);
     if (reusable)
         return rc;
     if (is_network_failure(rc)) {

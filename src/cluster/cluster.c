@@ -33,6 +33,8 @@ void aw_cluster_mem_release(aw_cluster *c) {
     pthread_mutex_destroy(&c->tend_lock);
     pthread_cond_destroy(&c->tend_cond);
     aw_free(c->slot_used);
+    /* Here, not in aw_cluster_free: sessions of nodes still held use it. */
+    aw_tls_ctx_free(c->tls);
     aw_free(c);
 }
 
@@ -208,6 +210,9 @@ static int copy_config(aw_cluster *c, const aw_cluster_config *cfg, aw_error *er
             return aw_error_set(err, AW_ERR_NOMEM, "no memory for the cluster name");
         c->cfg.cluster_name = c->cluster_name;
     }
+    c->cfg.tls = NULL; /* the caller's: only the context built from it is kept */
+    if (cfg->tls && cfg->tls->enable)
+        return aw_tls_ctx_new(cfg->tls, &c->tls, err);
     return AW_OK;
 }
 
@@ -316,6 +321,8 @@ aw_cluster_counters *aw_cluster_counters_of(aw_cluster *c) { return &c->counters
 
 const aw_cluster_config *aw_cluster_config_of(const aw_cluster *c) { return &c->cfg; }
 
+aw_tls_ctx *aw_cluster_tls(const aw_cluster *c) { return c->tls; }
+
 /* Names the node in front of err's message, unless it already does. */
 static int on_node(const aw_node *n, int rc, aw_error *err) {
     if (rc != AW_OK && err && !strstr(err->message, n->name)) {
@@ -333,15 +340,15 @@ int aw_cluster_info(aw_cluster *c, aw_node *n, const char *request, uint64_t dea
         return aw_error_set(err, AW_ERR_PARAM, "empty info request");
     if (deadline_ms == 0)
         deadline_ms = aw_now_ms() + c->cfg.connect_timeout_ms;
-    int fd;
-    int rc = aw_node_conn_get(n, deadline_ms, true, &fd, err);
+    aw_sock s;
+    int rc = aw_node_conn_get(n, deadline_ms, true, &s, err);
     if (rc != AW_OK)
         return on_node(n, rc, err);
     aw_buf body;
     aw_buf_init(&body);
-    rc = aw_info_exchange(fd, request, AW_PROTO_SIZE_MAX, &body, deadline_ms, err);
+    rc = aw_info_exchange(&s, request, AW_PROTO_SIZE_MAX, &body, deadline_ms, err);
     /* After a failure the stream may still carry the late reply: never reuse it. */
-    aw_node_conn_put(n, fd, rc == AW_OK);
+    aw_node_conn_put(n, &s, rc == AW_OK);
     if (rc == AW_OK) {
         *reply = aw_strndup(body.data ? (const char *)body.data : "", body.len);
         if (!*reply)

@@ -18,8 +18,10 @@
 
 #include "aerowire/error.h"
 #include "aerowire/key.h"
+#include "aerowire/tls.h"
 #include "proto/info.h"
 #include "node.h"
+#include "tls.h"
 
 typedef struct aw_cluster aw_cluster;
 
@@ -34,6 +36,7 @@ typedef struct aw_cluster_config {
     uint32_t max_error_rate;      /* 0 = no back-off */
     uint32_t error_rate_window;   /* tends */
     bool fail_if_not_connected;
+    const aw_tls_config *tls;     /* NULL or !enable = plain TCP; read by aw_cluster_new */
 } aw_cluster_config;
 
 /* One namespace's routing table: owners[r][p] is the node holding partition
@@ -98,5 +101,8 @@ typedef struct aw_cluster_counters {
 aw_cluster_counters *aw_cluster_counters_of(aw_cluster *c);
 
 const aw_cluster_config *aw_cluster_config_of(const aw_cluster *c);
+
+/* The cluster's TLS context, NULL when it does not use TLS. */
+aw_tls_ctx *aw_cluster_tls(const aw_cluster *c);
 
 #endif

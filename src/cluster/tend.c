@@ -20,7 +20,9 @@
 #include "proto/mem.h"
 
 #define REFRESH_REQUEST "node\npeers-generation\npartition-generation\n"
-#define PEERS_REQUEST "peers-clear-std\n"
+/* The official client asks for the TLS addresses when it uses TLS. */
+#define PEERS_CLEAR "peers-clear-std"
+#define PEERS_TLS "peers-tls-std"
 #define MAPS_REQUEST "partition-generation\nreplicas\n"
 #define NOT_FOUND ((size_t)-1)
 
@@ -76,8 +78,7 @@ static void remove_member(aw_cluster *c, size_t i) {
     aw_node *n = c->members[i].node;
     /* Inactive first, so holders stop sending to it before it goes away. */
     aw_node_deactivate(n);
-    aw_node_close_fd(n, n->tend_fd);
-    n->tend_fd = -1;
+    aw_node_close_sock(n, &n->tend_sock);
     aw_free(c->members[i].maps);
     memmove(&c->members[i], &c->members[i + 1], (c->n_members - i - 1) * sizeof *c->members);
     c->n_members--;
@@ -95,22 +96,19 @@ static void tend_failed(aw_member *m) {
  * closes it: the stream may hold a late or partial reply. */
 static int tend_call(aw_cluster *c, aw_node *n, const char *request, aw_buf *body,
                      aw_error *err) {
-    if (n->tend_fd >= 0 && !aw_net_idle_ok(n->tend_fd)) {
-        aw_node_close_fd(n, n->tend_fd);
-        n->tend_fd = -1;
-    }
-    if (n->tend_fd < 0) {
-        int rc = aw_net_connect(&n->addr, exchange_deadline(c), &n->tend_fd, err);
+    if (n->tend_sock.fd >= 0 && !aw_net_idle_ok(&n->tend_sock))
+        aw_node_close_sock(n, &n->tend_sock);
+    if (n->tend_sock.fd < 0) {
+        int rc = aw_cluster_connect(c, &n->addr, aw_node_tls_name(n), exchange_deadline(c),
+                                    &n->tend_sock, err);
         if (rc != AW_OK)
             return rc;
         aw_node_count_open(n);
     }
-    int rc = aw_info_exchange(n->tend_fd, request, AW_TEND_MAX_REPLY, body, exchange_deadline(c),
-                              err);
-    if (rc != AW_OK) {
-        aw_node_close_fd(n, n->tend_fd);
-        n->tend_fd = -1;
-    }
+    int rc = aw_info_exchange(&n->tend_sock, request, AW_TEND_MAX_REPLY, body,
+                              exchange_deadline(c), err);
+    if (rc != AW_OK)
+        aw_node_close_sock(n, &n->tend_sock);
     return rc;
 }
 
@@ -177,7 +175,8 @@ static void try_seeds(aw_cluster *c, bool *changed) {
             return;
         }
         note_nomem(c, rc, &e);
-        if (rc == AW_ERR_CLUSTER || code == 0)
+        /* A cluster-name mismatch, then a TLS failure, says the most. */
+        if (rc == AW_ERR_CLUSTER || code == 0 || (rc == AW_ERR_TLS && code != AW_ERR_CLUSTER))
             code = rc;
         all_unresolved = all_unresolved && rc == AW_ERR_INVALID_HOST;
         /* Messages start with the address tried; the seed's own name says it better. */
@@ -189,7 +188,7 @@ static void try_seeds(aw_cluster *c, bool *changed) {
             used += (size_t)snprintf(msg + used, sizeof msg - used, "%s %s:%u (%s)",
                                      i ? ";" : "", c->seeds[i].name, c->seeds[i].port, why);
     }
-    if (code != AW_ERR_CLUSTER)
+    if (code != AW_ERR_CLUSTER && code != AW_ERR_TLS)
         code = all_unresolved ? AW_ERR_INVALID_HOST : AW_ERR_CONNECTION;
     if (c->round_err && c->round_err->code != AW_ERR_NOMEM)
         aw_error_set(c->round_err, code, "%s", msg);
@@ -198,11 +197,12 @@ static void try_seeds(aw_cluster *c, bool *changed) {
 /* The node's peer list; p->peers is allocated (aw_free) even on failure. */
 static int fetch_peers(aw_cluster *c, aw_node *n, aw_buf *body, aw_peers *p, aw_error *err) {
     memset(p, 0, sizeof *p);
-    int rc = tend_call(c, n, PEERS_REQUEST, body, err);
+    const char *name = c->tls ? PEERS_TLS : PEERS_CLEAR;
+    int rc = tend_call(c, n, name, body, err);
     const char *v = NULL;
     size_t len = 0;
     if (rc == AW_OK)
-        rc = aw_info_reply_value(body, "peers-clear-std", &v, &len, err);
+        rc = aw_info_reply_value(body, name, &v, &len, err);
     if (rc != AW_OK)
         return rc;
     /* Every peer opens a '[', so their count bounds the list. */
@@ -217,11 +217,13 @@ static int fetch_peers(aw_cluster *c, aw_node *n, aw_buf *body, aw_peers *p, aw_
 }
 
 /* Validates a listed peer we do not know at any of its addresses and adds it. */
-static bool add_peer(aw_cluster *c, const aw_peer *peer) {
+static bool add_peer(aw_cluster *c, aw_peer *peer) {
     for (unsigned h = 0; h < peer->n_hosts; h++) {
         aw_node *n;
         aw_node_hello hello;
         aw_error e;
+        /* Its certificate is checked against the TLS name it announces. */
+        memcpy(peer->hosts[h].tls_name, peer->tls_name, sizeof peer->tls_name);
         int rc = aw_node_discover(c, &peer->hosts[h], peer->node_id, &n, &hello, &e);
         if (rc == AW_OK)
             return add_member(c, n, &hello);

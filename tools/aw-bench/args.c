@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "aerowire/aerowire.h"
+#include "tlsflags.h"
 #include "keys.h"
 
 /* Long options without a short letter. */
@@ -42,6 +43,7 @@ enum {
     O_ALLOCS,
     O_PRECOMPUTED_DIGESTS,
     O_FILTER,
+    O_TLS,         /* one of tlsflags.h's */
     O_UNSUPPORTED, /* asbench's, refused with a message naming them */
 };
 
@@ -125,19 +127,19 @@ static const struct option long_opts[] = {
     {"min-conns-per-node", required_argument, 0, O_UNSUPPORTED},
     {"conn-pools-per-node", required_argument, 0, 'Y'},
     {"async-min-conns-per-node", required_argument, 0, O_UNSUPPORTED},
-    {"tls-enable", no_argument, 0, O_UNSUPPORTED},
+    {"tls-enable", no_argument, 0, O_TLS},
     {"tls-name", required_argument, 0, O_UNSUPPORTED},
-    {"tls-cafile", required_argument, 0, O_UNSUPPORTED},
-    {"tls-capath", required_argument, 0, O_UNSUPPORTED},
-    {"tls-protocols", required_argument, 0, O_UNSUPPORTED},
-    {"tls-cipher-suite", required_argument, 0, O_UNSUPPORTED},
-    {"tls-crl-check", no_argument, 0, O_UNSUPPORTED},
-    {"tls-crl-check-all", no_argument, 0, O_UNSUPPORTED},
-    {"tls-cert-blacklist", required_argument, 0, O_UNSUPPORTED},
+    {"tls-cafile", required_argument, 0, O_TLS},
+    {"tls-capath", required_argument, 0, O_TLS},
+    {"tls-protocols", required_argument, 0, O_TLS},
+    {"tls-cipher-suite", required_argument, 0, O_TLS},
+    {"tls-crl-check", no_argument, 0, O_TLS},
+    {"tls-crl-check-all", no_argument, 0, O_TLS},
+    {"tls-cert-blacklist", required_argument, 0, O_TLS},
     {"tls-log-session-info", no_argument, 0, O_UNSUPPORTED},
-    {"tls-keyfile", required_argument, 0, O_UNSUPPORTED},
-    {"tls-keyfile-password", optional_argument, 0, O_UNSUPPORTED},
-    {"tls-certfile", required_argument, 0, O_UNSUPPORTED},
+    {"tls-keyfile", required_argument, 0, O_TLS},
+    {"tls-keyfile-password", required_argument, 0, O_TLS},
+    {"tls-certfile", required_argument, 0, O_TLS},
     {"tls-login-only", no_argument, 0, O_UNSUPPORTED},
     {"auth", required_argument, 0, O_UNSUPPORTED},
     {0, 0, 0, 0},
@@ -242,7 +244,7 @@ static bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out) 
 }
 
 /* The seed list: each entry gets -p's port unless it has its own.
- * asbench's host:tlsname:port form drops the TLS name. */
+ * asbench's host:tlsname:port form is kept (the client checks the TLS name). */
 static int build_hosts(bench_args *a) {
     const char *p = a->hosts_arg ? a->hosts_arg : "127.0.0.1";
     size_t at = 0;
@@ -279,9 +281,8 @@ static int build_hosts(bench_args *a) {
             bool digits = c2[1] != '\0';
             for (const char *d = c2 + 1; *d; d++)
                 digits = digits && isdigit((unsigned char)*d);
-            if (colons == 2 && c1 != e && digits) {
-                *c1 = '\0'; /* host:tlsname:port */
-                snprintf(out, sizeof out, "%s:%s", e, c2 + 1);
+            if (colons == 2 && c1 != e && digits && !strstr(e, "::")) {
+                snprintf(out, sizeof out, "%s", e); /* host:tlsname:port */
             } else {
                 snprintf(out, sizeof out, "[%s]:%u", e, a->port); /* a bare IPv6 address */
             }
@@ -549,6 +550,10 @@ int args_parse(bench_args *a, int argc, char **argv) {
             a->pipeline_depth = (int32_t)d;
             break;
         }
+        case O_TLS:
+            if (bl_tls_apply(&a->tls, name, optarg, why, sizeof why) != 0)
+                return bad("%s", why);
+            break;
         case 'U':
         case 'P':
         case 'g':
@@ -597,6 +602,8 @@ int args_parse(bench_args *a, int argc, char **argv) {
                    KS_TABLE_MAX, a->keys);
     if (a->wl.kind == WL_INSERT && a->batch_read_size)
         return bad("--batch-read-size does not apply to an insert workload");
+    if (a->tls.enable && !a->hosts_arg && !a->port_given)
+        return bad("--tls-enable needs -h: the embedded server speaks plain TCP only");
     return build_hosts(a);
 }
 

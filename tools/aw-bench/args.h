@@ -21,6 +21,7 @@ typedef struct bench_args {
      * built from them with -p's port for entries without one. */
     const char *hosts_arg;
     char hosts[1024];
+    aw_tls_config tls;           /* --tls-* */
     uint16_t port;
     bool port_given;
     const char *ns, *set, *bin_base;

@@ -39,6 +39,7 @@ static void count_free(void *p, void *ctx) {
 static void client_config(const bench_args *a, const char *hosts, aw_config *cfg) {
     aw_config_init(cfg);
     cfg->hosts = hosts;
+    cfg->tls = a->tls;
     if (a->connect_timeout_ms)
         cfg->connect_timeout_ms = a->connect_timeout_ms;
     if (a->tend_interval_ms)

@@ -104,7 +104,8 @@ static void put_host(const td_server *s, aw_buf *b, uint16_t port) {
         td_info_putf(b, "%s:%u", s->bind_addr, port);
 }
 
-static void put_peers(td_node *n, aw_buf *b, bool alt) {
+/* With tls, the nodes' TLS ports (the stunnels in front of them) and name. */
+static void put_peers(td_node *n, aw_buf *b, bool alt, bool tls) {
     td_server *s = n->srv;
     td_info_putf(b, "%u,3000,[", s->peers_gen);
     bool first = true;
@@ -112,8 +113,9 @@ static void put_peers(td_node *n, aw_buf *b, bool alt) {
         const td_node *p = &s->nodes[i];
         if (p == n || !p->alive)
             continue;
-        td_info_putf(b, "%s[%s,,[", first ? "" : ",", p->id);
-        put_host(s, b, p->port);
+        td_info_putf(b, "%s[%s,%s,[", first ? "" : ",", p->id,
+                     tls && s->cfg.tls_name ? s->cfg.tls_name : "");
+        put_host(s, b, tls ? s->cfg.tls_ports[i] : p->port);
         td_info_put(b, "]]");
         first = false;
     }
@@ -469,9 +471,13 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
     else if (strcmp(name, "replicas-master") == 0)
         put_replicas(n, b, false, false, 1);
     else if (strcmp(name, "peers-clear-std") == 0)
-        put_peers(n, b, false);
+        put_peers(n, b, false, false);
     else if (strcmp(name, "peers-clear-alt") == 0)
-        put_peers(n, b, true);
+        put_peers(n, b, true, false);
+    else if (strcmp(name, "peers-tls-std") == 0 && s->cfg.n_tls_ports)
+        put_peers(n, b, false, true);
+    else if (strcmp(name, "service-tls-std") == 0 && s->cfg.n_tls_ports)
+        td_info_putf(b, "%s:%u", s->bind_addr, s->cfg.tls_ports[n->index]);
     else if (strcmp(name, "service-clear-std") == 0)
         td_info_putf(b, "%s:%u", s->bind_addr, n->port);
     else if (strcmp(name, "service-clear-alt") == 0)

@@ -579,6 +579,11 @@ td_server *td_server_start(struct event_base *base, const td_config *cfg, char *
         snprintf(errbuf, errlen, "--nodes must be 1..%d", TD_MAX_NODES);
         return NULL;
     }
+    if (cfg->n_tls_ports && cfg->n_tls_ports != cfg->nodes) {
+        snprintf(errbuf, errlen, "--tls-ports names %d ports for %d nodes", cfg->n_tls_ports,
+                 cfg->nodes);
+        return NULL;
+    }
     td_server *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(errbuf, errlen, "out of memory");

@@ -17,6 +17,8 @@
 
 struct event_base;
 
+#define TD_MAX_NODES 16
+
 typedef struct td_config {
     uint16_t port;              /* first node's port; 0 = any free port per node */
     int nodes;                  /* 1.. TD_MAX_NODES */
@@ -25,9 +27,13 @@ typedef struct td_config {
     uint32_t max_record_size;   /* default 1 MiB */
     const char *cluster_name;   /* default "aw-testd" */
     const char *bind_addr;      /* default "127.0.0.1" */
+    /* TLS terminated in front of the nodes (stunnel): node i's TLS port and
+     * the certificate's name, answered by peers-tls-std and service-tls-std.
+     * n_tls_ports 0 = no TLS (those commands are refused as on a CE server). */
+    uint16_t tls_ports[TD_MAX_NODES];
+    int n_tls_ports;
+    const char *tls_name;       /* NULL = none announced */
 } td_config;
-
-#define TD_MAX_NODES 16
 
 typedef struct td_fault {
     uint32_t delay_ms;          /* delay every reply */
