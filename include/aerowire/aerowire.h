@@ -11,6 +11,7 @@
 #include "client.h"
 #include "error.h"
 #include "key.h"
+#include "metrics.h"
 #include "numpy.h"
 #include "ops.h"
 #include "ops_bit.h"

@@ -78,6 +78,9 @@ typedef struct aw_acmd {
     bool is_write;
     uint8_t n_sent;               /* attempts whose request (partly) left the client */
     aw_error last;                /* the last attempt's error, for the final report */
+    aw_mblock *mb;                /* metrics: the block of the last node tried */
+    uint64_t start_ns;            /* metrics or tracing on: submission time */
+    void *span;                   /* what trace.begin returned */
 
     aw_acmd_cb cb;
     void *udata;

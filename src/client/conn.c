@@ -137,11 +137,13 @@ aw_conn *aw_conn_open(aw_loop_node *ln, aw_error *err) {
     aw_heap_push(l, &c->hn, aw_now_ms() + l->connect_timeout_ms);
     atomic_fetch_add_explicit(&aw_cluster_counters_of(l->client->cluster)->conns_opened, 1,
                               memory_order_relaxed);
+    aw_mblock_conn_opened(ln->node->m); /* metrics */
+    c->connect_ns = aw_metrics_now_ns(); /* metrics: see aw_node_connect_done */
     return c;
 }
 
 /* Out of every list, events and socket gone; the FIFO is left to the caller. */
-static void conn_teardown(aw_conn *c) {
+static void conn_teardown(aw_conn *c, aw_close_reason why) {
     aw_loop_node *ln = c->ln;
     aw_loop *l = ln->loop;
     if (c->prev)
@@ -161,6 +163,7 @@ static void conn_teardown(aw_conn *c) {
     c->fd = -1;
     atomic_fetch_add_explicit(&aw_cluster_counters_of(l->client->cluster)->conns_closed, 1,
                               memory_order_relaxed);
+    aw_mblock_conn_closed(ln->node->m, why); /* metrics */
 }
 
 static void conn_free(aw_conn *c) {
@@ -263,6 +266,7 @@ static bool conn_flush(aw_conn *c) {
         if (n > 0) {
             c->out_off += (size_t)n;
             c->written += (uint64_t)n;
+            aw_mcount(&c->ln->node->m->bytes_sent, (uint64_t)n); /* metrics */
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -293,7 +297,7 @@ void aw_conn_flush(aw_conn *c) { (void)conn_flush(c); }
 static void conn_fail_err(aw_conn *c, int rc, const aw_error *e) {
     aw_loop_node *ln = c->ln;
     bool established = c->state == AW_CONN_READY;
-    conn_teardown(c);
+    conn_teardown(c, AW_CLOSE_ERROR);
     while (c->fifo_count) {
         bool unsent;
         aw_acmd *cmd = c->fifo[c->fifo_head];
@@ -329,12 +333,12 @@ void aw_conn_fail(aw_conn *c, int rc, const char *fmt, ...) {
 }
 
 void aw_conn_close_idle(aw_conn *c) {
-    conn_teardown(c);
+    conn_teardown(c, c->ln->retired ? AW_CLOSE_NODE_LEFT : AW_CLOSE_IDLE);
     conn_free(c);
 }
 
 void aw_conn_close_all(aw_conn *c) {
-    conn_teardown(c);
+    conn_teardown(c, AW_CLOSE_SHUTDOWN);
     while (c->fifo_count) {
         aw_acmd *cmd = fifo_pop(c);
         if (!cmd)
@@ -579,6 +583,7 @@ static bool conn_read(aw_conn *c) {
         if (r > 0) {
             c->in.len += (size_t)r;
             c->last_progress = l->now;
+            aw_mcount(&c->ln->node->m->bytes_received, (uint64_t)r); /* metrics */
             if (!conn_parse(c))
                 return false;
             if ((size_t)r < room)
@@ -619,6 +624,7 @@ static void conn_connected(aw_conn *c) {
         return;
     }
     c->state = AW_CONN_READY;
+    aw_node_connect_done(c->ln->node, c->connect_ns); /* metrics; TLS: call after the handshake */
     aw_heap_remove(l, &c->hn);
     c->last_progress = l->now; /* socket timeouts count from here */
     watch(c, AW_EV_READ);

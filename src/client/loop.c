@@ -423,6 +423,7 @@ aw_acmd *aw_acmd_alloc(aw_loop *l) {
     }
     cmd->qnext = cmd->qprev = NULL;
     cmd->list = NULL;
+    cmd->mb = aw_cluster_unrouted(l->client->cluster);
     cmd->conn = NULL;
     cmd->ln = NULL;
     cmd->hooks = NULL;

@@ -19,6 +19,7 @@
 #include "aerowire/error.h"
 #include "aerowire/key.h"
 #include "proto/info.h"
+#include "metrics.h"
 #include "node.h"
 
 typedef struct aw_cluster aw_cluster;
@@ -34,6 +35,12 @@ typedef struct aw_cluster_config {
     uint32_t max_error_rate;      /* 0 = no back-off */
     uint32_t error_rate_window;   /* tends */
     bool fail_if_not_connected;
+    /* Sent as `user-agent-set:value=` on each new tend connection (the
+     * base64 text), as the official client does; NULL = not sent. Copied. */
+    const char *user_agent_b64;
+    /* Called on the tend thread at the end of every round (metrics export). */
+    void (*on_tend)(struct aw_cluster *c, void *udata);
+    void *on_tend_udata;
 } aw_cluster_config;
 
 /* One namespace's routing table: owners[r][p] is the node holding partition
@@ -98,5 +105,11 @@ typedef struct aw_cluster_counters {
 aw_cluster_counters *aw_cluster_counters_of(aw_cluster *c);
 
 const aw_cluster_config *aw_cluster_config_of(const aw_cluster *c);
+
+/* Fills every node's entry (all node ids seen so far) and the totals of m
+ * (m->nodes allocated; released by aw_metrics_free). AW_ERR_NOMEM. */
+int aw_cluster_metrics_read(aw_cluster *c, aw_metrics *m, aw_error *err);
+/* The block commands that found no node count in. */
+aw_mblock *aw_cluster_unrouted(aw_cluster *c);
 
 #endif

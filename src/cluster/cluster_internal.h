@@ -45,6 +45,12 @@ struct aw_cluster {
     char *cluster_name;
     aw_cluster_counters counters;
 
+    pthread_mutex_t metrics_lock; /* guards the mblocks list and each block's node pointer */
+    aw_mblock *mblocks;           /* one per node id ever seen */
+    aw_mblock unrouted;           /* commands that found no node */
+    char *user_agent_b64;
+    uint64_t metrics_next_ms;     /* tend thread: when the next export is due */
+
     pthread_mutex_t slot_lock;    /* node slots: used[i] for slot i */
     bool *slot_used;
     uint32_t slot_cap;
@@ -89,7 +95,11 @@ void aw_node_deactivate(aw_node *n);
 void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms);
 /* Counts a socket the cluster opened or closed. */
 void aw_node_count_open(aw_node *n);
-void aw_node_close_fd(aw_node *n, int fd);
+void aw_node_close_fd(aw_node *n, int fd, aw_close_reason why);
+/* The metrics block for a node id (created on first use); the node pointer
+ * is set on it. NULL when out of memory. */
+aw_mblock *aw_cluster_mblock_attach(aw_cluster *c, aw_node *n);
+void aw_cluster_mblock_detach(aw_cluster *c, aw_node *n);
 
 /* --- info_io.c ----------------------------------------------------------------- */
 /* Sends `request` (names separated by '\n'; a final '\n' is added when

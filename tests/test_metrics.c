@@ -1,0 +1,320 @@
+/*
+ * Metrics, logs, tracing and the user agent, against aw-testd:
+ *   - the latency histograms count exactly the commands issued, by type;
+ *   - errors are counted by result code;
+ *   - the Prometheus text parses back (a small parser here) to the same counts;
+ *   - the trace hook's begin and end pair once per command, timeouts included;
+ *   - the log callback hears node leave and join on a 3-node kill / revive;
+ *   - aw-testd's `user-agents` reports the agent the client sent.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "aerowire/aerowire.h"
+#include "support/client_fixture.h"
+#include "support/testd_proc.h"
+
+/* The test's server; stopped by the teardown too when a test fails early. */
+static tu_testd srv;
+
+static int stop_server(void **state) {
+    if (srv.pid > 0)
+        tu_testd_stop(&srv);
+    return 0;
+}
+
+static aw_client *connect_to(const tu_testd *t, aw_config *cfg) {
+    char hosts[64];
+    snprintf(hosts, sizeof hosts, "127.0.0.1:%u", t->ports[0]);
+    cfg->hosts = hosts;
+    aw_client *c = NULL;
+    aw_error err;
+    tu_check(aw_client_new(&c, cfg, &err), &err, "aw_client_new");
+    return c;
+}
+
+static aw_config base_config(void) {
+    aw_config cfg;
+    aw_config_init(&cfg);
+    cfg.metrics_enabled = true;
+    cfg.tend_interval_ms = 50;
+    return cfg;
+}
+
+/* The value of the sample `name{labels...}` whose label text contains every
+ * one of want (each like `type="read"`), summed over the matching lines. */
+static double prom_sum(const char *text, const char *name, const char *want1, const char *want2) {
+    double sum = 0;
+    size_t nl = strlen(name);
+    for (const char *p = text; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nl && strncmp(p, name, nl) == 0 && (p[nl] == '{' || p[nl] == ' ')) {
+            char line[512];
+            snprintf(line, sizeof line, "%.*s", (int)len, p);
+            char *sp = strrchr(line, ' ');
+            assert_non_null(sp);
+            *sp = '\0';
+            if ((!want1 || strstr(line, want1)) && (!want2 || strstr(line, want2)))
+                sum += strtod(sp + 1, NULL);
+        }
+        p += len + (end ? 1 : 0);
+    }
+    return sum;
+}
+
+static void test_counts_by_type_and_code(void **state) {
+    assert_int_equal(tu_testd_start(&srv, NULL), 0);
+    aw_config cfg = base_config();
+    aw_client *c = connect_to(&srv, &cfg);
+    aw_error err;
+    aw_key k;
+    aw_key_init_str(&k, "test", "metrics", "k1", NULL);
+    aw_bin bin = {.name = "b", .value = aw_value_int(1)};
+    for (int i = 0; i < 7; i++)
+        tu_check(aw_put(c, NULL, &k, &bin, 1, &err), &err, "put");
+    aw_record rec;
+    for (int i = 0; i < 5; i++) {
+        tu_check(aw_get(c, NULL, &k, NULL, 0, &rec, &err), &err, "get");
+        aw_record_free(&rec);
+    }
+    aw_key missing;
+    aw_key_init_str(&missing, "test", "metrics", "missing", NULL);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(aw_delete(c, NULL, &missing, &err), AW_ERR_RECORD_NOT_FOUND);
+
+    aw_metrics *m = NULL;
+    tu_check(aw_metrics_snapshot(c, &m, &err), &err, "snapshot");
+    assert_true(m->enabled);
+    assert_int_equal(m->total.latency[AW_MT_WRITE].count, 10);
+    assert_int_equal(m->total.latency[AW_MT_READ].count, 5);
+    assert_int_equal(m->total.latency[AW_MT_OPERATE].count, 0);
+    assert_int_equal(m->total.errors[AW_ERR_RECORD_NOT_FOUND + AW_METRICS_ERR_BIAS], 3);
+    assert_int_equal(m->n_nodes, 1);
+    assert_int_equal(m->nodes[0].latency[AW_MT_READ].count, 5);
+    assert_int_equal(m->nodes[0].phase[AW_MP_SEND].count, 15);
+    assert_true(m->nodes[0].bytes_sent > 0 && m->nodes[0].bytes_received > 0);
+    assert_true(m->nodes[0].conns_opened >= 2); /* the tend's and a command's */
+    assert_int_equal(m->nodes[0].conns_in_pool, 1);
+
+    /* The same figures through the Prometheus text. */
+    size_t need = aw_metrics_prometheus(c, NULL, 0);
+    char *text = malloc(need + 1);
+    assert_int_equal(aw_metrics_prometheus(c, text, need + 1), need);
+    assert_true(prom_sum(text, "aerowire_command_duration_seconds_count", "type=\"write\"", NULL) ==
+                10);
+    assert_true(prom_sum(text, "aerowire_command_duration_seconds_bucket", "type=\"read\"",
+                         "le=\"+Inf\"") == 5);
+    assert_true(prom_sum(text, "aerowire_command_errors_total", "code=\"2\"", NULL) == 3);
+    assert_non_null(strstr(text, "# TYPE aerowire_command_duration_seconds histogram\n"));
+    free(text);
+    aw_metrics_free(m);
+    aw_client_close(c);
+    assert_int_equal(tu_testd_stop(&srv), 0);
+}
+
+static void test_disabled_counts_nothing(void **state) {
+    assert_int_equal(tu_testd_start(&srv, NULL), 0);
+    aw_config cfg = base_config();
+    cfg.metrics_enabled = false;
+    aw_client *c = connect_to(&srv, &cfg);
+    aw_error err;
+    aw_key k;
+    aw_key_init_str(&k, "test", "metrics", "k1", NULL);
+    aw_bin bin = {.name = "b", .value = aw_value_int(1)};
+    tu_check(aw_put(c, NULL, &k, &bin, 1, &err), &err, "put");
+    aw_metrics *m = NULL;
+    tu_check(aw_metrics_snapshot(c, &m, &err), &err, "snapshot");
+    assert_false(m->enabled);
+    assert_int_equal(m->total.latency[AW_MT_WRITE].count, 0);
+    aw_metrics_free(m);
+    aw_client_close(c);
+    assert_int_equal(tu_testd_stop(&srv), 0);
+}
+
+typedef struct trace_log {
+    int begins, ends, timeouts;
+    int open; /* begun, not ended */
+} trace_log;
+
+static void *on_begin(const aw_trace_info *ti, void *udata) {
+    trace_log *t = udata;
+    t->begins++;
+    t->open++;
+    return t;
+}
+
+static void on_end(void *span, const aw_trace_info *ti, void *udata) {
+    trace_log *t = udata;
+    assert_ptr_equal(span, t);
+    t->ends++;
+    t->open--;
+    if (ti->status == AW_ERR_TIMEOUT)
+        t->timeouts++;
+    assert_true(ti->end_ns >= ti->start_ns);
+    assert_string_equal(ti->ns, "test");
+}
+
+static void test_trace_pairs_including_timeouts(void **state) {
+    assert_int_equal(tu_testd_start(&srv, NULL), 0);
+    trace_log t = {0};
+    aw_trace_callbacks cbs = {.begin = on_begin, .end = on_end};
+    aw_config cfg = base_config();
+    cfg.trace = &cbs;
+    cfg.trace_udata = &t;
+    aw_client *c = connect_to(&srv, &cfg);
+    aw_error err;
+    aw_key k;
+    aw_key_init_str(&k, "test", "metrics", "k2", NULL);
+    aw_bin bin = {.name = "b", .value = aw_value_int(1)};
+    tu_check(aw_put(c, NULL, &k, &bin, 1, &err), &err, "put");
+    tu_testd_fault(&srv, 0, "delay=300");
+    aw_policy p = aw_policy_read();
+    p.total_timeout_ms = 100;
+    p.socket_timeout_ms = 50;
+    aw_record rec;
+    assert_int_equal(aw_get(c, &p, &k, NULL, 0, &rec, &err), AW_ERR_TIMEOUT);
+    aw_record_free(&rec);
+    tu_testd_clear_fault(&srv, 0);
+    assert_int_equal(t.begins, 2);
+    assert_int_equal(t.ends, 2);
+    assert_int_equal(t.open, 0);
+    assert_int_equal(t.timeouts, 1);
+    aw_metrics *m = NULL;
+    tu_check(aw_metrics_snapshot(c, &m, &err), &err, "snapshot");
+    assert_true(m->total.timeouts >= 1);
+    assert_int_equal(m->total.errors[AW_ERR_TIMEOUT + AW_METRICS_ERR_BIAS], 1);
+    aw_metrics_free(m);
+    aw_client_close(c);
+    assert_int_equal(tu_testd_stop(&srv), 0);
+}
+
+static void test_user_agent_reported(void **state) {
+    assert_int_equal(tu_testd_start(&srv, NULL), 0);
+    aw_config cfg = base_config();
+    cfg.app_id = "metrics-test";
+    aw_client *c = connect_to(&srv, &cfg);
+    char *ua = tu_info(srv.ports[0], "user-agents");
+    assert_non_null(ua);
+    /* base64("1,aerowire-" AEROWIRE_VERSION ",metrics-test") */
+    char *expect = NULL;
+    {
+        char agent[64];
+        snprintf(agent, sizeof agent, "1,aerowire-%s,metrics-test", AEROWIRE_VERSION);
+        static const char tbl[] =
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        size_t n = strlen(agent), o = 0;
+        expect = calloc(1, n * 2 + 8);
+        for (size_t i = 0; i < n; i += 3) {
+            uint32_t v = (uint32_t)(uint8_t)agent[i] << 16;
+            if (i + 1 < n) v |= (uint32_t)(uint8_t)agent[i + 1] << 8;
+            if (i + 2 < n) v |= (uint8_t)agent[i + 2];
+            expect[o++] = tbl[v >> 18 & 63];
+            expect[o++] = tbl[v >> 12 & 63];
+            expect[o++] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
+            expect[o++] = i + 2 < n ? tbl[v & 63] : '=';
+        }
+    }
+    char want[160];
+    snprintf(want, sizeof want, "user-agent=%s:count=1;", expect);
+    if (!strstr(ua, want))
+        fail_msg("user-agents answered \"%s\", expected it to hold %s", ua, want);
+    free(expect);
+    free(ua);
+    aw_client_close(c);
+    /* An app id that does not fit the server's 64 bytes is refused. */
+    aw_config bad = base_config();
+    bad.app_id = "a-very-long-application-identifier-that-goes-on-and-on";
+    char hosts[64];
+    snprintf(hosts, sizeof hosts, "127.0.0.1:%u", srv.ports[0]);
+    bad.hosts = hosts;
+    aw_error err;
+    assert_int_equal(aw_client_new(&c, &bad, &err), AW_ERR_PARAM);
+    assert_int_equal(tu_testd_stop(&srv), 0);
+}
+
+typedef struct log_seen {
+    int joined, left;
+} log_seen;
+
+static void on_log(aw_log_level level, const char *msg, void *udata) {
+    log_seen *s = udata;
+    if (strstr(msg, "joined the cluster"))
+        s->joined++;
+    if (strstr(msg, "left the cluster"))
+        s->left++;
+}
+
+typedef struct wait_arg {
+    log_seen *seen;
+    int joined, left;
+} wait_arg;
+
+static bool seen_enough(void *arg) {
+    wait_arg *w = arg;
+    aw_set_log_callback(AW_LOG_INFO, on_log, w->seen); /* a barrier for the counts */
+    return w->seen->joined >= w->joined && w->seen->left >= w->left;
+}
+
+static void test_log_hears_leave_and_join(void **state) {
+    const char *three[] = {"--nodes", "3", NULL};
+    assert_int_equal(tu_testd_start(&srv, three), 0);
+    log_seen seen = {0};
+    aw_set_log_callback(AW_LOG_INFO, on_log, &seen);
+    aw_config cfg = base_config();
+    aw_client *c = connect_to(&srv, &cfg);
+    wait_arg w = {&seen, 3, 0};
+    tu_wait_for(seen_enough, &w, 5000, "3 nodes joining");
+    tu_testd_ctl(&srv, 0, "testd-kill:node=1");
+    w.left = 1;
+    tu_wait_for(seen_enough, &w, 5000, "node 1 leaving");
+    /* The killed node: out of the cluster, its connections all closed. */
+    aw_metrics *m = NULL;
+    aw_error err;
+    tu_check(aw_metrics_snapshot(c, &m, &err), &err, "snapshot");
+    assert_int_equal(m->n_nodes, 3);
+    int down = 0;
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        const aw_metrics_node *n = &m->nodes[i];
+        uint64_t closed = 0;
+        for (int r = 0; r < AW_CLOSE_COUNT; r++)
+            closed += n->conns_closed[r];
+        if (n->active)
+            continue;
+        down++;
+        assert_int_equal(n->conns_open, 0);
+        assert_int_equal(closed, n->conns_opened);
+        assert_true(closed >= 1);
+    }
+    assert_int_equal(down, 1);
+    assert_int_equal(m->nodes_removed, 1);
+    aw_metrics_free(m);
+    tu_testd_ctl(&srv, 0, "testd-revive:node=1");
+    w.joined = 4;
+    tu_wait_for(seen_enough, &w, 5000, "node 1 joining again");
+    aw_set_log_callback(AW_LOG_INFO, NULL, NULL);
+    tu_check(aw_metrics_snapshot(c, &m, &err), &err, "snapshot");
+    assert_int_equal(m->n_nodes, 3); /* node 1 is back in its old block */
+    for (size_t i = 0; i < m->n_nodes; i++)
+        assert_true(m->nodes[i].active);
+    aw_metrics_free(m);
+    aw_client_close(c);
+    assert_int_equal(tu_testd_stop(&srv), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_counts_by_type_and_code, stop_server),
+        cmocka_unit_test_teardown(test_disabled_counts_nothing, stop_server),
+        cmocka_unit_test_teardown(test_trace_pairs_including_timeouts, stop_server),
+        cmocka_unit_test_teardown(test_user_agent_reported, stop_server),
+        cmocka_unit_test_teardown(test_log_hears_leave_and_join, stop_server),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
