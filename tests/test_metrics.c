@@ -5,7 +5,9 @@
  *   - the Prometheus text parses back (a small parser here) to the same counts;
  *   - the trace hook's begin and end pair once per command, timeouts included;
  *   - the log callback hears node leave and join on a 3-node kill / revive;
- *   - aw-testd's `user-agents` reports the agent the client sent.
+ *   - aw-testd's `user-agents` reports the agent the client sent;
+ *   - async, batch, scan and info commands land in their types' histograms,
+ *     and the periodic export runs with a snapshot.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <event2/event.h>
+
+#include "aerowire/adapters/libevent.h"
 #include "aerowire/aerowire.h"
 #include "support/client_fixture.h"
 #include "support/testd_proc.h"
@@ -308,6 +313,116 @@ static void test_log_hears_leave_and_join(void **state) {
     assert_int_equal(tu_testd_stop(&srv), 0);
 }
 
+typedef struct async_run {
+    struct event_base *base;
+    int pending, ok;
+} async_run;
+
+static void on_status(const aw_error *err, void *udata) {
+    async_run *a = udata;
+    a->ok += err == NULL;
+    if (--a->pending == 0)
+        event_base_loopbreak(a->base);
+}
+
+static void on_record(const aw_error *err, aw_record *rec, void *udata) {
+    on_status(err, udata);
+}
+
+static void on_batch(const aw_error *err, void *udata) { on_status(err, udata); }
+
+static bool count_record(const aw_key *key, aw_record *rec, void *udata) {
+    (*(int *)udata)++;
+    return true;
+}
+
+typedef struct export_seen {
+    int calls;
+    uint64_t writes;
+} export_seen;
+
+static void on_export(const aw_metrics *m, void *udata) {
+    export_seen *e = udata;
+    __atomic_add_fetch(&e->calls, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&e->writes, m->total.latency[AW_MT_WRITE].count, __ATOMIC_SEQ_CST);
+}
+
+static bool exported_write(void *arg) {
+    export_seen *e = arg;
+    return __atomic_load_n(&e->writes, __ATOMIC_SEQ_CST) == 4;
+}
+
+static void test_async_batch_scan_info_and_export(void **state) {
+    assert_int_equal(tu_testd_start(&srv, NULL), 0);
+    export_seen exp = {0};
+    aw_config cfg = base_config();
+    cfg.metrics_cb = on_export;
+    cfg.metrics_udata = &exp;
+    aw_client *c = connect_to(&srv, &cfg);
+    aw_error err;
+    aw_key keys[4];
+    char name[8];
+    aw_bin bin = {.name = "b", .value = aw_value_int(7)};
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "a%d", i);
+        aw_key_init_str(&keys[i], "test", "metrics", name, NULL);
+    }
+
+    /* Async: 4 puts, then 4 gets and 2 async batches. */
+    async_run a = {.base = event_base_new()};
+    aw_loop *loop = NULL;
+    tu_check(aw_libevent_attach(c, a.base, &loop, &err), &err, "attach");
+    a.pending = 4;
+    for (int i = 0; i < 4; i++)
+        tu_check(aw_put_async(loop, NULL, &keys[i], &bin, 1, on_status, &a, &err), &err, "put");
+    event_base_dispatch(a.base);
+    assert_int_equal(a.ok, 4);
+    aw_batch_result res[2][4];
+    memset(res, 0, sizeof res);
+    a.pending = 6;
+    for (int i = 0; i < 4; i++)
+        tu_check(aw_get_async(loop, NULL, &keys[i], NULL, 0, on_record, &a, &err), &err, "get");
+    for (int b = 0; b < 2; b++)
+        tu_check(aw_batch_get_async(loop, NULL, keys, 4, NULL, 0, false, res[b], on_batch, &a,
+                                    &err),
+                 &err, "batch async");
+    event_base_dispatch(a.base);
+    assert_int_equal(a.ok, 10);
+    aw_batch_results_free(res[0], 4);
+    aw_batch_results_free(res[1], 4);
+    aw_loop_close(loop);
+    event_base_free(a.base);
+
+    /* Sync: 3 batches, 1 scan, 2 info requests. */
+    for (int b = 0; b < 3; b++) {
+        tu_check(aw_batch_get(c, NULL, keys, 4, NULL, 0, false, res[0], &err), &err, "batch");
+        aw_batch_results_free(res[0], 4);
+    }
+    int records = 0;
+    aw_query q = {.ns = "test", .set = "metrics"};
+    tu_check(aw_query_foreach(c, NULL, &q, NULL, count_record, &records, &err), &err, "scan");
+    assert_int_equal(records, 4);
+    for (int i = 0; i < 2; i++) {
+        char *reply = NULL;
+        tu_check(aw_info(c, NULL, "build", 0, &reply, &err), &err, "info");
+        aw_free(reply);
+    }
+
+    aw_metrics *m = NULL;
+    tu_check(aw_metrics_snapshot(c, &m, &err), &err, "snapshot");
+    assert_int_equal(m->total.latency[AW_MT_WRITE].count, 4);
+    assert_int_equal(m->total.latency[AW_MT_READ].count, 4);
+    assert_int_equal(m->total.latency[AW_MT_BATCH].count, 5); /* one node: one request each */
+    assert_int_equal(m->total.latency[AW_MT_QUERY].count, 1);
+    assert_int_equal(m->total.latency[AW_MT_INFO].count, 2);
+    aw_metrics_free(m);
+    /* The export ran on the tend thread and saw the writes. */
+    tu_wait_for(exported_write, &exp, 3000, "an export counting the 4 writes");
+    aw_client_close(c);
+    assert_true(exp.calls >= 1);
+    assert_int_equal(tu_testd_stop(&srv), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_counts_by_type_and_code, stop_server),
@@ -315,6 +430,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_trace_pairs_including_timeouts, stop_server),
         cmocka_unit_test_teardown(test_user_agent_reported, stop_server),
         cmocka_unit_test_teardown(test_log_hears_leave_and_join, stop_server),
+        cmocka_unit_test_teardown(test_async_batch_scan_info_and_export, stop_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

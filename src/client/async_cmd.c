@@ -62,9 +62,10 @@ void aw_acmd_complete(aw_acmd *cmd, int rc, aw_error *err, aw_record *rec, bool 
     }
     bool doubt = rc != AW_OK && cmd->is_write &&
                  (cmd->n_sent > 1 || (cmd->n_sent == 1 && (rc == AW_ERR_TIMEOUT || rc < 0)));
-    if (c->metrics_on && !cmd->hooks)
-        aw_mblock_command(cmd->mb, aw_cmd_metrics_type((aw_cmd_kind)cmd->kind), rc, doubt,
-                          aw_metrics_now_ns() - cmd->start_ns);
+    if (c->metrics_on && (!cmd->hooks || cmd->node)) /* hooks: a batch's node request */
+        aw_mblock_command(cmd->mb,
+                          cmd->hooks ? AW_MT_BATCH : aw_cmd_metrics_type((aw_cmd_kind)cmd->kind),
+                          rc, doubt, aw_metrics_now_ns() - cmd->start_ns);
     if (c->tracing && !cmd->hooks)
         trace_end(cmd, rc);
 
