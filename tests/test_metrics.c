@@ -166,6 +166,11 @@ static void on_end(void *span, const aw_trace_info *ti, void *udata) {
     assert_string_equal(ti->ns, "test");
 }
 
+static void on_log_retry(aw_log_level level, const char *msg, void *udata) {
+    if (strstr(msg, "retry"))
+        (*(int *)udata)++;
+}
+
 static void test_trace_pairs_including_timeouts(void **state) {
     assert_int_equal(tu_testd_start(&srv, NULL), 0);
     trace_log t = {0};
@@ -184,9 +189,13 @@ static void test_trace_pairs_including_timeouts(void **state) {
     p.total_timeout_ms = 100;
     p.socket_timeout_ms = 50;
     aw_record rec;
+    int retries_logged = 0;
+    aw_set_log_callback(AW_LOG_DEBUG, on_log_retry, &retries_logged);
     assert_int_equal(aw_get(c, &p, &k, NULL, 0, &rec, &err), AW_ERR_TIMEOUT);
+    aw_set_log_callback(AW_LOG_DEBUG, NULL, NULL);
     aw_record_free(&rec);
     tu_testd_clear_fault(&srv, 0);
+    assert_true(retries_logged >= 1); /* socket timeout 50 ms, total 100: one retry at least */
     assert_int_equal(t.begins, 2);
     assert_int_equal(t.ends, 2);
     assert_int_equal(t.open, 0);
@@ -423,11 +432,51 @@ static void test_async_batch_scan_info_and_export(void **state) {
     assert_int_equal(tu_testd_stop(&srv), 0);
 }
 
+/* Async: begin at submission, end at completion, also for commands that
+ * time out and for those the loop's close completes. */
+static void test_trace_async(void **state) {
+    assert_int_equal(tu_testd_start(&srv, NULL), 0);
+    trace_log t = {0};
+    aw_trace_callbacks cbs = {.begin = on_begin, .end = on_end};
+    aw_config cfg = base_config();
+    cfg.trace = &cbs;
+    cfg.trace_udata = &t;
+    aw_client *c = connect_to(&srv, &cfg);
+    aw_error err;
+    aw_key k;
+    aw_key_init_str(&k, "test", "metrics", "k3", NULL);
+    async_run a = {.base = event_base_new()};
+    aw_loop *loop = NULL;
+    tu_check(aw_libevent_attach(c, a.base, &loop, &err), &err, "attach");
+    tu_testd_fault(&srv, 0, "delay=300");
+    aw_policy p = aw_policy_read();
+    p.total_timeout_ms = 100;
+    a.pending = 3;
+    for (int i = 0; i < 3; i++)
+        tu_check(aw_get_async(loop, &p, &k, NULL, 0, on_record, &a, &err), &err, "get");
+    event_base_dispatch(a.base);
+    assert_int_equal(t.timeouts, 3);
+    /* Two more left in flight when the loop closes. */
+    p.total_timeout_ms = 0;
+    for (int i = 0; i < 2; i++)
+        tu_check(aw_get_async(loop, &p, &k, NULL, 0, on_record, &a, &err), &err, "get");
+    assert_int_equal(t.open, 2);
+    aw_loop_close(loop);
+    event_base_free(a.base);
+    tu_testd_clear_fault(&srv, 0);
+    assert_int_equal(t.begins, 5);
+    assert_int_equal(t.ends, 5);
+    assert_int_equal(t.open, 0);
+    aw_client_close(c);
+    assert_int_equal(tu_testd_stop(&srv), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_counts_by_type_and_code, stop_server),
         cmocka_unit_test_teardown(test_disabled_counts_nothing, stop_server),
         cmocka_unit_test_teardown(test_trace_pairs_including_timeouts, stop_server),
+        cmocka_unit_test_teardown(test_trace_async, stop_server),
         cmocka_unit_test_teardown(test_user_agent_reported, stop_server),
         cmocka_unit_test_teardown(test_log_hears_leave_and_join, stop_server),
         cmocka_unit_test_teardown(test_async_batch_scan_info_and_export, stop_server),

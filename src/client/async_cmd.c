@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "cluster/log.h"
 #include "conn.h"
 #include "policy_check.h"
 
@@ -148,6 +149,9 @@ void aw_acmd_attempt_failed(aw_acmd *cmd, int rc, const aw_error *err) {
     }
     cmd->attempt++;
     atomic_fetch_add_explicit(&l->client->retries, 1, memory_order_relaxed);
+    aw_log(AW_LOG_DEBUG, "async %s %s: retry %u after %s",
+           cmd->hooks ? "batch" : aw_cmd_name((aw_cmd_kind)cmd->kind), cmd->key.ns, cmd->attempt,
+           cmd->last.message);
     if (metrics)
         aw_mcount(&cmd->mb->retries, 1);
     cmd->seq = aw_cmd_next_seq(cmd->seq, &cmd->pol, cmd->is_write, rc);
@@ -234,6 +238,7 @@ static void dispatch_to(aw_acmd *cmd, aw_node *n, bool may_pipeline) {
         if (ln->n_conns < l->max_conns) {
             c = aw_conn_open(ln, &e);
             if (!c) {
+                aw_log(AW_LOG_WARN, "node %s (%s): %s", n->name, n->addr_str, e.message);
                 aw_node_add_error(n);
                 aw_loop_kick_tend(l);
                 aw_acmd_attempt_failed(cmd, e.code, &e);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "cluster/log.h"
 #include "conn.h"
 #include "proto/errno_text.h"
 #include "proto/frame.h"
@@ -297,6 +298,7 @@ void aw_conn_flush(aw_conn *c) { (void)conn_flush(c); }
 static void conn_fail_err(aw_conn *c, int rc, const aw_error *e) {
     aw_loop_node *ln = c->ln;
     bool established = c->state == AW_CONN_READY;
+    aw_log(AW_LOG_WARN, "node %s: connection closed: %s", ln->node->addr_str, e->message); /* log */
     conn_teardown(c, AW_CLOSE_ERROR);
     while (c->fifo_count) {
         bool unsent;

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "client_impl.h"
+#include "cluster/log.h"
 #include "policy_check.h"
 #include "proto/frame.h"
 #include "sync_tls.h"
@@ -88,6 +89,7 @@ static int exchange(sync_cmd *c, aw_node *node, uint64_t dl, bool *answered, aw_
         /* Only a failed connect says something about the node: a timeout
          * here may just be a wait for a busy pool. */
         if (rc == AW_ERR_CONNECTION) {
+            aw_log(AW_LOG_WARN, "node %s (%s): %s", node->name, node->addr_str, e->message);
             aw_node_add_error(node);
             aw_cluster_tend_now(c->client->cluster);
         }
@@ -120,6 +122,7 @@ static int exchange(sync_cmd *c, aw_node *node, uint64_t dl, bool *answered, aw_
     if (reusable)
         return rc;
     if (is_network_failure(rc)) {
+        aw_log(AW_LOG_WARN, "node %s (%s): %s", node->name, node->addr_str, e->message);
         aw_node_add_error(node);
         if (rc != AW_ERR_TIMEOUT)
             aw_cluster_tend_now(c->client->cluster);
@@ -184,6 +187,8 @@ static int run(sync_cmd *c, aw_error *e) {
             sleep_ms(pause);
         seq = aw_cmd_next_seq(seq, p, c->is_write, rc);
         atomic_fetch_add_explicit(&c->client->retries, 1, memory_order_relaxed);
+        aw_log(AW_LOG_DEBUG, "%s %s: retry %u after %s", aw_cmd_name(c->args.kind), c->args.key->ns,
+               attempts, e->message);
         if (c->client->metrics_on)
             aw_mcount(&c->mb->retries, 1);
     }
