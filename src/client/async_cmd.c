@@ -32,7 +32,7 @@ static void trace_begin(aw_acmd *cmd) {
 static void trace_end(aw_acmd *cmd, int rc) {
     aw_client *c = cmd->loop->client;
     aw_trace_info ti = trace_info(cmd);
-    ti.end_ns = aw_metrics_now_ns();
+    ti.end_ns = aw_loop_now_ns(cmd->loop);
     ti.status = rc;
     ti.attempts = cmd->attempt + 1;
     if (c->trace.end)
@@ -66,7 +66,7 @@ void aw_acmd_complete(aw_acmd *cmd, int rc, aw_error *err, aw_record *rec, bool 
     if (c->metrics_on && (!cmd->hooks || cmd->node)) /* hooks: a batch's node request */
         aw_mblock_command(cmd->mb,
                           cmd->hooks ? AW_MT_BATCH : aw_cmd_metrics_type((aw_cmd_kind)cmd->kind),
-                          rc, doubt, aw_metrics_now_ns() - cmd->start_ns);
+                          rc, doubt, aw_loop_now_ns(l) - cmd->start_ns);
     if (c->tracing && !cmd->hooks)
         trace_end(cmd, rc);
 
@@ -350,7 +350,7 @@ static int submit(aw_loop *l, const aw_policy *policy, const aw_cmd_args *a, aw_
     cmd->deadline = p->total_timeout_ms ? aw_now_ms() + p->total_timeout_ms : 0;
     cmd->mb = aw_cluster_unrouted(l->client->cluster);
     if (l->client->metrics_on || l->client->tracing)
-        cmd->start_ns = aw_metrics_now_ns();
+        cmd->start_ns = aw_loop_now_ns(l);
     if (l->client->tracing)
         trace_begin(cmd);
     cmd->state = AW_ACMD_READY;

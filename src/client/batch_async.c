@@ -119,7 +119,7 @@ static aw_acmd *new_cmd(abatch *b, const aw_acmd_hooks *hooks, aw_node *node, vo
     cmd->last.message[0] = '\0';
     cmd->deadline = 0;
     cmd->wake = 0;
-    cmd->start_ns = l->client->metrics_on ? aw_metrics_now_ns() : 0;
+    cmd->start_ns = l->client->metrics_on ? aw_loop_now_ns(l) : 0;
     l->pending++;
     b->outstanding++;
     return cmd;

@@ -645,7 +645,7 @@ static void conn_io(int fd, short events, void *arg) {
     aw_conn *c = arg;
     aw_loop *l = loop_of(c);
     aw_loop_enter(l);
-    l->now = aw_now_ms();
+    aw_loop_tick(l);
     if (c->state == AW_CONN_CONNECTING) {
         conn_connected(c);
     } else {
