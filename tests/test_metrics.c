@@ -94,20 +94,31 @@ static void test_counts_by_type_and_code(void **state) {
     aw_key_init_str(&missing, "test", "metrics", "missing", NULL);
     for (int i = 0; i < 3; i++)
         assert_int_equal(aw_delete(c, NULL, &missing, &err), AW_ERR_RECORD_NOT_FOUND);
+    /* A client-side code: garbage replies, retried (twice, the read default) and failed. */
+    tu_testd_fault(&srv, 0, "garbage=1");
+    assert_int_equal(aw_exists(c, NULL, &k, &(bool){false}, &err), AW_ERR_PROTO);
+    tu_testd_clear_fault(&srv, 0);
 
     aw_metrics *m = NULL;
     tu_check(aw_metrics_snapshot(c, &m, &err), &err, "snapshot");
     assert_true(m->enabled);
     assert_int_equal(m->total.latency[AW_MT_WRITE].count, 10);
-    assert_int_equal(m->total.latency[AW_MT_READ].count, 5);
+    assert_int_equal(m->total.latency[AW_MT_READ].count, 6);
     assert_int_equal(m->total.latency[AW_MT_OPERATE].count, 0);
     assert_int_equal(m->total.errors[AW_ERR_RECORD_NOT_FOUND + AW_METRICS_ERR_BIAS], 3);
+    assert_int_equal(m->total.errors[AW_ERR_PROTO + AW_METRICS_ERR_BIAS], 1);
+    assert_int_equal(m->total.retries, 2);
+    assert_int_equal(m->total.in_doubt, 0);
     assert_int_equal(m->n_nodes, 1);
-    assert_int_equal(m->nodes[0].latency[AW_MT_READ].count, 5);
-    assert_int_equal(m->nodes[0].phase[AW_MP_SEND].count, 15);
+    assert_int_equal(m->nodes[0].latency[AW_MT_READ].count, 6);
+    assert_int_equal(m->nodes[0].phase[AW_MP_SEND].count, 18); /* 15 + 3 attempts */
     assert_true(m->nodes[0].bytes_sent > 0 && m->nodes[0].bytes_received > 0);
     assert_true(m->nodes[0].conns_opened >= 2); /* the tend's and a command's */
-    assert_int_equal(m->nodes[0].conns_in_pool, 1);
+    assert_int_equal(m->nodes[0].conns_in_use, 0);
+    /* Each garbage reply closed its connection; nothing else did. */
+    assert_int_equal(m->nodes[0].conns_closed[AW_CLOSE_ERROR], 3);
+    assert_int_equal(m->nodes[0].conns_open,
+                     (int64_t)m->nodes[0].conns_opened - 3 - m->nodes[0].conns_closed[AW_CLOSE_IDLE]);
 
     /* The same figures through the Prometheus text. */
     size_t need = aw_metrics_prometheus(c, NULL, 0);
@@ -116,7 +127,9 @@ static void test_counts_by_type_and_code(void **state) {
     assert_true(prom_sum(text, "aerowire_command_duration_seconds_count", "type=\"write\"", NULL) ==
                 10);
     assert_true(prom_sum(text, "aerowire_command_duration_seconds_bucket", "type=\"read\"",
-                         "le=\"+Inf\"") == 5);
+                         "le=\"+Inf\"") == 6);
+    assert_true(prom_sum(text, "aerowire_command_errors_total", "code=\"-19\"", NULL) == 1);
+    assert_true(prom_sum(text, "aerowire_retries_total", NULL, NULL) == 2);
     assert_true(prom_sum(text, "aerowire_command_errors_total", "code=\"2\"", NULL) == 3);
     assert_non_null(strstr(text, "# TYPE aerowire_command_duration_seconds histogram\n"));
     free(text);
@@ -195,16 +208,22 @@ static void test_trace_pairs_including_timeouts(void **state) {
     assert_int_equal(aw_get(c, &p, &k, NULL, 0, &rec, &err), AW_ERR_TIMEOUT);
     aw_set_log_callback(AW_LOG_DEBUG, NULL, NULL);
     aw_record_free(&rec);
+    /* A write sent once that timed out is in doubt. */
+    aw_policy wp = aw_policy_write();
+    wp.total_timeout_ms = 100;
+    assert_int_equal(aw_put(c, &wp, &k, &bin, 1, &err), AW_ERR_TIMEOUT);
+    assert_true(err.in_doubt);
     tu_testd_clear_fault(&srv, 0);
     assert_true(retries_logged >= 1); /* socket timeout 50 ms, total 100: one retry at least */
-    assert_int_equal(t.begins, 2);
-    assert_int_equal(t.ends, 2);
+    assert_int_equal(t.begins, 3);
+    assert_int_equal(t.ends, 3);
     assert_int_equal(t.open, 0);
-    assert_int_equal(t.timeouts, 1);
+    assert_int_equal(t.timeouts, 2);
     aw_metrics *m = NULL;
     tu_check(aw_metrics_snapshot(c, &m, &err), &err, "snapshot");
-    assert_true(m->total.timeouts >= 1);
-    assert_int_equal(m->total.errors[AW_ERR_TIMEOUT + AW_METRICS_ERR_BIAS], 1);
+    assert_true(m->total.timeouts >= 2);
+    assert_int_equal(m->total.errors[AW_ERR_TIMEOUT + AW_METRICS_ERR_BIAS], 2);
+    assert_int_equal(m->total.in_doubt, 1);
     aw_metrics_free(m);
     aw_client_close(c);
     assert_int_equal(tu_testd_stop(&srv), 0);
