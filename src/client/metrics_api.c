@@ -79,7 +79,7 @@ static void histogram(out *o, const char *name, const aw_metrics_node *n, const 
     for (unsigned i = 0; i < AW_METRICS_BUCKETS; i++) {
         cum += h->bucket[i];
         if (i + 1 < AW_METRICS_BUCKETS)
-            put(o, "%s_bucket{node=\"%s\",%s=\"%s\",le=\"%g\"} %" PRIu64 "\n", name, n->node,
+            put(o, "%s_bucket{node=\"%s\",%s=\"%s\",le=\"%.9g\"} %" PRIu64 "\n", name, n->node,
                 label, value, aw_metrics_bucket_le(i), cum);
         else
             put(o, "%s_bucket{node=\"%s\",%s=\"%s\",le=\"+Inf\"} %" PRIu64 "\n", name, n->node,

@@ -41,7 +41,7 @@ typedef struct sync_cmd {
 /* Phase timing costs a clock read, taken only with metrics on. */
 static uint64_t mark(const sync_cmd *c) { return c->client->metrics_on ? aw_metrics_now_ns() : 0; }
 static void phase(const sync_cmd *c, aw_node *n, aw_metrics_phase p, uint64_t from, uint64_t to) {
-    if (c->client->metrics_on && p != AW_MP_CONNECT)
+    if (c->client->metrics_on)
         aw_hist_add(&n->m->phase[p], to - from);
 }
 
