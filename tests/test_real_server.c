@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "aerowire/adapters/libevent.h"
 #include "aerowire/aerowire.h"
 #include "aerowire/async.h"
@@ -794,6 +796,47 @@ static void test_paths(void **state) {
     cleanup("paths");
 }
 
+/* ---- user agent and metrics ------------------------------------------------ */
+
+/* The server recounts `user-agents` once a second (service.c): each node is
+ * asked until it lists ours or 5 s pass. */
+static void test_user_agent_and_metrics(void **state) {
+    char app_id[32], agent[96], b64[160];
+    snprintf(app_id, sizeof app_id, "aw-it-%ld", (long)getpid());
+    snprintf(agent, sizeof agent, "1,aerowire-%s,%s", AEROWIRE_VERSION, app_id);
+    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)agent, (int)strlen(agent));
+    aw_config cfg;
+    aw_config_init(&cfg);
+    cfg.hosts = getenv("AEROSPIKE_HOSTS");
+    cfg.app_id = app_id;
+    cfg.metrics_enabled = true;
+    aw_client *c = NULL;
+    aw_error err;
+    expect_ok(aw_client_new(&c, &cfg, &err), &err, "client with app_id");
+    char ids[16][20];
+    size_t n = aw_client_nodes(c, ids, 16);
+    assert_true(n >= 1);
+    for (size_t i = 0; i < n && i < 16; i++) {
+        bool seen = false;
+        for (int tries = 0; tries < 50 && !seen; tries++) {
+            char *reply = NULL;
+            expect_ok(aw_info(c, ids[i], "user-agents", 0, &reply, &err), &err, "user-agents");
+            seen = strstr(reply, b64) != NULL;
+            aw_free(reply);
+            if (!seen)
+                usleep(100 * 1000);
+        }
+        if (!seen)
+            fail_msg("node %s never listed user agent %s (%s)", ids[i], b64, agent);
+    }
+    /* And the info commands just sent are in the metrics. */
+    aw_metrics *m = NULL;
+    expect_ok(aw_metrics_snapshot(c, &m, &err), &err, "snapshot");
+    assert_true(m->total.latency[AW_MT_INFO].count >= n);
+    aw_metrics_free(m);
+    aw_client_close(c);
+}
+
 int main(void) {
     const char *hosts = getenv("AEROSPIKE_HOSTS");
     if (!hosts || !*hosts) {
@@ -825,6 +868,7 @@ int main(void) {
         cmocka_unit_test(test_batch_filters),
         cmocka_unit_test(test_expressions),
         cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_user_agent_and_metrics),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     aw_client_close(client);

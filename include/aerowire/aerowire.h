@@ -12,6 +12,7 @@
 #include "error.h"
 #include "info.h"
 #include "key.h"
+#include "metrics.h"
 #include "numpy.h"
 #include "ops.h"
 #include "ops_bit.h"

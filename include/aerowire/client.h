@@ -32,6 +32,7 @@
 #include "exp.h"
 #include "export.h"
 #include "key.h"
+#include "metrics.h"
 #include "ops.h"
 #include "policy.h"
 #include "record.h"
@@ -134,6 +135,20 @@ typedef struct aw_config {
     /* Defaults for commands called with a NULL policy. */
     aw_policy read_policy;
     aw_policy write_policy;
+    /* Metrics, tracing, user agent (aerowire/metrics.h, docs/metrics.md). */
+    bool metrics_enabled;            /* latency histograms and counters (default off) */
+    /* When set, called on the tend thread with a snapshot every
+     * metrics_interval_ms (0 = every tend round). */
+    aw_metrics_cb metrics_cb;
+    void *metrics_udata;
+    uint32_t metrics_interval_ms;
+    /* Command tracing: copied; NULL = none. */
+    const aw_trace_callbacks *trace;
+    void *trace_udata;
+    /* Application id sent in the user agent ("1,aerowire-VERSION,app_id",
+     * base64, as `user-agent-set` on each new tend connection); at most 47
+     * bytes, no ','; NULL = "not-set" as in the official clients. Copied. */
+    const char *app_id;
 } aw_config;
 
 AW_API void aw_config_init(aw_config *cfg);

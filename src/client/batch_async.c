@@ -93,7 +93,7 @@ static void step_complete(aw_acmd *cmd, int rc, const aw_error *err) {
     pump(b);
 }
 
-static const aw_acmd_hooks REQ_HOOKS = {req_frame, req_complete};
+static const aw_acmd_hooks REQ_HOOKS = {req_frame, req_complete, AW_MT_BATCH};
 static const aw_acmd_hooks STEP_HOOKS = {NULL, step_complete};
 
 /* A command of this batch, fields set as submit() sets a single one's. */

@@ -34,11 +34,19 @@ typedef struct sync_run {
     size_t cap;
 } sync_run;
 
-static void count_end(sync_run *s, int rc) {
+static void count_end(sync_run *s, aw_breq *r, int rc) {
     aw_client *c = s->p.client;
     atomic_fetch_add_explicit(&c->commands, 1, memory_order_relaxed);
     if (rc == AW_ERR_TIMEOUT)
         atomic_fetch_add_explicit(&c->timeouts, 1, memory_order_relaxed);
+    if (c->metrics_on) {
+        aw_mblock *m = r->bn->node->m;
+        aw_mblock_command(m, AW_MT_BATCH, rc, false, aw_metrics_now_ns() - r->start_ns);
+        aw_mcount(&m->bytes_sent, r->buf.len);
+        aw_mcount(&m->bytes_received, r->in.len);
+        if (rc == AW_ERR_TIMEOUT)
+            aw_mcount(&m->timeouts, 1);
+    }
 }
 
 /* Whether a client-side failure says something about the node's health. */
@@ -58,7 +66,7 @@ static void req_fail(sync_run *s, aw_breq *r, int rc, aw_error *e, uint64_t now)
             if (rc != AW_ERR_TIMEOUT)
                 aw_cluster_tend_now(s->p.client->cluster);
         }
-        count_end(s, rc);
+        count_end(s, r, rc);
     }
     aw_bplan_failed(&s->p, r, rc, e, now);
 }
@@ -67,7 +75,7 @@ static void req_finish(sync_run *s, aw_breq *r, uint64_t now) {
     /* Bytes after the LAST frame mean the stream is out of step. */
     bool reusable = r->in_off == r->in.len;
     aw_node_conn_put(r->bn->node, &r->sock, reusable);
-    count_end(s, AW_OK);
+    count_end(s, r, AW_OK);
     aw_bplan_done(&s->p, r, now);
 }
 
@@ -203,6 +211,7 @@ static void req_start(sync_run *s, aw_breq *r, uint64_t now) {
     r->sock = aw_sock_none();
     r->out_off = 0;
     r->sent = false;
+    r->start_ns = p->client->metrics_on ? aw_metrics_now_ns() : 0;
     if (!aw_node_is_active(node)) {
         aw_error_set(&e, AW_ERR_INVALID_NODE, "node %s (%s) has left the cluster", node->name,
                      node->addr_str);

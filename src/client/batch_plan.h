@@ -82,6 +82,7 @@ typedef struct aw_breq {
     aw_sock sock;
     size_t out_off;
     uint64_t progress;          /* last time bytes came (aw_now_ms) */
+    uint64_t start_ns;          /* metrics: when this attempt began */
     aw_buf in;                  /* sync read buffer; in_off of it parsed */
     size_t in_off;
     void *tx;

@@ -45,15 +45,29 @@ static int copy_config(aw_client *c, const aw_config *cfg, aw_error *err) {
         return aw_error_set(err, AW_ERR_NOMEM, "out of memory copying the configuration");
     c->cfg.hosts = c->hosts_copy;
     c->cfg.cluster_name = c->cluster_name_copy;
+    /* Borrowed pointers are not kept: what they say is copied here. */
+    c->cfg.app_id = NULL;
+    c->cfg.trace = NULL;
+    c->metrics_on = cfg->metrics_enabled;
+    if (cfg->trace) {
+        c->trace = *cfg->trace;
+        c->tracing = c->trace.begin || c->trace.end;
+    }
     return AW_OK;
 }
 
-static int start_cluster(aw_client *c, aw_error *err) {
+static int start_cluster(aw_client *c, const char *app_id, aw_error *err) {
     aw_host *seeds = NULL;
     size_t n_seeds = 0;
-    int rc = aw_hosts_parse(c->cfg.hosts, AW_DEFAULT_PORT, &seeds, &n_seeds, err);
+    char *agent = NULL;
+    int rc = aw_client_user_agent(app_id, &agent, err);
     if (rc != AW_OK)
         return rc;
+    rc = aw_hosts_parse(c->cfg.hosts, AW_DEFAULT_PORT, &seeds, &n_seeds, err);
+    if (rc != AW_OK) {
+        aw_free(agent);
+        return rc;
+    }
     aw_cluster_config cc = {
         .seeds = seeds,
         .n_seeds = n_seeds,
@@ -66,9 +80,13 @@ static int start_cluster(aw_client *c, aw_error *err) {
         .error_rate_window = c->cfg.error_rate_window,
         .fail_if_not_connected = c->cfg.fail_if_not_connected,
         .tls = &c->cfg.tls,
+        .user_agent_b64 = agent,
+        .on_tend = c->cfg.metrics_cb ? aw_client_on_tend : NULL,
+        .on_tend_udata = c,
     };
     rc = aw_cluster_new(&c->cluster, &cc, err);
-    aw_free(seeds); /* the cluster keeps its own copy */
+    aw_free(seeds); /* the cluster keeps its own copies */
+    aw_free(agent);
     /* The TLS context is built; the caller's strings are not kept. */
     c->cfg.tls = (aw_tls_config){.enable = c->cfg.tls.enable};
     return rc;
@@ -91,7 +109,7 @@ int aw_client_new(aw_client **out, const aw_config *cfg, aw_error *err) {
     atomic_init(&c->timeouts, 0);
     int rc = copy_config(c, cfg, err);
     if (rc == AW_OK)
-        rc = start_cluster(c, err);
+        rc = start_cluster(c, cfg->app_id, err);
     if (rc != AW_OK) {
         aw_client_destroy(c);
         return rc;

@@ -157,3 +157,22 @@ bool aw_cmd_retryable(int status) {
         return false;
     }
 }
+
+aw_metrics_type aw_cmd_metrics_type(aw_cmd_kind kind) {
+    switch (kind) {
+    case AW_CMD_PUT:
+    case AW_CMD_DELETE:
+    case AW_CMD_TOUCH:
+        return AW_MT_WRITE;
+    case AW_CMD_OPERATE:
+        return AW_MT_OPERATE;
+    default:
+        return AW_MT_READ;
+    }
+}
+
+const char *aw_cmd_name(aw_cmd_kind kind) {
+    static const char *const names[] = {"put",    "get",   "get_header", "exists",
+                                        "delete", "touch", "operate"};
+    return (unsigned)kind < sizeof names / sizeof *names ? names[kind] : "?";
+}

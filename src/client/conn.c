@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "cluster/log.h"
 #include "cluster/tls.h"
 #include "conn.h"
 #include "proto/errno_text.h"
@@ -141,11 +142,13 @@ aw_conn *aw_conn_open(aw_loop_node *ln, aw_error *err) {
     aw_heap_push(l, &c->hn, aw_now_ms() + l->connect_timeout_ms);
     atomic_fetch_add_explicit(&aw_cluster_counters_of(l->client->cluster)->conns_opened, 1,
                               memory_order_relaxed);
+    aw_mblock_conn_opened(ln->node->m); /* metrics */
+    c->connect_ns = aw_metrics_now_ns(); /* metrics: see aw_node_connect_done */
     return c;
 }
 
 /* Out of every list, events and socket gone; the FIFO is left to the caller. */
-static void conn_teardown(aw_conn *c) {
+static void conn_teardown(aw_conn *c, aw_close_reason why) {
     aw_loop_node *ln = c->ln;
     aw_loop *l = ln->loop;
     if (c->prev)
@@ -164,6 +167,7 @@ static void conn_teardown(aw_conn *c) {
     aw_sock_close(&c->sock);
     atomic_fetch_add_explicit(&aw_cluster_counters_of(l->client->cluster)->conns_closed, 1,
                               memory_order_relaxed);
+    aw_mblock_conn_closed(ln->node->m, why); /* metrics */
 }
 
 static void conn_free(aw_conn *c) {
@@ -267,6 +271,7 @@ static bool conn_flush(aw_conn *c) {
         if (io == AW_IO_OK) {
             c->out_off += n;
             c->written += (uint64_t)n;
+            aw_mcount(&c->ln->node->m->bytes_sent, (uint64_t)n); /* metrics */
             continue;
         }
         if (io == AW_IO_WANT_WRITE) {
@@ -306,7 +311,8 @@ void aw_conn_flush(aw_conn *c) {
 static void conn_fail_err(aw_conn *c, int rc, const aw_error *e) {
     aw_loop_node *ln = c->ln;
     bool established = c->state == AW_CONN_READY;
-    conn_teardown(c);
+    aw_log(AW_LOG_WARN, "node %s: connection closed: %s", ln->node->addr_str, e->message); /* log */
+    conn_teardown(c, AW_CLOSE_ERROR);
     while (c->fifo_count) {
         bool unsent;
         aw_acmd *cmd = c->fifo[c->fifo_head];
@@ -342,12 +348,12 @@ void aw_conn_fail(aw_conn *c, int rc, const char *fmt, ...) {
 }
 
 void aw_conn_close_idle(aw_conn *c) {
-    conn_teardown(c);
+    conn_teardown(c, c->ln->retired ? AW_CLOSE_NODE_LEFT : AW_CLOSE_IDLE);
     conn_free(c);
 }
 
 void aw_conn_close_all(aw_conn *c) {
-    conn_teardown(c);
+    conn_teardown(c, AW_CLOSE_SHUTDOWN);
     while (c->fifo_count) {
         aw_acmd *cmd = fifo_pop(c);
         if (!cmd)
@@ -613,6 +619,7 @@ static bool conn_read(aw_conn *c) {
             c->in.len += r;
             c->last_progress = l->now;
             l->bytes_in += (uint64_t)r;
+            aw_mcount(&c->ln->node->m->bytes_received, (uint64_t)r); /* metrics */
             if (!conn_parse(c))
                 return false;
             /* A TLS read returns one record at most: read on while the session
@@ -655,6 +662,7 @@ static bool conn_read(aw_conn *c) {
 static void conn_ready(aw_conn *c) {
     aw_loop *l = loop_of(c);
     c->state = AW_CONN_READY;
+    aw_node_connect_done(c->ln->node, c->connect_ns); /* metrics: connect + TLS handshake */
     aw_heap_remove(l, &c->hn);
     c->last_progress = l->now; /* socket timeouts count from here */
     watch(c, read_events(c));
@@ -713,7 +721,7 @@ static void conn_io(int fd, short events, void *arg) {
     aw_conn *c = arg;
     aw_loop *l = loop_of(c);
     aw_loop_enter(l);
-    l->now = aw_now_ms();
+    aw_loop_tick(l);
     if (c->state == AW_CONN_CONNECTING) {
         conn_connected(c);
     } else if (c->state == AW_CONN_HANDSHAKE) {

@@ -56,6 +56,7 @@ typedef struct aw_conn {
     aw_buf in;                  /* read buffer; in_off bytes of it parsed */
     size_t in_off;
 
+    uint64_t connect_ns;        /* metrics: aw_metrics_now_ns when the connect began */
     uint64_t last_progress;     /* last read, or when the connection came up */
     uint64_t idle_since;
 } aw_conn;

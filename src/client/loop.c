@@ -194,7 +194,8 @@ static void on_timer(void *arg) {
     aw_loop *l = arg;
     aw_loop_enter(l);
     l->timer_due = 0;
-    uint64_t now = l->now = aw_now_ms();
+    aw_loop_tick(l);
+    uint64_t now = l->now;
     while (l->heap.n && l->heap.items[0]->due <= now) {
         aw_heap_node *hn = l->heap.items[0];
         aw_heap_remove(l, hn);
@@ -222,6 +223,11 @@ static bool client_close_due(const aw_client *c) {
 }
 
 void aw_loop_enter(aw_loop *l) { l->depth++; }
+
+void aw_loop_tick(aw_loop *l) {
+    l->now_ns = aw_metrics_now_ns();
+    l->now = l->now_ns / 1000000u;
+}
 
 bool aw_loop_leave(aw_loop *l) {
     if (--l->depth > 0)
@@ -251,7 +257,7 @@ static void on_defer(void *arg) {
     aw_loop *l = arg;
     aw_loop_enter(l);
     l->defer_scheduled = false;
-    l->now = aw_now_ms();
+    aw_loop_tick(l);
     if (!l->closing) {
         aw_loop_view_refresh(l);
         /* Only what was queued before this run: commands submitted by the
@@ -363,7 +369,8 @@ void aw_loop_kick_tend(aw_loop *l) {
 static void on_house(void *arg) {
     aw_loop *l = arg;
     aw_loop_enter(l);
-    uint64_t now = l->now = aw_now_ms();
+    aw_loop_tick(l);
+    uint64_t now = l->now;
     if (!l->closing) {
         aw_loop_view_refresh(l);
         retire_inactive(l);
@@ -423,6 +430,7 @@ aw_acmd *aw_acmd_alloc(aw_loop *l) {
     }
     cmd->qnext = cmd->qprev = NULL;
     cmd->list = NULL;
+    cmd->mb = aw_cluster_unrouted(l->client->cluster);
     cmd->conn = NULL;
     cmd->ln = NULL;
     cmd->hooks = NULL;
@@ -522,6 +530,7 @@ static void loop_destroy(aw_loop *l) {
     aw_client *c = l->client;
     l->closing = true;
     l->depth++;
+    aw_loop_tick(l); /* the completions below are timed now */
     unlink_from_client(l);
     aw_error e;
     for (int round = 0; l->pending > 0 && round < 4; round++) {

@@ -40,6 +40,7 @@ typedef struct qnode {
     aw_buf in;
     size_t in_off;
     uint64_t progress;              /* last byte sent or received */
+    uint64_t start_ns;              /* metrics: when this node's request began */
     aw_scanq_reader reader;
 } qnode;
 
@@ -105,7 +106,14 @@ static void node_close(qnode *n, bool reusable) {
     n->ended = true;
 }
 
+/* One node request done: a QUERY command in the node's metrics. */
+static void count_node(qrun *r, qnode *n, int rc) {
+    if (r->client->metrics_on)
+        aw_mblock_command(n->node->m, AW_MT_QUERY, rc, false, aw_metrics_now_ns() - n->start_ns);
+}
+
 static void node_fail(qrun *r, qnode *n, int rc, aw_error *e) {
+    count_node(r, n, rc);
     bool fault = rc == AW_ERR_CONNECTION || rc == AW_ERR_NO_RESPONSE || rc == AW_ERR_TIMEOUT ||
                  rc == AW_ERR_PROTO;
     if (fault) {
@@ -124,6 +132,7 @@ static void node_fail(qrun *r, qnode *n, int rc, aw_error *e) {
 /* The stream ended: LAST (or one plain error message). */
 static void node_end(qrun *r, qnode *n) {
     int rc = n->reader.result;
+    count_node(r, n, rc);
     node_close(n, n->in_off == n->in.len);
     if (rc == AW_OK) {
         bool complete = !n->over_max && !(n->max && n->count >= n->max);
@@ -298,6 +307,7 @@ static void node_start(qrun *r, qnode *n) {
     n->running = true;
     n->ended = false;
     n->sock = aw_sock_none();
+    n->start_ns = r->client->metrics_on ? aw_metrics_now_ns() : 0;
     aw_buf_reset(&n->out);
     n->out_off = 0;
     aw_buf_reset(&n->in);

@@ -29,6 +29,13 @@ void aw_cluster_mem_release(aw_cluster *c) {
     if (atomic_fetch_sub_explicit(&c->mem_refs, 1, memory_order_acq_rel) != 1)
         return;
     pthread_mutex_destroy(&c->slot_lock);
+    pthread_mutex_destroy(&c->metrics_lock);
+    while (c->mblocks) {
+        aw_mblock *b = c->mblocks;
+        c->mblocks = b->next;
+        aw_free(b);
+    }
+    aw_free(c->user_agent_b64);
     pthread_mutex_destroy(&c->view_lock);
     pthread_mutex_destroy(&c->tend_lock);
     pthread_cond_destroy(&c->tend_cond);
@@ -198,6 +205,13 @@ static int copy_config(aw_cluster *c, const aw_cluster_config *cfg, aw_error *er
         c->cfg.max_conns_per_node = DEFAULT_MAX_CONNS;
     if (!c->cfg.error_rate_window)
         c->cfg.error_rate_window = 1;
+    c->cfg.user_agent_b64 = NULL;
+    if (cfg->user_agent_b64) {
+        c->user_agent_b64 = aw_strndup(cfg->user_agent_b64, strlen(cfg->user_agent_b64));
+        if (!c->user_agent_b64)
+            return aw_error_set(err, AW_ERR_NOMEM, "no memory for the user agent");
+        c->cfg.user_agent_b64 = c->user_agent_b64;
+    }
     c->seeds = aw_calloc(cfg->n_seeds, sizeof *c->seeds);
     if (!c->seeds)
         return aw_error_set(err, AW_ERR_NOMEM, "no memory for the seed list");
@@ -224,6 +238,7 @@ static aw_cluster *cluster_alloc(void) {
     atomic_init(&c->view_version, 0);
     atomic_init(&c->stopping, false);
     pthread_mutex_init(&c->slot_lock, NULL);
+    pthread_mutex_init(&c->metrics_lock, NULL);
     pthread_mutex_init(&c->view_lock, NULL);
     pthread_mutex_init(&c->tend_lock, NULL);
     pthread_condattr_t ca;

@@ -20,6 +20,7 @@
 #include "aerowire/key.h"
 #include "aerowire/tls.h"
 #include "proto/info.h"
+#include "metrics.h"
 #include "node.h"
 #include "tls.h"
 
@@ -37,6 +38,12 @@ typedef struct aw_cluster_config {
     uint32_t error_rate_window;   /* tends */
     bool fail_if_not_connected;
     const aw_tls_config *tls;     /* NULL or !enable = plain TCP; read by aw_cluster_new */
+    /* Sent as `user-agent-set:value=` on each new tend connection (the
+     * base64 text), as the official client does; NULL = not sent. Copied. */
+    const char *user_agent_b64;
+    /* Called on the tend thread at the end of every round (metrics export). */
+    void (*on_tend)(struct aw_cluster *c, void *udata);
+    void *on_tend_udata;
 } aw_cluster_config;
 
 /* One namespace's routing table: owners[r][p] is the node holding partition
@@ -104,5 +111,11 @@ const aw_cluster_config *aw_cluster_config_of(const aw_cluster *c);
 
 /* The cluster's TLS context, NULL when it does not use TLS. */
 aw_tls_ctx *aw_cluster_tls(const aw_cluster *c);
+
+/* Fills every node's entry (all node ids seen so far) and the totals of m
+ * (m->nodes allocated; released by aw_metrics_free). AW_ERR_NOMEM. */
+int aw_cluster_metrics_read(aw_cluster *c, aw_metrics *m, aw_error *err);
+/* The block commands that found no node count in. */
+aw_mblock *aw_cluster_unrouted(aw_cluster *c);
 
 #endif

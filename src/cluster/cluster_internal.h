@@ -47,6 +47,12 @@ struct aw_cluster {
     char *cluster_name;
     aw_cluster_counters counters;
 
+    pthread_mutex_t metrics_lock; /* guards the mblocks list and each block's node pointer */
+    aw_mblock *mblocks;           /* one per node id ever seen */
+    aw_mblock unrouted;           /* commands that found no node */
+    char *user_agent_b64;
+    uint64_t metrics_next_ms;     /* tend thread: when the next export is due */
+
     pthread_mutex_t slot_lock;    /* node slots: used[i] for slot i */
     bool *slot_used;
     uint32_t slot_cap;
@@ -91,12 +97,16 @@ void aw_node_deactivate(aw_node *n);
 void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms);
 /* Counts a socket the cluster opened or closed. */
 void aw_node_count_open(aw_node *n);
-void aw_node_close_sock(aw_node *n, aw_sock *s);
+void aw_node_close_sock(aw_node *n, aw_sock *s, aw_close_reason why);
 /* A new connection to addr within deadline_ms: the TCP connect, then the
  * TLS handshake (certificate checked against tls_name) when the cluster
  * uses TLS. Messages start with the address. */
 int aw_cluster_connect(aw_cluster *c, const aw_sockaddr *addr, const char *tls_name,
                        uint64_t deadline_ms, aw_sock *s, aw_error *err);
+/* The metrics block for a node id (created on first use); the node pointer
+ * is set on it. NULL when out of memory. */
+aw_mblock *aw_cluster_mblock_attach(aw_cluster *c, aw_node *n);
+void aw_cluster_mblock_detach(aw_cluster *c, aw_node *n);
 
 /* --- info_io.c ----------------------------------------------------------------- */
 /* Sends `request` (names separated by '\n'; a final '\n' is added when

@@ -13,13 +13,15 @@
 
 void aw_node_count_open(aw_node *n) {
     atomic_fetch_add_explicit(&n->cluster->counters.conns_opened, 1, memory_order_relaxed);
+    aw_mblock_conn_opened(n->m);
 }
 
-void aw_node_close_sock(aw_node *n, aw_sock *s) {
+void aw_node_close_sock(aw_node *n, aw_sock *s, aw_close_reason why) {
     if (s->fd < 0)
         return;
     aw_sock_close(s);
     atomic_fetch_add_explicit(&n->cluster->counters.conns_closed, 1, memory_order_relaxed);
+    aw_mblock_conn_closed(n->m, why);
 }
 
 int aw_cluster_connect(aw_cluster *c, const aw_sockaddr *addr, const char *tls_name,
@@ -77,8 +79,16 @@ aw_node *aw_node_new(aw_cluster *c, const char *name, const aw_host *host, const
     n->partition_gen = -2;
     n->peers_gen = -2;
     n->cluster = c;
+    n->ua_pending = true;
+    n->m = aw_cluster_mblock_attach(c, n);
+    if (!n->m) /* still counted, in the client's totals */
+        n->m = aw_cluster_unrouted(c);
     aw_cluster_mem_retain(c);
     return n;
+}
+
+void aw_node_connect_done(aw_node *n, uint64_t started_ns) {
+    aw_hist_add(&n->m->phase[AW_MP_CONNECT], aw_metrics_now_ns() - started_ns);
 }
 
 bool aw_node_take_probe(aw_node *n) {
@@ -114,8 +124,9 @@ void aw_node_release(aw_node *n) {
         return;
     aw_cluster *c = n->cluster;
     for (uint32_t i = 0; i < n->pool_n_idle; i++)
-        aw_node_close_sock(n, &n->pool_socks[i]);
-    aw_node_close_sock(n, &n->tend_sock);
+        aw_node_close_sock(n, &n->pool_socks[i], AW_CLOSE_SHUTDOWN);
+    aw_node_close_sock(n, &n->tend_sock, AW_CLOSE_SHUTDOWN);
+    aw_cluster_mblock_detach(c, n);
     pthread_mutex_destroy(&n->pool_lock);
     pthread_cond_destroy(&n->pool_cond);
     aw_free(n->pool_socks);
@@ -140,7 +151,7 @@ void aw_node_deactivate(aw_node *n) {
         }
         pthread_mutex_unlock(&n->pool_lock);
         for (uint32_t i = 0; i < k; i++)
-            aw_node_close_sock(n, &socks[i]);
+            aw_node_close_sock(n, &socks[i], AW_CLOSE_NODE_LEFT);
         if (k < 64)
             return;
         pthread_mutex_lock(&n->pool_lock);
@@ -165,7 +176,7 @@ void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms) {
     }
     pthread_mutex_unlock(&n->pool_lock);
     for (uint32_t i = 0; i < k; i++)
-        aw_node_close_sock(n, &socks[i]);
+        aw_node_close_sock(n, &socks[i], AW_CLOSE_IDLE);
 }
 
 static int inactive_error(const aw_node *n, aw_error *err) {
@@ -178,9 +189,13 @@ static int open_conn(aw_node *n, uint64_t deadline_ms, aw_sock *s, aw_error *err
     uint64_t dl = aw_now_ms() + n->cluster->cfg.connect_timeout_ms;
     if (deadline_ms && deadline_ms < dl)
         dl = deadline_ms;
+    /* The connect phase covers the TLS handshake too. */
+    uint64_t t0 = aw_metrics_now_ns();
     int rc = aw_cluster_connect(n->cluster, &n->addr, aw_node_tls_name(n), dl, s, err);
-    if (rc == AW_OK)
+    if (rc == AW_OK) {
         aw_node_count_open(n);
+        aw_node_connect_done(n, t0);
+    }
     return rc;
 }
 
@@ -213,7 +228,7 @@ int aw_node_conn_get(aw_node *n, uint64_t deadline_ms, bool wait, aw_sock *out, 
                 return AW_OK;
             }
             /* Closed by the server (or holding stray bytes) while idle. */
-            aw_node_close_sock(n, &s);
+            aw_node_close_sock(n, &s, AW_CLOSE_IDLE);
             pthread_mutex_lock(&n->pool_lock);
             n->pool_n_open--;
             continue;
@@ -259,5 +274,8 @@ void aw_node_conn_put(aw_node *n, aw_sock *s, bool reusable) {
     }
     pthread_cond_signal(&n->pool_cond);
     pthread_mutex_unlock(&n->pool_lock);
-    aw_node_close_sock(n, s);
+    aw_node_close_sock(n, s,
+                       !reusable                ? AW_CLOSE_ERROR
+                       : aw_node_is_active(n)   ? AW_CLOSE_SHUTDOWN
+                                                : AW_CLOSE_NODE_LEFT);
 }

@@ -15,6 +15,7 @@
 
 #include "aerowire/error.h"
 #include "proto/info.h"
+#include "metrics.h"
 #include "net.h"
 
 typedef struct aw_node {
@@ -56,6 +57,8 @@ typedef struct aw_node {
     int64_t peers_gen;            /* last fully applied; -2 = never */
     uint32_t tend_failures;       /* consecutive */
     bool in_peers;                /* named by some peer list this round */
+    bool ua_pending;              /* user-agent-set not yet accepted on tend_sock */
+    aw_mblock *m;                 /* its metrics block (lives as long as the cluster's memory) */
     struct aw_cluster *cluster;   /* back pointer: keeps the cluster's memory (counters,
                                    * config, slots) alive, not the cluster itself */
 } aw_node;
@@ -104,6 +107,11 @@ static inline bool aw_node_backed_off(aw_node *n) {
 }
 
 void aw_node_recovered(aw_node *n);
+
+/* Metrics hook: a connection to n is ready for commands (after TCP and,
+ * where configured, TLS and login); started_ns from aw_metrics_now_ns when
+ * the connect began. Any thread. */
+void aw_node_connect_done(aw_node *n, uint64_t started_ns);
 /* The node sent a well-formed reply: a backed-off node is back at once. */
 static inline void aw_node_answered(aw_node *n) {
     if (aw_node_over_error_rate(n))

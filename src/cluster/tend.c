@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "cluster_internal.h"
+#include "log.h"
 #include "partition_map.h"
 #include "proto/mem.h"
 
@@ -71,6 +72,7 @@ static bool add_member(aw_cluster *c, aw_node *n, const aw_node_hello *hello) {
         .fresh = true,
     };
     atomic_fetch_add_explicit(&c->counters.nodes_added, 1, memory_order_relaxed);
+    aw_log(AW_LOG_INFO, "node %s (%s) joined the cluster", n->name, n->addr_str);
     return true;
 }
 
@@ -78,17 +80,40 @@ static void remove_member(aw_cluster *c, size_t i) {
     aw_node *n = c->members[i].node;
     /* Inactive first, so holders stop sending to it before it goes away. */
     aw_node_deactivate(n);
-    aw_node_close_sock(n, &n->tend_sock);
+    aw_node_close_sock(n, &n->tend_sock, AW_CLOSE_NODE_LEFT);
     aw_free(c->members[i].maps);
     memmove(&c->members[i], &c->members[i + 1], (c->n_members - i - 1) * sizeof *c->members);
     c->n_members--;
     atomic_fetch_add_explicit(&c->counters.nodes_removed, 1, memory_order_relaxed);
+    aw_log(AW_LOG_INFO, "node %s (%s) left the cluster", n->name, n->addr_str);
     aw_node_release(n);
 }
 
 static void tend_failed(aw_member *m) {
     m->refreshed = false;
     m->node->tend_failures++;
+    aw_log(AW_LOG_WARN, "node %s (%s): tend failed (%u in a row)", m->node->name,
+           m->node->addr_str, m->node->tend_failures);
+}
+
+/* The official client's user agent, once per tend connection: a refusal is
+ * logged and tried again on the next round (the connection stays usable). */
+static int send_user_agent(aw_cluster *c, aw_node *n, aw_buf *body, aw_error *err) {
+    char req[256];
+    snprintf(req, sizeof req, "user-agent-set:value=%s\n", c->cfg.user_agent_b64);
+    int rc = aw_info_exchange(&n->tend_sock, req, AW_TEND_MAX_REPLY, body, exchange_deadline(c), err);
+    if (rc != AW_OK)
+        return rc;
+    const char *v;
+    size_t len;
+    aw_error e;
+    if (aw_info_reply_value(body, "user-agent-set", &v, &len, &e) == AW_OK) {
+        n->ua_pending = false;
+        aw_log(AW_LOG_DEBUG, "node %s: user agent set", n->name);
+    } else {
+        aw_log(AW_LOG_WARN, "node %s: user-agent-set refused: %s", n->name, e.message);
+    }
+    return AW_OK;
 }
 
 /* One info exchange on the node's tend connection, reconnecting when it was
@@ -97,18 +122,28 @@ static void tend_failed(aw_member *m) {
 static int tend_call(aw_cluster *c, aw_node *n, const char *request, aw_buf *body,
                      aw_error *err) {
     if (n->tend_sock.fd >= 0 && !aw_net_idle_ok(&n->tend_sock))
-        aw_node_close_sock(n, &n->tend_sock);
+        aw_node_close_sock(n, &n->tend_sock, AW_CLOSE_IDLE);
     if (n->tend_sock.fd < 0) {
+        /* The connect phase covers the TLS handshake too. */
+        uint64_t t0 = aw_metrics_now_ns();
         int rc = aw_cluster_connect(c, &n->addr, aw_node_tls_name(n), exchange_deadline(c),
                                     &n->tend_sock, err);
-        if (rc != AW_OK)
+        if (rc != AW_OK) {
+            aw_log(AW_LOG_WARN, "node %s: tend connect failed: %s", n->name, err->message);
             return rc;
+        }
         aw_node_count_open(n);
+        aw_node_connect_done(n, t0);
+        n->ua_pending = true;
     }
-    int rc = aw_info_exchange(&n->tend_sock, request, AW_TEND_MAX_REPLY, body,
+    int rc = AW_OK;
+    if (n->ua_pending && c->cfg.user_agent_b64)
+        rc = send_user_agent(c, n, body, err);
+    if (rc == AW_OK)
+        rc = aw_info_exchange(&n->tend_sock, request, AW_TEND_MAX_REPLY, body,
                               exchange_deadline(c), err);
     if (rc != AW_OK)
-        aw_node_close_sock(n, &n->tend_sock);
+        aw_node_close_sock(n, &n->tend_sock, AW_CLOSE_ERROR);
     return rc;
 }
 
@@ -320,6 +355,8 @@ static bool refresh_map(aw_cluster *c, aw_member *m, aw_buf *body) {
     m->map_seq = ++c->next_map_seq;
     m->node->partition_gen = gen;
     atomic_fetch_add_explicit(&c->counters.map_updates, 1, memory_order_relaxed);
+    aw_log(AW_LOG_INFO, "node %s: partition map generation %lld (%zu namespaces)", m->node->name,
+           (long long)gen, n_maps);
     return true;
 }
 
@@ -392,4 +429,7 @@ void aw_cluster_tend_round(aw_cluster *c, aw_error *first_err) {
     c->round_err = NULL;
     /* Counted once done, so a watcher sees the round's effects. */
     atomic_fetch_add_explicit(&c->counters.tends, 1, memory_order_relaxed);
+    aw_log(AW_LOG_TRACE, "tend round done: %zu nodes%s", c->n_members, changed ? ", view changed" : "");
+    if (c->cfg.on_tend && !stopping(c))
+        c->cfg.on_tend(c, c->cfg.on_tend_udata);
 }

@@ -40,6 +40,7 @@ enum {
     O_ASYNC_MAX_CONNS_PER_NODE,
     O_PIPELINE_DEPTH,
     O_ERROR_BACKOFF,
+    O_METRICS,
     O_ALLOCS,
     O_PRECOMPUTED_DIGESTS,
     O_FILTER,
@@ -97,6 +98,7 @@ static const struct option long_opts[] = {
     {"json", no_argument, 0, O_JSON},
     {"pipeline-depth", required_argument, 0, O_PIPELINE_DEPTH},
     {"error-backoff", required_argument, 0, O_ERROR_BACKOFF},
+    {"metrics", required_argument, 0, O_METRICS},
     {"allocs", no_argument, 0, O_ALLOCS},
     {"precomputed-digests", no_argument, 0, O_PRECOMPUTED_DIGESTS},
     {"filter", required_argument, 0, O_FILTER},
@@ -205,6 +207,9 @@ static void usage(FILE *f) {
 "                              go to stderr\n"
 "  -d, --debug                 print every failed command's error on stderr\n"
 "      --allocs                count aerowire's allocations per command (aerowire)\n"
+"      --metrics FILE          turn the client's metrics on and write them for the\n"
+"                              run (key load excluded) to FILE at the end, in the\n"
+"                              Prometheus text format (aerowire; docs/metrics.md)\n"
 "      --precomputed-digests   key digests computed before the run, not per command:\n"
 "                              the CPU figure then leaves them out (aerowire)\n"
 "  -L, --latency               accepted; latencies are always shown\n"
@@ -539,6 +544,9 @@ int args_parse(bench_args *a, int argc, char **argv) {
                 a->max_error_rate_given = true;
             break;
         }
+        case O_METRICS:
+            a->metrics_file = optarg;
+            break;
         case O_ERROR_BACKOFF:
             if (!parse_u32(optarg, 0, 60000, &a->error_backoff_ms))
                 return bad("%s: expected 0..60000 ms, not \"%s\"", flag, optarg);

@@ -58,6 +58,7 @@ typedef struct bench_args {
     bool max_error_rate_given;
     uint32_t max_socket_idle_s, max_conns_per_node, async_max_conns_per_node;
     int32_t pipeline_depth;   /* -1 = aerowire's default */
+    const char *metrics_file;  /* --metrics: NULL = metrics off */
     uint32_t error_backoff_ms; /* most a slot pauses after instant failures (backoff.h) */
     /* Output. */
     bool json, debug;

@@ -15,6 +15,7 @@
 #include "bench.h"
 #include "load.h"
 #include "pin.h"
+#include "metrics_out.h"
 #include "report.h"
 #include "run.h"
 #include "spawn.h"
@@ -59,6 +60,7 @@ static void client_config(const bench_args *a, const char *hosts, aw_config *cfg
     }
     if (a->pipeline_depth > 0)
         cfg->pipeline_depth = (uint32_t)a->pipeline_depth;
+    cfg->metrics_enabled = a->metrics_file != NULL;
 }
 
 int main(int argc, char **argv) {
@@ -137,8 +139,15 @@ int main(int argc, char **argv) {
         }
     }
     rp_header(human, &b, &r);
+    aw_metrics *metrics0 = a.metrics_file ? mo_start(client) : NULL;
+    if (a.metrics_file && !metrics0)
+        goto out;
     unsigned long allocs0 = atomic_load(&n_allocs);
-    if (run_workload(&b, human, &sigs, &r, total) != 0)
+    int ran = run_workload(&b, human, &sigs, &r, total);
+    if (ran == 0 && a.metrics_file && !r.abandoned && mo_write(client, metrics0, a.metrics_file) != 0)
+        ran = -1;
+    aw_metrics_free(metrics0);
+    if (ran != 0)
         goto out;
     r.allocs = atomic_load(&n_allocs) - allocs0;
     if (a.json)

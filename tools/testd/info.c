@@ -423,8 +423,7 @@ static const char *const UNSERVED_NAMES[] = {
     "services-alternate", "services-alumni-reset", "set-config", "set-log",
     /* "sindex" and "sindex/<ns>" (sindex/<ns>/<name> is served) */ "sindex", "smd-info",
     "smd-show", "status", "thread-traces", "tip", "tip-clear", "truncate-namespace-undo",
-    "truncate-undo", "udf-clear-cache", "udf-get", "udf-list", "udf-put", "udf-remove",
-    "user-agents", NULL};
+    "truncate-undo", "udf-clear-cache", "udf-get", "udf-list", "udf-put", "udf-remove", NULL};
 
 static bool in_list(const char *name, const char *const *list) {
     for (; *list; list++)
@@ -433,7 +432,39 @@ static bool in_list(const char *name, const char *const *list) {
     return false;
 }
 
-static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
+static bool b64_char(char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '+' || ch == '/';
+}
+
+/* thr_info.c cmd_user_agent_set: once per connection, base64 of at most 64
+ * bytes, kept for `user-agents`. */
+static void user_agent_set(char *ua, aw_buf *b, const char *params, size_t len) {
+    char v[TD_USER_AGENT_MAX];
+    if (ua[0]) {
+        td_info_put(b, "ERROR:4:already set");
+        return;
+    }
+    param_result r = td_info_param_get(params, len, "value", v, sizeof v);
+    if (!td_info_param_usable(b, "value", v, r, true))
+        return;
+    size_t n = strlen(v), pad = 0;
+    bool ok = n > 0 && n % 4 == 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (v[i] == '=' && i + 2 >= n)
+            pad++;
+        else if (!b64_char(v[i]) || pad)
+            ok = false;
+    }
+    if (!ok || n / 4 * 3 - pad > 64) {
+        td_info_put(b, "ERROR:4:'value' invalid base64");
+        return;
+    }
+    memcpy(ua, v, n + 1);
+    td_info_put(b, "ok");
+}
+
+static void answer(td_node *n, char *ua, aw_buf *b, const char *cmd, size_t len) {
     td_server *s = n->srv;
     char name[64];
     size_t nl = 0;
@@ -497,7 +528,9 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
     else if (strcmp(name, "get-config") == 0)
         get_config(n, b, has_args ? cmd + nl + 1 : cmd + nl, has_args ? len - nl - 1 : 0);
     else if (strcmp(name, "user-agent-set") == 0)
-        td_info_put(b, "ok");
+        user_agent_set(ua, b, has_args ? cmd + nl + 1 : cmd + nl, has_args ? len - nl - 1 : 0);
+    else if (strcmp(name, "user-agents") == 0)
+        td_node_user_agents(n, b);
     else if (strncmp(name, "testd-", 6) == 0)
         control(n, b, cmd, len, name);
     else if (strcmp(name, "query-show") == 0)
@@ -517,7 +550,7 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
 static const char *DEFAULT_SET[] = {"features", "node", "edition", "build", "version",
                                     "statistics", "partition-generation"};
 
-void td_handle_info(td_node *node, const uint8_t *body, size_t len, aw_buf *out) {
+void td_handle_info(td_node *node, char *ua, const uint8_t *body, size_t len, aw_buf *out) {
     size_t at = aw_proto_header_begin(out);
     const char *p = (const char *)body;
     if (len == 0) {
@@ -525,7 +558,7 @@ void td_handle_info(td_node *node, const uint8_t *body, size_t len, aw_buf *out)
         for (size_t i = 0; i < sizeof DEFAULT_SET / sizeof *DEFAULT_SET; i++) {
             td_info_put(out, DEFAULT_SET[i]);
             td_info_put(out, "\t");
-            answer(node, out, DEFAULT_SET[i], strlen(DEFAULT_SET[i]));
+            answer(node, ua, out, DEFAULT_SET[i], strlen(DEFAULT_SET[i]));
             td_info_put(out, "\n");
         }
     }
@@ -536,7 +569,7 @@ void td_handle_info(td_node *node, const uint8_t *body, size_t len, aw_buf *out)
         if (l > 0) {
             aw_buf_put(out, p + i, l);
             td_info_put(out, "\t");
-            answer(node, out, p + i, l);
+            answer(node, ua, out, p + i, l);
             td_info_put(out, "\n");
         }
         i += l + 1;

@@ -52,9 +52,15 @@ struct td_server {
 
 /* cluster.c */
 void td_rebalance(td_server *s);
-/* info.c: appends a complete type-1 reply frame for the request body. */
-void td_handle_info(td_node *node, const uint8_t *body, size_t len, aw_buf *out);
+/* The base64 text of a connection's user agent, with its NUL (thr_info.c). */
+#define TD_USER_AGENT_MAX 89
+/* info.c: appends a complete type-1 reply frame for the request body; ua is
+ * the asking connection's user-agent slot. */
+void td_handle_info(td_node *node, char *ua, const uint8_t *body, size_t len, aw_buf *out);
 /* server.c */
 void td_node_close_conns(td_node *node);
+/* `user-agents` as service.c reports it: "user-agent=B64:count=N;" per
+ * distinct agent among the node's open connections that set one. */
+void td_node_user_agents(td_node *node, aw_buf *b);
 
 #endif

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "batch_parse.h"
+#include "info_param.h"
 #include "internal.h"
 #include "proto/batch.h"
 #include "proto/frame.h"
@@ -57,6 +58,7 @@ struct td_conn {
     delay_mark *marks;
     size_t n_marks, cap_marks;
     td_conn *prev, *next;
+    char user_agent[TD_USER_AGENT_MAX]; /* "" until user-agent-set */
 };
 
 static uint64_t now_ms(void) {
@@ -83,6 +85,22 @@ static void conn_free(td_conn *c) {
     free(c->marks);
     n->conns_closed++;
     free(c);
+}
+
+void td_node_user_agents(td_node *node, aw_buf *b) {
+    for (td_conn *c = node->conns; c; c = c->next) {
+        if (!c->user_agent[0])
+            continue;
+        bool seen = false; /* counted with an earlier connection */
+        for (td_conn *e = node->conns; e != c && !seen; e = e->next)
+            seen = strcmp(e->user_agent, c->user_agent) == 0;
+        if (seen)
+            continue;
+        unsigned count = 0;
+        for (td_conn *e = c; e; e = e->next)
+            count += strcmp(e->user_agent, c->user_agent) == 0;
+        td_info_putf(b, "user-agent=%s:count=%u;", c->user_agent, count);
+    }
 }
 
 void td_node_close_conns(td_node *node) {
@@ -333,7 +351,7 @@ static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t l
     case AW_PROTO_INFO:
         /* testd-* control commands are always answered, whatever the faults. */
         control = memmem(body, len, "testd-", 6) != NULL;
-        td_handle_info(c->node, body, len, out);
+        td_handle_info(c->node, c->user_agent, body, len, out);
         break;
     case AW_PROTO_ADMIN: {
         /* Community edition: every security message gets "not supported". */
