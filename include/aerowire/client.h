@@ -47,6 +47,11 @@ typedef enum aw_replica_policy {
     AW_REPLICA_SEQUENCE = 0, /* master first; each retry moves to the next replica */
     AW_REPLICA_MASTER,       /* always the master */
     AW_REPLICA_ANY,          /* reads rotate over the replicas; writes go to the master */
+    /* Reads go to a replica on the client's rack (aw_config rack_ids, in
+     * that order of preference) when the partition has one, else as
+     * SEQUENCE; a retry moves to the next candidate. Writes as SEQUENCE.
+     * Needs aw_config.rack_aware. */
+    AW_REPLICA_PREFER_RACK,
 } aw_replica_policy;
 
 /* What a command does when its node's pool has no free connection. */
@@ -126,6 +131,16 @@ typedef struct aw_config {
      * answers again or the window ends (docs/client.md). 0 = never. */
     uint32_t max_error_rate;         /* default 100 */
     uint32_t error_rate_window;      /* tends (default 1) */
+    /* Rack awareness: the tend also asks each node `rebalance-generation`
+     * and, when it moves, `rack-ids` (which rack each node is on per
+     * namespace; an Enterprise server answers it, CE refuses it and then
+     * no node has a known rack), for AW_REPLICA_PREFER_RACK. The client's
+     * racks: rack_ids[0..n_rack_ids) in order of preference (copied), or
+     * rack_id alone when n_rack_ids is 0. */
+    bool rack_aware;
+    int32_t rack_id;
+    const int32_t *rack_ids;
+    size_t n_rack_ids;
     /* Defaults for commands called with a NULL policy. */
     aw_policy read_policy;
     aw_policy write_policy;

@@ -31,6 +31,9 @@ static void fill_defaults(aw_config *c) {
 }
 
 static int copy_config(aw_client *c, const aw_config *cfg, aw_error *err) {
+    if (cfg->n_rack_ids && !cfg->rack_ids)
+        return aw_error_set(err, AW_ERR_PARAM, "config: n_rack_ids is %zu but rack_ids is NULL",
+                            cfg->n_rack_ids);
     int rc = aw_policy_check(&cfg->read_policy, "config read_policy", err);
     if (rc == AW_OK)
         rc = aw_policy_check(&cfg->write_policy, "config write_policy", err);
@@ -65,6 +68,10 @@ static int start_cluster(aw_client *c, aw_error *err) {
         .max_error_rate = c->cfg.max_error_rate,
         .error_rate_window = c->cfg.error_rate_window,
         .fail_if_not_connected = c->cfg.fail_if_not_connected,
+        .rack_aware = c->cfg.rack_aware,
+        /* rack_id alone is a list of one */
+        .rack_ids = c->cfg.n_rack_ids ? c->cfg.rack_ids : &c->cfg.rack_id,
+        .n_rack_ids = c->cfg.n_rack_ids ? c->cfg.n_rack_ids : 1,
     };
     rc = aw_cluster_new(&c->cluster, &cc, err);
     aw_free(seeds); /* the cluster keeps its own copy */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "client_impl.h"
+#include "cluster/racks.h"
 #include "proto/reply.h"
 #include "proto/request.h"
 
@@ -102,6 +103,30 @@ int aw_cmd_parse_reply(aw_cmd_kind kind, const uint8_t *body, size_t len, aw_rec
 
 static bool usable(const aw_node *n) { return n && aw_node_is_active(n); }
 
+/* PREFER_RACK reads: the partition's usable replicas ranked, those on the
+ * client's racks first (in the order of its rack list, then replica
+ * order), then the rest in replica order; attempt seq takes entry seq. So
+ * a retry moves off the node that failed, as the official client avoids
+ * the previous node. */
+static aw_node *route_rack(const aw_cluster_view *v, const aw_partition_table *t, uint32_t pid,
+                           unsigned n, uint32_t seq) {
+    aw_node *ranked[AW_MAX_REPLICAS];
+    bool taken[AW_MAX_REPLICAS] = {false};
+    unsigned k = 0;
+    for (size_t r = 0; r < v->n_rack_ids; r++)
+        for (unsigned col = 0; col < n; col++) {
+            aw_node *node = t->owners[col][pid];
+            if (!taken[col] && usable(node) && aw_racks_node_on(t, node, v->rack_ids[r])) {
+                taken[col] = true;
+                ranked[k++] = node;
+            }
+        }
+    for (unsigned col = 0; col < n; col++)
+        if (!taken[col] && usable(t->owners[col][pid]))
+            ranked[k++] = t->owners[col][pid];
+    return k ? ranked[seq % k] : NULL;
+}
+
 aw_node *aw_cmd_route(const aw_cluster_view *v, const aw_key *key, const aw_policy *p,
                       bool is_write, uint32_t seq, aw_error *err) {
     const aw_partition_table *t = aw_view_table(v, key->ns);
@@ -113,6 +138,10 @@ aw_node *aw_cmd_route(const aw_cluster_view *v, const aw_key *key, const aw_poli
     uint32_t pid = aw_partition_id(key->digest);
     unsigned n = t->n_replicas ? t->n_replicas : 1;
     bool master_only = p->replica == AW_REPLICA_MASTER || (is_write && p->replica == AW_REPLICA_ANY);
+    aw_node *rack_node = NULL;
+    if (p->replica == AW_REPLICA_PREFER_RACK && !is_write &&
+        (rack_node = route_rack(v, t, pid, n, seq)))
+        return rack_node;
     unsigned start = master_only ? 0 : seq % n;
     for (unsigned i = 0; i < n; i++) {
         aw_node *node = t->owners[(start + i) % n][pid];

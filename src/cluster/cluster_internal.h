@@ -32,6 +32,12 @@ typedef struct aw_member {
     bool refreshed;               /* answered this round */
     bool fresh;                   /* added this round (just validated) */
     bool doomed;                  /* its address now answers as another node */
+    /* Rack-aware clusters (racks.h): the last `rack-ids` read, and the
+     * rebalance generation it was read at (-2 = never) and this round's. */
+    struct aw_ns_rack *racks;
+    size_t n_racks;
+    int64_t rebalance_gen;
+    int64_t seen_rebalance_gen;
 } aw_member;
 
 struct aw_cluster {
@@ -43,6 +49,7 @@ struct aw_cluster {
     aw_cluster_config cfg;        /* seeds / cluster_name point at the copies */
     aw_host *seeds;
     char *cluster_name;
+    int32_t *rack_ids;
     aw_cluster_counters counters;
 
     pthread_mutex_t slot_lock;    /* node slots: used[i] for slot i */

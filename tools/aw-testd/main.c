@@ -2,7 +2,7 @@
  * aw-testd — an in-memory Aerospike-protocol server for tests and demos.
  *
  *   aw-testd [--port P] [--nodes N] [--namespaces test,bar] [--default-ttl S]
- *            [--max-record-size BYTES] [--cluster-name NAME]
+ *            [--max-record-size BYTES] [--cluster-name NAME] [--racks R1,R2,...]
  *
  * Prints one line "aw-testd ready 127.0.0.1:P[,127.0.0.1:P2...]" once every
  * node listens, then serves until SIGINT/SIGTERM.
@@ -25,6 +25,8 @@ static void usage(FILE *f) {
             "  --default-ttl S        default record TTL in seconds (default 0 = never)\n"
             "  --max-record-size B    write-block limit (default 1048576)\n"
             "  --cluster-name NAME    (default aw-testd)\n"
+            "  --racks R1,R2,...      rack id of each node (answers rack-ids and racks as an\n"
+            "                         Enterprise server; replicas on another rack)\n"
             "Control at run time with info commands: testd-kill:node=I, testd-revive:node=I,\n"
             "testd-fault:node=I;delay=MS;drop-after=B;truncate=1;garbage=1;oversize=1;refuse=1;\n"
             "blackhole=1, testd-move:partition=P;master=I;replica=J, testd-nodes.\n",
@@ -52,7 +54,8 @@ int main(int argc, char **argv) {
         {"port", required_argument, 0, 'p'},       {"nodes", required_argument, 0, 'n'},
         {"namespaces", required_argument, 0, 's'}, {"default-ttl", required_argument, 0, 't'},
         {"max-record-size", required_argument, 0, 'm'},
-        {"cluster-name", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'},
+        {"cluster-name", required_argument, 0, 'c'}, {"racks", required_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int o;
     uint32_t v;
@@ -83,6 +86,9 @@ int main(int argc, char **argv) {
             break;
         case 'c':
             cfg.cluster_name = optarg;
+            break;
+        case 'r':
+            cfg.racks = optarg;
             break;
         case 'h':
             usage(stdout);

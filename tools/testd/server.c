@@ -535,6 +535,12 @@ td_server *td_server_start(struct event_base *base, const td_config *cfg, char *
         /* Node ids: upper-case hex, as the server prints them. */
         snprintf(n->id, sizeof n->id, "BB9%04X%02X0001", (unsigned)(n->port & 0xffffu), (unsigned)(i & 0xff));
     }
+    if (cfg->racks && td_racks_parse(s, cfg->racks) != 0) {
+        snprintf(errbuf, errlen, "--racks '%s' must give one rack id per node (%d), comma-separated",
+                 cfg->racks, s->n_nodes);
+        td_server_free(s);
+        return NULL;
+    }
     td_rebalance(s);
     for (int i = 0; i < s->n_nodes; i++)
         s->nodes[i].partition_gen = 0;

@@ -25,6 +25,11 @@ typedef struct td_config {
     uint32_t max_record_size;   /* default 1 MiB */
     const char *cluster_name;   /* default "aw-testd" */
     const char *bind_addr;      /* default "127.0.0.1" */
+    /* Rack id of each node, "1,2,3" (one per node), as an Enterprise
+     * server's `rack-id`: the nodes answer `rack-ids` and `racks` and a
+     * partition's replica goes to another rack than its master when one is
+     * alive. NULL = no racks (`rack-ids` refused, enterprise only, as CE). */
+    const char *racks;
 } td_config;
 
 #define TD_MAX_NODES 16
