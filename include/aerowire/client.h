@@ -96,6 +96,13 @@ typedef struct aw_policy {
      * otherwise). Borrowed: it must outlive every command using this policy.
      * Batch commands do not take one yet (AW_ERR_UNSUPPORTED). */
     const aw_exp *filter;
+    /* Compression (the official client's policy.compress): a request over
+     * 128 bytes goes as a zlib type-4 frame, and get, operate and batch ask
+     * for a compressed reply, which an Enterprise server sends (aerowire
+     * inflates it). A Community server refuses compressed requests (25,
+     * AW_ERR_ENTERPRISE_ONLY) and ignores the reply bit. Single-record and
+     * batch commands. */
+    bool compress;
 } aw_policy;
 
 /* Defaults: total 1000 ms, socket 30000 ms, reads retried twice (writes

@@ -33,6 +33,7 @@ static aw_req_opts req_opts_from(const aw_policy *p, bool read) {
     o.timeout_ms = (sock > 0 && (total == 0 || sock < total)) ? sock : total;
     o.respond_all_ops = p->respond_all_ops;
     o.filter = p->filter;
+    o.compress_response = p->compress; /* get and operate only: request.c */
     return o;
 }
 
@@ -53,9 +54,7 @@ bool aw_cmd_is_write(const aw_cmd_args *a) {
     }
 }
 
-int aw_cmd_encode(aw_buf *out, const aw_cmd_args *a, const aw_policy *p, aw_error *err) {
-    if (!a || !p)
-        return aw_error_set(err, AW_ERR_PARAM, "NULL command or policy");
+static int encode(aw_buf *out, const aw_cmd_args *a, const aw_policy *p, aw_error *err) {
     aw_req_opts o = req_opts_from(p, !aw_cmd_is_write(a));
     switch (a->kind) {
     case AW_CMD_PUT:
@@ -73,6 +72,16 @@ int aw_cmd_encode(aw_buf *out, const aw_cmd_args *a, const aw_policy *p, aw_erro
         return aw_req_operate(out, a->key, a->ops, a->n, &o, err);
     }
     return aw_error_set(err, AW_ERR_PARAM, "unknown command kind %d", (int)a->kind);
+}
+
+int aw_cmd_encode(aw_buf *out, const aw_cmd_args *a, const aw_policy *p, aw_error *err) {
+    if (!a || !p)
+        return aw_error_set(err, AW_ERR_PARAM, "NULL command or policy");
+    size_t at = out->len;
+    int rc = encode(out, a, p, err);
+    if (rc == AW_OK && p->compress && (rc = aw_cmd_compress_frame(out, at, err)) != AW_OK)
+        out->len = at;
+    return rc;
 }
 
 int aw_cmd_parse_reply(aw_cmd_kind kind, const uint8_t *body, size_t len, aw_record *rec,

@@ -42,6 +42,7 @@ enum {
     O_ALLOCS,
     O_PRECOMPUTED_DIGESTS,
     O_FILTER,
+    O_COMPRESS,
     O_UNSUPPORTED, /* asbench's, refused with a message naming them */
 };
 
@@ -113,7 +114,7 @@ static const struct option long_opts[] = {
     {"ufv", required_argument, 0, O_UNSUPPORTED},
     {"throughput", required_argument, 0, 'g'},
     {"batch-delete-size", required_argument, 0, O_UNSUPPORTED},
-    {"compress", no_argument, 0, O_UNSUPPORTED},
+    {"compress", no_argument, 0, O_COMPRESS},
     {"compression-ratio", required_argument, 0, O_UNSUPPORTED},
     {"percentiles", required_argument, 0, O_UNSUPPORTED},
     {"output-file", required_argument, 0, O_UNSUPPORTED},
@@ -191,6 +192,8 @@ static void usage(FILE *f) {
 "  -N, --read-mode-ap M        one, all (one)\n"
 "  -M, --commit-level L        all, master (all)\n"
 "  -D, --durable-delete        --send-key\n"
+"      --compress              requests over 128 bytes go zlib-compressed, and reads\n"
+"                              and batches ask for compressed replies (Enterprise)\n"
 "Client\n"
 "      --connect-timeout MS  --tender-interval MS  --max-error-rate N\n"
 "      --error-rate-window N  --max-socket-idle S  --max-conns-per-node N\n"
@@ -476,6 +479,9 @@ int args_parse(bench_args *a, int argc, char **argv) {
             break;
         case O_SEND_KEY:
             a->send_key = true;
+            break;
+        case O_COMPRESS:
+            a->compress = true;
             break;
         case 'C':
             if (strcmp(optarg, "master") == 0)

@@ -47,6 +47,7 @@ typedef struct bench_args {
     bool read_mode_all;
     aw_commit_level commit_level;
     bool durable_delete, send_key, random_values;
+    bool compress;                /* --compress: policy.compress on every command */
     /* --filter: the reads' filter expression, as given and compiled (NULL:
      * none; args_compile_filter, args_free). Writes and deletes are not
      * filtered. */

@@ -27,6 +27,8 @@ static void usage(FILE *f) {
             "  --cluster-name NAME    (default aw-testd)\n"
             "  --racks R1,R2,...      rack id of each node (answers rack-ids and racks as an\n"
             "                         Enterprise server; replicas on another rack)\n"
+            "  --compress             take compressed requests and compress replies asked\n"
+            "                         for (info1 0x80) as an Enterprise server (default: 25)\n"
             "Control at run time with info commands: testd-kill:node=I, testd-revive:node=I,\n"
             "testd-fault:node=I;delay=MS;drop-after=B;truncate=1;garbage=1;oversize=1;refuse=1;\n"
             "blackhole=1, testd-move:partition=P;master=I;replica=J, testd-nodes.\n",
@@ -55,6 +57,7 @@ int main(int argc, char **argv) {
         {"namespaces", required_argument, 0, 's'}, {"default-ttl", required_argument, 0, 't'},
         {"max-record-size", required_argument, 0, 'm'},
         {"cluster-name", required_argument, 0, 'c'}, {"racks", required_argument, 0, 'r'},
+        {"compress", no_argument, 0, 'z'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int o;
@@ -89,6 +92,9 @@ int main(int argc, char **argv) {
             break;
         case 'r':
             cfg.racks = optarg;
+            break;
+        case 'z':
+            cfg.compress = true;
             break;
         case 'h':
             usage(stdout);

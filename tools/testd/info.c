@@ -366,7 +366,10 @@ static void control(td_node *n, aw_buf *b, const char *cmd, size_t len, const ch
     } else if (strcmp(name, "testd-stats") == 0) {
         uint64_t commands, held;
         if (td_node_stats(s, node, &commands, &held) == 0) {
-            td_info_putf(b, "commands=%" PRIu64 ";held=%" PRIu64, commands, held);
+            td_info_putf(b, "commands=%" PRIu64 ";held=%" PRIu64 ";compressed-in=%" PRIu64
+                            ";compressed-out=%" PRIu64,
+                         commands, held, s->nodes[node].compressed_in,
+                         s->nodes[node].compressed_out);
             return;
         }
     } else if (strcmp(name, "testd-move") == 0) {

@@ -30,6 +30,8 @@ typedef struct td_node {
     uint32_t rack;             /* when the server has racks */
     uint64_t conns_opened, conns_closed;
     uint64_t commands;         /* type-3 frames received (testd-stats) */
+    uint64_t compressed_in;    /* --compress: type-4 requests inflated */
+    uint64_t compressed_out;   /* --compress: reply frames sent compressed */
     td_jobs jobs;              /* background jobs it ran (query-show) */
 } td_node;
 

@@ -30,6 +30,10 @@ typedef struct td_config {
      * partition's replica goes to another rack than its master when one is
      * alive. NULL = no racks (`rack-ids` refused, enterprise only, as CE). */
     const char *racks;
+    /* Inflate type-4 requests and compress replies to messages asking for
+     * it (info1 0x80), as an Enterprise server (compress.h); false = as CE:
+     * a type-4 request gets 25, the bit is ignored. */
+    bool compress;
 } td_config;
 
 #define TD_MAX_NODES 16
