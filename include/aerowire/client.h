@@ -131,7 +131,17 @@ typedef struct aw_config {
     /* Requests written ahead of their replies on one async connection when
      * the node advertises `pipelining`; 1 = no pipelining. Default 16. */
     uint32_t pipeline_depth;
-    uint32_t idle_timeout_ms;        /* pooled connections idle longer are closed (default 55000) */
+    /* Pooled connections idle longer are closed by the tend (sync) and each
+     * loop's housekeeping (async), but never below the minimums below: the
+     * official client's max_socket_idle (default 55000). */
+    uint32_t idle_timeout_ms;
+    /* Connections opened per node before traffic and kept open (the
+     * official min_conns_per_node): sync ones by the tend (the first round
+     * in aw_client_new, then every round for nodes short of them), async
+     * ones per event loop by its housekeeping and by aw_loop_warm_up.
+     * 0 = none; more than the matching maximum is AW_ERR_PARAM. */
+    uint32_t min_conns_per_node;
+    uint32_t async_min_conns_per_node;
     /* A node that sees more than max_error_rate connection errors and
      * timeouts within error_rate_window tends is backed off: commands to it
      * fail with AW_ERR_MAX_ERROR_RATE (but for one probe per 100 ms) until it

@@ -41,6 +41,13 @@ static int copy_config(aw_client *c, const aw_config *cfg, aw_error *err) {
         return rc;
     c->cfg = *cfg;
     fill_defaults(&c->cfg);
+    if (c->cfg.min_conns_per_node > c->cfg.max_conns_per_node ||
+        c->cfg.async_min_conns_per_node > c->cfg.async_max_conns_per_node)
+        return aw_error_set(err, AW_ERR_PARAM,
+                            "config: min_conns_per_node %u / async_min_conns_per_node %u over "
+                            "the maximum %u / %u",
+                            c->cfg.min_conns_per_node, c->cfg.async_min_conns_per_node,
+                            c->cfg.max_conns_per_node, c->cfg.async_max_conns_per_node);
     c->hosts_copy = aw_strndup(cfg->hosts, strlen(cfg->hosts));
     if (cfg->cluster_name && cfg->cluster_name[0])
         c->cluster_name_copy = aw_strndup(cfg->cluster_name, strlen(cfg->cluster_name));
@@ -64,6 +71,7 @@ static int start_cluster(aw_client *c, aw_error *err) {
         .connect_timeout_ms = c->cfg.connect_timeout_ms,
         .tend_interval_ms = c->cfg.tend_interval_ms,
         .max_conns_per_node = c->cfg.max_conns_per_node,
+        .min_conns_per_node = c->cfg.min_conns_per_node,
         .idle_timeout_ms = c->cfg.idle_timeout_ms,
         .max_error_rate = c->cfg.max_error_rate,
         .error_rate_window = c->cfg.error_rate_window,

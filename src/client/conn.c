@@ -291,6 +291,8 @@ void aw_conn_flush(aw_conn *c) { (void)conn_flush(c); }
 /* Each command still in the FIFO, in order: requeued for free when none of
  * its bytes left (and the connection had been up), else this attempt failed. */
 static void conn_fail_err(aw_conn *c, int rc, const aw_error *e) {
+    if (c->warming)
+        aw_warm_conn_done(c, e);
     aw_loop_node *ln = c->ln;
     bool established = c->state == AW_CONN_READY;
     conn_teardown(c);
@@ -334,6 +336,11 @@ void aw_conn_close_idle(aw_conn *c) {
 }
 
 void aw_conn_close_all(aw_conn *c) {
+    if (c->warming) {
+        aw_error e;
+        aw_error_set(&e, AW_ERR_CLIENT_CLOSING, "the event loop was closed during the warm-up");
+        aw_warm_conn_done(c, &e);
+    }
     conn_teardown(c);
     while (c->fifo_count) {
         aw_acmd *cmd = fifo_pop(c);
@@ -620,6 +627,8 @@ static void conn_connected(aw_conn *c) {
     }
     c->state = AW_CONN_READY;
     aw_heap_remove(l, &c->hn);
+    if (c->warming)
+        aw_warm_conn_done(c, NULL);
     c->last_progress = l->now; /* socket timeouts count from here */
     watch(c, AW_EV_READ);
     for (uint32_t i = 0; i < c->fifo_count; i++) {

@@ -30,6 +30,7 @@ typedef struct aw_conn {
     struct aw_conn *dnext, *dprev; /* loop->dirty */
     bool in_idle, in_dirty;
     bool stream;                /* a stream command (hooks) owns it until its reply ends */
+    bool warming;               /* opened by aw_loop_warm_up, not yet up nor failed */
     uint8_t state;
     int fd;
     void *io;

@@ -30,6 +30,7 @@ typedef struct aw_cluster_config {
     uint32_t connect_timeout_ms;  /* also bounds each tend info exchange */
     uint32_t tend_interval_ms;
     uint32_t max_conns_per_node;  /* sync pool size */
+    uint32_t min_conns_per_node;  /* sync sockets the tend keeps open per node */
     uint32_t idle_timeout_ms;     /* sync pool sockets idle longer are closed by tend */
     uint32_t max_error_rate;      /* 0 = no back-off */
     uint32_t error_rate_window;   /* tends */

@@ -92,8 +92,11 @@ aw_node *aw_node_new(aw_cluster *c, const char *name, const aw_host *host, const
                      uint32_t features, int tend_fd, aw_error *err);
 /* Turns active off, wakes pool waiters and closes the idle sockets. */
 void aw_node_deactivate(aw_node *n);
-/* Closes idle pooled sockets returned longer than idle_ms ago. */
-void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms);
+/* Closes idle pooled sockets returned longer than idle_ms ago, as long as
+ * more than keep are open. */
+void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms, uint32_t keep);
+/* Opens sockets into the idle pool until min are open (or one fails). */
+void aw_node_pool_fill(aw_node *n, uint32_t min);
 /* Counts a socket the cluster opened or closed. */
 void aw_node_count_open(aw_node *n);
 void aw_node_close_fd(aw_node *n, int fd);

@@ -131,13 +131,14 @@ void aw_node_deactivate(aw_node *n) {
     }
 }
 
-void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms) {
+void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms, uint32_t keep) {
     int fds[64];
     uint32_t k = 0;
     pthread_mutex_lock(&n->pool_lock);
     /* The stack's bottom holds the longest idle; keep the rest in order. */
     uint32_t old = 0;
-    while (old < n->pool_n_idle && old < 64 && n->pool_idle_since[old] + idle_ms < now_ms)
+    while (old < n->pool_n_idle && old < 64 && n->pool_idle_since[old] + idle_ms < now_ms &&
+           n->pool_n_open - old > keep)
         fds[k++] = n->pool_fds[old++];
     if (old > 0) {
         n->pool_n_idle -= old;
@@ -150,6 +151,32 @@ void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms) {
     pthread_mutex_unlock(&n->pool_lock);
     for (uint32_t i = 0; i < k; i++)
         aw_node_close_fd(n, fds[i]);
+}
+
+void aw_node_pool_fill(aw_node *n, uint32_t min) {
+    if (min > n->pool_max)
+        min = n->pool_max;
+    for (;;) {
+        pthread_mutex_lock(&n->pool_lock);
+        if (!aw_node_is_active(n) || n->pool_n_open >= min) {
+            pthread_mutex_unlock(&n->pool_lock);
+            return;
+        }
+        n->pool_n_open++;
+        pthread_mutex_unlock(&n->pool_lock);
+        int fd = -1;
+        aw_error e;
+        if (aw_net_connect(&n->addr, aw_now_ms() + n->cluster->cfg.connect_timeout_ms, &fd, &e) !=
+            AW_OK) {
+            pthread_mutex_lock(&n->pool_lock);
+            n->pool_n_open--;
+            pthread_mutex_unlock(&n->pool_lock);
+            aw_node_add_error(n);
+            return; /* the next round tries again */
+        }
+        aw_node_count_open(n);
+        aw_node_conn_put(n, fd, true);
+    }
 }
 
 static int inactive_error(const aw_node *n, aw_error *err) {

@@ -8,7 +8,8 @@
  *   4. re-read `replicas` from members whose partition generation moved;
  *   5. rack-aware: re-read `rack-ids` from members whose rebalance
  *      generation moved (racks.h);
- *   6. error-rate windows and idle-socket reaping;
+ *   6. error-rate windows, idle-socket reaping above min_conns_per_node
+ *      and opening sockets up to it;
  *   7. publish a new view when membership, a map or a rack changed.
  * Runs on the tend thread only (and on aw_cluster_new's caller for the
  * first round, before that thread exists).
@@ -404,7 +405,9 @@ static void housekeeping(aw_cluster *c) {
         if (window_end)
             aw_node_error_window_end(n, c->cfg.max_error_rate);
         if (c->cfg.idle_timeout_ms)
-            aw_node_pool_reap(n, c->cfg.idle_timeout_ms, now);
+            aw_node_pool_reap(n, c->cfg.idle_timeout_ms, now, c->cfg.min_conns_per_node);
+        if (c->cfg.min_conns_per_node && !stopping(c))
+            aw_node_pool_fill(n, c->cfg.min_conns_per_node);
     }
 }
 
