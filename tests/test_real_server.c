@@ -389,14 +389,21 @@ static void test_compression(void **state) {
     rc = aw_batch_get(client, &bp, keys, 12, NULL, 0, false, res, &err);
     expect_ok(rc, &err, "batch get asking compression");
     if (community) {
-        /* The server refuses the frame with one plain reply (result 25,
-         * batch index 0, no LAST bit: as_transaction_demarshal_error), so
-         * row 0 gets 25 and the others wait for the total timeout, as in
-         * the official client (as_batch_parse_records reads it the same). */
-        assert_int_equal(res[0].code, AW_ERR_ENTERPRISE_ONLY);
-        for (int i = 1; i < 12; i++)
-            assert_int_not_equal(res[i].code, AW_OK);
+        /* A node's request over 128 bytes went compressed and is refused
+         * with one plain reply (result 25, batch index 0, no LAST bit:
+         * as_transaction_demarshal_error), so its first row gets 25 and the
+         * others wait for the total timeout, as in the official client
+         * (as_batch_parse_records reads it the same). On a cluster a node's
+         * share may be small enough to go plain and succeed. */
+        int refused = 0;
+        for (int i = 0; i < 12; i++) {
+            refused += res[i].code == AW_ERR_ENTERPRISE_ONLY;
+            if (res[i].code == AW_OK)
+                assert_int_equal(aw_record_get(&res[i].rec, "z")->len, strlen(big));
+        }
+        assert_true(refused >= 1);
     } else {
+        expect_ok(rc, &err, "compressed batch get");
         for (int i = 0; i < 12; i++) {
             assert_int_equal(res[i].code, AW_OK);
             assert_int_equal(aw_record_get(&res[i].rec, "z")->len, strlen(big));
