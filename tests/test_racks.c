@@ -6,7 +6,8 @@
  * partition. A rack-aware client on rack 2 reading with
  * AW_REPLICA_PREFER_RACK must then send every read to node 2 (counted by
  * testd-stats), one preferring racks 5 then 1 none to it, and once node 2
- * dies the reads go to the others. With AEROSPIKE_HOSTS naming a real
+ * dies the reads go to the others. Against nodes without racks (aw-testd
+ * as CE, refusing rack-ids) PREFER_RACK reads go where SEQUENCE would. With AEROSPIKE_HOSTS naming a real
  * multi-node cluster whose nodes have a rack-id (Enterprise), the reads of a
  * client on the first node's rack land on that rack's nodes (per-node
  * client_read_success); skipped otherwise (CE refuses rack-ids).
@@ -198,6 +199,35 @@ static void falls_back_when_rack_node_dies(void **state) {
     aw_client_close(c);
 }
 
+/* --- a server without racks (CE refuses rack-ids) ------------------------------- */
+
+static int start_plain(void **state) {
+    (void)state;
+    const char *args[] = {"--namespaces", "test", NULL};
+    return tu_testd_start_nodes(&server, 3, args);
+}
+
+/* The tend takes `ERROR:25:enterprise only` for no racks: the client starts,
+ * keeps its nodes, and PREFER_RACK reads go where SEQUENCE sends them. */
+static void no_racks_reads_as_sequence(void **state) {
+    (void)state;
+    int32_t rack2 = 2;
+    aw_client *c = rack_client(&rack2, 1, AW_REPLICA_PREFER_RACK);
+    aw_key keys[N_KEYS];
+    write_keys(c, keys);
+    uint64_t rack[3], seq[3];
+    read_counting(c, keys, rack);
+    aw_client_close(c);
+    c = rack_client(&rack2, 1, AW_REPLICA_SEQUENCE);
+    read_counting(c, keys, seq);
+    for (int n = 0; n < 3; n++)
+        assert_int_equal(rack[n], seq[n]);
+    aw_client_stats st;
+    aw_client_get_stats(c, &st);
+    assert_int_equal(st.nodes_removed, 0);
+    aw_client_close(c);
+}
+
 /* --- a real cluster ------------------------------------------------------------ */
 
 static uint64_t reads_of(aw_client *c, const char *node) {
@@ -282,11 +312,16 @@ int main(void) {
         cmocka_unit_test(rack_list_in_order),
         cmocka_unit_test(falls_back_when_rack_node_dies),
     };
+    const struct CMUnitTest plain[] = {
+        cmocka_unit_test(no_racks_reads_as_sequence),
+    };
     const struct CMUnitTest real[] = {
         cmocka_unit_test(real_cluster_prefer_rack),
     };
     int failed = cmocka_run_group_tests_name("racks (aw-testd --racks 1,1,2)", with_testd,
                                              start_server, stop_server);
+    failed += cmocka_run_group_tests_name("racks (aw-testd without racks, as CE)", plain,
+                                          start_plain, stop_server);
     failed += cmocka_run_group_tests_name("racks (AEROSPIKE_HOSTS)", real, NULL, NULL);
     return failed || tu_testd_stop_failed;
 }
