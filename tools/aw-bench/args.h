@@ -57,6 +57,9 @@ typedef struct bench_args {
     uint32_t connect_timeout_ms, tend_interval_ms, max_error_rate, error_rate_window;
     bool max_error_rate_given;
     uint32_t max_socket_idle_s, max_conns_per_node, async_max_conns_per_node;
+    uint32_t min_conns_per_node, async_min_conns_per_node; /* asbench's; async over all loops */
+    uint32_t rack_id;             /* --rack-id, with --replica prefer-rack */
+    bool rack_id_given;
     int32_t pipeline_depth;   /* -1 = aerowire's default */
     uint32_t error_backoff_ms; /* most a slot pauses after instant failures (backoff.h) */
     /* Output. */
