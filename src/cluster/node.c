@@ -153,32 +153,6 @@ void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms, uint32_t k
         aw_node_close_fd(n, fds[i]);
 }
 
-void aw_node_pool_fill(aw_node *n, uint32_t min) {
-    if (min > n->pool_max)
-        min = n->pool_max;
-    for (;;) {
-        pthread_mutex_lock(&n->pool_lock);
-        if (!aw_node_is_active(n) || n->pool_n_open >= min) {
-            pthread_mutex_unlock(&n->pool_lock);
-            return;
-        }
-        n->pool_n_open++;
-        pthread_mutex_unlock(&n->pool_lock);
-        int fd = -1;
-        aw_error e;
-        if (aw_net_connect(&n->addr, aw_now_ms() + n->cluster->cfg.connect_timeout_ms, &fd, &e) !=
-            AW_OK) {
-            pthread_mutex_lock(&n->pool_lock);
-            n->pool_n_open--;
-            pthread_mutex_unlock(&n->pool_lock);
-            aw_node_add_error(n);
-            return; /* the next round tries again */
-        }
-        aw_node_count_open(n);
-        aw_node_conn_put(n, fd, true);
-    }
-}
-
 static int inactive_error(const aw_node *n, aw_error *err) {
     return aw_error_set(err, AW_ERR_INVALID_NODE, "node %s (%s) has left the cluster", n->name,
                         n->addr_str);
@@ -193,6 +167,31 @@ static int open_conn(aw_node *n, uint64_t deadline_ms, int *fd, aw_error *err) {
     if (rc == AW_OK)
         aw_node_count_open(n);
     return rc;
+}
+
+/* Through open_conn, as a command's sockets are opened. */
+void aw_node_pool_fill(aw_node *n, uint32_t min) {
+    if (min > n->pool_max)
+        min = n->pool_max;
+    for (;;) {
+        pthread_mutex_lock(&n->pool_lock);
+        if (!aw_node_is_active(n) || n->pool_n_open >= min) {
+            pthread_mutex_unlock(&n->pool_lock);
+            return;
+        }
+        n->pool_n_open++;
+        pthread_mutex_unlock(&n->pool_lock);
+        int fd = -1;
+        aw_error e;
+        if (open_conn(n, 0, &fd, &e) != AW_OK) {
+            pthread_mutex_lock(&n->pool_lock);
+            n->pool_n_open--;
+            pthread_mutex_unlock(&n->pool_lock);
+            aw_node_add_error(n);
+            return; /* the next round tries again */
+        }
+        aw_node_conn_put(n, fd, true);
+    }
 }
 
 /* Waits on pool_cond (held) until deadline_ms; false when it passed. */
