@@ -112,6 +112,12 @@ aw_node *aw_cmd_route(const aw_cluster_view *v, const aw_key *key, const aw_poli
 uint32_t aw_cmd_first_seq(const aw_policy *p, bool is_write);
 uint32_t aw_cmd_next_seq(uint32_t seq, const aw_policy *p, bool is_write, int last_status);
 
+/* compress.c: the frame at b[at..len) replaced by its type-4 form when it
+ * is over the official client's threshold (AW_COMPRESS_THRESHOLD = 128,
+ * as_command.h); smaller frames stay as they are. */
+#define AW_COMPRESS_THRESHOLD 128
+int aw_cmd_compress_frame(aw_buf *b, size_t at, aw_error *err);
+
 /* Whether an attempt that failed on the client's side with `status` may be
  * tried again (network errors, socket timeouts, no connection, node backed
  * off, garbage from the server). Server answers are final: never call this

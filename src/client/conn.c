@@ -309,6 +309,8 @@ void aw_conn_flush(aw_conn *c) {
 /* Each command still in the FIFO, in order: requeued for free when none of
  * its bytes left (and the connection had been up), else this attempt failed. */
 static void conn_fail_err(aw_conn *c, int rc, const aw_error *e) {
+    if (c->warming)
+        aw_warm_conn_done(c, e);
     aw_loop_node *ln = c->ln;
     bool established = c->state == AW_CONN_READY;
     aw_log(AW_LOG_WARN, "node %s: connection closed: %s", ln->node->addr_str, e->message); /* log */
@@ -353,6 +355,11 @@ void aw_conn_close_idle(aw_conn *c) {
 }
 
 void aw_conn_close_all(aw_conn *c) {
+    if (c->warming) {
+        aw_error e;
+        aw_error_set(&e, AW_ERR_CLIENT_CLOSING, "the event loop was closed during the warm-up");
+        aw_warm_conn_done(c, &e);
+    }
     conn_teardown(c, AW_CLOSE_SHUTDOWN);
     while (c->fifo_count) {
         aw_acmd *cmd = fifo_pop(c);
@@ -664,6 +671,8 @@ static void conn_ready(aw_conn *c) {
     c->state = AW_CONN_READY;
     aw_node_connect_done(c->ln->node, c->connect_ns); /* metrics: connect + TLS handshake */
     aw_heap_remove(l, &c->hn);
+    if (c->warming)
+        aw_warm_conn_done(c, NULL);
     c->last_progress = l->now; /* socket timeouts count from here */
     watch(c, read_events(c));
     for (uint32_t i = 0; i < c->fifo_count; i++) {

@@ -40,6 +40,7 @@ typedef struct aw_conn {
     bool stream;                /* a stream command (hooks) owns it until its reply ends */
     bool paused;                /* the stream paused it: no reading, no stall check */
     bool read_more;             /* the TLS session holds bytes a read bound left behind */
+    bool warming;               /* opened by aw_loop_warm_up, not yet up nor failed */
     uint8_t state;
     aw_sock sock;               /* the socket, and its TLS session with TLS */
     void *io;

@@ -266,6 +266,7 @@ static void on_defer(void *arg) {
         aw_acmd *cmd;
         while (n-- > 0 && !l->closing && (cmd = aw_list_pop(&l->ready)))
             aw_acmd_dispatch(cmd);
+        aw_warm_poll(l);
     }
     aw_conn *c;
     while ((c = l->dirty))
@@ -382,7 +383,8 @@ static void on_house(void *arg) {
             while (c) {
                 aw_conn *next = c->next;
                 if (c->state == AW_CONN_READY && c->fifo_count == 0) {
-                    if (l->idle_timeout_ms && now - c->idle_since >= l->idle_timeout_ms)
+                    if (l->idle_timeout_ms && now - c->idle_since >= l->idle_timeout_ms &&
+                        ln->n_conns > l->min_conns)
                         aw_conn_close_idle(c);
                     else
                         aw_conn_trim(c);
@@ -390,6 +392,7 @@ static void on_house(void *arg) {
                 c = next;
             }
         }
+        aw_loop_fill_min(l);
         /* Give back what a burst left behind. */
         while (l->n_free > FREE_CMDS_KEEP) {
             aw_acmd *cmd = l->free_cmds;
@@ -472,6 +475,7 @@ int aw_loop_new(aw_client *c, const aw_loop_hooks *h, aw_loop **out, aw_error *e
         l->pipeline_depth = 4096;
     l->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 1000;
     l->idle_timeout_ms = cfg->idle_timeout_ms;
+    l->min_conns = cfg->async_min_conns_per_node;
     l->house_ms = cfg->tend_interval_ms ? cfg->tend_interval_ms : 1000;
     if (l->house_ms > 1000)
         l->house_ms = 1000;
@@ -566,6 +570,7 @@ static void loop_destroy(aw_loop *l) {
         aw_node_release(ln->node);
         aw_free(ln);
     }
+    aw_warm_poll(l); /* a warm-up whose callback had not run yet */
     aw_free(l->nodes);
     l->hooks.timer_stop(l->timer);
     l->hooks.timer_free(l->timer);

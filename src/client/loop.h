@@ -16,6 +16,7 @@
 
 #include "client_impl.h"
 #include "proto/buf.h"
+#include "warmup.h"
 
 struct aw_acmd;
 struct aw_conn;
@@ -100,7 +101,9 @@ struct aw_loop {
     uint32_t pipeline_depth;
     uint32_t connect_timeout_ms;
     uint32_t idle_timeout_ms;
+    uint32_t min_conns;       /* async_min_conns_per_node: kept open per node */
     uint32_t house_ms;
+    aw_loop_warm warm;        /* aw_loop_warm_up */
 
     aw_buf zbuf;              /* scratch for inflating compressed replies */
     uint64_t bytes_in;        /* bytes ever read from this loop's sockets (tests) */

@@ -119,7 +119,7 @@ static void step_complete(aw_acmd *cmd, int rc, const aw_error *err) {
     pump(r);
 }
 
-static const aw_acmd_hooks STEP_HOOKS = {NULL, step_complete};
+static const aw_acmd_hooks STEP_HOOKS = {NULL, step_complete, AW_MT_QUERY};
 
 /* Makes the step run at `at` (0: at the loop's next deferred run), or
  * sooner if it is due sooner already. False when there was no memory. */

@@ -10,6 +10,7 @@
 
 #include "cluster_internal.h"
 #include "partition_map.h"
+#include "racks.h"
 #include "proto/errno_text.h"
 #include "proto/frame.h"
 #include "proto/mem.h"
@@ -81,6 +82,7 @@ static void view_free(aw_cluster_view *v) {
         aw_node_release(v->nodes[i]);
     aw_free(v->nodes);
     aw_pmap_free(v->tables, v->n_tables);
+    aw_free(v->rack_ids);
     aw_free(v);
 }
 
@@ -112,6 +114,26 @@ static void view_swap(aw_cluster *c, aw_cluster_view *v) {
     aw_cluster_view_release(old);
 }
 
+/* The members' racks into v's tables, and the client's rack list. */
+static int publish_racks(aw_cluster *c, aw_cluster_view *v, aw_error *err) {
+    size_t n = c->cfg.n_rack_ids;
+    v->rack_ids = aw_malloc((n ? n : 1) * sizeof *v->rack_ids);
+    aw_racks_source *src = aw_calloc(c->n_members ? c->n_members : 1, sizeof *src);
+    if (!v->rack_ids || !src) {
+        aw_free(src);
+        return aw_error_set(err, AW_ERR_NOMEM, "no memory for rack tables");
+    }
+    if (n)
+        memcpy(v->rack_ids, c->cfg.rack_ids, n * sizeof *v->rack_ids);
+    v->n_rack_ids = n;
+    for (size_t i = 0; i < c->n_members; i++)
+        src[i] = (aw_racks_source){c->members[i].node, c->members[i].racks,
+                                   c->members[i].n_racks};
+    int rc = aw_racks_attach(v->tables, v->n_tables, src, c->n_members, err);
+    aw_free(src);
+    return rc;
+}
+
 int aw_cluster_publish(aw_cluster *c, aw_error *err) {
     aw_cluster_view *v = aw_calloc(1, sizeof *v);
     aw_pmap_source *src = aw_calloc(c->n_members ? c->n_members : 1, sizeof *src);
@@ -133,7 +155,11 @@ int aw_cluster_publish(aw_cluster *c, aw_error *err) {
     }
     int rc = aw_pmap_build(src, n_src, &v->tables, &v->n_tables, err);
     aw_free(src);
+    if (rc == AW_OK && c->cfg.rack_aware)
+        rc = publish_racks(c, v, err);
     if (rc != AW_OK) {
+        aw_pmap_free(v->tables, v->n_tables);
+        aw_free(v->rack_ids);
         aw_free(v->nodes);
         aw_free(v);
         c->republish = true;
@@ -224,6 +250,16 @@ static int copy_config(aw_cluster *c, const aw_cluster_config *cfg, aw_error *er
             return aw_error_set(err, AW_ERR_NOMEM, "no memory for the cluster name");
         c->cfg.cluster_name = c->cluster_name;
     }
+    c->cfg.rack_ids = NULL;
+    c->cfg.n_rack_ids = 0;
+    if (cfg->rack_aware && cfg->n_rack_ids) {
+        c->rack_ids = aw_malloc(cfg->n_rack_ids * sizeof *c->rack_ids);
+        if (!c->rack_ids)
+            return aw_error_set(err, AW_ERR_NOMEM, "no memory for the rack list");
+        memcpy(c->rack_ids, cfg->rack_ids, cfg->n_rack_ids * sizeof *c->rack_ids);
+        c->cfg.rack_ids = c->rack_ids;
+        c->cfg.n_rack_ids = cfg->n_rack_ids;
+    }
     c->cfg.tls = NULL; /* the caller's: only the context built from it is kept */
     if (cfg->tls && cfg->tls->enable)
         return aw_tls_ctx_new(cfg->tls, &c->tls, err);
@@ -313,6 +349,7 @@ void aw_cluster_free(aw_cluster *c) {
         aw_node *n = c->members[i].node;
         aw_node_deactivate(n);
         aw_free(c->members[i].maps);
+        aw_free(c->members[i].racks);
         aw_node_release(n);
     }
     aw_free(c->members);
@@ -323,6 +360,9 @@ void aw_cluster_free(aw_cluster *c) {
     aw_cluster_view_release(v);
     aw_free(c->seeds);
     aw_free(c->cluster_name);
+    aw_free(c->rack_ids);
+    c->rack_ids = NULL;
+    c->cfg.rack_ids = NULL;
     c->seeds = NULL;
     c->cluster_name = NULL;
     c->cfg.seeds = NULL;

@@ -33,6 +33,7 @@ typedef struct aw_cluster_config {
     uint32_t connect_timeout_ms;  /* also bounds each tend info exchange */
     uint32_t tend_interval_ms;
     uint32_t max_conns_per_node;  /* sync pool size */
+    uint32_t min_conns_per_node;  /* sync sockets the tend keeps open per node */
     uint32_t idle_timeout_ms;     /* sync pool sockets idle longer are closed by tend */
     uint32_t max_error_rate;      /* 0 = no back-off */
     uint32_t error_rate_window;   /* tends */
@@ -44,7 +45,18 @@ typedef struct aw_cluster_config {
     /* Called on the tend thread at the end of every round (metrics export). */
     void (*on_tend)(struct aw_cluster *c, void *udata);
     void *on_tend_udata;
+    /* Rack awareness: tend reads `rebalance-generation` and `rack-ids`;
+     * rack_ids (the client's racks, in order of preference) are copied. */
+    bool rack_aware;
+    const int32_t *rack_ids;
+    size_t n_rack_ids;
 } aw_cluster_config;
+
+/* The rack a node serving a table's namespace is on (racks.h). */
+typedef struct aw_node_rack {
+    aw_node *node;
+    int32_t rack;
+} aw_node_rack;
 
 /* One namespace's routing table: owners[r][p] is the node holding partition
  * p at replica index r (0 = master), or NULL when no node claims it. */
@@ -53,6 +65,8 @@ typedef struct aw_partition_table {
     uint8_t n_replicas;           /* columns in use, 1..AW_MAX_REPLICAS */
     bool strong_consistency;      /* a node announced a non-zero regime */
     aw_node *owners[AW_MAX_REPLICAS][AW_PARTITIONS];
+    aw_node_rack *racks;          /* rack-aware clusters: nodes whose rack is known */
+    size_t n_racks;
 } aw_partition_table;
 
 typedef struct aw_cluster_view {
@@ -62,6 +76,8 @@ typedef struct aw_cluster_view {
     aw_node **nodes;              /* members; each retained by the view */
     size_t n_tables;
     aw_partition_table **tables;
+    int32_t *rack_ids;            /* the client's racks, in order of preference */
+    size_t n_rack_ids;
 } aw_cluster_view;
 
 /* Creates the cluster and runs the first tend on the caller's thread: seeds

@@ -33,6 +33,12 @@ typedef struct aw_member {
     bool refreshed;               /* answered this round */
     bool fresh;                   /* added this round (just validated) */
     bool doomed;                  /* its address now answers as another node */
+    /* Rack-aware clusters (racks.h): the last `rack-ids` read, and the
+     * rebalance generation it was read at (-2 = never) and this round's. */
+    struct aw_ns_rack *racks;
+    size_t n_racks;
+    int64_t rebalance_gen;
+    int64_t seen_rebalance_gen;
 } aw_member;
 
 struct aw_cluster {
@@ -45,6 +51,7 @@ struct aw_cluster {
     aw_tls_ctx *tls;              /* NULL without TLS */
     aw_host *seeds;
     char *cluster_name;
+    int32_t *rack_ids;
     aw_cluster_counters counters;
 
     pthread_mutex_t metrics_lock; /* guards the mblocks list and each block's node pointer */
@@ -93,8 +100,11 @@ aw_node *aw_node_new(aw_cluster *c, const char *name, const aw_host *host, const
                      uint32_t features, aw_sock tend, aw_error *err);
 /* Turns active off, wakes pool waiters and closes the idle sockets. */
 void aw_node_deactivate(aw_node *n);
-/* Closes idle pooled sockets returned longer than idle_ms ago. */
-void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms);
+/* Closes idle pooled sockets returned longer than idle_ms ago, as long as
+ * more than keep are open. */
+void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms, uint32_t keep);
+/* Opens sockets into the idle pool until min are open (or one fails). */
+void aw_node_pool_fill(aw_node *n, uint32_t min);
 /* Counts a socket the cluster opened or closed. */
 void aw_node_count_open(aw_node *n);
 void aw_node_close_sock(aw_node *n, aw_sock *s, aw_close_reason why);

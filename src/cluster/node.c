@@ -158,13 +158,14 @@ void aw_node_deactivate(aw_node *n) {
     }
 }
 
-void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms) {
+void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms, uint32_t keep) {
     aw_sock socks[64];
     uint32_t k = 0;
     pthread_mutex_lock(&n->pool_lock);
     /* The stack's bottom holds the longest idle; keep the rest in order. */
     uint32_t old = 0;
-    while (old < n->pool_n_idle && old < 64 && n->pool_idle_since[old] + idle_ms < now_ms)
+    while (old < n->pool_n_idle && old < 64 && n->pool_idle_since[old] + idle_ms < now_ms &&
+           n->pool_n_open - old > keep)
         socks[k++] = n->pool_socks[old++];
     if (old > 0) {
         n->pool_n_idle -= old;
@@ -197,6 +198,31 @@ static int open_conn(aw_node *n, uint64_t deadline_ms, aw_sock *s, aw_error *err
         aw_node_connect_done(n, t0);
     }
     return rc;
+}
+
+/* Through open_conn, as a command's sockets are opened. */
+void aw_node_pool_fill(aw_node *n, uint32_t min) {
+    if (min > n->pool_max)
+        min = n->pool_max;
+    for (;;) {
+        pthread_mutex_lock(&n->pool_lock);
+        if (!aw_node_is_active(n) || n->pool_n_open >= min) {
+            pthread_mutex_unlock(&n->pool_lock);
+            return;
+        }
+        n->pool_n_open++;
+        pthread_mutex_unlock(&n->pool_lock);
+        aw_sock s;
+        aw_error e;
+        if (open_conn(n, 0, &s, &e) != AW_OK) {
+            pthread_mutex_lock(&n->pool_lock);
+            n->pool_n_open--;
+            pthread_mutex_unlock(&n->pool_lock);
+            aw_node_add_error(n);
+            return; /* the next round tries again */
+        }
+        aw_node_conn_put(n, &s, true);
+    }
 }
 
 /* Waits on pool_cond (held) until deadline_ms; false when it passed. */

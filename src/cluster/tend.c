@@ -6,8 +6,11 @@
  *      healthy member's peer list, add the peers it names that we do not
  *      know (validated first), and drop members nobody lists that failed;
  *   4. re-read `replicas` from members whose partition generation moved;
- *   5. error-rate windows and idle-socket reaping;
- *   6. publish a new view when membership or a map changed.
+ *   5. rack-aware: re-read `rack-ids` from members whose rebalance
+ *      generation moved (racks.h);
+ *   6. error-rate windows, idle-socket reaping above min_conns_per_node
+ *      and opening sockets up to it;
+ *   7. publish a new view when membership, a map or a rack changed.
  * Runs on the tend thread only (and on aw_cluster_new's caller for the
  * first round, before that thread exists).
  */
@@ -19,11 +22,14 @@
 #include "log.h"
 #include "partition_map.h"
 #include "proto/mem.h"
+#include "racks.h"
 
 #define REFRESH_REQUEST "node\npeers-generation\npartition-generation\n"
 /* The official client asks for the TLS addresses when it uses TLS. */
 #define PEERS_CLEAR "peers-clear-std"
 #define PEERS_TLS "peers-tls-std"
+#define REFRESH_RACK_REQUEST REFRESH_REQUEST "rebalance-generation\n"
+#define RACKS_REQUEST "rebalance-generation\nrack-ids\n"
 #define MAPS_REQUEST "partition-generation\nreplicas\n"
 #define NOT_FOUND ((size_t)-1)
 
@@ -68,6 +74,8 @@ static bool add_member(aw_cluster *c, aw_node *n, const aw_node_hello *hello) {
         .node = n,
         .seen_partition_gen = hello->partition_gen,
         .seen_peers_gen = -1,
+        .rebalance_gen = -2,
+        .seen_rebalance_gen = -1,
         .refreshed = true,
         .fresh = true,
     };
@@ -82,6 +90,7 @@ static void remove_member(aw_cluster *c, size_t i) {
     aw_node_deactivate(n);
     aw_node_close_sock(n, &n->tend_sock, AW_CLOSE_NODE_LEFT);
     aw_free(c->members[i].maps);
+    aw_free(c->members[i].racks);
     memmove(&c->members[i], &c->members[i + 1], (c->n_members - i - 1) * sizeof *c->members);
     c->n_members--;
     atomic_fetch_add_explicit(&c->counters.nodes_removed, 1, memory_order_relaxed);
@@ -161,8 +170,8 @@ static bool refresh_member(aw_cluster *c, aw_member *m, aw_buf *body) {
     char name[AW_NODE_NAME_MAX + 1];
     const char *v;
     size_t len;
-    int64_t peers_gen = 0, partition_gen = 0;
-    int rc = tend_call(c, n, REFRESH_REQUEST, body, &e);
+    int64_t peers_gen = 0, partition_gen = 0, rebalance_gen = -1;
+    int rc = tend_call(c, n, c->cfg.rack_aware ? REFRESH_RACK_REQUEST : REFRESH_REQUEST, body, &e);
     if (rc == AW_OK)
         rc = aw_info_reply_value(body, "node", &v, &len, &e);
     if (rc == AW_OK)
@@ -178,15 +187,22 @@ static bool refresh_member(aw_cluster *c, aw_member *m, aw_buf *body) {
         rc = reply_int(body, "partition-generation", &partition_gen, &e);
     if (rc == AW_OK && partition_gen == -1)
         rc = AW_ERR_INVALID_NODE; /* restarting: not ready to serve yet */
+    if (rc == AW_OK && c->cfg.rack_aware)
+        rc = reply_int(body, "rebalance-generation", &rebalance_gen, &e);
     if (rc != AW_OK) {
         note_nomem(c, rc, &e);
         tend_failed(m);
         return false;
     }
+    bool had_failures = n->tend_failures > 0;
     n->tend_failures = 0;
     m->refreshed = true;
     m->seen_peers_gen = peers_gen;
     m->seen_partition_gen = partition_gen;
+    m->seen_rebalance_gen = rebalance_gen;
+    /* As the official client: a node back from failures re-reads its racks. */
+    if (had_failures)
+        m->rebalance_gen = -2;
     return true;
 }
 
@@ -374,7 +390,52 @@ static void refresh_maps(aw_cluster *c, aw_buf *body, bool *changed) {
     }
 }
 
-/* Step 5. */
+/* Step 5 for one member. A server without racks (CE answers `rack-ids`
+ * with an error, enterprise only) leaves the node with no known rack. */
+static bool refresh_racks_of(aw_cluster *c, aw_member *m, aw_buf *body) {
+    aw_error e;
+    int64_t gen;
+    const char *v;
+    size_t len;
+    aw_ns_rack *racks = NULL;
+    size_t n_racks = 0;
+    int rc = tend_call(c, m->node, RACKS_REQUEST, body, &e);
+    if (rc == AW_OK)
+        rc = reply_int(body, "rebalance-generation", &gen, &e);
+    if (rc == AW_OK) {
+        rc = aw_info_reply_value(body, "rack-ids", &v, &len, &e);
+        if (rc == AW_OK)
+            rc = aw_racks_parse(v, len, &racks, &n_racks, &e);
+        else if (rc > 0)
+            rc = AW_OK; /* the server's refusal: no racks */
+    }
+    if (rc != AW_OK) {
+        note_nomem(c, rc, &e);
+        tend_failed(m);
+        return false;
+    }
+    bool same = n_racks == m->n_racks &&
+                (n_racks == 0 || memcmp(racks, m->racks, n_racks * sizeof *racks) == 0);
+    aw_free(m->racks);
+    m->racks = racks;
+    m->n_racks = n_racks;
+    m->rebalance_gen = gen;
+    return !same;
+}
+
+static void refresh_racks(aw_cluster *c, aw_buf *body, bool *changed) {
+    if (!c->cfg.rack_aware)
+        return;
+    for (size_t i = 0; i < c->n_members && !stopping(c); i++) {
+        aw_member *m = &c->members[i];
+        if (!m->refreshed || m->doomed || m->seen_rebalance_gen == m->rebalance_gen)
+            continue;
+        if (refresh_racks_of(c, m, body))
+            *changed = true;
+    }
+}
+
+/* Step 6. */
 static void housekeeping(aw_cluster *c) {
     bool window_end = c->rounds % c->cfg.error_rate_window == 0;
     uint64_t now = aw_now_ms();
@@ -383,7 +444,9 @@ static void housekeeping(aw_cluster *c) {
         if (window_end)
             aw_node_error_window_end(n, c->cfg.max_error_rate);
         if (c->cfg.idle_timeout_ms)
-            aw_node_pool_reap(n, c->cfg.idle_timeout_ms, now);
+            aw_node_pool_reap(n, c->cfg.idle_timeout_ms, now, c->cfg.min_conns_per_node);
+        if (c->cfg.min_conns_per_node && !stopping(c))
+            aw_node_pool_fill(n, c->cfg.min_conns_per_node);
     }
 }
 
@@ -420,6 +483,7 @@ void aw_cluster_tend_round(aw_cluster *c, aw_error *first_err) {
         remove_nodes(c, lists_read, &changed);
     }
     refresh_maps(c, &body, &changed);
+    refresh_racks(c, &body, &changed);
     housekeeping(c);
     if (changed && !stopping(c)) {
         aw_error e;

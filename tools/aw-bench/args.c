@@ -45,6 +45,10 @@ enum {
     O_PRECOMPUTED_DIGESTS,
     O_FILTER,
     O_TLS,         /* one of tlsflags.h's */
+    O_COMPRESS,
+    O_RACK_ID,
+    O_MIN_CONNS_PER_NODE,
+    O_ASYNC_MIN_CONNS_PER_NODE,
     O_UNSUPPORTED, /* asbench's, refused with a message naming them */
 };
 
@@ -117,18 +121,18 @@ static const struct option long_opts[] = {
     {"ufv", required_argument, 0, O_UNSUPPORTED},
     {"throughput", required_argument, 0, 'g'},
     {"batch-delete-size", required_argument, 0, O_UNSUPPORTED},
-    {"compress", no_argument, 0, O_UNSUPPORTED},
+    {"compress", no_argument, 0, O_COMPRESS},
     {"compression-ratio", required_argument, 0, O_UNSUPPORTED},
     {"percentiles", required_argument, 0, O_UNSUPPORTED},
     {"output-file", required_argument, 0, O_UNSUPPORTED},
     {"output-period", required_argument, 0, O_UNSUPPORTED},
     {"hdr-hist", required_argument, 0, O_UNSUPPORTED},
     {"shared", no_argument, 0, 'S'},
-    {"rack-id", required_argument, 0, O_UNSUPPORTED},
+    {"rack-id", required_argument, 0, O_RACK_ID},
     {"read-mode-sc", required_argument, 0, 'B'},
-    {"min-conns-per-node", required_argument, 0, O_UNSUPPORTED},
+    {"min-conns-per-node", required_argument, 0, O_MIN_CONNS_PER_NODE},
     {"conn-pools-per-node", required_argument, 0, 'Y'},
-    {"async-min-conns-per-node", required_argument, 0, O_UNSUPPORTED},
+    {"async-min-conns-per-node", required_argument, 0, O_ASYNC_MIN_CONNS_PER_NODE},
     {"tls-enable", no_argument, 0, O_TLS},
     {"tls-name", required_argument, 0, O_UNSUPPORTED},
     {"tls-cafile", required_argument, 0, O_TLS},
@@ -191,13 +195,17 @@ static void usage(FILE *f) {
 "      --read-timeout MS, --write-timeout MS\n"
 "      --socket-timeout MS     (30000); --read-socket-timeout, --write-socket-timeout\n"
 "      --max-retries N         (1)     --sleep-between-retries MS (0)\n"
-"  -C, --replica R             master, any, sequence (sequence)\n"
+"  -C, --replica R             master, any, sequence, prefer-rack (sequence)\n"
+"      --rack-id N             the rack prefer-rack reads prefer (needs prefer-rack)\n"
 "  -N, --read-mode-ap M        one, all (one)\n"
 "  -M, --commit-level L        all, master (all)\n"
 "  -D, --durable-delete        --send-key\n"
+"      --compress              requests over 128 bytes go zlib-compressed, and reads\n"
+"                              and batches ask for compressed replies (Enterprise)\n"
 "Client\n"
 "      --connect-timeout MS  --tender-interval MS  --max-error-rate N\n"
 "      --error-rate-window N  --max-socket-idle S  --max-conns-per-node N\n"
+"      --min-conns-per-node N  --async-min-conns-per-node N (over all loops)\n"
 "      --async-max-conns-per-node N (over all loops)  --pipeline-depth N (aerowire)\n"
 "      --error-backoff MS      after a failure the client gives at once (node backed\n"
 "                              off, no connection), a slot pauses 1 ms, doubling up\n"
@@ -483,6 +491,21 @@ int args_parse(bench_args *a, int argc, char **argv) {
         case O_SEND_KEY:
             a->send_key = true;
             break;
+        case O_COMPRESS:
+            a->compress = true;
+            break;
+        case O_RACK_ID:
+            if (!parse_u32(optarg, 0, 1000000, &a->rack_id))
+                return bad("%s: expected a rack id, not \"%s\"", flag, optarg);
+            a->rack_id_given = true;
+            break;
+        case O_MIN_CONNS_PER_NODE:
+        case O_ASYNC_MIN_CONNS_PER_NODE:
+            if (!parse_u32(optarg, 0, 10000000, o == O_MIN_CONNS_PER_NODE
+                                                    ? &a->min_conns_per_node
+                                                    : &a->async_min_conns_per_node))
+                return bad("%s: expected a number, not \"%s\"", flag, optarg);
+            break;
         case 'C':
             if (strcmp(optarg, "master") == 0)
                 a->replica = AW_REPLICA_MASTER;
@@ -490,8 +513,11 @@ int args_parse(bench_args *a, int argc, char **argv) {
                 a->replica = AW_REPLICA_ANY;
             else if (strcmp(optarg, "sequence") == 0)
                 a->replica = AW_REPLICA_SEQUENCE;
+            else if (strcmp(optarg, "prefer-rack") == 0)
+                a->replica = AW_REPLICA_PREFER_RACK;
             else
-                return bad("%s: expected master, any or sequence, not \"%s\"", flag, optarg);
+                return bad("%s: expected master, any, sequence or prefer-rack, not \"%s\"", flag,
+                           optarg);
             break;
         case 'N':
             if (strcmp(optarg, "one") == 0)
@@ -605,6 +631,10 @@ int args_parse(bench_args *a, int argc, char **argv) {
         return bad("-s: set \"%s\" is over 63 bytes", a->set);
     if (a->async && a->event_loops > a->async_max_commands)
         return bad("-W: more event loops than commands in flight (-c)");
+    /* asbench's pairing: a rack only with prefer-rack, and prefer-rack needs one. */
+    if (a->rack_id_given != (a->replica == AW_REPLICA_PREFER_RACK))
+        return bad(a->rack_id_given ? "--rack-id needs --replica prefer-rack"
+                                    : "--replica prefer-rack needs --rack-id");
     if (a->precomputed_digests && a->keys > KS_TABLE_MAX)
         return bad("--precomputed-digests holds at most %u keys, not %" PRIu64 " (-k)",
                    KS_TABLE_MAX, a->keys);

@@ -61,6 +61,14 @@ static void client_config(const bench_args *a, const char *hosts, aw_config *cfg
     if (a->pipeline_depth > 0)
         cfg->pipeline_depth = (uint32_t)a->pipeline_depth;
     cfg->metrics_enabled = a->metrics_file != NULL;
+    cfg->min_conns_per_node = a->min_conns_per_node;
+    if (a->async_min_conns_per_node) {
+        uint32_t per = a->async_min_conns_per_node / a->event_loops;
+        cfg->async_min_conns_per_node = per ? per : 1;
+    }
+    /* As asbench: rack-aware exactly when reads prefer the rack. */
+    cfg->rack_aware = a->replica == AW_REPLICA_PREFER_RACK;
+    cfg->rack_id = (int32_t)a->rack_id;
 }
 
 int main(int argc, char **argv) {

@@ -2,8 +2,8 @@
  * aw-testd — an in-memory Aerospike-protocol server for tests and demos.
  *
  *   aw-testd [--port P] [--nodes N] [--namespaces test,bar] [--default-ttl S]
- *            [--max-record-size BYTES] [--cluster-name NAME]
- *            [--tls-ports P1,P2,... [--tls-name NAME]]
+ *            [--max-record-size BYTES] [--cluster-name NAME] [--racks R1,R2,...]
+ *            [--compress] [--tls-ports P1,P2,... [--tls-name NAME]]
  *
  * Prints one line "aw-testd ready 127.0.0.1:P[,127.0.0.1:P2...]" once every
  * node listens, then serves until SIGINT/SIGTERM.
@@ -30,6 +30,10 @@ static void usage(FILE *f) {
             "                         stunnel listens there): peers-tls-std and service-tls-std\n"
             "                         announce them. aw-testd itself speaks plain TCP only.\n"
             "  --tls-name NAME        the TLS name those answers give (the proxy's certificate)\n"
+            "  --racks R1,R2,...      rack id of each node (answers rack-ids and racks as an\n"
+            "                         Enterprise server; replicas on another rack)\n"
+            "  --compress             take compressed requests and compress replies asked\n"
+            "                         for (info1 0x80) as an Enterprise server (default: 25)\n"
             "Control at run time with info commands: testd-kill:node=I, testd-revive:node=I,\n"
             "testd-fault:node=I;delay=MS;drop-after=B;truncate=1;garbage=1;oversize=1;refuse=1;\n"
             "blackhole=1, testd-move:partition=P;master=I;replica=J, testd-nodes.\n",
@@ -71,8 +75,10 @@ int main(int argc, char **argv) {
         {"port", required_argument, 0, 'p'},       {"nodes", required_argument, 0, 'n'},
         {"namespaces", required_argument, 0, 's'}, {"default-ttl", required_argument, 0, 't'},
         {"max-record-size", required_argument, 0, 'm'},
-        {"cluster-name", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'},
+        {"cluster-name", required_argument, 0, 'c'}, {"racks", required_argument, 0, 'r'},
+        {"compress", no_argument, 0, 'z'},
         {"tls-ports", required_argument, 0, 'T'},  {"tls-name", required_argument, 0, 'N'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int o;
     uint32_t v;
@@ -110,6 +116,12 @@ int main(int argc, char **argv) {
             break;
         case 'N':
             cfg.tls_name = optarg;
+            break;
+        case 'r':
+            cfg.racks = optarg;
+            break;
+        case 'z':
+            cfg.compress = true;
             break;
         case 'h':
             usage(stdout);

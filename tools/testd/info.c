@@ -368,7 +368,10 @@ static void control(td_node *n, aw_buf *b, const char *cmd, size_t len, const ch
     } else if (strcmp(name, "testd-stats") == 0) {
         uint64_t commands, held;
         if (td_node_stats(s, node, &commands, &held) == 0) {
-            td_info_putf(b, "commands=%" PRIu64 ";held=%" PRIu64, commands, held);
+            td_info_putf(b, "commands=%" PRIu64 ";held=%" PRIu64 ";compressed-in=%" PRIu64
+                            ";compressed-out=%" PRIu64,
+                         commands, held, s->nodes[node].compressed_in,
+                         s->nodes[node].compressed_out);
             return;
         }
     } else if (strcmp(name, "testd-move") == 0) {
@@ -408,7 +411,7 @@ static void control(td_node *n, aw_buf *b, const char *cmd, size_t len, const ch
  * than calling a real command unrecognized. */
 static const char *const ENTERPRISE_NAMES[] = {
     "alumni-tls-alt", "alumni-tls-std", "feature-key", "masking", "masking-show", "peers-tls-alt",
-    "peers-tls-std", "quiesce", "quiesce-undo", "rack-ids", "racks", "revive", "roster",
+    "peers-tls-std", "quiesce", "quiesce-undo", "revive", "roster",
     "roster-set", "service-tls-alt", "service-tls-std", "xdr-dc-state", "xdr-get-filter",
     "xdr-set-filter", NULL};
 static const char *const UNSERVED_NAMES[] = {
@@ -419,7 +422,7 @@ static const char *const UNSERVED_NAMES[] = {
     "get-sl", "get-stats", "health-outliers", "health-stats", "help", "histogram",
     "index-pressure", "jem-stats", "latencies", "log", "log-message", "log-set", "logs", "mcast",
     "mesh", "name", "objects", "partition-info", "physical-devices", "query-abort",
-    "query-abort-all", "rebalance-generation", "recluster", "service",
+    "query-abort-all", "recluster", "service",
     "services-alternate", "services-alumni-reset", "set-config", "set-log",
     /* "sindex" and "sindex/<ns>" (sindex/<ns>/<name> is served) */ "sindex", "smd-info",
     "smd-show", "status", "thread-traces", "tip", "tip-clear", "truncate-namespace-undo",
@@ -493,6 +496,10 @@ static void answer(td_node *n, char *ua, aw_buf *b, const char *cmd, size_t len)
         td_info_put(b, "4096");
     else if (strcmp(name, "partition-generation") == 0)
         td_info_putf(b, "%u", n->partition_gen);
+    else if (strcmp(name, "rebalance-generation") == 0)
+        td_info_putf(b, "%u", s->rebalance_gen);
+    else if (strcmp(name, "rack-ids") == 0 || strcmp(name, "racks") == 0)
+        td_racks_info(n, b, name, has_args ? cmd + nl + 1 : cmd + nl, has_args ? len - nl - 1 : 0);
     else if (strcmp(name, "peers-generation") == 0)
         td_info_putf(b, "%u", s->peers_gen);
     else if (strcmp(name, "replicas") == 0)

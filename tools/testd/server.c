@@ -23,6 +23,7 @@
 
 #include "batch_parse.h"
 #include "info_param.h"
+#include "compress.h"
 #include "internal.h"
 #include "proto/batch.h"
 #include "proto/frame.h"
@@ -341,6 +342,23 @@ static void handle_scan(td_conn *c, const aw_msg_view *m) {
     }
 }
 
+static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t len);
+
+/* --compress: the inflated message is handled as if sent plain; a body that
+ * does not inflate to one type-3 frame closes the connection. */
+static bool handle_compressed(td_conn *c, const uint8_t *body, size_t len) {
+    aw_buf inner;
+    aw_buf_init(&inner);
+    bool ok = td_compress_inflate(body, len, &inner);
+    if (ok) {
+        c->node->compressed_in++;
+        ok = handle_frame(c, AW_PROTO_MSG, inner.data + AW_PROTO_HEADER_SIZE,
+                          inner.len - AW_PROTO_HEADER_SIZE);
+    }
+    aw_buf_free(&inner);
+    return ok;
+}
+
 /* Handles one complete frame; false when the connection must close. */
 static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t len) {
     td_server *s = c->node->srv;
@@ -365,6 +383,8 @@ static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t l
         break;
     }
     case AW_PROTO_COMPRESSED: {
+        if (s->cfg.compress)
+            return handle_compressed(c, body, len);
         size_t at = aw_proto_header_begin(out);
         td_reply_code(out, AW_ERR_ENTERPRISE_ONLY, 0);
         aw_proto_header_patch(out, at, AW_PROTO_MSG);
@@ -387,6 +407,10 @@ static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t l
             td_exec(&cx, &m, NULL, out);
             aw_proto_header_patch(out, at, AW_PROTO_MSG);
         }
+        /* Scans and queries would compress too, on a real server; not here. */
+        if (s->cfg.compress && (m.h.info1 & AW_INFO1_COMPRESS_RESPONSE) &&
+            ((m.h.info1 & AW_INFO1_BATCH) || aw_msg_find_field(&m, AW_FIELD_DIGEST, &digest)))
+            c->node->compressed_out += td_compress_replies(out, start);
         break;
     }
     default:
@@ -636,6 +660,12 @@ td_server *td_server_start(struct event_base *base, const td_config *cfg, char *
         }
         /* Node ids: upper-case hex, as the server prints them. */
         snprintf(n->id, sizeof n->id, "BB9%04X%02X0001", (unsigned)(n->port & 0xffffu), (unsigned)(i & 0xff));
+    }
+    if (cfg->racks && td_racks_parse(s, cfg->racks) != 0) {
+        snprintf(errbuf, errlen, "--racks '%s' must give one rack id per node (%d), comma-separated",
+                 cfg->racks, s->n_nodes);
+        td_server_free(s);
+        return NULL;
     }
     td_rebalance(s);
     for (int i = 0; i < s->n_nodes; i++)

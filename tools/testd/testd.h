@@ -33,6 +33,15 @@ typedef struct td_config {
     uint16_t tls_ports[TD_MAX_NODES];
     int n_tls_ports;
     const char *tls_name;       /* NULL = none announced */
+    /* Rack id of each node, "1,2,3" (one per node), as an Enterprise
+     * server's `rack-id`: the nodes answer `rack-ids` and `racks` and a
+     * partition's replica goes to another rack than its master when one is
+     * alive. NULL = no racks (`rack-ids` refused, enterprise only, as CE). */
+    const char *racks;
+    /* Inflate type-4 requests and compress replies to messages asking for
+     * it (info1 0x80), as an Enterprise server (compress.h); false = as CE:
+     * a type-4 request gets 25, the bit is ignored. */
+    bool compress;
 } td_config;
 
 typedef struct td_fault {
