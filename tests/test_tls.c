@@ -510,6 +510,115 @@ static void test_handshake_fails_later(void **state) {
     tu_stunnel_stop(st);
 }
 
+/* --- with metrics and warm-up ------------------------------------------------------ */
+
+typedef struct warm {
+    aw_client *c;
+    int *due;
+    int code;
+    uint64_t opened, connects; /* the node's counts when the warm-up reported */
+} warm;
+
+static aw_metrics_node node_metrics(aw_client *c) {
+    aw_metrics *m = NULL;
+    aw_error err;
+    tu_check(aw_metrics_snapshot(c, &m, &err), &err, "snapshot");
+    aw_metrics_node n = m->total;
+    aw_metrics_free(m);
+    return n;
+}
+
+static void on_warm(const aw_error *err, void *ud) {
+    warm *w = ud;
+    w->code = err ? err->code : AW_OK;
+    aw_metrics_node n = node_metrics(w->c);
+    w->opened = n.conns_opened;
+    w->connects = n.phase[AW_MP_CONNECT].count;
+    (*w->due)--;
+}
+
+/* The connect phase ends after the handshake, and a warm-up reports its
+ * connections only once they are through it: when the warm-up calls back,
+ * each connection it opened has its connect phase recorded. A handshake
+ * that fails records none (sync or async) and its async connection is
+ * counted closed on error. */
+static tu_stunnel phased;
+
+static int phased_teardown(void **state) {
+    (void)state;
+    tu_stunnel_stop(&phased);
+    return 0;
+}
+
+static void test_metrics_and_warm_up(void **state) {
+    (void)state;
+    tu_stunnel *st = &phased;
+    assert_int_equal(tu_stunnel_start(st, certs, "srv", tu_free_port(), srv.ports[0], false), 0);
+    char hosts[128];
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", st->port);
+    cfg.metrics_enabled = true;
+    cfg.async_max_conns_per_node = 4;
+    async_env env = async_open(&cfg);
+    aw_client *c = env.c;
+    aw_error err;
+    aw_metrics_node before = node_metrics(c);
+    int due = 1;
+    warm w = {c, &due, -100, 0, 0};
+    assert_int_equal(aw_loop_warm_up(env.l, 3, on_warm, &w, &err), AW_OK);
+    tu_run_until(env.b, &due, 5000);
+    assert_int_equal(w.code, AW_OK);
+    assert_int_equal(w.opened - before.conns_opened, 3);
+    assert_int_equal(w.connects - before.phase[AW_MP_CONNECT].count, 3);
+    /* The warmed connections carry the first commands: none opened. */
+    enum { N = 3 };
+    static done d[N];
+    static aw_key keys[N];
+    static char names[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "warm%d", i);
+        keys[i] = key_of(names[i]);
+        d[i] = (done){&due, -100, -1};
+        assert_int_equal(aw_get_async(env.l, NULL, &keys[i], NULL, 0, on_get, &d[i], &err), AW_OK);
+        due++;
+    }
+    tu_run_until(env.b, &due, 5000);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(d[i].code, AW_ERR_RECORD_NOT_FOUND);
+    aw_metrics_node up = node_metrics(c);
+    assert_int_equal(up.conns_opened, w.opened);
+
+    /* New handshakes fail from here on. */
+    uint16_t port = st->port;
+    tu_stunnel_stop(st);
+    assert_int_equal(tu_stunnel_start(st, certs, "old", port, srv.ports[0], false), 0);
+    aw_metrics_node stale = node_metrics(c);
+    aw_key k = key_of("phased");
+    due = 1;
+    done one = {&due, -100, -1};
+    aw_policy p = aw_policy_read();
+    p.max_retries = 0;
+    /* Its connections went with the old stunnel; this one opens another. */
+    int rc = AW_OK;
+    for (int tries = 0; tries < 2 && one.code != AW_ERR_TLS; tries++) {
+        due = 1;
+        one = (done){&due, -100, -1};
+        assert_int_equal(aw_get_async(env.l, &p, &k, NULL, 0, on_get, &one, &err), AW_OK);
+        tu_run_until(env.b, &due, 3000);
+    }
+    assert_int_equal(one.code, AW_ERR_TLS);
+    aw_record rec = {0};
+    for (int tries = 0; tries < 2 && rc != AW_ERR_TLS; tries++)
+        rc = aw_get(c, &p, &k, NULL, 0, &rec, &err);
+    assert_int_equal(rc, AW_ERR_TLS);
+    aw_record_free(&rec);
+    aw_metrics_node failed = node_metrics(c);
+    assert_int_equal(failed.phase[AW_MP_CONNECT].count, stale.phase[AW_MP_CONNECT].count);
+    assert_true(failed.conns_opened > stale.conns_opened);
+    assert_true(failed.conns_closed[AW_CLOSE_ERROR] > stale.conns_closed[AW_CLOSE_ERROR]);
+    async_close(&env);
+    tu_stunnel_stop(st);
+}
+
 /* --- the tools -------------------------------------------------------------------- */
 
 /* aw and aw-bench with asbench's TLS flags and the host:tls-name:port form. */
@@ -633,6 +742,7 @@ int main(void) {
         cmocka_unit_test(test_config_refused),
         cmocka_unit_test(test_wrong_port_kinds),
         cmocka_unit_test_teardown(test_handshake_fails_later, later_teardown),
+        cmocka_unit_test_teardown(test_metrics_and_warm_up, phased_teardown),
         cmocka_unit_test(test_tools_flags),
         cmocka_unit_test_setup_teardown(test_three_nodes, three_setup, three_teardown),
     };
