@@ -510,6 +510,102 @@ static void test_handshake_fails_later(void **state) {
     tu_stunnel_stop(st);
 }
 
+/* An async scan paused after every record: the pause stops the reads with
+ * the rest of the stream possibly taken off the socket by the TLS session
+ * already (read-ahead), where no event reports it. Resume must read it, or
+ * the stream stalls until the socket timeout. */
+typedef struct paused_scan {
+    struct event_base *b;
+    aw_query_handle *h;
+    int due, records, code;
+} paused_scan;
+
+static void resume_now(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    paused_scan *p = arg;
+    aw_query_resume(p->h);
+}
+
+static aw_query_flow pause_each(const aw_key *key, aw_record *rec, void *ud) {
+    (void)key;
+    (void)rec;
+    paused_scan *p = ud;
+    p->records++;
+    struct timeval tv = {0, 1000};
+    event_base_once(p->b, -1, EV_TIMEOUT, resume_now, p, &tv);
+    return AW_QUERY_PAUSE;
+}
+
+static void on_scan_done(const aw_error *err, void *ud) {
+    paused_scan *p = ud;
+    p->code = err ? err->code : AW_OK;
+    if (err)
+        print_message("scan: %s\n", err->message);
+    p->due--;
+}
+
+static void test_async_scan_paused(void **state) {
+    (void)state;
+    char hosts[128];
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", tls.port);
+    async_env env = async_open(&cfg);
+    aw_error err;
+    /* Two keys of one partition: its scan streams both records and the end,
+     * just over one TLS record (16384 bytes) for some blob sizes, so a small
+     * last record comes with a full one (see test_record_tails). */
+    static char names[2][16];
+    aw_key keys[2];
+    uint32_t seen[4096];
+    memset(seen, 0xff, sizeof seen);
+    int found = 0;
+    for (uint32_t i = 0; i < 100000 && !found; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "p%u", i);
+        aw_key k = tu_key("test", "tlspause", name);
+        uint32_t part = aw_partition_id(k.digest);
+        if (seen[part] != UINT32_MAX) {
+            snprintf(names[0], sizeof names[0], "p%u", seen[part]);
+            snprintf(names[1], sizeof names[1], "%s", name);
+            found = 1;
+        }
+        seen[part] = i;
+    }
+    assert_true(found);
+    keys[0] = tu_key("test", "tlspause", names[0]);
+    keys[1] = tu_key("test", "tlspause", names[1]);
+    aw_query_policy qp = aw_query_policy_default();
+    qp.base.socket_timeout_ms = 1500;
+    qp.base.total_timeout_ms = 5000;
+    qp.base.max_retries = 0;
+    aw_query q = {.ns = "test", .set = "tlspause"};
+    aw_partition_filter pf = aw_partition_filter_id(aw_partition_id(keys[0].digest));
+    static char blob[8400];
+    memset(blob, 'p', sizeof blob);
+    for (uint32_t size = 8000; size < sizeof blob; size += 24) {
+        for (int i = 0; i < 2; i++) {
+            aw_bin bin = {"b", aw_value_blob((const uint8_t *)blob, size)};
+            tu_check(aw_put(env.c, NULL, &keys[i], &bin, 1, &err), &err, "put");
+        }
+        aw_partition_status *ps = NULL;
+        tu_check(aw_partition_status_new(&pf, &ps, &err), &err, "cursor");
+        paused_scan p = {env.b, NULL, 1, 0, -100};
+        uint64_t t0 = tu_now_ms();
+        tu_check(aw_query_foreach_async(env.l, &qp, &q, ps, pause_each, on_scan_done, &p, &p.h,
+                                        &err),
+                 &err, "aw_query_foreach_async");
+        tu_run_until(env.b, &p.due, 10000);
+        aw_partition_status_free(ps);
+        if (p.code != AW_OK)
+            fail_msg("blob of %u bytes: code %d after %llu ms", size, p.code,
+                     (unsigned long long)(tu_now_ms() - t0));
+        assert_int_equal(p.records, 2);
+        /* No wait for a socket timeout on the way. */
+        assert_true(tu_now_ms() - t0 < qp.base.socket_timeout_ms);
+    }
+    async_close(&env);
+}
+
 /* --- with metrics and warm-up ------------------------------------------------------ */
 
 typedef struct warm {
@@ -734,6 +830,7 @@ int main(void) {
         cmocka_unit_test(test_scan),
         cmocka_unit_test(test_async_pipelined),
         cmocka_unit_test(test_record_tails),
+        cmocka_unit_test(test_async_scan_paused),
         cmocka_unit_test(test_mutual_tls),
         cmocka_unit_test(test_bad_ca),
         cmocka_unit_test(test_wrong_tls_name),
