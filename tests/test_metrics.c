@@ -344,6 +344,10 @@ static void on_record(const aw_error *err, aw_record *rec, void *udata) {
 
 static void on_batch(const aw_error *err, void *udata) { on_status(err, udata); }
 
+static aw_query_flow on_scan_record(const aw_key *key, aw_record *rec, void *udata) {
+    return AW_QUERY_CONTINUE;
+}
+
 static bool count_record(const aw_key *key, aw_record *rec, void *udata) {
     (*(int *)udata)++;
     return true;
@@ -381,7 +385,7 @@ static void test_async_batch_scan_info_and_export(void **state) {
         aw_key_init_str(&keys[i], "test", "metrics", name, NULL);
     }
 
-    /* Async: 4 puts, then 4 gets and 2 async batches. */
+    /* Async: 4 puts, then 4 gets and 2 async batches, then a scan. */
     async_run a = {.base = event_base_new()};
     aw_loop *loop = NULL;
     tu_check(aw_libevent_attach(c, a.base, &loop, &err), &err, "attach");
@@ -403,6 +407,12 @@ static void test_async_batch_scan_info_and_export(void **state) {
     assert_int_equal(a.ok, 10);
     aw_batch_results_free(res[0], 4);
     aw_batch_results_free(res[1], 4);
+    a.pending = 1;
+    aw_query q = {.ns = "test", .set = "metrics"};
+    tu_check(aw_query_foreach_async(loop, NULL, &q, NULL, on_scan_record, on_batch, &a, NULL, &err),
+             &err, "scan async");
+    event_base_dispatch(a.base);
+    assert_int_equal(a.ok, 11);
     aw_loop_close(loop);
     event_base_free(a.base);
 
@@ -412,7 +422,6 @@ static void test_async_batch_scan_info_and_export(void **state) {
         aw_batch_results_free(res[0], 4);
     }
     int records = 0;
-    aw_query q = {.ns = "test", .set = "metrics"};
     tu_check(aw_query_foreach(c, NULL, &q, NULL, count_record, &records, &err), &err, "scan");
     assert_int_equal(records, 4);
     for (int i = 0; i < 2; i++) {
@@ -426,7 +435,7 @@ static void test_async_batch_scan_info_and_export(void **state) {
     assert_int_equal(m->total.latency[AW_MT_WRITE].count, 4);
     assert_int_equal(m->total.latency[AW_MT_READ].count, 4);
     assert_int_equal(m->total.latency[AW_MT_BATCH].count, 5); /* one node: one request each */
-    assert_int_equal(m->total.latency[AW_MT_QUERY].count, 1);
+    assert_int_equal(m->total.latency[AW_MT_QUERY].count, 2); /* one node: async + sync */
     assert_int_equal(m->total.latency[AW_MT_INFO].count, 2);
     aw_metrics_free(m);
     /* The export ran on the tend thread and saw the writes. */
