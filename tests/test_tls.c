@@ -472,6 +472,13 @@ static int later_teardown(void **state) {
     return 0;
 }
 
+/* Restarts st on its port with the expired certificate: new handshakes fail. */
+static void serve_expired(tu_stunnel *st) {
+    uint16_t port = st->port;
+    tu_stunnel_stop(st);
+    assert_int_equal(tu_stunnel_start(st, certs, "old", port, srv.ports[0], false), 0);
+}
+
 static void test_handshake_fails_later(void **state) {
     (void)state;
     tu_stunnel *st = &later;
@@ -484,9 +491,7 @@ static void test_handshake_fails_later(void **state) {
     struct event_base *b = env.b;
     aw_loop *l = env.l;
     aw_error err;
-    uint16_t port = st->port;
-    tu_stunnel_stop(st);
-    assert_int_equal(tu_stunnel_start(st, certs, "old", port, srv.ports[0], false), 0);
+    serve_expired(st);
 
     aw_key k = key_of("later");
     int due = 1;
@@ -638,17 +643,9 @@ static void on_warm(const aw_error *err, void *ud) {
  * each connection it opened has its connect phase recorded. A handshake
  * that fails records none (sync or async) and its async connection is
  * counted closed on error. */
-static tu_stunnel phased;
-
-static int phased_teardown(void **state) {
-    (void)state;
-    tu_stunnel_stop(&phased);
-    return 0;
-}
-
 static void test_metrics_and_warm_up(void **state) {
     (void)state;
-    tu_stunnel *st = &phased;
+    tu_stunnel *st = &later;
     assert_int_equal(tu_stunnel_start(st, certs, "srv", tu_free_port(), srv.ports[0], false), 0);
     char hosts[128];
     aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", st->port);
@@ -683,10 +680,7 @@ static void test_metrics_and_warm_up(void **state) {
     aw_metrics_node up = node_metrics(c);
     assert_int_equal(up.conns_opened, w.opened);
 
-    /* New handshakes fail from here on. */
-    uint16_t port = st->port;
-    tu_stunnel_stop(st);
-    assert_int_equal(tu_stunnel_start(st, certs, "old", port, srv.ports[0], false), 0);
+    serve_expired(st); /* new handshakes fail from here on */
     aw_metrics_node stale = node_metrics(c);
     aw_key k = key_of("phased");
     due = 1;
@@ -839,7 +833,7 @@ int main(void) {
         cmocka_unit_test(test_config_refused),
         cmocka_unit_test(test_wrong_port_kinds),
         cmocka_unit_test_teardown(test_handshake_fails_later, later_teardown),
-        cmocka_unit_test_teardown(test_metrics_and_warm_up, phased_teardown),
+        cmocka_unit_test_teardown(test_metrics_and_warm_up, later_teardown),
         cmocka_unit_test(test_tools_flags),
         cmocka_unit_test_setup_teardown(test_three_nodes, three_setup, three_teardown),
     };
