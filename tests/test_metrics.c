@@ -378,7 +378,7 @@ static void test_async_batch_scan_info_and_export(void **state) {
     aw_client *c = connect_to(&srv, &cfg);
     aw_error err;
     aw_key keys[4];
-    char name[8];
+    char name[16];
     aw_bin bin = {.name = "b", .value = aw_value_int(7)};
     for (int i = 0; i < 4; i++) {
         snprintf(name, sizeof name, "a%d", i);
