@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 
 #include "aerowire/aerowire.h"
 #include "support/client_fixture.h"
+#include "support/pyrun.h"
 #include "support/testd_proc.h"
 
 /* The histogram is one self-contained file of the tool: test it as is. */
@@ -651,7 +653,9 @@ static void test_bad_flags(void **state) {
         {{"-t", "-1"}, "-t: expected seconds"},
         {{"-c", "0"}, "-c: expected"},
         {{"--batch-mode", "rows"}, "expected records or columnar"},
-        {{"--tls-enable"}, "--tls-enable is an asbench option aw-bench does not support"},
+        {{"--tls-enable"}, "--tls-enable needs -h"},
+        {{"--tls-login-only"}, "--tls-login-only is an asbench option aw-bench does not support"},
+        {{"--tls-cafile"}, "--tls-cafile needs a value"},
         {{"-U", "me"}, "-U is an asbench option"},
         {{"-p", "70000"}, "port must be 1..65535"},
         {{"-n", "a-namespace-name-longer-than-31-bytes"}, "must be 1..31 bytes"},
@@ -779,6 +783,100 @@ static void test_filter_real_server(void **state) {
     check_filters(hosts);
 }
 
+/* The sum of the samples `name{...}` whose labels hold `label`, and checks
+ * every line against the text format's grammar (0.0.4) on the way. */
+static double prom_count(const char *text, const char *name, const char *label) {
+    regex_t sample, comment;
+    const char *lbl = "[a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]|\\\\.)*\"";
+    char re[512];
+    snprintf(re, sizeof re,
+             "^[a-zA-Z_:][a-zA-Z0-9_:]*(\\{(%s)(,%s)*\\})? "
+             "([-+]?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?|[-+]?Inf|NaN)$",
+             lbl, lbl);
+    assert_int_equal(regcomp(&sample, re, REG_EXTENDED | REG_NOSUB), 0);
+    assert_int_equal(regcomp(&comment,
+                             "^# (HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|TYPE [a-zA-Z_:][a-zA-Z0-9_:]* "
+                             "(counter|gauge|histogram|summary|untyped))$",
+                             REG_EXTENDED | REG_NOSUB),
+                     0);
+    double sum = 0;
+    size_t nl = strlen(name);
+    char line[1024];
+    for (const char *p = text; *p;) {
+        const char *end = strchr(p, '\n');
+        assert_non_null(end); /* every line ends with a newline */
+        snprintf(line, sizeof line, "%.*s", (int)(end - p), p);
+        regex_t *g = line[0] == '#' ? &comment : &sample;
+        if (regexec(g, line, 0, NULL, 0) != 0)
+            fail_msg("not a Prometheus text line: \"%s\"", line);
+        if (strncmp(line, name, nl) == 0 && line[nl] == '{' && strstr(line, label))
+            sum += strtod(strrchr(line, ' ') + 1, NULL);
+        p = end + 1;
+    }
+    regfree(&sample);
+    regfree(&comment);
+    return sum;
+}
+
+/* --metrics FILE: each type's _count is what aw-bench counted (answered,
+ * failed and timed out), and the file is well-formed Prometheus text. */
+static void test_metrics_file(void **state) {
+    (void)state;
+    insert_keys("mx", "500");
+    char path[] = "/tmp/aw-bench-metrics-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *args[] = {"-h", host, "-s", "mx", "-k", "500", "-o", "I,S16", "-a", "-w", "RU,50",
+                          "-t", "1", "--json", "--metrics", path, NULL};
+    child_out c = run_bench(args);
+    expect_ok(&c);
+    json_t *j = bench_json(&c);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    json_t *types = json_object_get(j, "types");
+    const char *names[] = {"read", "write"};
+    for (int i = 0; i < 2; i++) {
+        json_t *t = json_object_get(types, names[i]);
+        double counted = num(t, "ops") + num(t, "errors") + num(t, "timeouts");
+        char label[32];
+        snprintf(label, sizeof label, "type=\"%s\"", names[i]);
+        double got = prom_count(text, "aerowire_command_duration_seconds_count", label);
+        if (got != counted || counted < 100)
+            fail_msg("%s: aw-bench counted %.0f, the metrics say %.0f", names[i], counted, got);
+    }
+    /* And a stricter look from python: buckets cumulative, +Inf == _count. */
+    char script[2048];
+    snprintf(script, sizeof script,
+             "import re\n"
+             "L=re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\\{[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\"(,[a-zA-Z_][a-zA-Z0-9_]*=\"[^\"]*\")*\\})? \\S+$')\n"
+             "b={};cnt={}\n"
+             "for l in open('%s').read().split('\\n')[:-1]:\n"
+             "  if l.startswith('#'): continue\n"
+             "  assert L.match(l), l\n"
+             "  name,val=l.rsplit(' ',1)\n"
+             "  m=re.match(r'(\\w+)_bucket\\{(.*),le=\"([^\"]+)\"\\}',name)\n"
+             "  if m: b.setdefault((m[1],m[2]),[]).append((float(m[3]),float(val)))\n"
+             "  m=re.match(r'(\\w+)_count\\{(.*)\\}',name)\n"
+             "  if m: cnt[(m[1],m[2])]=float(val)\n"
+             "for k,v in b.items():\n"
+             "  assert [x for x,_ in v]==sorted(x for x,_ in v), k\n"
+             "  assert all(v[i][1]<=v[i+1][1] for i in range(len(v)-1)), k\n"
+             "  assert v[-1][0]==float('inf') and v[-1][1]==cnt[k], k\n"
+             "print(len(b))\n",
+             path);
+    char *out = tu_python("/tmp", script);
+    assert_true(atoi(out) > 0);
+    free(out);
+    unlink(path);
+    json_decref(j);
+    child_out_free(&c);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest hist[] = {
@@ -792,7 +890,7 @@ int main(void) {
         cmocka_unit_test(test_batch_records),  cmocka_unit_test(test_batch_writes),
         cmocka_unit_test(test_count),          cmocka_unit_test(test_sigint),
         cmocka_unit_test(test_digests),        cmocka_unit_test(test_refused_reads),
-        cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_filters),         cmocka_unit_test(test_metrics_file),
     };
     const struct CMUnitTest alone[] = {
         cmocka_unit_test(test_embedded),

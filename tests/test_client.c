@@ -75,6 +75,8 @@ static void expect_hosts(const char *s, size_t n, const char *const *names, cons
     aw_free(h);
 }
 
+static void expect_bad_hosts(const char *s, int code);
+
 static void test_hosts_good(void **state) {
     (void)state;
     expect_hosts("a", 1, (const char *[]){"a"}, (uint16_t[]){3000});
@@ -87,6 +89,34 @@ static void test_hosts_good(void **state) {
     expect_hosts("::1", 1, (const char *[]){"::1"}, (uint16_t[]){3000});
     expect_hosts("[fe80::1:2]:7,host.example.com:8", 2,
                  (const char *[]){"fe80::1:2", "host.example.com"}, (uint16_t[]){7, 8});
+}
+
+/* The official clients' TLS form: host:tls-name:port, [addr]:tls-name:port. */
+static void expect_tls_host(const char *s, const char *name, const char *tls_name,
+                            uint16_t port) {
+    aw_host *h = NULL;
+    size_t k = 0;
+    aw_error err;
+    if (aw_hosts_parse(s, 3000, &h, &k, &err) != AW_OK)
+        fail_msg("'%s': %s", s, err.message);
+    assert_int_equal(k, 1);
+    assert_string_equal(h[0].name, name);
+    assert_string_equal(h[0].tls_name, tls_name);
+    assert_int_equal(h[0].port, port);
+    aw_free(h);
+}
+
+static void test_hosts_tls_name(void **state) {
+    (void)state;
+    expect_tls_host("10.0.0.1:node-a.example.com:4333", "10.0.0.1", "node-a.example.com", 4333);
+    expect_tls_host("[fe80::1]:node-a:4333", "fe80::1", "node-a", 4333);
+    expect_tls_host("db.example.com:4333", "db.example.com", "", 4333);
+    /* Two ':' around a "::" are an IPv6 address, not a TLS name. */
+    expect_tls_host("a::3000", "a::3000", "", 3000);
+    expect_tls_host("::1", "::1", "", 3000);
+    expect_bad_hosts("a:b:", AW_ERR_INVALID_HOST);
+    expect_bad_hosts("a:b:x", AW_ERR_INVALID_HOST);
+    expect_bad_hosts("[::1]::3000", AW_ERR_INVALID_HOST); /* empty TLS name */
 }
 
 static void expect_bad_hosts(const char *s, int code) {
@@ -393,6 +423,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hosts_good),
         cmocka_unit_test(test_hosts_bad),
+        cmocka_unit_test(test_hosts_tls_name),
         cmocka_unit_test(test_new_bad_args),
         cmocka_unit_test(test_close_null),
         cmocka_unit_test(test_dead_port),

@@ -202,10 +202,24 @@ static void wait_tends_at(const char *file, int line, aw_cluster *c, uint64_t n,
 /* A connection from n's pool (or a new one), within 500 ms and without
  * waiting for a free place; fails the test when there is none. */
 static int lend(aw_node *n) {
-    int fd;
+    aw_sock s;
     aw_error err;
-    tu_check(aw_node_conn_get(n, aw_now_ms() + 500, false, &fd, &err), &err, "aw_node_conn_get");
-    return fd;
+    tu_check(aw_node_conn_get(n, aw_now_ms() + 500, false, &s, &err), &err, "aw_node_conn_get");
+    return s.fd;
+}
+
+/* Returns a plain connection lent by lend() to n's pool. */
+static void give(aw_node *n, int fd, bool reusable) {
+    aw_sock s = aw_sock_plain(fd);
+    aw_node_conn_put(n, &s, reusable);
+}
+
+/* aw_node_conn_get with the socket alone. */
+static int conn_get_fd(aw_node *n, uint64_t deadline_ms, bool wait, int *fd, aw_error *err) {
+    aw_sock s;
+    int rc = aw_node_conn_get(n, deadline_ms, wait, &s, err);
+    *fd = s.fd;
+    return rc;
 }
 
 /* The node of v at 127.0.0.1:port (asserted present). */
@@ -442,7 +456,7 @@ static void test_kill_and_revive(void **state) {
     assert_null(reply);
     assert_non_null(strstr(err.message, names[1]));
     int fd;
-    assert_int_equal(aw_node_conn_get(victim, aw_now_ms() + 100, true, &fd, &err),
+    assert_int_equal(conn_get_fd(victim, aw_now_ms() + 100, true, &fd, &err),
                      AW_ERR_INVALID_NODE);
     aw_cluster_view_release(before); /* the last hold on the removed node */
 
@@ -601,7 +615,8 @@ static void test_unreachable_seed_fails(void **state) {
     assert_non_null(strstr(err.message, "no seed answered"));
 
     /* Two seeds: both named. */
-    aw_host two[2] = {{"127.0.0.1", port}, {"127.0.0.1", free_port()}};
+    aw_host two[2] = {{.name = "127.0.0.1", .port = port},
+                      {.name = "127.0.0.1", .port = free_port()}};
     cfg.seeds = two;
     cfg.n_seeds = 2;
     assert_int_equal(aw_cluster_new(&c, &cfg, &err), AW_ERR_CONNECTION);
@@ -700,10 +715,11 @@ static aw_node *pool_node(aw_cluster_view **v) {
 static void assert_fd_works(int fd, const aw_node *n) {
     uint8_t req[] = {2, 1, 0, 0, 0, 0, 0, 5, 'n', 'o', 'd', 'e', '\n'};
     aw_error err;
-    assert_int_equal(aw_net_send_all(fd, req, sizeof req, aw_now_ms() + 500, &err), AW_OK);
+    aw_sock s = aw_sock_plain(fd);
+    assert_int_equal(aw_net_send_all(&s, req, sizeof req, aw_now_ms() + 500, &err), AW_OK);
     aw_buf body;
     aw_buf_init(&body);
-    assert_int_equal(aw_net_recv_frame(fd, 1, 0, &body, aw_now_ms() + 500, &err), AW_OK);
+    assert_int_equal(aw_net_recv_frame(&s, 1, 0, &body, aw_now_ms() + 500, &err), AW_OK);
     char expect[64];
     snprintf(expect, sizeof expect, "node\t%s\n", n->name);
     assert_int_equal(body.len, strlen(expect));
@@ -717,7 +733,7 @@ static void test_pool_reuse_and_limits(void **state) {
     aw_node *n = pool_node(&v);
     int a = lend(n);
     assert_fd_works(a, n);
-    aw_node_conn_put(n, a, true);
+    give(n, a, true);
     int x = lend(n);
     assert_int_equal(x, a); /* the idle one back, not a new one */
     int b = lend(n);
@@ -725,24 +741,24 @@ static void test_pool_reuse_and_limits(void **state) {
 
     aw_error err;
     /* At the maximum: fail fast, or wait until the deadline. */
-    assert_int_equal(aw_node_conn_get(n, aw_now_ms() + 500, false, &x, &err),
+    assert_int_equal(conn_get_fd(n, aw_now_ms() + 500, false, &x, &err),
                      AW_ERR_NO_MORE_CONNECTIONS);
     assert_int_equal(x, -1);
     assert_non_null(strstr(err.message, n->name));
     uint64_t t0 = aw_now_ms();
-    assert_int_equal(aw_node_conn_get(n, t0 + 100, true, &x, &err), AW_ERR_TIMEOUT);
+    assert_int_equal(conn_get_fd(n, t0 + 100, true, &x, &err), AW_ERR_TIMEOUT);
     uint64_t waited = aw_now_ms() - t0;
     assert_in_range(waited, 95, 600);
 
     /* A socket given back as not reusable frees a place for a new one. */
     aw_cluster_counters *cnt = aw_cluster_counters_of(pool_cluster);
     uint64_t closed = atomic_load(&cnt->conns_closed);
-    aw_node_conn_put(n, b, false);
+    give(n, b, false);
     assert_int_equal(atomic_load(&cnt->conns_closed), closed + 1);
     b = lend(n);
     assert_fd_works(b, n);
-    aw_node_conn_put(n, a, true);
-    aw_node_conn_put(n, b, true);
+    give(n, a, true);
+    give(n, b, true);
     aw_cluster_view_release(v);
 }
 
@@ -754,7 +770,7 @@ typedef struct giver {
 static void *give_back_later(void *arg) {
     giver *g = arg;
     usleep(50000); /* the test: the socket is busy elsewhere for 50 ms */
-    aw_node_conn_put(g->n, g->fd, true);
+    give(g->n, g->fd, true);
     return NULL;
 }
 
@@ -770,13 +786,13 @@ static void test_pool_wait_gets_returned_socket(void **state) {
     uint64_t t0 = aw_now_ms();
     int x;
     aw_error err;
-    assert_int_equal(aw_node_conn_get(n, t0 + 2000, true, &x, &err), AW_OK);
+    assert_int_equal(conn_get_fd(n, t0 + 2000, true, &x, &err), AW_OK);
     assert_true(aw_now_ms() - t0 >= 40);
     assert_true(aw_now_ms() - t0 < 1000);
     assert_int_equal(x, a);
     pthread_join(th, NULL);
-    aw_node_conn_put(n, x, true);
-    aw_node_conn_put(n, b, true);
+    give(n, x, true);
+    give(n, b, true);
     aw_cluster_view_release(v);
 }
 
@@ -796,8 +812,8 @@ static void test_pool_replaces_closed_idle_socket(void **state) {
     aw_node *n = pool_node(&v);
     int a = lend(n);
     int b = lend(n);
-    aw_node_conn_put(n, b, true);
-    aw_node_conn_put(n, a, true);
+    give(n, b, true);
+    give(n, a, true);
     tu_testd_ctl(&pool_server, 1, "testd-kill:node=0");
     tu_testd_ctl(&pool_server, 1, "testd-revive:node=0");
     int idle[2] = {a, b};
@@ -809,7 +825,7 @@ static void test_pool_replaces_closed_idle_socket(void **state) {
     /* Both idle sockets were dead: both closed, one new one opened. */
     assert_int_equal(atomic_load(&cnt->conns_closed), closed + 2);
     assert_int_equal(atomic_load(&cnt->conns_opened), opened + 1);
-    aw_node_conn_put(n, x, true);
+    give(n, x, true);
     aw_cluster_view_release(v);
 }
 
@@ -867,9 +883,9 @@ static void test_view_outlives_cluster(void **state) {
         assert_false(aw_node_is_active(v->nodes[i]));
     }
     assert_non_null(aw_view_table(v, "test")->owners[0][100]);
-    aw_node_conn_put(held, fd, true); /* closed, not pooled: the node is gone */
+    give(held, fd, true); /* closed, not pooled: the node is gone */
     aw_error err;
-    assert_int_equal(aw_node_conn_get(held, aw_now_ms() + 100, true, &fd, &err),
+    assert_int_equal(conn_get_fd(held, aw_now_ms() + 100, true, &fd, &err),
                      AW_ERR_INVALID_NODE);
     aw_cluster_view_release(v);
     aw_node_release(held); /* the very last reference, after the cluster */
@@ -890,11 +906,11 @@ static void test_idle_sockets_reaped(void **state) {
     int a = lend(n);
     int b = lend(n);
     uint64_t closed = atomic_load(&cnt->conns_closed);
-    aw_node_conn_put(n, a, true);
+    give(n, a, true);
     /* The test itself: b goes back 300 ms after a, half the idle timeout,
      * so both sit in the pool together and a must be reaped alone first. */
     usleep(300000);
-    aw_node_conn_put(n, b, true);
+    give(n, b, true);
     pthread_mutex_lock(&n->pool_lock);
     int both_idle = n->pool_n_idle;
     pthread_mutex_unlock(&n->pool_lock);
@@ -904,7 +920,7 @@ static void test_idle_sockets_reaped(void **state) {
     assert_int_equal(atomic_load(&cnt->conns_closed), closed + 1);
     pthread_mutex_lock(&n->pool_lock);
     assert_int_equal(n->pool_n_idle, 1);
-    assert_int_equal(n->pool_fds[0], b);
+    assert_int_equal(n->pool_socks[0].fd, b);
     pthread_mutex_unlock(&n->pool_lock);
     wait_count(&cnt->conns_closed, closed + 2, 1000);
     assert_int_equal(atomic_load(&cnt->conns_closed), closed + 2);

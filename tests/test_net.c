@@ -19,6 +19,9 @@
 #include "cluster/net.h"
 #include "proto/frame.h"
 
+/* A plain socket as the net calls take it. */
+#define SOCK(s) (&(aw_sock){.fd = (s)})
+
 static void pair(int sv[2]) {
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
 }
@@ -70,7 +73,7 @@ static void test_connect_refused_names_address(void **state) {
     /* Listening: connects, and the socket is non-blocking with no data. */
     assert_int_equal(listen(s, 1), 0);
     assert_int_equal(aw_net_connect(&a, aw_now_ms() + 500, &fd, &err), AW_OK);
-    assert_true(aw_net_idle_ok(fd));
+    assert_true(aw_net_idle_ok(SOCK(fd)));
     aw_net_close(fd);
     close(s);
 }
@@ -82,11 +85,11 @@ static void test_recv_deadline(void **state) {
     uint8_t b[4];
     aw_error err;
     uint64_t t0 = aw_now_ms();
-    assert_int_equal(aw_net_recv_all(sv[0], b, 4, t0 + 60, &err), AW_ERR_TIMEOUT);
+    assert_int_equal(aw_net_recv_all(SOCK(sv[0]), b, 4, t0 + 60, &err), AW_ERR_TIMEOUT);
     assert_in_range(aw_now_ms() - t0, 55, 500);
     /* Part of it, then nothing: still a timeout, at the deadline. */
     assert_int_equal(write(sv[1], "ab", 2), 2);
-    assert_int_equal(aw_net_recv_all(sv[0], b, 4, aw_now_ms() + 30, &err), AW_ERR_TIMEOUT);
+    assert_int_equal(aw_net_recv_all(SOCK(sv[0]), b, 4, aw_now_ms() + 30, &err), AW_ERR_TIMEOUT);
     close(sv[0]);
     close(sv[1]);
 }
@@ -97,13 +100,13 @@ static void test_peer_closes(void **state) {
     pair(sv);
     aw_error err;
     assert_int_equal(write(sv[1], "x", 1), 1);
-    assert_false(aw_net_idle_ok(sv[0])); /* unread bytes */
+    assert_false(aw_net_idle_ok(SOCK(sv[0]))); /* unread bytes */
     close(sv[1]);
     uint8_t b[4];
-    assert_int_equal(aw_net_recv_all(sv[0], b, 4, aw_now_ms() + 500, &err), AW_ERR_NO_RESPONSE);
-    assert_false(aw_net_idle_ok(sv[0])); /* closed */
+    assert_int_equal(aw_net_recv_all(SOCK(sv[0]), b, 4, aw_now_ms() + 500, &err), AW_ERR_NO_RESPONSE);
+    assert_false(aw_net_idle_ok(SOCK(sv[0]))); /* closed */
     /* Writing to a closed peer is an error, never SIGPIPE. */
-    assert_int_equal(aw_net_send_all(sv[0], "hello", 5, aw_now_ms() + 500, &err),
+    assert_int_equal(aw_net_send_all(SOCK(sv[0]), "hello", 5, aw_now_ms() + 500, &err),
                      AW_ERR_CONNECTION);
     close(sv[0]);
 }
@@ -115,7 +118,7 @@ static void test_send_deadline_when_peer_stops_reading(void **state) {
     static uint8_t big[1 << 20];
     aw_error err;
     uint64_t t0 = aw_now_ms();
-    assert_int_equal(aw_net_send_all(sv[0], big, sizeof big, t0 + 50, &err), AW_ERR_TIMEOUT);
+    assert_int_equal(aw_net_send_all(SOCK(sv[0]), big, sizeof big, t0 + 50, &err), AW_ERR_TIMEOUT);
     assert_in_range(aw_now_ms() - t0, 45, 500);
     close(sv[0]);
     close(sv[1]);
@@ -132,8 +135,8 @@ static void test_frames(void **state) {
     uint8_t info[8 + 5];
     aw_proto_header_write(info, AW_PROTO_INFO, 5);
     memcpy(info + 8, "node\n", 5);
-    assert_int_equal(aw_net_send_all(sv[1], info, sizeof info, 0, &err), AW_OK);
-    assert_int_equal(aw_net_recv_frame(sv[0], AW_PROTO_INFO, 0, &body, aw_now_ms() + 500, &err),
+    assert_int_equal(aw_net_send_all(SOCK(sv[1]), info, sizeof info, 0, &err), AW_OK);
+    assert_int_equal(aw_net_recv_frame(SOCK(sv[0]), AW_PROTO_INFO, 0, &body, aw_now_ms() + 500, &err),
                      AW_OK);
     assert_int_equal(body.len, 5);
     assert_memory_equal(body.data, "node\n", 5);
@@ -146,30 +149,30 @@ static void test_frames(void **state) {
     aw_buf z;
     aw_buf_init(&z);
     assert_int_equal(aw_frame_compress(&z, msg, sizeof msg, &err), AW_OK);
-    assert_int_equal(aw_net_send_all(sv[1], z.data, z.len, 0, &err), AW_OK);
-    assert_int_equal(aw_net_recv_frame(sv[0], AW_PROTO_MSG, 0, &body, aw_now_ms() + 500, &err),
+    assert_int_equal(aw_net_send_all(SOCK(sv[1]), z.data, z.len, 0, &err), AW_OK);
+    assert_int_equal(aw_net_recv_frame(SOCK(sv[0]), AW_PROTO_MSG, 0, &body, aw_now_ms() + 500, &err),
                      AW_OK);
     assert_int_equal(body.len, 40);
     assert_memory_equal(body.data, msg + 8, 40);
     aw_buf_free(&z);
 
     /* The wrong type, and a size over the cap, are protocol errors. */
-    assert_int_equal(aw_net_send_all(sv[1], info, sizeof info, 0, &err), AW_OK);
-    assert_int_equal(aw_net_recv_frame(sv[0], AW_PROTO_MSG, 0, &body, aw_now_ms() + 500, &err),
+    assert_int_equal(aw_net_send_all(SOCK(sv[1]), info, sizeof info, 0, &err), AW_OK);
+    assert_int_equal(aw_net_recv_frame(SOCK(sv[0]), AW_PROTO_MSG, 0, &body, aw_now_ms() + 500, &err),
                      AW_ERR_PROTO);
     close(sv[0]);
     close(sv[1]);
     pair(sv);
     aw_proto_header_write(info, AW_PROTO_INFO, 1000);
-    assert_int_equal(aw_net_send_all(sv[1], info, 8, 0, &err), AW_OK);
-    assert_int_equal(aw_net_recv_frame(sv[0], AW_PROTO_INFO, 100, &body, aw_now_ms() + 500, &err),
+    assert_int_equal(aw_net_send_all(SOCK(sv[1]), info, 8, 0, &err), AW_OK);
+    assert_int_equal(aw_net_recv_frame(SOCK(sv[0]), AW_PROTO_INFO, 100, &body, aw_now_ms() + 500, &err),
                      AW_ERR_PROTO);
     /* Garbage instead of a header. */
     close(sv[0]);
     close(sv[1]);
     pair(sv);
-    assert_int_equal(aw_net_send_all(sv[1], "HTTP/1.1", 8, 0, &err), AW_OK);
-    assert_int_equal(aw_net_recv_frame(sv[0], AW_PROTO_INFO, 0, &body, aw_now_ms() + 500, &err),
+    assert_int_equal(aw_net_send_all(SOCK(sv[1]), "HTTP/1.1", 8, 0, &err), AW_OK);
+    assert_int_equal(aw_net_recv_frame(SOCK(sv[0]), AW_PROTO_INFO, 0, &body, aw_now_ms() + 500, &err),
                      AW_ERR_PROTO);
     aw_buf_free(&body);
     close(sv[0]);

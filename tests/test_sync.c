@@ -566,7 +566,8 @@ typedef struct holder {
 static void *give_back_later(void *arg) {
     holder *h = arg;
     tu_sleep_ms(h->hold_ms); /* the test: a connection busy elsewhere for a while */
-    aw_node_conn_put(h->node, h->fd, true);
+    aw_sock s = aw_sock_plain(h->fd);
+    aw_node_conn_put(h->node, &s, true);
     return NULL;
 }
 
@@ -579,7 +580,9 @@ static void test_pool_limit(void **state) {
     aw_cluster_view *v = aw_cluster_view_acquire(c->cluster);
     assert_int_equal(v->n_nodes, 1);
     holder h = {v->nodes[0], -1, 150};
-    tu_check(aw_node_conn_get(h.node, aw_now_ms() + 1000, false, &h.fd, &err), &err, "hold");
+    aw_sock held;
+    tu_check(aw_node_conn_get(h.node, aw_now_ms() + 1000, false, &held, &err), &err, "hold");
+    h.fd = held.fd;
 
     aw_key k = key_of("pool");
     aw_policy p = aw_policy_read();

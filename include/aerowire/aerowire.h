@@ -12,6 +12,7 @@
 #include "error.h"
 #include "info.h"
 #include "key.h"
+#include "metrics.h"
 #include "numpy.h"
 #include "ops.h"
 #include "ops_bit.h"
@@ -19,6 +20,7 @@
 #include "policy.h"
 #include "query.h"
 #include "record.h"
+#include "tls.h"
 #include "value.h"
 
 #define AEROWIRE_VERSION "0.1.0"

@@ -97,6 +97,17 @@ typedef void (*aw_status_cb)(const aw_error *err, void *udata);
 typedef void (*aw_record_cb)(const aw_error *err, aw_record *rec, void *udata);
 typedef void (*aw_exists_cb)(const aw_error *err, bool exists, void *udata);
 
+/* Opens connections from this loop to every node of the cluster until each
+ * has conns_per_node (0 = the config's async_min_conns_per_node; at most
+ * async_max_conns_per_node), so the first commands find them ready. cb runs
+ * once on the loop when all of them are up (err NULL) or have ended, with
+ * the first failure (connect errors, AW_ERR_CLIENT_CLOSING when the loop
+ * closes first); the connections that came up stay in the pool either way.
+ * AW_ERR_PARAM for a NULL loop or cb, a count of 0 with no configured
+ * minimum, or a warm-up already under way on this loop. */
+AW_API int aw_loop_warm_up(aw_loop *loop, uint32_t conns_per_node, aw_status_cb cb, void *udata,
+                           aw_error *err);
+
 /* Moves the record's contents to dst (which must not hold a record) and
  * leaves src empty; dst is then the caller's to aw_record_free. */
 AW_API void aw_record_move(aw_record *dst, aw_record *src);

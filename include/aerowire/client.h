@@ -32,9 +32,11 @@
 #include "exp.h"
 #include "export.h"
 #include "key.h"
+#include "metrics.h"
 #include "ops.h"
 #include "policy.h"
 #include "record.h"
+#include "tls.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,6 +49,11 @@ typedef enum aw_replica_policy {
     AW_REPLICA_SEQUENCE = 0, /* master first; each retry moves to the next replica */
     AW_REPLICA_MASTER,       /* always the master */
     AW_REPLICA_ANY,          /* reads rotate over the replicas; writes go to the master */
+    /* Reads go to a replica on the client's rack (aw_config rack_ids, in
+     * that order of preference) when the partition has one, else as
+     * SEQUENCE; a retry moves to the next candidate. Writes as SEQUENCE.
+     * Needs aw_config.rack_aware. */
+    AW_REPLICA_PREFER_RACK,
 } aw_replica_policy;
 
 /* What a command does when its node's pool has no free connection. */
@@ -91,6 +98,13 @@ typedef struct aw_policy {
      * otherwise). Borrowed: it must outlive every command using this policy.
      * Batch commands do not take one yet (AW_ERR_UNSUPPORTED). */
     const aw_exp *filter;
+    /* Compression (the official client's policy.compress): a request over
+     * 128 bytes goes as a zlib type-4 frame, and get, operate and batch ask
+     * for a compressed reply, which an Enterprise server sends (aerowire
+     * inflates it). A Community server refuses compressed requests (25,
+     * AW_ERR_ENTERPRISE_ONLY) and ignores the reply bit. Single-record and
+     * batch commands. */
+    bool compress;
 } aw_policy;
 
 /* Defaults: total 1000 ms, socket 30000 ms, reads retried twice (writes
@@ -105,7 +119,9 @@ AW_API aw_policy aw_policy_write(void);
 typedef struct aw_config {
     /* Seeds: "host[:port][,host[:port]...]", IPv6 as "[addr]:port" (a bare
      * IPv6 address, with no brackets, is taken whole); port 3000 when left
-     * out; spaces around entries are ignored. Copied by aw_client_new. */
+     * out; spaces around entries are ignored. With TLS an entry may name
+     * the server certificate's TLS name: "host:tls-name:port",
+     * "[addr]:tls-name:port" (aerowire/tls.h). Copied by aw_client_new. */
     const char *hosts;
     /* When set, nodes answering another `cluster-name` are refused. Copied. */
     const char *cluster_name;
@@ -119,16 +135,52 @@ typedef struct aw_config {
     /* Requests written ahead of their replies on one async connection when
      * the node advertises `pipelining`; 1 = no pipelining. Default 16. */
     uint32_t pipeline_depth;
-    uint32_t idle_timeout_ms;        /* pooled connections idle longer are closed (default 55000) */
+    /* Pooled connections idle longer are closed by the tend (sync) and each
+     * loop's housekeeping (async), but never below the minimums below: the
+     * official client's max_socket_idle (default 55000). */
+    uint32_t idle_timeout_ms;
+    /* Connections opened per node before traffic and kept open (the
+     * official min_conns_per_node): sync ones by the tend (the first round
+     * in aw_client_new, then every round for nodes short of them), async
+     * ones per event loop by its housekeeping and by aw_loop_warm_up.
+     * 0 = none; more than the matching maximum is AW_ERR_PARAM. */
+    uint32_t min_conns_per_node;
+    uint32_t async_min_conns_per_node;
     /* A node that sees more than max_error_rate connection errors and
      * timeouts within error_rate_window tends is backed off: commands to it
      * fail with AW_ERR_MAX_ERROR_RATE (but for one probe per 100 ms) until it
      * answers again or the window ends (docs/client.md). 0 = never. */
     uint32_t max_error_rate;         /* default 100 */
     uint32_t error_rate_window;      /* tends (default 1) */
+    /* TLS (aerowire/tls.h); off when zeroed. */
+    aw_tls_config tls;
+    /* Rack awareness: the tend also asks each node `rebalance-generation`
+     * and, when it moves, `rack-ids` (which rack each node is on per
+     * namespace; an Enterprise server answers it, CE refuses it and then
+     * no node has a known rack), for AW_REPLICA_PREFER_RACK. The client's
+     * racks: rack_ids[0..n_rack_ids) in order of preference (copied), or
+     * rack_id alone when n_rack_ids is 0. */
+    bool rack_aware;
+    int32_t rack_id;
+    const int32_t *rack_ids;
+    size_t n_rack_ids;
     /* Defaults for commands called with a NULL policy. */
     aw_policy read_policy;
     aw_policy write_policy;
+    /* Metrics, tracing, user agent (aerowire/metrics.h, docs/metrics.md). */
+    bool metrics_enabled;            /* latency histograms and counters (default off) */
+    /* When set, called on the tend thread with a snapshot every
+     * metrics_interval_ms (0 = every tend round). */
+    aw_metrics_cb metrics_cb;
+    void *metrics_udata;
+    uint32_t metrics_interval_ms;
+    /* Command tracing: copied; NULL = none. */
+    const aw_trace_callbacks *trace;
+    void *trace_udata;
+    /* Application id sent in the user agent ("1,aerowire-VERSION,app_id",
+     * base64, as `user-agent-set` on each new tend connection); at most 47
+     * bytes, no ','; NULL = "not-set" as in the official clients. Copied. */
+    const char *app_id;
 } aw_config;
 
 AW_API void aw_config_init(aw_config *cfg);

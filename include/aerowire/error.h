@@ -20,8 +20,8 @@ extern "C" {
 
 typedef enum aw_status {
     /* Client-side codes (never on the wire). Each is produced by the client
-     * today; the numbers left out (-3, -6, -9, -11, -12, -16) are kept
-     * for codes that come with their feature (TLS, scans and queries). */
+     * today; the numbers left out (-3, -6, -11, -12, -16) are kept
+     * for codes that come with their feature (scans and queries). */
     AW_ERR_ARRAY_CORRUPT = -23,  /* a stored array is damaged: chunk missing or failing its CRC */
     AW_ERR_FIELD_TYPE = -22,     /* a bin could not be converted to its dtype field */
     AW_ERR_CLIENT_CLOSING = -21, /* the client was closed with the command in flight */
@@ -32,6 +32,7 @@ typedef enum aw_status {
     AW_ERR_NO_RESPONSE = -15,    /* the connection closed before a reply arrived */
     AW_ERR_MAX_ERROR_RATE = -14, /* node backed off after too many errors */
     AW_ERR_CONNECTION = -10,     /* socket error (connect, read, write) */
+    AW_ERR_TLS = -9,             /* TLS handshake failed, or the TLS configuration is unusable */
     AW_ERR_INVALID_NODE = -8,    /* no node owns the partition */
     AW_ERR_NO_MORE_CONNECTIONS = -7,
     AW_ERR_CLIENT_ABORT = -5,    /* a scan/query callback asked to stop */

@@ -7,8 +7,37 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "cluster/log.h"
 #include "conn.h"
 #include "policy_check.h"
+
+/* --- Tracing ------------------------------------------------------------------ */
+
+static aw_trace_info trace_info(const aw_acmd *cmd) {
+    return (aw_trace_info){.type = aw_cmd_metrics_type((aw_cmd_kind)cmd->kind),
+                           .command = aw_cmd_name((aw_cmd_kind)cmd->kind),
+                           .ns = cmd->key.ns,
+                           .set = cmd->key.set,
+                           .async = true,
+                           .start_ns = cmd->start_ns,
+                           .node = cmd->mb->name};
+}
+
+static void trace_begin(aw_acmd *cmd) {
+    aw_client *c = cmd->loop->client;
+    aw_trace_info ti = trace_info(cmd);
+    cmd->span = c->trace.begin ? c->trace.begin(&ti, c->cfg.trace_udata) : NULL;
+}
+
+static void trace_end(aw_acmd *cmd, int rc) {
+    aw_client *c = cmd->loop->client;
+    aw_trace_info ti = trace_info(cmd);
+    ti.end_ns = aw_loop_now_ns(cmd->loop);
+    ti.status = rc;
+    ti.attempts = cmd->attempt + 1;
+    if (c->trace.end)
+        c->trace.end(cmd->span, &ti, c->cfg.trace_udata);
+}
 
 /* --- Completion: the only place a callback is called ------------------------ */
 
@@ -32,6 +61,15 @@ void aw_acmd_complete(aw_acmd *cmd, int rc, aw_error *err, aw_record *rec, bool 
         if (rc == AW_ERR_TIMEOUT)
             atomic_fetch_add_explicit(&c->timeouts, 1, memory_order_relaxed);
     }
+    bool doubt = rc != AW_OK && cmd->is_write &&
+                 (cmd->n_sent > 1 || (cmd->n_sent == 1 && (rc == AW_ERR_TIMEOUT || rc < 0)));
+    if (c->metrics_on && (!cmd->hooks || cmd->node)) /* hooks: a batch's or scan's node request */
+        aw_mblock_command(cmd->mb,
+                          cmd->hooks ? cmd->hooks->metrics_type
+                                     : aw_cmd_metrics_type((aw_cmd_kind)cmd->kind),
+                          rc, doubt, aw_loop_now_ns(l) - cmd->start_ns);
+    if (c->tracing && !cmd->hooks)
+        trace_end(cmd, rc);
 
     aw_error local;
     if (cmd->hooks) {
@@ -55,8 +93,7 @@ void aw_acmd_complete(aw_acmd *cmd, int rc, aw_error *err, aw_record *rec, bool 
         /* The sync API's (and the Java client's) rule: a write is in doubt
          * when its request left the client more than once, or once and
          * ended in a timeout or a client-side error. */
-        err->in_doubt = cmd->is_write && (cmd->n_sent > 1 || (cmd->n_sent == 1 &&
-                                                              (rc == AW_ERR_TIMEOUT || rc < 0)));
+        err->in_doubt = doubt;
     }
     aw_record empty;
     if (!rec) {
@@ -100,6 +137,9 @@ void aw_acmd_attempt_failed(aw_acmd *cmd, int rc, const aw_error *err) {
         cmd->last = *err;
     else
         aw_error_set(&cmd->last, rc, NULL);
+    bool metrics = l->client->metrics_on;
+    if (metrics && rc == AW_ERR_TIMEOUT)
+        aw_mcount(&cmd->mb->timeouts, 1);
     uint64_t now = aw_now_ms();
     bool retry = aw_cmd_retryable(rc) && cmd->attempt < cmd->pol.max_retries && !l->closing &&
                  (cmd->deadline == 0 || now < cmd->deadline);
@@ -110,6 +150,11 @@ void aw_acmd_attempt_failed(aw_acmd *cmd, int rc, const aw_error *err) {
     }
     cmd->attempt++;
     atomic_fetch_add_explicit(&l->client->retries, 1, memory_order_relaxed);
+    aw_log(AW_LOG_DEBUG, "async %s %s: retry %u after %s",
+           cmd->hooks ? "batch" : aw_cmd_name((aw_cmd_kind)cmd->kind), cmd->key.ns, cmd->attempt,
+           cmd->last.message);
+    if (metrics)
+        aw_mcount(&cmd->mb->retries, 1);
     cmd->seq = aw_cmd_next_seq(cmd->seq, &cmd->pol, cmd->is_write, rc);
     if (cmd->pol.sleep_between_retries_ms) {
         cmd->wake = now + cmd->pol.sleep_between_retries_ms;
@@ -135,6 +180,8 @@ void aw_acmd_on_deadline(aw_acmd *cmd, uint64_t now) {
             aw_error_set(&e, AW_ERR_TIMEOUT, "total timeout of %u ms reached",
                          cmd->pol.total_timeout_ms);
         aw_conn *c = cmd->state == AW_ACMD_SENT ? cmd->conn : NULL;
+        if (l->client->metrics_on)
+            aw_mcount(&cmd->mb->timeouts, 1);
         aw_acmd_complete(cmd, AW_ERR_TIMEOUT, &e, NULL, false);
         /* Its connection may now hold only abandoned requests whose replies
          * may never come (a stream's end cannot be found at all): have it
@@ -175,6 +222,7 @@ static aw_conn *least_loaded(aw_loop_node *ln) {
 static void dispatch_to(aw_acmd *cmd, aw_node *n, bool may_pipeline) {
     aw_loop *l = cmd->loop;
     aw_error e;
+    cmd->mb = n->m;
     if (aw_node_backed_off(n)) {
         aw_error_set(&e, AW_ERR_MAX_ERROR_RATE, "node %s (%s) is backed off after too many errors",
                      n->name, n->addr_str);
@@ -191,6 +239,7 @@ static void dispatch_to(aw_acmd *cmd, aw_node *n, bool may_pipeline) {
         if (ln->n_conns < l->max_conns) {
             c = aw_conn_open(ln, &e);
             if (!c) {
+                aw_log(AW_LOG_WARN, "node %s (%s): %s", n->name, n->addr_str, e.message);
                 aw_node_add_error(n);
                 aw_loop_kick_tend(l);
                 aw_acmd_attempt_failed(cmd, e.code, &e);
@@ -282,6 +331,7 @@ aw_acmd *aw_acmd_new_hooked(aw_loop *l, const aw_acmd_hooks *hooks, aw_node *nod
     cmd->last.message[0] = '\0';
     cmd->deadline = 0;
     cmd->wake = 0;
+    cmd->start_ns = l->client->metrics_on ? aw_loop_now_ns(l) : 0;
     l->pending++;
     return cmd;
 }
@@ -326,6 +376,11 @@ static int submit(aw_loop *l, const aw_policy *policy, const aw_cmd_args *a, aw_
     cmd->cb = cb;
     cmd->udata = udata;
     cmd->deadline = p->total_timeout_ms ? aw_now_ms() + p->total_timeout_ms : 0;
+    cmd->mb = aw_cluster_unrouted(l->client->cluster);
+    if (l->client->metrics_on || l->client->tracing)
+        cmd->start_ns = aw_loop_now_ns(l);
+    if (l->client->tracing)
+        trace_begin(cmd);
     cmd->state = AW_ACMD_READY;
     aw_list_push(&l->ready, cmd);
     if (cmd->deadline)

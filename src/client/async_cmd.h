@@ -54,6 +54,8 @@ typedef struct aw_acmd_hooks {
     /* Called exactly once, by aw_acmd_complete, in place of the user
      * callback (err NULL when rc is AW_OK). */
     void (*complete)(struct aw_acmd *cmd, int rc, const aw_error *err);
+    /* What a node request counts as in the metrics (a batch's, a scan's). */
+    aw_metrics_type metrics_type;
 } aw_acmd_hooks;
 
 typedef struct aw_acmd {
@@ -80,6 +82,9 @@ typedef struct aw_acmd {
     bool is_write;
     uint8_t n_sent;               /* attempts whose request (partly) left the client */
     aw_error last;                /* the last attempt's error, for the final report */
+    aw_mblock *mb;                /* metrics: the block of the last node tried */
+    uint64_t start_ns;            /* metrics or tracing on: submission time */
+    void *span;                   /* what trace.begin returned */
 
     aw_acmd_cb cb;
     void *udata;

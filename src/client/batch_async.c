@@ -93,8 +93,8 @@ static void step_complete(aw_acmd *cmd, int rc, const aw_error *err) {
     pump(b);
 }
 
-static const aw_acmd_hooks REQ_HOOKS = {req_frame, req_complete};
-static const aw_acmd_hooks STEP_HOOKS = {NULL, step_complete};
+static const aw_acmd_hooks REQ_HOOKS = {req_frame, req_complete, AW_MT_BATCH};
+static const aw_acmd_hooks STEP_HOOKS = {NULL, step_complete, AW_MT_BATCH};
 
 /* A command of this batch, fields set as submit() sets a single one's. */
 static aw_acmd *new_cmd(abatch *b, const aw_acmd_hooks *hooks, aw_node *node, void *udata) {

@@ -34,11 +34,19 @@ typedef struct sync_run {
     size_t cap;
 } sync_run;
 
-static void count_end(sync_run *s, int rc) {
+static void count_end(sync_run *s, aw_breq *r, int rc) {
     aw_client *c = s->p.client;
     atomic_fetch_add_explicit(&c->commands, 1, memory_order_relaxed);
     if (rc == AW_ERR_TIMEOUT)
         atomic_fetch_add_explicit(&c->timeouts, 1, memory_order_relaxed);
+    if (c->metrics_on) {
+        aw_mblock *m = r->bn->node->m;
+        aw_mblock_command(m, AW_MT_BATCH, rc, false, aw_metrics_now_ns() - r->start_ns);
+        aw_mcount(&m->bytes_sent, r->buf.len);
+        aw_mcount(&m->bytes_received, r->in.len);
+        if (rc == AW_ERR_TIMEOUT)
+            aw_mcount(&m->timeouts, 1);
+    }
 }
 
 /* Whether a client-side failure says something about the node's health. */
@@ -51,15 +59,14 @@ static bool node_fault(int rc) {
  * reply), its rows retried or reported. */
 static void req_fail(sync_run *s, aw_breq *r, int rc, aw_error *e, uint64_t now) {
     aw_node *node = r->bn->node;
-    if (r->fd >= 0) {
-        aw_node_conn_put(node, r->fd, false);
-        r->fd = -1;
+    if (r->sock.fd >= 0) {
+        aw_node_conn_put(node, &r->sock, false);
         if (node_fault(rc)) {
             aw_node_add_error(node);
             if (rc != AW_ERR_TIMEOUT)
                 aw_cluster_tend_now(s->p.client->cluster);
         }
-        count_end(s, rc);
+        count_end(s, r, rc);
     }
     aw_bplan_failed(&s->p, r, rc, e, now);
 }
@@ -67,30 +74,29 @@ static void req_fail(sync_run *s, aw_breq *r, int rc, aw_error *e, uint64_t now)
 static void req_finish(sync_run *s, aw_breq *r, uint64_t now) {
     /* Bytes after the LAST frame mean the stream is out of step. */
     bool reusable = r->in_off == r->in.len;
-    aw_node_conn_put(r->bn->node, r->fd, reusable);
-    r->fd = -1;
-    count_end(s, AW_OK);
+    aw_node_conn_put(r->bn->node, &r->sock, reusable);
+    count_end(s, r, AW_OK);
     aw_bplan_done(&s->p, r, now);
 }
 
 /* Writes what the socket takes; false when r failed (and was released). */
 static bool req_write(sync_run *s, aw_breq *r, uint64_t now) {
     while (r->out_off < r->buf.len) {
-        ssize_t w = send(r->fd, r->buf.data + r->out_off, r->buf.len - r->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w > 0) {
-            r->out_off += (size_t)w;
+        size_t w;
+        aw_io io = aw_sock_write(&r->sock, r->buf.data + r->out_off, r->buf.len - r->out_off, &w);
+        if (io == AW_IO_OK) {
+            r->out_off += w;
             r->sent = true;
             r->progress = now;
             continue;
         }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (io == AW_IO_WANT_WRITE || io == AW_IO_WANT_READ)
             return true;
         aw_error e;
-        aw_error_set(&e, AW_ERR_CONNECTION, "send: %s", aw_errno_str(w < 0 ? errno : EPIPE));
-        req_fail(s, r, AW_ERR_CONNECTION, &e, now);
+        char why[128];
+        aw_sock_why(&r->sock, why, sizeof why);
+        aw_error_set(&e, aw_sock_error_code(&r->sock), "send: %s", why);
+        req_fail(s, r, e.code, &e, now);
         return false;
     }
     return true;
@@ -161,10 +167,10 @@ static bool req_read(sync_run *s, aw_breq *r, uint64_t now) {
                 return false;
             }
         }
-        size_t room = in->cap - in->len;
-        ssize_t n = recv(r->fd, in->data + in->len, room, MSG_DONTWAIT);
-        if (n > 0) {
-            in->len += (size_t)n;
+        size_t room = in->cap - in->len, n;
+        aw_io io = aw_sock_read(&r->sock, in->data + in->len, room, &n);
+        if (io == AW_IO_OK) {
+            in->len += n;
             r->progress = now;
             int rc = req_parse(s, r, &e);
             if (rc == 1) {
@@ -175,19 +181,22 @@ static bool req_read(sync_run *s, aw_breq *r, uint64_t now) {
                 req_fail(s, r, rc, &e, now);
                 return false;
             }
-            if ((size_t)n < room)
+            /* A TLS read returns one record at most: read on while the session
+             * holds bytes already taken off the socket, which no event reports. */
+            if (n < room && !aw_sock_pending(&r->sock))
                 return true;
             continue;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (io == AW_IO_WANT_READ || io == AW_IO_WANT_WRITE)
             return true;
-        int rc = n == 0 ? AW_ERR_NO_RESPONSE : AW_ERR_CONNECTION;
-        if (n == 0)
+        int rc = io == AW_IO_CLOSED ? AW_ERR_NO_RESPONSE : aw_sock_error_code(&r->sock);
+        if (io == AW_IO_CLOSED) {
             aw_error_set(&e, rc, "connection closed by the server during the batch reply");
-        else
-            aw_error_set(&e, rc, "recv: %s", aw_errno_str(errno));
+        } else {
+            char why[128];
+            aw_sock_why(&r->sock, why, sizeof why);
+            aw_error_set(&e, rc, "recv: %s", why);
+        }
         req_fail(s, r, rc, &e, now);
         return false;
     }
@@ -199,9 +208,10 @@ static void req_start(sync_run *s, aw_breq *r, uint64_t now) {
     aw_node *node = r->bn->node;
     const aw_policy *b = &p->pol.base;
     aw_error e;
-    r->fd = -1;
+    r->sock = aw_sock_none();
     r->out_off = 0;
     r->sent = false;
+    r->start_ns = p->client->metrics_on ? aw_metrics_now_ns() : 0;
     if (!aw_node_is_active(node)) {
         aw_error_set(&e, AW_ERR_INVALID_NODE, "node %s (%s) has left the cluster", node->name,
                      node->addr_str);
@@ -217,19 +227,19 @@ static void req_start(sync_run *s, aw_breq *r, uint64_t now) {
     uint64_t dl = p->deadline;
     if (b->socket_timeout_ms && (dl == 0 || now + b->socket_timeout_ms < dl))
         dl = now + b->socket_timeout_ms;
-    int fd;
-    int rc = aw_node_conn_get(node, dl, b->pool == AW_POOL_WAIT, &fd, &e);
+    aw_sock sock;
+    int rc = aw_node_conn_get(node, dl, b->pool == AW_POOL_WAIT, &sock, &e);
     if (rc != AW_OK) {
-        /* Only a failed connect says something about the node: a timeout
-         * here may just be a wait for a busy pool. */
-        if (rc == AW_ERR_CONNECTION) {
+        /* Only a failed connect or handshake says something about the
+         * node: a timeout here may just be a wait for a busy pool. */
+        if (rc == AW_ERR_CONNECTION || rc == AW_ERR_TLS) {
             aw_node_add_error(node);
             aw_cluster_tend_now(p->client->cluster);
         }
         aw_bplan_failed(p, r, rc, &e, aw_now_ms());
         return;
     }
-    r->fd = fd;
+    r->sock = sock;
     now = aw_now_ms();
     r->progress = now;
     aw_buf_reset(&r->in);
@@ -272,7 +282,7 @@ static size_t gather(sync_run *s) {
                 return k; /* the others wait for the next round */
             s->cap = cap;
         }
-        s->pfd[k].fd = r->fd;
+        s->pfd[k].fd = r->sock.fd;
         s->pfd[k].events = (short)(POLLIN | (r->out_off < r->buf.len ? POLLOUT : 0));
         s->pfd[k].revents = 0;
         s->preq[k] = r;

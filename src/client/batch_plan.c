@@ -82,6 +82,7 @@ int aw_bplan_init(aw_bplan *p, aw_client *c, const aw_batch_policy *pol,
     p->bopts.flags = AW_BATCH_RESPOND_ALL_KEYS | AW_BATCH_REPORT_ERROR_RECORD |
                      (p->pol.allow_inline ? AW_BATCH_ALLOW_INLINE : 0);
     p->bopts.filter = p->pol.base.filter; /* each row without its own filter */
+    p->bopts.compress_response = b->compress;
     p->view = aw_cluster_view_acquire(c->cluster);
     if (p->view->n_nodes == 0) {
         aw_cluster_view_release(p->view);
@@ -196,7 +197,7 @@ static aw_breq *req_new(aw_bplan *p, aw_bnode *bn, aw_error *e) {
     r->lo = SIZE_MAX;
     r->hi = 0;
     aw_batch_reader_init(&r->rd, (uint32_t)p->n);
-    r->fd = -1;
+    r->sock = aw_sock_none();
     r->out_off = 0;
     r->progress = 0;
     aw_buf_reset(&r->in);
@@ -385,7 +386,8 @@ aw_breq *aw_bplan_next(aw_bplan *p) {
             continue;
         aw_error e;
         bn->filling = NULL;
-        if (aw_batch_end(&r->w, &e) != AW_OK) {
+        if (aw_batch_end(&r->w, &e) != AW_OK ||
+            (p->pol.base.compress && aw_cmd_compress_frame(&r->buf, r->w.frame_at, &e) != AW_OK)) {
             on_node(&e, bn->node);
             fail_rows(p, r, e.code, &e, false);
             req_release(p, r);

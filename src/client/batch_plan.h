@@ -79,9 +79,10 @@ typedef struct aw_breq {
     struct aw_breq *next_free;
 
     /* Transport state (sync: the connection; async: the command). */
-    int fd;
+    aw_sock sock;
     size_t out_off;
     uint64_t progress;          /* last time bytes came (aw_now_ms) */
+    uint64_t start_ns;          /* metrics: when this attempt began */
     aw_buf in;                  /* sync read buffer; in_off of it parsed */
     size_t in_off;
     void *tx;

@@ -31,6 +31,9 @@ static void fill_defaults(aw_config *c) {
 }
 
 static int copy_config(aw_client *c, const aw_config *cfg, aw_error *err) {
+    if (cfg->n_rack_ids && !cfg->rack_ids)
+        return aw_error_set(err, AW_ERR_PARAM, "config: n_rack_ids is %zu but rack_ids is NULL",
+                            cfg->n_rack_ids);
     int rc = aw_policy_check(&cfg->read_policy, "config read_policy", err);
     if (rc == AW_OK)
         rc = aw_policy_check(&cfg->write_policy, "config write_policy", err);
@@ -38,6 +41,13 @@ static int copy_config(aw_client *c, const aw_config *cfg, aw_error *err) {
         return rc;
     c->cfg = *cfg;
     fill_defaults(&c->cfg);
+    if (c->cfg.min_conns_per_node > c->cfg.max_conns_per_node ||
+        c->cfg.async_min_conns_per_node > c->cfg.async_max_conns_per_node)
+        return aw_error_set(err, AW_ERR_PARAM,
+                            "config: min_conns_per_node %u / async_min_conns_per_node %u over "
+                            "the maximum %u / %u",
+                            c->cfg.min_conns_per_node, c->cfg.async_min_conns_per_node,
+                            c->cfg.max_conns_per_node, c->cfg.async_max_conns_per_node);
     c->hosts_copy = aw_strndup(cfg->hosts, strlen(cfg->hosts));
     if (cfg->cluster_name && cfg->cluster_name[0])
         c->cluster_name_copy = aw_strndup(cfg->cluster_name, strlen(cfg->cluster_name));
@@ -45,15 +55,29 @@ static int copy_config(aw_client *c, const aw_config *cfg, aw_error *err) {
         return aw_error_set(err, AW_ERR_NOMEM, "out of memory copying the configuration");
     c->cfg.hosts = c->hosts_copy;
     c->cfg.cluster_name = c->cluster_name_copy;
+    /* Borrowed pointers are not kept: what they say is copied here. */
+    c->cfg.app_id = NULL;
+    c->cfg.trace = NULL;
+    c->metrics_on = cfg->metrics_enabled;
+    if (cfg->trace) {
+        c->trace = *cfg->trace;
+        c->tracing = c->trace.begin || c->trace.end;
+    }
     return AW_OK;
 }
 
-static int start_cluster(aw_client *c, aw_error *err) {
+static int start_cluster(aw_client *c, const char *app_id, aw_error *err) {
     aw_host *seeds = NULL;
     size_t n_seeds = 0;
-    int rc = aw_hosts_parse(c->cfg.hosts, AW_DEFAULT_PORT, &seeds, &n_seeds, err);
+    char *agent = NULL;
+    int rc = aw_client_user_agent(app_id, &agent, err);
     if (rc != AW_OK)
         return rc;
+    rc = aw_hosts_parse(c->cfg.hosts, AW_DEFAULT_PORT, &seeds, &n_seeds, err);
+    if (rc != AW_OK) {
+        aw_free(agent);
+        return rc;
+    }
     aw_cluster_config cc = {
         .seeds = seeds,
         .n_seeds = n_seeds,
@@ -61,13 +85,25 @@ static int start_cluster(aw_client *c, aw_error *err) {
         .connect_timeout_ms = c->cfg.connect_timeout_ms,
         .tend_interval_ms = c->cfg.tend_interval_ms,
         .max_conns_per_node = c->cfg.max_conns_per_node,
+        .min_conns_per_node = c->cfg.min_conns_per_node,
         .idle_timeout_ms = c->cfg.idle_timeout_ms,
         .max_error_rate = c->cfg.max_error_rate,
         .error_rate_window = c->cfg.error_rate_window,
         .fail_if_not_connected = c->cfg.fail_if_not_connected,
+        .tls = &c->cfg.tls,
+        .user_agent_b64 = agent,
+        .on_tend = c->cfg.metrics_cb ? aw_client_on_tend : NULL,
+        .on_tend_udata = c,
+        .rack_aware = c->cfg.rack_aware,
+        /* rack_id alone is a list of one */
+        .rack_ids = c->cfg.n_rack_ids ? c->cfg.rack_ids : &c->cfg.rack_id,
+        .n_rack_ids = c->cfg.n_rack_ids ? c->cfg.n_rack_ids : 1,
     };
     rc = aw_cluster_new(&c->cluster, &cc, err);
-    aw_free(seeds); /* the cluster keeps its own copy */
+    aw_free(seeds); /* the cluster keeps its own copies */
+    aw_free(agent);
+    /* The TLS context is built; the caller's strings are not kept. */
+    c->cfg.tls = (aw_tls_config){.enable = c->cfg.tls.enable};
     return rc;
 }
 
@@ -88,7 +124,7 @@ int aw_client_new(aw_client **out, const aw_config *cfg, aw_error *err) {
     atomic_init(&c->timeouts, 0);
     int rc = copy_config(c, cfg, err);
     if (rc == AW_OK)
-        rc = start_cluster(c, err);
+        rc = start_cluster(c, cfg->app_id, err);
     if (rc != AW_OK) {
         aw_client_destroy(c);
         return rc;

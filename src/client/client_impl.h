@@ -24,6 +24,11 @@ struct aw_client {
     aw_loop *loops;               /* intrusive list through aw_loop.next_in_client */
     bool close_pending;           /* aw_client_close called inside a callback */
 
+    bool metrics_on;              /* cfg.metrics_enabled */
+    bool tracing;                 /* trace has a begin or an end */
+    aw_trace_callbacks trace;     /* copy of *cfg.trace */
+    uint64_t metrics_due_ms;      /* tend thread: next metrics_cb */
+
     atomic_uint_fast64_t commands;
     atomic_uint_fast64_t retries;
     atomic_uint_fast64_t timeouts;
@@ -63,6 +68,17 @@ typedef struct aw_cmd_args {
     const aw_op *ops;             /* OPERATE */
 } aw_cmd_args;
 
+/* The metrics type and trace name of a single-record command. */
+aw_metrics_type aw_cmd_metrics_type(aw_cmd_kind kind);
+const char *aw_cmd_name(aw_cmd_kind kind);
+
+/* --- metrics_api.c ------------------------------------------------------------ */
+/* Tend-thread hook: runs cfg.metrics_cb when due. */
+void aw_client_on_tend(aw_cluster *cluster, void *client);
+/* Builds the base64 user agent for cfg.app_id (aw_free it); AW_ERR_PARAM for
+ * a bad app_id. */
+int aw_client_user_agent(const char *app_id, char **b64, aw_error *err);
+
 /* Whether the command writes (operate: when any op writes). */
 bool aw_cmd_is_write(const aw_cmd_args *a);
 
@@ -95,6 +111,12 @@ aw_node *aw_cmd_route(const aw_cluster_view *v, const aw_key *key, const aw_poli
                       bool is_write, uint32_t seq, aw_error *err);
 uint32_t aw_cmd_first_seq(const aw_policy *p, bool is_write);
 uint32_t aw_cmd_next_seq(uint32_t seq, const aw_policy *p, bool is_write, int last_status);
+
+/* compress.c: the frame at b[at..len) replaced by its type-4 form when it
+ * is over the official client's threshold (AW_COMPRESS_THRESHOLD = 128,
+ * as_command.h); smaller frames stay as they are. */
+#define AW_COMPRESS_THRESHOLD 128
+int aw_cmd_compress_frame(aw_buf *b, size_t at, aw_error *err);
 
 /* Whether an attempt that failed on the client's side with `status` may be
  * tried again (network errors, socket timeouts, no connection, node backed

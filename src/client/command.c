@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "client_impl.h"
+#include "cluster/racks.h"
 #include "proto/reply.h"
 #include "proto/request.h"
 
@@ -32,6 +33,7 @@ static aw_req_opts req_opts_from(const aw_policy *p, bool read) {
     o.timeout_ms = (sock > 0 && (total == 0 || sock < total)) ? sock : total;
     o.respond_all_ops = p->respond_all_ops;
     o.filter = p->filter;
+    o.compress_response = p->compress; /* get and operate only: request.c */
     return o;
 }
 
@@ -52,9 +54,7 @@ bool aw_cmd_is_write(const aw_cmd_args *a) {
     }
 }
 
-int aw_cmd_encode(aw_buf *out, const aw_cmd_args *a, const aw_policy *p, aw_error *err) {
-    if (!a || !p)
-        return aw_error_set(err, AW_ERR_PARAM, "NULL command or policy");
+static int encode(aw_buf *out, const aw_cmd_args *a, const aw_policy *p, aw_error *err) {
     aw_req_opts o = req_opts_from(p, !aw_cmd_is_write(a));
     switch (a->kind) {
     case AW_CMD_PUT:
@@ -72,6 +72,16 @@ int aw_cmd_encode(aw_buf *out, const aw_cmd_args *a, const aw_policy *p, aw_erro
         return aw_req_operate(out, a->key, a->ops, a->n, &o, err);
     }
     return aw_error_set(err, AW_ERR_PARAM, "unknown command kind %d", (int)a->kind);
+}
+
+int aw_cmd_encode(aw_buf *out, const aw_cmd_args *a, const aw_policy *p, aw_error *err) {
+    if (!a || !p)
+        return aw_error_set(err, AW_ERR_PARAM, "NULL command or policy");
+    size_t at = out->len;
+    int rc = encode(out, a, p, err);
+    if (rc == AW_OK && p->compress && (rc = aw_cmd_compress_frame(out, at, err)) != AW_OK)
+        out->len = at;
+    return rc;
 }
 
 int aw_cmd_parse_reply(aw_cmd_kind kind, const uint8_t *body, size_t len, aw_record *rec,
@@ -102,6 +112,30 @@ int aw_cmd_parse_reply(aw_cmd_kind kind, const uint8_t *body, size_t len, aw_rec
 
 static bool usable(const aw_node *n) { return n && aw_node_is_active(n); }
 
+/* PREFER_RACK reads: the partition's usable replicas ranked, those on the
+ * client's racks first (in the order of its rack list, then replica
+ * order), then the rest in replica order; attempt seq takes entry seq. So
+ * a retry moves off the node that failed, as the official client avoids
+ * the previous node. */
+static aw_node *route_rack(const aw_cluster_view *v, const aw_partition_table *t, uint32_t pid,
+                           unsigned n, uint32_t seq) {
+    aw_node *ranked[AW_MAX_REPLICAS];
+    bool taken[AW_MAX_REPLICAS] = {false};
+    unsigned k = 0;
+    for (size_t r = 0; r < v->n_rack_ids; r++)
+        for (unsigned col = 0; col < n; col++) {
+            aw_node *node = t->owners[col][pid];
+            if (!taken[col] && usable(node) && aw_racks_node_on(t, node, v->rack_ids[r])) {
+                taken[col] = true;
+                ranked[k++] = node;
+            }
+        }
+    for (unsigned col = 0; col < n; col++)
+        if (!taken[col] && usable(t->owners[col][pid]))
+            ranked[k++] = t->owners[col][pid];
+    return k ? ranked[seq % k] : NULL;
+}
+
 aw_node *aw_cmd_route(const aw_cluster_view *v, const aw_key *key, const aw_policy *p,
                       bool is_write, uint32_t seq, aw_error *err) {
     const aw_partition_table *t = aw_view_table(v, key->ns);
@@ -113,6 +147,10 @@ aw_node *aw_cmd_route(const aw_cluster_view *v, const aw_key *key, const aw_poli
     uint32_t pid = aw_partition_id(key->digest);
     unsigned n = t->n_replicas ? t->n_replicas : 1;
     bool master_only = p->replica == AW_REPLICA_MASTER || (is_write && p->replica == AW_REPLICA_ANY);
+    aw_node *rack_node = NULL;
+    if (p->replica == AW_REPLICA_PREFER_RACK && !is_write &&
+        (rack_node = route_rack(v, t, pid, n, seq)))
+        return rack_node;
     unsigned start = master_only ? 0 : seq % n;
     for (unsigned i = 0; i < n; i++) {
         aw_node *node = t->owners[(start + i) % n][pid];
@@ -156,4 +194,23 @@ bool aw_cmd_retryable(int status) {
     default:
         return false;
     }
+}
+
+aw_metrics_type aw_cmd_metrics_type(aw_cmd_kind kind) {
+    switch (kind) {
+    case AW_CMD_PUT:
+    case AW_CMD_DELETE:
+    case AW_CMD_TOUCH:
+        return AW_MT_WRITE;
+    case AW_CMD_OPERATE:
+        return AW_MT_OPERATE;
+    default:
+        return AW_MT_READ;
+    }
+}
+
+const char *aw_cmd_name(aw_cmd_kind kind) {
+    static const char *const names[] = {"put",    "get",   "get_header", "exists",
+                                        "delete", "touch", "operate"};
+    return (unsigned)kind < sizeof names / sizeof *names ? names[kind] : "?";
 }

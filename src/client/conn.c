@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "cluster/log.h"
+#include "cluster/tls.h"
 #include "conn.h"
 #include "proto/errno_text.h"
 #include "proto/frame.h"
@@ -122,7 +124,7 @@ aw_conn *aw_conn_open(aw_loop_node *ln, aw_error *err) {
         return NULL;
     }
     c->ln = ln;
-    c->fd = fd;
+    c->sock = aw_sock_plain(fd);
     c->state = AW_CONN_CONNECTING;
     c->fifo = fifo;
     c->fifo_mask = cap - 1;
@@ -140,11 +142,13 @@ aw_conn *aw_conn_open(aw_loop_node *ln, aw_error *err) {
     aw_heap_push(l, &c->hn, aw_now_ms() + l->connect_timeout_ms);
     atomic_fetch_add_explicit(&aw_cluster_counters_of(l->client->cluster)->conns_opened, 1,
                               memory_order_relaxed);
+    aw_mblock_conn_opened(ln->node->m); /* metrics */
+    c->connect_ns = aw_metrics_now_ns(); /* metrics: see aw_node_connect_done */
     return c;
 }
 
 /* Out of every list, events and socket gone; the FIFO is left to the caller. */
-static void conn_teardown(aw_conn *c) {
+static void conn_teardown(aw_conn *c, aw_close_reason why) {
     aw_loop_node *ln = c->ln;
     aw_loop *l = ln->loop;
     if (c->prev)
@@ -160,10 +164,10 @@ static void conn_teardown(aw_conn *c) {
     aw_heap_remove(l, &c->hn);
     l->hooks.io_free(c->io);
     c->io = NULL;
-    aw_net_close(c->fd);
-    c->fd = -1;
+    aw_sock_close(&c->sock);
     atomic_fetch_add_explicit(&aw_cluster_counters_of(l->client->cluster)->conns_closed, 1,
                               memory_order_relaxed);
+    aw_mblock_conn_closed(ln->node->m, why); /* metrics */
 }
 
 static void conn_free(aw_conn *c) {
@@ -262,22 +266,25 @@ static bool conn_flush(aw_conn *c) {
     if (c->state != AW_CONN_READY)
         return true;
     while (c->out_off < c->out.len) {
-        ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
-        if (n > 0) {
-            c->out_off += (size_t)n;
+        size_t n;
+        aw_io io = aw_sock_write(&c->sock, c->out.data + c->out_off, c->out.len - c->out_off, &n);
+        if (io == AW_IO_OK) {
+            c->out_off += n;
             c->written += (uint64_t)n;
+            aw_mcount(&c->ln->node->m->bytes_sent, (uint64_t)n); /* metrics */
             continue;
         }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (io == AW_IO_WANT_WRITE) {
             watch(c, (short)(read_events(c) | AW_EV_WRITE));
             return true;
         }
-        int e = n < 0 ? errno : EPIPE;
+        if (io == AW_IO_WANT_READ)
+            return true; /* a TLS write waiting for a record: the read event retries it */
+        char why[128];
+        aw_sock_why(&c->sock, why, sizeof why);
         aw_node_add_error(c->ln->node);
-        aw_conn_fail(c, AW_ERR_CONNECTION, "send to %s: %s", c->ln->node->addr_str,
-                     aw_errno_str(e));
+        aw_conn_fail(c, aw_sock_error_code(&c->sock), "send to %s: %s", c->ln->node->addr_str,
+                     why);
         return false;
     }
     aw_buf_reset(&c->out);
@@ -287,16 +294,27 @@ static bool conn_flush(aw_conn *c) {
     return true;
 }
 
-void aw_conn_flush(aw_conn *c) { (void)conn_flush(c); }
+static bool conn_read(aw_conn *c);
+static void conn_settle(aw_conn *c);
+
+void aw_conn_flush(aw_conn *c) {
+    bool read_more = c->read_more;
+    c->read_more = false;
+    if (conn_flush(c) && read_more && !c->paused && conn_read(c))
+        conn_settle(c);
+}
 
 /* --- Failure ---------------------------------------------------------------------- */
 
 /* Each command still in the FIFO, in order: requeued for free when none of
  * its bytes left (and the connection had been up), else this attempt failed. */
 static void conn_fail_err(aw_conn *c, int rc, const aw_error *e) {
+    if (c->warming)
+        aw_warm_conn_done(c, e);
     aw_loop_node *ln = c->ln;
     bool established = c->state == AW_CONN_READY;
-    conn_teardown(c);
+    aw_log(AW_LOG_WARN, "node %s: connection closed: %s", ln->node->addr_str, e->message); /* log */
+    conn_teardown(c, AW_CLOSE_ERROR);
     while (c->fifo_count) {
         bool unsent;
         aw_acmd *cmd = c->fifo[c->fifo_head];
@@ -332,12 +350,17 @@ void aw_conn_fail(aw_conn *c, int rc, const char *fmt, ...) {
 }
 
 void aw_conn_close_idle(aw_conn *c) {
-    conn_teardown(c);
+    conn_teardown(c, c->ln->retired ? AW_CLOSE_NODE_LEFT : AW_CLOSE_IDLE);
     conn_free(c);
 }
 
 void aw_conn_close_all(aw_conn *c) {
-    conn_teardown(c);
+    if (c->warming) {
+        aw_error e;
+        aw_error_set(&e, AW_ERR_CLIENT_CLOSING, "the event loop was closed during the warm-up");
+        aw_warm_conn_done(c, &e);
+    }
+    conn_teardown(c, AW_CLOSE_SHUTDOWN);
     while (c->fifo_count) {
         aw_acmd *cmd = fifo_pop(c);
         if (!cmd)
@@ -358,6 +381,15 @@ void aw_conn_on_deadline(aw_conn *c, uint64_t now) {
         aw_loop_kick_tend(l);
         aw_conn_fail(c, AW_ERR_CONNECTION, "connect to %s timed out after %u ms", n->addr_str,
                      l->connect_timeout_ms);
+        return;
+    }
+    if (c->state == AW_CONN_HANDSHAKE) {
+        aw_node_add_error(n);
+        aw_loop_kick_tend(l);
+        aw_conn_fail(c, AW_ERR_TLS,
+                     "TLS handshake with %s (TLS name %s) failed: no answer in %u ms (not a TLS "
+                     "port?)",
+                     n->addr_str, aw_node_tls_name(n), l->connect_timeout_ms);
         return;
     }
     if (c->fifo_count == 0)
@@ -588,22 +620,23 @@ static bool conn_read(aw_conn *c) {
                 return false;
             }
         }
-        size_t room = c->in.cap - c->in.len;
-        ssize_t r = recv(c->fd, c->in.data + c->in.len, room, 0);
-        if (r > 0) {
-            c->in.len += (size_t)r;
+        size_t room = c->in.cap - c->in.len, r;
+        aw_io io = aw_sock_read(&c->sock, c->in.data + c->in.len, room, &r);
+        if (io == AW_IO_OK) {
+            c->in.len += r;
             c->last_progress = l->now;
             l->bytes_in += (uint64_t)r;
+            aw_mcount(&c->ln->node->m->bytes_received, (uint64_t)r); /* metrics */
             if (!conn_parse(c))
                 return false;
-            if (c->paused || (size_t)r < room)
+            /* A TLS read returns one record at most: read on while the session
+             * holds bytes already taken off the socket, which no event reports. */
+            if (c->paused || (r < room && !aw_sock_pending(&c->sock)))
                 break; /* drained for now */
             continue;
         }
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
+        if (io == AW_IO_WANT_READ || io == AW_IO_WANT_WRITE)
+            return true;
         aw_node *n = c->ln->node;
         if (c->fifo_count == 0) {
             /* The server closed an idle connection (its idle timeout, a restart). */
@@ -614,27 +647,32 @@ static bool conn_read(aw_conn *c) {
         }
         aw_node_add_error(n);
         aw_loop_kick_tend(l);
-        if (r == 0)
+        if (io == AW_IO_CLOSED) {
             aw_conn_fail(c, AW_ERR_NO_RESPONSE, "%s closed the connection", n->addr_str);
-        else
-            aw_conn_fail(c, AW_ERR_CONNECTION, "recv from %s: %s", n->addr_str,
-                         aw_errno_str(errno));
+        } else {
+            char why[128];
+            aw_sock_why(&c->sock, why, sizeof why);
+            aw_conn_fail(c, aw_sock_error_code(&c->sock), "recv from %s: %s", n->addr_str, why);
+        }
         return false;
+    }
+    /* Stopped by the bound: records a TLS session already took off the
+     * socket raise no event, so the deferred run reads them (on resume when paused). */
+    if (!c->paused && aw_sock_pending(&c->sock)) {
+        c->read_more = true;
+        dirty_add(c);
     }
     return true;
 }
 
-static void conn_connected(aw_conn *c) {
+/* Connected (and through the TLS handshake): queued requests go out. */
+static void conn_ready(aw_conn *c) {
     aw_loop *l = loop_of(c);
-    aw_error e;
-    if (aw_net_connect_finish(c->fd, &e) != AW_OK) {
-        aw_node_add_error(c->ln->node);
-        aw_loop_kick_tend(l);
-        conn_fail_err(c, e.code, &e);
-        return;
-    }
     c->state = AW_CONN_READY;
+    aw_node_connect_done(c->ln->node, c->connect_ns); /* metrics: connect + TLS handshake */
     aw_heap_remove(l, &c->hn);
+    if (c->warming)
+        aw_warm_conn_done(c, NULL);
     c->last_progress = l->now; /* socket timeouts count from here */
     watch(c, read_events(c));
     for (uint32_t i = 0; i < c->fifo_count; i++) {
@@ -647,20 +685,66 @@ static void conn_connected(aw_conn *c) {
     conn_settle(c);
 }
 
+/* One step of the TLS handshake; its wants become the watched events. */
+static void conn_handshake(aw_conn *c) {
+    aw_io io = aw_tls_handshake(&c->sock);
+    if (io == AW_IO_OK) {
+        conn_ready(c);
+        return;
+    }
+    if (io == AW_IO_WANT_READ || io == AW_IO_WANT_WRITE) {
+        watch(c, io == AW_IO_WANT_READ ? AW_EV_READ : AW_EV_WRITE);
+        return;
+    }
+    aw_error e;
+    aw_tls_handshake_error(&c->sock, io, c->ln->node->addr_str, aw_node_tls_name(c->ln->node),
+                           &e);
+    aw_node_add_error(c->ln->node);
+    aw_loop_kick_tend(loop_of(c));
+    conn_fail_err(c, AW_ERR_TLS, &e);
+}
+
+static void conn_connected(aw_conn *c) {
+    aw_loop *l = loop_of(c);
+    aw_error e;
+    int rc = aw_net_connect_finish(c->sock.fd, &e);
+    aw_tls_ctx *tls = aw_cluster_tls(l->client->cluster);
+    if (rc == AW_OK && tls)
+        rc = aw_tls_attach(tls, &c->sock, aw_node_tls_name(c->ln->node), &e);
+    if (rc != AW_OK) {
+        aw_node_add_error(c->ln->node);
+        aw_loop_kick_tend(l);
+        conn_fail_err(c, e.code, &e);
+        return;
+    }
+    if (!tls) {
+        conn_ready(c);
+        return;
+    }
+    c->state = AW_CONN_HANDSHAKE; /* still under the connect deadline */
+    conn_handshake(c);
+}
+
 static void conn_io(int fd, short events, void *arg) {
     (void)fd;
     aw_conn *c = arg;
     aw_loop *l = loop_of(c);
     aw_loop_enter(l);
-    l->now = aw_now_ms();
+    aw_loop_tick(l);
     if (c->state == AW_CONN_CONNECTING) {
         conn_connected(c);
+    } else if (c->state == AW_CONN_HANDSHAKE) {
+        conn_handshake(c);
     } else {
         bool alive = true;
         if (events & AW_EV_WRITE)
             alive = conn_flush(c);
-        if (alive && (events & AW_EV_READ) && !c->paused)
+        if (alive && (events & AW_EV_READ) && !c->paused) {
             alive = conn_read(c);
+            /* A TLS write that wanted a record to arrive first goes on. */
+            if (alive && c->sock.ssl && c->out_off < c->out.len && !(c->watching & AW_EV_WRITE))
+                alive = conn_flush(c);
+        }
         if (alive)
             conn_settle(c);
     }
@@ -692,6 +776,11 @@ bool aw_conn_resume(aw_conn *c) {
     }
     if (!conn_parse(c))
         return false;
+    /* Records the TLS session took off the socket before the pause raise no event. */
+    if (!c->paused && aw_sock_pending(&c->sock)) {
+        c->read_more = true;
+        dirty_add(c);
+    }
     conn_settle(c);
     return true;
 }

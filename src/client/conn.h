@@ -1,7 +1,11 @@
 /*
  * One async connection to a node, owned by one loop.
  *
- *   CONNECTING --(writable, connect ok)--> READY --(error/EOF/stall)--> freed
+ *   CONNECTING --(writable, connect ok)--> [HANDSHAKE] --> READY --(error/EOF/stall)--> freed
+ *
+ * With TLS the HANDSHAKE state runs the TLS handshake step by step, each
+ * step's want-read / want-write becoming the events asked of io_update; it
+ * is bounded by the connect timeout, and its failure is AW_ERR_TLS.
  *
  * Requests are appended to `out` as commands are queued (also while
  * connecting) and written with one send() per deferred run; replies are read
@@ -24,7 +28,7 @@
 
 #include "async_cmd.h"
 
-enum { AW_CONN_CONNECTING = 1, AW_CONN_READY = 2 };
+enum { AW_CONN_CONNECTING = 1, AW_CONN_READY = 2, AW_CONN_HANDSHAKE = 3 };
 
 typedef struct aw_conn {
     aw_heap_node hn;            /* FIRST: connect deadline, or stall check */
@@ -35,8 +39,10 @@ typedef struct aw_conn {
     bool in_idle, in_dirty;
     bool stream;                /* a stream command (hooks) owns it until its reply ends */
     bool paused;                /* the stream paused it: no reading, no stall check */
+    bool read_more;             /* the TLS session holds bytes a read bound left behind */
+    bool warming;               /* opened by aw_loop_warm_up, not yet up nor failed */
     uint8_t state;
-    int fd;
+    aw_sock sock;               /* the socket, and its TLS session with TLS */
     void *io;
     short watching;             /* AW_EV_* currently asked of io_update */
 
@@ -51,6 +57,7 @@ typedef struct aw_conn {
     aw_buf in;                  /* read buffer; in_off bytes of it parsed */
     size_t in_off;
 
+    uint64_t connect_ns;        /* metrics: aw_metrics_now_ns when the connect began */
     uint64_t last_progress;     /* last read, or when the connection came up */
     uint64_t idle_since;
 } aw_conn;

@@ -1,4 +1,5 @@
-/* Parsing the seed list "host[:port][,host[:port]...]" (IPv6 as "[addr]:port"). */
+/* Parsing the seed list "host[:port][,host[:port]...]" (IPv6 as "[addr]:port"),
+ * with the official clients' TLS form "host:tls-name:port". */
 #include "hosts.h"
 
 #include <string.h>
@@ -30,6 +31,24 @@ static size_t count_char(const char *p, size_t len, char ch) {
     return k;
 }
 
+/* "tls-name:port" or "port" after the host: splits off the TLS name. */
+static void split_tls_name(const char **port, size_t *port_len, const char **tls, size_t *tls_len) {
+    const char *colon = memchr(*port, ':', *port_len);
+    if (!colon)
+        return;
+    *tls = *port;
+    *tls_len = (size_t)(colon - *port);
+    *port_len -= *tls_len + 1;
+    *port = colon + 1;
+}
+
+static bool has_double_colon(const char *p, size_t len) {
+    for (size_t i = 0; i + 1 < len; i++)
+        if (p[i] == ':' && p[i + 1] == ':')
+            return true;
+    return false;
+}
+
 /* One entry p[0..len), already trimmed. */
 static int parse_entry(const char *p, size_t len, uint16_t default_port, aw_host *h,
                        aw_error *err) {
@@ -38,6 +57,8 @@ static int parse_entry(const char *p, size_t len, uint16_t default_port, aw_host
     const char *port = NULL;
     size_t port_len = 0;
     bool has_port = false;
+    const char *tls = NULL;
+    size_t tls_len = 0;
 
     if (len == 0)
         return aw_error_set(err, AW_ERR_INVALID_HOST, "empty entry in the host list");
@@ -55,15 +76,25 @@ static int parse_entry(const char *p, size_t len, uint16_t default_port, aw_host
             has_port = true;
             port = close + 2;
             port_len = rest - 1;
+            split_tls_name(&port, &port_len, &tls, &tls_len);
         }
-    } else if (count_char(p, len, ':') == 1) {
+    } else if (count_char(p, len, ':') == 1 ||
+               (count_char(p, len, ':') == 2 && !has_double_colon(p, len))) {
+        /* host:port or host:tls-name:port. An IPv6 address with only two
+         * ':' has a "::" in it, so it cannot be mistaken for the latter. */
         const char *colon = memchr(p, ':', len);
         name_len = (size_t)(colon - p);
         has_port = true;
         port = colon + 1;
         port_len = len - name_len - 1;
+        split_tls_name(&port, &port_len, &tls, &tls_len);
     }
     /* else: no ':' (name only) or several (a bare IPv6 address). */
+    if (tls && tls_len == 0)
+        return aw_error_set(err, AW_ERR_INVALID_HOST, "'%.*s': empty TLS name", (int)len, p);
+    if (tls_len > AW_HOST_NAME_MAX)
+        return aw_error_set(err, AW_ERR_INVALID_HOST, "TLS name '%.40s...' is over %d bytes", tls,
+                            AW_HOST_NAME_MAX);
 
     if (name_len == 0)
         return aw_error_set(err, AW_ERR_INVALID_HOST, "'%.*s': empty host name", (int)len, p);
@@ -78,6 +109,8 @@ static int parse_entry(const char *p, size_t len, uint16_t default_port, aw_host
                             p);
     memcpy(h->name, name, name_len);
     h->name[name_len] = '\0';
+    memcpy(h->tls_name, tls ? tls : "", tls_len);
+    h->tls_name[tls_len] = '\0';
     return AW_OK;
 }
 

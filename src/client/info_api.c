@@ -27,6 +27,16 @@ static aw_node *any_node(const aw_cluster_view *v) {
     return NULL;
 }
 
+/* One node asked: an INFO command in its metrics. */
+static int ask(aw_client *c, aw_node *n, const char *request, uint64_t deadline, char **reply,
+               aw_error *err) {
+    uint64_t t0 = c->metrics_on ? aw_metrics_now_ns() : 0;
+    int rc = on_node(err, n, aw_cluster_info(c->cluster, n, request, deadline, reply, err));
+    if (c->metrics_on)
+        aw_mblock_command(n->m, AW_MT_INFO, rc, false, aw_metrics_now_ns() - t0);
+    return rc;
+}
+
 int aw_info(aw_client *client, const char *node, const char *request, uint32_t timeout_ms,
             char **reply, aw_error *err) {
     if (reply)
@@ -43,7 +53,7 @@ int aw_info(aw_client *client, const char *node, const char *request, uint32_t t
     else if (!n)
         rc = aw_error_set(err, AW_ERR_INVALID_NODE, "the cluster has no node to ask");
     else
-        rc = on_node(err, n, aw_cluster_info(client->cluster, n, request, deadline, reply, err));
+        rc = ask(client, n, request, deadline, reply, err);
     aw_cluster_view_release(v);
     return rc;
 }
@@ -65,7 +75,7 @@ int aw_info_all(aw_client *client, const char *request, uint32_t timeout_ms, aw_
             continue;
         asked++;
         char *reply = NULL;
-        int rc = on_node(&e, n, aw_cluster_info(client->cluster, n, request, deadline, &reply, &e));
+        int rc = ask(client, n, request, deadline, &reply, &e);
         /* On failure the callback gets the error's message as the reply. */
         each(n->name, rc, rc == AW_OK ? reply : e.message, udata);
         aw_free(reply);

@@ -194,7 +194,8 @@ static void on_timer(void *arg) {
     aw_loop *l = arg;
     aw_loop_enter(l);
     l->timer_due = 0;
-    uint64_t now = l->now = aw_now_ms();
+    aw_loop_tick(l);
+    uint64_t now = l->now;
     while (l->heap.n && l->heap.items[0]->due <= now) {
         aw_heap_node *hn = l->heap.items[0];
         aw_heap_remove(l, hn);
@@ -222,6 +223,11 @@ static bool client_close_due(const aw_client *c) {
 }
 
 void aw_loop_enter(aw_loop *l) { l->depth++; }
+
+void aw_loop_tick(aw_loop *l) {
+    l->now_ns = aw_metrics_now_ns();
+    l->now = l->now_ns / 1000000u;
+}
 
 bool aw_loop_leave(aw_loop *l) {
     if (--l->depth > 0)
@@ -251,7 +257,7 @@ static void on_defer(void *arg) {
     aw_loop *l = arg;
     aw_loop_enter(l);
     l->defer_scheduled = false;
-    l->now = aw_now_ms();
+    aw_loop_tick(l);
     if (!l->closing) {
         aw_loop_view_refresh(l);
         /* Only what was queued before this run: commands submitted by the
@@ -260,6 +266,7 @@ static void on_defer(void *arg) {
         aw_acmd *cmd;
         while (n-- > 0 && !l->closing && (cmd = aw_list_pop(&l->ready)))
             aw_acmd_dispatch(cmd);
+        aw_warm_poll(l);
     }
     aw_conn *c;
     while ((c = l->dirty))
@@ -363,7 +370,8 @@ void aw_loop_kick_tend(aw_loop *l) {
 static void on_house(void *arg) {
     aw_loop *l = arg;
     aw_loop_enter(l);
-    uint64_t now = l->now = aw_now_ms();
+    aw_loop_tick(l);
+    uint64_t now = l->now;
     if (!l->closing) {
         aw_loop_view_refresh(l);
         retire_inactive(l);
@@ -375,7 +383,8 @@ static void on_house(void *arg) {
             while (c) {
                 aw_conn *next = c->next;
                 if (c->state == AW_CONN_READY && c->fifo_count == 0) {
-                    if (l->idle_timeout_ms && now - c->idle_since >= l->idle_timeout_ms)
+                    if (l->idle_timeout_ms && now - c->idle_since >= l->idle_timeout_ms &&
+                        ln->n_conns > l->min_conns)
                         aw_conn_close_idle(c);
                     else
                         aw_conn_trim(c);
@@ -383,6 +392,7 @@ static void on_house(void *arg) {
                 c = next;
             }
         }
+        aw_loop_fill_min(l);
         /* Give back what a burst left behind. */
         while (l->n_free > FREE_CMDS_KEEP) {
             aw_acmd *cmd = l->free_cmds;
@@ -423,6 +433,7 @@ aw_acmd *aw_acmd_alloc(aw_loop *l) {
     }
     cmd->qnext = cmd->qprev = NULL;
     cmd->list = NULL;
+    cmd->mb = aw_cluster_unrouted(l->client->cluster);
     cmd->conn = NULL;
     cmd->ln = NULL;
     cmd->hooks = NULL;
@@ -464,6 +475,7 @@ int aw_loop_new(aw_client *c, const aw_loop_hooks *h, aw_loop **out, aw_error *e
         l->pipeline_depth = 4096;
     l->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 1000;
     l->idle_timeout_ms = cfg->idle_timeout_ms;
+    l->min_conns = cfg->async_min_conns_per_node;
     l->house_ms = cfg->tend_interval_ms ? cfg->tend_interval_ms : 1000;
     if (l->house_ms > 1000)
         l->house_ms = 1000;
@@ -522,6 +534,7 @@ static void loop_destroy(aw_loop *l) {
     aw_client *c = l->client;
     l->closing = true;
     l->depth++;
+    aw_loop_tick(l); /* the completions below are timed now */
     unlink_from_client(l);
     aw_error e;
     for (int round = 0; l->pending > 0 && round < 4; round++) {
@@ -557,6 +570,7 @@ static void loop_destroy(aw_loop *l) {
         aw_node_release(ln->node);
         aw_free(ln);
     }
+    aw_warm_poll(l); /* a warm-up whose callback had not run yet */
     aw_free(l->nodes);
     l->hooks.timer_stop(l->timer);
     l->hooks.timer_free(l->timer);

@@ -16,6 +16,7 @@
 
 #include "client_impl.h"
 #include "proto/buf.h"
+#include "warmup.h"
 
 struct aw_acmd;
 struct aw_conn;
@@ -87,6 +88,7 @@ struct aw_loop {
     void *defer;
     bool defer_scheduled;
     uint64_t now;             /* aw_now_ms at the current event's start */
+    uint64_t now_ns;          /* the same instant in ns (metrics, tracing) */
     uint64_t last_tend_kick;
 
     /* Re-entrancy and closing */
@@ -99,7 +101,9 @@ struct aw_loop {
     uint32_t pipeline_depth;
     uint32_t connect_timeout_ms;
     uint32_t idle_timeout_ms;
+    uint32_t min_conns;       /* async_min_conns_per_node: kept open per node */
     uint32_t house_ms;
+    aw_loop_warm warm;        /* aw_loop_warm_up */
 
     aw_buf zbuf;              /* scratch for inflating compressed replies */
     uint64_t bytes_in;        /* bytes ever read from this loop's sockets (tests) */
@@ -123,6 +127,12 @@ struct aw_acmd *aw_list_pop(aw_cmd_list *q);
 void aw_loop_schedule(aw_loop *l);
 /* Entry points of hook callbacks: enter, then leave as the very last thing;
  * leave returns true when the loop (or the whole client) was freed. */
+/* Reads the clock once for the event starting: sets now and now_ns. */
+void aw_loop_tick(aw_loop *l);
+/* now_ns inside one of l's events (no clock read), else the clock. */
+static inline uint64_t aw_loop_now_ns(const aw_loop *l) {
+    return l->depth > 0 ? l->now_ns : aw_metrics_now_ns();
+}
 void aw_loop_enter(aw_loop *l);
 bool aw_loop_leave(aw_loop *l);
 

@@ -6,7 +6,7 @@
 int aw_policy_check(const aw_policy *p, const char *what, aw_error *err) {
     if (!p)
         return aw_error_set(err, AW_ERR_PARAM, "%s is NULL", what);
-    if ((unsigned)p->replica > AW_REPLICA_ANY)
+    if ((unsigned)p->replica > AW_REPLICA_PREFER_RACK)
         return aw_error_set(err, AW_ERR_PARAM, "%s: replica %d is not an aw_replica_policy", what,
                             (int)p->replica);
     if ((unsigned)p->pool > AW_POOL_FAIL)

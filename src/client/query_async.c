@@ -119,7 +119,7 @@ static void step_complete(aw_acmd *cmd, int rc, const aw_error *err) {
     pump(r);
 }
 
-static const aw_acmd_hooks STEP_HOOKS = {NULL, step_complete};
+static const aw_acmd_hooks STEP_HOOKS = {NULL, step_complete, AW_MT_QUERY};
 
 /* Makes the step run at `at` (0: at the loop's next deferred run), or
  * sooner if it is due sooner already. False when there was no memory. */
@@ -281,7 +281,7 @@ static void node_complete(aw_acmd *cmd, int rc, const aw_error *err) {
     pump(r);
 }
 
-static const aw_acmd_hooks NODE_HOOKS = {node_frame, node_complete};
+static const aw_acmd_hooks NODE_HOOKS = {node_frame, node_complete, AW_MT_QUERY};
 
 /* Encodes the node's request and queues it. */
 static void node_start(aw_query_handle *r, anode *n) {

@@ -34,15 +34,15 @@ int aw_query_bg_encode(const aw_query_policy *pol, const aw_policy *wp, const aw
 
 /* Sends the job to one node and reads its one answer. */
 static int start_on_node(aw_node *node, const aw_buf *req, uint64_t deadline, aw_error *err) {
-    int fd;
-    int rc = aw_node_conn_get(node, deadline, true, &fd, err);
+    aw_sock s;
+    int rc = aw_node_conn_get(node, deadline, true, &s, err);
     if (rc != AW_OK)
         return rc;
     aw_buf body;
     aw_buf_init(&body);
-    rc = aw_net_send_all(fd, req->data, req->len, deadline, err);
+    rc = aw_net_send_all(&s, req->data, req->len, deadline, err);
     if (rc == AW_OK)
-        rc = aw_net_recv_frame(fd, AW_PROTO_MSG, 0, &body, deadline, err);
+        rc = aw_net_recv_frame(&s, AW_PROTO_MSG, 0, &body, deadline, err);
     bool reusable = false;
     if (rc == AW_OK) {
         aw_msg_view m;
@@ -54,7 +54,7 @@ static int start_on_node(aw_node *node, const aw_buf *req, uint64_t deadline, aw
             rc = aw_error_set(err, m.h.result_code, "background job refused: %s",
                               aw_strerror(m.h.result_code));
     }
-    aw_node_conn_put(node, fd, reusable);
+    aw_node_conn_put(node, &s, reusable);
     aw_buf_free(&body);
     return rc;
 }

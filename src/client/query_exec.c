@@ -33,13 +33,14 @@ typedef struct qnode {
     uint64_t max;                   /* this node's share of max_records; 0 = none */
     uint64_t count;                 /* records kept this round */
     bool over_max;                  /* a record was dropped: the page is full */
-    int fd;
+    aw_sock sock;
     bool running, ended;
     aw_buf out;
     size_t out_off;
     aw_buf in;
     size_t in_off;
     uint64_t progress;              /* last byte sent or received */
+    uint64_t start_ns;              /* metrics: when this node's request began */
     aw_scanq_reader reader;
 } qnode;
 
@@ -93,9 +94,8 @@ static void node_retry(qrun *r, qnode *n) {
 }
 
 static void node_close(qnode *n, bool reusable) {
-    if (n->fd >= 0)
-        aw_node_conn_put(n->node, n->fd, reusable);
-    n->fd = -1;
+    if (n->sock.fd >= 0)
+        aw_node_conn_put(n->node, &n->sock, reusable);
     /* The reply buffer grows to a frame (about 1 MiB): give it back now,
      * not at the end of the round, so nodes streaming one after the other
      * hold one such buffer at a time. */
@@ -106,7 +106,14 @@ static void node_close(qnode *n, bool reusable) {
     n->ended = true;
 }
 
+/* One node request done: a QUERY command in the node's metrics. */
+static void count_node(qrun *r, qnode *n, int rc) {
+    if (r->client->metrics_on)
+        aw_mblock_command(n->node->m, AW_MT_QUERY, rc, false, aw_metrics_now_ns() - n->start_ns);
+}
+
 static void node_fail(qrun *r, qnode *n, int rc, aw_error *e) {
+    count_node(r, n, rc);
     bool fault = rc == AW_ERR_CONNECTION || rc == AW_ERR_NO_RESPONSE || rc == AW_ERR_TIMEOUT ||
                  rc == AW_ERR_PROTO;
     if (fault) {
@@ -125,6 +132,7 @@ static void node_fail(qrun *r, qnode *n, int rc, aw_error *e) {
 /* The stream ended: LAST (or one plain error message). */
 static void node_end(qrun *r, qnode *n) {
     int rc = n->reader.result;
+    count_node(r, n, rc);
     node_close(n, n->in_off == n->in.len);
     if (rc == AW_OK) {
         bool complete = !n->over_max && !(n->max && n->count >= n->max);
@@ -227,10 +235,10 @@ static void node_read(qrun *r, qnode *n) {
             node_fail(r, n, AW_ERR_NOMEM, &e);
             return;
         }
-        size_t room = in->cap - in->len;
-        ssize_t got = recv(n->fd, in->data + in->len, room, MSG_DONTWAIT);
-        if (got > 0) {
-            in->len += (size_t)got;
+        size_t room = in->cap - in->len, got;
+        aw_io io = aw_sock_read(&n->sock, in->data + in->len, room, &got);
+        if (io == AW_IO_OK) {
+            in->len += got;
             n->progress = aw_now_ms();
             int rc = feed(r, n, &e);
             if (rc != 0) {
@@ -251,19 +259,22 @@ static void node_read(qrun *r, qnode *n) {
                 node_end(r, n);
                 return;
             }
-            if ((size_t)got < room)
+            /* A TLS read returns one record at most: read on while the session
+             * holds bytes already taken off the socket, which no event reports. */
+            if (got < room && !aw_sock_pending(&n->sock))
                 return;
             continue;
         }
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (io == AW_IO_WANT_READ || io == AW_IO_WANT_WRITE)
             return;
-        int rc = got == 0 ? AW_ERR_NO_RESPONSE : AW_ERR_CONNECTION;
-        if (got == 0)
+        int rc = io == AW_IO_CLOSED ? AW_ERR_NO_RESPONSE : aw_sock_error_code(&n->sock);
+        if (io == AW_IO_CLOSED) {
             aw_error_set(&e, rc, "connection closed during the scan/query reply");
-        else
-            aw_error_set(&e, rc, "recv: %s", aw_errno_str(errno));
+        } else {
+            char why[128];
+            aw_sock_why(&n->sock, why, sizeof why);
+            aw_error_set(&e, rc, "recv: %s", why);
+        }
         node_fail(r, n, rc, &e);
         return;
     }
@@ -271,20 +282,20 @@ static void node_read(qrun *r, qnode *n) {
 
 static void node_write(qrun *r, qnode *n) {
     while (n->out_off < n->out.len) {
-        ssize_t w = send(n->fd, n->out.data + n->out_off, n->out.len - n->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w > 0) {
-            n->out_off += (size_t)w;
+        size_t w;
+        aw_io io = aw_sock_write(&n->sock, n->out.data + n->out_off, n->out.len - n->out_off, &w);
+        if (io == AW_IO_OK) {
+            n->out_off += w;
             n->progress = aw_now_ms();
             continue;
         }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (io == AW_IO_WANT_WRITE || io == AW_IO_WANT_READ)
             return;
         aw_error e;
-        aw_error_set(&e, AW_ERR_CONNECTION, "send: %s", aw_errno_str(w < 0 ? errno : EPIPE));
-        node_fail(r, n, AW_ERR_CONNECTION, &e);
+        char why[128];
+        aw_sock_why(&n->sock, why, sizeof why);
+        aw_error_set(&e, aw_sock_error_code(&n->sock), "send: %s", why);
+        node_fail(r, n, e.code, &e);
         return;
     }
 }
@@ -295,7 +306,8 @@ static void node_start(qrun *r, qnode *n) {
     aw_error e;
     n->running = true;
     n->ended = false;
-    n->fd = -1;
+    n->sock = aw_sock_none();
+    n->start_ns = r->client->metrics_on ? aw_metrics_now_ns() : 0;
     aw_buf_reset(&n->out);
     n->out_off = 0;
     aw_buf_reset(&n->in);
@@ -318,13 +330,11 @@ static void node_start(qrun *r, qnode *n) {
     uint64_t now = aw_now_ms(), dl = r->deadline;
     if (pol->base.socket_timeout_ms && (dl == 0 || now + pol->base.socket_timeout_ms < dl))
         dl = now + pol->base.socket_timeout_ms;
-    int fd;
-    rc = aw_node_conn_get(n->node, dl, pol->base.pool == AW_POOL_WAIT, &fd, &e);
+    rc = aw_node_conn_get(n->node, dl, pol->base.pool == AW_POOL_WAIT, &n->sock, &e);
     if (rc != AW_OK) {
         node_fail(r, n, rc, &e);
         return;
     }
-    n->fd = fd;
     n->progress = aw_now_ms();
     node_write(r, n);
 }
@@ -338,7 +348,7 @@ static qnode *node_slot(qrun *r, aw_node *node) {
     qnode *n = &r->nodes[r->n_nodes++];
     memset(n, 0, sizeof *n);
     n->node = node;
-    n->fd = -1;
+    n->sock = aw_sock_none();
     aw_node_retain(node);
     aw_buf_init(&n->out);
     aw_buf_init(&n->in);
@@ -348,8 +358,8 @@ static qnode *node_slot(qrun *r, aw_node *node) {
 static void free_nodes(qrun *r) {
     for (size_t i = 0; i < r->n_nodes; i++) {
         qnode *n = &r->nodes[i];
-        if (n->fd >= 0)
-            aw_node_conn_put(n->node, n->fd, false);
+        if (n->sock.fd >= 0)
+            aw_node_conn_put(n->node, &n->sock, false);
         aw_node_release(n->node);
         aw_free(n->parts);
         aw_buf_free(&n->out);
@@ -417,7 +427,7 @@ static void run_round(qrun *r) {
                 node_close(n, false);
                 continue;
             }
-            pfd[k].fd = n->fd;
+            pfd[k].fd = n->sock.fd;
             pfd[k].events = (short)(POLLIN | (n->out_off < n->out.len ? POLLOUT : 0));
             pfd[k].revents = 0;
             pn[k++] = n;

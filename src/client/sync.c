@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "client_impl.h"
+#include "cluster/log.h"
 #include "policy_check.h"
 #include "proto/frame.h"
 #include "sync_tls.h"
@@ -31,7 +32,18 @@ typedef struct sync_cmd {
     aw_sync_tls *tls;
     uint64_t deadline;  /* total deadline (aw_now_ms clock); 0 = none */
     uint32_t sent;      /* attempts whose request may have reached a server */
+    aw_mblock *mb;      /* metrics: the block of the last node tried */
+    const char *node;   /* its id (the blocks outlive nodes) */
+    uint64_t start_ns;  /* metrics or tracing on: when the command started */
+    uint32_t attempts;
 } sync_cmd;
+
+/* Phase timing costs a clock read, taken only with metrics on. */
+static uint64_t mark(const sync_cmd *c) { return c->client->metrics_on ? aw_metrics_now_ns() : 0; }
+static void phase(const sync_cmd *c, aw_node *n, aw_metrics_phase p, uint64_t from, uint64_t to) {
+    if (c->client->metrics_on)
+        aw_hist_add(&n->m->phase[p], to - from);
+}
 
 static void sleep_ms(uint32_t ms) {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
@@ -68,12 +80,16 @@ static bool is_network_failure(int rc) {
 /* Send and receive on a pooled socket. *answered is set when the status is
  * the server's (final). */
 static int exchange(sync_cmd *c, aw_node *node, uint64_t dl, bool *answered, aw_error *e) {
-    int fd = -1;
-    int rc = aw_node_conn_get(node, dl, c->p->pool == AW_POOL_WAIT, &fd, e);
+    aw_sock s;
+    uint64_t t0 = mark(c);
+    int rc = aw_node_conn_get(node, dl, c->p->pool == AW_POOL_WAIT, &s, e);
+    uint64_t t1 = mark(c);
+    phase(c, node, AW_MP_CONN_WAIT, t0, t1);
     if (rc != AW_OK) {
-        /* Only a failed connect says something about the node: a timeout
-         * here may just be a wait for a busy pool. */
-        if (rc == AW_ERR_CONNECTION) {
+        /* Only a failed connect or handshake says something about the node:
+         * a timeout here may just be a wait for a busy pool. */
+        if (rc == AW_ERR_CONNECTION || rc == AW_ERR_TLS) {
+            aw_log(AW_LOG_WARN, "node %s (%s): %s", node->name, node->addr_str, e->message);
             aw_node_add_error(node);
             aw_cluster_tend_now(c->client->cluster);
         }
@@ -81,21 +97,32 @@ static int exchange(sync_cmd *c, aw_node *node, uint64_t dl, bool *answered, aw_
     }
     c->sent++; /* from here on the server may run the request */
     aw_sync_tls *t = c->tls;
-    rc = aw_net_send_all(fd, t->req.data, t->req.len, dl, e);
-    if (rc == AW_OK)
-        rc = aw_net_recv_frame(fd, AW_PROTO_MSG, AW_PROTO_SIZE_MAX, &t->resp, dl, e);
+    rc = aw_net_send_all(&s, t->req.data, t->req.len, dl, e);
+    uint64_t t2 = mark(c);
+    if (rc == AW_OK) {
+        phase(c, node, AW_MP_SEND, t1, t2);
+        if (c->client->metrics_on)
+            aw_mcount(&node->m->bytes_sent, t->req.len);
+        rc = aw_net_recv_frame(&s, AW_PROTO_MSG, AW_PROTO_SIZE_MAX, &t->resp, dl, e);
+    }
     bool framed = rc == AW_OK; /* a whole frame was read: the stream is in step */
     if (framed) {
+        uint64_t t3 = mark(c);
+        phase(c, node, AW_MP_REPLY_WAIT, t2, t3);
         aw_node_answered(node);
         rc = aw_cmd_parse_reply(c->args.kind, t->resp.data, t->resp.len, c->rec, c->exists, e);
         *answered = rc >= 0; /* parse errors are negative; server codes are not */
+        phase(c, node, AW_MP_DECODE, t3, mark(c));
+        if (c->client->metrics_on)
+            aw_mcount(&node->m->bytes_received, t->resp.len + AW_PROTO_HEADER_SIZE);
     }
     /* A socket that failed mid-exchange may still deliver a stale reply. */
     bool reusable = framed && (*answered || rc == AW_ERR_NOMEM);
-    aw_node_conn_put(node, fd, reusable);
+    aw_node_conn_put(node, &s, reusable);
     if (reusable)
         return rc;
     if (is_network_failure(rc)) {
+        aw_log(AW_LOG_WARN, "node %s (%s): %s", node->name, node->addr_str, e->message);
         aw_node_add_error(node);
         if (rc != AW_ERR_TIMEOUT)
             aw_cluster_tend_now(c->client->cluster);
@@ -117,8 +144,12 @@ static int attempt(sync_cmd *c, uint32_t seq, bool *answered, aw_error *e) {
         rc = aw_error_set(e, AW_ERR_MAX_ERROR_RATE, "node %s: too many errors, backing off",
                           node->addr_str);
     } else {
+        c->mb = node->m;
+        c->node = node->m->name;
         rc = exchange(c, node, attempt_deadline(c, aw_now_ms()), answered, e);
     }
+    if (rc == AW_ERR_TIMEOUT && c->client->metrics_on)
+        aw_mcount(&c->mb->timeouts, 1);
     aw_cluster_view_release(v); /* the node lives as long as the view */
     return rc;
 }
@@ -137,6 +168,7 @@ static int run(sync_cmd *c, aw_error *e) {
     for (;;) {
         bool answered = false;
         attempts++;
+        c->attempts = attempts;
         rc = attempt(c, seq, &answered, e);
         if (rc == AW_OK || answered || !aw_cmd_retryable(rc) || attempts > p->max_retries)
             break;
@@ -155,13 +187,43 @@ static int run(sync_cmd *c, aw_error *e) {
             sleep_ms(pause);
         seq = aw_cmd_next_seq(seq, p, c->is_write, rc);
         atomic_fetch_add_explicit(&c->client->retries, 1, memory_order_relaxed);
+        aw_log(AW_LOG_DEBUG, "%s %s: retry %u after %s", aw_cmd_name(c->args.kind), c->args.key->ns,
+               attempts, e->message);
+        if (c->client->metrics_on)
+            aw_mcount(&c->mb->retries, 1);
     }
     if (rc != AW_OK)
         e->in_doubt = in_doubt(c, rc);
     if (rc == AW_ERR_TIMEOUT)
         atomic_fetch_add_explicit(&c->client->timeouts, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->client->commands, 1, memory_order_relaxed);
+    if (c->client->metrics_on)
+        aw_mblock_command(c->mb, aw_cmd_metrics_type(c->args.kind), rc, rc && e->in_doubt,
+                          aw_metrics_now_ns() - c->start_ns);
     return rc;
+}
+
+static aw_trace_info trace_info(const sync_cmd *c) {
+    return (aw_trace_info){.type = aw_cmd_metrics_type(c->args.kind),
+                           .command = aw_cmd_name(c->args.kind),
+                           .ns = c->args.key->ns,
+                           .set = c->args.key->set,
+                           .start_ns = c->start_ns,
+                           .node = c->node};
+}
+
+static void *trace_begin(const sync_cmd *c) {
+    aw_trace_info ti = trace_info(c);
+    return c->client->trace.begin ? c->client->trace.begin(&ti, c->client->cfg.trace_udata) : NULL;
+}
+
+static void trace_end(const sync_cmd *c, void *span, int rc) {
+    aw_trace_info ti = trace_info(c);
+    ti.end_ns = aw_metrics_now_ns();
+    ti.status = rc;
+    ti.attempts = c->attempts;
+    if (c->client->trace.end)
+        c->client->trace.end(span, &ti, c->client->cfg.trace_udata);
 }
 
 static int execute(aw_client *client, const aw_policy *given, const aw_cmd_args *a,
@@ -187,7 +249,14 @@ static int execute(aw_client *client, const aw_policy *given, const aw_cmd_args 
         if (c.p->total_timeout_ms)
             c.deadline = aw_now_ms() + c.p->total_timeout_ms;
         aw_error_reset(e);
+        c.mb = aw_cluster_unrouted(client->cluster);
+        c.node = "";
+        if (client->metrics_on || client->tracing)
+            c.start_ns = aw_metrics_now_ns();
+        void *span = client->tracing ? trace_begin(&c) : NULL;
         rc = run(&c, e);
+        if (client->tracing)
+            trace_end(&c, span, rc);
     }
     aw_sync_tls_trim(c.tls);
     return rc;

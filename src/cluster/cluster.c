@@ -10,6 +10,7 @@
 
 #include "cluster_internal.h"
 #include "partition_map.h"
+#include "racks.h"
 #include "proto/errno_text.h"
 #include "proto/frame.h"
 #include "proto/mem.h"
@@ -29,10 +30,19 @@ void aw_cluster_mem_release(aw_cluster *c) {
     if (atomic_fetch_sub_explicit(&c->mem_refs, 1, memory_order_acq_rel) != 1)
         return;
     pthread_mutex_destroy(&c->slot_lock);
+    pthread_mutex_destroy(&c->metrics_lock);
+    while (c->mblocks) {
+        aw_mblock *b = c->mblocks;
+        c->mblocks = b->next;
+        aw_free(b);
+    }
+    aw_free(c->user_agent_b64);
     pthread_mutex_destroy(&c->view_lock);
     pthread_mutex_destroy(&c->tend_lock);
     pthread_cond_destroy(&c->tend_cond);
     aw_free(c->slot_used);
+    /* Here, not in aw_cluster_free: sessions of nodes still held use it. */
+    aw_tls_ctx_free(c->tls);
     aw_free(c);
 }
 
@@ -72,6 +82,7 @@ static void view_free(aw_cluster_view *v) {
         aw_node_release(v->nodes[i]);
     aw_free(v->nodes);
     aw_pmap_free(v->tables, v->n_tables);
+    aw_free(v->rack_ids);
     aw_free(v);
 }
 
@@ -103,6 +114,26 @@ static void view_swap(aw_cluster *c, aw_cluster_view *v) {
     aw_cluster_view_release(old);
 }
 
+/* The members' racks into v's tables, and the client's rack list. */
+static int publish_racks(aw_cluster *c, aw_cluster_view *v, aw_error *err) {
+    size_t n = c->cfg.n_rack_ids;
+    v->rack_ids = aw_malloc((n ? n : 1) * sizeof *v->rack_ids);
+    aw_racks_source *src = aw_calloc(c->n_members ? c->n_members : 1, sizeof *src);
+    if (!v->rack_ids || !src) {
+        aw_free(src);
+        return aw_error_set(err, AW_ERR_NOMEM, "no memory for rack tables");
+    }
+    if (n)
+        memcpy(v->rack_ids, c->cfg.rack_ids, n * sizeof *v->rack_ids);
+    v->n_rack_ids = n;
+    for (size_t i = 0; i < c->n_members; i++)
+        src[i] = (aw_racks_source){c->members[i].node, c->members[i].racks,
+                                   c->members[i].n_racks};
+    int rc = aw_racks_attach(v->tables, v->n_tables, src, c->n_members, err);
+    aw_free(src);
+    return rc;
+}
+
 int aw_cluster_publish(aw_cluster *c, aw_error *err) {
     aw_cluster_view *v = aw_calloc(1, sizeof *v);
     aw_pmap_source *src = aw_calloc(c->n_members ? c->n_members : 1, sizeof *src);
@@ -124,7 +155,11 @@ int aw_cluster_publish(aw_cluster *c, aw_error *err) {
     }
     int rc = aw_pmap_build(src, n_src, &v->tables, &v->n_tables, err);
     aw_free(src);
+    if (rc == AW_OK && c->cfg.rack_aware)
+        rc = publish_racks(c, v, err);
     if (rc != AW_OK) {
+        aw_pmap_free(v->tables, v->n_tables);
+        aw_free(v->rack_ids);
         aw_free(v->nodes);
         aw_free(v);
         c->republish = true;
@@ -196,6 +231,13 @@ static int copy_config(aw_cluster *c, const aw_cluster_config *cfg, aw_error *er
         c->cfg.max_conns_per_node = DEFAULT_MAX_CONNS;
     if (!c->cfg.error_rate_window)
         c->cfg.error_rate_window = 1;
+    c->cfg.user_agent_b64 = NULL;
+    if (cfg->user_agent_b64) {
+        c->user_agent_b64 = aw_strndup(cfg->user_agent_b64, strlen(cfg->user_agent_b64));
+        if (!c->user_agent_b64)
+            return aw_error_set(err, AW_ERR_NOMEM, "no memory for the user agent");
+        c->cfg.user_agent_b64 = c->user_agent_b64;
+    }
     c->seeds = aw_calloc(cfg->n_seeds, sizeof *c->seeds);
     if (!c->seeds)
         return aw_error_set(err, AW_ERR_NOMEM, "no memory for the seed list");
@@ -208,6 +250,19 @@ static int copy_config(aw_cluster *c, const aw_cluster_config *cfg, aw_error *er
             return aw_error_set(err, AW_ERR_NOMEM, "no memory for the cluster name");
         c->cfg.cluster_name = c->cluster_name;
     }
+    c->cfg.rack_ids = NULL;
+    c->cfg.n_rack_ids = 0;
+    if (cfg->rack_aware && cfg->n_rack_ids) {
+        c->rack_ids = aw_malloc(cfg->n_rack_ids * sizeof *c->rack_ids);
+        if (!c->rack_ids)
+            return aw_error_set(err, AW_ERR_NOMEM, "no memory for the rack list");
+        memcpy(c->rack_ids, cfg->rack_ids, cfg->n_rack_ids * sizeof *c->rack_ids);
+        c->cfg.rack_ids = c->rack_ids;
+        c->cfg.n_rack_ids = cfg->n_rack_ids;
+    }
+    c->cfg.tls = NULL; /* the caller's: only the context built from it is kept */
+    if (cfg->tls && cfg->tls->enable)
+        return aw_tls_ctx_new(cfg->tls, &c->tls, err);
     return AW_OK;
 }
 
@@ -219,6 +274,7 @@ static aw_cluster *cluster_alloc(void) {
     atomic_init(&c->view_version, 0);
     atomic_init(&c->stopping, false);
     pthread_mutex_init(&c->slot_lock, NULL);
+    pthread_mutex_init(&c->metrics_lock, NULL);
     pthread_mutex_init(&c->view_lock, NULL);
     pthread_mutex_init(&c->tend_lock, NULL);
     pthread_condattr_t ca;
@@ -293,6 +349,7 @@ void aw_cluster_free(aw_cluster *c) {
         aw_node *n = c->members[i].node;
         aw_node_deactivate(n);
         aw_free(c->members[i].maps);
+        aw_free(c->members[i].racks);
         aw_node_release(n);
     }
     aw_free(c->members);
@@ -303,6 +360,9 @@ void aw_cluster_free(aw_cluster *c) {
     aw_cluster_view_release(v);
     aw_free(c->seeds);
     aw_free(c->cluster_name);
+    aw_free(c->rack_ids);
+    c->rack_ids = NULL;
+    c->cfg.rack_ids = NULL;
     c->seeds = NULL;
     c->cluster_name = NULL;
     c->cfg.seeds = NULL;
@@ -315,6 +375,8 @@ void aw_cluster_free(aw_cluster *c) {
 aw_cluster_counters *aw_cluster_counters_of(aw_cluster *c) { return &c->counters; }
 
 const aw_cluster_config *aw_cluster_config_of(const aw_cluster *c) { return &c->cfg; }
+
+aw_tls_ctx *aw_cluster_tls(const aw_cluster *c) { return c->tls; }
 
 /* Names the node in front of err's message, unless it already does. */
 static int on_node(const aw_node *n, int rc, aw_error *err) {
@@ -333,15 +395,15 @@ int aw_cluster_info(aw_cluster *c, aw_node *n, const char *request, uint64_t dea
         return aw_error_set(err, AW_ERR_PARAM, "empty info request");
     if (deadline_ms == 0)
         deadline_ms = aw_now_ms() + c->cfg.connect_timeout_ms;
-    int fd;
-    int rc = aw_node_conn_get(n, deadline_ms, true, &fd, err);
+    aw_sock s;
+    int rc = aw_node_conn_get(n, deadline_ms, true, &s, err);
     if (rc != AW_OK)
         return on_node(n, rc, err);
     aw_buf body;
     aw_buf_init(&body);
-    rc = aw_info_exchange(fd, request, AW_PROTO_SIZE_MAX, &body, deadline_ms, err);
+    rc = aw_info_exchange(&s, request, AW_PROTO_SIZE_MAX, &body, deadline_ms, err);
     /* After a failure the stream may still carry the late reply: never reuse it. */
-    aw_node_conn_put(n, fd, rc == AW_OK);
+    aw_node_conn_put(n, &s, rc == AW_OK);
     if (rc == AW_OK) {
         *reply = aw_strndup(body.data ? (const char *)body.data : "", body.len);
         if (!*reply)

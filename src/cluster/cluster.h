@@ -18,8 +18,11 @@
 
 #include "aerowire/error.h"
 #include "aerowire/key.h"
+#include "aerowire/tls.h"
 #include "proto/info.h"
+#include "metrics.h"
 #include "node.h"
+#include "tls.h"
 
 typedef struct aw_cluster aw_cluster;
 
@@ -30,11 +33,30 @@ typedef struct aw_cluster_config {
     uint32_t connect_timeout_ms;  /* also bounds each tend info exchange */
     uint32_t tend_interval_ms;
     uint32_t max_conns_per_node;  /* sync pool size */
+    uint32_t min_conns_per_node;  /* sync sockets the tend keeps open per node */
     uint32_t idle_timeout_ms;     /* sync pool sockets idle longer are closed by tend */
     uint32_t max_error_rate;      /* 0 = no back-off */
     uint32_t error_rate_window;   /* tends */
     bool fail_if_not_connected;
+    const aw_tls_config *tls;     /* NULL or !enable = plain TCP; read by aw_cluster_new */
+    /* Sent as `user-agent-set:value=` on each new tend connection (the
+     * base64 text), as the official client does; NULL = not sent. Copied. */
+    const char *user_agent_b64;
+    /* Called on the tend thread at the end of every round (metrics export). */
+    void (*on_tend)(struct aw_cluster *c, void *udata);
+    void *on_tend_udata;
+    /* Rack awareness: tend reads `rebalance-generation` and `rack-ids`;
+     * rack_ids (the client's racks, in order of preference) are copied. */
+    bool rack_aware;
+    const int32_t *rack_ids;
+    size_t n_rack_ids;
 } aw_cluster_config;
+
+/* The rack a node serving a table's namespace is on (racks.h). */
+typedef struct aw_node_rack {
+    aw_node *node;
+    int32_t rack;
+} aw_node_rack;
 
 /* One namespace's routing table: owners[r][p] is the node holding partition
  * p at replica index r (0 = master), or NULL when no node claims it. */
@@ -43,6 +65,8 @@ typedef struct aw_partition_table {
     uint8_t n_replicas;           /* columns in use, 1..AW_MAX_REPLICAS */
     bool strong_consistency;      /* a node announced a non-zero regime */
     aw_node *owners[AW_MAX_REPLICAS][AW_PARTITIONS];
+    aw_node_rack *racks;          /* rack-aware clusters: nodes whose rack is known */
+    size_t n_racks;
 } aw_partition_table;
 
 typedef struct aw_cluster_view {
@@ -52,6 +76,8 @@ typedef struct aw_cluster_view {
     aw_node **nodes;              /* members; each retained by the view */
     size_t n_tables;
     aw_partition_table **tables;
+    int32_t *rack_ids;            /* the client's racks, in order of preference */
+    size_t n_rack_ids;
 } aw_cluster_view;
 
 /* Creates the cluster and runs the first tend on the caller's thread: seeds
@@ -98,5 +124,14 @@ typedef struct aw_cluster_counters {
 aw_cluster_counters *aw_cluster_counters_of(aw_cluster *c);
 
 const aw_cluster_config *aw_cluster_config_of(const aw_cluster *c);
+
+/* The cluster's TLS context, NULL when it does not use TLS. */
+aw_tls_ctx *aw_cluster_tls(const aw_cluster *c);
+
+/* Fills every node's entry (all node ids seen so far) and the totals of m
+ * (m->nodes allocated; released by aw_metrics_free). AW_ERR_NOMEM. */
+int aw_cluster_metrics_read(aw_cluster *c, aw_metrics *m, aw_error *err);
+/* The block commands that found no node count in. */
+aw_mblock *aw_cluster_unrouted(aw_cluster *c);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "cluster.h"
 #include "proto/buf.h"
+#include "tls.h"
 
 /* Caps for what tending reads from a node. */
 #define AW_TEND_MAX_REPLY (8u * 1024u * 1024u)
@@ -32,6 +33,12 @@ typedef struct aw_member {
     bool refreshed;               /* answered this round */
     bool fresh;                   /* added this round (just validated) */
     bool doomed;                  /* its address now answers as another node */
+    /* Rack-aware clusters (racks.h): the last `rack-ids` read, and the
+     * rebalance generation it was read at (-2 = never) and this round's. */
+    struct aw_ns_rack *racks;
+    size_t n_racks;
+    int64_t rebalance_gen;
+    int64_t seen_rebalance_gen;
 } aw_member;
 
 struct aw_cluster {
@@ -41,9 +48,17 @@ struct aw_cluster {
     atomic_int mem_refs;
 
     aw_cluster_config cfg;        /* seeds / cluster_name point at the copies */
+    aw_tls_ctx *tls;              /* NULL without TLS */
     aw_host *seeds;
     char *cluster_name;
+    int32_t *rack_ids;
     aw_cluster_counters counters;
+
+    pthread_mutex_t metrics_lock; /* guards the mblocks list and each block's node pointer */
+    aw_mblock *mblocks;           /* one per node id ever seen */
+    aw_mblock unrouted;           /* commands that found no node */
+    char *user_agent_b64;
+    uint64_t metrics_next_ms;     /* tend thread: when the next export is due */
 
     pthread_mutex_t slot_lock;    /* node slots: used[i] for slot i */
     bool *slot_used;
@@ -80,21 +95,33 @@ void aw_cluster_mem_release(aw_cluster *c);
 int aw_cluster_publish(aw_cluster *c, aw_error *err);
 
 /* --- node.c -------------------------------------------------------------------- */
-/* A new active node with one reference (the caller's); tend_fd is adopted. */
+/* A new active node with one reference (the caller's); tend is adopted. */
 aw_node *aw_node_new(aw_cluster *c, const char *name, const aw_host *host, const aw_sockaddr *addr,
-                     uint32_t features, int tend_fd, aw_error *err);
+                     uint32_t features, aw_sock tend, aw_error *err);
 /* Turns active off, wakes pool waiters and closes the idle sockets. */
 void aw_node_deactivate(aw_node *n);
-/* Closes idle pooled sockets returned longer than idle_ms ago. */
-void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms);
+/* Closes idle pooled sockets returned longer than idle_ms ago, as long as
+ * more than keep are open. */
+void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms, uint32_t keep);
+/* Opens sockets into the idle pool until min are open (or one fails). */
+void aw_node_pool_fill(aw_node *n, uint32_t min);
 /* Counts a socket the cluster opened or closed. */
 void aw_node_count_open(aw_node *n);
-void aw_node_close_fd(aw_node *n, int fd);
+void aw_node_close_sock(aw_node *n, aw_sock *s, aw_close_reason why);
+/* A new connection to addr within deadline_ms: the TCP connect, then the
+ * TLS handshake (certificate checked against tls_name) when the cluster
+ * uses TLS. Messages start with the address. */
+int aw_cluster_connect(aw_cluster *c, const aw_sockaddr *addr, const char *tls_name,
+                       uint64_t deadline_ms, aw_sock *s, aw_error *err);
+/* The metrics block for a node id (created on first use); the node pointer
+ * is set on it. NULL when out of memory. */
+aw_mblock *aw_cluster_mblock_attach(aw_cluster *c, aw_node *n);
+void aw_cluster_mblock_detach(aw_cluster *c, aw_node *n);
 
 /* --- info_io.c ----------------------------------------------------------------- */
 /* Sends `request` (names separated by '\n'; a final '\n' is added when
  * missing) as one type-1 frame and reads the type-1 reply body into body. */
-int aw_info_exchange(int fd, const char *request, size_t max_reply, aw_buf *body,
+int aw_info_exchange(aw_sock *s, const char *request, size_t max_reply, aw_buf *body,
                      uint64_t deadline_ms, aw_error *err);
 /* The value of `name` in a reply body; AW_ERR_PROTO when absent, the server's
  * code when the value is an ERROR:/FAIL: answer. */
@@ -109,13 +136,13 @@ typedef struct aw_node_hello {
     uint32_t features;
 } aw_node_hello;
 
-/* Connects to addr and runs the validation exchange (node, partition-generation,
+/* Connects to addr (host's address) and runs the validation exchange (node, partition-generation,
  * build, features, cluster-name): refuses nodes that are not ready
  * (AW_ERR_INVALID_NODE), too old (AW_ERR_UNSUPPORTED) or in another cluster
  * (AW_ERR_CLUSTER). On success *fd is the open connection. Messages start
  * with the address. */
-int aw_node_validate(aw_cluster *c, const aw_sockaddr *addr, int *fd, aw_node_hello *hello,
-                     aw_error *err);
+int aw_node_validate(aw_cluster *c, const aw_host *host, const aw_sockaddr *addr, aw_sock *s,
+                     aw_node_hello *hello, aw_error *err);
 /* Tries every address of host; on success *out is a new node (one reference,
  * partition_gen unknown) and *hello what it answered. expect_name (or NULL)
  * must match the node's id. */

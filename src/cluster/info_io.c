@@ -7,7 +7,7 @@
 #include "cluster_internal.h"
 #include "proto/frame.h"
 
-int aw_info_exchange(int fd, const char *request, size_t max_reply, aw_buf *body,
+int aw_info_exchange(aw_sock *s, const char *request, size_t max_reply, aw_buf *body,
                      uint64_t deadline_ms, aw_error *err) {
     size_t len = strlen(request);
     bool add_nl = len > 0 && request[len - 1] != '\n';
@@ -21,9 +21,9 @@ int aw_info_exchange(int fd, const char *request, size_t max_reply, aw_buf *body
         aw_buf_u8(body, '\n');
     if (!aw_buf_ok(body))
         return aw_error_set(err, AW_ERR_NOMEM, "no memory for an info request");
-    int rc = aw_net_send_all(fd, body->data, body->len, deadline_ms, err);
+    int rc = aw_net_send_all(s, body->data, body->len, deadline_ms, err);
     if (rc == AW_OK)
-        rc = aw_net_recv_frame(fd, AW_PROTO_INFO, max_reply, body, deadline_ms, err);
+        rc = aw_net_recv_frame(s, AW_PROTO_INFO, max_reply, body, deadline_ms, err);
     return rc;
 }
 

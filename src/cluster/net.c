@@ -18,6 +18,7 @@
 
 #include "proto/errno_text.h"
 #include "proto/frame.h"
+#include "tls.h"
 
 uint64_t aw_now_us(void) {
     struct timespec ts;
@@ -142,8 +143,7 @@ static int poll_wait_ms(uint64_t deadline_ms, bool *expired) {
     return left > 1000000 ? 1000000 : (int)left;
 }
 
-/* Waits for `events` on fd. AW_OK, AW_ERR_TIMEOUT or AW_ERR_CONNECTION. */
-static int wait_fd(int fd, short events, uint64_t deadline_ms, const char *what, aw_error *err) {
+int aw_net_wait(int fd, short events, uint64_t deadline_ms, const char *what, aw_error *err) {
     for (;;) {
         bool expired;
         int ms = poll_wait_ms(deadline_ms, &expired);
@@ -167,7 +167,7 @@ int aw_net_connect(const aw_sockaddr *a, uint64_t deadline_ms, int *fd, aw_error
         return rc;
     char where[64];
     aw_net_addr_str(a, where, sizeof where);
-    rc = wait_fd(*fd, POLLOUT, deadline_ms, "connecting", err);
+    rc = aw_net_wait(*fd, POLLOUT, deadline_ms, "connecting", err);
     if (rc == AW_OK)
         rc = aw_net_connect_finish(*fd, err);
     if (rc != AW_OK) {
@@ -186,60 +186,119 @@ int aw_net_connect(const aw_sockaddr *a, uint64_t deadline_ms, int *fd, aw_error
     return rc;
 }
 
-int aw_net_send_all(int fd, const void *p, size_t n, uint64_t deadline_ms, aw_error *err) {
-    const uint8_t *b = p;
-    while (n > 0) {
-        ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
-        if (w > 0) {
-            b += w;
-            n -= (size_t)w;
+aw_io aw_sock_read(aw_sock *s, void *p, size_t cap, size_t *moved) {
+    *moved = 0;
+    if (s->ssl)
+        return aw_tls_read(s, p, cap, moved);
+    for (;;) {
+        ssize_t r = recv(s->fd, p, cap, MSG_DONTWAIT);
+        if (r > 0) {
+            *moved = (size_t)r;
+            return AW_IO_OK;
+        }
+        if (r == 0)
+            return AW_IO_CLOSED;
+        if (errno == EINTR)
             continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return AW_IO_WANT_READ;
+        s->sys_errno = errno;
+        return AW_IO_ERROR;
+    }
+}
+
+aw_io aw_sock_write(aw_sock *s, const void *p, size_t n, size_t *moved) {
+    *moved = 0;
+    if (s->ssl)
+        return aw_tls_write(s, p, n, moved);
+    for (;;) {
+        ssize_t w = send(s->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+            *moved = (size_t)w;
+            return AW_IO_OK;
         }
         if (w < 0 && errno == EINTR)
             continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int rc = wait_fd(fd, POLLOUT, deadline_ms, "sending", err);
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return AW_IO_WANT_WRITE;
+        s->sys_errno = w < 0 ? errno : EPIPE;
+        return AW_IO_ERROR;
+    }
+}
+
+bool aw_sock_pending(const aw_sock *s) { return s->ssl && aw_tls_pending(s); }
+
+void aw_sock_why(const aw_sock *s, char *out, size_t cap) {
+    if (s->ssl && s->ssl_error)
+        aw_tls_why(s, out, cap);
+    else
+        errno_text(s->sys_errno ? s->sys_errno : EPIPE, out, cap);
+}
+
+void aw_sock_close(aw_sock *s) {
+    if (s->ssl)
+        aw_tls_free(s);
+    aw_net_close(s->fd);
+    *s = aw_sock_none();
+}
+
+/* Waits for what a read or write asked for. */
+static int wait_io(aw_sock *s, aw_io io, uint64_t deadline_ms, const char *what, aw_error *err) {
+    return aw_net_wait(s->fd, io == AW_IO_WANT_WRITE ? POLLOUT : POLLIN, deadline_ms, what, err);
+}
+
+int aw_net_send_all(aw_sock *s, const void *p, size_t n, uint64_t deadline_ms, aw_error *err) {
+    const uint8_t *b = p;
+    while (n > 0) {
+        size_t w;
+        aw_io io = aw_sock_write(s, b, n, &w);
+        if (io == AW_IO_OK) {
+            b += w;
+            n -= w;
+            continue;
+        }
+        if (io == AW_IO_WANT_READ || io == AW_IO_WANT_WRITE) {
+            int rc = wait_io(s, io, deadline_ms, "sending", err);
             if (rc != AW_OK)
                 return rc;
             continue;
         }
-        char why[96];
-        errno_text(w < 0 ? errno : EPIPE, why, sizeof why);
-        return aw_error_set(err, AW_ERR_CONNECTION, "send: %s", why);
+        char why[128];
+        aw_sock_why(s, why, sizeof why);
+        return aw_error_set(err, aw_sock_error_code(s), "send: %s", why);
     }
     return AW_OK;
 }
 
-int aw_net_recv_all(int fd, void *p, size_t n, uint64_t deadline_ms, aw_error *err) {
+int aw_net_recv_all(aw_sock *s, void *p, size_t n, uint64_t deadline_ms, aw_error *err) {
     uint8_t *b = p;
     while (n > 0) {
-        ssize_t r = recv(fd, b, n, 0);
-        if (r > 0) {
+        size_t r;
+        aw_io io = aw_sock_read(s, b, n, &r);
+        if (io == AW_IO_OK) {
             b += r;
-            n -= (size_t)r;
+            n -= r;
             continue;
         }
-        if (r == 0)
+        if (io == AW_IO_CLOSED)
             return aw_error_set(err, AW_ERR_NO_RESPONSE, "connection closed by the server");
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            int rc = wait_fd(fd, POLLIN, deadline_ms, "waiting for the reply", err);
+        if (io == AW_IO_WANT_READ || io == AW_IO_WANT_WRITE) {
+            int rc = wait_io(s, io, deadline_ms, "waiting for the reply", err);
             if (rc != AW_OK)
                 return rc;
             continue;
         }
-        char why[96];
-        errno_text(errno, why, sizeof why);
-        return aw_error_set(err, AW_ERR_CONNECTION, "recv: %s", why);
+        char why[128];
+        aw_sock_why(s, why, sizeof why);
+        return aw_error_set(err, aw_sock_error_code(s), "recv: %s", why);
     }
     return AW_OK;
 }
 
-int aw_net_recv_frame(int fd, uint8_t expect_type, size_t max_body, aw_buf *body,
+int aw_net_recv_frame(aw_sock *s, uint8_t expect_type, size_t max_body, aw_buf *body,
                       uint64_t deadline_ms, aw_error *err) {
     uint8_t hdr[AW_PROTO_HEADER_SIZE];
-    int rc = aw_net_recv_all(fd, hdr, sizeof hdr, deadline_ms, err);
+    int rc = aw_net_recv_all(s, hdr, sizeof hdr, deadline_ms, err);
     if (rc != AW_OK)
         return rc;
     aw_proto_header h;
@@ -255,7 +314,7 @@ int aw_net_recv_frame(int fd, uint8_t expect_type, size_t max_body, aw_buf *body
     if (!p)
         return aw_error_set(err, AW_ERR_NOMEM, "no memory for a %llu-byte reply",
                             (unsigned long long)h.size);
-    rc = aw_net_recv_all(fd, p, (size_t)h.size, deadline_ms, err);
+    rc = aw_net_recv_all(s, p, (size_t)h.size, deadline_ms, err);
     if (rc != AW_OK || !compressed)
         return rc;
 
@@ -273,10 +332,13 @@ int aw_net_recv_frame(int fd, uint8_t expect_type, size_t max_body, aw_buf *body
     return rc;
 }
 
-bool aw_net_idle_ok(int fd) {
+bool aw_net_idle_ok(aw_sock *s) {
     char c;
-    ssize_t r = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    ssize_t r = recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return !aw_sock_pending(s);
+    /* Bytes on a TLS connection may be records that carry no data. */
+    return r > 0 && s->ssl && aw_tls_idle_ok(s);
 }
 
 void aw_net_close(int fd) {

@@ -13,26 +13,44 @@
 
 void aw_node_count_open(aw_node *n) {
     atomic_fetch_add_explicit(&n->cluster->counters.conns_opened, 1, memory_order_relaxed);
+    aw_mblock_conn_opened(n->m);
 }
 
-void aw_node_close_fd(aw_node *n, int fd) {
-    if (fd < 0)
+void aw_node_close_sock(aw_node *n, aw_sock *s, aw_close_reason why) {
+    if (s->fd < 0)
         return;
-    aw_net_close(fd);
+    aw_sock_close(s);
     atomic_fetch_add_explicit(&n->cluster->counters.conns_closed, 1, memory_order_relaxed);
+    aw_mblock_conn_closed(n->m, why);
+}
+
+int aw_cluster_connect(aw_cluster *c, const aw_sockaddr *addr, const char *tls_name,
+                       uint64_t deadline_ms, aw_sock *s, aw_error *err) {
+    *s = aw_sock_none();
+    int rc = aw_net_connect(addr, deadline_ms, &s->fd, err);
+    if (rc != AW_OK || !c->tls)
+        return rc;
+    char where[64];
+    aw_net_addr_str(addr, where, sizeof where);
+    rc = aw_tls_attach(c->tls, s, tls_name, err);
+    if (rc == AW_OK)
+        rc = aw_tls_handshake_until(s, where, tls_name, deadline_ms, err);
+    if (rc != AW_OK)
+        aw_sock_close(s);
+    return rc;
 }
 
 aw_node *aw_node_new(aw_cluster *c, const char *name, const aw_host *host, const aw_sockaddr *addr,
-                     uint32_t features, int tend_fd, aw_error *err) {
+                     uint32_t features, aw_sock tend, aw_error *err) {
     aw_node *n = aw_calloc(1, sizeof *n);
     uint32_t max = c->cfg.max_conns_per_node; /* defaults filled in by aw_cluster_new */
     if (n) {
-        n->pool_fds = aw_calloc(max, sizeof *n->pool_fds);
+        n->pool_socks = aw_calloc(max, sizeof *n->pool_socks);
         n->pool_idle_since = aw_calloc(max, sizeof *n->pool_idle_since);
     }
-    if (!n || !n->pool_fds || !n->pool_idle_since || !aw_cluster_slot_take(c, &n->slot)) {
+    if (!n || !n->pool_socks || !n->pool_idle_since || !aw_cluster_slot_take(c, &n->slot)) {
         if (n) {
-            aw_free(n->pool_fds);
+            aw_free(n->pool_socks);
             aw_free(n->pool_idle_since);
             aw_free(n);
         }
@@ -57,12 +75,20 @@ aw_node *aw_node_new(aw_cluster *c, const char *name, const aw_host *host, const
     atomic_init(&n->max_errors, c->cfg.max_error_rate);
     atomic_init(&n->probe_ms, 0);
     n->pool_max = max;
-    n->tend_fd = tend_fd;
+    n->tend_sock = tend;
     n->partition_gen = -2;
     n->peers_gen = -2;
     n->cluster = c;
+    n->ua_pending = true;
+    n->m = aw_cluster_mblock_attach(c, n);
+    if (!n->m) /* still counted, in the client's totals */
+        n->m = aw_cluster_unrouted(c);
     aw_cluster_mem_retain(c);
     return n;
+}
+
+void aw_node_connect_done(aw_node *n, uint64_t started_ns) {
+    aw_hist_add(&n->m->phase[AW_MP_CONNECT], aw_metrics_now_ns() - started_ns);
 }
 
 bool aw_node_take_probe(aw_node *n) {
@@ -98,11 +124,12 @@ void aw_node_release(aw_node *n) {
         return;
     aw_cluster *c = n->cluster;
     for (uint32_t i = 0; i < n->pool_n_idle; i++)
-        aw_node_close_fd(n, n->pool_fds[i]);
-    aw_node_close_fd(n, n->tend_fd);
+        aw_node_close_sock(n, &n->pool_socks[i], AW_CLOSE_SHUTDOWN);
+    aw_node_close_sock(n, &n->tend_sock, AW_CLOSE_SHUTDOWN);
+    aw_cluster_mblock_detach(c, n);
     pthread_mutex_destroy(&n->pool_lock);
     pthread_cond_destroy(&n->pool_cond);
-    aw_free(n->pool_fds);
+    aw_free(n->pool_socks);
     aw_free(n->pool_idle_since);
     uint32_t slot = n->slot;
     aw_free(n);
@@ -112,44 +139,45 @@ void aw_node_release(aw_node *n) {
 }
 
 void aw_node_deactivate(aw_node *n) {
-    int fds[64];
+    aw_sock socks[64];
     atomic_store_explicit(&n->active, false, memory_order_release);
     pthread_mutex_lock(&n->pool_lock);
     pthread_cond_broadcast(&n->pool_cond);
     for (;;) {
         uint32_t k = 0;
         while (n->pool_n_idle > 0 && k < 64) {
-            fds[k++] = n->pool_fds[--n->pool_n_idle];
+            socks[k++] = n->pool_socks[--n->pool_n_idle];
             n->pool_n_open--;
         }
         pthread_mutex_unlock(&n->pool_lock);
         for (uint32_t i = 0; i < k; i++)
-            aw_node_close_fd(n, fds[i]);
+            aw_node_close_sock(n, &socks[i], AW_CLOSE_NODE_LEFT);
         if (k < 64)
             return;
         pthread_mutex_lock(&n->pool_lock);
     }
 }
 
-void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms) {
-    int fds[64];
+void aw_node_pool_reap(aw_node *n, uint32_t idle_ms, uint64_t now_ms, uint32_t keep) {
+    aw_sock socks[64];
     uint32_t k = 0;
     pthread_mutex_lock(&n->pool_lock);
     /* The stack's bottom holds the longest idle; keep the rest in order. */
     uint32_t old = 0;
-    while (old < n->pool_n_idle && old < 64 && n->pool_idle_since[old] + idle_ms < now_ms)
-        fds[k++] = n->pool_fds[old++];
+    while (old < n->pool_n_idle && old < 64 && n->pool_idle_since[old] + idle_ms < now_ms &&
+           n->pool_n_open - old > keep)
+        socks[k++] = n->pool_socks[old++];
     if (old > 0) {
         n->pool_n_idle -= old;
         n->pool_n_open -= old;
-        memmove(n->pool_fds, n->pool_fds + old, n->pool_n_idle * sizeof *n->pool_fds);
+        memmove(n->pool_socks, n->pool_socks + old, n->pool_n_idle * sizeof *n->pool_socks);
         memmove(n->pool_idle_since, n->pool_idle_since + old,
                 n->pool_n_idle * sizeof *n->pool_idle_since);
         pthread_cond_broadcast(&n->pool_cond); /* room to open fresh ones */
     }
     pthread_mutex_unlock(&n->pool_lock);
     for (uint32_t i = 0; i < k; i++)
-        aw_node_close_fd(n, fds[i]);
+        aw_node_close_sock(n, &socks[i], AW_CLOSE_IDLE);
 }
 
 static int inactive_error(const aw_node *n, aw_error *err) {
@@ -157,15 +185,44 @@ static int inactive_error(const aw_node *n, aw_error *err) {
                         n->addr_str);
 }
 
-/* Opens a new pooled socket; the caller has already counted it in pool_n_open. */
-static int open_conn(aw_node *n, uint64_t deadline_ms, int *fd, aw_error *err) {
+/* Opens a new pooled connection; the caller has already counted it in pool_n_open. */
+static int open_conn(aw_node *n, uint64_t deadline_ms, aw_sock *s, aw_error *err) {
     uint64_t dl = aw_now_ms() + n->cluster->cfg.connect_timeout_ms;
     if (deadline_ms && deadline_ms < dl)
         dl = deadline_ms;
-    int rc = aw_net_connect(&n->addr, dl, fd, err);
-    if (rc == AW_OK)
+    /* The connect phase covers the TLS handshake too. */
+    uint64_t t0 = aw_metrics_now_ns();
+    int rc = aw_cluster_connect(n->cluster, &n->addr, aw_node_tls_name(n), dl, s, err);
+    if (rc == AW_OK) {
         aw_node_count_open(n);
+        aw_node_connect_done(n, t0);
+    }
     return rc;
+}
+
+/* Through open_conn, as a command's sockets are opened. */
+void aw_node_pool_fill(aw_node *n, uint32_t min) {
+    if (min > n->pool_max)
+        min = n->pool_max;
+    for (;;) {
+        pthread_mutex_lock(&n->pool_lock);
+        if (!aw_node_is_active(n) || n->pool_n_open >= min) {
+            pthread_mutex_unlock(&n->pool_lock);
+            return;
+        }
+        n->pool_n_open++;
+        pthread_mutex_unlock(&n->pool_lock);
+        aw_sock s;
+        aw_error e;
+        if (open_conn(n, 0, &s, &e) != AW_OK) {
+            pthread_mutex_lock(&n->pool_lock);
+            n->pool_n_open--;
+            pthread_mutex_unlock(&n->pool_lock);
+            aw_node_add_error(n);
+            return; /* the next round tries again */
+        }
+        aw_node_conn_put(n, &s, true);
+    }
 }
 
 /* Waits on pool_cond (held) until deadline_ms; false when it passed. */
@@ -181,8 +238,8 @@ static bool pool_wait(aw_node *n, uint64_t deadline_ms) {
            aw_now_ms() < deadline_ms;
 }
 
-int aw_node_conn_get(aw_node *n, uint64_t deadline_ms, bool wait, int *fd, aw_error *err) {
-    *fd = -1;
+int aw_node_conn_get(aw_node *n, uint64_t deadline_ms, bool wait, aw_sock *out, aw_error *err) {
+    *out = aw_sock_none();
     pthread_mutex_lock(&n->pool_lock);
     for (;;) {
         if (!aw_node_is_active(n)) {
@@ -190,14 +247,14 @@ int aw_node_conn_get(aw_node *n, uint64_t deadline_ms, bool wait, int *fd, aw_er
             return inactive_error(n, err);
         }
         if (n->pool_n_idle > 0) {
-            int s = n->pool_fds[--n->pool_n_idle];
+            aw_sock s = n->pool_socks[--n->pool_n_idle];
             pthread_mutex_unlock(&n->pool_lock);
-            if (aw_net_idle_ok(s)) {
-                *fd = s;
+            if (aw_net_idle_ok(&s)) {
+                *out = s;
                 return AW_OK;
             }
             /* Closed by the server (or holding stray bytes) while idle. */
-            aw_node_close_fd(n, s);
+            aw_node_close_sock(n, &s, AW_CLOSE_IDLE);
             pthread_mutex_lock(&n->pool_lock);
             n->pool_n_open--;
             continue;
@@ -205,7 +262,7 @@ int aw_node_conn_get(aw_node *n, uint64_t deadline_ms, bool wait, int *fd, aw_er
         if (n->pool_n_open < n->pool_max) {
             n->pool_n_open++;
             pthread_mutex_unlock(&n->pool_lock);
-            int rc = open_conn(n, deadline_ms, fd, err);
+            int rc = open_conn(n, deadline_ms, out, err);
             if (rc != AW_OK) {
                 pthread_mutex_lock(&n->pool_lock);
                 n->pool_n_open--;
@@ -230,18 +287,21 @@ int aw_node_conn_get(aw_node *n, uint64_t deadline_ms, bool wait, int *fd, aw_er
     }
 }
 
-void aw_node_conn_put(aw_node *n, int fd, bool reusable) {
-    if (fd < 0)
+void aw_node_conn_put(aw_node *n, aw_sock *s, bool reusable) {
+    if (s->fd < 0)
         return;
     pthread_mutex_lock(&n->pool_lock);
     if (reusable && aw_node_is_active(n) && n->pool_n_idle < n->pool_max) {
         n->pool_idle_since[n->pool_n_idle] = aw_now_ms();
-        n->pool_fds[n->pool_n_idle++] = fd;
-        fd = -1;
+        n->pool_socks[n->pool_n_idle++] = *s;
+        *s = aw_sock_none();
     } else {
         n->pool_n_open--;
     }
     pthread_cond_signal(&n->pool_cond);
     pthread_mutex_unlock(&n->pool_lock);
-    aw_node_close_fd(n, fd);
+    aw_node_close_sock(n, s,
+                       !reusable                ? AW_CLOSE_ERROR
+                       : aw_node_is_active(n)   ? AW_CLOSE_SHUTDOWN
+                                                : AW_CLOSE_NODE_LEFT);
 }

@@ -15,6 +15,7 @@
 
 #include "aerowire/error.h"
 #include "proto/info.h"
+#include "metrics.h"
 #include "net.h"
 
 typedef struct aw_node {
@@ -44,18 +45,20 @@ typedef struct aw_node {
     /* Sync connection pool (thread-safe). */
     pthread_mutex_t pool_lock;
     pthread_cond_t pool_cond;     /* signalled when a connection is returned */
-    int *pool_fds;                /* idle sockets, a stack (most recent on top) */
+    aw_sock *pool_socks;          /* idle connections, a stack (most recent on top) */
     uint64_t *pool_idle_since;    /* aw_now_ms when each was returned */
     uint32_t pool_n_idle;
     uint32_t pool_n_open;         /* idle + lent out */
     uint32_t pool_max;
 
     /* Tend-thread-only state. */
-    int tend_fd;                  /* its info connection, -1 when closed */
+    aw_sock tend_sock;            /* its info connection, fd -1 when closed */
     int64_t partition_gen;        /* last seen; -2 = never */
     int64_t peers_gen;            /* last fully applied; -2 = never */
     uint32_t tend_failures;       /* consecutive */
     bool in_peers;                /* named by some peer list this round */
+    bool ua_pending;              /* user-agent-set not yet accepted on tend_sock */
+    aw_mblock *m;                 /* its metrics block (lives as long as the cluster's memory) */
     struct aw_cluster *cluster;   /* back pointer: keeps the cluster's memory (counters,
                                    * config, slots) alive, not the cluster itself */
 } aw_node;
@@ -68,16 +71,23 @@ static inline bool aw_node_is_active(const aw_node *n) {
     return atomic_load_explicit(&n->active, memory_order_acquire);
 }
 
-/* Sync pool. Hands out an idle socket (checked with aw_net_idle_ok) or opens
- * a new one (connect timeout from the cluster config, bounded by deadline_ms).
+/* The name the node's TLS certificate must match: its announced or
+ * configured TLS name, else the host it was reached by. */
+static inline const char *aw_node_tls_name(const aw_node *n) {
+    return n->host.tls_name[0] ? n->host.tls_name : n->host.name;
+}
+
+/* Sync pool. Hands out an idle connection (checked with aw_net_idle_ok) or
+ * opens a new one (connect timeout from the cluster config, bounded by
+ * deadline_ms; the TLS handshake included when the cluster uses TLS).
  * At the pool's maximum: waits until deadline_ms when wait is true (then
  * AW_ERR_TIMEOUT; deadline_ms 0 waits without limit), else
  * AW_ERR_NO_MORE_CONNECTIONS at once. AW_ERR_INVALID_NODE when the node is
  * no longer active. */
-int aw_node_conn_get(aw_node *n, uint64_t deadline_ms, bool wait, int *fd, aw_error *err);
-/* Returns a socket; reusable = false closes it (after an error or a timeout,
- * when its stream may hold a stale reply). */
-void aw_node_conn_put(aw_node *n, int fd, bool reusable);
+int aw_node_conn_get(aw_node *n, uint64_t deadline_ms, bool wait, aw_sock *s, aw_error *err);
+/* Returns a connection (*s becomes aw_sock_none); reusable = false closes it
+ * (after an error or a timeout, when its stream may hold a stale reply). */
+void aw_node_conn_put(aw_node *n, aw_sock *s, bool reusable);
 /* Counts a connection error or timeout against the node's error rate. */
 static inline void aw_node_add_error(aw_node *n) {
     atomic_fetch_add_explicit(&n->errors, 1, memory_order_relaxed);
@@ -97,6 +107,11 @@ static inline bool aw_node_backed_off(aw_node *n) {
 }
 
 void aw_node_recovered(aw_node *n);
+
+/* Metrics hook: a connection to n is ready for commands (after TCP and,
+ * where configured, TLS and login); started_ns from aw_metrics_now_ns when
+ * the connect began. Any thread. */
+void aw_node_connect_done(aw_node *n, uint64_t started_ns);
 /* The node sent a well-formed reply: a backed-off node is back at once. */
 static inline void aw_node_answered(aw_node *n) {
     if (aw_node_over_error_rate(n))

@@ -32,8 +32,10 @@ int aw_pmap_parse(const char *v, size_t len, aw_replicas_ns **out, size_t *n, aw
 }
 
 void aw_pmap_free(aw_partition_table **tables, size_t n_tables) {
-    for (size_t i = 0; i < n_tables; i++)
+    for (size_t i = 0; i < n_tables; i++) {
+        aw_free(tables[i]->racks);
         aw_free(tables[i]);
+    }
     aw_free(tables);
 }
 

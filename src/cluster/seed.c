@@ -70,26 +70,33 @@ static int prefix_addr(aw_error *err, int rc, const char *addr) {
     return aw_error_set(err, rc, "%s: %s", addr, msg);
 }
 
-int aw_node_validate(aw_cluster *c, const aw_sockaddr *addr, int *fd, aw_node_hello *hello,
-                     aw_error *err) {
+int aw_node_validate(aw_cluster *c, const aw_host *host, const aw_sockaddr *addr, aw_sock *s,
+                     aw_node_hello *hello, aw_error *err) {
     char where[64];
     aw_net_addr_str(addr, where, sizeof where);
     memset(hello, 0, sizeof *hello);
     uint32_t timeout = c->cfg.connect_timeout_ms;
-    int rc = aw_net_connect(addr, aw_now_ms() + timeout, fd, err);
+    const char *tls_name = host->tls_name[0] ? host->tls_name : host->name;
+    int rc = aw_cluster_connect(c, addr, tls_name, aw_now_ms() + timeout, s, err);
     if (rc != AW_OK)
         return rc;
     aw_buf body;
     aw_buf_init(&body);
     const char *request = c->cluster_name ? AW_VALIDATE_REQUEST "cluster-name\n"
                                           : AW_VALIDATE_REQUEST;
-    rc = aw_info_exchange(*fd, request, AW_TEND_MAX_REPLY, &body, aw_now_ms() + timeout, err);
+    rc = aw_info_exchange(s, request, AW_TEND_MAX_REPLY, &body, aw_now_ms() + timeout, err);
+    if ((rc == AW_ERR_NO_RESPONSE || rc == AW_ERR_CONNECTION) && !c->tls && err) {
+        /* A TLS proxy hangs up on the plain request it cannot read. */
+        char msg[AW_ERROR_MSG_SIZE];
+        snprintf(msg, sizeof msg, "%s", err->message);
+        aw_error_set(err, rc, "%s (the server hung up before answering: a TLS port? then "
+                              "enable TLS)", msg);
+    }
     if (rc == AW_OK)
         rc = check_hello(c, &body, hello, err);
     aw_buf_free(&body);
     if (rc != AW_OK) {
-        aw_net_close(*fd);
-        *fd = -1;
+        aw_sock_close(s);
         return prefix_addr(err, rc, where);
     }
     return AW_OK;
@@ -102,8 +109,8 @@ int aw_node_discover(aw_cluster *c, const aw_host *host, const char *expect_name
     size_t n = 0;
     int rc = aw_net_resolve(host->name, host->port, addrs, 8, &n, err);
     for (size_t i = 0; i < n; i++) {
-        int fd;
-        rc = aw_node_validate(c, &addrs[i], &fd, hello, err);
+        aw_sock s;
+        rc = aw_node_validate(c, host, &addrs[i], &s, hello, err);
         if (rc != AW_OK)
             continue;
         if (expect_name && strcasecmp(hello->name, expect_name) != 0) {
@@ -111,13 +118,13 @@ int aw_node_discover(aw_cluster *c, const aw_host *host, const char *expect_name
             aw_net_addr_str(&addrs[i], where, sizeof where);
             rc = aw_error_set(err, AW_ERR_INVALID_NODE, "%s: answered as node %s, expected %s",
                               where, hello->name, expect_name);
-            aw_net_close(fd);
+            aw_sock_close(&s);
             continue;
         }
         /* The validation connection becomes the node's tend connection. */
-        *out = aw_node_new(c, hello->name, host, &addrs[i], hello->features, fd, err);
+        *out = aw_node_new(c, hello->name, host, &addrs[i], hello->features, s, err);
         if (!*out) {
-            aw_net_close(fd);
+            aw_sock_close(&s);
             return AW_ERR_NOMEM;
         }
         aw_node_count_open(*out);

@@ -6,8 +6,11 @@
  *      healthy member's peer list, add the peers it names that we do not
  *      know (validated first), and drop members nobody lists that failed;
  *   4. re-read `replicas` from members whose partition generation moved;
- *   5. error-rate windows and idle-socket reaping;
- *   6. publish a new view when membership or a map changed.
+ *   5. rack-aware: re-read `rack-ids` from members whose rebalance
+ *      generation moved (racks.h);
+ *   6. error-rate windows, idle-socket reaping above min_conns_per_node
+ *      and opening sockets up to it;
+ *   7. publish a new view when membership, a map or a rack changed.
  * Runs on the tend thread only (and on aw_cluster_new's caller for the
  * first round, before that thread exists).
  */
@@ -16,11 +19,17 @@
 #include <strings.h>
 
 #include "cluster_internal.h"
+#include "log.h"
 #include "partition_map.h"
 #include "proto/mem.h"
+#include "racks.h"
 
 #define REFRESH_REQUEST "node\npeers-generation\npartition-generation\n"
-#define PEERS_REQUEST "peers-clear-std\n"
+/* The official client asks for the TLS addresses when it uses TLS. */
+#define PEERS_CLEAR "peers-clear-std"
+#define PEERS_TLS "peers-tls-std"
+#define REFRESH_RACK_REQUEST REFRESH_REQUEST "rebalance-generation\n"
+#define RACKS_REQUEST "rebalance-generation\nrack-ids\n"
 #define MAPS_REQUEST "partition-generation\nreplicas\n"
 #define NOT_FOUND ((size_t)-1)
 
@@ -65,10 +74,13 @@ static bool add_member(aw_cluster *c, aw_node *n, const aw_node_hello *hello) {
         .node = n,
         .seen_partition_gen = hello->partition_gen,
         .seen_peers_gen = -1,
+        .rebalance_gen = -2,
+        .seen_rebalance_gen = -1,
         .refreshed = true,
         .fresh = true,
     };
     atomic_fetch_add_explicit(&c->counters.nodes_added, 1, memory_order_relaxed);
+    aw_log(AW_LOG_INFO, "node %s (%s) joined the cluster", n->name, n->addr_str);
     return true;
 }
 
@@ -76,18 +88,41 @@ static void remove_member(aw_cluster *c, size_t i) {
     aw_node *n = c->members[i].node;
     /* Inactive first, so holders stop sending to it before it goes away. */
     aw_node_deactivate(n);
-    aw_node_close_fd(n, n->tend_fd);
-    n->tend_fd = -1;
+    aw_node_close_sock(n, &n->tend_sock, AW_CLOSE_NODE_LEFT);
     aw_free(c->members[i].maps);
+    aw_free(c->members[i].racks);
     memmove(&c->members[i], &c->members[i + 1], (c->n_members - i - 1) * sizeof *c->members);
     c->n_members--;
     atomic_fetch_add_explicit(&c->counters.nodes_removed, 1, memory_order_relaxed);
+    aw_log(AW_LOG_INFO, "node %s (%s) left the cluster", n->name, n->addr_str);
     aw_node_release(n);
 }
 
 static void tend_failed(aw_member *m) {
     m->refreshed = false;
     m->node->tend_failures++;
+    aw_log(AW_LOG_WARN, "node %s (%s): tend failed (%u in a row)", m->node->name,
+           m->node->addr_str, m->node->tend_failures);
+}
+
+/* The official client's user agent, once per tend connection: a refusal is
+ * logged and tried again on the next round (the connection stays usable). */
+static int send_user_agent(aw_cluster *c, aw_node *n, aw_buf *body, aw_error *err) {
+    char req[256];
+    snprintf(req, sizeof req, "user-agent-set:value=%s\n", c->cfg.user_agent_b64);
+    int rc = aw_info_exchange(&n->tend_sock, req, AW_TEND_MAX_REPLY, body, exchange_deadline(c), err);
+    if (rc != AW_OK)
+        return rc;
+    const char *v;
+    size_t len;
+    aw_error e;
+    if (aw_info_reply_value(body, "user-agent-set", &v, &len, &e) == AW_OK) {
+        n->ua_pending = false;
+        aw_log(AW_LOG_DEBUG, "node %s: user agent set", n->name);
+    } else {
+        aw_log(AW_LOG_WARN, "node %s: user-agent-set refused: %s", n->name, e.message);
+    }
+    return AW_OK;
 }
 
 /* One info exchange on the node's tend connection, reconnecting when it was
@@ -95,22 +130,29 @@ static void tend_failed(aw_member *m) {
  * closes it: the stream may hold a late or partial reply. */
 static int tend_call(aw_cluster *c, aw_node *n, const char *request, aw_buf *body,
                      aw_error *err) {
-    if (n->tend_fd >= 0 && !aw_net_idle_ok(n->tend_fd)) {
-        aw_node_close_fd(n, n->tend_fd);
-        n->tend_fd = -1;
-    }
-    if (n->tend_fd < 0) {
-        int rc = aw_net_connect(&n->addr, exchange_deadline(c), &n->tend_fd, err);
-        if (rc != AW_OK)
+    if (n->tend_sock.fd >= 0 && !aw_net_idle_ok(&n->tend_sock))
+        aw_node_close_sock(n, &n->tend_sock, AW_CLOSE_IDLE);
+    if (n->tend_sock.fd < 0) {
+        /* The connect phase covers the TLS handshake too. */
+        uint64_t t0 = aw_metrics_now_ns();
+        int rc = aw_cluster_connect(c, &n->addr, aw_node_tls_name(n), exchange_deadline(c),
+                                    &n->tend_sock, err);
+        if (rc != AW_OK) {
+            aw_log(AW_LOG_WARN, "node %s: tend connect failed: %s", n->name, err->message);
             return rc;
+        }
         aw_node_count_open(n);
+        aw_node_connect_done(n, t0);
+        n->ua_pending = true;
     }
-    int rc = aw_info_exchange(n->tend_fd, request, AW_TEND_MAX_REPLY, body, exchange_deadline(c),
-                              err);
-    if (rc != AW_OK) {
-        aw_node_close_fd(n, n->tend_fd);
-        n->tend_fd = -1;
-    }
+    int rc = AW_OK;
+    if (n->ua_pending && c->cfg.user_agent_b64)
+        rc = send_user_agent(c, n, body, err);
+    if (rc == AW_OK)
+        rc = aw_info_exchange(&n->tend_sock, request, AW_TEND_MAX_REPLY, body,
+                              exchange_deadline(c), err);
+    if (rc != AW_OK)
+        aw_node_close_sock(n, &n->tend_sock, AW_CLOSE_ERROR);
     return rc;
 }
 
@@ -128,8 +170,8 @@ static bool refresh_member(aw_cluster *c, aw_member *m, aw_buf *body) {
     char name[AW_NODE_NAME_MAX + 1];
     const char *v;
     size_t len;
-    int64_t peers_gen = 0, partition_gen = 0;
-    int rc = tend_call(c, n, REFRESH_REQUEST, body, &e);
+    int64_t peers_gen = 0, partition_gen = 0, rebalance_gen = -1;
+    int rc = tend_call(c, n, c->cfg.rack_aware ? REFRESH_RACK_REQUEST : REFRESH_REQUEST, body, &e);
     if (rc == AW_OK)
         rc = aw_info_reply_value(body, "node", &v, &len, &e);
     if (rc == AW_OK)
@@ -145,15 +187,22 @@ static bool refresh_member(aw_cluster *c, aw_member *m, aw_buf *body) {
         rc = reply_int(body, "partition-generation", &partition_gen, &e);
     if (rc == AW_OK && partition_gen == -1)
         rc = AW_ERR_INVALID_NODE; /* restarting: not ready to serve yet */
+    if (rc == AW_OK && c->cfg.rack_aware)
+        rc = reply_int(body, "rebalance-generation", &rebalance_gen, &e);
     if (rc != AW_OK) {
         note_nomem(c, rc, &e);
         tend_failed(m);
         return false;
     }
+    bool had_failures = n->tend_failures > 0;
     n->tend_failures = 0;
     m->refreshed = true;
     m->seen_peers_gen = peers_gen;
     m->seen_partition_gen = partition_gen;
+    m->seen_rebalance_gen = rebalance_gen;
+    /* As the official client: a node back from failures re-reads its racks. */
+    if (had_failures)
+        m->rebalance_gen = -2;
     return true;
 }
 
@@ -177,7 +226,8 @@ static void try_seeds(aw_cluster *c, bool *changed) {
             return;
         }
         note_nomem(c, rc, &e);
-        if (rc == AW_ERR_CLUSTER || code == 0)
+        /* A cluster-name mismatch, then a TLS failure, says the most. */
+        if (rc == AW_ERR_CLUSTER || code == 0 || (rc == AW_ERR_TLS && code != AW_ERR_CLUSTER))
             code = rc;
         all_unresolved = all_unresolved && rc == AW_ERR_INVALID_HOST;
         /* Messages start with the address tried; the seed's own name says it better. */
@@ -189,7 +239,7 @@ static void try_seeds(aw_cluster *c, bool *changed) {
             used += (size_t)snprintf(msg + used, sizeof msg - used, "%s %s:%u (%s)",
                                      i ? ";" : "", c->seeds[i].name, c->seeds[i].port, why);
     }
-    if (code != AW_ERR_CLUSTER)
+    if (code != AW_ERR_CLUSTER && code != AW_ERR_TLS)
         code = all_unresolved ? AW_ERR_INVALID_HOST : AW_ERR_CONNECTION;
     if (c->round_err && c->round_err->code != AW_ERR_NOMEM)
         aw_error_set(c->round_err, code, "%s", msg);
@@ -198,11 +248,12 @@ static void try_seeds(aw_cluster *c, bool *changed) {
 /* The node's peer list; p->peers is allocated (aw_free) even on failure. */
 static int fetch_peers(aw_cluster *c, aw_node *n, aw_buf *body, aw_peers *p, aw_error *err) {
     memset(p, 0, sizeof *p);
-    int rc = tend_call(c, n, PEERS_REQUEST, body, err);
+    const char *name = c->tls ? PEERS_TLS : PEERS_CLEAR;
+    int rc = tend_call(c, n, name, body, err);
     const char *v = NULL;
     size_t len = 0;
     if (rc == AW_OK)
-        rc = aw_info_reply_value(body, "peers-clear-std", &v, &len, err);
+        rc = aw_info_reply_value(body, name, &v, &len, err);
     if (rc != AW_OK)
         return rc;
     /* Every peer opens a '[', so their count bounds the list. */
@@ -217,11 +268,13 @@ static int fetch_peers(aw_cluster *c, aw_node *n, aw_buf *body, aw_peers *p, aw_
 }
 
 /* Validates a listed peer we do not know at any of its addresses and adds it. */
-static bool add_peer(aw_cluster *c, const aw_peer *peer) {
+static bool add_peer(aw_cluster *c, aw_peer *peer) {
     for (unsigned h = 0; h < peer->n_hosts; h++) {
         aw_node *n;
         aw_node_hello hello;
         aw_error e;
+        /* Its certificate is checked against the TLS name it announces. */
+        memcpy(peer->hosts[h].tls_name, peer->tls_name, sizeof peer->tls_name);
         int rc = aw_node_discover(c, &peer->hosts[h], peer->node_id, &n, &hello, &e);
         if (rc == AW_OK)
             return add_member(c, n, &hello);
@@ -318,6 +371,8 @@ static bool refresh_map(aw_cluster *c, aw_member *m, aw_buf *body) {
     m->map_seq = ++c->next_map_seq;
     m->node->partition_gen = gen;
     atomic_fetch_add_explicit(&c->counters.map_updates, 1, memory_order_relaxed);
+    aw_log(AW_LOG_INFO, "node %s: partition map generation %lld (%zu namespaces)", m->node->name,
+           (long long)gen, n_maps);
     return true;
 }
 
@@ -335,7 +390,52 @@ static void refresh_maps(aw_cluster *c, aw_buf *body, bool *changed) {
     }
 }
 
-/* Step 5. */
+/* Step 5 for one member. A server without racks (CE answers `rack-ids`
+ * with an error, enterprise only) leaves the node with no known rack. */
+static bool refresh_racks_of(aw_cluster *c, aw_member *m, aw_buf *body) {
+    aw_error e;
+    int64_t gen;
+    const char *v;
+    size_t len;
+    aw_ns_rack *racks = NULL;
+    size_t n_racks = 0;
+    int rc = tend_call(c, m->node, RACKS_REQUEST, body, &e);
+    if (rc == AW_OK)
+        rc = reply_int(body, "rebalance-generation", &gen, &e);
+    if (rc == AW_OK) {
+        rc = aw_info_reply_value(body, "rack-ids", &v, &len, &e);
+        if (rc == AW_OK)
+            rc = aw_racks_parse(v, len, &racks, &n_racks, &e);
+        else if (rc > 0)
+            rc = AW_OK; /* the server's refusal: no racks */
+    }
+    if (rc != AW_OK) {
+        note_nomem(c, rc, &e);
+        tend_failed(m);
+        return false;
+    }
+    bool same = n_racks == m->n_racks &&
+                (n_racks == 0 || memcmp(racks, m->racks, n_racks * sizeof *racks) == 0);
+    aw_free(m->racks);
+    m->racks = racks;
+    m->n_racks = n_racks;
+    m->rebalance_gen = gen;
+    return !same;
+}
+
+static void refresh_racks(aw_cluster *c, aw_buf *body, bool *changed) {
+    if (!c->cfg.rack_aware)
+        return;
+    for (size_t i = 0; i < c->n_members && !stopping(c); i++) {
+        aw_member *m = &c->members[i];
+        if (!m->refreshed || m->doomed || m->seen_rebalance_gen == m->rebalance_gen)
+            continue;
+        if (refresh_racks_of(c, m, body))
+            *changed = true;
+    }
+}
+
+/* Step 6. */
 static void housekeeping(aw_cluster *c) {
     bool window_end = c->rounds % c->cfg.error_rate_window == 0;
     uint64_t now = aw_now_ms();
@@ -344,7 +444,9 @@ static void housekeeping(aw_cluster *c) {
         if (window_end)
             aw_node_error_window_end(n, c->cfg.max_error_rate);
         if (c->cfg.idle_timeout_ms)
-            aw_node_pool_reap(n, c->cfg.idle_timeout_ms, now);
+            aw_node_pool_reap(n, c->cfg.idle_timeout_ms, now, c->cfg.min_conns_per_node);
+        if (c->cfg.min_conns_per_node && !stopping(c))
+            aw_node_pool_fill(n, c->cfg.min_conns_per_node);
     }
 }
 
@@ -381,6 +483,7 @@ void aw_cluster_tend_round(aw_cluster *c, aw_error *first_err) {
         remove_nodes(c, lists_read, &changed);
     }
     refresh_maps(c, &body, &changed);
+    refresh_racks(c, &body, &changed);
     housekeeping(c);
     if (changed && !stopping(c)) {
         aw_error e;
@@ -390,4 +493,7 @@ void aw_cluster_tend_round(aw_cluster *c, aw_error *first_err) {
     c->round_err = NULL;
     /* Counted once done, so a watcher sees the round's effects. */
     atomic_fetch_add_explicit(&c->counters.tends, 1, memory_order_relaxed);
+    aw_log(AW_LOG_TRACE, "tend round done: %zu nodes%s", c->n_members, changed ? ", view changed" : "");
+    if (c->cfg.on_tend && !stopping(c))
+        c->cfg.on_tend(c, c->cfg.on_tend_udata);
 }

@@ -23,6 +23,7 @@ static const status_info STATUS[] = {
     {AW_ERR_NO_RESPONSE, "NO_RESPONSE", "no response received"},
     {AW_ERR_MAX_ERROR_RATE, "MAX_ERROR_RATE", "node error rate exceeded; backing off"},
     {AW_ERR_CONNECTION, "CONNECTION", "connection error"},
+    {AW_ERR_TLS, "TLS", "TLS handshake or configuration error"},
     {AW_ERR_INVALID_NODE, "INVALID_NODE", "no node available for the partition"},
     {AW_ERR_NO_MORE_CONNECTIONS, "NO_MORE_CONNECTIONS", "connection pool limit reached"},
     {AW_ERR_CLIENT_ABORT, "CLIENT_ABORT", "scan/query stopped by its record callback"},

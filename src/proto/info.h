@@ -118,6 +118,9 @@ static inline bool aw_replicas_owns(const aw_replicas_ns *r, unsigned replica, u
 #define AW_HOST_NAME_MAX 255
 typedef struct aw_host {
     char name[AW_HOST_NAME_MAX + 1]; /* address or host name, IPv6 without brackets */
+    /* The name its TLS certificate is checked against; "" = none given
+     * (then `name` is checked). Unused without TLS. */
+    char tls_name[AW_HOST_NAME_MAX + 1];
     uint16_t port;
 } aw_host;
 

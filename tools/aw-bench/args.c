@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "aerowire/aerowire.h"
+#include "tlsflags.h"
 #include "keys.h"
 
 /* Long options without a short letter. */
@@ -39,9 +40,15 @@ enum {
     O_ASYNC_MAX_CONNS_PER_NODE,
     O_PIPELINE_DEPTH,
     O_ERROR_BACKOFF,
+    O_METRICS,
     O_ALLOCS,
     O_PRECOMPUTED_DIGESTS,
     O_FILTER,
+    O_TLS,         /* one of tlsflags.h's */
+    O_COMPRESS,
+    O_RACK_ID,
+    O_MIN_CONNS_PER_NODE,
+    O_ASYNC_MIN_CONNS_PER_NODE,
     O_UNSUPPORTED, /* asbench's, refused with a message naming them */
 };
 
@@ -95,6 +102,7 @@ static const struct option long_opts[] = {
     {"json", no_argument, 0, O_JSON},
     {"pipeline-depth", required_argument, 0, O_PIPELINE_DEPTH},
     {"error-backoff", required_argument, 0, O_ERROR_BACKOFF},
+    {"metrics", required_argument, 0, O_METRICS},
     {"allocs", no_argument, 0, O_ALLOCS},
     {"precomputed-digests", no_argument, 0, O_PRECOMPUTED_DIGESTS},
     {"filter", required_argument, 0, O_FILTER},
@@ -113,31 +121,31 @@ static const struct option long_opts[] = {
     {"ufv", required_argument, 0, O_UNSUPPORTED},
     {"throughput", required_argument, 0, 'g'},
     {"batch-delete-size", required_argument, 0, O_UNSUPPORTED},
-    {"compress", no_argument, 0, O_UNSUPPORTED},
+    {"compress", no_argument, 0, O_COMPRESS},
     {"compression-ratio", required_argument, 0, O_UNSUPPORTED},
     {"percentiles", required_argument, 0, O_UNSUPPORTED},
     {"output-file", required_argument, 0, O_UNSUPPORTED},
     {"output-period", required_argument, 0, O_UNSUPPORTED},
     {"hdr-hist", required_argument, 0, O_UNSUPPORTED},
     {"shared", no_argument, 0, 'S'},
-    {"rack-id", required_argument, 0, O_UNSUPPORTED},
+    {"rack-id", required_argument, 0, O_RACK_ID},
     {"read-mode-sc", required_argument, 0, 'B'},
-    {"min-conns-per-node", required_argument, 0, O_UNSUPPORTED},
+    {"min-conns-per-node", required_argument, 0, O_MIN_CONNS_PER_NODE},
     {"conn-pools-per-node", required_argument, 0, 'Y'},
-    {"async-min-conns-per-node", required_argument, 0, O_UNSUPPORTED},
-    {"tls-enable", no_argument, 0, O_UNSUPPORTED},
+    {"async-min-conns-per-node", required_argument, 0, O_ASYNC_MIN_CONNS_PER_NODE},
+    {"tls-enable", no_argument, 0, O_TLS},
     {"tls-name", required_argument, 0, O_UNSUPPORTED},
-    {"tls-cafile", required_argument, 0, O_UNSUPPORTED},
-    {"tls-capath", required_argument, 0, O_UNSUPPORTED},
-    {"tls-protocols", required_argument, 0, O_UNSUPPORTED},
-    {"tls-cipher-suite", required_argument, 0, O_UNSUPPORTED},
-    {"tls-crl-check", no_argument, 0, O_UNSUPPORTED},
-    {"tls-crl-check-all", no_argument, 0, O_UNSUPPORTED},
-    {"tls-cert-blacklist", required_argument, 0, O_UNSUPPORTED},
+    {"tls-cafile", required_argument, 0, O_TLS},
+    {"tls-capath", required_argument, 0, O_TLS},
+    {"tls-protocols", required_argument, 0, O_TLS},
+    {"tls-cipher-suite", required_argument, 0, O_TLS},
+    {"tls-crl-check", no_argument, 0, O_TLS},
+    {"tls-crl-check-all", no_argument, 0, O_TLS},
+    {"tls-cert-blacklist", required_argument, 0, O_TLS},
     {"tls-log-session-info", no_argument, 0, O_UNSUPPORTED},
-    {"tls-keyfile", required_argument, 0, O_UNSUPPORTED},
-    {"tls-keyfile-password", optional_argument, 0, O_UNSUPPORTED},
-    {"tls-certfile", required_argument, 0, O_UNSUPPORTED},
+    {"tls-keyfile", required_argument, 0, O_TLS},
+    {"tls-keyfile-password", required_argument, 0, O_TLS},
+    {"tls-certfile", required_argument, 0, O_TLS},
     {"tls-login-only", no_argument, 0, O_UNSUPPORTED},
     {"auth", required_argument, 0, O_UNSUPPORTED},
     {0, 0, 0, 0},
@@ -187,13 +195,17 @@ static void usage(FILE *f) {
 "      --read-timeout MS, --write-timeout MS\n"
 "      --socket-timeout MS     (30000); --read-socket-timeout, --write-socket-timeout\n"
 "      --max-retries N         (1)     --sleep-between-retries MS (0)\n"
-"  -C, --replica R             master, any, sequence (sequence)\n"
+"  -C, --replica R             master, any, sequence, prefer-rack (sequence)\n"
+"      --rack-id N             the rack prefer-rack reads prefer (needs prefer-rack)\n"
 "  -N, --read-mode-ap M        one, all (one)\n"
 "  -M, --commit-level L        all, master (all)\n"
 "  -D, --durable-delete        --send-key\n"
+"      --compress              requests over 128 bytes go zlib-compressed, and reads\n"
+"                              and batches ask for compressed replies (Enterprise)\n"
 "Client\n"
 "      --connect-timeout MS  --tender-interval MS  --max-error-rate N\n"
 "      --error-rate-window N  --max-socket-idle S  --max-conns-per-node N\n"
+"      --min-conns-per-node N  --async-min-conns-per-node N (over all loops)\n"
 "      --async-max-conns-per-node N (over all loops)  --pipeline-depth N (aerowire)\n"
 "      --error-backoff MS      after a failure the client gives at once (node backed\n"
 "                              off, no connection), a slot pauses 1 ms, doubling up\n"
@@ -203,6 +215,9 @@ static void usage(FILE *f) {
 "                              go to stderr\n"
 "  -d, --debug                 print every failed command's error on stderr\n"
 "      --allocs                count aerowire's allocations per command (aerowire)\n"
+"      --metrics FILE          turn the client's metrics on and write them for the\n"
+"                              run (key load excluded) to FILE at the end, in the\n"
+"                              Prometheus text format (aerowire; docs/metrics.md)\n"
 "      --precomputed-digests   key digests computed before the run, not per command:\n"
 "                              the CPU figure then leaves them out (aerowire)\n"
 "  -L, --latency               accepted; latencies are always shown\n"
@@ -242,7 +257,7 @@ static bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out) 
 }
 
 /* The seed list: each entry gets -p's port unless it has its own.
- * asbench's host:tlsname:port form drops the TLS name. */
+ * asbench's host:tlsname:port form is kept (the client checks the TLS name). */
 static int build_hosts(bench_args *a) {
     const char *p = a->hosts_arg ? a->hosts_arg : "127.0.0.1";
     size_t at = 0;
@@ -279,9 +294,8 @@ static int build_hosts(bench_args *a) {
             bool digits = c2[1] != '\0';
             for (const char *d = c2 + 1; *d; d++)
                 digits = digits && isdigit((unsigned char)*d);
-            if (colons == 2 && c1 != e && digits) {
-                *c1 = '\0'; /* host:tlsname:port */
-                snprintf(out, sizeof out, "%s:%s", e, c2 + 1);
+            if (colons == 2 && c1 != e && digits && !strstr(e, "::")) {
+                snprintf(out, sizeof out, "%s", e); /* host:tlsname:port */
             } else {
                 snprintf(out, sizeof out, "[%s]:%u", e, a->port); /* a bare IPv6 address */
             }
@@ -477,6 +491,21 @@ int args_parse(bench_args *a, int argc, char **argv) {
         case O_SEND_KEY:
             a->send_key = true;
             break;
+        case O_COMPRESS:
+            a->compress = true;
+            break;
+        case O_RACK_ID:
+            if (!parse_u32(optarg, 0, 1000000, &a->rack_id))
+                return bad("%s: expected a rack id, not \"%s\"", flag, optarg);
+            a->rack_id_given = true;
+            break;
+        case O_MIN_CONNS_PER_NODE:
+        case O_ASYNC_MIN_CONNS_PER_NODE:
+            if (!parse_u32(optarg, 0, 10000000, o == O_MIN_CONNS_PER_NODE
+                                                    ? &a->min_conns_per_node
+                                                    : &a->async_min_conns_per_node))
+                return bad("%s: expected a number, not \"%s\"", flag, optarg);
+            break;
         case 'C':
             if (strcmp(optarg, "master") == 0)
                 a->replica = AW_REPLICA_MASTER;
@@ -484,8 +513,11 @@ int args_parse(bench_args *a, int argc, char **argv) {
                 a->replica = AW_REPLICA_ANY;
             else if (strcmp(optarg, "sequence") == 0)
                 a->replica = AW_REPLICA_SEQUENCE;
+            else if (strcmp(optarg, "prefer-rack") == 0)
+                a->replica = AW_REPLICA_PREFER_RACK;
             else
-                return bad("%s: expected master, any or sequence, not \"%s\"", flag, optarg);
+                return bad("%s: expected master, any, sequence or prefer-rack, not \"%s\"", flag,
+                           optarg);
             break;
         case 'N':
             if (strcmp(optarg, "one") == 0)
@@ -538,6 +570,9 @@ int args_parse(bench_args *a, int argc, char **argv) {
                 a->max_error_rate_given = true;
             break;
         }
+        case O_METRICS:
+            a->metrics_file = optarg;
+            break;
         case O_ERROR_BACKOFF:
             if (!parse_u32(optarg, 0, 60000, &a->error_backoff_ms))
                 return bad("%s: expected 0..60000 ms, not \"%s\"", flag, optarg);
@@ -549,6 +584,10 @@ int args_parse(bench_args *a, int argc, char **argv) {
             a->pipeline_depth = (int32_t)d;
             break;
         }
+        case O_TLS:
+            if (bl_tls_apply(&a->tls, name, optarg, why, sizeof why) != 0)
+                return bad("%s", why);
+            break;
         case 'U':
         case 'P':
         case 'g':
@@ -592,11 +631,17 @@ int args_parse(bench_args *a, int argc, char **argv) {
         return bad("-s: set \"%s\" is over 63 bytes", a->set);
     if (a->async && a->event_loops > a->async_max_commands)
         return bad("-W: more event loops than commands in flight (-c)");
+    /* asbench's pairing: a rack only with prefer-rack, and prefer-rack needs one. */
+    if (a->rack_id_given != (a->replica == AW_REPLICA_PREFER_RACK))
+        return bad(a->rack_id_given ? "--rack-id needs --replica prefer-rack"
+                                    : "--replica prefer-rack needs --rack-id");
     if (a->precomputed_digests && a->keys > KS_TABLE_MAX)
         return bad("--precomputed-digests holds at most %u keys, not %" PRIu64 " (-k)",
                    KS_TABLE_MAX, a->keys);
     if (a->wl.kind == WL_INSERT && a->batch_read_size)
         return bad("--batch-read-size does not apply to an insert workload");
+    if (a->tls.enable && !a->hosts_arg && !a->port_given)
+        return bad("--tls-enable needs -h: the embedded server speaks plain TCP only");
     return build_hosts(a);
 }
 

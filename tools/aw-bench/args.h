@@ -21,6 +21,7 @@ typedef struct bench_args {
      * built from them with -p's port for entries without one. */
     const char *hosts_arg;
     char hosts[1024];
+    aw_tls_config tls;           /* --tls-* */
     uint16_t port;
     bool port_given;
     const char *ns, *set, *bin_base;
@@ -47,6 +48,7 @@ typedef struct bench_args {
     bool read_mode_all;
     aw_commit_level commit_level;
     bool durable_delete, send_key, random_values;
+    bool compress;                /* --compress: policy.compress on every command */
     /* --filter: the reads' filter expression, as given and compiled (NULL:
      * none; args_compile_filter, args_free). Writes and deletes are not
      * filtered. */
@@ -56,7 +58,11 @@ typedef struct bench_args {
     uint32_t connect_timeout_ms, tend_interval_ms, max_error_rate, error_rate_window;
     bool max_error_rate_given;
     uint32_t max_socket_idle_s, max_conns_per_node, async_max_conns_per_node;
+    uint32_t min_conns_per_node, async_min_conns_per_node; /* asbench's; async over all loops */
+    uint32_t rack_id;             /* --rack-id, with --replica prefer-rack */
+    bool rack_id_given;
     int32_t pipeline_depth;   /* -1 = aerowire's default */
+    const char *metrics_file;  /* --metrics: NULL = metrics off */
     uint32_t error_backoff_ms; /* most a slot pauses after instant failures (backoff.h) */
     /* Output. */
     bool json, debug;

@@ -41,6 +41,7 @@ int bench_init(bench *b, const bench_args *a, aw_client *client, aw_error *err) 
     b->read_pol.replica = a->replica;
     b->read_pol.read_mode_ap_all = a->read_mode_all;
     b->read_pol.filter = a->filter; /* batch reads copy it below */
+    b->read_pol.compress = a->compress;
 
     b->write_pol = aw_policy_write();
     b->write_pol.total_timeout_ms = a->write_timeout_ms;
@@ -51,6 +52,7 @@ int bench_init(bench *b, const bench_args *a, aw_client *client, aw_error *err) 
     b->write_pol.commit_level = a->commit_level;
     b->write_pol.send_key = a->send_key;
     b->write_pol.durable_delete = a->durable_delete;
+    b->write_pol.compress = a->compress;
     b->delete_pol = b->write_pol;
     if (a->wl.kind == WL_RR)
         b->write_pol.exists = AW_EXISTS_REPLACE;

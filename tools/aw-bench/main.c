@@ -15,6 +15,7 @@
 #include "bench.h"
 #include "load.h"
 #include "pin.h"
+#include "metrics_out.h"
 #include "report.h"
 #include "run.h"
 #include "spawn.h"
@@ -39,6 +40,7 @@ static void count_free(void *p, void *ctx) {
 static void client_config(const bench_args *a, const char *hosts, aw_config *cfg) {
     aw_config_init(cfg);
     cfg->hosts = hosts;
+    cfg->tls = a->tls;
     if (a->connect_timeout_ms)
         cfg->connect_timeout_ms = a->connect_timeout_ms;
     if (a->tend_interval_ms)
@@ -58,6 +60,15 @@ static void client_config(const bench_args *a, const char *hosts, aw_config *cfg
     }
     if (a->pipeline_depth > 0)
         cfg->pipeline_depth = (uint32_t)a->pipeline_depth;
+    cfg->metrics_enabled = a->metrics_file != NULL;
+    cfg->min_conns_per_node = a->min_conns_per_node;
+    if (a->async_min_conns_per_node) {
+        uint32_t per = a->async_min_conns_per_node / a->event_loops;
+        cfg->async_min_conns_per_node = per ? per : 1;
+    }
+    /* As asbench: rack-aware exactly when reads prefer the rack. */
+    cfg->rack_aware = a->replica == AW_REPLICA_PREFER_RACK;
+    cfg->rack_id = (int32_t)a->rack_id;
 }
 
 int main(int argc, char **argv) {
@@ -136,8 +147,15 @@ int main(int argc, char **argv) {
         }
     }
     rp_header(human, &b, &r);
+    aw_metrics *metrics0 = a.metrics_file ? mo_start(client) : NULL;
+    if (a.metrics_file && !metrics0)
+        goto out;
     unsigned long allocs0 = atomic_load(&n_allocs);
-    if (run_workload(&b, human, &sigs, &r, total) != 0)
+    int ran = run_workload(&b, human, &sigs, &r, total);
+    if (ran == 0 && a.metrics_file && !r.abandoned && mo_write(client, metrics0, a.metrics_file) != 0)
+        ran = -1;
+    aw_metrics_free(metrics0);
+    if (ran != 0)
         goto out;
     r.allocs = atomic_load(&n_allocs) - allocs0;
     if (a.json)

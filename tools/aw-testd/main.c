@@ -2,7 +2,8 @@
  * aw-testd — an in-memory Aerospike-protocol server for tests and demos.
  *
  *   aw-testd [--port P] [--nodes N] [--namespaces test,bar] [--default-ttl S]
- *            [--max-record-size BYTES] [--cluster-name NAME]
+ *            [--max-record-size BYTES] [--cluster-name NAME] [--racks R1,R2,...]
+ *            [--compress] [--tls-ports P1,P2,... [--tls-name NAME]]
  *
  * Prints one line "aw-testd ready 127.0.0.1:P[,127.0.0.1:P2...]" once every
  * node listens, then serves until SIGINT/SIGTERM.
@@ -25,6 +26,14 @@ static void usage(FILE *f) {
             "  --default-ttl S        default record TTL in seconds (default 0 = never)\n"
             "  --max-record-size B    write-block limit (default 1048576)\n"
             "  --cluster-name NAME    (default aw-testd)\n"
+            "  --tls-ports P1,P2,...  the TLS port in front of each node (a TLS proxy such as\n"
+            "                         stunnel listens there): peers-tls-std and service-tls-std\n"
+            "                         announce them. aw-testd itself speaks plain TCP only.\n"
+            "  --tls-name NAME        the TLS name those answers give (the proxy's certificate)\n"
+            "  --racks R1,R2,...      rack id of each node (answers rack-ids and racks as an\n"
+            "                         Enterprise server; replicas on another rack)\n"
+            "  --compress             take compressed requests and compress replies asked\n"
+            "                         for (info1 0x80) as an Enterprise server (default: 25)\n"
             "Control at run time with info commands: testd-kill:node=I, testd-revive:node=I,\n"
             "testd-fault:node=I;delay=MS;drop-after=B;truncate=1;garbage=1;oversize=1;refuse=1;\n"
             "blackhole=1, testd-move:partition=P;master=I;replica=J, testd-nodes.\n",
@@ -40,6 +49,20 @@ static bool parse_u32(const char *s, uint32_t max, uint32_t *out) {
     return true;
 }
 
+/* "P1,P2,..." into ports (at most TD_MAX_NODES of 1..65535). */
+static bool parse_ports(const char *s, uint16_t *ports, int *n) {
+    *n = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", s);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        uint32_t v;
+        if (*n == TD_MAX_NODES || !parse_u32(tok, 65535, &v) || v == 0)
+            return false;
+        ports[(*n)++] = (uint16_t)v;
+    }
+    return *n > 0;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg) {
     (void)sig;
     (void)what;
@@ -52,7 +75,10 @@ int main(int argc, char **argv) {
         {"port", required_argument, 0, 'p'},       {"nodes", required_argument, 0, 'n'},
         {"namespaces", required_argument, 0, 's'}, {"default-ttl", required_argument, 0, 't'},
         {"max-record-size", required_argument, 0, 'm'},
-        {"cluster-name", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'},
+        {"cluster-name", required_argument, 0, 'c'}, {"racks", required_argument, 0, 'r'},
+        {"compress", no_argument, 0, 'z'},
+        {"tls-ports", required_argument, 0, 'T'},  {"tls-name", required_argument, 0, 'N'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int o;
     uint32_t v;
@@ -83,6 +109,19 @@ int main(int argc, char **argv) {
             break;
         case 'c':
             cfg.cluster_name = optarg;
+            break;
+        case 'T':
+            if (!parse_ports(optarg, cfg.tls_ports, &cfg.n_tls_ports))
+                goto bad;
+            break;
+        case 'N':
+            cfg.tls_name = optarg;
+            break;
+        case 'r':
+            cfg.racks = optarg;
+            break;
+        case 'z':
+            cfg.compress = true;
             break;
         case 'h':
             usage(stdout);

@@ -38,6 +38,7 @@ typedef struct cli {
     uint32_t timeout_ms;     /* 0 = the command's default */
     bool json;               /* machine output on stdout */
     aw_exp *filter;          /* --filter: sent by every command of the run (filter.h) */
+    aw_tls_config tls;       /* --tls-* (tlsflags.h) */
     aw_client *client;       /* opened by cli_client, closed by cli_close */
     pid_t testd;             /* the embedded aw-testd, 0 when none */
 } cli;

@@ -15,6 +15,7 @@ int cli_exit_code(int status) {
     /* Could not reach the server, or lost it: the network's fault, not the request's. */
     case AW_ERR_TIMEOUT:
     case AW_ERR_CONNECTION:
+    case AW_ERR_TLS:
     case AW_ERR_INVALID_HOST:
     case AW_ERR_INVALID_NODE:
     case AW_ERR_NO_RESPONSE:

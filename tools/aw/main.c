@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "opts.h"
 #include "server.h"
+#include "tlsflags.h"
 
 static const cli_cmd commands[] = {
     {"info", "ask every node for info values (default: build, edition, ...)", cmd_info_help,
@@ -52,12 +53,18 @@ static void global_help(FILE *f) {
             "\n"
             "Options (before the command):\n"
             "  -h, --host HOST[:PORT][,HOST[:PORT]...]\n"
-            "                     seed nodes; repeat -h for more; IPv6 as [ADDR]:PORT\n"
+            "                     seed nodes; repeat -h for more; IPv6 as [ADDR]:PORT;\n"
+            "                     with TLS, HOST:TLS-NAME:PORT names the certificate\n"
             "  -p, --port PORT    port of seeds given without one (default 3000)\n"
             "      --timeout MS   total time per command, connecting included (default %u,\n"
             "                     batches %u)\n"
             "      --json         machine output: one JSON value on stdout (errors as\n"
             "                     {\"error\": {...}})\n"
+            "      --tls-enable   TLS to the cluster; with asbench's --tls-cafile FILE,\n"
+            "                     --tls-capath DIR, --tls-protocols P, --tls-cipher-suite C,\n"
+            "                     --tls-certfile F and --tls-keyfile F (mutual TLS),\n"
+            "                     --tls-keyfile-password PW, --tls-cert-blacklist F,\n"
+            "                     --tls-crl-check, --tls-crl-check-all (docs/security.md)\n"
             "      --help         this text; 'aw COMMAND --help' describes a command\n"
             "      --version      the version\n"
             "\n"
@@ -79,7 +86,7 @@ static void global_help(FILE *f) {
                "  2  usage error: unknown command or option, missing or bad argument\n"
                "  3  record not found\n"
                "  4  the server refused the command (its result code is printed)\n"
-               "  5  network: no connection, timeout, connection lost, bad reply\n"
+               "  5  network: no connection, TLS refused, timeout, connection lost, bad reply\n"
                "  130  Ctrl-C stopped a scan or query\n"
                "\n"
                "Examples:\n"
@@ -109,13 +116,18 @@ static char *add_hosts(char *list, const char *more) {
     return n;
 }
 
-enum { O_HOST, O_PORT, O_TIMEOUT, O_JSON, O_HELP, O_VERSION };
-static const cli_opt global_opts[] = {
+enum { O_HOST, O_PORT, O_TIMEOUT, O_JSON, O_HELP, O_VERSION, O_TLS_FIRST };
+/* The fixed ones, then asbench's TLS flags (tlsflags.h) from O_TLS_FIRST. */
+static cli_opt global_opts[O_TLS_FIRST + 16] = {
     [O_HOST] = {"host", 'h', true},      [O_PORT] = {"port", 'p', true},
     [O_TIMEOUT] = {"timeout", 0, true},  [O_JSON] = {"json", 0, false},
     [O_HELP] = {"help", 0, false},       [O_VERSION] = {"version", 0, false},
-    {NULL, 0, false},
 };
+
+static void add_tls_opts(void) {
+    for (int i = 0; bl_tls_flags[i].name; i++)
+        global_opts[O_TLS_FIRST + i] = (cli_opt){bl_tls_flags[i].name, 0, bl_tls_flags[i].has_arg};
+}
 
 /* Parses the global options into c; -1 to go on, or the exit code. */
 static int parse_globals(cli *c, cli_optscan *s) {
@@ -150,10 +162,18 @@ static int parse_globals(cli *c, cli_optscan *s) {
             rc = CLI_OK;
             break;
         default:
+            if (o >= O_TLS_FIRST) {
+                char why[CLI_WHY_SIZE];
+                if (bl_tls_apply(&c->tls, global_opts[o].name, s->arg, why, sizeof why) != 0)
+                    rc = cli_usage(c, NULL, "%s", why);
+                break;
+            }
             rc = cli_usage(c, NULL, "%s", cli_opt_error(s, o));
             break;
         }
     }
+    if (rc < 0 && c->tls.enable && !given && !port_given)
+        rc = cli_usage(c, NULL, "--tls-enable needs -h: the embedded server speaks plain TCP only");
     if (rc < 0 && (given || port_given)) {
         char why[CLI_WHY_SIZE];
         /* -p alone means a server on this machine. */
@@ -167,6 +187,7 @@ static int parse_globals(cli *c, cli_optscan *s) {
 }
 
 int main(int argc, char **argv) {
+    add_tls_opts();
     cli c;
     memset(&c, 0, sizeof c);
     cli_optscan s;

@@ -38,12 +38,21 @@ static bool add_entry(char *out, size_t *used, const char *p, size_t len, uint16
                 return false;
             }
             colon = close + 1;
+            /* [ADDR]:TLS-NAME:PORT */
+            const char *last = memrchr(colon + 1, ':', (size_t)(p + len - colon - 1));
+            if (last)
+                colon = last;
         }
     } else {
         const char *first = memchr(p, ':', len);
-        /* One ':' separates the port; more make a bare IPv6 address. */
-        if (first && !memchr(first + 1, ':', (size_t)(p + len - first - 1)))
+        const char *second = first ? memchr(first + 1, ':', (size_t)(p + len - first - 1)) : NULL;
+        /* One ':' separates the port; two (and no "::") are HOST:TLS-NAME:PORT;
+         * more make a bare IPv6 address. */
+        if (first && !second)
             colon = first;
+        else if (second && second != first + 1 &&
+                 !memchr(second + 1, ':', (size_t)(p + len - second - 1)))
+            colon = second;
     }
     if (colon) {
         char text[16];
@@ -131,6 +140,7 @@ aw_client *cli_client(cli *c, int *code) {
     aw_config cfg;
     aw_config_init(&cfg);
     cfg.hosts = hosts;
+    cfg.tls = c->tls;
     if (c->timeout_ms) {
         /* One limit the user can reason about: the total, for connecting too. */
         cfg.connect_timeout_ms = c->timeout_ms;

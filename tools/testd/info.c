@@ -104,7 +104,8 @@ static void put_host(const td_server *s, aw_buf *b, uint16_t port) {
         td_info_putf(b, "%s:%u", s->bind_addr, port);
 }
 
-static void put_peers(td_node *n, aw_buf *b, bool alt) {
+/* With tls, the nodes' TLS ports (the stunnels in front of them) and name. */
+static void put_peers(td_node *n, aw_buf *b, bool alt, bool tls) {
     td_server *s = n->srv;
     td_info_putf(b, "%u,3000,[", s->peers_gen);
     bool first = true;
@@ -112,8 +113,9 @@ static void put_peers(td_node *n, aw_buf *b, bool alt) {
         const td_node *p = &s->nodes[i];
         if (p == n || !p->alive)
             continue;
-        td_info_putf(b, "%s[%s,,[", first ? "" : ",", p->id);
-        put_host(s, b, p->port);
+        td_info_putf(b, "%s[%s,%s,[", first ? "" : ",", p->id,
+                     tls && s->cfg.tls_name ? s->cfg.tls_name : "");
+        put_host(s, b, tls ? s->cfg.tls_ports[i] : p->port);
         td_info_put(b, "]]");
         first = false;
     }
@@ -366,7 +368,10 @@ static void control(td_node *n, aw_buf *b, const char *cmd, size_t len, const ch
     } else if (strcmp(name, "testd-stats") == 0) {
         uint64_t commands, held;
         if (td_node_stats(s, node, &commands, &held) == 0) {
-            td_info_putf(b, "commands=%" PRIu64 ";held=%" PRIu64, commands, held);
+            td_info_putf(b, "commands=%" PRIu64 ";held=%" PRIu64 ";compressed-in=%" PRIu64
+                            ";compressed-out=%" PRIu64,
+                         commands, held, s->nodes[node].compressed_in,
+                         s->nodes[node].compressed_out);
             return;
         }
     } else if (strcmp(name, "testd-move") == 0) {
@@ -406,7 +411,7 @@ static void control(td_node *n, aw_buf *b, const char *cmd, size_t len, const ch
  * than calling a real command unrecognized. */
 static const char *const ENTERPRISE_NAMES[] = {
     "alumni-tls-alt", "alumni-tls-std", "feature-key", "masking", "masking-show", "peers-tls-alt",
-    "peers-tls-std", "quiesce", "quiesce-undo", "rack-ids", "racks", "revive", "roster",
+    "peers-tls-std", "quiesce", "quiesce-undo", "revive", "roster",
     "roster-set", "service-tls-alt", "service-tls-std", "xdr-dc-state", "xdr-get-filter",
     "xdr-set-filter", NULL};
 static const char *const UNSERVED_NAMES[] = {
@@ -417,12 +422,11 @@ static const char *const UNSERVED_NAMES[] = {
     "get-sl", "get-stats", "health-outliers", "health-stats", "help", "histogram",
     "index-pressure", "jem-stats", "latencies", "log", "log-message", "log-set", "logs", "mcast",
     "mesh", "name", "objects", "partition-info", "physical-devices", "query-abort",
-    "query-abort-all", "rebalance-generation", "recluster", "service",
+    "query-abort-all", "recluster", "service",
     "services-alternate", "services-alumni-reset", "set-config", "set-log",
     /* "sindex" and "sindex/<ns>" (sindex/<ns>/<name> is served) */ "sindex", "smd-info",
     "smd-show", "status", "thread-traces", "tip", "tip-clear", "truncate-namespace-undo",
-    "truncate-undo", "udf-clear-cache", "udf-get", "udf-list", "udf-put", "udf-remove",
-    "user-agents", NULL};
+    "truncate-undo", "udf-clear-cache", "udf-get", "udf-list", "udf-put", "udf-remove", NULL};
 
 static bool in_list(const char *name, const char *const *list) {
     for (; *list; list++)
@@ -431,7 +435,39 @@ static bool in_list(const char *name, const char *const *list) {
     return false;
 }
 
-static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
+static bool b64_char(char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '+' || ch == '/';
+}
+
+/* thr_info.c cmd_user_agent_set: once per connection, base64 of at most 64
+ * bytes, kept for `user-agents`. */
+static void user_agent_set(char *ua, aw_buf *b, const char *params, size_t len) {
+    char v[TD_USER_AGENT_MAX];
+    if (ua[0]) {
+        td_info_put(b, "ERROR:4:already set");
+        return;
+    }
+    param_result r = td_info_param_get(params, len, "value", v, sizeof v);
+    if (!td_info_param_usable(b, "value", v, r, true))
+        return;
+    size_t n = strlen(v), pad = 0;
+    bool ok = n > 0 && n % 4 == 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        if (v[i] == '=' && i + 2 >= n)
+            pad++;
+        else if (!b64_char(v[i]) || pad)
+            ok = false;
+    }
+    if (!ok || n / 4 * 3 - pad > 64) {
+        td_info_put(b, "ERROR:4:'value' invalid base64");
+        return;
+    }
+    memcpy(ua, v, n + 1);
+    td_info_put(b, "ok");
+}
+
+static void answer(td_node *n, char *ua, aw_buf *b, const char *cmd, size_t len) {
     td_server *s = n->srv;
     char name[64];
     size_t nl = 0;
@@ -460,6 +496,10 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
         td_info_put(b, "4096");
     else if (strcmp(name, "partition-generation") == 0)
         td_info_putf(b, "%u", n->partition_gen);
+    else if (strcmp(name, "rebalance-generation") == 0)
+        td_info_putf(b, "%u", s->rebalance_gen);
+    else if (strcmp(name, "rack-ids") == 0 || strcmp(name, "racks") == 0)
+        td_racks_info(n, b, name, has_args ? cmd + nl + 1 : cmd + nl, has_args ? len - nl - 1 : 0);
     else if (strcmp(name, "peers-generation") == 0)
         td_info_putf(b, "%u", s->peers_gen);
     else if (strcmp(name, "replicas") == 0)
@@ -469,9 +509,13 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
     else if (strcmp(name, "replicas-master") == 0)
         put_replicas(n, b, false, false, 1);
     else if (strcmp(name, "peers-clear-std") == 0)
-        put_peers(n, b, false);
+        put_peers(n, b, false, false);
     else if (strcmp(name, "peers-clear-alt") == 0)
-        put_peers(n, b, true);
+        put_peers(n, b, true, false);
+    else if (strcmp(name, "peers-tls-std") == 0 && s->cfg.n_tls_ports)
+        put_peers(n, b, false, true);
+    else if (strcmp(name, "service-tls-std") == 0 && s->cfg.n_tls_ports)
+        td_info_putf(b, "%s:%u", s->bind_addr, s->cfg.tls_ports[n->index]);
     else if (strcmp(name, "service-clear-std") == 0)
         td_info_putf(b, "%s:%u", s->bind_addr, n->port);
     else if (strcmp(name, "service-clear-alt") == 0)
@@ -491,7 +535,9 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
     else if (strcmp(name, "get-config") == 0)
         get_config(n, b, has_args ? cmd + nl + 1 : cmd + nl, has_args ? len - nl - 1 : 0);
     else if (strcmp(name, "user-agent-set") == 0)
-        td_info_put(b, "ok");
+        user_agent_set(ua, b, has_args ? cmd + nl + 1 : cmd + nl, has_args ? len - nl - 1 : 0);
+    else if (strcmp(name, "user-agents") == 0)
+        td_node_user_agents(n, b);
     else if (strncmp(name, "testd-", 6) == 0)
         control(n, b, cmd, len, name);
     else if (strcmp(name, "query-show") == 0)
@@ -511,7 +557,7 @@ static void answer(td_node *n, aw_buf *b, const char *cmd, size_t len) {
 static const char *DEFAULT_SET[] = {"features", "node", "edition", "build", "version",
                                     "statistics", "partition-generation"};
 
-void td_handle_info(td_node *node, const uint8_t *body, size_t len, aw_buf *out) {
+void td_handle_info(td_node *node, char *ua, const uint8_t *body, size_t len, aw_buf *out) {
     size_t at = aw_proto_header_begin(out);
     const char *p = (const char *)body;
     if (len == 0) {
@@ -519,7 +565,7 @@ void td_handle_info(td_node *node, const uint8_t *body, size_t len, aw_buf *out)
         for (size_t i = 0; i < sizeof DEFAULT_SET / sizeof *DEFAULT_SET; i++) {
             td_info_put(out, DEFAULT_SET[i]);
             td_info_put(out, "\t");
-            answer(node, out, DEFAULT_SET[i], strlen(DEFAULT_SET[i]));
+            answer(node, ua, out, DEFAULT_SET[i], strlen(DEFAULT_SET[i]));
             td_info_put(out, "\n");
         }
     }
@@ -530,7 +576,7 @@ void td_handle_info(td_node *node, const uint8_t *body, size_t len, aw_buf *out)
         if (l > 0) {
             aw_buf_put(out, p + i, l);
             td_info_put(out, "\t");
-            answer(node, out, p + i, l);
+            answer(node, ua, out, p + i, l);
             td_info_put(out, "\n");
         }
         i += l + 1;

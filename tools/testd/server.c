@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "batch_parse.h"
+#include "info_param.h"
+#include "compress.h"
 #include "internal.h"
 #include "proto/batch.h"
 #include "proto/frame.h"
@@ -57,6 +59,7 @@ struct td_conn {
     delay_mark *marks;
     size_t n_marks, cap_marks;
     td_conn *prev, *next;
+    char user_agent[TD_USER_AGENT_MAX]; /* "" until user-agent-set */
 };
 
 static uint64_t now_ms(void) {
@@ -83,6 +86,22 @@ static void conn_free(td_conn *c) {
     free(c->marks);
     n->conns_closed++;
     free(c);
+}
+
+void td_node_user_agents(td_node *node, aw_buf *b) {
+    for (td_conn *c = node->conns; c; c = c->next) {
+        if (!c->user_agent[0])
+            continue;
+        bool seen = false; /* counted with an earlier connection */
+        for (td_conn *e = node->conns; e != c && !seen; e = e->next)
+            seen = strcmp(e->user_agent, c->user_agent) == 0;
+        if (seen)
+            continue;
+        unsigned count = 0;
+        for (td_conn *e = c; e; e = e->next)
+            count += strcmp(e->user_agent, c->user_agent) == 0;
+        td_info_putf(b, "user-agent=%s:count=%u;", c->user_agent, count);
+    }
 }
 
 void td_node_close_conns(td_node *node) {
@@ -324,6 +343,23 @@ static void handle_scan(td_conn *c, const aw_msg_view *m) {
     }
 }
 
+static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t len);
+
+/* --compress: the inflated message is handled as if sent plain; a body that
+ * does not inflate to one type-3 frame closes the connection. */
+static bool handle_compressed(td_conn *c, const uint8_t *body, size_t len) {
+    aw_buf inner;
+    aw_buf_init(&inner);
+    bool ok = td_compress_inflate(body, len, &inner);
+    if (ok) {
+        c->node->compressed_in++;
+        ok = handle_frame(c, AW_PROTO_MSG, inner.data + AW_PROTO_HEADER_SIZE,
+                          inner.len - AW_PROTO_HEADER_SIZE);
+    }
+    aw_buf_free(&inner);
+    return ok;
+}
+
 /* Handles one complete frame; false when the connection must close. */
 static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t len) {
     td_server *s = c->node->srv;
@@ -334,7 +370,7 @@ static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t l
     case AW_PROTO_INFO:
         /* testd-* control commands are always answered, whatever the faults. */
         control = memmem(body, len, "testd-", 6) != NULL;
-        td_handle_info(c->node, body, len, out);
+        td_handle_info(c->node, c->user_agent, body, len, out);
         break;
     case AW_PROTO_ADMIN: {
         /* Community edition: every security message gets "not supported". */
@@ -348,6 +384,8 @@ static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t l
         break;
     }
     case AW_PROTO_COMPRESSED: {
+        if (s->cfg.compress)
+            return handle_compressed(c, body, len);
         size_t at = aw_proto_header_begin(out);
         td_reply_code(out, AW_ERR_ENTERPRISE_ONLY, 0);
         aw_proto_header_patch(out, at, AW_PROTO_MSG);
@@ -370,6 +408,10 @@ static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t l
             td_exec(&cx, &m, NULL, out);
             aw_proto_header_patch(out, at, AW_PROTO_MSG);
         }
+        /* Scans and queries would compress too, on a real server; not here. */
+        if (s->cfg.compress && (m.h.info1 & AW_INFO1_COMPRESS_RESPONSE) &&
+            ((m.h.info1 & AW_INFO1_BATCH) || aw_msg_find_field(&m, AW_FIELD_DIGEST, &digest)))
+            c->node->compressed_out += td_compress_replies(out, start);
         break;
     }
     default:
@@ -580,6 +622,11 @@ td_server *td_server_start(struct event_base *base, const td_config *cfg, char *
         snprintf(errbuf, errlen, "--nodes must be 1..%d", TD_MAX_NODES);
         return NULL;
     }
+    if (cfg->n_tls_ports && cfg->n_tls_ports != cfg->nodes) {
+        snprintf(errbuf, errlen, "--tls-ports names %d ports for %d nodes", cfg->n_tls_ports,
+                 cfg->nodes);
+        return NULL;
+    }
     td_server *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(errbuf, errlen, "out of memory");
@@ -614,6 +661,12 @@ td_server *td_server_start(struct event_base *base, const td_config *cfg, char *
         }
         /* Node ids: upper-case hex, as the server prints them. */
         snprintf(n->id, sizeof n->id, "BB9%04X%02X0001", (unsigned)(n->port & 0xffffu), (unsigned)(i & 0xff));
+    }
+    if (cfg->racks && td_racks_parse(s, cfg->racks) != 0) {
+        snprintf(errbuf, errlen, "--racks '%s' must give one rack id per node (%d), comma-separated",
+                 cfg->racks, s->n_nodes);
+        td_server_free(s);
+        return NULL;
     }
     td_rebalance(s);
     for (int i = 0; i < s->n_nodes; i++)

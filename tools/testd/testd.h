@@ -17,6 +17,8 @@
 
 struct event_base;
 
+#define TD_MAX_NODES 16
+
 typedef struct td_config {
     uint16_t port;              /* first node's port; 0 = any free port per node */
     int nodes;                  /* 1.. TD_MAX_NODES */
@@ -25,9 +27,22 @@ typedef struct td_config {
     uint32_t max_record_size;   /* default 1 MiB */
     const char *cluster_name;   /* default "aw-testd" */
     const char *bind_addr;      /* default "127.0.0.1" */
+    /* TLS terminated in front of the nodes (stunnel): node i's TLS port and
+     * the certificate's name, answered by peers-tls-std and service-tls-std.
+     * n_tls_ports 0 = no TLS (those commands are refused as on a CE server). */
+    uint16_t tls_ports[TD_MAX_NODES];
+    int n_tls_ports;
+    const char *tls_name;       /* NULL = none announced */
+    /* Rack id of each node, "1,2,3" (one per node), as an Enterprise
+     * server's `rack-id`: the nodes answer `rack-ids` and `racks` and a
+     * partition's replica goes to another rack than its master when one is
+     * alive. NULL = no racks (`rack-ids` refused, enterprise only, as CE). */
+    const char *racks;
+    /* Inflate type-4 requests and compress replies to messages asking for
+     * it (info1 0x80), as an Enterprise server (compress.h); false = as CE:
+     * a type-4 request gets 25, the bit is ignored. */
+    bool compress;
 } td_config;
-
-#define TD_MAX_NODES 16
 
 typedef struct td_fault {
     uint32_t delay_ms;          /* delay every reply */
