@@ -15,6 +15,7 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -229,11 +230,27 @@ static void test_trace_pairs_including_timeouts(void **state) {
     assert_int_equal(tu_testd_stop(&srv), 0);
 }
 
+/* Counts the log lines that mention user-agent-set. */
+static void on_log_user_agent(aw_log_level level, const char *msg, void *udata) {
+    (void)level;
+    if (strstr(msg, "user-agent-set"))
+        atomic_fetch_add((atomic_int *)udata, 1);
+}
+
 static void test_user_agent_reported(void **state) {
     assert_int_equal(tu_testd_start(&srv, NULL), 0);
     aw_config cfg = base_config();
     cfg.app_id = "metrics-test";
+    static atomic_int ua_lines;
+    atomic_store(&ua_lines, 0);
+    aw_set_log_callback(AW_LOG_WARN, on_log_user_agent, &ua_lines);
     aw_client *c = connect_to(&srv, &cfg);
+    /* The server's answer ("user-agent-set:value=B64\tok", named by the
+     * whole command) is read as the success it is: the agent is not sent
+     * again, nor is a refusal logged, on the rounds that follow. */
+    assert_true(tu_wait_tends(c, 3, 5000));
+    aw_set_log_callback(AW_LOG_WARN, NULL, NULL);
+    assert_int_equal(atomic_load(&ua_lines), 0);
     char *ua = tu_info(srv.ports[0], "user-agents");
     assert_non_null(ua);
     /* base64("1,aerowire-" AEROWIRE_VERSION ",metrics-test"), by OpenSSL's encoder */

@@ -108,19 +108,28 @@ static void tend_failed(aw_member *m) {
 /* The official client's user agent, once per tend connection: a refusal is
  * logged and tried again on the next round (the connection stays usable). */
 static int send_user_agent(aw_cluster *c, aw_node *n, aw_buf *body, aw_error *err) {
-    char req[256];
-    snprintf(req, sizeof req, "user-agent-set:value=%s\n", c->cfg.user_agent_b64);
+    /* The server names its answer by the whole command, parameters included:
+     * "user-agent-set:value=B64\tok". */
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "user-agent-set:value=%s", c->cfg.user_agent_b64);
+    char req[260];
+    snprintf(req, sizeof req, "%s\n", cmd);
     int rc = aw_info_exchange(&n->tend_sock, req, AW_TEND_MAX_REPLY, body, exchange_deadline(c), err);
     if (rc != AW_OK)
         return rc;
     const char *v;
     size_t len;
     aw_error e;
-    if (aw_info_reply_value(body, "user-agent-set", &v, &len, &e) == AW_OK) {
+    if (aw_info_reply_value(body, cmd, &v, &len, &e) == AW_OK) {
         n->ua_pending = false;
         aw_log(AW_LOG_DEBUG, "node %s: user agent set", n->name);
-    } else {
+    } else if (e.code > 0) {
+        /* An answer (ERROR:4:already set, a server that does not know the
+         * command...): asking again on this connection would not change it. */
+        n->ua_pending = false;
         aw_log(AW_LOG_WARN, "node %s: user-agent-set refused: %s", n->name, e.message);
+    } else {
+        aw_log(AW_LOG_WARN, "node %s: user-agent-set: %s", n->name, e.message);
     }
     return AW_OK;
 }
