@@ -16,7 +16,7 @@ WARN += -Werror
 endif
 OPT ?= -O2 -g
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Isrc $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm $(LDLIBS)
+LDLIBS_ALL := $(PKG_LIBS) -lcrypt -lpthread -lm $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -185,7 +185,7 @@ $(FUZZ_LIB): $(FUZZ_OBJ)
 	ar rcs $@ $^
 $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $< $(FUZZ_LIB) -o $@ $(PKG_LIBS) -lpthread -lm
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $< $(FUZZ_LIB) -o $@ $(PKG_LIBS) -lcrypt -lpthread -lm
 
 # Runs every fuzz target for FUZZ_SECONDS on its seed corpus (fuzz/corpus/<name>).
 FUZZ_SECONDS ?= 25

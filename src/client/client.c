@@ -45,10 +45,11 @@ static int copy_config(aw_client *c, const aw_config *cfg, aw_error *err) {
         return aw_error_set(err, AW_ERR_NOMEM, "out of memory copying the configuration");
     c->cfg.hosts = c->hosts_copy;
     c->cfg.cluster_name = c->cluster_name_copy;
-    return AW_OK;
+    c->cfg.user = c->cfg.password = NULL; /* the cluster keeps the credentials */
+    return aw_auth_check_config(cfg, err);
 }
 
-static int start_cluster(aw_client *c, aw_error *err) {
+static int start_cluster(aw_client *c, const aw_config *cfg, aw_error *err) {
     aw_host *seeds = NULL;
     size_t n_seeds = 0;
     int rc = aw_hosts_parse(c->cfg.hosts, AW_DEFAULT_PORT, &seeds, &n_seeds, err);
@@ -65,6 +66,9 @@ static int start_cluster(aw_client *c, aw_error *err) {
         .max_error_rate = c->cfg.max_error_rate,
         .error_rate_window = c->cfg.error_rate_window,
         .fail_if_not_connected = c->cfg.fail_if_not_connected,
+        .auth_mode = (int)cfg->auth_mode,
+        .user = cfg->user,
+        .password = cfg->password,
     };
     rc = aw_cluster_new(&c->cluster, &cc, err);
     aw_free(seeds); /* the cluster keeps its own copy */
@@ -88,7 +92,7 @@ int aw_client_new(aw_client **out, const aw_config *cfg, aw_error *err) {
     atomic_init(&c->timeouts, 0);
     int rc = copy_config(c, cfg, err);
     if (rc == AW_OK)
-        rc = start_cluster(c, err);
+        rc = start_cluster(c, cfg, err);
     if (rc != AW_OK) {
         aw_client_destroy(c);
         return rc;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "cluster/login.h"
 #include "conn.h"
 #include "proto/errno_text.h"
 #include "proto/frame.h"
@@ -126,6 +127,7 @@ aw_conn *aw_conn_open(aw_loop_node *ln, aw_error *err) {
     c->hn.kind = AW_HEAP_CONN;
     c->hn.index = AW_HEAP_NONE;
     aw_buf_init(&c->out);
+    aw_buf_init(&c->auth);
     aw_buf_init(&c->in);
     c->prev = NULL;
     c->next = ln->conns;
@@ -166,6 +168,7 @@ static void conn_teardown(aw_conn *c) {
 static void conn_free(aw_conn *c) {
     aw_loop_heap_drop_user(loop_of(c));
     aw_buf_free(&c->out);
+    aw_buf_free(&c->auth);
     aw_buf_free(&c->in);
     aw_free(c->fifo);
     aw_free(c);
@@ -253,9 +256,13 @@ void aw_conn_abandon(aw_conn *c, aw_acmd *cmd) {
     cmd->conn = NULL;
 }
 
+static bool login_flush(aw_conn *c);
+
 /* false when c was freed */
 static bool conn_flush(aw_conn *c) {
     dirty_remove(c);
+    if (c->state == AW_CONN_LOGIN)
+        return login_flush(c);
     if (c->state != AW_CONN_READY)
         return true;
     while (c->out_off < c->out.len) {
@@ -350,10 +357,11 @@ void aw_conn_close_all(aw_conn *c) {
 void aw_conn_on_deadline(aw_conn *c, uint64_t now) {
     aw_loop *l = loop_of(c);
     aw_node *n = c->ln->node;
-    if (c->state == AW_CONN_CONNECTING) {
+    if (c->state == AW_CONN_CONNECTING || c->state == AW_CONN_LOGIN) {
         aw_node_add_error(n);
         aw_loop_kick_tend(l);
-        aw_conn_fail(c, AW_ERR_CONNECTION, "connect to %s timed out after %u ms", n->addr_str,
+        aw_conn_fail(c, AW_ERR_CONNECTION, "%s %s timed out after %u ms",
+                     c->state == AW_CONN_LOGIN ? "login to" : "connect to", n->addr_str,
                      l->connect_timeout_ms);
         return;
     }
@@ -424,7 +432,7 @@ static void conn_settle(aw_conn *c) {
     }
     if (c->fifo_count || c->state != AW_CONN_READY || c->in_idle)
         return;
-    if (ln->retired) {
+    if (ln->retired || c->doomed) {
         aw_conn_close_idle(c);
         aw_loop_node_maybe_free(ln);
         return;
@@ -447,6 +455,17 @@ static bool deliver(aw_conn *c, aw_acmd *cmd, const uint8_t *body, size_t len) {
                  cmd->kind == AW_CMD_OPERATE;
     int rc = aw_cmd_parse_reply((aw_cmd_kind)cmd->kind, body, len, wants ? &rec : NULL, &exists,
                                 &e);
+    if (rc == AW_NOT_AUTHENTICATED && !cmd->relogged) {
+        /* The node's session ended under this connection (the server did
+         * not run the command): the connection goes once drained, the next
+         * one logs in again, and the command is tried once more. */
+        cmd->relogged = true;
+        aw_session_drop(&c->ln->node->session);
+        c->doomed = true;
+        aw_record_free(&rec);
+        aw_acmd_requeue(cmd);
+        return true;
+    }
     if (rc == AW_ERR_PROTO) {
         /* The frame was well delimited, so the stream is still in step: only
          * this command's attempt failed. */
@@ -489,6 +508,8 @@ static bool stream_frame(aw_conn *c, const uint8_t *body, size_t len) {
     return false;
 }
 
+static bool login_frame(aw_conn *c, const aw_proto_header *h, const uint8_t *body);
+
 /* Parses every complete frame in c->in; false when c was freed. */
 static bool conn_parse(aw_conn *c) {
     aw_loop *l = loop_of(c);
@@ -518,6 +539,12 @@ static bool conn_parse(aw_conn *c) {
                 }
             }
             break;
+        }
+        if (c->state == AW_CONN_LOGIN) {
+            c->in_off += need;
+            if (!login_frame(c, &h, p + AW_PROTO_HEADER_SIZE))
+                return false;
+            continue;
         }
         if (c->fifo_count == 0) {
             aw_node_add_error(c->ln->node);
@@ -609,15 +636,9 @@ static bool conn_read(aw_conn *c) {
     return true;
 }
 
-static void conn_connected(aw_conn *c) {
+/* The connection is up (and logged in): queued commands go out. */
+static void conn_ready(aw_conn *c) {
     aw_loop *l = loop_of(c);
-    aw_error e;
-    if (aw_net_connect_finish(c->fd, &e) != AW_OK) {
-        aw_node_add_error(c->ln->node);
-        aw_loop_kick_tend(l);
-        conn_fail_err(c, e.code, &e);
-        return;
-    }
     c->state = AW_CONN_READY;
     aw_heap_remove(l, &c->hn);
     c->last_progress = l->now; /* socket timeouts count from here */
@@ -630,6 +651,89 @@ static void conn_connected(aw_conn *c) {
     if (c->out.len > c->out_off && !conn_flush(c))
         return;
     conn_settle(c);
+}
+
+/* --- Login (LOGIN state) -------------------------------------------------------- */
+
+/* Queues the login or authenticate request and sends it; false when c was freed. */
+static bool login_start(aw_conn *c, aw_login_creds *cr) {
+    aw_buf_reset(&c->auth);
+    c->auth_off = 0;
+    aw_login_request(cr, &c->ln->node->session, &c->auth, &c->auth_is_login);
+    if (!aw_buf_ok(&c->auth)) {
+        aw_conn_fail(c, AW_ERR_NOMEM, "no memory for a login request");
+        return false;
+    }
+    c->state = AW_CONN_LOGIN;
+    watch(c, AW_EV_READ);
+    return login_flush(c);
+}
+
+static bool login_flush(aw_conn *c) {
+    while (c->auth_off < c->auth.len) {
+        ssize_t n = send(c->fd, c->auth.data + c->auth_off, c->auth.len - c->auth_off,
+                         MSG_NOSIGNAL);
+        if (n > 0) {
+            c->auth_off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            watch(c, AW_EV_READ | AW_EV_WRITE);
+            return true;
+        }
+        aw_node_add_error(c->ln->node);
+        aw_conn_fail(c, AW_ERR_CONNECTION, "send to %s: %s", c->ln->node->addr_str,
+                     aw_errno_str(n < 0 ? errno : EPIPE));
+        return false;
+    }
+    watch(c, AW_EV_READ);
+    return true;
+}
+
+/* The server's answer to the login; false when c was freed. */
+static bool login_frame(aw_conn *c, const aw_proto_header *h, const uint8_t *body) {
+    aw_node *n = c->ln->node;
+    aw_login_creds *cr = aw_cluster_login(loop_of(c)->client->cluster);
+    aw_error e;
+    if (h->type != AW_PROTO_ADMIN) {
+        aw_node_add_error(n);
+        aw_conn_fail(c, AW_ERR_PROTO, "frame type %u from %s in answer to a login", h->type,
+                     n->addr_str);
+        return false;
+    }
+    int rc = aw_login_reply(cr, &n->session, c->auth_is_login, body, (size_t)h->size, n->addr_str,
+                            &e);
+    if (rc == AW_LOGIN_RETRY && !c->auth_is_login)
+        return login_start(c, cr); /* the token was refused: log in */
+    if (rc == AW_LOGIN_RETRY)
+        rc = aw_error_set(&e, AW_NOT_AUTHENTICATED, "login to %s refused", n->addr_str);
+    if (rc != AW_OK) {
+        conn_fail_err(c, rc, &e);
+        return false;
+    }
+    aw_buf_free(&c->auth);
+    /* Nothing else can be unread (no command was sent yet); conn_ready
+     * sends and settles c, which may free it: stop parsing either way. */
+    conn_ready(c);
+    return false;
+}
+
+static void conn_connected(aw_conn *c) {
+    aw_loop *l = loop_of(c);
+    aw_error e;
+    if (aw_net_connect_finish(c->fd, &e) != AW_OK) {
+        aw_node_add_error(c->ln->node);
+        aw_loop_kick_tend(l);
+        conn_fail_err(c, e.code, &e);
+        return;
+    }
+    aw_login_creds *cr = aw_cluster_login(l->client->cluster);
+    if (cr)
+        (void)login_start(c, cr);
+    else
+        conn_ready(c);
 }
 
 static void conn_io(int fd, short events, void *arg) {

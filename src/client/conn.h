@@ -1,7 +1,12 @@
 /*
  * One async connection to a node, owned by one loop.
  *
- *   CONNECTING --(writable, connect ok)--> READY --(error/EOF/stall)--> freed
+ *   CONNECTING --(writable, connect ok)--> [LOGIN] --> READY --(error/EOF/stall)--> freed
+ *
+ * LOGIN (only when the client has credentials, cluster/login.h): the login
+ * or authenticate request goes out alone from `auth`, and queued commands
+ * wait in `out` until the server accepted it; a refused token is followed
+ * by a LOGIN on the same connection. The connect deadline covers it.
  *
  * Requests are appended to `out` as commands are queued (also while
  * connecting) and written with one send() per deferred run; replies are read
@@ -20,7 +25,7 @@
 
 #include "async_cmd.h"
 
-enum { AW_CONN_CONNECTING = 1, AW_CONN_READY = 2 };
+enum { AW_CONN_CONNECTING = 1, AW_CONN_READY = 2, AW_CONN_LOGIN = 3 };
 
 typedef struct aw_conn {
     aw_heap_node hn;            /* FIRST: connect deadline, or stall check */
@@ -30,6 +35,8 @@ typedef struct aw_conn {
     struct aw_conn *dnext, *dprev; /* loop->dirty */
     bool in_idle, in_dirty;
     bool stream;                /* a stream command (hooks) owns it until its reply ends */
+    bool doomed;                /* its session ended (NOT_AUTHENTICATED): no new requests,
+                                 * closed once its pipeline drains */
     uint8_t state;
     int fd;
     void *io;
@@ -43,6 +50,10 @@ typedef struct aw_conn {
     struct aw_acmd **fifo;      /* ring of fifo_mask + 1 slots; NULL = abandoned */
     uint32_t fifo_mask, fifo_head, fifo_count;
 
+    aw_buf auth;                /* LOGIN state: the admin request; auth_off of it sent */
+    size_t auth_off;
+    bool auth_is_login;         /* LOGIN rather than AUTHENTICATE */
+
     aw_buf in;                  /* read buffer; in_off bytes of it parsed */
     size_t in_off;
 
@@ -54,7 +65,7 @@ typedef struct aw_conn {
 aw_conn *aw_conn_open(aw_loop_node *ln, aw_error *err);
 /* Whether another request fits in its pipeline. */
 static inline bool aw_conn_has_room(const aw_conn *c) {
-    return !c->stream && c->fifo_count < c->ln->depth;
+    return !c->stream && !c->doomed && c->fifo_count < c->ln->depth;
 }
 /* Queues cmd's request on c (c must have room): cmd becomes SENT.
  * AW_ERR_NOMEM when the bytes could not be buffered (cmd untouched). */

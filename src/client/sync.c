@@ -89,6 +89,11 @@ static int exchange(sync_cmd *c, aw_node *node, uint64_t dl, bool *answered, aw_
         aw_node_answered(node);
         rc = aw_cmd_parse_reply(c->args.kind, t->resp.data, t->resp.len, c->rec, c->exists, e);
         *answered = rc >= 0; /* parse errors are negative; server codes are not */
+        if (rc == AW_NOT_AUTHENTICATED) {
+            /* The node's session ended: log in again on a new connection. */
+            aw_session_drop(&node->session);
+            framed = false;
+        }
     }
     /* A socket that failed mid-exchange may still deliver a stale reply. */
     bool reusable = framed && (*answered || rc == AW_ERR_NOMEM);
@@ -133,11 +138,16 @@ static int run(sync_cmd *c, aw_error *e) {
     const aw_policy *p = c->p;
     uint32_t seq = aw_cmd_first_seq(p, c->is_write);
     uint32_t attempts = 0;
+    bool relogged = false;
     int rc;
     for (;;) {
         bool answered = false;
         attempts++;
         rc = attempt(c, seq, &answered, e);
+        if (rc == AW_NOT_AUTHENTICATED && !relogged) {
+            relogged = true; /* the server did not run it: once more, logged in again */
+            continue;
+        }
         if (rc == AW_OK || answered || !aw_cmd_retryable(rc) || attempts > p->max_retries)
             break;
         uint64_t now = aw_now_ms();

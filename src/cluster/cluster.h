@@ -34,6 +34,10 @@ typedef struct aw_cluster_config {
     uint32_t max_error_rate;      /* 0 = no back-off */
     uint32_t error_rate_window;   /* tends */
     bool fail_if_not_connected;
+    /* Login on every new connection (login.h): a user (or PKI mode) turns it on. */
+    int auth_mode;                /* AW_LOGIN_* */
+    const char *user;             /* NULL = no login (but in PKI mode) */
+    const char *password;
 } aw_cluster_config;
 
 /* One namespace's routing table: owners[r][p] is the node holding partition
@@ -98,5 +102,7 @@ typedef struct aw_cluster_counters {
 aw_cluster_counters *aw_cluster_counters_of(aw_cluster *c);
 
 const aw_cluster_config *aw_cluster_config_of(const aw_cluster *c);
+/* The credentials new connections log in with; NULL when there is no login. */
+struct aw_login_creds *aw_cluster_login(aw_cluster *c);
 
 #endif

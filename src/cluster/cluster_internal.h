@@ -44,6 +44,8 @@ struct aw_cluster {
     aw_host *seeds;
     char *cluster_name;
     aw_cluster_counters counters;
+    aw_login_creds login_store;
+    aw_login_creds *login;        /* &login_store, or NULL without login */
 
     pthread_mutex_t slot_lock;    /* node slots: used[i] for slot i */
     bool *slot_used;

@@ -45,6 +45,7 @@ aw_node *aw_node_new(aw_cluster *c, const char *name, const aw_host *host, const
     pthread_cond_init(&n->pool_cond, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&n->pool_lock, NULL);
+    aw_session_init(&n->session);
 
     atomic_init(&n->refs, 1);
     snprintf(n->name, sizeof n->name, "%s", name);
@@ -101,6 +102,7 @@ void aw_node_release(aw_node *n) {
         aw_node_close_fd(n, n->pool_fds[i]);
     aw_node_close_fd(n, n->tend_fd);
     pthread_mutex_destroy(&n->pool_lock);
+    aw_session_destroy(&n->session);
     pthread_cond_destroy(&n->pool_cond);
     aw_free(n->pool_fds);
     aw_free(n->pool_idle_since);
@@ -163,8 +165,14 @@ static int open_conn(aw_node *n, uint64_t deadline_ms, int *fd, aw_error *err) {
     if (deadline_ms && deadline_ms < dl)
         dl = deadline_ms;
     int rc = aw_net_connect(&n->addr, dl, fd, err);
-    if (rc == AW_OK)
-        aw_node_count_open(n);
+    if (rc != AW_OK)
+        return rc;
+    aw_node_count_open(n);
+    rc = aw_login_sync(aw_cluster_login(n->cluster), &n->session, *fd, dl, n->addr_str, err);
+    if (rc != AW_OK) {
+        aw_node_close_fd(n, *fd);
+        *fd = -1;
+    }
     return rc;
 }
 

@@ -79,6 +79,13 @@ int aw_node_validate(aw_cluster *c, const aw_sockaddr *addr, int *fd, aw_node_he
     int rc = aw_net_connect(addr, aw_now_ms() + timeout, fd, err);
     if (rc != AW_OK)
         return rc;
+    /* No node yet to keep a session for: this login's token is not kept. */
+    rc = aw_login_sync(c->login, NULL, *fd, aw_now_ms() + timeout, where, err);
+    if (rc != AW_OK) {
+        aw_net_close(*fd);
+        *fd = -1;
+        return rc;
+    }
     aw_buf body;
     aw_buf_init(&body);
     const char *request = c->cluster_name ? AW_VALIDATE_REQUEST "cluster-name\n"

@@ -104,6 +104,13 @@ static int tend_call(aw_cluster *c, aw_node *n, const char *request, aw_buf *bod
         if (rc != AW_OK)
             return rc;
         aw_node_count_open(n);
+        rc = aw_login_sync(c->login, &n->session, n->tend_fd, exchange_deadline(c), n->addr_str,
+                           err);
+        if (rc != AW_OK) {
+            aw_node_close_fd(n, n->tend_fd);
+            n->tend_fd = -1;
+            return rc;
+        }
     }
     int rc = aw_info_exchange(n->tend_fd, request, AW_TEND_MAX_REPLY, body, exchange_deadline(c),
                               err);
@@ -177,7 +184,9 @@ static void try_seeds(aw_cluster *c, bool *changed) {
             return;
         }
         note_nomem(c, rc, &e);
-        if (rc == AW_ERR_CLUSTER || code == 0)
+        /* A seed's own answer (a cluster-name mismatch, a refused login)
+         * says more than a connection failure. */
+        if (rc == AW_ERR_CLUSTER || (rc > 0 && code <= 0) || code == 0)
             code = rc;
         all_unresolved = all_unresolved && rc == AW_ERR_INVALID_HOST;
         /* Messages start with the address tried; the seed's own name says it better. */
@@ -189,7 +198,7 @@ static void try_seeds(aw_cluster *c, bool *changed) {
             used += (size_t)snprintf(msg + used, sizeof msg - used, "%s %s:%u (%s)",
                                      i ? ";" : "", c->seeds[i].name, c->seeds[i].port, why);
     }
-    if (code != AW_ERR_CLUSTER)
+    if (code != AW_ERR_CLUSTER && code <= 0)
         code = all_unresolved ? AW_ERR_INVALID_HOST : AW_ERR_CONNECTION;
     if (c->round_err && c->round_err->code != AW_ERR_NOMEM)
         aw_error_set(c->round_err, code, "%s", msg);

@@ -2,7 +2,7 @@
  * aw-testd — an in-memory Aerospike-protocol server for tests and demos.
  *
  *   aw-testd [--port P] [--nodes N] [--namespaces test,bar] [--default-ttl S]
- *            [--max-record-size BYTES] [--cluster-name NAME]
+ *            [--max-record-size BYTES] [--cluster-name NAME] [--security [--token-ttl S]]
  *
  * Prints one line "aw-testd ready 127.0.0.1:P[,127.0.0.1:P2...]" once every
  * node listens, then serves until SIGINT/SIGTERM.
@@ -25,9 +25,14 @@ static void usage(FILE *f) {
             "  --default-ttl S        default record TTL in seconds (default 0 = never)\n"
             "  --max-record-size B    write-block limit (default 1048576)\n"
             "  --cluster-name NAME    (default aw-testd)\n"
+            "  --security             users, roles and logins, as an Enterprise server with\n"
+            "                         security on (user admin, password admin: user-admin)\n"
+            "  --token-ttl S          session token TTL in seconds (default 86400)\n"
             "Control at run time with info commands: testd-kill:node=I, testd-revive:node=I,\n"
             "testd-fault:node=I;delay=MS;drop-after=B;truncate=1;garbage=1;oversize=1;refuse=1;\n"
-            "blackhole=1, testd-move:partition=P;master=I;replica=J, testd-nodes.\n",
+            "blackhole=1, testd-move:partition=P;master=I;replica=J, testd-nodes,\n"
+            "testd-clock:advance=S;freeze=1|0, testd-security:expire-password=USER,\n"
+            "testd-security:end-sessions=1.\n",
             TD_MAX_NODES);
 }
 
@@ -53,6 +58,7 @@ int main(int argc, char **argv) {
         {"namespaces", required_argument, 0, 's'}, {"default-ttl", required_argument, 0, 't'},
         {"max-record-size", required_argument, 0, 'm'},
         {"cluster-name", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'},
+        {"security", no_argument, 0, 'S'},         {"token-ttl", required_argument, 0, 'T'},
         {0, 0, 0, 0}};
     int o;
     uint32_t v;
@@ -83,6 +89,14 @@ int main(int argc, char **argv) {
             break;
         case 'c':
             cfg.cluster_name = optarg;
+            break;
+        case 'S':
+            cfg.security = true;
+            break;
+        case 'T':
+            if (!parse_u32(optarg, 864000, &v) || v == 0)
+                goto bad;
+            cfg.token_ttl_s = v;
             break;
         case 'h':
             usage(stdout);

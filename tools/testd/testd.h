@@ -25,6 +25,8 @@ typedef struct td_config {
     uint32_t max_record_size;   /* default 1 MiB */
     const char *cluster_name;   /* default "aw-testd" */
     const char *bind_addr;      /* default "127.0.0.1" */
+    bool security;              /* users, roles and logins (security.h) */
+    uint32_t token_ttl_s;       /* session token TTL; 0 = 86400 */
 } td_config;
 
 #define TD_MAX_NODES 16
