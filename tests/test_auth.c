@@ -262,12 +262,9 @@ static void on_record(const aw_error *err, aw_record *rec, void *udata) {
     slot[1]--;
 }
 
-/* An async put then get; their codes. New async connections log in through
- * the loop (the LOGIN state of conn.c), or the server would answer 80. */
-static void async_put_get(aw_client *c, const char *name, int *put_rc, int *get_rc) {
-    struct event_base *base;
-    aw_loop *loop;
-    assert_int_equal(tu_libevent_open(c, &base, &loop), 0);
+/* An async put then get on loop; their codes. */
+static void loop_put_get(struct event_base *base, aw_loop *loop, const char *name, int *put_rc,
+                         int *get_rc) {
     aw_key k = tu_key("test", "auth", name);
     aw_bin bin = {.name = "v", .value = aw_value_int(9)};
     int ps[2] = {-999, 1}, gs[2] = {-999, 1};
@@ -278,6 +275,15 @@ static void async_put_get(aw_client *c, const char *name, int *put_rc, int *get_
     tu_run_until(base, &gs[1], 5000);
     *put_rc = ps[0];
     *get_rc = gs[0];
+}
+
+/* The same on a new loop: its connections are new, and log in through the
+ * loop (the LOGIN state of conn.c), or the server would answer 80. */
+static void async_put_get(aw_client *c, const char *name, int *put_rc, int *get_rc) {
+    struct event_base *base;
+    aw_loop *loop;
+    assert_int_equal(tu_libevent_open(c, &base, &loop), 0);
+    loop_put_get(base, loop, name, put_rc, get_rc);
     aw_loop_close(loop);
     event_base_free(base);
 }
@@ -367,11 +373,21 @@ static void test_session_end_relogin(void **state) {
     assert_int_equal(g, AW_OK);
     aw_client_stats after = tu_stats(c);
     assert_true(after.conns_opened > before.conns_opened); /* a new, logged-in connection */
-    /* The same through the event loop. */
+    /* The same on an event loop's connection that is already logged in. */
+    struct event_base *base;
+    aw_loop *loop;
+    assert_int_equal(tu_libevent_open(c, &base, &loop), 0);
+    loop_put_get(base, loop, "s2", &p, &g);
+    assert_int_equal(p, AW_OK);
+    before = tu_stats(c);
     tu_testd_ctl(&srv, 0, "testd-security:end-sessions=1");
-    async_put_get(c, "s2", &p, &g);
+    loop_put_get(base, loop, "s2", &p, &g);
     assert_int_equal(p, AW_OK);
     assert_int_equal(g, AW_OK);
+    after = tu_stats(c);
+    assert_true(after.conns_opened > before.conns_opened);
+    aw_loop_close(loop);
+    event_base_free(base);
     aw_client_close(c);
 }
 
