@@ -31,6 +31,7 @@
 #include "aerowire/aerowire.h"
 #include "proto/admin.h"
 #include "proto/buf.h"
+#include "support/awrun.h"
 #include "support/client_fixture.h"
 #include "support/testd_proc.h"
 #include "support/testutil.h"
@@ -515,6 +516,68 @@ static void test_admin_roles(void **state) {
     aw_client_close(admin);
 }
 
+/* --- aw and aw-bench: asbench's -U, -P, --auth ----------------------------------- */
+
+static tu_run run_bench(const char *const *args) {
+    static char path[512];
+    const char *bin = getenv("AW_BIN");
+    snprintf(path, sizeof path, "%s/aw-bench", bin && bin[0] ? bin : "build/bin");
+    return tu_run_prog(path, NULL, args);
+}
+
+static void test_cli_login_flags(void **state) {
+    (void)state;
+    static const char *const rw[] = {"read-write"};
+    ensure_user("rw-user", "rw-pass", rw, 1);
+    const char *hosts = tu_testd_hosts(&srv);
+    char hosts_copy[256];
+    snprintf(hosts_copy, sizeof hosts_copy, "%s", hosts);
+    tu_run r = AW("-h", hosts_copy, "-U", "rw-user", "-Prw-pass", "put", "test", "auth-cli", "k1",
+                  "v=5");
+    expect_status(r, 0);
+    tu_run_free(&r);
+    /* A bare -P takes $AW_PASSWORD (a terminal would be asked otherwise). */
+    setenv("AW_PASSWORD", "rw-pass", 1);
+    r = AW("-h", hosts_copy, "-U", "rw-user", "-P", "--json", "get", "test", "auth-cli", "k1");
+    expect_status(r, 0);
+    expect_contains(r.out, "\"bins\":{\"v\":5}");
+    tu_run_free(&r);
+    unsetenv("AW_PASSWORD");
+    r = AW("-h", hosts_copy, "-U", "rw-user", "-Pwrong", "get", "test", "auth-cli", "k1");
+    expect_status(r, 4);
+    expect_contains(r.err, "INVALID_CREDENTIAL");
+    tu_run_free(&r);
+    r = AW("-h", hosts_copy, "get", "test", "auth-cli", "k1");
+    expect_status(r, 4);
+    expect_contains(r.err, "NOT_AUTHENTICATED");
+    tu_run_free(&r);
+    r = AW("-h", hosts_copy, "-U", "rw-user", "-Prw-pass", "--auth", "external", "get", "test",
+           "auth-cli", "k1");
+    expect_status(r, 2);
+    expect_contains(r.err, "TLS");
+    tu_run_free(&r);
+    r = AW("-h", hosts_copy, "-Prw-pass", "get", "test", "auth-cli", "k1");
+    expect_status(r, 2);
+    expect_contains(r.err, "-P needs -U");
+    tu_run_free(&r);
+    /* aw-bench: the same flags, asbench's form (the password also as the next word). */
+    r = run_bench((const char *const[]){"-h", hosts_copy, "-U", "rw-user", "-P", "rw-pass", "-s",
+                                        "auth-bench", "-k", "100", "--count", "200", "--json",
+                                        NULL});
+    expect_status(r, 0);
+    expect_contains(r.out, "\"errors\": 0");
+    tu_run_free(&r);
+    r = run_bench((const char *const[]){"-h", hosts_copy, "-U", "rw-user", "-Pnope", "-s",
+                                        "auth-bench", "-k", "100", "--count", "200", NULL});
+    assert_int_not_equal(r.status, 0);
+    expect_contains(r.err, "INVALID_CREDENTIAL");
+    tu_run_free(&r);
+    r = run_bench((const char *const[]){"-h", hosts_copy, "--auth", "ldap", NULL});
+    expect_status(r, 2);
+    expect_contains(r.err, "--auth");
+    tu_run_free(&r);
+}
+
 int main(void) {
     const struct CMUnitTest codec[] = {
         cmocka_unit_test(test_password_hash_matches_official_bcrypt),
@@ -527,6 +590,7 @@ int main(void) {
         cmocka_unit_test(test_async_login),      cmocka_unit_test(test_batch_and_scan),
         cmocka_unit_test(test_session_end_relogin), cmocka_unit_test(test_token_expiry),
         cmocka_unit_test(test_admin_users),      cmocka_unit_test(test_admin_roles),
+        cmocka_unit_test(test_cli_login_flags),
     };
     int failed = cmocka_run_group_tests_name("auth codec", codec, NULL, NULL);
     failed += cmocka_run_group_tests_name("auth against aw-testd --security", server, group_setup,

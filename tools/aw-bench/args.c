@@ -42,6 +42,7 @@ enum {
     O_ALLOCS,
     O_PRECOMPUTED_DIGESTS,
     O_FILTER,
+    O_AUTH,
     O_UNSUPPORTED, /* asbench's, refused with a message naming them */
 };
 
@@ -98,9 +99,10 @@ static const struct option long_opts[] = {
     {"allocs", no_argument, 0, O_ALLOCS},
     {"precomputed-digests", no_argument, 0, O_PRECOMPUTED_DIGESTS},
     {"filter", required_argument, 0, O_FILTER},
-    /* asbench's, not (yet) in aw-bench */
     {"user", required_argument, 0, 'U'},
     {"password", optional_argument, 0, 'P'},
+    {"auth", required_argument, 0, O_AUTH},
+    /* asbench's, not (yet) in aw-bench */
     {"services-alternate", no_argument, 0, O_UNSUPPORTED},
     {"workload-stages", required_argument, 0, O_UNSUPPORTED},
     {"read-bins", required_argument, 0, O_UNSUPPORTED},
@@ -139,7 +141,6 @@ static const struct option long_opts[] = {
     {"tls-keyfile-password", optional_argument, 0, O_UNSUPPORTED},
     {"tls-certfile", required_argument, 0, O_UNSUPPORTED},
     {"tls-login-only", no_argument, 0, O_UNSUPPORTED},
-    {"auth", required_argument, 0, O_UNSUPPORTED},
     {0, 0, 0, 0},
 };
 
@@ -191,6 +192,12 @@ static void usage(FILE *f) {
 "  -N, --read-mode-ap M        one, all (one)\n"
 "  -M, --commit-level L        all, master (all)\n"
 "  -D, --durable-delete        --send-key\n"
+"Login (servers with security on; docs/security.md)\n"
+"  -U, --user USER             log in as USER\n"
+"  -P[PASSWORD]                its password; without one, $AW_PASSWORD or asked for on\n"
+"                              the terminal (also when -U comes without -P)\n"
+"      --auth MODE             internal, external (LDAP; needs TLS), pki (needs TLS)\n"
+"                              (internal)\n"
 "Client\n"
 "      --connect-timeout MS  --tender-interval MS  --max-error-rate N\n"
 "      --error-rate-window N  --max-socket-idle S  --max-conns-per-node N\n"
@@ -438,6 +445,20 @@ int args_parse(bench_args *a, int argc, char **argv) {
         case O_FILTER:
             a->filter_text = optarg; /* compiled by args_compile_filter */
             break;
+        case 'U':
+            a->login.user = optarg;
+            break;
+        case 'P':
+            a->login.password_given = true;
+            a->login.password_arg = optarg;
+            /* asbench also takes the password as the next word. */
+            if (!optarg && optind < argc && argv[optind][0] && argv[optind][0] != '-')
+                a->login.password_arg = argv[optind++];
+            break;
+        case O_AUTH:
+            if (!bl_login_mode(optarg, &a->login.mode))
+                return bad("--auth: \"%s\" is not internal, external or pki", optarg);
+            break;
         case 'T':
             if (!parse_u32(optarg, 0, UINT32_MAX, &a->read_timeout_ms))
                 return bad("%s: expected milliseconds, not \"%s\"", flag, optarg);
@@ -549,8 +570,6 @@ int args_parse(bench_args *a, int argc, char **argv) {
             a->pipeline_depth = (int32_t)d;
             break;
         }
-        case 'U':
-        case 'P':
         case 'g':
         case 'S':
         case 'B':
@@ -597,6 +616,8 @@ int args_parse(bench_args *a, int argc, char **argv) {
                    KS_TABLE_MAX, a->keys);
     if (a->wl.kind == WL_INSERT && a->batch_read_size)
         return bad("--batch-read-size does not apply to an insert workload");
+    if (!bl_login_resolve(&a->login, why, sizeof why))
+        return bad("%s", why);
     return build_hosts(a);
 }
 

@@ -58,6 +58,7 @@ static void client_config(const bench_args *a, const char *hosts, aw_config *cfg
     }
     if (a->pipeline_depth > 0)
         cfg->pipeline_depth = (uint32_t)a->pipeline_depth;
+    bl_login_config(&a->login, cfg);
 }
 
 int main(int argc, char **argv) {
