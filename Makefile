@@ -143,7 +143,7 @@ TEST_ENV := AW_TESTDATA=$(CURDIR)/tests/data AW_BIN=$(abspath $(BUILD))/bin AW_E
 test: all
 	@CC="$(CC)" tests/check-exports.sh $(BUILD)/libaerowire.so
 	@tests/check-error-codes.sh
-	@CC="$(CC)" tests/check-doc-examples.sh docs/expressions.md docs/cdt.md docs/query.md
+	@CC="$(CC)" tests/check-doc-examples.sh docs/expressions.md docs/cdt.md docs/query.md docs/security.md
 	@$(TEST_ENV) tests/run-all.sh $(UNIT_TEST_BIN)
 	@$(TEST_ENV) tests/run-against-testd.sh 1 $(BUILD)/tests/test_real_server $(BUILD)/tests/test_query_server $(EXAMPLE_BIN)
 	@$(TEST_ENV) tests/run-against-testd.sh 3 $(BUILD)/tests/test_real_server $(BUILD)/tests/test_query_server
