@@ -15,8 +15,9 @@
  *    as_admin_write_roles (u8 count, then u8 length + name).
  * No Enterprise server was available: what the server side does is checked
  * against aw-testd --security, which follows the same section. A Community
- * server has no security (it answers every admin message with 51), so
- * nothing here runs against AEROSPIKE_HOSTS.
+ * server has no security: under AEROSPIKE_HOSTS one test only checks that it
+ * answers our LOGIN frame with a well-formed admin reply carrying 51
+ * (SECURITY_NOT_SUPPORTED), which the client reports as such.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -578,12 +579,34 @@ static void test_cli_login_flags(void **state) {
     tu_run_free(&r);
 }
 
+/* AEROSPIKE_HOSTS (a Community server): the LOGIN is read as a whole admin
+ * frame and refused with 51, which aw_client_new returns. */
+static void test_real_server_refuses_login(void **state) {
+    (void)state;
+    const char *hosts = getenv("AEROSPIKE_HOSTS");
+    if (!hosts || !hosts[0])
+        skip();
+    aw_config cfg;
+    aw_config_init(&cfg);
+    cfg.hosts = hosts;
+    cfg.user = "aw-test-user";
+    cfg.password = "aw-test-pass";
+    aw_client *c = NULL;
+    aw_error e;
+    int rc = aw_client_new(&c, &cfg, &e);
+    if (rc == AW_OK)
+        aw_client_close(c); /* an Enterprise server with this user: nothing to check here */
+    else
+        assert_int_equal(rc, AW_SECURITY_NOT_SUPPORTED);
+}
+
 int main(void) {
     const struct CMUnitTest codec[] = {
         cmocka_unit_test(test_password_hash_matches_official_bcrypt),
         cmocka_unit_test(test_login_frame_bytes),
         cmocka_unit_test(test_authenticate_and_roles_bytes),
         cmocka_unit_test(test_login_reply_parse),
+        cmocka_unit_test(test_real_server_refuses_login),
     };
     const struct CMUnitTest server[] = {
         cmocka_unit_test(test_login_refusals),   cmocka_unit_test(test_sync_roles),
