@@ -308,6 +308,15 @@ static void test_async_login(void **state) {
     aw_client_close(c);
 }
 
+static char last_login_message[AW_ERROR_MSG_SIZE];
+
+static void on_login_failed(const aw_error *err, void *udata) {
+    int *slot = udata;
+    slot[0] = err ? err->code : AW_OK;
+    snprintf(last_login_message, sizeof last_login_message, "%s", err ? err->message : "");
+    slot[1]--;
+}
+
 static bool count_record(const aw_key *key, aw_record *rec, void *udata) {
     (void)key;
     (void)rec;
@@ -517,6 +526,41 @@ static void test_admin_roles(void **state) {
     aw_client_close(admin);
 }
 
+/* A server that takes the login and never answers: the async connection
+ * gives up at the connect timeout, naming the login, and the command ends
+ * (no hang, no callback lost). */
+static void test_async_login_timeout(void **state) {
+    (void)state;
+    static const char *const rw[] = {"read-write"};
+    ensure_user("rw-user", "rw-pass", rw, 1);
+    aw_config cfg = tu_client_config(&srv, 0);
+    cfg.user = "rw-user";
+    cfg.password = "rw-pass";
+    cfg.connect_timeout_ms = 300;
+    aw_client *c = tu_client_new(&cfg);
+    struct event_base *base;
+    aw_loop *loop;
+    assert_int_equal(tu_libevent_open(c, &base, &loop), 0);
+    tu_testd_fault(&srv, 0, "blackhole=1");
+    aw_policy pol = aw_policy_write();
+    pol.total_timeout_ms = 0;
+    pol.max_retries = 1;
+    aw_key k = tu_key("test", "auth", "lt");
+    aw_bin bin = {.name = "v", .value = aw_value_int(1)};
+    int st[2] = {-999, 1};
+    aw_error e;
+    uint64_t t0 = tu_now_ms();
+    assert_int_equal(aw_put_async(loop, &pol, &k, &bin, 1, on_login_failed, st, &e), AW_OK);
+    tu_run_until(base, &st[1], 5000);
+    tu_testd_clear_fault(&srv, 0);
+    assert_int_equal(st[0], AW_ERR_CONNECTION);
+    assert_true(tu_now_ms() - t0 < 3000); /* two attempts of 300 ms, not the socket timeout */
+    assert_non_null(strstr(last_login_message, "login to"));
+    aw_loop_close(loop);
+    event_base_free(base);
+    aw_client_close(c);
+}
+
 /* --- aw and aw-bench: asbench's -U, -P, --auth ----------------------------------- */
 
 static tu_run run_bench(const char *const *args) {
@@ -613,7 +657,7 @@ int main(void) {
         cmocka_unit_test(test_async_login),      cmocka_unit_test(test_batch_and_scan),
         cmocka_unit_test(test_session_end_relogin), cmocka_unit_test(test_token_expiry),
         cmocka_unit_test(test_admin_users),      cmocka_unit_test(test_admin_roles),
-        cmocka_unit_test(test_cli_login_flags),
+        cmocka_unit_test(test_cli_login_flags),  cmocka_unit_test(test_async_login_timeout),
     };
     int failed = cmocka_run_group_tests_name("auth codec", codec, NULL, NULL);
     failed += cmocka_run_group_tests_name("auth against aw-testd --security", server, group_setup,
