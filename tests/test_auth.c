@@ -366,57 +366,64 @@ static void test_batch_and_scan(void **state) {
     aw_client_close(c);
 }
 
-/* The server ends every session (its tokens and its connections' logins):
- * the next command on a pooled connection is answered NOT_AUTHENTICATED,
- * and the client logs in again on a new connection and retries once. */
-static void test_session_end_relogin(void **state) {
-    (void)state;
+static void end_sessions(void) { tu_testd_ctl(&srv, 0, "testd-security:end-sessions=1"); }
+
+/* Moves the server's clock past the token TTL (86400 s). */
+static void expire_tokens(void) {
+    assert_true(tu_testd_clock(srv.ports[0], "advance=90000") != 0);
+}
+
+/* The server ends the client's login under open connections (end_login):
+ * the next command on a pooled sync connection, then on an event loop's
+ * logged-in connection, is answered NOT_AUTHENTICATED; the client drops
+ * its token, logs in again on a new connection (its stored token refused
+ * first when it is still held: AUTHENTICATE, then LOGIN) and retries once. */
+static void check_relogin(void (*end_login)(void), const char *tag) {
     static const char *const rw[] = {"read-write"};
     ensure_user("rw-user", "rw-pass", rw, 1);
     aw_client *c = client_as("rw-user", "rw-pass");
-    int p, g;
-    put_get(c, "auth", "s1", &p, &g);
-    assert_int_equal(p, AW_OK);
-    aw_client_stats before = tu_stats(c);
-    tu_testd_ctl(&srv, 0, "testd-security:end-sessions=1");
-    put_get(c, "auth", "s1", &p, &g);
-    assert_int_equal(p, AW_OK);
-    assert_int_equal(g, AW_OK);
-    aw_client_stats after = tu_stats(c);
-    assert_true(after.conns_opened > before.conns_opened); /* a new, logged-in connection */
-    /* The same on an event loop's connection that is already logged in. */
     struct event_base *base;
     aw_loop *loop;
     assert_int_equal(tu_libevent_open(c, &base, &loop), 0);
-    loop_put_get(base, loop, "s2", &p, &g);
+    int p, g;
+    put_get(c, "auth", tag, &p, &g);
     assert_int_equal(p, AW_OK);
-    before = tu_stats(c);
-    tu_testd_ctl(&srv, 0, "testd-security:end-sessions=1");
-    loop_put_get(base, loop, "s2", &p, &g);
+    loop_put_get(base, loop, tag, &p, &g);
     assert_int_equal(p, AW_OK);
-    assert_int_equal(g, AW_OK);
-    after = tu_stats(c);
-    assert_true(after.conns_opened > before.conns_opened);
+    for (int async = 0; async < 2; async++) {
+        aw_client_stats before = tu_stats(c);
+        end_login();
+        if (async)
+            loop_put_get(base, loop, tag, &p, &g);
+        else
+            put_get(c, "auth", tag, &p, &g);
+        assert_int_equal(p, AW_OK);
+        assert_int_equal(g, AW_OK);
+        aw_client_stats after = tu_stats(c);
+        assert_true(after.conns_opened > before.conns_opened); /* a new, logged-in connection */
+    }
     aw_loop_close(loop);
     event_base_free(base);
     aw_client_close(c);
 }
 
-/* Tokens expire on the server's clock: after it moves past the TTL the
- * client's token is refused (EXPIRED_SESSION) and it logs in again. */
+/* testd-security:end-sessions voids every token and connection login. */
+static void test_session_end_relogin(void **state) {
+    (void)state;
+    check_relogin(end_sessions, "s1");
+}
+
+/* Tokens expire on the server's clock; a new connection's AUTHENTICATE with
+ * the old token is refused (EXPIRED_SESSION) and it logs in instead. */
 static void test_token_expiry(void **state) {
     (void)state;
-    static const char *const rw[] = {"read-write"};
-    ensure_user("rw-user", "rw-pass", rw, 1);
+    check_relogin(expire_tokens, "t1");
+    /* A new loop after expiry: its first connection's token is refused. */
     aw_client *c = client_as("rw-user", "rw-pass");
     int p, g;
-    put_get(c, "auth", "t1", &p, &g);
+    put_get(c, "auth", "t2", &p, &g);
     assert_int_equal(p, AW_OK);
-    assert_true(tu_testd_clock(srv.ports[0], "advance=90000") != 0); /* past 86400 */
-    put_get(c, "auth", "t1", &p, &g);
-    assert_int_equal(p, AW_OK);
-    assert_int_equal(g, AW_OK);
-    assert_true(tu_testd_clock(srv.ports[0], "advance=90000") != 0);
+    expire_tokens();
     async_put_get(c, "t2", &p, &g);
     assert_int_equal(p, AW_OK);
     assert_int_equal(g, AW_OK);

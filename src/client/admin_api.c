@@ -407,54 +407,46 @@ void aw_roles_free(aw_role_info *roles, size_t n_roles) {
     aw_free(roles);
 }
 
-int aw_query_users(aw_client *client, const aw_policy *policy, const char *user,
-                   aw_user_info **users, size_t *n_users, aw_error *err) {
-    if (!client || !users || !n_users)
-        return aw_error_set(err, AW_ERR_PARAM, "aw_query_users: an argument is NULL");
-    *users = NULL;
-    *n_users = 0;
-    if (user)
-        CHECK(check_name(user, "user", err));
+/* QUERY_USERS / QUERY_ROLES: an optional name field, then the reply's
+ * blocks into a list of `size`-byte items (freed with free_list on failure). */
+static int query_list(aw_client *client, const aw_policy *policy, uint8_t cmd, uint8_t field,
+                      const char *name, const char *what, block_fn each, size_t size,
+                      void (*free_list)(void *, size_t), void **out, size_t *n, aw_error *err) {
+    if (!client || !out || !n)
+        return aw_error_set(err, AW_ERR_PARAM, "query of %ss: an argument is NULL", what);
+    *out = NULL;
+    *n = 0;
+    if (name)
+        CHECK(check_name(name, what, err));
     aw_buf b;
     aw_buf_init(&b);
-    size_t at = aw_admin_begin(&b, AW_ADMIN_QUERY_USERS, user ? 1 : 0);
-    if (user)
-        aw_admin_field_str(&b, AW_AFIELD_USER, user);
+    size_t at = aw_admin_begin(&b, cmd, name ? 1 : 0);
+    if (name)
+        aw_admin_field_str(&b, field, name);
     aw_admin_end(&b, at);
-    list_ctx l = {.size = sizeof(aw_user_info)};
-    int rc = execute(client, policy, &b, user_block, &l, err);
+    list_ctx l = {.size = size};
+    int rc = execute(client, policy, &b, each, &l, err);
     aw_buf_free(&b);
     if (rc != AW_OK) {
-        aw_users_free(l.items, l.n);
+        free_list(l.items, l.n);
         return rc;
     }
-    *users = l.items;
-    *n_users = l.n;
+    *out = l.items;
+    *n = l.n;
     return AW_OK;
+}
+
+static void free_users(void *p, size_t n) { aw_users_free(p, n); }
+static void free_roles(void *p, size_t n) { aw_roles_free(p, n); }
+
+int aw_query_users(aw_client *client, const aw_policy *policy, const char *user,
+                   aw_user_info **users, size_t *n_users, aw_error *err) {
+    return query_list(client, policy, AW_ADMIN_QUERY_USERS, AW_AFIELD_USER, user, "user",
+                      user_block, sizeof(aw_user_info), free_users, (void **)users, n_users, err);
 }
 
 int aw_query_roles(aw_client *client, const aw_policy *policy, const char *role,
                    aw_role_info **roles, size_t *n_roles, aw_error *err) {
-    if (!client || !roles || !n_roles)
-        return aw_error_set(err, AW_ERR_PARAM, "aw_query_roles: an argument is NULL");
-    *roles = NULL;
-    *n_roles = 0;
-    if (role)
-        CHECK(check_name(role, "role", err));
-    aw_buf b;
-    aw_buf_init(&b);
-    size_t at = aw_admin_begin(&b, AW_ADMIN_QUERY_ROLES, role ? 1 : 0);
-    if (role)
-        aw_admin_field_str(&b, AW_AFIELD_ROLE, role);
-    aw_admin_end(&b, at);
-    list_ctx l = {.size = sizeof(aw_role_info)};
-    int rc = execute(client, policy, &b, role_block, &l, err);
-    aw_buf_free(&b);
-    if (rc != AW_OK) {
-        aw_roles_free(l.items, l.n);
-        return rc;
-    }
-    *roles = l.items;
-    *n_roles = l.n;
-    return AW_OK;
+    return query_list(client, policy, AW_ADMIN_QUERY_ROLES, AW_AFIELD_ROLE, role, "role",
+                      role_block, sizeof(aw_role_info), free_roles, (void **)roles, n_roles, err);
 }

@@ -258,6 +258,34 @@ void aw_conn_abandon(aw_conn *c, aw_acmd *cmd) {
 
 static bool login_flush(aw_conn *c);
 
+/* Sends b from *off on until it is all gone (1), the socket is full (0:
+ * writability is watched) or it failed (-1: c was failed and freed).
+ * Bytes sent are added to *count as they go (when count is not NULL), so
+ * a failure knows which requests left. */
+static int send_from(aw_conn *c, const aw_buf *b, size_t *off, uint64_t *count) {
+    while (*off < b->len) {
+        ssize_t n = send(c->fd, b->data + *off, b->len - *off, MSG_NOSIGNAL);
+        if (n > 0) {
+            *off += (size_t)n;
+            if (count)
+                *count += (uint64_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            watch(c, AW_EV_READ | AW_EV_WRITE);
+            return 0;
+        }
+        int e = n < 0 ? errno : EPIPE;
+        aw_node_add_error(c->ln->node);
+        aw_conn_fail(c, AW_ERR_CONNECTION, "send to %s: %s", c->ln->node->addr_str,
+                     aw_errno_str(e));
+        return -1;
+    }
+    return 1;
+}
+
 /* false when c was freed */
 static bool conn_flush(aw_conn *c) {
     dirty_remove(c);
@@ -265,25 +293,9 @@ static bool conn_flush(aw_conn *c) {
         return login_flush(c);
     if (c->state != AW_CONN_READY)
         return true;
-    while (c->out_off < c->out.len) {
-        ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
-        if (n > 0) {
-            c->out_off += (size_t)n;
-            c->written += (uint64_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            watch(c, AW_EV_READ | AW_EV_WRITE);
-            return true;
-        }
-        int e = n < 0 ? errno : EPIPE;
-        aw_node_add_error(c->ln->node);
-        aw_conn_fail(c, AW_ERR_CONNECTION, "send to %s: %s", c->ln->node->addr_str,
-                     aw_errno_str(e));
-        return false;
-    }
+    int sent = send_from(c, &c->out, &c->out_off, &c->written);
+    if (sent <= 0)
+        return sent == 0; /* -1: c is gone */
     aw_buf_reset(&c->out);
     c->out_off = 0;
     if (c->watching & AW_EV_WRITE)
@@ -670,26 +682,10 @@ static bool login_start(aw_conn *c, aw_login_creds *cr) {
 }
 
 static bool login_flush(aw_conn *c) {
-    while (c->auth_off < c->auth.len) {
-        ssize_t n = send(c->fd, c->auth.data + c->auth_off, c->auth.len - c->auth_off,
-                         MSG_NOSIGNAL);
-        if (n > 0) {
-            c->auth_off += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            watch(c, AW_EV_READ | AW_EV_WRITE);
-            return true;
-        }
-        aw_node_add_error(c->ln->node);
-        aw_conn_fail(c, AW_ERR_CONNECTION, "send to %s: %s", c->ln->node->addr_str,
-                     aw_errno_str(n < 0 ? errno : EPIPE));
-        return false;
-    }
-    watch(c, AW_EV_READ);
-    return true;
+    int sent = send_from(c, &c->auth, &c->auth_off, NULL);
+    if (sent > 0)
+        watch(c, AW_EV_READ);
+    return sent >= 0;
 }
 
 /* The server's answer to the login; false when c was freed. */

@@ -449,6 +449,17 @@ static int role_cmd(td_security *s, const aw_admin_view *v) {
     return AW_OK;
 }
 
+/* A query reply's record block (no proto header: blocks share a frame):
+ * header with two fields, the first the name. */
+static void record_block(aw_buf *out, uint8_t name_field, const char *name) {
+    uint8_t *h = aw_buf_grow(out, AW_ADMIN_HEADER_SIZE);
+    if (h) {
+        memset(h, 0, AW_ADMIN_HEADER_SIZE);
+        h[3] = 2;
+    }
+    aw_admin_field_str(out, name_field, name);
+}
+
 /* One record block per user, then the QUERY_END block. */
 static int query_users(td_security *s, const aw_admin_view *v, aw_buf *out) {
     char name[NAME];
@@ -463,12 +474,7 @@ static int query_users(td_security *s, const aw_admin_view *v, aw_buf *out) {
         const char *roles[MAX_ROLES];
         for (size_t k = 0; k < u->n_roles; k++)
             roles[k] = u->roles[k];
-        uint8_t *h = aw_buf_grow(out, AW_ADMIN_HEADER_SIZE);
-        if (h) {
-            memset(h, 0, AW_ADMIN_HEADER_SIZE);
-            h[3] = 2;
-        }
-        aw_admin_field_str(out, AW_AFIELD_USER, u->name);
+        record_block(out, AW_AFIELD_USER, u->name);
         aw_admin_field_roles(out, roles, u->n_roles);
     }
     aw_proto_header_patch(out, at, AW_PROTO_ADMIN);
@@ -486,12 +492,7 @@ static int query_roles(td_security *s, const aw_admin_view *v, aw_buf *out) {
         td_role *r = &s->roles[i];
         if (one && strcmp(r->name, name) != 0)
             continue;
-        uint8_t *h = aw_buf_grow(out, AW_ADMIN_HEADER_SIZE);
-        if (h) {
-            memset(h, 0, AW_ADMIN_HEADER_SIZE);
-            h[3] = 2;
-        }
-        aw_admin_field_str(out, AW_AFIELD_ROLE, r->name);
+        record_block(out, AW_AFIELD_ROLE, r->name);
         aw_buf p;
         aw_buf_init(&p);
         aw_buf_u8(&p, (uint8_t)r->n_privs);
