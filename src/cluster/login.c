@@ -28,7 +28,9 @@ int aw_login_creds_init(aw_login_creds *cr, int mode, const char *user, const ch
         return aw_error_set(err, AW_ERR_PARAM, "password of %zu bytes (at most %d)",
                             strlen(password), AW_ADMIN_NAME_MAX);
     snprintf(cr->user, sizeof cr->user, "%s", user ? user : "");
-    snprintf(cr->password, sizeof cr->password, "%s", password ? password : "");
+    /* Only external mode sends the clear password: otherwise it is not kept. */
+    if (mode == AW_LOGIN_EXTERNAL)
+        snprintf(cr->password, sizeof cr->password, "%s", password ? password : "");
     if (mode != AW_LOGIN_PKI) {
         int rc = aw_password_hash(password, cr->hash, err);
         if (rc != AW_OK)
@@ -45,7 +47,8 @@ void aw_login_creds_destroy(aw_login_creds *cr) {
 
 void aw_login_creds_set_password(aw_login_creds *cr, const char *password, const char *hash) {
     pthread_mutex_lock(&cr->lock);
-    snprintf(cr->password, sizeof cr->password, "%s", password);
+    if (cr->mode == AW_LOGIN_EXTERNAL)
+        snprintf(cr->password, sizeof cr->password, "%s", password);
     snprintf(cr->hash, sizeof cr->hash, "%s", hash);
     pthread_mutex_unlock(&cr->lock);
 }

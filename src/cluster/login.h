@@ -28,7 +28,7 @@ typedef struct aw_login_creds {
     int mode;                                /* AW_LOGIN_* */
     char user[AW_ADMIN_NAME_MAX + 1];
     char hash[AW_PASSWORD_HASH_LEN + 1];     /* bcrypt of the password */
-    char password[AW_ADMIN_NAME_MAX + 1];    /* clear: sent only in external mode */
+    char password[AW_ADMIN_NAME_MAX + 1];    /* clear, kept only in external mode */
 } aw_login_creds;
 
 /* One node's session (embedded in aw_node). */
