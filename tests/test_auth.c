@@ -568,6 +568,51 @@ static void test_async_login_timeout(void **state) {
     aw_client_close(c);
 }
 
+/* A warm-up on a new loop of c: its code and message. */
+static int warm_up(aw_client *c, uint32_t n, char *msg, size_t cap) {
+    struct event_base *base;
+    aw_loop *loop;
+    assert_int_equal(tu_libevent_open(c, &base, &loop), 0);
+    int st[2] = {-999, 1};
+    aw_error e;
+    assert_int_equal(aw_loop_warm_up(loop, n, on_login_failed, st, &e), AW_OK);
+    tu_run_until(base, &st[1], 5000);
+    snprintf(msg, cap, "%s", last_login_message);
+    aw_loop_close(loop);
+    event_base_free(base);
+    return st[0];
+}
+
+/* A warm-up's connections are up only once logged in: the warm-up reports
+ * a login the server refuses, and one the server hangs up on (a connection
+ * with no command yet that closes during its login failed; it is not an
+ * idle connection the server let go, or the warm-up would never end). */
+static void test_warm_up_waits_for_login(void **state) {
+    (void)state;
+    static const char *const rw[] = {"read-write"};
+    ensure_user("warm-user", "warm-pass", rw, 1);
+    aw_config cfg = tu_client_config(&srv, 0);
+    cfg.user = "warm-user";
+    cfg.password = "warm-pass";
+    cfg.async_max_conns_per_node = 4;
+    char msg[AW_ERROR_MSG_SIZE];
+    aw_client *c = tu_client_new(&cfg);
+    assert_int_equal(warm_up(c, 2, msg, sizeof msg), AW_OK);
+    /* The server hangs up on every reply: the logins' too. */
+    tu_testd_fault(&srv, 0, "drop-after=0");
+    int rc = warm_up(c, 2, msg, sizeof msg);
+    tu_testd_clear_fault(&srv, 0);
+    assert_int_equal(rc, AW_ERR_NO_RESPONSE);
+    if (!strstr(msg, "during the login"))
+        fail_msg("message '%s' lacks 'during the login'", msg);
+    /* The node's token ended and the password expired: the AUTHENTICATE is
+     * refused, then the LOGIN, which the warm-up reports. */
+    tu_testd_ctl(&srv, 0, "testd-security:expire-password=warm-user");
+    end_sessions();
+    assert_int_equal(warm_up(c, 2, msg, sizeof msg), AW_EXPIRED_PASSWORD);
+    aw_client_close(c);
+}
+
 /* --- aw and aw-bench: asbench's -U, -P, --auth ----------------------------------- */
 
 static tu_run run_bench(const char *const *args) {
@@ -665,6 +710,7 @@ int main(void) {
         cmocka_unit_test(test_session_end_relogin), cmocka_unit_test(test_token_expiry),
         cmocka_unit_test(test_admin_users),      cmocka_unit_test(test_admin_roles),
         cmocka_unit_test(test_cli_login_flags),  cmocka_unit_test(test_async_login_timeout),
+        cmocka_unit_test(test_warm_up_waits_for_login),
     };
     int failed = cmocka_run_group_tests_name("auth codec", codec, NULL, NULL);
     failed += cmocka_run_group_tests_name("auth against aw-testd --security", server, group_setup,

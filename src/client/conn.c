@@ -376,7 +376,10 @@ void aw_conn_fail(aw_conn *c, int rc, const char *fmt, ...) {
 }
 
 void aw_conn_close_idle(aw_conn *c) {
-    conn_teardown(c, c->ln->retired ? AW_CLOSE_NODE_LEFT : AW_CLOSE_IDLE);
+    /* A doomed connection's session was refused: never reused, like an error. */
+    conn_teardown(c, c->ln->retired ? AW_CLOSE_NODE_LEFT
+                     : c->doomed    ? AW_CLOSE_ERROR
+                                    : AW_CLOSE_IDLE);
     conn_free(c);
 }
 
@@ -684,7 +687,7 @@ static bool conn_read(aw_conn *c) {
         if (io == AW_IO_WANT_READ || io == AW_IO_WANT_WRITE)
             return true;
         aw_node *n = c->ln->node;
-        if (c->fifo_count == 0) {
+        if (c->fifo_count == 0 && c->state == AW_CONN_READY) {
             /* The server closed an idle connection (its idle timeout, a restart). */
             aw_loop_node *ln = c->ln;
             aw_conn_close_idle(c);
@@ -694,7 +697,8 @@ static bool conn_read(aw_conn *c) {
         aw_node_add_error(n);
         aw_loop_kick_tend(l);
         if (io == AW_IO_CLOSED) {
-            aw_conn_fail(c, AW_ERR_NO_RESPONSE, "%s closed the connection", n->addr_str);
+            aw_conn_fail(c, AW_ERR_NO_RESPONSE, "%s closed the connection%s", n->addr_str,
+                         c->state == AW_CONN_LOGIN ? " during the login" : "");
         } else {
             char why[128];
             aw_sock_why(&c->sock, why, sizeof why);
