@@ -16,7 +16,7 @@ WARN += -Werror
 endif
 OPT ?= -O2 -g
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -fPIC -Iinclude -Isrc $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS_ALL := $(PKG_LIBS) -lpthread -lm $(LDLIBS)
+LDLIBS_ALL := $(PKG_LIBS) -lcrypt -lpthread -lm $(LDLIBS)
 
 LIB_SRC := $(sort $(wildcard src/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -143,7 +143,7 @@ TEST_ENV := AW_TESTDATA=$(CURDIR)/tests/data AW_BIN=$(abspath $(BUILD))/bin AW_E
 test: all
 	@CC="$(CC)" tests/check-exports.sh $(BUILD)/libaerowire.so
 	@tests/check-error-codes.sh
-	@CC="$(CC)" tests/check-doc-examples.sh docs/expressions.md docs/cdt.md docs/query.md docs/metrics.md
+	@CC="$(CC)" tests/check-doc-examples.sh docs/expressions.md docs/cdt.md docs/query.md docs/metrics.md docs/security.md
 	@$(TEST_ENV) tests/run-all.sh $(UNIT_TEST_BIN)
 	@$(TEST_ENV) tests/run-against-testd.sh 1 $(BUILD)/tests/test_real_server $(BUILD)/tests/test_query_server $(EXAMPLE_BIN)
 	@$(TEST_ENV) tests/run-against-testd.sh 3 $(BUILD)/tests/test_real_server $(BUILD)/tests/test_query_server
@@ -185,7 +185,7 @@ $(FUZZ_LIB): $(FUZZ_OBJ)
 	ar rcs $@ $^
 $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $< $(FUZZ_LIB) -o $@ $(PKG_LIBS) -lpthread -lm
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $< $(FUZZ_LIB) -o $@ $(PKG_LIBS) -lcrypt -lpthread -lm
 
 # Runs every fuzz target for FUZZ_SECONDS on its seed corpus (fuzz/corpus/<name>).
 FUZZ_SECONDS ?= 25

@@ -48,7 +48,7 @@ setup(
                  if f.endswith(".h")] + [LIBRARY] + HEADERS,
         include_dirs=[os.path.join(ROOT, "include")],
         extra_objects=[LIBRARY],
-        libraries=pkg_config_libs() + ["pthread", "m"],
+        libraries=pkg_config_libs() + ["crypt", "pthread", "m"],
         extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
                             "-Wno-missing-field-initializers", "-Wno-cast-function-type"],
     )],

@@ -7,7 +7,8 @@
  * (bad CA, wrong TLS name, expired, blacklisted) and the wrong-port mixes,
  * each a clear AW_ERR_TLS (or refusal) within the connect timeout. Three
  * nodes, one stunnel each: the client finds the peers through
- * peers-tls-std and reaches all of them over TLS.
+ * peers-tls-std and reaches all of them over TLS. In front of aw-testd
+ * --security: the login after the handshake, sync, async and admin.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -818,6 +819,146 @@ static void test_three_nodes(void **state) {
     aw_client_close(c);
 }
 
+/* --- login over TLS ------------------------------------------------------------------ */
+
+static tu_testd sec;        /* aw-testd --security */
+static tu_stunnel sec_tls;  /* srv.pem in front of it */
+
+static int sec_setup(void **state) {
+    (void)state;
+    uint16_t p = tu_free_port();
+    char ports[16];
+    snprintf(ports, sizeof ports, "%u", p);
+    const char *args[] = {"--security", "--tls-ports", ports, "--tls-name", "aw-node", NULL};
+    if (tu_testd_start(&sec, args) != 0)
+        return -1;
+    return tu_stunnel_start(&sec_tls, certs, "srv", p, sec.ports[0], false);
+}
+
+static int sec_teardown(void **state) {
+    (void)state;
+    tu_stunnel_stop(&sec_tls);
+    return tu_testd_stop(&sec) == 0 ? 0 : -1;
+}
+
+/* aw_client_new as user over TLS to the --security server; its code. */
+static int sec_connect(aw_client **out, aw_auth_mode mode, const char *user, const char *password,
+                       aw_error *err) {
+    static char hosts[128];
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", sec_tls.port);
+    cfg.auth_mode = mode;
+    cfg.user = user;
+    cfg.password = password;
+    *out = NULL;
+    return aw_client_new(out, &cfg, err);
+}
+
+static aw_client *sec_client(aw_auth_mode mode, const char *user, const char *password) {
+    aw_client *c = NULL;
+    aw_error err;
+    int rc = sec_connect(&c, mode, user, password, &err);
+    if (rc != AW_OK)
+        fail_msg("log in as %s over TLS: %s (%d)", user, err.message, rc);
+    return c;
+}
+
+/* A sync put and get, then the same on a new event loop (its connections
+ * are new: TLS handshake, then the LOGIN state); the four codes. */
+static void put_get_both(aw_client *c, const char *name, int rc[4]) {
+    aw_key k = key_of(name);
+    aw_bin bin = {"v", aw_value_int(5)};
+    aw_error err;
+    aw_record rec = {0};
+    rc[0] = aw_put(c, NULL, &k, &bin, 1, &err);
+    rc[1] = aw_get(c, NULL, &k, NULL, 0, &rec, &err);
+    aw_record_free(&rec);
+    struct event_base *b = event_base_new();
+    aw_loop *l = NULL;
+    assert_non_null(b);
+    if (aw_libevent_attach(c, b, &l, &err) != AW_OK)
+        fail_msg("aw_libevent_attach: %s", err.message);
+    int due = 1;
+    done d = {&due, -100, -1};
+    assert_int_equal(aw_put_async(l, NULL, &k, &bin, 1, on_status, &d, &err), AW_OK);
+    tu_run_until(b, &due, 5000);
+    rc[2] = d.code;
+    due = 1;
+    d = (done){&due, -100, -1};
+    assert_int_equal(aw_get_async(l, NULL, &k, NULL, 0, on_get, &d, &err), AW_OK);
+    tu_run_until(b, &due, 5000);
+    rc[3] = d.code;
+    aw_loop_close(l);
+    event_base_free(b);
+}
+
+/* Login after the handshake, through the TLS session, on every kind of
+ * connection: the administrator creates users over TLS (admin commands), a
+ * read-write user's sync and async commands run, a read-only user's writes
+ * are refused (the server knows who logged in on each connection), a wrong
+ * password is the seed's INVALID_CREDENTIAL. External and PKI, refused
+ * without TLS, now go out: external logs in (aw-testd checks the
+ * credential), PKI's LOGIN without a user gets aw-testd's refusal. */
+static void test_login_over_tls(void **state) {
+    (void)state;
+    aw_client *admin = sec_client(AW_AUTH_INTERNAL, "admin", "admin");
+    static const char *const rw[] = {"read-write"}, *const r[] = {"read"};
+    aw_error err;
+    tu_check(aw_create_user(admin, NULL, "tls-rw", "rw-pass", rw, 1, &err), &err, "create tls-rw");
+    tu_check(aw_create_user(admin, NULL, "tls-r", "r-pass", r, 1, &err), &err, "create tls-r");
+    aw_client_close(admin);
+
+    int rc[4];
+    aw_client *c = sec_client(AW_AUTH_INTERNAL, "tls-rw", "rw-pass");
+    put_get_both(c, "login", rc);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(rc[i], AW_OK);
+    aw_client_close(c);
+    c = sec_client(AW_AUTH_INTERNAL, "tls-r", "r-pass");
+    put_get_both(c, "login", rc);
+    assert_int_equal(rc[0], AW_ROLE_VIOLATION);
+    assert_int_equal(rc[1], AW_OK);
+    assert_int_equal(rc[2], AW_ROLE_VIOLATION);
+    assert_int_equal(rc[3], AW_OK);
+    aw_client_close(c);
+    assert_int_equal(sec_connect(&c, AW_AUTH_INTERNAL, "tls-rw", "wrong", &err),
+                     AW_INVALID_CREDENTIAL);
+    expect_msg(&err, "INVALID_CREDENTIAL");
+
+    c = sec_client(AW_AUTH_EXTERNAL, "tls-rw", "rw-pass");
+    put_get_both(c, "external", rc);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(rc[i], AW_OK);
+    aw_client_close(c);
+    assert_int_equal(sec_connect(&c, AW_AUTH_PKI, NULL, NULL, &err), AW_INVALID_CREDENTIAL);
+    expect_msg(&err, "INVALID_CREDENTIAL");
+
+    /* aw and aw-bench with both flag sets. */
+    char host[64];
+    snprintf(host, sizeof host, "127.0.0.1:aw-node:%u", sec_tls.port);
+    const char *ca = cert_path(0, "ca.pem");
+    tu_run run = tu_run_aw(NULL, (const char *const[]){"-h", host, "--tls-enable", "--tls-cafile", ca,
+                                                       "-U", "tls-rw", "-Prw-pass", "put", "test",
+                                                       "tls", "cli-login", "a=3", NULL});
+    expect_status(run, 0);
+    tu_run_free(&run);
+    run = tu_run_aw(NULL, (const char *const[]){"-h", host, "--tls-enable", "--tls-cafile", ca,
+                                                "-U", "tls-rw", "-Pwrong", "get", "test", "tls",
+                                                "cli-login", NULL});
+    expect_status(run, 4);
+    expect_contains(run.err, "INVALID_CREDENTIAL");
+    tu_run_free(&run);
+    char bench[4096];
+    const char *bin = getenv("AW_BIN");
+    snprintf(bench, sizeof bench, "%s/aw-bench", bin && bin[0] ? bin : "build/bin");
+    run = tu_run_prog(bench, NULL,
+                      (const char *const[]){"-h", host, "--tls-enable", "--tls-cafile", ca, "-U",
+                                            "tls-rw", "-Prw-pass", "-s", "tlslogin", "-k", "100",
+                                            "-a", "-w", "RU,50", "--count", "200", "--json", NULL});
+    expect_status(run, 0);
+    expect_contains(run.out, "\"errors\": 0");
+    tu_run_free(&run);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sync_commands),
@@ -836,6 +977,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_metrics_and_warm_up, later_teardown),
         cmocka_unit_test(test_tools_flags),
         cmocka_unit_test_setup_teardown(test_three_nodes, three_setup, three_teardown),
+        cmocka_unit_test_setup_teardown(test_login_over_tls, sec_setup, sec_teardown),
     };
     int failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
     return failed || tu_testd_stop_failed;

@@ -4,6 +4,7 @@
 #ifndef AEROWIRE_AEROWIRE_H
 #define AEROWIRE_AEROWIRE_H
 
+#include "admin.h"
 #include "alloc.h"
 #include "array.h"
 #include "batch.h"

@@ -116,6 +116,13 @@ AW_API aw_policy aw_policy_write(void);
  * A zero in connect_timeout_ms, tend_interval_ms, max_conns_per_node,
  * async_max_conns_per_node, pipeline_depth, idle_timeout_ms or
  * error_rate_window means that field's default (so a zeroed config works). */
+/* How the client logs in to a server with security on (docs/security.md). */
+typedef enum aw_auth_mode {
+    AW_AUTH_INTERNAL = 0, /* user and password, the password sent bcrypt-hashed */
+    AW_AUTH_EXTERNAL,     /* LDAP: the clear password too, so only over TLS */
+    AW_AUTH_PKI,          /* the TLS client certificate names the user; no password */
+} aw_auth_mode;
+
 typedef struct aw_config {
     /* Seeds: "host[:port][,host[:port]...]", IPv6 as "[addr]:port" (a bare
      * IPv6 address, with no brackets, is taken whole); port 3000 when left
@@ -164,6 +171,14 @@ typedef struct aw_config {
     int32_t rack_id;
     const int32_t *rack_ids;
     size_t n_rack_ids;
+    /* Login (Enterprise servers with security on): with a user set (or in
+     * PKI mode) every new connection logs in, or authenticates with the
+     * session token of the node's last login. NULL user = no login. Both
+     * strings are copied (each at most 63 bytes). A server without security
+     * is used as it is. */
+    const char *user;
+    const char *password;
+    aw_auth_mode auth_mode;          /* default AW_AUTH_INTERNAL */
     /* Defaults for commands called with a NULL policy. */
     aw_policy read_policy;
     aw_policy write_policy;

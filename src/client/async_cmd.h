@@ -80,6 +80,7 @@ typedef struct aw_acmd {
     uint8_t kind;                 /* aw_cmd_kind */
     uint8_t free_requeues;        /* requeued without having been sent */
     bool is_write;
+    bool relogged;                /* retried once after NOT_AUTHENTICATED */
     uint8_t n_sent;               /* attempts whose request (partly) left the client */
     aw_error last;                /* the last attempt's error, for the final report */
     aw_mblock *mb;                /* metrics: the block of the last node tried */

@@ -63,14 +63,15 @@ static int copy_config(aw_client *c, const aw_config *cfg, aw_error *err) {
         c->trace = *cfg->trace;
         c->tracing = c->trace.begin || c->trace.end;
     }
-    return AW_OK;
+    c->cfg.user = c->cfg.password = NULL; /* the cluster keeps the credentials */
+    return aw_auth_check_config(cfg, err);
 }
 
-static int start_cluster(aw_client *c, const char *app_id, aw_error *err) {
+static int start_cluster(aw_client *c, const aw_config *cfg, aw_error *err) {
     aw_host *seeds = NULL;
     size_t n_seeds = 0;
     char *agent = NULL;
-    int rc = aw_client_user_agent(app_id, &agent, err);
+    int rc = aw_client_user_agent(cfg->app_id, &agent, err);
     if (rc != AW_OK)
         return rc;
     rc = aw_hosts_parse(c->cfg.hosts, AW_DEFAULT_PORT, &seeds, &n_seeds, err);
@@ -98,6 +99,9 @@ static int start_cluster(aw_client *c, const char *app_id, aw_error *err) {
         /* rack_id alone is a list of one */
         .rack_ids = c->cfg.n_rack_ids ? c->cfg.rack_ids : &c->cfg.rack_id,
         .n_rack_ids = c->cfg.n_rack_ids ? c->cfg.n_rack_ids : 1,
+        .auth_mode = (int)cfg->auth_mode,
+        .user = cfg->user,
+        .password = cfg->password,
     };
     rc = aw_cluster_new(&c->cluster, &cc, err);
     aw_free(seeds); /* the cluster keeps its own copies */
@@ -124,7 +128,7 @@ int aw_client_new(aw_client **out, const aw_config *cfg, aw_error *err) {
     atomic_init(&c->timeouts, 0);
     int rc = copy_config(c, cfg, err);
     if (rc == AW_OK)
-        rc = start_cluster(c, cfg->app_id, err);
+        rc = start_cluster(c, cfg, err);
     if (rc != AW_OK) {
         aw_client_destroy(c);
         return rc;

@@ -40,6 +40,10 @@ const aw_policy *aw_client_policy(const aw_client *c, const aw_policy *given, bo
 /* Frees the client for real (after loops are closed). */
 void aw_client_destroy(aw_client *c);
 
+/* --- admin_api.c ----------------------------------------------------------------- */
+/* The auth mode fits the rest of the config: external and PKI need TLS. */
+int aw_auth_check_config(const aw_config *cfg, aw_error *err);
+
 /* --- loop.c (async engine) ------------------------------------------------------ */
 /* Closes every loop still attached (aw_client_close). */
 void aw_client_close_loops(aw_client *c);

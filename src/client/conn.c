@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "cluster/log.h"
+#include "cluster/login.h"
 #include "cluster/tls.h"
 #include "conn.h"
 #include "proto/errno_text.h"
@@ -131,6 +132,7 @@ aw_conn *aw_conn_open(aw_loop_node *ln, aw_error *err) {
     c->hn.kind = AW_HEAP_CONN;
     c->hn.index = AW_HEAP_NONE;
     aw_buf_init(&c->out);
+    aw_buf_init(&c->auth);
     aw_buf_init(&c->in);
     c->prev = NULL;
     c->next = ln->conns;
@@ -173,6 +175,7 @@ static void conn_teardown(aw_conn *c, aw_close_reason why) {
 static void conn_free(aw_conn *c) {
     aw_loop_heap_drop_user(loop_of(c));
     aw_buf_free(&c->out);
+    aw_buf_free(&c->auth);
     aw_buf_free(&c->in);
     aw_free(c->fifo);
     aw_free(c);
@@ -260,33 +263,56 @@ void aw_conn_abandon(aw_conn *c, aw_acmd *cmd) {
     cmd->conn = NULL;
 }
 
-/* false when c was freed */
-static bool conn_flush(aw_conn *c) {
-    dirty_remove(c);
-    if (c->state != AW_CONN_READY)
-        return true;
-    while (c->out_off < c->out.len) {
+static bool login_flush(aw_conn *c);
+
+/* Sends b from *off on until it is all gone (1), the socket (or the TLS
+ * session) cannot take more now (0: what it waits for is watched) or it
+ * failed (-1: c was failed and freed). Bytes sent are added to *count as
+ * they go (when count is not NULL), so a failure knows which requests left. */
+static int send_from(aw_conn *c, const aw_buf *b, size_t *off, uint64_t *count) {
+    while (*off < b->len) {
         size_t n;
-        aw_io io = aw_sock_write(&c->sock, c->out.data + c->out_off, c->out.len - c->out_off, &n);
+        aw_io io = aw_sock_write(&c->sock, b->data + *off, b->len - *off, &n);
         if (io == AW_IO_OK) {
-            c->out_off += n;
-            c->written += (uint64_t)n;
+            *off += n;
+            if (count)
+                *count += (uint64_t)n;
             aw_mcount(&c->ln->node->m->bytes_sent, (uint64_t)n); /* metrics */
             continue;
         }
         if (io == AW_IO_WANT_WRITE) {
             watch(c, (short)(read_events(c) | AW_EV_WRITE));
-            return true;
+            return 0;
         }
         if (io == AW_IO_WANT_READ)
-            return true; /* a TLS write waiting for a record: the read event retries it */
+            return 0; /* a TLS write waiting for a record: the read event retries it */
         char why[128];
         aw_sock_why(&c->sock, why, sizeof why);
         aw_node_add_error(c->ln->node);
         aw_conn_fail(c, aw_sock_error_code(&c->sock), "send to %s: %s", c->ln->node->addr_str,
                      why);
-        return false;
+        return -1;
     }
+    return 1;
+}
+
+/* Whether bytes wait to be sent: the login request while logging in, else requests. */
+static bool unsent(const aw_conn *c) {
+    if (c->state == AW_CONN_LOGIN)
+        return c->auth_off < c->auth.len;
+    return c->out_off < c->out.len;
+}
+
+/* false when c was freed */
+static bool conn_flush(aw_conn *c) {
+    dirty_remove(c);
+    if (c->state == AW_CONN_LOGIN)
+        return login_flush(c);
+    if (c->state != AW_CONN_READY)
+        return true;
+    int sent = send_from(c, &c->out, &c->out_off, &c->written);
+    if (sent <= 0)
+        return sent == 0; /* -1: c is gone */
     aw_buf_reset(&c->out);
     c->out_off = 0;
     if (c->watching & AW_EV_WRITE)
@@ -350,7 +376,10 @@ void aw_conn_fail(aw_conn *c, int rc, const char *fmt, ...) {
 }
 
 void aw_conn_close_idle(aw_conn *c) {
-    conn_teardown(c, c->ln->retired ? AW_CLOSE_NODE_LEFT : AW_CLOSE_IDLE);
+    /* A doomed connection's session was refused: never reused, like an error. */
+    conn_teardown(c, c->ln->retired ? AW_CLOSE_NODE_LEFT
+                     : c->doomed    ? AW_CLOSE_ERROR
+                                    : AW_CLOSE_IDLE);
     conn_free(c);
 }
 
@@ -376,10 +405,11 @@ void aw_conn_close_all(aw_conn *c) {
 void aw_conn_on_deadline(aw_conn *c, uint64_t now) {
     aw_loop *l = loop_of(c);
     aw_node *n = c->ln->node;
-    if (c->state == AW_CONN_CONNECTING) {
+    if (c->state == AW_CONN_CONNECTING || c->state == AW_CONN_LOGIN) {
         aw_node_add_error(n);
         aw_loop_kick_tend(l);
-        aw_conn_fail(c, AW_ERR_CONNECTION, "connect to %s timed out after %u ms", n->addr_str,
+        aw_conn_fail(c, AW_ERR_CONNECTION, "%s %s timed out after %u ms",
+                     c->state == AW_CONN_LOGIN ? "login to" : "connect to", n->addr_str,
                      l->connect_timeout_ms);
         return;
     }
@@ -460,7 +490,7 @@ static void conn_settle(aw_conn *c) {
     }
     if (c->fifo_count || c->state != AW_CONN_READY || c->in_idle)
         return;
-    if (ln->retired) {
+    if (ln->retired || c->doomed) {
         aw_conn_close_idle(c);
         aw_loop_node_maybe_free(ln);
         return;
@@ -483,6 +513,17 @@ static bool deliver(aw_conn *c, aw_acmd *cmd, const uint8_t *body, size_t len) {
                  cmd->kind == AW_CMD_OPERATE;
     int rc = aw_cmd_parse_reply((aw_cmd_kind)cmd->kind, body, len, wants ? &rec : NULL, &exists,
                                 &e);
+    if (rc == AW_NOT_AUTHENTICATED && !cmd->relogged) {
+        /* The node's session ended under this connection (the server did
+         * not run the command): the connection goes once drained, the next
+         * one logs in again, and the command is tried once more. */
+        cmd->relogged = true;
+        aw_session_drop(&c->ln->node->session);
+        c->doomed = true;
+        aw_record_free(&rec);
+        aw_acmd_requeue(cmd);
+        return true;
+    }
     if (rc == AW_ERR_PROTO) {
         /* The frame was well delimited, so the stream is still in step: only
          * this command's attempt failed. */
@@ -531,6 +572,8 @@ static int stream_frame(aw_conn *c, const uint8_t *body, size_t len) {
     return CONN_FREED;
 }
 
+static bool login_frame(aw_conn *c, const aw_proto_header *h, const uint8_t *body);
+
 /* Parses every complete frame in c->in; false when c was freed. */
 static bool conn_parse(aw_conn *c) {
     aw_loop *l = loop_of(c);
@@ -561,6 +604,12 @@ static bool conn_parse(aw_conn *c) {
                 }
             }
             break;
+        }
+        if (c->state == AW_CONN_LOGIN) {
+            c->in_off += need;
+            if (!login_frame(c, &h, p + AW_PROTO_HEADER_SIZE))
+                return false;
+            continue;
         }
         if (c->fifo_count == 0) {
             aw_node_add_error(c->ln->node);
@@ -638,7 +687,7 @@ static bool conn_read(aw_conn *c) {
         if (io == AW_IO_WANT_READ || io == AW_IO_WANT_WRITE)
             return true;
         aw_node *n = c->ln->node;
-        if (c->fifo_count == 0) {
+        if (c->fifo_count == 0 && c->state == AW_CONN_READY) {
             /* The server closed an idle connection (its idle timeout, a restart). */
             aw_loop_node *ln = c->ln;
             aw_conn_close_idle(c);
@@ -648,7 +697,8 @@ static bool conn_read(aw_conn *c) {
         aw_node_add_error(n);
         aw_loop_kick_tend(l);
         if (io == AW_IO_CLOSED) {
-            aw_conn_fail(c, AW_ERR_NO_RESPONSE, "%s closed the connection", n->addr_str);
+            aw_conn_fail(c, AW_ERR_NO_RESPONSE, "%s closed the connection%s", n->addr_str,
+                         c->state == AW_CONN_LOGIN ? " during the login" : "");
         } else {
             char why[128];
             aw_sock_why(&c->sock, why, sizeof why);
@@ -665,11 +715,11 @@ static bool conn_read(aw_conn *c) {
     return true;
 }
 
-/* Connected (and through the TLS handshake): queued requests go out. */
+/* Connected, through the TLS handshake and logged in: queued requests go out. */
 static void conn_ready(aw_conn *c) {
     aw_loop *l = loop_of(c);
     c->state = AW_CONN_READY;
-    aw_node_connect_done(c->ln->node, c->connect_ns); /* metrics: connect + TLS handshake */
+    aw_node_connect_done(c->ln->node, c->connect_ns); /* metrics: connect + TLS handshake + login */
     aw_heap_remove(l, &c->hn);
     if (c->warming)
         aw_warm_conn_done(c, NULL);
@@ -685,11 +735,72 @@ static void conn_ready(aw_conn *c) {
     conn_settle(c);
 }
 
+/* --- Login (LOGIN state) -------------------------------------------------------- */
+
+/* Queues the login or authenticate request and sends it; false when c was freed. */
+static bool login_start(aw_conn *c, aw_login_creds *cr) {
+    aw_buf_reset(&c->auth);
+    c->auth_off = 0;
+    aw_login_request(cr, &c->ln->node->session, &c->auth, &c->auth_is_login);
+    if (!aw_buf_ok(&c->auth)) {
+        aw_conn_fail(c, AW_ERR_NOMEM, "no memory for a login request");
+        return false;
+    }
+    c->state = AW_CONN_LOGIN;
+    watch(c, AW_EV_READ);
+    return login_flush(c);
+}
+
+static bool login_flush(aw_conn *c) {
+    int sent = send_from(c, &c->auth, &c->auth_off, NULL);
+    if (sent > 0)
+        watch(c, AW_EV_READ);
+    return sent >= 0;
+}
+
+/* The server's answer to the login; false when c was freed. */
+static bool login_frame(aw_conn *c, const aw_proto_header *h, const uint8_t *body) {
+    aw_node *n = c->ln->node;
+    aw_login_creds *cr = aw_cluster_login(loop_of(c)->client->cluster);
+    aw_error e;
+    if (h->type != AW_PROTO_ADMIN) {
+        aw_node_add_error(n);
+        aw_conn_fail(c, AW_ERR_PROTO, "frame type %u from %s in answer to a login", h->type,
+                     n->addr_str);
+        return false;
+    }
+    int rc = aw_login_reply(cr, &n->session, c->auth_is_login, body, (size_t)h->size, n->addr_str,
+                            &e);
+    if (rc == AW_LOGIN_RETRY && !c->auth_is_login)
+        return login_start(c, cr); /* the token was refused: log in */
+    if (rc == AW_LOGIN_RETRY)
+        rc = aw_error_set(&e, AW_NOT_AUTHENTICATED, "login to %s refused", n->addr_str);
+    if (rc != AW_OK) {
+        conn_fail_err(c, rc, &e);
+        return false;
+    }
+    aw_buf_free(&c->auth);
+    /* Nothing else can be unread (no command was sent yet); conn_ready
+     * sends and settles c, which may free it: stop parsing either way. */
+    conn_ready(c);
+    return false;
+}
+
+/* Connected (and through the TLS handshake): logs in when the client has
+ * credentials, else the connection is ready. */
+static void conn_secured(aw_conn *c) {
+    aw_login_creds *cr = aw_cluster_login(loop_of(c)->client->cluster);
+    if (cr)
+        (void)login_start(c, cr);
+    else
+        conn_ready(c);
+}
+
 /* One step of the TLS handshake; its wants become the watched events. */
 static void conn_handshake(aw_conn *c) {
     aw_io io = aw_tls_handshake(&c->sock);
     if (io == AW_IO_OK) {
-        conn_ready(c);
+        conn_secured(c);
         return;
     }
     if (io == AW_IO_WANT_READ || io == AW_IO_WANT_WRITE) {
@@ -718,7 +829,7 @@ static void conn_connected(aw_conn *c) {
         return;
     }
     if (!tls) {
-        conn_ready(c);
+        conn_secured(c);
         return;
     }
     c->state = AW_CONN_HANDSHAKE; /* still under the connect deadline */
@@ -742,7 +853,7 @@ static void conn_io(int fd, short events, void *arg) {
         if (alive && (events & AW_EV_READ) && !c->paused) {
             alive = conn_read(c);
             /* A TLS write that wanted a record to arrive first goes on. */
-            if (alive && c->sock.ssl && c->out_off < c->out.len && !(c->watching & AW_EV_WRITE))
+            if (alive && c->sock.ssl && unsent(c) && !(c->watching & AW_EV_WRITE))
                 alive = conn_flush(c);
         }
         if (alive)

@@ -1,11 +1,19 @@
 /*
  * One async connection to a node, owned by one loop.
  *
- *   CONNECTING --(writable, connect ok)--> [HANDSHAKE] --> READY --(error/EOF/stall)--> freed
+ *   CONNECTING --(writable, connect ok)--> [HANDSHAKE] --> [LOGIN] --> READY
+ *     --(error/EOF/stall)--> freed
  *
  * With TLS the HANDSHAKE state runs the TLS handshake step by step, each
- * step's want-read / want-write becoming the events asked of io_update; it
- * is bounded by the connect timeout, and its failure is AW_ERR_TLS.
+ * step's want-read / want-write becoming the events asked of io_update; its
+ * failure is AW_ERR_TLS.
+ *
+ * LOGIN (only when the client has credentials, cluster/login.h), after the
+ * handshake with TLS: the login or authenticate request goes out alone from
+ * `auth`, and queued commands wait in `out` until the server accepted it; a
+ * refused token is followed by a LOGIN on the same connection.
+ *
+ * The connect deadline covers the connect, the handshake and the login.
  *
  * Requests are appended to `out` as commands are queued (also while
  * connecting) and written with one send() per deferred run; replies are read
@@ -28,7 +36,7 @@
 
 #include "async_cmd.h"
 
-enum { AW_CONN_CONNECTING = 1, AW_CONN_READY = 2, AW_CONN_HANDSHAKE = 3 };
+enum { AW_CONN_CONNECTING = 1, AW_CONN_READY = 2, AW_CONN_HANDSHAKE = 3, AW_CONN_LOGIN = 4 };
 
 typedef struct aw_conn {
     aw_heap_node hn;            /* FIRST: connect deadline, or stall check */
@@ -41,6 +49,8 @@ typedef struct aw_conn {
     bool paused;                /* the stream paused it: no reading, no stall check */
     bool read_more;             /* the TLS session holds bytes a read bound left behind */
     bool warming;               /* opened by aw_loop_warm_up, not yet up nor failed */
+    bool doomed;                /* its session ended (NOT_AUTHENTICATED): no new requests,
+                                 * closed once its pipeline drains */
     uint8_t state;
     aw_sock sock;               /* the socket, and its TLS session with TLS */
     void *io;
@@ -54,6 +64,10 @@ typedef struct aw_conn {
     struct aw_acmd **fifo;      /* ring of fifo_mask + 1 slots; NULL = abandoned */
     uint32_t fifo_mask, fifo_head, fifo_count;
 
+    aw_buf auth;                /* LOGIN state: the admin request; auth_off of it sent */
+    size_t auth_off;
+    bool auth_is_login;         /* LOGIN rather than AUTHENTICATE */
+
     aw_buf in;                  /* read buffer; in_off bytes of it parsed */
     size_t in_off;
 
@@ -66,7 +80,7 @@ typedef struct aw_conn {
 aw_conn *aw_conn_open(aw_loop_node *ln, aw_error *err);
 /* Whether another request fits in its pipeline. */
 static inline bool aw_conn_has_room(const aw_conn *c) {
-    return !c->stream && c->fifo_count < c->ln->depth;
+    return !c->stream && !c->doomed && c->fifo_count < c->ln->depth;
 }
 /* Queues cmd's request on c (c must have room): cmd becomes SENT.
  * AW_ERR_NOMEM when the bytes could not be buffered (cmd untouched). */

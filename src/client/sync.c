@@ -115,6 +115,11 @@ static int exchange(sync_cmd *c, aw_node *node, uint64_t dl, bool *answered, aw_
         phase(c, node, AW_MP_DECODE, t3, mark(c));
         if (c->client->metrics_on)
             aw_mcount(&node->m->bytes_received, t->resp.len + AW_PROTO_HEADER_SIZE);
+        if (rc == AW_NOT_AUTHENTICATED) {
+            /* The node's session ended: log in again on a new connection. */
+            aw_session_drop(&node->session);
+            framed = false;
+        }
     }
     /* A socket that failed mid-exchange may still deliver a stale reply. */
     bool reusable = framed && (*answered || rc == AW_ERR_NOMEM);
@@ -164,12 +169,17 @@ static int run(sync_cmd *c, aw_error *e) {
     const aw_policy *p = c->p;
     uint32_t seq = aw_cmd_first_seq(p, c->is_write);
     uint32_t attempts = 0;
+    bool relogged = false;
     int rc;
     for (;;) {
         bool answered = false;
         attempts++;
         c->attempts = attempts;
         rc = attempt(c, seq, &answered, e);
+        if (rc == AW_NOT_AUTHENTICATED && !relogged) {
+            relogged = true; /* the server did not run it: once more, logged in again */
+            continue;
+        }
         if (rc == AW_OK || answered || !aw_cmd_retryable(rc) || attempts > p->max_retries)
             break;
         uint64_t now = aw_now_ms();

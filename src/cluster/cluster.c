@@ -40,6 +40,8 @@ void aw_cluster_mem_release(aw_cluster *c) {
     pthread_mutex_destroy(&c->view_lock);
     pthread_mutex_destroy(&c->tend_lock);
     pthread_cond_destroy(&c->tend_cond);
+    if (c->login)
+        aw_login_creds_destroy(c->login);
     aw_free(c->slot_used);
     /* Here, not in aw_cluster_free: sessions of nodes still held use it. */
     aw_tls_ctx_free(c->tls);
@@ -260,6 +262,16 @@ static int copy_config(aw_cluster *c, const aw_cluster_config *cfg, aw_error *er
         c->cfg.rack_ids = c->rack_ids;
         c->cfg.n_rack_ids = cfg->n_rack_ids;
     }
+    c->cfg.user = c->cfg.password = NULL; /* kept in login_store only */
+    if ((cfg->user && cfg->user[0]) || cfg->auth_mode == AW_LOGIN_PKI) {
+        int rc = aw_login_creds_init(&c->login_store, cfg->auth_mode, cfg->user, cfg->password,
+                                     err);
+        if (rc != AW_OK)
+            return rc;
+        c->login = &c->login_store;
+    } else if (cfg->password && cfg->password[0]) {
+        return aw_error_set(err, AW_ERR_PARAM, "a password was given without a user");
+    }
     c->cfg.tls = NULL; /* the caller's: only the context built from it is kept */
     if (cfg->tls && cfg->tls->enable)
         return aw_tls_ctx_new(cfg->tls, &c->tls, err);
@@ -377,6 +389,7 @@ aw_cluster_counters *aw_cluster_counters_of(aw_cluster *c) { return &c->counters
 const aw_cluster_config *aw_cluster_config_of(const aw_cluster *c) { return &c->cfg; }
 
 aw_tls_ctx *aw_cluster_tls(const aw_cluster *c) { return c->tls; }
+aw_login_creds *aw_cluster_login(aw_cluster *c) { return c->login; }
 
 /* Names the node in front of err's message, unless it already does. */
 static int on_node(const aw_node *n, int rc, aw_error *err) {

@@ -50,6 +50,10 @@ typedef struct aw_cluster_config {
     bool rack_aware;
     const int32_t *rack_ids;
     size_t n_rack_ids;
+    /* Login on every new connection (login.h): a user (or PKI mode) turns it on. */
+    int auth_mode;                /* AW_LOGIN_* */
+    const char *user;             /* NULL = no login (but in PKI mode) */
+    const char *password;
 } aw_cluster_config;
 
 /* The rack a node serving a table's namespace is on (racks.h). */
@@ -124,6 +128,8 @@ typedef struct aw_cluster_counters {
 aw_cluster_counters *aw_cluster_counters_of(aw_cluster *c);
 
 const aw_cluster_config *aw_cluster_config_of(const aw_cluster *c);
+/* The credentials new connections log in with; NULL when there is no login. */
+struct aw_login_creds *aw_cluster_login(aw_cluster *c);
 
 /* The cluster's TLS context, NULL when it does not use TLS. */
 aw_tls_ctx *aw_cluster_tls(const aw_cluster *c);

@@ -53,6 +53,8 @@ struct aw_cluster {
     char *cluster_name;
     int32_t *rack_ids;
     aw_cluster_counters counters;
+    aw_login_creds login_store;
+    aw_login_creds *login;        /* &login_store, or NULL without login */
 
     pthread_mutex_t metrics_lock; /* guards the mblocks list and each block's node pointer */
     aw_mblock *mblocks;           /* one per node id ever seen */

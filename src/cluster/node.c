@@ -63,6 +63,7 @@ aw_node *aw_node_new(aw_cluster *c, const char *name, const aw_host *host, const
     pthread_cond_init(&n->pool_cond, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&n->pool_lock, NULL);
+    aw_session_init(&n->session);
 
     atomic_init(&n->refs, 1);
     snprintf(n->name, sizeof n->name, "%s", name);
@@ -128,6 +129,7 @@ void aw_node_release(aw_node *n) {
     aw_node_close_sock(n, &n->tend_sock, AW_CLOSE_SHUTDOWN);
     aw_cluster_mblock_detach(c, n);
     pthread_mutex_destroy(&n->pool_lock);
+    aw_session_destroy(&n->session);
     pthread_cond_destroy(&n->pool_cond);
     aw_free(n->pool_socks);
     aw_free(n->pool_idle_since);
@@ -190,14 +192,19 @@ static int open_conn(aw_node *n, uint64_t deadline_ms, aw_sock *s, aw_error *err
     uint64_t dl = aw_now_ms() + n->cluster->cfg.connect_timeout_ms;
     if (deadline_ms && deadline_ms < dl)
         dl = deadline_ms;
-    /* The connect phase covers the TLS handshake too. */
+    /* The connect phase covers the TLS handshake and the login too. */
     uint64_t t0 = aw_metrics_now_ns();
     int rc = aw_cluster_connect(n->cluster, &n->addr, aw_node_tls_name(n), dl, s, err);
-    if (rc == AW_OK) {
-        aw_node_count_open(n);
-        aw_node_connect_done(n, t0);
+    if (rc != AW_OK)
+        return rc;
+    aw_node_count_open(n);
+    rc = aw_login_sync(aw_cluster_login(n->cluster), &n->session, s, dl, n->addr_str, err);
+    if (rc != AW_OK) {
+        aw_node_close_sock(n, s, AW_CLOSE_ERROR);
+        return rc;
     }
-    return rc;
+    aw_node_connect_done(n, t0);
+    return AW_OK;
 }
 
 /* Through open_conn, as a command's sockets are opened. */

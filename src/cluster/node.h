@@ -15,6 +15,7 @@
 
 #include "aerowire/error.h"
 #include "proto/info.h"
+#include "login.h"
 #include "metrics.h"
 #include "net.h"
 
@@ -41,6 +42,8 @@ typedef struct aw_node {
     atomic_uint errors;
     atomic_uint max_errors;
     _Atomic uint64_t probe_ms;    /* aw_now_ms of the last probe let through */
+
+    aw_session session;           /* login token for its new connections (login.h) */
 
     /* Sync connection pool (thread-safe). */
     pthread_mutex_t pool_lock;

@@ -70,6 +70,16 @@ static int prefix_addr(aw_error *err, int rc, const char *addr) {
     return aw_error_set(err, rc, "%s: %s", addr, msg);
 }
 
+/* A TLS proxy hangs up on the plain request (login or info) it cannot read. */
+static void tls_port_hint(const aw_cluster *c, int rc, aw_error *err) {
+    if ((rc != AW_ERR_NO_RESPONSE && rc != AW_ERR_CONNECTION) || c->tls || !err)
+        return;
+    char msg[AW_ERROR_MSG_SIZE];
+    snprintf(msg, sizeof msg, "%s", err->message);
+    aw_error_set(err, rc, "%s (the server hung up before answering: a TLS port? then enable TLS)",
+                 msg);
+}
+
 int aw_node_validate(aw_cluster *c, const aw_host *host, const aw_sockaddr *addr, aw_sock *s,
                      aw_node_hello *hello, aw_error *err) {
     char where[64];
@@ -80,18 +90,19 @@ int aw_node_validate(aw_cluster *c, const aw_host *host, const aw_sockaddr *addr
     int rc = aw_cluster_connect(c, addr, tls_name, aw_now_ms() + timeout, s, err);
     if (rc != AW_OK)
         return rc;
+    /* No node yet to keep a session for: this login's token is not kept. */
+    rc = aw_login_sync(c->login, NULL, s, aw_now_ms() + timeout, where, err);
+    if (rc != AW_OK) {
+        tls_port_hint(c, rc, err);
+        aw_sock_close(s);
+        return rc;
+    }
     aw_buf body;
     aw_buf_init(&body);
     const char *request = c->cluster_name ? AW_VALIDATE_REQUEST "cluster-name\n"
                                           : AW_VALIDATE_REQUEST;
     rc = aw_info_exchange(s, request, AW_TEND_MAX_REPLY, &body, aw_now_ms() + timeout, err);
-    if ((rc == AW_ERR_NO_RESPONSE || rc == AW_ERR_CONNECTION) && !c->tls && err) {
-        /* A TLS proxy hangs up on the plain request it cannot read. */
-        char msg[AW_ERROR_MSG_SIZE];
-        snprintf(msg, sizeof msg, "%s", err->message);
-        aw_error_set(err, rc, "%s (the server hung up before answering: a TLS port? then "
-                              "enable TLS)", msg);
-    }
+    tls_port_hint(c, rc, err);
     if (rc == AW_OK)
         rc = check_hello(c, &body, hello, err);
     aw_buf_free(&body);

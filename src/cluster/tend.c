@@ -142,7 +142,7 @@ static int tend_call(aw_cluster *c, aw_node *n, const char *request, aw_buf *bod
     if (n->tend_sock.fd >= 0 && !aw_net_idle_ok(&n->tend_sock))
         aw_node_close_sock(n, &n->tend_sock, AW_CLOSE_IDLE);
     if (n->tend_sock.fd < 0) {
-        /* The connect phase covers the TLS handshake too. */
+        /* The connect phase covers the TLS handshake and the login too. */
         uint64_t t0 = aw_metrics_now_ns();
         int rc = aw_cluster_connect(c, &n->addr, aw_node_tls_name(n), exchange_deadline(c),
                                     &n->tend_sock, err);
@@ -151,6 +151,13 @@ static int tend_call(aw_cluster *c, aw_node *n, const char *request, aw_buf *bod
             return rc;
         }
         aw_node_count_open(n);
+        rc = aw_login_sync(c->login, &n->session, &n->tend_sock, exchange_deadline(c),
+                           n->addr_str, err);
+        if (rc != AW_OK) {
+            aw_log(AW_LOG_WARN, "node %s: tend login failed: %s", n->name, err->message);
+            aw_node_close_sock(n, &n->tend_sock, AW_CLOSE_ERROR);
+            return rc;
+        }
         aw_node_connect_done(n, t0);
         n->ua_pending = true;
     }
@@ -215,6 +222,17 @@ static bool refresh_member(aw_cluster *c, aw_member *m, aw_buf *body) {
     return true;
 }
 
+/* Which seed failure names the round's error: a cluster-name mismatch, then
+ * a seed's own answer (a refused login), then a TLS failure say more than a
+ * connection failure. */
+static int seed_error_rank(int rc) {
+    if (rc == AW_ERR_CLUSTER)
+        return 3;
+    if (rc > 0)
+        return 2;
+    return rc == AW_ERR_TLS ? 1 : 0;
+}
+
 /* Step 2: the first seed that validates joins. Gathers why each failed. */
 static void try_seeds(aw_cluster *c, bool *changed) {
     char msg[AW_ERROR_MSG_SIZE] = "no seed answered:";
@@ -235,8 +253,7 @@ static void try_seeds(aw_cluster *c, bool *changed) {
             return;
         }
         note_nomem(c, rc, &e);
-        /* A cluster-name mismatch, then a TLS failure, says the most. */
-        if (rc == AW_ERR_CLUSTER || code == 0 || (rc == AW_ERR_TLS && code != AW_ERR_CLUSTER))
+        if (code == 0 || seed_error_rank(rc) > seed_error_rank(code))
             code = rc;
         all_unresolved = all_unresolved && rc == AW_ERR_INVALID_HOST;
         /* Messages start with the address tried; the seed's own name says it better. */
@@ -248,7 +265,7 @@ static void try_seeds(aw_cluster *c, bool *changed) {
             used += (size_t)snprintf(msg + used, sizeof msg - used, "%s %s:%u (%s)",
                                      i ? ";" : "", c->seeds[i].name, c->seeds[i].port, why);
     }
-    if (code != AW_ERR_CLUSTER && code != AW_ERR_TLS)
+    if (seed_error_rank(code) == 0)
         code = all_unresolved ? AW_ERR_INVALID_HOST : AW_ERR_CONNECTION;
     if (c->round_err && c->round_err->code != AW_ERR_NOMEM)
         aw_error_set(c->round_err, code, "%s", msg);

@@ -49,6 +49,7 @@ enum {
     O_RACK_ID,
     O_MIN_CONNS_PER_NODE,
     O_ASYNC_MIN_CONNS_PER_NODE,
+    O_AUTH,
     O_UNSUPPORTED, /* asbench's, refused with a message naming them */
 };
 
@@ -106,9 +107,10 @@ static const struct option long_opts[] = {
     {"allocs", no_argument, 0, O_ALLOCS},
     {"precomputed-digests", no_argument, 0, O_PRECOMPUTED_DIGESTS},
     {"filter", required_argument, 0, O_FILTER},
-    /* asbench's, not (yet) in aw-bench */
     {"user", required_argument, 0, 'U'},
     {"password", optional_argument, 0, 'P'},
+    {"auth", required_argument, 0, O_AUTH},
+    /* asbench's, not (yet) in aw-bench */
     {"services-alternate", no_argument, 0, O_UNSUPPORTED},
     {"workload-stages", required_argument, 0, O_UNSUPPORTED},
     {"read-bins", required_argument, 0, O_UNSUPPORTED},
@@ -147,7 +149,6 @@ static const struct option long_opts[] = {
     {"tls-keyfile-password", required_argument, 0, O_TLS},
     {"tls-certfile", required_argument, 0, O_TLS},
     {"tls-login-only", no_argument, 0, O_UNSUPPORTED},
-    {"auth", required_argument, 0, O_UNSUPPORTED},
     {0, 0, 0, 0},
 };
 
@@ -202,6 +203,12 @@ static void usage(FILE *f) {
 "  -D, --durable-delete        --send-key\n"
 "      --compress              requests over 128 bytes go zlib-compressed, and reads\n"
 "                              and batches ask for compressed replies (Enterprise)\n"
+"Login (servers with security on; docs/security.md)\n"
+"  -U, --user USER             log in as USER\n"
+"  -P[PASSWORD]                its password; without one, $AW_PASSWORD or asked for on\n"
+"                              the terminal (also when -U comes without -P)\n"
+"      --auth MODE             internal, external (LDAP; needs TLS), pki (needs TLS)\n"
+"                              (internal)\n"
 "Client\n"
 "      --connect-timeout MS  --tender-interval MS  --max-error-rate N\n"
 "      --error-rate-window N  --max-socket-idle S  --max-conns-per-node N\n"
@@ -452,6 +459,20 @@ int args_parse(bench_args *a, int argc, char **argv) {
         case O_FILTER:
             a->filter_text = optarg; /* compiled by args_compile_filter */
             break;
+        case 'U':
+            a->login.user = optarg;
+            break;
+        case 'P':
+            a->login.password_given = true;
+            a->login.password_arg = optarg;
+            /* asbench also takes the password as the next word. */
+            if (!optarg && optind < argc && argv[optind][0] && argv[optind][0] != '-')
+                a->login.password_arg = argv[optind++];
+            break;
+        case O_AUTH:
+            if (!bl_login_mode(optarg, &a->login.mode))
+                return bad("--auth: \"%s\" is not internal, external or pki", optarg);
+            break;
         case 'T':
             if (!parse_u32(optarg, 0, UINT32_MAX, &a->read_timeout_ms))
                 return bad("%s: expected milliseconds, not \"%s\"", flag, optarg);
@@ -588,8 +609,6 @@ int args_parse(bench_args *a, int argc, char **argv) {
             if (bl_tls_apply(&a->tls, name, optarg, why, sizeof why) != 0)
                 return bad("%s", why);
             break;
-        case 'U':
-        case 'P':
         case 'g':
         case 'S':
         case 'B':
@@ -642,6 +661,8 @@ int args_parse(bench_args *a, int argc, char **argv) {
         return bad("--batch-read-size does not apply to an insert workload");
     if (a->tls.enable && !a->hosts_arg && !a->port_given)
         return bad("--tls-enable needs -h: the embedded server speaks plain TCP only");
+    if (!bl_login_resolve(&a->login, why, sizeof why))
+        return bad("%s", why);
     return build_hosts(a);
 }
 

@@ -10,6 +10,7 @@
 
 #include "aerowire/client.h"
 #include "aerowire/exp.h"
+#include "login.h"
 #include "objspec.h"
 #include "workload.h"
 
@@ -68,6 +69,7 @@ typedef struct bench_args {
     bool json, debug;
     bool count_allocs;        /* --allocs: aerowire's allocations per command */
     bool precomputed_digests; /* key digests from a table made before the run */
+    bl_login login;           /* -U, -P, --auth */
 } bench_args;
 
 /* Parses argv. Returns 0 to run, 1 when --help or --version was printed

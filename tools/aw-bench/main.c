@@ -69,6 +69,7 @@ static void client_config(const bench_args *a, const char *hosts, aw_config *cfg
     /* As asbench: rack-aware exactly when reads prefer the rack. */
     cfg->rack_aware = a->replica == AW_REPLICA_PREFER_RACK;
     cfg->rack_id = (int32_t)a->rack_id;
+    bl_login_config(&a->login, cfg);
 }
 
 int main(int argc, char **argv) {

@@ -4,6 +4,7 @@
  *   aw-testd [--port P] [--nodes N] [--namespaces test,bar] [--default-ttl S]
  *            [--max-record-size BYTES] [--cluster-name NAME] [--racks R1,R2,...]
  *            [--compress] [--tls-ports P1,P2,... [--tls-name NAME]]
+ *            [--security [--token-ttl S]]
  *
  * Prints one line "aw-testd ready 127.0.0.1:P[,127.0.0.1:P2...]" once every
  * node listens, then serves until SIGINT/SIGTERM.
@@ -34,9 +35,14 @@ static void usage(FILE *f) {
             "                         Enterprise server; replicas on another rack)\n"
             "  --compress             take compressed requests and compress replies asked\n"
             "                         for (info1 0x80) as an Enterprise server (default: 25)\n"
+            "  --security             users, roles and logins, as an Enterprise server with\n"
+            "                         security on (user admin, password admin: user-admin)\n"
+            "  --token-ttl S          session token TTL in seconds (default 86400)\n"
             "Control at run time with info commands: testd-kill:node=I, testd-revive:node=I,\n"
             "testd-fault:node=I;delay=MS;drop-after=B;truncate=1;garbage=1;oversize=1;refuse=1;\n"
-            "blackhole=1, testd-move:partition=P;master=I;replica=J, testd-nodes.\n",
+            "blackhole=1, testd-move:partition=P;master=I;replica=J, testd-nodes,\n"
+            "testd-clock:advance=S;freeze=1|0, testd-security:expire-password=USER,\n"
+            "testd-security:end-sessions=1.\n",
             TD_MAX_NODES);
 }
 
@@ -78,6 +84,7 @@ int main(int argc, char **argv) {
         {"cluster-name", required_argument, 0, 'c'}, {"racks", required_argument, 0, 'r'},
         {"compress", no_argument, 0, 'z'},
         {"tls-ports", required_argument, 0, 'T'},  {"tls-name", required_argument, 0, 'N'},
+        {"security", no_argument, 0, 'S'},         {"token-ttl", required_argument, 0, 'L'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int o;
@@ -122,6 +129,14 @@ int main(int argc, char **argv) {
             break;
         case 'z':
             cfg.compress = true;
+            break;
+        case 'S':
+            cfg.security = true;
+            break;
+        case 'L':
+            if (!parse_u32(optarg, 864000, &v) || v == 0)
+                goto bad;
+            cfg.token_ttl_s = v;
             break;
         case 'h':
             usage(stdout);

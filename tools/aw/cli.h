@@ -16,6 +16,7 @@
 
 #include "aerowire/aerowire.h"
 #include "aerowire/exp.h"
+#include "login.h"
 
 /* Exit codes; `aw --help` and docs/cli.md list them. */
 enum {
@@ -41,6 +42,7 @@ typedef struct cli {
     aw_tls_config tls;       /* --tls-* (tlsflags.h) */
     aw_client *client;       /* opened by cli_client, closed by cli_close */
     pid_t testd;             /* the embedded aw-testd, 0 when none */
+    bl_login login;          /* -U, -P, --auth */
 } cli;
 
 /* One subcommand. `help` is the whole text `aw NAME --help` prints (it

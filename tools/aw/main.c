@@ -60,6 +60,11 @@ static void global_help(FILE *f) {
             "                     batches %u)\n"
             "      --json         machine output: one JSON value on stdout (errors as\n"
             "                     {\"error\": {...}})\n"
+            "  -U, --user USER    log in as USER (servers with security on)\n"
+            "  -P[PASSWORD]       its password; a bare -P (or -U alone) takes $AW_PASSWORD\n"
+            "                     or asks on the terminal\n"
+            "      --auth MODE    internal (default), external (LDAP), pki; the last two\n"
+            "                     need TLS\n"
             "      --tls-enable   TLS to the cluster; with asbench's --tls-cafile FILE,\n"
             "                     --tls-capath DIR, --tls-protocols P, --tls-cipher-suite C,\n"
             "                     --tls-certfile F and --tls-keyfile F (mutual TLS),\n"
@@ -116,17 +121,37 @@ static char *add_hosts(char *list, const char *more) {
     return n;
 }
 
-enum { O_HOST, O_PORT, O_TIMEOUT, O_JSON, O_HELP, O_VERSION, O_TLS_FIRST };
+enum { O_HOST, O_PORT, O_TIMEOUT, O_JSON, O_HELP, O_VERSION, O_USER, O_PASSWORD,
+       O_PASSWORD_PROMPT, O_AUTH, O_TLS_FIRST };
 /* The fixed ones, then asbench's TLS flags (tlsflags.h) from O_TLS_FIRST. */
 static cli_opt global_opts[O_TLS_FIRST + 16] = {
     [O_HOST] = {"host", 'h', true},      [O_PORT] = {"port", 'p', true},
     [O_TIMEOUT] = {"timeout", 0, true},  [O_JSON] = {"json", 0, false},
     [O_HELP] = {"help", 0, false},       [O_VERSION] = {"version", 0, false},
+    [O_USER] = {"user", 'U', true},      [O_PASSWORD] = {"password", 'P', true},
+    [O_PASSWORD_PROMPT] = {"password-prompt", 0, false},
+    [O_AUTH] = {"auth", 0, true},
 };
 
 static void add_tls_opts(void) {
     for (int i = 0; bl_tls_flags[i].name; i++)
         global_opts[O_TLS_FIRST + i] = (cli_opt){bl_tls_flags[i].name, 0, bl_tls_flags[i].has_arg};
+}
+
+/* asbench's -P takes its value attached (-Psecret); a bare -P (or
+ * --password) asks for it. The scanner would take the next word as its
+ * value, so bare ones before the command become --password-prompt. */
+static void mark_password_prompts(int argc, char **argv) {
+    static char prompt[] = "--password-prompt";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return;
+        for (size_t k = 0; k < N_COMMANDS; k++)
+            if (strcmp(argv[i], commands[k].name) == 0)
+                return;
+        if (strcmp(argv[i], "-P") == 0 || strcmp(argv[i], "--password") == 0)
+            argv[i] = prompt;
+    }
 }
 
 /* Parses the global options into c; -1 to go on, or the exit code. */
@@ -161,6 +186,20 @@ static int parse_globals(cli *c, cli_optscan *s) {
             printf("aw (aerowire) %s\n", AEROWIRE_VERSION);
             rc = CLI_OK;
             break;
+        case O_USER:
+            c->login.user = s->arg;
+            break;
+        case O_PASSWORD:
+            c->login.password_given = true;
+            c->login.password_arg = s->arg;
+            break;
+        case O_PASSWORD_PROMPT:
+            c->login.password_given = true;
+            break;
+        case O_AUTH:
+            if (!bl_login_mode(s->arg, &c->login.mode))
+                rc = cli_usage(c, NULL, "--auth %s: give internal, external or pki", s->arg);
+            break;
         default:
             if (o >= O_TLS_FIRST) {
                 char why[CLI_WHY_SIZE];
@@ -183,6 +222,9 @@ static int parse_globals(cli *c, cli_optscan *s) {
             rc = cli_usage(c, NULL, "%s", why);
     }
     free(given);
+    char why[CLI_WHY_SIZE];
+    if (rc < 0 && !bl_login_resolve(&c->login, why, sizeof why))
+        rc = cli_usage(c, NULL, "%s", why);
     return rc;
 }
 
@@ -191,6 +233,7 @@ int main(int argc, char **argv) {
     cli c;
     memset(&c, 0, sizeof c);
     cli_optscan s;
+    mark_password_prompts(argc, argv);
     cli_opt_init(&s, argc - 1, argv + 1, true);
     int rc = parse_globals(&c, &s);
     if (rc < 0) {

@@ -152,6 +152,7 @@ aw_client *cli_client(cli *c, int *code) {
     /* The default policies of the single-record commands carry --filter. */
     cfg.read_policy.filter = c->filter;
     cfg.write_policy.filter = c->filter;
+    bl_login_config(&c->login, &cfg);
     aw_error err;
     if (aw_client_new(&c->client, &cfg, &err) != AW_OK) {
         c->client = NULL;

@@ -394,6 +394,12 @@ static void control(td_node *n, aw_buf *b, const char *cmd, size_t len, const ch
         td_store_clock(&s->store, (uint32_t)advance, (int)freeze);
         td_info_putf(b, "%u", td_store_now(&s->store));
         return;
+    } else if (strcmp(name, "testd-security") == 0) {
+        if (s->sec)
+            td_security_control(s->sec, cmd, len, b);
+        else
+            td_info_put(b, "ERROR:52:security is off (aw-testd --security)");
+        return;
     } else if (strcmp(name, "testd-nodes") == 0) {
         for (int i = 0; i < s->n_nodes; i++)
             td_info_putf(b, "%s%d:%s:%u:%s", i ? ";" : "", i, s->nodes[i].id, s->nodes[i].port,

@@ -11,6 +11,7 @@
 
 #include "bgjob.h"
 #include "exec.h"
+#include "security.h"
 #include "proto/buf.h"
 #include "testd.h"
 
@@ -53,6 +54,7 @@ struct td_server {
     uint64_t stats[TD_STAT_COUNT];
     uint64_t batches;
     time_t started;
+    td_security *sec;          /* NULL without --security */
 };
 
 /* cluster.c */

@@ -56,6 +56,7 @@ struct td_conn {
     bool close_after_flush;
     bool busy;                /* on_read is handling its frames: free it later */
     td_scan_job *scan;        /* a scan/query still streaming on this connection */
+    td_sec_conn sec;          /* --security: who logged in on it */
     delay_mark *marks;
     size_t n_marks, cap_marks;
     td_conn *prev, *next;
@@ -360,6 +361,23 @@ static bool handle_compressed(td_conn *c, const uint8_t *body, size_t len) {
     return ok;
 }
 
+/* --security: what the message needs (write when it writes, else read; a
+ * batch's rows name their own namespaces, so only unscoped privileges
+ * count for it) and whether the connection's user has it. */
+static int security_check(td_conn *c, const aw_msg_view *m) {
+    td_server *s = c->node->srv;
+    char ns[64] = "", set[64] = "";
+    aw_field_view f;
+    bool batch = m->h.info1 & AW_INFO1_BATCH;
+    if (!batch && aw_msg_find_field(m, AW_FIELD_NAMESPACE, &f) && f.len < sizeof ns)
+        memcpy(ns, f.data, f.len);
+    if (!batch && aw_msg_find_field(m, AW_FIELD_SET, &f) && f.len < sizeof set)
+        memcpy(set, f.data, f.len);
+    int need = (m->h.info2 & AW_INFO2_WRITE) ? TD_NEED_WRITE : TD_NEED_READ;
+    return td_security_check(s->sec, &c->sec, &s->store, need, batch ? NULL : ns,
+                             batch ? NULL : set);
+}
+
 /* Handles one complete frame; false when the connection must close. */
 static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t len) {
     td_server *s = c->node->srv;
@@ -370,9 +388,16 @@ static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t l
     case AW_PROTO_INFO:
         /* testd-* control commands are always answered, whatever the faults. */
         control = memmem(body, len, "testd-", 6) != NULL;
-        td_handle_info(c->node, c->user_agent, body, len, out);
+        if (s->sec && !control && td_security_check(s->sec, &c->sec, &s->store, 0, NULL, NULL))
+            td_security_refuse_info(body, len, out);
+        else
+            td_handle_info(c->node, c->user_agent, body, len, out);
         break;
     case AW_PROTO_ADMIN: {
+        if (s->sec) {
+            td_security_admin(s->sec, &c->sec, &s->store, body, len, out);
+            break;
+        }
         /* Community edition: every security message gets "not supported". */
         size_t at = aw_proto_header_begin(out);
         uint8_t *p = aw_buf_grow(out, 16);
@@ -398,7 +423,16 @@ static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t l
         if (aw_msg_parse(body, len, &m, &used, NULL) != AW_OK || used != len)
             return false; /* the real server closes on a malformed message */
         aw_field_view digest;
-        if (m.h.info1 & AW_INFO1_BATCH) {
+        int refused = s->sec ? security_check(c, &m) : AW_OK;
+        if (refused != AW_OK) {
+            if ((m.h.info1 & AW_INFO1_BATCH) || !aw_msg_find_field(&m, AW_FIELD_DIGEST, &digest)) {
+                reply_last(out, refused);
+            } else {
+                size_t at = aw_proto_header_begin(out);
+                td_reply_code(out, refused, 0);
+                aw_proto_header_patch(out, at, AW_PROTO_MSG);
+            }
+        } else if (m.h.info1 & AW_INFO1_BATCH) {
             handle_batch(c, &m);
         } else if (!aw_msg_find_field(&m, AW_FIELD_DIGEST, &digest)) {
             handle_scan(c, &m); /* as_transaction_is_query: no digest */
@@ -639,10 +673,16 @@ td_server *td_server_start(struct event_base *base, const td_config *cfg, char *
              cfg->cluster_name ? cfg->cluster_name : "aw-testd");
     snprintf(s->bind_addr, sizeof s->bind_addr, "%s", cfg->bind_addr ? cfg->bind_addr : "127.0.0.1");
     s->started = time(NULL);
+    if (cfg->security && !(s->sec = td_security_new(cfg->token_ttl_s))) {
+        snprintf(errbuf, errlen, "out of memory");
+        free(s);
+        return NULL;
+    }
     if (td_store_init(&s->store, s->namespaces, cfg->default_ttl,
                       cfg->max_record_size ? cfg->max_record_size : 1024 * 1024) != 0) {
         snprintf(errbuf, errlen, "bad namespace list '%s' (names of 1..31 bytes, comma-separated)",
                  s->namespaces);
+        td_security_free(s->sec);
         free(s);
         return NULL;
     }
@@ -683,6 +723,7 @@ void td_server_free(td_server *s) {
         td_jobs_free(&s->nodes[i].jobs);
     }
     td_store_free(&s->store);
+    td_security_free(s->sec);
     free(s);
 }
 

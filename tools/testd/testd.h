@@ -42,6 +42,8 @@ typedef struct td_config {
      * it (info1 0x80), as an Enterprise server (compress.h); false = as CE:
      * a type-4 request gets 25, the bit is ignored. */
     bool compress;
+    bool security;              /* users, roles and logins (security.h) */
+    uint32_t token_ttl_s;       /* session token TTL; 0 = 86400 */
 } td_config;
 
 typedef struct td_fault {
