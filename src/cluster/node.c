@@ -75,6 +75,7 @@ aw_node *aw_node_new(aw_cluster *c, const char *name, const aw_host *host, const
     atomic_init(&n->errors, 0);
     atomic_init(&n->max_errors, c->cfg.max_error_rate);
     atomic_init(&n->probe_ms, 0);
+    atomic_init(&n->window_ms, aw_now_ms());
     n->pool_max = max;
     n->tend_sock = tend;
     n->partition_gen = -2;
@@ -106,7 +107,20 @@ void aw_node_recovered(aw_node *n) {
     atomic_store_explicit(&n->errors, 0, memory_order_relaxed);
 }
 
+void aw_node_add_error(aw_node *n) {
+    const aw_cluster_config *cfg = &n->cluster->cfg;
+    uint64_t span = (uint64_t)cfg->error_rate_window * cfg->tend_interval_ms;
+    uint64_t now = aw_now_ms(), began = atomic_load_explicit(&n->window_ms, memory_order_relaxed);
+    /* One of the threads racing past the window's end ends it. */
+    if (span && now >= began + span &&
+        atomic_compare_exchange_strong_explicit(&n->window_ms, &began, now, memory_order_relaxed,
+                                                memory_order_relaxed))
+        aw_node_error_window_end(n, cfg->max_error_rate);
+    atomic_fetch_add_explicit(&n->errors, 1, memory_order_relaxed);
+}
+
 void aw_node_error_window_end(aw_node *n, uint32_t cap) {
+    atomic_store_explicit(&n->window_ms, aw_now_ms(), memory_order_relaxed);
     unsigned errors = atomic_exchange_explicit(&n->errors, 0, memory_order_relaxed);
     unsigned max = atomic_load_explicit(&n->max_errors, memory_order_relaxed);
     if (cap == 0)

@@ -38,10 +38,14 @@ typedef struct aw_node {
      * the tend resets errors at the end of the window, or until the node
      * answers a probe (one command let through per AW_NODE_PROBE_MS).
      * max_errors halves after a window that went over and doubles back to
-     * the configured rate after calm ones; 0 = never back off. */
+     * the configured rate after calm ones; 0 = never back off. A window
+     * also ends once it has lasted error_rate_window tend intervals of wall
+     * time, checked as errors come: a tend round held up by a stalled node
+     * must not stretch it over two rounds of timeouts. */
     atomic_uint errors;
     atomic_uint max_errors;
     _Atomic uint64_t probe_ms;    /* aw_now_ms of the last probe let through */
+    _Atomic uint64_t window_ms;   /* aw_now_ms when the current window began */
 
     aw_session session;           /* login token for its new connections (login.h) */
 
@@ -91,10 +95,9 @@ int aw_node_conn_get(aw_node *n, uint64_t deadline_ms, bool wait, aw_sock *s, aw
 /* Returns a connection (*s becomes aw_sock_none); reusable = false closes it
  * (after an error or a timeout, when its stream may hold a stale reply). */
 void aw_node_conn_put(aw_node *n, aw_sock *s, bool reusable);
-/* Counts a connection error or timeout against the node's error rate. */
-static inline void aw_node_add_error(aw_node *n) {
-    atomic_fetch_add_explicit(&n->errors, 1, memory_order_relaxed);
-}
+/* Counts a connection error or timeout against the node's error rate
+ * (first ending the window when it has run its time). */
+void aw_node_add_error(aw_node *n);
 static inline bool aw_node_over_error_rate(const aw_node *n) {
     unsigned max = atomic_load_explicit(&n->max_errors, memory_order_relaxed);
     return max && atomic_load_explicit(&n->errors, memory_order_relaxed) > max;
@@ -121,8 +124,9 @@ static inline void aw_node_answered(aw_node *n) {
         aw_node_recovered(n);
 }
 
-/* End of an error-rate window (tend thread): errors back to 0, and the
- * threshold halved when the window went over, else doubled up to cap. */
+/* End of an error-rate window (the tend's round count, or its time):
+ * errors back to 0, and the threshold halved when the window went over,
+ * else doubled up to cap. */
 void aw_node_error_window_end(aw_node *n, uint32_t cap);
 
 #endif
