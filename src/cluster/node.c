@@ -104,6 +104,10 @@ bool aw_node_take_probe(aw_node *n) {
 }
 
 void aw_node_recovered(aw_node *n) {
+    /* Back at its full threshold too: halved ones (from the windows of the
+     * outage) would trip again on the first few stragglers of the outage
+     * (connections it left half-open) and keep the node flapping. */
+    atomic_store_explicit(&n->max_errors, n->cluster->cfg.max_error_rate, memory_order_relaxed);
     atomic_store_explicit(&n->errors, 0, memory_order_relaxed);
 }
 
