@@ -127,6 +127,80 @@ static aw_policy on_master(uint32_t socket_ms, uint32_t total_ms, uint32_t retri
     return p;
 }
 
+/* --- a callback that resubmits after an instant failure ---------------------- */
+
+/* Commands that fail inside the engine's deferred run (here: an unknown
+ * namespace) and are resubmitted at once by their callback, as a load tool
+ * does with a backed-off node, must not keep the application's loop from
+ * polling: a timer of its own fires and a reply on the wire is read while
+ * they spin. (The run used to reschedule itself as an active event, which
+ * libevent runs again before it polls; a tripped breaker then hid the
+ * probe's reply for a whole error window.) */
+#define SPIN_CAP 3000000
+static struct {
+    uint64_t spins;
+    bool timer_fired, reply_read;
+    uint64_t spins_at_timer, spins_at_reply;
+    int code; /* the instant failure's */
+} spin;
+
+static void spin_again(void);
+static void on_spin(const aw_error *err, aw_record *rec, void *ud) {
+    (void)rec;
+    (void)ud;
+    spin.code = err ? err->code : AW_OK;
+    spin.spins++;
+    if ((spin.timer_fired && spin.reply_read) || spin.spins >= SPIN_CAP) {
+        outstanding--;
+        return;
+    }
+    spin_again();
+}
+static void spin_again(void) {
+    aw_key k = tu_key("no-such-ns", "faults", "spin");
+    aw_error err;
+    assert_int_equal(aw_get_async(loop, NULL, &k, NULL, 0, on_spin, NULL, &err), AW_OK);
+}
+static void on_spin_timer(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    (void)arg;
+    spin.timer_fired = true;
+    spin.spins_at_timer = spin.spins;
+}
+static void on_spin_reply(const aw_error *err, aw_record *rec, void *ud) {
+    (void)rec;
+    (void)ud;
+    assert_null(err);
+    spin.reply_read = true;
+    spin.spins_at_reply = spin.spins;
+    outstanding--;
+}
+
+static void test_instant_failures_keep_the_loop_polling(void **state) {
+    (void)state;
+    res r;
+    aw_key k = key_of("spin-reply");
+    OK(put_(NULL, &k, &r), &r);
+    memset(&spin, 0, sizeof spin);
+    struct event *t = evtimer_new(base, on_spin_timer, NULL);
+    struct timeval tv = {0, 20000};
+    evtimer_add(t, &tv);
+    aw_error err;
+    assert_int_equal(aw_get_async(loop, NULL, &k, NULL, 0, on_spin_reply, NULL, &err), AW_OK);
+    outstanding += 2;
+    spin_again();
+    run_until(&outstanding, 20000);
+    event_free(t);
+    print_message("    %llu instant failures; timer after %llu, reply after %llu\n",
+                  (unsigned long long)spin.spins, (unsigned long long)spin.spins_at_timer,
+                  (unsigned long long)spin.spins_at_reply);
+    assert_int_equal(spin.code, AW_ERR_NAMESPACE_NOT_FOUND);
+    assert_true(spin.timer_fired);
+    assert_true(spin.reply_read);
+    assert_true(spin.spins < SPIN_CAP); /* both came while the failures still spun */
+}
+
 /* --- setup --------------------------------------------------------------------------- */
 
 static int start(int nodes) {
@@ -767,6 +841,7 @@ int main(void) {
         cmocka_unit_test_teardown(test_refuse, clear_faults),
         cmocka_unit_test_teardown(test_blackhole, clear_faults),
         cmocka_unit_test_teardown(test_error_rate_backoff, clear_faults),
+        cmocka_unit_test_teardown(test_instant_failures_keep_the_loop_polling, clear_faults),
     };
     const struct CMUnitTest three[] = {
         cmocka_unit_test_teardown(test_node_killed_under_load, clear_faults),

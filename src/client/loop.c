@@ -247,16 +247,20 @@ bool aw_loop_leave(aw_loop *l) {
 /* --- The deferred run: route what was queued, then one send() per connection -- */
 
 void aw_loop_schedule(aw_loop *l) {
-    if (!l->defer_scheduled) {
-        l->defer_scheduled = true;
+    if (l->defer_scheduled)
+        return;
+    l->defer_scheduled = true;
+    if (l->in_defer)
+        l->hooks.timer_start(l->later, 0);
+    else
         l->hooks.defer_schedule(l->defer);
-    }
 }
 
 static void on_defer(void *arg) {
     aw_loop *l = arg;
     aw_loop_enter(l);
     l->defer_scheduled = false;
+    l->in_defer = true;
     aw_loop_tick(l);
     if (!l->closing) {
         aw_loop_view_refresh(l);
@@ -271,6 +275,7 @@ static void on_defer(void *arg) {
     aw_conn *c;
     while ((c = l->dirty))
         aw_conn_flush(c);
+    l->in_defer = false;
     aw_loop_leave(l);
 }
 
@@ -486,11 +491,14 @@ int aw_loop_new(aw_client *c, const aw_loop_hooks *h, aw_loop **out, aw_error *e
     l->timer = h->timer_new(h->ctx, on_timer, l);
     l->house = h->timer_new(h->ctx, on_house, l);
     l->defer = h->defer_new(h->ctx, on_defer, l);
-    if (!l->timer || !l->house || !l->defer || !heap_reserve(l, 64)) {
+    l->later = h->timer_new(h->ctx, on_defer, l);
+    if (!l->timer || !l->house || !l->defer || !l->later || !heap_reserve(l, 64)) {
         if (l->timer)
             h->timer_free(l->timer);
         if (l->house)
             h->timer_free(l->house);
+        if (l->later)
+            h->timer_free(l->later);
         if (l->defer)
             h->defer_free(l->defer);
         aw_free(l->heap.items);
@@ -576,6 +584,8 @@ static void loop_destroy(aw_loop *l) {
     l->hooks.timer_free(l->timer);
     l->hooks.timer_stop(l->house);
     l->hooks.timer_free(l->house);
+    l->hooks.timer_stop(l->later);
+    l->hooks.timer_free(l->later);
     l->hooks.defer_free(l->defer);
     if (l->hooks.detach)
         l->hooks.detach(l->hooks.ctx);

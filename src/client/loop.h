@@ -86,7 +86,15 @@ struct aw_loop {
     uint64_t timer_due;       /* when it is armed for; 0 = not armed */
     void *house;              /* housekeeping timer */
     void *defer;
+    /* The next run when it was asked for from inside a run (by a callback
+     * that resubmitted after an instant failure): a 0 ms timer, so that the
+     * application's loop polls its sockets and timers in between. An event
+     * library runs a deferred call made active from its own callback before
+     * it polls again; a run that keeps rescheduling itself would starve
+     * every reply (a probe's among them) and every timer. */
+    void *later;
     bool defer_scheduled;
+    bool in_defer;            /* inside on_defer's routing */
     uint64_t now;             /* aw_now_ms at the current event's start */
     uint64_t now_ns;          /* the same instant in ns (metrics, tracing) */
     uint64_t last_tend_kick;
