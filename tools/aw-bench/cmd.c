@@ -218,7 +218,8 @@ void cmd_done(cmd *c, int rc, const aw_error *err) {
     worker *w = c->w;
     bench *b = w->b;
     op_stats *s = &w->st->op[c->type];
-    const char *msg = err && err->message[0] ? err->message : aw_strerror(rc);
+    /* Looked up only on a failure: this runs for every command. */
+    const char *msg = rc == AW_OK ? "" : err && err->message[0] ? err->message : aw_strerror(rc);
     if (c->type == OP_READ || c->type == OP_WRITE || c->type == OP_DELETE) {
         if (rc == AW_OK || rc == AW_ERR_RECORD_NOT_FOUND || rc == AW_FILTERED_OUT) {
             bh_record(&s->lat, bl_now_ns() - c->t0);
