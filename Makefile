@@ -126,7 +126,9 @@ PYTEST := $(if $(findstring -fsanitize,$(OPT) $(LDFLAGS)),,python-test)
 .PHONY: python-test
 python-test: python $(BUILD)/bin/aw-testd
 	@$(PYTHON) -c 'import pytest' 2>/dev/null || { echo "$(PYTHON) cannot import pytest (Debian: apt-get install python3-pytest)"; exit 1; }
-	PYTHONPATH=$(abspath $(BUILD))/python AW_BIN=$(abspath $(BUILD))/bin $(PYTHON) -m pytest -q -p no:cacheprovider python/tests
+	for nodes in 1 3; do echo "=== pytest against $$nodes-node aw-testd"; \
+	  PYTHONPATH=$(abspath $(BUILD))/python AW_BIN=$(abspath $(BUILD))/bin AW_TESTD_NODES=$$nodes \
+	    $(PYTHON) -m pytest -q -p no:cacheprovider python/tests || exit 1; done
 
 # The whole suite. Each test binary is a cmocka group; tests find the real
 # captures through AW_TESTDATA and the built tools through AW_BIN.

@@ -1,6 +1,7 @@
 """Fixtures: a fresh aw-testd per test session (build/bin/aw-testd, or
-$AW_BIN/aw-testd) and a client connected to it. AEROSPIKE_HOSTS
-("host:port") points the suite at another server instead."""
+$AW_BIN/aw-testd; AW_TESTD_NODES nodes, 1 unless set) and a client connected
+to it. AEROSPIKE_HOSTS ("host:port") points the suite at another server
+instead."""
 import os
 import subprocess
 
@@ -31,7 +32,7 @@ def server():
         host, _, port = given.split(",")[0].rpartition(":")
         yield (host, int(port))
         return
-    proc, addr = _start_testd()
+    proc, addr = _start_testd(int(os.environ.get("AW_TESTD_NODES", "1")))
     yield addr
     proc.terminate()
     assert proc.wait(timeout=10) == 0, "aw-testd did not exit cleanly"
