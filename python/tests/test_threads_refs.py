@@ -96,10 +96,21 @@ def _growth(fn, n):
         tracemalloc.stop()
 
 
-def _steady(fn, n):
-    traced, rss = _growth(fn, n)
-    assert traced < 16 * 1024
-    assert rss < 1024 * 1024
+def _steady(fn, n, windows=3):
+    """No growth over n calls of fn. A leak grows in every window of n calls;
+    what is merely alive at a window's end (objects of the calls in flight
+    on other threads, caches still filling) does not: one window under the
+    bounds of up to `windows` passes, and all of them are shown otherwise.
+    (On a busy machine one window of 300 scans once measured 17.7 KB, the
+    next 0.2 KB.)"""
+    seen = []
+    for _ in range(windows):
+        traced, rss = _growth(fn, n)
+        if traced < 16 * 1024 and rss < 1024 * 1024:
+            return
+        seen.append((traced, rss))
+    raise AssertionError(f"memory grew over each of {windows} windows of {n} calls "
+                         f"(traced bytes, RSS bytes): {seen}")
 
 
 def test_no_memory_growth_over_10000_gets(client, key):

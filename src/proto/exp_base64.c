@@ -10,28 +10,6 @@
 #include "mem.h"
 #include "msgpack.h"
 
-static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *aw_base64_encode(const uint8_t *p, size_t n) {
-    char *s = aw_malloc((n + 2) / 3 * 4 + 1);
-    if (!s)
-        return NULL;
-    char *w = s;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        *w++ = ALPHABET[v >> 18];
-        *w++ = ALPHABET[(v >> 12) & 63];
-        *w++ = i + 1 < n ? ALPHABET[(v >> 6) & 63] : '=';
-        *w++ = i + 2 < n ? ALPHABET[v & 63] : '=';
-    }
-    *w = '\0';
-    return s;
-}
-
 int aw_exp_to_base64(const aw_exp *exp, char **out, aw_error *err) {
     if (!exp || !out)
         return aw_error_set(err, AW_ERR_PARAM, "exp to_base64: NULL %s", exp ? "out" : "exp");
@@ -43,46 +21,20 @@ int aw_exp_to_base64(const aw_exp *exp, char **out, aw_error *err) {
     return AW_OK;
 }
 
-static int sextet(char c) {
-    const char *p = c ? strchr(ALPHABET, c) : NULL;
-    return p ? (int)(p - ALPHABET) : -1;
-}
-
-/* Decodes padded standard base64 into dst (room for len/4*3 bytes). */
+/* Decodes padded standard base64 into dst (room for len/4*3 bytes). The
+ * bits a padded quantum leaves over must be 0 (RFC 4648 §3.5), or two texts
+ * would read as one expression and the text read would not be the text
+ * aw_exp_to_base64 writes back. */
 static int decode(const char *s, size_t len, uint8_t *dst, size_t *n_out, aw_error *err) {
-    if (len == 0 || len % 4)
+    size_t bad;
+    const char *why;
+    if (aw_base64_decode(s, len, true, dst, n_out, &bad, &why))
+        return AW_OK;
+    if (bad == len)
         return aw_error_set(err, AW_ERR_PARAM,
                             "exp from_base64: length %zu is not a positive multiple of 4", len);
-    size_t n = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4];
-        bool last = i + 4 == len;
-        for (int k = 0; k < 4; k++) {
-            char ch = s[i + (size_t)k];
-            v[k] = sextet(ch);
-            bool pad_ok = last && k >= 2 && ch == '=' && (k == 3 || s[i + 3] == '=');
-            if (v[k] < 0 && !pad_ok)
-                return aw_error_set(err, AW_ERR_PARAM,
-                                    "exp from_base64: bad character '%c' at offset %zu",
-                                    ch ? ch : '?', i + (size_t)k);
-        }
-        /* The bits a padded quantum leaves over must be 0 (RFC 4648 §3.5),
-         * or two texts would read as one expression and the text read
-         * would not be the text aw_exp_to_base64 writes back. */
-        if ((v[2] < 0 && (v[1] & 0x0f)) || (v[2] >= 0 && v[3] < 0 && (v[2] & 0x03)))
-            return aw_error_set(err, AW_ERR_PARAM,
-                                "exp from_base64: non-zero bits before the padding at offset %zu",
-                                i);
-        uint32_t x = ((uint32_t)v[0] << 18) | ((uint32_t)v[1] << 12) |
-                     ((uint32_t)(v[2] < 0 ? 0 : v[2]) << 6) | (uint32_t)(v[3] < 0 ? 0 : v[3]);
-        dst[n++] = (uint8_t)(x >> 16);
-        if (v[2] >= 0)
-            dst[n++] = (uint8_t)(x >> 8);
-        if (v[3] >= 0)
-            dst[n++] = (uint8_t)x;
-    }
-    *n_out = n;
-    return AW_OK;
+    return aw_error_set(err, AW_ERR_PARAM, "exp from_base64: %s ('%c') at offset %zu", why,
+                        s[bad] ? s[bad] : '?', bad);
 }
 
 /* The outermost call's op code; -1 for a literal at the top, -2 for an

@@ -6,67 +6,27 @@
  */
 #include "info.h"
 
+#include "base64.h"
+
 #include <string.h>
 
 #define B64_BITMAP_LEN 684 /* 4 * ceil(512 / 3) */
 
-static int b64_value(unsigned char c) {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* Decodes exactly one bitmap column. On failure returns false with *bad the
- * offset (in s) of the first offending character and *why the reason. */
+ * offset (in s) of the first offending character and *why the reason.
+ * Strict: padding bits must be zero, so every bitmap has one spelling. */
 static bool b64_bitmap(const char *s, uint8_t out[AW_PARTITION_BITMAP_SIZE], size_t *bad,
                        const char **why) {
-    size_t o = 0;
-    for (size_t i = 0; i < B64_BITMAP_LEN; i += 4) {
-        bool last = i + 4 == B64_BITMAP_LEN;
-        int v[4];
-        size_t pad = 0;
-        for (size_t k = 0; k < 4; k++) {
-            unsigned char c = (unsigned char)s[i + k];
-            /* '=' only at the end of the final quad, and never in its first two. */
-            if (c == '=' && last && k >= 2) {
-                pad++;
-                v[k] = 0;
-                continue;
-            }
-            v[k] = b64_value(c);
-            if (v[k] < 0 || pad) {
-                *bad = i + k;
-                *why = pad ? "data after '='" : c == '=' ? "misplaced '='" : "bad base64 character";
-                return false;
-            }
-        }
-        uint32_t q = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
-                     (uint32_t)v[3];
-        size_t nbytes = 3 - pad;
-        /* 684 chars hold 513 bytes' worth of room; exactly 512 must come out. */
-        if (o + nbytes > AW_PARTITION_BITMAP_SIZE ||
-            (last && o + nbytes != AW_PARTITION_BITMAP_SIZE)) {
-            *bad = i;
-            *why = "bitmap does not decode to 512 bytes";
-            return false;
-        }
-        /* Padding bits must be zero, so every bitmap has one spelling. */
-        if ((pad == 1 && (q & 0xff)) || (pad == 2 && (q & 0xffff))) {
-            *bad = i + 3 - pad;
-            *why = "non-zero bits under the padding";
-            return false;
-        }
-        for (size_t k = 0; k < nbytes; k++)
-            out[o++] = (uint8_t)(q >> (16 - 8 * k));
+    uint8_t room[B64_BITMAP_LEN / 4 * 3]; /* 684 chars hold 513 bytes' worth */
+    size_t n;
+    if (!aw_base64_decode(s, B64_BITMAP_LEN, true, room, &n, bad, why))
+        return false;
+    if (n != AW_PARTITION_BITMAP_SIZE) {
+        *bad = B64_BITMAP_LEN - 4;
+        *why = "bitmap does not decode to 512 bytes";
+        return false;
     }
+    memcpy(out, room, AW_PARTITION_BITMAP_SIZE);
     return true;
 }
 

@@ -13,6 +13,7 @@
 
 #include "jsonval.h"
 #include "opts.h"
+#include "proto/base64.h"
 
 static bool fail(char why[CLI_WHY_SIZE], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool fail(char why[CLI_WHY_SIZE], const char *fmt, ...) {
@@ -51,45 +52,26 @@ bool cli_hex_decode(char *text, size_t *len) {
     return true;
 }
 
-static int b64_digit(char c) {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 bool cli_b64_decode(char *text, size_t *len) {
     size_t n = strlen(text);
     while (n && text[n - 1] == '=')
         n--;
     if (strlen(text) - n > 2 || n % 4 == 1)
         return false;
-    size_t out = 0;
-    uint32_t acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        int d = b64_digit(text[i]);
-        if (d < 0)
-            return false;
-        acc = acc << 6 | (uint32_t)d;
-        if (i % 4 == 3) {
-            text[out++] = (char)(acc >> 16);
-            text[out++] = (char)(acc >> 8);
-            text[out++] = (char)acc;
-            acc = 0;
-        }
-    }
-    /* A tail of 2 or 3 digits holds 1 or 2 bytes. */
-    if (n % 4 == 2) {
-        text[out++] = (char)(acc >> 4);
-    } else if (n % 4 == 3) {
-        text[out++] = (char)(acc >> 10);
-        text[out++] = (char)(acc >> 2);
-    }
-    *len = out;
-    return true;
+    /* The codec's decoder takes padded text only: pad a copy. */
+    size_t padded = (n + 3) / 4 * 4;
+    char *p = malloc(padded + 1);
+    if (!p)
+        return false;
+    memcpy(p, text, n);
+    memset(p + n, '=', padded - n);
+    size_t bad;
+    const char *why;
+    bool ok = n == 0 || aw_base64_decode(p, padded, false, (uint8_t *)text, len, &bad, &why);
+    if (n == 0)
+        *len = 0;
+    free(p);
+    return ok;
 }
 
 /* [-]digits: what plain text takes as an integer. */

@@ -13,6 +13,7 @@
 #include "aerowire/record.h"
 #include "info_param.h"
 #include "internal.h"
+#include "proto/base64.h"
 #include "proto/frame.h"
 #include "sindex.h"
 
@@ -42,21 +43,9 @@ void td_info_putf(aw_buf *b, const char *fmt, ...) {
 }
 
 static void put_base64(aw_buf *b, const uint8_t *p, size_t n) {
-    static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    uint8_t *o = aw_buf_grow(b, (n + 2) / 3 * 4);
-    if (!o)
-        return;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)p[i + 1] << 8;
-        if (i + 2 < n)
-            v |= p[i + 2];
-        *o++ = (uint8_t)A[(v >> 18) & 63];
-        *o++ = (uint8_t)A[(v >> 12) & 63];
-        *o++ = (uint8_t)(i + 1 < n ? A[(v >> 6) & 63] : '=');
-        *o++ = (uint8_t)(i + 2 < n ? A[v & 63] : '=');
-    }
+    uint8_t *o = aw_buf_grow(b, AW_BASE64_LEN(n));
+    if (o)
+        aw_base64_encode_to((char *)o, p, n);
 }
 
 /* `release` (8.1.1+; clients of 8.1.1 servers ask it instead of `edition`):

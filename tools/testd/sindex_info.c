@@ -18,6 +18,7 @@
 #include "exp_internal.h"
 #include "info_param.h"
 #include "proto/arena.h"
+#include "proto/base64.h"
 #include "proto/msgpack.h"
 #include "proto/particle.h"
 #include "sindex.h"
@@ -51,42 +52,17 @@ static uint8_t ktype_from(const char *s) {
     return 0;
 }
 
-/* Standard base64 with padding (cf_b64_validate_and_decode); NULL for text
- * that is not. *len gets the decoded size. */
+/* Standard base64 with padding, as cf_b64_validate_and_decode takes it (the
+ * bits under the padding are not checked); NULL for text that is not, or
+ * when out of memory. *len gets the decoded size. */
 static uint8_t *b64_decode(const char *s, size_t *len) {
-    size_t n = strlen(s);
-    if (n == 0 || n % 4 != 0)
+    size_t n = strlen(s), bad;
+    const char *why;
+    uint8_t *out = malloc(n / 4 * 3 + 1);
+    if (out && !aw_base64_decode(s, n, false, out, len, &bad, &why)) {
+        free(out);
         return NULL;
-    uint8_t *out = malloc(n / 4 * 3);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        uint32_t acc = 0;
-        int pad = 0;
-        for (size_t j = 0; j < 4; j++) {
-            char c = s[i + j];
-            const char *A = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-            const char *at = c ? strchr(A, c) : NULL;
-            uint32_t v;
-            if (c == '=' && i + 4 == n && j >= 2 && (j == 3 || s[i + 3] == '=')) {
-                v = 0;
-                pad++;
-            } else if (at && !pad) {
-                v = (uint32_t)(at - A);
-            } else {
-                free(out);
-                return NULL;
-            }
-            acc = acc << 6 | v;
-        }
-        out[o++] = (uint8_t)(acc >> 16);
-        if (pad < 2)
-            out[o++] = (uint8_t)(acc >> 8);
-        if (pad < 1)
-            out[o++] = (uint8_t)acc;
     }
-    *len = o;
     return out;
 }
 
