@@ -56,7 +56,10 @@ typedef struct aw_loop_hooks {
     /* Watch exactly `events` (AW_EV_READ | AW_EV_WRITE, 0 = nothing). */
     void (*io_update)(void *io, short events);
     void (*io_free)(void *io);
-    /* A one-shot timer; timer_start re-arms it if it is already pending. */
+    /* A one-shot timer; timer_start re-arms it if it is already pending.
+     * It fires from the loop, never inside timer_start; 0 ms means at the
+     * loop's next turn, after it has polled (the engine uses that for work
+     * that callbacks queued during one of its own runs). */
     void *(*timer_new)(void *ctx, aw_timer_cb cb, void *arg);
     void (*timer_start)(void *timer, uint32_t ms);
     void (*timer_stop)(void *timer);
