@@ -122,15 +122,25 @@ static aw_client *traced_client(int nodes) {
     return c;
 }
 
-/* keys[0..6): two whose master is each node; all but the last stored with v = i. */
-static void make_keys(aw_client *c, aw_key keys[6]) {
+/* A traced client of a new aw-testd of `nodes` nodes, and keys[0..n)
+ * spread over the nodes' masters, the first `stored` of them stored with
+ * v = i; the tracer counts from after those puts (one span each). */
+static aw_client *traced_with_keys(int nodes, aw_key *keys, int n, int stored) {
+    int rc = nodes == 1 ? tu_testd_start(&srv, NULL) : tu_testd_start_nodes(&srv, nodes, NULL);
+    assert_int_equal(rc, 0);
+    memset(&tr, 0, sizeof tr);
+    aw_client *c = traced_client(nodes);
     aw_error err;
-    for (int i = 0; i < 6; i++) {
-        keys[i] = tu_key_on(NS, SET, i / 2, NODES, i % 2, "tk");
+    for (int i = 0; i < n; i++) {
+        keys[i] = tu_key_on(NS, SET, i % nodes, nodes, i / nodes, "tk");
         aw_bin b = {.name = "v", .value = aw_value_int(i)};
-        if (i < 5)
+        if (i < stored)
             tu_check(aw_put(c, NULL, &keys[i], &b, 1, &err), &err, "put");
     }
+    assert_int_equal(tr.begins, stored);
+    assert_int_equal(tr.ends, stored);
+    memset(&tr, 0, sizeof tr);
+    return c;
 }
 
 static aw_dtype *v_dtype(void) {
@@ -313,13 +323,8 @@ static void sync_jobs_and_info(aw_client *c) {
 
 static void test_sync_calls_one_span_each(void **state) {
     (void)state;
-    assert_int_equal(tu_testd_start_nodes(&srv, NODES, NULL), 0);
-    memset(&tr, 0, sizeof tr);
-    aw_client *c = traced_client(NODES);
     aw_key keys[6];
-    make_keys(c, keys);
-    assert_int_equal(tr.begins, 5); /* the puts */
-    memset(&tr, 0, sizeof tr);
+    aw_client *c = traced_with_keys(NODES, keys, 6, 5);
     aw_dtype *dt = v_dtype();
     sync_batches(c, keys, dt);
     sync_scans(c, dt);
@@ -368,12 +373,8 @@ static aw_query_flow on_chunk(aw_rows_buffer *buf, size_t n, void *udata) {
 
 static void test_async_calls_one_span_each(void **state) {
     (void)state;
-    assert_int_equal(tu_testd_start_nodes(&srv, NODES, NULL), 0);
-    memset(&tr, 0, sizeof tr);
-    aw_client *c = traced_client(NODES);
     aw_key keys[6];
-    make_keys(c, keys);
-    memset(&tr, 0, sizeof tr);
+    aw_client *c = traced_with_keys(NODES, keys, 6, 5);
     aw_dtype *dt = v_dtype();
     struct event_base *base = NULL;
     aw_loop *loop = NULL;
@@ -445,15 +446,9 @@ static void test_async_calls_one_span_each(void **state) {
 
 static void test_timeouts_end_with_their_code(void **state) {
     (void)state;
-    assert_int_equal(tu_testd_start(&srv, NULL), 0);
-    memset(&tr, 0, sizeof tr);
-    aw_client *c = traced_client(1);
+    aw_key keys[3];
+    aw_client *c = traced_with_keys(1, keys, 3, 3);
     aw_error err;
-    aw_key keys[3] = {tu_key(NS, SET, "t0"), tu_key(NS, SET, "t1"), tu_key(NS, SET, "t2")};
-    aw_bin b = {.name = "v", .value = aw_value_int(1)};
-    for (int i = 0; i < 3; i++)
-        tu_check(aw_put(c, NULL, &keys[i], &b, 1, &err), &err, "put");
-    memset(&tr, 0, sizeof tr);
     tu_testd_fault(&srv, 0, "delay=400");
 
     /* A batch whose rows all time out still returns AW_OK: its rows say. */
@@ -537,15 +532,9 @@ static void on_closing(const aw_error *err, void *udata) {
 
 static void test_abort_and_close_end_once(void **state) {
     (void)state;
-    assert_int_equal(tu_testd_start(&srv, NULL), 0);
-    memset(&tr, 0, sizeof tr);
-    aw_client *c = traced_client(1);
+    aw_key keys[3];
+    aw_client *c = traced_with_keys(1, keys, 3, 3);
     aw_error err;
-    aw_key keys[3] = {tu_key(NS, SET, "a0"), tu_key(NS, SET, "a1"), tu_key(NS, SET, "a2")};
-    aw_bin b = {.name = "v", .value = aw_value_int(1)};
-    for (int i = 0; i < 3; i++)
-        tu_check(aw_put(c, NULL, &keys[i], &b, 1, &err), &err, "put");
-    memset(&tr, 0, sizeof tr);
     struct event_base *base = NULL;
     aw_loop *loop = NULL;
     assert_int_equal(tu_libevent_open(c, &base, &loop), 0);

@@ -165,7 +165,7 @@ typedef struct aw_trace_info {
     aw_metrics_type type;
     const char *command;       /* "get", "batch_get", "query_foreach", "info", ... */
     const char *ns;            /* the namespace; batches: the first row's; NULL when none */
-    const char *set;           /* NULL when none */
+    const char *set;           /* NULL or "" when none */
     bool async;
     uint64_t start_ns;         /* CLOCK_MONOTONIC */
     /* end only: */
