@@ -408,8 +408,8 @@ static void test_args(void **state) {
     res[0].code = 12345;
     assert_int_equal(aw_batch_get(client, &bad, &k, 1, NULL, 0, false, res, &err), AW_ERR_PARAM);
     assert_int_equal(res[0].code, AW_ERR_PARAM); /* the rows say so too */
-    assert_int_equal(aw_batch_exec(NULL, NULL, NULL, NULL, &err), AW_ERR_PARAM);
-    assert_int_equal(aw_batch_exec(client, NULL, NULL, NULL, &err), AW_ERR_PARAM);
+    assert_int_equal(aw_batch_exec(NULL, NULL, NULL, NULL, "batch", &err), AW_ERR_PARAM);
+    assert_int_equal(aw_batch_exec(client, NULL, NULL, NULL, "batch", &err), AW_ERR_PARAM);
     /* async */
     acb a = {0};
     assert_int_equal(aw_batch_get_async(NULL, NULL, &k, 1, NULL, 0, false, res, on_batch, &a, &err),
@@ -613,7 +613,8 @@ static void check_exec(bool async) {
     p.max_rows_per_request = 128;
     aw_error err;
     if (async) {
-        assert_int_equal(aw_batch_exec_async(loop, &p, &src, &sink, c_done, &c, &err), AW_OK);
+        assert_int_equal(aw_batch_exec_async(loop, &p, &src, &sink, "batch", c_done, &c, &err),
+                         AW_OK);
         assert_int_equal(c.rows_seen, 0);
         assert_int_equal(c.done_calls, 0);
         outstanding++;
@@ -626,7 +627,7 @@ static void check_exec(bool async) {
         assert_int_equal(c.done_calls, 1);
         assert_int_equal(aw_loop_pending(loop), 0);
     } else {
-        assert_int_equal(aw_batch_exec(client, &p, &src, &sink, &err), AW_OK);
+        assert_int_equal(aw_batch_exec(client, &p, &src, &sink, "batch", &err), AW_OK);
     }
     for (int i = 0; i < N; i++) {
         assert_int_equal(c.calls[i], 1);

@@ -148,9 +148,10 @@ static void run_rows(bool async, rows *r, const aw_batch_policy *p, int ms) {
     aw_batch_sink sink = sink_of(r);
     aw_error err;
     if (!async) {
-        tu_check(aw_batch_exec(client, p, &src, &sink, &err), &err, "batch");
+        tu_check(aw_batch_exec(client, p, &src, &sink, "batch", &err), &err, "batch");
     } else {
-        tu_check(aw_batch_exec_async(loop, p, &src, &sink, r_done, r, &err), &err, "batch");
+        tu_check(aw_batch_exec_async(loop, p, &src, &sink, "batch", r_done, r, &err), &err,
+                 "batch");
         assert_int_equal(r->seen, 0);
         outstanding++;
         tu_run_until(base, &outstanding, ms);
@@ -540,7 +541,7 @@ static void test_close_loop(void **state) {
 
     /* aw_loop_close between callbacks */
     rows_reset(&r);
-    tu_check(aw_batch_exec_async(loop, &p, &src, &sink, r_done, &r, &err), &err, "batch");
+    tu_check(aw_batch_exec_async(loop, &p, &src, &sink, "batch", r_done, &r, &err), &err, "batch");
     outstanding++;
     run_for(100);
     assert_true(r.seen > 0 && r.seen < r.n);
@@ -552,7 +553,7 @@ static void test_close_loop(void **state) {
     /* aw_loop_close from inside a sink call */
     rows_reset(&r);
     r.close_loop = loop;
-    tu_check(aw_batch_exec_async(loop, &p, &src, &sink, r_done, &r, &err), &err, "batch");
+    tu_check(aw_batch_exec_async(loop, &p, &src, &sink, "batch", r_done, &r, &err), &err, "batch");
     outstanding++;
     tu_run_until(base, &outstanding, 3000);
     check_closed(&r, false);
@@ -565,7 +566,7 @@ static void test_close_loop(void **state) {
     aw_loop *l2;
     assert_int_equal(aw_libevent_attach(c2, base, &l2, &err), AW_OK);
     rows_reset(&r);
-    tu_check(aw_batch_exec_async(l2, &p, &src, &sink, r_done, &r, &err), &err, "batch");
+    tu_check(aw_batch_exec_async(l2, &p, &src, &sink, "batch", r_done, &r, &err), &err, "batch");
     outstanding++;
     run_for(100);
     aw_client_close(c2);

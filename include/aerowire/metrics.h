@@ -137,24 +137,54 @@ typedef void (*aw_log_cb)(aw_log_level level, const char *msg, void *udata);
 AW_API void aw_set_log_callback(aw_log_level level, aw_log_cb fn, void *udata);
 
 /* --- Tracing -----------------------------------------------------------------
- * Per client (aw_config.trace): begin when a single-record command starts
- * (after its arguments were accepted), end exactly once when it completes,
- * whatever the outcome (timeouts, client close included). The value begin
- * returns is passed to end (a span). Both run on the command's thread (the
- * caller's for sync, the loop's for async); neither may call back into the
- * client. Not set: no cost beyond one pointer test. */
+ * Per client (aw_config.trace): one span per command the application issues.
+ * begin runs once the call's arguments were accepted (a call refused with
+ * AW_ERR_PARAM or AW_ERR_BAD_NAME is not traced), end exactly once when it
+ * completes, whatever the outcome (server errors, timeouts, an abort, the
+ * loop's or client's close). The value begin returns is passed to end.
+ *
+ * What is a command (the `command` names, docs/metrics.md has the table):
+ * every single-record call; every batch call (aw_batch_*, the columnar
+ * aw_batch_read_into / aw_batch_write_from, sync and async: one span
+ * however many node requests and retries it takes); every scan and query
+ * (aw_query_foreach, aw_query_into, aw_scan_into, aw_query_to_npy, their
+ * async forms, background jobs); info calls (aw_info, aw_info_all,
+ * aw_namespaces, aw_sets), index admin, truncate and job status. An array
+ * call (array.h) is not one span: each command it runs (the header's
+ * operate or get, each batch of chunks) is its own.
+ *
+ * Both run on the command's thread (the caller's for sync, the loop's for
+ * async; async ends come before the command's callback); neither may call
+ * back into the client. Not set: no cost beyond one pointer test.
+ *
+ * The library allocates every aw_trace_info it passes: fields are only
+ * ever added at the end (start_ns..attempts as of 0.1; n_keys and after
+ * since per-call tracing), so a callback built against an older header
+ * reads a valid prefix. */
 typedef struct aw_trace_info {
     aw_metrics_type type;
-    const char *command;       /* "get", "put", "operate", ... */
-    const char *ns;            /* the key's namespace */
-    const char *set;
+    const char *command;       /* "get", "batch_get", "query_foreach", "info", ... */
+    const char *ns;            /* the namespace; batches: the first row's; NULL when none */
+    const char *set;           /* NULL or "" when none */
     bool async;
     uint64_t start_ns;         /* CLOCK_MONOTONIC */
     /* end only: */
     uint64_t end_ns;
-    int status;                /* AW_OK or the final code */
-    const char *node;          /* id of the last node tried; "" when none was */
-    uint32_t attempts;
+    int status;                /* AW_OK or the call's final code */
+    const char *node;          /* id of the last node asked; "" when none was */
+    uint32_t attempts;         /* single record: attempts; batch: 1 + the most
+                                  retries a row took; scan/query: rounds */
+    /* Since per-call tracing (begin and end): */
+    uint64_t n_keys;           /* batch: rows asked; 0 otherwise */
+    /* end only: */
+    uint64_t n_records;        /* batch: rows that ended AW_OK; scan/query:
+                                  records delivered; single record: 1 when it
+                                  ended AW_OK; info: 0 */
+    uint64_t n_failed;         /* batch: rows that ended with a code other than
+                                  AW_OK and RECORD_NOT_FOUND; else 0 */
+    uint32_t n_requests;       /* requests sent to nodes (batch: per node request,
+                                  retries included; scan: per node and round;
+                                  info: nodes asked; single record: attempts) */
 } aw_trace_info;
 
 typedef struct aw_trace_callbacks {

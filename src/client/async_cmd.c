@@ -10,6 +10,7 @@
 #include "cluster/log.h"
 #include "conn.h"
 #include "policy_check.h"
+#include "trace.h"
 
 /* --- Tracing ------------------------------------------------------------------ */
 
@@ -24,19 +25,17 @@ static aw_trace_info trace_info(const aw_acmd *cmd) {
 }
 
 static void trace_begin(aw_acmd *cmd) {
-    aw_client *c = cmd->loop->client;
     aw_trace_info ti = trace_info(cmd);
-    cmd->span = c->trace.begin ? c->trace.begin(&ti, c->cfg.trace_udata) : NULL;
+    cmd->span = aw_trace_call_begin(cmd->loop->client, &ti);
 }
 
 static void trace_end(aw_acmd *cmd, int rc) {
-    aw_client *c = cmd->loop->client;
     aw_trace_info ti = trace_info(cmd);
     ti.end_ns = aw_loop_now_ns(cmd->loop);
     ti.status = rc;
-    ti.attempts = cmd->attempt + 1;
-    if (c->trace.end)
-        c->trace.end(cmd->span, &ti, c->cfg.trace_udata);
+    ti.attempts = ti.n_requests = cmd->attempt + 1;
+    ti.n_records = rc == AW_OK;
+    aw_trace_call_end(cmd->loop->client, cmd->span, &ti);
 }
 
 /* --- Completion: the only place a callback is called ------------------------ */

@@ -168,7 +168,7 @@ int aw_batch_get(aw_client *client, const aw_batch_policy *policy, const aw_key 
     aw_batch_source src;
     aw_batch_sink sink;
     get_source(&g, n, &src, &sink);
-    rc = aw_batch_exec(client, policy, &src, &sink, err);
+    rc = aw_batch_exec(client, policy, &src, &sink, "batch_get", err);
     if (rc != AW_OK)
         fail_results(results, n, rc);
     return rc;
@@ -239,7 +239,7 @@ int aw_batch_exists(aw_client *client, const aw_batch_policy *policy, const aw_k
     aw_batch_source src;
     aw_batch_sink sink;
     exists_source(&x, n, &src, &sink);
-    rc = aw_batch_exec(client, policy, &src, &sink, err);
+    rc = aw_batch_exec(client, policy, &src, &sink, "batch_exists", err);
     for (size_t i = 0; rc != AW_OK && codes && i < n; i++)
         codes[i] = rc;
     return rc;
@@ -393,7 +393,7 @@ int aw_batch_operate(aw_client *client, const aw_batch_policy *policy, const aw_
     aw_batch_source src;
     aw_batch_sink sink;
     op_source(&o, n, &src, &sink);
-    rc = aw_batch_exec(client, policy, &src, &sink, err);
+    rc = aw_batch_exec(client, policy, &src, &sink, "batch_operate", err);
     aw_free(o.wops);
     if (rc != AW_OK)
         fail_results(results, n, rc);
@@ -460,7 +460,7 @@ int aw_batch_get_async(aw_loop *loop, const aw_batch_policy *policy, const aw_ke
     if (rc == AW_OK) {
         a->g.tail = (async_tail){cb, udata};
         get_source(&a->g, n, &a->src, &a->sink);
-        rc = aw_batch_exec_async(loop, policy, &a->src, &a->sink, get_done, a, err);
+        rc = aw_batch_exec_async(loop, policy, &a->src, &a->sink, "batch_get", get_done, a, err);
         if (rc != AW_OK)
             fail_results(results, n, rc);
     }
@@ -482,7 +482,8 @@ int aw_batch_exists_async(aw_loop *loop, const aw_batch_policy *policy, const aw
     if (rc == AW_OK) {
         a->x.tail = (async_tail){cb, udata};
         exists_source(&a->x, n, &a->src, &a->sink);
-        rc = aw_batch_exec_async(loop, policy, &a->src, &a->sink, exists_done, a, err);
+        rc = aw_batch_exec_async(loop, policy, &a->src, &a->sink, "batch_exists",
+                                 exists_done, a, err);
         for (size_t i = 0; rc != AW_OK && codes && i < n; i++)
             codes[i] = rc;
     }
@@ -504,7 +505,7 @@ int aw_batch_operate_async(aw_loop *loop, const aw_batch_policy *policy, const a
     if (rc == AW_OK) {
         a->o.tail = (async_tail){cb, udata};
         op_source(&a->o, n, &a->src, &a->sink);
-        rc = aw_batch_exec_async(loop, policy, &a->src, &a->sink, op_done, a, err);
+        rc = aw_batch_exec_async(loop, policy, &a->src, &a->sink, "batch_operate", op_done, a, err);
         if (rc != AW_OK)
             fail_results(results, n, rc);
     }

@@ -45,6 +45,7 @@ static void maybe_done(abatch *b) {
                      "the event loop was closed before the batch completed");
         ep = &e;
     }
+    aw_tspan_end(&b->p.span, ep ? ep->code : AW_OK, aw_loop_now_ns(b->loop));
     aw_cb_frame f;
     aw_cb_frame_push(&f, b->loop->client);
     b->done(b->done_ctx, ep);
@@ -190,8 +191,9 @@ static void pump(abatch *b) {
 }
 
 int aw_batch_exec_async(aw_loop *loop, const aw_batch_policy *policy, const aw_batch_source *src,
-                        const aw_batch_sink *sink, void (*done)(void *ctx, const aw_error *err),
-                        void *done_ctx, aw_error *err) {
+                        const aw_batch_sink *sink, const char *name,
+                        void (*done)(void *ctx, const aw_error *err), void *done_ctx,
+                        aw_error *err) {
     if (!loop)
         return aw_error_set(err, AW_ERR_PARAM, "batch: NULL loop");
     if (!src || !sink || !done)
@@ -218,6 +220,7 @@ int aw_batch_exec_async(aw_loop *loop, const aw_batch_policy *policy, const aw_b
         aw_free(b);
         return aw_error_set(err, AW_ERR_NOMEM, "no memory for the batch");
     }
+    aw_bplan_trace_begin(&b->p, name, true, aw_loop_now_ns(loop));
     aw_error_reset(err);
     return AW_OK;
 }

@@ -384,24 +384,28 @@ static void run(sync_run *s) {
 }
 
 int aw_batch_exec(aw_client *client, const aw_batch_policy *policy, const aw_batch_source *src,
-                  const aw_batch_sink *sink, aw_error *err) {
+                  const aw_batch_sink *sink, const char *name, aw_error *err) {
     aw_error local;
     aw_error *e = err ? err : &local;
     if (!client)
         return aw_error_set(e, AW_ERR_PARAM, "batch: client is NULL");
     if (!src || !sink)
         return aw_error_set(e, AW_ERR_PARAM, "batch: NULL source or sink");
-    if (src->n == 0) {
+    sync_run s;
+    memset(&s, 0, sizeof s);
+    if (src->n == 0) { /* nothing to send: still one (empty) call */
+        aw_tspan_begin(&s.p.span, client, AW_MT_BATCH, name, NULL, NULL, false, 0, 0);
+        aw_tspan_end(&s.p.span, AW_OK, 0);
         aw_error_reset(e);
         return AW_OK;
     }
-    sync_run s;
-    memset(&s, 0, sizeof s);
     int rc = aw_bplan_init(&s.p, client, policy, src, sink, aw_now_ms(), e);
     if (rc != AW_OK)
         return rc;
+    aw_bplan_trace_begin(&s.p, name, false, 0);
     aw_buf_init(&s.zbuf);
     run(&s);
+    aw_tspan_end(&s.p.span, AW_OK, 0);
     aw_buf_free(&s.zbuf);
     aw_free(s.pfd);
     aw_free(s.preq);

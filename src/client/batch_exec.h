@@ -53,15 +53,19 @@ typedef struct aw_batch_sink {
 /* Runs the batch to completion on the calling thread. Returns AW_OK once
  * every row went to the sink, or an error without calling the sink at all
  * when nothing could be attempted (NULL arguments, n == 0 is AW_OK with no
- * calls, client closing). */
+ * calls, client closing). `name` is the command the trace hook sees: the
+ * call is one span from its start (once the plan accepted the policy) to
+ * its return. */
 int aw_batch_exec(aw_client *client, const aw_batch_policy *policy, const aw_batch_source *src,
-                  const aw_batch_sink *sink, aw_error *err);
+                  const aw_batch_sink *sink, const char *name, aw_error *err);
 
 /* The same on a loop: every sink call and then done() happen on the loop's
- * thread, never inside this call. On AW_OK done() runs exactly once; on an
- * error it never runs and the sink is never called. */
+ * thread, never inside this call. On AW_OK done() runs exactly once (the
+ * span ends just before it); on an error it never runs, the sink is never
+ * called and nothing is traced. */
 int aw_batch_exec_async(aw_loop *loop, const aw_batch_policy *policy, const aw_batch_source *src,
-                        const aw_batch_sink *sink, void (*done)(void *ctx, const aw_error *err),
-                        void *done_ctx, aw_error *err);
+                        const aw_batch_sink *sink, const char *name,
+                        void (*done)(void *ctx, const aw_error *err), void *done_ctx,
+                        aw_error *err);
 
 #endif

@@ -26,6 +26,12 @@ static void report(aw_bplan *p, size_t i, int result, bool in_doubt, const aw_ms
                    const aw_error *e) {
     p->st[i] = AW_BST_DONE;
     p->n_done++;
+    if (p->span.on) {
+        if (result == AW_OK)
+            p->span.info.n_records++;
+        else if (result != AW_ERR_RECORD_NOT_FOUND)
+            p->span.info.n_failed++;
+    }
     p->sink->row(p->sink->ctx, i, result, in_doubt, m, e);
 }
 
@@ -97,6 +103,14 @@ int aw_bplan_init(aw_bplan *p, aw_client *c, const aw_batch_policy *pol,
         return aw_error_set(err, AW_ERR_NOMEM, "batch: no memory for %zu row states", p->n);
     }
     return AW_OK;
+}
+
+void aw_bplan_trace_begin(aw_bplan *p, const char *name, bool async, uint64_t now_ns) {
+    if (!p->client->tracing)
+        return;
+    const aw_key *k = p->n ? p->src->key(p->src->ctx, 0) : NULL;
+    aw_tspan_start(&p->span, p->client, AW_MT_BATCH, name, k ? k->ns : NULL, k ? k->set : NULL,
+                   async, p->n, now_ns);
 }
 
 static void req_destroy(aw_breq *r) {
@@ -395,6 +409,11 @@ aw_breq *aw_bplan_next(aw_bplan *p) {
         }
         r->closed = true;
         bn->inflight = r;
+        if (p->span.on) {
+            aw_tspan_request(&p->span, bn->node->name);
+            if (r->attempt + 1u > p->span.info.attempts)
+                p->span.info.attempts = r->attempt + 1u;
+        }
 #ifdef AW_TEST_HOOKS
         if (aw_bplan_trace)
             aw_bplan_trace(aw_bplan_trace_ctx, r->buf.data, r->buf.len);

@@ -51,6 +51,7 @@
 
 #include "batch_exec.h"
 #include "client_impl.h"
+#include "trace.h"
 
 #define AW_BST_FRESH 0x00u
 #define AW_BST_SLOT_MAX 0xBFu
@@ -114,6 +115,7 @@ typedef struct aw_bplan {
     uint32_t max_rows;
     aw_batch_opts bopts;
     bool closing;               /* no more retries (loop or client closing) */
+    aw_tspan span;              /* the call's, begun by the engine after init */
 
     aw_cluster_view *view;      /* retained */
     aw_bnode **by_slot;         /* indexed by aw_node.slot */
@@ -130,6 +132,10 @@ int aw_bplan_init(aw_bplan *p, aw_client *c, const aw_batch_policy *pol,
                   const aw_batch_source *src, const aw_batch_sink *sink, uint64_t now,
                   aw_error *err);
 void aw_bplan_free(aw_bplan *p);
+
+/* Begins the plan's span (after a successful init): command `name`, the
+ * first row's namespace and set, n keys. now_ns as aw_tspan_begin's. */
+void aw_bplan_trace_begin(aw_bplan *p, const char *name, bool async, uint64_t now_ns);
 
 /* Places rows into per-node requests until every row is placed or placing
  * is blocked. Rows that cannot be routed or encoded go to the sink. */

@@ -40,6 +40,16 @@ const aw_policy *aw_client_policy(const aw_client *c, const aw_policy *given, bo
 /* Frees the client for real (after loops are closed). */
 void aw_client_destroy(aw_client *c);
 
+/* --- info_api.c ------------------------------------------------------------------ */
+struct aw_tspan;
+/* aw_info and aw_info_all without a span of their own (for the calls built
+ * on them, which are traced as themselves): arguments as the public calls',
+ * not NULL; every node asked counts as a request of span (NULL: none). */
+int aw_info_ask(aw_client *client, const char *node, const char *request, uint32_t timeout_ms,
+                char **reply, struct aw_tspan *span, aw_error *err);
+int aw_info_ask_all(aw_client *client, const char *request, uint32_t timeout_ms,
+                    aw_info_each_cb each, void *udata, struct aw_tspan *span, aw_error *err);
+
 /* --- admin_api.c ----------------------------------------------------------------- */
 /* The auth mode fits the rest of the config: external and PKI need TLS. */
 int aw_auth_check_config(const aw_config *cfg, aw_error *err);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "client_impl.h"
+#include "trace.h"
 
 /* timeout_ms 0 falls back to the client's connect timeout (the bound the
  * tend thread uses for its own info exchanges). */
@@ -29,11 +30,28 @@ static aw_node *any_node(const aw_cluster_view *v) {
 
 /* One node asked: an INFO command in its metrics. */
 static int ask(aw_client *c, aw_node *n, const char *request, uint64_t deadline, char **reply,
-               aw_error *err) {
+               aw_tspan *span, aw_error *err) {
+    aw_tspan_request(span, n->name);
     uint64_t t0 = c->metrics_on ? aw_metrics_now_ns() : 0;
     int rc = on_node(err, n, aw_cluster_info(c->cluster, n, request, deadline, reply, err));
     if (c->metrics_on)
         aw_mblock_command(n->m, AW_MT_INFO, rc, false, aw_metrics_now_ns() - t0);
+    return rc;
+}
+
+int aw_info_ask(aw_client *client, const char *node, const char *request, uint32_t timeout_ms,
+                char **reply, aw_tspan *span, aw_error *err) {
+    uint64_t deadline = info_deadline(client, timeout_ms);
+    aw_cluster_view *v = aw_cluster_view_acquire(client->cluster);
+    aw_node *n = node ? aw_view_find_node(v, node) : any_node(v);
+    int rc;
+    if (!n && node)
+        rc = aw_error_set(err, AW_ERR_INVALID_NODE, "node '%s' is not in the cluster", node);
+    else if (!n)
+        rc = aw_error_set(err, AW_ERR_INVALID_NODE, "the cluster has no node to ask");
+    else
+        rc = ask(client, n, request, deadline, reply, span, err);
+    aw_cluster_view_release(v);
     return rc;
 }
 
@@ -44,25 +62,15 @@ int aw_info(aw_client *client, const char *node, const char *request, uint32_t t
     if (!client || !request || !reply)
         return aw_error_set(err, AW_ERR_PARAM, "aw_info: %s is NULL",
                             !client ? "client" : !request ? "request" : "reply");
-    uint64_t deadline = info_deadline(client, timeout_ms);
-    aw_cluster_view *v = aw_cluster_view_acquire(client->cluster);
-    aw_node *n = node ? aw_view_find_node(v, node) : any_node(v);
-    int rc;
-    if (!n && node)
-        rc = aw_error_set(err, AW_ERR_INVALID_NODE, "node '%s' is not in the cluster", node);
-    else if (!n)
-        rc = aw_error_set(err, AW_ERR_INVALID_NODE, "the cluster has no node to ask");
-    else
-        rc = ask(client, n, request, deadline, reply, err);
-    aw_cluster_view_release(v);
+    aw_tspan span;
+    aw_tspan_begin(&span, client, AW_MT_INFO, "info", NULL, NULL, false, 0, 0);
+    int rc = aw_info_ask(client, node, request, timeout_ms, reply, &span, err);
+    aw_tspan_end(&span, rc, 0);
     return rc;
 }
 
-int aw_info_all(aw_client *client, const char *request, uint32_t timeout_ms, aw_info_each_cb each,
-                void *udata, aw_error *err) {
-    if (!client || !request || !each)
-        return aw_error_set(err, AW_ERR_PARAM, "aw_info_all: %s is NULL",
-                            !client ? "client" : !request ? "request" : "each");
+int aw_info_ask_all(aw_client *client, const char *request, uint32_t timeout_ms,
+                    aw_info_each_cb each, void *udata, aw_tspan *span, aw_error *err) {
     uint64_t deadline = info_deadline(client, timeout_ms);
     aw_cluster_view *v = aw_cluster_view_acquire(client->cluster);
     int first = AW_OK;
@@ -75,7 +83,7 @@ int aw_info_all(aw_client *client, const char *request, uint32_t timeout_ms, aw_
             continue;
         asked++;
         char *reply = NULL;
-        int rc = ask(client, n, request, deadline, &reply, &e);
+        int rc = ask(client, n, request, deadline, &reply, span, &e);
         /* On failure the callback gets the error's message as the reply. */
         each(n->name, rc, rc == AW_OK ? reply : e.message, udata);
         aw_free(reply);
@@ -94,4 +102,16 @@ int aw_info_all(aw_client *client, const char *request, uint32_t timeout_ms, aw_
     }
     aw_error_reset(err);
     return AW_OK;
+}
+
+int aw_info_all(aw_client *client, const char *request, uint32_t timeout_ms, aw_info_each_cb each,
+                void *udata, aw_error *err) {
+    if (!client || !request || !each)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_info_all: %s is NULL",
+                            !client ? "client" : !request ? "request" : "each");
+    aw_tspan span;
+    aw_tspan_begin(&span, client, AW_MT_INFO, "info_all", NULL, NULL, false, 0, 0);
+    int rc = aw_info_ask_all(client, request, timeout_ms, each, udata, &span, err);
+    aw_tspan_end(&span, rc, 0);
+    return rc;
 }

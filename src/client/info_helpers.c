@@ -7,6 +7,7 @@
 #include "proto/info.h"
 #include "proto/mem.h"
 #include "proto/set_info.h"
+#include "trace.h"
 
 typedef struct each_node {
     const char *request;    /* the info name asked */
@@ -38,11 +39,14 @@ static void on_node(const char *node, int status, const char *reply, void *udata
     a->knowing += known;
 }
 
-/* Asks every node for request, each answer going to a's list. */
-static int ask_every_node(aw_client *client, each_node *a, aw_error *err) {
+/* Asks every node for request, each answer going to a's list; span is
+ * the calling function's, `name`, ns. */
+static int ask_every_node(aw_client *client, each_node *a, aw_tspan *span, const char *name,
+                          const char *ns, aw_error *err) {
     char line[AW_NAMESPACE_MAX + 16];
     snprintf(line, sizeof line, "%s\n", a->request);
-    int rc = aw_info_all(client, line, 0, on_node, a, err);
+    aw_tspan_begin(span, client, AW_MT_INFO, name, ns, NULL, false, 0, 0);
+    int rc = aw_info_ask_all(client, line, 0, on_node, a, span, err);
     if (rc == AW_OK && a->rc != AW_OK) {
         rc = a->rc;
         if (err)
@@ -59,7 +63,9 @@ int aw_namespaces(aw_client *client, aw_namespace_name **out, size_t *n, aw_erro
     *n = 0;
     aw_ns_list list = {0};
     each_node a = {.request = "namespaces", .namespaces = &list};
-    int rc = ask_every_node(client, &a, err);
+    aw_tspan span;
+    int rc = ask_every_node(client, &a, &span, "namespaces", NULL, err);
+    aw_tspan_end(&span, rc, 0);
     if (rc != AW_OK) {
         aw_free(list.items);
         return rc;
@@ -81,10 +87,12 @@ int aw_sets(aw_client *client, const char *ns, aw_set_info **out, size_t *n, aw_
     snprintf(request, sizeof request, ns ? "sets/%s" : "sets", ns);
     aw_set_list list = {0};
     each_node a = {.request = request, .sets = &list};
-    int rc = ask_every_node(client, &a, err);
+    aw_tspan span;
+    int rc = ask_every_node(client, &a, &span, "sets", ns, err);
     if (rc == AW_OK && a.knowing == 0)
         rc = aw_error_set(err, AW_ERR_NAMESPACE_NOT_FOUND, "aw_sets: no node has namespace %s",
                           ns);
+    aw_tspan_end(&span, rc, 0);
     if (rc != AW_OK) {
         aw_free(list.items);
         return rc;

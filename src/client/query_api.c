@@ -13,6 +13,7 @@
 #include "proto/reply.h"
 #include "query_exec.h"
 #include "query_plan.h"
+#include "trace.h"
 
 typedef struct deliver {
     aw_query_record_cb cb;
@@ -35,12 +36,14 @@ static int deliver_record(void *ctx, const aw_msg_view *m, const aw_scanq_meta *
 
 int aw_query_run(aw_client *client, const aw_query_policy *policy, const aw_query *q,
                  aw_partition_status *cursor, aw_query_sink_fn sink, void *sink_ctx,
-                 aw_error *err) {
+                 aw_tspan *span, const char *name, aw_error *err) {
+    span->on = false;
     aw_query_policy def = aw_query_policy_default();
     const aw_query_policy *pol = policy ? policy : &def;
     int rc = aw_query_check(pol, q, err);
     if (rc != AW_OK)
         return rc;
+    aw_tspan_begin(span, client, AW_MT_QUERY, name, q->ns, q->set, false, 0, 0);
     aw_partition_status *own = NULL;
     if (!cursor) {
         aw_partition_filter all = aw_partition_filter_all();
@@ -48,7 +51,7 @@ int aw_query_run(aw_client *client, const aw_query_policy *policy, const aw_quer
             return rc;
         cursor = own;
     }
-    rc = aw_query_exec(client, pol, q, cursor, sink, sink_ctx, err);
+    rc = aw_query_exec(client, pol, q, cursor, sink, sink_ctx, span, err);
     aw_partition_status_free(own);
     return rc;
 }
@@ -60,5 +63,9 @@ int aw_query_foreach(aw_client *client, const aw_query_policy *policy, const aw_
         return aw_error_set(err, AW_ERR_PARAM, "aw_query_foreach: %s is NULL",
                             !client ? "client" : !q ? "query" : "callback");
     deliver d = {cb, udata, q->ns};
-    return aw_query_run(client, policy, q, cursor, deliver_record, &d, err);
+    aw_tspan span;
+    int rc = aw_query_run(client, policy, q, cursor, deliver_record, &d, &span, "query_foreach",
+                          err);
+    aw_tspan_end(&span, rc, 0);
+    return rc;
 }

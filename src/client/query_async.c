@@ -23,6 +23,7 @@
 #include "proto/mem.h"
 #include "proto/pstatus.h"
 #include "query_plan.h"
+#include "trace.h"
 
 typedef struct anode {
     aw_query_handle *run;
@@ -69,6 +70,7 @@ struct aw_query_handle {
     int last_rc;                    /* the last error worth a retry */
     aw_error last_err;
     uint8_t replica[AW_PARTITIONS]; /* per partition: which replica to ask */
+    aw_tspan span;                  /* the public call's */
 };
 
 static void pump(aw_query_handle *r);
@@ -180,6 +182,8 @@ static int on_record(void *ctx, const aw_msg_view *m, const aw_scanq_meta *meta)
         *p = before;
         n->count--;
         r->kept--;
+    } else if (r->span.on) {
+        r->span.info.n_records++;
     }
     if (rc == AW_QUERY_SINK_PAUSE) {
         r->paused = true;
@@ -299,6 +303,7 @@ static void node_start(aw_query_handle *r, anode *n) {
     }
     aw_buf_reset(&cmd->req);
     n->cmd = cmd;
+    aw_tspan_request(&r->span, n->node->name);
     cmd->deadline = r->deadline;
     cmd->state = AW_ACMD_READY;
     aw_list_push(&l->ready, cmd);
@@ -420,6 +425,7 @@ static void cancel_all(aw_query_handle *r) {
 
 static void finish(aw_query_handle *r, int rc, const aw_error *e) {
     r->finished = true;
+    aw_tspan_end(&r->span, rc, aw_loop_now_ns(r->loop));
     aw_cb_frame f;
     aw_cb_frame_push(&f, r->loop->client);
     r->end(r->end_ctx, rc == AW_OK ? NULL : e);
@@ -487,6 +493,8 @@ static void pump_once(aw_query_handle *r) {
     if (!r->in_round) {
         r->kept = 0;
         r->in_round = true;
+        if (r->span.on)
+            r->span.info.attempts = r->round + 1;
         if ((rc = assign(r, &e)) != AW_OK) {
             set_stop(r, rc, &e);
             r->pump_again = true;
@@ -535,7 +543,7 @@ static void pump(aw_query_handle *r) {
 int aw_query_exec_async(aw_loop *loop, const aw_query_policy *policy, const aw_query *q,
                         aw_partition_status *cursor, aw_query_sink_fn sink, void *sink_ctx,
                         aw_query_end_fn end, void *end_ctx, aw_query_handle **out,
-                        aw_error *err) {
+                        const char *name, aw_error *err) {
     if (!loop || !q || !sink || !end)
         return aw_error_set(err, AW_ERR_PARAM, "async scan/query: NULL %s",
                             !loop ? "loop" : !q ? "query" : !sink ? "callback" : "done callback");
@@ -572,6 +580,8 @@ int aw_query_exec_async(aw_loop *loop, const aw_query_policy *policy, const aw_q
         run_free(r);
         return aw_error_set(err, AW_ERR_NOMEM, "no memory for the scan/query");
     }
+    aw_tspan_begin(&r->span, loop->client, AW_MT_QUERY, name, q->ns, q->set, true, 0,
+                   aw_loop_now_ns(loop));
     if (out)
         *out = r;
     aw_error_reset(err);

@@ -25,10 +25,11 @@ typedef void (*aw_query_end_fn)(void *ctx, const aw_error *err);
  * AW_ERR_CLIENT_ABORT / AW_ERR_NOMEM to stop every stream with that code
  * (any other code fails that node's attempt, as in the sync engine). On
  * AW_OK, end will be called once and *out (out may be NULL) is the run's
- * handle until then. */
+ * handle until then; the run is then one span for the trace hook, named
+ * `name`, ended just before end() with its code. */
 int aw_query_exec_async(aw_loop *loop, const aw_query_policy *policy, const aw_query *q,
                         aw_partition_status *cursor, aw_query_sink_fn sink, void *sink_ctx,
                         aw_query_end_fn end, void *end_ctx, aw_query_handle **out,
-                        aw_error *err);
+                        const char *name, aw_error *err);
 
 #endif

@@ -48,7 +48,7 @@ int aw_query_foreach_async(aw_loop *loop, const aw_query_policy *policy, const a
         return aw_error_set(err, AW_ERR_NOMEM, "no memory for the scan/query");
     *d = (adeliver){cb, done, udata, q->ns};
     int rc = aw_query_exec_async(loop, policy, q, cursor, deliver_record, d, deliver_end, d,
-                                 handle, err);
+                                 handle, "query_foreach", err);
     if (rc != AW_OK)
         aw_free(d);
     return rc;

@@ -9,6 +9,7 @@
 #include "proto/frame.h"
 #include "proto/mem.h"
 #include "query_bg.h"
+#include "trace.h"
 #include "query_exec.h"
 
 int aw_query_bg_encode(const aw_query_policy *pol, const aw_policy *wp, const aw_query *q,
@@ -59,10 +60,11 @@ static int start_on_node(aw_node *node, const aw_buf *req, uint64_t deadline, aw
     return rc;
 }
 
-/* Encodes the job once and starts it on every active node. */
+/* Encodes the job once and starts it on every active node: one call for
+ * the trace hook, `name`. */
 static int start_job(aw_client *client, const aw_query_policy *policy,
                      const aw_policy *write_policy, const aw_query *q, const aw_udf_call *udf,
-                     uint64_t *job_id, aw_error *err) {
+                     uint64_t *job_id, const char *name, aw_error *err) {
     aw_query_policy def = aw_query_policy_default();
     const aw_query_policy *pol = policy ? policy : &def;
     const aw_policy *wp = aw_client_policy(client, write_policy, true);
@@ -74,6 +76,8 @@ static int start_job(aw_client *client, const aw_query_policy *policy,
         aw_buf_free(&buf);
         return rc;
     }
+    aw_tspan span;
+    aw_tspan_begin(&span, client, AW_MT_QUERY, name, q->ns, q->set, false, 0, 0);
     uint32_t t = wp->total_timeout_ms ? wp->total_timeout_ms : pol->base.socket_timeout_ms;
     uint64_t deadline = t ? aw_now_ms() + t : 0;
     aw_cluster_view *v = aw_cluster_view_acquire(client->cluster);
@@ -84,6 +88,7 @@ static int start_job(aw_client *client, const aw_query_policy *policy,
         if (!aw_node_is_active(v->nodes[i]))
             continue;
         asked++;
+        aw_tspan_request(&span, v->nodes[i]->name);
         rc = start_on_node(v->nodes[i], &buf, deadline, err);
     }
     aw_cluster_view_release(v);
@@ -94,6 +99,7 @@ static int start_job(aw_client *client, const aw_query_policy *policy,
         *job_id = id;
         aw_error_reset(err);
     }
+    aw_tspan_end(&span, rc, 0);
     return rc;
 }
 
@@ -103,7 +109,7 @@ int aw_query_background(aw_client *client, const aw_query_policy *policy,
     if (!client || !q || !job_id)
         return aw_error_set(err, AW_ERR_PARAM, "aw_query_background: %s is NULL",
                             !client ? "client" : !q ? "query" : "job_id");
-    return start_job(client, policy, write_policy, q, NULL, job_id, err);
+    return start_job(client, policy, write_policy, q, NULL, job_id, "query_background", err);
 }
 
 int aw_query_background_udf(aw_client *client, const aw_query_policy *policy,
@@ -112,5 +118,5 @@ int aw_query_background_udf(aw_client *client, const aw_query_policy *policy,
     if (!client || !q || !udf || !job_id)
         return aw_error_set(err, AW_ERR_PARAM, "aw_query_background_udf: %s is NULL",
                             !client ? "client" : !q ? "query" : !udf ? "udf" : "job_id");
-    return start_job(client, policy, write_policy, q, udf, job_id, err);
+    return start_job(client, policy, write_policy, q, udf, job_id, "query_background_udf", err);
 }

@@ -23,6 +23,7 @@
 #include "proto/pstatus.h"
 #include "query_exec.h"
 #include "query_plan.h"
+#include "trace.h"
 
 #define READ_CHUNK (64u * 1024u)
 
@@ -63,6 +64,7 @@ typedef struct qrun {
     aw_error last_err;
     aw_buf zbuf;
     qnode *cur;                     /* the node whose stream is being fed */
+    aw_tspan *span;                 /* the call's (may be off) */
     /* Per partition, which replica to ask: bumped when its node failed it,
      * so the next round tries the next replica (the official client's
      * sequence) rather than waiting for the map to drop a dead node. */
@@ -166,6 +168,8 @@ static int on_record(void *ctx, const aw_msg_view *m, const aw_scanq_meta *meta)
         *p = before;
         n->count--;
         r->kept--;
+    } else if (r->span->on) {
+        r->span->info.n_records++;
     }
     return rc;
 }
@@ -313,6 +317,7 @@ static void node_start(qrun *r, qnode *n) {
     aw_buf_reset(&n->in);
     n->in_off = 0;
     aw_scanq_reader_init(&n->reader);
+    aw_tspan_request(r->span, n->node->name);
     int rc = aw_query_encode_node(&n->out, pol, r->q, n->parts, n->n_parts, n->max, &e);
     if (rc != AW_OK) {
         node_close(n, false);
@@ -485,9 +490,12 @@ static void run_round(qrun *r) {
 }
 
 int aw_query_exec(aw_client *client, const aw_query_policy *pol, const aw_query *q,
-                  aw_partition_status *ps, aw_query_sink_fn sink, void *sink_ctx, aw_error *err) {
+                  aw_partition_status *ps, aw_query_sink_fn sink, void *sink_ctx, aw_tspan *span,
+                  aw_error *err) {
     qrun r;
     memset(&r, 0, sizeof r);
+    aw_tspan off = {.on = false};
+    r.span = span ? span : &off;
     r.client = client;
     r.pol = pol;
     r.q = q;
@@ -501,6 +509,8 @@ int aw_query_exec(aw_client *client, const aw_query_policy *pol, const aw_query 
     int rc = AW_OK;
     for (uint32_t round = 0;; round++) {
         r.kept = 0;
+        if (r.span->on)
+            r.span->info.attempts = round + 1;
         if ((rc = assign(&r, round == 0, err)) == AW_OK)
             run_round(&r);
         free_nodes(&r);

@@ -8,6 +8,7 @@
 #include "proto/info.h"
 #include "proto/mem.h"
 #include "proto/sindex_info.h"
+#include "trace.h"
 
 /* The value of a one-line info reply (after the echoed name's tab). */
 static const char *reply_value(const char *reply, size_t *len) {
@@ -32,13 +33,17 @@ static int expect_ok(const char *what, const char *reply, aw_error *err) {
     return aw_error_set(err, AW_ERR_SERVER, "%s: unexpected answer '%.60s'", what, v);
 }
 
-/* Sends the command built in b to one node and checks for `ok`. */
+/* Sends the command built in b to one node and checks for `ok`: one call
+ * for the trace hook, `name` on ns and set. */
 static int one_node_ok(aw_client *client, const char *what, aw_buf *b, uint32_t timeout_ms,
-                       aw_error *err) {
+                       const char *name, const char *ns, const char *set, aw_error *err) {
+    aw_tspan span;
+    aw_tspan_begin(&span, client, AW_MT_INFO, name, ns, set, false, 0, 0);
     char *reply = NULL;
-    int rc = aw_info(client, NULL, (const char *)b->data, timeout_ms, &reply, err);
+    int rc = aw_info_ask(client, NULL, (const char *)b->data, timeout_ms, &reply, &span, err);
     if (rc == AW_OK)
         rc = expect_ok(what, reply, err);
+    aw_tspan_end(&span, rc, 0);
     aw_free(reply);
     aw_buf_free(b);
     return rc;
@@ -55,7 +60,8 @@ int aw_index_create(aw_client *client, const aw_index_spec *spec, uint32_t timeo
         aw_buf_free(&b);
         return rc;
     }
-    return one_node_ok(client, "sindex-create", &b, timeout_ms, err);
+    return one_node_ok(client, "sindex-create", &b, timeout_ms, "index_create", spec->ns,
+                       spec->set, err);
 }
 
 int aw_index_drop(aw_client *client, const char *ns, const char *name, uint32_t timeout_ms,
@@ -69,7 +75,7 @@ int aw_index_drop(aw_client *client, const char *ns, const char *name, uint32_t 
         aw_buf_free(&b);
         return rc;
     }
-    return one_node_ok(client, "sindex-delete", &b, timeout_ms, err);
+    return one_node_ok(client, "sindex-delete", &b, timeout_ms, "index_drop", ns, NULL, err);
 }
 
 int aw_truncate(aw_client *client, const char *ns, const char *set, uint64_t before_unix_ns,
@@ -83,7 +89,7 @@ int aw_truncate(aw_client *client, const char *ns, const char *set, uint64_t bef
         aw_buf_free(&b);
         return rc;
     }
-    return one_node_ok(client, "truncate", &b, timeout_ms, err);
+    return one_node_ok(client, "truncate", &b, timeout_ms, "truncate", ns, set, err);
 }
 
 int aw_index_list(aw_client *client, const char *ns, aw_index_info **out, size_t *n,
@@ -95,13 +101,17 @@ int aw_index_list(aw_client *client, const char *ns, aw_index_info **out, size_t
     aw_buf_init(&b);
     int rc = aw_sindex_list_cmd(&b, ns, err);
     char *reply = NULL;
-    if (rc == AW_OK)
-        rc = aw_info(client, NULL, (const char *)b.data, 0, &reply, err);
+    aw_tspan span = {.on = false};
+    if (rc == AW_OK) {
+        aw_tspan_begin(&span, client, AW_MT_INFO, "index_list", ns, NULL, false, 0, 0);
+        rc = aw_info_ask(client, NULL, (const char *)b.data, 0, &reply, &span, err);
+    }
     if (rc == AW_OK) {
         size_t len;
         const char *v = reply_value(reply, &len);
         rc = aw_sindex_list_parse(v, len, out, n, err);
     }
+    aw_tspan_end(&span, rc, 0);
     aw_free(reply);
     aw_buf_free(&b);
     return rc;
@@ -134,9 +144,9 @@ static void on_node_reply(const char *node, int status, const char *reply, void 
 }
 
 static int ask_all(aw_client *client, const aw_buf *cmd, node_value_fn parse, void *ctx,
-                   aw_error *err) {
+                   aw_tspan *span, aw_error *err) {
     all_nodes a = {parse, ctx, AW_OK, {0}};
-    int rc = aw_info_all(client, (const char *)cmd->data, 0, on_node_reply, &a, err);
+    int rc = aw_info_ask_all(client, (const char *)cmd->data, 0, on_node_reply, &a, span, err);
     if (rc == AW_OK && a.rc != AW_OK) {
         rc = a.rc;
         if (err)
@@ -169,13 +179,17 @@ int aw_index_wait(aw_client *client, const char *ns, const char *name, uint32_t 
     aw_buf_init(&b);
     int rc = aw_sindex_named_cmd(&b, "sindex-stat", ns, name, err);
     uint64_t deadline = timeout_ms ? aw_now_ms() + timeout_ms : 0;
+    aw_tspan span = {.on = false};
+    if (rc == AW_OK) /* every poll is a request of the one call */
+        aw_tspan_begin(&span, client, AW_MT_INFO, "index_wait", ns, NULL, false, 0, 0);
     while (rc == AW_OK) {
         int min_pct = 100;
-        rc = ask_all(client, &b, lowest_load, &min_pct, err);
+        rc = ask_all(client, &b, lowest_load, &min_pct, &span, err);
         if (rc != AW_OK || min_pct == 100)
             break;
         rc = poll_pause("aw_index_wait", deadline, interval_ms ? interval_ms : 500, err);
     }
+    aw_tspan_end(&span, rc, 0);
     aw_buf_free(&b);
     return rc;
 }
@@ -194,16 +208,15 @@ static int merge_job(void *ctx, const char *v, size_t len, aw_error *err) {
     return rc;
 }
 
-int aw_job_status(aw_client *client, uint64_t job_id, aw_job_info *out, aw_error *err) {
-    if (!client || !out)
-        return aw_error_set(err, AW_ERR_PARAM, "aw_job_status: %s is NULL",
-                            client ? "out" : "client");
+/* One poll of every node for the job's state, counted in span. */
+static int job_status(aw_client *client, uint64_t job_id, aw_job_info *out, aw_tspan *span,
+                      aw_error *err) {
     aw_buf b;
     aw_buf_init(&b);
     int rc = aw_job_show_cmd(&b, job_id, err);
     job_poll p = {.info = {.progress_pct = 100}};
     if (rc == AW_OK)
-        rc = ask_all(client, &b, merge_job, &p, err);
+        rc = ask_all(client, &b, merge_job, &p, span, err);
     aw_buf_free(&b);
     if (rc != AW_OK)
         return rc;
@@ -215,15 +228,33 @@ int aw_job_status(aw_client *client, uint64_t job_id, aw_job_info *out, aw_error
     return AW_OK;
 }
 
+int aw_job_status(aw_client *client, uint64_t job_id, aw_job_info *out, aw_error *err) {
+    if (!client || !out)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_job_status: %s is NULL",
+                            client ? "out" : "client");
+    aw_tspan span;
+    aw_tspan_begin(&span, client, AW_MT_INFO, "job_status", NULL, NULL, false, 0, 0);
+    int rc = job_status(client, job_id, out, &span, err);
+    aw_tspan_end(&span, rc, 0);
+    return rc;
+}
+
 int aw_job_wait(aw_client *client, uint64_t job_id, uint32_t interval_ms, uint32_t timeout_ms,
                 aw_error *err) {
+    if (!client)
+        return aw_error_set(err, AW_ERR_PARAM, "aw_job_wait: client is NULL");
     uint64_t deadline = timeout_ms ? aw_now_ms() + timeout_ms : 0;
+    aw_tspan span;
+    aw_tspan_begin(&span, client, AW_MT_INFO, "job_wait", NULL, NULL, false, 0, 0);
+    int rc;
     for (;;) {
         aw_job_info info;
-        int rc = aw_job_status(client, job_id, &info, err);
+        rc = job_status(client, job_id, &info, &span, err);
         if (rc != AW_OK || info.state != AW_JOB_IN_PROGRESS)
-            return rc;
+            break;
         if ((rc = poll_pause("aw_job_wait", deadline, interval_ms ? interval_ms : 1000, err)))
-            return rc;
+            break;
     }
+    aw_tspan_end(&span, rc, 0);
+    return rc;
 }

@@ -21,6 +21,7 @@
 #include "policy_check.h"
 #include "proto/frame.h"
 #include "sync_tls.h"
+#include "trace.h"
 
 typedef struct sync_cmd {
     aw_client *client;
@@ -224,16 +225,16 @@ static aw_trace_info trace_info(const sync_cmd *c) {
 
 static void *trace_begin(const sync_cmd *c) {
     aw_trace_info ti = trace_info(c);
-    return c->client->trace.begin ? c->client->trace.begin(&ti, c->client->cfg.trace_udata) : NULL;
+    return aw_trace_call_begin(c->client, &ti);
 }
 
 static void trace_end(const sync_cmd *c, void *span, int rc) {
     aw_trace_info ti = trace_info(c);
     ti.end_ns = aw_metrics_now_ns();
     ti.status = rc;
-    ti.attempts = c->attempts;
-    if (c->client->trace.end)
-        c->client->trace.end(span, &ti, c->client->cfg.trace_udata);
+    ti.attempts = ti.n_requests = c->attempts;
+    ti.n_records = rc == AW_OK;
+    aw_trace_call_end(c->client, span, &ti);
 }
 
 static int execute(aw_client *client, const aw_policy *given, const aw_cmd_args *a,

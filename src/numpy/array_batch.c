@@ -134,10 +134,11 @@ static int job_report(const job *j, aw_error *err) {
 }
 
 /* Runs chunks [first, end) through src/sink, a batch of at most the
- * keyset's capacity at a time, until one fails. */
+ * keyset's capacity at a time, until one fails. Each batch is a command of
+ * its own for the trace hook, named `name`. */
 static int run_batches(aw_client *client, const aw_batch_policy *bp, job *j,
                        aw_batch_source *src, aw_batch_sink *sink, uint32_t first, uint32_t end,
-                       aw_error *err) {
+                       const char *name, aw_error *err) {
     for (uint32_t c = first; c < end; c += j->ks.cap) {
         uint32_t n = end - c < j->ks.cap ? end - c : j->ks.cap;
         int rc = keyset_fill(&j->ks, j->array_key, j->version, c, n, err);
@@ -145,7 +146,7 @@ static int run_batches(aw_client *client, const aw_batch_policy *bp, job *j,
             return rc;
         j->c0 = c;
         src->n = n;
-        rc = aw_batch_exec(client, bp, src, sink, err);
+        rc = aw_batch_exec(client, bp, src, sink, name, err);
         if (rc != AW_OK)
             return rc;
         if (j->stop)
@@ -225,7 +226,8 @@ int aw_arr_write_chunks(aw_client *client, const aw_arr_write *w, aw_error *err)
     }
     aw_batch_source src = {0, write_row, keyset_key, writes_yes, &wj};
     aw_batch_sink sink = {write_sink, &wj};
-    rc = run_batches(client, &bp, &wj.j, &src, &sink, 0, w->n_chunks, err);
+    rc = run_batches(client, &bp, &wj.j, &src, &sink, 0, w->n_chunks, "array_write_chunks",
+                     err);
     if (rc == AW_OK && wj.j.fail_code != AW_OK)
         rc = job_report(&wj.j, err);
     aw_free(wj.zbuf);
@@ -269,7 +271,7 @@ int aw_arr_delete_chunks(aw_client *client, const aw_policy *policy, const aw_ke
         return rc;
     aw_batch_source src = {0, delete_row, keyset_key, writes_yes, &j};
     aw_batch_sink sink = {delete_sink, &j};
-    rc = run_batches(client, &bp, &j, &src, &sink, 0, n_chunks, err);
+    rc = run_batches(client, &bp, &j, &src, &sink, 0, n_chunks, "array_delete_chunks", err);
     if (rc == AW_OK && j.fail_code != AW_OK)
         rc = job_report(&j, err);
     keyset_free(&j.ks);
@@ -379,7 +381,7 @@ int aw_arr_read_chunks(aw_client *client, const aw_policy *policy, const aw_key 
     }
     aw_batch_source src = {0, read_row, keyset_key, writes_no, &rj};
     aw_batch_sink sink = {read_sink, &rj};
-    rc = run_batches(client, &bp, &rj.j, &src, &sink, first, end, err);
+    rc = run_batches(client, &bp, &rj.j, &src, &sink, first, end, "array_read_chunks", err);
     if (rc == AW_OK && rj.corrupt_code != AW_OK) {
         rc = aw_error_set(err, rj.corrupt_code, "%s", rj.corrupt_msg);
     } else if (rc == AW_OK && rj.j.fail_code != AW_OK) {

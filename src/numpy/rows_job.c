@@ -20,9 +20,7 @@ int aw_rows_check_buffer(const char *fn, const void *rows, size_t rows_size, siz
 
 int aw_rows_job_run(aw_client *client, const aw_batch_policy *policy, aw_rows_job *job,
                     aw_error *err) {
-    int rc = AW_OK;
-    if (job->src.n > 0)
-        rc = aw_batch_exec(client, policy, &job->src, &job->sink, err);
+    int rc = aw_batch_exec(client, policy, &job->src, &job->sink, job->name, err);
     aw_rows_job_free(job);
     return rc;
 }
@@ -41,7 +39,8 @@ int aw_rows_job_start(aw_loop *loop, const aw_batch_policy *policy, aw_rows_job 
     job->udata = udata;
     /* n == 0 goes through the engine too: the callback still runs once, on
      * the loop, never inside this call. */
-    int rc = aw_batch_exec_async(loop, policy, &job->src, &job->sink, job_done, job, err);
+    int rc = aw_batch_exec_async(loop, policy, &job->src, &job->sink, job->name, job_done,
+                                 job, err);
     if (rc != AW_OK)
         aw_rows_job_free(job);
     return rc;

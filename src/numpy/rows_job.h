@@ -21,6 +21,7 @@
 typedef struct aw_rows_job {
     aw_batch_source src;
     aw_batch_sink sink;
+    const char *name;       /* the public call, for the trace hook */
     aw_batch_cb cb;         /* async: the caller's callback */
     void *udata;
     void (*free_fn)(struct aw_rows_job *job);

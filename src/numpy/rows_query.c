@@ -14,6 +14,7 @@
 #include "aerowire/record.h"
 #include "client/query_async.h"
 #include "client/query_exec.h"
+#include "client/trace.h"
 #include "proto/mem.h"
 #include "proto/particle.h"
 #include "row_conv.h"
@@ -166,9 +167,10 @@ int aw_rows_query_finish(aw_rows_query *r, int rc, aw_error *err) {
     return rc;
 }
 
-int aw_query_into(aw_client *client, const aw_query_policy *policy, const aw_query *q,
-                  aw_partition_status *cursor, const aw_dtype *dt, aw_rows_buffer *buf,
-                  aw_rows_chunk_cb cb, void *udata, aw_error *err) {
+/* aw_query_into and aw_scan_into, traced as the call `name`. */
+static int query_into(aw_client *client, const aw_query_policy *policy, const aw_query *q,
+                      aw_partition_status *cursor, const aw_dtype *dt, aw_rows_buffer *buf,
+                      aw_rows_chunk_cb cb, void *udata, const char *name, aw_error *err) {
     aw_error local;
     if (!err)
         err = &local;
@@ -179,15 +181,23 @@ int aw_query_into(aw_client *client, const aw_query_policy *policy, const aw_que
     int rc = aw_rows_query_init(&r, q, dt, buf, cb, udata, err);
     if (rc != AW_OK)
         return rc;
-    rc = aw_query_run(client, policy, &r.q, cursor, aw_rows_query_sink, &r, err);
+    aw_tspan span;
+    rc = aw_query_run(client, policy, &r.q, cursor, aw_rows_query_sink, &r, &span, name, err);
     rc = aw_rows_query_finish(&r, rc, err);
+    aw_tspan_end(&span, rc, 0);
     aw_rows_query_clear(&r);
     return rc;
+}
+
+int aw_query_into(aw_client *client, const aw_query_policy *policy, const aw_query *q,
+                  aw_partition_status *cursor, const aw_dtype *dt, aw_rows_buffer *buf,
+                  aw_rows_chunk_cb cb, void *udata, aw_error *err) {
+    return query_into(client, policy, q, cursor, dt, buf, cb, udata, "query_into", err);
 }
 
 int aw_scan_into(aw_client *client, const aw_query_policy *policy, const char *ns,
                  const char *set, aw_partition_status *cursor, const aw_dtype *dt,
                  aw_rows_buffer *buf, aw_rows_chunk_cb cb, void *udata, aw_error *err) {
     aw_query q = {.ns = ns, .set = set};
-    return aw_query_into(client, policy, &q, cursor, dt, buf, cb, udata, err);
+    return query_into(client, policy, &q, cursor, dt, buf, cb, udata, "scan_into", err);
 }

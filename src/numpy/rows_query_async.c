@@ -27,10 +27,11 @@ static void rows_end(void *ctx, const aw_error *err) {
     aw_free(a);
 }
 
-int aw_query_into_async(aw_loop *loop, const aw_query_policy *policy, const aw_query *q,
-                        aw_partition_status *cursor, const aw_dtype *dt, aw_rows_buffer *buf,
-                        aw_rows_chunk_async_cb cb, aw_query_done_cb done, void *udata,
-                        aw_query_handle **handle, aw_error *err) {
+/* aw_query_into_async and aw_scan_into_async, traced as the call `name`. */
+static int query_into_async(aw_loop *loop, const aw_query_policy *policy, const aw_query *q,
+                            aw_partition_status *cursor, const aw_dtype *dt, aw_rows_buffer *buf,
+                            aw_rows_chunk_async_cb cb, aw_query_done_cb done, void *udata,
+                            aw_query_handle **handle, const char *name, aw_error *err) {
     if (!loop || !done)
         return aw_error_set(err, AW_ERR_PARAM, "query_into_async: NULL %s",
                             !loop ? "loop" : "done callback");
@@ -42,7 +43,7 @@ int aw_query_into_async(aw_loop *loop, const aw_query_policy *policy, const aw_q
         a->done = done;
         a->udata = udata;
         rc = aw_query_exec_async(loop, policy, &a->r.q, cursor, aw_rows_query_sink, &a->r,
-                                 rows_end, a, handle, err);
+                                 rows_end, a, handle, name, err);
         if (rc != AW_OK)
             aw_rows_query_clear(&a->r);
     }
@@ -56,5 +57,14 @@ int aw_scan_into_async(aw_loop *loop, const aw_query_policy *policy, const char 
                        aw_rows_buffer *buf, aw_rows_chunk_async_cb cb, aw_query_done_cb done,
                        void *udata, aw_query_handle **handle, aw_error *err) {
     aw_query q = {.ns = ns, .set = set};
-    return aw_query_into_async(loop, policy, &q, cursor, dt, buf, cb, done, udata, handle, err);
+    return query_into_async(loop, policy, &q, cursor, dt, buf, cb, done, udata, handle,
+                            "scan_into", err);
+}
+
+int aw_query_into_async(aw_loop *loop, const aw_query_policy *policy, const aw_query *q,
+                        aw_partition_status *cursor, const aw_dtype *dt, aw_rows_buffer *buf,
+                        aw_rows_chunk_async_cb cb, aw_query_done_cb done, void *udata,
+                        aw_query_handle **handle, aw_error *err) {
+    return query_into_async(loop, policy, q, cursor, dt, buf, cb, done, udata, handle,
+                            "query_into", err);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client/query_exec.h"
+#include "client/trace.h"
 #include "npy_internal.h"
 #include "proto/mem.h"
 #include "proto/pstatus.h"
@@ -93,6 +94,7 @@ int aw_query_to_npy_opts(aw_client *client, const aw_query_policy *policy, const
     aw_buf_init(&head);
     aw_rows_query r;
     memset(&r, 0, sizeof r);
+    aw_tspan span = {.on = false};
     int rc = AW_OK;
     if (!buf.rows || !buf.codes || (cursor && !saved))
         rc = aw_error_set(err, AW_ERR_NOMEM, "query_to_npy: out of memory for a chunk");
@@ -106,7 +108,8 @@ int aw_query_to_npy_opts(aw_client *client, const aw_query_policy *policy, const
         rc = aw_npy_file_write(&o.file, head.data, head.len, err);
     }
     if (rc == AW_OK) {
-        rc = aw_query_run(client, policy, &r.q, cursor, aw_rows_query_sink, &r, err);
+        rc = aw_query_run(client, policy, &r.q, cursor, aw_rows_query_sink, &r, &span,
+                          "query_to_npy", err);
         rc = aw_rows_query_finish(&r, rc, err);
         if (rc == AW_OK && !o.rc)
             report(&o); /* the end: a last chance to say stop */
@@ -135,6 +138,7 @@ int aw_query_to_npy_opts(aw_client *client, const aw_query_policy *policy, const
         memcpy(cursor->parts, saved, cursor->count * sizeof *saved);
     if (rc == AW_OK && n_rows)
         *n_rows = o.rows;
+    aw_tspan_end(&span, rc, 0); /* the file's fate is the call's */
     aw_rows_query_clear(&r);
     aw_buf_free(&head);
     aw_free(saved);

@@ -93,6 +93,7 @@ int aw_rows_read_job_new(const aw_batch_policy *policy, const aw_key *keys, size
     c->job.sink.row = aw_rows_sink_row;
     c->job.sink.ctx = &c->out;
     c->job.free_fn = read_job_free;
+    c->job.name = "batch_read_into";
     *out = &c->job;
     return AW_OK;
 }

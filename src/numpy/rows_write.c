@@ -249,6 +249,7 @@ int aw_rows_write_job_new(const aw_batch_policy *policy, const void *rows, size_
     if (!c)
         return aw_error_set(err, AW_ERR_NOMEM, "batch_write_from: out of memory");
     c->job.free_fn = write_job_free;
+    c->job.name = "batch_write_from";
     rc = aw_row_plan_new(dt, NULL, 0, &c->plan, err);
     if (rc != AW_OK) {
         write_job_free(&c->job);
