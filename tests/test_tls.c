@@ -308,11 +308,12 @@ static void test_async_pipelined(void **state) {
     async_close(&env);
 }
 
-/* Replies just over one TLS record (16384 bytes): stunnel sends a full
- * record and a small one back to back, and OpenSSL reads both off the
- * socket at once (read-ahead). The small one then sits decrypted-to-be in
- * the session, where neither poll() nor the loop sees it: a reader that
- * stopped after the first record would wait for it until the timeout. */
+/* Replies just over one TLS record (16384 bytes): the server (stunnel or
+ * aw-testd) sends a full record and a small one back to back, and OpenSSL
+ * reads both off the socket at once (read-ahead). The small one then sits
+ * decrypted-to-be in the session, where neither poll() nor the loop sees
+ * it: a reader that stopped after the first record would wait for it until
+ * the timeout. */
 static void test_record_tails(void **state) {
     (void)state;
     char hosts[128];
