@@ -1,14 +1,17 @@
 /*
- * TLS against a stack we did not write: stunnel (Debian's stunnel4) in
- * front of aw-testd, with certificates made by the openssl command at run
- * time (a CA, a server certificate with SANs, a client certificate, an
- * expired one, another CA). One node: sync commands, a batch, a scan, async
- * commands pipelined on one connection, mutual TLS, the certificate checks
- * (bad CA, wrong TLS name, expired, blacklisted) and the wrong-port mixes,
- * each a clear AW_ERR_TLS (or refusal) within the connect timeout. Three
- * nodes, one stunnel each: the client finds the peers through
- * peers-tls-std and reaches all of them over TLS. In front of aw-testd
- * --security: the login after the handshake, sync, async and admin.
+ * The client's TLS, twice: against a stack we did not write, stunnel
+ * (Debian's stunnel4) in front of aw-testd's plain ports, and against
+ * aw-testd terminating TLS itself (--tls-port), with certificates made by
+ * the openssl command at run time (a CA, a server certificate with SANs, a
+ * client certificate, an expired one, another CA). One node: sync commands,
+ * a batch, a scan, async commands pipelined on one connection, mutual TLS,
+ * the certificate checks (bad CA, wrong TLS name, expired, blacklisted) and
+ * the wrong-port mixes, each a clear AW_ERR_TLS (or refusal) within the
+ * connect timeout. Three nodes: the client finds the peers through
+ * peers-tls-std and reaches all of them over TLS. With --security: the
+ * login after the handshake, sync, async and admin. The client's
+ * configuration refusals and the certificate changing under a running
+ * client (a restarted stunnel) run against stunnel only.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,7 +38,19 @@ static tu_testd srv;
 static tu_stunnel tls;       /* srv.pem in front of node 0 */
 static tu_stunnel mutual;    /* srv.pem, client certificate required */
 static tu_stunnel expired;   /* old.pem */
+static tu_testd own_mutual;  /* aw-testd's own TLS: client certificate required */
+static tu_testd own_expired; /* aw-testd's own TLS with old.pem */
 static char path_buf[8][160];
+
+/* Where the tests find TLS: the stunnels, or aw-testd's own listeners. */
+typedef struct tls_target {
+    bool own;              /* aw-testd terminates TLS itself */
+    uint16_t port;         /* srv.pem, in front of (or on) srv's node 0 */
+    uint16_t mutual_port;  /* srv.pem, client certificate required */
+    uint16_t expired_port; /* old.pem */
+    uint16_t plain_port;   /* srv's node 0 without TLS */
+} tls_target;
+static tls_target T;
 
 static const char *cert_path(int slot, const char *name) {
     snprintf(path_buf[slot], sizeof path_buf[slot], "%s/%s", certs, name);
@@ -58,20 +73,16 @@ static aw_config tls_config(char *hosts, size_t cap, const char *name, uint16_t 
     return cfg;
 }
 
-static int group_teardown(void **state) {
+static int stunnel_teardown(void **state) {
     (void)state;
     tu_stunnel_stop(&tls);
     tu_stunnel_stop(&mutual);
     tu_stunnel_stop(&expired);
-    int rc = tu_testd_stop_group(&srv);
-    tu_tls_remove_certs(certs);
-    return rc;
+    return tu_testd_stop_group(&srv);
 }
 
-static int group_setup(void **state) {
+static int stunnel_setup(void **state) {
     (void)state;
-    if (tu_tls_make_certs(certs, sizeof certs) != 0)
-        return -1;
     uint16_t p = tu_free_port();
     char ports[16];
     snprintf(ports, sizeof ports, "%u", p);
@@ -81,9 +92,45 @@ static int group_setup(void **state) {
     if (tu_stunnel_start(&tls, certs, "srv", p, srv.ports[0], false) != 0 ||
         tu_stunnel_start(&mutual, certs, "srv", tu_free_port(), srv.ports[0], true) != 0 ||
         tu_stunnel_start(&expired, certs, "old", tu_free_port(), srv.ports[0], false) != 0) {
-        group_teardown(state);
+        stunnel_teardown(state);
         return -1;
     }
+    T = (tls_target){false, tls.port, mutual.port, expired.port, srv.ports[0]};
+    return 0;
+}
+
+/* aw-testd with its own TLS listener (--tls-port 0) serving dir/<cert>,
+ * and the extra arguments (NULL-terminated). */
+static int own_start(tu_testd *t, const char *cert, const char *const *extra) {
+    char pem[100], key[100];
+    snprintf(pem, sizeof pem, "%s/%s.pem", certs, cert);
+    snprintf(key, sizeof key, "%s/%s.key", certs, cert);
+    const char *args[16] = {"--tls-port", "0", "--tls-cert", pem, "--tls-key", key,
+                            "--tls-name", "aw-node"};
+    int n = 8;
+    for (int i = 0; extra && extra[i] && n < 15; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    return tu_testd_start(t, args);
+}
+
+static int own_teardown(void **state) {
+    (void)state;
+    int rc = tu_testd_stop_group(&srv);
+    rc |= tu_testd_stop_group(&own_mutual);
+    rc |= tu_testd_stop_group(&own_expired);
+    return rc;
+}
+
+static int own_setup(void **state) {
+    const char *ca[] = {"--tls-cafile", cert_path(6, "ca.pem"), NULL};
+    if (own_start(&srv, "srv", NULL) != 0 || own_start(&own_mutual, "srv", ca) != 0 ||
+        own_start(&own_expired, "old", NULL) != 0) {
+        own_teardown(state);
+        return -1;
+    }
+    T = (tls_target){true, srv.tls_ports[0], own_mutual.tls_ports[0], own_expired.tls_ports[0],
+                     srv.ports[0]};
     return 0;
 }
 
@@ -107,7 +154,7 @@ static aw_key key_of(const char *name) { return tu_key("test", "tls", name); }
 static void test_sync_commands(void **state) {
     (void)state;
     char hosts[128];
-    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", tls.port);
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", T.port);
     aw_client *c = tu_client_new(&cfg);
     aw_error err;
     for (int i = 0; i < 50; i++) {
@@ -157,7 +204,7 @@ static bool count_record(const aw_key *key, aw_record *rec, void *udata) {
 static void test_scan(void **state) {
     (void)state;
     char hosts[128];
-    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", tls.port);
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", T.port);
     aw_client *c = tu_client_new(&cfg);
     aw_error err;
     /* Big records, so the stream spans many TLS records per read. */
@@ -221,7 +268,7 @@ static void on_status(const aw_error *err, void *ud) {
 static void test_async_pipelined(void **state) {
     (void)state;
     char hosts[128];
-    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", tls.port);
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", T.port);
     cfg.async_max_conns_per_node = 1; /* every command on one connection */
     cfg.pipeline_depth = 16;
     async_env env = async_open(&cfg);
@@ -261,15 +308,16 @@ static void test_async_pipelined(void **state) {
     async_close(&env);
 }
 
-/* Replies just over one TLS record (16384 bytes): stunnel sends a full
- * record and a small one back to back, and OpenSSL reads both off the
- * socket at once (read-ahead). The small one then sits decrypted-to-be in
- * the session, where neither poll() nor the loop sees it: a reader that
- * stopped after the first record would wait for it until the timeout. */
+/* Replies just over one TLS record (16384 bytes): the server (stunnel or
+ * aw-testd) sends a full record and a small one back to back, and OpenSSL
+ * reads both off the socket at once (read-ahead). The small one then sits
+ * decrypted-to-be in the session, where neither poll() nor the loop sees
+ * it: a reader that stopped after the first record would wait for it until
+ * the timeout. */
 static void test_record_tails(void **state) {
     (void)state;
     char hosts[128];
-    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", tls.port);
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", T.port);
     cfg.async_max_conns_per_node = 1;
     async_env env = async_open(&cfg);
     aw_client *c = env.c;
@@ -327,7 +375,7 @@ static void test_record_tails(void **state) {
 static void test_mutual_tls(void **state) {
     (void)state;
     char hosts[128];
-    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", mutual.port);
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", T.mutual_port);
     aw_error err;
     /* Without a client certificate the server ends the handshake. (With
      * TLS 1.3 it says so only after the client's handshake is done, and its
@@ -352,7 +400,7 @@ static void test_mutual_tls(void **state) {
 static void test_bad_ca(void **state) {
     (void)state;
     char hosts[128];
-    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", tls.port);
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", T.port);
     cfg.tls.cafile = cert_path(0, "other.pem");
     aw_error err;
     assert_int_equal(try_client(&cfg, &err), AW_ERR_TLS);
@@ -363,20 +411,20 @@ static void test_bad_ca(void **state) {
 static void test_wrong_tls_name(void **state) {
     (void)state;
     char hosts[128];
-    aw_config cfg = tls_config(hosts, sizeof hosts, "not-the-node", tls.port);
+    aw_config cfg = tls_config(hosts, sizeof hosts, "not-the-node", T.port);
     aw_error err;
     assert_int_equal(try_client(&cfg, &err), AW_ERR_TLS);
     expect_msg(&err, "not-the-node");
     expect_msg(&err, "hostname mismatch");
     /* Without a TLS name the seed's host is checked: 127.0.0.1 is a SAN. */
-    cfg = tls_config(hosts, sizeof hosts, NULL, tls.port);
+    cfg = tls_config(hosts, sizeof hosts, NULL, T.port);
     assert_int_equal(try_client(&cfg, &err), AW_OK);
 }
 
 static void test_expired_certificate(void **state) {
     (void)state;
     char hosts[128];
-    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", expired.port);
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", T.expired_port);
     aw_error err;
     assert_int_equal(try_client(&cfg, &err), AW_ERR_TLS);
     expect_msg(&err, "certificate has expired");
@@ -393,7 +441,7 @@ static void test_blacklisted_certificate(void **state) {
     fputs(line, f);
     fclose(f);
     char hosts[128];
-    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", tls.port);
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", T.port);
     cfg.tls.cert_blacklist = list;
     aw_error err;
     assert_int_equal(try_client(&cfg, &err), AW_ERR_TLS);
@@ -413,7 +461,7 @@ static void test_blacklisted_certificate(void **state) {
 static void test_config_refused(void **state) {
     (void)state;
     char hosts[128];
-    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", tls.port);
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", T.port);
     aw_error err;
     cfg.tls.protocols = "SSLv3";
     assert_int_equal(try_client(&cfg, &err), AW_ERR_TLS);
@@ -447,14 +495,14 @@ static void test_wrong_port_kinds(void **state) {
     aw_error err;
     /* TLS to aw-testd's plain port: the server waits for a frame that the
      * ClientHello never completes; the handshake deadline ends it. */
-    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", srv.ports[0]);
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", T.plain_port);
     uint64_t t0 = tu_now_ms();
     assert_int_equal(try_client(&cfg, &err), AW_ERR_TLS);
     assert_true(tu_now_ms() - t0 < 3 * CONNECT_MS);
     expect_msg(&err, "TLS handshake");
 
-    /* Plain TCP to the TLS port: stunnel drops the connection. */
-    cfg = tls_config(hosts, sizeof hosts, NULL, tls.port);
+    /* Plain TCP to the TLS port: stunnel (or aw-testd) drops the connection. */
+    cfg = tls_config(hosts, sizeof hosts, NULL, T.port);
     cfg.tls.enable = false;
     t0 = tu_now_ms();
     int rc = try_client(&cfg, &err);
@@ -554,7 +602,7 @@ static void on_scan_done(const aw_error *err, void *ud) {
 static void test_async_scan_paused(void **state) {
     (void)state;
     char hosts[128];
-    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", tls.port);
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", T.port);
     async_env env = async_open(&cfg);
     aw_error err;
     /* Two keys of one partition: its scan streams both records and the end,
@@ -716,8 +764,8 @@ static void test_metrics_and_warm_up(void **state) {
 static void test_tools_flags(void **state) {
     (void)state;
     char host[64], bad_host[64];
-    snprintf(host, sizeof host, "127.0.0.1:aw-node:%u", tls.port);
-    snprintf(bad_host, sizeof bad_host, "127.0.0.1:someone-else:%u", tls.port);
+    snprintf(host, sizeof host, "127.0.0.1:aw-node:%u", T.port);
+    snprintf(bad_host, sizeof bad_host, "127.0.0.1:someone-else:%u", T.port);
     const char *ca = cert_path(0, "ca.pem");
     tu_run r = tu_run_aw(NULL, (const char *const[]){"-h", host, "--tls-enable", "--tls-cafile", ca,
                                                      "put", "test", "tls", "cli", "a=7", NULL});
@@ -757,10 +805,18 @@ static tu_testd t3;
 static tu_stunnel st3[3];
 static uint16_t tp[3];
 
-/* Three nodes, each behind its own stunnel; torn down even after a failure
- * (the processes would otherwise outlive the suite). */
+/* Three nodes, each behind its own stunnel or with its own TLS port; torn
+ * down even after a failure (the processes would otherwise outlive the
+ * suite). */
 static int three_setup(void **state) {
     (void)state;
+    if (T.own) {
+        const char *args[] = {"--nodes", "3", NULL};
+        if (own_start(&t3, "srv", args) != 0)
+            return -1;
+        memcpy(tp, t3.tls_ports, sizeof tp);
+        return 0;
+    }
     for (int i = 0; i < 3; i++) {
         do
             tp[i] = tu_free_port();
@@ -823,10 +879,18 @@ static void test_three_nodes(void **state) {
 
 static tu_testd sec;        /* aw-testd --security */
 static tu_stunnel sec_tls;  /* srv.pem in front of it */
+static uint16_t sec_port;   /* its TLS port (sec_tls's, or its own) */
 
 static int sec_setup(void **state) {
     (void)state;
-    uint16_t p = tu_free_port();
+    if (T.own) {
+        const char *args[] = {"--security", NULL};
+        if (own_start(&sec, "srv", args) != 0)
+            return -1;
+        sec_port = sec.tls_ports[0];
+        return 0;
+    }
+    uint16_t p = sec_port = tu_free_port();
     char ports[16];
     snprintf(ports, sizeof ports, "%u", p);
     const char *args[] = {"--security", "--tls-ports", ports, "--tls-name", "aw-node", NULL};
@@ -845,7 +909,7 @@ static int sec_teardown(void **state) {
 static int sec_connect(aw_client **out, aw_auth_mode mode, const char *user, const char *password,
                        aw_error *err) {
     static char hosts[128];
-    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", sec_tls.port);
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", sec_port);
     cfg.auth_mode = mode;
     cfg.user = user;
     cfg.password = password;
@@ -934,7 +998,7 @@ static void test_login_over_tls(void **state) {
 
     /* aw and aw-bench with both flag sets. */
     char host[64];
-    snprintf(host, sizeof host, "127.0.0.1:aw-node:%u", sec_tls.port);
+    snprintf(host, sizeof host, "127.0.0.1:aw-node:%u", sec_port);
     const char *ca = cert_path(0, "ca.pem");
     tu_run run = tu_run_aw(NULL, (const char *const[]){"-h", host, "--tls-enable", "--tls-cafile", ca,
                                                        "-U", "tls-rw", "-Prw-pass", "put", "test",
@@ -960,7 +1024,8 @@ static void test_login_over_tls(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {
+    /* The client's paths, through either server. */
+    const struct CMUnitTest both[] = {
         cmocka_unit_test(test_sync_commands),
         cmocka_unit_test(test_scan),
         cmocka_unit_test(test_async_pipelined),
@@ -971,14 +1036,23 @@ int main(void) {
         cmocka_unit_test(test_wrong_tls_name),
         cmocka_unit_test(test_expired_certificate),
         cmocka_unit_test(test_blacklisted_certificate),
-        cmocka_unit_test(test_config_refused),
         cmocka_unit_test(test_wrong_port_kinds),
-        cmocka_unit_test_teardown(test_handshake_fails_later, later_teardown),
-        cmocka_unit_test_teardown(test_metrics_and_warm_up, later_teardown),
         cmocka_unit_test(test_tools_flags),
         cmocka_unit_test_setup_teardown(test_three_nodes, three_setup, three_teardown),
         cmocka_unit_test_setup_teardown(test_login_over_tls, sec_setup, sec_teardown),
     };
-    int failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
+    /* The client's own refusals, and stunnel restarted under a running client. */
+    const struct CMUnitTest stunnel_only[] = {
+        cmocka_unit_test(test_config_refused),
+        cmocka_unit_test_teardown(test_handshake_fails_later, later_teardown),
+        cmocka_unit_test_teardown(test_metrics_and_warm_up, later_teardown),
+    };
+    if (tu_tls_make_certs(certs, sizeof certs) != 0)
+        return 1;
+    int failed = cmocka_run_group_tests_name("through stunnel", both, stunnel_setup, stunnel_teardown);
+    failed += cmocka_run_group_tests_name("stunnel only", stunnel_only, stunnel_setup,
+                                          stunnel_teardown);
+    failed += cmocka_run_group_tests_name("aw-testd's own TLS", both, own_setup, own_teardown);
+    tu_tls_remove_certs(certs);
     return failed || tu_testd_stop_failed;
 }

@@ -13,6 +13,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* "127.0.0.1:P1,127.0.0.1:P2..." up to a space or the end: how many. */
+static int read_ports(const char *p, uint16_t ports[16]) {
+    int n = 0;
+    while (*p && *p != ' ' && n < 16) {
+        const char *colon = strchr(p, ':');
+        if (!colon)
+            break;
+        ports[n++] = (uint16_t)atoi(colon + 1);
+        p = colon + strcspn(colon, ", ");
+        if (*p != ',')
+            break;
+        p++;
+    }
+    return n;
+}
+
 int tu_testd_start(tu_testd *t, const char *const *extra_args) {
     memset(t, 0, sizeof *t);
     char path[4096];
@@ -55,17 +71,10 @@ int tu_testd_start(tu_testd *t, const char *const *extra_args) {
         tu_testd_stop(t);
         return -1;
     }
-    p += 6;
-    while (*p && t->n_nodes < 16) {
-        const char *colon = strchr(p, ':');
-        if (!colon)
-            break;
-        t->ports[t->n_nodes++] = (uint16_t)atoi(colon + 1);
-        p = strchr(colon, ',');
-        if (!p)
-            break;
-        p++;
-    }
+    t->n_nodes = read_ports(p + 6, t->ports);
+    const char *tls = strstr(p, " tls ");
+    if (tls && read_ports(tls + 5, t->tls_ports) != t->n_nodes)
+        t->n_nodes = 0;
     return t->n_nodes ? 0 : -1;
 }
 

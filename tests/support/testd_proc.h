@@ -13,10 +13,12 @@ typedef struct tu_testd {
     pid_t pid;
     int n_nodes;
     uint16_t ports[16];
+    uint16_t tls_ports[16]; /* with --tls-port: node i's own TLS port, else 0 */
 } tu_testd;
 
 /* Starts $AW_BIN/aw-testd (or build/bin/aw-testd) with --port 0 and extra
- * arguments (NULL-terminated), waits for its ready line. 0 or -1. */
+ * arguments (NULL-terminated), waits for its ready line and takes the
+ * nodes' ports from it (and their TLS ports, after " tls "). 0 or -1. */
 int tu_testd_start(tu_testd *t, const char *const *extra_args);
 /* SIGTERM, then waits; returns the exit status (0 = clean shutdown). */
 int tu_testd_stop(tu_testd *t);

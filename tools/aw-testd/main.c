@@ -4,10 +4,12 @@
  *   aw-testd [--port P] [--nodes N] [--namespaces test,bar] [--default-ttl S]
  *            [--max-record-size BYTES] [--cluster-name NAME] [--racks R1,R2,...]
  *            [--compress] [--tls-ports P1,P2,... [--tls-name NAME]]
- *            [--security [--token-ttl S]]
+ *            [--tls-port P --tls-cert FILE --tls-key FILE [--tls-cafile FILE]
+ *             [--tls-name NAME]] [--security [--token-ttl S]]
  *
  * Prints one line "aw-testd ready 127.0.0.1:P[,127.0.0.1:P2...]" once every
- * node listens, then serves until SIGINT/SIGTERM.
+ * node listens (with --tls-port followed by " tls 127.0.0.1:T[,...]", the
+ * nodes' TLS ports), then serves until SIGINT/SIGTERM.
  */
 #include <event2/event.h>
 #include <getopt.h>
@@ -27,10 +29,16 @@ static void usage(FILE *f) {
             "  --default-ttl S        default record TTL in seconds (default 0 = never)\n"
             "  --max-record-size B    write-block limit (default 1048576)\n"
             "  --cluster-name NAME    (default aw-testd)\n"
-            "  --tls-ports P1,P2,...  the TLS port in front of each node (a TLS proxy such as\n"
-            "                         stunnel listens there): peers-tls-std and service-tls-std\n"
-            "                         announce them. aw-testd itself speaks plain TCP only.\n"
-            "  --tls-name NAME        the TLS name those answers give (the proxy's certificate)\n"
+            "  --tls-port P           each node also takes TLS itself, node i on P+i (0 = free\n"
+            "                         ports), as a server's tls-port; needs --tls-cert and\n"
+            "                         --tls-key. peers-tls-std and service-tls-std announce them\n"
+            "  --tls-cert FILE        the nodes' certificate (PEM, may hold the chain)\n"
+            "  --tls-key FILE         its private key (PEM, unencrypted)\n"
+            "  --tls-cafile FILE      require client certificates signed by this CA (mutual TLS)\n"
+            "  --tls-ports P1,P2,...  instead of --tls-port: the TLS port of a proxy (such as\n"
+            "                         stunnel) in front of each node's plain port, which\n"
+            "                         peers-tls-std and service-tls-std then announce\n"
+            "  --tls-name NAME        the TLS name those answers give (the certificate's name)\n"
             "  --racks R1,R2,...      rack id of each node (answers rack-ids and racks as an\n"
             "                         Enterprise server; replicas on another rack)\n"
             "  --compress             take compressed requests and compress replies asked\n"
@@ -84,6 +92,8 @@ int main(int argc, char **argv) {
         {"cluster-name", required_argument, 0, 'c'}, {"racks", required_argument, 0, 'r'},
         {"compress", no_argument, 0, 'z'},
         {"tls-ports", required_argument, 0, 'T'},  {"tls-name", required_argument, 0, 'N'},
+        {"tls-port", required_argument, 0, 'P'},   {"tls-cert", required_argument, 0, 'C'},
+        {"tls-key", required_argument, 0, 'K'},    {"tls-cafile", required_argument, 0, 'A'},
         {"security", no_argument, 0, 'S'},         {"token-ttl", required_argument, 0, 'L'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
@@ -123,6 +133,21 @@ int main(int argc, char **argv) {
             break;
         case 'N':
             cfg.tls_name = optarg;
+            break;
+        case 'P':
+            if (!parse_u32(optarg, 65535, &v))
+                goto bad;
+            cfg.tls_listen = true;
+            cfg.tls_port = (uint16_t)v;
+            break;
+        case 'C':
+            cfg.tls_cert = optarg;
+            break;
+        case 'K':
+            cfg.tls_key = optarg;
+            break;
+        case 'A':
+            cfg.tls_cafile = optarg;
             break;
         case 'r':
             cfg.racks = optarg;
@@ -168,6 +193,8 @@ int main(int argc, char **argv) {
     printf("aw-testd ready");
     for (int i = 0; i < td_server_nodes(s); i++)
         printf("%s127.0.0.1:%u", i ? "," : " ", td_server_port(s, i));
+    for (int i = 0; cfg.tls_listen && i < td_server_nodes(s); i++)
+        printf("%s127.0.0.1:%u", i ? "," : " tls ", td_server_tls_port(s, i));
     printf("\n");
     fflush(stdout);
     event_base_dispatch(base);

@@ -93,7 +93,8 @@ static void put_host(const td_server *s, aw_buf *b, uint16_t port) {
         td_info_putf(b, "%s:%u", s->bind_addr, port);
 }
 
-/* With tls, the nodes' TLS ports (the stunnels in front of them) and name. */
+/* With tls, the nodes' TLS ports (their own or the proxies' in front of
+ * them) and TLS name. */
 static void put_peers(td_node *n, aw_buf *b, bool alt, bool tls) {
     td_server *s = n->srv;
     td_info_putf(b, "%u,3000,[", s->peers_gen);
@@ -104,7 +105,7 @@ static void put_peers(td_node *n, aw_buf *b, bool alt, bool tls) {
             continue;
         td_info_putf(b, "%s[%s,%s,[", first ? "" : ",", p->id,
                      tls && s->cfg.tls_name ? s->cfg.tls_name : "");
-        put_host(s, b, tls ? s->cfg.tls_ports[i] : p->port);
+        put_host(s, b, tls ? td_server_tls_port(s, i) : p->port);
         td_info_put(b, "]]");
         first = false;
     }
@@ -507,10 +508,10 @@ static void answer(td_node *n, char *ua, aw_buf *b, const char *cmd, size_t len)
         put_peers(n, b, false, false);
     else if (strcmp(name, "peers-clear-alt") == 0)
         put_peers(n, b, true, false);
-    else if (strcmp(name, "peers-tls-std") == 0 && s->cfg.n_tls_ports)
+    else if (strcmp(name, "peers-tls-std") == 0 && td_server_tls_port(s, 0))
         put_peers(n, b, false, true);
-    else if (strcmp(name, "service-tls-std") == 0 && s->cfg.n_tls_ports)
-        td_info_putf(b, "%s:%u", s->bind_addr, s->cfg.tls_ports[n->index]);
+    else if (strcmp(name, "service-tls-std") == 0 && td_server_tls_port(s, 0))
+        td_info_putf(b, "%s:%u", s->bind_addr, td_server_tls_port(s, n->index));
     else if (strcmp(name, "service-clear-std") == 0)
         td_info_putf(b, "%s:%u", s->bind_addr, n->port);
     else if (strcmp(name, "service-clear-alt") == 0)

@@ -25,6 +25,9 @@ typedef struct td_node {
     bool alive;
     evutil_socket_t listen_fd;
     struct event *listen_ev;
+    uint16_t tls_port;         /* --tls-port: its own TLS listener */
+    evutil_socket_t tls_listen_fd;
+    struct event *tls_listen_ev;
     td_conn *conns;            /* doubly linked */
     td_fault fault;
     uint32_t partition_gen;
@@ -55,6 +58,7 @@ struct td_server {
     uint64_t batches;
     time_t started;
     td_security *sec;          /* NULL without --security */
+    struct td_tls *tls;        /* NULL without --tls-port */
 };
 
 /* cluster.c */

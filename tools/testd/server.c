@@ -28,6 +28,7 @@
 #include "proto/batch.h"
 #include "proto/frame.h"
 #include "scan.h"
+#include "tls.h"
 
 #define READ_CHUNK 65536
 /* A scan's next frame is made once less than this is left to send. */
@@ -61,6 +62,9 @@ struct td_conn {
     size_t n_marks, cap_marks;
     td_conn *prev, *next;
     char user_agent[TD_USER_AGENT_MAX]; /* "" until user-agent-set */
+    struct ssl_st *ssl;       /* on a --tls-port: its TLS session */
+    bool handshaking;         /* the TLS handshake is not done yet */
+    bool read_wants_write;    /* the TLS session must write before it reads on */
 };
 
 static uint64_t now_ms(void) {
@@ -80,6 +84,7 @@ static void conn_free(td_conn *c) {
     event_free(c->rd);
     event_free(c->wr);
     event_free(c->timer);
+    td_tls_end(c->ssl);
     evutil_closesocket(c->fd);
     aw_buf_free(&c->in);
     aw_buf_free(&c->out);
@@ -144,19 +149,43 @@ static size_t writable_end(td_conn *c) {
 
 static bool scan_more(td_conn *c);
 
+/* One write: the bytes that went, 0 when the socket takes no more now, -1
+ * when the connection failed. */
+static ssize_t conn_send(td_conn *c, const uint8_t *p, size_t n) {
+    if (c->ssl) {
+        size_t moved;
+        td_io io = td_tls_write(c->ssl, p, n, &moved);
+        if (io == TD_IO_OK)
+            return (ssize_t)moved;
+        return io == TD_IO_CLOSED ? -1 : 0;
+    }
+    for (;;) {
+        ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+        if (w >= 0)
+            return w;
+        if (errno != EINTR)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    }
+}
+
+/* Nothing to write: the write event goes, unless the TLS session waits
+ * for it (a handshake step or a read that must write first). */
+static void write_idle(td_conn *c) {
+    if (!c->handshaking && !c->read_wants_write)
+        event_del(c->wr);
+}
+
 /* Writes what may be written; returns false when the connection is gone. */
 static bool conn_flush(td_conn *c) {
     size_t end = writable_end(c);
     while (c->out_off < end) {
-        ssize_t w = send(c->fd, c->out.data + c->out_off, end - c->out_off, MSG_NOSIGNAL);
+        ssize_t w = conn_send(c, c->out.data + c->out_off, end - c->out_off);
         if (w < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                break;
-            if (errno == EINTR)
-                continue;
             conn_free(c);
             return false;
         }
+        if (w == 0)
+            break;
         c->out_off += (size_t)w;
     }
     if (c->out_off == c->out.len) {
@@ -178,11 +207,11 @@ static bool conn_flush(td_conn *c) {
             return false;
         event_add(c->wr, NULL);
     } else if (c->out_off == c->out.len) {
-        event_del(c->wr);
+        write_idle(c);
     } else if (c->out_off < end) {
         event_add(c->wr, NULL);
     } else {
-        event_del(c->wr); /* the rest is delayed: the timer flushes it */
+        write_idle(c); /* the rest is delayed: the timer flushes it */
     }
     return true;
 }
@@ -458,8 +487,6 @@ static bool handle_frame(td_conn *c, uint8_t type, const uint8_t *body, size_t l
     return true;
 }
 
-static void on_read(evutil_socket_t fd, short what, void *arg);
-
 /* Answers the complete frames read so far, in order, up to one that starts
  * a streaming scan (the rest wait for its end). False when the connection
  * is gone. */
@@ -522,10 +549,86 @@ static bool scan_more(td_conn *c) {
     return handle_input(c);
 }
 
+/* One read into p: the bytes read, 0 when nothing more is there now, -1
+ * when the connection ended (closed, reset, or its TLS session failed). */
+static ssize_t conn_recv(td_conn *c, uint8_t *p, size_t cap) {
+    if (c->ssl) {
+        size_t moved;
+        td_io io = td_tls_read(c->ssl, p, cap, &moved);
+        if (io == TD_IO_OK)
+            return (ssize_t)moved;
+        if (io == TD_IO_WANT_WRITE) { /* retried from on_write */
+            c->read_wants_write = true;
+            event_add(c->wr, NULL);
+        }
+        return io == TD_IO_CLOSED ? -1 : 0;
+    }
+    for (;;) {
+        ssize_t r = recv(c->fd, p, cap, 0);
+        if (r > 0)
+            return r;
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+    }
+}
+
+/* Reads what has arrived, answers it and writes the replies. */
+static void conn_read(td_conn *c) {
+    for (;;) {
+        if (!aw_buf_reserve(&c->in, READ_CHUNK)) {
+            conn_free(c);
+            return;
+        }
+        size_t room = c->in.cap - c->in.len;
+        ssize_t r = conn_recv(c, c->in.data + c->in.len, room);
+        if (r < 0) {
+            conn_free(c);
+            return;
+        }
+        c->in.len += (size_t)r;
+        /* A short read drained the socket, but a TLS session may hold
+         * records read ahead, which no socket event would report. */
+        if ((size_t)r < room && !(r > 0 && c->ssl && td_tls_pending(c->ssl)))
+            break;
+    }
+    if (!c->scan && !handle_input(c))
+        return;
+    conn_flush(c);
+}
+
+/* One step of a TLS handshake; once done, the records that came with its
+ * last flight are read (no socket event would report them). A client that
+ * is not speaking TLS, or whose certificate is refused, is dropped. */
+static void conn_handshake(td_conn *c) {
+    td_io io = td_tls_handshake(c->ssl);
+    if (io == TD_IO_CLOSED) {
+        conn_free(c);
+        return;
+    }
+    if (io == TD_IO_WANT_WRITE) {
+        event_add(c->wr, NULL);
+        return;
+    }
+    event_del(c->wr);
+    if (io == TD_IO_WANT_READ)
+        return;
+    c->handshaking = false;
+    conn_read(c);
+}
+
 static void on_write(evutil_socket_t fd, short what, void *arg) {
     (void)fd;
     (void)what;
-    conn_flush(arg);
+    td_conn *c = arg;
+    if (c->handshaking) {
+        conn_handshake(c);
+    } else if (c->read_wants_write) {
+        c->read_wants_write = false;
+        conn_read(c);
+    } else {
+        conn_flush(c);
+    }
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg) {
@@ -535,37 +638,18 @@ static void on_timer(evutil_socket_t fd, short what, void *arg) {
 }
 
 static void on_read(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
     (void)what;
     td_conn *c = arg;
-    for (;;) {
-        if (!aw_buf_reserve(&c->in, READ_CHUNK)) {
-            conn_free(c);
-            return;
-        }
-        size_t room = c->in.cap - c->in.len;
-        ssize_t r = recv(fd, c->in.data + c->in.len, room, 0);
-        if (r > 0) {
-            c->in.len += (size_t)r;
-            if ((size_t)r < room)
-                break; /* a short read: the socket is drained for now */
-            continue;
-        }
-        if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-            conn_free(c);
-            return;
-        }
-        if (errno == EINTR)
-            continue;
-        break;
-    }
-    if (!c->scan && !handle_input(c))
-        return;
-    conn_flush(c);
+    if (c->handshaking)
+        conn_handshake(c);
+    else
+        conn_read(c);
 }
 
-static void on_accept(evutil_socket_t lfd, short what, void *arg) {
-    (void)what;
-    td_node *n = arg;
+/* Takes the connections waiting on a listener; tls: each starts with the
+ * server side of a TLS handshake. */
+static void accept_conns(td_node *n, evutil_socket_t lfd, bool tls) {
     for (;;) {
         evutil_socket_t fd = accept(lfd, NULL, NULL);
         if (fd < 0)
@@ -594,20 +678,36 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg) {
             n->conns->prev = c;
         n->conns = c;
         n->conns_opened++;
-        if (!c->rd || !c->wr || !c->timer) {
+        if (tls) {
+            c->ssl = td_tls_session(n->srv->tls, fd);
+            c->handshaking = true;
+        }
+        if (!c->rd || !c->wr || !c->timer || (tls && !c->ssl)) {
             conn_free(c);
             continue;
         }
-        event_add(c->rd, NULL);
+        event_add(c->rd, NULL); /* the client speaks first, in TLS too */
     }
 }
 
-static int node_listen(td_node *n, char *errbuf, size_t errlen) {
+static void on_accept(evutil_socket_t lfd, short what, void *arg) {
+    (void)what;
+    accept_conns(arg, lfd, false);
+}
+
+static void on_accept_tls(evutil_socket_t lfd, short what, void *arg) {
+    (void)what;
+    accept_conns(arg, lfd, true);
+}
+
+/* Listens on the bind address at *port (0: a free one, then written back). */
+static int listen_on(td_node *n, uint16_t *port, event_callback_fn cb, evutil_socket_t *fd_out,
+                     struct event **ev_out, char *errbuf, size_t errlen) {
     td_server *s = n->srv;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
-    sa.sin_port = htons(n->port);
+    sa.sin_port = htons(*port);
     if (inet_pton(AF_INET, s->bind_addr, &sa.sin_addr) != 1) {
         snprintf(errbuf, errlen, "bad bind address %s", s->bind_addr);
         return -1;
@@ -619,35 +719,67 @@ static int node_listen(td_node *n, char *errbuf, size_t errlen) {
     }
     evutil_make_listen_socket_reuseable(fd);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 512) != 0) {
-        snprintf(errbuf, errlen, "cannot listen on %s:%u: %s", s->bind_addr, n->port,
+        snprintf(errbuf, errlen, "cannot listen on %s:%u: %s", s->bind_addr, *port,
                  strerror(errno));
         evutil_closesocket(fd);
         return -1;
     }
     socklen_t sl = sizeof sa;
     getsockname(fd, (struct sockaddr *)&sa, &sl);
-    n->port = ntohs(sa.sin_port);
+    *port = ntohs(sa.sin_port);
     evutil_make_socket_nonblocking(fd);
-    n->listen_fd = fd;
-    n->listen_ev = event_new(s->base, fd, EV_READ | EV_PERSIST, on_accept, n);
-    if (!n->listen_ev) {
+    struct event *ev = event_new(s->base, fd, EV_READ | EV_PERSIST, cb, n);
+    if (!ev) {
         evutil_closesocket(fd);
         snprintf(errbuf, errlen, "out of memory");
         return -1;
     }
-    event_add(n->listen_ev, NULL);
+    event_add(ev, NULL);
+    *fd_out = fd;
+    *ev_out = ev;
+    return 0;
+}
+
+static void unlisten(evutil_socket_t fd, struct event **ev) {
+    if (*ev) {
+        event_free(*ev);
+        *ev = NULL;
+        evutil_closesocket(fd);
+    }
+}
+
+/* The node's plain listener and, with --tls-port, its TLS one. */
+static int node_listen(td_node *n, char *errbuf, size_t errlen) {
+    if (listen_on(n, &n->port, on_accept, &n->listen_fd, &n->listen_ev, errbuf, errlen) != 0)
+        return -1;
+    if (n->srv->tls && listen_on(n, &n->tls_port, on_accept_tls, &n->tls_listen_fd,
+                                 &n->tls_listen_ev, errbuf, errlen) != 0) {
+        unlisten(n->listen_fd, &n->listen_ev);
+        return -1;
+    }
     n->alive = true;
     return 0;
 }
 
 static void node_unlisten(td_node *n) {
-    if (n->listen_ev) {
-        event_free(n->listen_ev);
-        n->listen_ev = NULL;
-        evutil_closesocket(n->listen_fd);
-    }
+    unlisten(n->listen_fd, &n->listen_ev);
+    unlisten(n->tls_listen_fd, &n->tls_listen_ev);
     td_node_close_conns(n);
     n->alive = false;
+}
+
+/* The TLS options that do not go together; true with the message in errbuf. */
+static bool tls_config_refused(const td_config *cfg, char *errbuf, size_t errlen) {
+    const char *msg = NULL;
+    if (cfg->tls_listen && cfg->n_tls_ports)
+        msg = "--tls-port (aw-testd's own TLS) and --tls-ports (a proxy's) exclude each other";
+    else if (cfg->tls_listen && (!cfg->tls_cert || !cfg->tls_key))
+        msg = "--tls-port needs --tls-cert and --tls-key";
+    else if (!cfg->tls_listen && (cfg->tls_cert || cfg->tls_key || cfg->tls_cafile))
+        msg = "--tls-cert, --tls-key and --tls-cafile go with --tls-port";
+    if (msg)
+        snprintf(errbuf, errlen, "%s", msg);
+    return msg != NULL;
 }
 
 td_server *td_server_start(struct event_base *base, const td_config *cfg, char *errbuf,
@@ -661,6 +793,8 @@ td_server *td_server_start(struct event_base *base, const td_config *cfg, char *
                  cfg->nodes);
         return NULL;
     }
+    if (tls_config_refused(cfg, errbuf, errlen))
+        return NULL;
     td_server *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(errbuf, errlen, "out of memory");
@@ -678,10 +812,17 @@ td_server *td_server_start(struct event_base *base, const td_config *cfg, char *
         free(s);
         return NULL;
     }
+    if (cfg->tls_listen &&
+        !(s->tls = td_tls_new(cfg->tls_cert, cfg->tls_key, cfg->tls_cafile, errbuf, errlen))) {
+        td_security_free(s->sec);
+        free(s);
+        return NULL;
+    }
     if (td_store_init(&s->store, s->namespaces, cfg->default_ttl,
                       cfg->max_record_size ? cfg->max_record_size : 1024 * 1024) != 0) {
         snprintf(errbuf, errlen, "bad namespace list '%s' (names of 1..31 bytes, comma-separated)",
                  s->namespaces);
+        td_tls_free(s->tls);
         td_security_free(s->sec);
         free(s);
         return NULL;
@@ -695,6 +836,7 @@ td_server *td_server_start(struct event_base *base, const td_config *cfg, char *
         n->index = i;
         n->fault.drop_after = -1;
         n->port = cfg->port ? (uint16_t)(cfg->port + i) : 0;
+        n->tls_port = cfg->tls_port ? (uint16_t)(cfg->tls_port + i) : 0;
         if (node_listen(n, errbuf, errlen) != 0) {
             td_server_free(s);
             return NULL;
@@ -724,11 +866,17 @@ void td_server_free(td_server *s) {
     }
     td_store_free(&s->store);
     td_security_free(s->sec);
+    td_tls_free(s->tls);
     free(s);
 }
 
 int td_server_nodes(const td_server *s) { return s->n_nodes; }
 uint16_t td_server_port(const td_server *s, int node) { return s->nodes[node].port; }
+uint16_t td_server_tls_port(const td_server *s, int node) {
+    if (s->cfg.n_tls_ports)
+        return s->cfg.tls_ports[node];
+    return s->tls ? s->nodes[node].tls_port : 0;
+}
 const char *td_server_node_id(const td_server *s, int node) { return s->nodes[node].id; }
 
 int td_node_kill(td_server *s, int node) {

@@ -33,6 +33,15 @@ typedef struct td_config {
     uint16_t tls_ports[TD_MAX_NODES];
     int n_tls_ports;
     const char *tls_name;       /* NULL = none announced */
+    /* TLS terminated by aw-testd itself (tls.h; not with tls_ports): node
+     * i also listens for TLS on tls_port + i (0 = a free port each), with
+     * this certificate (PEM, chain allowed) and key; with tls_cafile, a
+     * client must present a certificate it signed (mutual TLS). Those ports
+     * are what peers-tls-std and service-tls-std announce, with tls_name.
+     * The process must ignore SIGPIPE. */
+    bool tls_listen;
+    uint16_t tls_port;
+    const char *tls_cert, *tls_key, *tls_cafile;
     /* Rack id of each node, "1,2,3" (one per node), as an Enterprise
      * server's `rack-id`: the nodes answer `rack-ids` and `racks` and a
      * partition's replica goes to another rack than its master when one is
@@ -70,6 +79,9 @@ void td_server_free(td_server *s);
 
 int td_server_nodes(const td_server *s);
 uint16_t td_server_port(const td_server *s, int node);
+/* The node's TLS port as peers-tls-std announces it (its own listener or
+ * the proxy's); 0 without TLS. */
+uint16_t td_server_tls_port(const td_server *s, int node);
 const char *td_server_node_id(const td_server *s, int node);
 
 /* Control (also reachable through the `testd-*` info commands). */
