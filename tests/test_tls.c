@@ -395,6 +395,73 @@ static void test_mutual_tls(void **state) {
     aw_client_close(c);
 }
 
+/* --- PKI login (aw-testd's own TLS: it sees the client certificate) ---------------- */
+
+static tu_testd pki;  /* aw-testd --security --tls-cafile: mutual TLS */
+static void put_get_both(aw_client *c, const char *name, int rc[4]);
+
+static int pki_setup(void **state) {
+    (void)state;
+    const char *args[] = {"--security", "--tls-cafile", cert_path(6, "ca.pem"), NULL};
+    return own_start(&pki, "srv", args);
+}
+
+static int pki_teardown(void **state) {
+    (void)state;
+    return tu_testd_stop(&pki) == 0 ? 0 : -1;
+}
+
+/* A client of pki with the client certificate (CN aw-client); its code. */
+static int pki_connect(aw_client **out, aw_auth_mode mode, const char *user,
+                       const char *password, aw_error *err) {
+    static char hosts[128];
+    aw_config cfg = tls_config(hosts, sizeof hosts, "aw-node", pki.tls_ports[0]);
+    cfg.tls.certfile = cert_path(1, "cli.pem");
+    cfg.tls.keyfile = cert_path(2, "cli.key");
+    cfg.auth_mode = mode;
+    cfg.user = user;
+    cfg.password = password;
+    *out = NULL;
+    return aw_client_new(out, &cfg, err);
+}
+
+/* A PKI login sends no user and no password: the server takes the user
+ * from the client certificate's Common Name. Unknown until the
+ * administrator creates user "aw-client"; then its sync and async commands
+ * (new connections authenticate with the session's token alone) run with
+ * that user's roles: read-write, then, recreated, read only. */
+static void test_pki_login(void **state) {
+    (void)state;
+    aw_client *c = NULL, *admin = NULL;
+    aw_error err;
+    assert_int_equal(pki_connect(&c, AW_AUTH_PKI, NULL, NULL, &err), AW_INVALID_USER);
+    expect_msg(&err, "INVALID_USER");
+    if (pki_connect(&admin, AW_AUTH_INTERNAL, "admin", "admin", &err) != AW_OK)
+        fail_msg("admin login: %s", err.message);
+    static const char *const rw[] = {"read-write"}, *const r[] = {"read"};
+    tu_check(aw_create_user(admin, NULL, "aw-client", "unused", rw, 1, &err), &err,
+             "create aw-client");
+    if (pki_connect(&c, AW_AUTH_PKI, NULL, NULL, &err) != AW_OK)
+        fail_msg("PKI login: %s", err.message);
+    int rc[4];
+    put_get_both(c, "pki", rc);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(rc[i], AW_OK);
+    aw_client_close(c);
+    tu_check(aw_drop_user(admin, NULL, "aw-client", &err), &err, "drop aw-client");
+    tu_check(aw_create_user(admin, NULL, "aw-client", "unused", r, 1, &err), &err,
+             "create aw-client read-only");
+    if (pki_connect(&c, AW_AUTH_PKI, NULL, NULL, &err) != AW_OK)
+        fail_msg("PKI login: %s", err.message);
+    put_get_both(c, "pki", rc);
+    assert_int_equal(rc[0], AW_ROLE_VIOLATION);
+    assert_int_equal(rc[1], AW_OK);
+    assert_int_equal(rc[2], AW_ROLE_VIOLATION);
+    assert_int_equal(rc[3], AW_OK);
+    aw_client_close(c);
+    aw_client_close(admin);
+}
+
 /* --- refusals ---------------------------------------------------------------------- */
 
 static void test_bad_ca(void **state) {
@@ -1053,6 +1120,10 @@ int main(void) {
     failed += cmocka_run_group_tests_name("stunnel only", stunnel_only, stunnel_setup,
                                           stunnel_teardown);
     failed += cmocka_run_group_tests_name("aw-testd's own TLS", both, own_setup, own_teardown);
+    const struct CMUnitTest own_only[] = {
+        cmocka_unit_test_setup_teardown(test_pki_login, pki_setup, pki_teardown),
+    };
+    failed += cmocka_run_group_tests_name("aw-testd's own TLS only", own_only, NULL, NULL);
     tu_tls_remove_certs(certs);
     return failed || tu_testd_stop_failed;
 }

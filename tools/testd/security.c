@@ -233,21 +233,32 @@ static bool field_name(const aw_admin_view *v, uint8_t id, char out[NAME]) {
 static int login(td_security *s, td_sec_conn *c, const td_store *clock, const aw_admin_view *v,
                  aw_buf *out) {
     char user[NAME], cred[AW_PASSWORD_HASH_LEN + 2];
-    if (!field_name(v, AW_AFIELD_USER, user))
-        return AW_INVALID_CREDENTIAL; /* PKI: no certificate to take a user from */
+    /* PKI: no user, no credential; the verified client certificate's
+     * Common Name is the user (refused without one). */
+    const uint8_t *ud;
+    size_t ul;
+    bool pki = !aw_admin_find_field(v, AW_AFIELD_USER, &ud, &ul);
+    if (pki && !c->cert_user[0])
+        return AW_INVALID_CREDENTIAL;
+    if (pki)
+        snprintf(user, sizeof user, "%s", c->cert_user);
+    else if (!field_name(v, AW_AFIELD_USER, user))
+        return AW_INVALID_CREDENTIAL;
     td_user *u = find_user(s, user);
     if (!u)
         return AW_INVALID_USER;
-    const uint8_t *d;
-    size_t len;
-    if (!aw_admin_find_field(v, AW_AFIELD_CREDENTIAL, &d, &len) || len >= sizeof cred)
-        return AW_INVALID_CREDENTIAL;
-    memcpy(cred, d, len);
-    cred[len] = 0;
-    if (strcmp(cred, u->hash) != 0)
-        return AW_INVALID_CREDENTIAL;
-    if (u->password_expired)
-        return AW_EXPIRED_PASSWORD;
+    if (!pki) {
+        const uint8_t *d;
+        size_t len;
+        if (!aw_admin_find_field(v, AW_AFIELD_CREDENTIAL, &d, &len) || len >= sizeof cred)
+            return AW_INVALID_CREDENTIAL;
+        memcpy(cred, d, len);
+        cred[len] = 0;
+        if (strcmp(cred, u->hash) != 0)
+            return AW_INVALID_CREDENTIAL;
+        if (u->password_expired)
+            return AW_EXPIRED_PASSWORD;
+    }
     if (!grow((void **)&s->sessions, &s->cap_sessions, s->n_sessions, sizeof *s->sessions))
         return AW_ERR_SERVER;
     td_session *t = &s->sessions[s->n_sessions++];
@@ -270,13 +281,17 @@ static int authenticate(td_security *s, td_sec_conn *c, const td_store *clock,
     const uint8_t *d;
     size_t len;
     char user[NAME];
+    /* A PKI session's token comes alone: the token names its user. */
+    bool pki = !aw_admin_find_field(v, AW_AFIELD_USER, &d, &len);
     if (!aw_admin_find_field(v, AW_AFIELD_SESSION_TOKEN, &d, &len) ||
-        !field_name(v, AW_AFIELD_USER, user))
+        (!pki && !field_name(v, AW_AFIELD_USER, user)))
         return AW_INVALID_CREDENTIAL;
     for (size_t i = 0; i < s->n_sessions; i++) {
         td_session *t = &s->sessions[i];
         if (strlen(t->token) != len || memcmp(t->token, d, len) != 0)
             continue;
+        if (pki)
+            snprintf(user, sizeof user, "%s", t->user);
         if (strcmp(t->user, user) != 0 || !find_user(s, user))
             return AW_INVALID_CREDENTIAL;
         if (td_store_now(clock) >= t->expires)

@@ -24,6 +24,8 @@ typedef struct td_sec_conn {
     char user[64];                /* "" = not authenticated */
     uint32_t expires;             /* store clock seconds; 0 = never */
     uint64_t epoch;               /* td_security's epoch when it authenticated */
+    char cert_user[64];           /* the verified client certificate's CN (aw-testd's own
+                                   * TLS with --tls-cafile): a PKI login's user; "" = none */
 } td_sec_conn;
 
 /* What a command needs. */

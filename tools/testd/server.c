@@ -614,6 +614,8 @@ static void conn_handshake(td_conn *c) {
     if (io == TD_IO_WANT_READ)
         return;
     c->handshaking = false;
+    if (!td_tls_peer_name(c->ssl, c->sec.cert_user, sizeof c->sec.cert_user))
+        c->sec.cert_user[0] = 0;
     conn_read(c);
 }
 

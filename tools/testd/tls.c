@@ -4,9 +4,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 /* Read-ahead takes up to this much off the socket per read: a client's
  * pipelined requests come in a few records, and one recv then brings
@@ -124,6 +126,16 @@ td_io td_tls_write(struct ssl_st *ssl, const void *p, size_t n, size_t *moved) {
         return io_result(ssl, w);
     *moved = (size_t)w;
     return TD_IO_OK;
+}
+
+bool td_tls_peer_name(struct ssl_st *ssl, char *out, size_t cap) {
+    X509 *cert = SSL_get0_peer_certificate(ssl);
+    if (!cert || SSL_get_verify_result(ssl) != X509_V_OK)
+        return false;
+    int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, out,
+                                      cap > INT_MAX ? INT_MAX : (int)cap);
+    ERR_clear_error();
+    return n > 0 && (size_t)n < cap && strlen(out) == (size_t)n; /* no NUL inside */
 }
 
 void td_tls_end(struct ssl_st *ssl) {

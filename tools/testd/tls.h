@@ -13,6 +13,7 @@
 #ifndef TD_TLS_H
 #define TD_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct ssl_st; /* OpenSSL's SSL */
@@ -43,6 +44,10 @@ td_io td_tls_read(struct ssl_st *ssl, void *p, size_t cap, size_t *moved);
  * event reports them: a reader must read on before it waits. */
 int td_tls_pending(const struct ssl_st *ssl);
 td_io td_tls_write(struct ssl_st *ssl, const void *p, size_t n, size_t *moved);
+/* The Common Name of the client certificate the handshake verified (mutual
+ * TLS), which a PKI login takes as its user; false without one, or when it
+ * does not fit cap. */
+bool td_tls_peer_name(struct ssl_st *ssl, char *out, size_t cap);
 /* Sends close_notify when the session is healthy (best effort: the socket
  * is non-blocking) and frees it. */
 void td_tls_end(struct ssl_st *ssl);
