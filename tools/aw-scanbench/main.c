@@ -125,6 +125,11 @@ static int load(void) {
         return 1;
     size_t item = aw_dtype_itemsize(dt), per = 10000;
     unsigned char *rows = malloc(per * item);
+    int32_t *codes = malloc(per * sizeof *codes);
+    if (!rows || !codes) {
+        fprintf(stderr, "aw-scanbench: load: out of memory\n");
+        return 1;
+    }
     for (uint64_t at = 0; at < g_n; at += per) {
         size_t k = g_n - at < per ? (size_t)(g_n - at) : per;
         for (size_t i = 0; i < k; i++) {
@@ -139,12 +144,21 @@ static int load(void) {
             memcpy(p + 24, &r.status, 2);
             memcpy(p + 26, &r.count, 8);
         }
-        if (aw_batch_write_from(c, NULL, rows, k * item, k, dt, NS, g_set, NULL, NULL, NULL,
+        if (aw_batch_write_from(c, NULL, rows, k * item, k, dt, NS, g_set, NULL, codes, NULL,
                                 NULL, &err) != AW_OK) {
             fprintf(stderr, "aw-scanbench: load: %s\n", err.message);
             return 1;
         }
+        /* A row the server refused would leave the scan short of g_n
+         * records, and its figures per record wrong. */
+        for (size_t i = 0; i < k; i++)
+            if (codes[i] != AW_OK) {
+                fprintf(stderr, "aw-scanbench: load: record %llu: %s (%d)\n",
+                        (unsigned long long)(at + i), aw_strerror(codes[i]), codes[i]);
+                return 1;
+            }
     }
+    free(codes);
     free(rows);
     aw_dtype_free(dt);
     aw_client_close(c);
