@@ -398,7 +398,7 @@ static void test_mutual_tls(void **state) {
 /* --- PKI login (aw-testd's own TLS: it sees the client certificate) ---------------- */
 
 static tu_testd pki;  /* aw-testd --security --tls-cafile: mutual TLS */
-static void put_get_both(aw_client *c, const char *name, int rc[4]);
+static void expect_put_get(aw_client *c, const char *name, bool may_write);
 
 static int pki_setup(void **state) {
     (void)state;
@@ -443,21 +443,14 @@ static void test_pki_login(void **state) {
              "create aw-client");
     if (pki_connect(&c, AW_AUTH_PKI, NULL, NULL, &err) != AW_OK)
         fail_msg("PKI login: %s", err.message);
-    int rc[4];
-    put_get_both(c, "pki", rc);
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(rc[i], AW_OK);
+    expect_put_get(c, "pki", true);
     aw_client_close(c);
     tu_check(aw_drop_user(admin, NULL, "aw-client", &err), &err, "drop aw-client");
     tu_check(aw_create_user(admin, NULL, "aw-client", "unused", r, 1, &err), &err,
              "create aw-client read-only");
     if (pki_connect(&c, AW_AUTH_PKI, NULL, NULL, &err) != AW_OK)
         fail_msg("PKI login: %s", err.message);
-    put_get_both(c, "pki", rc);
-    assert_int_equal(rc[0], AW_ROLE_VIOLATION);
-    assert_int_equal(rc[1], AW_OK);
-    assert_int_equal(rc[2], AW_ROLE_VIOLATION);
-    assert_int_equal(rc[3], AW_OK);
+    expect_put_get(c, "pki", false);
     aw_client_close(c);
     aw_client_close(admin);
 }
@@ -1022,6 +1015,18 @@ static void put_get_both(aw_client *c, const char *name, int rc[4]) {
     event_base_free(b);
 }
 
+/* put_get_both, expecting the reads to pass and the writes to pass when
+ * the user may write, else to get ROLE_VIOLATION. */
+static void expect_put_get(aw_client *c, const char *name, bool may_write) {
+    int rc[4];
+    put_get_both(c, name, rc);
+    int write_rc = may_write ? AW_OK : AW_ROLE_VIOLATION;
+    assert_int_equal(rc[0], write_rc);
+    assert_int_equal(rc[1], AW_OK);
+    assert_int_equal(rc[2], write_rc);
+    assert_int_equal(rc[3], AW_OK);
+}
+
 /* Login after the handshake, through the TLS session, on every kind of
  * connection: the administrator creates users over TLS (admin commands), a
  * read-write user's sync and async commands run, a read-only user's writes
@@ -1038,27 +1043,18 @@ static void test_login_over_tls(void **state) {
     tu_check(aw_create_user(admin, NULL, "tls-r", "r-pass", r, 1, &err), &err, "create tls-r");
     aw_client_close(admin);
 
-    int rc[4];
     aw_client *c = sec_client(AW_AUTH_INTERNAL, "tls-rw", "rw-pass");
-    put_get_both(c, "login", rc);
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(rc[i], AW_OK);
+    expect_put_get(c, "login", true);
     aw_client_close(c);
     c = sec_client(AW_AUTH_INTERNAL, "tls-r", "r-pass");
-    put_get_both(c, "login", rc);
-    assert_int_equal(rc[0], AW_ROLE_VIOLATION);
-    assert_int_equal(rc[1], AW_OK);
-    assert_int_equal(rc[2], AW_ROLE_VIOLATION);
-    assert_int_equal(rc[3], AW_OK);
+    expect_put_get(c, "login", false);
     aw_client_close(c);
     assert_int_equal(sec_connect(&c, AW_AUTH_INTERNAL, "tls-rw", "wrong", &err),
                      AW_INVALID_CREDENTIAL);
     expect_msg(&err, "INVALID_CREDENTIAL");
 
     c = sec_client(AW_AUTH_EXTERNAL, "tls-rw", "rw-pass");
-    put_get_both(c, "external", rc);
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(rc[i], AW_OK);
+    expect_put_get(c, "external", true);
     aw_client_close(c);
     assert_int_equal(sec_connect(&c, AW_AUTH_PKI, NULL, NULL, &err), AW_INVALID_CREDENTIAL);
     expect_msg(&err, "INVALID_CREDENTIAL");
