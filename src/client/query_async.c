@@ -170,21 +170,8 @@ static int on_record(void *ctx, const aw_msg_view *m, const aw_scanq_meta *meta)
         n->over_max = true; /* the next page brings it */
         return 0;
     }
-    aw_partition_info *p = aw_pstatus_part(r->ps, aw_partition_id(meta->digest));
-    if (!p)
-        return 0; /* a partition this run did not ask for */
-    aw_partition_info before = *p;
-    aw_pstatus_on_record(r->ps, meta->digest, meta->bval);
-    n->count++;
-    r->kept++;
-    int rc = r->sink(r->sink_ctx, m, meta);
-    if (rc == AW_ERR_NOMEM || rc == AW_ERR_PROTO) { /* not delivered: resume before it */
-        *p = before;
-        n->count--;
-        r->kept--;
-    } else if (r->span.on) {
-        r->span.info.n_records++;
-    }
+    int rc = aw_query_take_record(r->ps, r->sink, r->sink_ctx, m, meta, &n->count, &r->kept,
+                                  &r->span);
     if (rc == AW_QUERY_SINK_PAUSE) {
         r->paused = true;
         pause_all(r);

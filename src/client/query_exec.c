@@ -156,22 +156,8 @@ static int on_record(void *ctx, const aw_msg_view *m, const aw_scanq_meta *meta)
         n->over_max = true; /* the next page brings it */
         return 0;
     }
-    aw_partition_info *p = aw_pstatus_part(r->ps, aw_partition_id(meta->digest));
-    if (!p)
-        return 0; /* a partition this scan did not ask for */
-    aw_partition_info before = *p;
-    aw_pstatus_on_record(r->ps, meta->digest, meta->bval);
-    n->count++;
-    r->kept++;
-    int rc = r->sink(r->sink_ctx, m, meta);
-    if (rc == AW_ERR_NOMEM || rc == AW_ERR_PROTO) { /* not delivered: resume before it */
-        *p = before;
-        n->count--;
-        r->kept--;
-    } else if (r->span->on) {
-        r->span->info.n_records++;
-    }
-    return rc;
+    return aw_query_take_record(r->ps, r->sink, r->sink_ctx, m, meta, &n->count, &r->kept,
+                                r->span);
 }
 
 static int on_partition_done(void *ctx, uint32_t pid, int result) {

@@ -10,6 +10,7 @@
 #include "proto/pstatus.h"
 #include "proto/reply.h"
 #include "query_exec.h"
+#include "trace.h"
 
 int aw_query_check(const aw_query_policy *pol, const aw_query *q, aw_error *err) {
     if ((unsigned)pol->expected_duration > AW_QUERY_LONG_RELAX_AP)
@@ -200,4 +201,26 @@ int aw_query_record_of(const aw_msg_view *m, const aw_scanq_meta *meta, const ch
     clock_gettime(CLOCK_REALTIME, &ts);
     rec->ttl = aw_void_time_to_ttl(rec->void_time, (uint64_t)ts.tv_sec);
     return AW_OK;
+}
+
+int aw_query_take_record(aw_partition_status *ps, aw_query_sink_fn sink, void *sink_ctx,
+                         const aw_msg_view *m, const aw_scanq_meta *meta, uint64_t *node_count,
+                         uint64_t *kept, aw_tspan *span) {
+    aw_partition_info *p = aw_pstatus_part(ps, aw_partition_id(meta->digest));
+    if (!p)
+        return 0;
+    aw_partition_info before = *p;
+    aw_pstatus_on_record(ps, meta->digest, meta->bval);
+    /* Counted before the sink runs: its callback may end the run (abort). */
+    ++*node_count;
+    ++*kept;
+    int rc = sink(sink_ctx, m, meta);
+    if (rc == AW_ERR_NOMEM || rc == AW_ERR_PROTO) {
+        *p = before; /* not delivered: resume before it */
+        --*node_count;
+        --*kept;
+    } else if (span && span->on) {
+        span->info.n_records++;
+    }
+    return rc;
 }

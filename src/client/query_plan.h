@@ -69,6 +69,18 @@ int aw_query_round_end(const aw_query_policy *pol, const aw_partition_status *ps
                        uint64_t deadline, uint64_t kept, uint64_t *max_left, int last_rc,
                        const aw_error *last_err, aw_error *err);
 
+/* Hands a record of a stream to the sink: counted in *node_count and
+ * *kept, its partition's cursor entry moved past it, and the span's
+ * records (span may be off). A record the sink could not take (out of
+ * memory, undecodable) is not delivered: the counts and the entry go back,
+ * so that a resume asks for it again. Returns the sink's code, or 0 for a
+ * partition the run did not ask for (ignored). */
+struct aw_tspan;
+int aw_query_take_record(aw_partition_status *ps, int (*sink)(void *ctx, const aw_msg_view *m,
+                                                             const aw_scanq_meta *meta),
+                         void *sink_ctx, const aw_msg_view *m, const aw_scanq_meta *meta,
+                         uint64_t *node_count, uint64_t *kept, struct aw_tspan *span);
+
 /* A record message's key (namespace, set, digest, the stored user key:
  * strings and blobs point into the message) and record (ttl from now). */
 int aw_query_record_of(const aw_msg_view *m, const aw_scanq_meta *meta, const char *ns,
