@@ -8,7 +8,7 @@ from ._async_array import AsyncArrayRef
 from ._async_query import AsyncQuery, AsyncScan
 from ._batch_write import BatchRecords, numpy_write, read_only
 from ._numpy import NumpyBatchRecords, batch_arrays
-from ._query import QueryCommands
+from ._client import Client
 from ._types import RecordList
 
 
@@ -55,10 +55,12 @@ class AsyncClient(_aerowire.AsyncClient):
         already running ends on its own, holding its arguments until then."""
         return asyncio.wrap_future(self._submit(fn, *args))
 
-    async def connect(self):
-        """Finds the cluster (in the loop's default executor: it blocks) and
+    async def connect(self, username=None, password=None):
+        """Finds the cluster (in the loop's default executor: it blocks),
+        logging in as username when given (else as the config's user), and
         returns self."""
-        await asyncio.get_running_loop().run_in_executor(None, self._sync.connect)
+        await asyncio.get_running_loop().run_in_executor(None, self._sync.connect, username,
+                                                         password)
         self._open()
         return self
 
@@ -160,7 +162,7 @@ class AsyncClient(_aerowire.AsyncClient):
 
 
 def _blocking_method(name):
-    sync_method = getattr(QueryCommands, name)
+    sync_method = getattr(Client, name)
 
     def method(self, *args, **kwargs):
         return self._blocking(lambda: getattr(self._sync, name)(*args, **kwargs))
@@ -171,7 +173,11 @@ def _blocking_method(name):
     return method
 
 
-for _name in ("index_integer_create", "index_string_create", "index_blob_create",
+for _name in ("admin_create_user", "admin_drop_user", "admin_set_password",
+              "admin_change_password", "admin_grant_roles", "admin_revoke_roles",
+              "admin_create_role", "admin_drop_role", "admin_query_user", "admin_query_users",
+              "admin_query_user_info", "admin_query_users_info", "admin_query_role",
+              "admin_query_roles", "index_integer_create", "index_string_create", "index_blob_create",
               "index_geo2dsphere_create", "index_list_create", "index_map_keys_create",
               "index_map_values_create", "index_remove", "index_list", "truncate", "job_info",
               "job_wait"):
