@@ -51,10 +51,13 @@ class _RunIterator:
             await run.wait()
 
     async def aclose(self):
-        """Stops the scan (if still running) and drops what is queued."""
+        """Stops the scan (if still running), drops what is queued and waits
+        for the scan's end (its cursor is then free to resume)."""
         run, self._run = self._run, None
         if run is not None:
             run.abort()
+            while run.running:
+                await run.wait()
 
     async def __aenter__(self):
         return self

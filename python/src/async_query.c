@@ -110,6 +110,10 @@ static aw_query_flow fail_now(RunObject *r) {
 static aw_query_flow queued(RunObject *r, PyObject *item) {
     if (!item)
         return fail_now(r);
+    if (r->closed) { /* aborted: the last chunk still comes, for nobody */
+        Py_DECREF(item);
+        return AW_QUERY_STOP;
+    }
     int rc = PyList_Append(r->queue, item);
     Py_DECREF(item);
     if (rc < 0)
