@@ -303,3 +303,40 @@ def test_blocking_calls_on_worker_threads(cl, connect, set_name):
         return threading.active_count()
 
     run(main())
+
+
+def test_no_run_or_memory_left_over_many_scans(cl, connect, set_name):
+    import tracemalloc
+    fill(cl, set_name, 30)
+
+    def live_runs():
+        return sum(type(o).__name__ == "QueryRun" for o in gc.get_objects())
+
+    async def rounds(c, n):
+        for _ in range(n):
+            await c.scan("test", set_name).results()
+            await c.scan("test", set_name).results(_dtype=DT)
+            async for _ in c.scan("test", set_name).records(window=4):
+                pass
+            async with c.scan("test", set_name).chunks(DT, chunk_rows=4) as it:
+                await it.__anext__()  # closed early
+            it = c.scan("test", set_name).records(window=2)
+            await it.__anext__()
+            del it  # dropped part way: aborted from the loop
+
+    async def main():
+        async with connect() as c:
+            await rounds(c, 20)
+            await until(lambda: c._pending() == 0)
+            gc.collect()
+            tracemalloc.start()
+            before = tracemalloc.get_traced_memory()[0]
+            await rounds(c, 200)
+            await until(lambda: c._pending() == 0)
+            gc.collect()
+            grown = tracemalloc.get_traced_memory()[0] - before
+            tracemalloc.stop()
+            assert grown < 200_000, f"{grown} bytes more after 200 rounds"
+            assert live_runs() == 0
+
+    run(main(), timeout=120)
