@@ -246,8 +246,9 @@ static void on_done(const aw_error *err, void *udata) {
             Py_XDECREF(rows);
         }
     }
-    if (!ok && !r->error && !(r->closed && err->code == AW_ERR_CLIENT_ABORT))
-        r->error = pyaw_exception(err);
+    if (!ok && !r->error && !(r->closed && err->code == AW_ERR_CLIENT_ABORT) &&
+        !(r->error = pyaw_exception(err)))
+        fail_now(r); /* the exception could not be made: keep what was raised */
     if (PyErr_Occurred())
         PyErr_Clear();
     pyaw_grow_free(&r->grow);

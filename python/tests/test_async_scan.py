@@ -79,6 +79,15 @@ def test_results_records_rows_and_foreach(cl, connect, set_name):
             assert len(seen) == 7
             with pytest.raises(ZeroDivisionError):
                 await c.scan("test", set_name).foreach(lambda r: 1 / 0)
+            # Pages over one cursor, as the sync paginate().
+            pages = c.scan("test", set_name).paginate()
+            pages.max_records = 50
+            paged = []
+            while not pages.is_done():
+                page = await pages.results()
+                assert len(page) <= 50
+                paged += page
+            assert sorted(r.key[2] for r in paged) == list(range(N))
             assert c._pending() == 0
 
     run(main())
