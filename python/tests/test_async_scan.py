@@ -349,3 +349,34 @@ def test_no_run_or_memory_left_over_many_scans(cl, connect, set_name):
             assert live_runs() == 0
 
     run(main(), timeout=120)
+
+
+def test_a_scan_left_running_when_its_loop_ends(cl, connect, set_name):
+    """asyncio.run() ends with a paused scan still open: the next loop's
+    first command drops the closed loop's engine, which ends the scan with
+    CLIENT_CLOSING; nothing of it stays alive."""
+    fill(cl, set_name)
+    c = connect()
+    left = {}
+
+    async def first():
+        await c.connect()
+        it = c.scan("test", set_name).chunks(DT, chunk_rows=5)
+        await it.__anext__()
+        left["it"], left["run"] = it, it._run
+
+    async def second():
+        assert left["run"].running  # its loop is gone; nothing ran it since
+        await c.get(("test", set_name, 1))
+        assert not left["run"].running and c._n_loops() == 1
+        with pytest.raises(ex.ClientError) as e:
+            async for _ in left["it"]:
+                pass
+        assert e.value.code == -21
+        await c.close()
+
+    asyncio.run(first())
+    run(second())
+    left.clear()
+    gc.collect()
+    assert sum(type(o).__name__ == "QueryRun" for o in gc.get_objects()) == 0
