@@ -16,6 +16,12 @@ from ._client import Client
 from ._async import AsyncClient
 from ._numpy import NumpyBatchRecords
 from ._array import ArrayRef
+from ._admin import (AUTH_EXTERNAL, AUTH_EXTERNAL_INSECURE, AUTH_INTERNAL, AUTH_PKI,
+                     PRIV_DATA_ADMIN, PRIV_READ, PRIV_READ_WRITE, PRIV_READ_WRITE_UDF,
+                     PRIV_SINDEX_ADMIN, PRIV_SYS_ADMIN, PRIV_TRUNCATE, PRIV_UDF_ADMIN,
+                     PRIV_USER_ADMIN, PRIV_WRITE)
+from ._async_array import AsyncArrayRef
+from ._async_query import AsyncQuery, AsyncScan
 from ._batch_write import BatchRecord, BatchRecords, NumpyBatchWriteRecords
 from . import (bitwise_operations, cdt_ctx, exp, expression_operations, hll_operations,
                list_operations, map_operations, operations)
@@ -57,10 +63,10 @@ def client(config):
 
 
 __all__ = [
-    "AerospikeError", "ArrayRef", "AsyncClient", "BatchRecord", "BatchRecords", "Client", "GeoJSON", "Meta",
+    "AerospikeError", "ArrayRef", "AsyncArrayRef", "AsyncClient", "AsyncQuery", "AsyncScan", "BatchRecord", "BatchRecords", "Client", "GeoJSON", "Meta",
     "NumpyBatchRecords", "NumpyBatchWriteRecords", "NumpyRecords", "PartitionStatus", "Query",
     "Record", "RecordList", "Scan", "client", "exception", "__version__", "bitwise_operations",
     "cdt_ctx", "exp", "expression_operations", "hll_operations", "list_operations",
     "map_operations", "operations", "predicates",
-] + [n for n in dir() if n.startswith(("POLICY_", "TTL_", "INDEX_", "JOB_", "QUERY_"))] + [
+] + [n for n in dir() if n.startswith(("POLICY_", "TTL_", "INDEX_", "JOB_", "QUERY_", "AUTH_", "PRIV_"))] + [
     n for n in dir(_op_constants) if n.isupper()]

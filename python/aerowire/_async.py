@@ -1,10 +1,14 @@
 """aerowire.AsyncClient: the sync Client's commands as awaitables, run by
 the application's asyncio loop itself (no thread of aerowire's own)."""
 import asyncio
+import concurrent.futures
 
 from . import _aerowire
+from ._async_array import AsyncArrayRef
+from ._async_query import AsyncQuery, AsyncScan
 from ._batch_write import BatchRecords, numpy_write, read_only
 from ._numpy import NumpyBatchRecords, batch_arrays
+from ._client import Client
 from ._types import RecordList
 
 
@@ -26,12 +30,37 @@ class AsyncClient(_aerowire.AsyncClient):
     ClientError (CLIENT_CLOSING).
     """
 
-    __slots__ = ()
+    __slots__ = ("_executor", "_workers")
 
-    async def connect(self):
-        """Finds the cluster (in the loop's default executor: it blocks) and
+    def __init__(self, config):
+        super().__init__(config)
+        self._executor = None
+        self._workers = set()  # blocking calls running on the executor
+
+    def _submit(self, fn, *args):
+        """fn(*args) on the client's worker threads (the calls aerowire has
+        no async form of; each releases the GIL while it waits): its
+        concurrent.futures.Future, which close() waits for."""
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                thread_name_prefix="aerowire-blocking")
+        work = self._executor.submit(fn, *args)
+        self._workers.add(work)
+        work.add_done_callback(self._workers.discard)
+        return work
+
+    def _blocking(self, fn, *args):
+        """An asyncio Future of fn(*args) on the worker threads. Cancelling
+        it drops the result (a call not yet started never runs); a call
+        already running ends on its own, holding its arguments until then."""
+        return asyncio.wrap_future(self._submit(fn, *args))
+
+    async def connect(self, username=None, password=None):
+        """Finds the cluster (in the loop's default executor: it blocks),
+        logging in as username when given (else as the config's user), and
         returns self."""
-        await asyncio.get_running_loop().run_in_executor(None, self._sync.connect)
+        await asyncio.get_running_loop().run_in_executor(None, self._sync.connect, username,
+                                                         password)
         self._open()
         return self
 
@@ -40,8 +69,16 @@ class AsyncClient(_aerowire.AsyncClient):
 
     async def close(self):
         """Completes the commands in flight with ClientError (CLIENT_CLOSING)
-        and releases the connections."""
+        (an async scan's iterator raises it after what it had queued), waits
+        for the blocking calls still running on the worker threads (arrays,
+        indexes...: each bounded by its policy's timeout), and releases the
+        connections."""
         self._close_loops()
+        while self._workers:
+            await asyncio.wait([asyncio.wrap_future(w) for w in list(self._workers)])
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
         await asyncio.get_running_loop().run_in_executor(None, self._sync.close)
 
     async def __aenter__(self):
@@ -93,3 +130,55 @@ class AsyncClient(_aerowire.AsyncClient):
     async def batch_remove(self, keys, policy=None):
         """Client.batch_remove, awaited: BatchRecords."""
         return BatchRecords.from_rows(await self._batch_rows("remove", keys, None, policy))
+
+    # ---- scans and queries (on the loop) ----
+
+    def scan(self, namespace, set=None):
+        """An AsyncScan of the set (None: the whole namespace)."""
+        return AsyncScan(self, namespace, set)
+
+    def query(self, namespace, set=None):
+        """An AsyncQuery of the set (None: records of every set)."""
+        return AsyncQuery(self, namespace, set)
+
+    # ---- blocking calls, run on the worker threads ----
+
+    def put_array(self, key, array, attrs=None, chunk_bytes=None, compress=False, policy=None):
+        """Client.put_array on a worker thread: a Future of None. The array
+        is held (and must not be changed) until the call ends, even if the
+        await is cancelled."""
+        return self._blocking(self._sync.put_array, key, array, attrs, chunk_bytes, compress,
+                              policy)
+
+    async def open_array(self, key, policy=None, cache_dir=None):
+        """The AsyncArrayRef of the array at key (its header record read on
+        a worker thread): metadata at once, load() and ref[i:j] awaited."""
+        ref = await self._blocking(self._sync.open_array, key, policy, cache_dir)
+        return AsyncArrayRef(self, ref)
+
+    def delete_array(self, key, policy=None):
+        """Client.delete_array on a worker thread: a Future of None."""
+        return self._blocking(self._sync.delete_array, key, policy)
+
+
+def _blocking_method(name):
+    sync_method = getattr(Client, name)
+
+    def method(self, *args, **kwargs):
+        return self._blocking(lambda: getattr(self._sync, name)(*args, **kwargs))
+    method.__name__ = name
+    method.__qualname__ = f"AsyncClient.{name}"
+    method.__doc__ = (f"Client.{name} on a worker thread: an asyncio Future of its result.\n\n"
+                      + (sync_method.__doc__ or ""))
+    return method
+
+
+for _name in ("admin_create_user", "admin_drop_user", "admin_set_password",
+              "admin_change_password", "admin_grant_roles", "admin_revoke_roles",
+              "admin_create_role", "admin_drop_role", "admin_query_user", "admin_query_users",
+              "admin_query_user_info", "admin_query_users_info", "admin_query_role",
+              "admin_query_roles", "index_integer_create", "index_string_create", "index_blob_create",
+              "index_geo2dsphere_create", "index_list_create", "index_map_keys_create",
+              "index_map_values_create", "index_remove", "index_list", "truncate", "job_info",
+              "job_wait"):
+    setattr(AsyncClient, _name, _blocking_method(_name))

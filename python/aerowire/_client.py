@@ -1,6 +1,7 @@
 """aerowire.Client: the C extension's client with the batch reads, whose
 numpy side (dtype checks, the arrays) is plain Python over numpy."""
 from . import _aerowire
+from ._admin import AdminMixin
 from ._array import ArrayMixin
 from ._batch_write import BatchWriteMixin
 from ._numpy import NumpyBatchRecords, batch_arrays
@@ -8,7 +9,7 @@ from ._query import QueryCommands
 from ._types import RecordList
 
 
-class Client(QueryCommands, BatchWriteMixin, ArrayMixin, _aerowire.Client):
+class Client(QueryCommands, BatchWriteMixin, ArrayMixin, AdminMixin, _aerowire.Client):
     """Client(config): an Aerospike client; call connect() before commands."""
 
     __slots__ = ()

@@ -162,6 +162,66 @@ class QueryTimeout(QueryError):
     """Code 212."""
 
 
+class AdminError(ServerError):
+    """Security and admin refusals (codes 51 to 90)."""
+
+
+class SecurityNotSupported(AdminError):
+    """Code 51."""
+
+
+class SecurityNotEnabled(AdminError):
+    """Code 52."""
+
+
+class InvalidUser(AdminError):
+    """Code 60."""
+
+
+class UserAlreadyExists(AdminError):
+    """Code 61."""
+
+
+class InvalidPassword(AdminError):
+    """Code 62."""
+
+
+class ExpiredPassword(AdminError):
+    """Code 63."""
+
+
+class ForbiddenPassword(AdminError):
+    """Code 64."""
+
+
+class InvalidCredential(AdminError):
+    """Code 65."""
+
+
+class InvalidRole(AdminError):
+    """Code 70."""
+
+
+class RoleAlreadyExists(AdminError):
+    """Code 71."""
+
+
+class InvalidPrivilege(AdminError):
+    """Code 72."""
+
+
+class NotAuthenticated(AdminError):
+    """Code 80."""
+
+
+class RoleViolation(AdminError):
+    """Code 81."""
+
+
+class TLSError(ClientError):
+    """Code -9: a TLS handshake failed or the TLS configuration is unusable."""
+
+
 # The official client's shorter names for the same classes.
 RecordExists = RecordExistsError
 TimeoutError = AerospikeTimeoutError  # noqa: A001
@@ -204,12 +264,31 @@ _BY_CODE = {
     211: QueryQueueFull,
     212: QueryTimeout,
     213: QueryError,
+    51: SecurityNotSupported,
+    52: SecurityNotEnabled,
+    60: InvalidUser,
+    61: UserAlreadyExists,
+    62: InvalidPassword,
+    63: ExpiredPassword,
+    64: ForbiddenPassword,
+    65: InvalidCredential,
+    70: InvalidRole,
+    71: RoleAlreadyExists,
+    72: InvalidPrivilege,
+    80: NotAuthenticated,
+    81: RoleViolation,
+    -9: TLSError,
 }
+
+
+def _admin_class(code):
+    # Security codes without a class of their own (53 to 90).
+    return AdminError if 50 < code < 91 else None
 
 
 def class_for_code(code):
     """The exception class aerowire raises for a result code."""
-    cls = _BY_CODE.get(code)
+    cls = _BY_CODE.get(code) or _admin_class(code)
     if cls is not None:
         return cls
     return ServerError if code >= 0 else ClientError

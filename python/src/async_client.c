@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "loop_hooks.h"
+#include "pyaw_async.h"
 
 /* One asyncio loop's attachment. */
 typedef struct aloop {
@@ -117,6 +118,19 @@ static aloop *current(AsyncClientObject *self) {
     return l;
 }
 
+int pyaw_async_loop(PyObject *client, aw_loop **loop, PyObject **create_future) {
+    if (!PyObject_TypeCheck(client, &pyaw_AsyncClientType)) {
+        PyErr_SetString(PyExc_TypeError, "not an AsyncClient");
+        return -1;
+    }
+    aloop *l = current((AsyncClientObject *)client);
+    if (!l)
+        return -1;
+    *loop = l->loop;
+    *create_future = l->create_future;
+    return 0;
+}
+
 /* ---- one command in flight ---- */
 
 enum acall_kind {
@@ -176,10 +190,7 @@ static void acall_free(acall *a) {
     PyMem_Free(a);
 }
 
-/* Completes the Future with value (stolen), or with the exception being
- * raised when value is NULL, then frees the call. A Future already done
- * (cancelled) or of a closed loop refuses: the result is dropped. */
-static void settle(acall *a, PyObject *value, int is_error) {
+void pyaw_future_settle(PyObject *future, PyObject *value, int is_error) {
     if (!value) {
         PyObject *type, *tb;
         PyErr_Fetch(&type, &value, &tb);
@@ -193,12 +204,17 @@ static void settle(acall *a, PyObject *value, int is_error) {
             is_error = 0;
         }
     }
-    PyObject *r = PyObject_CallMethodOneArg(a->future, is_error ? str_set_exception : str_set_result,
+    PyObject *r = PyObject_CallMethodOneArg(future, is_error ? str_set_exception : str_set_result,
                                             value);
     if (!r)
         PyErr_Clear();
     Py_XDECREF(r);
     Py_DECREF(value);
+}
+
+/* Completes the call's Future (pyaw_future_settle), then frees the call. */
+static void settle(acall *a, PyObject *value, int is_error) {
+    pyaw_future_settle(a->future, value, is_error);
     acall_free(a);
 }
 
@@ -512,7 +528,21 @@ static int async_init(AsyncClientObject *self, PyObject *args, PyObject *kwds) {
         if (!get_running_loop)
             return -1;
     }
-    self->sync = (pyaw_client *)PyObject_CallOneArg((PyObject *)&pyaw_ClientType, config);
+    /* aerowire.Client (the Python class over the C type): the commands
+     * run on worker threads are its methods. */
+    PyObject *mod = PyImport_ImportModule("aerowire._client");
+    PyObject *cls = mod ? PyObject_GetAttrString(mod, "Client") : NULL;
+    Py_XDECREF(mod);
+    if (!cls)
+        return -1;
+    PyObject *sync = PyObject_CallOneArg(cls, config);
+    Py_DECREF(cls);
+    if (sync && !PyObject_TypeCheck(sync, &pyaw_ClientType)) {
+        Py_DECREF(sync);
+        PyErr_SetString(PyExc_TypeError, "aerowire._client.Client is not a Client");
+        return -1;
+    }
+    self->sync = (pyaw_client *)sync;
     return self->sync ? 0 : -1;
 }
 
@@ -623,6 +653,10 @@ static PyMethodDef async_methods[] = {
      "_batch_write_from(data, n, namespace, set, descr, align, itemsize, key_field, policy, "
      "codes, in_doubt, gens) -> Future[None]: writes the rows, the buffers held until it "
      "completes."},
+    {"_query_run", (PyCFunction)(void (*)(void))pyaw_async_query_run,
+     METH_VARARGS | METH_KEYWORDS,
+     "_query_run(spec, policy, cursor, mode, ...) -> QueryRun: a scan or query started on the "
+     "running loop (aerowire._async_query drives it)."},
     {"_close_loops", (PyCFunction)async_close_loops, METH_NOARGS,
      "_close_loops(): completes every command in flight with ClientError (CLIENT_CLOSING) and "
      "refuses new ones."},
@@ -661,6 +695,8 @@ int pyaw_async_ready(void) {
         !(str_is_running = PyUnicode_InternFromString("is_running")))
         return -1;
     if (pyaw_aio_ready() < 0)
+        return -1;
+    if (pyaw_query_run_ready() < 0)
         return -1;
     return PyType_Ready(&pyaw_AsyncClientType);
 }

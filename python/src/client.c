@@ -74,13 +74,17 @@ static char *hosts_string(PyObject *hosts) {
         if (!PyTuple_Check(h) || !PyArg_ParseTuple(h, "sI|z", &name, &port, &tls_name) ||
             port == 0 || port > 65535) {
             PyErr_Clear();
-            PyErr_Format(PyExc_ValueError, "config host %R is not a (host, port 1..65535) tuple",
-                         h);
+            PyErr_Format(PyExc_ValueError,
+                         "config host %R is not a (host, port 1..65535[, tls_name]) tuple", h);
             Py_CLEAR(parts);
             break;
         }
-        PyObject *part = strchr(name, ':') ? PyUnicode_FromFormat("[%s]:%u", name, port)
-                                           : PyUnicode_FromFormat("%s:%u", name, port);
+        /* (addr, port, tls_name): "addr:tls-name:port", aerowire/tls.h's form. */
+        PyObject *part =
+            tls_name  ? (strchr(name, ':') ? PyUnicode_FromFormat("[%s]:%s:%u", name, tls_name, port)
+                                           : PyUnicode_FromFormat("%s:%s:%u", name, tls_name, port))
+            : strchr(name, ':') ? PyUnicode_FromFormat("[%s]:%u", name, port)
+                                : PyUnicode_FromFormat("%s:%u", name, port);
         if (!part || PyList_Append(parts, part) < 0)
             Py_CLEAR(parts);
         Py_XDECREF(part);
@@ -120,9 +124,12 @@ static int config_policies(ClientObject *self, PyObject *pol) {
             if (pyaw_policy_from_py(v, &self->cfg.write_policy, PYAW_POLICY_WRITE,
                                     &self->cfg.write_policy) < 0)
                 return -1;
+        } else if (strcmp(name, "auth_mode") == 0) {
+            if (pyaw_config_auth_mode(self, v) < 0)
+                return -1;
         } else {
-            PyErr_Format(PyExc_ValueError, "unknown config policies key %R (read, write known)",
-                         k);
+            PyErr_Format(PyExc_ValueError,
+                         "unknown config policies key %R (read, write, auth_mode known)", k);
             return -1;
         }
     }
@@ -165,6 +172,12 @@ static int config_apply(ClientObject *self, PyObject *config) {
             self->cfg.cluster_name = self->cluster_name;
         } else if (strcmp(name, "policies") == 0) {
             rc = config_policies(self, v);
+        } else if (strcmp(name, "tls") == 0) {
+            rc = pyaw_config_tls(self, v);
+        } else if (strcmp(name, "user") == 0) {
+            rc = pyaw_config_str(self, v, "user", &self->cfg.user);
+        } else if (strcmp(name, "password") == 0) {
+            rc = pyaw_config_str(self, v, "password", &self->cfg.password);
         } else if ((u32 = config_u32_field(&self->cfg, name))) {
             rc = config_u32(v, name, u32);
         } else {
@@ -197,6 +210,7 @@ static void client_dealloc(ClientObject *self) {
     }
     PyMem_Free(self->hosts);
     PyMem_Free(self->cluster_name);
+    Py_XDECREF(self->keep);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -207,9 +221,18 @@ aw_client *pyaw_client_enter(ClientObject *self) {
     return self->client;
 }
 
-static PyObject *client_connect(ClientObject *self, PyObject *unused) {
+static PyObject *client_connect(ClientObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"username", "password", NULL};
+    PyObject *user = Py_None, *password = Py_None;
+    if (args && !PyArg_ParseTupleAndKeywords(args, kwds, "|OO:connect", kwlist, &user, &password))
+        return NULL;
     if (!self->hosts)
         return PyErr_Format(PyExc_RuntimeError, "Client was not initialised"), NULL;
+    /* connect(username, password), as the official client: the config's
+     * user and password for this and later connections. */
+    if (user != Py_None && (pyaw_config_str(self, user, "user", &self->cfg.user) < 0 ||
+                            pyaw_config_str(self, password, "password", &self->cfg.password) < 0))
+        return NULL;
     if (!self->client) {
         aw_error err;
         aw_client *c = NULL;
@@ -246,6 +269,10 @@ static PyObject *client_close(ClientObject *self, PyObject *unused) {
 
 static PyObject *client_is_connected(ClientObject *self, PyObject *unused) {
     return PyBool_FromLong(self->client != NULL);
+}
+
+static PyObject *client_enter(ClientObject *self, PyObject *unused) {
+    return client_connect(self, NULL, NULL);
 }
 
 static PyObject *client_exit(ClientObject *self, PyObject *args) {
@@ -439,11 +466,30 @@ static PyObject *client_info(ClientObject *self, PyObject *args, PyObject *kwds)
 }
 
 static PyMethodDef client_methods[] = {
-    {"connect", (PyCFunction)client_connect, METH_NOARGS,
-     "connect() -> self: finds the cluster (raises when no seed answers)."},
+    {"connect", (PyCFunction)(void (*)(void))client_connect, METH_VARARGS | METH_KEYWORDS,
+     "connect(username=None, password=None) -> self: finds the cluster (raises when no seed "
+     "answers), logging in as username when given (else as the config's user)."},
     {"close", (PyCFunction)client_close, METH_NOARGS, "close(): releases the connections."},
     {"is_connected", (PyCFunction)client_is_connected, METH_NOARGS, "is_connected() -> bool"},
-    {"__enter__", (PyCFunction)client_connect, METH_NOARGS, "Connects (if not yet) and returns self."},
+    {"admin_create_user", (PyCFunction)(void (*)(void))pyaw_admin_create_user, METH_VARARGS | METH_KEYWORDS,
+     "admin_create_user(username, password, roles, policy=None): a new user with those roles."},
+    {"admin_drop_user", (PyCFunction)(void (*)(void))pyaw_admin_drop_user, METH_VARARGS | METH_KEYWORDS,
+     "admin_drop_user(username, policy=None)."},
+    {"admin_set_password", (PyCFunction)(void (*)(void))pyaw_admin_set_password, METH_VARARGS | METH_KEYWORDS,
+     "admin_set_password(username, password, policy=None): an administrator sets a user's password."},
+    {"admin_change_password", (PyCFunction)(void (*)(void))pyaw_admin_change_password, METH_VARARGS | METH_KEYWORDS,
+     "admin_change_password(username, password, policy=None): a user changes their own password (later connections log in with it)."},
+    {"admin_grant_roles", (PyCFunction)(void (*)(void))pyaw_admin_grant_roles, METH_VARARGS | METH_KEYWORDS,
+     "admin_grant_roles(username, roles, policy=None)."},
+    {"admin_revoke_roles", (PyCFunction)(void (*)(void))pyaw_admin_revoke_roles, METH_VARARGS | METH_KEYWORDS,
+     "admin_revoke_roles(username, roles, policy=None)."},
+    {"admin_create_role", (PyCFunction)(void (*)(void))pyaw_admin_create_role, METH_VARARGS | METH_KEYWORDS,
+     "admin_create_role(role, privileges, policy=None): privileges a list of {'code': PRIV_*, 'ns', 'set'}."},
+    {"admin_drop_role", (PyCFunction)(void (*)(void))pyaw_admin_drop_role, METH_VARARGS | METH_KEYWORDS,
+     "admin_drop_role(role, policy=None)."},
+    {"_admin_query", (PyCFunction)(void (*)(void))pyaw_admin_query, METH_VARARGS | METH_KEYWORDS,
+     "_admin_query(kind, name, policy) -> {name: info} of users ('user') or roles ('role')."},
+    {"__enter__", (PyCFunction)client_enter, METH_NOARGS, "Connects (if not yet) and returns self."},
     {"__exit__", (PyCFunction)client_exit, METH_VARARGS, "Closes the client."},
     {"get", (PyCFunction)(void (*)(void))client_get, METH_VARARGS | METH_KEYWORDS,
      "get(key, policy=None) -> Record: all bins; raises RecordNotFound."},

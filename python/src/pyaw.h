@@ -80,7 +80,16 @@ typedef struct pyaw_client {
     char *hosts;        /* cfg.hosts, owned */
     char *cluster_name; /* cfg.cluster_name, owned */
     long busy;          /* threads inside a command (close() refuses then) */
+    PyObject *keep;     /* the config's other strings (bytes), or NULL */
 } pyaw_client;
+
+/* The config's security keys (config_security.c): a str value kept alive
+ * by the client into *out (None: NULL), the "tls" dict into cfg.tls, the
+ * policies' auth_mode. 0, or -1 with an exception set (ParamError for what
+ * aerowire does not support). */
+int pyaw_config_str(pyaw_client *self, PyObject *v, const char *name, const char **out);
+int pyaw_config_tls(pyaw_client *self, PyObject *tls);
+int pyaw_config_auth_mode(pyaw_client *self, PyObject *v);
 
 /* The connected client for one command (busy counted: the caller
  * decrements it when the call returns), or NULL with an exception set. */
@@ -177,6 +186,17 @@ void pyaw_write_from_release(pyaw_write_from *w);
 /* Raises aw_batch_write_from's refusal of the array (a ValueError, or a
  * TypeError for a field type it cannot write) or its AerospikeError. */
 PyObject *pyaw_write_from_raise(const aw_error *err);
+
+/* The Client's admin commands (admin.c). */
+PyObject *pyaw_admin_create_user(pyaw_client *self, PyObject *args, PyObject *kwds);
+PyObject *pyaw_admin_drop_user(pyaw_client *self, PyObject *args, PyObject *kwds);
+PyObject *pyaw_admin_set_password(pyaw_client *self, PyObject *args, PyObject *kwds);
+PyObject *pyaw_admin_change_password(pyaw_client *self, PyObject *args, PyObject *kwds);
+PyObject *pyaw_admin_grant_roles(pyaw_client *self, PyObject *args, PyObject *kwds);
+PyObject *pyaw_admin_revoke_roles(pyaw_client *self, PyObject *args, PyObject *kwds);
+PyObject *pyaw_admin_create_role(pyaw_client *self, PyObject *args, PyObject *kwds);
+PyObject *pyaw_admin_drop_role(pyaw_client *self, PyObject *args, PyObject *kwds);
+PyObject *pyaw_admin_query(pyaw_client *self, PyObject *args, PyObject *kwds);
 
 /* The aerowire.exception instance for err (a new reference), or NULL. */
 PyObject *pyaw_exception(const aw_error *err);

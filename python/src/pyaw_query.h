@@ -46,6 +46,32 @@ void pyaw_pstatus_swap(PyObject *o, aw_partition_status *ps);
 extern PyTypeObject pyaw_RowBufferType;
 PyObject *pyaw_rowbuf_adopt(void *ptr, size_t len);
 
+/* One growing allocation of rows, meta and codes that a scan decodes into
+ * (rowbuf.c): when the chunk in use is full the three grow to twice their
+ * rows with realloc (for large blocks glibc moves pages with mremap rather
+ * than copying them), and the next chunk is the new upper half. numpy then
+ * views the final block as is. Nothing here needs the GIL but the result. */
+typedef struct pyaw_grow {
+    size_t itemsize, cap, n;
+    unsigned char *rows;
+    aw_row_meta *meta;
+    int32_t *codes;
+    int nomem;
+} pyaw_grow;
+/* A first block of `first` rows and *buf on it. */
+int pyaw_grow_start(pyaw_grow *g, size_t itemsize, size_t first, aw_rows_buffer *buf,
+                    aw_error *err);
+/* A scan's first block: max_records rows when fewer than 4096, else 4096. */
+size_t pyaw_grow_first_rows(uint64_t max_records);
+/* A chunk callback's work: false when out of memory (stop the scan). */
+bool pyaw_grow_chunk(pyaw_grow *g, aw_rows_buffer *buf, size_t n);
+/* The scan's outcome rc, made NOMEM by a failed growth; on AW_OK the block
+ * shrinks to its rows, on failure it is freed. */
+int pyaw_grow_end(pyaw_grow *g, int rc, aw_error *err);
+void pyaw_grow_free(pyaw_grow *g);
+/* (rows, meta, codes, n) RowBuffers adopting the block. */
+PyObject *pyaw_grow_result(pyaw_grow *g);
+
 /* Record(key, meta, bins) of a scanned record: the key as the server sent
  * it (namespace, set, user key or None, digest). */
 PyObject *pyaw_scanned_record(const aw_key *key, const aw_record *rec);

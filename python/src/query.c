@@ -124,51 +124,8 @@ PyObject *pyaw_query_records(pyaw_client *self, PyObject *args, PyObject *kwds) 
 
 /* ---- rows ---- */
 
-/* One growing allocation of rows, meta and codes: when the chunk in use is
- * full the three grow to twice their rows with realloc (for large blocks
- * glibc moves pages with mremap rather than copying them), and the next
- * chunk is the new upper half. numpy then views the final block as is. */
-typedef struct grow {
-    size_t itemsize, cap, n;
-    unsigned char *rows;
-    aw_row_meta *meta;
-    int32_t *codes;
-    int nomem;
-} grow;
-
-static int grow_to(grow *g, size_t cap) {
-    void *rows = realloc(g->rows, cap * g->itemsize);
-    if (rows)
-        g->rows = rows;
-    void *meta = rows ? realloc(g->meta, cap * sizeof *g->meta) : NULL;
-    if (meta)
-        g->meta = meta;
-    void *codes = meta ? realloc(g->codes, cap * sizeof *g->codes) : NULL;
-    if (!codes)
-        return -1;
-    g->codes = codes;
-    g->cap = cap;
-    return 0;
-}
-
-static void grow_point(grow *g, aw_rows_buffer *buf) {
-    buf->rows = g->rows + g->n * g->itemsize;
-    buf->meta = g->meta + g->n;
-    buf->codes = g->codes + g->n;
-    buf->capacity = g->cap - g->n;
-}
-
 static bool on_rows(aw_rows_buffer *buf, size_t n, void *udata) {
-    grow *g = udata;
-    g->n += n;
-    if (g->n < g->cap)
-        return true; /* the last chunk: the scan is over */
-    if (grow_to(g, 2 * g->cap) < 0) {
-        g->nomem = 1;
-        return false;
-    }
-    grow_point(g, buf);
-    return true;
+    return pyaw_grow_chunk(udata, buf, n);
 }
 
 PyObject *pyaw_query_rows(pyaw_client *self, PyObject *args, PyObject *kwds) {
@@ -188,34 +145,21 @@ PyObject *pyaw_query_rows(pyaw_client *self, PyObject *args, PyObject *kwds) {
         aw_dtype_free(dt);
         return NULL;
     }
-    grow g = {(size_t)itemsize, 0, 0, NULL, NULL, NULL, 0};
-    uint64_t max = r.a.pol.max_records;
-    size_t first = max && max < 4096 ? (size_t)max : 4096;
+    pyaw_grow g;
     aw_error err;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    if (grow_to(&g, first) < 0) {
-        rc = aw_error_set(&err, AW_ERR_NOMEM, "no memory for %zu rows", first);
-    } else {
-        aw_rows_buffer buf;
-        grow_point(&g, &buf);
-        rc = aw_query_into(r.client, &r.a.pol, &r.a.q, r.cursor, dt, &buf, on_rows, &g, &err);
-        if (g.nomem)
-            rc = aw_error_set(&err, AW_ERR_NOMEM, "no memory for %zu rows", 2 * g.cap);
-        else if (rc == AW_OK && g.n && g.n < g.cap)
-            grow_to(&g, g.n); /* give back the unused tail (a shrink cannot fail) */
-    }
+    aw_rows_buffer buf;
+    rc = pyaw_grow_start(&g, (size_t)itemsize, pyaw_grow_first_rows(r.a.pol.max_records), &buf,
+                         &err);
+    if (rc == AW_OK)
+        rc = pyaw_grow_end(&g, aw_query_into(r.client, &r.a.pol, &r.a.q, r.cursor, dt, &buf,
+                                             on_rows, &g, &err),
+                           &err);
     Py_END_ALLOW_THREADS
     aw_dtype_free(dt);
     run_end(self, &r, rc != AW_OK);
-    if (rc != AW_OK) {
-        free(g.rows);
-        free(g.meta);
-        free(g.codes);
+    if (rc != AW_OK)
         return pyaw_raise(&err);
-    }
-    size_t n = g.n;
-    return Py_BuildValue("(NNNn)", pyaw_rowbuf_adopt(g.rows, n * g.itemsize),
-                         pyaw_rowbuf_adopt(g.meta, n * sizeof *g.meta),
-                         pyaw_rowbuf_adopt(g.codes, n * sizeof *g.codes), (Py_ssize_t)n);
+    return pyaw_grow_result(&g);
 }

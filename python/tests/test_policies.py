@@ -135,7 +135,7 @@ def test_config_policies_are_the_defaults(config, key):
     ({"hosts": "127.0.0.1:3000"}, TypeError, "list of"),
     ({"hosts": [("h", 0)]}, ValueError, "port 1..65535"),
     ({"hosts": [("h",)]}, ValueError, "not a"),
-    ({"hosts": [("h", 3000)], "user": "x"}, ValueError, "unknown config key 'user'"),
+    ({"hosts": [("h", 3000)], "usr": "x"}, ValueError, "unknown config key 'usr'"),
     ({"hosts": [("h", 3000)], "policies": {"scan": {}}}, ValueError, "policies key 'scan'"),
     ({"hosts": [("h", 3000)], "policies": {"read": {"x": 1}}}, ValueError, "'x'"),
     ({"hosts": [("h", 3000)], "connect_timeout": -5}, ValueError, "connect_timeout"),
