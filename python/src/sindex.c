@@ -2,6 +2,7 @@
  * Secondary indexes, truncate and background jobs (query.h's info
  * commands and aw_query_background) for aerowire.Client.
  */
+#include "pyaw_ops.h"
 #include "pyaw_query.h"
 
 #include <string.h>
@@ -171,73 +172,29 @@ PyObject *pyaw_job_wait(pyaw_client *self, PyObject *args, PyObject *kwds) {
     Py_RETURN_NONE;
 }
 
-/* A background job's write ops: op dicts {"op": code, "bin": name, "val": v}
- * as the official client's operations helpers make them, with its
- * OPERATOR_* codes. */
-enum {
-    OPERATOR_WRITE = 1,
-    OPERATOR_INCR = 6,
-    OPERATOR_APPEND = 9,
-    OPERATOR_PREPEND = 10,
-    OPERATOR_TOUCH = 11,
-    OPERATOR_DELETE = 14,
-};
-
+/* A background job's ops: the op dicts of operate, through its converter.
+ * A job only writes: a read op is refused here (the server would refuse
+ * the whole job), and so is a touch with a ttl, which a job takes from
+ * its policy's "ttl". */
 static int bg_ops_from_py(PyObject *seq, aw_op **ops, size_t *n, pyaw_conv *c) {
-    if (!PyList_Check(seq) && !PyTuple_Check(seq)) {
-        PyErr_Format(PyExc_TypeError, "ops must be a list of op dicts, not %s",
-                     Py_TYPE(seq)->tp_name);
+    PyObject *touch_ttl;
+    if (pyaw_ops_from_py(seq, ops, n, &touch_ttl, c) < 0)
+        return -1;
+    if (touch_ttl && !(PyLong_Check(touch_ttl) && PyLong_AsLong(touch_ttl) == 0)) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError,
+                        "a background job's touch takes its ttl from the policy's 'ttl'");
         return -1;
     }
-    PyObject *items = PySequence_Tuple(seq);
-    if (!items || PyList_Append(c->keep, items) < 0) {
-        Py_XDECREF(items);
-        return -1;
-    }
-    Py_DECREF(items);
-    Py_ssize_t len = PyTuple_GET_SIZE(items);
-    aw_op *out = pyaw_conv_alloc(c, (size_t)len * sizeof *out);
-    if (!out)
-        return -1;
-    for (Py_ssize_t i = 0; i < len; i++) {
-        PyObject *d = PyTuple_GET_ITEM(items, i);
-        PyObject *code_o = PyDict_Check(d) ? PyDict_GetItemString(d, "op") : NULL;
-        long code = code_o && PyLong_Check(code_o) ? PyLong_AsLong(code_o) : -1;
-        PyObject *bin_o = PyDict_Check(d) ? PyDict_GetItemString(d, "bin") : NULL;
-        PyObject *val_o = PyDict_Check(d) ? PyDict_GetItemString(d, "val") : NULL;
-        const char **names = NULL;
-        size_t one;
-        PyObject *t = NULL;
-        aw_value v = aw_value_nil();
-        int needs_bin = code != OPERATOR_TOUCH && code != OPERATOR_DELETE;
-        if (code != OPERATOR_WRITE && code != OPERATOR_INCR && code != OPERATOR_APPEND &&
-            code != OPERATOR_PREPEND && code != OPERATOR_TOUCH && code != OPERATOR_DELETE) {
-            PyErr_Clear();
-            PyErr_Format(PyExc_ValueError, "ops[%zd] %R is not a write op dict", i, d);
+    for (size_t i = 0; i < *n; i++) {
+        uint8_t t = (*ops)[i].type;
+        if (t == AW_OP_READ || t == AW_OP_CDT_READ || t == AW_OP_EXP_READ ||
+            t == AW_OP_BIT_READ || t == AW_OP_HLL_READ) {
+            PyErr_Format(PyExc_ValueError,
+                         "ops[%zu] reads, it is not a write op: a job only writes", i);
             return -1;
         }
-        if (needs_bin) {
-            if (!bin_o || !val_o) {
-                PyErr_Format(PyExc_ValueError, "ops[%zd] needs 'bin' and 'val'", i);
-                return -1;
-            }
-            int rc = (t = PyTuple_Pack(1, bin_o)) ? pyaw_bin_names_from_py(t, &names, &one, c)
-                                                  : -1;
-            Py_XDECREF(t);
-            if (rc < 0 || pyaw_value_from_py(val_o, &v, c, 1) < 0)
-                return -1;
-        }
-        switch (code) {
-        case OPERATOR_WRITE: out[i] = aw_op_write(names[0], v); break;
-        case OPERATOR_INCR: out[i] = aw_op_incr(names[0], v); break;
-        case OPERATOR_APPEND: out[i] = aw_op_append(names[0], v); break;
-        case OPERATOR_PREPEND: out[i] = aw_op_prepend(names[0], v); break;
-        case OPERATOR_TOUCH: out[i] = aw_op_touch(); break;
-        default: out[i] = aw_op_delete(); break;
-        }
     }
-    *ops = out;
-    *n = (size_t)len;
     return 0;
 }
 

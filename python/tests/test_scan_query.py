@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import aerowire
-from aerowire import exception, predicates as p
+from aerowire import exception, list_operations, operations, predicates as p
 
 from conftest import _start_testd
 
@@ -563,6 +563,16 @@ def test_background_job(cl, set_name, index):
         aerowire.JOB_STATUS_UNDEF, aerowire.JOB_STATUS_COMPLETED)
     with pytest.raises(ValueError, match="write op"):
         cl.scan("test", set_name).execute_background(ops=[{"op": 0, "bin": "a"}])  # a read
+    with pytest.raises(ValueError, match="write op"):
+        cl.scan("test", set_name).execute_background(ops=[list_operations.list_size("l")])
+    with pytest.raises(ValueError, match="policy's 'ttl'"):
+        cl.scan("test", set_name).execute_background(ops=[operations.touch(100)])
+    # A job takes operate's ops: a list append on every record.
+    job3 = cl.scan("test", set_name).execute_background(
+        ops=[list_operations.list_append("l", 7), operations.touch()])
+    cl.job_wait(job3, timeout=10000)
+    recs = cl.scan("test", set_name).results()
+    assert sorted(r.bins["l"] for r in recs) == sorted([i % 7, i % 11, 7] for i in range(40))
     with pytest.raises(ValueError, match="module"):
         cl.job_info(job, "udf")
 
