@@ -18,6 +18,8 @@ typedef struct pyaw_conv {
     PyObject *keep;
     void **allocs;
     size_t n_allocs, cap_allocs;
+    aw_key *keys; /* a batch's key array (keys.c), given back when freed */
+    size_t keys_cap;
 } pyaw_conv;
 
 int pyaw_conv_init(pyaw_conv *c);
@@ -27,9 +29,24 @@ void *pyaw_conv_alloc(pyaw_conv *c, size_t size);
 
 /* Each returns 0, or -1 with a Python exception set. */
 int pyaw_key_from_py(PyObject *tuple, aw_key *key, pyaw_conv *c);
-/* A list or tuple of keys; *keys_tuple is a tuple of them (borrowed from c). */
+/* A list or tuple of keys; *keys_tuple is a tuple of them (borrowed from c)
+ * (keys.c). */
 int pyaw_keys_from_py(PyObject *seq, aw_key **keys, size_t *n, PyObject **keys_tuple,
                       pyaw_conv *c);
+/* The keys of `items` (a tuple of key tuples, alive while out is used: the
+ * keys borrow their str and bytes user keys) into out[0..len) (keys.c). */
+int pyaw_keys_fill(PyObject *items, aw_key *out, pyaw_conv *c);
+/* An uninitialised array of n keys owned by c (one per conversion): the
+ * array a batch before it gave back when big enough, else a new one; NULL
+ * with MemoryError set (keys.c). */
+aw_key *pyaw_keys_alloc(pyaw_conv *c, size_t n);
+/* Gives c's key array back for the next batch (pyaw_conv_free calls it). */
+void pyaw_keys_release(pyaw_conv *c);
+/* A tuple of the items of a list or tuple argument, kept by c; NULL with a
+ * TypeError saying what it should have been ("bins must be a list or tuple
+ * of bin names", `what` "bins"; "keys must be a list or tuple of key
+ * tuples"). */
+PyObject *pyaw_items_of(PyObject *seq, const char *what, pyaw_conv *c);
 int pyaw_bins_from_py(PyObject *dict, aw_bin **bins, size_t *n_bins, pyaw_conv *c);
 int pyaw_value_from_py(PyObject *o, aw_value *out, pyaw_conv *c, int depth);
 /* A bin name: a str of 1 to 15 UTF-8 bytes, borrowed. */
