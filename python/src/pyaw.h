@@ -42,6 +42,12 @@ int pyaw_keys_fill(PyObject *items, aw_key *out, pyaw_conv *c);
 aw_key *pyaw_keys_alloc(pyaw_conv *c, size_t n);
 /* Gives c's key array back for the next batch (pyaw_conv_free calls it). */
 void pyaw_keys_release(pyaw_conv *c);
+/* The keys of a 1-d C-contiguous buffer of user keys (kind 'i': int64, 'S':
+ * string keys up to the first NUL, 'V': blob keys) in namespace ns and set
+ * set (NULL: none), each with its digest, into a key array of c
+ * (keys_array.c); -1 raised: ValueError for a bad name or buffer. */
+int pyaw_keys_from_array(PyObject *array, int kind, const char *ns, const char *set,
+                         aw_key **keys, size_t *n, pyaw_conv *c);
 /* A tuple of the items of a list or tuple argument, kept by c; NULL with a
  * TypeError saying what it should have been ("bins must be a list or tuple
  * of bin names", `what` "bins"; "keys must be a list or tuple of key
@@ -149,6 +155,11 @@ typedef struct pyaw_batch_args {
 /* The batch policy is of `kind`: read for batch reads, write for writes. */
 int pyaw_batch_args_from_py(PyObject *keys, PyObject *bins, PyObject *policy,
                             enum pyaw_policy_kind kind, pyaw_batch_args *b);
+/* The same with the keys from a numpy array of user keys (see
+ * pyaw_keys_from_array); keys_t is NULL then. */
+int pyaw_batch_args_from_array(PyObject *keys, int key_kind, const char *ns, const char *set,
+                               PyObject *bins, PyObject *policy, enum pyaw_policy_kind kind,
+                               pyaw_batch_args *b);
 
 /* _batch_read_into's arguments: the batch, the parsed dtype and the three
  * writable buffers (checked to hold n rows). Release it even after a

@@ -1,6 +1,7 @@
 """A batch's key list: keys sharing their namespace and set objects take a
 shorter conversion (keys.c), which must give the digests, names and errors
 of the full one."""
+import numpy as np
 import pytest
 
 import aerowire
@@ -107,3 +108,144 @@ def test_repeated_batches_of_changing_sizes(client):
     for t in threads:
         t.join()
     assert not errors
+
+
+# ---- keys as a numpy array of user keys ----
+
+ROW_DT = np.dtype([("v", "<i8"), ("s", "S6")])
+
+
+def _write(client, set_name, key_dt, raw_keys):
+    """batch_write_numpy rows whose key field holds raw_keys; returns them."""
+    dt = np.dtype([("_key", key_dt), ("v", "<i8"), ("s", "S6")])
+    data = np.zeros(len(raw_keys), dt)
+    data["_key"] = raw_keys
+    data["v"] = np.arange(len(raw_keys)) * 7 - 3
+    data["s"] = [f"r{i}".encode() for i in range(len(raw_keys))]
+    assert (client.batch_write_numpy(data, "test", set_name, dt).result_codes == 0).all()
+    return data
+
+
+KEY_KINDS = [
+    ("i1", [-128, 0, 127]), (">i2", [-300, 1, 300]), ("<i4", [-2**31, 5, 2**31 - 1]),
+    (">i8", [-2**63, 2**40, 2**63 - 1]), ("u1", [0, 200, 255]), (">u2", [1, 2, 65535]),
+    ("<u4", [0, 7, 2**32 - 1]), ("<u8", [2**64 - 1, 2**63, 9]),
+    ("S6", [b"a", b"caf\xc3\xa9", b"sixsix"]), ("V3", [b"\0\1\2", b"abc", b"\xff\0\0"]),
+]
+
+
+@pytest.mark.parametrize("key_dt,raw", KEY_KINDS, ids=[k for k, _ in KEY_KINDS])
+def test_array_keys_read_what_batch_write_numpy_wrote(client, key_dt, raw):
+    set_name = f"{SET}-{key_dt.strip('<>')}"
+    data = _write(client, set_name, key_dt, raw)
+    keys = np.concatenate([data["_key"], data["_key"][:1]])
+    res = client.batch_read(keys, namespace="test", set_name=set_name, _dtype=ROW_DT)
+    want = np.zeros(len(keys), ROW_DT)
+    want["v"] = list(data["v"]) + [data["v"][0]]
+    want["s"] = list(data["s"]) + [data["s"][0]]
+    assert res.batch_records.tobytes() == want.tobytes()
+    assert list(res.result_codes) == [0, 0, 0, 0]
+    # The tuple path reads the same rows, meta and codes.
+    # (An unsigned key above 2**63 is its two's complement, as written.)
+    plain = keys.astype("<i8") if keys.dtype.kind == "u" else keys
+    tuples = [("test", set_name, _written_user_key(k)) for k in plain]
+    same = client.batch_read(tuples, _dtype=ROW_DT)
+    assert same.batch_records.tobytes() == res.batch_records.tobytes()
+    assert same.meta.tobytes() == res.meta.tobytes()
+    assert (same.result_codes == res.result_codes).all()
+    # A row by its user key (an element of the array, or the value) or key tuple.
+    assert res.index(keys[1]) == 1 and res.index(tuples[2]) == 2
+    assert res.get(tuples[1][2])["v"] == data["v"][1]
+
+
+def _written_user_key(v):
+    """The user key batch_write_numpy wrote for key field value v."""
+    return aerowire._numpy.user_key(v)
+
+
+def test_array_keys_strided_missing_and_no_set(client):
+    client.put(("test", None, 990001), {"v": 5, "s": "x"})
+    table = np.zeros(4, [("pad", "S3"), ("_key", "<i8")])
+    table["_key"] = [990001, 990002, 990001, 990003]
+    keys = table["_key"]
+    assert not keys.flags.c_contiguous
+    res = client.batch_read(keys, namespace="test", set_name=None, _dtype=ROW_DT)
+    assert list(res.result_codes) == [0, 2, 0, 2]
+    assert list(res.batch_records["v"]) == [5, 0, 5, 0]
+    assert res.get(990001)["s"] == b"x" and res.index(np.int64(990003)) == 3
+    with pytest.raises(KeyError):
+        res.get(990004)
+
+
+def test_array_keys_with_bins_policy_and_empty(client):
+    set_name = SET + "-opts"
+    _write(client, set_name, "<i8", [1, 2])
+    res = client.batch_read(np.array([2, 1]), ["s"], {"total_timeout": 1000},
+                            namespace="test", set_name=set_name, _dtype=ROW_DT)
+    assert list(res.batch_records["s"]) == [b"r1", b"r0"] and not res.batch_records["v"].any()
+    empty = client.batch_read(np.zeros(0, "<i8"), namespace="test", set_name=set_name,
+                              _dtype=ROW_DT)
+    assert len(empty) == 0
+
+
+@pytest.mark.parametrize("keys,exc,msg", [
+    (np.zeros(2, "f8"), TypeError, "dtype float64: user keys must be integers, S"),
+    (np.zeros(2, "?"), TypeError, "dtype bool"),
+    (np.array(["a"]), TypeError, "dtype <U1"),
+    (np.array([1], dtype=object), TypeError, "dtype object"),
+    (np.zeros(2, "c8"), TypeError, "dtype complex64"),
+    (np.zeros(2, "M8[s]"), TypeError, "dtype datetime64"),
+    (np.zeros(2, [("a", "<i8")]), TypeError, r"dtype \[\('a', '<i8'\)\]"),
+    (np.zeros((2, 2), "<i8"), ValueError, "keys array must be 1-d, not 2-d"),
+    ([("test", SET, 1)], TypeError, "keys must be a numpy array of user keys, not list"),
+])
+def test_array_keys_refused(client, keys, exc, msg):
+    with pytest.raises(exc, match=msg):
+        client.batch_read(keys, namespace="test", set_name=SET, _dtype=ROW_DT)
+
+
+def test_array_keys_argument_mistakes(client):
+    with pytest.raises(TypeError, match="needs namespace="):
+        client.batch_read(np.arange(3), _dtype=ROW_DT)
+    with pytest.raises(TypeError, match="is read with _dtype"):
+        client.batch_read(np.arange(3), namespace="test", set_name=SET)
+    with pytest.raises(TypeError, match="namespace must be a str"):
+        client.batch_read(np.arange(3), namespace=b"test", set_name=SET, _dtype=ROW_DT)
+    with pytest.raises(ValueError, match="invalid key: namespace 'n{32}' is 32 bytes"):
+        client.batch_read(np.arange(3), namespace="n" * 32, set_name=SET, _dtype=ROW_DT)
+    with pytest.raises(ValueError, match="invalid key: set"):
+        client.batch_read(np.arange(3), namespace="test", set_name="s" * 64, _dtype=ROW_DT)
+
+
+def test_array_keys_checked_by_the_extension(client):
+    """_batch_read_into itself refuses a buffer its key kind does not fit."""
+    rows = np.zeros(2, ROW_DT)
+    meta = np.zeros(2, [("gen", "=u4"), ("ttl", "=u4")])
+    codes = np.zeros(2, np.int32)
+    args = (None, None, str(ROW_DT.descr), False, ROW_DT.itemsize, rows, meta, codes, "test", SET)
+    with pytest.raises(ValueError, match="int64 for kind 'i' .1-d, 4 bytes"):
+        client._batch_read_into(np.zeros(2, "<i4"), *args, "i")
+    with pytest.raises(ValueError, match="key_kind must be 'i', 'S' or 'V', not 'x'"):
+        client._batch_read_into(np.zeros(2, "<i8"), *args, "x")
+    with pytest.raises(TypeError, match="C-contiguous buffer, not list"):
+        client._batch_read_into([1, 2], *args, "i")
+    with pytest.raises(ValueError, match="rows holds"):
+        client._batch_read_into(np.zeros(3, "<i8"), *args, "i")
+
+
+def test_async_array_keys(config):
+    import asyncio
+
+    set_name = SET + "-async"
+
+    async def main():
+        async with aerowire.AsyncClient(config) as c:
+            await asyncio.gather(*[c.put(("test", set_name, i), {"v": i}) for i in range(5)])
+            res = await c.batch_read(np.arange(7, dtype="<u2"), namespace="test",
+                                     set_name=set_name, _dtype=ROW_DT)
+            assert list(res.batch_records["v"]) == [0, 1, 2, 3, 4, 0, 0]
+            assert list(res.result_codes) == [0] * 5 + [2, 2]
+            with pytest.raises(TypeError, match="dtype float32"):
+                await c.batch_read(np.zeros(1, "f4"), namespace="test", _dtype=ROW_DT)
+
+    asyncio.run(asyncio.wait_for(main(), 30))
