@@ -2,7 +2,7 @@
 """Times the Python client against the C library doing the same work.
 
     PYTHONPATH=build/python /usr/bin/python3 python/bench/bench.py [-h HOST:PORT] [-t SECONDS]
-                                                                   [-w get,put,batch,async]
+                                                     [-w get,put,batch,async] [--array-keys]
 
 Without -h it starts build/bin/aw-testd (or $AW_BIN/aw-testd) on a free port. Each
 workload runs the Python side, then the C tool that does the same on the same
@@ -14,7 +14,11 @@ records, and prints both with their difference or ratio:
   batch     batch_read of 10,000 keys x 5 numeric bins (aw-colbench's workload a,
             loaded by it) with _dtype: CPU us per record against aw-colbench's
             columnar (aw_batch_read_into) median, and against batch_read into
-            Records (dicts).
+            Records (dicts). Like with like: both sides make their keys per
+            call, digests included (C from ints, Python from the list of
+            10,000 (ns, set, int) tuples), and both take the median of 3
+            rounds. --array-keys adds batch_read of a numpy array of the user
+            keys (namespace=, set_name=), the numpy fast path.
   async     AsyncClient, 64 tasks, RU,50: ops/s and CPU us per op, against
             `aw-bench -a -c 64 -w RU,50`.
   thread    the same with the other design, for comparison: the engine on a
@@ -93,32 +97,54 @@ def bench_sync(client, host, seconds, write):
     report(f"sync {name}", cpu / n * 1e6, c["cpu_us_per_op"])
 
 
-def bench_batch(client, host, seconds):
-    out = tool("aw-colbench", "-h", host, "-t", str(max(seconds, 1)), "-r", "3", "-w", "a",
-               "-m", "c")
-    m = re.search(r"^\s*columnar\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S+)", out, re.M)
-    c_us = float(m.group(1))  # the median CPU us per record
-    keys = [("test", "colbench", i) for i in range(KEYS)]
-    res = client.batch_read(keys, _dtype=SENSOR_DTYPE)
-    assert (res.result_codes == 0).all(), "aw-colbench did not load workload a"
-
-    def rounds(fn):
+def median_rounds(fn, seconds, rounds=3):
+    """CPU us per record of fn() (KEYS records a call): the median of
+    `rounds` rounds of seconds/rounds each, as aw-colbench takes its own."""
+    per_round = []
+    for _ in range(rounds):
         def run():
-            n, end = 0, time.perf_counter() + seconds
+            n, end = 0, time.perf_counter() + seconds / rounds
             while time.perf_counter() < end:
                 fn()
                 n += KEYS
             return n
-        return run
+        n, wall, cpu = cpu_timed(run)
+        per_round.append((cpu / n * 1e6, n / wall))
+    return sorted(per_round)[rounds // 2]
 
-    n, wall, cpu = cpu_timed(rounds(lambda: client.batch_read(keys, _dtype=SENSOR_DTYPE)))
-    py_us = cpu / n * 1e6
-    print(f"batch_read _dtype: {n / wall:,.0f} records/s")
+
+def bench_batch(client, host, seconds, array_keys=False):
+    print(f"batch: {KEYS:,} keys x 5 numeric bins per call (aw-colbench workload a), keys made "
+          f"per call on both sides; load {os.getloadavg()[0]:.2f}")
+    out = tool("aw-colbench", "-h", host, "-t", str(max(seconds, 1)), "-r", "3", "-w", "a",
+               "-m", "c")
+    m = re.search(r"^\s*columnar\s+\S+\s+(\S+)\s+\S+\s+\S+\s+(\S+)", out, re.M)
+    c_rate, c_us = float(m.group(1)), float(m.group(2))  # the medians
+    print(f"  C aw_batch_read_into: {c_us:.3f} us CPU/record, {c_rate:,.0f} records/s "
+          "(median of 3 rounds)")
+    keys = [("test", "colbench", i) for i in range(KEYS)]
+    res = client.batch_read(keys, _dtype=SENSOR_DTYPE)
+    assert (res.result_codes == 0).all(), "aw-colbench did not load workload a"
+
+    print(f"  $ python: client.batch_read(keys, _dtype=SENSOR_DTYPE), keys a list of {KEYS:,} "
+          "('test', 'colbench', i) tuples")
+    py_us, py_rate = median_rounds(lambda: client.batch_read(keys, _dtype=SENSOR_DTYPE), seconds)
+    print(f"  Python batch_read _dtype: {py_us:.3f} us CPU/record, {py_rate:,.0f} records/s")
     report("batch_read _dtype vs aw_batch_read_into", py_us, c_us, "record")
-    n2, wall2, cpu2 = cpu_timed(rounds(lambda: client.batch_read(keys)))
-    dict_us = cpu2 / n2 * 1e6
-    print(f"  batch_read into Records (dicts): {n2 / wall2:,.0f} records/s, {dict_us:.2f} us "
-          f"CPU/record: _dtype uses {dict_us / py_us:.1f}x less")
+    print("  $ python: client.batch_read(keys), the same list")
+    dict_us, dict_rate = median_rounds(lambda: client.batch_read(keys), seconds)
+    print(f"  batch_read into Records (dicts): {dict_us:.3f} us CPU/record, {dict_rate:,.0f} "
+          f"records/s: _dtype uses {dict_us / py_us:.1f}x less")
+    if array_keys:
+        ids = np.arange(KEYS, dtype=np.int64)
+        print("  $ python: client.batch_read(np.arange(10000), namespace='test', "
+              "set_name='colbench', _dtype=SENSOR_DTYPE)")
+        arr_us, arr_rate = median_rounds(
+            lambda: client.batch_read(ids, namespace="test", set_name="colbench",
+                                      _dtype=SENSOR_DTYPE), seconds)
+        print(f"  batch_read of a numpy array of user keys: {arr_us:.3f} us CPU/record, "
+              f"{arr_rate:,.0f} records/s ({arr_us / c_us:.2f}x C)")
+    print(f"  load after: {os.getloadavg()[0]:.2f}")
 
 
 def host_tuple(host):
@@ -211,6 +237,8 @@ def main():
     ap.add_argument("-h", "--host", help="HOST:PORT of a server (default: start aw-testd)")
     ap.add_argument("-t", "--seconds", type=float, default=3.0, help="per measurement (3)")
     ap.add_argument("-w", "--workloads", default="get,put,batch,async,thread")
+    ap.add_argument("--array-keys", action="store_true",
+                    help="batch also reads a numpy array of user keys")
     ap.add_argument("--help", action="help")
     args = ap.parse_args()
     proc = None
@@ -230,7 +258,7 @@ def main():
             if "put" in work:
                 bench_sync(client, host, seconds, write=True)
             if "batch" in work:
-                bench_batch(client, host, seconds)
+                bench_batch(client, host, seconds, args.array_keys)
         if "async" in work:
             bench_async(host, seconds)
         if "thread" in work:
