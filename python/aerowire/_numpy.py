@@ -121,15 +121,25 @@ class NumpyBatchRecords:
         ns, set_name = self._names
         return [(ns, set_name, user_key(v)) for v in self._keys]
 
+    def _array_user_key(self, key):
+        """key as the user key an element of the keys array holding it gives:
+        an integer wrapped to int64, bytes up to the first NUL as a str for
+        S keys; anything else as it is."""
+        kind = self._keys.dtype.kind
+        if kind == "i" and hasattr(key, "__index__") and not isinstance(key, bool):
+            v = key.__index__()
+            return v - 2**64 if 2**63 <= v < 2**64 else v
+        if kind in "SV" and isinstance(key, (bytes, bytearray, _numpy().void)):
+            return user_key(self._keys.dtype.type(key))
+        return key
+
     def index(self, key):
         """The row of key (a key tuple, or a user key in the first key's
         namespace and set, or the namespace and set of an array of user
         keys); KeyError when it is not in the batch."""
         if not isinstance(key, tuple):
             if self._names is not None:
-                # A user key as an element of the keys array (a str as it is).
-                uk = key if isinstance(key, str) else user_key(self._keys.dtype.type(key))
-                key = (*self._names, uk)
+                key = (*self._names, self._array_user_key(key))
             elif not self._keys:
                 raise KeyError(key)
             else:

@@ -156,6 +156,14 @@ def test_array_keys_read_what_batch_write_numpy_wrote(client, key_dt, raw):
     # A row by its user key (an element of the array, or the value) or key tuple.
     assert res.index(keys[1]) == 1 and res.index(tuples[2]) == 2
     assert res.get(tuples[1][2])["v"] == data["v"][1]
+    if keys.dtype.kind in "iu":
+        assert res.index(int(keys[1])) == 1  # a plain int, an unsigned one above 2**63 too
+    if keys.dtype.kind == "S":
+        assert res.index(bytes(keys[1])) == 1
+    with pytest.raises(KeyError):
+        res.index(raw[1] + (b"?" if isinstance(raw[1], bytes) else 1))
+    with pytest.raises(TypeError, match="user key must be an int, str, bytes or None"):
+        res.index(1.5)  # as for key tuples
 
 
 def _written_user_key(v):
@@ -249,3 +257,22 @@ def test_async_array_keys(config):
                 await c.batch_read(np.zeros(1, "f4"), namespace="test", _dtype=ROW_DT)
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_no_memory_growth_over_array_keys(client):
+    from test_threads_refs import _steady
+
+    set_name = SET + "-leaks"
+    _write(client, set_name, "<i8", [1, 2, 3])
+    def calls():
+        ints, strs = np.arange(20, dtype="<u4"), np.array([b"k%d" % i for i in range(20)])
+        for keys, probe in ((ints, 1), (strs, "k1"), (np.zeros(20, "V5"), b"\0" * 5)):
+            client.batch_read(keys, namespace="test", set_name=set_name, _dtype=ROW_DT).get(probe)
+        with pytest.raises(TypeError):
+            client.batch_read(np.zeros(3, "f4"), namespace="test", _dtype=ROW_DT)
+        with pytest.raises(ValueError):
+            client.batch_read(np.arange(3), namespace="n" * 40, _dtype=ROW_DT)
+        with pytest.raises(TypeError):
+            client.batch_read([("test", set_name, 1), ("test", set_name, 1.5)], _dtype=ROW_DT)
+
+    _steady(calls, 1500)
