@@ -55,10 +55,10 @@ static int batch_args_rest(PyObject *bins, PyObject *policy, enum pyaw_policy_ki
 }
 
 int pyaw_batch_args_from_py(PyObject *keys, PyObject *bins, PyObject *policy,
-                            enum pyaw_policy_kind kind, pyaw_batch_args *b) {
+                            enum pyaw_policy_kind kind, bool keys_tuple, pyaw_batch_args *b) {
     memset(b, 0, sizeof *b);
     if (pyaw_conv_init(&b->conv) < 0 ||
-        pyaw_keys_from_py(keys, &b->keys, &b->n, &b->keys_t, &b->conv) < 0)
+        pyaw_keys_from_py(keys, &b->keys, &b->n, keys_tuple ? &b->keys_t : NULL, &b->conv) < 0)
         return -1;
     return batch_args_rest(bins, policy, kind, b);
 }
@@ -79,7 +79,7 @@ int pyaw_batch_get_from_py(PyObject *args, PyObject *kwds, pyaw_batch_rows_args 
     memset(b, 0, sizeof *b);
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:_batch_get", kwlist, &keys_o, &bins_o,
                                      &policy_o) ||
-        pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, &b->a) < 0 ||
+        pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, true, &b->a) < 0 ||
         !(b->res = pyaw_conv_alloc(&b->a.conv, b->a.n * sizeof *b->res)))
         return -1;
     return 0;
@@ -160,7 +160,8 @@ int pyaw_batch_into_from_py(PyObject *args, PyObject *kwds, pyaw_batch_into *b) 
     /* With a namespace, keys is a numpy array of user keys (key_kind). */
     if (ns ? pyaw_batch_args_from_array(keys_o, key_kind, ns, set, bins_o, policy_o,
                                         PYAW_POLICY_READ, &b->a) < 0
-           : pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, &b->a) < 0)
+           : pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, false,
+                                     &b->a) < 0)
         return -1;
     if (pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &b->dt) < 0)
         return -1;
@@ -215,7 +216,7 @@ typedef struct KeyIndexObject {
 
 static int key_index_init(KeyIndexObject *self, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"keys", NULL};
-    PyObject *keys_o, *keys_t;
+    PyObject *keys_o;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:KeyIndex", kwlist, &keys_o))
         return -1;
     pyaw_conv conv;
@@ -225,7 +226,7 @@ static int key_index_init(KeyIndexObject *self, PyObject *args, PyObject *kwds) 
     size_t n;
     int rc = -1;
     aw_error err;
-    if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) == 0) {
+    if (pyaw_keys_from_py(keys_o, &keys, &n, NULL, &conv) == 0) {
         aw_key_index *idx;
         if (aw_key_index_new(keys, n, &idx, &err) == AW_OK) {
             aw_key_index_free(self->idx);

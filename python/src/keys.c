@@ -11,6 +11,7 @@
  */
 #include "pyaw.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /* The names of the last key converted the full way, as objects and as
@@ -22,9 +23,11 @@ typedef struct names_seen {
 } names_seen;
 
 /* The user key of a (ns, set, user_key) tuple whose names are `seen`'s:
- * 1 converted into *key, 0 when it needs the full conversion. The list's
- * tuples keep a str or bytes user key alive while the key borrows it. */
-static int key_with_seen_names(PyObject *t, aw_key *key, const names_seen *seen) {
+ * 1 converted into *key, 0 when it needs the full conversion. A str or
+ * bytes user key is borrowed (*borrowed set): the tuple must outlive the
+ * key. */
+static int key_with_seen_names(PyObject *t, aw_key *key, const names_seen *seen,
+                               bool *borrowed) {
     if (!PyTuple_CheckExact(t) || PyTuple_GET_SIZE(t) != 3 ||
         PyTuple_GET_ITEM(t, 0) != seen->ns || PyTuple_GET_ITEM(t, 1) != seen->set)
         return 0;
@@ -45,10 +48,12 @@ static int key_with_seen_names(PyObject *t, aw_key *key, const names_seen *seen)
             return 0;
         }
         key->user_key = aw_value_strn(s, (size_t)len);
+        *borrowed = true;
     } else if (PyBytes_CheckExact(uk)) {
         if (PyBytes_GET_SIZE(uk) > AW_VALUE_MAX_LEN)
             return 0;
         key->user_key = aw_value_blob(PyBytes_AS_STRING(uk), (size_t)PyBytes_GET_SIZE(uk));
+        *borrowed = true;
     } else {
         return 0;
     }
@@ -57,12 +62,15 @@ static int key_with_seen_names(PyObject *t, aw_key *key, const names_seen *seen)
     return aw_digest_compute(key->set, seen->set_len, &key->user_key, key->digest, NULL) == AW_OK;
 }
 
-int pyaw_keys_fill(PyObject *items, aw_key *out, pyaw_conv *c) {
+/* items[0..len) into out; *borrowed when a key borrows from its tuple (the
+ * full conversion keeps what it borrows in c itself). Runs no Python code,
+ * so a list being converted cannot change under it. */
+static int keys_fill(PyObject *const *items, Py_ssize_t len, aw_key *out, pyaw_conv *c,
+                     bool *borrowed) {
     names_seen seen = {NULL, NULL, NULL, 0, 0};
-    Py_ssize_t len = PyTuple_GET_SIZE(items);
     for (Py_ssize_t i = 0; i < len; i++) {
-        PyObject *t = PyTuple_GET_ITEM(items, i);
-        if (seen.key && key_with_seen_names(t, &out[i], &seen))
+        PyObject *t = items[i];
+        if (seen.key && key_with_seen_names(t, &out[i], &seen, borrowed))
             continue;
         if (pyaw_key_from_py(t, &out[i], c) < 0)
             return -1;
@@ -114,15 +122,26 @@ void pyaw_keys_release(pyaw_conv *c) {
 
 int pyaw_keys_from_py(PyObject *seq, aw_key **keys, size_t *n, PyObject **keys_tuple,
                       pyaw_conv *c) {
-    PyObject *items = pyaw_items_of(seq, "keys", c);
-    if (!items)
+    if (!PyList_Check(seq) && !PyTuple_Check(seq)) {
+        (void)pyaw_items_of(seq, "keys", c); /* raises its TypeError */
         return -1;
-    Py_ssize_t len = PyTuple_GET_SIZE(items);
+    }
+    /* A caller that reads the keys back after the command gets a snapshot;
+     * otherwise one is taken only when a key borrows a str or bytes user
+     * key from its tuple (the list may change once the GIL is released):
+     * none for integer keys. Nothing runs between the conversion and the
+     * snapshot, so it holds the very tuples converted. */
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(seq);
     aw_key *out = pyaw_keys_alloc(c, (size_t)len);
-    if (!out || pyaw_keys_fill(items, out, c) < 0)
+    bool borrowed = false;
+    if (!out || keys_fill(PySequence_Fast_ITEMS(seq), len, out, c, &borrowed) < 0)
+        return -1;
+    PyObject *items = NULL;
+    if ((keys_tuple || borrowed) && !(items = pyaw_items_of(seq, "keys", c)))
         return -1;
     *keys = out;
     *n = (size_t)len;
-    *keys_tuple = items;
+    if (keys_tuple)
+        *keys_tuple = items;
     return 0;
 }

@@ -29,13 +29,10 @@ void *pyaw_conv_alloc(pyaw_conv *c, size_t size);
 
 /* Each returns 0, or -1 with a Python exception set. */
 int pyaw_key_from_py(PyObject *tuple, aw_key *key, pyaw_conv *c);
-/* A list or tuple of keys; *keys_tuple is a tuple of them (borrowed from c)
- * (keys.c). */
+/* A list or tuple of keys; *keys_tuple is a tuple of them (borrowed from c),
+ * keys_tuple NULL when the caller needs none (keys.c). */
 int pyaw_keys_from_py(PyObject *seq, aw_key **keys, size_t *n, PyObject **keys_tuple,
                       pyaw_conv *c);
-/* The keys of `items` (a tuple of key tuples, alive while out is used: the
- * keys borrow their str and bytes user keys) into out[0..len) (keys.c). */
-int pyaw_keys_fill(PyObject *items, aw_key *out, pyaw_conv *c);
 /* An uninitialised array of n keys owned by c (one per conversion): the
  * array a batch before it gave back when big enough, else a new one; NULL
  * with MemoryError set (keys.c). */
@@ -147,14 +144,16 @@ typedef struct pyaw_batch_args {
     pyaw_conv conv;
     aw_key *keys;
     size_t n;
-    PyObject *keys_t; /* the keys as given, a tuple (held by conv) */
+    PyObject *keys_t; /* the keys as given, a tuple (held by conv), or NULL */
     const char **names;
     size_t n_names;
     aw_batch_policy bp;
 } pyaw_batch_args;
-/* The batch policy is of `kind`: read for batch reads, write for writes. */
+/* The batch policy is of `kind`: read for batch reads, write for writes;
+ * keys_tuple: the caller reads the keys as given back from keys_t after the
+ * command (else keys_t may be NULL). */
 int pyaw_batch_args_from_py(PyObject *keys, PyObject *bins, PyObject *policy,
-                            enum pyaw_policy_kind kind, pyaw_batch_args *b);
+                            enum pyaw_policy_kind kind, bool keys_tuple, pyaw_batch_args *b);
 /* The same with the keys from a numpy array of user keys (see
  * pyaw_keys_from_array); keys_t is NULL then. */
 int pyaw_batch_args_from_array(PyObject *keys, int key_kind, const char *ns, const char *set,
