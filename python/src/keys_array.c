@@ -65,21 +65,21 @@ int pyaw_keys_from_array(PyObject *array, int kind, const char *ns, const char *
             memcpy(copy, view.buf, count * itemsize);
         data = copy;
     }
-    PyBuffer_Release(&view);
     aw_key *out = data ? pyaw_keys_alloc(c, count) : NULL;
-    if (!out)
-        return -1;
     size_t ns_len = strlen(names.ns), set_len = strlen(names.set);
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; out && i < count; i++) {
         aw_key *k = &out[i];
         memcpy(k->ns, names.ns, ns_len + 1);
         memcpy(k->set, names.set, set_len + 1);
         k->user_key = array_user_key(kind, data + i * itemsize, itemsize);
         if (aw_digest_compute(k->set, set_len, &k->user_key, k->digest, &err) != AW_OK) {
             PyErr_Format(PyExc_ValueError, "invalid key %zu: %s", i, err.message);
-            return -1;
+            out = NULL;
         }
     }
+    PyBuffer_Release(&view);
+    if (!out)
+        return -1;
     *keys = out;
     *n = count;
     return 0;
