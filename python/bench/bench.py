@@ -30,7 +30,8 @@ records, and prints both with their difference or ratio:
             `aw-bench -a -c 64 -w RU,50`.
   thread    the same with the other design, for comparison: the engine on a
             private libevent thread (bench/thread_engine.c, compiled here
-            against the extension's objects: `make python` first), Futures
+            against the extension's convert.o, keys.o and policy.o: `make
+            python` first), Futures
             completed through an eventfd the asyncio loop watches.
 
 CPU is the process's (user + sys, every thread: the tend thread too), as the C
@@ -231,7 +232,8 @@ def thread_engine():
                         f"temp.{sysconfig.get_platform()}-cpython-"
                         f"{sys.version_info[0]}{sys.version_info[1]}", "src")
     inputs = [os.path.join(here, "thread_engine.c"), os.path.join(objs, "convert.o"),
-              os.path.join(objs, "policy.o"), os.path.join(ROOT, "build", "libaerowire.a")]
+              os.path.join(objs, "keys.o"), os.path.join(objs, "policy.o"),
+              os.path.join(ROOT, "build", "libaerowire.a")]
     target = os.path.join(out_dir, "aw_thread_engine" + sysconfig.get_config_var("EXT_SUFFIX"))
     if not os.path.exists(target) or os.path.getmtime(target) < max(map(os.path.getmtime, inputs)):
         os.makedirs(out_dir, exist_ok=True)
@@ -239,7 +241,7 @@ def thread_engine():
                         "-I" + os.path.join(ROOT, "python", "src"),
                         "-I" + os.path.join(ROOT, "include"),
                         "-I" + sysconfig.get_paths()["include"], *inputs,
-                        "-levent", "-lssl", "-lcrypto", "-lz", "-lpthread", "-o", target],
+                        "-levent", "-lssl", "-lcrypto", "-lz", "-lcrypt", "-lpthread", "-o", target],
                        check=True)
     sys.path.insert(0, out_dir)
     import aw_thread_engine
