@@ -81,7 +81,7 @@ def cpu_timed(fn):
 
 def report(name, py_us, c_us, unit="call"):
     print(f"  {name}: Python {py_us:.2f} us CPU/{unit}, C {c_us:.2f}: "
-          f"+{py_us - c_us:.2f} us ({py_us / c_us:.2f}x)")
+          f"{py_us - c_us:+.2f} us ({py_us / c_us:.2f}x)")
 
 
 def bench_sync(client, host, seconds, write):
