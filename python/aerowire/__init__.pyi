@@ -336,6 +336,10 @@ class Client:
     def batch_read(self, keys: Sequence[KeyTuple], bins: Optional[Sequence[str]] = ...,
                    policy: Optional[Policy] = ..., *,
                    _dtype: numpy.typing.DTypeLike) -> "NumpyBatchRecords": ...
+    @overload
+    def batch_read(self, keys: numpy.ndarray, bins: Optional[Sequence[str]] = ...,
+                   policy: Optional[Policy] = ..., *, _dtype: numpy.typing.DTypeLike,
+                   namespace: str, set_name: Optional[str] = ...) -> "NumpyBatchRecords": ...
     def batch_write_numpy(self, data: numpy.ndarray, namespace: str, set_name: Optional[str],
                           _dtype: numpy.typing.DTypeLike, key_field: str = ...,
                           policy: Optional[Policy] = ...) -> "NumpyBatchWriteRecords": ...
@@ -443,6 +447,11 @@ class AsyncClient:
     async def batch_read(self, keys: Sequence[KeyTuple], bins: Optional[Sequence[str]] = ...,
                          policy: Optional[Policy] = ..., *,
                          _dtype: numpy.typing.DTypeLike) -> "NumpyBatchRecords": ...
+    @overload
+    async def batch_read(self, keys: numpy.ndarray, bins: Optional[Sequence[str]] = ...,
+                         policy: Optional[Policy] = ..., *, _dtype: numpy.typing.DTypeLike,
+                         namespace: str,
+                         set_name: Optional[str] = ...) -> "NumpyBatchRecords": ...
     async def batch_write_numpy(self, data: numpy.ndarray, namespace: str,
                                 set_name: Optional[str], _dtype: numpy.typing.DTypeLike,
                                 key_field: str = ...,

@@ -7,8 +7,8 @@ from . import _aerowire
 from ._async_array import AsyncArrayRef
 from ._async_query import AsyncQuery, AsyncScan
 from ._batch_write import BatchRecords, numpy_write, read_only
-from ._numpy import NumpyBatchRecords, batch_arrays
 from ._client import Client
+from ._numpy import numpy_read
 from ._types import RecordList
 
 
@@ -92,15 +92,18 @@ class AsyncClient(_aerowire.AsyncClient):
         return await asyncio.get_running_loop().run_in_executor(
             None, self._sync.info, command, node, timeout)
 
-    async def batch_read(self, keys, bins=None, policy=None, _dtype=None):
+    async def batch_read(self, keys, bins=None, policy=None, _dtype=None, *, namespace=None,
+                         set_name=None):
         """Client.batch_read, awaited: a RecordList, or with _dtype a
         NumpyBatchRecords whose arrays the replies are decoded into (held by
         the command until it completes, even if the await is cancelled)."""
         if _dtype is None:
+            if namespace is not None:
+                raise TypeError("an array of user keys (namespace=...) is read with _dtype")
             return RecordList.from_rows(await self._batch_get(keys, bins, policy))
-        descr, align, itemsize, rows, meta, codes = batch_arrays(_dtype, len(keys))
-        await self._batch_read_into(keys, bins, policy, descr, align, itemsize, rows, meta, codes)
-        return NumpyBatchRecords(keys, rows, meta, codes)
+        args, result = numpy_read(keys, bins, policy, _dtype, namespace, set_name)
+        await self._batch_read_into(*args)
+        return result
 
     async def batch_write_numpy(self, data, namespace, set_name, _dtype, key_field="_key",
                                 policy=None):

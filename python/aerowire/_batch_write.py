@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import NamedTuple, Optional
 
 from . import _aerowire
-from ._numpy import structured_dtype
+from ._numpy import structured_dtype, user_key as _user_key
 from ._types import Key, Meta, Record
 
 class BatchRecord(NamedTuple):
@@ -82,16 +82,6 @@ class NumpyBatchWriteRecords(Sequence):
         if self.result_codes[i] != 0:
             return Record(key, None, None)
         return Record(key, Meta(int(self.generations[i]), None), {})
-
-
-def _user_key(v):
-    """A key field's value as aw_batch_write_from sends it: an integer, an S
-    field's text up to the first NUL, a V field's bytes."""
-    if isinstance(v, bytes):
-        return v.split(b"\0", 1)[0].decode()
-    if hasattr(v, "tobytes") and getattr(v, "dtype", None) is not None and v.dtype.kind == "V":
-        return v.tobytes()
-    return int(v)
 
 
 @contextlib.contextmanager

@@ -4,7 +4,7 @@ from . import _aerowire
 from ._admin import AdminMixin
 from ._array import ArrayMixin
 from ._batch_write import BatchWriteMixin
-from ._numpy import NumpyBatchRecords, batch_arrays
+from ._numpy import numpy_read
 from ._query import QueryCommands
 from ._types import RecordList
 
@@ -14,7 +14,8 @@ class Client(QueryCommands, BatchWriteMixin, ArrayMixin, AdminMixin, _aerowire.C
 
     __slots__ = ()
 
-    def batch_read(self, keys, bins=None, policy=None, _dtype=None):
+    def batch_read(self, keys, bins=None, policy=None, _dtype=None, *, namespace=None,
+                   set_name=None):
         """Reads many records at once.
 
         Without _dtype: a RecordList, one Record per key in order, meta and
@@ -25,10 +26,14 @@ class Client(QueryCommands, BatchWriteMixin, ArrayMixin, AdminMixin, _aerowire.C
 
         With _dtype (a numpy structured dtype): a NumpyBatchRecords whose
         batch_records ndarray is filled straight from the replies, one row
-        per key (see docs/python.md for the field <-> bin rules).
+        per key (see docs/python.md for the field <-> bin rules). With
+        namespace (and set_name), keys may be a 1-d numpy array of user keys
+        instead: integers, S (string keys) or V (bytes keys).
         """
         if _dtype is None:
+            if namespace is not None:
+                raise TypeError("an array of user keys (namespace=...) is read with _dtype")
             return RecordList.from_rows(self._batch_get(keys, bins, policy))
-        descr, align, itemsize, rows, meta, codes = batch_arrays(_dtype, len(keys))
-        self._batch_read_into(keys, bins, policy, descr, align, itemsize, rows, meta, codes)
-        return NumpyBatchRecords(keys, rows, meta, codes)
+        args, result = numpy_read(keys, bins, policy, _dtype, namespace, set_name)
+        self._batch_read_into(*args)
+        return result

@@ -2,7 +2,8 @@
 """Times the Python client against the C library doing the same work.
 
     PYTHONPATH=build/python /usr/bin/python3 python/bench/bench.py [-h HOST:PORT] [-t SECONDS]
-                                                                   [-w get,put,batch,async]
+                                                     [-w get,put,batch,async] [--array-keys]
+                                                     [--no-load]
 
 Without -h it starts build/bin/aw-testd (or $AW_BIN/aw-testd) on a free port. Each
 workload runs the Python side, then the C tool that does the same on the same
@@ -14,12 +15,23 @@ records, and prints both with their difference or ratio:
   batch     batch_read of 10,000 keys x 5 numeric bins (aw-colbench's workload a,
             loaded by it) with _dtype: CPU us per record against aw-colbench's
             columnar (aw_batch_read_into) median, and against batch_read into
-            Records (dicts).
+            Records (dicts). Like with like: both sides make their keys per
+            call, digests included (C from ints, Python from the list of
+            10,000 (ns, set, int) tuples), both take the median of 3 rounds,
+            and both load the records in their own process first (aw-colbench
+            with aw_batch_write_from, Python with batch_write_numpy of the
+            same rows): the load frees a buffer of over 1 MB, which raises
+            glibc's heap trim threshold, so neither returns the batch's
+            buffers to the system and faults them back in on every call
+            (--no-load skips Python's, to see that cost). --array-keys adds
+            batch_read of a numpy array of the user keys (namespace=,
+            set_name=), the numpy fast path.
   async     AsyncClient, 64 tasks, RU,50: ops/s and CPU us per op, against
             `aw-bench -a -c 64 -w RU,50`.
   thread    the same with the other design, for comparison: the engine on a
             private libevent thread (bench/thread_engine.c, compiled here
-            against the extension's objects: `make python` first), Futures
+            against the extension's convert.o, keys.o and policy.o: `make
+            python` first), Futures
             completed through an eventfd the asyncio loop watches.
 
 CPU is the process's (user + sys, every thread: the tend thread too), as the C
@@ -31,6 +43,7 @@ import json
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -68,7 +81,7 @@ def cpu_timed(fn):
 
 def report(name, py_us, c_us, unit="call"):
     print(f"  {name}: Python {py_us:.2f} us CPU/{unit}, C {c_us:.2f}: "
-          f"+{py_us - c_us:.2f} us ({py_us / c_us:.2f}x)")
+          f"{py_us - c_us:+.2f} us ({py_us / c_us:.2f}x)")
 
 
 def bench_sync(client, host, seconds, write):
@@ -93,32 +106,80 @@ def bench_sync(client, host, seconds, write):
     report(f"sync {name}", cpu / n * 1e6, c["cpu_us_per_op"])
 
 
-def bench_batch(client, host, seconds):
-    out = tool("aw-colbench", "-h", host, "-t", str(max(seconds, 1)), "-r", "3", "-w", "a",
-               "-m", "c")
-    m = re.search(r"^\s*columnar\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S+)", out, re.M)
-    c_us = float(m.group(1))  # the median CPU us per record
-    keys = [("test", "colbench", i) for i in range(KEYS)]
-    res = client.batch_read(keys, _dtype=SENSOR_DTYPE)
-    assert (res.result_codes == 0).all(), "aw-colbench did not load workload a"
-
-    def rounds(fn):
+def median_rounds(fn, seconds, rounds=3):
+    """(CPU us per record, records/s, page faults per call) of fn() (KEYS
+    records a call): the median of `rounds` rounds of seconds/rounds each,
+    as aw-colbench takes its own."""
+    per_round = []
+    for _ in range(rounds):
         def run():
-            n, end = 0, time.perf_counter() + seconds
+            n, end = 0, time.perf_counter() + seconds / rounds
             while time.perf_counter() < end:
                 fn()
                 n += KEYS
             return n
-        return run
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        n, wall, cpu = cpu_timed(run)
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+        per_round.append((cpu / n * 1e6, n / wall, faults / (n / KEYS)))
+    return sorted(per_round)[rounds // 2]
 
-    n, wall, cpu = cpu_timed(rounds(lambda: client.batch_read(keys, _dtype=SENSOR_DTYPE)))
-    py_us = cpu / n * 1e6
-    print(f"batch_read _dtype: {n / wall:,.0f} records/s")
+
+def sensor_rows():
+    """aw-colbench's workload a as it writes it (sensor_bins in its main.c)."""
+    i = np.arange(KEYS)
+    rows = np.zeros(KEYS, SENSOR_DTYPE)
+    rows["_key"] = i
+    rows["temperature"] = 20.0 + (i % 100) / 8
+    rows["humidity"] = i % 90
+    rows["pressure"] = 1013.25 - (i % 50)
+    rows["status"] = i % 3
+    rows["count"] = i * 1000003
+    return rows
+
+
+def bench_batch(client, host, seconds, array_keys=False, load=True):
+    print(f"batch: {KEYS:,} keys x 5 numeric bins per call (aw-colbench workload a), keys made "
+          f"per call on both sides; load average {os.getloadavg()[0]:.2f}")
+    out = tool("aw-colbench", "-h", host, "-t", str(max(seconds, 1)), "-r", "3", "-w", "a",
+               "-m", "c")
+    m = re.search(r"^\s*columnar\s+\S+\s+(\S+)\s+\S+\s+\S+\s+(\S+)", out, re.M)
+    c_rate, c_us = float(m.group(1)), float(m.group(2))  # the medians
+    print(f"  C aw_batch_read_into: {c_us:.3f} us CPU/record, {c_rate:,.0f} records/s "
+          "(median of 3 rounds)")
+    rows = sensor_rows()
+    if load:
+        print("  $ python: client.batch_write_numpy(rows, 'test', 'colbench', SENSOR_DTYPE), "
+              "the load aw-colbench also runs in its process")
+        assert (client.batch_write_numpy(rows, "test", "colbench", SENSOR_DTYPE).result_codes
+                == 0).all()
+    keys = [("test", "colbench", i) for i in range(KEYS)]
+    res = client.batch_read(keys, _dtype=SENSOR_DTYPE)
+    assert (res.result_codes == 0).all(), "aw-colbench did not load workload a"
+    rows["_key"] = 0  # not a bin: read as zero
+    assert res.batch_records.tobytes() == rows.tobytes(), "the rows read are not workload a's"
+
+    print(f"  $ python: client.batch_read(keys, _dtype=SENSOR_DTYPE), keys a list of {KEYS:,} "
+          "('test', 'colbench', i) tuples")
+    py_us, py_rate, py_faults = median_rounds(
+        lambda: client.batch_read(keys, _dtype=SENSOR_DTYPE), seconds)
+    print(f"  Python batch_read _dtype: {py_us:.3f} us CPU/record, {py_rate:,.0f} records/s, "
+          f"{py_faults:.0f} page faults a call")
     report("batch_read _dtype vs aw_batch_read_into", py_us, c_us, "record")
-    n2, wall2, cpu2 = cpu_timed(rounds(lambda: client.batch_read(keys)))
-    dict_us = cpu2 / n2 * 1e6
-    print(f"  batch_read into Records (dicts): {n2 / wall2:,.0f} records/s, {dict_us:.2f} us "
-          f"CPU/record: _dtype uses {dict_us / py_us:.1f}x less")
+    print("  $ python: client.batch_read(keys), the same list")
+    dict_us, dict_rate, _ = median_rounds(lambda: client.batch_read(keys), seconds)
+    print(f"  batch_read into Records (dicts): {dict_us:.3f} us CPU/record, {dict_rate:,.0f} "
+          f"records/s: _dtype uses {dict_us / py_us:.1f}x less")
+    if array_keys:
+        ids = np.arange(KEYS, dtype=np.int64)
+        print("  $ python: client.batch_read(np.arange(10000), namespace='test', "
+              "set_name='colbench', _dtype=SENSOR_DTYPE)")
+        arr_us, arr_rate, _ = median_rounds(
+            lambda: client.batch_read(ids, namespace="test", set_name="colbench",
+                                      _dtype=SENSOR_DTYPE), seconds)
+        print(f"  batch_read of a numpy array of user keys: {arr_us:.3f} us CPU/record, "
+              f"{arr_rate:,.0f} records/s ({arr_us / c_us:.2f}x C)")
+    print(f"  load after: {os.getloadavg()[0]:.2f}")
 
 
 def host_tuple(host):
@@ -171,7 +232,8 @@ def thread_engine():
                         f"temp.{sysconfig.get_platform()}-cpython-"
                         f"{sys.version_info[0]}{sys.version_info[1]}", "src")
     inputs = [os.path.join(here, "thread_engine.c"), os.path.join(objs, "convert.o"),
-              os.path.join(objs, "policy.o"), os.path.join(ROOT, "build", "libaerowire.a")]
+              os.path.join(objs, "keys.o"), os.path.join(objs, "policy.o"),
+              os.path.join(ROOT, "build", "libaerowire.a")]
     target = os.path.join(out_dir, "aw_thread_engine" + sysconfig.get_config_var("EXT_SUFFIX"))
     if not os.path.exists(target) or os.path.getmtime(target) < max(map(os.path.getmtime, inputs)):
         os.makedirs(out_dir, exist_ok=True)
@@ -179,7 +241,7 @@ def thread_engine():
                         "-I" + os.path.join(ROOT, "python", "src"),
                         "-I" + os.path.join(ROOT, "include"),
                         "-I" + sysconfig.get_paths()["include"], *inputs,
-                        "-levent", "-lssl", "-lcrypto", "-lz", "-lpthread", "-o", target],
+                        "-levent", "-lssl", "-lcrypto", "-lz", "-lcrypt", "-lpthread", "-o", target],
                        check=True)
     sys.path.insert(0, out_dir)
     import aw_thread_engine
@@ -211,6 +273,10 @@ def main():
     ap.add_argument("-h", "--host", help="HOST:PORT of a server (default: start aw-testd)")
     ap.add_argument("-t", "--seconds", type=float, default=3.0, help="per measurement (3)")
     ap.add_argument("-w", "--workloads", default="get,put,batch,async,thread")
+    ap.add_argument("--array-keys", action="store_true",
+                    help="batch also reads a numpy array of user keys")
+    ap.add_argument("--no-load", action="store_true",
+                    help="batch: no load in this process (records from aw-colbench's)")
     ap.add_argument("--help", action="help")
     args = ap.parse_args()
     proc = None
@@ -230,7 +296,7 @@ def main():
             if "put" in work:
                 bench_sync(client, host, seconds, write=True)
             if "batch" in work:
-                bench_batch(client, host, seconds)
+                bench_batch(client, host, seconds, args.array_keys, not args.no_load)
         if "async" in work:
             bench_async(host, seconds)
         if "thread" in work:

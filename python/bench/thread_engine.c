@@ -24,7 +24,7 @@
 
 #include <aerowire/adapters/libevent.h>
 
-PyObject *pyaw_Record, *pyaw_Meta; /* what convert.o uses (module.c's, there) */
+PyObject *pyaw_Record, *pyaw_Meta, *pyaw_GeoJSON; /* what convert.o uses (module.c's, there) */
 static PyObject *make_exception;    /* aerowire.exception._make */
 
 /* policy.o's filter conversion (exp.c's, there): the bench sends no filter. */
@@ -325,10 +325,12 @@ PyMODINIT_FUNC PyInit_aw_thread_engine(void) {
         return NULL;
     pyaw_Record = PyObject_GetAttrString(types, "Record");
     pyaw_Meta = PyObject_GetAttrString(types, "Meta");
+    pyaw_GeoJSON = PyObject_GetAttrString(types, "GeoJSON");
     make_exception = PyObject_GetAttrString(exc, "_make");
     str_set_result = PyUnicode_InternFromString("set_result");
     str_set_exception = PyUnicode_InternFromString("set_exception");
-    if (!pyaw_Record || !pyaw_Meta || !make_exception || PyType_Ready(&EngineType) < 0)
+    if (!pyaw_Record || !pyaw_Meta || !pyaw_GeoJSON || !make_exception ||
+        PyType_Ready(&EngineType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (m && PyModule_AddObjectRef(m, "Engine", (PyObject *)&EngineType) < 0)

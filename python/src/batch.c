@@ -42,12 +42,10 @@ PyObject *pyaw_batch_rows_to_py(const aw_batch_result *res, const aw_key *keys, 
     return result;
 }
 
-int pyaw_batch_args_from_py(PyObject *keys, PyObject *bins, PyObject *policy,
-                            enum pyaw_policy_kind kind, pyaw_batch_args *b) {
-    memset(b, 0, sizeof *b);
-    if (pyaw_conv_init(&b->conv) < 0 ||
-        pyaw_keys_from_py(keys, &b->keys, &b->n, &b->keys_t, &b->conv) < 0 ||
-        (bins != Py_None &&
+/* A batch's bin names and policy, after its keys. */
+static int batch_args_rest(PyObject *bins, PyObject *policy, enum pyaw_policy_kind kind,
+                           pyaw_batch_args *b) {
+    if ((bins != Py_None &&
          pyaw_bin_names_from_py(bins, &b->names, &b->n_names, &b->conv) < 0) ||
         pyaw_batch_policy_from_py(policy, kind, &b->bp, &b->conv) < 0)
         return -1;
@@ -56,13 +54,32 @@ int pyaw_batch_args_from_py(PyObject *keys, PyObject *bins, PyObject *policy,
     return 0;
 }
 
+int pyaw_batch_args_from_py(PyObject *keys, PyObject *bins, PyObject *policy,
+                            enum pyaw_policy_kind kind, bool keys_tuple, pyaw_batch_args *b) {
+    memset(b, 0, sizeof *b);
+    if (pyaw_conv_init(&b->conv) < 0 ||
+        pyaw_keys_from_py(keys, &b->keys, &b->n, keys_tuple ? &b->keys_t : NULL, &b->conv) < 0)
+        return -1;
+    return batch_args_rest(bins, policy, kind, b);
+}
+
+int pyaw_batch_args_from_array(PyObject *keys, int key_kind, const char *ns, const char *set,
+                               PyObject *bins, PyObject *policy, enum pyaw_policy_kind kind,
+                               pyaw_batch_args *b) {
+    memset(b, 0, sizeof *b);
+    if (pyaw_conv_init(&b->conv) < 0 ||
+        pyaw_keys_from_array(keys, key_kind, ns, set, &b->keys, &b->n, &b->conv) < 0)
+        return -1;
+    return batch_args_rest(bins, policy, kind, b);
+}
+
 int pyaw_batch_get_from_py(PyObject *args, PyObject *kwds, pyaw_batch_rows_args *b) {
     static char *kwlist[] = {"keys", "bins", "policy", NULL};
     PyObject *keys_o, *bins_o = Py_None, *policy_o = Py_None;
     memset(b, 0, sizeof *b);
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:_batch_get", kwlist, &keys_o, &bins_o,
                                      &policy_o) ||
-        pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, &b->a) < 0 ||
+        pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, true, &b->a) < 0 ||
         !(b->res = pyaw_conv_alloc(&b->a.conv, b->a.n * sizeof *b->res)))
         return -1;
     return 0;
@@ -130,16 +147,21 @@ int pyaw_writable_buffer(PyObject *o, Py_buffer *view, size_t need, const char *
 
 int pyaw_batch_into_from_py(PyObject *args, PyObject *kwds, pyaw_batch_into *b) {
     static char *kwlist[] = {"keys", "bins", "policy", "descr", "align", "itemsize",
-                             "rows", "meta", "codes", NULL};
+                             "rows", "meta", "codes", "namespace", "set_name", "key_kind", NULL};
     PyObject *keys_o, *bins_o, *policy_o, *rows_o, *meta_o, *codes_o;
-    const char *descr;
-    int align;
+    const char *descr, *ns = NULL, *set = NULL;
+    int align, key_kind = 'i';
     Py_ssize_t itemsize;
     memset(b, 0, sizeof *b);
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOspnOOO:_batch_read_into", kwlist, &keys_o,
-                                     &bins_o, &policy_o, &descr, &align, &itemsize, &rows_o,
-                                     &meta_o, &codes_o) ||
-        pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, &b->a) < 0)
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOspnOOO|zzC:_batch_read_into", kwlist,
+                                     &keys_o, &bins_o, &policy_o, &descr, &align, &itemsize,
+                                     &rows_o, &meta_o, &codes_o, &ns, &set, &key_kind))
+        return -1;
+    /* With a namespace, keys is a numpy array of user keys (key_kind). */
+    if (ns ? pyaw_batch_args_from_array(keys_o, key_kind, ns, set, bins_o, policy_o,
+                                        PYAW_POLICY_READ, &b->a) < 0
+           : pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, false,
+                                     &b->a) < 0)
         return -1;
     if (pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &b->dt) < 0)
         return -1;
@@ -194,7 +216,7 @@ typedef struct KeyIndexObject {
 
 static int key_index_init(KeyIndexObject *self, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"keys", NULL};
-    PyObject *keys_o, *keys_t;
+    PyObject *keys_o;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:KeyIndex", kwlist, &keys_o))
         return -1;
     pyaw_conv conv;
@@ -204,7 +226,7 @@ static int key_index_init(KeyIndexObject *self, PyObject *args, PyObject *kwds) 
     size_t n;
     int rc = -1;
     aw_error err;
-    if (pyaw_keys_from_py(keys_o, &keys, &n, &keys_t, &conv) == 0) {
+    if (pyaw_keys_from_py(keys_o, &keys, &n, NULL, &conv) == 0) {
         aw_key_index *idx;
         if (aw_key_index_new(keys, n, &idx, &err) == AW_OK) {
             aw_key_index_free(self->idx);

@@ -179,7 +179,7 @@ int pyaw_batch_rows_from_py(PyObject *args, PyObject *kwds, pyaw_batch_rows_args
     memset(b, 0, sizeof *b);
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "sOO|O:_batch_rows", kwlist, &kind, &keys_o,
                                      &rows_o, &policy_o) ||
-        pyaw_batch_args_from_py(keys_o, Py_None, policy_o, PYAW_POLICY_WRITE, &b->a) < 0)
+        pyaw_batch_args_from_py(keys_o, Py_None, policy_o, PYAW_POLICY_WRITE, true, &b->a) < 0)
         return -1;
     pyaw_conv *c = &b->a.conv;
     size_t n = b->a.n;

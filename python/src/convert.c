@@ -24,6 +24,7 @@ void pyaw_conv_free(pyaw_conv *c) {
     for (size_t i = 0; i < c->n_allocs; i++)
         PyMem_Free(c->allocs[i]);
     PyMem_Free(c->allocs);
+    pyaw_keys_release(c);
     Py_XDECREF(c->keep);
     memset(c, 0, sizeof *c);
 }
@@ -209,10 +210,7 @@ int pyaw_bins_from_py(PyObject *dict, aw_bin **bins, size_t *n_bins, pyaw_conv *
     return 0;
 }
 
-/* A tuple of the items of a list or tuple argument, kept by c; NULL with a
- * TypeError saying what it should have been ("bins must be a list or
- * tuple of bin names"). */
-static PyObject *items_of(PyObject *seq, const char *what, pyaw_conv *c) {
+PyObject *pyaw_items_of(PyObject *seq, const char *what, pyaw_conv *c) {
     if (!PyList_Check(seq) && !PyTuple_Check(seq)) {
         PyErr_Format(PyExc_TypeError, "%s must be a list or tuple of %s, not %s", what,
                      what[0] == 'b' ? "bin names" : "key tuples", Py_TYPE(seq)->tp_name);
@@ -222,7 +220,7 @@ static PyObject *items_of(PyObject *seq, const char *what, pyaw_conv *c) {
 }
 
 int pyaw_bin_names_from_py(PyObject *seq, const char ***names, size_t *n, pyaw_conv *c) {
-    PyObject *items = items_of(seq, "bins", c);
+    PyObject *items = pyaw_items_of(seq, "bins", c);
     if (!items)
         return -1;
     Py_ssize_t len = PyTuple_GET_SIZE(items);
@@ -308,24 +306,6 @@ int pyaw_key_from_py(PyObject *t, aw_key *key, pyaw_conv *c) {
         return -1;
     }
     return rc == AW_OK ? 0 : key_error(&err);
-}
-
-int pyaw_keys_from_py(PyObject *seq, aw_key **keys, size_t *n, PyObject **keys_tuple,
-                      pyaw_conv *c) {
-    PyObject *items = items_of(seq, "keys", c);
-    if (!items)
-        return -1;
-    Py_ssize_t len = PyTuple_GET_SIZE(items);
-    aw_key *out = pyaw_conv_alloc(c, (size_t)len * sizeof *out);
-    if (!out)
-        return -1;
-    for (Py_ssize_t i = 0; i < len; i++)
-        if (pyaw_key_from_py(PyTuple_GET_ITEM(items, i), &out[i], c) < 0)
-            return -1;
-    *keys = out;
-    *n = (size_t)len;
-    *keys_tuple = items;
-    return 0;
 }
 
 PyObject *pyaw_key_to_py(const aw_key *key, PyObject *given) {

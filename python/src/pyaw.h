@@ -18,6 +18,8 @@ typedef struct pyaw_conv {
     PyObject *keep;
     void **allocs;
     size_t n_allocs, cap_allocs;
+    aw_key *keys; /* a batch's key array (keys.c), given back when freed */
+    size_t keys_cap;
 } pyaw_conv;
 
 int pyaw_conv_init(pyaw_conv *c);
@@ -27,9 +29,27 @@ void *pyaw_conv_alloc(pyaw_conv *c, size_t size);
 
 /* Each returns 0, or -1 with a Python exception set. */
 int pyaw_key_from_py(PyObject *tuple, aw_key *key, pyaw_conv *c);
-/* A list or tuple of keys; *keys_tuple is a tuple of them (borrowed from c). */
+/* A list or tuple of keys; *keys_tuple is a tuple of them (borrowed from c),
+ * keys_tuple NULL when the caller needs none (keys.c). */
 int pyaw_keys_from_py(PyObject *seq, aw_key **keys, size_t *n, PyObject **keys_tuple,
                       pyaw_conv *c);
+/* An uninitialised array of n keys owned by c (one per conversion): the
+ * array a batch before it gave back when big enough, else a new one; NULL
+ * with MemoryError set (keys.c). */
+aw_key *pyaw_keys_alloc(pyaw_conv *c, size_t n);
+/* Gives c's key array back for the next batch (pyaw_conv_free calls it). */
+void pyaw_keys_release(pyaw_conv *c);
+/* The keys of a 1-d C-contiguous buffer of user keys (kind 'i': int64, 'S':
+ * string keys up to the first NUL, 'V': blob keys) in namespace ns and set
+ * set (NULL: none), each with its digest, into a key array of c
+ * (keys_array.c); -1 raised: ValueError for a bad name or buffer. */
+int pyaw_keys_from_array(PyObject *array, int kind, const char *ns, const char *set,
+                         aw_key **keys, size_t *n, pyaw_conv *c);
+/* A tuple of the items of a list or tuple argument, kept by c; NULL with a
+ * TypeError saying what it should have been ("bins must be a list or tuple
+ * of bin names", `what` "bins"; "keys must be a list or tuple of key
+ * tuples"). */
+PyObject *pyaw_items_of(PyObject *seq, const char *what, pyaw_conv *c);
 int pyaw_bins_from_py(PyObject *dict, aw_bin **bins, size_t *n_bins, pyaw_conv *c);
 int pyaw_value_from_py(PyObject *o, aw_value *out, pyaw_conv *c, int depth);
 /* A bin name: a str of 1 to 15 UTF-8 bytes, borrowed. */
@@ -133,14 +153,21 @@ typedef struct pyaw_batch_args {
     pyaw_conv conv;
     aw_key *keys;
     size_t n;
-    PyObject *keys_t; /* the keys as given, a tuple (held by conv) */
+    PyObject *keys_t; /* the keys as given, a tuple (held by conv), or NULL */
     const char **names;
     size_t n_names;
     aw_batch_policy bp;
 } pyaw_batch_args;
-/* The batch policy is of `kind`: read for batch reads, write for writes. */
+/* The batch policy is of `kind`: read for batch reads, write for writes;
+ * keys_tuple: the caller reads the keys as given back from keys_t after the
+ * command (else keys_t may be NULL). */
 int pyaw_batch_args_from_py(PyObject *keys, PyObject *bins, PyObject *policy,
-                            enum pyaw_policy_kind kind, pyaw_batch_args *b);
+                            enum pyaw_policy_kind kind, bool keys_tuple, pyaw_batch_args *b);
+/* The same with the keys from a numpy array of user keys (see
+ * pyaw_keys_from_array); keys_t is NULL then. */
+int pyaw_batch_args_from_array(PyObject *keys, int key_kind, const char *ns, const char *set,
+                               PyObject *bins, PyObject *policy, enum pyaw_policy_kind kind,
+                               pyaw_batch_args *b);
 
 /* _batch_read_into's arguments: the batch, the parsed dtype and the three
  * writable buffers (checked to hold n rows). Release it even after a
