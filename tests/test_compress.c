@@ -171,6 +171,46 @@ static void community_refuses_compressed_requests(void **state) {
     aw_record_free(&rec);
 }
 
+/* Three nodes: row 0 alone on node 0 (a small request, sent plain), rows
+ * 1..12 on node 1 (over 128 bytes: compressed, so refused). The refusal is
+ * one message with batch index 0, which names node 0's row: node 1's rows
+ * all get its code at once, not a protocol error or a timeout. */
+static void community_refuses_a_compressed_batch_request_whole(void **state) {
+    (void)state;
+    aw_key keys[13];
+    keys[0] = tu_key_on("test", "compress", 0, 3, 0, "ce3");
+    for (int i = 1; i < 13; i++)
+        keys[i] = tu_key_on("test", "compress", 1, 3, i, "ce3");
+    aw_batch_policy bp = aw_batch_policy_default();
+    bp.base.compress = true;
+    bp.base.total_timeout_ms = 5000;
+    aw_batch_result res[13];
+    aw_error err;
+    uint64_t t0 = tu_now_ms();
+    tu_check(aw_batch_get(client, &bp, keys, 13, NULL, 0, false, res, &err), &err, "batch get");
+    uint64_t took = tu_now_ms() - t0;
+    assert_int_equal(res[0].code, AW_ERR_RECORD_NOT_FOUND);
+    for (int i = 1; i < 13; i++) {
+        if (res[i].code != AW_ERR_ENTERPRISE_ONLY)
+            fail_msg("row %d: code %d (%s), not ENTERPRISE_ONLY", i, res[i].code,
+                     aw_strerror(res[i].code));
+        assert_false(res[i].in_doubt);
+    }
+    aw_batch_results_free(res, 13);
+    assert_true(took < 2000); /* no wait for the total timeout */
+}
+
+static int start_community3(void **state) {
+    (void)state;
+    memset(big, 0, sizeof big);
+    if (tu_testd_start_nodes(&server, 3, NULL) != 0)
+        return -1;
+    aw_config cfg = tu_client_config(&server, 100);
+    if (tu_client_setup(&client, &cfg) != 0)
+        return -1;
+    return tu_wait_nodes(client, 3, 3000) == 3 ? 0 : -1;
+}
+
 int main(void) {
     const struct CMUnitTest ee[] = {
         cmocka_unit_test(put_and_get_compressed),
@@ -183,5 +223,10 @@ int main(void) {
     int failed = cmocka_run_group_tests_name("compression (aw-testd --compress)", ee,
                                              start_enterprise, stop);
     failed += cmocka_run_group_tests_name("compression (aw-testd as CE)", ce, start_community, stop);
+    const struct CMUnitTest ce3[] = {
+        cmocka_unit_test(community_refuses_a_compressed_batch_request_whole),
+    };
+    failed += cmocka_run_group_tests_name("compression (3-node aw-testd as CE)", ce3,
+                                          start_community3, stop);
     return failed || tu_testd_stop_failed;
 }

@@ -393,10 +393,13 @@ static void test_compression(void **state) {
     if (community) {
         /* A node's request over 128 bytes went compressed and is refused
          * with one plain reply (result 25, batch index 0, no LAST bit:
-         * as_transaction_demarshal_error), so its first row gets 25 and the
-         * others wait for the total timeout, as in the official client
-         * (as_batch_parse_records reads it the same). On a cluster a node's
-         * share may be small enough to go plain and succeed. */
+         * as_transaction_demarshal_error). When row 0 is that node's, it
+         * gets 25 and the node's other rows wait for the total timeout, as
+         * in the official client (as_batch_parse_records reads it the
+         * same); when row 0 went to another node, the reply cannot be a
+         * row's, and every row of the refused request gets 25 at once. On
+         * a cluster a node's share may be small enough to go plain and
+         * succeed. */
         int refused = 0;
         for (int i = 0; i < 12; i++) {
             refused += res[i].code == AW_ERR_ENTERPRISE_ONLY;

@@ -436,6 +436,18 @@ static int on_row(void *ctx, uint32_t index, const aw_msg_view *m) {
     aw_bplan *p = f->p;
     aw_breq *r = f->r;
     uint8_t s = p->st[index];
+    if (s != r->slot && m->h.result_code != AW_OK && m->h.n_ops == 0 && r->n_answered == 0) {
+        /* An error first thing, naming a row this request did not send
+         * (another node's, answered or not): the server refused the request
+         * as a whole. A request it cannot read gets one message with batch
+         * index 0 and no LAST (the official client files it under the
+         * batch's row 0, whichever node that row went to, and waits out its
+         * timeout for the rest). Its code is every row's of this request,
+         * and nothing more comes. */
+        f->r->rd.done = true;
+        f->r->rd.last_result = m->h.result_code;
+        return 0;
+    }
     if (s != r->slot)
         return aw_error_set(f->err, AW_ERR_PROTO, "batch reply from %s: row %u %s",
                             r->bn->node->addr_str, index,

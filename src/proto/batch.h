@@ -88,8 +88,8 @@ typedef int (*aw_batch_row_fn)(void *ctx, uint32_t index, const aw_msg_view *row
 typedef struct aw_batch_reader {
     uint32_t n_rows;      /* rows requested; an index >= n_rows is a protocol error */
     uint32_t rows_seen;
-    bool done;            /* the LAST message arrived */
-    int last_result;      /* result code carried by LAST */
+    bool done;            /* the LAST message arrived, or on_row ended the stream */
+    int last_result;      /* result code carried by LAST (or set by on_row with done) */
 } aw_batch_reader;
 
 static inline void aw_batch_reader_init(aw_batch_reader *r, uint32_t n_rows) {
@@ -99,7 +99,9 @@ static inline void aw_batch_reader_init(aw_batch_reader *r, uint32_t n_rows) {
     r->last_result = 0;
 }
 /* Returns AW_OK, AW_ERR_PROTO (malformed message, index out of range, bytes
- * after LAST), or the non-zero value on_row returned (which stops the feed). */
+ * after LAST), or the non-zero value on_row returned (which stops the feed).
+ * on_row may also end the stream by setting done (and last_result): a
+ * message that refuses the whole request; bytes after it are AW_ERR_PROTO. */
 int aw_batch_reader_feed(aw_batch_reader *r, const uint8_t *body, size_t len, aw_batch_row_fn on_row,
                          void *ctx, aw_error *err);
 

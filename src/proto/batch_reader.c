@@ -45,6 +45,12 @@ int aw_batch_reader_feed(aw_batch_reader *r, const uint8_t *body, size_t len, aw
             rc = on_row(ctx, index, &m);
             if (rc != 0)
                 return rc;
+            if (r->done) /* the row's reader ended the stream (a refusal) */
+                return off == len ? AW_OK
+                                  : aw_error_set(err, AW_ERR_PROTO,
+                                                 "batch reply: %zu bytes after the refusal at "
+                                                 "byte %zu",
+                                                 len - off, off - used);
         }
     }
     return AW_OK;
