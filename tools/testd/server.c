@@ -924,6 +924,10 @@ int td_node_set_fault(td_server *s, int node, const td_fault *f) {
     td_node *n = &s->nodes[node];
     bool release = n->fault.hold && !f->hold;
     n->fault = *f;
+    /* drop-after counts a connection's reply bytes from now: an old pooled
+     * connection's earlier traffic must not make it drop at once. */
+    for (td_conn *c = n->conns; c; c = c->next)
+        c->reply_bytes = 0;
     if (!release)
         return 0;
     /* The held replies go now, in order. A busy connection (the one this

@@ -57,7 +57,8 @@ typedef struct td_config {
 
 typedef struct td_fault {
     uint32_t delay_ms;          /* delay every reply */
-    int64_t drop_after;         /* close after this many reply bytes; -1 = off */
+    int64_t drop_after;         /* close after this many reply bytes (each connection's,
+                                 * from when the fault is set); -1 = off */
     bool truncate;              /* replies whose frame cuts the message short */
     bool garbage;               /* replies replaced by bytes that are not a frame */
     bool oversize;              /* replies whose header claims 2^47 bytes */
