@@ -29,7 +29,9 @@ PyObject *pyaw_batch_rows_to_py(const aw_batch_result *res, const aw_key *keys, 
             rec = pyaw_record_to_py(&res[i].rec, &keys[i], given);
         } else {
             PyObject *k = pyaw_key_to_py(&keys[i], given);
-            rec = k ? PyObject_CallFunction(pyaw_Record, "NOO", k, Py_None, Py_None) : NULL;
+            Py_INCREF(Py_None);
+            Py_INCREF(Py_None);
+            rec = pyaw_record3(k, Py_None, Py_None);
         }
         PyObject *row = rec ? Py_BuildValue("(iNO)", res[i].code, rec,
                                             res[i].in_doubt ? Py_True : Py_False)

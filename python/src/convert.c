@@ -370,9 +370,32 @@ PyObject *pyaw_value_to_py(const aw_value *v, int depth) {
     }
 }
 
+PyObject *pyaw_named_tuple(PyObject *cls, PyObject *const *items, Py_ssize_t n) {
+    PyTypeObject *t = (PyTypeObject *)cls;
+    PyObject *o = NULL;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!items[i])
+            goto fail;
+    if (!(o = t->tp_alloc(t, n)))
+        goto fail;
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyTuple_SET_ITEM(o, i, items[i]);
+    return o;
+fail:
+    for (Py_ssize_t i = 0; i < n; i++)
+        Py_XDECREF(items[i]);
+    return NULL;
+}
+
 PyObject *pyaw_meta_to_py(const aw_record *rec) {
-    return PyObject_CallFunction(pyaw_Meta, "kk", (unsigned long)rec->gen,
-                                 (unsigned long)rec->ttl);
+    PyObject *items[2] = {PyLong_FromUnsignedLong((unsigned long)rec->gen),
+                          PyLong_FromUnsignedLong((unsigned long)rec->ttl)};
+    return pyaw_named_tuple(pyaw_Meta, items, 2);
+}
+
+PyObject *pyaw_record3(PyObject *key, PyObject *meta, PyObject *bins) {
+    PyObject *items[3] = {key, meta, bins};
+    return pyaw_named_tuple(pyaw_Record, items, 3);
 }
 
 PyObject *pyaw_record_to_py(const aw_record *rec, const aw_key *key, PyObject *given) {
@@ -385,10 +408,5 @@ PyObject *pyaw_record_to_py(const aw_record *rec, const aw_key *key, PyObject *g
     }
     PyObject *k = bins ? pyaw_key_to_py(key, given) : NULL;
     PyObject *meta = k ? pyaw_meta_to_py(rec) : NULL;
-    if (!meta) {
-        Py_XDECREF(bins);
-        Py_XDECREF(k);
-        return NULL;
-    }
-    return PyObject_CallFunction(pyaw_Record, "NNN", k, meta, bins);
+    return pyaw_record3(k, meta, bins);
 }

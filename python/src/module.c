@@ -50,6 +50,16 @@ static struct PyModuleDef module_def = {
     NULL, NULL, NULL, NULL,
 };
 
+/* What pyaw_named_tuple builds: a tuple subclass whose instances are bare
+ * tuples (no __dict__, no slots of their own). */
+static bool plain_tuple_class(PyObject *o) {
+    if (!PyType_Check(o))
+        return false;
+    PyTypeObject *t = (PyTypeObject *)o;
+    return PyType_IsSubtype(t, &PyTuple_Type) && t->tp_basicsize == PyTuple_Type.tp_basicsize &&
+           t->tp_itemsize == PyTuple_Type.tp_itemsize && t->tp_dictoffset == 0;
+}
+
 PyMODINIT_FUNC PyInit__aerowire(void) {
     if (!pyaw_Record) {
         pyaw_Record = import_attr("aerowire._types", "Record");
@@ -58,6 +68,9 @@ PyMODINIT_FUNC PyInit__aerowire(void) {
         pyaw_GeoJSON = import_attr("aerowire._types", "GeoJSON");
         if (!pyaw_Record || !pyaw_Meta || !pyaw_make_exception || !pyaw_GeoJSON)
             return NULL;
+        if (!plain_tuple_class(pyaw_Record) || !plain_tuple_class(pyaw_Meta))
+            return PyErr_Format(PyExc_ImportError,
+                                "aerowire._types: Record and Meta must be NamedTuples");
     }
     if (PyType_Ready(&pyaw_ClientType) < 0 || PyType_Ready(&pyaw_KeyIndexType) < 0 ||
         PyType_Ready(&pyaw_ArrayHandleType) < 0 || PyType_Ready(&pyaw_ExpressionType) < 0 ||

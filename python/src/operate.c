@@ -61,7 +61,7 @@ PyObject *pyaw_operate_result_to_py(const aw_record *rec, const aw_key *key, PyO
     PyObject *k = bins ? pyaw_key_to_py(key, given) : NULL;
     PyObject *m = k ? pyaw_meta_to_py(rec) : NULL;
     if (m)
-        return PyObject_CallFunction(pyaw_Record, "NNN", k, m, bins);
+        return pyaw_record3(k, m, bins);
     Py_XDECREF(bins);
     Py_XDECREF(k);
     return NULL;

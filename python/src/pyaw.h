@@ -83,6 +83,16 @@ PyObject *pyaw_raise(const aw_error *err);
 /* Raises the class for code with a message; returns NULL. */
 PyObject *pyaw_raise_code(int code, const char *message);
 
+/* An instance of NamedTuple class cls (a tuple subclass without __dict__,
+ * checked at import) holding items[0..n): new references, taken (also on
+ * failure; a NULL one fails it, for chained conversions). Made as
+ * tuple.__new__ makes a subclass's instance (tuple_subtype_new), without
+ * calling the class's Python-level __new__: that cost an interpreter frame
+ * per Record and per Meta. */
+PyObject *pyaw_named_tuple(PyObject *cls, PyObject *const *items, Py_ssize_t n);
+/* Record(key, meta, bins) from new references (taken; NULL fails). */
+PyObject *pyaw_record3(PyObject *key, PyObject *meta, PyObject *bins);
+
 /* Module state the conversions use (set at import). */
 extern PyObject *pyaw_Record;
 extern PyObject *pyaw_Meta;
