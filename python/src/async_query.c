@@ -161,16 +161,7 @@ static aw_query_flow on_chunk(aw_rows_buffer *buf, size_t n, void *udata) {
         return AW_QUERY_CONTINUE;
     PyObject *after = NULL;
     if (r->cursor) {
-        uint8_t *bytes;
-        size_t len;
-        aw_error err;
-        if (aw_partition_status_write(r->cursor, &bytes, &len, &err) != AW_OK) {
-            pyaw_raise(&err);
-            return fail_now(r);
-        }
-        after = PyBytes_FromStringAndSize((const char *)bytes, (Py_ssize_t)len);
-        aw_free(bytes);
-        if (!after)
+        if (!(after = pyaw_pstatus_bytes(r->cursor)))
             return fail_now(r);
     } else {
         Py_INCREF(Py_None);
@@ -279,17 +270,6 @@ static int start(RunObject *r, aw_loop *loop, aw_error *err) {
                                   err);
 }
 
-static PyObject *cursor_bytes(aw_partition_status *ps) {
-    uint8_t *bytes;
-    size_t len;
-    aw_error err;
-    if (aw_partition_status_write(ps, &bytes, &len, &err) != AW_OK)
-        return pyaw_raise(&err);
-    PyObject *b = PyBytes_FromStringAndSize((const char *)bytes, (Py_ssize_t)len);
-    aw_free(bytes);
-    return b;
-}
-
 PyObject *pyaw_async_query_run(PyObject *client, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"spec",  "policy", "cursor",   "mode",       "callback", "window",
                              "descr", "align",  "itemsize", "chunk_rows", NULL};
@@ -348,7 +328,7 @@ PyObject *pyaw_async_query_run(PyObject *client, PyObject *args, PyObject *kwds)
     r->cursor_o = cursor_o;
     r->cursor_held = 1;
     if (r->cursor && (mode == RUN_LIST || mode == RUN_ROWS || mode == RUN_CHUNKS)) {
-        if (!(r->restore = cursor_bytes(r->cursor)))
+        if (!(r->restore = pyaw_pstatus_bytes(r->cursor)))
             goto fail;
         Py_INCREF(r->restore);
         r->taken = r->restore;

@@ -88,10 +88,7 @@ void pyaw_pstatus_swap(PyObject *o, aw_partition_status *ps) {
     self->ps = ps;
 }
 
-static PyObject *pstatus_to_bytes(PStatusObject *self, PyObject *unused) {
-    aw_partition_status *ps = usable(self);
-    if (!ps)
-        return NULL;
+PyObject *pyaw_pstatus_bytes(aw_partition_status *ps) {
     uint8_t *bytes;
     size_t len;
     aw_error err;
@@ -100,6 +97,11 @@ static PyObject *pstatus_to_bytes(PStatusObject *self, PyObject *unused) {
     PyObject *b = PyBytes_FromStringAndSize((const char *)bytes, (Py_ssize_t)len);
     aw_free(bytes);
     return b;
+}
+
+static PyObject *pstatus_to_bytes(PStatusObject *self, PyObject *unused) {
+    aw_partition_status *ps = usable(self);
+    return ps ? pyaw_pstatus_bytes(ps) : NULL;
 }
 
 static PyObject *pstatus_from_bytes(PyTypeObject *type, PyObject *arg) {

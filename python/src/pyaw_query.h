@@ -39,6 +39,9 @@ int pyaw_pstatus_acquire(PyObject *o, aw_partition_status **out);
 void pyaw_pstatus_release(PyObject *o);
 /* Replaces the object's cursor with ps (taking it; the old one is freed). */
 void pyaw_pstatus_swap(PyObject *o, aw_partition_status *ps);
+/* ps's byte form (aw_partition_status_write) as a bytes object; NULL with
+ * the exception set. */
+PyObject *pyaw_pstatus_bytes(aw_partition_status *ps);
 
 /* A buffer of rows (meta, codes) malloc'ed without the GIL, handed to
  * Python without a copy: the object owns ptr and exposes it writable
