@@ -444,8 +444,8 @@ static int on_row(void *ctx, uint32_t index, const aw_msg_view *m) {
          * batch's row 0, whichever node that row went to, and waits out its
          * timeout for the rest). Its code is every row's of this request,
          * and nothing more comes. */
-        f->r->rd.done = true;
-        f->r->rd.last_result = m->h.result_code;
+        r->rd.done = true;
+        r->rd.last_result = m->h.result_code;
         return 0;
     }
     if (s != r->slot)
