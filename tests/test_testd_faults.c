@@ -290,6 +290,42 @@ static void test_fault_drop_truncate_garbage_oversize(void **state) {
     assert_alive();
 }
 
+/* drop-after counts from when the fault is set: a connection that has
+ * already carried more than N reply bytes (a client's pooled one) gets
+ * its next reply whole while under N, then is cut at N. */
+static void test_fault_drop_after_counts_from_now(void **state) {
+    (void)state;
+    size_t len, rl = 0;
+    uint8_t *req = captured("get_missing", &len);
+    int fd = tu_connect(server.ports[0]);
+    assert_true(fd >= 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(tu_send(fd, req, len), 0);
+        uint8_t *r = tu_recv_frame(fd, &rl, 2000);
+        assert_non_null(r);
+        free(r);
+    }
+    char spec[64];
+    snprintf(spec, sizeof spec, "drop-after=%zu", rl + 5); /* under the 3 replies sent */
+    set_fault(spec);
+    assert_int_equal(tu_send(fd, req, len), 0);
+    size_t got_len;
+    uint8_t *whole = tu_recv_frame(fd, &got_len, 2000);
+    assert_non_null(whole); /* not cut by the bytes before the fault */
+    assert_int_equal(got_len, rl);
+    free(whole);
+    assert_int_equal(tu_send(fd, req, len), 0);
+    uint8_t part[64];
+    ssize_t got = 0, r;
+    while ((r = recv(fd, part + got, sizeof part - (size_t)got, 0)) > 0)
+        got += r;
+    assert_int_equal(got, 5); /* then cut at N, and closed */
+    close(fd);
+    set_fault("");
+    free(req);
+    assert_alive();
+}
+
 static void test_fault_refuse_and_blackhole(void **state) {
     (void)state;
     size_t len;
@@ -436,6 +472,7 @@ int main(void) {
         cmocka_unit_test(test_fault_delay),
         cmocka_unit_test(test_fault_delay_then_clear),
         cmocka_unit_test(test_fault_drop_truncate_garbage_oversize),
+        cmocka_unit_test(test_fault_drop_after_counts_from_now),
         cmocka_unit_test(test_fault_refuse_and_blackhole),
         cmocka_unit_test(test_fault_hold_then_lift),
         cmocka_unit_test(test_fault_hold_then_kill),
