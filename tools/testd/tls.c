@@ -106,9 +106,16 @@ td_io td_tls_handshake(struct ssl_st *ssl) {
     return r == 1 ? TD_IO_OK : io_result(ssl, r);
 }
 
+/* The error queue must be empty before each SSL call (SSL_get_error reads
+ * it); peeking at an empty queue costs far less than clearing it. */
+static void drop_stale_errors(void) {
+    if (ERR_peek_error() != 0)
+        ERR_clear_error();
+}
+
 td_io td_tls_read(struct ssl_st *ssl, void *p, size_t cap, size_t *moved) {
     *moved = 0;
-    ERR_clear_error();
+    drop_stale_errors();
     int r = SSL_read(ssl, p, cap > INT_MAX ? INT_MAX : (int)cap);
     if (r <= 0)
         return io_result(ssl, r);
@@ -120,7 +127,7 @@ int td_tls_pending(const struct ssl_st *ssl) { return SSL_has_pending(ssl); }
 
 td_io td_tls_write(struct ssl_st *ssl, const void *p, size_t n, size_t *moved) {
     *moved = 0;
-    ERR_clear_error();
+    drop_stale_errors();
     int w = SSL_write(ssl, p, n > INT_MAX ? INT_MAX : (int)n);
     if (w <= 0)
         return io_result(ssl, w);
