@@ -8,6 +8,7 @@
  * gives the same answer on any host byte order.
  */
 #include "ripemd160.h"
+#include "ripemd160_tables.h"
 
 #include <string.h>
 
@@ -24,46 +25,6 @@ static inline void store_le32(uint8_t *p, uint32_t v) {
     p[2] = (uint8_t)(v >> 16);
     p[3] = (uint8_t)(v >> 24);
 }
-
-/* The five boolean functions; the left line uses them in order f1..f5, the
- * right line in reverse. */
-static inline uint32_t f1(uint32_t x, uint32_t y, uint32_t z) { return x ^ y ^ z; }
-static inline uint32_t f2(uint32_t x, uint32_t y, uint32_t z) { return (x & y) | (~x & z); }
-static inline uint32_t f3(uint32_t x, uint32_t y, uint32_t z) { return (x | ~y) ^ z; }
-static inline uint32_t f4(uint32_t x, uint32_t y, uint32_t z) { return (x & z) | (y & ~z); }
-static inline uint32_t f5(uint32_t x, uint32_t y, uint32_t z) { return x ^ (y | ~z); }
-
-/* Which message word each step reads, left line then right line. */
-static const uint8_t word_left[80] = {
-    0, 1, 2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
-    7, 4, 13, 1,  10, 6,  15, 3,  12, 0,  9,  5,  2,  14, 11, 8,
-    3, 10, 14, 4, 9,  15, 8,  1,  2,  7,  0,  6,  13, 11, 5,  12,
-    1, 9, 11, 10, 0,  8,  12, 4,  13, 3,  7,  15, 14, 5,  6,  2,
-    4, 0, 5,  9,  7,  12, 2,  10, 14, 1,  3,  8,  11, 6,  15, 13,
-};
-static const uint8_t word_right[80] = {
-    5,  14, 7,  0, 9, 2,  11, 4,  13, 6,  15, 8,  1,  10, 3,  12,
-    6,  11, 3,  7, 0, 13, 5,  10, 14, 15, 8,  12, 4,  9,  1,  2,
-    15, 5,  1,  3, 7, 14, 6,  9,  11, 8,  12, 2,  10, 0,  4,  13,
-    8,  6,  4,  1, 3, 11, 15, 0,  5,  12, 2,  13, 9,  7,  10, 14,
-    12, 15, 10, 4, 1, 5,  8,  7,  6,  2,  13, 14, 0,  3,  9,  11,
-};
-
-/* Each step's left rotation, left line then right line. */
-static const uint8_t shift_left[80] = {
-    11, 14, 15, 12, 5,  8,  7,  9,  11, 13, 14, 15, 6,  7,  9,  8,
-    7,  6,  8,  13, 11, 9,  7,  15, 7,  12, 15, 9,  11, 7,  13, 12,
-    11, 13, 6,  7,  14, 9,  13, 15, 14, 8,  13, 6,  5,  12, 7,  5,
-    11, 12, 14, 15, 14, 15, 9,  8,  9,  14, 5,  6,  8,  6,  5,  12,
-    9,  15, 5,  11, 6,  8,  13, 12, 5,  12, 13, 14, 11, 8,  5,  6,
-};
-static const uint8_t shift_right[80] = {
-    8,  9,  9,  11, 13, 15, 15, 5,  7,  7,  8,  11, 14, 14, 12, 6,
-    9,  13, 15, 7,  12, 8,  9,  11, 7,  7,  12, 7,  6,  15, 13, 11,
-    9,  7,  15, 11, 8,  6,  6,  14, 12, 13, 5,  14, 13, 13, 7,  5,
-    15, 5,  8,  11, 14, 14, 6,  14, 6,  9,  12, 9,  12, 5,  15, 8,
-    8,  5,  12, 9,  12, 5,  14, 6,  8,  13, 6,  5,  15, 13, 11, 11,
-};
 
 /* One step of each line for the 16 steps of a round: the left line with
  * function FL and constant KL, the right line with FR and KR. Unrolled, the
@@ -83,11 +44,7 @@ static void compress(uint32_t h[5], const uint8_t block[AW_RIPEMD160_BLOCK]) {
         x[i] = load_le32(block + 4 * i);
     uint32_t al = h[0], bl = h[1], cl = h[2], dl = h[3], el = h[4];
     uint32_t ar = al, br = bl, cr = cl, dr = dl, er = el;
-    TWO_LINE_ROUND(0, f1, 0x00000000u, f5, 0x50a28be6u)
-    TWO_LINE_ROUND(16, f2, 0x5a827999u, f4, 0x5c4dd124u)
-    TWO_LINE_ROUND(32, f3, 0x6ed9eba1u, f3, 0x6d703ef3u)
-    TWO_LINE_ROUND(48, f4, 0x8f1bbcdcu, f2, 0x7a6d76e9u)
-    TWO_LINE_ROUND(64, f5, 0xa953fd4eu, f1, 0x00000000u)
+    AW_RMD_ROUNDS(TWO_LINE_ROUND)
     uint32_t t = h[1] + cl + dr;
     h[1] = h[2] + dl + er;
     h[2] = h[3] + el + ar;

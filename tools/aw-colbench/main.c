@@ -2,7 +2,7 @@
  * aw-colbench — the columnar batch read against a record baseline.
  *
  *   aw-colbench [-h HOST:PORT] [-t SECONDS=3] [-r ROUNDS=5] [-B BATCH] [-w a|b|ab] [-m c|r|cr]
- *               [-v] [-D]
+ *               [-K] [-1] [-v] [-D]
  *
  * Two workloads, each timed both ways in the same run:
  *   a: 10,000 keys x 5 numeric bins (f8, i4, f4, i2, i8 fields, aligned);
@@ -12,7 +12,9 @@
  * client: aw_batch_get into aw_batch_result records, then the same rows
  * filled by hand from the records (aw_record_get per field, as an
  * application would), then the records freed. Both read all keys per call
- * (or BATCH keys per call with -B).
+ * (or BATCH keys per call with -B). Every call makes its keys, digests
+ * included, from an array of ids with aw_keys_init_int; -1 makes them one
+ * at a time with aw_key_init_int, -K once before timing.
  *
  * The paths take turns: ROUNDS rounds, each timing every path once for
  * SECONDS / ROUNDS, the first path alternating from round to round; each
@@ -307,6 +309,9 @@ static const char *g_paths = "cr"; /* -m: which paths to time */
 static bool g_verbose;             /* -v: every pass's figures */
 /* -K: the keys (and their digests) made once before timing, not per call. */
 static bool g_precomputed_keys;
+/* -1: keys made one at a time (aw_key_init_int per key), not with
+ * aw_keys_init_int over the call's array of ids. */
+static bool g_keys_one_by_one;
 
 static void decode_only(const workload *w, double seconds, int rounds) {
     aw_dtype *dt;
@@ -377,12 +382,34 @@ typedef struct server_ctx {
 } server_ctx;
 
 /* The keys of one call, made as an application makes them (namespace, set,
- * integer user key, RIPEMD-160 digest), unless -K made them all once. */
+ * integer user key, RIPEMD-160 digest) from its array of ids, unless -K
+ * made them all once; -1 makes them one at a time. */
 static void make_keys(aw_key *keys, size_t at, size_t m) {
+    static int64_t *ids;
+    static size_t ids_cap;
     if (g_precomputed_keys)
         return;
-    for (size_t i = at; i < at + m; i++)
-        aw_key_init_int(&keys[i], "test", "colbench", (int64_t)i, NULL);
+    if (g_keys_one_by_one) {
+        for (size_t i = at; i < at + m; i++)
+            aw_key_init_int(&keys[i], "test", "colbench", (int64_t)i, NULL);
+        return;
+    }
+    if (m > ids_cap) {
+        free(ids);
+        ids = malloc(m * sizeof *ids);
+        ids_cap = ids ? m : 0;
+        if (!ids) {
+            fprintf(stderr, "aw-colbench: out of memory for %zu ids\n", m);
+            exit(1);
+        }
+    }
+    for (size_t i = 0; i < m; i++)
+        ids[i] = (int64_t)(at + i);
+    aw_error err;
+    if (aw_keys_init_int(keys + at, m, "test", "colbench", ids, &err) != AW_OK) {
+        fprintf(stderr, "aw-colbench: keys: %s\n", err.message);
+        exit(1);
+    }
 }
 
 static void fail_call(const char *what, const aw_error *err) {
@@ -487,7 +514,9 @@ static void against_server(aw_client *client, const workload *w, double seconds,
     rounds_time(paths, 2, rounds, seconds / rounds, g_verbose);
     char what[200];
     snprintf(what, sizeof what, "%s — %zu keys per call (%s), %d rounds, order alternating",
-             w->name, batch, g_precomputed_keys ? "keys made before timing, -K" : "keys made per call",
+             w->name, batch, g_precomputed_keys ? "keys made before timing, -K"
+             : g_keys_one_by_one ? "keys made per call one at a time, -1"
+                                 : "keys made per call (aw_keys_init_int)",
              rounds);
     print_paths(what, paths, 2, rounds);
     free(want);
@@ -502,7 +531,7 @@ static void against_server(aw_client *client, const workload *w, double seconds,
 
 static int usage(void) {
     fprintf(stderr, "usage: aw-colbench [-h HOST:PORT] [-t SECONDS] [-r ROUNDS] [-B BATCH] "
-                    "[-w a|b|ab] [-m c|r|cr] [-K] [-v] [-D]\n");
+                    "[-w a|b|ab] [-m c|r|cr] [-K] [-1] [-v] [-D]\n");
     return 2;
 }
 
@@ -513,7 +542,7 @@ int main(int argc, char **argv) {
     size_t batch = 0;
     bool decode = false;
     int opt;
-    while ((opt = getopt(argc, argv, "h:t:r:B:w:Dm:Kv")) != -1) {
+    while ((opt = getopt(argc, argv, "h:t:r:B:w:Dm:K1v")) != -1) {
         switch (opt) {
         case 'h': host = optarg; break;
         case 't': seconds = atof(optarg); break;
@@ -524,6 +553,7 @@ int main(int argc, char **argv) {
         case 'm': g_paths = optarg; break;
         case 'v': g_verbose = true; break;
         case 'K': g_precomputed_keys = true; break;
+        case '1': g_keys_one_by_one = true; break;
         default: return usage();
         }
     }
