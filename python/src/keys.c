@@ -23,7 +23,8 @@ typedef struct names_seen {
 } names_seen;
 
 /* The user key of a (ns, set, user_key) tuple whose names are `seen`'s:
- * 1 converted into *key, 0 when it needs the full conversion. A str or
+ * 1 converted into *key (all but its digest), 0 when it needs the full
+ * conversion. A str or
  * bytes user key is borrowed (*borrowed set): the tuple must outlive the
  * key. */
 static int key_with_seen_names(PyObject *t, aw_key *key, const names_seen *seen,
@@ -59,7 +60,7 @@ static int key_with_seen_names(PyObject *t, aw_key *key, const names_seen *seen,
     }
     memcpy(key->ns, seen->key->ns, seen->ns_len + 1);
     memcpy(key->set, seen->key->set, seen->set_len + 1);
-    return aw_digest_compute(key->set, seen->set_len, &key->user_key, key->digest, NULL) == AW_OK;
+    return 1; /* its digest comes with the others' (keys_fill) */
 }
 
 /* items[0..len) into out; *borrowed when a key borrows from its tuple (the
@@ -76,6 +77,13 @@ static int keys_fill(PyObject *const *items, Py_ssize_t len, aw_key *out, pyaw_c
             return -1;
         seen = (names_seen){PyTuple_GET_ITEM(t, 0), PyTuple_GET_ITEM(t, 1), &out[i],
                             strlen(out[i].ns), strlen(out[i].set)};
+    }
+    /* All the digests at once, sixteen at a time (the keys converted the
+     * full way already have theirs; computing them again costs little). */
+    aw_error err;
+    if (aw_keys_digest(out, (size_t)len, &err) != AW_OK) {
+        PyErr_Format(PyExc_ValueError, "invalid key: %s", err.message);
+        return -1;
     }
     return 0;
 }

@@ -4,7 +4,8 @@
  * side hands the array normalised (aerowire/_numpy.py key_array): kind 'i'
  * native int64, 'S' string keys (up to the first NUL, as batch_write_numpy
  * reads an S key field), 'V' blob keys, C-contiguous. The names are
- * checked once; each key is then its user key and digest.
+ * checked once; each key is then its user key, and the digests are made
+ * together.
  */
 #include "pyaw.h"
 
@@ -72,10 +73,11 @@ int pyaw_keys_from_array(PyObject *array, int kind, const char *ns, const char *
         memcpy(k->ns, names.ns, ns_len + 1);
         memcpy(k->set, names.set, set_len + 1);
         k->user_key = array_user_key(kind, data + i * itemsize, itemsize);
-        if (aw_digest_compute(k->set, set_len, &k->user_key, k->digest, &err) != AW_OK) {
-            PyErr_Format(PyExc_ValueError, "invalid key %zu: %s", i, err.message);
-            out = NULL;
-        }
+    }
+    /* The digests sixteen at a time (aw_keys_digest names a bad key). */
+    if (out && aw_keys_digest(out, count, &err) != AW_OK) {
+        PyErr_Format(PyExc_ValueError, "invalid %s", err.message);
+        out = NULL;
     }
     PyBuffer_Release(&view);
     if (!out)

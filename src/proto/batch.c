@@ -186,11 +186,25 @@ static int put_row_body(aw_buf *b, const aw_batch_row *row, const aw_req_opts *o
 }
 
 /* Whether the field at *p is (type, s[0..len)); moves *p past it. */
+/* Whether the NUL-terminated s (at most max bytes) is exactly the len
+ * bytes at b, which are a name this writer copied from a C string and so
+ * hold no NUL. strncmp stops at s's end, so a shorter s is never read
+ * past; equal through len, s has no NUL before len and s[len] can be
+ * read. One call instead of strnlen and memcmp, for every name of every
+ * row. */
+static inline bool same_name(const uint8_t *b, size_t len, const char *s, size_t max) {
+    return len <= max && strncmp((const char *)b, s, len) == 0 && s[len] == '\0';
+}
+
+/* The field at *p is of `type` and holds the name s (at most max bytes). */
 static bool match_field(const uint8_t **p, const uint8_t *end, uint8_t type, const char *s,
-                        size_t len) {
+                        size_t max) {
     const uint8_t *f = *p;
-    if ((size_t)(end - f) < 5 + len || aw_load_u32be(f) != len + 1 || f[4] != type ||
-        memcmp(f + 5, s, len) != 0)
+    if (end - f < 5 || f[4] != type)
+        return false;
+    uint32_t size = aw_load_u32be(f);
+    size_t len = size ? size - 1 : 0;
+    if (size == 0 || (size_t)(end - f) < 5 + len || !same_name(f + 5, len, s, max))
         return false;
     *p = f + 5 + len;
     return true;
@@ -229,15 +243,16 @@ static bool repeats_prev(const aw_batch_writer *w, const aw_batch_row *row,
         return false;
     p += head_len;
     const aw_key *key = row->key;
-    if (!match_field(&p, end, AW_FIELD_NAMESPACE, key->ns, strnlen(key->ns, sizeof key->ns)) ||
-        !match_field(&p, end, AW_FIELD_SET, key->set, strnlen(key->set, sizeof key->set)))
+    if (!match_field(&p, end, AW_FIELD_NAMESPACE, key->ns, sizeof key->ns - 1) ||
+        !match_field(&p, end, AW_FIELD_SET, key->set, sizeof key->set - 1))
         return false;
     for (uint32_t i = 0; named && i < row->n_bins; i++) {
         const char *name = row->bins[i];
-        size_t len = name ? strnlen(name, AW_BIN_NAME_MAX + 1) : AW_BIN_NAME_MAX + 1;
-        if (len > AW_BIN_NAME_MAX || (size_t)(end - p) < 8 + len ||
-            aw_load_u32be(p) != 4 + len || p[4] != AW_OP_READ || p[5] != AW_PT_NULL ||
-            p[6] != 0 || p[7] != len || memcmp(p + 8, name, len) != 0)
+        if (!name || end - p < 8)
+            return false;
+        size_t len = p[7];
+        if ((size_t)(end - p) < 8 + len || aw_load_u32be(p) != 4 + len || p[4] != AW_OP_READ ||
+            p[5] != AW_PT_NULL || p[6] != 0 || !same_name(p + 8, len, name, AW_BIN_NAME_MAX))
             return false;
         p += 8 + len;
     }
