@@ -60,7 +60,7 @@ static int attrs_from_py(PyObject *dict, aw_array_attr **attrs, size_t *n, pyaw_
         return -1;
     }
     PyObject *pairs = PyDict_Items(dict);
-    if (!pairs || PyList_Append(c->keep, pairs) < 0) {
+    if (!pairs || pyaw_keep(c, pairs) < 0) {
         Py_XDECREF(pairs);
         return -1;
     }

@@ -326,7 +326,7 @@ static PyObject *submit_one(AsyncClientObject *self, enum one_cmd cmd, const one
         one_policy(&self->sync->cfg, cmd, in, &pol, &ops, &n_ops, conv) < 0 ||
         (in->names && pyaw_bin_names_from_py(in->names, &names, &n_names, conv) < 0) ||
         (in->bins && pyaw_bins_from_py(in->bins, &bins, &n_bins, conv) < 0) ||
-        PyList_Append(conv->keep, in->key) < 0) {
+        pyaw_keep(conv, in->key) < 0) {
         acall_free(a);
         return NULL;
     }

@@ -143,7 +143,7 @@ static int batch_rows(const char *kind, PyObject *rows_o, const aw_key *keys, si
             return -1;
         }
         items = PySequence_Tuple(rows_o);
-        if (!items || PyList_Append(c->keep, items) < 0) {
+        if (!items || pyaw_keep(c, items) < 0) {
             Py_XDECREF(items);
             return -1;
         }

@@ -323,27 +323,31 @@ out:
     return result;
 }
 
-static PyObject *client_get(ClientObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"key", "policy", NULL};
-    PyObject *key, *policy = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:get", kwlist, &key, &policy))
+static PyObject *client_get(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                            PyObject *kwnames) {
+    static const char *const names[] = {"key", "policy"};
+    PyObject *a[2];
+    if (pyaw_fast_args(args, nargs, kwnames, names, 2, 1, a, "get") < 0)
         return NULL;
-    return read_record(self, key, NULL, policy);
+    return read_record(self, a[0], NULL, a[1]);
 }
 
-static PyObject *client_select(ClientObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"key", "bins", "policy", NULL};
-    PyObject *key, *bins, *policy = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:select", kwlist, &key, &bins, &policy))
+static PyObject *client_select(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                               PyObject *kwnames) {
+    static const char *const names[] = {"key", "bins", "policy"};
+    PyObject *a[3];
+    if (pyaw_fast_args(args, nargs, kwnames, names, 3, 2, a, "select") < 0)
         return NULL;
-    return read_record(self, key, bins, policy);
+    return read_record(self, a[0], a[1], a[2]);
 }
 
-static PyObject *client_exists(ClientObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"key", "policy", NULL};
-    PyObject *key_o, *policy = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:exists", kwlist, &key_o, &policy))
+static PyObject *client_exists(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                               PyObject *kwnames) {
+    static const char *const names[] = {"key", "policy"};
+    PyObject *a[2];
+    if (pyaw_fast_args(args, nargs, kwnames, names, 2, 1, a, "exists") < 0)
         return NULL;
+    PyObject *key_o = a[0], *policy = a[1];
     pyaw_conv conv;
     if (pyaw_conv_init(&conv) < 0)
         return NULL;
@@ -416,13 +420,13 @@ out:
     return result;
 }
 
-static PyObject *client_put(ClientObject *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"key", "bins", "meta", "policy", NULL};
-    PyObject *key, *bins, *meta = NULL, *policy = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|OO:put", kwlist, &key, &bins, &meta,
-                                     &policy))
+static PyObject *client_put(ClientObject *self, PyObject *const *args, Py_ssize_t nargs,
+                            PyObject *kwnames) {
+    static const char *const names[] = {"key", "bins", "meta", "policy"};
+    PyObject *a[4];
+    if (pyaw_fast_args(args, nargs, kwnames, names, 4, 2, a, "put") < 0)
         return NULL;
-    return write_record(self, CMD_PUT, key, bins, NULL, meta, policy);
+    return write_record(self, CMD_PUT, a[0], a[1], NULL, a[2], a[3]);
 }
 
 static PyObject *client_remove(ClientObject *self, PyObject *args, PyObject *kwds) {
@@ -491,13 +495,13 @@ static PyMethodDef client_methods[] = {
      "_admin_query(kind, name, policy) -> {name: info} of users ('user') or roles ('role')."},
     {"__enter__", (PyCFunction)client_enter, METH_NOARGS, "Connects (if not yet) and returns self."},
     {"__exit__", (PyCFunction)client_exit, METH_VARARGS, "Closes the client."},
-    {"get", (PyCFunction)(void (*)(void))client_get, METH_VARARGS | METH_KEYWORDS,
+    {"get", (PyCFunction)(void (*)(void))client_get, METH_FASTCALL | METH_KEYWORDS,
      "get(key, policy=None) -> Record: all bins; raises RecordNotFound."},
-    {"select", (PyCFunction)(void (*)(void))client_select, METH_VARARGS | METH_KEYWORDS,
+    {"select", (PyCFunction)(void (*)(void))client_select, METH_FASTCALL | METH_KEYWORDS,
      "select(key, bins, policy=None) -> Record: the named bins only."},
-    {"exists", (PyCFunction)(void (*)(void))client_exists, METH_VARARGS | METH_KEYWORDS,
+    {"exists", (PyCFunction)(void (*)(void))client_exists, METH_FASTCALL | METH_KEYWORDS,
      "exists(key, policy=None) -> (key, Meta or None)."},
-    {"put", (PyCFunction)(void (*)(void))client_put, METH_VARARGS | METH_KEYWORDS,
+    {"put", (PyCFunction)(void (*)(void))client_put, METH_FASTCALL | METH_KEYWORDS,
      "put(key, bins, meta=None, policy=None): writes bins (a None value removes the bin)."},
     {"remove", (PyCFunction)(void (*)(void))client_remove, METH_VARARGS | METH_KEYWORDS,
      "remove(key, meta=None, policy=None): deletes the record; raises RecordNotFound."},

@@ -16,8 +16,7 @@
 
 int pyaw_conv_init(pyaw_conv *c) {
     memset(c, 0, sizeof *c);
-    c->keep = PyList_New(0);
-    return c->keep ? 0 : -1;
+    return 0;
 }
 
 void pyaw_conv_free(pyaw_conv *c) {
@@ -25,8 +24,21 @@ void pyaw_conv_free(pyaw_conv *c) {
         PyMem_Free(c->allocs[i]);
     PyMem_Free(c->allocs);
     pyaw_keys_release(c);
+    for (unsigned i = 0; i < c->n_few; i++)
+        Py_DECREF(c->few[i]);
     Py_XDECREF(c->keep);
     memset(c, 0, sizeof *c);
+}
+
+int pyaw_keep(pyaw_conv *c, PyObject *o) {
+    if (c->n_few < PYAW_CONV_FEW) {
+        Py_INCREF(o);
+        c->few[c->n_few++] = o;
+        return 0;
+    }
+    if (!c->keep && !(c->keep = PyList_New(0)))
+        return -1;
+    return PyList_Append(c->keep, o);
 }
 
 void *pyaw_conv_alloc(pyaw_conv *c, size_t size) {
@@ -49,9 +61,7 @@ void *pyaw_conv_alloc(pyaw_conv *c, size_t size) {
     return p;
 }
 
-static int keep(pyaw_conv *c, PyObject *o) {
-    return PyList_Append(c->keep, o);
-}
+static int keep(pyaw_conv *c, PyObject *o) { return pyaw_keep(c, o); }
 
 /* Takes a new reference (NULL passes through) and hands it to c, which
  * keeps it alive until pyaw_conv_free: a snapshot of a container's items,
@@ -309,18 +319,57 @@ int pyaw_key_from_py(PyObject *t, aw_key *key, pyaw_conv *c) {
 }
 
 PyObject *pyaw_key_to_py(const aw_key *key, PyObject *given) {
-    /* The user key as given (a bytearray as bytes), the digest as bytes. */
+    /* The user key as given (a bytearray as bytes), the digest as bytes.
+     * The names are the given str objects when they are plain str (the
+     * key was made from their text), else new ones. */
+    PyObject *ns_o = PyTuple_GET_ITEM(given, 0), *set_o = PyTuple_GET_ITEM(given, 1);
     PyObject *uk = PyTuple_GET_ITEM(given, 2);
+    PyObject *t = PyTuple_New(4);
+    if (!t)
+        return NULL;
+    PyObject *ns = PyUnicode_CheckExact(ns_o) ? (Py_INCREF(ns_o), ns_o)
+                                              : PyUnicode_FromString(key->ns);
+    PyObject *set = !key->set[0]                ? (Py_INCREF(Py_None), Py_None)
+                    : PyUnicode_CheckExact(set_o) ? (Py_INCREF(set_o), set_o)
+                                                  : PyUnicode_FromString(key->set);
     PyObject *ukey = PyByteArray_Check(uk) ? PyBytes_FromObject(uk) : (Py_INCREF(uk), uk);
-    if (!ukey)
-        return NULL;
-    PyObject *set = key->set[0] ? PyUnicode_FromString(key->set) : (Py_INCREF(Py_None), Py_None);
-    if (!set) {
-        Py_DECREF(ukey);
-        return NULL;
+    PyObject *digest = PyBytes_FromStringAndSize((const char *)key->digest, AW_DIGEST_SIZE);
+    PyTuple_SET_ITEM(t, 0, ns);
+    PyTuple_SET_ITEM(t, 1, set);
+    PyTuple_SET_ITEM(t, 2, ukey);
+    PyTuple_SET_ITEM(t, 3, digest);
+    if (!ns || !set || !ukey || !digest)
+        Py_CLEAR(t); /* frees what was made */
+    return t;
+}
+
+/* Bin names become str objects for every record read; a small cache keeps
+ * the last few so that a record's dict gets the same (hashed) objects
+ * instead of new ones. Guarded by the GIL. */
+#define NAME_CACHE_SIZE 64
+static struct {
+    char name[AW_BIN_NAME_MAX + 1];
+    PyObject *str;
+} name_cache[NAME_CACHE_SIZE];
+
+PyObject *pyaw_bin_name_to_py(const char *name) {
+    size_t len = strnlen(name, AW_BIN_NAME_MAX + 1);
+    if (len > AW_BIN_NAME_MAX)
+        return PyUnicode_FromString(name);
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)name[i]) * 16777619u;
+    unsigned slot = h % NAME_CACHE_SIZE;
+    if (name_cache[slot].str && memcmp(name_cache[slot].name, name, len + 1) == 0) {
+        Py_INCREF(name_cache[slot].str);
+        return name_cache[slot].str;
     }
-    return Py_BuildValue("(sNNy#)", key->ns, set, ukey, (const char *)key->digest,
-                         (Py_ssize_t)AW_DIGEST_SIZE);
+    PyObject *s = PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, NULL);
+    if (!s)
+        return NULL;
+    Py_XSETREF(name_cache[slot].str, (Py_INCREF(s), s));
+    memcpy(name_cache[slot].name, name, len + 1);
+    return s;
 }
 
 PyObject *pyaw_value_to_py(const aw_value *v, int depth) {
@@ -402,8 +451,10 @@ PyObject *pyaw_record_to_py(const aw_record *rec, const aw_key *key, PyObject *g
     PyObject *bins = PyDict_New();
     for (uint32_t i = 0; bins && i < rec->n_bins; i++) {
         PyObject *v = pyaw_value_to_py(&rec->bins[i].value, 1);
-        if (!v || PyDict_SetItemString(bins, rec->bins[i].name, v) < 0)
+        PyObject *name = v ? pyaw_bin_name_to_py(rec->bins[i].name) : NULL;
+        if (!name || PyDict_SetItem(bins, name, v) < 0)
             Py_CLEAR(bins);
+        Py_XDECREF(name);
         Py_XDECREF(v);
     }
     PyObject *k = bins ? pyaw_key_to_py(key, given) : NULL;

@@ -104,7 +104,7 @@ int pyaw_exp_from_py(PyObject *o, const aw_exp **out, pyaw_conv *c, const char *
                      ".compile() of a builder), not %s", what, Py_TYPE(o)->tp_name);
         return -1;
     }
-    if (PyList_Append(c->keep, o) < 0)
+    if (pyaw_keep(c, o) < 0)
         return -1;
     *out = ((ExpressionObject *)o)->exp;
     return 0;

@@ -294,7 +294,7 @@ int pyaw_ops_from_py(PyObject *list, aw_op **ops, size_t *n, PyObject **touch_tt
         return -1;
     }
     PyObject *items = PySequence_Tuple(list);
-    if (!items || PyList_Append(c->keep, items) < 0) {
+    if (!items || pyaw_keep(c, items) < 0) {
         Py_XDECREF(items);
         return -1;
     }
@@ -313,7 +313,7 @@ int pyaw_ops_from_py(PyObject *list, aw_op **ops, size_t *n, PyObject **touch_tt
          * another thread cannot change while the command runs. */
         if (PyDict_Check(o.d)) {
             PyObject *copy = PyDict_Copy(o.d);
-            if (!copy || PyList_Append(c->keep, copy) < 0) {
+            if (!copy || pyaw_keep(c, copy) < 0) {
                 Py_XDECREF(copy);
                 return -1;
             }

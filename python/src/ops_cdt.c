@@ -102,7 +102,7 @@ int pyaw_ctx_from_py(const pyaw_opdict *o, PyObject *list, const aw_ctx **ctx, p
         int rc = t ? ctx_item(o, t, i, &items[i], c) : -1;
         /* The tuple's objects stay alive in the op dict's copy held by c:
          * keep the tuple itself too (the list may change). */
-        if (t && PyList_Append(c->keep, t) < 0)
+        if (t && pyaw_keep(c, t) < 0)
             rc = -1;
         Py_XDECREF(t);
         if (rc < 0)

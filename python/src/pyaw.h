@@ -14,7 +14,13 @@
  * aw_value arrays it allocated, and the Python objects whose bytes the
  * aw_values borrow (held so another thread cannot free them while the
  * command runs without the GIL). */
+#define PYAW_CONV_FEW 6
 typedef struct pyaw_conv {
+    /* Objects kept alive until pyaw_conv_free: the first few inline (a
+     * single-record command keeps one or two), the rest in a list made
+     * when needed. */
+    PyObject *few[PYAW_CONV_FEW];
+    unsigned n_few;
     PyObject *keep;
     void **allocs;
     size_t n_allocs, cap_allocs;
@@ -26,6 +32,16 @@ int pyaw_conv_init(pyaw_conv *c);
 void pyaw_conv_free(pyaw_conv *c);
 /* Zeroed memory freed with the conversion; NULL with MemoryError set. */
 void *pyaw_conv_alloc(pyaw_conv *c, size_t size);
+/* Keeps a new reference to o until pyaw_conv_free; -1 with MemoryError. */
+int pyaw_keep(pyaw_conv *c, PyObject *o);
+/* The arguments of a METH_FASTCALL | METH_KEYWORDS method, by position or
+ * keyword, into out[0..n_names) (NULL when not given); the first
+ * `required` must be given. 0, or -1 with TypeError as CPython words it. */
+int pyaw_fast_args(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                   const char *const *names, int n_names, int required, PyObject **out,
+                   const char *fname);
+/* A bin name as str (new reference), from a small cache of recent names. */
+PyObject *pyaw_bin_name_to_py(const char *name);
 
 /* Each returns 0, or -1 with a Python exception set. */
 int pyaw_key_from_py(PyObject *tuple, aw_key *key, pyaw_conv *c);

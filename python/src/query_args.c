@@ -54,7 +54,7 @@ static int scalar_into(PyObject *v, aw_index_filter *f, pyaw_conv *c) {
         Py_ssize_t len;
         const char *p = PyUnicode_Check(v) ? PyUnicode_AsUTF8AndSize(v, &len)
                                            : (len = PyBytes_GET_SIZE(v), PyBytes_AS_STRING(v));
-        if (!p || PyList_Append(c->keep, v) < 0)
+        if (!p || pyaw_keep(c, v) < 0)
             return -1;
         f->kind = PyUnicode_Check(v) ? AW_FILTER_STR_EQUAL : AW_FILTER_BLOB_EQUAL;
         f->bytes = p;
@@ -76,7 +76,7 @@ static int geojson_into(PyObject *v, aw_index_filter *f, pyaw_conv *c) {
                          Py_TYPE(v)->tp_name);
         return -1;
     }
-    if (PyList_Append(c->keep, v) < 0)
+    if (pyaw_keep(c, v) < 0)
         return -1;
     f->bytes = p;
     f->len = (size_t)len;
@@ -316,7 +316,7 @@ static const char *name_arg(PyObject *o, const char *what, pyaw_conv *c) {
         PyErr_Format(PyExc_ValueError, "%s %R contains a NUL character", what, o);
         return NULL;
     }
-    return PyList_Append(c->keep, o) < 0 ? NULL : s;
+    return pyaw_keep(c, o) < 0 ? NULL : s;
 }
 
 int pyaw_query_args_init(pyaw_query_args *a, PyObject *spec, PyObject *policy, PyObject **extra) {
