@@ -3,7 +3,7 @@
 
     PYTHONPATH=build/python /usr/bin/python3 python/bench/bench.py [-h HOST:PORT] [-t SECONDS]
                                                      [-w get,put,batch,async] [--array-keys]
-                                                     [--no-load]
+                                                     [--no-load] [--pairs N]
 
 Without -h it starts build/bin/aw-testd (or $AW_BIN/aw-testd) on a free port. Each
 workload runs the Python side, then the C tool that does the same on the same
@@ -11,7 +11,9 @@ records, and prints both with their difference or ratio:
 
   get, put  sync, one thread, random keys of 10,000 (int bin + 100-char str bin):
             client CPU us per call against `aw-bench -z 1 -w RU,100` (RU,0 for put);
-            the difference is the Python layer's cost per call.
+            the difference is the Python layer's cost per call. The keys come
+            from a list shuffled before timing. --pairs N takes N alternating
+            pairs of runs and prints the median difference.
   batch     batch_read of 10,000 keys x 5 numeric bins (aw-colbench's workload a,
             loaded by it) with _dtype: CPU us per record against aw-colbench's
             columnar (aw_batch_read_into) median, and against batch_read into
@@ -44,6 +46,7 @@ import os
 import random
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -84,26 +87,46 @@ def report(name, py_us, c_us, unit="call"):
           f"{py_us - c_us:+.2f} us ({py_us / c_us:.2f}x)")
 
 
-def bench_sync(client, host, seconds, write):
+def bench_sync(client, host, seconds, write, pairs=1):
     keys = [("test", SET, k) for k in range(1, KEYS + 1)]
     bins = {"testbin": 7, "testbin_2": "x" * 100}
-    op = (lambda k: client.put(k, bins)) if write else client.get
+    # The keys in a random order, drawn before timing: aw-bench draws each
+    # key with a few instructions of C, where random.randrange in the loop
+    # would charge the Python client with a microsecond of the harness.
+    rnd = random.Random(1)
+    order = [keys[rnd.randrange(KEYS)] for _ in range(100_000)]
+    put, get = client.put, client.get
 
     def loop():
         n, end = 0, time.perf_counter() + seconds
-        rnd = random.Random(1)
         while time.perf_counter() < end:
-            for _ in range(100):
-                op(keys[rnd.randrange(KEYS)])
-            n += 100
+            if write:
+                for k in order[n % len(order):][:1000]:
+                    put(k, bins)
+            else:
+                for k in order[n % len(order):][:1000]:
+                    get(k)
+            n += 1000
         return n
 
-    n, wall, cpu = cpu_timed(loop)
     name = "put" if write else "get"
-    print(f"sync {name}: {n / wall:,.0f} calls/s, {wall / n * 1e6:.2f} us wall/call")
-    c = aw_bench(host, seconds, "-z", "1", "-w", "RU,0" if write else "RU,100")
-    print(f"  aw-bench: {c['tps']:,.0f} calls/s")
-    report(f"sync {name}", cpu / n * 1e6, c["cpu_us_per_op"])
+    diffs = []
+    for i in range(pairs):
+        # Alternate which side goes first, so that a drifting machine load
+        # weighs on both alike.
+        for side in ("py", "c") if i % 2 == 0 else ("c", "py"):
+            if side == "py":
+                n, wall, cpu = cpu_timed(loop)
+                py_us = cpu / n * 1e6
+                print(f"sync {name}: {n / wall:,.0f} calls/s, {wall / n * 1e6:.2f} us wall/call")
+            else:
+                c = aw_bench(host, seconds, "-z", "1", "-w", "RU,0" if write else "RU,100")
+                print(f"  aw-bench: {c['tps']:,.0f} calls/s")
+        report(f"sync {name}", py_us, c["cpu_us_per_op"])
+        diffs.append(py_us - c["cpu_us_per_op"])
+    if pairs > 1:
+        print(f"  sync {name}: median of {pairs} pairs {statistics.median(diffs):+.2f} us CPU/call "
+              f"over C (pairs {min(diffs):+.2f} .. {max(diffs):+.2f})")
 
 
 def median_rounds(fn, seconds, rounds=3):
@@ -273,6 +296,8 @@ def main():
     ap.add_argument("-h", "--host", help="HOST:PORT of a server (default: start aw-testd)")
     ap.add_argument("-t", "--seconds", type=float, default=3.0, help="per measurement (3)")
     ap.add_argument("-w", "--workloads", default="get,put,batch,async,thread")
+    ap.add_argument("--pairs", type=int, default=1,
+                    help="get, put: alternating Python and C runs, and their median difference")
     ap.add_argument("--array-keys", action="store_true",
                     help="batch also reads a numpy array of user keys")
     ap.add_argument("--no-load", action="store_true",
@@ -292,9 +317,9 @@ def main():
         tool("aw-bench", "-h", host, "-w", "I", "-k", str(KEYS), "-o", "I,S100")
         with aerowire.client({"hosts": [host_tuple(host)]}) as client:
             if "get" in work:
-                bench_sync(client, host, seconds, write=False)
+                bench_sync(client, host, seconds, write=False, pairs=args.pairs)
             if "put" in work:
-                bench_sync(client, host, seconds, write=True)
+                bench_sync(client, host, seconds, write=True, pairs=args.pairs)
             if "batch" in work:
                 bench_batch(client, host, seconds, args.array_keys, not args.no_load)
         if "async" in work:
