@@ -21,15 +21,8 @@ typedef uint32_t lane_vec __attribute__((vector_size(AW_RIPEMD160_LANES * 4)));
 
 #define VROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
 
-/* As ripemd160.c's TWO_LINE_ROUND, a lane per message. */
-#define LANE_ROUND(first, FL, KL, FR, KR)                                                      \
-    _Pragma("GCC unroll 16")                                                                   \
-    for (int j = (first); j < (first) + 16; j++) {                                             \
-        lane_vec t = VROL(al + FL(bl, cl, dl) + x[word_left[j]] + (KL), shift_left[j]) + el;   \
-        al = el, el = dl, dl = VROL(cl, 10), cl = bl, bl = t;                                  \
-        t = VROL(ar + FR(br, cr, dr) + x[word_right[j]] + (KR), shift_right[j]) + er;          \
-        ar = er, er = dr, dr = VROL(cr, 10), cr = br, br = t;                                  \
-    }
+/* A round on vectors of words, a lane per message. */
+#define LANE_ROUND(first, FL, KL, FR, KR) AW_RMD_TWO_LINE_ROUND(lane_vec, VROL, first, FL, KL, FR, KR)
 
 typedef void (*lanes_fn)(const uint32_t words[16][AW_RIPEMD160_LANES],
                          uint32_t digest[5][AW_RIPEMD160_LANES]);
