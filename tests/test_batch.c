@@ -7,8 +7,9 @@
  * own answer), n = 0 and NULL arguments, a bad bin name or a NULL key in one
  * row, 100,000 keys split into requests of 1,000 rows, aw_batch_exec with a
  * counting source and sink (each row exactly once, done once, never inside
- * the submit call), and the request bytes the engine puts on the wire
- * against the official client's capture.
+ * the submit call), the request bytes the engine puts on the wire
+ * against the official client's capture, and the requests a client keeps
+ * from one batch to the next.
  */
 /* aw_bplan_trace: this program links a batch_plan.o built with the hook
  * (see the Makefile); the library has none. */
@@ -543,6 +544,69 @@ static void check_big(bool async) {
 }
 static void test_big(void **state) { check_big(false); }
 static void test_big_async(void **state) { check_big(true); }
+
+/* The client keeps a finished batch's requests, buffers and all, for its
+ * next batch (batch_plan.c spare_give/spare_take), within 8 MB: the next
+ * batch of the same size takes the very same requests and buffers back
+ * instead of allocating (and faulting in) new ones. */
+static bool spare_has(const aw_breq *r, const uint8_t *data) {
+    for (; r; r = r->next_free)
+        if (r->in.data == data)
+            return true;
+    return false;
+}
+
+static size_t spare_sum(const aw_client *c, size_t *count) {
+    size_t sum = 0;
+    *count = 0;
+    for (const aw_breq *r = c->spare_reqs; r; r = r->next_free, (*count)++)
+        sum += r->buf.cap + r->in.cap;
+    return sum;
+}
+
+static void test_requests_kept(void **state) {
+    (void)state;
+    assert_non_null(big_keys); /* test_big made and wrote them */
+    enum { N = 20000 };
+    aw_batch_result *res = calloc(N, sizeof *res);
+    assert_non_null(res);
+    aw_batch_policy p = aw_batch_policy_default();
+    p.base.total_timeout_ms = 20000;
+    assert_int_equal(get_(false, &p, big_keys, N, NULL, 0, false, res), AW_OK);
+    aw_batch_results_free(res, N);
+    size_t count;
+    size_t kept = spare_sum(client, &count);
+    assert_true(count >= 1);
+    assert_int_equal(kept, client->spare_bytes);
+    assert_true(kept <= (8u << 20));
+    /* Each node's reply is over 100 KB: their read buffers are kept. */
+    const uint8_t *seen[8];
+    size_t n_seen = 0;
+    for (const aw_breq *r = client->spare_reqs; r && n_seen < 8; r = r->next_free)
+        if (r->in.cap >= 100000)
+            seen[n_seen++] = r->in.data;
+    assert_true(n_seen >= 1);
+
+    assert_int_equal(get_(false, &p, big_keys, N, NULL, 0, false, res), AW_OK);
+    for (int i = 0; i < N; i++)
+        if (res[i].code != AW_OK || int_bin(&res[i].rec, "i") != i)
+            fail_msg("row %d: code %d", i, res[i].code);
+    aw_batch_results_free(res, N);
+    for (size_t i = 0; i < n_seen; i++)
+        assert_true(spare_has(client->spare_reqs, seen[i]));
+    assert_int_equal(spare_sum(client, &count), client->spare_bytes);
+    assert_true(client->spare_bytes <= (8u << 20));
+
+    /* A batch too big for the cap keeps what fits and frees the rest. */
+    aw_batch_result *all = calloc(BIG, sizeof *all);
+    assert_non_null(all);
+    assert_int_equal(get_(false, &p, big_keys, BIG, NULL, 0, false, all), AW_OK);
+    aw_batch_results_free(all, BIG);
+    free(all);
+    assert_int_equal(spare_sum(client, &count), client->spare_bytes);
+    assert_true(client->spare_bytes <= (8u << 20));
+    free(res);
+}
 static int free_big(void **state) {
     free(big_keys);
     big_keys = NULL;
@@ -826,6 +890,7 @@ int main(void) {
         cmocka_unit_test(test_operate),
         cmocka_unit_test(test_exec_async),
         cmocka_unit_test(test_big),
+        cmocka_unit_test(test_requests_kept),
         cmocka_unit_test_teardown(test_big_async, free_big),
     };
     int rc = cmocka_run_group_tests_name("batch, one node", one, start_one, stop);

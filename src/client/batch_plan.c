@@ -4,6 +4,8 @@
  */
 #include "batch_plan.h"
 
+#include <pthread.h>
+
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +18,9 @@ void (*aw_bplan_trace)(void *ctx, const uint8_t *frame, size_t len);
 void *aw_bplan_trace_ctx;
 #endif
 
-#define BUF_KEEP (1u << 20) /* request and read buffers above this are freed when released */
+#define BUF_KEEP (4u << 20) /* request and read buffers above this are freed when released */
+/* What a client keeps between batches, all requests' buffers together. */
+#define SPARE_BYTES_MAX (8u << 20)
 
 enum { PLACED, BLOCKED, REPORTED, WAITING };
 
@@ -119,6 +123,47 @@ static void req_destroy(aw_breq *r) {
     aw_free(r);
 }
 
+static size_t req_bytes(const aw_breq *r) { return r->buf.cap + r->in.cap; }
+
+/* A request of an earlier batch of this client, or NULL. */
+static aw_breq *spare_take(aw_client *c) {
+    pthread_mutex_lock(&c->spare_lock);
+    aw_breq *r = c->spare_reqs;
+    if (r) {
+        c->spare_reqs = r->next_free;
+        c->spare_bytes -= req_bytes(r);
+    }
+    pthread_mutex_unlock(&c->spare_lock);
+    return r;
+}
+
+/* Keeps an idle request (no connection, no transport) for the client's
+ * next batch while the kept buffers stay under SPARE_BYTES_MAX. */
+static void spare_give(aw_client *c, aw_breq *r) {
+    bool kept = false;
+    if (r->sock.fd < 0 && !r->sock.ssl && !r->tx) {
+        pthread_mutex_lock(&c->spare_lock);
+        if (c->spare_bytes + req_bytes(r) <= SPARE_BYTES_MAX) {
+            r->next_free = c->spare_reqs;
+            c->spare_reqs = r;
+            c->spare_bytes += req_bytes(r);
+            kept = true;
+        }
+        pthread_mutex_unlock(&c->spare_lock);
+    }
+    if (!kept)
+        req_destroy(r);
+}
+
+void aw_bplan_spares_free(aw_client *c) {
+    while (c->spare_reqs) {
+        aw_breq *r = c->spare_reqs;
+        c->spare_reqs = r->next_free;
+        req_destroy(r);
+    }
+    c->spare_bytes = 0;
+}
+
 void aw_bplan_free(aw_bplan *p) {
     for (uint32_t s = 1; s <= AW_BST_SLOT_MAX; s++)
         if (p->slots[s])
@@ -126,7 +171,10 @@ void aw_bplan_free(aw_bplan *p) {
     while (p->free_reqs) {
         aw_breq *r = p->free_reqs;
         p->free_reqs = r->next_free;
-        req_destroy(r);
+        if (p->client)
+            spare_give(p->client, r);
+        else
+            req_destroy(r);
     }
     while (p->nodes) {
         aw_bnode *bn = p->nodes;
@@ -187,6 +235,8 @@ static aw_breq *req_new(aw_bplan *p, aw_bnode *bn, aw_error *e) {
     aw_breq *r = p->free_reqs;
     if (r) {
         p->free_reqs = r->next_free;
+    } else if ((r = spare_take(p->client))) {
+        /* an earlier batch's, buffers and all */
     } else {
         r = aw_calloc(1, sizeof *r);
         if (!r) {

@@ -128,6 +128,9 @@ typedef struct aw_bplan {
 
 /* Checks the policy and sources, allocates the state bytes. On error nothing
  * is left to free. */
+/* Frees the requests the client keeps between batches (aw_client_destroy). */
+void aw_bplan_spares_free(aw_client *c);
+
 int aw_bplan_init(aw_bplan *p, aw_client *c, const aw_batch_policy *pol,
                   const aw_batch_source *src, const aw_batch_sink *sink, uint64_t now,
                   aw_error *err);

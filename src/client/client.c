@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "client_impl.h"
+#include "batch_plan.h"
 #include "hosts.h"
 #include "policy_check.h"
 #include "proto/mem.h"
@@ -123,6 +124,11 @@ int aw_client_new(aw_client **out, const aw_config *cfg, aw_error *err) {
         aw_free(c);
         return aw_error_set(err, AW_ERR_CLIENT, "cannot create the client's mutex");
     }
+    if (pthread_mutex_init(&c->spare_lock, NULL) != 0) {
+        pthread_mutex_destroy(&c->loops_lock);
+        aw_free(c);
+        return aw_error_set(err, AW_ERR_CLIENT, "cannot create the client's mutex");
+    }
     atomic_init(&c->commands, 0);
     atomic_init(&c->retries, 0);
     atomic_init(&c->timeouts, 0);
@@ -158,6 +164,8 @@ void aw_client_destroy(aw_client *c) {
     aw_free(c->hosts_copy);
     aw_free(c->cluster_name_copy);
     pthread_mutex_destroy(&c->loops_lock);
+    aw_bplan_spares_free(c);
+    pthread_mutex_destroy(&c->spare_lock);
     aw_free(c);
 }
 

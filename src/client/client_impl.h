@@ -21,6 +21,12 @@ struct aw_client {
     char *cluster_name_copy;
 
     pthread_mutex_t loops_lock;   /* guards the list of attached loops */
+    /* Batch requests kept between calls with their buffers (batch_plan.c):
+     * a batch of 10,000 keys needs over a megabyte of them, which glibc
+     * would give back to the system and fault in again on every call. */
+    pthread_mutex_t spare_lock;
+    struct aw_breq *spare_reqs;
+    size_t spare_bytes;
     aw_loop *loops;               /* intrusive list through aw_loop.next_in_client */
     bool close_pending;           /* aw_client_close called inside a callback */
 
