@@ -138,7 +138,7 @@ static void check_once(const rows *r) {
             fail_msg("row %zu reached the sink %d times", i, r->calls[i]);
 }
 
-static aw_batch_source source_of(rows *r) { return (aw_batch_source){r->n, r_row, r_key, r_writes, r}; }
+static aw_batch_source source_of(rows *r) { return (aw_batch_source){r->n, r_row, r_key, r_writes, r, false}; }
 static aw_batch_sink sink_of(rows *r) { return (aw_batch_sink){r_sink, r}; }
 
 /* Runs the batch sync or async to its end (async: done() once, after every row). */

@@ -152,7 +152,7 @@ static int get_prepare(get_ctx *g, const aw_batch_policy *policy, const aw_key *
 }
 
 static void get_source(get_ctx *g, size_t n, aw_batch_source *src, aw_batch_sink *sink) {
-    *src = (aw_batch_source){n, get_row, get_key, no_write, g};
+    *src = (aw_batch_source){n, get_row, get_key, no_write, g, true};
     *sink = (aw_batch_sink){get_sink, g};
 }
 
@@ -224,7 +224,7 @@ static int exists_prepare(exists_ctx *x, const aw_batch_policy *policy, const aw
 }
 
 static void exists_source(exists_ctx *x, size_t n, aw_batch_source *src, aw_batch_sink *sink) {
-    *src = (aw_batch_source){n, exists_row, exists_key, no_write, x};
+    *src = (aw_batch_source){n, exists_row, exists_key, no_write, x, true};
     *sink = (aw_batch_sink){exists_sink, x};
 }
 
@@ -378,7 +378,7 @@ static int op_prepare(op_ctx *o, const aw_batch_policy *policy, const aw_batch_o
 }
 
 static void op_source(op_ctx *o, size_t n, aw_batch_source *src, aw_batch_sink *sink) {
-    *src = (aw_batch_source){n, op_row, op_key, op_writes, o};
+    *src = (aw_batch_source){n, op_row, op_key, op_writes, o, false};
     *sink = (aw_batch_sink){op_sink, o};
 }
 

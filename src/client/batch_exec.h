@@ -33,6 +33,11 @@ typedef struct aw_batch_source {
     /* Whether row i writes (routing to the master, retry safety). */
     bool (*writes)(void *ctx, size_t i);
     void *ctx;
+    /* Every row's kind, bin names and options are the same (row() fills
+     * the same values for each); only the key differs. A row then repeats
+     * the one before it in its request when their namespace and set
+     * match, with nothing else compared (aw_batch_writer.uniform). */
+    bool uniform;
 } aw_batch_source;
 
 /* Where answers go. Called exactly once per row, on the thread running the

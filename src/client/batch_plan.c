@@ -252,6 +252,7 @@ static aw_breq *req_new(aw_bplan *p, aw_bnode *bn, aw_error *e) {
         p->free_reqs = r;
         return NULL;
     }
+    r->w.uniform = p->src->uniform;
     r->slot = (uint8_t)s;
     r->attempt = 0;
     r->closed = r->sent = false;

@@ -224,7 +224,7 @@ int aw_arr_write_chunks(aw_client *client, const aw_arr_write *w, aw_error *err)
             return aw_error_set(err, AW_ERR_NOMEM, "array: out of memory");
         }
     }
-    aw_batch_source src = {0, write_row, keyset_key, writes_yes, &wj};
+    aw_batch_source src = {0, write_row, keyset_key, writes_yes, &wj, false};
     aw_batch_sink sink = {write_sink, &wj};
     rc = run_batches(client, &bp, &wj.j, &src, &sink, 0, w->n_chunks, "array_write_chunks",
                      err);
@@ -269,7 +269,7 @@ int aw_arr_delete_chunks(aw_client *client, const aw_policy *policy, const aw_ke
     int rc = keyset_init(&j.ks, 1, AW_ARR_BATCH_MAX_CHUNKS, n_chunks, err);
     if (rc != AW_OK)
         return rc;
-    aw_batch_source src = {0, delete_row, keyset_key, writes_yes, &j};
+    aw_batch_source src = {0, delete_row, keyset_key, writes_yes, &j, false};
     aw_batch_sink sink = {delete_sink, &j};
     rc = run_batches(client, &bp, &j, &src, &sink, 0, n_chunks, "array_delete_chunks", err);
     if (rc == AW_OK && j.fail_code != AW_OK)
@@ -379,7 +379,7 @@ int aw_arr_read_chunks(aw_client *client, const aw_policy *policy, const aw_key 
         keyset_free(&rj.j.ks);
         return aw_error_set(err, AW_ERR_NOMEM, "array: out of memory");
     }
-    aw_batch_source src = {0, read_row, keyset_key, writes_no, &rj};
+    aw_batch_source src = {0, read_row, keyset_key, writes_no, &rj, true};
     aw_batch_sink sink = {read_sink, &rj};
     rc = run_batches(client, &bp, &rj.j, &src, &sink, first, end, "array_read_chunks", err);
     if (rc == AW_OK && rj.corrupt_code != AW_OK) {

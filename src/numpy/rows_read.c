@@ -87,6 +87,7 @@ int aw_rows_read_job_new(const aw_batch_policy *policy, const aw_key *keys, size
     c->out.now = unix_now(); /* one clock read per batch */
     c->job.src.n = n;
     c->job.src.row = read_row;
+    c->job.src.uniform = true; /* every row: the plan's names, the same options */
     c->job.src.key = read_key;
     c->job.src.writes = read_writes;
     c->job.src.ctx = c;

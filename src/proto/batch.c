@@ -222,6 +222,17 @@ static bool repeats_prev(const aw_batch_writer *w, const aw_batch_row *row,
     row_head rh;
     if (row->kind == AW_BATCH_READ && row->n_bins && !row->bins)
         return false; /* the full path reports it */
+    if (w->uniform) {
+        /* Same kind, names and options as the previous full row: only its
+         * namespace and set, after its head, can differ. */
+        const uint8_t *p = w->out->data + w->prev_at, *end = p + w->prev_len;
+        size_t head_len = (p[0] & AW_BATCH_ROW_GEN) ? 14 : 12; /* as head_bytes lays it out */
+        if ((size_t)(end - p) < head_len)
+            return false;
+        p += head_len;
+        return match_field(&p, end, AW_FIELD_NAMESPACE, row->key->ns, sizeof row->key->ns - 1) &&
+               match_field(&p, end, AW_FIELD_SET, row->key->set, sizeof row->key->set - 1);
+    }
     /* Names are compared below instead of checked. A row plan_row refuses
      * takes the full path, which reports it. */
     aw_batch_row unnamed = *row;

@@ -69,6 +69,10 @@ typedef struct aw_batch_writer {
      * index and digest is out->data[prev_at .. prev_at + prev_len). */
     size_t prev_at;
     size_t prev_len;
+    /* Set after aw_batch_begin by a caller whose rows all have the same
+     * kind, bin names and options (only keys differ): REPEAT is then
+     * decided on the namespace and set alone. */
+    bool uniform;
 } aw_batch_writer;
 
 int aw_batch_begin(aw_batch_writer *w, aw_buf *out, const aw_batch_opts *o, aw_error *err);
