@@ -151,13 +151,16 @@ aw_node *aw_cmd_route(const aw_cluster_view *v, const aw_key *key, const aw_poli
     if (p->replica == AW_REPLICA_PREFER_RACK && !is_write &&
         (rack_node = route_rack(v, t, pid, n, seq)))
         return rack_node;
-    unsigned start = master_only ? 0 : seq % n;
+    /* No division on the way (a batch routes every key): one replica has
+     * nothing to choose from, and the walk wraps by comparison. */
+    unsigned col = master_only || n == 1 ? 0 : seq % n;
     for (unsigned i = 0; i < n; i++) {
-        aw_node *node = t->owners[(start + i) % n][pid];
+        aw_node *node = t->owners[col][pid];
         if (usable(node))
             return node;
         if (master_only)
             break;
+        col = col + 1 == n ? 0 : col + 1;
     }
     aw_error_set(err, AW_ERR_INVALID_NODE, "no node holds partition %u of namespace '%s'", pid,
                  key->ns);

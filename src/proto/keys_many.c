@@ -87,5 +87,18 @@ int aw_keys_init_int(aw_key *keys, size_t n, const char *ns, const char *set,
         memcpy(keys[i].set, keys[0].set, set_len + 1);
         keys[i].user_key = aw_value_int(values[i]);
     }
-    return aw_keys_digest(keys + 1, n - 1, err);
+    /* Every message is the set, the integer type byte and 8 big-endian
+     * bytes: the block is laid out once and each key writes its 8 bytes,
+     * with none of aw_keys_digest's per-key checks of shape. */
+    aw_ripemd160_many many;
+    aw_ripemd160_many_init(&many);
+    if (!aw_ripemd160_many_prefix(&many, keys[0].set, set_len, AW_PT_INTEGER, 8))
+        return aw_keys_digest(keys + 1, n - 1, err); /* a set too long for one block */
+    for (size_t i = 1; i < n; i++) {
+        uint8_t be[8];
+        aw_store_u64be(be, (uint64_t)values[i]);
+        aw_ripemd160_many_add_key(&many, be, keys[i].digest);
+    }
+    aw_ripemd160_many_finish(&many);
+    return AW_OK;
 }
