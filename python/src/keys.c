@@ -18,8 +18,10 @@
  * the key holds them. */
 typedef struct names_seen {
     PyObject *ns, *set; /* borrowed: the list's tuples hold them */
-    const aw_key *key;
-    size_t ns_len, set_len;
+    /* The key's names zero-padded to the arrays' size, copied whole into
+     * each key (a fixed-size copy is a few vector moves, not a call). */
+    char ns_pad[AW_NAMESPACE_MAX + 1];
+    char set_pad[AW_SET_MAX + 1];
 } names_seen;
 
 /* The user key of a (ns, set, user_key) tuple whose names are `seen`'s:
@@ -58,8 +60,8 @@ static int key_with_seen_names(PyObject *t, aw_key *key, const names_seen *seen,
     } else {
         return 0;
     }
-    memcpy(key->ns, seen->key->ns, seen->ns_len + 1);
-    memcpy(key->set, seen->key->set, seen->set_len + 1);
+    memcpy(key->ns, seen->ns_pad, sizeof key->ns);
+    memcpy(key->set, seen->set_pad, sizeof key->set);
     return 1; /* its digest comes with the others' (keys_fill) */
 }
 
@@ -68,15 +70,20 @@ static int key_with_seen_names(PyObject *t, aw_key *key, const names_seen *seen,
  * so a list being converted cannot change under it. */
 static int keys_fill(PyObject *const *items, Py_ssize_t len, aw_key *out, pyaw_conv *c,
                      bool *borrowed) {
-    names_seen seen = {NULL, NULL, NULL, 0, 0};
+    names_seen seen;
+    seen.ns = NULL;
     for (Py_ssize_t i = 0; i < len; i++) {
         PyObject *t = items[i];
-        if (seen.key && key_with_seen_names(t, &out[i], &seen, borrowed))
+        if (seen.ns && key_with_seen_names(t, &out[i], &seen, borrowed))
             continue;
         if (pyaw_key_from_py(t, &out[i], c) < 0)
             return -1;
-        seen = (names_seen){PyTuple_GET_ITEM(t, 0), PyTuple_GET_ITEM(t, 1), &out[i],
-                            strlen(out[i].ns), strlen(out[i].set)};
+        seen.ns = PyTuple_GET_ITEM(t, 0);
+        seen.set = PyTuple_GET_ITEM(t, 1);
+        memset(seen.ns_pad, 0, sizeof seen.ns_pad);
+        memset(seen.set_pad, 0, sizeof seen.set_pad);
+        memcpy(seen.ns_pad, out[i].ns, strlen(out[i].ns));
+        memcpy(seen.set_pad, out[i].set, strlen(out[i].set));
     }
     /* All the digests at once, sixteen at a time (the keys converted the
      * full way already have theirs; computing them again costs little). */

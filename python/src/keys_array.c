@@ -9,6 +9,7 @@
  */
 #include "pyaw.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* The user key of element p of kind ('i', 'S' or 'V') and itemsize. */
@@ -67,6 +68,20 @@ int pyaw_keys_from_array(PyObject *array, int kind, const char *ns, const char *
         data = copy;
     }
     aw_key *out = data ? pyaw_keys_alloc(c, count) : NULL;
+    if (out && kind == 'i' && (uintptr_t)data % _Alignof(int64_t) == 0) {
+        /* The integer keys of one set: as C makes them from an array of ids. */
+        if (aw_keys_init_int(out, count, names.ns, names.set, (const int64_t *)data, &err) !=
+            AW_OK) {
+            PyErr_Format(PyExc_ValueError, "invalid %s", err.message);
+            out = NULL;
+        }
+        PyBuffer_Release(&view);
+        if (!out)
+            return -1;
+        *keys = out;
+        *n = count;
+        return 0;
+    }
     size_t ns_len = strlen(names.ns), set_len = strlen(names.set);
     for (size_t i = 0; out && i < count; i++) {
         aw_key *k = &out[i];

@@ -81,10 +81,15 @@ int aw_keys_init_int(aw_key *keys, size_t n, const char *ns, const char *set,
     int rc = aw_key_init_int(&keys[0], ns, set, values[0], err);
     if (rc != AW_OK)
         return rc;
-    size_t ns_len = strlen(keys[0].ns), set_len = strlen(keys[0].set);
+    /* The names zero-padded to their arrays' size, copied whole: a copy of
+     * a fixed size is a few vector moves, one of a measured length a call. */
+    size_t set_len = strlen(keys[0].set);
+    char ns_pad[sizeof keys->ns] = {0}, set_pad[sizeof keys->set] = {0};
+    memcpy(ns_pad, keys[0].ns, strlen(keys[0].ns));
+    memcpy(set_pad, keys[0].set, set_len);
     for (size_t i = 1; i < n; i++) {
-        memcpy(keys[i].ns, keys[0].ns, ns_len + 1);
-        memcpy(keys[i].set, keys[0].set, set_len + 1);
+        memcpy(keys[i].ns, ns_pad, sizeof ns_pad);
+        memcpy(keys[i].set, set_pad, sizeof set_pad);
         keys[i].user_key = aw_value_int(values[i]);
     }
     /* Every message is the set, the integer type byte and 8 big-endian
