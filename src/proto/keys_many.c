@@ -21,9 +21,12 @@ typedef struct shape {
     uint32_t key_len;
 } shape;
 
-static bool same_shape(const shape *a, const shape *b) {
-    return a->set && a->set_len == b->set_len && a->ptype == b->ptype &&
-           a->key_len == b->key_len && memcmp(a->set, b->set, a->set_len) == 0;
+/* The length of k's set, and whether it is last's set: one memcmp of
+ * last's name and its NUL, the usual case, instead of strnlen and memcmp
+ * (a shorter set differs at its own NUL, so nothing past it decides). */
+static size_t set_of(const aw_key *k, const shape *last, bool *same) {
+    *same = last->set && memcmp(k->set, last->set, last->set_len + 1) == 0;
+    return *same ? last->set_len : strnlen(k->set, sizeof k->set);
 }
 
 int aw_keys_digest(aw_key *keys, size_t n, aw_error *err) {
@@ -41,7 +44,8 @@ int aw_keys_digest(aw_key *keys, size_t n, aw_error *err) {
         uint8_t int_bytes[8];
         const void *bytes;
         aw_error why;
-        shape s = {k->set, strnlen(k->set, sizeof k->set), 0, 0};
+        bool same_set;
+        shape s = {k->set, set_of(k, &last, &same_set), 0, 0};
         if (k->user_key.type == AW_INT) { /* the usual key, without the call */
             aw_store_u64be(int_bytes, (uint64_t)k->user_key.u.i);
             s.ptype = AW_PT_INTEGER;
@@ -56,7 +60,7 @@ int aw_keys_digest(aw_key *keys, size_t n, aw_error *err) {
          * the usual batch) share a prefix laid out once; others are added
          * whole. The message is copied into its lane here; only the
          * digest's place must wait. */
-        if (same_shape(&last, &s) &&
+        if (same_set && s.ptype == last.ptype && s.key_len == last.key_len &&
             (prefixed ||
              (prefixed = aw_ripemd160_many_prefix(&many, s.set, s.set_len, s.ptype, s.key_len)))) {
             aw_ripemd160_many_add_key(&many, bytes, k->digest);
