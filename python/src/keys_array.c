@@ -68,29 +68,22 @@ int pyaw_keys_from_array(PyObject *array, int kind, const char *ns, const char *
         data = copy;
     }
     aw_key *out = data ? pyaw_keys_alloc(c, count) : NULL;
+    int rc = AW_OK;
     if (out && kind == 'i' && (uintptr_t)data % _Alignof(int64_t) == 0) {
         /* The integer keys of one set: as C makes them from an array of ids. */
-        if (aw_keys_init_int(out, count, names.ns, names.set, (const int64_t *)data, &err) !=
-            AW_OK) {
-            PyErr_Format(PyExc_ValueError, "invalid %s", err.message);
-            out = NULL;
+        rc = aw_keys_init_int(out, count, names.ns, names.set, (const int64_t *)data, &err);
+    } else if (out) {
+        size_t ns_len = strlen(names.ns), set_len = strlen(names.set);
+        for (size_t i = 0; i < count; i++) {
+            aw_key *k = &out[i];
+            memcpy(k->ns, names.ns, ns_len + 1);
+            memcpy(k->set, names.set, set_len + 1);
+            k->user_key = array_user_key(kind, data + i * itemsize, itemsize);
         }
-        PyBuffer_Release(&view);
-        if (!out)
-            return -1;
-        *keys = out;
-        *n = count;
-        return 0;
+        /* The digests sixteen at a time (aw_keys_digest names a bad key). */
+        rc = aw_keys_digest(out, count, &err);
     }
-    size_t ns_len = strlen(names.ns), set_len = strlen(names.set);
-    for (size_t i = 0; out && i < count; i++) {
-        aw_key *k = &out[i];
-        memcpy(k->ns, names.ns, ns_len + 1);
-        memcpy(k->set, names.set, set_len + 1);
-        k->user_key = array_user_key(kind, data + i * itemsize, itemsize);
-    }
-    /* The digests sixteen at a time (aw_keys_digest names a bad key). */
-    if (out && aw_keys_digest(out, count, &err) != AW_OK) {
+    if (rc != AW_OK) {
         PyErr_Format(PyExc_ValueError, "invalid %s", err.message);
         out = NULL;
     }

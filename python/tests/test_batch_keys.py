@@ -185,6 +185,23 @@ def test_array_keys_strided_missing_and_no_set(client):
         res.get(990004)
 
 
+def test_array_keys_aligned_or_not_read_the_same(client):
+    # An aligned int64 array takes aw_keys_init_int, a misaligned one (a
+    # contiguous view one byte into a buffer) the general path: the same rows.
+    set_name = SET + "-align"
+    data = _write(client, set_name, "<i8", list(range(-20, 21)))
+    aligned = np.ascontiguousarray(data["_key"])
+    raw = np.zeros(aligned.nbytes + 1, np.uint8)
+    misaligned = raw[1:].view("<i8")
+    misaligned[:] = aligned
+    assert misaligned.ctypes.data % 8 != 0 and misaligned.flags.c_contiguous
+    a = client.batch_read(aligned, namespace="test", set_name=set_name, _dtype=ROW_DT)
+    b = client.batch_read(misaligned, namespace="test", set_name=set_name, _dtype=ROW_DT)
+    assert (a.result_codes == 0).all() and (b.result_codes == 0).all()
+    assert a.batch_records.tobytes() == b.batch_records.tobytes()
+    assert list(a.batch_records["v"]) == list(data["v"])
+
+
 def test_array_keys_with_bins_policy_and_empty(client):
     set_name = SET + "-opts"
     _write(client, set_name, "<i8", [1, 2])
