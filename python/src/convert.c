@@ -61,13 +61,11 @@ void *pyaw_conv_alloc(pyaw_conv *c, size_t size) {
     return p;
 }
 
-static int keep(pyaw_conv *c, PyObject *o) { return pyaw_keep(c, o); }
-
 /* Takes a new reference (NULL passes through) and hands it to c, which
  * keeps it alive until pyaw_conv_free: a snapshot of a container's items,
  * which the caller may change once the GIL is released. */
 static PyObject *kept(pyaw_conv *c, PyObject *o) {
-    if (!o || keep(c, o) < 0) {
+    if (!o || pyaw_keep(c, o) < 0) {
         Py_XDECREF(o);
         return NULL;
     }
@@ -128,7 +126,7 @@ int pyaw_value_from_py(PyObject *o, aw_value *out, pyaw_conv *c, int depth) {
     } else if (PyUnicode_Check(o)) {
         Py_ssize_t len;
         const char *s = PyUnicode_AsUTF8AndSize(o, &len);
-        if (!s || keep(c, o) < 0)
+        if (!s || pyaw_keep(c, o) < 0)
             return -1;
         if (PyObject_TypeCheck(o, (PyTypeObject *)pyaw_GeoJSON)) {
             *out = aw_value_geojson(s);
@@ -302,7 +300,7 @@ int pyaw_key_from_py(PyObject *t, aw_key *key, pyaw_conv *c) {
         rc = aw_key_init_int(key, ns, set, i, &err);
     } else if (PyUnicode_Check(uk)) {
         const char *s = PyUnicode_AsUTF8AndSize(uk, &len);
-        if (!s || keep(c, uk) < 0)
+        if (!s || pyaw_keep(c, uk) < 0)
             return -1;
         rc = aw_key_init_strn(key, ns, set, s, (size_t)len, &err);
     } else if (PyBytes_Check(uk) || PyByteArray_Check(uk)) {

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* The names of the last key converted the full way, as objects and as
+/* The names of the last key converted the full way: as objects, and as
  * the key holds them. */
 typedef struct names_seen {
     PyObject *ns, *set; /* borrowed: the list's tuples hold them */
@@ -26,9 +26,8 @@ typedef struct names_seen {
 
 /* The user key of a (ns, set, user_key) tuple whose names are `seen`'s:
  * 1 converted into *key (all but its digest), 0 when it needs the full
- * conversion. A str or
- * bytes user key is borrowed (*borrowed set): the tuple must outlive the
- * key. */
+ * conversion. A str or bytes user key is borrowed (*borrowed set): the
+ * tuple must outlive the key. */
 static int key_with_seen_names(PyObject *t, aw_key *key, const names_seen *seen,
                                bool *borrowed) {
     if (!PyTuple_CheckExact(t) || PyTuple_GET_SIZE(t) != 3 ||

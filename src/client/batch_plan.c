@@ -5,7 +5,6 @@
 #include "batch_plan.h"
 
 #include <pthread.h>
-
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>

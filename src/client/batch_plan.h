@@ -126,11 +126,11 @@ typedef struct aw_bplan {
     uint32_t n_live;
 } aw_bplan;
 
-/* Checks the policy and sources, allocates the state bytes. On error nothing
- * is left to free. */
 /* Frees the requests the client keeps between batches (aw_client_destroy). */
 void aw_bplan_spares_free(aw_client *c);
 
+/* Checks the policy and sources, allocates the state bytes. On error nothing
+ * is left to free. */
 int aw_bplan_init(aw_bplan *p, aw_client *c, const aw_batch_policy *pol,
                   const aw_batch_source *src, const aw_batch_sink *sink, uint64_t now,
                   aw_error *err);

@@ -185,7 +185,6 @@ static int put_row_body(aw_buf *b, const aw_batch_row *row, const aw_req_opts *o
     return aw_buf_ok(b) ? AW_OK : aw_error_set(err, AW_ERR_NOMEM, "out of memory in batch row");
 }
 
-/* Whether the field at *p is (type, s[0..len)); moves *p past it. */
 /* Whether the NUL-terminated s (at most max bytes) is exactly the len
  * bytes at b, which are a name this writer copied from a C string and so
  * hold no NUL. strncmp stops at s's end, so a shorter s is never read
@@ -196,7 +195,8 @@ static inline bool same_name(const uint8_t *b, size_t len, const char *s, size_t
     return len <= max && strncmp((const char *)b, s, len) == 0 && s[len] == '\0';
 }
 
-/* The field at *p is of `type` and holds the name s (at most max bytes). */
+/* Whether the field at *p is of `type` and holds the name s (at most max
+ * bytes); moves *p past it. */
 static bool match_field(const uint8_t **p, const uint8_t *end, uint8_t type, const char *s,
                         size_t max) {
     const uint8_t *f = *p;

@@ -143,7 +143,8 @@ static void run_lanes(aw_ripemd160_many *m) {
 }
 
 /* The padded one-block message (set, ptype, key) into b: len bytes of
- * message, 0x80, zeros, the length in bits. */
+ * message, 0x80, zeros, the length in bits. A NULL key is key_len zeros
+ * (a prefix's block, each key's bytes written in later). */
 static void pad_block(uint8_t b[AW_RIPEMD160_BLOCK], const void *set, size_t set_len,
                       uint8_t ptype, const void *key, size_t key_len) {
     size_t len = set_len + 1 + key_len;
@@ -151,7 +152,7 @@ static void pad_block(uint8_t b[AW_RIPEMD160_BLOCK], const void *set, size_t set
     if (set_len)
         memcpy(b, set, set_len);
     b[set_len] = ptype;
-    if (key_len)
+    if (key_len && key)
         memcpy(b + set_len + 1, key, key_len);
     b[len] = 0x80;
     uint64_t bits = (uint64_t)len << 3;
@@ -190,16 +191,9 @@ bool aw_ripemd160_many_prefix(aw_ripemd160_many *m, const void *set, size_t set_
     m->prefixed = false;
     if (!one_block(set_len, key_len))
         return false;
-    pad_block(m->tmpl, set, set_len, ptype, NULL, 0);
-    /* pad_block with no key put 0x80 and the length where a keyless
-     * message ends; lay the block out for keys of key_len instead. */
-    m->tmpl[set_len + 1] = 0;
+    pad_block(m->tmpl, set, set_len, ptype, NULL, key_len);
     m->key_off = (unsigned)(set_len + 1);
     m->key_len = (unsigned)key_len;
-    m->tmpl[set_len + 1 + key_len] = 0x80;
-    uint64_t bits = (uint64_t)(set_len + 1 + key_len) << 3;
-    store_le32(m->tmpl + 56, (uint32_t)bits);
-    store_le32(m->tmpl + 60, (uint32_t)(bits >> 32));
     for (int w = 0; w < 16; w++) {
         uint32_t v = load_le32(m->tmpl + 4 * w);
         for (unsigned lane = 0; lane < AW_RIPEMD160_LANES; lane++)
