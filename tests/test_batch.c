@@ -491,6 +491,40 @@ static void check_bad_row(bool async) {
     aw_batch_results_free(res, N);
 }
 static void test_bad_row(void **state) { check_bad_row(false); }
+
+/* Each row's names are its own: a batch remembers the last names it
+ * checked, and a row whose names only look like them (a prefix, a longer
+ * name, no NUL in the array) is checked and fails alone, while a row with
+ * other bytes after its names' NULs is still the same key. */
+static void test_names_between_rows(void **state) {
+    (void)state;
+    enum { N = 9 };
+    aw_key good = key_n("names", 1);
+    put_row(&good, 1);
+    aw_key keys[N];
+    for (int i = 0; i < N; i++)
+        keys[i] = good;
+    strcpy(keys[1].ns, "tes");
+    strcpy(keys[2].ns, "testx");
+    memset(keys[3].ns, 'x', sizeof keys[3].ns); /* over 31 bytes: no NUL */
+    keys[4] = tu_key("test", "batc", "names-1"); /* a prefix of the set: another record */
+    memset(keys[5].set, 'y', sizeof keys[5].set);
+    memset(keys[6].ns + 5, 0x5a, sizeof keys[6].ns - 5); /* "test", NUL, other bytes */
+    memset(keys[6].set + 6, 0xa5, sizeof keys[6].set - 6);
+    strcpy(keys[7].ns, "bar");
+    aw_batch_result res[N];
+    assert_int_equal(get_(false, NULL, keys, N, NULL, 0, false, res), AW_OK);
+    const int want[N] = {AW_OK, AW_ERR_NAMESPACE_NOT_FOUND, AW_ERR_NAMESPACE_NOT_FOUND,
+                         AW_ERR_BAD_NAME, AW_ERR_RECORD_NOT_FOUND, AW_ERR_BAD_NAME,
+                         AW_OK, AW_ERR_RECORD_NOT_FOUND, AW_OK};
+    for (int i = 0; i < N; i++) {
+        if (res[i].code != want[i])
+            fail_msg("row %d: code %d, expected %d", i, res[i].code, want[i]);
+        if (want[i] == AW_OK)
+            assert_int_equal(int_bin(&res[i].rec, "a"), 1);
+    }
+    aw_batch_results_free(res, N);
+}
 static void test_bad_row_async(void **state) { check_bad_row(true); }
 
 /* --- 100,000 keys ---------------------------------------------------------------------- */
@@ -872,6 +906,7 @@ static void test_wire_async(void **state) { check_wire(true); }
 int main(void) {
     const struct CMUnitTest one[] = {
         cmocka_unit_test(test_args),
+        cmocka_unit_test(test_names_between_rows),
         cmocka_unit_test(test_wire),
         cmocka_unit_test(test_wire_async),
         cmocka_unit_test(test_get),

@@ -670,19 +670,35 @@ static void test_uniform_matches_bytes(void **state) {
                                      .kind = shapes[v].kind, .bins = shapes[v].bins,
                                      .n_bins = shapes[v].n_bins, .opts = &o};
         }
-        aw_buf *out[2] = {&plain, &uni};
-        for (int u = 0; u < 2; u++) {
+        /* Tags as a batch plan gives them: a new one whenever a row's names
+         * are not the row before's. */
+        uint32_t tags[N];
+        for (int i = 0; i < N; i++)
+            tags[i] = i && !strcmp(keys[i].ns, keys[i - 1].ns) &&
+                              !strcmp(keys[i].set, keys[i - 1].set)
+                          ? tags[i - 1]
+                          : (i ? tags[i - 1] + 1 : 1);
+        aw_buf tagged;
+        aw_buf_init(&tagged);
+        aw_buf *out[3] = {&plain, &uni, &tagged};
+        for (int u = 0; u < 3; u++) {
             aw_batch_writer w;
             aw_buf_reset(out[u]);
             assert_int_equal(aw_batch_begin(&w, out[u], NULL, NULL), AW_OK);
-            w.uniform = u == 1;
-            for (int i = 0; i < N; i++)
+            w.uniform = u >= 1;
+            for (int i = 0; i < N; i++) {
+                w.names_tag = u == 2 ? tags[i] : 0;
                 assert_int_equal(aw_batch_add(&w, &rows[i], NULL), AW_OK);
+            }
             assert_int_equal(aw_batch_end(&w, NULL), AW_OK);
         }
         if (plain.len != uni.len || memcmp(plain.data, uni.data, plain.len) != 0)
             fail_msg("shape %zu: the uniform writer's %zu bytes differ from the %zu compared "
                      "ones", v, uni.len, plain.len);
+        if (plain.len != tagged.len || memcmp(plain.data, tagged.data, plain.len) != 0)
+            fail_msg("shape %zu: with names tags, the uniform writer's %zu bytes differ from "
+                     "the %zu compared ones", v, tagged.len, plain.len);
+        aw_buf_free(&tagged);
         /* and rows did repeat: shorter than with REPEAT turned off */
         aw_batch_opts no_rep = {.no_repeat = true};
         aw_buf_reset(&uni);

@@ -25,6 +25,9 @@
 #include "proto/mem.h"
 
 #define READ_CHUNK (64u * 1024u)
+/* The most a reply buffer grows to for room ahead of a frame (a bigger
+ * frame still gets its own size). */
+#define FRAMES_ROOM ((size_t)2 << 20)
 
 typedef struct sync_run {
     aw_bplan p;
@@ -117,15 +120,22 @@ static int req_parse(sync_run *s, aw_breq *r, aw_error *e) {
                                 h.type);
         size_t need = AW_PROTO_HEADER_SIZE + (size_t)h.size;
         if (in->len - r->in_off < need) {
-            /* Room for the whole frame (compacting first). */
-            if (r->in_off) {
-                memmove(in->data, in->data + r->in_off, in->len - r->in_off);
-                in->len -= r->in_off;
-                r->in_off = 0;
+            /* Room for the whole frame where it starts; else it is moved to
+             * the front, in a buffer of a few frames, so that moving a
+             * frame's first part comes once in several frames, not for
+             * each (a batch reply is frames of 128 KB or so, read 64 KB at
+             * a time). */
+            if (in->cap - r->in_off < need) {
+                if (r->in_off) {
+                    memmove(in->data, in->data + r->in_off, in->len - r->in_off);
+                    in->len -= r->in_off;
+                    r->in_off = 0;
+                }
+                size_t want = need <= FRAMES_ROOM / 4 ? 4 * need : need;
+                if (!aw_buf_reserve(in, want - in->len))
+                    return aw_error_set(e, AW_ERR_NOMEM, "no memory for a %zu-byte batch frame",
+                                        need);
             }
-            if (!aw_buf_reserve(in, need - in->len))
-                return aw_error_set(e, AW_ERR_NOMEM, "no memory for a %zu-byte batch frame",
-                                    need);
             return 0;
         }
         const uint8_t *body = h8 + AW_PROTO_HEADER_SIZE;

@@ -11,6 +11,7 @@
 
 #include "policy_check.h"
 #include "proto/mem.h"
+#include "proto/short_eq.h"
 
 #ifdef AW_TEST_HOOKS
 void (*aw_bplan_trace)(void *ctx, const uint8_t *frame, size_t len);
@@ -326,27 +327,60 @@ static void join_waiting(aw_bplan *p, uint64_t now) {
         p->retry_wake = wake;
 }
 
+/* key's namespace table when its names are the last ones kept (so they
+ * were checked), else NULL. */
+static const aw_partition_table *known_names(const aw_bplan *p, const aw_key *key) {
+    const aw_bplan_names *l = &p->last_names;
+    if (l->table && aw_short_is(key->ns, l->ns, l->ns_len) &&
+        aw_short_is(key->set, l->set, l->set_len))
+        return l->table;
+    return NULL;
+}
+
+static void keep_names(aw_bplan *p, const aw_key *key, const aw_partition_table *table) {
+    aw_bplan_names *l = &p->last_names;
+    l->ns_len = strlen(key->ns); /* checked: both end inside their arrays */
+    l->set_len = strlen(key->set);
+    memcpy(l->ns, key->ns, l->ns_len);
+    memcpy(l->set, key->set, l->set_len);
+    l->table = table;
+    if (++l->tag == 0) /* 0 means "unknown" to a writer */
+        l->tag = 1;
+}
+
+/* An aw_error made ready for a call that may set it, without a call. */
+static inline void clear_error(aw_error *e) {
+    e->code = AW_OK;
+    e->in_doubt = false;
+    e->message[0] = '\0';
+}
+
 static int place(aw_bplan *p, size_t i, uint32_t attempt, uint64_t now) {
     const aw_batch_source *src = p->src;
     aw_error e;
-    aw_error_reset(&e);
+    clear_error(&e);
     const aw_key *key = src->key(src->ctx, i);
     if (!key) {
         aw_error_set(&e, AW_ERR_PARAM, "batch row %zu: key is NULL", i);
         report_err(p, i, AW_ERR_PARAM, &e);
         return REPORTED;
     }
-    int rc = aw_check_key(key, false, &e);
-    if (rc != AW_OK) {
-        char tmp[AW_ERROR_MSG_SIZE];
-        snprintf(tmp, sizeof tmp, "%s", e.message);
-        aw_error_set(&e, rc, "batch row %zu: %s", i, tmp);
-        report_err(p, i, rc, &e);
-        return REPORTED;
+    const aw_partition_table *table = known_names(p, key);
+    if (!table) {
+        int rc = aw_check_key(key, false, &e);
+        if (rc != AW_OK) {
+            char tmp[AW_ERROR_MSG_SIZE];
+            snprintf(tmp, sizeof tmp, "%s", e.message);
+            aw_error_set(&e, rc, "batch row %zu: %s", i, tmp);
+            report_err(p, i, rc, &e);
+            return REPORTED;
+        }
+        if ((table = aw_view_table(p->view, key->ns)))
+            keep_names(p, key, table);
     }
     bool w = src->writes(src->ctx, i);
     uint32_t seq = w ? attempt : p->base_seq + attempt;
-    aw_node *node = aw_cmd_route(p->view, key, &p->pol.base, w, seq, &e);
+    aw_node *node = aw_cmd_route_in(p->view, table, key, &p->pol.base, w, seq, &e);
     if (!node)
         return wait_for_map(p, i, attempt, &e, now);
     aw_bnode *bn = bnode_get(p, node, &e);
@@ -369,10 +403,12 @@ static int place(aw_bplan *p, size_t i, uint32_t attempt, uint64_t now) {
     }
     aw_batch_row row;
     memset(&row, 0, sizeof row);
-    aw_error_reset(&e);
-    rc = src->row(src->ctx, i, &row, &e);
+    clear_error(&e);
+    int rc = src->row(src->ctx, i, &row, &e);
     if (rc == AW_OK) {
         row.index = (uint32_t)i;
+        /* key got past routing, so its names are last_names */
+        r->w.names_tag = row.key == key ? p->last_names.tag : 0;
         rc = aw_batch_add(&r->w, &row, &e);
     }
     if (rc != AW_OK) {
@@ -397,6 +433,7 @@ static void refresh_view(aw_bplan *p) {
     aw_cluster_view *v = aw_cluster_view_acquire(cl);
     aw_cluster_view_release(p->view);
     p->view = v;
+    p->last_names.table = NULL; /* it was the old view's */
 }
 
 static void fill(aw_bplan *p, uint64_t now) {

@@ -96,6 +96,15 @@ typedef struct aw_bnode {
     struct aw_bnode *next;      /* every node state of the batch */
 } aw_bnode;
 
+/* Names of a key whose namespace and set were checked (aw_bplan). */
+typedef struct aw_bplan_names {
+    const aw_partition_table *table; /* the namespace's, in the plan's view */
+    uint32_t tag;                    /* new for each names kept: the writers' names_tag */
+    size_t ns_len, set_len;
+    char ns[AW_NAMESPACE_MAX + 1];
+    char set[AW_SET_MAX + 1];
+} aw_bplan_names;
+
 typedef struct aw_bplan {
     aw_client *client;
     aw_batch_policy pol;
@@ -118,6 +127,11 @@ typedef struct aw_bplan {
     aw_tspan span;              /* the call's, begun by the engine after init */
 
     aw_cluster_view *view;      /* retained */
+    /* The names of the last key placed, checked, and its namespace's table
+     * in view: a batch's keys share their names, and comparing against
+     * these costs less than checking them and finding the table again.
+     * table NULL: nothing kept (none yet, or the view changed). */
+    aw_bplan_names last_names;
     aw_bnode **by_slot;         /* indexed by aw_node.slot */
     uint32_t n_by_slot;
     aw_bnode *nodes;

@@ -129,6 +129,10 @@ int aw_cmd_parse_reply(aw_cmd_kind kind, const uint8_t *body, size_t len, aw_rec
  * node is not retained: it lives as long as the view. */
 aw_node *aw_cmd_route(const aw_cluster_view *v, const aw_key *key, const aw_policy *p,
                       bool is_write, uint32_t seq, aw_error *err);
+/* The same with key's namespace table already looked up (aw_view_table;
+ * NULL: not served): a batch looks it up once for keys of one namespace. */
+aw_node *aw_cmd_route_in(const aw_cluster_view *v, const aw_partition_table *t, const aw_key *key,
+                         const aw_policy *p, bool is_write, uint32_t seq, aw_error *err);
 uint32_t aw_cmd_first_seq(const aw_policy *p, bool is_write);
 uint32_t aw_cmd_next_seq(uint32_t seq, const aw_policy *p, bool is_write, int last_status);
 

@@ -138,7 +138,11 @@ static aw_node *route_rack(const aw_cluster_view *v, const aw_partition_table *t
 
 aw_node *aw_cmd_route(const aw_cluster_view *v, const aw_key *key, const aw_policy *p,
                       bool is_write, uint32_t seq, aw_error *err) {
-    const aw_partition_table *t = aw_view_table(v, key->ns);
+    return aw_cmd_route_in(v, aw_view_table(v, key->ns), key, p, is_write, seq, err);
+}
+
+aw_node *aw_cmd_route_in(const aw_cluster_view *v, const aw_partition_table *t, const aw_key *key,
+                         const aw_policy *p, bool is_write, uint32_t seq, aw_error *err) {
     if (!t) {
         aw_error_set(err, AW_ERR_NAMESPACE_NOT_FOUND, "namespace '%s' is not served by the cluster",
                      key->ns);

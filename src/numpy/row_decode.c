@@ -9,6 +9,7 @@
 #include "half.h"
 #include "proto/buf.h"
 #include "proto/particle.h"
+#include "proto/short_eq.h"
 #include "row_conv.h"
 #include "row_plan.h"
 
@@ -352,25 +353,11 @@ bool aw_plan_field_swaps(const aw_plan_field *f) {
 
 /* ---- one row ---------------------------------------------------------------- */
 
-/* Bin names are at most 15 bytes: eight at a time, then byte by byte,
- * inline, beats a call to memcmp for every field of every row. Nothing is
- * read past the name's nl bytes (the reply may end right after them). */
+/* Inline: a call to memcmp for every field of every row costs more than
+ * the comparison. Nothing is read past the name's nl bytes (the reply may
+ * end right after them). */
 static inline bool name_eq(const aw_plan_field *f, const char *name, uint8_t nl) {
-    if (f->name_len != nl)
-        return false;
-    size_t i = 0;
-    if (nl >= 8) {
-        uint64_t a, b;
-        memcpy(&a, f->name, 8);
-        memcpy(&b, name, 8);
-        if (a != b)
-            return false;
-        i = 8;
-    }
-    for (; i < nl; i++)
-        if (f->name[i] != name[i])
-            return false;
-    return true;
+    return f->name_len == nl && aw_short_eq(f->name, name, nl);
 }
 
 static inline uint32_t find_field(aw_row_plan *p, uint32_t prev, const char *name, uint8_t nl) {

@@ -20,6 +20,7 @@
 #include "frame.h"
 #include "msg.h"
 #include "particle.h"
+#include "short_eq.h"
 
 static const aw_req_opts DEFAULT_OPTS;
 
@@ -195,8 +196,9 @@ static inline bool same_name(const uint8_t *b, size_t len, const char *s, size_t
     return len <= max && strncmp((const char *)b, s, len) == 0 && s[len] == '\0';
 }
 
-/* Whether the field at *p is of `type` and holds the name s (at most max
- * bytes); moves *p past it. */
+/* Whether the field at *p is of `type` and holds the name s, a key's
+ * namespace or set (an array of max + 1 bytes, so comparing it word by
+ * word reads nothing outside it); moves *p past it. */
 static bool match_field(const uint8_t **p, const uint8_t *end, uint8_t type, const char *s,
                         size_t max) {
     const uint8_t *f = *p;
@@ -204,7 +206,7 @@ static bool match_field(const uint8_t **p, const uint8_t *end, uint8_t type, con
         return false;
     uint32_t size = aw_load_u32be(f);
     size_t len = size ? size - 1 : 0;
-    if (size == 0 || (size_t)(end - f) < 5 + len || !same_name(f + 5, len, s, max))
+    if (size == 0 || (size_t)(end - f) < 5 + len || len > max || !aw_short_is(s, f + 5, len))
         return false;
     *p = f + 5 + len;
     return true;
@@ -225,6 +227,8 @@ static bool repeats_prev(const aw_batch_writer *w, const aw_batch_row *row,
     if (w->uniform) {
         /* Same kind, names and options as the previous full row: only its
          * namespace and set, after its head, can differ. */
+        if (w->names_tag && w->names_tag == w->prev_tag)
+            return true;
         const uint8_t *p = w->out->data + w->prev_at, *end = p + w->prev_len;
         size_t head_len = (p[0] & AW_BATCH_ROW_GEN) ? 14 : 12; /* as head_bytes lays it out */
         if ((size_t)(end - p) < head_len)
@@ -317,15 +321,14 @@ int aw_batch_add(aw_batch_writer *w, const aw_batch_row *row, aw_error *err) {
         return aw_error_set(err, AW_ERR_PARAM, "batch: too many rows");
     const aw_req_opts *o = row->opts ? row->opts : &DEFAULT_OPTS;
     if (repeats_prev(w, row, o)) {
-        size_t row_at = b->len;
-        aw_buf_u32be(b, row->index);
-        aw_buf_put(b, row->key->digest, AW_DIGEST_SIZE);
-        aw_buf_u8(b, AW_BATCH_ROW_REPEAT);
-        if (!aw_buf_ok(b)) {
-            b->len = row_at;
+        uint8_t *q = aw_buf_grow(b, 4 + AW_DIGEST_SIZE + 1);
+        if (!q) {
             b->oom = false;
             return aw_error_set(err, AW_ERR_NOMEM, "out of memory in batch row");
         }
+        aw_store_u32be(q, row->index);
+        memcpy(q + 4, row->key->digest, AW_DIGEST_SIZE);
+        q[4 + AW_DIGEST_SIZE] = AW_BATCH_ROW_REPEAT;
         w->n_rows++;
         return AW_OK;
     }
@@ -358,6 +361,7 @@ int aw_batch_add(aw_batch_writer *w, const aw_batch_row *row, aw_error *err) {
         w->prev_at = body_at;
         w->prev_len = body_len;
         w->prev_sent_key = o->send_key;
+        w->prev_tag = w->names_tag;
     }
     w->n_rows++;
     return AW_OK;

@@ -73,6 +73,12 @@ typedef struct aw_batch_writer {
      * kind, bin names and options (only keys differ): REPEAT is then
      * decided on the namespace and set alone. */
     bool uniform;
+    /* Set by such a caller before each aw_batch_add: nonzero when it knows
+     * the row's namespace and set to be those of every row it gave the
+     * same tag (in this writer); a row with its previous full row's tag
+     * then repeats it without comparing names. 0: compare them. */
+    uint32_t names_tag;
+    uint32_t prev_tag; /* the previous full row's */
 } aw_batch_writer;
 
 int aw_batch_begin(aw_batch_writer *w, aw_buf *out, const aw_batch_opts *o, aw_error *err);

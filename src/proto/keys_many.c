@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "particle.h"
 #include "ripemd160_lanes.h"
+#include "short_eq.h"
 
 /* What the messages of two keys share when only their key bytes differ:
  * the set, the particle type and the key's length. */
@@ -21,11 +22,12 @@ typedef struct shape {
     uint32_t key_len;
 } shape;
 
-/* The length of k's set, and whether it is last's set: one memcmp of
- * last's name and its NUL, the usual case, instead of strnlen and memcmp
- * (a shorter set differs at its own NUL, so nothing past it decides). */
+/* The length of k's set, and whether it is last's set: one inline
+ * comparison of last's name and its NUL, the usual case, instead of
+ * strnlen and memcmp (a shorter set differs at its own NUL, so nothing
+ * past it decides). */
 static size_t set_of(const aw_key *k, const shape *last, bool *same) {
-    *same = last->set && memcmp(k->set, last->set, last->set_len + 1) == 0;
+    *same = last->set && aw_short_eq(k->set, last->set, last->set_len + 1);
     return *same ? last->set_len : strnlen(k->set, sizeof k->set);
 }
 
@@ -91,23 +93,25 @@ int aw_keys_init_int(aw_key *keys, size_t n, const char *ns, const char *set,
     char ns_pad[sizeof keys->ns] = {0}, set_pad[sizeof keys->set] = {0};
     memcpy(ns_pad, keys[0].ns, strlen(keys[0].ns));
     memcpy(set_pad, keys[0].set, set_len);
-    for (size_t i = 1; i < n; i++) {
-        memcpy(keys[i].ns, ns_pad, sizeof ns_pad);
-        memcpy(keys[i].set, set_pad, sizeof set_pad);
-        keys[i].user_key = aw_value_int(values[i]);
-    }
     /* Every message is the set, the integer type byte and 8 big-endian
      * bytes: the block is laid out once and each key writes its 8 bytes,
      * with none of aw_keys_digest's per-key checks of shape. */
     aw_ripemd160_many many;
     aw_ripemd160_many_init(&many);
-    if (!aw_ripemd160_many_prefix(&many, keys[0].set, set_len, AW_PT_INTEGER, 8))
-        return aw_keys_digest(keys + 1, n - 1, err); /* a set too long for one block */
+    bool lanes = aw_ripemd160_many_prefix(&many, keys[0].set, set_len, AW_PT_INTEGER, 8);
+    /* One walk: each key is made and queued for its digest while in cache. */
     for (size_t i = 1; i < n; i++) {
-        uint8_t be[8];
-        aw_store_u64be(be, (uint64_t)values[i]);
-        aw_ripemd160_many_add_key(&many, be, keys[i].digest);
+        memcpy(keys[i].ns, ns_pad, sizeof ns_pad);
+        memcpy(keys[i].set, set_pad, sizeof set_pad);
+        keys[i].user_key = aw_value_int(values[i]);
+        if (lanes) {
+            uint8_t be[8];
+            aw_store_u64be(be, (uint64_t)values[i]);
+            aw_ripemd160_many_add_key(&many, be, keys[i].digest);
+        }
     }
+    if (!lanes)
+        return aw_keys_digest(keys + 1, n - 1, err); /* a set too long for one block */
     aw_ripemd160_many_finish(&many);
     return AW_OK;
 }
