@@ -13,22 +13,13 @@
 #include "ripemd160_lanes.h"
 #include "short_eq.h"
 
-/* What the messages of two keys share when only their key bytes differ:
- * the set, the particle type and the key's length. */
-typedef struct shape {
-    const char *set; /* inside the key that had this shape */
-    size_t set_len;
-    uint8_t ptype;
-    uint32_t key_len;
-} shape;
-
-/* The length of k's set, and whether it is last's set: one inline
- * comparison of last's name and its NUL, the usual case, instead of
+/* The length of k's set, and whether it is last_set (last_len bytes): one
+ * inline comparison of that name and its NUL, the usual case, instead of
  * strnlen and memcmp (a shorter set differs at its own NUL, so nothing
  * past it decides). */
-static size_t set_of(const aw_key *k, const shape *last, bool *same) {
-    *same = last->set && aw_short_eq(k->set, last->set, last->set_len + 1);
-    return *same ? last->set_len : strnlen(k->set, sizeof k->set);
+static size_t set_of(const aw_key *k, const char *last_set, size_t last_len, bool *same) {
+    *same = last_set && aw_short_eq(k->set, last_set, last_len + 1);
+    return *same ? last_len : strnlen(k->set, sizeof k->set);
 }
 
 int aw_keys_digest(aw_key *keys, size_t n, aw_error *err) {
@@ -36,8 +27,16 @@ int aw_keys_digest(aw_key *keys, size_t n, aw_error *err) {
         return aw_error_set(err, AW_ERR_PARAM, "keys: NULL array of %zu keys", n);
     aw_ripemd160_many many;
     aw_ripemd160_many_init(&many);
-    shape last = {0};     /* the previous key's */
-    bool prefixed = false; /* the lanes hold last's prefix */
+    /* What the messages of the previous key and this one share when only
+     * their key bytes differ: the set, the particle type and the key's
+     * length. Plain variables, not a struct: a struct's fields stored one
+     * by one and compared as one wide load stall the loop (the load waits
+     * for both stores to reach the cache). */
+    const char *last_set = NULL; /* inside the previous key */
+    size_t last_set_len = 0;
+    unsigned last_ptype = 0;
+    uint32_t last_key_len = 0;
+    bool prefixed = false; /* the lanes hold the previous key's prefix */
     int rc = AW_OK;
     for (size_t i = 0; i < n; i++) {
         aw_key *k = &keys[i];
@@ -47,14 +46,16 @@ int aw_keys_digest(aw_key *keys, size_t n, aw_error *err) {
         const void *bytes;
         aw_error why;
         bool same_set;
-        shape s = {k->set, set_of(k, &last, &same_set), 0, 0};
+        size_t set_len = set_of(k, last_set, last_set_len, &same_set);
+        uint8_t ptype;
+        uint32_t key_len;
         if (k->user_key.type == AW_INT) { /* the usual key, without the call */
             aw_store_u64be(int_bytes, (uint64_t)k->user_key.u.i);
-            s.ptype = AW_PT_INTEGER;
-            s.key_len = 8;
+            ptype = AW_PT_INTEGER;
+            key_len = 8;
             bytes = int_bytes;
-        } else if ((rc = aw_user_key_particle(&k->user_key, &s.ptype, &bytes, &s.key_len,
-                                              int_bytes, &why)) != AW_OK) {
+        } else if ((rc = aw_user_key_particle(&k->user_key, &ptype, &bytes, &key_len, int_bytes,
+                                              &why)) != AW_OK) {
             aw_error_set(err, rc, "key %zu: %s", i, why.message);
             break;
         }
@@ -62,15 +63,18 @@ int aw_keys_digest(aw_key *keys, size_t n, aw_error *err) {
          * the usual batch) share a prefix laid out once; others are added
          * whole. The message is copied into its lane here; only the
          * digest's place must wait. */
-        if (same_set && s.ptype == last.ptype && s.key_len == last.key_len &&
+        if (same_set && ptype == last_ptype && key_len == last_key_len &&
             (prefixed ||
-             (prefixed = aw_ripemd160_many_prefix(&many, s.set, s.set_len, s.ptype, s.key_len)))) {
+             (prefixed = aw_ripemd160_many_prefix(&many, k->set, set_len, ptype, key_len)))) {
             aw_ripemd160_many_add_key(&many, bytes, k->digest);
         } else {
             prefixed = false; /* adding a whole message ends the prefix */
-            aw_ripemd160_many_add(&many, s.set, s.set_len, s.ptype, bytes, s.key_len, k->digest);
+            aw_ripemd160_many_add(&many, k->set, set_len, ptype, bytes, key_len, k->digest);
         }
-        last = s;
+        last_set = k->set;
+        last_set_len = set_len;
+        last_ptype = ptype;
+        last_key_len = key_len;
     }
     aw_ripemd160_many_finish(&many);
     return rc;

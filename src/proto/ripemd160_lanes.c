@@ -112,6 +112,10 @@ static inline uint32_t load_le32(const uint8_t *p) {
 #endif
 }
 
+static inline uint64_t load_le64(const uint8_t *p) {
+    return (uint64_t)load_le32(p) | ((uint64_t)load_le32(p + 4) << 32);
+}
+
 static inline void store_le32(uint8_t *p, uint32_t v) {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     memcpy(p, &v, sizeof v);
@@ -209,7 +213,19 @@ void aw_ripemd160_many_add_key(aw_ripemd160_many *m, const void *key,
      * three for an integer key, laid out in a 16-byte window. */
     unsigned w0 = m->key_off / 4, w1 = (m->key_off + m->key_len) / 4;
     unsigned lane = m->used;
-    if (m->key_len <= 8 && w0 <= 12) {
+    if (m->key_len == 8 && w0 <= 12) {
+        /* The 16-byte window as two 64-bit halves in registers, the key
+         * shifted into the zeros the template has for it. Not through a
+         * byte buffer: loading words that straddle the key's store from
+         * one stalls until the store lands (several per key). */
+        unsigned sh = 8 * (m->key_off % 4);
+        uint64_t k = load_le64(key);
+        uint64_t lo = load_le64(m->tmpl + 4 * w0) | (k << sh);
+        uint64_t hi = load_le64(m->tmpl + 4 * w0 + 8) | (sh ? k >> (64 - sh) : 0);
+        m->words[w0][lane] = (uint32_t)lo;
+        m->words[w0 + 1][lane] = (uint32_t)(lo >> 32);
+        m->words[w0 + 2][lane] = (uint32_t)hi; /* the key ends by then: 3 + 8 < 12 */
+    } else if (m->key_len <= 8 && w0 <= 12) {
         uint8_t win[16];
         memcpy(win, m->tmpl + 4 * w0, sizeof win);
         if (m->key_len == 8)
