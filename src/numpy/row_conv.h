@@ -18,6 +18,8 @@
 
 /* The converter for particle class pc into field f (kind, width, order). */
 aw_conv_fn aw_row_conv_pick(const aw_plan_field *f, int pc);
+/* Sets f's fast path (fast, fast_pt), once its kind, width and order are. */
+void aw_row_fast_pick(aw_plan_field *f);
 
 /* Particle type -> AW_PC_*. */
 extern const uint8_t aw_particle_class[256];

@@ -343,6 +343,35 @@ aw_conv_fn aw_row_conv_pick(const aw_plan_field *f, int pc) {
     }
 }
 
+void aw_row_fast_pick(aw_plan_field *f) {
+    f->fast = AW_FAST_NONE;
+    f->fast_pt = AW_PT_NULL;
+    if (aw_plan_field_swaps(f))
+        return;
+    if (f->kind == AW_FK_INT || f->kind == AW_FK_UINT) {
+        f->fast_pt = AW_PT_INTEGER;
+        f->fast = f->width == 1 ? AW_FAST_X1
+                : f->width == 2 ? AW_FAST_X2
+                : f->width == 4 ? AW_FAST_X4 : AW_FAST_X8;
+    } else if (f->kind == AW_FK_FLOAT && (f->width == 4 || f->width == 8)) {
+        f->fast_pt = AW_PT_FLOAT;
+        f->fast = f->width == 4 ? AW_FAST_F4 : AW_FAST_X8; /* f8: the double's bits */
+    }
+}
+
+/* The fast path's store: what the converter the plan picked for this
+ * particle writes (int_to_x*, flt_to_f4, flt_to_f8), inline. */
+static inline void fast_store(uint8_t *d, uint8_t fast, const uint8_t *v) {
+    uint64_t x = aw_load_u64be(v);
+    switch (fast) {
+    case AW_FAST_X1: st1(d, x, false); break;
+    case AW_FAST_X2: st2(d, x, false); break;
+    case AW_FAST_X4: st4(d, x, false); break;
+    case AW_FAST_F4: stf4(d, load_double(v), false); break;
+    default: st8(d, x, false); break;
+    }
+}
+
 bool aw_plan_field_swaps(const aw_plan_field *f) {
     if (f->kind == AW_FK_ARRAY)
         return f->big_endian && f->width > 1;
@@ -397,9 +426,13 @@ int aw_row_plan_decode(aw_row_plan *p, uint8_t *row, const aw_msg_view *m) {
             continue; /* a bin the dtype does not ask for */
         prev = idx;
         const aw_plan_field *f = &p->fields[idx];
-        int rc = f->conv[aw_particle_class[particle]](row + f->offset, f, value, vlen);
-        if (rc != AW_OK && code == AW_OK)
-            code = rc;
+        if (particle == f->fast_pt && f->fast != AW_FAST_NONE && vlen == 8) {
+            fast_store(row + f->offset, f->fast, value);
+        } else {
+            int rc = f->conv[aw_particle_class[particle]](row + f->offset, f, value, vlen);
+            if (rc != AW_OK && code == AW_OK)
+                code = rc;
+        }
         written |= 1ull << (idx & 63);
     }
     if (!zero_first) {

@@ -97,6 +97,7 @@ int aw_row_plan_field(aw_plan_field *pf, const aw_dtype_field *f, aw_error *err)
         pf->kind = AW_FK_ARRAY;
     for (int pc = 0; pc < AW_PC_N; pc++)
         pf->conv[pc] = aw_row_conv_pick(pf, pc);
+    aw_row_fast_pick(pf);
     return AW_OK;
 }
 

@@ -68,6 +68,10 @@ enum {
 
 typedef struct aw_plan_field aw_plan_field;
 
+/* What a field's fast path stores, in the host's order: an integer's low
+ * 1, 2, 4 or 8 bytes, or a double as f4 (rounded) or f8. */
+enum { AW_FAST_NONE = 0, AW_FAST_X1, AW_FAST_X2, AW_FAST_X4, AW_FAST_X8, AW_FAST_F4 };
+
 /* Writes the whole field at dst (f->size bytes) from a particle's value
  * bytes; returns AW_OK, AW_ERR_FIELD_TYPE or AW_ERR_PROTO (the field is
  * then zeroed). */
@@ -84,6 +88,10 @@ struct aw_plan_field {
     char dt_kind;           /* the dtype's kind: i u f b S V */
     uint8_t name_len;
     char name[AW_BIN_NAME_MAX + 1]; /* NUL-terminated */
+    /* The usual value inline, without a converter's call (row_decode.c):
+     * an 8-byte particle of type fast_pt stored as `fast` says. */
+    uint8_t fast;           /* AW_FAST_*; AW_FAST_NONE: always the converters */
+    uint8_t fast_pt;
     const aw_dtype_field *dt_field; /* the dtype's: only while compiling (the
                                      * dtype may go once the plan is built) */
 };

@@ -17,8 +17,7 @@ int aw_batch_reader_feed(aw_batch_reader *r, const uint8_t *body, size_t len, aw
     while (off < len) {
         aw_msg_view m;
         size_t used;
-        aw_error inner;
-        aw_error_reset(&inner);
+        aw_error inner; /* set by a failing parse, read only then */
         int rc = aw_msg_parse(body + off, len - off, &m, &used, &inner);
         if (rc != AW_OK)
             return at_offset(err, rc, off, &inner);
