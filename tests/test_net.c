@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -179,6 +180,101 @@ static void test_frames(void **state) {
     close(sv[1]);
 }
 
+/* A peer thread's way to send in pieces: bytes, a pause, bytes. */
+typedef struct pieces {
+    int fd;
+    const uint8_t *p;
+    size_t n, cut;
+} pieces;
+
+static void *send_in_two(void *arg) {
+    pieces *x = arg;
+    aw_error err;
+    (void)aw_net_send_all(SOCK(x->fd), x->p, x->cut, 0, &err);
+    usleep(20000);
+    (void)aw_net_send_all(SOCK(x->fd), x->p + x->cut, x->n - x->cut, 0, &err);
+    return NULL;
+}
+
+/* aw_net_recv_reply: the sync commands' read of their one reply. */
+static void test_reply(void **state) {
+    (void)state;
+    int sv[2];
+    aw_buf body;
+    aw_buf_init(&body);
+    aw_error err;
+    static uint8_t frame[8 + 100000];
+    for (size_t i = 0; i < sizeof frame - 8; i++)
+        frame[8 + i] = (uint8_t)(i * 7);
+    /* Sizes around the first read's 4096 bytes, and one far past it;
+     * sent whole, and in two parts cut inside the header and after it. */
+    const size_t sizes[] = {0, 1, 100, 4087, 4088, 4089, 5000, 100000};
+    const size_t cuts[] = {0, 3, 8, 9, 4096};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        for (size_t ci = 0; ci < sizeof cuts / sizeof cuts[0]; ci++) {
+            size_t n = 8 + sizes[si];
+            if (cuts[ci] >= n)
+                continue;
+            pair(sv);
+            aw_proto_header_write(frame, AW_PROTO_MSG, sizes[si]);
+            pieces x = {sv[1], frame, n, cuts[ci] ? cuts[ci] : n};
+            pthread_t t;
+            assert_int_equal(pthread_create(&t, NULL, send_in_two, &x), 0);
+            int rc = aw_net_recv_reply(SOCK(sv[0]), AW_PROTO_MSG, 0, &body, aw_now_ms() + 2000,
+                                       &err);
+            pthread_join(t, NULL);
+            if (rc != AW_OK)
+                fail_msg("size %zu cut at %zu: %s", sizes[si], cuts[ci], err.message);
+            assert_int_equal(body.len, sizes[si]);
+            if (sizes[si])
+                assert_memory_equal(body.data, frame + 8, sizes[si]);
+            close(sv[0]);
+            close(sv[1]);
+        }
+    }
+    /* More than the frame: the stream is out of step. */
+    pair(sv);
+    aw_proto_header_write(frame, AW_PROTO_MSG, 10);
+    assert_int_equal(aw_net_send_all(SOCK(sv[1]), frame, 8 + 10 + 3, 0, &err), AW_OK);
+    assert_int_equal(aw_net_recv_reply(SOCK(sv[0]), AW_PROTO_MSG, 0, &body, aw_now_ms() + 500,
+                                       &err), AW_ERR_PROTO);
+    assert_non_null(strstr(err.message, "3 bytes after"));
+    close(sv[0]);
+    close(sv[1]);
+    /* A compressed reply arrives inflated; the wrong type is refused. */
+    pair(sv);
+    uint8_t msg[8 + 40];
+    aw_proto_header_write(msg, AW_PROTO_MSG, 40);
+    memset(msg + 8, 'm', 40);
+    aw_buf z;
+    aw_buf_init(&z);
+    assert_int_equal(aw_frame_compress(&z, msg, sizeof msg, &err), AW_OK);
+    assert_int_equal(aw_net_send_all(SOCK(sv[1]), z.data, z.len, 0, &err), AW_OK);
+    assert_int_equal(aw_net_recv_reply(SOCK(sv[0]), AW_PROTO_MSG, 0, &body, aw_now_ms() + 500,
+                                       &err), AW_OK);
+    assert_int_equal(body.len, 40);
+    assert_memory_equal(body.data, msg + 8, 40);
+    aw_buf_free(&z);
+    aw_proto_header_write(msg, AW_PROTO_INFO, 40);
+    assert_int_equal(aw_net_send_all(SOCK(sv[1]), msg, sizeof msg, 0, &err), AW_OK);
+    assert_int_equal(aw_net_recv_reply(SOCK(sv[0]), AW_PROTO_MSG, 0, &body, aw_now_ms() + 500,
+                                       &err), AW_ERR_PROTO);
+    close(sv[0]);
+    close(sv[1]);
+    /* Nothing, then a peer that closes: a timeout, then no response. */
+    pair(sv);
+    uint64_t t0 = aw_now_ms();
+    assert_int_equal(aw_net_recv_reply(SOCK(sv[0]), AW_PROTO_MSG, 0, &body, t0 + 50, &err),
+                     AW_ERR_TIMEOUT);
+    assert_in_range(aw_now_ms() - t0, 45, 500);
+    assert_int_equal(write(sv[1], "abc", 3), 3);
+    close(sv[1]);
+    assert_int_equal(aw_net_recv_reply(SOCK(sv[0]), AW_PROTO_MSG, 0, &body, aw_now_ms() + 500,
+                                       &err), AW_ERR_NO_RESPONSE);
+    close(sv[0]);
+    aw_buf_free(&body);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill the test: MSG_NOSIGNAL must hold */
     const struct CMUnitTest tests[] = {
@@ -189,6 +285,7 @@ int main(void) {
         cmocka_unit_test(test_peer_closes),
         cmocka_unit_test(test_send_deadline_when_peer_stops_reading),
         cmocka_unit_test(test_frames),
+        cmocka_unit_test(test_reply),
     };
     return cmocka_run_group_tests_name("net", tests, NULL, NULL);
 }

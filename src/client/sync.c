@@ -104,7 +104,7 @@ static int exchange(sync_cmd *c, aw_node *node, uint64_t dl, bool *answered, aw_
         phase(c, node, AW_MP_SEND, t1, t2);
         if (c->client->metrics_on)
             aw_mcount(&node->m->bytes_sent, t->req.len);
-        rc = aw_net_recv_frame(&s, AW_PROTO_MSG, AW_PROTO_SIZE_MAX, &t->resp, dl, e);
+        rc = aw_net_recv_reply(&s, AW_PROTO_MSG, AW_PROTO_SIZE_MAX, &t->resp, dl, e);
     }
     bool framed = rc == AW_OK; /* a whole frame was read: the stream is in step */
     if (framed) {

@@ -295,33 +295,25 @@ int aw_net_recv_all(aw_sock *s, void *p, size_t n, uint64_t deadline_ms, aw_erro
     return AW_OK;
 }
 
-int aw_net_recv_frame(aw_sock *s, uint8_t expect_type, size_t max_body, aw_buf *body,
-                      uint64_t deadline_ms, aw_error *err) {
-    uint8_t hdr[AW_PROTO_HEADER_SIZE];
-    int rc = aw_net_recv_all(s, hdr, sizeof hdr, deadline_ms, err);
+/* Checks a read header against what the caller expects; *compressed when
+ * it is a type-4 frame standing for a message. */
+static int frame_header(const uint8_t hdr[AW_PROTO_HEADER_SIZE], uint8_t expect_type,
+                        size_t max_body, aw_proto_header *h, bool *compressed, aw_error *err) {
+    int rc = aw_proto_header_read(hdr, AW_PROTO_HEADER_SIZE, max_body, h, err);
     if (rc != AW_OK)
         return rc;
-    aw_proto_header h;
-    rc = aw_proto_header_read(hdr, sizeof hdr, max_body, &h, err);
-    if (rc != AW_OK)
-        return rc;
-    bool compressed = h.type == AW_PROTO_COMPRESSED && expect_type == AW_PROTO_MSG;
-    if (h.type != expect_type && !compressed)
+    *compressed = h->type == AW_PROTO_COMPRESSED && expect_type == AW_PROTO_MSG;
+    if (h->type != expect_type && !*compressed)
         return aw_error_set(err, AW_ERR_PROTO, "expected a type-%u frame, got type %u",
-                            expect_type, h.type);
-    aw_buf_reset(body);
-    uint8_t *p = aw_buf_grow(body, (size_t)h.size);
-    if (!p)
-        return aw_error_set(err, AW_ERR_NOMEM, "no memory for a %llu-byte reply",
-                            (unsigned long long)h.size);
-    rc = aw_net_recv_all(s, p, (size_t)h.size, deadline_ms, err);
-    if (rc != AW_OK || !compressed)
-        return rc;
+                            expect_type, h->type);
+    return AW_OK;
+}
 
-    /* Type 4: inflate, then keep only the inner frame's body. */
+/* Type 4: body (a compressed frame's) becomes the inflated inner frame's body. */
+static int inflate_body(aw_buf *body, size_t max_body, aw_error *err) {
     aw_buf inner;
     aw_buf_init(&inner);
-    rc = aw_frame_decompress(body->data, body->len, max_body, &inner, err);
+    int rc = aw_frame_decompress(body->data, body->len, max_body, &inner, err);
     if (rc == AW_OK) {
         aw_buf_reset(body);
         aw_buf_put(body, inner.data + AW_PROTO_HEADER_SIZE, inner.len - AW_PROTO_HEADER_SIZE);
@@ -330,6 +322,78 @@ int aw_net_recv_frame(aw_sock *s, uint8_t expect_type, size_t max_body, aw_buf *
     }
     aw_buf_free(&inner);
     return rc;
+}
+
+int aw_net_recv_frame(aw_sock *s, uint8_t expect_type, size_t max_body, aw_buf *body,
+                      uint64_t deadline_ms, aw_error *err) {
+    uint8_t hdr[AW_PROTO_HEADER_SIZE];
+    int rc = aw_net_recv_all(s, hdr, sizeof hdr, deadline_ms, err);
+    if (rc != AW_OK)
+        return rc;
+    aw_proto_header h;
+    bool compressed;
+    if ((rc = frame_header(hdr, expect_type, max_body, &h, &compressed, err)) != AW_OK)
+        return rc;
+    aw_buf_reset(body);
+    uint8_t *p = aw_buf_grow(body, (size_t)h.size);
+    if (!p)
+        return aw_error_set(err, AW_ERR_NOMEM, "no memory for a %llu-byte reply",
+                            (unsigned long long)h.size);
+    rc = aw_net_recv_all(s, p, (size_t)h.size, deadline_ms, err);
+    return rc != AW_OK || !compressed ? rc : inflate_body(body, max_body, err);
+}
+
+/* What the first read of a reply asks for: a usual record's whole frame. */
+#define REPLY_FIRST_READ 4096
+
+int aw_net_recv_reply(aw_sock *s, uint8_t expect_type, size_t max_body, aw_buf *body,
+                      uint64_t deadline_ms, aw_error *err) {
+    aw_buf_reset(body);
+    if (!aw_buf_reserve(body, REPLY_FIRST_READ)) {
+        body->oom = false;
+        return aw_error_set(err, AW_ERR_NOMEM, "no memory for a reply");
+    }
+    /* The header and what follows it, in as few reads as they arrive in;
+     * a reply is never there the moment its request left, so the first
+     * thing is the wait (unless TLS holds bytes already). */
+    size_t have = 0;
+    aw_io io = aw_sock_pending(s) ? AW_IO_OK : AW_IO_WANT_READ;
+    while (have < AW_PROTO_HEADER_SIZE) {
+        if (io == AW_IO_WANT_READ || io == AW_IO_WANT_WRITE) {
+            int rc = wait_io(s, io, deadline_ms, "waiting for the reply", err);
+            if (rc != AW_OK)
+                return rc;
+        }
+        size_t r;
+        io = aw_sock_read(s, body->data + have, body->cap - have, &r);
+        if (io == AW_IO_OK) {
+            have += r;
+        } else if (io == AW_IO_CLOSED) {
+            return aw_error_set(err, AW_ERR_NO_RESPONSE, "connection closed by the server");
+        } else if (io != AW_IO_WANT_READ && io != AW_IO_WANT_WRITE) {
+            char why[128];
+            aw_sock_why(s, why, sizeof why);
+            return aw_error_set(err, aw_sock_error_code(s), "recv: %s", why);
+        }
+    }
+    aw_proto_header h;
+    bool compressed;
+    int rc = frame_header(body->data, expect_type, max_body, &h, &compressed, err);
+    if (rc != AW_OK)
+        return rc;
+    size_t got = have - AW_PROTO_HEADER_SIZE;
+    if (got > h.size) /* one request, one reply: the stream is out of step */
+        return aw_error_set(err, AW_ERR_PROTO, "%zu bytes after a %llu-byte reply",
+                            got - (size_t)h.size, (unsigned long long)h.size);
+    memmove(body->data, body->data + AW_PROTO_HEADER_SIZE, got);
+    body->len = got;
+    if (!aw_buf_grow(body, (size_t)h.size - got)) {
+        body->oom = false;
+        return aw_error_set(err, AW_ERR_NOMEM, "no memory for a %llu-byte reply",
+                            (unsigned long long)h.size);
+    }
+    rc = aw_net_recv_all(s, body->data + got, (size_t)h.size - got, deadline_ms, err);
+    return rc != AW_OK || !compressed ? rc : inflate_body(body, max_body, err);
 }
 
 bool aw_net_idle_ok(aw_sock *s) {

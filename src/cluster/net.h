@@ -103,6 +103,13 @@ int aw_net_recv_all(aw_sock *s, void *p, size_t n, uint64_t deadline_ms, aw_erro
  * AW_ERR_PROTO for a bad header, plus the errors of aw_net_recv_all. */
 int aw_net_recv_frame(aw_sock *s, uint8_t expect_type, size_t max_body, aw_buf *body,
                       uint64_t deadline_ms, aw_error *err);
+/* The same for a connection that carries one request and its one reply
+ * (a sync command's): waits first, then reads as much as has arrived
+ * (usually the whole frame in one read, where aw_net_recv_frame takes
+ * two and a read that finds nothing). Bytes past the frame are
+ * AW_ERR_PROTO: the stream is out of step. */
+int aw_net_recv_reply(aw_sock *s, uint8_t expect_type, size_t max_body, aw_buf *body,
+                      uint64_t deadline_ms, aw_error *err);
 
 /* True when a pooled idle connection is still open and has nothing unread
  * (a peek that would block; TLS records that carry no data, such as
