@@ -25,6 +25,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "aerowire/exp.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -678,20 +680,36 @@ static void test_uniform_matches_bytes(void **state) {
                               !strcmp(keys[i].set, keys[i - 1].set)
                           ? tags[i - 1]
                           : (i ? tags[i - 1] + 1 : 1);
-        aw_buf tagged;
+        /* 0: compared in full; 1: uniform; 2: uniform with names tags; 3: the
+         * same, rows that can repeat added from index and digest alone. */
+        aw_buf tagged, by_key;
         aw_buf_init(&tagged);
-        aw_buf *out[3] = {&plain, &uni, &tagged};
-        for (int u = 0; u < 3; u++) {
+        aw_buf_init(&by_key);
+        aw_buf *out[4] = {&plain, &uni, &tagged, &by_key};
+        size_t repeated_by_key = 0;
+        for (int u = 0; u < 4; u++) {
             aw_batch_writer w;
             aw_buf_reset(out[u]);
             assert_int_equal(aw_batch_begin(&w, out[u], NULL, NULL), AW_OK);
             w.uniform = u >= 1;
             for (int i = 0; i < N; i++) {
-                w.names_tag = u == 2 ? tags[i] : 0;
+                uint32_t tag = u >= 2 ? tags[i] : 0;
+                if (u == 3 && aw_batch_can_repeat(&w, tag)) {
+                    assert_int_equal(aw_batch_add_repeat(&w, rows[i].index, keys[i].digest, NULL),
+                                     AW_OK);
+                    repeated_by_key++;
+                    continue;
+                }
+                w.names_tag = tag;
                 assert_int_equal(aw_batch_add(&w, &rows[i], NULL), AW_OK);
             }
             assert_int_equal(aw_batch_end(&w, NULL), AW_OK);
         }
+        assert_true(repeated_by_key > 0);
+        if (plain.len != by_key.len || memcmp(plain.data, by_key.data, plain.len) != 0)
+            fail_msg("shape %zu: rows repeated from their keys give %zu bytes, not the %zu "
+                     "compared ones", v, by_key.len, plain.len);
+        aw_buf_free(&by_key);
         if (plain.len != uni.len || memcmp(plain.data, uni.data, plain.len) != 0)
             fail_msg("shape %zu: the uniform writer's %zu bytes differ from the %zu compared "
                      "ones", v, uni.len, plain.len);
@@ -707,6 +725,45 @@ static void test_uniform_matches_bytes(void **state) {
     }
     aw_buf_free(&plain);
     aw_buf_free(&uni);
+}
+
+/* A row that sends its key, or carries a filter, or operates, is never
+ * repeated from its key alone, whatever its names tag. */
+static void test_repeat_by_key_refused(void **state) {
+    (void)state;
+    aw_key k;
+    assert_int_equal(aw_key_init_int(&k, "test", "s", 1, NULL), AW_OK);
+    aw_exp_builder *eb = aw_exp_builder_new();
+    aw_exp *filter = NULL;
+    assert_int_equal(aw_exp_compile(eb, aw_exp_bool(eb, true), &filter, NULL), AW_OK);
+    aw_exp_builder_free(eb);
+    aw_op op = aw_op_read("a");
+    for (int v = 0; v < 4; v++) {
+        aw_req_opts o = aw_req_opts_default();
+        aw_batch_row row = {.index = 0, .key = &k, .kind = AW_BATCH_READ, .opts = &o};
+        if (v == 1)
+            o.send_key = true;
+        if (v == 2)
+            o.filter = filter;
+        if (v == 3) {
+            row.kind = AW_BATCH_OPERATE;
+            row.ops = &op;
+            row.n_ops = 1;
+        }
+        aw_buf b;
+        aw_buf_init(&b);
+        aw_batch_writer w;
+        assert_int_equal(aw_batch_begin(&w, &b, NULL, NULL), AW_OK);
+        w.uniform = true;
+        assert_false(aw_batch_can_repeat(&w, 7)); /* no full row yet */
+        w.names_tag = 7;
+        assert_int_equal(aw_batch_add(&w, &row, NULL), AW_OK);
+        assert_int_equal(aw_batch_can_repeat(&w, 7), v == 0);
+        assert_false(aw_batch_can_repeat(&w, 8)); /* other names */
+        assert_false(aw_batch_can_repeat(&w, 0)); /* names unknown */
+        aw_buf_free(&b);
+    }
+    aw_exp_free(filter);
 }
 
 /* A row that would repeat but for a bad name is refused, not repeated. */
@@ -871,6 +928,7 @@ int main(void) {
         cmocka_unit_test(test_repeat_fast_path_matches_bytes),
         cmocka_unit_test(test_repeat_fast_path_checks_names),
         cmocka_unit_test(test_uniform_matches_bytes),
+        cmocka_unit_test(test_repeat_by_key_refused),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_failing_allocator),
     };

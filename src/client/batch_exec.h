@@ -36,7 +36,9 @@ typedef struct aw_batch_source {
     /* Every row's kind, bin names and options are the same (row() fills
      * the same values for each); only the key differs. A row then repeats
      * the one before it in its request when their namespace and set
-     * match, with nothing else compared (aw_batch_writer.uniform). */
+     * match, with nothing else compared (aw_batch_writer.uniform), and
+     * such a row is written from its key alone, without calling row()
+     * (which must then have nothing else to do). */
     bool uniform;
 } aw_batch_source;
 

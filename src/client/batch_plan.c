@@ -401,15 +401,22 @@ static int place(aw_bplan *p, size_t i, uint32_t attempt, uint64_t now) {
         }
         bn->filling = r;
     }
-    aw_batch_row row;
-    memset(&row, 0, sizeof row);
+    /* key got past routing, so its names are last_names */
+    uint32_t tag = p->last_names.tag;
+    int rc;
     clear_error(&e);
-    int rc = src->row(src->ctx, i, &row, &e);
-    if (rc == AW_OK) {
-        row.index = (uint32_t)i;
-        /* key got past routing, so its names are last_names */
-        r->w.names_tag = row.key == key ? p->last_names.tag : 0;
-        rc = aw_batch_add(&r->w, &row, &e);
+    if (aw_batch_can_repeat(&r->w, tag)) {
+        /* a uniform source's row, as its previous full one: from its key alone */
+        rc = aw_batch_add_repeat(&r->w, (uint32_t)i, key->digest, &e);
+    } else {
+        aw_batch_row row;
+        memset(&row, 0, sizeof row);
+        rc = src->row(src->ctx, i, &row, &e);
+        if (rc == AW_OK) {
+            row.index = (uint32_t)i;
+            r->w.names_tag = row.key == key ? tag : 0;
+            rc = aw_batch_add(&r->w, &row, &e);
+        }
     }
     if (rc != AW_OK) {
         report_err(p, i, rc, &e);

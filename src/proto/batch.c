@@ -320,18 +320,8 @@ int aw_batch_add(aw_batch_writer *w, const aw_batch_row *row, aw_error *err) {
     if (w->n_rows == UINT32_MAX)
         return aw_error_set(err, AW_ERR_PARAM, "batch: too many rows");
     const aw_req_opts *o = row->opts ? row->opts : &DEFAULT_OPTS;
-    if (repeats_prev(w, row, o)) {
-        uint8_t *q = aw_buf_grow(b, 4 + AW_DIGEST_SIZE + 1);
-        if (!q) {
-            b->oom = false;
-            return aw_error_set(err, AW_ERR_NOMEM, "out of memory in batch row");
-        }
-        aw_store_u32be(q, row->index);
-        memcpy(q + 4, row->key->digest, AW_DIGEST_SIZE);
-        q[4 + AW_DIGEST_SIZE] = AW_BATCH_ROW_REPEAT;
-        w->n_rows++;
-        return AW_OK;
-    }
+    if (repeats_prev(w, row, o))
+        return aw_batch_add_repeat(w, row->index, row->key->digest, err);
     int rc = check_row_key(row->key, o->send_key, row->index, err);
     if (rc != AW_OK)
         return rc;
@@ -362,7 +352,26 @@ int aw_batch_add(aw_batch_writer *w, const aw_batch_row *row, aw_error *err) {
         w->prev_len = body_len;
         w->prev_sent_key = o->send_key;
         w->prev_tag = w->names_tag;
+        /* what repeats_prev asks of every row before comparing */
+        w->prev_repeatable = !o->send_key && !o->filter && row->kind != AW_BATCH_OPERATE;
     }
+    w->n_rows++;
+    return AW_OK;
+}
+
+int aw_batch_add_repeat(aw_batch_writer *w, uint32_t index, const uint8_t digest[AW_DIGEST_SIZE],
+                        aw_error *err) {
+    if (w->n_rows == UINT32_MAX)
+        return aw_error_set(err, AW_ERR_PARAM, "batch: too many rows");
+    aw_buf *b = w->out;
+    uint8_t *q = aw_buf_grow(b, 4 + AW_DIGEST_SIZE + 1);
+    if (!q) {
+        b->oom = false;
+        return aw_error_set(err, AW_ERR_NOMEM, "out of memory in batch row");
+    }
+    aw_store_u32be(q, index);
+    memcpy(q + 4, digest, AW_DIGEST_SIZE);
+    q[4 + AW_DIGEST_SIZE] = AW_BATCH_ROW_REPEAT;
     w->n_rows++;
     return AW_OK;
 }

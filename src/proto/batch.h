@@ -79,6 +79,7 @@ typedef struct aw_batch_writer {
      * then repeats it without comparing names. 0: compare them. */
     uint32_t names_tag;
     uint32_t prev_tag; /* the previous full row's */
+    bool prev_repeatable; /* it may be repeated (no key sent, no filter, not an operate) */
 } aw_batch_writer;
 
 int aw_batch_begin(aw_batch_writer *w, aw_buf *out, const aw_batch_opts *o, aw_error *err);
@@ -86,6 +87,18 @@ int aw_batch_begin(aw_batch_writer *w, aw_buf *out, const aw_batch_opts *o, aw_e
 int aw_batch_add(aw_batch_writer *w, const aw_batch_row *row, aw_error *err);
 /* Finishes the frame; AW_ERR_PARAM when no row was added. */
 int aw_batch_end(aw_batch_writer *w, aw_error *err);
+
+/* For a uniform writer's caller: whether a row whose names carry
+ * names_tag (see above) repeats the previous full row, so that
+ * aw_batch_add_repeat can add it from its index and digest alone, without
+ * the row itself (which aw_batch_add would turn into the same bytes). */
+static inline bool aw_batch_can_repeat(const aw_batch_writer *w, uint32_t names_tag) {
+    return w->uniform && !w->no_repeat && w->prev_len && w->prev_repeatable && names_tag &&
+           names_tag == w->prev_tag;
+}
+/* Adds a REPEAT row: index, digest, the REPEAT marker. AW_ERR_NOMEM. */
+int aw_batch_add_repeat(aw_batch_writer *w, uint32_t index, const uint8_t digest[AW_DIGEST_SIZE],
+                        aw_error *err);
 /* Convenience: the whole request in one call. */
 int aw_req_batch(aw_buf *out, const aw_batch_row *rows, size_t n, const aw_batch_opts *o,
                  aw_error *err);
