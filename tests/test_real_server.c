@@ -549,6 +549,81 @@ static void test_batch_get_and_rows(void **state) {
     }
 }
 
+/* aw_batch_read_ids_into, sync and async, reads what aw_batch_read_into
+ * reads for keys made from the same ids: rows, meta and codes alike,
+ * missing ids and a duplicate included. */
+static void on_ids_read(const aw_error *err, void *udata) {
+    int *done = udata;
+    *done = err ? err->code : 1;
+}
+
+static void test_batch_read_ids(void **state) {
+    (void)state;
+    enum { N = 60 };
+    const char *set = "aw_ids";
+    int64_t base = ((int64_t)getpid() * 1000003 + (int64_t)time(NULL)) * 1000;
+    int64_t ids[N];
+    static aw_key keys[N];
+    aw_error err;
+    for (int i = 0; i < N; i++)
+        ids[i] = i % 9 == 8 ? -(base + i) : base + i;
+    ids[N - 1] = ids[3]; /* the same record at two positions */
+    expect_ok(aw_keys_init_int(keys, N, ns, set, ids, &err), &err, "keys");
+    for (int i = 0; i < N; i++) {
+        if (i % 4 == 1 || i == N - 1)
+            continue; /* every fourth id stays missing */
+        aw_bin bins[] = {{"x", aw_value_int(i)}, {"y", aw_value_float(i / 8.0)}};
+        expect_ok(aw_put(client, NULL, &keys[i], bins, 2, &err), &err, "put");
+    }
+    aw_dtype *dt;
+    expect_ok(aw_dtype_parse("[('x','<i4'),('_pad','<i4'),('y','<f8')]", false, &dt, &err), &err,
+              "dtype");
+    struct row { int32_t x, pad; double y; };
+    static struct row want[N], got[N];
+    static aw_row_meta want_meta[N], got_meta[N];
+    int32_t want_codes[N], got_codes[N];
+    memset(want, 0xAB, sizeof want);
+    memset(got, 0xCD, sizeof got);
+    expect_ok(aw_batch_read_into(client, NULL, keys, N, NULL, 0, dt, want, sizeof want, want_meta,
+                                 want_codes, &err), &err, "read keys");
+    for (int i = 0; i < N; i++)
+        assert_int_equal(want_codes[i], i % 4 == 1 ? AW_ERR_RECORD_NOT_FOUND : AW_OK);
+    assert_int_equal(want[N - 1].x, 3);
+    expect_ok(aw_batch_read_ids_into(client, NULL, ns, set, ids, N, NULL, 0, dt, got, sizeof got,
+                                     got_meta, got_codes, &err), &err, "read ids");
+    assert_memory_equal(got, want, sizeof want);
+    assert_memory_equal(got_codes, want_codes, sizeof want_codes);
+    for (int i = 0; i < N; i++) /* a TTL may tick between the two reads */
+        assert_int_equal(got_meta[i].gen, want_meta[i].gen);
+
+    struct event_base *base_ev = event_base_new();
+    aw_loop *loop;
+    expect_ok(aw_libevent_attach(client, base_ev, &loop, &err), &err, "attach");
+    memset(got, 0xCD, sizeof got);
+    int done = 0;
+    expect_ok(aw_batch_read_ids_into_async(loop, NULL, ns, set, ids, N, NULL, 0, dt, got,
+                                           sizeof got, got_meta, got_codes, on_ids_read, &done,
+                                           &err), &err, "read ids async");
+    while (!done)
+        event_base_loop(base_ev, EVLOOP_ONCE);
+    assert_int_equal(done, 1);
+    assert_memory_equal(got, want, sizeof want);
+    assert_memory_equal(got_codes, want_codes, sizeof want_codes);
+    aw_loop_close(loop);
+    event_base_free(base_ev);
+
+    /* Bad names are refused before anything is sent. */
+    assert_int_equal(aw_batch_read_ids_into(client, NULL, "", set, ids, N, NULL, 0, dt, got,
+                                            sizeof got, NULL, NULL, &err), AW_ERR_BAD_NAME);
+    assert_int_equal(aw_batch_read_ids_into(NULL, NULL, ns, set, ids, N, NULL, 0, dt, got,
+                                            sizeof got, NULL, NULL, &err), AW_ERR_PARAM);
+    aw_dtype_free(dt);
+    for (int i = 0; i < N; i++) {
+        int rc = aw_delete(client, NULL, &keys[i], NULL);
+        assert_true(rc == AW_OK || rc == AW_ERR_RECORD_NOT_FOUND);
+    }
+}
+
 /* Filter expressions on single-record commands. A real server evaluates
  * them: a false filter is 27 FILTERED_OUT and the record is left as it was.
  * aw-testd does not evaluate filters yet and refuses every one with 16; the
@@ -946,6 +1021,7 @@ int main(void) {
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_async_put_then_get),
         cmocka_unit_test(test_batch_get_and_rows),
+        cmocka_unit_test(test_batch_read_ids),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_batch_filters),
         cmocka_unit_test(test_expressions),

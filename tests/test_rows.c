@@ -1374,6 +1374,108 @@ static void test_read_source_and_bad_input(void **state) {
     aw_dtype_free(dt);
 }
 
+/* A request's bytes from a job's source, rows in order (the writer as the
+ * batch engine drives it: uniform, REPEAT rows from their keys). */
+static void encode_job(aw_rows_job *job, size_t n, aw_buf *b) {
+    aw_error err;
+    aw_batch_writer w;
+    aw_buf_reset(b);
+    assert_int_equal(aw_batch_begin(&w, b, NULL, &err), AW_OK);
+    w.uniform = job->src.uniform;
+    for (uint32_t i = 0; i < n; i++) {
+        const aw_key *k = job->src.key(job->src.ctx, i);
+        if (aw_batch_can_repeat(&w, 1)) {
+            assert_int_equal(aw_batch_add_repeat(&w, i, k->digest, &err), AW_OK);
+            continue;
+        }
+        aw_batch_row row;
+        memset(&row, 0, sizeof row);
+        assert_int_equal(job->src.row(job->src.ctx, i, &row, &err), AW_OK);
+        row.index = i;
+        w.names_tag = 1; /* one namespace and set throughout */
+        assert_int_equal(aw_batch_add(&w, &row, &err), AW_OK);
+    }
+    assert_int_equal(aw_batch_end(&w, &err), AW_OK);
+}
+
+/* A read of ids asks for exactly what a read of the same keys made with
+ * aw_keys_init_int asks for: the same request bytes, for sets that fit the
+ * digests' lanes and one that does not, negative ids and duplicates. Its
+ * keys are the same keys one at a time, and bad input is refused. */
+static void test_read_ids_source_and_bad_input(void **state) {
+    (void)state;
+    aw_error err;
+    aw_dtype *dt = parse("[('_key','<i8'),('t','<f8'),('h','<i4')]", false);
+    size_t isz = aw_dtype_itemsize(dt);
+    enum { N = 300 };
+    static int64_t ids[N];
+    for (int i = 0; i < N; i++)
+        ids[i] = i % 7 == 3 ? -(int64_t)i * 1000003 : (i % 11 == 5 ? ids[i - 1] : i);
+    static aw_key keys[N];
+    static uint8_t rows[N * 24];
+    const char *sets[] = {"s", "", "a-set-name-of-fifty-bytes-abcdefghijklmnopqrstuvwx"};
+    aw_buf want, got;
+    aw_buf_init(&want);
+    aw_buf_init(&got);
+    for (size_t si = 0; si < 3; si++) {
+        assert_int_equal(aw_keys_init_int(keys, N, "test", sets[si], ids, &err), AW_OK);
+        aw_rows_job *kj, *ij;
+        assert_int_equal(aw_rows_read_job_new(NULL, keys, N, NULL, 0, dt, rows, sizeof rows,
+                                              NULL, NULL, &kj, &err), AW_OK);
+        assert_int_equal(aw_rows_read_ids_job_new(NULL, "test", sets[si], ids, N, NULL, 0, dt,
+                                                  rows, sizeof rows, NULL, NULL, &ij, &err),
+                         AW_OK);
+        assert_true(ij->src.uniform);
+        assert_false(ij->src.writes(ij->src.ctx, 0));
+        for (int i = N - 1; i >= 0; i -= 37) { /* out of order, as retries come */
+            const aw_key *k = ij->src.key(ij->src.ctx, (size_t)i);
+            assert_string_equal(k->ns, "test");
+            assert_string_equal(k->set, sets[si]);
+            assert_int_equal(k->user_key.type, AW_INT);
+            assert_int_equal(k->user_key.u.i, ids[i]);
+            assert_memory_equal(k->digest, keys[i].digest, AW_DIGEST_SIZE);
+        }
+        encode_job(kj, N, &want);
+        encode_job(ij, N, &got);
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.data, want.data, want.len);
+        aw_rows_job_free(kj);
+        aw_rows_job_free(ij);
+    }
+    aw_buf_free(&want);
+    aw_buf_free(&got);
+
+    /* Bad input: nothing made, the message says what. */
+    aw_rows_job *job = (aw_rows_job *)1;
+    assert_int_equal(aw_rows_read_ids_job_new(NULL, NULL, "s", ids, 3, NULL, 0, dt, rows,
+                                              sizeof rows, NULL, NULL, &job, &err), AW_ERR_PARAM);
+    assert_null(job);
+    assert_int_equal(aw_rows_read_ids_job_new(NULL, "", "s", ids, 3, NULL, 0, dt, rows,
+                                              sizeof rows, NULL, NULL, &job, &err),
+                     AW_ERR_BAD_NAME);
+    char long_set[80];
+    memset(long_set, 'x', 64);
+    long_set[64] = '\0';
+    assert_int_equal(aw_rows_read_ids_job_new(NULL, "test", long_set, ids, 3, NULL, 0, dt, rows,
+                                              sizeof rows, NULL, NULL, &job, &err),
+                     AW_ERR_BAD_NAME);
+    assert_non_null(strstr(err.message, "batch_read_ids_into"));
+    assert_int_equal(aw_rows_read_ids_job_new(NULL, "test", "s", NULL, 3, NULL, 0, dt, rows,
+                                              sizeof rows, NULL, NULL, &job, &err), AW_ERR_PARAM);
+    assert_non_null(strstr(err.message, "NULL ids"));
+    assert_int_equal(aw_rows_read_ids_job_new(NULL, "test", "s", ids, 3, NULL, 0, dt, rows,
+                                              3 * isz - 1, NULL, NULL, &job, &err),
+                     AW_ERR_PARAM);
+    assert_int_equal(aw_rows_read_ids_job_new(NULL, "test", "s", ids, 3, NULL, 0, NULL, rows,
+                                              sizeof rows, NULL, NULL, &job, &err), AW_ERR_PARAM);
+    assert_null(job);
+    /* n == 0: fine, with NULL ids and rows; set NULL: no set. */
+    assert_int_equal(aw_rows_read_ids_job_new(NULL, "test", NULL, NULL, 0, NULL, 0, dt, NULL, 0,
+                                              NULL, NULL, &job, &err), AW_OK);
+    aw_rows_job_free(job);
+    aw_dtype_free(dt);
+}
+
 /* No allocation per row: decoding 1000 rows allocates nothing. */
 static void test_no_allocation_per_row(void **state) {
     (void)state;
@@ -1520,6 +1622,7 @@ int main(void) {
         cmocka_unit_test(test_write_source_round_trip),
         cmocka_unit_test(test_write_keys_and_bad_input),
         cmocka_unit_test(test_read_source_and_bad_input),
+        cmocka_unit_test(test_read_ids_source_and_bad_input),
         cmocka_unit_test(test_no_allocation_per_row),
         cmocka_unit_test(test_jobs_memory_bounded),
     };

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "proto/keys_many.h"
 #include "proto/mem.h"
 #include "proto/request.h"
 #include "row_plan.h"
@@ -17,15 +18,29 @@
 typedef struct read_job {
     aw_rows_job job;        /* first: the job handed out */
     aw_row_plan *plan;
-    const aw_key *keys;
+    const aw_key *keys;     /* NULL for a read of ids: */
+    /* the integer user keys of one set, and their digests; each row's key
+     * is `one` with its id and digest written in */
+    const int64_t *ids;
+    uint8_t (*digests)[AW_DIGEST_SIZE];
+    aw_key one;
     aw_req_opts opts;
     aw_rows_sink_ctx out;
 } read_job;
 
+static const aw_key *read_key(void *ctx, size_t i) {
+    read_job *c = ctx;
+    if (c->keys)
+        return &c->keys[i];
+    c->one.user_key.u.i = c->ids[i];
+    memcpy(c->one.digest, c->digests[i], AW_DIGEST_SIZE);
+    return &c->one;
+}
+
 static int read_row(void *ctx, size_t i, aw_batch_row *row, aw_error *err) {
     (void)err;
     read_job *c = ctx;
-    row->key = &c->keys[i];
+    row->key = read_key(c, i);
     row->kind = AW_BATCH_READ;
     row->bins = c->plan->bin_names;
     row->n_bins = c->plan->n;
@@ -34,8 +49,6 @@ static int read_row(void *ctx, size_t i, aw_batch_row *row, aw_error *err) {
     row->opts = &c->opts;
     return AW_OK;
 }
-
-static const aw_key *read_key(void *ctx, size_t i) { return &((read_job *)ctx)->keys[i]; }
 
 static bool read_writes(void *ctx, size_t i) {
     (void)ctx;
@@ -46,6 +59,7 @@ static bool read_writes(void *ctx, size_t i) {
 static void read_job_free(aw_rows_job *job) {
     read_job *c = (read_job *)job;
     aw_row_plan_free(c->plan);
+    aw_free(c->digests);
     aw_free(c);
 }
 
@@ -55,28 +69,26 @@ static uint64_t unix_now(void) {
     return (uint64_t)ts.tv_sec;
 }
 
-int aw_rows_read_job_new(const aw_batch_policy *policy, const aw_key *keys, size_t n,
-                         const char *const *bins, size_t n_bins, const aw_dtype *dt, void *rows,
-                         size_t rows_size, aw_row_meta *meta, int32_t *codes, aw_rows_job **out,
-                         aw_error *err) {
+/* A job of n rows with everything but its keys; *out NULL on error. */
+static int read_job_begin(const char *what, const aw_batch_policy *policy, size_t n,
+                          const char *const *bins, size_t n_bins, const aw_dtype *dt, void *rows,
+                          size_t rows_size, aw_row_meta *meta, int32_t *codes, read_job **out,
+                          aw_error *err) {
     *out = NULL;
     if (!dt)
-        return aw_error_set(err, AW_ERR_PARAM, "batch_read_into: NULL dtype");
+        return aw_error_set(err, AW_ERR_PARAM, "%s: NULL dtype", what);
     size_t itemsize = aw_dtype_itemsize(dt);
-    if (n > 0 && !keys)
-        return aw_error_set(err, AW_ERR_PARAM, "batch_read_into: NULL keys");
-    int rc = aw_rows_check_buffer("batch_read_into", rows, rows_size, n, itemsize, err);
+    int rc = aw_rows_check_buffer(what, rows, rows_size, n, itemsize, err);
     if (rc != AW_OK)
         return rc;
     read_job *c = aw_calloc(1, sizeof *c);
     if (!c)
-        return aw_error_set(err, AW_ERR_NOMEM, "batch_read_into: out of memory");
+        return aw_error_set(err, AW_ERR_NOMEM, "%s: out of memory", what);
     rc = aw_row_plan_new(dt, bins, n_bins, &c->plan, err);
     if (rc != AW_OK) {
         aw_free(c);
         return rc;
     }
-    c->keys = keys;
     c->opts = aw_req_opts_default();
     if (policy)
         c->opts.read_mode_ap_all = policy->base.read_mode_ap_all;
@@ -94,7 +106,54 @@ int aw_rows_read_job_new(const aw_batch_policy *policy, const aw_key *keys, size
     c->job.sink.row = aw_rows_sink_row;
     c->job.sink.ctx = &c->out;
     c->job.free_fn = read_job_free;
-    c->job.name = "batch_read_into";
+    c->job.name = what;
+    *out = c;
+    return AW_OK;
+}
+
+int aw_rows_read_job_new(const aw_batch_policy *policy, const aw_key *keys, size_t n,
+                         const char *const *bins, size_t n_bins, const aw_dtype *dt, void *rows,
+                         size_t rows_size, aw_row_meta *meta, int32_t *codes, aw_rows_job **out,
+                         aw_error *err) {
+    *out = NULL;
+    if (n > 0 && !keys && dt)
+        return aw_error_set(err, AW_ERR_PARAM, "batch_read_into: NULL keys");
+    read_job *c;
+    int rc = read_job_begin("batch_read_into", policy, n, bins, n_bins, dt, rows, rows_size,
+                            meta, codes, &c, err);
+    if (rc != AW_OK)
+        return rc;
+    c->keys = keys;
+    *out = &c->job;
+    return AW_OK;
+}
+
+int aw_rows_read_ids_job_new(const aw_batch_policy *policy, const char *ns, const char *set,
+                             const int64_t *ids, size_t n, const char *const *bins,
+                             size_t n_bins, const aw_dtype *dt, void *rows, size_t rows_size,
+                             aw_row_meta *meta, int32_t *codes, aw_rows_job **out,
+                             aw_error *err) {
+    *out = NULL;
+    aw_key one;
+    aw_error why;
+    int rc = aw_key_init_int(&one, ns, set, 0, &why); /* checks the names */
+    if (rc != AW_OK)
+        return aw_error_set(err, rc, "batch_read_ids_into: %s", why.message);
+    if (n > 0 && !ids)
+        return aw_error_set(err, AW_ERR_PARAM, "batch_read_ids_into: NULL ids");
+    read_job *c;
+    rc = read_job_begin("batch_read_ids_into", policy, n, bins, n_bins, dt, rows, rows_size,
+                        meta, codes, &c, err);
+    if (rc != AW_OK)
+        return rc;
+    c->one = one;
+    c->ids = ids;
+    c->digests = aw_malloc((n ? n : 1) * sizeof *c->digests);
+    if (!c->digests) {
+        read_job_free(&c->job);
+        return aw_error_set(err, AW_ERR_NOMEM, "batch_read_ids_into: out of memory");
+    }
+    aw_int_key_digests(one.set, strlen(one.set), ids, n, c->digests);
     *out = &c->job;
     return AW_OK;
 }
@@ -124,6 +183,39 @@ int aw_batch_read_into_async(aw_loop *loop, const aw_batch_policy *policy, const
     aw_rows_job *job;
     int rc = aw_rows_read_job_new(policy, keys, n, bins, n_bins, dt, rows, rows_size, meta, codes,
                                   &job, err);
+    if (rc != AW_OK)
+        return rc;
+    return aw_rows_job_start(loop, policy, job, cb, udata, err);
+}
+
+int aw_batch_read_ids_into(aw_client *client, const aw_batch_policy *policy, const char *ns,
+                           const char *set, const int64_t *ids, size_t n,
+                           const char *const *bins, size_t n_bins, const aw_dtype *dt,
+                           void *rows, size_t rows_size, aw_row_meta *meta, int32_t *codes,
+                           aw_error *err) {
+    aw_error_reset(err);
+    if (!client)
+        return aw_error_set(err, AW_ERR_PARAM, "batch_read_ids_into: NULL client");
+    aw_rows_job *job;
+    int rc = aw_rows_read_ids_job_new(policy, ns, set, ids, n, bins, n_bins, dt, rows, rows_size,
+                                      meta, codes, &job, err);
+    if (rc != AW_OK)
+        return rc;
+    return aw_rows_job_run(client, policy, job, err);
+}
+
+int aw_batch_read_ids_into_async(aw_loop *loop, const aw_batch_policy *policy, const char *ns,
+                                 const char *set, const int64_t *ids, size_t n,
+                                 const char *const *bins, size_t n_bins, const aw_dtype *dt,
+                                 void *rows, size_t rows_size, aw_row_meta *meta,
+                                 int32_t *codes, aw_batch_cb cb, void *udata, aw_error *err) {
+    aw_error_reset(err);
+    if (!loop || !cb)
+        return aw_error_set(err, AW_ERR_PARAM,
+                            "batch_read_ids_into_async: NULL loop or callback");
+    aw_rows_job *job;
+    int rc = aw_rows_read_ids_job_new(policy, ns, set, ids, n, bins, n_bins, dt, rows, rows_size,
+                                      meta, codes, &job, err);
     if (rc != AW_OK)
         return rc;
     return aw_rows_job_start(loop, policy, job, cb, udata, err);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "keys_many.h"
 #include "particle.h"
 #include "ripemd160_lanes.h"
 #include "short_eq.h"
@@ -118,4 +119,20 @@ int aw_keys_init_int(aw_key *keys, size_t n, const char *ns, const char *set,
         return aw_keys_digest(keys + 1, n - 1, err); /* a set too long for one block */
     aw_ripemd160_many_finish(&many);
     return AW_OK;
+}
+
+void aw_int_key_digests(const char *set, size_t set_len, const int64_t *ids, size_t n,
+                        uint8_t (*out)[AW_DIGEST_SIZE]) {
+    aw_ripemd160_many many;
+    aw_ripemd160_many_init(&many);
+    bool lanes = aw_ripemd160_many_prefix(&many, set, set_len, AW_PT_INTEGER, 8);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t be[8];
+        aw_store_u64be(be, (uint64_t)ids[i]);
+        if (lanes)
+            aw_ripemd160_many_add_key(&many, be, out[i]);
+        else /* a set too long for one block */
+            aw_ripemd160_many_add(&many, set, set_len, AW_PT_INTEGER, be, 8, out[i]);
+    }
+    aw_ripemd160_many_finish(&many);
 }
