@@ -75,6 +75,13 @@ static void test_one_path(void **state) {
     assert_null(line_starting(r.out, "  columnar "));
     assert_null(strstr(r.out, "columnar / records"));
     tu_run_free(&r);
+
+    r = COLBENCH("-h", host, "-w", "b", "-t", "0.1", "-r", "2", "-m", "i");
+    expect_status(r, 0);
+    expect_figures(r.out, "columnar-ids");
+    assert_null(line_starting(r.out, "  columnar "));
+    assert_null(strstr(r.out, "records + fill"));
+    tu_run_free(&r);
 }
 
 /* Both paths, four rounds: the first path alternates, each path gets a
@@ -147,11 +154,16 @@ static void test_corrupted_records(void **state) {
     corrupted("r", "records + fill");
 }
 
+static void test_corrupted_columnar_ids(void **state) {
+    (void)state;
+    corrupted("i", "columnar-ids");
+}
+
 static void test_bad_flags(void **state) {
     (void)state;
     tu_run r = COLBENCH("-m", "x");
     expect_status(r, 2);
-    expect_contains(r.err, "-m one or both of c and r");
+    expect_contains(r.err, "-m some of c, r and i");
     tu_run_free(&r);
     r = COLBENCH("-r", "0");
     expect_status(r, 2);
@@ -176,6 +188,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_path),          cmocka_unit_test(test_alternating),
         cmocka_unit_test(test_corrupted_columnar), cmocka_unit_test(test_corrupted_records),
+        cmocka_unit_test(test_corrupted_columnar_ids),
         cmocka_unit_test(test_bad_flags),
     };
     int failed = cmocka_run_group_tests_name("colbench", tests, start_server, stop_server);

@@ -1,7 +1,7 @@
 /*
  * aw-colbench — the columnar batch read against a record baseline.
  *
- *   aw-colbench [-h HOST:PORT] [-t SECONDS=3] [-r ROUNDS=5] [-B BATCH] [-w a|b|ab] [-m c|r|cr]
+ *   aw-colbench [-h HOST:PORT] [-t SECONDS=3] [-r ROUNDS=5] [-B BATCH] [-w a|b|ab] [-m c|r|i...]
  *               [-K] [-1] [-v] [-D]
  *
  * Two workloads, each timed both ways in the same run:
@@ -25,7 +25,9 @@
  * sys, whole process incl. the tend thread) and the minor page faults per
  * record (a path that gives memory back to the system and takes it again
  * pays them). -m c or -m r times (and checks, and prints) only that path;
- * -v prints every pass as it ends, in the order they ran.
+ * -v prints every pass as it ends, in the order they ran. -m i adds
+ * "columnar-ids": aw_batch_read_ids_into from the call's array of ids, with
+ * no aw_key made (its digests sixteen at a time inside the call).
  *
  * Without -h it starts aw-testd (next to this program) on free ports,
  * pinned to the last CPU, and pins itself to CPU 0. -D skips the server
@@ -432,6 +434,33 @@ static double server_columnar(void *ctx) {
     return (double)n;
 }
 
+static double server_columnar_ids(void *ctx) {
+    server_ctx *c = ctx;
+    size_t n = c->out.w->n_keys, rs = c->out.w->row_size;
+    static int64_t *ids;
+    static size_t ids_cap;
+    if (c->batch > ids_cap) {
+        free(ids);
+        ids = malloc(c->batch * sizeof *ids);
+        ids_cap = ids ? c->batch : 0;
+        if (!ids) {
+            fprintf(stderr, "aw-colbench: out of memory for %zu ids\n", c->batch);
+            exit(1);
+        }
+    }
+    aw_error err;
+    for (size_t at = 0; at < n; at += c->batch) {
+        size_t m = n - at < c->batch ? n - at : c->batch;
+        for (size_t i = 0; i < m; i++) /* the application's ids, as make_keys takes them */
+            ids[i] = (int64_t)(at + i);
+        if (aw_batch_read_ids_into(c->client, c->pol, "test", "colbench", ids, m, NULL, 0, c->dt,
+                                   c->out.got + at * rs, m * rs, c->meta + at, c->codes + at,
+                                   &err) != AW_OK)
+            fail_call("aw_batch_read_ids_into", &err);
+    }
+    return (double)n;
+}
+
 static double server_records(void *ctx) {
     server_ctx *c = ctx;
     size_t n = c->out.w->n_keys, rs = c->out.w->row_size;
@@ -510,15 +539,17 @@ static void against_server(aw_client *client, const workload *w, double seconds,
          .check = server_check, .ctx = &col, .run = strchr(g_paths, 'c') != NULL},
         {.name = "records + fill", .once = server_records, .reset = path_scribble,
          .check = server_check, .ctx = &rec, .run = strchr(g_paths, 'r') != NULL},
+        {.name = "columnar-ids", .once = server_columnar_ids, .reset = path_scribble,
+         .check = server_check, .ctx = &col, .run = strchr(g_paths, 'i') != NULL},
     };
-    rounds_time(paths, 2, rounds, seconds / rounds, g_verbose);
+    rounds_time(paths, 3, rounds, seconds / rounds, g_verbose);
     char what[200];
     snprintf(what, sizeof what, "%s — %zu keys per call (%s), %d rounds, order alternating",
              w->name, batch, g_precomputed_keys ? "keys made before timing, -K"
              : g_keys_one_by_one ? "keys made per call one at a time, -1"
                                  : "keys made per call (aw_keys_init_int)",
              rounds);
-    print_paths(what, paths, 2, rounds);
+    print_paths(what, paths, 3, rounds);
     free(want);
     free(codes);
     free(keys);
@@ -531,7 +562,7 @@ static void against_server(aw_client *client, const workload *w, double seconds,
 
 static int usage(void) {
     fprintf(stderr, "usage: aw-colbench [-h HOST:PORT] [-t SECONDS] [-r ROUNDS] [-B BATCH] "
-                    "[-w a|b|ab] [-m c|r|cr] [-K] [-1] [-v] [-D]\n");
+                    "[-w a|b|ab] [-m c|r|i...] [-K] [-1] [-v] [-D]\n");
     return 2;
 }
 
@@ -558,8 +589,8 @@ int main(int argc, char **argv) {
         }
     }
     if (optind < argc || rounds < 1 || rounds > MAX_ROUNDS || !(seconds >= 0) ||
-        strspn(g_paths, "cr") != strlen(g_paths) || !g_paths[0]) {
-        fprintf(stderr, "aw-colbench: -r takes 1..%d rounds, -m one or both of c and r\n",
+        strspn(g_paths, "cri") != strlen(g_paths) || !g_paths[0]) {
+        fprintf(stderr, "aw-colbench: -r takes 1..%d rounds, -m some of c, r and i\n",
                 MAX_ROUNDS);
         return usage();
     }

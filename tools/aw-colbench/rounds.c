@@ -26,16 +26,25 @@ static void time_pass(path *p, int round, double seconds) {
 }
 
 void rounds_time(path *p, size_t n, int rounds, double seconds, bool verbose) {
+    /* The order rotates among the paths that run, whichever those are. */
+    path **run = calloc(n ? n : 1, sizeof *run);
+    size_t m = 0;
+    if (!run) {
+        fprintf(stderr, "aw-colbench: out of memory\n");
+        exit(1);
+    }
+    for (size_t k = 0; k < n; k++)
+        if (p[k].run)
+            run[m++] = &p[k];
     for (int r = 0; r < rounds; r++)
-        for (size_t k = 0; k < n; k++) {
-            path *q = &p[(k + (size_t)r) % n];
-            if (!q->run)
-                continue;
+        for (size_t k = 0; k < m; k++) {
+            path *q = run[(k + (size_t)r) % m];
             time_pass(q, r, seconds);
             if (verbose)
                 printf("  round %d  %-15s %11.0f records/s  %8.3f us cpu/record\n", r + 1,
                        q->name, q->f[r].rows / q->f[r].wall, q->f[r].cpu * 1e6 / q->f[r].rows);
         }
+    free(run);
 }
 
 static int cmp_double(const void *a, const void *b) {
