@@ -471,9 +471,14 @@ static PyObject *async_batch_read_into(AsyncClientObject *self, PyObject *args,
         return NULL;
     pyaw_batch_into *b = &a->u.into;
     aw_error err;
-    int rc = aw_batch_read_into_async(l->loop, &b->a.bp, b->a.keys, b->a.n, b->a.names,
-                                      b->a.n_names, b->dt, b->rows.buf, (size_t)b->rows.len,
-                                      b->meta.buf, b->codes.buf, on_batch, a, &err);
+    int rc = b->a.ids ? aw_batch_read_ids_into_async(l->loop, &b->a.bp, b->a.ids_ns, b->a.ids_set,
+                                                     b->a.ids, b->a.n, b->a.names, b->a.n_names,
+                                                     b->dt, b->rows.buf, (size_t)b->rows.len,
+                                                     b->meta.buf, b->codes.buf, on_batch, a, &err)
+                      : aw_batch_read_into_async(l->loop, &b->a.bp, b->a.keys, b->a.n,
+                                                 b->a.names, b->a.n_names, b->dt, b->rows.buf,
+                                                 (size_t)b->rows.len, b->meta.buf, b->codes.buf,
+                                                 on_batch, a, &err);
     /* The dtype is read at submission; the buffers stay held until the callback. */
     aw_dtype_free(b->dt);
     b->dt = NULL;

@@ -159,11 +159,36 @@ int pyaw_batch_into_from_py(PyObject *args, PyObject *kwds, pyaw_batch_into *b) 
                                      &keys_o, &bins_o, &policy_o, &descr, &align, &itemsize,
                                      &rows_o, &meta_o, &codes_o, &ns, &set, &key_kind))
         return -1;
-    /* With a namespace, keys is a numpy array of user keys (key_kind). */
-    if (ns ? pyaw_batch_args_from_array(keys_o, key_kind, ns, set, bins_o, policy_o,
-                                        PYAW_POLICY_READ, &b->a) < 0
-           : pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, false,
-                                     &b->a) < 0)
+    /* With a namespace, keys is a numpy array of user keys (key_kind).
+     * Integer keys of one namespace and set, in an array or a list of
+     * tuples, are read as ids (aw_batch_read_ids_into): no key made for
+     * each. */
+    int ids;
+    if (ns && key_kind == 'i') {
+        memset(&b->a, 0, sizeof b->a);
+        ids = pyaw_conv_init(&b->a.conv) < 0 ||
+                      pyaw_ids_from_array(keys_o, ns, set, &b->a.ids, &b->a.n, b->a.ids_ns,
+                                          b->a.ids_set, &b->a.conv) < 0
+                  ? -1
+                  : 1;
+    } else if (!ns) {
+        memset(&b->a, 0, sizeof b->a);
+        ids = pyaw_conv_init(&b->a.conv) < 0
+                  ? -1
+                  : pyaw_ids_from_py(keys_o, &b->a.ids, &b->a.n, b->a.ids_ns, b->a.ids_set,
+                                     &b->a.conv);
+        if (ids == 0)
+            pyaw_conv_free(&b->a.conv); /* the keys' way begins anew */
+    } else {
+        ids = 0;
+    }
+    if (ids < 0 || (ids > 0 && batch_args_rest(bins_o, policy_o, PYAW_POLICY_READ, &b->a) < 0))
+        return -1;
+    if (ids == 0 &&
+        (ns ? pyaw_batch_args_from_array(keys_o, key_kind, ns, set, bins_o, policy_o,
+                                         PYAW_POLICY_READ, &b->a) < 0
+            : pyaw_batch_args_from_py(keys_o, bins_o, policy_o, PYAW_POLICY_READ, false,
+                                      &b->a) < 0))
         return -1;
     if (pyaw_dtype_parse(descr, align ? AW_DTYPE_ALIGN : 0, itemsize, &b->dt) < 0)
         return -1;
@@ -194,8 +219,12 @@ PyObject *pyaw_batch_read_into(pyaw_client *self, PyObject *args, PyObject *kwds
     aw_error err;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = aw_batch_read_into(c, &b.a.bp, b.a.keys, b.a.n, b.a.names, b.a.n_names, b.dt,
-                            b.rows.buf, (size_t)b.rows.len, b.meta.buf, b.codes.buf, &err);
+    rc = b.a.ids ? aw_batch_read_ids_into(c, &b.a.bp, b.a.ids_ns, b.a.ids_set, b.a.ids, b.a.n,
+                                          b.a.names, b.a.n_names, b.dt, b.rows.buf,
+                                          (size_t)b.rows.len, b.meta.buf, b.codes.buf, &err)
+                 : aw_batch_read_into(c, &b.a.bp, b.a.keys, b.a.n, b.a.names, b.a.n_names, b.dt,
+                                      b.rows.buf, (size_t)b.rows.len, b.meta.buf, b.codes.buf,
+                                      &err);
     Py_END_ALLOW_THREADS
     self->busy--;
     if (rc != AW_OK) {

@@ -143,6 +143,53 @@ void pyaw_keys_release(pyaw_conv *c) {
     }
 }
 
+int64_t *pyaw_ids_alloc(pyaw_conv *c, size_t n) {
+    /* In the memory of the key array a batch keeps for the next one: the
+     * ids of a batch that needs no keys take far less than its keys would. */
+    size_t n_keys = (n * sizeof(int64_t) + sizeof(aw_key) - 1) / sizeof(aw_key);
+    return (int64_t *)pyaw_keys_alloc(c, n_keys);
+}
+
+int pyaw_ids_from_py(PyObject *seq, int64_t **ids, size_t *n, char ns[AW_NAMESPACE_MAX + 1],
+                     char set[AW_SET_MAX + 1], pyaw_conv *c) {
+    if (!PyList_Check(seq) && !PyTuple_Check(seq))
+        return 0;
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(seq);
+    PyObject *const *items = PySequence_Fast_ITEMS(seq);
+    if (len == 0 || !PyTuple_CheckExact(items[0]) || PyTuple_GET_SIZE(items[0]) != 3)
+        return 0;
+    PyObject *ns_o = PyTuple_GET_ITEM(items[0], 0), *set_o = PyTuple_GET_ITEM(items[0], 1);
+    /* Every key of the first one's namespace and set objects, an int user key. */
+    for (Py_ssize_t i = 0; i < len; i++) {
+        PyObject *t = items[i];
+        if (!PyTuple_CheckExact(t) || PyTuple_GET_SIZE(t) != 3 ||
+            PyTuple_GET_ITEM(t, 0) != ns_o || PyTuple_GET_ITEM(t, 1) != set_o ||
+            !PyLong_CheckExact(PyTuple_GET_ITEM(t, 2)))
+            return 0;
+    }
+    aw_key first; /* the first key the full way: its names are checked there */
+    if (pyaw_key_from_py(items[0], &first, c) < 0)
+        return -1;
+    int64_t *out = pyaw_ids_alloc(c, (size_t)len);
+    if (!out)
+        return -1;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(items[i], 2), &overflow);
+        if (overflow || (v == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            pyaw_keys_release(c); /* the keys' way says what is wrong with this one */
+            return 0;
+        }
+        out[i] = v;
+    }
+    memcpy(ns, first.ns, AW_NAMESPACE_MAX + 1);
+    memcpy(set, first.set, AW_SET_MAX + 1);
+    *ids = out;
+    *n = (size_t)len;
+    return 1;
+}
+
 int pyaw_keys_from_py(PyObject *seq, aw_key **keys, size_t *n, PyObject **keys_tuple,
                       pyaw_conv *c) {
     if (!PyList_Check(seq) && !PyTuple_Check(seq)) {

@@ -46,6 +46,34 @@ static int key_buffer(PyObject *array, int kind, Py_buffer *view) {
     return 0;
 }
 
+int pyaw_ids_from_array(PyObject *array, const char *ns, const char *set, int64_t **ids,
+                        size_t *n, char ns_out[AW_NAMESPACE_MAX + 1],
+                        char set_out[AW_SET_MAX + 1], pyaw_conv *c) {
+    aw_key names;
+    aw_error err;
+    if (aw_key_init_int(&names, ns, set, 0, &err) != AW_OK) {
+        PyErr_Format(PyExc_ValueError, "invalid key: %s", err.message);
+        return -1;
+    }
+    Py_buffer view;
+    if (key_buffer(array, 'i', &view) < 0)
+        return -1;
+    /* A copy the conversion owns: no other thread can change or free it
+     * while the batch runs without the GIL. */
+    size_t count = (size_t)view.shape[0];
+    int64_t *out = pyaw_ids_alloc(c, count);
+    if (out && count)
+        memcpy(out, view.buf, count * sizeof *out);
+    PyBuffer_Release(&view);
+    if (!out)
+        return -1;
+    memcpy(ns_out, names.ns, sizeof names.ns);
+    memcpy(set_out, names.set, sizeof names.set);
+    *ids = out;
+    *n = count;
+    return 0;
+}
+
 int pyaw_keys_from_array(PyObject *array, int kind, const char *ns, const char *set,
                          aw_key **keys, size_t *n, pyaw_conv *c) {
     aw_key names;

@@ -61,6 +61,19 @@ void pyaw_keys_release(pyaw_conv *c);
  * (keys_array.c); -1 raised: ValueError for a bad name or buffer. */
 int pyaw_keys_from_array(PyObject *array, int kind, const char *ns, const char *set,
                          aw_key **keys, size_t *n, pyaw_conv *c);
+/* Room for n ids in c's key array (see pyaw_keys_alloc); NULL raised. */
+int64_t *pyaw_ids_alloc(pyaw_conv *c, size_t n);
+/* A batch's keys as ids when they are all of one namespace and set (the
+ * first key's str objects) with int user keys: 1 with *ids (c's) and the
+ * names, 0 when they are not (nothing raised: take pyaw_keys_from_py), -1
+ * raised (a bad first key). */
+int pyaw_ids_from_py(PyObject *seq, int64_t **ids, size_t *n, char ns[AW_NAMESPACE_MAX + 1],
+                     char set[AW_SET_MAX + 1], pyaw_conv *c);
+/* The ids of a 1-d C-contiguous int64 buffer of user keys in namespace ns
+ * and set (NULL: none), copied into c; -1 raised as pyaw_keys_from_array. */
+int pyaw_ids_from_array(PyObject *array, const char *ns, const char *set, int64_t **ids,
+                        size_t *n, char ns_out[AW_NAMESPACE_MAX + 1],
+                        char set_out[AW_SET_MAX + 1], pyaw_conv *c);
 /* A tuple of the items of a list or tuple argument, kept by c; NULL with a
  * TypeError saying what it should have been ("bins must be a list or tuple
  * of bin names", `what` "bins"; "keys must be a list or tuple of key
@@ -179,6 +192,11 @@ typedef struct pyaw_batch_args {
     pyaw_conv conv;
     aw_key *keys;
     size_t n;
+    /* Instead of keys, for a read into rows: the integer user keys of one
+     * namespace and set (aw_batch_read_ids_into), held by conv. */
+    int64_t *ids;
+    char ids_ns[AW_NAMESPACE_MAX + 1];
+    char ids_set[AW_SET_MAX + 1];
     PyObject *keys_t; /* the keys as given, a tuple (held by conv), or NULL */
     const char **names;
     size_t n_names;

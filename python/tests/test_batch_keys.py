@@ -186,8 +186,8 @@ def test_array_keys_strided_missing_and_no_set(client):
 
 
 def test_array_keys_aligned_or_not_read_the_same(client):
-    # An aligned int64 array takes aw_keys_init_int, a misaligned one (a
-    # contiguous view one byte into a buffer) the general path: the same rows.
+    # An int64 array is copied as ids whatever its alignment (here a
+    # contiguous view one byte into a buffer): the same rows.
     set_name = SET + "-align"
     data = _write(client, set_name, "<i8", list(range(-20, 21)))
     aligned = np.ascontiguousarray(data["_key"])
@@ -297,3 +297,34 @@ def test_no_memory_growth_over_array_keys(client):
     traced, rss = _growth(calls, 1500)
     assert traced < 48 * 1024
     assert rss < 1024 * 1024
+
+
+def test_key_list_as_ids_reads_what_keys_read(client):
+    """A list of int keys of one namespace and set object is read as ids
+    (aw_batch_read_ids_into, no aw_key each); equal names in other objects,
+    a str key or a digest key among them take the keys' way. Each gives the
+    same rows, meta and codes for the same records."""
+    set_name = SET + "-ids"
+    data = _write(client, set_name, "<i8", list(range(-5, 40)))
+    ids = [int(k) for k in data["_key"]] + [10**6, 7, -5]  # one missing, two duplicates
+    ns, st = "test", set_name
+    as_ids = [(ns, st, k) for k in ids]
+    as_keys = [(_fresh(ns), _fresh(st), k) for k in ids]  # other objects: the keys' way
+    digest = _aerowire._key((ns, st, 7))[3]
+    with_digest = as_ids[:-2] + [(ns, st, None, digest), (ns, st, -5)]
+    a = client.batch_read(as_ids, _dtype=ROW_DT)
+    b = client.batch_read(as_keys, _dtype=ROW_DT)
+    c = client.batch_read(with_digest, _dtype=ROW_DT)
+    d = client.batch_read(np.array(ids, "<i8"), namespace=ns, set_name=st, _dtype=ROW_DT)
+    for r in (b, c, d):
+        assert r.batch_records.tobytes() == a.batch_records.tobytes()
+        assert r.result_codes.tobytes() == a.result_codes.tobytes()
+        assert (r.meta["gen"] == a.meta["gen"]).all()
+    assert list(a.result_codes) == [0] * len(data) + [2, 0, 0]
+    assert a.get((ns, st, 7))["v"] == data["v"][12]
+    # An int past int64 in an otherwise ids-shaped list: the keys' way says so.
+    with pytest.raises(ValueError, match="does not fit a signed 64-bit integer"):
+        client.batch_read(as_ids[:3] + [(ns, st, 2**63)], _dtype=ROW_DT)
+    # A bad namespace in the first key is the same error either way.
+    with pytest.raises(ValueError, match="namespace"):
+        client.batch_read([("n" * 32, st, 1), ("n" * 32, st, 2)], _dtype=ROW_DT)
