@@ -1427,6 +1427,10 @@ static void test_read_ids_source_and_bad_input(void **state) {
                          AW_OK);
         assert_true(ij->src.uniform);
         assert_false(ij->src.writes(ij->src.ctx, 0));
+        encode_job(kj, N, &want);
+        encode_job(ij, N, &got); /* a fresh job's keys from the first on */
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.data, want.data, want.len);
         for (int i = N - 1; i >= 0; i -= 37) { /* out of order, as retries come */
             const aw_key *k = ij->src.key(ij->src.ctx, (size_t)i);
             assert_string_equal(k->ns, "test");
@@ -1540,7 +1544,7 @@ static void test_jobs_memory_bounded(void **state) {
     aw_error err;
     for (size_t i = 0; i < big; i++)
         assert_int_equal(aw_key_init_int(&keys[i], "test", "s", (int64_t)i, &err), AW_OK);
-    long counts[2][2];
+    long counts[3][2];
     aw_allocator tr = {track_malloc, track_realloc, track_free, NULL};
     for (int k = 0; k < 2; k++) {
         size_t n = k ? big : 10;
@@ -1569,19 +1573,41 @@ static void test_jobs_memory_bounded(void **state) {
         assert_int_equal(rc, AW_OK);
         assert_true(rmax < 4096);
         aw_rows_job_free(job);
+
+        /* a read of ids: no digest buffer of n either */
+        static int64_t ids[200000];
+        assert_true(n <= sizeof ids / sizeof ids[0]);
+        aw_set_allocator(&tr);
+        max_alloc = 0;
+        n_allocs = 0;
+        rc = aw_rows_read_ids_job_new(NULL, "test", "s", ids, n, NULL, 0, dt, rows, n * isz, NULL,
+                                      codes, &job, &err);
+        counts[2][k] = n_allocs;
+        size_t imax = max_alloc;
+        assert_int_equal(rc, AW_OK);
+        assert_non_null(job->src.key(job->src.ctx, n - 1)); /* digests made: nothing allocated */
+        assert_int_equal(n_allocs, counts[2][k]);
+        aw_set_allocator(NULL);
+        assert_true(imax < 4096);
+        aw_rows_job_free(job);
     }
     assert_int_equal(counts[0][0], counts[0][1]);
     assert_int_equal(counts[1][0], counts[1][1]);
+    assert_int_equal(counts[2][0], counts[2][1]);
 
     /* The Nth allocation failing, for every N: AW_ERR_NOMEM, no job, no leak. */
-    for (int which = 0; which < 2; which++) {
+    static const int64_t ids10[10];
+    for (int which = 0; which < 3; which++) {
         for (long f = 1;; f++) {
             aw_rows_job *job = (aw_rows_job *)1;
             tu_failalloc_on(f);
-            int rc = which ? aw_rows_read_job_new(NULL, keys, 10, NULL, 0, dt, rows, 10 * isz, NULL,
-                                                  codes, &job, &err)
-                           : aw_rows_write_job_new(NULL, rows, 10 * isz, 10, dt, "test", "s", NULL,
-                                                   codes, NULL, NULL, &job, &err);
+            int rc = which == 2 ? aw_rows_read_ids_job_new(NULL, "test", "s", ids10, 10, NULL, 0,
+                                                           dt, rows, 10 * isz, NULL, codes, &job,
+                                                           &err)
+                     : which  ? aw_rows_read_job_new(NULL, keys, 10, NULL, 0, dt, rows, 10 * isz,
+                                                     NULL, codes, &job, &err)
+                              : aw_rows_write_job_new(NULL, rows, 10 * isz, 10, dt, "test", "s",
+                                                      NULL, codes, NULL, NULL, &job, &err);
             tu_failalloc_off();
             if (rc == AW_OK) {
                 aw_rows_job_free(job);

@@ -153,9 +153,9 @@ AW_API int aw_batch_read_into_async(aw_loop *loop, const aw_batch_policy *policy
 
 /* aw_batch_read_into for n records of one namespace and set whose user keys
  * are the integers ids[0..n) (ns and set as aw_key_init_int takes them; set
- * NULL: none), with no aw_key made for each: a key's digest is made from
- * its id, sixteen at a time, and lives only in the batch (20 bytes a row
- * instead of an aw_key's 140). Rows, meta, codes and duplicates as there.
+ * NULL: none), with no aw_key made for each: the keys' digests are made
+ * from their ids sixteen at a time as the batch is placed, and live only in
+ * its requests. Rows, meta, codes and duplicates as there.
  * ids must live until the call ends (the async one: until its callback). */
 AW_API int aw_batch_read_ids_into(aw_client *client, const aw_batch_policy *policy,
                                   const char *ns, const char *set, const int64_t *ids, size_t n,

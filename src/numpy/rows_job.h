@@ -35,7 +35,7 @@ int aw_rows_read_job_new(const aw_batch_policy *policy, const aw_key *keys, size
                          aw_error *err);
 
 /* The same for the integer user keys ids[0..n) of one namespace and set
- * (aw_batch_read_ids_into): their digests are made when the job is. */
+ * (aw_batch_read_ids_into): their digests are made as the rows are placed. */
 int aw_rows_read_ids_job_new(const aw_batch_policy *policy, const char *ns, const char *set,
                              const int64_t *ids, size_t n, const char *const *bins,
                              size_t n_bins, const aw_dtype *dt, void *rows, size_t rows_size,

@@ -15,14 +15,20 @@
 #include "row_plan.h"
 #include "rows_job.h"
 
+/* Rows whose digests are made together (a multiple of the lanes' 16). */
+#define IDS_CHUNK 128
+
 typedef struct read_job {
     aw_rows_job job;        /* first: the job handed out */
     aw_row_plan *plan;
     const aw_key *keys;     /* NULL for a read of ids: */
-    /* the integer user keys of one set, and their digests; each row's key
-     * is `one` with its id and digest written in */
+    /* the integer user keys of one set; each row's key is `one` with its
+     * id and digest written in. The digests are made a chunk at a time as
+     * the rows are placed (in order, but for retries): no buffer of n. */
     const int64_t *ids;
-    uint8_t (*digests)[AW_DIGEST_SIZE];
+    size_t set_len;
+    size_t chunk_at; /* digests[k] is row chunk_at + k's; SIZE_MAX: none yet */
+    uint8_t digests[IDS_CHUNK][AW_DIGEST_SIZE];
     aw_key one;
     aw_req_opts opts;
     aw_rows_sink_ctx out;
@@ -32,8 +38,14 @@ static const aw_key *read_key(void *ctx, size_t i) {
     read_job *c = ctx;
     if (c->keys)
         return &c->keys[i];
+    if (c->chunk_at == SIZE_MAX || i < c->chunk_at || i - c->chunk_at >= IDS_CHUNK) {
+        size_t n = c->job.src.n;
+        c->chunk_at = i - i % IDS_CHUNK;
+        size_t m = n - c->chunk_at < IDS_CHUNK ? n - c->chunk_at : IDS_CHUNK;
+        aw_int_key_digests(c->one.set, c->set_len, c->ids + c->chunk_at, m, c->digests);
+    }
     c->one.user_key.u.i = c->ids[i];
-    memcpy(c->one.digest, c->digests[i], AW_DIGEST_SIZE);
+    memcpy(c->one.digest, c->digests[i - c->chunk_at], AW_DIGEST_SIZE);
     return &c->one;
 }
 
@@ -59,7 +71,6 @@ static bool read_writes(void *ctx, size_t i) {
 static void read_job_free(aw_rows_job *job) {
     read_job *c = (read_job *)job;
     aw_row_plan_free(c->plan);
-    aw_free(c->digests);
     aw_free(c);
 }
 
@@ -148,12 +159,8 @@ int aw_rows_read_ids_job_new(const aw_batch_policy *policy, const char *ns, cons
         return rc;
     c->one = one;
     c->ids = ids;
-    c->digests = aw_malloc((n ? n : 1) * sizeof *c->digests);
-    if (!c->digests) {
-        read_job_free(&c->job);
-        return aw_error_set(err, AW_ERR_NOMEM, "batch_read_ids_into: out of memory");
-    }
-    aw_int_key_digests(one.set, strlen(one.set), ids, n, c->digests);
+    c->set_len = strlen(one.set);
+    c->chunk_at = SIZE_MAX;
     *out = &c->job;
     return AW_OK;
 }
