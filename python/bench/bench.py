@@ -25,9 +25,13 @@ records, and prints both with their difference or ratio:
             same rows): the load frees a buffer of over 1 MB, which raises
             glibc's heap trim threshold, so neither returns the batch's
             buffers to the system and faults them back in on every call
-            (--no-load skips Python's, to see that cost). --array-keys adds
-            batch_read of a numpy array of the user keys (namespace=,
-            set_name=), the numpy fast path.
+            (--no-load skips Python's, to see that cost). Python reads int
+            keys of one namespace and set as ids (aw_batch_read_ids_into, no
+            aw_key per key); --array-keys adds batch_read of a numpy array of
+            the user keys (namespace=, set_name=), and aw-colbench's
+            columnar-ids (aw_batch_read_ids_into from C). --pairs N then takes
+            N rotating single rounds of C, _dtype, dicts and the array, and
+            prints the medians of each pair's ratios.
   async     AsyncClient, 64 tasks, RU,50: ops/s and CPU us per op, against
             `aw-bench -a -c 64 -w RU,50`.
   thread    the same with the other design, for comparison: the engine on a
@@ -161,15 +165,30 @@ def sensor_rows():
     return rows
 
 
-def bench_batch(client, host, seconds, array_keys=False, load=True):
+def colbench_round(host, seconds, rounds, paths="c"):
+    """aw-colbench's workload a: {path: (CPU us per record, records/s)}, the
+    medians of its rounds (c: aw_batch_read_into, i: aw_batch_read_ids_into)."""
+    out = tool("aw-colbench", "-h", host, "-t", str(max(seconds, 0.5)), "-r", str(rounds),
+               "-w", "a", "-m", paths)
+    got = {}
+    for name, key in (("columnar", "c"), ("columnar-ids", "i")):
+        m = re.search(r"^\s*" + name + r"\s+\S+\s+(\S+)\s+\S+\s+\S+\s+(\S+)", out, re.M)
+        if m:
+            got[key] = (float(m.group(2)), float(m.group(1)))
+    return got
+
+
+def bench_batch(client, host, seconds, array_keys=False, load=True, pairs=1):
     print(f"batch: {KEYS:,} keys x 5 numeric bins per call (aw-colbench workload a), keys made "
           f"per call on both sides; load average {os.getloadavg()[0]:.2f}")
-    out = tool("aw-colbench", "-h", host, "-t", str(max(seconds, 1)), "-r", "3", "-w", "a",
-               "-m", "c")
-    m = re.search(r"^\s*columnar\s+\S+\s+(\S+)\s+\S+\s+\S+\s+(\S+)", out, re.M)
-    c_rate, c_us = float(m.group(1)), float(m.group(2))  # the medians
+    paths = "ci" if array_keys else "c"
+    c = colbench_round(host, seconds, 3, paths)
+    c_us, c_rate = c["c"]
     print(f"  C aw_batch_read_into: {c_us:.3f} us CPU/record, {c_rate:,.0f} records/s "
           "(median of 3 rounds)")
+    if "i" in c:
+        print(f"  C aw_batch_read_ids_into: {c['i'][0]:.3f} us CPU/record, {c['i'][1]:,.0f} "
+              "records/s (median of 3 rounds)")
     rows = sensor_rows()
     if load:
         print("  $ python: client.batch_write_numpy(rows, 'test', 'colbench', SENSOR_DTYPE), "
@@ -181,27 +200,57 @@ def bench_batch(client, host, seconds, array_keys=False, load=True):
     assert (res.result_codes == 0).all(), "aw-colbench did not load workload a"
     rows["_key"] = 0  # not a bin: read as zero
     assert res.batch_records.tobytes() == rows.tobytes(), "the rows read are not workload a's"
+    ids = np.arange(KEYS, dtype=np.int64)
+
+    def read_dtype():
+        client.batch_read(keys, _dtype=SENSOR_DTYPE)
+
+    def read_dicts():
+        client.batch_read(keys)
+
+    def read_array():
+        client.batch_read(ids, namespace="test", set_name="colbench", _dtype=SENSOR_DTYPE)
 
     print(f"  $ python: client.batch_read(keys, _dtype=SENSOR_DTYPE), keys a list of {KEYS:,} "
           "('test', 'colbench', i) tuples")
-    py_us, py_rate, py_faults = median_rounds(
-        lambda: client.batch_read(keys, _dtype=SENSOR_DTYPE), seconds)
+    py_us, py_rate, py_faults = median_rounds(read_dtype, seconds)
     print(f"  Python batch_read _dtype: {py_us:.3f} us CPU/record, {py_rate:,.0f} records/s, "
           f"{py_faults:.0f} page faults a call")
     report("batch_read _dtype vs aw_batch_read_into", py_us, c_us, "record")
     print("  $ python: client.batch_read(keys), the same list")
-    dict_us, dict_rate, _ = median_rounds(lambda: client.batch_read(keys), seconds)
+    dict_us, dict_rate, _ = median_rounds(read_dicts, seconds)
     print(f"  batch_read into Records (dicts): {dict_us:.3f} us CPU/record, {dict_rate:,.0f} "
           f"records/s: _dtype uses {dict_us / py_us:.1f}x less")
     if array_keys:
-        ids = np.arange(KEYS, dtype=np.int64)
         print("  $ python: client.batch_read(np.arange(10000), namespace='test', "
               "set_name='colbench', _dtype=SENSOR_DTYPE)")
-        arr_us, arr_rate, _ = median_rounds(
-            lambda: client.batch_read(ids, namespace="test", set_name="colbench",
-                                      _dtype=SENSOR_DTYPE), seconds)
+        arr_us, arr_rate, _ = median_rounds(read_array, seconds)
         print(f"  batch_read of a numpy array of user keys: {arr_us:.3f} us CPU/record, "
               f"{arr_rate:,.0f} records/s ({arr_us / c_us:.2f}x C)")
+    if pairs > 1:
+        # One round of each, in an order that rotates, pair after pair: the
+        # ratios of each pair, measured minutes apart at most, then their
+        # medians (a drifting machine load weighs on every side alike).
+        print(f"  {pairs} pairs of single rounds ({seconds / 3:.2f} s each), order rotating:")
+        sides = ["c", "dtype", "dicts"] + (["array"] if array_keys else [])
+        ratios = {"dtype/C": [], "dicts/dtype": [], "array/C": []}
+        for i in range(pairs):
+            got = {}
+            for side in sides[i % len(sides):] + sides[:i % len(sides)]:
+                if side == "c":
+                    got[side] = colbench_round(host, seconds / 3, 1)["c"][0]
+                else:
+                    fn = {"dtype": read_dtype, "dicts": read_dicts, "array": read_array}[side]
+                    got[side] = median_rounds(fn, seconds / 3, rounds=1)[0]
+            ratios["dtype/C"].append(got["dtype"] / got["c"])
+            ratios["dicts/dtype"].append(got["dicts"] / got["dtype"])
+            if array_keys:
+                ratios["array/C"].append(got["array"] / got["c"])
+            print("    " + ", ".join(f"{k} {v:.3f}" for k, v in got.items()) + " us CPU/record")
+        for name, v in ratios.items():
+            if v:
+                print(f"  {name}: median of {pairs} pairs {statistics.median(v):.2f}x "
+                      f"(pairs {min(v):.2f} .. {max(v):.2f})")
     print(f"  load after: {os.getloadavg()[0]:.2f}")
 
 
@@ -297,7 +346,9 @@ def main():
     ap.add_argument("-t", "--seconds", type=float, default=3.0, help="per measurement (3)")
     ap.add_argument("-w", "--workloads", default="get,put,batch,async,thread")
     ap.add_argument("--pairs", type=int, default=1,
-                    help="get, put: alternating Python and C runs, and their median difference")
+                    help="get, put: alternating Python and C runs, and their median difference;"
+                         " batch: rotating single rounds of C, _dtype, dicts (and the array),"
+                         " and the medians of each pair's ratios")
     ap.add_argument("--array-keys", action="store_true",
                     help="batch also reads a numpy array of user keys")
     ap.add_argument("--no-load", action="store_true",
@@ -321,7 +372,8 @@ def main():
             if "put" in work:
                 bench_sync(client, host, seconds, write=True, pairs=args.pairs)
             if "batch" in work:
-                bench_batch(client, host, seconds, args.array_keys, not args.no_load)
+                bench_batch(client, host, seconds, args.array_keys, not args.no_load,
+                            args.pairs)
         if "async" in work:
             bench_async(host, seconds)
         if "thread" in work:

@@ -159,26 +159,29 @@ int pyaw_ids_from_py(PyObject *seq, int64_t **ids, size_t *n, char ns[AW_NAMESPA
     if (len == 0 || !PyTuple_CheckExact(items[0]) || PyTuple_GET_SIZE(items[0]) != 3)
         return 0;
     PyObject *ns_o = PyTuple_GET_ITEM(items[0], 0), *set_o = PyTuple_GET_ITEM(items[0], 1);
-    /* Every key of the first one's namespace and set objects, an int user key. */
-    for (Py_ssize_t i = 0; i < len; i++) {
-        PyObject *t = items[i];
-        if (!PyTuple_CheckExact(t) || PyTuple_GET_SIZE(t) != 3 ||
-            PyTuple_GET_ITEM(t, 0) != ns_o || PyTuple_GET_ITEM(t, 1) != set_o ||
-            !PyLong_CheckExact(PyTuple_GET_ITEM(t, 2)))
-            return 0;
-    }
+    if (!PyLong_CheckExact(PyTuple_GET_ITEM(items[0], 2)))
+        return 0;
     aw_key first; /* the first key the full way: its names are checked there */
     if (pyaw_key_from_py(items[0], &first, c) < 0)
         return -1;
     int64_t *out = pyaw_ids_alloc(c, (size_t)len);
     if (!out)
         return -1;
+    /* Every key of the first one's namespace and set objects, an int64
+     * user key; at the first that is not, the keys' way takes the list
+     * (and names what is wrong with it, if anything). */
     for (Py_ssize_t i = 0; i < len; i++) {
+        PyObject *t = items[i];
         int overflow = 0;
-        long long v = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(items[i], 2), &overflow);
-        if (overflow || (v == -1 && PyErr_Occurred())) {
+        long long v;
+        if (!PyTuple_CheckExact(t) || PyTuple_GET_SIZE(t) != 3 ||
+            PyTuple_GET_ITEM(t, 0) != ns_o || PyTuple_GET_ITEM(t, 1) != set_o ||
+            !PyLong_CheckExact(PyTuple_GET_ITEM(t, 2)) ||
+            ((v = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(t, 2), &overflow)) == -1 &&
+             PyErr_Occurred()) ||
+            overflow) {
             PyErr_Clear();
-            pyaw_keys_release(c); /* the keys' way says what is wrong with this one */
+            pyaw_keys_release(c);
             return 0;
         }
         out[i] = v;
