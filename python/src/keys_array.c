@@ -46,17 +46,24 @@ static int key_buffer(PyObject *array, int kind, Py_buffer *view) {
     return 0;
 }
 
+/* The names checked into *names (a key of them), then the buffer of the
+ * keys; -1 raised. */
+static int open_keys(PyObject *array, int kind, const char *ns, const char *set, aw_key *names,
+                     Py_buffer *view) {
+    aw_error err;
+    if (aw_key_init_int(names, ns, set, 0, &err) != AW_OK) {
+        PyErr_Format(PyExc_ValueError, "invalid key: %s", err.message);
+        return -1;
+    }
+    return key_buffer(array, kind, view);
+}
+
 int pyaw_ids_from_array(PyObject *array, const char *ns, const char *set, int64_t **ids,
                         size_t *n, char ns_out[AW_NAMESPACE_MAX + 1],
                         char set_out[AW_SET_MAX + 1], pyaw_conv *c) {
     aw_key names;
-    aw_error err;
-    if (aw_key_init_int(&names, ns, set, 0, &err) != AW_OK) {
-        PyErr_Format(PyExc_ValueError, "invalid key: %s", err.message);
-        return -1;
-    }
     Py_buffer view;
-    if (key_buffer(array, 'i', &view) < 0)
+    if (open_keys(array, 'i', ns, set, &names, &view) < 0)
         return -1;
     /* A copy the conversion owns: no other thread can change or free it
      * while the batch runs without the GIL. */
@@ -77,14 +84,10 @@ int pyaw_ids_from_array(PyObject *array, const char *ns, const char *set, int64_
 int pyaw_keys_from_array(PyObject *array, int kind, const char *ns, const char *set,
                          aw_key **keys, size_t *n, pyaw_conv *c) {
     aw_key names;
-    aw_error err;
-    if (aw_key_init_int(&names, ns, set, 0, &err) != AW_OK) {
-        PyErr_Format(PyExc_ValueError, "invalid key: %s", err.message);
-        return -1;
-    }
     Py_buffer view;
-    if (key_buffer(array, kind, &view) < 0)
+    if (open_keys(array, kind, ns, set, &names, &view) < 0)
         return -1;
+    aw_error err;
     size_t count = (size_t)view.shape[0], itemsize = (size_t)view.itemsize;
     /* S and V keys borrow their bytes: a copy the conversion owns, which no
      * other thread can change or free while the batch runs. */
@@ -97,10 +100,7 @@ int pyaw_keys_from_array(PyObject *array, int kind, const char *ns, const char *
     }
     aw_key *out = data ? pyaw_keys_alloc(c, count) : NULL;
     int rc = AW_OK;
-    if (out && kind == 'i' && (uintptr_t)data % _Alignof(int64_t) == 0) {
-        /* The integer keys of one set: as C makes them from an array of ids. */
-        rc = aw_keys_init_int(out, count, names.ns, names.set, (const int64_t *)data, &err);
-    } else if (out) {
+    if (out) {
         size_t ns_len = strlen(names.ns), set_len = strlen(names.set);
         for (size_t i = 0; i < count; i++) {
             aw_key *k = &out[i];
