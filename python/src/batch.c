@@ -147,6 +147,26 @@ int pyaw_writable_buffer(PyObject *o, Py_buffer *view, size_t need, const char *
     return 0;
 }
 
+/* Integer keys of one namespace and set, in an array (ns given) or a list
+ * of tuples, as ids (aw_batch_read_ids_into: no key made for each): 1 in
+ * a, 0 when the keys are not such (a left empty), -1 raised. */
+static int batch_ids_from_py(PyObject *keys, const char *ns, const char *set, int key_kind,
+                             pyaw_batch_args *a) {
+    memset(a, 0, sizeof *a);
+    if (ns && key_kind != 'i')
+        return 0;
+    if (pyaw_conv_init(&a->conv) < 0)
+        return -1;
+    int rc = ns ? (pyaw_ids_from_array(keys, ns, set, &a->ids, &a->n, a->ids_ns, a->ids_set,
+                                       &a->conv) < 0
+                       ? -1
+                       : 1)
+                : pyaw_ids_from_py(keys, &a->ids, &a->n, a->ids_ns, a->ids_set, &a->conv);
+    if (rc == 0)
+        pyaw_conv_free(&a->conv); /* the keys' way begins anew */
+    return rc;
+}
+
 int pyaw_batch_into_from_py(PyObject *args, PyObject *kwds, pyaw_batch_into *b) {
     static char *kwlist[] = {"keys", "bins", "policy", "descr", "align", "itemsize",
                              "rows", "meta", "codes", "namespace", "set_name", "key_kind", NULL};
@@ -159,29 +179,8 @@ int pyaw_batch_into_from_py(PyObject *args, PyObject *kwds, pyaw_batch_into *b) 
                                      &keys_o, &bins_o, &policy_o, &descr, &align, &itemsize,
                                      &rows_o, &meta_o, &codes_o, &ns, &set, &key_kind))
         return -1;
-    /* With a namespace, keys is a numpy array of user keys (key_kind).
-     * Integer keys of one namespace and set, in an array or a list of
-     * tuples, are read as ids (aw_batch_read_ids_into): no key made for
-     * each. */
-    int ids;
-    if (ns && key_kind == 'i') {
-        memset(&b->a, 0, sizeof b->a);
-        ids = pyaw_conv_init(&b->a.conv) < 0 ||
-                      pyaw_ids_from_array(keys_o, ns, set, &b->a.ids, &b->a.n, b->a.ids_ns,
-                                          b->a.ids_set, &b->a.conv) < 0
-                  ? -1
-                  : 1;
-    } else if (!ns) {
-        memset(&b->a, 0, sizeof b->a);
-        ids = pyaw_conv_init(&b->a.conv) < 0
-                  ? -1
-                  : pyaw_ids_from_py(keys_o, &b->a.ids, &b->a.n, b->a.ids_ns, b->a.ids_set,
-                                     &b->a.conv);
-        if (ids == 0)
-            pyaw_conv_free(&b->a.conv); /* the keys' way begins anew */
-    } else {
-        ids = 0;
-    }
+    /* With a namespace, keys is a numpy array of user keys (key_kind). */
+    int ids = batch_ids_from_py(keys_o, ns, set, key_kind, &b->a);
     if (ids < 0 || (ids > 0 && batch_args_rest(bins_o, policy_o, PYAW_POLICY_READ, &b->a) < 0))
         return -1;
     if (ids == 0 &&

@@ -64,14 +64,14 @@ static int key_with_seen_names(PyObject *t, aw_key *key, const names_seen *seen,
     return 1; /* its digest comes with the others' (keys_fill) */
 }
 
-/* items[0..len) into out; *borrowed when a key borrows from its tuple (the
- * full conversion keeps what it borrows in c itself). Runs no Python code,
- * so a list being converted cannot change under it. */
 /* Keys converted before their digests are computed: enough for the lanes
  * to run full, few enough (18 KB) that the digests find the keys still in
  * the first-level cache, instead of a second walk over the whole array. */
 #define DIGEST_CHUNK 128
 
+/* items[0..len) into out; *borrowed when a key borrows from its tuple (the
+ * full conversion keeps what it borrows in c itself). Runs no Python code,
+ * so a list being converted cannot change under it. */
 static int keys_fill(PyObject *const *items, Py_ssize_t len, aw_key *out, pyaw_conv *c,
                      bool *borrowed) {
     names_seen seen;

@@ -270,6 +270,15 @@ int aw_net_send_all(aw_sock *s, const void *p, size_t n, uint64_t deadline_ms, a
     return AW_OK;
 }
 
+/* The error of a read that ended neither with bytes nor with "wait". */
+static int recv_failed(aw_sock *s, aw_io io, aw_error *err) {
+    if (io == AW_IO_CLOSED)
+        return aw_error_set(err, AW_ERR_NO_RESPONSE, "connection closed by the server");
+    char why[128];
+    aw_sock_why(s, why, sizeof why);
+    return aw_error_set(err, aw_sock_error_code(s), "recv: %s", why);
+}
+
 int aw_net_recv_all(aw_sock *s, void *p, size_t n, uint64_t deadline_ms, aw_error *err) {
     uint8_t *b = p;
     while (n > 0) {
@@ -280,17 +289,11 @@ int aw_net_recv_all(aw_sock *s, void *p, size_t n, uint64_t deadline_ms, aw_erro
             n -= r;
             continue;
         }
-        if (io == AW_IO_CLOSED)
-            return aw_error_set(err, AW_ERR_NO_RESPONSE, "connection closed by the server");
-        if (io == AW_IO_WANT_READ || io == AW_IO_WANT_WRITE) {
-            int rc = wait_io(s, io, deadline_ms, "waiting for the reply", err);
-            if (rc != AW_OK)
-                return rc;
-            continue;
-        }
-        char why[128];
-        aw_sock_why(s, why, sizeof why);
-        return aw_error_set(err, aw_sock_error_code(s), "recv: %s", why);
+        if (io != AW_IO_WANT_READ && io != AW_IO_WANT_WRITE)
+            return recv_failed(s, io, err);
+        int rc = wait_io(s, io, deadline_ms, "waiting for the reply", err);
+        if (rc != AW_OK)
+            return rc;
     }
     return AW_OK;
 }
@@ -366,15 +369,10 @@ int aw_net_recv_reply(aw_sock *s, uint8_t expect_type, size_t max_body, aw_buf *
         }
         size_t r;
         io = aw_sock_read(s, body->data + have, body->cap - have, &r);
-        if (io == AW_IO_OK) {
+        if (io == AW_IO_OK)
             have += r;
-        } else if (io == AW_IO_CLOSED) {
-            return aw_error_set(err, AW_ERR_NO_RESPONSE, "connection closed by the server");
-        } else if (io != AW_IO_WANT_READ && io != AW_IO_WANT_WRITE) {
-            char why[128];
-            aw_sock_why(s, why, sizeof why);
-            return aw_error_set(err, aw_sock_error_code(s), "recv: %s", why);
-        }
+        else if (io != AW_IO_WANT_READ && io != AW_IO_WANT_WRITE)
+            return recv_failed(s, io, err);
     }
     aw_proto_header h;
     bool compressed;

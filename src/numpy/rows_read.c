@@ -38,9 +38,10 @@ static const aw_key *read_key(void *ctx, size_t i) {
     read_job *c = ctx;
     if (c->keys)
         return &c->keys[i];
-    if (c->chunk_at == SIZE_MAX || i < c->chunk_at || i - c->chunk_at >= IDS_CHUNK) {
+    size_t at = i - i % IDS_CHUNK; /* never SIZE_MAX: IDS_CHUNK is even */
+    if (at != c->chunk_at) {
         size_t n = c->job.src.n;
-        c->chunk_at = i - i % IDS_CHUNK;
+        c->chunk_at = at;
         size_t m = n - c->chunk_at < IDS_CHUNK ? n - c->chunk_at : IDS_CHUNK;
         aw_int_key_digests(c->one.set, c->set_len, c->ids + c->chunk_at, m, c->digests);
     }

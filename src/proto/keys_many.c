@@ -81,6 +81,34 @@ int aw_keys_digest(aw_key *keys, size_t n, aw_error *err) {
     return rc;
 }
 
+/* Digests of one set's integer keys, queued to the lanes: every message
+ * is the set, the integer type byte and 8 big-endian bytes, so the block
+ * is laid out once and each key writes its 8 bytes, with none of
+ * aw_keys_digest's per-key checks of shape (a set too long for one block:
+ * each key's message whole). */
+typedef struct int_keys {
+    aw_ripemd160_many many;
+    const char *set;
+    size_t set_len;
+    bool lanes; /* the prefix is laid out */
+} int_keys;
+
+static void int_keys_begin(int_keys *q, const char *set, size_t set_len) {
+    aw_ripemd160_many_init(&q->many);
+    q->set = set;
+    q->set_len = set_len;
+    q->lanes = aw_ripemd160_many_prefix(&q->many, set, set_len, AW_PT_INTEGER, 8);
+}
+
+static void int_keys_add(int_keys *q, int64_t id, uint8_t out[AW_DIGEST_SIZE]) {
+    uint8_t be[8];
+    aw_store_u64be(be, (uint64_t)id);
+    if (q->lanes)
+        aw_ripemd160_many_add_key(&q->many, be, out);
+    else
+        aw_ripemd160_many_add(&q->many, q->set, q->set_len, AW_PT_INTEGER, be, 8, out);
+}
+
 int aw_keys_init_int(aw_key *keys, size_t n, const char *ns, const char *set,
                      const int64_t *values, aw_error *err) {
     if ((!keys || !values) && n)
@@ -98,41 +126,24 @@ int aw_keys_init_int(aw_key *keys, size_t n, const char *ns, const char *set,
     char ns_pad[sizeof keys->ns] = {0}, set_pad[sizeof keys->set] = {0};
     memcpy(ns_pad, keys[0].ns, strlen(keys[0].ns));
     memcpy(set_pad, keys[0].set, set_len);
-    /* Every message is the set, the integer type byte and 8 big-endian
-     * bytes: the block is laid out once and each key writes its 8 bytes,
-     * with none of aw_keys_digest's per-key checks of shape. */
-    aw_ripemd160_many many;
-    aw_ripemd160_many_init(&many);
-    bool lanes = aw_ripemd160_many_prefix(&many, keys[0].set, set_len, AW_PT_INTEGER, 8);
+    int_keys q;
+    int_keys_begin(&q, keys[0].set, set_len);
     /* One walk: each key is made and queued for its digest while in cache. */
     for (size_t i = 1; i < n; i++) {
         memcpy(keys[i].ns, ns_pad, sizeof ns_pad);
         memcpy(keys[i].set, set_pad, sizeof set_pad);
         keys[i].user_key = aw_value_int(values[i]);
-        if (lanes) {
-            uint8_t be[8];
-            aw_store_u64be(be, (uint64_t)values[i]);
-            aw_ripemd160_many_add_key(&many, be, keys[i].digest);
-        }
+        int_keys_add(&q, values[i], keys[i].digest);
     }
-    if (!lanes)
-        return aw_keys_digest(keys + 1, n - 1, err); /* a set too long for one block */
-    aw_ripemd160_many_finish(&many);
+    aw_ripemd160_many_finish(&q.many);
     return AW_OK;
 }
 
 void aw_int_key_digests(const char *set, size_t set_len, const int64_t *ids, size_t n,
                         uint8_t (*out)[AW_DIGEST_SIZE]) {
-    aw_ripemd160_many many;
-    aw_ripemd160_many_init(&many);
-    bool lanes = aw_ripemd160_many_prefix(&many, set, set_len, AW_PT_INTEGER, 8);
-    for (size_t i = 0; i < n; i++) {
-        uint8_t be[8];
-        aw_store_u64be(be, (uint64_t)ids[i]);
-        if (lanes)
-            aw_ripemd160_many_add_key(&many, be, out[i]);
-        else /* a set too long for one block */
-            aw_ripemd160_many_add(&many, set, set_len, AW_PT_INTEGER, be, 8, out[i]);
-    }
-    aw_ripemd160_many_finish(&many);
+    int_keys q;
+    int_keys_begin(&q, set, set_len);
+    for (size_t i = 0; i < n; i++)
+        int_keys_add(&q, ids[i], out[i]);
+    aw_ripemd160_many_finish(&q.many);
 }

@@ -228,9 +228,7 @@ void aw_ripemd160_many_add_key(aw_ripemd160_many *m, const void *key,
     } else if (m->key_len <= 8 && w0 <= 12) {
         uint8_t win[16];
         memcpy(win, m->tmpl + 4 * w0, sizeof win);
-        if (m->key_len == 8)
-            memcpy(win + m->key_off % 4, key, 8); /* fixed size: no call */
-        else if (m->key_len)
+        if (m->key_len)
             memcpy(win + m->key_off % 4, key, m->key_len);
         for (unsigned w = w0; w <= w1; w++)
             m->words[w][lane] = load_le32(win + 4 * (w - w0));
